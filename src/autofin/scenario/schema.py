@@ -1,0 +1,322 @@
+"""The scenario schema: every setting of one simulated world, validated by pydantic.
+
+Durations are in days, money in the scenario's currency, rates are annual fractions
+(0.03 = 3% a year) and shares are fractions in [0, 1].
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+Probability = Annotated[float, Field(ge=0.0, le=1.0)]
+Share = Annotated[float, Field(gt=0.0, lt=1.0)]
+Days = Annotated[int, Field(ge=0)]
+PositiveDays = Annotated[int, Field(gt=0)]
+Money = Annotated[float, Field(ge=0.0)]
+Rate = Annotated[float, Field(ge=0.0, le=1.0)]
+
+
+class Section(BaseModel):
+    """Base of every scenario section: unknown keys are errors, not silently ignored."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class NetworkSpec(Section):
+    """The supply network: generated tier by tier, or loaded from a file."""
+
+    source: Literal["generated", "file"] = Field(
+        "generated", description="`generated` builds the network from the counts below; "
+        "`file` loads `path`."
+    )
+    path: str | None = Field(
+        None,
+        description="Edge-list CSV (columns `supplier,customer[,share]`) or GraphML file, "
+        "relative to the scenario file. Nodes that supply nobody are automakers.",
+    )
+    automakers: int = Field(1, ge=1, description="Number of automakers (generated networks).")
+    tiers: list[int] = Field(
+        default_factory=lambda: [40, 100, 200],
+        min_length=1,
+        description="Suppliers in each tier, tier 1 first (generated networks).",
+    )
+    suppliers_per_customer: int = Field(
+        2, ge=1, description="Suppliers each customer buys from (multi-sourcing)."
+    )
+    preferential_attachment: float = Field(
+        1.0,
+        ge=0.0,
+        description="Strength of preferential attachment when customers pick suppliers: "
+        "0 picks uniformly, higher values concentrate customers on hub suppliers.",
+    )
+
+    @model_validator(mode="after")
+    def _check_tiers(self) -> NetworkSpec:
+        for index, count in enumerate(self.tiers):
+            if count < 1:
+                raise ValueError(
+                    f"tier {index + 1} has {count} suppliers; every tier needs at least 1"
+                )
+        if self.source == "file" and not self.path:
+            raise ValueError("source is 'file' but no path is given")
+        return self
+
+
+class AutomakerSpec(Section):
+    """The automakers (core enterprises): pricing, costs, planning and payment terms."""
+
+    vehicle_price: float = Field(150_000.0, gt=0, description="Retail price of a vehicle.")
+    parts_cost_share: Share = Field(
+        0.70, description="Parts bought from tier-1 suppliers per vehicle, as a share of price."
+    )
+    assembly_cost_share: Share = Field(
+        0.15, description="Wages and other variable costs per vehicle, as a share of price."
+    )
+    fixed_cost_share: Rate = Field(
+        0.05, description="Fixed costs per year as a share of expected annual revenue."
+    )
+    payment_term_days: Days | list[Days] = Field(
+        170,
+        description="Days the automaker takes to pay its tier-1 suppliers (DPO); one value for "
+        "all automakers or one per automaker.",
+    )
+    initial_cash_days: Days = Field(
+        120, description="Opening cash, in days of expected revenue."
+    )
+    forecast_smoothing: Annotated[float, Field(gt=0.0, le=1.0)] = Field(
+        0.3, description="Weight of the latest week in the exponentially smoothed sales forecast."
+    )
+    inventory_target_days: Days = Field(
+        30, description="Finished vehicles (and parts) the automaker aims to hold, in days of sales."
+    )
+    inventory_adjustment_days: PositiveDays = Field(
+        28, description="Days over which a gap to the inventory target is closed."
+    )
+
+    @model_validator(mode="after")
+    def _check_costs(self) -> AutomakerSpec:
+        if self.parts_cost_share + self.assembly_cost_share >= 1.0:
+            raise ValueError(
+                "parts_cost_share + assembly_cost_share must be below 1 "
+                f"(got {self.parts_cost_share + self.assembly_cost_share:g}): the vehicle "
+                "would sell at a loss before fixed costs"
+            )
+        return self
+
+
+class SupplierSpec(Section):
+    """Suppliers of every tier: cost structure, production, inventories and payment terms."""
+
+    margin: float = Field(
+        0.05, gt=-1.0, lt=1.0, description="Mean cost-plus margin (EBIT over cost)."
+    )
+    margin_dispersion: float = Field(
+        0.02, ge=0.0, description="Standard deviation of the margin across suppliers."
+    )
+    input_cost_share: Share = Field(
+        0.60, description="Purchased inputs as a share of a supplier's unit cost."
+    )
+    fixed_cost_share: Rate = Field(
+        0.10, description="Fixed costs per year as a share of expected annual revenue."
+    )
+    payment_term_days: list[Days] = Field(
+        default_factory=lambda: [90, 60, 45],
+        description="Days each tier takes to pay its own suppliers, tier 1 first; the top "
+        "tier's term applies to raw materials bought outside the model.",
+    )
+    lead_time_days: Days = Field(14, description="Production lead time.")
+    transit_days: Days = Field(7, description="Days from shipment to arrival at the customer.")
+    capacity_slack: float = Field(
+        1.3, ge=1.0, description="Capacity as a multiple of expected output."
+    )
+    inventory_target_days: Days = Field(
+        21, description="Input and output inventory each supplier aims to hold, in days."
+    )
+    inventory_adjustment_days: PositiveDays = Field(
+        28, description="Days over which a gap to the inventory target is closed."
+    )
+    initial_cash_days: Days = Field(30, description="Opening cash, in days of cost.")
+    size_dispersion: float = Field(
+        0.8,
+        ge=0.0,
+        description="Log-normal sigma of opening cash across suppliers (fat-tailed firm finances).",
+    )
+    cost_shock_sd: float = Field(
+        0.05, ge=0.0, description="Standard deviation of the weekly idiosyncratic unit-cost shock."
+    )
+    cost_shock_persistence: float = Field(
+        0.9, ge=0.0, lt=1.0, description="Week-to-week persistence of the cost shock (AR(1))."
+    )
+    resourcing_delay_days: Days = Field(
+        90, description="Days a customer needs to replace a supplier that defaulted."
+    )
+    recovery_rate: Probability = Field(
+        0.3,
+        description="Share of inventory and receivables book value realised when a firm is "
+        "liquidated.",
+    )
+
+
+class BankSpec(Section):
+    """Banks: capital, funding, scoring, pricing and prudential limits."""
+
+    count: int = Field(5, ge=1, description="Number of banks.")
+    capital: float | list[float] | None = Field(
+        None,
+        description="Opening capital per bank; one value for all, one per bank, or omitted to "
+        "size capital at `capital_ratio` of the expected lending.",
+    )
+    capital_ratio: Annotated[float, Field(gt=0.0, le=1.0)] = Field(
+        0.12, description="Opening capital ratio used to size capital when `capital` is omitted."
+    )
+    funding_rate: Rate = Field(0.025, description="Annual rate banks pay on their funding.")
+    funding_premium: Rate = Field(
+        0.02,
+        description="Extra funding cost of a bank whose capital ratio equals its minimum; it "
+        "shrinks in proportion as the ratio rises (better-capitalised banks fund cheaper).",
+    )
+    margin: Rate = Field(0.015, description="Annual lending margin over cost and expected loss.")
+    min_capital_ratio: Rate = Field(
+        0.08, description="Capital ratio below which a bank stops new lending."
+    )
+    max_probability_of_default: Probability = Field(
+        0.2, description="Scored probability of default above which an application is declined."
+    )
+    scoring_noise: float = Field(
+        0.3, ge=0.0, description="Standard deviation of the scoring error (on the log-odds)."
+    )
+    loss_given_default: Probability = Field(
+        0.6, description="Loss given default assumed in pricing."
+    )
+    loan_term_days: PositiveDays = Field(90, description="Term of working-capital loans.")
+    concentration_limit: Probability = Field(
+        0.25, description="Largest exposure to one borrower, as a share of the bank's capital."
+    )
+    workout_days: Days = Field(
+        180, description="Days a defaulted loan stays on the books as non-performing."
+    )
+    borrowing_buffer: Rate = Field(
+        0.10, description="Extra borrowed above a cash shortfall, as a share of it."
+    )
+
+
+class ConsumerSpec(Section):
+    """The consumer population whose vehicle purchases are the automakers' revenue."""
+
+    population: int = Field(50_000, ge=1, description="Number of consumers.")
+    replacement_years: float = Field(
+        6.0, gt=0.0, description="Mean years between two shopping trips of a consumer."
+    )
+    income_median: float = Field(
+        120_000.0, gt=0.0, description="Median annual household income."
+    )
+    income_sigma: float = Field(0.5, ge=0.0, description="Log-normal sigma of income.")
+    affordability_multiple: float = Field(
+        1.5, gt=0.0, description="Vehicle price a consumer finds comfortable, in years of income."
+    )
+    price_sensitivity: float = Field(
+        3.0, ge=0.0, description="Steepness of the purchase probability in price over budget."
+    )
+    purchase_propensity: Probability = Field(
+        0.8, description="Chance that a shopper who can comfortably afford the car buys it."
+    )
+
+
+class ForceDefault(Section):
+    """Shock: force a supplier into default on a given day."""
+
+    type: Literal["force_default"]
+    day: Days = Field(description="Day the default happens.")
+    tier: int = Field(1, ge=1, description="Tier of the supplier to default.")
+    rank: int = Field(
+        1, ge=1, description="Which supplier of that tier: 1 = the largest by expected revenue."
+    )
+
+
+class DemandShock(Section):
+    """Shock: multiply consumers' purchase propensity for a while."""
+
+    type: Literal["demand"]
+    day: Days = Field(description="Day the shock starts.")
+    duration_days: PositiveDays = Field(description="How long it lasts.")
+    factor: float = Field(ge=0.0, description="Multiplier on purchase propensity.")
+
+
+Shock = Annotated[ForceDefault | DemandShock, Field(discriminator="type")]
+
+
+class Scenario(Section):
+    """One simulated world: the only input of a run."""
+
+    name: str = Field(min_length=1, description="Short name; results go to results/<name>/.")
+    description: str = Field("", description="Free text shown in reports.")
+    extends: str | None = Field(
+        None,
+        description="Scenario file this one is based on (path relative to this file); "
+        "settings given here replace the base's.",
+    )
+    seed: int = Field(0, ge=0, description="Seed of the random generator.")
+    horizon_days: PositiveDays = Field(1095, description="Simulated days.")
+    step_days: PositiveDays = Field(7, description="Days per model step.")
+    currency: str = Field("CNY", description="Currency unit of all money amounts.")
+    network: NetworkSpec = Field(default_factory=NetworkSpec)
+    automakers: AutomakerSpec = Field(default_factory=AutomakerSpec)
+    suppliers: SupplierSpec = Field(default_factory=SupplierSpec)
+    banks: BankSpec = Field(default_factory=BankSpec)
+    consumers: ConsumerSpec = Field(default_factory=ConsumerSpec)
+    shocks: list[Shock] = Field(default_factory=list, description="Scheduled shocks.")
+
+    @model_validator(mode="after")
+    def _check_consistency(self) -> Scenario:
+        if self.step_days > self.horizon_days:
+            raise ValueError(
+                f"step_days ({self.step_days}) is longer than horizon_days ({self.horizon_days})"
+            )
+        if self.network.source == "generated":
+            n_tiers = len(self.network.tiers)
+            if len(self.suppliers.payment_term_days) != n_tiers:
+                raise ValueError(
+                    f"suppliers.payment_term_days has {len(self.suppliers.payment_term_days)} "
+                    f"values but the network has {n_tiers} tiers; give one term per tier"
+                )
+            terms = self.automakers.payment_term_days
+            if isinstance(terms, list) and len(terms) != self.network.automakers:
+                raise ValueError(
+                    f"automakers.payment_term_days has {len(terms)} values but there are "
+                    f"{self.network.automakers} automakers"
+                )
+            for index, shock in enumerate(self.shocks):
+                if isinstance(shock, ForceDefault) and shock.tier > n_tiers:
+                    raise ValueError(
+                        f"shocks.{index}.tier is {shock.tier} but the network has only "
+                        f"{n_tiers} tiers"
+                    )
+                if isinstance(shock, ForceDefault) and shock.rank > self.network.tiers[
+                    shock.tier - 1
+                ]:
+                    raise ValueError(
+                        f"shocks.{index}.rank is {shock.rank} but tier {shock.tier} has only "
+                        f"{self.network.tiers[shock.tier - 1]} suppliers"
+                    )
+        capital = self.banks.capital
+        if isinstance(capital, list) and len(capital) != self.banks.count:
+            raise ValueError(
+                f"banks.capital has {len(capital)} values but banks.count is {self.banks.count}"
+            )
+        if capital is not None:
+            values = capital if isinstance(capital, list) else [capital]
+            if any(value <= 0 for value in values):
+                raise ValueError(f"banks.capital must be positive, got {capital}")
+        for index, shock in enumerate(self.shocks):
+            if shock.day > self.horizon_days:
+                raise ValueError(
+                    f"shocks.{index}.day is {shock.day}, after horizon_days ({self.horizon_days})"
+                )
+        return self
+
+    @property
+    def steps(self) -> int:
+        """Number of model steps in the horizon."""
+        return self.horizon_days // self.step_days

@@ -1,0 +1,1 @@
+"""The simulated economy: the model, its agent types, the ledger and the obligations."""
