@@ -28,8 +28,8 @@ class NetworkSpec(Section):
     """The supply network: generated tier by tier, or loaded from a file."""
 
     source: Literal["generated", "file"] = Field(
-        "generated", description="`generated` builds the network from the counts below; "
-        "`file` loads `path`."
+        "generated",
+        description="`generated` builds the network from the counts below; `file` loads `path`.",
     )
     path: str | None = Field(
         None,
@@ -82,17 +82,22 @@ class AutomakerSpec(Section):
         description="Days the automaker takes to pay its tier-1 suppliers (DPO); one value for "
         "all automakers or one per automaker.",
     )
-    initial_cash_days: Days = Field(
-        120, description="Opening cash, in days of expected revenue."
-    )
+    initial_cash_days: Days = Field(120, description="Opening cash, in days of expected revenue.")
     forecast_smoothing: Annotated[float, Field(gt=0.0, le=1.0)] = Field(
         0.3, description="Weight of the latest week in the exponentially smoothed sales forecast."
     )
     inventory_target_days: Days = Field(
-        30, description="Finished vehicles (and parts) the automaker aims to hold, in days of sales."
+        30,
+        description="Finished vehicles (and parts) the automaker aims to hold, in days of sales.",
     )
     inventory_adjustment_days: PositiveDays = Field(
         28, description="Days over which a gap to the inventory target is closed."
+    )
+    equity_days: Days = Field(
+        120,
+        description="Opening book equity, in days of expected revenue. Working assets "
+        "(cash, receivables, inventories) not covered by equity or payables are bank debt, so "
+        "longer customer terms mean more debt and higher leverage.",
     )
 
     @model_validator(mode="after")
@@ -141,10 +146,10 @@ class SupplierSpec(Section):
     size_dispersion: float = Field(
         0.8,
         ge=0.0,
-        description="Log-normal sigma of opening cash across suppliers (fat-tailed firm finances).",
+        description="Log-normal sigma of opening cash across suppliers (fat-tailed finances).",
     )
     cost_shock_sd: float = Field(
-        0.05, ge=0.0, description="Standard deviation of the weekly idiosyncratic unit-cost shock."
+        0.04, ge=0.0, description="Standard deviation of the weekly idiosyncratic unit-cost shock."
     )
     cost_shock_persistence: float = Field(
         0.9, ge=0.0, lt=1.0, description="Week-to-week persistence of the cost shock (AR(1))."
@@ -156,6 +161,45 @@ class SupplierSpec(Section):
         0.3,
         description="Share of inventory and receivables book value realised when a firm is "
         "liquidated.",
+    )
+    equity_days: Days = Field(
+        60,
+        description="Opening book equity, in days of expected revenue. Working assets "
+        "(cash, receivables, inventories) not covered by equity or payables are bank debt, so "
+        "longer customer terms mean more debt and higher leverage.",
+    )
+    forecast_smoothing: Annotated[float, Field(gt=0.0, le=1.0)] = Field(
+        0.3, description="Weight of the latest week in the smoothed forecast of orders received."
+    )
+    default_cause_window_days: Days = Field(
+        365,
+        description="A default is attributed to the customer whose default left the largest "
+        "bad debt with the firm within this many days before.",
+    )
+
+    @model_validator(mode="after")
+    def _check_costs(self) -> SupplierSpec:
+        variable = 1.0 - self.input_cost_share - self.fixed_cost_share * (1.0 + self.margin)
+        if variable < 0:
+            raise ValueError(
+                "input_cost_share + fixed_cost_share × (1 + margin) must not exceed 1 (got "
+                f"{1.0 - variable:g}): no room is left for wages"
+            )
+        return self
+
+
+class ScoringSpec(Section):
+    """How banks score a borrower: log-odds of default from its observable data."""
+
+    intercept: float = Field(-7.0, description="Log-odds of a firm with zero leverage.")
+    leverage: float = Field(5.0, description="Weight of leverage (liabilities over assets).")
+    cash_flow: float = Field(
+        8.0, description="Weight of the smoothed operating cash-flow margin (lowers the odds)."
+    )
+    history: float = Field(
+        2.0,
+        description="Weight of how often the firm recently ran short of cash beyond rolling over "
+        "maturing loans (a smoothed frequency, 0 to 1).",
     )
 
 
@@ -170,6 +214,12 @@ class BankSpec(Section):
     )
     capital_ratio: Annotated[float, Field(gt=0.0, le=1.0)] = Field(
         0.12, description="Opening capital ratio used to size capital when `capital` is omitted."
+    )
+    automotive_share: Annotated[float, Field(gt=0.0, le=1.0)] = Field(
+        0.05,
+        description="Share of each bank's loan book lent inside the simulated ecosystem at the "
+        "start. The rest is other business: a constant, performing asset that counts in the "
+        "capital ratio and the concentration limit but earns and costs nothing here.",
     )
     funding_rate: Rate = Field(0.025, description="Annual rate banks pay on their funding.")
     funding_premium: Rate = Field(
@@ -200,6 +250,7 @@ class BankSpec(Section):
     borrowing_buffer: Rate = Field(
         0.10, description="Extra borrowed above a cash shortfall, as a share of it."
     )
+    scoring: ScoringSpec = Field(default_factory=ScoringSpec)
 
 
 class ConsumerSpec(Section):
@@ -209,9 +260,7 @@ class ConsumerSpec(Section):
     replacement_years: float = Field(
         6.0, gt=0.0, description="Mean years between two shopping trips of a consumer."
     )
-    income_median: float = Field(
-        120_000.0, gt=0.0, description="Median annual household income."
-    )
+    income_median: float = Field(120_000.0, gt=0.0, description="Median annual household income.")
     income_sigma: float = Field(0.5, ge=0.0, description="Log-normal sigma of income.")
     affordability_multiple: float = Field(
         1.5, gt=0.0, description="Vehicle price a consumer finds comfortable, in years of income."
@@ -221,6 +270,9 @@ class ConsumerSpec(Section):
     )
     purchase_propensity: Probability = Field(
         0.8, description="Chance that a shopper who can comfortably afford the car buys it."
+    )
+    retry_days: PositiveDays = Field(
+        28, description="Days until a buyer who found no car in stock shops again."
     )
 
 
@@ -293,9 +345,10 @@ class Scenario(Section):
                         f"shocks.{index}.tier is {shock.tier} but the network has only "
                         f"{n_tiers} tiers"
                     )
-                if isinstance(shock, ForceDefault) and shock.rank > self.network.tiers[
-                    shock.tier - 1
-                ]:
+                if (
+                    isinstance(shock, ForceDefault)
+                    and shock.rank > self.network.tiers[shock.tier - 1]
+                ):
                     raise ValueError(
                         f"shocks.{index}.rank is {shock.rank} but tier {shock.tier} has only "
                         f"{self.network.tiers[shock.tier - 1]} suppliers"

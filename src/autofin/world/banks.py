@@ -1,0 +1,291 @@
+"""Banks as rows: capital, funding, scoring, pricing, the loan book and losses.
+
+A bank scores an applicant with a noisy estimate of its probability of default from data it
+can observe (leverage, cash-flow margin, how often it ran short of cash), declines above a
+cut-off, and prices a loan as funding cost + expected loss + margin. Its own funding cost falls
+as its capital ratio rises, so better-capitalised banks lend more cheaply (Delli Gatti et al.
+2010). A bank below its minimum capital ratio makes no new loans.
+
+Balance sheet of bank b: reserves (its ledger cash) + performing loans + non-performing loans
+− provisions + other assets − deposits = capital. "Other assets" stand for the bank's business
+outside the simulated ecosystem: constant, performing, and funded by deposits.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from autofin.scenario.schema import BankSpec
+from autofin.world.firms import Firms
+from autofin.world.ledger import Flow, Ledger
+from autofin.world.obligations import DueBook
+
+
+@dataclass
+class LendingRound:
+    """What happened to the loan applications of one step."""
+
+    applications: int = 0
+    approvals: int = 0
+    volume: float = 0.0
+    interest_weighted: float = 0.0
+    volume_by_bank: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    interest_weighted_by_bank: np.ndarray = field(default_factory=lambda: np.zeros(0))
+
+
+@dataclass
+class Banks:
+    """State of all banks, one row per bank, and the loan book of every firm."""
+
+    spec: BankSpec
+    accounts: np.ndarray
+    deposits: np.ndarray
+    other_assets: np.ndarray
+    loans: np.ndarray
+    npl_gross: np.ndarray
+    provisions: np.ndarray
+    opening_capital: np.ndarray
+    principal_book: DueBook
+    interest_book: DueBook
+    write_off_book: DueBook
+    term_steps: int
+    workout_steps: int
+    step_years: float
+    interest_income: np.ndarray = field(default=None)  # type: ignore[assignment]
+    funding_costs: np.ndarray = field(default=None)  # type: ignore[assignment]
+    credit_losses: np.ndarray = field(default=None)  # type: ignore[assignment]
+    lending_round: LendingRound = field(default_factory=LendingRound)
+
+    def __post_init__(self) -> None:
+        count = len(self.accounts)
+        for name in ("interest_income", "funding_costs", "credit_losses"):
+            if getattr(self, name) is None:
+                setattr(self, name, np.zeros(count))
+
+    @property
+    def count(self) -> int:
+        """Number of banks."""
+        return len(self.accounts)
+
+    def reserves(self, ledger: Ledger) -> np.ndarray:
+        """Each bank's cash."""
+        return ledger.balance[self.accounts]
+
+    def capital(self, ledger: Ledger) -> np.ndarray:
+        """Each bank's capital from its balance sheet."""
+        return self.reserves(ledger) + self.ecosystem_assets() + self.other_assets - self.deposits
+
+    def ecosystem_assets(self) -> np.ndarray:
+        """Loans inside the simulated ecosystem, net of provisions."""
+        return self.loans + self.npl_gross - self.provisions
+
+    def risk_assets(self) -> np.ndarray:
+        """All loans net of provisions, other business included (all weighted 100%)."""
+        return self.ecosystem_assets() + self.other_assets
+
+    def capital_ratio(self, ledger: Ledger) -> np.ndarray:
+        """Capital over risk assets (infinite for a bank with no loans)."""
+        assets = self.risk_assets()
+        with np.errstate(divide="ignore"):
+            return np.where(assets > 0, self.capital(ledger) / np.maximum(assets, 1e-12), np.inf)
+
+    def funding_rate(self, ledger: Ledger) -> np.ndarray:
+        """Annual funding cost of each bank: base rate plus a premium that falls with capital."""
+        spec = self.spec
+        ratio = np.maximum(self.capital_ratio(ledger), 1e-3)
+        relative = np.minimum(spec.min_capital_ratio / ratio, 10.0)
+        return spec.funding_rate + spec.funding_premium * relative
+
+    def score(
+        self, firms: Firms, cash: np.ndarray, applicants: np.ndarray, rng: np.random.Generator
+    ) -> np.ndarray:
+        """Estimated probability of default of each applicant, with scoring noise."""
+        weights = self.spec.scoring
+        log_odds = (
+            weights.intercept
+            + weights.leverage * firms.leverage(cash)[applicants]
+            - weights.cash_flow * firms.cash_flow_margin[applicants]
+            + weights.history * firms.shortfall_history[applicants]
+            + rng.normal(0.0, self.spec.scoring_noise, size=len(applicants))
+        )
+        return 1.0 / (1.0 + np.exp(-log_odds))
+
+    def price(self, pd_estimate: np.ndarray, banks: np.ndarray, ledger: Ledger) -> np.ndarray:
+        """Annual loan rate: funding cost + expected loss + margin."""
+        return (
+            self.funding_rate(ledger)[banks]
+            + pd_estimate * self.spec.loss_given_default
+            + self.spec.margin
+        )
+
+    def lend(
+        self,
+        firms: Firms,
+        ledger: Ledger,
+        step: int,
+        applicants: np.ndarray,
+        amounts: np.ndarray,
+        rng: np.random.Generator,
+    ) -> np.ndarray:
+        """Decide the applications of ``applicants`` for ``amounts`` at their house banks.
+
+        Returns:
+            The amount granted to each applicant (0 when declined).
+        """
+        if applicants.size == 0:
+            return np.zeros(0)
+        cash = ledger.balance[: firms.n]
+        bank = firms.house_bank[applicants]
+        pd_estimate = self.score(firms, cash, applicants, rng)
+        capital = self.capital(ledger)
+        open_for_lending = self.capital_ratio(ledger) >= self.spec.min_capital_ratio
+        headroom = np.maximum(
+            self.spec.concentration_limit * capital[bank] - firms.debt[applicants], 0.0
+        )
+        approved = (pd_estimate <= self.spec.max_probability_of_default) & open_for_lending[bank]
+        granted = np.where(approved, np.minimum(amounts, headroom), 0.0)
+        rate = self.price(pd_estimate, bank, ledger)
+        self._book_loans(firms, ledger, step, applicants, granted, rate)
+        lending = self.lending_round
+        lending.applications += int(applicants.size)
+        lending.approvals += int((granted > 0).sum())
+        lending.volume += float(granted.sum())
+        lending.interest_weighted += float((granted * rate).sum())
+        if lending.volume_by_bank.size == 0:
+            lending.volume_by_bank = np.zeros(self.count)
+            lending.interest_weighted_by_bank = np.zeros(self.count)
+        lending.volume_by_bank += np.bincount(bank, granted, minlength=self.count)
+        lending.interest_weighted_by_bank += np.bincount(bank, granted * rate, minlength=self.count)
+        return granted
+
+    def _book_loans(
+        self,
+        firms: Firms,
+        ledger: Ledger,
+        step: int,
+        borrowers: np.ndarray,
+        principal: np.ndarray,
+        rate: np.ndarray,
+    ) -> None:
+        keep = principal > 0
+        borrowers, principal, rate = borrowers[keep], principal[keep], rate[keep]
+        if borrowers.size == 0:
+            return
+        bank = firms.house_bank[borrowers]
+        ledger.post(self.accounts[bank], borrowers, principal, Flow.LOAN_DISBURSEMENT)
+        self.principal_book.book(step, self.term_steps, borrowers, principal)
+        self.interest_book.book(
+            step, self.term_steps, borrowers, principal * rate * self.term_steps * self.step_years
+        )
+        firms.debt += np.bincount(borrowers, principal, minlength=firms.n)
+        self.loans += np.bincount(bank, principal, minlength=self.count)
+
+    def open_loans(
+        self, firms: Firms, ledger: Ledger, debt: np.ndarray, rng: np.random.Generator
+    ) -> None:
+        """Open the loans of the starting steady state, maturities spread over the term.
+
+        Deposits fund them, so opening loans leave bank reserves (and capital) unchanged.
+        """
+        borrowers = np.flatnonzero(debt > 0)
+        bank = firms.house_bank[borrowers]
+        pd_estimate = self.score(firms, ledger.balance[: firms.n], borrowers, rng)
+        rate = self.price(pd_estimate, bank, ledger)
+        for delay in range(1, self.term_steps + 1):
+            part = debt[borrowers] / self.term_steps
+            self.principal_book.book(0, delay, borrowers, part)
+            self.interest_book.book(
+                0, delay, borrowers, part * rate * self.term_steps * self.step_years
+            )
+        firms.debt += debt
+        self.loans += np.bincount(bank, debt[borrowers], minlength=self.count)
+        self.deposits += np.bincount(bank, debt[borrowers], minlength=self.count)
+
+    def due_now(self, step: int) -> np.ndarray:
+        """Principal plus interest falling due at ``step``, per firm."""
+        return self.principal_book.peek_due(step) + self.interest_book.peek_due(step)
+
+    def collect_due(self, firms: Firms, ledger: Ledger, step: int, payers: np.ndarray) -> None:
+        """Collect principal and interest due now from every firm in ``payers`` (a mask)."""
+        principal = self.principal_book.peek_due(step)
+        interest = self.interest_book.peek_due(step)
+        paying = np.flatnonzero(payers & ((principal > 0) | (interest > 0)))
+        bank = firms.house_bank[paying]
+        ledger.post(paying, self.accounts[bank], principal[paying], Flow.LOAN_REPAYMENT)
+        ledger.post(paying, self.accounts[bank], interest[paying], Flow.LOAN_INTEREST)
+        firms.debt[paying] -= principal[paying]
+        self.loans -= np.bincount(bank, principal[paying], minlength=self.count)
+        self.interest_income += np.bincount(bank, interest[paying], minlength=self.count)
+        principal[paying] = 0.0
+        interest[paying] = 0.0
+
+    def take_claims_on(self, firms: Firms, debtors: np.ndarray) -> np.ndarray:
+        """Cancel the loan book of ``debtors`` and return their outstanding principal."""
+        self.principal_book.clear_columns(debtors)
+        self.interest_book.clear_columns(debtors)
+        return firms.debt[debtors].copy()
+
+    def book_defaults(
+        self,
+        firms: Firms,
+        step: int,
+        debtors: np.ndarray,
+        principal: np.ndarray,
+        recovered: np.ndarray,
+    ) -> None:
+        """Move defaulted loans to non-performing, fully provisioned net of what was recovered.
+
+        The recovered cash has already been paid to the banks by the liquidation.
+        """
+        bank = firms.house_bank[debtors]
+        loss = np.maximum(principal - recovered, 0.0)
+        self.loans -= np.bincount(bank, principal, minlength=self.count)
+        self.npl_gross += np.bincount(bank, loss, minlength=self.count)
+        self.provisions += np.bincount(bank, loss, minlength=self.count)
+        self.credit_losses += np.bincount(bank, loss, minlength=self.count)
+        self.write_off_book.book(step, max(self.workout_steps, 1), bank, loss)
+        firms.debt[debtors] = 0.0
+
+    def write_off(self, step: int) -> None:
+        """Write off non-performing loans whose workout period has ended."""
+        amount = self.write_off_book.take_due(step)
+        self.npl_gross -= amount
+        self.provisions -= amount
+
+    def pay_funding_costs(self, ledger: Ledger) -> None:
+        """Pay one step's funding cost of the loans inside the ecosystem."""
+        cost = self.funding_rate(ledger) * self.ecosystem_assets() * self.step_years
+        ledger.post(self.accounts, ledger.n_accounts - 1, cost, Flow.BANK_FUNDING_COST)
+        self.funding_costs += cost
+
+    def npl_ratio(self) -> float:
+        """Non-performing loans over all loans, gross."""
+        total = self.loans.sum() + self.npl_gross.sum()
+        return float(self.npl_gross.sum() / total) if total > 0 else 0.0
+
+
+def build_banks(
+    spec: BankSpec, accounts: np.ndarray, n_firms: int, step_days: int, max_term_steps: int
+) -> Banks:
+    """Banks with empty books; capital is opened by the model through the ledger."""
+    count = spec.count
+    term_steps = max(1, round(spec.loan_term_days / step_days))
+    workout_steps = max(1, round(spec.workout_days / step_days))
+    return Banks(
+        spec=spec,
+        accounts=accounts,
+        deposits=np.zeros(count),
+        other_assets=np.zeros(count),
+        loans=np.zeros(count),
+        npl_gross=np.zeros(count),
+        provisions=np.zeros(count),
+        opening_capital=np.zeros(count),
+        principal_book=DueBook(n_firms, max(term_steps, max_term_steps)),
+        interest_book=DueBook(n_firms, max(term_steps, max_term_steps)),
+        write_off_book=DueBook(count, workout_steps),
+        term_steps=term_steps,
+        workout_steps=workout_steps,
+        step_years=step_days / 365.0,
+    )

@@ -1,0 +1,100 @@
+"""Accounting identities, verified after every step by ``autofin run --check``.
+
+Each identity compares two independent records of the same thing, so a bug in either shows:
+the ledger's balances against its flows, the firms' running receivables, payables and debt
+against the due books, and the banks' balance sheets against their income statements.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from autofin.world.model import AutofinModel
+
+
+class AccountingError(AssertionError):
+    """An accounting identity failed: the model has a bug, the run is not to be trusted."""
+
+
+class AccountingCheck:
+    """Verifies the identities of one model after each step."""
+
+    def __init__(self, model: AutofinModel) -> None:
+        self.model = model
+        self.scale = max(float(np.abs(model.ledger.balance).sum()), 1.0)
+        self.previous_sectors = model.ledger.sector_balances()
+
+    def _close(
+        self, what: str, step: int, left: np.ndarray | float, right: np.ndarray | float
+    ) -> None:
+        left, right = np.asarray(left, dtype=float), np.asarray(right, dtype=float)
+        if not (np.all(np.isfinite(left)) and np.all(np.isfinite(right))):
+            raise AccountingError(f"step {step}: {what}: non-finite values")
+        gap = np.abs(left - right)
+        tolerance = 1e-9 * self.scale + 1e-9 * np.abs(right)
+        if np.any(gap > tolerance):
+            worst = int(np.argmax(gap)) if gap.ndim else 0
+            raise AccountingError(
+                f"step {step}: {what} is off by {float(gap.max()):.6g} "
+                f"(at index {worst}: {float(np.ravel(left)[worst]):.6g} vs "
+                f"{float(np.ravel(right)[worst]):.6g})"
+            )
+
+    def verify(self, step: int) -> None:
+        """Raise `AccountingError` if any identity fails after ``step``."""
+        model = self.model
+        ledger, firms, banks, trade = model.ledger, model.firms, model.banks, model.trade
+        self._close(
+            "total money (outside world included)", step, ledger.balance.sum(), ledger.total_money
+        )
+        sectors = ledger.sector_balances()
+        self._close(
+            "change of sector cash vs recorded flows",
+            step,
+            sectors - self.previous_sectors,
+            ledger.sector_net_inflow(),
+        )
+        self.previous_sectors = sectors
+        self._close(
+            "suppliers' receivables vs open invoices",
+            step,
+            firms.receivables,
+            trade.open_by_supplier(firms),
+        )
+        self._close(
+            "buyers' payables vs open invoices", step, firms.payables, trade.open_by_buyer(firms)
+        )
+        self._close(
+            "firms' debt vs loan book", step, firms.debt, banks.principal_book.open_totals()
+        )
+        self._close("banks' loans vs firms' debt", step, banks.loans.sum(), firms.debt.sum())
+        self._close(
+            "bank capital vs opening capital + interest − funding costs − credit losses",
+            step,
+            banks.capital(ledger),
+            banks.opening_capital
+            + banks.interest_income
+            - banks.funding_costs
+            - banks.credit_losses,
+        )
+        gone = ~firms.active
+        cash = ledger.balance[: firms.n]
+        self._close("cash of defaulted firms", step, np.abs(cash[gone]).sum(), 0.0)
+        self._close(
+            "debts of defaulted firms", step, (firms.payables[gone] + firms.debt[gone]).sum(), 0.0
+        )
+        due_left = (
+            trade.edge_book.peek_due(step).sum()
+            + trade.outside_book.peek_due(step).sum()
+            + banks.principal_book.peek_due(step).sum()
+            + banks.interest_book.peek_due(step).sum()
+        )
+        self._close("obligations due this step left unsettled", step, due_left, 0.0)
+        if np.any(cash[firms.active] < -1e-6 * self.scale):
+            raise AccountingError(f"step {step}: an active firm has negative cash")
+        for name in ("input_inventory", "output_inventory", "edge_backlog"):
+            if np.any(getattr(firms, name) < -1e-9):
+                raise AccountingError(f"step {step}: negative {name}")

@@ -1,0 +1,170 @@
+"""Defaults and their propagation along the credit chain.
+
+A firm that cannot pay what is due is liquidated: its inventories and receivables are sold to
+the outside world at the recovery rate, the proceeds and its cash are shared pro rata among
+everyone it owes (suppliers, banks, the outside world), and the unpaid rest becomes bad debt of
+its suppliers and credit losses of its bank — the credit-chain propagation of Battiston et al.
+(2007). Each default remembers the customer whose default left it the largest recent bad debt,
+so cascades can be traced.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from autofin.world.banks import Banks
+from autofin.world.firms import Firms
+from autofin.world.ledger import Flow, Ledger
+from autofin.world.network import OUTSIDE
+from autofin.world.trade_credit import TradeCredit
+
+
+@dataclass
+class DefaultEvent:
+    """One firm's default."""
+
+    step: int
+    firm: int
+    event: str
+    cause: int
+
+
+@dataclass
+class CreditChain:
+    """Memory of bad debt per firm, to attribute defaults to the defaults that caused them."""
+
+    n_firms: int
+    cause_window_steps: int
+    bad_debt_source: np.ndarray = field(init=False)
+    bad_debt_amount: np.ndarray = field(init=False)
+    bad_debt_step: np.ndarray = field(init=False)
+    bad_debt_in_step: float = 0.0
+    events: list[DefaultEvent] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.bad_debt_source = np.full(self.n_firms, -1, dtype=np.int64)
+        self.bad_debt_amount = np.zeros(self.n_firms)
+        self.bad_debt_step = np.full(self.n_firms, -(10**9), dtype=np.int64)
+
+    def remember_bad_debt(
+        self, step: int, creditor: np.ndarray, debtor: np.ndarray, loss: np.ndarray
+    ) -> None:
+        """Keep, per creditor, the debtor that left it the largest recent bad debt."""
+        self.bad_debt_in_step += float(loss.sum())
+        recent = (step - self.bad_debt_step[creditor]) <= self.cause_window_steps
+        larger = (loss > 0) & (~recent | (loss >= self.bad_debt_amount[creditor]))
+        creditor, debtor, loss = creditor[larger], debtor[larger], loss[larger]
+        order = np.argsort(loss, kind="stable")  # the largest is written last and wins
+        self.bad_debt_source[creditor[order]] = debtor[order]
+        self.bad_debt_amount[creditor[order]] = loss[order]
+        self.bad_debt_step[creditor[order]] = step
+
+    def cause_of(self, step: int, firms: np.ndarray) -> np.ndarray:
+        """The recent bad-debt source of each firm, or -1."""
+        recent = (step - self.bad_debt_step[firms]) <= self.cause_window_steps
+        return np.where(recent, self.bad_debt_source[firms], -1)
+
+
+def liquidate(
+    debtors: np.ndarray,
+    event: str,
+    step: int,
+    firms: Firms,
+    ledger: Ledger,
+    trade: TradeCredit,
+    banks: Banks,
+    chain: CreditChain,
+    recovery_rate: float,
+    resourcing_delay_steps: int,
+) -> None:
+    """Default and liquidate ``debtors`` (firm indices), propagating losses to creditors.
+
+    Args:
+        debtors: Firms that default now.
+        event: Event name to log (``default`` or ``forced_default``).
+        step: The current step.
+        firms: All firms.
+        ledger: The ledger.
+        trade: Open invoices.
+        banks: The banks.
+        chain: Bad-debt memory and the event log.
+        recovery_rate: Share of inventory and receivable book value the liquidation realises.
+        resourcing_delay_steps: Steps until the debtor's customers find another supplier.
+    """
+    debtors = np.unique(debtors)
+    debtors = debtors[firms.active[debtors]]
+    if debtors.size == 0:
+        return
+    outside = trade.outside_account
+    is_debtor = np.zeros(firms.n, dtype=bool)
+    is_debtor[debtors] = True
+    causes = chain.cause_of(step, debtors) if event == "default" else np.full(len(debtors), -1)
+
+    # 1. Sell inventories and receivables to the outside world at the recovery rate.
+    sale = recovery_rate * (firms.inventory_value()[debtors] + firms.receivables[debtors])
+    ledger.post(outside, debtors, sale, Flow.ASSET_SALE)
+    sold_edges = np.flatnonzero(
+        is_debtor[firms.edge_supplier.clip(0)] & (firms.edge_supplier != OUTSIDE)
+    )
+    trade.sell_to_outside(firms, sold_edges)
+    firms.receivables[debtors] = 0.0
+
+    # 2. Everything the debtors owe, and the share of it their estate can pay.
+    claim_edges, edge_claims, outside_claims = trade.take_claims_on(firms, debtors)
+    principal = banks.take_claims_on(firms, debtors)
+    claims = (
+        np.bincount(firms.edge_customer[claim_edges], edge_claims, minlength=firms.n)[debtors]
+        + outside_claims
+        + principal
+    )
+    estate = ledger.balance[debtors].clip(0)
+    paid_share = np.where(claims > 0, np.minimum(1.0, estate / np.maximum(claims, 1e-12)), 1.0)
+    share_of = np.zeros(firms.n)
+    share_of[debtors] = paid_share
+
+    # 3. Pay creditors pro rata; the rest is bad debt and credit losses.
+    edge_paid = edge_claims * share_of[firms.edge_customer[claim_edges]]
+    ledger.post(
+        firms.edge_customer[claim_edges],
+        trade.creditor_accounts(firms)[claim_edges],
+        edge_paid,
+        Flow.LIQUIDATION_PAYOUT,
+    )
+    ledger.post(debtors, outside, outside_claims * paid_share, Flow.LIQUIDATION_PAYOUT)
+    recovered = principal * paid_share
+    ledger.post(
+        debtors, banks.accounts[firms.house_bank[debtors]], recovered, Flow.LIQUIDATION_PAYOUT
+    )
+    ledger.post(debtors, outside, ledger.balance[debtors].clip(0), Flow.LIQUIDATION_PAYOUT)
+
+    supplier = firms.edge_supplier[claim_edges]
+    inside = supplier != OUTSIDE
+    firms.receivables -= np.bincount(supplier[inside], edge_claims[inside], minlength=firms.n)
+    chain.remember_bad_debt(
+        step,
+        supplier[inside],
+        firms.edge_customer[claim_edges][inside],
+        (edge_claims - edge_paid)[inside],
+    )
+    banks.book_defaults(firms, step, debtors, principal, recovered)
+    firms.payables[debtors] = 0.0
+
+    # 4. The firm stops: no stock, no orders, its customers must re-source.
+    firms.active[debtors] = False
+    firms.input_inventory[debtors] = 0.0
+    firms.output_inventory[debtors] = 0.0
+    firms.work_in_progress.clear_columns(debtors)
+    firms.wages_due[debtors] = 0.0
+    buying = np.flatnonzero(is_debtor[firms.edge_customer])
+    firms.in_transit.clear_columns(buying)
+    firms.edge_live[buying] = False
+    firms.edge_backlog[buying] = 0.0
+    firms.edge_live[sold_edges] = False
+    firms.edge_backlog[sold_edges] = 0.0
+    firms.edge_resource_step[sold_edges] = step + max(resourcing_delay_steps, 1)
+    chain.events.extend(
+        DefaultEvent(step, int(firm), event, int(cause))
+        for firm, cause in zip(debtors, causes, strict=True)
+    )

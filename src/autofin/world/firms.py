@@ -1,0 +1,224 @@
+"""Firms (automakers and suppliers) as rows: their state arrays and opening balance sheets.
+
+Quantities are in units of each firm's output: vehicles for automakers, and for suppliers one
+unit is what sold for one currency unit at the start (so opening supplier prices are 1).
+A supplier's price is cost-plus: (purchased input + wages + fixed cost per unit) × (1 + margin).
+The world starts in a steady state: pipelines, inventories, open invoices and loans are those of
+a business that has been running at its expected output for a while.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from autofin.scenario.schema import Scenario
+from autofin.world.network import OUTSIDE, SupplyNetwork
+from autofin.world.obligations import DueBook
+
+RAW_MATERIAL_PRICE = 1.0
+"""Price of one unit of raw material bought from outside the model (the numéraire)."""
+
+
+def steps_of(days: float, step_days: int) -> int:
+    """Whole steps in a duration of ``days`` (rounded, at least 0)."""
+    return max(0, round(days / step_days))
+
+
+@dataclass
+class Firms:
+    """State of all firms, one row per firm, and of the goods on the supply edges.
+
+    Attributes hold per-firm arrays (length = firms) unless their name starts with ``edge_``
+    (length = edges). See the module docstring for units.
+    """
+
+    tier: np.ndarray
+    is_automaker: np.ndarray
+    active: np.ndarray
+    price: np.ndarray
+    margin: np.ndarray
+    input_per_unit: np.ndarray
+    wage_per_unit: np.ndarray
+    fixed_cost_per_step: np.ndarray
+    capacity: np.ndarray
+    expected_output: np.ndarray
+    cost_shock: np.ndarray
+    input_inventory: np.ndarray
+    output_inventory: np.ndarray
+    order_forecast: np.ndarray
+    receivables: np.ndarray
+    payables: np.ndarray
+    debt: np.ndarray
+    cash_flow_margin: np.ndarray
+    shortfall_history: np.ndarray
+    house_bank: np.ndarray
+    wages_due: np.ndarray
+    edge_supplier: np.ndarray
+    edge_customer: np.ndarray
+    edge_share: np.ndarray
+    edge_live: np.ndarray
+    edge_backlog: np.ndarray
+    edge_term_steps: np.ndarray
+    edge_resource_step: np.ndarray
+    work_in_progress: DueBook
+    in_transit: DueBook
+    lead_steps: int
+    transit_steps: int
+
+    @property
+    def n(self) -> int:
+        """Number of firms."""
+        return len(self.tier)
+
+    def input_price(self) -> np.ndarray:
+        """Current average price of each firm's purchased inputs, weighted by edge shares."""
+        supplier_price = np.where(
+            self.edge_supplier == OUTSIDE, RAW_MATERIAL_PRICE, self.price[self.edge_supplier]
+        )
+        return np.bincount(self.edge_customer, self.edge_share * supplier_price, minlength=self.n)
+
+    def unit_cost(self) -> np.ndarray:
+        """Expected cost of one unit of output: inputs, wages and fixed cost per unit."""
+        fixed_per_unit = self.fixed_cost_per_step / np.maximum(self.expected_output, 1e-12)
+        return self.input_price() * self.input_per_unit + self.wage_per_unit + fixed_per_unit
+
+    def inventory_value(self) -> np.ndarray:
+        """Book value of input inventory, work in progress and finished output."""
+        in_process = self.work_in_progress.open_totals() + self.output_inventory
+        return self.input_inventory * self.input_price() + in_process * self.unit_cost()
+
+    def liabilities(self) -> np.ndarray:
+        """Trade payables plus bank debt."""
+        return self.payables + self.debt
+
+    def leverage(self, cash: np.ndarray) -> np.ndarray:
+        """Liabilities over assets (cash, receivables and inventories)."""
+        assets = cash + self.receivables + self.inventory_value()
+        return self.liabilities() / np.maximum(assets, 1e-9)
+
+
+def build_firms(
+    scenario: Scenario, network: SupplyNetwork, expected_sales: np.ndarray, rng: np.random.Generator
+) -> Firms:
+    """Create every firm at its steady state for the expected vehicle sales per step.
+
+    Args:
+        scenario: The scenario.
+        network: The supply network.
+        expected_sales: Expected vehicles sold per step, one value per automaker.
+        rng: The model's random generator.
+
+    Returns:
+        The firms, with pipelines and inventories filled but no money (cash, invoices and
+        loans are opened by the model, which owns the ledger and the books).
+    """
+    sup, auto = scenario.suppliers, scenario.automakers
+    step_days = scenario.step_days
+    n = network.n_firms
+    tier = network.tier
+    is_automaker = tier == 0
+    margin = np.where(
+        is_automaker,
+        0.0,
+        rng.normal(sup.margin, sup.margin_dispersion, size=n).clip(-0.5, 0.9),
+    )
+    unit_cost = 1.0 / (1.0 + margin)
+    fixed_per_unit = np.where(is_automaker, 0.0, sup.fixed_cost_share)
+    input_per_unit = np.where(
+        is_automaker, auto.parts_cost_share * auto.vehicle_price, sup.input_cost_share * unit_cost
+    )
+    wage_per_unit = np.where(
+        is_automaker,
+        auto.assembly_cost_share * auto.vehicle_price,
+        np.maximum(unit_cost - input_per_unit - fixed_per_unit, 0.0),
+    )
+    price = np.where(is_automaker, auto.vehicle_price, 1.0)
+
+    expected_output = np.zeros(n)
+    expected_output[is_automaker] = expected_sales
+    supplier_edges = network.edge_supplier != OUTSIDE
+    for level in range(1, network.n_tiers + 1):
+        edges = supplier_edges & (tier[network.edge_supplier.clip(0)] == level)
+        demand = (
+            network.edge_share[edges]
+            * input_per_unit[network.edge_customer[edges]]
+            * expected_output[network.edge_customer[edges]]
+        )
+        expected_output += np.bincount(network.edge_supplier[edges], demand, minlength=n)
+
+    # Fixed costs are a share of expected revenue, spread evenly over the steps.
+    fixed_cost_per_step = np.where(
+        is_automaker,
+        auto.fixed_cost_share * auto.vehicle_price * expected_output,
+        fixed_per_unit * expected_output,
+    )
+
+    lead_steps = steps_of(sup.lead_time_days, step_days)
+    transit_steps = max(1, steps_of(sup.transit_days, step_days))
+    target_steps_sup = steps_of(sup.inventory_target_days, step_days)
+    target_steps_auto = steps_of(auto.inventory_target_days, step_days)
+    target_steps = np.where(is_automaker, target_steps_auto, target_steps_sup)
+
+    edge_flow = network.edge_share * (input_per_unit * expected_output)[network.edge_customer]
+    n_edges = len(edge_flow)
+    work_in_progress = DueBook(n, max(lead_steps, 1))
+    for delay in range(1, max(lead_steps, 1) + 1):
+        work_in_progress.book(0, delay, np.arange(n), expected_output)
+    in_transit = DueBook(n_edges, transit_steps)
+    for delay in range(1, transit_steps + 1):
+        in_transit.book(0, delay, np.arange(n_edges), edge_flow)
+
+    return Firms(
+        tier=tier,
+        is_automaker=is_automaker,
+        active=np.ones(n, dtype=bool),
+        price=price.astype(float),
+        margin=margin,
+        input_per_unit=input_per_unit,
+        wage_per_unit=wage_per_unit,
+        fixed_cost_per_step=fixed_cost_per_step,
+        capacity=np.where(is_automaker, np.inf, sup.capacity_slack * expected_output),
+        expected_output=expected_output,
+        cost_shock=np.zeros(n),
+        input_inventory=target_steps * input_per_unit * expected_output,
+        output_inventory=target_steps * expected_output,
+        order_forecast=expected_output.copy(),
+        receivables=np.zeros(n),
+        payables=np.zeros(n),
+        debt=np.zeros(n),
+        cash_flow_margin=np.where(is_automaker, 0.0, margin / (1.0 + margin)),
+        shortfall_history=np.zeros(n),
+        house_bank=rng.integers(0, scenario.banks.count, size=n),
+        wages_due=np.zeros(n),
+        edge_supplier=network.edge_supplier.copy(),
+        edge_customer=network.edge_customer.copy(),
+        edge_share=network.edge_share.copy(),
+        edge_live=np.ones(n_edges, dtype=bool),
+        edge_backlog=edge_flow.copy(),
+        edge_term_steps=np.zeros(n_edges, dtype=np.int64),
+        edge_resource_step=np.full(n_edges, -1, dtype=np.int64),
+        work_in_progress=work_in_progress,
+        in_transit=in_transit,
+        lead_steps=lead_steps,
+        transit_steps=transit_steps,
+    )
+
+
+def payment_terms(scenario: Scenario, network: SupplyNetwork) -> np.ndarray:
+    """Payment term in days of every edge: set by the buyer (automaker or supplier tier)."""
+    auto_terms = scenario.automakers.payment_term_days
+    auto_terms = (
+        auto_terms if isinstance(auto_terms, list) else [auto_terms] * max(network.n_automakers, 1)
+    )
+    tier_terms = scenario.suppliers.payment_term_days
+    customer_tier = network.tier[network.edge_customer]
+    terms = np.zeros(len(customer_tier), dtype=np.int64)
+    automaker_edges = customer_tier == 0
+    terms[automaker_edges] = np.asarray(auto_terms)[network.edge_customer[automaker_edges]]
+    supplier_edges = ~automaker_edges
+    # A loaded network may have more tiers than terms given: the last term applies above.
+    index = np.minimum(customer_tier[supplier_edges], len(tier_terms)) - 1
+    terms[supplier_edges] = np.asarray(tier_terms)[index]
+    return terms

@@ -1,0 +1,123 @@
+"""The ledger: every movement of money is a posting between two accounts.
+
+All money in the model lives in `Ledger.balance`, one entry per account (firms, banks, the
+consumer sector and the outside world). Agent modules read their cash as views of it and never
+change it directly, so total money is conserved by construction and the capital flows between
+sectors are an exact by-product of the postings.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+import numpy as np
+import pandas as pd
+
+
+class Flow(IntEnum):
+    """Types of money movement, recorded with every posting."""
+
+    VEHICLE_SALES = 0
+    HOUSEHOLD_INCOME = 1
+    TRADE_PAYMENT = 2
+    WAGES = 3
+    FIXED_COSTS = 4
+    LOAN_DISBURSEMENT = 5
+    LOAN_REPAYMENT = 6
+    LOAN_INTEREST = 7
+    BANK_FUNDING_COST = 8
+    ASSET_SALE = 9
+    LIQUIDATION_PAYOUT = 10
+
+
+FLOW_NAMES = [flow.name.lower() for flow in Flow]
+
+
+class Ledger:
+    """Account balances plus the per-step capital flows between sectors.
+
+    Args:
+        account_sector: Sector index of every account.
+        sector_names: Name of every sector (e.g. ``automakers``, ``suppliers_tier1``).
+        opening_balances: Opening balance of every account; the sum is the money in the world.
+    """
+
+    def __init__(
+        self,
+        account_sector: np.ndarray,
+        sector_names: list[str],
+        opening_balances: np.ndarray,
+    ) -> None:
+        self.balance = np.asarray(opening_balances, dtype=float).copy()
+        self.account_sector = np.asarray(account_sector, dtype=np.int64)
+        self.sector_names = list(sector_names)
+        self.n_accounts = len(self.balance)
+        self.n_sectors = len(sector_names)
+        self.total_money = float(self.balance.sum())
+        self._flow_cells = self.n_sectors * self.n_sectors * len(Flow)
+        self.step_flows = np.zeros(self._flow_cells)
+        self._flow_records: list[tuple[int, np.ndarray, np.ndarray]] = []
+
+    def post(
+        self,
+        source: np.ndarray | int,
+        target: np.ndarray | int,
+        amount: np.ndarray | float,
+        flow: Flow,
+    ) -> None:
+        """Move money from source accounts to target accounts.
+
+        Args:
+            source: Paying account(s).
+            target: Receiving account(s), broadcast against `source`.
+            amount: Amount(s) moved; zero amounts are allowed and ignored.
+            flow: The type of the movement.
+        """
+        amount = np.asarray(amount, dtype=float)
+        source, target, amount = np.broadcast_arrays(source, target, amount)
+        if amount.size == 0:
+            return
+        n = self.n_accounts
+        self.balance -= np.bincount(source.ravel(), amount.ravel(), minlength=n)
+        self.balance += np.bincount(target.ravel(), amount.ravel(), minlength=n)
+        key = (
+            self.account_sector[source.ravel()] * self.n_sectors
+            + self.account_sector[target.ravel()]
+        ) * len(Flow) + int(flow)
+        self.step_flows += np.bincount(key, amount.ravel(), minlength=self._flow_cells)
+
+    def sector_net_inflow(self) -> np.ndarray:
+        """Net money received by each sector in the current step, from the postings."""
+        cube = self.step_flows.reshape(self.n_sectors, self.n_sectors, len(Flow)).sum(axis=2)
+        return cube.sum(axis=0) - cube.sum(axis=1)
+
+    def sector_balances(self) -> np.ndarray:
+        """Money held by each sector now."""
+        return np.bincount(self.account_sector, self.balance, minlength=self.n_sectors)
+
+    def close_step(self, step: int) -> None:
+        """Store the current step's sector flows and start a new step."""
+        cells = np.flatnonzero(self.step_flows)
+        self._flow_records.append((step, cells, self.step_flows[cells].copy()))
+        self.step_flows[:] = 0.0
+
+    def flows_frame(self) -> pd.DataFrame:
+        """All recorded flows as a tidy frame: step, source, target, flow, amount."""
+        if not self._flow_records:
+            return pd.DataFrame({"step": [], "source": [], "target": [], "flow": [], "amount": []})
+        steps = np.concatenate([np.full(len(c), s) for s, c, _ in self._flow_records])
+        cells = np.concatenate([c for _, c, _ in self._flow_records])
+        amounts = np.concatenate([a for _, _, a in self._flow_records])
+        n_flows = len(Flow)
+        flow = cells % n_flows
+        pair = cells // n_flows
+        names = np.array(self.sector_names, dtype=object)
+        return pd.DataFrame(
+            {
+                "step": steps.astype(np.int64),
+                "source": names[pair // self.n_sectors],
+                "target": names[pair % self.n_sectors],
+                "flow": np.array(FLOW_NAMES, dtype=object)[flow],
+                "amount": amounts,
+            }
+        )

@@ -1,0 +1,208 @@
+"""What a run records: one row of metrics per step, the event log and the summary.
+
+Every metric is defined in ``docs/metrics.md``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from autofin.world.firms import Firms
+from autofin.world.network import OUTSIDE
+
+if TYPE_CHECKING:
+    from autofin.world.model import AutofinModel
+
+
+@dataclass
+class StepActivity:
+    """Flows of one step that the metrics need, gathered while the step runs."""
+
+    active_at_start: np.ndarray
+    orders_by_supplier: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    started: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    shipped_value: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    sales_value: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    bad_debt: float = 0.0
+    vehicle_demand: float = 0.0
+    vehicles_sold: float = 0.0
+    resourced: int = 0
+
+    @classmethod
+    def start(cls, firms: Firms) -> StepActivity:
+        """Begin a step: remember who is active."""
+        return cls(active_at_start=firms.active.copy())
+
+    def revenue(self, firms: Firms) -> np.ndarray:
+        """Invoiced deliveries plus vehicle sales, per firm."""
+        inside = firms.edge_supplier != OUTSIDE
+        return (
+            np.bincount(firms.edge_supplier[inside], self.shipped_value[inside], minlength=firms.n)
+            + self.sales_value
+        )
+
+    def update_cash_flow_margins(self, firms: Firms, smoothing: float = 0.1) -> None:
+        """Smooth each firm's operating margin, the cash-flow signal banks observe.
+
+        The margin of a step is revenue minus the variable cost of what was delivered (at
+        the current wage shock) minus fixed costs, over the firm's expected revenue, so idle
+        capacity and cost shocks show, but the timing of production does not.
+        """
+        revenue = self.revenue(firms)
+        units = revenue / np.maximum(firms.price, 1e-12)
+        variable = firms.input_per_unit * firms.input_price() + firms.wage_per_unit * np.exp(
+            firms.cost_shock
+        )
+        profit = revenue - units * variable - firms.fixed_cost_per_step
+        expected = np.maximum(firms.price * firms.expected_output, 1e-9)
+        margin = np.clip(profit / expected, -1.0, 1.0)
+        live = firms.active
+        firms.cash_flow_margin[live] += smoothing * (margin[live] - firms.cash_flow_margin[live])
+
+
+class MetricsRecorder:
+    """Collects the per-step metrics and turns them into tidy frames."""
+
+    def __init__(self, model: AutofinModel) -> None:
+        self.model = model
+        self.rows: list[dict[str, float]] = []
+        self.n_tiers = model.network.n_tiers
+
+    def record(self, step: int, activity: StepActivity) -> None:
+        """Append the metrics of ``step``."""
+        model = self.model
+        firms, banks, ledger = model.firms, model.banks, model.ledger
+        cash = ledger.balance[: firms.n]
+        supplier = ~firms.is_automaker
+        was_active = activity.active_at_start
+        defaulted = was_active & ~firms.active
+        row: dict[str, float] = {"step": step, "day": step * model.spec.step_days}
+        n_active = int((was_active & supplier).sum())
+        n_defaults = int((defaulted & supplier).sum())
+        row["suppliers_active"] = n_active
+        row["supplier_defaults"] = n_defaults
+        row["supplier_default_rate"] = n_defaults / n_active if n_active else 0.0
+        for tier in range(1, self.n_tiers + 1):
+            in_tier = firms.tier == tier
+            active = int((was_active & in_tier).sum())
+            count = int((defaulted & in_tier).sum())
+            row[f"supplier_defaults_tier{tier}"] = count
+            row[f"supplier_default_rate_tier{tier}"] = count / active if active else 0.0
+        row["automaker_defaults"] = int((defaulted & firms.is_automaker).sum())
+        row["trade_bad_debt"] = activity.bad_debt
+        row["resourced_edges"] = activity.resourced
+        row["automaker_cash"] = float(cash[firms.is_automaker].sum())
+        row["supplier_cash"] = float(cash[supplier & firms.active].sum())
+        row["automaker_payables"] = float(firms.payables[firms.is_automaker].sum())
+        row["supplier_receivables"] = float(firms.receivables[supplier].sum())
+        row["supplier_debt"] = float(firms.debt[supplier].sum())
+        lending = banks.lending_round
+        capital = banks.capital(ledger)
+        risk_assets = banks.risk_assets().sum()
+        row["bank_loans"] = float(banks.loans.sum() + banks.npl_gross.sum())
+        row["bank_npl_ratio"] = banks.npl_ratio()
+        row["bank_capital"] = float(capital.sum())
+        row["bank_capital_ratio"] = float(capital.sum() / risk_assets) if risk_assets > 0 else 0.0
+        row["bank_lending_volume"] = lending.volume
+        row["bank_loan_applications"] = lending.applications
+        row["bank_loan_approvals"] = lending.approvals
+        row["bank_new_loan_rate"] = (
+            lending.interest_weighted / lending.volume if lending.volume > 0 else float("nan")
+        )
+        row["bank_credit_losses"] = float(banks.credit_losses.sum())
+        makers = firms.is_automaker
+        row["production_units"] = float(activity.started[makers].sum())
+        row["sales_units"] = activity.vehicles_sold
+        row["vehicle_demand"] = activity.vehicle_demand
+        row["lost_sales_units"] = activity.vehicle_demand - activity.vehicles_sold
+        row["automaker_inventory_units"] = float(firms.output_inventory[makers].sum())
+        row["supplier_output_value"] = float(activity.revenue(firms)[supplier].sum())
+        for tier in range(1, self.n_tiers + 1):
+            in_tier = firms.tier == tier
+            row[f"orders_tier{tier}"] = float(
+                (activity.orders_by_supplier * firms.price)[in_tier].sum()
+            )
+        self.rows.append(row)
+
+    def frame(self) -> pd.DataFrame:
+        """The time series: one row per step."""
+        frame = pd.DataFrame(self.rows)
+        for column in frame.columns:
+            if column in ("step", "day") or column.startswith(
+                ("supplier_defaults", "suppliers_active")
+            ):
+                frame[column] = frame[column].astype(np.int64)
+        return frame
+
+    def events_frame(self) -> pd.DataFrame:
+        """The event log: defaults with the default that caused them, if any."""
+        model = self.model
+        events = model.chain.events
+        firms = model.firms
+        ids = np.array([e.firm for e in events], dtype=np.int64)
+        causes = np.array([e.cause for e in events], dtype=np.int64)
+        return pd.DataFrame(
+            {
+                "step": pd.Series([e.step for e in events], dtype=np.int64),
+                "day": pd.Series([e.step * model.spec.step_days for e in events], dtype=np.int64),
+                "agent_type": pd.Series(
+                    np.where(firms.tier[ids] == 0, "automaker", "supplier"), dtype=object
+                ),
+                "agent_id": pd.Series(ids, dtype=np.int64),
+                "tier": pd.Series(firms.tier[ids], dtype=np.int64),
+                "label": pd.Series([model.network.labels[i] for i in ids], dtype=object),
+                "event": pd.Series([e.event for e in events], dtype=object),
+                "cause_id": pd.Series(
+                    np.where(causes >= 0, causes, None) if len(causes) else [], dtype="Int64"
+                ),
+            }
+        )
+
+    def summary(self, timeseries: pd.DataFrame, events: pd.DataFrame) -> dict[str, Any]:
+        """Headline figures of the run."""
+        model = self.model
+        firms = model.firms
+        n_suppliers = int((~firms.is_automaker).sum())
+        years = model.spec.steps * model.spec.step_days / 365.0
+        defaults = events[events["agent_type"] == "supplier"]
+        summary: dict[str, Any] = {
+            "suppliers": n_suppliers,
+            "supplier_defaults": len(defaults),
+            "supplier_default_share": len(defaults) / n_suppliers if n_suppliers else 0.0,
+            "supplier_annual_default_rate": (
+                len(defaults) / n_suppliers / years if n_suppliers else 0.0
+            ),
+            "automaker_defaults": int((events["agent_type"] == "automaker").sum()),
+            "defaults_with_cause": int(events["cause_id"].notna().sum()),
+            "largest_cascade": largest_cascade(events),
+            "trade_bad_debt": float(timeseries["trade_bad_debt"].sum()),
+            "bank_credit_losses": float(timeseries["bank_credit_losses"].iloc[-1]),
+            "bank_npl_ratio_final": float(timeseries["bank_npl_ratio"].iloc[-1]),
+            "bank_npl_ratio_mean": float(timeseries["bank_npl_ratio"].mean()),
+            "bank_capital_ratio_min": float(timeseries["bank_capital_ratio"].min()),
+            "bank_lending_volume": float(timeseries["bank_lending_volume"].sum()),
+            "sales_units": float(timeseries["sales_units"].sum()),
+            "lost_sales_units": float(timeseries["lost_sales_units"].sum()),
+            "steps": len(timeseries),
+        }
+        for tier in range(1, self.n_tiers + 1):
+            summary[f"supplier_defaults_tier{tier}"] = int((defaults["tier"] == tier).sum())
+        return summary
+
+
+def largest_cascade(events: pd.DataFrame) -> int:
+    """Size of the largest tree of defaults linked by their causes (1 = no contagion)."""
+    if events.empty:
+        return 0
+    parent = dict(zip(events["agent_id"], events["cause_id"], strict=True))
+    size: dict[int, int] = {}
+    for firm in parent:
+        root, seen = firm, 0
+        while pd.notna(parent.get(root)) and parent[root] in parent and seen < len(parent):
+            root, seen = int(parent[root]), seen + 1
+        size[root] = size.get(root, 0) + 1
+    return max(size.values())

@@ -1,0 +1,329 @@
+"""The model: build the world from a scenario, and the one step that moves it.
+
+`AutofinModel.step` is the whole period in economic order; read it to learn the model.
+`simulate` runs a scenario to its horizon and returns tidy results.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import mesa
+import numpy as np
+
+from autofin.results.result import Result
+from autofin.scenario.schema import Scenario
+from autofin.world import automakers, production, suppliers
+from autofin.world.banks import LendingRound, build_banks
+from autofin.world.checks import AccountingCheck
+from autofin.world.consumers import build_consumers
+from autofin.world.defaults import CreditChain, liquidate
+from autofin.world.firms import RAW_MATERIAL_PRICE, build_firms, payment_terms, steps_of
+from autofin.world.ledger import Flow, Ledger
+from autofin.world.metrics import MetricsRecorder, StepActivity
+from autofin.world.network import build_network
+from autofin.world.shocks import Shocks
+from autofin.world.trade_credit import TradeCredit
+
+EPSILON = 1e-6
+"""Cash shortfalls below this amount are rounding, not distress."""
+
+
+class AutofinModel(mesa.Model):
+    """The automotive finance ecosystem of one scenario.
+
+    Args:
+        scenario: The validated scenario.
+        check: Verify the accounting identities after every step (raises `AccountingError`).
+    """
+
+    def __init__(self, scenario: Scenario, *, check: bool = False) -> None:
+        super().__init__(rng=scenario.seed)
+        self.spec = scenario
+        self.step_index = 0
+        rng = self.rng
+        self.network = build_network(scenario.network, rng)
+        n_firms = self.network.n_firms
+        n_banks = scenario.banks.count
+        self.bank_accounts = np.arange(n_firms, n_firms + n_banks)
+        self.consumer_account = n_firms + n_banks
+        self.outside_account = n_firms + n_banks + 1
+
+        self.consumers = build_consumers(
+            scenario.consumers, scenario.steps, scenario.step_days, self.consumer_account, rng
+        )
+        n_automakers = self.network.n_automakers
+        self.market_share = np.full(n_automakers, 1.0 / n_automakers)
+        expected_sales = self.market_share * self.consumers.expected_buyers_per_step(
+            scenario.automakers.vehicle_price
+        )
+        self.firms = build_firms(scenario, self.network, expected_sales, rng)
+        self.firms.edge_term_steps = np.array(
+            [steps_of(d, scenario.step_days) for d in payment_terms(scenario, self.network)],
+            dtype=np.int64,
+        )
+        self.ledger = Ledger(*self._accounts_and_sectors())
+        max_term = int(max(self.firms.edge_term_steps.max(), 1))
+        self.trade = TradeCredit.empty(
+            len(self.firms.edge_supplier), n_firms, max_term, self.outside_account
+        )
+        self.banks = build_banks(
+            scenario.banks, self.bank_accounts, n_firms, scenario.step_days, max_term
+        )
+        self._open_balance_sheets()
+        self.chain = CreditChain(
+            n_firms, steps_of(scenario.suppliers.default_cause_window_days, scenario.step_days)
+        )
+        self.shocks = Shocks(scenario, self.firms)
+        self.metrics = MetricsRecorder(self)
+        self.checker = AccountingCheck(self) if check else None
+
+    # ------------------------------------------------------------------ the step
+    def step(self) -> None:
+        """One period, in economic order."""
+        self.step_index += 1
+        t = self.step_index
+        firms, ledger, scenario, rng = self.firms, self.ledger, self.spec, self.rng
+        activity = StepActivity.start(firms)
+        self.banks.lending_round = LendingRound()
+        self.chain.bad_debt_in_step = 0.0
+        forced_defaults, demand_factor = self.shocks.due(t)
+
+        # Receive goods; customers that lost a supplier re-source; costs and prices move.
+        production.receive_goods(firms, t)
+        activity.resourced = suppliers.resource(
+            firms, t, scenario.suppliers.capacity_slack, rng
+        ).size
+        production.draw_cost_shocks(firms, scenario, rng)
+        production.update_prices(firms)
+
+        # Plan production and send orders upstream.
+        plan, edge_orders = production.plan_and_order(firms, scenario, firms.order_forecast)
+        activity.orders_by_supplier = np.bincount(
+            firms.edge_supplier.clip(0), edge_orders * (firms.edge_supplier >= 0), minlength=firms.n
+        )
+        production.update_forecasts(
+            firms, activity.orders_by_supplier, scenario.suppliers.forecast_smoothing
+        )
+
+        # Produce, deliver and invoice.
+        activity.started = production.produce(firms, plan, t)
+        shipments = production.ship(firms, t, RAW_MATERIAL_PRICE)
+        self.trade.invoice(firms, t, shipments.value)
+        activity.shipped_value = shipments.value
+
+        # Settle what is due, seeking bank finance first; who cannot pay defaults, and the
+        # losses travel upstream within the same step (automakers settle first).
+        self._settle(t, forced_defaults, activity)
+
+        # Consumers shop; automakers sell from stock.
+        self._sell_vehicles(t, demand_factor, activity)
+
+        # Banks pay for their funding and write off loans whose workout has ended.
+        self.banks.pay_funding_costs(ledger)
+        self.banks.write_off(t)
+
+        # Record.
+        activity.update_cash_flow_margins(firms)
+        self.metrics.record(t, activity)
+        if self.checker is not None:
+            self.checker.verify(t)
+        ledger.close_step(t)
+
+    # ------------------------------------------------------------------ stages
+    def _settle(self, t: int, forced: np.ndarray, activity: StepActivity) -> None:
+        firms, ledger, banks, trade = self.firms, self.ledger, self.banks, self.trade
+        cash = ledger.balance[: firms.n]  # a view: it follows every posting
+        for tier in range(self.network.n_tiers + 1):
+            forced_here = forced[firms.tier[forced] == tier]
+            self._liquidate(forced_here, "forced_default", t)
+            in_tier = firms.active & (firms.tier == tier)
+            operating = (firms.wages_due + firms.fixed_cost_per_step) * in_tier
+            due = (trade.due_now(firms, t) + banks.due_now(t)) * in_tier + operating
+            short = in_tier & (due > cash + EPSILON)
+            # Banks see how often a firm runs short beyond rolling over maturing principal.
+            distress = in_tier & (due - banks.principal_book.peek_due(t) > cash + EPSILON)
+            firms.shortfall_history[in_tier] += 0.1 * (
+                distress[in_tier] - firms.shortfall_history[in_tier]
+            )
+            applicants = np.flatnonzero(short)
+            banks.lend(
+                firms,
+                ledger,
+                t,
+                applicants,
+                (due - cash)[applicants] * (1.0 + self.spec.banks.borrowing_buffer),
+                self.rng,
+            )
+            able = in_tier & (cash >= due - EPSILON)
+            trade.pay_due(firms, ledger, t, able)
+            banks.collect_due(firms, ledger, t, able)
+            payers = np.flatnonzero(able)
+            ledger.post(payers, self.outside_account, firms.wages_due[payers], Flow.WAGES)
+            ledger.post(
+                payers, self.outside_account, firms.fixed_cost_per_step[payers], Flow.FIXED_COSTS
+            )
+
+            self._liquidate(np.flatnonzero(in_tier & ~able), "default", t)
+        activity.bad_debt = self.chain.bad_debt_in_step
+
+    def _liquidate(self, debtors: np.ndarray, event: str, t: int) -> None:
+        liquidate(
+            debtors,
+            event,
+            t,
+            self.firms,
+            self.ledger,
+            self.trade,
+            self.banks,
+            self.chain,
+            self.spec.suppliers.recovery_rate,
+            steps_of(self.spec.suppliers.resourcing_delay_days, self.spec.step_days),
+        )
+
+    def _sell_vehicles(self, t: int, demand_factor: float, activity: StepActivity) -> None:
+        firms = self.firms
+        makers = np.flatnonzero(firms.is_automaker)
+        buyers, choice = self.consumers.shop(
+            t, firms.price[makers], self.market_share, demand_factor, self.rng
+        )
+        wanted = np.bincount(choice, minlength=len(makers)).astype(float)
+        demand = np.zeros(firms.n)
+        demand[makers] = wanted
+        sold = automakers.sell_vehicles(firms, self.ledger, demand, self.consumer_account)
+        # Buyers are served in calendar order until each automaker's stock runs out.
+        order = np.argsort(choice, kind="stable")
+        rank = np.empty(len(choice), dtype=np.int64)
+        group_start = np.concatenate([[0], np.cumsum(wanted)[:-1]]).astype(np.int64)
+        rank[order] = np.arange(len(choice)) - group_start[choice[order]]
+        served = rank < sold[makers][choice]
+        self.consumers.settle_purchases(
+            t,
+            buyers,
+            served,
+            float((sold[makers] * firms.price[makers]).sum()),
+            self.ledger,
+            self.rng,
+        )
+        automakers.update_demand_forecast(
+            firms.order_forecast,
+            demand,
+            firms.is_automaker,
+            self.spec.automakers.forecast_smoothing,
+        )
+        activity.vehicle_demand = wanted.sum()
+        activity.vehicles_sold = sold[makers].sum()
+        activity.sales_value = sold * firms.price
+
+    # ------------------------------------------------------------------ building
+    def _accounts_and_sectors(self) -> tuple[np.ndarray, list[str], np.ndarray]:
+        """Ledger accounts (firms, banks, consumers, outside), their sectors, opening cash."""
+        firms, scenario = self.firms, self.spec
+        n_tiers = self.network.n_tiers
+        sector_names = [
+            "automakers",
+            *[f"suppliers_tier{k}" for k in range(1, n_tiers + 1)],
+            "banks",
+            "consumers",
+            "outside",
+        ]
+        account_sector = np.concatenate(
+            [
+                firms.tier,
+                np.full(len(self.bank_accounts), n_tiers + 1),
+                [n_tiers + 2, n_tiers + 3],
+            ]
+        )
+        daily_cost = firms.unit_cost() * firms.expected_output / scenario.step_days
+        spread = scenario.suppliers.size_dispersion
+        size = np.exp(self.rng.normal(-(spread**2) / 2, spread, size=firms.n))
+        supplier_cash = scenario.suppliers.initial_cash_days * daily_cost * size
+        automaker_cash = (
+            scenario.automakers.initial_cash_days
+            * firms.price
+            * firms.expected_output
+            / scenario.step_days
+        )
+        cash = np.where(firms.is_automaker, automaker_cash, supplier_cash)
+        opening = np.concatenate([cash, np.zeros(len(self.bank_accounts) + 2)])
+        return account_sector, sector_names, opening
+
+    def _open_balance_sheets(self) -> None:
+        """Open invoices, bank capital and loans of the starting steady state."""
+        firms, scenario, trade, banks = self.firms, self.spec, self.trade, self.banks
+        edge_flow_value = firms.edge_backlog * np.where(
+            firms.edge_supplier < 0, RAW_MATERIAL_PRICE, firms.price[firms.edge_supplier]
+        )
+        for delay in range(1, int(firms.edge_term_steps.max()) + 1):
+            edges = np.flatnonzero(np.maximum(firms.edge_term_steps, 1) >= delay)
+            trade.edge_book.book(0, delay, edges, edge_flow_value[edges])
+            inside = edges[firms.edge_supplier[edges] >= 0]
+            firms.receivables += np.bincount(
+                firms.edge_supplier[inside], edge_flow_value[inside], minlength=firms.n
+            )
+            firms.payables += np.bincount(
+                firms.edge_customer[edges], edge_flow_value[edges], minlength=firms.n
+            )
+        cash = self.ledger.balance[: firms.n]
+        equity_days = np.where(
+            firms.is_automaker, scenario.automakers.equity_days, scenario.suppliers.equity_days
+        )
+        equity = equity_days * firms.price * firms.expected_output / scenario.step_days
+        assets = cash + firms.receivables + firms.inventory_value()
+        debt = np.maximum(assets - equity - firms.payables, 0.0)
+
+        spec = scenario.banks
+        loans = np.bincount(firms.house_bank, debt, minlength=spec.count)
+        # A bank with no opening clients still has a book the size of an average bank's.
+        loans = np.where(loans > 0, loans, max(float(loans.mean()), 1.0))
+        book = loans / spec.automotive_share
+        if spec.capital is None:
+            capital = spec.capital_ratio * book
+        else:
+            capital = np.broadcast_to(np.asarray(spec.capital, dtype=float), (spec.count,)).copy()
+        banks.other_assets = book - loans
+        banks.deposits = banks.other_assets.copy()
+        self.ledger.balance[self.bank_accounts] = capital
+        banks.opening_capital = capital.copy()
+        self.ledger.total_money = float(self.ledger.balance.sum())
+        banks.open_loans(firms, self.ledger, debt, self.rng)
+
+
+def simulate(
+    scenario: Scenario,
+    *,
+    check: bool = False,
+    progress: Callable[[int, int], None] | None = None,
+) -> Result:
+    """Run a scenario to its horizon.
+
+    Args:
+        scenario: The validated scenario (see `autofin.load_scenario`).
+        check: Verify money conservation and the other accounting identities after every
+            step; raises `autofin.world.checks.AccountingError` at the first violation.
+        progress: Called as ``progress(steps_done, total_steps)`` after every step.
+
+    Returns:
+        Time series, capital flows, events and a summary with provenance.
+    """
+    from autofin.results.provenance import provenance
+
+    started = time.perf_counter()
+    model = AutofinModel(scenario, check=check)
+    total = scenario.steps
+    for done in range(1, total + 1):
+        model.step()
+        if progress is not None:
+            progress(done, total)
+    timeseries = model.metrics.frame()
+    events = model.metrics.events_frame()
+    summary = model.metrics.summary(timeseries, events)
+    summary.update(provenance(scenario, time.perf_counter() - started))
+    return Result(
+        scenario=scenario,
+        timeseries=timeseries,
+        flows=model.ledger.flows_frame(),
+        events=events,
+        summary=summary,
+    )

@@ -1,0 +1,210 @@
+"""The supply network: firms in tiers and the supplier→customer edges between them.
+
+Firms are rows: automakers first (tier 0), then suppliers tier by tier. Each edge carries the
+share of the customer's purchased inputs that comes from that supplier. The top tier buys raw
+material from the outside world, represented by edges whose supplier is `OUTSIDE`.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+from pathlib import Path
+
+import networkx as nx
+import numpy as np
+import pandas as pd
+
+from autofin.scenario.schema import NetworkSpec
+
+OUTSIDE = -1
+"""Supplier index of raw-material edges: the world outside the model."""
+
+
+class NetworkFileError(ValueError):
+    """A network file that cannot be used, with a message that says why."""
+
+
+@dataclass
+class SupplyNetwork:
+    """A layered production network.
+
+    Attributes:
+        tier: Tier of every firm (0 = automaker, 1 = tier-1 supplier, ...).
+        labels: Name of every firm (its id in a loaded file, or a generated one).
+        edge_supplier: Supplier of every edge (`OUTSIDE` for raw material).
+        edge_customer: Customer of every edge.
+        edge_share: Share of the customer's purchased inputs bought over the edge.
+    """
+
+    tier: np.ndarray
+    labels: list[str]
+    edge_supplier: np.ndarray
+    edge_customer: np.ndarray
+    edge_share: np.ndarray
+
+    @property
+    def n_firms(self) -> int:
+        """Number of firms, automakers included."""
+        return len(self.tier)
+
+    @property
+    def n_tiers(self) -> int:
+        """Number of supplier tiers."""
+        return int(self.tier.max())
+
+    @property
+    def n_automakers(self) -> int:
+        """Number of automakers."""
+        return int((self.tier == 0).sum())
+
+
+def build_network(spec: NetworkSpec, rng: np.random.Generator) -> SupplyNetwork:
+    """Generate the network from its spec, or load it from the spec's file."""
+    if spec.source == "file":
+        return load_network(Path(spec.path or ""))
+    return generate_network(spec, rng)
+
+
+def generate_network(spec: NetworkSpec, rng: np.random.Generator) -> SupplyNetwork:
+    """Generate a layered network with multi-sourcing and preferential attachment.
+
+    Every supplier first gets one customer drawn at random, so nobody is idle; then each
+    customer tops up to `suppliers_per_customer` suppliers, picking with probability
+    proportional to ``(customers + 1) ** preferential_attachment`` so that hubs appear.
+    """
+    sizes = [spec.automakers, *spec.tiers]
+    offsets = np.concatenate([[0], np.cumsum(sizes)])
+    tier = np.repeat(np.arange(len(sizes)), sizes)
+    suppliers: list[np.ndarray] = []
+    customers: list[np.ndarray] = []
+    for level in range(1, len(sizes)):
+        cust_ids = np.arange(offsets[level - 1], offsets[level])
+        supp_ids = np.arange(offsets[level], offsets[level + 1])
+        links: set[tuple[int, int]] = set()
+        degree = np.zeros(len(supp_ids))
+        first = rng.integers(0, len(cust_ids), size=len(supp_ids))
+        for s, c in enumerate(first):
+            links.add((s, int(c)))
+            degree[s] += 1
+        wanted = min(spec.suppliers_per_customer, len(supp_ids))
+        for c in range(len(cust_ids)):
+            have = {s for s, cc in links if cc == c} if len(links) < 50_000 else set()
+            while len(have) < wanted:
+                weight = (degree + 1.0) ** spec.preferential_attachment
+                weight[list(have)] = 0.0
+                s = int(rng.choice(len(supp_ids), p=weight / weight.sum()))
+                have.add(s)
+                links.add((s, c))
+                degree[s] += 1
+        pairs = np.array(sorted(links))
+        suppliers.append(supp_ids[pairs[:, 0]])
+        customers.append(cust_ids[pairs[:, 1]])
+    edge_supplier = np.concatenate(suppliers)
+    edge_customer = np.concatenate(customers)
+    edge_share = rng.gamma(2.0, size=len(edge_supplier))
+    labels = [f"automaker_{i}" for i in range(spec.automakers)] + [
+        f"t{t}_{i}" for t, n in enumerate(spec.tiers, start=1) for i in range(n)
+    ]
+    return _finish(tier, labels, edge_supplier, edge_customer, edge_share)
+
+
+def load_network(path: Path) -> SupplyNetwork:
+    """Load a network from an edge-list CSV (`supplier,customer[,share]`) or a GraphML file.
+
+    Firms that supply nobody are automakers; every other firm's tier is its distance to an
+    automaker, and every edge must link a tier to the tier just below it.
+
+    Raises:
+        NetworkFileError: The file is missing, malformed or not a layered supply network.
+    """
+    if not path.is_file():
+        raise NetworkFileError(f"network file {path} does not exist")
+    if path.suffix.lower() == ".graphml":
+        try:
+            graph = nx.read_graphml(path)
+        except Exception as error:  # networkx raises several parser errors
+            raise NetworkFileError(f"{path}: not a readable GraphML file ({error})") from error
+        rows = [(str(u), str(v), float(d.get("share", 1.0))) for u, v, d in graph.edges(data=True)]
+        frame = pd.DataFrame(rows, columns=["supplier", "customer", "share"])
+    else:
+        try:
+            frame = pd.read_csv(path, dtype={"supplier": str, "customer": str})
+        except Exception as error:
+            raise NetworkFileError(f"{path}: not a readable CSV file ({error})") from error
+        missing = {"supplier", "customer"} - set(frame.columns)
+        if missing:
+            raise NetworkFileError(
+                f"{path}: missing column(s) {', '.join(sorted(missing))}; expected "
+                "columns supplier,customer and optionally share"
+            )
+        if "share" not in frame.columns:
+            frame["share"] = 1.0
+    if frame.empty:
+        raise NetworkFileError(f"{path}: the network has no edges")
+    if (frame["share"] <= 0).any():
+        bad = frame.loc[frame["share"] <= 0].iloc[0]
+        raise NetworkFileError(
+            f"{path}: edge {bad.supplier}->{bad.customer} has share {bad.share}; "
+            "shares must be positive"
+        )
+    return _layer(frame, path)
+
+
+def _layer(frame: pd.DataFrame, path: Path) -> SupplyNetwork:
+    names = pd.unique(pd.concat([frame["customer"], frame["supplier"]]))
+    buyers_of: dict[str, list[str]] = {}
+    suppliers_of: dict[str, list[str]] = {}
+    for s, c in zip(frame["supplier"], frame["customer"], strict=True):
+        buyers_of.setdefault(s, []).append(c)
+        suppliers_of.setdefault(c, []).append(s)
+    automakers = [n for n in names if n not in buyers_of]
+    if not automakers:
+        raise NetworkFileError(f"{path}: every firm supplies someone; no automaker found")
+    tier_of = dict.fromkeys(automakers, 0)
+    queue = deque(automakers)
+    while queue:
+        firm = queue.popleft()
+        for supplier in suppliers_of.get(firm, []):
+            if supplier not in tier_of:
+                tier_of[supplier] = tier_of[firm] + 1
+                queue.append(supplier)
+    for s, c in zip(frame["supplier"], frame["customer"], strict=True):
+        if tier_of[s] != tier_of[c] + 1:
+            raise NetworkFileError(
+                f"{path}: edge {s}->{c} links tier {tier_of[s]} to tier {tier_of[c]}; "
+                "autofin needs a layered network where each supplier sells to the tier "
+                "just below its own"
+            )
+    order = sorted(names, key=lambda n: (tier_of[n], str(n)))
+    index = {n: i for i, n in enumerate(order)}
+    tier = np.array([tier_of[n] for n in order])
+    return _finish(
+        tier,
+        [str(n) for n in order],
+        frame["supplier"].map(index).to_numpy(),
+        frame["customer"].map(index).to_numpy(),
+        frame["share"].to_numpy(dtype=float),
+    )
+
+
+def _finish(
+    tier: np.ndarray,
+    labels: list[str],
+    edge_supplier: np.ndarray,
+    edge_customer: np.ndarray,
+    weight: np.ndarray,
+) -> SupplyNetwork:
+    """Add raw-material edges for the top tier and normalise shares per customer."""
+    top = np.flatnonzero(tier == tier.max())
+    edge_supplier = np.concatenate([edge_supplier, np.full(len(top), OUTSIDE)])
+    edge_customer = np.concatenate([edge_customer, top])
+    weight = np.concatenate([weight, np.ones(len(top))])
+    totals = np.bincount(edge_customer, weight, minlength=len(tier))
+    return SupplyNetwork(
+        tier=tier.astype(np.int64),
+        labels=labels,
+        edge_supplier=edge_supplier.astype(np.int64),
+        edge_customer=edge_customer.astype(np.int64),
+        edge_share=weight / totals[edge_customer],
+    )

@@ -1,0 +1,57 @@
+"""Obligations with due dates, stored so that "everything due now" is one row read.
+
+A `DueBook` is a ring buffer of shape (horizon, columns): row ``step % horizon`` holds the
+amounts falling due at that step, one column per edge (invoices) or per firm (loans).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+class DueBook:
+    """Amounts owed per column, bucketed by the step they fall due.
+
+    Args:
+        columns: Number of columns (edges or firms).
+        max_delay_steps: Longest delay between booking and due step that will be used.
+    """
+
+    def __init__(self, columns: int, max_delay_steps: int) -> None:
+        self.horizon = max_delay_steps + 1
+        self.amounts = np.zeros((self.horizon, columns))
+
+    def book(
+        self, step: int, delay_steps: np.ndarray | int, columns: np.ndarray, amounts: np.ndarray
+    ) -> None:
+        """Add amounts due ``delay_steps`` after ``step`` to the given columns.
+
+        Args:
+            step: The current step.
+            delay_steps: Steps until due (at least 1, at most the book's maximum).
+            columns: Column of each amount.
+            amounts: The amounts.
+        """
+        rows = (step + np.maximum(np.asarray(delay_steps), 1)) % self.horizon
+        np.add.at(self.amounts, (rows, columns), amounts)
+
+    def take_due(self, step: int) -> np.ndarray:
+        """Remove and return the amounts due at ``step``, one per column."""
+        row = step % self.horizon
+        due = self.amounts[row].copy()
+        self.amounts[row] = 0.0
+        return due
+
+    def peek_due(self, step: int) -> np.ndarray:
+        """The amounts due at ``step`` without removing them."""
+        return self.amounts[step % self.horizon]
+
+    def open_totals(self) -> np.ndarray:
+        """Everything still owed, one total per column."""
+        return self.amounts.sum(axis=0)
+
+    def clear_columns(self, columns: np.ndarray) -> np.ndarray:
+        """Cancel every open amount of the given columns and return their totals."""
+        totals = self.amounts[:, columns].sum(axis=0)
+        self.amounts[:, columns] = 0.0
+        return totals

@@ -1,0 +1,144 @@
+"""The goods flow: plan, order inputs upstream, produce, ship downstream.
+
+Every rule acts on all firms or all edges at once. Firms plan with an order-up-to rule on
+smoothed demand, so the bullwhip effect (orders swinging more the further upstream) emerges
+from the rules rather than being imposed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from autofin.scenario.schema import Scenario
+from autofin.world.firms import Firms
+from autofin.world.network import OUTSIDE
+
+
+@dataclass
+class Shipments:
+    """What was shipped over each edge in a step (units) and its invoice value."""
+
+    units: np.ndarray
+    value: np.ndarray
+
+
+def receive_goods(firms: Firms, step: int) -> None:
+    """Shipments and finished work in progress that fall due this step arrive in inventory."""
+    arrived = firms.in_transit.take_due(step)
+    firms.input_inventory += np.bincount(firms.edge_customer, arrived, minlength=firms.n)
+    firms.output_inventory += firms.work_in_progress.take_due(step)
+
+
+def plan_and_order(
+    firms: Firms, scenario: Scenario, demand_forecast: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Set each firm's production plan and place input orders on its live supply edges.
+
+    Args:
+        firms: All firms.
+        scenario: The scenario (inventory targets and adjustment speeds).
+        demand_forecast: Expected demand per step for every firm (vehicles for automakers,
+            smoothed orders received for suppliers).
+
+    Returns:
+        The production plan per firm (units this step) and the units ordered on each edge.
+    """
+    step_days = scenario.step_days
+    is_auto = firms.is_automaker
+    target_days = np.where(
+        is_auto, scenario.automakers.inventory_target_days, scenario.suppliers.inventory_target_days
+    )
+    adjust_steps = (
+        np.where(
+            is_auto,
+            scenario.automakers.inventory_adjustment_days,
+            scenario.suppliers.inventory_adjustment_days,
+        )
+        / step_days
+    )
+    adjust_steps = np.maximum(adjust_steps, 1.0)
+    target_steps = target_days / step_days
+
+    backlog = np.bincount(
+        firms.edge_supplier.clip(0),
+        firms.edge_backlog * (firms.edge_supplier != OUTSIDE),
+        minlength=firms.n,
+    )
+    in_process = firms.work_in_progress.open_totals()
+    target_output = target_steps * demand_forecast + firms.lead_steps * demand_forecast
+    gap = target_output + backlog - firms.output_inventory - in_process
+    plan = np.clip(demand_forecast + gap / adjust_steps, 0.0, firms.capacity)
+    plan[~firms.active] = 0.0
+
+    usage = firms.input_per_unit * demand_forecast
+    on_order = np.bincount(
+        firms.edge_customer,
+        firms.edge_backlog + firms.in_transit.open_totals(),
+        minlength=firms.n,
+    )
+    target_position = usage * (target_steps + firms.transit_steps + 1)
+    position = firms.input_inventory + on_order
+    orders = np.maximum(usage + (target_position - position) / adjust_steps, 0.0)
+    orders[~firms.active] = 0.0
+    edge_orders = orders[firms.edge_customer] * firms.edge_share * firms.edge_live
+    firms.edge_backlog += edge_orders
+    return plan, edge_orders
+
+
+def produce(firms: Firms, plan: np.ndarray, step: int) -> np.ndarray:
+    """Turn input inventory into work in progress, within plan and inputs; book wages.
+
+    Returns:
+        Units started per firm.
+    """
+    started = np.minimum(plan, firms.input_inventory / firms.input_per_unit)
+    started[~firms.active] = 0.0
+    firms.input_inventory -= started * firms.input_per_unit
+    firms.input_inventory[firms.input_inventory < 0] = 0.0
+    firms.work_in_progress.book(step, max(firms.lead_steps, 1), np.arange(firms.n), started)
+    firms.wages_due = started * firms.wage_per_unit * np.exp(firms.cost_shock)
+    return started
+
+
+def ship(firms: Firms, step: int, raw_material_price: float) -> Shipments:
+    """Ship from output inventory against the backlog of each edge, pro rata when short.
+
+    Raw-material edges (supplier outside the model) are always shipped in full.
+    """
+    from_outside = firms.edge_supplier == OUTSIDE
+    supplier = firms.edge_supplier.clip(0)
+    backlog_out = np.bincount(supplier, firms.edge_backlog * ~from_outside, minlength=firms.n)
+    fill = np.minimum(1.0, firms.output_inventory / np.maximum(backlog_out, 1e-12))
+    fill[~firms.active] = 0.0
+    edge_fill = np.where(from_outside, 1.0, fill[supplier])
+    units = firms.edge_backlog * edge_fill * firms.edge_live
+    firms.edge_backlog -= units
+    firms.output_inventory -= np.bincount(supplier, units * ~from_outside, minlength=firms.n)
+    firms.output_inventory[firms.output_inventory < 0] = 0.0
+    firms.in_transit.book(step, firms.transit_steps, np.arange(len(units)), units)
+    unit_price = np.where(from_outside, raw_material_price, firms.price[supplier])
+    return Shipments(units=units, value=units * unit_price)
+
+
+def update_prices(firms: Firms) -> None:
+    """Cost-plus pricing: suppliers pass changes of their input prices into their own."""
+    supplier = ~firms.is_automaker & firms.active
+    firms.price[supplier] = (firms.unit_cost() * (1.0 + firms.margin))[supplier]
+
+
+def update_forecasts(firms: Firms, orders_received: np.ndarray, smoothing: float) -> None:
+    """Exponentially smooth the orders each supplier received."""
+    supplier = ~firms.is_automaker
+    firms.order_forecast[supplier] += smoothing * (
+        orders_received[supplier] - firms.order_forecast[supplier]
+    )
+
+
+def draw_cost_shocks(firms: Firms, scenario: Scenario, rng: np.random.Generator) -> None:
+    """Idiosyncratic AR(1) shocks to suppliers' wage cost per unit."""
+    sup = scenario.suppliers
+    shock = rng.normal(0.0, sup.cost_shock_sd, size=firms.n)
+    firms.cost_shock = sup.cost_shock_persistence * firms.cost_shock + shock
+    firms.cost_shock[firms.is_automaker] = 0.0

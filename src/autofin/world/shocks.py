@@ -1,0 +1,46 @@
+"""Scheduled shocks: forced supplier defaults and changes in consumer demand."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from autofin.scenario.schema import DemandShock, ForceDefault, Scenario
+from autofin.world.firms import Firms
+
+
+class Shocks:
+    """The scenario's shocks, resolved to firms and steps.
+
+    A shock on day ``d`` happens in the step that contains it, ``ceil(d / step_days)``
+    (step 1 at the earliest).
+    """
+
+    def __init__(self, scenario: Scenario, firms: Firms) -> None:
+        step_days = scenario.step_days
+        revenue = firms.price * firms.expected_output
+        self._forced: dict[int, list[int]] = {}
+        self._demand: list[tuple[int, int, float]] = []
+        for shock in scenario.shocks:
+            if isinstance(shock, ForceDefault):
+                in_tier = np.flatnonzero(firms.tier == shock.tier)
+                ranked = in_tier[np.argsort(-revenue[in_tier], kind="stable")]
+                step = max(1, math.ceil(shock.day / step_days))
+                self._forced.setdefault(step, []).append(int(ranked[shock.rank - 1]))
+            elif isinstance(shock, DemandShock):
+                self._demand.append((shock.day, shock.day + shock.duration_days, shock.factor))
+        self.step_days = step_days
+
+    def target_of(self, step: int) -> list[int]:
+        """Firms forced into default at ``step``."""
+        return self._forced.get(step, [])
+
+    def due(self, step: int) -> tuple[np.ndarray, float]:
+        """Firms forced into default at ``step``, and the demand multiplier in force."""
+        day = step * self.step_days
+        factor = 1.0
+        for start, end, multiplier in self._demand:
+            if start <= day < end:
+                factor *= multiplier
+        return np.array(self._forced.get(step, []), dtype=np.int64), factor

@@ -1,0 +1,118 @@
+"""Money is conserved and the books add up at every step, whatever the scenario."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from autofin.scenario.loading import load_scenario
+from autofin.scenario.schema import Scenario
+from autofin.world.checks import AccountingError
+from autofin.world.model import AutofinModel, simulate
+from conftest import SCENARIOS, small_scenario
+
+
+@pytest.mark.parametrize("path", sorted(SCENARIOS.glob("*.yaml")), ids=lambda p: p.stem)
+def test_shipped_scenarios_keep_every_identity(path):
+    result = simulate(load_scenario(path), check=True)
+    assert len(result.timeseries) == load_scenario(path).steps
+
+
+@st.composite
+def scenarios(draw: st.DrawFn) -> Scenario:
+    n_tiers = draw(st.integers(1, 4))
+    step_days = draw(st.sampled_from([1, 7, 14, 30]))
+    horizon = draw(st.integers(step_days, 400))
+    shocks = []
+    if draw(st.booleans()):
+        shocks.append(
+            {"type": "force_default", "day": draw(st.integers(0, horizon)), "tier": 1, "rank": 1}
+        )
+    if draw(st.booleans()):
+        shocks.append(
+            {
+                "type": "demand",
+                "day": draw(st.integers(0, horizon)),
+                "duration_days": draw(st.integers(1, 200)),
+                "factor": draw(st.floats(0.0, 2.0)),
+            }
+        )
+    return small_scenario(
+        seed=draw(st.integers(0, 2**31)),
+        horizon_days=horizon,
+        step_days=step_days,
+        network={
+            "tiers": draw(st.lists(st.integers(1, 12), min_size=n_tiers, max_size=n_tiers)),
+            "suppliers_per_customer": draw(st.integers(1, 3)),
+            "automakers": draw(st.integers(1, 2)),
+            "preferential_attachment": draw(st.floats(0.0, 3.0)),
+        },
+        automakers={
+            "payment_term_days": draw(st.integers(0, 300)),
+            "initial_cash_days": draw(st.integers(0, 200)),
+        },
+        suppliers={
+            "payment_term_days": draw(
+                st.lists(st.integers(0, 200), min_size=n_tiers, max_size=n_tiers)
+            ),
+            "margin": draw(st.floats(-0.05, 0.2)),
+            "cost_shock_sd": draw(st.floats(0.0, 0.3)),
+            "initial_cash_days": draw(st.integers(0, 90)),
+            "equity_days": draw(st.integers(0, 200)),
+            "recovery_rate": draw(st.floats(0.0, 1.0)),
+            "lead_time_days": draw(st.integers(0, 30)),
+            "transit_days": draw(st.integers(0, 30)),
+            "resourcing_delay_days": draw(st.integers(0, 200)),
+        },
+        banks={
+            "count": draw(st.integers(1, 4)),
+            "max_probability_of_default": draw(st.floats(0.0, 1.0)),
+            "loan_term_days": draw(st.integers(1, 200)),
+            "automotive_share": draw(st.floats(0.01, 1.0)),
+        },
+        consumers={
+            "population": draw(st.integers(1, 3000)),
+            "replacement_years": draw(st.floats(0.5, 10.0)),
+        },
+        shocks=shocks,
+    )
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(scenarios())
+def test_random_valid_scenarios_keep_every_identity(scenario):
+    result = simulate(scenario, check=True)
+    assert len(result.timeseries) == scenario.steps
+
+
+def test_flows_explain_every_change_of_sector_cash(small):
+    model = AutofinModel(small)
+    opening = model.ledger.sector_balances()
+    for _ in range(small.steps):
+        model.step()
+    flows = model.ledger.flows_frame()
+    inflow = flows.groupby("target")["amount"].sum()
+    outflow = flows.groupby("source")["amount"].sum()
+    closing = model.ledger.sector_balances()
+    for index, sector in enumerate(model.ledger.sector_names):
+        change = inflow.get(sector, 0.0) - outflow.get(sector, 0.0)
+        assert change == pytest.approx(closing[index] - opening[index], rel=1e-9, abs=1e-3)
+    assert np.isclose(model.ledger.balance.sum(), model.ledger.total_money)
+
+
+def test_check_catches_money_created_from_nothing(small):
+    model = AutofinModel(small, check=True)
+    model.step()
+    model.ledger.balance[0] += 1_000.0  # a bug that creates money outside any posting
+    with pytest.raises(AccountingError, match="total money"):
+        model.step()
+
+
+def test_check_catches_an_invoice_lost_from_the_books(small):
+    model = AutofinModel(small, check=True)
+    model.step()
+    model.trade.edge_book.amounts[:, 0] = 0.0  # an invoice vanishes but the receivable stays
+    with pytest.raises(AccountingError, match=r"receivables|payables"):
+        model.step()

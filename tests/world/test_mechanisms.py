@@ -1,0 +1,105 @@
+"""The economic mechanisms, each shown as an average over several seeds."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from autofin.scenario.loading import load_scenario
+from autofin.world.model import AutofinModel, simulate
+from conftest import SCENARIOS
+
+SEEDS = range(6)
+
+
+def baseline(**overrides):
+    return load_scenario(SCENARIOS / "baseline.yaml", overrides=overrides)
+
+
+def mean_supplier_defaults(term_days: int) -> float:
+    return float(
+        np.mean(
+            [
+                simulate(
+                    baseline(**{"seed": seed, "automakers.payment_term_days": term_days})
+                ).summary["supplier_defaults"]
+                for seed in SEEDS
+            ]
+        )
+    )
+
+
+def test_longer_automaker_payment_terms_raise_supplier_defaults():
+    short, long, longer = (mean_supplier_defaults(days) for days in (60, 170, 240))
+    assert short < long < longer
+
+
+def run_model(scenario):
+    model = AutofinModel(scenario)
+    for _ in range(scenario.steps):
+        model.step()
+    return model
+
+
+def test_default_of_a_large_tier1_supplier_spreads_to_its_own_suppliers():
+    shock = [{"type": "force_default", "day": 182, "tier": 1, "rank": 1}]
+    bad_debt = {"with": 0.0, "without": 0.0}
+    upstream_defaults = {"with": 0, "without": 0}
+    for seed in SEEDS:
+        for case, shocks in (("with", shock), ("without", [])):
+            model = run_model(baseline(seed=seed, shocks=shocks))
+            target = AutofinModel(baseline(seed=seed, shocks=shock)).shocks.target_of(26)[0]
+            network = model.network
+            own_suppliers = np.unique(network.edge_supplier[network.edge_customer == target])
+            own_suppliers = own_suppliers[own_suppliers >= 0]
+            upstream_defaults[case] += int((~model.firms.active[own_suppliers]).sum())
+            bad_debt[case] += float(model.metrics.frame()["trade_bad_debt"].sum())
+    assert bad_debt["with"] > bad_debt["without"]
+    assert upstream_defaults["with"] > upstream_defaults["without"]
+
+
+def test_forced_default_is_logged_and_its_customers_resource():
+    scenario = baseline(seed=3, shocks=[{"type": "force_default", "day": 182, "tier": 1}])
+    result = simulate(scenario)
+    forced = result.events[result.events["event"] == "forced_default"]
+    assert len(forced) == 1
+    assert forced["tier"].iloc[0] == 1
+    delay_steps = round(scenario.suppliers.resourcing_delay_days / scenario.step_days)
+    resourced = result.timeseries.set_index("step")["resourced_edges"]
+    assert resourced.loc[int(forced["step"].iloc[0]) + delay_steps] >= 1
+
+
+def test_defaults_caused_by_bad_debt_name_their_cause():
+    scenario = baseline(seed=0, shocks=[{"type": "force_default", "day": 182, "tier": 1}])
+    events = simulate(scenario).events
+    caused = events.dropna(subset=["cause_id"])
+    assert len(caused) > 0
+    # Every cause is a firm that defaulted earlier or in the same step.
+    first_default = events.groupby("agent_id")["step"].min()
+    for cause, step in zip(caused["cause_id"], caused["step"], strict=True):
+        assert first_default[int(cause)] <= step
+
+
+def test_better_capitalised_bank_lends_at_lower_rates():
+    volume = np.zeros(2)
+    interest = np.zeros(2)
+    for seed in SEEDS:
+        probe = AutofinModel(baseline(seed=seed, **{"banks.count": 2}))
+        capital = float(probe.banks.opening_capital.mean())
+        model = AutofinModel(
+            baseline(seed=seed, **{"banks.count": 2, "banks.capital": [capital, 3 * capital]})
+        )
+        for _ in range(model.spec.steps):
+            model.step()
+            lending = model.banks.lending_round
+            if lending.volume_by_bank.size:
+                volume += lending.volume_by_bank
+                interest += lending.interest_weighted_by_bank
+    rate = interest / volume
+    assert rate[1] < rate[0]
+
+
+def test_bank_below_minimum_capital_stops_lending():
+    scenario = baseline(seed=1, **{"banks.count": 1, "banks.capital": 1.0})
+    result = simulate(scenario)
+    assert result.timeseries["bank_capital_ratio"].max() < scenario.banks.min_capital_ratio
+    assert result.timeseries["bank_lending_volume"].sum() == 0.0

@@ -1,0 +1,84 @@
+"""The supply network: generated with multi-sourcing and hubs, or loaded from a file."""
+
+from __future__ import annotations
+
+import networkx as nx
+import numpy as np
+import pytest
+
+from autofin.scenario.schema import NetworkSpec
+from autofin.world.network import OUTSIDE, NetworkFileError, generate_network, load_network
+
+
+def test_generated_network_is_layered_and_multi_sourced():
+    spec = NetworkSpec(automakers=2, tiers=[10, 25, 40], suppliers_per_customer=3)
+    net = generate_network(spec, np.random.default_rng(0))
+    assert list(np.bincount(net.tier)) == [2, 10, 25, 40]
+    inside = net.edge_supplier != OUTSIDE
+    assert np.all(net.tier[net.edge_supplier[inside]] == net.tier[net.edge_customer[inside]] + 1)
+    customers_per_supplier = np.bincount(net.edge_supplier[inside], minlength=net.n_firms)
+    assert np.all(customers_per_supplier[net.tier > 0] >= 1)  # nobody is idle
+    suppliers_per_customer = np.bincount(net.edge_customer[inside], minlength=net.n_firms)
+    assert np.all(suppliers_per_customer[net.tier < 3] >= 3)
+    shares = np.bincount(net.edge_customer, net.edge_share, minlength=net.n_firms)
+    np.testing.assert_allclose(shares, 1.0)
+    top = np.flatnonzero(net.tier == 3)
+    assert set(net.edge_customer[~inside]) == set(top)  # the top tier buys raw material
+
+
+def test_preferential_attachment_makes_hubs():
+    def largest_hub(strength):
+        spec = NetworkSpec(
+            tiers=[30, 60], suppliers_per_customer=3, preferential_attachment=strength
+        )
+        sizes = []
+        for seed in range(10):
+            net = generate_network(spec, np.random.default_rng(seed))
+            inside = net.edge_supplier != OUTSIDE
+            sizes.append(np.bincount(net.edge_supplier[inside]).max())
+        return np.mean(sizes)
+
+    assert largest_hub(3.0) > largest_hub(0.0)
+
+
+def test_edge_list_csv_is_loaded_with_tiers_inferred(tmp_path):
+    path = tmp_path / "net.csv"
+    path.write_text("supplier,customer,share\nA,OEM,2\nB,OEM,1\nC,A,1\nC,B,1\n")
+    net = load_network(path)
+    tier = dict(zip(net.labels, net.tier, strict=True))
+    assert tier == {"OEM": 0, "A": 1, "B": 1, "C": 2}
+    oem = net.labels.index("OEM")
+    shares = net.edge_share[net.edge_customer == oem]
+    np.testing.assert_allclose(sorted(shares), [1 / 3, 2 / 3])
+
+
+def test_graphml_is_loaded(tmp_path):
+    graph = nx.DiGraph()
+    graph.add_edge("s1", "oem", share=1.0)
+    graph.add_edge("s2", "s1", share=1.0)
+    path = tmp_path / "net.graphml"
+    nx.write_graphml(graph, path)
+    net = load_network(path)
+    assert net.n_tiers == 2
+    assert net.n_automakers == 1
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("supplier,customer\nA,OEM\nB,OEM\nB,A\n", "links tier 1 to tier 1"),
+        ("from,to\nA,B\n", "missing column"),
+        ("supplier,customer\nA,B\nB,A\n", "no automaker"),
+        ("supplier,customer,share\nA,OEM,-1\n", "shares must be positive"),
+    ],
+)
+def test_bad_network_files_say_what_is_wrong(tmp_path, content, message):
+    path = tmp_path / "net.csv"
+    path.write_text(content)
+    with pytest.raises(NetworkFileError, match=message):
+        load_network(path)
+
+
+def test_missing_network_file_is_named(tmp_path):
+    with pytest.raises(NetworkFileError, match="does not exist"):
+        load_network(tmp_path / "nope.csv")
