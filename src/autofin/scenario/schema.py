@@ -302,7 +302,10 @@ Shock = Annotated[ForceDefault | DemandShock, Field(discriminator="type")]
 class Scenario(Section):
     """One simulated world: the only input of a run."""
 
-    name: str = Field(min_length=1, description="Short name; results go to results/<name>/.")
+    name: str = Field(
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$",
+        description="Short name (letters, digits, `_`, `.`, `-`); results go to results/<name>/.",
+    )
     description: str = Field("", description="Free text shown in reports.")
     extends: str | None = Field(
         None,

@@ -1,0 +1,128 @@
+"""Writing the results of a run to a directory, and reading them back.
+
+A results directory holds `timeseries.parquet` (and the same table as `timeseries.csv`),
+`flows.parquet`, `events.parquet`, `scenario.resolved.yaml` and `summary.json`. Each file is
+written to a temporary name in the same directory and then renamed over the target, so a
+crash never leaves a half-written file; `summary.json` is written last, so its presence
+marks a complete set.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import uuid
+from collections.abc import Callable, Mapping
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from autofin.results.result import Result
+from autofin.scenario.loading import dump_scenario, load_scenario
+
+TIMESERIES_PARQUET = "timeseries.parquet"
+TIMESERIES_CSV = "timeseries.csv"
+FLOWS_PARQUET = "flows.parquet"
+EVENTS_PARQUET = "events.parquet"
+SUMMARY_JSON = "summary.json"
+SCENARIO_YAML = "scenario.resolved.yaml"
+RESULT_FILES = (
+    TIMESERIES_PARQUET,
+    TIMESERIES_CSV,
+    FLOWS_PARQUET,
+    EVENTS_PARQUET,
+    SCENARIO_YAML,
+    SUMMARY_JSON,
+)
+
+
+def write_results(result: Result, directory: str | Path) -> Path:
+    """Write a run's results to `directory` (created if needed), one atomic file at a time.
+
+    Args:
+        result: The result of `simulate`.
+        directory: Where to write; existing result files there are replaced.
+
+    Returns:
+        The directory written to.
+    """
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    scenario_text = dump_scenario(result.scenario)
+    summary_text = json.dumps(_jsonable(result.summary), indent=2, ensure_ascii=False) + "\n"
+    writers: dict[str, Callable[[Path], object]] = {
+        SCENARIO_YAML: lambda path: path.write_text(scenario_text, encoding="utf-8"),
+        TIMESERIES_PARQUET: lambda path: result.timeseries.to_parquet(path, index=False),
+        TIMESERIES_CSV: lambda path: result.timeseries.to_csv(path, index=False),
+        FLOWS_PARQUET: lambda path: result.flows.to_parquet(path, index=False),
+        EVENTS_PARQUET: lambda path: result.events.to_parquet(path, index=False),
+        SUMMARY_JSON: lambda path: path.write_text(summary_text, encoding="utf-8"),
+    }
+    for name, write in writers.items():
+        _write_atomically(directory / name, write)
+    return directory
+
+
+def read_results(directory: str | Path) -> Result:
+    """Load results written by `write_results`.
+
+    Args:
+        directory: A results directory.
+
+    Returns:
+        The result, with the scenario re-loaded from `scenario.resolved.yaml`.
+
+    Raises:
+        FileNotFoundError: If any of the result files is missing.
+        autofin.scenario.errors.ScenarioError: If the resolved scenario no longer loads.
+    """
+    directory = Path(directory)
+    missing = [name for name in RESULT_FILES if not (directory / name).is_file()]
+    if missing:
+        raise FileNotFoundError(
+            f"{directory} is not a complete results directory; missing: {', '.join(missing)}"
+        )
+    return Result(
+        scenario=load_scenario(directory / SCENARIO_YAML),
+        timeseries=pd.read_parquet(directory / TIMESERIES_PARQUET),
+        flows=pd.read_parquet(directory / FLOWS_PARQUET),
+        events=pd.read_parquet(directory / EVENTS_PARQUET),
+        summary=json.loads((directory / SUMMARY_JSON).read_text(encoding="utf-8")),
+    )
+
+
+def _write_atomically(target: Path, write: Callable[[Path], object]) -> None:
+    """Write through a temporary file in the target's directory, then rename it into place."""
+    temporary = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
+    try:
+        write(temporary)
+        with temporary.open("rb") as handle:
+            os.fsync(handle.fileno())
+        os.replace(temporary, target)
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
+def _jsonable(value: Any) -> Any:
+    """Plain JSON data from a summary: NumPy scalars unwrapped, NaN and infinities as null."""
+    if isinstance(value, Mapping):
+        return {str(key): _jsonable(item) for key, item in value.items()}
+    if isinstance(value, list | tuple | np.ndarray | pd.Series):
+        return [_jsonable(item) for item in list(value)]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Path):
+        return str(value)
+    if value is None or value is pd.NA:
+        return None
+    if isinstance(value, str | int | float | bool):
+        return value
+    return str(value)

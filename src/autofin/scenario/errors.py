@@ -1,0 +1,191 @@
+"""Clear, ready-to-print errors for scenario files that cannot be loaded.
+
+Every problem with a scenario — a missing file, a YAML syntax error, a value of the wrong
+type, an unknown key, a failed consistency check — is raised as a `ScenarioError` whose
+`str()` says where the problem is and what was expected, in words a user can act on.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Sequence
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from autofin.scenario import paths
+
+_TYPE_MISMATCH_SUFFIXES = ("_type", "_parsing")
+_MAX_VALUE_CHARS = 60
+
+
+class ScenarioError(Exception):
+    """A scenario that cannot be loaded; `str(error)` is a human message, ready to print.
+
+    Attributes:
+        source: The file (or other source) the scenario came from, if known.
+        problems: One line per problem found.
+    """
+
+    def __init__(self, source: str | None, problems: str | Sequence[str]) -> None:
+        self.source = source
+        self.problems = [problems] if isinstance(problems, str) else list(problems)
+        super().__init__(self._render())
+
+    def __reduce__(self) -> tuple[type[ScenarioError], tuple[str | None, list[str]]]:
+        # Rebuilt from its parts, so that it crosses process boundaries (parallel sweeps).
+        return (type(self), (self.source, self.problems))
+
+    def _render(self) -> str:
+        prefix = f"{self.source}: " if self.source else ""
+        if len(self.problems) == 1:
+            return prefix + self.problems[0]
+        header = f"{prefix}{len(self.problems)} problems in the scenario:"
+        return "\n".join([header, *(f"  - {problem}" for problem in self.problems)])
+
+
+def yaml_error(error: yaml.YAMLError, source: str) -> ScenarioError:
+    """Describe a YAML syntax error with its line, column and the offending line.
+
+    Args:
+        error: The error PyYAML raised.
+        source: The file being read.
+
+    Returns:
+        The error to raise.
+    """
+    mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
+    problem = getattr(error, "problem", None) or str(error)
+    context = getattr(error, "context", None)
+    where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+    message = f"YAML syntax error{where}: {problem}" + (f" ({context})" if context else "")
+    snippet = mark.get_snippet() if mark is not None else None
+    return ScenarioError(source, f"{message}\n{snippet}" if snippet else message)
+
+
+def validation_error(error: ValidationError, source: str | None) -> ScenarioError:
+    """Turn a pydantic `ValidationError` on a `Scenario` into one message per problem.
+
+    Each problem names the dotted path of the setting (`suppliers.payment_term_days.0`), the
+    value given and what was expected; unknown keys come with the nearest allowed key.
+
+    Args:
+        error: The error raised by `Scenario.model_validate`.
+        source: The file being loaded, if any.
+
+    Returns:
+        The error to raise.
+    """
+    located = [(paths.locate(item["loc"]), item) for item in error.errors(include_url=False)]
+    unions: dict[tuple[paths.PathPart, ...], list[tuple[paths.Location, Any]]] = defaultdict(list)
+    for location, item in located:
+        if location.branch is not None:
+            unions[location.branch.path].append((location, item))
+    problems: list[str] = []
+    for location, item in located:
+        if location.branch is None:
+            problems.append(_describe(location, item))
+        elif location.branch.path in unions:  # the first error of this union: describe it
+            problems.extend(_describe_union(location.branch.path, unions.pop(location.branch.path)))
+    return ScenarioError(source, problems)
+
+
+def show_value(value: Any) -> str:
+    """A short, readable rendering of a value from a scenario file."""
+    text = repr(value) if isinstance(value, str) else json.dumps(value, default=str)
+    if len(text) > _MAX_VALUE_CHARS:
+        text = text[: _MAX_VALUE_CHARS - 3] + "..."
+    return text
+
+
+def _where(path: Sequence[paths.PathPart]) -> str:
+    return paths.dotted(path) or "top level"
+
+
+def _expectation(message: str) -> str:
+    """Reword pydantic's 'Input should be X' as 'expected X'."""
+    if message.startswith("Input should be "):
+        wanted = message.removeprefix("Input should be ")
+        if wanted.startswith(("greater", "less", "a multiple")):
+            wanted = "a value " + wanted
+        return "expected " + wanted
+    return message[:1].lower() + message[1:]
+
+
+def _describe(location: paths.Location, item: Any) -> str:
+    """One line for one pydantic error."""
+    kind, path = item["type"], location.path
+    context = item.get("ctx") or {}
+    if kind == "extra_forbidden":
+        allowed = paths.keys_of(paths.locate(path[:-1]).candidates)
+        key = str(path[-1])
+        return f"{_where(path[:-1])}: unknown key '{key}'; {paths.suggestion(key, allowed)}"
+    if kind == "missing":
+        return f"{_where(path)}: required, but missing"
+    if kind == "value_error" and "error" in context:
+        return f"{paths.dotted(path) or 'scenario'}: {context['error']}"
+    if kind == "model_type":
+        return f"{_where(path)}: got {show_value(item['input'])}; expected a section of settings"
+    if kind == "union_tag_invalid":
+        tags = paths.tags_of(location.candidates)
+        tag = str(context.get("tag"))
+        return f"{_where([*path, 'type'])}: unknown type '{tag}'; {paths.suggestion(tag, tags)}"
+    if kind == "union_tag_not_found":
+        tags = ", ".join(paths.tags_of(location.candidates))
+        return f"{_where(path)}: missing 'type' (one of: {tags})"
+    line = f"{_where(path)}: got {show_value(item['input'])}; {_expectation(item['msg'])}"
+    if kind == "int_parsing" and isinstance(item["input"], str):
+        line += _whole_number_hint(item["input"])
+    if kind == "literal_error" and isinstance(item["input"], str):
+        choices = [
+            str(value)
+            for candidate in location.candidates
+            for value in paths.literal_values(candidate)
+        ]
+        close = paths.suggestion(item["input"], choices)
+        if close.startswith("did you mean"):
+            line += f"; {close}"
+    return line
+
+
+def _whole_number_hint(text: str) -> str:
+    """A hint for numbers YAML reads as text, such as `1e3` (YAML 1.1 needs `1.0e3`)."""
+    try:
+        number = float(text)
+    except ValueError:
+        return ""
+    if number.is_integer():
+        return f" (write it as {int(number)})"
+    return ""
+
+
+def _is_type_mismatch(location: paths.Location, item: Any) -> bool:
+    """Whether the error only says the value is not of this union branch's type at all."""
+    branch = location.branch
+    return (
+        branch is not None
+        and branch.at_root
+        and str(item["type"]).endswith(_TYPE_MISMATCH_SUFFIXES)
+    )
+
+
+def _describe_union(
+    union_path: tuple[paths.PathPart, ...], members: list[tuple[paths.Location, Any]]
+) -> list[str]:
+    """Lines for the errors pydantic reports for each branch of a plain union.
+
+    When the value is of one branch's type (a list for `int | list[int]`), only that
+    branch's errors matter; when it fits none, one line lists what each branch expects.
+    """
+    relevant = [(loc, item) for loc, item in members if not _is_type_mismatch(loc, item)]
+    if relevant:
+        return [_describe(loc, item) for loc, item in relevant]
+    expected: list[str] = []
+    for _, item in members:
+        wanted = _expectation(item["msg"]).removeprefix("expected ").split(",")[0]
+        if wanted not in expected:
+            expected.append(wanted)
+    value = show_value(members[0][1]["input"])
+    return [f"{_where(union_path)}: got {value}; expected " + " or ".join(expected)]

@@ -1,0 +1,369 @@
+"""Loading scenario files: YAML, `extends` chains, `--set` overrides and validation.
+
+A scenario file may name a base with `extends: base.yaml` (relative to the file); the base is
+loaded first and the file's own settings are deep-merged over it: sections merge key by key,
+while lists and single values replace the base's. Overrides (`--set dotted.path=value`) are
+applied last. Relative paths inside a file (`extends`, `network.path`) are relative to that
+file; a relative `network.path` given as an override is relative to the working directory.
+The loaded `Scenario` holds absolute paths, so its canonical dump re-runs from anywhere.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from autofin.scenario import paths
+from autofin.scenario.errors import ScenarioError, show_value, validation_error, yaml_error
+from autofin.scenario.schema import Scenario
+
+Overrides = Mapping[str, Any] | Sequence[str]
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, except that a key given twice in one mapping is an error."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: dict[Any, yaml.Mark] = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            try:
+                first = seen.get(key)
+            except TypeError:  # an unhashable key; the base class reports it
+                break
+            if first is not None:
+                raise yaml.constructor.ConstructorError(
+                    None,
+                    None,
+                    f"duplicate key {key!r} (first given at line {first.line + 1})",
+                    key_node.start_mark,
+                )
+            seen[key] = key_node.start_mark
+        return super().construct_mapping(node, deep=deep)
+
+
+def load_scenario(path: str | Path, overrides: Overrides | None = None) -> Scenario:
+    """Load, merge, override and validate a scenario file.
+
+    Args:
+        path: The scenario YAML file.
+        overrides: Settings to change after loading: a mapping of dotted paths to values
+            (`{"automakers.payment_term_days": 60}`), or `--set` style strings
+            (`["automakers.payment_term_days=60", "network.tiers=[10, 20, 30]"]`) whose
+            values are read as YAML.
+
+    Returns:
+        The validated scenario, with `extends` resolved (and cleared) and absolute paths.
+
+    Raises:
+        ScenarioError: If the file, a file it extends, an override or the result is invalid.
+    """
+    source = str(path)
+    data = _load_chain(Path(path), ())
+    return _build(data, overrides, source)
+
+
+def load_scenario_dict(
+    data: Mapping[str, Any],
+    base_dir: str | Path | None = None,
+    overrides: Overrides | None = None,
+    source: str = "<scenario>",
+) -> Scenario:
+    """Validate a scenario given as a mapping, as if read from a file in `base_dir`.
+
+    Args:
+        data: The scenario settings, as they would appear in a YAML file.
+        base_dir: Directory that relative `extends` and `network.path` are relative to
+            (the working directory if omitted).
+        overrides: Settings to change, as for `load_scenario`.
+        source: How to name the scenario in error messages.
+
+    Returns:
+        The validated scenario.
+
+    Raises:
+        ScenarioError: If the data, a file it extends, an override or the result is invalid.
+    """
+    directory = Path(base_dir) if base_dir is not None else Path.cwd()
+    merged = _resolve(copy.deepcopy(dict(data)), directory, source, ())
+    return _build(merged, overrides, source)
+
+
+def dump_scenario(scenario: Scenario) -> str:
+    """The canonical YAML of a resolved scenario: every setting explicit, no `extends`.
+
+    Loading the dump gives an equal `Scenario` (and so an equal `scenario_hash`).
+
+    Args:
+        scenario: A loaded scenario.
+
+    Returns:
+        YAML text.
+    """
+    data = scenario.model_dump(mode="json", exclude={"extends"})
+    return yaml.safe_dump(
+        data, sort_keys=False, allow_unicode=True, default_flow_style=None, width=100
+    )
+
+
+def scenario_hash(scenario: Scenario) -> str:
+    """SHA-256 (hex) of the canonical dump: equal scenarios have equal hashes.
+
+    Args:
+        scenario: A loaded scenario.
+
+    Returns:
+        64 hexadecimal characters.
+    """
+    return hashlib.sha256(dump_scenario(scenario).encode("utf-8")).hexdigest()
+
+
+def deep_merge(base: Mapping[str, Any], child: Mapping[str, Any]) -> dict[str, Any]:
+    """Merge `child` over `base`: mappings merge recursively, anything else is replaced.
+
+    Args:
+        base: The settings of the base scenario.
+        child: The settings that change it.
+
+    Returns:
+        A new mapping; the inputs are not modified.
+    """
+    merged = copy.deepcopy(dict(base))
+    for key, value in child.items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
+            merged[key] = deep_merge(merged[key], value)
+        else:
+            merged[key] = copy.deepcopy(value)
+    return merged
+
+
+def parse_override(text: str) -> tuple[str, Any]:
+    """Split a `--set` argument into its dotted path and its value, read as YAML.
+
+    Args:
+        text: `dotted.path=value`, e.g. `network.tiers=[10, 20, 30]`.
+
+    Returns:
+        The path and the parsed value.
+
+    Raises:
+        ScenarioError: If there is no `=` or the value is not valid YAML.
+    """
+    source = f"--set {text}"
+    dotted_path, equals, raw = text.partition("=")
+    dotted_path = dotted_path.strip()
+    if not equals or not dotted_path:
+        raise ScenarioError(source, "expected PATH=VALUE, e.g. automakers.payment_term_days=60")
+    try:
+        value = yaml.load(raw, Loader=_StrictLoader)
+    except yaml.YAMLError as error:
+        raise yaml_error(error, source) from None
+    return dotted_path, value
+
+
+def apply_override(data: dict[str, Any], dotted_path: str, value: Any, source: str) -> None:
+    """Set one setting, named by its dotted path, in raw scenario data (in place).
+
+    The path is checked against the schema first, so a typo is reported with the nearest
+    valid key rather than as a confusing validation error. Sections missing from the data
+    are created; list items are addressed by index (`network.tiers.0`).
+
+    Args:
+        data: Raw scenario settings (after `extends`).
+        dotted_path: Where to set the value, e.g. `suppliers.payment_term_days.0`.
+        value: The new value.
+        source: How to name the override in error messages.
+
+    Raises:
+        ScenarioError: If the path does not exist in the schema or in the data.
+    """
+    keys = dotted_path.split(".")
+    if not all(keys):
+        raise ScenarioError(source, f"'{dotted_path}' is not a dotted path like banks.count")
+    if keys[0] == "extends":
+        raise ScenarioError(source, "extends cannot be overridden; edit the scenario file")
+    node: dict[str, Any] | list[Any] = data
+    candidates: list[Any] = [Scenario]
+    walked: list[paths.PathPart] = []
+    for depth, raw in enumerate(keys):
+        where = paths.dotted(walked) or "the top level"
+        key = _index(node, raw, where, source) if isinstance(node, list) else raw
+        below = paths.child_candidates(candidates, key)
+        if not below:
+            allowed = paths.keys_of(candidates)
+            if not allowed:
+                raise ScenarioError(source, f"{where} is not a section; it has no key '{raw}'")
+            hint = paths.suggestion(raw, allowed)
+            raise ScenarioError(source, f"unknown key '{raw}' in {where}; {hint}")
+        walked.append(key)
+        if depth == len(keys) - 1:
+            node[key] = value  # type: ignore[index]
+            return
+        if isinstance(node, list):
+            child = node[key]  # type: ignore[index]
+        else:
+            child = node.get(key)
+            if child is None:
+                child = node[key] = _default_container(candidates, key)
+        if not isinstance(child, dict | list):
+            name = paths.dotted(walked)
+            raise ScenarioError(
+                source,
+                f"{name} is {show_value(child)}, which has no '{keys[depth + 1]}'; "
+                f"set the whole value instead, e.g. {name}=...",
+            )
+        if isinstance(child, dict) and isinstance(child.get("type"), str):
+            below = paths.narrow_by_tag(below, child["type"]) or below
+        node, candidates = child, below
+
+
+def _index(node: list[Any], raw: str, where: str, source: str) -> int:
+    """Read a list index from a path segment, checking that the item exists."""
+    if not raw.isdigit():
+        raise ScenarioError(source, f"{where} is a list; address its items by index ({where}.0)")
+    index = int(raw)
+    if index >= len(node):
+        raise ScenarioError(source, f"{where} has {len(node)} items, so there is no item {index}")
+    return index
+
+
+def _default_container(candidates: Sequence[Any], key: str) -> Any:
+    """The schema default of a section or list that the data leaves out, as raw data."""
+    for candidate in candidates:
+        if paths.is_model(candidate) and key in candidate.model_fields:
+            default = candidate.model_fields[key].get_default(call_default_factory=True)
+            if isinstance(default, BaseModel):
+                return {}
+            if isinstance(default, list):
+                return [
+                    item.model_dump(mode="json") if isinstance(item, BaseModel) else item
+                    for item in default
+                ]
+            below = paths.child_candidates([candidate], key)
+            if default is None and any(map(paths.is_model, below)):
+                return {}
+            return default
+    return None
+
+
+def _build(data: dict[str, Any], overrides: Overrides | None, source: str) -> Scenario:
+    """Apply overrides to merged raw data, then validate it into a `Scenario`."""
+    for dotted_path, value, name in _normalise(overrides):
+        apply_override(data, dotted_path, value, name)
+    _absolute_network_path(data, Path.cwd())
+    try:
+        scenario = Scenario.model_validate(data)
+    except ValidationError as error:
+        raise validation_error(error, source) from None
+    network_path = scenario.network.path
+    if network_path is not None and not Path(network_path).is_file():
+        raise ScenarioError(source, f"network.path: no such file: {network_path}")
+    if scenario.network.source == "file":
+        _check_network_file(scenario, source)
+    return scenario
+
+
+def _check_network_file(scenario: Scenario, source: str) -> None:
+    """Load the scenario's network file and check the settings that depend on its tiers."""
+    from autofin.world.network import NetworkFileError, load_network
+
+    try:
+        network = load_network(Path(scenario.network.path or ""))
+    except NetworkFileError as error:
+        raise ScenarioError(source, f"network.path: {error}") from None
+    for index, shock in enumerate(scenario.shocks):
+        tier = getattr(shock, "tier", None)
+        if tier is not None and tier > network.n_tiers:
+            raise ScenarioError(
+                source,
+                f"shocks.{index}.tier: {tier} is not a tier of the network in "
+                f"{scenario.network.path}, which has {network.n_tiers} tiers",
+            )
+
+
+def _normalise(overrides: Overrides | None) -> list[tuple[str, Any, str]]:
+    """Overrides as (dotted path, value, name for messages), in the order given."""
+    if overrides is None:
+        return []
+    if isinstance(overrides, Mapping):
+        return [(str(key), value, f"override {key}") for key, value in overrides.items()]
+    if isinstance(overrides, str):
+        overrides = [overrides]
+    return [(*parse_override(text), f"--set {text}") for text in overrides]
+
+
+def _load_chain(path: Path, chain: tuple[Path, ...]) -> dict[str, Any]:
+    """Read a scenario file and everything it extends, merged, with paths made absolute."""
+    data = _read_mapping(path)
+    return _resolve(data, path.parent, str(path), (*chain, path.resolve()))
+
+
+def _resolve(
+    data: dict[str, Any], directory: Path, source: str, chain: tuple[Path, ...]
+) -> dict[str, Any]:
+    """Make the data's relative paths absolute and merge it over the base it extends."""
+    _absolute_network_path(data, directory)
+    base_name = data.pop("extends", None)
+    if base_name is None:
+        return data
+    if not isinstance(base_name, str) or not base_name:
+        raise ScenarioError(source, f"extends: got {show_value(base_name)}; expected a file path")
+    base_path = (directory / base_name).resolve()
+    if base_path in chain:
+        names = " -> ".join(_display(step) for step in (*chain, base_path))
+        raise ScenarioError(source, f"extends cycle: {names}")
+    if not base_path.is_file():
+        raise ScenarioError(source, f"extends: no such file: {base_name} (looked for {base_path})")
+    base = _load_chain(base_path, chain)
+    return deep_merge(base, data)
+
+
+def _absolute_network_path(data: dict[str, Any], directory: Path) -> None:
+    """Rewrite a relative `network.path` as an absolute one (in place)."""
+    network = data.get("network")
+    if isinstance(network, dict) and isinstance(network.get("path"), str):
+        location = Path(network["path"]).expanduser()
+        if not location.is_absolute():
+            network["path"] = str((directory / location).resolve())
+
+
+def _read_mapping(path: Path) -> dict[str, Any]:
+    """Parse a YAML file whose top level must be a mapping of settings."""
+    source = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ScenarioError(source, "no such file") from None
+    except IsADirectoryError:
+        raise ScenarioError(source, "is a directory, not a scenario file") from None
+    except UnicodeDecodeError as error:
+        raise ScenarioError(source, f"not UTF-8 text ({error.reason})") from None
+    except OSError as error:
+        raise ScenarioError(source, f"cannot read: {error.strerror}") from None
+    try:
+        data = yaml.load(text, Loader=_StrictLoader)
+    except yaml.YAMLError as error:
+        raise yaml_error(error, source) from None
+    if data is None:
+        raise ScenarioError(source, "the file is empty; a scenario needs at least a name")
+    if not isinstance(data, dict):
+        kind = type(data).__name__
+        raise ScenarioError(
+            source,
+            f"the top level must be a mapping of settings (name: ..., network: ...), not a {kind}",
+        )
+    return data
+
+
+def _display(path: Path) -> str:
+    """A path relative to the working directory when it is below it, else absolute."""
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)

@@ -1,0 +1,280 @@
+"""Every kind of bad scenario input gives one clear, ready-to-print message."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from autofin.scenario.errors import ScenarioError
+from autofin.scenario.loading import load_scenario
+
+TINY = """
+name: tiny
+horizon_days: 70
+network: {tiers: [3, 4]}
+suppliers: {payment_term_days: [60, 30]}
+consumers: {population: 500}
+banks: {count: 2}
+"""
+
+
+def write(directory: Path, name: str, text: str) -> Path:
+    path = directory / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(textwrap.dedent(text), encoding="utf-8")
+    return path
+
+
+def message(path: Path, overrides: list[str] | None = None) -> str:
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(path, overrides)
+    text = str(caught.value)
+    assert "Traceback" not in text
+    assert "errors.pydantic.dev" not in text  # pydantic's own wording is not passed through
+    return text
+
+
+def test_a_yaml_syntax_error_gives_file_line_and_column(tmp_path):
+    path = write(tmp_path, "s.yaml", "name: x\nnetwork:\n  tiers: [1, 2\n  automakers: 1\n")
+    text = message(path)
+    assert str(path) in text
+    assert "line 4, column 13" in text
+    assert "automakers: 1" in text  # the offending line is shown
+
+
+def test_a_key_given_twice_is_an_error_with_both_lines(tmp_path):
+    text = message(write(tmp_path, "s.yaml", "name: a\nseed: 1\nname: b\n"))
+    assert "duplicate key 'name'" in text
+    assert "line 3" in text
+    assert "line 1" in text
+
+
+def test_a_wrong_type_gives_the_dotted_path_the_value_and_the_expectation(tmp_path):
+    text = message(write(tmp_path, "s.yaml", TINY.replace("[60, 30]", "[60, soon]")))
+    assert "suppliers.payment_term_days.1: got 'soon'; expected a valid integer" in text
+
+
+def test_a_value_fitting_no_branch_of_a_union_is_one_problem(tmp_path):
+    text = message(write(tmp_path, "s.yaml", TINY + "automakers: {payment_term_days: soon}\n"))
+    assert text.endswith(
+        "automakers.payment_term_days: got 'soon'; expected a valid integer or a valid list"
+    )
+
+
+def test_a_bad_item_of_a_union_list_points_at_the_item(tmp_path):
+    text = message(write(tmp_path, "s.yaml", TINY + "automakers: {payment_term_days: [-1]}\n"))
+    assert text.endswith(
+        "automakers.payment_term_days.0: got -1; expected a value greater than or equal to 0"
+    )
+
+
+@pytest.mark.parametrize(
+    ("snippet", "expected"),
+    [
+        ("nme: x\n", "top level: unknown key 'nme'; did you mean 'name'?"),
+        (
+            "automakers: {paymnet_term_days: 60}\n",
+            "automakers: unknown key 'paymnet_term_days'; did you mean 'payment_term_days'?",
+        ),
+        (
+            "consumers: {populaton: 5}\n",
+            "consumers: unknown key 'populaton'; did you mean 'population'?",
+        ),
+        (
+            "shocks: [{type: force_default, dya: 7}]\n",
+            "shocks.0: unknown key 'dya'; did you mean 'day'?",
+        ),
+        ("colour: red\n", "top level: unknown key 'colour'; expected one of: name, description"),
+    ],
+)
+def test_an_unknown_key_is_rejected_with_a_suggestion(tmp_path, snippet, expected):
+    assert expected in message(write(tmp_path, "s.yaml", "name: s\n" + snippet))
+
+
+def test_an_unknown_shock_type_suggests_the_nearest(tmp_path):
+    text = message(write(tmp_path, "s.yaml", TINY + "shocks: [{type: forced_default, day: 7}]\n"))
+    assert "shocks.0.type: unknown type 'forced_default'; did you mean 'force_default'?" in text
+
+
+def test_a_misspelt_choice_suggests_the_nearest(tmp_path):
+    text = message(write(tmp_path, "s.yaml", TINY.replace("{tiers", "{source: fille, tiers")))
+    assert "network.source: got 'fille'; expected 'generated' or 'file'; did you mean 'file'?" in (
+        text
+    )
+
+
+@pytest.mark.parametrize(
+    ("section", "field", "value", "bound"),
+    [
+        ("suppliers", "recovery_rate", 1.5, "less than or equal to 1"),
+        ("banks", "loss_given_default", -0.1, "greater than or equal to 0"),
+        ("consumers", "purchase_propensity", 2, "less than or equal to 1"),
+    ],
+)
+def test_a_probability_outside_0_1_is_rejected(tmp_path, section, field, value, bound):
+    path = write(tmp_path, "s.yaml", TINY)
+    text = message(path, [f"{section}.{field}={value}"])
+    assert f"{section}.{field}: got {value}; expected a value {bound}" in text
+
+
+def test_a_tier_with_no_suppliers_is_rejected_with_its_section(tmp_path):
+    text = message(write(tmp_path, "s.yaml", TINY.replace("[3, 4]", "[3, 0]")))
+    assert "network: tier 2 has 0 suppliers" in text
+
+
+@pytest.mark.parametrize(
+    ("setting", "where"),
+    [
+        ("suppliers.payment_term_days=[60, -5]", "suppliers.payment_term_days.1: got -5"),
+        ("automakers.payment_term_days=-30", "automakers.payment_term_days: got -30"),
+    ],
+)
+def test_a_negative_payment_term_is_rejected(tmp_path, setting, where):
+    text = message(write(tmp_path, "s.yaml", TINY), [setting])
+    assert f"{where}; expected a value greater than or equal to 0" in text
+
+
+def test_a_consistency_check_of_the_whole_scenario_is_reported(tmp_path):
+    text = message(write(tmp_path, "s.yaml", TINY.replace("[60, 30]", "[60, 30, 10]")))
+    assert "suppliers.payment_term_days has 3 values but the network has 2 tiers" in text
+
+
+def test_a_missing_required_setting_is_named(tmp_path):
+    text = message(write(tmp_path, "s.yaml", "seed: 1\n"))
+    assert "name: required, but missing" in text
+
+
+def test_all_problems_of_a_file_are_reported_at_once(tmp_path):
+    bad = TINY.replace("[3, 4]", "[3, 0]") + "nme: x\nautomakers: {parts_cost_share: 7}\n"
+    text = message(write(tmp_path, "s.yaml", bad))
+    assert text.splitlines()[0].endswith("3 problems in the scenario:")
+    assert "network: tier 2" in text
+    assert "unknown key 'nme'" in text
+    assert "automakers.parts_cost_share: got 7" in text
+
+
+def test_an_extends_cycle_names_the_chain(tmp_path):
+    write(tmp_path, "a.yaml", "extends: b.yaml\nname: a\n")
+    write(tmp_path, "b.yaml", "extends: c.yaml\nname: b\n")
+    write(tmp_path, "c.yaml", "extends: a.yaml\nname: c\n")
+    text = message(tmp_path / "a.yaml")
+    assert "extends cycle:" in text
+    chain = text.split("extends cycle:")[1]
+    names = [Path(part.strip()).name for part in chain.split("->")]
+    assert names == ["a.yaml", "b.yaml", "c.yaml", "a.yaml"]
+
+
+def test_a_file_extending_itself_is_a_cycle(tmp_path):
+    assert "extends cycle" in message(write(tmp_path, "a.yaml", "extends: a.yaml\nname: a\n"))
+
+
+def test_extending_a_missing_file_names_it(tmp_path):
+    text = message(write(tmp_path, "a.yaml", "extends: nowhere.yaml\nname: a\n"))
+    assert "extends: no such file: nowhere.yaml" in text
+
+
+def test_an_error_in_a_base_file_names_the_base(tmp_path):
+    write(tmp_path, "base.yaml", "name: [unclosed\n")
+    text = message(write(tmp_path, "child.yaml", "extends: base.yaml\n"))
+    assert "base.yaml" in text
+    assert "line 2" in text
+
+
+def test_a_missing_network_file_is_an_error(tmp_path):
+    path = write(tmp_path, "s.yaml", "name: s\nnetwork: {source: file, path: edges.csv}\n")
+    text = message(path)
+    assert "network.path: no such file:" in text
+    assert str(tmp_path / "edges.csv") in text
+
+
+@pytest.mark.parametrize(
+    ("setting", "expected"),
+    [
+        (
+            "automakers.paymnet_term_days=60",
+            "--set automakers.paymnet_term_days=60: unknown key 'paymnet_term_days' in "
+            "automakers; did you mean 'payment_term_days'?",
+        ),
+        ("autmakers.payment_term_days=60", "did you mean 'automakers'?"),
+        ("network.tiers.7=1", "network.tiers has 2 items, so there is no item 7"),
+        ("network.tiers.first=1", "network.tiers is a list; address its items by index"),
+        ("seed.value=1", "seed is 0, which has no 'value'"),
+        ("seed", "expected PATH=VALUE"),
+        ("network..tiers=1", "is not a dotted path"),
+        ("network.tiers=[1, 2", "--set network.tiers=[1, 2: YAML syntax error at line 1"),
+        ("extends=other.yaml", "extends cannot be overridden"),
+    ],
+)
+def test_a_bad_set_override_is_a_clear_error(tmp_path, setting, expected):
+    assert expected in message(write(tmp_path, "s.yaml", TINY), [setting])
+
+
+def test_a_bad_override_value_is_reported_as_a_schema_error(tmp_path):
+    text = message(write(tmp_path, "s.yaml", TINY), ["banks.count=many"])
+    assert "banks.count: got 'many'; expected a valid integer" in text
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("", "the file is empty"),
+        ("# only a comment\n", "the file is empty"),
+        ("- name: x\n", "the top level must be a mapping of settings"),
+        (
+            "just words\n",
+            "the top level must be a mapping of settings (name: ..., network: ...), not a str",
+        ),
+    ],
+)
+def test_a_file_that_is_not_a_mapping_is_rejected(tmp_path, text, expected):
+    assert expected in message(write(tmp_path, "s.yaml", text))
+
+
+def test_a_missing_file_is_named(tmp_path):
+    assert message(tmp_path / "nope.yaml") == f"{tmp_path / 'nope.yaml'}: no such file"
+
+
+def test_a_directory_is_not_a_scenario(tmp_path):
+    assert "is a directory" in message(tmp_path)
+
+
+def test_a_file_that_is_not_utf8_is_rejected(tmp_path):
+    path = tmp_path / "s.yaml"
+    path.write_bytes(b"name: caf\xe9\n")
+    assert "not UTF-8" in message(path)
+
+
+def test_scenario_error_keeps_its_source_and_problems(tmp_path):
+    path = write(tmp_path, "s.yaml", TINY + "nme: x\nseed: -1\n")
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(path)
+    assert caught.value.source == str(path)
+    assert len(caught.value.problems) == 2
+
+
+def test_scenario_error_survives_pickling(tmp_path):
+    import pickle
+
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(write(tmp_path, "s.yaml", TINY + "nme: x\n"))
+    again = pickle.loads(pickle.dumps(caught.value))
+    assert str(again) == str(caught.value)
+    assert again.problems == caught.value.problems
+
+
+def test_a_section_given_as_a_single_value_is_explained(tmp_path):
+    text = message(write(tmp_path, "s.yaml", "name: s\nnetwork: 5\n"))
+    assert text.endswith("network: got 5; expected a section of settings")
+
+
+def test_a_whole_number_in_exponent_form_gets_a_hint(tmp_path):
+    text = message(write(tmp_path, "s.yaml", "name: s\nhorizon_days: 1e3\n"))
+    assert "horizon_days: got '1e3'; expected a valid integer" in text
+    assert text.endswith("(write it as 1000)")
+
+
+def test_a_check_of_the_whole_scenario_is_attributed_to_the_scenario(tmp_path):
+    text = message(write(tmp_path, "s.yaml", "name: s\nhorizon_days: 5\nstep_days: 7\n"))
+    assert text.endswith("scenario: step_days (7) is longer than horizon_days (5)")

@@ -1,0 +1,255 @@
+"""Loading scenario files: extends, overrides, paths, canonical dump and hash."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from autofin.scenario.loading import (
+    deep_merge,
+    dump_scenario,
+    load_scenario,
+    load_scenario_dict,
+    parse_override,
+    scenario_hash,
+)
+from autofin.scenario.schema import Scenario
+
+REPO = Path(__file__).resolve().parents[2]
+TINY = """
+name: tiny
+horizon_days: 70
+network: {tiers: [3, 4]}
+suppliers: {payment_term_days: [60, 30]}
+consumers: {population: 500}
+banks: {count: 2}
+"""
+
+
+def write(directory: Path, name: str, text: str) -> Path:
+    path = directory / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(textwrap.dedent(text), encoding="utf-8")
+    return path
+
+
+def test_a_minimal_file_gets_the_defaults(tmp_path):
+    scenario = load_scenario(write(tmp_path, "s.yaml", "name: minimal\n"))
+    assert scenario == Scenario(name="minimal")
+    assert scenario.step_days == 7
+    assert scenario.steps == 1095 // 7
+
+
+def test_a_path_may_be_given_as_a_string(tmp_path):
+    path = write(tmp_path, "s.yaml", TINY)
+    assert load_scenario(str(path)) == load_scenario(path)
+
+
+def test_extends_merges_sections_key_by_key_and_replaces_lists(tmp_path):
+    write(
+        tmp_path,
+        "base.yaml",
+        """
+        name: base
+        description: the base
+        automakers: {vehicle_price: 200000, payment_term_days: 170}
+        network: {tiers: [3, 4, 5], suppliers_per_customer: 3}
+        suppliers: {payment_term_days: [90, 60, 45], margin: 0.04}
+        """,
+    )
+    child = write(
+        tmp_path,
+        "child.yaml",
+        """
+        extends: base.yaml
+        name: child
+        automakers: {payment_term_days: 60}
+        network: {tiers: [3, 4]}
+        suppliers: {payment_term_days: [60, 30]}
+        """,
+    )
+    scenario = load_scenario(child)
+    assert scenario.name == "child"
+    assert scenario.description == "the base"
+    assert scenario.automakers.payment_term_days == 60
+    assert scenario.automakers.vehicle_price == 200_000
+    assert scenario.network.tiers == [3, 4]
+    assert scenario.network.suppliers_per_customer == 3
+    assert scenario.suppliers.payment_term_days == [60, 30]
+    assert scenario.suppliers.margin == 0.04
+    assert scenario.extends is None
+
+
+def test_extends_chains_and_is_relative_to_the_file_that_says_it(tmp_path):
+    write(tmp_path, "common/root.yaml", "name: root\nseed: 5\nbanks: {count: 4}\n")
+    write(
+        tmp_path, "common/middle.yaml", "extends: root.yaml\nname: middle\nbanks: {margin: 0.02}\n"
+    )
+    leaf = write(tmp_path, "variants/leaf.yaml", "extends: ../common/middle.yaml\nname: leaf\n")
+    scenario = load_scenario(leaf)
+    assert (scenario.name, scenario.seed) == ("leaf", 5)
+    assert (scenario.banks.count, scenario.banks.margin) == (4, 0.02)
+
+
+def test_a_scenario_and_its_flat_equivalent_have_the_same_hash(tmp_path):
+    write(tmp_path, "base.yaml", TINY)
+    variant = load_scenario(write(tmp_path, "v.yaml", "extends: base.yaml\nseed: 3\n"))
+    flat = load_scenario(write(tmp_path, "flat.yaml", TINY + "seed: 3\n"))
+    assert variant == flat
+    assert scenario_hash(variant) == scenario_hash(flat)
+
+
+def test_network_path_is_made_absolute_relative_to_the_file_that_gives_it(tmp_path):
+    write(tmp_path, "nets/edges.csv", "supplier,customer\ns1,a1\n")
+    write(
+        tmp_path,
+        "nets/base.yaml",
+        "name: base\nnetwork: {source: file, path: edges.csv}\n",
+    )
+    child = write(tmp_path, "elsewhere/child.yaml", "extends: ../nets/base.yaml\nname: c\n")
+    scenario = load_scenario(child)
+    assert scenario.network.path == str((tmp_path / "nets/edges.csv").resolve())
+    assert Path(scenario.network.path).is_absolute()
+
+
+def test_a_relative_network_path_set_on_the_command_line_is_relative_to_the_cwd(
+    tmp_path, monkeypatch
+):
+    write(tmp_path, "edges.csv", "supplier,customer\ns1,a1\n")
+    path = write(tmp_path, "sub/s.yaml", "name: s\n")
+    monkeypatch.chdir(tmp_path)
+    scenario = load_scenario(path, ["network.source=file", "network.path=edges.csv"])
+    assert scenario.network.path == str((tmp_path / "edges.csv").resolve())
+
+
+@pytest.mark.parametrize(
+    ("setting", "check"),
+    [
+        ("automakers.payment_term_days=60", lambda s: s.automakers.payment_term_days == 60),
+        ("network.tiers=[10, 20, 30]", lambda s: s.network.tiers == [10, 20, 30]),
+        ("network.tiers.1=9", lambda s: s.network.tiers == [3, 9]),
+        ("suppliers.payment_term_days.0=15", lambda s: s.suppliers.payment_term_days == [15, 30]),
+        ("banks.capital=[1.0e9, 2.0e9]", lambda s: s.banks.capital == [1e9, 2e9]),
+        ("automakers.vehicle_price=99000.5", lambda s: s.automakers.vehicle_price == 99000.5),
+        ("description=two words", lambda s: s.description == "two words"),
+        ("name=other", lambda s: s.name == "other"),
+        ("seed=42", lambda s: s.seed == 42),
+        ("shocks=[{type: force_default, day: 14}]", lambda s: s.shocks[0].day == 14),
+    ],
+)
+def test_set_overrides_are_read_as_yaml(tmp_path, setting, check):
+    overrides = [setting]
+    if setting.startswith("network.tiers=["):
+        overrides.append("suppliers.payment_term_days=[1, 2, 3]")
+    assert check(load_scenario(write(tmp_path, "s.yaml", TINY), overrides))
+
+
+def test_an_override_creates_a_section_the_file_leaves_out(tmp_path):
+    scenario = load_scenario(
+        write(tmp_path, "s.yaml", "name: s\n"), ["automakers.vehicle_price=9e4"]
+    )
+    assert scenario.automakers.vehicle_price == 90_000
+
+
+def test_an_override_can_address_an_item_of_a_default_list(tmp_path):
+    scenario = load_scenario(write(tmp_path, "s.yaml", "name: s\n"), ["network.tiers.0=7"])
+    default = Scenario(name="s").network.tiers
+    assert scenario.network.tiers == [7, *default[1:]]
+
+
+def test_an_override_can_address_a_field_of_a_listed_shock(tmp_path):
+    text = TINY + "shocks: [{type: demand, day: 7, duration_days: 14, factor: 0.5}]\n"
+    scenario = load_scenario(write(tmp_path, "s.yaml", text), ["shocks.0.factor=0.25"])
+    assert scenario.shocks[0].factor == 0.25
+
+
+def test_overrides_may_be_a_mapping_of_dotted_paths(tmp_path):
+    scenario = load_scenario(
+        write(tmp_path, "s.yaml", TINY), {"seed": 3, "banks.count": 4, "network.tiers": [2, 2]}
+    )
+    assert (scenario.seed, scenario.banks.count, scenario.network.tiers) == (3, 4, [2, 2])
+
+
+def test_overrides_apply_after_extends_and_in_order(tmp_path):
+    write(tmp_path, "base.yaml", TINY)
+    child = write(tmp_path, "child.yaml", "extends: base.yaml\nbanks: {count: 3}\n")
+    scenario = load_scenario(child, ["banks.count=5", "banks.count=6"])
+    assert scenario.banks.count == 6
+
+
+def test_overrides_do_not_change_the_file_on_disk(tmp_path):
+    path = write(tmp_path, "s.yaml", TINY)
+    load_scenario(path, ["seed=9"])
+    assert load_scenario(path).seed == 0
+
+
+def test_parse_override_splits_at_the_first_equals_sign():
+    assert parse_override("description=a=b") == ("description", "a=b")
+    assert parse_override(" seed =7") == ("seed", 7)
+
+
+def test_deep_merge_does_not_modify_its_inputs():
+    base = {"a": {"b": 1, "c": [1, 2]}}
+    child = {"a": {"c": [3]}}
+    assert deep_merge(base, child) == {"a": {"b": 1, "c": [3]}}
+    assert base == {"a": {"b": 1, "c": [1, 2]}}
+
+
+def test_load_scenario_dict_resolves_extends_against_base_dir(tmp_path):
+    write(tmp_path, "base.yaml", TINY)
+    scenario = load_scenario_dict({"extends": "base.yaml", "seed": 2}, base_dir=tmp_path)
+    assert (scenario.name, scenario.seed, scenario.network.tiers) == ("tiny", 2, [3, 4])
+
+
+ROUND_TRIP_CASES = {
+    "tiny": TINY,
+    "defaults": "name: d\n",
+    "everything": TINY.replace("banks: {count: 2}", "banks: {count: 2, capital: [1.5e9, 2.25e9]}")
+    + """
+description: |
+  Several lines,
+  with: colons and 'quotes'
+automakers: {payment_term_days: 60, vehicle_price: 123456.789}
+shocks:
+  - {type: force_default, day: 21, tier: 2, rank: 1}
+  - {type: demand, day: 7, duration_days: 14, factor: 0.5}
+""",
+}
+
+
+@pytest.mark.parametrize("text", ROUND_TRIP_CASES.values(), ids=ROUND_TRIP_CASES.keys())
+def test_the_canonical_dump_reloads_to_an_equal_scenario(tmp_path, text):
+    scenario = load_scenario(write(tmp_path, "s.yaml", text))
+    dumped = write(tmp_path, "elsewhere/resolved.yaml", dump_scenario(scenario))
+    again = load_scenario(dumped)
+    assert again == scenario
+    assert scenario_hash(again) == scenario_hash(scenario)
+    assert dump_scenario(again) == dump_scenario(scenario)
+
+
+def test_the_canonical_dump_has_no_extends_and_every_setting(tmp_path):
+    write(tmp_path, "base.yaml", TINY)
+    scenario = load_scenario(write(tmp_path, "c.yaml", "extends: base.yaml\n"))
+    text = dump_scenario(scenario)
+    assert "extends" not in text
+    for section in ("network", "automakers", "suppliers", "banks", "consumers"):
+        assert f"\n{section}:" in text
+
+
+def test_the_hash_is_sha256_hex_and_changes_with_any_setting(tmp_path):
+    path = write(tmp_path, "s.yaml", TINY)
+    digest = scenario_hash(load_scenario(path))
+    assert len(digest) == 64
+    assert int(digest, 16) >= 0
+    assert scenario_hash(load_scenario(path)) == digest
+    assert scenario_hash(load_scenario(path, ["suppliers.margin=0.051"])) != digest
+
+
+@pytest.mark.parametrize(
+    "path", sorted((REPO / "scenarios").glob("*.yaml")), ids=lambda path: path.name
+)
+def test_the_shipped_scenarios_load_and_round_trip(tmp_path, path):
+    scenario = load_scenario(path)
+    assert load_scenario(write(tmp_path, "resolved.yaml", dump_scenario(scenario))) == scenario

@@ -1,0 +1,246 @@
+"""The command line: validate, schema, run, and clear errors with exit code 2."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from autofin import __version__
+from autofin.cli import app
+from autofin.scenario.loading import load_scenario, scenario_hash
+
+TINY = """
+name: tiny
+horizon_days: 70
+network: {tiers: [3, 4]}
+suppliers: {payment_term_days: [60, 30]}
+consumers: {population: 500}
+banks: {count: 2}
+"""
+RESULT_FILES = {
+    "timeseries.parquet",
+    "timeseries.csv",
+    "flows.parquet",
+    "events.parquet",
+    "summary.json",
+    "scenario.resolved.yaml",
+}
+BAD_INPUTS = {
+    "yaml syntax": ("name: x\nnetwork:\n  tiers: [1, 2\n  automakers: 1\n", "line 4, column 13"),
+    "wrong type": (TINY + "seed: soon\n", "seed: got 'soon'; expected a valid integer"),
+    "unknown key": (TINY + "nmae: x\n", "unknown key 'nmae'; did you mean 'name'?"),
+    "probability": (
+        TINY.replace("banks: {count: 2}", "banks: {count: 2, loss_given_default: 1.2}"),
+        "banks.loss_given_default: got 1.2; expected a value less than or equal to 1",
+    ),
+    "empty tier": (TINY.replace("[3, 4]", "[3, 0]"), "network: tier 2 has 0 suppliers"),
+    "negative term": (
+        TINY.replace("[60, 30]", "[60, -30]"),
+        "suppliers.payment_term_days.1: got -30; expected a value greater than or equal to 0",
+    ),
+    "not a mapping": ("- a\n- b\n", "the top level must be a mapping"),
+    "empty file": ("", "the file is empty"),
+}
+
+
+def write(directory: Path, name: str, text: str) -> Path:
+    path = directory / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(textwrap.dedent(text), encoding="utf-8")
+    return path
+
+
+def invoke(*args: str | Path):
+    result = CliRunner().invoke(app, [str(arg) for arg in args])
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    assert "Traceback" not in result.output
+    return result
+
+
+def test_version():
+    result = invoke("--version")
+    assert result.exit_code == 0
+    assert result.stdout.strip() == f"autofin {__version__}"
+
+
+def test_validate_reports_each_good_file(tmp_path):
+    first = write(tmp_path, "a.yaml", TINY)
+    second = write(tmp_path, "b.yaml", "name: other\nhorizon_days: 14\n")
+    result = invoke("validate", first, second)
+    assert result.exit_code == 0
+    assert result.stdout.splitlines() == [
+        f"ok: {first} (tiny, 10 steps)",
+        f"ok: {second} (other, 2 steps)",
+    ]
+
+
+@pytest.mark.parametrize(("text", "expected"), BAD_INPUTS.values(), ids=BAD_INPUTS.keys())
+def test_validate_explains_bad_input_with_exit_code_2(tmp_path, text, expected):
+    path = write(tmp_path, "bad.yaml", text)
+    result = invoke("validate", path)
+    assert result.exit_code == 2
+    assert expected in result.stderr
+    assert result.stderr.startswith(f"error: {path}")
+
+
+def test_validate_checks_every_file_and_fails_if_any_is_bad(tmp_path):
+    good = write(tmp_path, "good.yaml", TINY)
+    bad = write(tmp_path, "bad.yaml", TINY + "nmae: x\n")
+    result = invoke("validate", bad, good)
+    assert result.exit_code == 2
+    assert f"ok: {good}" in result.stdout
+    assert f"error: {bad}" in result.stderr
+
+
+def test_validate_reports_an_extends_cycle(tmp_path):
+    write(tmp_path, "a.yaml", "extends: b.yaml\nname: a\n")
+    write(tmp_path, "b.yaml", "extends: a.yaml\nname: b\n")
+    result = invoke("validate", tmp_path / "a.yaml")
+    assert result.exit_code == 2
+    assert "extends cycle" in result.stderr
+
+
+def test_validate_reports_a_missing_file(tmp_path):
+    result = invoke("validate", tmp_path / "nope.yaml")
+    assert result.exit_code == 2
+    assert "nope.yaml: no such file" in result.stderr
+
+
+def test_schema_prints_the_json_schema():
+    result = invoke("schema")
+    assert result.exit_code == 0
+    schema = json.loads(result.stdout)
+    assert schema["title"] == "Scenario"
+    assert {"name", "network", "automakers", "suppliers", "banks"} <= set(schema["properties"])
+
+
+@pytest.mark.parametrize(("text", "expected"), BAD_INPUTS.values(), ids=BAD_INPUTS.keys())
+def test_run_refuses_bad_input_with_exit_code_2(tmp_path, text, expected):
+    result = invoke("run", write(tmp_path, "bad.yaml", text), "-o", tmp_path / "out")
+    assert result.exit_code == 2
+    assert expected in result.stderr
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize(
+    ("setting", "expected"),
+    [
+        (
+            "automakers.paymnet_term_days=60",
+            "unknown key 'paymnet_term_days' in automakers; did you mean 'payment_term_days'?",
+        ),
+        ("banks.count=0", "banks.count: got 0; expected a value greater than or equal to 1"),
+        ("network.tiers", "expected PATH=VALUE"),
+    ],
+)
+def test_run_refuses_a_bad_set_with_exit_code_2(tmp_path, setting, expected):
+    result = invoke("run", write(tmp_path, "s.yaml", TINY), "--set", setting)
+    assert result.exit_code == 2
+    assert expected in result.stderr
+
+
+def test_run_refuses_a_negative_seed(tmp_path):
+    result = invoke("run", write(tmp_path, "s.yaml", TINY), "--seed", "-1")
+    assert result.exit_code == 2
+    assert "seed: got -1" in result.stderr
+
+
+def test_run_writes_results_and_prints_where(tmp_path):
+    out = tmp_path / "out"
+    result = invoke("run", write(tmp_path, "s.yaml", TINY), "-o", out, "--seed", "3", "--check")
+    assert result.exit_code == 0, result.output
+    assert {path.name for path in out.iterdir()} == RESULT_FILES
+    summary = json.loads((out / "summary.json").read_text())
+    resolved = load_scenario(out / "scenario.resolved.yaml")
+    assert summary["seed"] == 3 == resolved.seed
+    assert summary["scenario_sha256"] == scenario_hash(resolved)
+    assert summary["scenario_name"] == "tiny"
+    assert f"results: {out}" in result.stdout
+
+
+def test_run_applies_set_overrides(tmp_path):
+    out = tmp_path / "out"
+    path = write(tmp_path, "s.yaml", TINY)
+    result = invoke("run", path, "-o", out, "--set", "automakers.payment_term_days=60")
+    assert result.exit_code == 0, result.output
+    assert load_scenario(out / "scenario.resolved.yaml").automakers.payment_term_days == 60
+
+
+def test_run_writes_to_results_named_after_the_scenario_by_default(tmp_path, monkeypatch):
+    path = write(tmp_path, "scenarios/s.yaml", TINY)
+    monkeypatch.chdir(tmp_path)
+    result = invoke("run", path)
+    assert result.exit_code == 0, result.output
+    assert {path.name for path in (tmp_path / "results" / "tiny").iterdir()} == RESULT_FILES
+
+
+def test_a_broken_accounting_identity_fails_the_run_with_exit_code_1(tmp_path, monkeypatch):
+    from autofin.world import checks, model
+
+    def broken(scenario, *, check=False, progress=None):
+        raise checks.AccountingError("money not conserved at step 3")
+
+    monkeypatch.setattr(model, "simulate", broken)
+    result = invoke("run", write(tmp_path, "s.yaml", TINY), "-o", tmp_path / "out", "--check")
+    assert result.exit_code == 1
+    assert "accounting check failed: money not conserved at step 3" in result.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_the_installed_command_prints_no_traceback(tmp_path):
+    command = Path(sys.executable).with_name("autofin")
+    if not command.exists():
+        pytest.skip("the autofin command is not installed in this environment")
+    bad = write(tmp_path, "bad.yaml", TINY + "nmae: x\n")
+    completed = subprocess.run(
+        [str(command), "run", str(bad)], capture_output=True, text=True, check=False
+    )
+    assert completed.returncode == 2
+    assert "did you mean 'name'?" in completed.stderr
+    assert "Traceback" not in completed.stderr + completed.stdout
+
+
+def test_a_bad_network_file_is_bad_input_with_exit_code_2(tmp_path):
+    write(tmp_path, "edges.csv", "supplier,customer\n")
+    path = write(
+        tmp_path,
+        "s.yaml",
+        "name: f\nnetwork: {source: file, path: edges.csv}\nsuppliers: {payment_term_days: [30]}\n",
+    )
+    result = invoke("run", path, "-o", tmp_path / "out")
+    assert result.exit_code == 2
+    assert "edges.csv" in result.stderr
+
+
+def test_run_shows_progress_and_a_table_of_the_headline_figures(tmp_path, monkeypatch):
+    import pandas as pd
+
+    from autofin.results.result import Result
+    from autofin.world import model
+
+    calls = []
+
+    def fake(scenario, *, check=False, progress=None):
+        for step in range(scenario.steps):
+            progress(step + 1, scenario.steps)
+            calls.append(step + 1)
+        frame = pd.DataFrame({"step": [0], "day": [7]})
+        summary = {"supplier_defaults": 4, "bank_npl_ratio_mean": 0.0065, "note": "text"}
+        return Result(scenario, frame, frame, frame, summary)
+
+    monkeypatch.setattr(model, "simulate", fake)
+    result = invoke("run", write(tmp_path, "s.yaml", TINY), "-o", tmp_path / "out")
+    assert result.exit_code == 0, result.output
+    assert calls == list(range(1, 11))
+    assert "10/10" in result.stderr
+    lines = result.stdout.splitlines()
+    assert any("supplier_defaults" in line and line.rstrip(" │").endswith("4") for line in lines)
+    assert any("bank_npl_ratio_mean" in line and "0.0065" in line for line in lines)
+    assert "scenario_sha256" not in result.stdout  # provenance goes to summary.json only
+    assert "note" not in result.stdout
