@@ -21,6 +21,9 @@ What is measured, and how:
   peak of memory allocated during ``simulate`` with ``tracemalloc`` (Python objects and NumPy
   arrays; ``--no-tracemalloc`` skips it).
 
+The kernel shows a second OS thread in each subprocess: pyarrow's idle jemalloc purge thread,
+started when pandas is imported. It does no simulation work (CPU/wall stays at 1.0).
+
 Usage::
 
     .venv/bin/python benchmarks/scenarios.py                 # every scenarios/*.yaml
@@ -307,7 +310,8 @@ def describe_method(info: dict[str, Any]) -> str:
     )
 
 
-def _number(value: float | None, digits: int) -> str:
+def fmt_number(value: float | None, digits: int) -> str:
+    """A number with thousands separators and ``digits`` decimals, or ``-`` if missing."""
     return "-" if value is None else f"{value:,.{digits}f}"
 
 
@@ -394,12 +398,12 @@ def main(argv: list[str] | None = None) -> int:
                 str(r["steps"]),
                 f"{r['suppliers']:,}",
                 f"{r['consumers']:,}",
-                _number(r["wall_s"], 3),
-                _number(r["steps_per_s"], 0),
-                _number(r["cpu_per_wall"], 2),
-                _number(r["peak_rss_mb"], 1),
-                _number(r["base_rss_mb"], 1),
-                _number(r["heap_peak_mb"], 1),
+                fmt_number(r["wall_s"], 3),
+                fmt_number(r["steps_per_s"], 0),
+                fmt_number(r["cpu_per_wall"], 2),
+                fmt_number(r["peak_rss_mb"], 1),
+                fmt_number(r["base_rss_mb"], 1),
+                fmt_number(r["heap_peak_mb"], 1),
             ]
             for r in results
         ]

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import pandas as pd
 
+from autofin.results.writing import read_results, write_results
+from autofin.scenario.loading import load_scenario
 from autofin.world.model import simulate
-from conftest import small_scenario
+from conftest import SCENARIOS, small_scenario
 
 
 def test_same_seed_gives_identical_results():
@@ -20,3 +22,15 @@ def test_different_seed_gives_different_results():
     first = simulate(small_scenario(seed=7))
     second = simulate(small_scenario(seed=8))
     assert not first.timeseries.equals(second.timeseries)
+
+
+def test_the_resolved_scenario_reruns_to_the_same_results(tmp_path):
+    scenario = load_scenario(
+        SCENARIOS / "pledge_60_days.yaml", overrides=["seed=5", "horizon_days=364"]
+    )
+    first = simulate(scenario)
+    write_results(first, tmp_path / "run")
+    again = simulate(load_scenario(tmp_path / "run" / "scenario.resolved.yaml"))
+    stored = read_results(tmp_path / "run")
+    pd.testing.assert_frame_equal(stored.timeseries, again.timeseries)
+    pd.testing.assert_frame_equal(first.events, again.events)

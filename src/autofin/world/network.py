@@ -81,22 +81,21 @@ def generate_network(spec: NetworkSpec, rng: np.random.Generator) -> SupplyNetwo
     for level in range(1, len(sizes)):
         cust_ids = np.arange(offsets[level - 1], offsets[level])
         supp_ids = np.arange(offsets[level], offsets[level + 1])
-        links: set[tuple[int, int]] = set()
+        suppliers_of: list[set[int]] = [set() for _ in cust_ids]
         degree = np.zeros(len(supp_ids))
         first = rng.integers(0, len(cust_ids), size=len(supp_ids))
         for s, c in enumerate(first):
-            links.add((s, int(c)))
+            suppliers_of[c].add(s)
             degree[s] += 1
         wanted = min(spec.suppliers_per_customer, len(supp_ids))
-        for c in range(len(cust_ids)):
-            have = {s for s, cc in links if cc == c} if len(links) < 50_000 else set()
+        for have in suppliers_of:
             while len(have) < wanted:
                 weight = (degree + 1.0) ** spec.preferential_attachment
                 weight[list(have)] = 0.0
                 s = int(rng.choice(len(supp_ids), p=weight / weight.sum()))
                 have.add(s)
-                links.add((s, c))
                 degree[s] += 1
+        links = {(s, c) for c, have in enumerate(suppliers_of) for s in have}
         pairs = np.array(sorted(links))
         suppliers.append(supp_ids[pairs[:, 0]])
         customers.append(cust_ids[pairs[:, 1]])
