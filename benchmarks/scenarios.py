@@ -375,7 +375,7 @@ def main(argv: list[str] | None = None) -> int:
             )
         except RuntimeError as error:
             failures.append({"path": _relative(path), "error": str(error)})
-            print(f"{_relative(path)}: failed\n{error}", file=sys.stderr)
+            print(f"{_relative(path)}: failed\n{error}", file=sys.stderr, flush=True)
 
     if args.json:
         print(json.dumps({"method": info, "results": results, "failures": failures}, indent=2))
@@ -409,7 +409,9 @@ def main(argv: list[str] | None = None) -> int:
         ]
         print(describe_method(info))
         print()
-        print(format_table(headers, rows))
+        print(format_table(headers, rows) if rows else "(no scenario ran)")
+    if failures:
+        print(f"{len(failures)} scenario(s) failed: see the errors above", file=sys.stderr)
     return 1 if failures else 0
 
 

@@ -274,6 +274,10 @@ class ConsumerSpec(Section):
     retry_days: PositiveDays = Field(
         28, description="Days until a buyer who found no car in stock shops again."
     )
+    max_retries: int = Field(
+        2, ge=0, description="Times a buyer comes back for a car out of stock before the sale "
+        "is lost."
+    )
 
 
 class ForceDefault(Section):

@@ -128,24 +128,42 @@ class Banks:
         applicants: np.ndarray,
         amounts: np.ndarray,
         rng: np.random.Generator,
+        needed: np.ndarray | None = None,
     ) -> np.ndarray:
         """Decide the applications of ``applicants`` for ``amounts`` at their house banks.
+
+        A bank grants at most what keeps the borrower within its concentration limit and
+        itself at or above its minimum capital ratio (applications are served in order), and
+        grants nothing when that is less than the applicant ``needed``: banks do not lend into
+        a default.
 
         Returns:
             The amount granted to each applicant (0 when declined).
         """
         if applicants.size == 0:
             return np.zeros(0)
+        needed = amounts if needed is None else needed
         cash = ledger.balance[: firms.n]
         bank = firms.house_bank[applicants]
         pd_estimate = self.score(firms, cash, applicants, rng)
         capital = self.capital(ledger)
-        open_for_lending = self.capital_ratio(ledger) >= self.spec.min_capital_ratio
         headroom = np.maximum(
             self.spec.concentration_limit * capital[bank] - firms.debt[applicants], 0.0
         )
-        approved = (pd_estimate <= self.spec.max_probability_of_default) & open_for_lending[bank]
-        granted = np.where(approved, np.minimum(amounts, headroom), 0.0)
+        approved = pd_estimate <= self.spec.max_probability_of_default
+        offer = np.where(approved, np.minimum(amounts, headroom), 0.0)
+        offer = np.where(offer >= needed, offer, 0.0)
+        # Lending capacity: new loans that keep each bank at its minimum capital ratio.
+        capacity = np.maximum(
+            capital / max(self.spec.min_capital_ratio, 1e-9) - self.risk_assets(), 0.0
+        )
+        order = np.argsort(bank, kind="stable")
+        before = np.cumsum(offer[order]) - offer[order]
+        first = np.searchsorted(bank[order], np.arange(self.count))
+        used_before = before - before[first[bank[order]]]
+        fits = used_before + offer[order] <= capacity[bank[order]]
+        granted = np.zeros_like(offer)
+        granted[order] = np.where(fits, offer[order], 0.0)
         rate = self.price(pd_estimate, bank, ledger)
         self._book_loans(firms, ledger, step, applicants, granted, rate)
         lending = self.lending_round

@@ -4,7 +4,8 @@ Each consumer shops at the times of a Poisson process with a mean gap of
 ``replacement_years``; the calendar holds, for every step, the consumers who shop in it, so a
 step costs in proportion to the shoppers, not to the population. A shopper buys with a
 probability that falls with the price relative to what its income makes comfortable, and picks
-an automaker by market share. Buyers who find no car in stock come back after ``retry_days``.
+an automaker by market share. Buyers who find no car in stock come back after ``retry_days``,
+at most ``max_retries`` times; then the sale is lost.
 Car budgets come from household income earned outside the model.
 """
 
@@ -24,6 +25,7 @@ class Consumers:
 
     spec: ConsumerSpec
     income: np.ndarray
+    retries: np.ndarray
     calendar: list[list[np.ndarray]]
     step_years: float
     account: int
@@ -91,8 +93,13 @@ class Consumers:
         choice = rng.choice(len(market_share), size=shoppers.size, p=market_share)
         chance = self.purchase_probability(prices[choice], self.income[shoppers], factor)
         buys = rng.random(shoppers.size) < chance
+        self.retries[shoppers[~buys]] = 0
         self.schedule(shoppers[~buys], step, self.next_trip_gaps(int((~buys).sum()), rng))
         return shoppers[buys], choice[buys]
+
+    def is_new_demand(self, buyers: np.ndarray) -> np.ndarray:
+        """Which buyers are on a fresh shopping trip, not coming back for a car out of stock."""
+        return self.retries[buyers] == 0
 
     def settle_purchases(
         self,
@@ -102,13 +109,23 @@ class Consumers:
         spend: float,
         ledger: Ledger,
         rng: np.random.Generator,
-    ) -> None:
-        """Fund the purchases from household income; reschedule buyers and unserved buyers."""
+    ) -> int:
+        """Fund the purchases from household income; reschedule buyers and unserved buyers.
+
+        Returns:
+            Sales lost this step: unserved buyers who came back too often and give up.
+        """
         ledger.post(ledger.n_accounts - 1, self.account, spend, Flow.HOUSEHOLD_INCOME)
-        done = buyers[served]
+        unserved = buyers[~served]
+        give_up = self.retries[unserved] >= self.spec.max_retries
+        done = np.concatenate([buyers[served], unserved[give_up]])
+        self.retries[done] = 0
         self.schedule(done, step, self.next_trip_gaps(done.size, rng))
+        again = unserved[~give_up]
+        self.retries[again] += 1
         retry = max(1, round(self.spec.retry_days / (self.step_years * 365.0)))
-        self.schedule(buyers[~served], step, np.full((~served).sum(), retry))
+        self.schedule(again, step, np.full(again.size, retry))
+        return int(give_up.sum())
 
 
 def build_consumers(
@@ -119,6 +136,7 @@ def build_consumers(
     consumers = Consumers(
         spec=spec,
         income=income,
+        retries=np.zeros(spec.population, dtype=np.int16),
         calendar=[[] for _ in range(steps + 1)],
         step_years=step_days / 365.0,
         account=account,

@@ -102,8 +102,19 @@ def liquidate(
     is_debtor[debtors] = True
     causes = chain.cause_of(step, debtors) if event == "default" else np.full(len(debtors), -1)
 
-    # 1. Sell inventories and receivables to the outside world at the recovery rate.
-    sale = recovery_rate * (firms.inventory_value()[debtors] + firms.receivables[debtors])
+    # 1. Sell inventories (goods on their way in included) and receivables to the outside
+    #    world at the recovery rate.
+    incoming = np.flatnonzero(is_debtor[firms.edge_customer])
+    supplier_price = np.where(
+        firms.edge_supplier[incoming] == OUTSIDE, 1.0, firms.price[firms.edge_supplier[incoming]]
+    )
+    in_transit = np.bincount(
+        firms.edge_customer[incoming],
+        firms.in_transit.open_totals()[incoming] * supplier_price,
+        minlength=firms.n,
+    )
+    book_value = firms.inventory_value() + in_transit + firms.receivables
+    sale = recovery_rate * book_value[debtors]
     ledger.post(outside, debtors, sale, Flow.ASSET_SALE)
     sold_edges = np.flatnonzero(
         is_debtor[firms.edge_supplier.clip(0)] & (firms.edge_supplier != OUTSIDE)

@@ -60,6 +60,7 @@ class Firms:
     edge_share: np.ndarray
     edge_live: np.ndarray
     edge_backlog: np.ndarray
+    edge_expected_flow: np.ndarray
     edge_term_steps: np.ndarray
     edge_resource_step: np.ndarray
     work_in_progress: DueBook
@@ -196,7 +197,8 @@ def build_firms(
         edge_customer=network.edge_customer.copy(),
         edge_share=network.edge_share.copy(),
         edge_live=np.ones(n_edges, dtype=bool),
-        edge_backlog=edge_flow.copy(),
+        edge_backlog=np.zeros(n_edges),
+        edge_expected_flow=edge_flow,
         edge_term_steps=np.zeros(n_edges, dtype=np.int64),
         edge_resource_step=np.full(n_edges, -1, dtype=np.int64),
         work_in_progress=work_in_progress,

@@ -30,6 +30,7 @@ class StepActivity:
     bad_debt: float = 0.0
     vehicle_demand: float = 0.0
     vehicles_sold: float = 0.0
+    lost_sales: int = 0
     resourced: int = 0
 
     @classmethod
@@ -118,7 +119,7 @@ class MetricsRecorder:
         row["production_units"] = float(activity.started[makers].sum())
         row["sales_units"] = activity.vehicles_sold
         row["vehicle_demand"] = activity.vehicle_demand
-        row["lost_sales_units"] = activity.vehicle_demand - activity.vehicles_sold
+        row["lost_sales_units"] = activity.lost_sales
         row["automaker_inventory_units"] = float(firms.output_inventory[makers].sum())
         row["supplier_output_value"] = float(activity.revenue(firms)[supplier].sum())
         for tier in range(1, self.n_tiers + 1):

@@ -148,13 +148,15 @@ class AutofinModel(mesa.Model):
                 distress[in_tier] - firms.shortfall_history[in_tier]
             )
             applicants = np.flatnonzero(short)
+            shortfall = (due - cash)[applicants]
             banks.lend(
                 firms,
                 ledger,
                 t,
                 applicants,
-                (due - cash)[applicants] * (1.0 + self.spec.banks.borrowing_buffer),
+                shortfall * (1.0 + self.spec.banks.borrowing_buffer),
                 self.rng,
+                needed=shortfall - EPSILON,
             )
             able = in_tier & (cash >= due - EPSILON)
             trade.pay_due(firms, ledger, t, able)
@@ -185,8 +187,12 @@ class AutofinModel(mesa.Model):
     def _sell_vehicles(self, t: int, demand_factor: float, activity: StepActivity) -> None:
         firms = self.firms
         makers = np.flatnonzero(firms.is_automaker)
+        # Shoppers choose among the automakers still in business, by market share.
+        share = self.market_share * firms.active[makers]
+        if share.sum() <= 0:
+            share, demand_factor = self.market_share, 0.0
         buyers, choice = self.consumers.shop(
-            t, firms.price[makers], self.market_share, demand_factor, self.rng
+            t, firms.price[makers], share / share.sum(), demand_factor, self.rng
         )
         wanted = np.bincount(choice, minlength=len(makers)).astype(float)
         demand = np.zeros(firms.n)
@@ -198,7 +204,8 @@ class AutofinModel(mesa.Model):
         group_start = np.concatenate([[0], np.cumsum(wanted)[:-1]]).astype(np.int64)
         rank[order] = np.arange(len(choice)) - group_start[choice[order]]
         served = rank < sold[makers][choice]
-        self.consumers.settle_purchases(
+        fresh = self.consumers.is_new_demand(buyers)
+        activity.lost_sales = self.consumers.settle_purchases(
             t,
             buyers,
             served,
@@ -206,14 +213,17 @@ class AutofinModel(mesa.Model):
             self.ledger,
             self.rng,
         )
+        # Forecasts follow new demand: buyers coming back for a car are not counted twice.
+        new_demand = np.zeros(firms.n)
+        new_demand[makers] = np.bincount(choice[fresh], minlength=len(makers))
         automakers.update_demand_forecast(
             firms.order_forecast,
-            demand,
+            new_demand,
             firms.is_automaker,
             self.spec.automakers.forecast_smoothing,
         )
-        activity.vehicle_demand = wanted.sum()
-        activity.vehicles_sold = sold[makers].sum()
+        activity.vehicle_demand = float(new_demand.sum())
+        activity.vehicles_sold = float(sold[makers].sum())
         activity.sales_value = sold * firms.price
 
     # ------------------------------------------------------------------ building
@@ -252,7 +262,7 @@ class AutofinModel(mesa.Model):
     def _open_balance_sheets(self) -> None:
         """Open invoices, bank capital and loans of the starting steady state."""
         firms, scenario, trade, banks = self.firms, self.spec, self.trade, self.banks
-        edge_flow_value = firms.edge_backlog * np.where(
+        edge_flow_value = firms.edge_expected_flow * np.where(
             firms.edge_supplier < 0, RAW_MATERIAL_PRICE, firms.price[firms.edge_supplier]
         )
         for delay in range(1, int(firms.edge_term_steps.max()) + 1):

@@ -67,7 +67,7 @@ def plan_and_order(
         minlength=firms.n,
     )
     in_process = firms.work_in_progress.open_totals()
-    target_output = target_steps * demand_forecast + firms.lead_steps * demand_forecast
+    target_output = (target_steps + max(firms.lead_steps, 1)) * demand_forecast
     gap = target_output + backlog - firms.output_inventory - in_process
     plan = np.clip(demand_forecast + gap / adjust_steps, 0.0, firms.capacity)
     plan[~firms.active] = 0.0
@@ -78,7 +78,7 @@ def plan_and_order(
         firms.edge_backlog + firms.in_transit.open_totals(),
         minlength=firms.n,
     )
-    target_position = usage * (target_steps + firms.transit_steps + 1)
+    target_position = usage * (target_steps + firms.transit_steps)
     position = firms.input_inventory + on_order
     orders = np.maximum(usage + (target_position - position) / adjust_steps, 0.0)
     orders[~firms.active] = 0.0
