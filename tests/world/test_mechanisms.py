@@ -6,7 +6,7 @@ import numpy as np
 
 from autofin.scenario.loading import load_scenario
 from autofin.world.model import AutofinModel, simulate
-from conftest import SCENARIOS
+from conftest import SCENARIOS, small_scenario
 
 SEEDS = range(6)
 
@@ -103,3 +103,19 @@ def test_bank_below_minimum_capital_stops_lending():
     result = simulate(scenario)
     assert result.timeseries["bank_capital_ratio"].max() < scenario.banks.min_capital_ratio
     assert result.timeseries["bank_lending_volume"].sum() == 0.0
+
+
+def test_buyers_who_find_no_car_return_then_are_lost_once():
+    scenario = small_scenario(
+        network={"tiers": [1, 2]},
+        suppliers={"payment_term_days": [30, 30], "resourcing_delay_days": 1000},
+        shocks=[{"type": "force_default", "day": 7, "tier": 1}],
+    )
+    series = simulate(scenario).timeseries
+    assert series["lost_sales_units"].sum() > 0
+    # Every new buyer is either served, lost once, or still waiting at the end.
+    retry_steps = round(scenario.consumers.retry_days / scenario.step_days)
+    window = scenario.consumers.max_retries * retry_steps + 1
+    waiting_at_most = series["vehicle_demand"].tail(window).sum()
+    unserved = series["vehicle_demand"].sum() - series["sales_units"].sum()
+    assert unserved - waiting_at_most <= series["lost_sales_units"].sum() <= unserved

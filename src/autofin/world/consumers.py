@@ -92,7 +92,8 @@ class Consumers:
         shoppers = self.shoppers(step)
         choice = rng.choice(len(market_share), size=shoppers.size, p=market_share)
         chance = self.purchase_probability(prices[choice], self.income[shoppers], factor)
-        buys = rng.random(shoppers.size) < chance
+        # Buyers coming back for a car that was out of stock have already decided to buy.
+        buys = (rng.random(shoppers.size) < chance) | (self.retries[shoppers] > 0)
         self.retries[shoppers[~buys]] = 0
         self.schedule(shoppers[~buys], step, self.next_trip_gaps(int((~buys).sum()), rng))
         return shoppers[buys], choice[buys]
