@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,25 @@ from autofin.scenario.schema import Scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = ROOT / "scenarios"
+
+TINY = """
+name: tiny
+horizon_days: 70
+network: {tiers: [3, 4]}
+suppliers: {payment_term_days: [60, 30]}
+consumers: {population: 500}
+banks: {count: 2}
+"""
+"""A tiny scenario file's text, for tests of loading and the CLI."""
+
+
+def write(directory: Path, name: str, text: str) -> Path:
+    """Write ``text`` (dedented) to ``directory / name`` and return the path."""
+    path = directory / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(textwrap.dedent(text), encoding="utf-8")
+    return path
+
 
 SMALL: dict[str, Any] = {
     "name": "small",

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 
 import pytest
@@ -14,15 +13,8 @@ from typer.testing import CliRunner
 from autofin import __version__
 from autofin.cli import app
 from autofin.scenario.loading import load_scenario, scenario_hash
+from conftest import TINY, write
 
-TINY = """
-name: tiny
-horizon_days: 70
-network: {tiers: [3, 4]}
-suppliers: {payment_term_days: [60, 30]}
-consumers: {population: 500}
-banks: {count: 2}
-"""
 RESULT_FILES = {
     "timeseries.parquet",
     "timeseries.csv",
@@ -47,13 +39,6 @@ BAD_INPUTS = {
     "not a mapping": ("- a\n- b\n", "the top level must be a mapping"),
     "empty file": ("", "the file is empty"),
 }
-
-
-def write(directory: Path, name: str, text: str) -> Path:
-    path = directory / name
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(textwrap.dedent(text), encoding="utf-8")
-    return path
 
 
 def invoke(*args: str | Path):

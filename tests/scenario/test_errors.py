@@ -2,29 +2,13 @@
 
 from __future__ import annotations
 
-import textwrap
 from pathlib import Path
 
 import pytest
 
 from autofin.scenario.errors import ScenarioError
 from autofin.scenario.loading import load_scenario
-
-TINY = """
-name: tiny
-horizon_days: 70
-network: {tiers: [3, 4]}
-suppliers: {payment_term_days: [60, 30]}
-consumers: {population: 500}
-banks: {count: 2}
-"""
-
-
-def write(directory: Path, name: str, text: str) -> Path:
-    path = directory / name
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(textwrap.dedent(text), encoding="utf-8")
-    return path
+from conftest import TINY, write
 
 
 def message(path: Path, overrides: list[str] | None = None) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import textwrap
 from pathlib import Path
 
 import pytest
@@ -16,23 +15,9 @@ from autofin.scenario.loading import (
     scenario_hash,
 )
 from autofin.scenario.schema import Scenario
+from conftest import TINY, write
 
 REPO = Path(__file__).resolve().parents[2]
-TINY = """
-name: tiny
-horizon_days: 70
-network: {tiers: [3, 4]}
-suppliers: {payment_term_days: [60, 30]}
-consumers: {population: 500}
-banks: {count: 2}
-"""
-
-
-def write(directory: Path, name: str, text: str) -> Path:
-    path = directory / name
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(textwrap.dedent(text), encoding="utf-8")
-    return path
 
 
 def test_a_minimal_file_gets_the_defaults(tmp_path):

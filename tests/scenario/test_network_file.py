@@ -29,8 +29,11 @@ def test_a_scenario_runs_on_a_network_from_a_csv_file(tmp_path):
 
 
 def test_a_network_file_that_is_not_layered_is_a_scenario_error(tmp_path):
-    path = write(tmp_path, "name: bad\nnetwork: {source: file, path: net.csv}\n",
-                 "supplier,customer\nA,OEM\nB,OEM\nB,A\n")
+    path = write(
+        tmp_path,
+        "name: bad\nnetwork: {source: file, path: net.csv}\n",
+        "supplier,customer\nA,OEM\nB,OEM\nB,A\n",
+    )
     with pytest.raises(ScenarioError, match=r"network\.path: .*links tier 1 to tier 1"):
         load_scenario(path)
 
