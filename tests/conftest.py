@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import copy
 import textwrap
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from autofin.scenario.loading import deep_merge
 from autofin.scenario.schema import Scenario
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -43,20 +43,9 @@ SMALL: dict[str, Any] = {
 }
 
 
-def merge(base: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
-    """Deep-merge ``changes`` into a copy of ``base``."""
-    out = copy.deepcopy(base)
-    for key, value in changes.items():
-        if isinstance(value, dict) and isinstance(out.get(key), dict):
-            out[key] = merge(out[key], value)
-        else:
-            out[key] = value
-    return out
-
-
 def small_scenario(**changes: Any) -> Scenario:
     """A small valid scenario, with nested ``changes`` merged in."""
-    return Scenario.model_validate(merge(SMALL, changes))
+    return Scenario.model_validate(deep_merge(SMALL, changes))
 
 
 @pytest.fixture

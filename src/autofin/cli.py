@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import numbers
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -27,7 +26,7 @@ from rich.progress import (
 from rich.table import Table
 from rich.text import Text
 
-from autofin.results.provenance import PROVENANCE_KEYS, provenance
+from autofin.results.provenance import PROVENANCE_KEYS
 from autofin.results.result import Result
 from autofin.results.writing import write_results
 from autofin.scenario.errors import ScenarioError
@@ -148,23 +147,16 @@ def _simulate(scenario: Scenario, check: bool) -> Result:
     """Run the engine with a progress bar; engine errors a user can act on exit cleanly."""
     from autofin.world.checks import AccountingError
     from autofin.world.model import simulate
-    from autofin.world.network import NetworkFileError
 
-    started = time.perf_counter()
     try:
         with _progress_bar(scenario.steps) as progress:
             result = simulate(scenario, check=check, progress=progress)
-    except NetworkFileError as error:
-        _print_error(str(error))
-        raise typer.Exit(EXIT_BAD_INPUT) from None
     except AccountingError as error:
         _print_error(f"accounting check failed: {error}")
         raise typer.Exit(EXIT_FAILED) from None
     except KeyboardInterrupt:
         _print_error("interrupted; no results written")
         raise typer.Exit(EXIT_INTERRUPTED) from None
-    for key, value in provenance(scenario, time.perf_counter() - started).items():
-        result.summary.setdefault(key, value)  # the engine's own figures take precedence
     return result
 
 

@@ -275,8 +275,9 @@ class ConsumerSpec(Section):
         28, description="Days until a buyer who found no car in stock shops again."
     )
     max_retries: int = Field(
-        2, ge=0, description="Times a buyer comes back for a car out of stock before the sale "
-        "is lost."
+        2,
+        ge=0,
+        description="Times a buyer comes back for a car out of stock before the sale is lost.",
     )
 
 

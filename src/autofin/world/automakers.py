@@ -1,4 +1,4 @@
-"""Automaker rules: forecast vehicle demand and sell finished vehicles to consumers."""
+"""Automaker rules: sell finished vehicles to consumers."""
 
 from __future__ import annotations
 
@@ -27,10 +27,3 @@ def sell_vehicles(
     sellers = np.flatnonzero(sold > 0)
     ledger.post(consumer_account, sellers, sold[sellers] * firms.price[sellers], Flow.VEHICLE_SALES)
     return sold
-
-
-def update_demand_forecast(
-    forecast: np.ndarray, demand: np.ndarray, is_automaker: np.ndarray, smoothing: float
-) -> None:
-    """Exponentially smooth each automaker's vehicle demand (sales plus lost sales)."""
-    forecast[is_automaker] += smoothing * (demand[is_automaker] - forecast[is_automaker])

@@ -13,7 +13,7 @@ outside the simulated ecosystem: constant, performing, and funded by deposits.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -27,12 +27,25 @@ from autofin.world.obligations import DueBook
 class LendingRound:
     """What happened to the loan applications of one step."""
 
+    volume_by_bank: np.ndarray
+    interest_weighted_by_bank: np.ndarray
     applications: int = 0
     approvals: int = 0
-    volume: float = 0.0
-    interest_weighted: float = 0.0
-    volume_by_bank: np.ndarray = field(default_factory=lambda: np.zeros(0))
-    interest_weighted_by_bank: np.ndarray = field(default_factory=lambda: np.zeros(0))
+
+    @classmethod
+    def empty(cls, banks: int) -> LendingRound:
+        """A round with no application yet."""
+        return cls(np.zeros(banks), np.zeros(banks))
+
+    @property
+    def volume(self) -> float:
+        """New lending, all banks."""
+        return float(self.volume_by_bank.sum())
+
+    @property
+    def interest_weighted(self) -> float:
+        """New lending weighted by its annual rate, all banks."""
+        return float(self.interest_weighted_by_bank.sum())
 
 
 @dataclass
@@ -53,16 +66,14 @@ class Banks:
     term_steps: int
     workout_steps: int
     step_years: float
-    interest_income: np.ndarray = field(default=None)  # type: ignore[assignment]
-    funding_costs: np.ndarray = field(default=None)  # type: ignore[assignment]
-    credit_losses: np.ndarray = field(default=None)  # type: ignore[assignment]
-    lending_round: LendingRound = field(default_factory=LendingRound)
+    interest_income: np.ndarray
+    funding_costs: np.ndarray
+    credit_losses: np.ndarray
+    lending_round: LendingRound
 
-    def __post_init__(self) -> None:
-        count = len(self.accounts)
-        for name in ("interest_income", "funding_costs", "credit_losses"):
-            if getattr(self, name) is None:
-                setattr(self, name, np.zeros(count))
+    def start_round(self) -> None:
+        """Begin a step's lending round."""
+        self.lending_round = LendingRound.empty(self.count)
 
     @property
     def count(self) -> int:
@@ -169,11 +180,6 @@ class Banks:
         lending = self.lending_round
         lending.applications += int(applicants.size)
         lending.approvals += int((granted > 0).sum())
-        lending.volume += float(granted.sum())
-        lending.interest_weighted += float((granted * rate).sum())
-        if lending.volume_by_bank.size == 0:
-            lending.volume_by_bank = np.zeros(self.count)
-            lending.interest_weighted_by_bank = np.zeros(self.count)
         lending.volume_by_bank += np.bincount(bank, granted, minlength=self.count)
         lending.interest_weighted_by_bank += np.bincount(bank, granted * rate, minlength=self.count)
         return granted
@@ -193,12 +199,27 @@ class Banks:
             return
         bank = firms.house_bank[borrowers]
         ledger.post(self.accounts[bank], borrowers, principal, Flow.LOAN_DISBURSEMENT)
-        self.principal_book.book(step, self.term_steps, borrowers, principal)
+        self._record_loans(firms, step, self.term_steps, borrowers, principal, rate)
+
+    def _record_loans(
+        self,
+        firms: Firms,
+        step: int,
+        delay_steps: int,
+        borrowers: np.ndarray,
+        principal: np.ndarray,
+        rate: np.ndarray,
+    ) -> None:
+        """Book loans due ``delay_steps`` from ``step`` on both sides' balance sheets.
+
+        Interest for the whole term is due with the principal, whatever the delay.
+        """
+        self.principal_book.book(step, delay_steps, borrowers, principal)
         self.interest_book.book(
-            step, self.term_steps, borrowers, principal * rate * self.term_steps * self.step_years
+            step, delay_steps, borrowers, principal * rate * self.term_steps * self.step_years
         )
         firms.debt += np.bincount(borrowers, principal, minlength=firms.n)
-        self.loans += np.bincount(bank, principal, minlength=self.count)
+        self.loans += np.bincount(firms.house_bank[borrowers], principal, minlength=self.count)
 
     def open_loans(
         self, firms: Firms, ledger: Ledger, debt: np.ndarray, rng: np.random.Generator
@@ -211,14 +232,9 @@ class Banks:
         bank = firms.house_bank[borrowers]
         pd_estimate = self.score(firms, ledger.balance[: firms.n], borrowers, rng)
         rate = self.price(pd_estimate, bank, ledger)
+        part = debt[borrowers] / self.term_steps
         for delay in range(1, self.term_steps + 1):
-            part = debt[borrowers] / self.term_steps
-            self.principal_book.book(0, delay, borrowers, part)
-            self.interest_book.book(
-                0, delay, borrowers, part * rate * self.term_steps * self.step_years
-            )
-        firms.debt += debt
-        self.loans += np.bincount(bank, debt[borrowers], minlength=self.count)
+            self._record_loans(firms, 0, delay, borrowers, part, rate)
         self.deposits += np.bincount(bank, debt[borrowers], minlength=self.count)
 
     def due_now(self, step: int) -> np.ndarray:
@@ -275,7 +291,7 @@ class Banks:
     def pay_funding_costs(self, ledger: Ledger) -> None:
         """Pay one step's funding cost of the loans inside the ecosystem."""
         cost = self.funding_rate(ledger) * self.ecosystem_assets() * self.step_years
-        ledger.post(self.accounts, ledger.n_accounts - 1, cost, Flow.BANK_FUNDING_COST)
+        ledger.post(self.accounts, ledger.outside, cost, Flow.BANK_FUNDING_COST)
         self.funding_costs += cost
 
     def npl_ratio(self) -> float:
@@ -284,9 +300,7 @@ class Banks:
         return float(self.npl_gross.sum() / total) if total > 0 else 0.0
 
 
-def build_banks(
-    spec: BankSpec, accounts: np.ndarray, n_firms: int, step_days: int, max_term_steps: int
-) -> Banks:
+def build_banks(spec: BankSpec, accounts: np.ndarray, n_firms: int, step_days: int) -> Banks:
     """Banks with empty books; capital is opened by the model through the ledger."""
     count = spec.count
     term_steps = max(1, round(spec.loan_term_days / step_days))
@@ -300,10 +314,14 @@ def build_banks(
         npl_gross=np.zeros(count),
         provisions=np.zeros(count),
         opening_capital=np.zeros(count),
-        principal_book=DueBook(n_firms, max(term_steps, max_term_steps)),
-        interest_book=DueBook(n_firms, max(term_steps, max_term_steps)),
+        principal_book=DueBook(n_firms, term_steps),
+        interest_book=DueBook(n_firms, term_steps),
         write_off_book=DueBook(count, workout_steps),
         term_steps=term_steps,
         workout_steps=workout_steps,
         step_years=step_days / 365.0,
+        interest_income=np.zeros(count),
+        funding_costs=np.zeros(count),
+        credit_losses=np.zeros(count),
+        lending_round=LendingRound.empty(count),
     )

@@ -116,7 +116,7 @@ class Consumers:
         Returns:
             Sales lost this step: unserved buyers who came back too often and give up.
         """
-        ledger.post(ledger.n_accounts - 1, self.account, spend, Flow.HOUSEHOLD_INCOME)
+        ledger.post(ledger.outside, self.account, spend, Flow.HOUSEHOLD_INCOME)
         unserved = buyers[~served]
         give_up = self.retries[unserved] >= self.spec.max_retries
         done = np.concatenate([buyers[served], unserved[give_up]])

@@ -97,49 +97,37 @@ def liquidate(
     debtors = debtors[firms.active[debtors]]
     if debtors.size == 0:
         return
-    outside = trade.outside_account
+    outside = ledger.outside
     is_debtor = np.zeros(firms.n, dtype=bool)
     is_debtor[debtors] = True
     causes = chain.cause_of(step, debtors) if event == "default" else np.full(len(debtors), -1)
+    bought = np.flatnonzero(is_debtor[firms.edge_customer])
+    sold = np.flatnonzero(is_debtor[firms.edge_supplier] & (firms.edge_supplier != OUTSIDE))
 
     # 1. Sell inventories (goods on their way in included) and receivables to the outside
-    #    world at the recovery rate.
-    incoming = np.flatnonzero(is_debtor[firms.edge_customer])
-    supplier_price = np.where(
-        firms.edge_supplier[incoming] == OUTSIDE, 1.0, firms.price[firms.edge_supplier[incoming]]
-    )
-    in_transit = np.bincount(
-        firms.edge_customer[incoming],
-        firms.in_transit.open_totals()[incoming] * supplier_price,
-        minlength=firms.n,
+    #    world at the recovery rate; the debtors' customers now owe the debt buyer.
+    in_transit = firms.by_customer(
+        firms.in_transit.open_totals()[bought] * firms.edge_price()[bought], bought
     )
     book_value = firms.inventory_value() + in_transit + firms.receivables
-    sale = recovery_rate * book_value[debtors]
-    ledger.post(outside, debtors, sale, Flow.ASSET_SALE)
-    sold_edges = np.flatnonzero(
-        is_debtor[firms.edge_supplier.clip(0)] & (firms.edge_supplier != OUTSIDE)
-    )
-    trade.sell_to_outside(firms, sold_edges)
+    ledger.post(outside, debtors, recovery_rate * book_value[debtors], Flow.ASSET_SALE)
+    trade.sell_to_outside(firms, sold)
     firms.receivables[debtors] = 0.0
 
     # 2. Everything the debtors owe, and the share of it their estate can pay.
-    claim_edges, edge_claims, outside_claims = trade.take_claims_on(firms, debtors)
+    edge_claims, outside_claims = trade.take_claims_on(debtors, bought)
     principal = banks.take_claims_on(firms, debtors)
-    claims = (
-        np.bincount(firms.edge_customer[claim_edges], edge_claims, minlength=firms.n)[debtors]
-        + outside_claims
-        + principal
-    )
+    claims = firms.by_customer(edge_claims, bought)[debtors] + outside_claims + principal
     estate = ledger.balance[debtors].clip(0)
     paid_share = np.where(claims > 0, np.minimum(1.0, estate / np.maximum(claims, 1e-12)), 1.0)
     share_of = np.zeros(firms.n)
     share_of[debtors] = paid_share
 
     # 3. Pay creditors pro rata; the rest is bad debt and credit losses.
-    edge_paid = edge_claims * share_of[firms.edge_customer[claim_edges]]
+    edge_paid = edge_claims * share_of[firms.edge_customer[bought]]
     ledger.post(
-        firms.edge_customer[claim_edges],
-        trade.creditor_accounts(firms)[claim_edges],
+        firms.edge_customer[bought],
+        trade.creditor_accounts(firms, ledger, bought),
         edge_paid,
         Flow.LIQUIDATION_PAYOUT,
     )
@@ -150,13 +138,12 @@ def liquidate(
     )
     ledger.post(debtors, outside, ledger.balance[debtors].clip(0), Flow.LIQUIDATION_PAYOUT)
 
-    supplier = firms.edge_supplier[claim_edges]
-    inside = supplier != OUTSIDE
-    firms.receivables -= np.bincount(supplier[inside], edge_claims[inside], minlength=firms.n)
+    firms.receivables -= firms.by_supplier(edge_claims, bought)
+    inside = firms.edge_supplier[bought] != OUTSIDE
     chain.remember_bad_debt(
         step,
-        supplier[inside],
-        firms.edge_customer[claim_edges][inside],
+        firms.edge_supplier[bought][inside],
+        firms.edge_customer[bought][inside],
         (edge_claims - edge_paid)[inside],
     )
     banks.book_defaults(firms, step, debtors, principal, recovered)
@@ -168,13 +155,12 @@ def liquidate(
     firms.output_inventory[debtors] = 0.0
     firms.work_in_progress.clear_columns(debtors)
     firms.wages_due[debtors] = 0.0
-    buying = np.flatnonzero(is_debtor[firms.edge_customer])
-    firms.in_transit.clear_columns(buying)
-    firms.edge_live[buying] = False
-    firms.edge_backlog[buying] = 0.0
-    firms.edge_live[sold_edges] = False
-    firms.edge_backlog[sold_edges] = 0.0
-    firms.edge_resource_step[sold_edges] = step + max(resourcing_delay_steps, 1)
+    firms.in_transit.clear_columns(bought)
+    firms.edge_live[bought] = False
+    firms.edge_backlog[bought] = 0.0
+    firms.edge_live[sold] = False
+    firms.edge_backlog[sold] = 0.0
+    firms.edge_resource_step[sold] = step + max(resourcing_delay_steps, 1)
     chain.events.extend(
         DefaultEvent(step, int(firm), event, int(cause))
         for firm, cause in zip(debtors, causes, strict=True)

@@ -73,22 +73,47 @@ class Firms:
         """Number of firms."""
         return len(self.tier)
 
+    def by_supplier(self, values: np.ndarray, edges: np.ndarray | None = None) -> np.ndarray:
+        """Sum per-edge values for each supplying firm; raw-material edges are left out.
+
+        Args:
+            values: One value per edge, or per edge of ``edges``.
+            edges: The edges the values belong to (all edges when omitted).
+        """
+        supplier = self.edge_supplier if edges is None else self.edge_supplier[edges]
+        inside = supplier != OUTSIDE
+        return np.bincount(supplier.clip(0), np.asarray(values) * inside, minlength=self.n)
+
+    def by_customer(self, values: np.ndarray, edges: np.ndarray | None = None) -> np.ndarray:
+        """Sum per-edge values for each buying firm.
+
+        Args:
+            values: One value per edge, or per edge of ``edges``.
+            edges: The edges the values belong to (all edges when omitted).
+        """
+        customer = self.edge_customer if edges is None else self.edge_customer[edges]
+        return np.bincount(customer, values, minlength=self.n)
+
+    def edge_price(self) -> np.ndarray:
+        """Price of a unit bought over every edge: the supplier's, or raw material's."""
+        from_outside = self.edge_supplier == OUTSIDE
+        return np.where(from_outside, RAW_MATERIAL_PRICE, self.price[self.edge_supplier])
+
     def input_price(self) -> np.ndarray:
         """Current average price of each firm's purchased inputs, weighted by edge shares."""
-        supplier_price = np.where(
-            self.edge_supplier == OUTSIDE, RAW_MATERIAL_PRICE, self.price[self.edge_supplier]
-        )
-        return np.bincount(self.edge_customer, self.edge_share * supplier_price, minlength=self.n)
+        return self.by_customer(self.edge_share * self.edge_price())
 
-    def unit_cost(self) -> np.ndarray:
+    def unit_cost(self, input_price: np.ndarray | None = None) -> np.ndarray:
         """Expected cost of one unit of output: inputs, wages and fixed cost per unit."""
+        input_price = self.input_price() if input_price is None else input_price
         fixed_per_unit = self.fixed_cost_per_step / np.maximum(self.expected_output, 1e-12)
-        return self.input_price() * self.input_per_unit + self.wage_per_unit + fixed_per_unit
+        return input_price * self.input_per_unit + self.wage_per_unit + fixed_per_unit
 
     def inventory_value(self) -> np.ndarray:
         """Book value of input inventory, work in progress and finished output."""
+        input_price = self.input_price()
         in_process = self.work_in_progress.open_totals() + self.output_inventory
-        return self.input_inventory * self.input_price() + in_process * self.unit_cost()
+        return self.input_inventory * input_price + in_process * self.unit_cost(input_price)
 
     def liabilities(self) -> np.ndarray:
         """Trade payables plus bank debt."""
@@ -199,7 +224,7 @@ def build_firms(
         edge_live=np.ones(n_edges, dtype=bool),
         edge_backlog=np.zeros(n_edges),
         edge_expected_flow=edge_flow,
-        edge_term_steps=np.zeros(n_edges, dtype=np.int64),
+        edge_term_steps=np.round(payment_terms(scenario, network) / step_days).astype(np.int64),
         edge_resource_step=np.full(n_edges, -1, dtype=np.int64),
         work_in_progress=work_in_progress,
         in_transit=in_transit,

@@ -36,6 +36,8 @@ FLOW_NAMES = [flow.name.lower() for flow in Flow]
 class Ledger:
     """Account balances plus the per-step capital flows between sectors.
 
+    The last account is the outside world's (`Ledger.outside`).
+
     Args:
         account_sector: Sector index of every account.
         sector_names: Name of every sector (e.g. ``automakers``, ``suppliers_tier1``).
@@ -57,6 +59,16 @@ class Ledger:
         self._flow_cells = self.n_sectors * self.n_sectors * len(Flow)
         self.step_flows = np.zeros(self._flow_cells)
         self._flow_records: list[tuple[int, np.ndarray, np.ndarray]] = []
+
+    def open_accounts(self, accounts: np.ndarray, balances: np.ndarray) -> None:
+        """Set opening balances before the first step (they add to the money in the world)."""
+        self.balance[accounts] = balances
+        self.total_money = float(self.balance.sum())
+
+    @property
+    def outside(self) -> int:
+        """The outside world's account: the last one."""
+        return self.n_accounts - 1
 
     def post(
         self,

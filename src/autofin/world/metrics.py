@@ -12,7 +12,6 @@ import numpy as np
 import pandas as pd
 
 from autofin.world.firms import Firms
-from autofin.world.network import OUTSIDE
 
 if TYPE_CHECKING:
     from autofin.world.model import AutofinModel
@@ -32,28 +31,22 @@ class StepActivity:
     vehicles_sold: float = 0.0
     lost_sales: int = 0
     resourced: int = 0
+    revenue: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
     @classmethod
     def start(cls, firms: Firms) -> StepActivity:
         """Begin a step: remember who is active."""
         return cls(active_at_start=firms.active.copy())
 
-    def revenue(self, firms: Firms) -> np.ndarray:
-        """Invoiced deliveries plus vehicle sales, per firm."""
-        inside = firms.edge_supplier != OUTSIDE
-        return (
-            np.bincount(firms.edge_supplier[inside], self.shipped_value[inside], minlength=firms.n)
-            + self.sales_value
-        )
+    def close(self, firms: Firms, smoothing: float = 0.1) -> None:
+        """End the step: total each firm's revenue and smooth its operating margin.
 
-    def update_cash_flow_margins(self, firms: Firms, smoothing: float = 0.1) -> None:
-        """Smooth each firm's operating margin, the cash-flow signal banks observe.
-
-        The margin of a step is revenue minus the variable cost of what was delivered (at
-        the current wage shock) minus fixed costs, over the firm's expected revenue, so idle
-        capacity and cost shocks show, but the timing of production does not.
+        Revenue is invoiced deliveries plus vehicle sales. The margin of a step, the
+        cash-flow signal banks observe, is revenue minus the variable cost of what was
+        delivered (at the current wage shock) minus fixed costs, over the firm's expected
+        revenue, so idle capacity and cost shocks show, but the timing of production does not.
         """
-        revenue = self.revenue(firms)
+        self.revenue = revenue = firms.by_supplier(self.shipped_value) + self.sales_value
         units = revenue / np.maximum(firms.price, 1e-12)
         variable = firms.input_per_unit * firms.input_price() + firms.wage_per_unit * np.exp(
             firms.cost_shock
@@ -121,7 +114,7 @@ class MetricsRecorder:
         row["vehicle_demand"] = activity.vehicle_demand
         row["lost_sales_units"] = activity.lost_sales
         row["automaker_inventory_units"] = float(firms.output_inventory[makers].sum())
-        row["supplier_output_value"] = float(activity.revenue(firms)[supplier].sum())
+        row["supplier_output_value"] = float(activity.revenue[supplier].sum())
         for tier in range(1, self.n_tiers + 1):
             in_tier = firms.tier == tier
             row[f"orders_tier{tier}"] = float(

@@ -15,11 +15,11 @@ import numpy as np
 from autofin.results.result import Result
 from autofin.scenario.schema import Scenario
 from autofin.world import automakers, production, suppliers
-from autofin.world.banks import LendingRound, build_banks
+from autofin.world.banks import build_banks
 from autofin.world.checks import AccountingCheck
 from autofin.world.consumers import build_consumers
 from autofin.world.defaults import CreditChain, liquidate
-from autofin.world.firms import RAW_MATERIAL_PRICE, build_firms, payment_terms, steps_of
+from autofin.world.firms import build_firms, steps_of
 from autofin.world.ledger import Flow, Ledger
 from autofin.world.metrics import MetricsRecorder, StepActivity
 from autofin.world.network import build_network
@@ -46,9 +46,9 @@ class AutofinModel(mesa.Model):
         self.network = build_network(scenario.network, rng)
         n_firms = self.network.n_firms
         n_banks = scenario.banks.count
+        # Ledger accounts: firms, then banks, the consumer sector and the outside world.
         self.bank_accounts = np.arange(n_firms, n_firms + n_banks)
         self.consumer_account = n_firms + n_banks
-        self.outside_account = n_firms + n_banks + 1
 
         self.consumers = build_consumers(
             scenario.consumers, scenario.steps, scenario.step_days, self.consumer_account, rng
@@ -59,18 +59,10 @@ class AutofinModel(mesa.Model):
             scenario.automakers.vehicle_price
         )
         self.firms = build_firms(scenario, self.network, expected_sales, rng)
-        self.firms.edge_term_steps = np.array(
-            [steps_of(d, scenario.step_days) for d in payment_terms(scenario, self.network)],
-            dtype=np.int64,
-        )
         self.ledger = Ledger(*self._accounts_and_sectors())
         max_term = int(max(self.firms.edge_term_steps.max(), 1))
-        self.trade = TradeCredit.empty(
-            len(self.firms.edge_supplier), n_firms, max_term, self.outside_account
-        )
-        self.banks = build_banks(
-            scenario.banks, self.bank_accounts, n_firms, scenario.step_days, max_term
-        )
+        self.trade = TradeCredit.empty(len(self.firms.edge_supplier), n_firms, max_term)
+        self.banks = build_banks(scenario.banks, self.bank_accounts, n_firms, scenario.step_days)
         self._open_balance_sheets()
         self.chain = CreditChain(
             n_firms, steps_of(scenario.suppliers.default_cause_window_days, scenario.step_days)
@@ -86,7 +78,7 @@ class AutofinModel(mesa.Model):
         t = self.step_index
         firms, ledger, scenario, rng = self.firms, self.ledger, self.spec, self.rng
         activity = StepActivity.start(firms)
-        self.banks.lending_round = LendingRound()
+        self.banks.start_round()
         self.chain.bad_debt_in_step = 0.0
         forced_defaults, demand_factor = self.shocks.due(t)
 
@@ -100,16 +92,17 @@ class AutofinModel(mesa.Model):
 
         # Plan production and send orders upstream.
         plan, edge_orders = production.plan_and_order(firms, scenario, firms.order_forecast)
-        activity.orders_by_supplier = np.bincount(
-            firms.edge_supplier.clip(0), edge_orders * (firms.edge_supplier >= 0), minlength=firms.n
-        )
+        activity.orders_by_supplier = firms.by_supplier(edge_orders)
         production.update_forecasts(
-            firms, activity.orders_by_supplier, scenario.suppliers.forecast_smoothing
+            firms,
+            activity.orders_by_supplier,
+            ~firms.is_automaker,
+            scenario.suppliers.forecast_smoothing,
         )
 
         # Produce, deliver and invoice.
         activity.started = production.produce(firms, plan, t)
-        shipments = production.ship(firms, t, RAW_MATERIAL_PRICE)
+        shipments = production.ship(firms, t)
         self.trade.invoice(firms, t, shipments.value)
         activity.shipped_value = shipments.value
 
@@ -125,7 +118,7 @@ class AutofinModel(mesa.Model):
         self.banks.write_off(t)
 
         # Record.
-        activity.update_cash_flow_margins(firms)
+        activity.close(firms)
         self.metrics.record(t, activity)
         if self.checker is not None:
             self.checker.verify(t)
@@ -162,10 +155,8 @@ class AutofinModel(mesa.Model):
             trade.pay_due(firms, ledger, t, able)
             banks.collect_due(firms, ledger, t, able)
             payers = np.flatnonzero(able)
-            ledger.post(payers, self.outside_account, firms.wages_due[payers], Flow.WAGES)
-            ledger.post(
-                payers, self.outside_account, firms.fixed_cost_per_step[payers], Flow.FIXED_COSTS
-            )
+            ledger.post(payers, ledger.outside, firms.wages_due[payers], Flow.WAGES)
+            ledger.post(payers, ledger.outside, firms.fixed_cost_per_step[payers], Flow.FIXED_COSTS)
 
             self._liquidate(np.flatnonzero(in_tier & ~able), "default", t)
         activity.bad_debt = self.chain.bad_debt_in_step
@@ -216,11 +207,8 @@ class AutofinModel(mesa.Model):
         # Forecasts follow new demand: buyers coming back for a car are not counted twice.
         new_demand = np.zeros(firms.n)
         new_demand[makers] = np.bincount(choice[fresh], minlength=len(makers))
-        automakers.update_demand_forecast(
-            firms.order_forecast,
-            new_demand,
-            firms.is_automaker,
-            self.spec.automakers.forecast_smoothing,
+        production.update_forecasts(
+            firms, new_demand, firms.is_automaker, self.spec.automakers.forecast_smoothing
         )
         activity.vehicle_demand = float(new_demand.sum())
         activity.vehicles_sold = float(sold[makers].sum())
@@ -262,19 +250,10 @@ class AutofinModel(mesa.Model):
     def _open_balance_sheets(self) -> None:
         """Open invoices, bank capital and loans of the starting steady state."""
         firms, scenario, trade, banks = self.firms, self.spec, self.trade, self.banks
-        edge_flow_value = firms.edge_expected_flow * np.where(
-            firms.edge_supplier < 0, RAW_MATERIAL_PRICE, firms.price[firms.edge_supplier]
-        )
-        for delay in range(1, int(firms.edge_term_steps.max()) + 1):
-            edges = np.flatnonzero(np.maximum(firms.edge_term_steps, 1) >= delay)
-            trade.edge_book.book(0, delay, edges, edge_flow_value[edges])
-            inside = edges[firms.edge_supplier[edges] >= 0]
-            firms.receivables += np.bincount(
-                firms.edge_supplier[inside], edge_flow_value[inside], minlength=firms.n
-            )
-            firms.payables += np.bincount(
-                firms.edge_customer[edges], edge_flow_value[edges], minlength=firms.n
-            )
+        flow_value = firms.edge_expected_flow * firms.edge_price()
+        term_steps = np.maximum(firms.edge_term_steps, 1)
+        for delay in range(1, int(term_steps.max()) + 1):
+            trade.invoice(firms, 0, np.where(term_steps >= delay, flow_value, 0.0), delay)
         cash = self.ledger.balance[: firms.n]
         equity_days = np.where(
             firms.is_automaker, scenario.automakers.equity_days, scenario.suppliers.equity_days
@@ -294,9 +273,8 @@ class AutofinModel(mesa.Model):
             capital = np.broadcast_to(np.asarray(spec.capital, dtype=float), (spec.count,)).copy()
         banks.other_assets = book - loans
         banks.deposits = banks.other_assets.copy()
-        self.ledger.balance[self.bank_accounts] = capital
+        self.ledger.open_accounts(self.bank_accounts, capital)
         banks.opening_capital = capital.copy()
-        self.ledger.total_money = float(self.ledger.balance.sum())
         banks.open_loans(firms, self.ledger, debt, self.rng)
 
 

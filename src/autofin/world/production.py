@@ -27,7 +27,7 @@ class Shipments:
 def receive_goods(firms: Firms, step: int) -> None:
     """Shipments and finished work in progress that fall due this step arrive in inventory."""
     arrived = firms.in_transit.take_due(step)
-    firms.input_inventory += np.bincount(firms.edge_customer, arrived, minlength=firms.n)
+    firms.input_inventory += firms.by_customer(arrived)
     firms.output_inventory += firms.work_in_progress.take_due(step)
 
 
@@ -61,11 +61,7 @@ def plan_and_order(
     adjust_steps = np.maximum(adjust_steps, 1.0)
     target_steps = target_days / step_days
 
-    backlog = np.bincount(
-        firms.edge_supplier.clip(0),
-        firms.edge_backlog * (firms.edge_supplier != OUTSIDE),
-        minlength=firms.n,
-    )
+    backlog = firms.by_supplier(firms.edge_backlog)
     in_process = firms.work_in_progress.open_totals()
     target_output = (target_steps + max(firms.lead_steps, 1)) * demand_forecast
     gap = target_output + backlog - firms.output_inventory - in_process
@@ -73,11 +69,7 @@ def plan_and_order(
     plan[~firms.active] = 0.0
 
     usage = firms.input_per_unit * demand_forecast
-    on_order = np.bincount(
-        firms.edge_customer,
-        firms.edge_backlog + firms.in_transit.open_totals(),
-        minlength=firms.n,
-    )
+    on_order = firms.by_customer(firms.edge_backlog + firms.in_transit.open_totals())
     target_position = usage * (target_steps + firms.transit_steps)
     position = firms.input_inventory + on_order
     orders = np.maximum(usage + (target_position - position) / adjust_steps, 0.0)
@@ -102,24 +94,22 @@ def produce(firms: Firms, plan: np.ndarray, step: int) -> np.ndarray:
     return started
 
 
-def ship(firms: Firms, step: int, raw_material_price: float) -> Shipments:
+def ship(firms: Firms, step: int) -> Shipments:
     """Ship from output inventory against the backlog of each edge, pro rata when short.
 
     Raw-material edges (supplier outside the model) are always shipped in full.
     """
     from_outside = firms.edge_supplier == OUTSIDE
-    supplier = firms.edge_supplier.clip(0)
-    backlog_out = np.bincount(supplier, firms.edge_backlog * ~from_outside, minlength=firms.n)
+    backlog_out = firms.by_supplier(firms.edge_backlog)
     fill = np.minimum(1.0, firms.output_inventory / np.maximum(backlog_out, 1e-12))
     fill[~firms.active] = 0.0
-    edge_fill = np.where(from_outside, 1.0, fill[supplier])
+    edge_fill = np.where(from_outside, 1.0, fill[firms.edge_supplier])
     units = firms.edge_backlog * edge_fill * firms.edge_live
     firms.edge_backlog -= units
-    firms.output_inventory -= np.bincount(supplier, units * ~from_outside, minlength=firms.n)
+    firms.output_inventory -= firms.by_supplier(units)
     firms.output_inventory[firms.output_inventory < 0] = 0.0
     firms.in_transit.book(step, firms.transit_steps, np.arange(len(units)), units)
-    unit_price = np.where(from_outside, raw_material_price, firms.price[supplier])
-    return Shipments(units=units, value=units * unit_price)
+    return Shipments(units=units, value=units * firms.edge_price())
 
 
 def update_prices(firms: Firms) -> None:
@@ -128,12 +118,12 @@ def update_prices(firms: Firms) -> None:
     firms.price[supplier] = (firms.unit_cost() * (1.0 + firms.margin))[supplier]
 
 
-def update_forecasts(firms: Firms, orders_received: np.ndarray, smoothing: float) -> None:
-    """Exponentially smooth the orders each supplier received."""
-    supplier = ~firms.is_automaker
-    firms.order_forecast[supplier] += smoothing * (
-        orders_received[supplier] - firms.order_forecast[supplier]
-    )
+def update_forecasts(firms: Firms, demand: np.ndarray, rows: np.ndarray, smoothing: float) -> None:
+    """Exponentially smooth the demand of the firms in ``rows`` (a mask).
+
+    Suppliers forecast the orders they receive; automakers the vehicles consumers want.
+    """
+    firms.order_forecast[rows] += smoothing * (demand[rows] - firms.order_forecast[rows])
 
 
 def draw_cost_shocks(firms: Firms, scenario: Scenario, rng: np.random.Generator) -> None:

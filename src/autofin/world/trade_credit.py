@@ -24,107 +24,93 @@ class TradeCredit:
     Attributes:
         edge_book: Owed over each edge to its supplier.
         outside_book: Owed by each firm to the outside world.
-        outside_account: The outside world's ledger account.
     """
 
     edge_book: DueBook
     outside_book: DueBook
-    outside_account: int
 
     @classmethod
-    def empty(
-        cls, n_edges: int, n_firms: int, max_term_steps: int, outside_account: int
-    ) -> TradeCredit:
+    def empty(cls, n_edges: int, n_firms: int, max_term_steps: int) -> TradeCredit:
         """Books with room for terms up to ``max_term_steps``."""
-        return cls(
-            DueBook(n_edges, max_term_steps), DueBook(n_firms, max_term_steps), outside_account
-        )
+        return cls(DueBook(n_edges, max_term_steps), DueBook(n_firms, max_term_steps))
 
-    def creditor_accounts(self, firms: Firms) -> np.ndarray:
-        """Ledger account paid on every edge (the supplier, or the outside world)."""
-        return np.where(firms.edge_supplier == OUTSIDE, self.outside_account, firms.edge_supplier)
+    @staticmethod
+    def creditor_accounts(firms: Firms, ledger: Ledger, edges: np.ndarray) -> np.ndarray:
+        """Ledger account paid over each of ``edges``: the supplier, or the outside world."""
+        supplier = firms.edge_supplier[edges]
+        return np.where(supplier == OUTSIDE, ledger.outside, supplier)
 
-    def invoice(self, firms: Firms, step: int, value: np.ndarray) -> None:
-        """Invoice the value shipped on every edge, due after the edge's payment term."""
+    def invoice(
+        self, firms: Firms, step: int, value: np.ndarray, delay_steps: int | None = None
+    ) -> None:
+        """Invoice the value shipped on every edge.
+
+        Args:
+            firms: All firms.
+            step: The current step.
+            value: Invoice value per edge (zero for no invoice).
+            delay_steps: Steps until due; the buyer's payment term of each edge if omitted.
+        """
         edges = np.flatnonzero(value > 0)
         if edges.size == 0:
             return
-        self.edge_book.book(step, firms.edge_term_steps[edges], edges, value[edges])
-        supplier = firms.edge_supplier[edges]
-        inside = supplier != OUTSIDE
-        firms.receivables += np.bincount(supplier[inside], value[edges][inside], minlength=firms.n)
-        firms.payables += np.bincount(firms.edge_customer[edges], value[edges], minlength=firms.n)
+        delay = firms.edge_term_steps[edges] if delay_steps is None else delay_steps
+        self.edge_book.book(step, delay, edges, value[edges])
+        firms.receivables += firms.by_supplier(value[edges], edges)
+        firms.payables += firms.by_customer(value[edges], edges)
 
     def due_now(self, firms: Firms, step: int) -> np.ndarray:
         """Trade payables falling due at ``step`` for every firm."""
-        edge_due = self.edge_book.peek_due(step)
-        return np.bincount(
-            firms.edge_customer, edge_due, minlength=firms.n
-        ) + self.outside_book.peek_due(step)
+        return firms.by_customer(self.edge_book.peek_due(step)) + self.outside_book.peek_due(step)
 
-    def pay_due(self, firms: Firms, ledger: Ledger, step: int, payers: np.ndarray) -> float:
-        """Pay every invoice due now whose buyer is in ``payers`` (a boolean mask).
-
-        Returns:
-            The amount paid.
-        """
+    def pay_due(self, firms: Firms, ledger: Ledger, step: int, payers: np.ndarray) -> None:
+        """Pay every invoice due now whose buyer is in ``payers`` (a boolean mask)."""
         edge_due = self.edge_book.peek_due(step)
         edges = np.flatnonzero(payers[firms.edge_customer] & (edge_due > 0))
         amount = edge_due[edges]
         ledger.post(
             firms.edge_customer[edges],
-            self.creditor_accounts(firms)[edges],
+            self.creditor_accounts(firms, ledger, edges),
             amount,
             Flow.TRADE_PAYMENT,
         )
-        supplier = firms.edge_supplier[edges]
-        inside = supplier != OUTSIDE
-        firms.receivables -= np.bincount(supplier[inside], amount[inside], minlength=firms.n)
-        firms.payables -= np.bincount(firms.edge_customer[edges], amount, minlength=firms.n)
+        firms.receivables -= firms.by_supplier(amount, edges)
+        firms.payables -= firms.by_customer(amount, edges)
         edge_due[edges] = 0.0
         outside_due = self.outside_book.peek_due(step)
         owing = np.flatnonzero(payers & (outside_due > 0))
-        ledger.post(owing, self.outside_account, outside_due[owing], Flow.TRADE_PAYMENT)
+        ledger.post(owing, ledger.outside, outside_due[owing], Flow.TRADE_PAYMENT)
         firms.payables[owing] -= outside_due[owing]
-        paid = float(amount.sum() + outside_due[owing].sum())
         outside_due[owing] = 0.0
-        return paid
 
-    def take_claims_on(self, firms: Firms, debtors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Remove every open invoice owed by ``debtors`` (firm indices), due now or later.
+    def take_claims_on(
+        self, debtors: np.ndarray, bought_edges: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Remove every open invoice owed by ``debtors``, due now or later.
+
+        Args:
+            debtors: Firm indices.
+            bought_edges: The edges over which the debtors buy.
 
         Returns:
-            The edges whose customer is a debtor with the open amount of each, and the amount
-            each debtor owed the outside world.
+            The open amount of each of ``bought_edges``, and what each debtor owed the outside
+            world.
         """
-        edges = np.flatnonzero(np.isin(firms.edge_customer, debtors))
-        edge_claims = self.edge_book.clear_columns(edges)
-        outside_claims = self.outside_book.clear_columns(debtors)
-        return edges, edge_claims, outside_claims
+        return self.edge_book.clear_columns(bought_edges), self.outside_book.clear_columns(debtors)
 
-    def sell_to_outside(self, firms: Firms, edges: np.ndarray) -> np.ndarray:
+    def sell_to_outside(self, firms: Firms, edges: np.ndarray) -> None:
         """Move the open invoices of ``edges`` to the outside world's book (a debt sale).
 
         The customers owe the same amounts at the same dates, now to the outside world.
-
-        Returns:
-            The face value moved from each edge.
         """
         moved = self.edge_book.amounts[:, edges]
         np.add.at(self.outside_book.amounts.T, firms.edge_customer[edges], moved.T)
         self.edge_book.amounts[:, edges] = 0.0
-        return moved.sum(axis=0)
 
     def open_by_supplier(self, firms: Firms) -> np.ndarray:
         """Open invoices owed to every firm, from the books (for the accounting checks)."""
-        inside = firms.edge_supplier != OUTSIDE
-        return np.bincount(
-            firms.edge_supplier[inside], self.edge_book.open_totals()[inside], minlength=firms.n
-        )
+        return firms.by_supplier(self.edge_book.open_totals())
 
     def open_by_buyer(self, firms: Firms) -> np.ndarray:
         """Open invoices owed by every firm, from the books (for the accounting checks)."""
-        return (
-            np.bincount(firms.edge_customer, self.edge_book.open_totals(), minlength=firms.n)
-            + self.outside_book.open_totals()
-        )
+        return firms.by_customer(self.edge_book.open_totals()) + self.outside_book.open_totals()
