@@ -14,6 +14,7 @@ outside the simulated ecosystem: constant, performing, and funded by deposits.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import IntEnum
 
 import numpy as np
 
@@ -21,6 +22,21 @@ from autofin.scenario.schema import BankSpec
 from autofin.world.firms import Firms
 from autofin.world.ledger import Flow, Ledger
 from autofin.world.obligations import DueBook
+
+
+class Instrument(IntEnum):
+    """What a bank's claim is: each has its own row in the exposure and NPL matrices."""
+
+    BANK_LOAN = 0
+    ORDER_FINANCING = 1
+    INVENTORY_FINANCING = 2
+    FACTORING = 3
+    REVERSE_FACTORING = 4
+    SYNDICATED_LOAN = 5
+    CONSUMER_LOAN = 6
+
+
+INSTRUMENT_NAMES = [instrument.name.lower() for instrument in Instrument]
 
 
 @dataclass
@@ -56,8 +72,8 @@ class Banks:
     accounts: np.ndarray
     deposits: np.ndarray
     other_assets: np.ndarray
-    loans: np.ndarray
-    npl_gross: np.ndarray
+    exposure: np.ndarray
+    npl: np.ndarray
     provisions: np.ndarray
     opening_capital: np.ndarray
     principal_book: DueBook
@@ -80,6 +96,16 @@ class Banks:
         """Number of banks."""
         return len(self.accounts)
 
+    @property
+    def loans(self) -> np.ndarray:
+        """Performing working-capital loans to firms, per bank (a view of `exposure`)."""
+        return self.exposure[Instrument.BANK_LOAN]
+
+    @property
+    def npl_gross(self) -> np.ndarray:
+        """Non-performing claims of every instrument, net of recoveries, per bank."""
+        return self.npl.sum(axis=0)
+
     def reserves(self, ledger: Ledger) -> np.ndarray:
         """Each bank's cash."""
         return ledger.balance[self.accounts]
@@ -89,8 +115,8 @@ class Banks:
         return self.reserves(ledger) + self.ecosystem_assets() + self.other_assets - self.deposits
 
     def ecosystem_assets(self) -> np.ndarray:
-        """Loans inside the simulated ecosystem, net of provisions."""
-        return self.loans + self.npl_gross - self.provisions
+        """Claims inside the simulated ecosystem (every instrument), net of provisions."""
+        return (self.exposure + self.npl - self.provisions).sum(axis=0)
 
     def risk_assets(self) -> np.ndarray:
         """All loans net of provisions, other business included (all weighted 100%)."""
@@ -219,7 +245,9 @@ class Banks:
             step, delay_steps, borrowers, principal * rate * self.term_steps * self.step_years
         )
         firms.debt += np.bincount(borrowers, principal, minlength=firms.n)
-        self.loans += np.bincount(firms.house_bank[borrowers], principal, minlength=self.count)
+        self.exposure[Instrument.BANK_LOAN] += np.bincount(
+            firms.house_bank[borrowers], principal, minlength=self.count
+        )
 
     def open_loans(
         self, firms: Firms, ledger: Ledger, debt: np.ndarray, rng: np.random.Generator
@@ -250,8 +278,10 @@ class Banks:
         ledger.post(paying, self.accounts[bank], principal[paying], Flow.LOAN_REPAYMENT)
         ledger.post(paying, self.accounts[bank], interest[paying], Flow.LOAN_INTEREST)
         firms.debt[paying] -= principal[paying]
-        self.loans -= np.bincount(bank, principal[paying], minlength=self.count)
-        self.interest_income += np.bincount(bank, interest[paying], minlength=self.count)
+        self.exposure[Instrument.BANK_LOAN] -= np.bincount(
+            bank, principal[paying], minlength=self.count
+        )
+        self.earn(bank, interest[paying])
         principal[paying] = 0.0
         interest[paying] = 0.0
 
@@ -273,19 +303,52 @@ class Banks:
 
         The recovered cash has already been paid to the banks by the liquidation.
         """
-        bank = firms.house_bank[debtors]
-        loss = np.maximum(principal - recovered, 0.0)
-        self.loans -= np.bincount(bank, principal, minlength=self.count)
-        self.npl_gross += np.bincount(bank, loss, minlength=self.count)
-        self.provisions += np.bincount(bank, loss, minlength=self.count)
-        self.credit_losses += np.bincount(bank, loss, minlength=self.count)
-        self.write_off_book.book(step, max(self.workout_steps, 1), bank, loss)
+        self.recognise_default(
+            Instrument.BANK_LOAN, firms.house_bank[debtors], principal, recovered, step
+        )
         firms.debt[debtors] = 0.0
 
+    def earn(self, banks: np.ndarray, amount: np.ndarray) -> None:
+        """Record income (interest, discounts, fees) already received in cash by ``banks``."""
+        self.interest_income += np.bincount(banks, amount, minlength=self.count)
+
+    def recognise_default(
+        self,
+        instrument: Instrument,
+        banks: np.ndarray,
+        carrying: np.ndarray,
+        recovered: np.ndarray,
+        step: int,
+    ) -> None:
+        """Take defaulted claims off the performing book.
+
+        What was not recovered becomes a non-performing claim, fully provisioned, written off
+        after the workout period; a recovery above the carrying value (a discounted claim
+        collected in full) is income. The recovered cash has already been paid.
+
+        Args:
+            instrument: The kind of claim.
+            banks: Bank of every claim.
+            carrying: Carrying value of every claim (principal, or the price paid for it).
+            recovered: Cash recovered on every claim.
+            step: The current step.
+        """
+        carrying = np.broadcast_to(np.asarray(carrying, dtype=float), np.shape(banks))
+        recovered = np.broadcast_to(np.asarray(recovered, dtype=float), np.shape(banks))
+        loss = np.maximum(carrying - recovered, 0.0)
+        self.exposure[instrument] -= np.bincount(banks, carrying, minlength=self.count)
+        self.npl[instrument] += np.bincount(banks, loss, minlength=self.count)
+        self.provisions[instrument] += np.bincount(banks, loss, minlength=self.count)
+        self.credit_losses += np.bincount(banks, loss, minlength=self.count)
+        self.earn(banks, np.maximum(recovered - carrying, 0.0))
+        self.write_off_book.book(
+            step, max(self.workout_steps, 1), int(instrument) * self.count + banks, loss
+        )
+
     def write_off(self, step: int) -> None:
-        """Write off non-performing loans whose workout period has ended."""
-        amount = self.write_off_book.take_due(step)
-        self.npl_gross -= amount
+        """Write off non-performing claims whose workout period has ended."""
+        amount = self.write_off_book.take_due(step).reshape(len(Instrument), self.count)
+        self.npl -= amount
         self.provisions -= amount
 
     def pay_funding_costs(self, ledger: Ledger) -> None:
@@ -294,10 +357,12 @@ class Banks:
         ledger.post(self.accounts, ledger.outside, cost, Flow.BANK_FUNDING_COST)
         self.funding_costs += cost
 
-    def npl_ratio(self) -> float:
-        """Non-performing loans over all loans, gross."""
-        total = self.loans.sum() + self.npl_gross.sum()
-        return float(self.npl_gross.sum() / total) if total > 0 else 0.0
+    def npl_ratio(self, instrument: Instrument | None = None) -> float:
+        """Non-performing claims over all claims, gross: of one instrument or of all."""
+        rows = slice(None) if instrument is None else int(instrument)
+        npl = float(self.npl[rows].sum())
+        total = float(self.exposure[rows].sum()) + npl
+        return npl / total if total > 0 else 0.0
 
 
 def build_banks(spec: BankSpec, accounts: np.ndarray, n_firms: int, step_days: int) -> Banks:
@@ -310,13 +375,13 @@ def build_banks(spec: BankSpec, accounts: np.ndarray, n_firms: int, step_days: i
         accounts=accounts,
         deposits=np.zeros(count),
         other_assets=np.zeros(count),
-        loans=np.zeros(count),
-        npl_gross=np.zeros(count),
-        provisions=np.zeros(count),
+        exposure=np.zeros((len(Instrument), count)),
+        npl=np.zeros((len(Instrument), count)),
+        provisions=np.zeros((len(Instrument), count)),
         opening_capital=np.zeros(count),
         principal_book=DueBook(n_firms, term_steps),
         interest_book=DueBook(n_firms, term_steps),
-        write_off_book=DueBook(count, workout_steps),
+        write_off_book=DueBook(len(Instrument) * count, workout_steps),
         term_steps=term_steps,
         workout_steps=workout_steps,
         step_years=step_days / 365.0,
