@@ -1,18 +1,20 @@
-"""The `autofin` command line: validate scenarios, print their schema, run them.
+"""The `autofin` command line: validate scenarios, print their schema, run and compare them.
 
-A thin layer over the Python API (`load_scenario`, `simulate`, `write_results`): user errors
-are printed as one clear message with exit code 2, never as a traceback.
+A thin layer over the Python API (`load_scenario`, `simulate`, `write_results`,
+`compare_runs`): user errors are printed as one clear message with exit code 2, never as a
+traceback.
 """
 
 from __future__ import annotations
 
 import json
-import numbers
+import math
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
+import pandas as pd
 import typer
 from rich.console import Console
 from rich.progress import (
@@ -26,7 +28,12 @@ from rich.progress import (
 from rich.table import Table
 from rich.text import Text
 
-from autofin.results.provenance import PROVENANCE_KEYS
+from autofin.results.compare import (
+    CompareError,
+    compare_runs,
+    summary_figures,
+    write_comparison_csv,
+)
 from autofin.results.result import Result
 from autofin.results.writing import write_results
 from autofin.scenario.errors import ScenarioError
@@ -36,6 +43,8 @@ from autofin.scenario.schema import Scenario
 EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130
+RATE_WORDS = {"rate", "ratio", "share"}
+"""Words of a metric's name that mark it a fraction, shown in percent by `compare`."""
 app = typer.Typer(
     name="autofin",
     help="Agent-based simulator of automotive finance: supply chains, trade credit, banks "
@@ -143,6 +152,49 @@ def run(
     out.print(f"results: {directory}", markup=False, soft_wrap=True)
 
 
+@app.command()
+def compare(
+    run_dirs: Annotated[
+        list[Path] | None,
+        typer.Argument(metavar="RUN_DIR", help="Results directories of finished runs."),
+    ] = None,
+    metrics: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--metrics",
+            "-m",
+            metavar="NAMES",
+            help="Time-series columns to compare, comma-separated or repeated; glob patterns "
+            "such as 'financing_*' allowed (default: a headline set).",
+        ),
+    ] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Also write the table as CSV here.")
+    ] = None,
+    summary: Annotated[
+        bool,
+        typer.Option("--summary/--no-summary", help="Add the headline figures of summary.json."),
+    ] = True,
+) -> None:
+    """Compare finished runs side by side: mean and final value of each metric, and summaries."""
+    names = None
+    if metrics is not None:
+        names = [name.strip() for item in metrics for name in item.split(",") if name.strip()]
+    try:
+        table = compare_runs(run_dirs or [], names, summary=summary)
+    except CompareError as error:
+        _print_error(str(error))
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+    out.print(_comparison_table(table))
+    if output is not None:
+        try:
+            write_comparison_csv(table, output)
+        except OSError as error:
+            _print_error(f"cannot write {output}: {error.strerror or error}")
+            raise typer.Exit(EXIT_FAILED) from None
+        out.print(f"csv: {output}", markup=False, soft_wrap=True)
+
+
 def _simulate(scenario: Scenario, check: bool) -> Result:
     """Run the engine with a progress bar; engine errors a user can act on exit cleanly."""
     from autofin.world.checks import AccountingError
@@ -195,21 +247,37 @@ def _summary_table(summary: dict[str, Any]) -> Table:
     table = Table(title=title, title_justify="left")
     table.add_column("figure")
     table.add_column("value", justify="right")
-    for key, value in _numbers(summary):
+    for key, value in summary_figures(summary):
         table.add_row(key, _format_number(value))
     return table
 
 
-def _numbers(summary: dict[str, Any], prefix: str = "") -> Iterator[tuple[str, float]]:
-    """The numeric entries of a (possibly nested) summary, with dotted keys."""
-    for key, value in summary.items():
-        if not prefix and key in PROVENANCE_KEYS:
-            continue
-        if isinstance(value, dict):
-            yield from _numbers(value, f"{prefix}{key}.")
-        elif isinstance(value, numbers.Real) and not isinstance(value, bool):
-            number = int(value) if isinstance(value, numbers.Integral) else float(value)
-            yield f"{prefix}{key}", number
+def _comparison_table(comparison: pd.DataFrame) -> Table:
+    """A Rich table of `compare_runs` output: figures down, runs across."""
+    count = len(comparison.columns)
+    title = f"comparison of {count} run{'s' if count != 1 else ''}"
+    table = Table(title=title, title_justify="left")
+    table.add_column("figure")
+    for label in comparison.columns:
+        table.add_column(str(label), justify="right")
+    in_summary = False
+    for figure, row in comparison.iterrows():
+        if str(figure).endswith(" (summary)") and not in_summary:
+            in_summary = True
+            if table.row_count:
+                table.add_section()
+        table.add_row(str(figure), *(_format_figure(str(figure), value) for value in row))
+    return table
+
+
+def _format_figure(figure: str, value: float) -> str:
+    """A comparison cell: empty when missing, rates and ratios in percent, else as numbers."""
+    if math.isnan(value):
+        return ""
+    name = figure.rsplit(" (", 1)[0]
+    if RATE_WORDS & set(name.replace(".", "_").split("_")):
+        return f"{value * 100:.4g}%"
+    return _format_number(value)
 
 
 def _format_number(value: float) -> str:

@@ -1,0 +1,225 @@
+"""Side-by-side headline figures of several finished runs (`autofin compare`).
+
+`compare_runs` reads each run's `summary.json` and `timeseries.parquet` (nothing else, so
+runs whose scenario no longer loads can still be compared) and builds one table: a column
+per run, a row per figure. For each selected time-series metric there are two rows, its
+mean over the horizon (`<metric> (mean)`, NaN steps skipped) and its value in the last step
+(`<metric> (final)`); then come the numeric headline figures of `summary.json`
+(`<key> (summary)`), provenance left out.
+"""
+
+from __future__ import annotations
+
+import difflib
+import fnmatch
+import json
+import math
+import numbers
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from autofin.results.provenance import PROVENANCE_KEYS
+from autofin.results.writing import SUMMARY_JSON, TIMESERIES_PARQUET, _write_atomically
+
+DEFAULT_METRICS = (
+    "supplier_default_rate",
+    "trade_bad_debt",
+    "supplier_cash",
+    "supplier_debt",
+    "bank_npl_ratio",
+    "bank_capital_ratio",
+    "bank_lending_volume",
+    "bank_new_loan_rate",
+    "bank_credit_losses",
+    "sales_units",
+    "lost_sales_units",
+    "financing_*",
+)
+"""Metrics compared when none are asked for: names and glob patterns; absent ones are skipped."""
+
+TIME_COLUMNS = ("step", "day")
+"""Columns that index the time series rather than measure anything; never matched by globs."""
+
+MEAN = "mean"
+FINAL = "final"
+SUMMARY = "summary"
+
+
+class CompareError(ValueError):
+    """A run directory or a metric that cannot be compared; the message says why."""
+
+
+def compare_runs(
+    run_dirs: Sequence[str | Path],
+    metrics: Sequence[str] | None = None,
+    *,
+    summary: bool = True,
+) -> pd.DataFrame:
+    """Headline figures of finished runs side by side.
+
+    Args:
+        run_dirs: Results directories written by `autofin run` / `write_results`.
+        metrics: Time-series columns to compare: names or glob patterns (`financing_*`), in
+            the order the rows should appear. A name present in some runs only is empty
+            (NaN) for the others. `None` compares `DEFAULT_METRICS`, skipping those that no
+            run has.
+        summary: Whether to add the numeric headline figures of `summary.json`.
+
+    Returns:
+        A float table with one column per run, labelled by the run's scenario name (with
+        the directory added when names repeat), and one row per figure: `<metric> (mean)`
+        and `<metric> (final)` for each metric, then `<key> (summary)` for each summary
+        figure (nested keys dotted). The index is named `figure`.
+
+    Raises:
+        CompareError: If no run is given, a directory does not exist or is not a finished
+            run, or a metric matches no column of any run (with close matches suggested).
+    """
+    if not run_dirs:
+        raise CompareError("give at least one run directory")
+    runs = [_load_run(Path(directory)) for directory in run_dirs]
+    columns = _union(list(frame.columns) for _, frame in runs)
+    selected = _select(columns, metrics)
+
+    labels = _labels([Path(directory) for directory in run_dirs], [s for s, _ in runs])
+    table: dict[str, dict[str, float]] = {}
+    for label, (run_summary, frame) in zip(labels, runs, strict=True):
+        figures: dict[str, float] = {}
+        for metric in selected:
+            if metric in frame.columns:
+                values = pd.to_numeric(frame[metric], errors="coerce")
+                figures[f"{metric} ({MEAN})"] = float(values.mean())
+                figures[f"{metric} ({FINAL})"] = float(values.iloc[-1]) if len(values) else math.nan
+        if summary:
+            for key, value in summary_figures(run_summary):
+                figures[f"{key} ({SUMMARY})"] = float(value)
+        table[label] = figures
+
+    rows = [f"{metric} ({kind})" for metric in selected for kind in (MEAN, FINAL)]
+    if summary:
+        rows += _union([f"{key} ({SUMMARY})" for key, _ in summary_figures(s)] for s, _ in runs)
+    result = pd.DataFrame(table, index=pd.Index(rows, name="figure"), columns=labels, dtype=float)
+    result.columns.name = None
+    return result
+
+
+def summary_figures(summary: Mapping[str, Any], prefix: str = "") -> Iterator[tuple[str, float]]:
+    """The numeric headline entries of a (possibly nested) summary, provenance left out.
+
+    Args:
+        summary: A run's summary, as in `summary.json`.
+        prefix: Prefix of the keys (used for nested mappings, which get dotted keys).
+
+    Yields:
+        `(key, value)` pairs in the summary's order; integers stay `int`.
+    """
+    for key, value in summary.items():
+        if not prefix and key in PROVENANCE_KEYS:
+            continue
+        if isinstance(value, Mapping):
+            yield from summary_figures(value, f"{prefix}{key}.")
+        elif isinstance(value, numbers.Real) and not isinstance(value, bool):
+            number = int(value) if isinstance(value, numbers.Integral) else float(value)
+            yield f"{prefix}{key}", number
+
+
+def write_comparison_csv(table: pd.DataFrame, path: str | Path) -> Path:
+    """Write a table from `compare_runs` as CSV, atomically (temporary file, then rename).
+
+    Args:
+        table: The comparison.
+        path: The CSV file; its directory is created if needed.
+
+    Returns:
+        The path written.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    _write_atomically(path, lambda temporary: table.to_csv(temporary, index_label="figure"))
+    return path
+
+
+def _load_run(directory: Path) -> tuple[dict[str, Any], pd.DataFrame]:
+    """A finished run's summary and time series, or a `CompareError` saying what is wrong."""
+    if not directory.exists():
+        raise CompareError(f"{directory}: no such directory")
+    if not directory.is_dir():
+        raise CompareError(f"{directory}: not a directory")
+    summary_path = directory / SUMMARY_JSON
+    if not summary_path.is_file():
+        raise CompareError(f"{directory}: unfinished or not an autofin run (no {SUMMARY_JSON})")
+    try:
+        run_summary = json.loads(summary_path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise CompareError(f"{summary_path}: cannot read it: {error}") from None
+    if not isinstance(run_summary, dict):
+        raise CompareError(f"{summary_path}: expected a JSON object")
+    timeseries_path = directory / TIMESERIES_PARQUET
+    if not timeseries_path.is_file():
+        raise CompareError(f"{directory}: incomplete run (no {TIMESERIES_PARQUET})")
+    try:
+        frame = pd.read_parquet(timeseries_path)
+    except (OSError, ValueError) as error:
+        raise CompareError(f"{timeseries_path}: cannot read it: {error}") from None
+    return run_summary, frame
+
+
+def _select(columns: list[str], metrics: Sequence[str] | None) -> list[str]:
+    """The time-series columns named or matched by `metrics`, in order, without repeats."""
+    measured = [column for column in columns if column not in TIME_COLUMNS]
+    selected: list[str] = []
+    for pattern in DEFAULT_METRICS if metrics is None else metrics:
+        if _is_glob(pattern):
+            matches = fnmatch.filter(measured, pattern)
+        else:
+            matches = [pattern] if pattern in columns else []
+        if not matches and metrics is not None:
+            raise CompareError(_unknown_metric(pattern, measured))
+        selected += [match for match in matches if match not in selected]
+    return selected
+
+
+def _unknown_metric(pattern: str, columns: list[str]) -> str:
+    """The error message for a metric that matches no column, with close matches if any."""
+    if _is_glob(pattern):
+        message = f"pattern '{pattern}' matches no time-series column of the runs"
+    else:
+        message = f"unknown metric '{pattern}': no run has this time-series column"
+    close = difflib.get_close_matches(pattern, columns, n=3, cutoff=0.6)
+    if close:
+        quoted = [f"'{name}'" for name in close]
+        choices = quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " or " + quoted[-1]
+        message += f"; did you mean {choices}?"
+    return message
+
+
+def _is_glob(pattern: str) -> bool:
+    return any(character in pattern for character in "*?[")
+
+
+def _labels(directories: list[Path], summaries: list[dict[str, Any]]) -> list[str]:
+    """Column labels: scenario names, with the directory added where a name repeats."""
+    names = [
+        str(s.get("scenario_name") or d.name) for d, s in zip(directories, summaries, strict=True)
+    ]
+    labels = list(names)
+    for detail in (lambda d: d.name, str):
+        repeated = {label for label in labels if labels.count(label) > 1}
+        labels = [
+            f"{name} ({detail(directory)})" if label in repeated else label
+            for name, directory, label in zip(names, directories, labels, strict=True)
+        ]
+    seen: dict[str, int] = {}
+    unique = []
+    for label in labels:
+        seen[label] = seen.get(label, 0) + 1
+        unique.append(label if seen[label] == 1 else f"{label} #{seen[label]}")
+    return unique
+
+
+def _union(lists: Iterable[Iterable[str]]) -> list[str]:
+    """The items of several lists, each once, in the order they first appear."""
+    return list(dict.fromkeys(item for items in lists for item in items))
