@@ -262,3 +262,53 @@ def test_a_whole_number_in_exponent_form_gets_a_hint(tmp_path):
 def test_a_check_of_the_whole_scenario_is_attributed_to_the_scenario(tmp_path):
     text = message(write(tmp_path, "s.yaml", "name: s\nhorizon_days: 5\nstep_days: 7\n"))
     assert text.endswith("scenario: step_days (7) is longer than horizon_days (5)")
+
+
+@pytest.mark.parametrize(
+    ("override", "expected"),
+    [
+        (
+            "finance.order_financing.advance_rate=1.5",
+            "finance.order_financing.advance_rate: got 1.5; expected a value less than or "
+            "equal to 1",
+        ),
+        (
+            "finance.reverse_factoring=[{sponsor: 3}]",
+            "finance.reverse_factoring.0.sponsor is 3, but there is no automaker 3",
+        ),
+        (
+            "finance.factoring.tiers=[1, 4]",
+            "finance.factoring.tiers.1 is 4 but the network has only 2 supplier tiers",
+        ),
+        (
+            "finance.reverse_factoring=[{banks: [0, 7]}]",
+            "finance.reverse_factoring.0.banks.1 is 7, but there is no bank 7",
+        ),
+        (
+            "finance.syndicated_loans=[{banks: [0, 1], shares: [0.5, 0.2]}]",
+            "finance.syndicated_loans.0: shares must sum to 1, got 0.7",
+        ),
+        (
+            "finance.reverse_factoring=[{tiers: [2]}]",
+            "tiers must be [1] (tier 1 only) or [1, 2] (multi-tier), got [2]",
+        ),
+        (
+            "finance.payment_terms=[{day: 30, payment_term_days: 60, tier: 1, automaker: 0}]",
+            "automaker is set but tier is 1",
+        ),
+        ("finance.preference=[bank_loan, loans]", "finance.preference.1: got 'loans'"),
+    ],
+)
+def test_bad_instrument_settings_name_the_field_and_the_problem(tmp_path, override, expected):
+    assert expected in message(write(tmp_path, "s.yaml", TINY), [override])
+
+
+def test_a_finance_tier_beyond_a_loaded_network_is_an_error(tmp_path):
+    write(tmp_path, "net.csv", "supplier,customer\ns1,car\ns2,s1\n")
+    path = write(
+        tmp_path,
+        "s.yaml",
+        "name: x\nnetwork: {source: file, path: net.csv}\nsuppliers: {payment_term_days: [60, 30]}"
+        "\nfinance: {inventory_financing: {tiers: [3]}}\n",
+    )
+    assert "finance.inventory_financing.tiers.0: 3 is not a tier of the network" in message(path)

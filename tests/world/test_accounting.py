@@ -21,6 +21,67 @@ def test_shipped_scenarios_keep_every_identity(path):
 
 
 @st.composite
+def finance_settings(
+    draw: st.DrawFn, n_tiers: int, automakers: int, n_banks: int, horizon: int
+) -> dict:
+    """Any mix of supply-chain-finance instruments valid for the network."""
+    tiers = st.lists(st.integers(1, n_tiers), min_size=1, max_size=n_tiers, unique=True)
+    bank_list = st.lists(st.integers(0, n_banks - 1), min_size=1, max_size=n_banks, unique=True)
+    finance: dict = {
+        "choice": draw(st.sampled_from(["order", "cheapest"])),
+        "preference": draw(
+            st.permutations(["reverse_factoring", "factoring", "inventory_financing", "bank_loan"])
+        ),
+    }
+    if draw(st.booleans()):
+        finance["order_financing"] = {
+            "advance_rate": draw(st.floats(0.0, 1.0)),
+            "tiers": draw(tiers),
+            "cash_plan_days": draw(st.integers(1, 60)),
+        }
+    if draw(st.booleans()):
+        finance["inventory_financing"] = {
+            "loan_to_value": draw(st.floats(0.0, 1.0)),
+            "haircut": draw(st.floats(0.0, 1.0)),
+            "tiers": draw(tiers),
+        }
+    if draw(st.booleans()):
+        finance["factoring"] = {"recourse": draw(st.booleans()), "tiers": draw(tiers)}
+    if draw(st.booleans()):
+        finance["reverse_factoring"] = [
+            {
+                "sponsor": draw(st.integers(0, automakers - 1)),
+                "banks": draw(bank_list),
+                "tiers": [1, 2] if n_tiers >= 2 and draw(st.booleans()) else [1],
+                "approval_days": draw(st.integers(0, 60)),
+                "onboarded_share": draw(st.floats(0.0, 1.0)),
+                "limit_days": draw(st.integers(0, 300)),
+            }
+        ]
+    if draw(st.booleans()):
+        banks = draw(bank_list)
+        finance["syndicated_loans"] = [
+            {
+                "borrower": draw(st.integers(0, automakers - 1)),
+                "banks": banks,
+                "drawing": draw(st.sampled_from(["schedule", "as_needed"])),
+                "draw_day": draw(st.integers(0, horizon)),
+                "maturity_days": draw(st.integers(1, 400)),
+                "size_days": draw(st.integers(1, 120)),
+            }
+        ]
+    if draw(st.booleans()):
+        finance["payment_terms"] = [
+            {
+                "day": draw(st.integers(0, horizon)),
+                "payment_term_days": draw(st.integers(0, 300)),
+                "tier": draw(st.integers(0, n_tiers)),
+            }
+        ]
+    return finance
+
+
+@st.composite
 def scenarios(draw: st.DrawFn) -> Scenario:
     n_tiers = draw(st.integers(1, 4))
     step_days = draw(st.sampled_from([1, 7, 14, 30]))
@@ -39,14 +100,22 @@ def scenarios(draw: st.DrawFn) -> Scenario:
                 "factor": draw(st.floats(0.0, 2.0)),
             }
         )
+    automakers = draw(st.integers(1, 2))
+    n_banks = draw(st.integers(1, 4))
+    finance = draw(finance_settings(n_tiers, automakers, n_banks, horizon))
+    if draw(st.booleans()):
+        shocks.append(
+            {"type": "force_default", "day": draw(st.integers(0, horizon)), "tier": 0, "rank": 1}
+        )
     return small_scenario(
         seed=draw(st.integers(0, 2**31)),
+        finance=finance,
         horizon_days=horizon,
         step_days=step_days,
         network={
             "tiers": draw(st.lists(st.integers(1, 12), min_size=n_tiers, max_size=n_tiers)),
             "suppliers_per_customer": draw(st.integers(1, 3)),
-            "automakers": draw(st.integers(1, 2)),
+            "automakers": automakers,
             "preferential_attachment": draw(st.floats(0.0, 3.0)),
         },
         automakers={
@@ -67,7 +136,7 @@ def scenarios(draw: st.DrawFn) -> Scenario:
             "resourcing_delay_days": draw(st.integers(0, 200)),
         },
         banks={
-            "count": draw(st.integers(1, 4)),
+            "count": n_banks,
             "max_probability_of_default": draw(st.floats(0.0, 1.0)),
             "loan_term_days": draw(st.integers(1, 200)),
             "automotive_share": draw(st.floats(0.01, 1.0)),

@@ -277,13 +277,24 @@ def _check_network_file(scenario: Scenario, source: str) -> None:
         network = load_network(Path(scenario.network.path or ""))
     except NetworkFileError as error:
         raise ScenarioError(source, f"network.path: {error}") from None
-    for index, shock in enumerate(scenario.shocks):
-        tier = getattr(shock, "tier", None)
-        if tier is not None and tier > network.n_tiers:
+    tiers = [
+        (f"shocks.{index}.tier", shock.tier)
+        for index, shock in enumerate(scenario.shocks)
+        if getattr(shock, "tier", None) is not None
+    ]
+    for path, tier in tiers + scenario.finance.tier_references():
+        if tier > network.n_tiers:
             raise ScenarioError(
                 source,
-                f"shocks.{index}.tier: {tier} is not a tier of the network in "
+                f"{path}: {tier} is not a tier of the network in "
                 f"{scenario.network.path}, which has {network.n_tiers} tiers",
+            )
+    for path, index in scenario.finance.automaker_references():
+        if index >= network.n_automakers:
+            raise ScenarioError(
+                source,
+                f"{path}: there is no automaker {index}; the network in "
+                f"{scenario.network.path} has {network.n_automakers} (numbered from 0)",
             )
 
 

@@ -10,6 +10,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from autofin.scenario.finance_schema import FinanceSpec
+
 Probability = Annotated[float, Field(ge=0.0, le=1.0)]
 Share = Annotated[float, Field(gt=0.0, lt=1.0)]
 Days = Annotated[int, Field(ge=0)]
@@ -171,6 +173,12 @@ class SupplierSpec(Section):
     forecast_smoothing: Annotated[float, Field(gt=0.0, le=1.0)] = Field(
         0.3, description="Weight of the latest week in the smoothed forecast of orders received."
     )
+    finance_cost_pass_through: Probability = Field(
+        0.2,
+        description="Share of their financing cost per unit (interest and discounts) suppliers "
+        "pass into cost-plus prices: their pricing power over customers. At 0 a supplier "
+        "absorbs every change in its financing cost; at 1 it passes all of it downstream.",
+    )
     default_cause_window_days: Days = Field(
         365,
         description="A default is attributed to the customer whose default left the largest "
@@ -228,6 +236,11 @@ class BankSpec(Section):
         "shrinks in proportion as the ratio rises (better-capitalised banks fund cheaper).",
     )
     margin: Rate = Field(0.015, description="Annual lending margin over cost and expected loss.")
+    cost_of_equity: Rate = Field(
+        0.10,
+        description="Annual return banks require on capital. Every claim is priced with the "
+        "capital it consumes: `min_capital_ratio` × (cost of equity − funding rate).",
+    )
     min_capital_ratio: Rate = Field(
         0.08, description="Capital ratio below which a bank stops new lending."
     )
@@ -282,13 +295,15 @@ class ConsumerSpec(Section):
 
 
 class ForceDefault(Section):
-    """Shock: force a supplier into default on a given day."""
+    """Shock: force a supplier (or an automaker) into default on a given day."""
 
     type: Literal["force_default"]
     day: Days = Field(description="Day the default happens.")
-    tier: int = Field(1, ge=1, description="Tier of the supplier to default.")
+    tier: int = Field(
+        1, ge=0, description="Tier of the firm to default (0 = automakers, 1 = tier-1 suppliers)."
+    )
     rank: int = Field(
-        1, ge=1, description="Which supplier of that tier: 1 = the largest by expected revenue."
+        1, ge=1, description="Which firm of that tier: 1 = the largest by expected revenue."
     )
 
 
@@ -326,6 +341,10 @@ class Scenario(Section):
     suppliers: SupplierSpec = Field(default_factory=SupplierSpec)
     banks: BankSpec = Field(default_factory=BankSpec)
     consumers: ConsumerSpec = Field(default_factory=ConsumerSpec)
+    finance: FinanceSpec = Field(
+        default_factory=FinanceSpec,
+        description="Supply-chain finance instruments and payment-term policies.",
+    )
     shocks: list[Shock] = Field(default_factory=list, description="Scheduled shocks.")
 
     @model_validator(mode="after")
@@ -353,13 +372,28 @@ class Scenario(Section):
                         f"shocks.{index}.tier is {shock.tier} but the network has only "
                         f"{n_tiers} tiers"
                     )
-                if (
-                    isinstance(shock, ForceDefault)
-                    and shock.rank > self.network.tiers[shock.tier - 1]
-                ):
+                if not isinstance(shock, ForceDefault):
+                    continue
+                in_tier = (
+                    self.network.automakers
+                    if shock.tier == 0
+                    else self.network.tiers[shock.tier - 1]
+                )
+                if shock.rank > in_tier:
                     raise ValueError(
                         f"shocks.{index}.rank is {shock.rank} but tier {shock.tier} has only "
-                        f"{self.network.tiers[shock.tier - 1]} suppliers"
+                        f"{in_tier} firms"
+                    )
+            for path, tier in self.finance.tier_references():
+                if tier > n_tiers:
+                    raise ValueError(
+                        f"{path} is {tier} but the network has only {n_tiers} supplier tiers"
+                    )
+            for path, index in self.finance.automaker_references():
+                if index >= self.network.automakers:
+                    raise ValueError(
+                        f"{path} is {index}, but there is no automaker {index}: the network has "
+                        f"{self.network.automakers} (numbered from 0)"
                     )
         capital = self.banks.capital
         if isinstance(capital, list) and len(capital) != self.banks.count:
@@ -370,6 +404,12 @@ class Scenario(Section):
             values = capital if isinstance(capital, list) else [capital]
             if any(value <= 0 for value in values):
                 raise ValueError(f"banks.capital must be positive, got {capital}")
+        for path, index in self.finance.bank_references():
+            if index >= self.banks.count:
+                raise ValueError(
+                    f"{path} is {index}, but there is no bank {index}: banks.count is "
+                    f"{self.banks.count} (numbered from 0)"
+                )
         for index, shock in enumerate(self.shocks):
             if shock.day > self.horizon_days:
                 raise ValueError(

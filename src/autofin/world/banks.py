@@ -41,17 +41,37 @@ INSTRUMENT_NAMES = [instrument.name.lower() for instrument in Instrument]
 
 @dataclass
 class LendingRound:
-    """What happened to the loan applications of one step."""
+    """What happened to the loan applications of one step, and all new financing by instrument.
+
+    Attributes:
+        volume_by_bank: New working-capital loans per bank.
+        interest_weighted_by_bank: The same, weighted by their annual rate.
+        volume_by_instrument: New money advanced per instrument (loans, advances, prices paid
+            for invoices, draws).
+        cost_weighted_by_instrument: The same, weighted by its annual cost to the borrower.
+        applications: Loan applications.
+        approvals: Loans granted.
+    """
 
     volume_by_bank: np.ndarray
     interest_weighted_by_bank: np.ndarray
+    volume_by_instrument: np.ndarray
+    cost_weighted_by_instrument: np.ndarray
     applications: int = 0
     approvals: int = 0
 
     @classmethod
     def empty(cls, banks: int) -> LendingRound:
         """A round with no application yet."""
-        return cls(np.zeros(banks), np.zeros(banks))
+        return cls(
+            np.zeros(banks), np.zeros(banks), np.zeros(len(Instrument)), np.zeros(len(Instrument))
+        )
+
+    def record(self, instrument: Instrument, amount: np.ndarray, rate: np.ndarray) -> None:
+        """Add new financing of one instrument at annual cost ``rate``."""
+        amount = np.asarray(amount, dtype=float)
+        self.volume_by_instrument[instrument] += float(amount.sum())
+        self.cost_weighted_by_instrument[instrument] += float((amount * rate).sum())
 
     @property
     def volume(self) -> float:
@@ -85,6 +105,7 @@ class Banks:
     interest_income: np.ndarray
     funding_costs: np.ndarray
     credit_losses: np.ndarray
+    losses_by_instrument: np.ndarray
     lending_round: LendingRound
 
     def start_round(self) -> None:
@@ -149,66 +170,125 @@ class Banks:
         )
         return 1.0 / (1.0 + np.exp(-log_odds))
 
-    def price(self, pd_estimate: np.ndarray, banks: np.ndarray, ledger: Ledger) -> np.ndarray:
-        """Annual loan rate: funding cost + expected loss + margin."""
-        return (
-            self.funding_rate(ledger)[banks]
-            + pd_estimate * self.spec.loss_given_default
-            + self.spec.margin
+    def price(
+        self,
+        pd_estimate: np.ndarray,
+        banks: np.ndarray,
+        ledger: Ledger,
+        margin: float | None = None,
+        loss_given_default: float | None = None,
+    ) -> np.ndarray:
+        """Annual rate of a claim: funding cost + expected loss + capital charge + margin.
+
+        The capital charge is what the capital the claim consumes costs above funding:
+        ``min_capital_ratio`` × (cost of equity − funding rate).
+
+        Args:
+            pd_estimate: Probability of default of whoever carries the risk of each claim.
+            banks: The bank of each claim.
+            ledger: The ledger (for the banks' capital ratios).
+            margin: Annual margin; the bank loan margin if omitted.
+            loss_given_default: Loss given default; the banks' default if omitted.
+        """
+        spec = self.spec
+        funding = self.funding_rate(ledger)[banks]
+        lgd = spec.loss_given_default if loss_given_default is None else loss_given_default
+        charge = spec.min_capital_ratio * np.maximum(spec.cost_of_equity - funding, 0.0)
+        return funding + pd_estimate * lgd + charge + (spec.margin if margin is None else margin)
+
+    def capacity(self, ledger: Ledger) -> np.ndarray:
+        """New claims each bank can take on and stay at its minimum capital ratio."""
+        return np.maximum(
+            self.capital(ledger) / max(self.spec.min_capital_ratio, 1e-9) - self.risk_assets(),
+            0.0,
         )
 
-    def lend(
+    def concentration_room(
+        self, ledger: Ledger, banks: np.ndarray, exposure: np.ndarray
+    ) -> np.ndarray:
+        """How much more each of ``banks`` may lend to an obligor already owing ``exposure``."""
+        return np.maximum(
+            self.spec.concentration_limit * self.capital(ledger)[banks] - exposure, 0.0
+        )
+
+    @staticmethod
+    def fit_in_capacity(banks: np.ndarray, offer: np.ndarray, capacity: np.ndarray) -> np.ndarray:
+        """Offers that fit in each bank's remaining capacity, served in order; uses it up.
+
+        Args:
+            banks: The bank of each offer.
+            offer: The amounts offered.
+            capacity: Remaining capacity per bank (decreased by what is kept).
+
+        Returns:
+            The offers kept (each kept whole or dropped).
+        """
+        order = np.argsort(banks, kind="stable")
+        sorted_bank = banks[order]
+        before = np.cumsum(offer[order]) - offer[order]
+        first = np.searchsorted(sorted_bank, np.arange(len(capacity)))
+        used_before = before - before[first[sorted_bank]] if banks.size else before
+        fits = used_before + offer[order] <= capacity[sorted_bank]
+        kept = np.zeros_like(offer)
+        kept[order] = np.where(fits, offer[order], 0.0)
+        capacity -= np.bincount(banks, kept, minlength=len(capacity))
+        return kept
+
+    def quote(
+        self,
+        firms: Firms,
+        ledger: Ledger,
+        applicants: np.ndarray,
+        amounts: np.ndarray,
+        pd_estimate: np.ndarray,
+        exposure: np.ndarray,
+        capacity: np.ndarray,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """What the house banks would lend ``applicants`` for ``amounts``, and at what rate.
+
+        A bank declines above its probability-of-default cut-off and offers at most what keeps
+        the borrower within its concentration limit and itself at or above its minimum capital
+        ratio (offers are served in order and use up ``capacity``).
+
+        Args:
+            firms: All firms.
+            ledger: The ledger.
+            applicants: Firm indices.
+            amounts: Amount each applicant asks for.
+            pd_estimate: Scored probability of default of each applicant.
+            exposure: What each applicant already owes the banks, all instruments.
+            capacity: Remaining lending capacity per bank (decreased by the offers).
+
+        Returns:
+            The amount offered to each applicant (0 when declined) and the annual rate.
+        """
+        bank = firms.house_bank[applicants]
+        headroom = self.concentration_room(ledger, bank, exposure)
+        approved = pd_estimate <= self.spec.max_probability_of_default
+        offer = np.where(approved, np.minimum(amounts, headroom), 0.0)
+        offer = self.fit_in_capacity(bank, offer, capacity)
+        return offer, self.price(pd_estimate, bank, ledger)
+
+    def grant(
         self,
         firms: Firms,
         ledger: Ledger,
         step: int,
         applicants: np.ndarray,
-        amounts: np.ndarray,
-        rng: np.random.Generator,
-        needed: np.ndarray | None = None,
-    ) -> np.ndarray:
-        """Decide the applications of ``applicants`` for ``amounts`` at their house banks.
-
-        A bank grants at most what keeps the borrower within its concentration limit and
-        itself at or above its minimum capital ratio (applications are served in order), and
-        grants nothing when that is less than the applicant ``needed``: banks do not lend into
-        a default.
-
-        Returns:
-            The amount granted to each applicant (0 when declined).
-        """
-        if applicants.size == 0:
-            return np.zeros(0)
-        needed = amounts if needed is None else needed
-        cash = ledger.balance[: firms.n]
+        principal: np.ndarray,
+        rate: np.ndarray,
+    ) -> None:
+        """Book the working-capital loans of ``applicants`` (zero principal: declined)."""
+        self._book_loans(firms, ledger, step, applicants, principal, rate)
         bank = firms.house_bank[applicants]
-        pd_estimate = self.score(firms, cash, applicants, rng)
-        capital = self.capital(ledger)
-        headroom = np.maximum(
-            self.spec.concentration_limit * capital[bank] - firms.debt[applicants], 0.0
-        )
-        approved = pd_estimate <= self.spec.max_probability_of_default
-        offer = np.where(approved, np.minimum(amounts, headroom), 0.0)
-        offer = np.where(offer >= needed, offer, 0.0)
-        # Lending capacity: new loans that keep each bank at its minimum capital ratio.
-        capacity = np.maximum(
-            capital / max(self.spec.min_capital_ratio, 1e-9) - self.risk_assets(), 0.0
-        )
-        order = np.argsort(bank, kind="stable")
-        before = np.cumsum(offer[order]) - offer[order]
-        first = np.searchsorted(bank[order], np.arange(self.count))
-        used_before = before - before[first[bank[order]]]
-        fits = used_before + offer[order] <= capacity[bank[order]]
-        granted = np.zeros_like(offer)
-        granted[order] = np.where(fits, offer[order], 0.0)
-        rate = self.price(pd_estimate, bank, ledger)
-        self._book_loans(firms, ledger, step, applicants, granted, rate)
         lending = self.lending_round
         lending.applications += int(applicants.size)
-        lending.approvals += int((granted > 0).sum())
-        lending.volume_by_bank += np.bincount(bank, granted, minlength=self.count)
-        lending.interest_weighted_by_bank += np.bincount(bank, granted * rate, minlength=self.count)
-        return granted
+        lending.approvals += int((principal > 0).sum())
+        lending.volume_by_bank += np.bincount(bank, principal, minlength=self.count)
+        lending.interest_weighted_by_bank += np.bincount(
+            bank, principal * rate, minlength=self.count
+        )
+        lending.record(Instrument.BANK_LOAN, principal, rate)
 
     def _book_loans(
         self,
@@ -340,6 +420,7 @@ class Banks:
         self.npl[instrument] += np.bincount(banks, loss, minlength=self.count)
         self.provisions[instrument] += np.bincount(banks, loss, minlength=self.count)
         self.credit_losses += np.bincount(banks, loss, minlength=self.count)
+        self.losses_by_instrument[instrument] += np.bincount(banks, loss, minlength=self.count)
         self.earn(banks, np.maximum(recovered - carrying, 0.0))
         self.write_off_book.book(
             step, max(self.workout_steps, 1), int(instrument) * self.count + banks, loss
@@ -388,5 +469,6 @@ def build_banks(spec: BankSpec, accounts: np.ndarray, n_firms: int, step_days: i
         interest_income=np.zeros(count),
         funding_costs=np.zeros(count),
         credit_losses=np.zeros(count),
+        losses_by_instrument=np.zeros((len(Instrument), count)),
         lending_round=LendingRound.empty(count),
     )

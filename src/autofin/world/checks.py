@@ -64,9 +64,20 @@ class AccountingCheck:
             firms.receivables,
             trade.open_by_supplier(firms),
         )
+        finance = model.finance
         self._close(
-            "buyers' payables vs open invoices", step, firms.payables, trade.open_by_buyer(firms)
+            "buyers' payables vs open invoices (to suppliers and to banks that bought them)",
+            step,
+            firms.payables,
+            trade.open_by_buyer(firms) + finance.open_by_buyer(firms),
         )
+        for instrument, carrying in finance.carrying(firms, banks.count).items():
+            self._close(
+                f"banks' {instrument.name.lower()} claims vs the instrument's book",
+                step,
+                banks.exposure[instrument],
+                carrying,
+            )
         self._close(
             "firms' debt vs loan book", step, firms.debt, banks.principal_book.open_totals()
         )
@@ -91,6 +102,7 @@ class AccountingCheck:
             + trade.outside_book.peek_due(step).sum()
             + banks.principal_book.peek_due(step).sum()
             + banks.interest_book.peek_due(step).sum()
+            + finance.due_now(firms, step).sum()
         )
         self._close("obligations due this step left unsettled", step, due_left, 0.0)
         if np.any(cash[firms.active] < -1e-6 * self.scale):

@@ -10,11 +10,14 @@ so cascades can be traced.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 
 import numpy as np
 
 from autofin.world.banks import Banks
+from autofin.world.finance.context import Claim
 from autofin.world.firms import Firms
 from autofin.world.ledger import Flow, Ledger
 from autofin.world.network import OUTSIDE
@@ -78,8 +81,12 @@ def liquidate(
     chain: CreditChain,
     recovery_rate: float,
     resourcing_delay_steps: int,
+    finance_claims: Callable[..., list[Claim]] | None = None,
 ) -> None:
     """Default and liquidate ``debtors`` (firm indices), propagating losses to creditors.
+
+    Secured claims (inventory loans) are paid first; everything else the debtors owe shares
+    what is left pro rata.
 
     Args:
         debtors: Firms that default now.
@@ -92,6 +99,8 @@ def liquidate(
         chain: Bad-debt memory and the event log.
         recovery_rate: Share of inventory and receivable book value the liquidation realises.
         resourcing_delay_steps: Steps until the debtor's customers find another supplier.
+        finance_claims: Called as ``finance_claims(debtors, bought_edges, remember_bad_debt)``
+            for the banks' claims under supply-chain-finance instruments.
     """
     debtors = np.unique(debtors)
     debtors = debtors[firms.active[debtors]]
@@ -114,16 +123,42 @@ def liquidate(
     trade.sell_to_outside(firms, sold)
     firms.receivables[debtors] = 0.0
 
-    # 2. Everything the debtors owe, and the share of it their estate can pay.
+    # 2. Everything the debtors owe, and the share of it their estate can pay: secured
+    #    claims first, then everything else pro rata.
     edge_claims, outside_claims = trade.take_claims_on(debtors, bought)
     principal = banks.take_claims_on(firms, debtors)
-    claims = firms.by_customer(edge_claims, bought)[debtors] + outside_claims + principal
+    extra = (
+        finance_claims(debtors, bought, partial(chain.remember_bad_debt, step))
+        if finance_claims is not None
+        else []
+    )
+    secured = np.zeros(firms.n)
+    unsecured = np.zeros(firms.n)
+    for claim in extra:
+        total = secured if claim.secured else unsecured
+        total += np.bincount(claim.debtor, claim.amount, minlength=firms.n)
     estate = ledger.balance[debtors].clip(0)
+    secured_paid = np.minimum(estate, secured[debtors])
+    secured_share = np.zeros(firms.n)
+    secured_share[debtors] = np.where(
+        secured[debtors] > 0, secured_paid / np.maximum(secured[debtors], 1e-12), 1.0
+    )
+    estate = estate - secured_paid
+    claims = (
+        firms.by_customer(edge_claims, bought)[debtors]
+        + outside_claims
+        + principal
+        + unsecured[debtors]
+    )
     paid_share = np.where(claims > 0, np.minimum(1.0, estate / np.maximum(claims, 1e-12)), 1.0)
     share_of = np.zeros(firms.n)
     share_of[debtors] = paid_share
 
-    # 3. Pay creditors pro rata; the rest is bad debt and credit losses.
+    # 3. Pay creditors; the rest is bad debt and credit losses.
+    for claim in extra:
+        paid = claim.amount * (secured_share if claim.secured else share_of)[claim.debtor]
+        ledger.post(claim.debtor, claim.creditor, paid, Flow.LIQUIDATION_PAYOUT)
+        claim.settle(paid)
     edge_paid = edge_claims * share_of[firms.edge_customer[bought]]
     ledger.post(
         firms.edge_customer[bought],

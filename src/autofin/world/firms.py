@@ -9,7 +9,7 @@ a business that has been running at its expected output for a while.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -67,6 +67,12 @@ class Firms:
     in_transit: DueBook
     lead_steps: int
     transit_steps: int
+    finance_cost_per_step: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    finance_pass_through: float = 0.0
+
+    def __post_init__(self) -> None:
+        if self.finance_cost_per_step.size != self.n:
+            self.finance_cost_per_step = np.zeros(self.n)
 
     @property
     def n(self) -> int:
@@ -104,10 +110,16 @@ class Firms:
         return self.by_customer(self.edge_share * self.edge_price())
 
     def unit_cost(self, input_price: np.ndarray | None = None) -> np.ndarray:
-        """Expected cost of one unit of output: inputs, wages and fixed cost per unit."""
+        """Expected cost of one unit of output: inputs, wages, fixed and financing cost.
+
+        The financing cost per unit (interest and discounts, smoothed) counts at the share
+        suppliers can pass on (`suppliers.finance_cost_pass_through`): it is how cheaper
+        finance reaches cost-plus prices.
+        """
         input_price = self.input_price() if input_price is None else input_price
-        fixed_per_unit = self.fixed_cost_per_step / np.maximum(self.expected_output, 1e-12)
-        return input_price * self.input_per_unit + self.wage_per_unit + fixed_per_unit
+        overhead = self.fixed_cost_per_step + self.finance_pass_through * self.finance_cost_per_step
+        per_unit = overhead / np.maximum(self.expected_output, 1e-12)
+        return input_price * self.input_per_unit + self.wage_per_unit + per_unit
 
     def inventory_value(self) -> np.ndarray:
         """Book value of input inventory, work in progress and finished output."""
@@ -230,6 +242,7 @@ def build_firms(
         in_transit=in_transit,
         lead_steps=lead_steps,
         transit_steps=transit_steps,
+        finance_pass_through=sup.finance_cost_pass_through,
     )
 
 

@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from autofin.world.banks import INSTRUMENT_NAMES, Instrument
+from autofin.world.finance.context import FinanceActivity
 from autofin.world.firms import Firms
 
 if TYPE_CHECKING:
@@ -32,6 +34,7 @@ class StepActivity:
     lost_sales: int = 0
     resourced: int = 0
     revenue: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    finance: FinanceActivity | None = None
 
     @classmethod
     def start(cls, firms: Firms) -> StepActivity:
@@ -65,6 +68,8 @@ class MetricsRecorder:
         self.model = model
         self.rows: list[dict[str, float]] = []
         self.n_tiers = model.network.n_tiers
+        makers = model.firms.is_automaker
+        self.opening_input_price = float(model.firms.input_price()[makers].mean())
 
     def record(self, step: int, activity: StepActivity) -> None:
         """Append the metrics of ``step``."""
@@ -108,6 +113,8 @@ class MetricsRecorder:
             lending.interest_weighted / lending.volume if lending.volume > 0 else float("nan")
         )
         row["bank_credit_losses"] = float(banks.credit_losses.sum())
+        if activity.finance is not None:
+            self._record_finance(row, activity.finance)
         makers = firms.is_automaker
         row["production_units"] = float(activity.started[makers].sum())
         row["sales_units"] = activity.vehicles_sold
@@ -121,6 +128,47 @@ class MetricsRecorder:
                 (activity.orders_by_supplier * firms.price)[in_tier].sum()
             )
         self.rows.append(row)
+
+    def _record_finance(self, row: dict[str, float], act: FinanceActivity) -> None:
+        """Financing by instrument, suppliers' working capital and the procurement cost."""
+        model = self.model
+        firms, banks, ledger = model.firms, model.banks, model.ledger
+        lending = banks.lending_round
+        for instrument in Instrument:
+            if instrument == Instrument.CONSUMER_LOAN:
+                continue
+            name = INSTRUMENT_NAMES[instrument]
+            volume = float(lending.volume_by_instrument[instrument])
+            row[f"financing_volume_{name}"] = volume
+            row[f"financing_cost_{name}"] = (
+                float(lending.cost_weighted_by_instrument[instrument]) / volume
+                if volume > 0
+                else float("nan")
+            )
+            row[f"financing_outstanding_{name}"] = float(banks.exposure[instrument].sum())
+        supplier = ~firms.is_automaker
+        volume = float(act.volume[supplier].sum())
+        row["supplier_financing_volume"] = volume
+        row["supplier_financing_rate"] = (
+            float(act.cost_weighted[supplier].sum()) / volume if volume > 0 else float("nan")
+        )
+        row["supplier_financing_cost"] = float(act.cost[supplier].sum())
+        row["supplier_unmet_need"] = float(act.unmet_need[supplier].sum())
+        face = float(act.cash_face[supplier].sum())
+        row["invoice_to_cash_days"] = (
+            float(act.cash_days[supplier].sum()) / face if face > 0 else float("nan")
+        )
+        row["supplier_ccc_days"] = cash_conversion_cycle(firms, model.spec.step_days)
+        row["platform_npl_ratio"] = banks.npl_ratio(Instrument.REVERSE_FACTORING)
+        row["inventory_margin_calls"] = act.margin_calls
+        row["inventory_max_loan_to_value"] = act.max_loan_to_value
+        makers = firms.is_automaker & firms.active
+        row["procurement_cost_index"] = (
+            float(firms.input_price()[makers].mean()) / self.opening_input_price
+            if makers.any()
+            else float("nan")
+        )
+        del ledger
 
     def frame(self) -> pd.DataFrame:
         """The time series: one row per step."""
@@ -181,11 +229,70 @@ class MetricsRecorder:
             "bank_lending_volume": float(timeseries["bank_lending_volume"].sum()),
             "sales_units": float(timeseries["sales_units"].sum()),
             "lost_sales_units": float(timeseries["lost_sales_units"].sum()),
+            **self._finance_summary(timeseries),
             "steps": len(timeseries),
         }
         for tier in range(1, self.n_tiers + 1):
             summary[f"supplier_defaults_tier{tier}"] = int((defaults["tier"] == tier).sum())
         return summary
+
+    def _finance_summary(self, timeseries: pd.DataFrame) -> dict[str, float]:
+        """Financing totals and costs by instrument, and the working-capital headlines."""
+        if "supplier_financing_volume" not in timeseries:
+            return {}
+        banks = self.model.banks
+        out: dict[str, float] = {}
+        for instrument in Instrument:
+            if instrument == Instrument.CONSUMER_LOAN:
+                continue
+            name = INSTRUMENT_NAMES[instrument]
+            out[f"financing_volume_{name}"] = float(timeseries[f"financing_volume_{name}"].sum())
+            out[f"financing_cost_{name}"] = _volume_weighted(timeseries, name)
+            out[f"credit_losses_{name}"] = float(banks.losses_by_instrument[instrument].sum())
+        supplier_volume = timeseries["supplier_financing_volume"]
+        out["supplier_financing_volume"] = float(supplier_volume.sum())
+        out["supplier_financing_rate"] = (
+            float((supplier_volume * timeseries["supplier_financing_rate"].fillna(0)).sum())
+            / float(supplier_volume.sum())
+            if supplier_volume.sum() > 0
+            else float("nan")
+        )
+        out["supplier_financing_cost"] = float(timeseries["supplier_financing_cost"].sum())
+        out["supplier_unmet_need"] = float(timeseries["supplier_unmet_need"].sum())
+        out["supplier_ccc_days_mean"] = float(timeseries["supplier_ccc_days"].mean())
+        out["invoice_to_cash_days_mean"] = float(timeseries["invoice_to_cash_days"].mean())
+        out["platform_npl_ratio_final"] = float(timeseries["platform_npl_ratio"].iloc[-1])
+        out["procurement_cost_index_final"] = float(timeseries["procurement_cost_index"].iloc[-1])
+        return out
+
+
+def _volume_weighted(timeseries: pd.DataFrame, name: str) -> float:
+    volume = timeseries[f"financing_volume_{name}"]
+    total = float(volume.sum())
+    if total <= 0:
+        return float("nan")
+    return float((volume * timeseries[f"financing_cost_{name}"].fillna(0.0)).sum() / total)
+
+
+def cash_conversion_cycle(firms: Firms, step_days: int) -> float:
+    """Active suppliers' cash-conversion cycle in days: inventory + receivable − payable days.
+
+    Each term is a stock over its expected daily flow (cost of output, revenue, purchases),
+    summed over active suppliers.
+    """
+    live = ~firms.is_automaker & firms.active
+    if not live.any():
+        return float("nan")
+    output = firms.expected_output[live]
+    cost_per_day = (firms.unit_cost()[live] * output).sum() / step_days
+    revenue_per_day = (firms.price[live] * output).sum() / step_days
+    purchases_per_day = (
+        firms.input_price()[live] * firms.input_per_unit[live] * output
+    ).sum() / step_days
+    inventory_days = firms.inventory_value()[live].sum() / max(cost_per_day, 1e-12)
+    receivable_days = firms.receivables[live].sum() / max(revenue_per_day, 1e-12)
+    payable_days = firms.payables[live].sum() / max(purchases_per_day, 1e-12)
+    return float(inventory_days + receivable_days - payable_days)
 
 
 def largest_cascade(events: pd.DataFrame) -> int:

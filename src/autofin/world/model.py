@@ -19,6 +19,8 @@ from autofin.world.banks import build_banks
 from autofin.world.checks import AccountingCheck
 from autofin.world.consumers import build_consumers
 from autofin.world.defaults import CreditChain, liquidate
+from autofin.world.finance import SupplyChainFinance
+from autofin.world.finance.payment_terms import PaymentTermPolicy
 from autofin.world.firms import build_firms, steps_of
 from autofin.world.ledger import Flow, Ledger
 from autofin.world.metrics import MetricsRecorder, StepActivity
@@ -60,10 +62,27 @@ class AutofinModel(mesa.Model):
         )
         self.firms = build_firms(scenario, self.network, expected_sales, rng)
         self.ledger = Ledger(*self._accounts_and_sectors())
-        max_term = int(max(self.firms.edge_term_steps.max(), 1))
+        max_term = int(
+            max(
+                self.firms.edge_term_steps.max(),
+                PaymentTermPolicy.longest_term_steps(
+                    scenario.finance.payment_terms, scenario.step_days
+                ),
+                1,
+            )
+        )
         self.trade = TradeCredit.empty(len(self.firms.edge_supplier), n_firms, max_term)
         self.banks = build_banks(scenario.banks, self.bank_accounts, n_firms, scenario.step_days)
         self._open_balance_sheets()
+        self.finance = SupplyChainFinance(
+            scenario.finance,
+            self.firms,
+            self.banks,
+            scenario.step_days,
+            max_term,
+            scenario.banks.borrowing_buffer,
+            rng,
+        )
         self.chain = CreditChain(
             n_firms, steps_of(scenario.suppliers.default_cause_window_days, scenario.step_days)
         )
@@ -90,9 +109,15 @@ class AutofinModel(mesa.Model):
         production.draw_cost_shocks(firms, scenario, rng)
         production.update_prices(firms)
 
-        # Plan production and send orders upstream.
+        # Banks score every firm; payment terms that change now change; revolving loans and
+        # scheduled draws fall due.
+        finance = self.finance
+        finance.start_step(t, firms, ledger, self.banks, self.trade, rng)
+
+        # Plan production and send orders upstream; suppliers may borrow against new orders.
         plan, edge_orders = production.plan_and_order(firms, scenario, firms.order_forecast)
         activity.orders_by_supplier = firms.by_supplier(edge_orders)
+        finance.on_orders(edge_orders, self._loans_due_within)
         production.update_forecasts(
             firms,
             activity.orders_by_supplier,
@@ -106,8 +131,8 @@ class AutofinModel(mesa.Model):
         self.trade.invoice(firms, t, shipments.value)
         activity.shipped_value = shipments.value
 
-        # Settle what is due, seeking bank finance first; who cannot pay defaults, and the
-        # losses travel upstream within the same step (automakers settle first).
+        # Settle what is due, seeking finance first; who cannot pay defaults, and the losses
+        # travel upstream within the same step (automakers settle first).
         self._settle(t, forced_defaults, activity)
 
         # Consumers shop; automakers sell from stock.
@@ -117,7 +142,12 @@ class AutofinModel(mesa.Model):
         self.banks.pay_funding_costs(ledger)
         self.banks.write_off(t)
 
-        # Record.
+        # Financing costs pass into cost-plus prices; record.
+        activity.finance = finance.activity
+        smoothing = min(1.0, scenario.step_days / 91.0)
+        firms.finance_cost_per_step += smoothing * (
+            finance.activity.cost - firms.finance_cost_per_step
+        )
         activity.close(firms)
         self.metrics.record(t, activity)
         if self.checker is not None:
@@ -127,39 +157,51 @@ class AutofinModel(mesa.Model):
     # ------------------------------------------------------------------ stages
     def _settle(self, t: int, forced: np.ndarray, activity: StepActivity) -> None:
         firms, ledger, banks, trade = self.firms, self.ledger, self.banks, self.trade
+        finance = self.finance
         cash = ledger.balance[: firms.n]  # a view: it follows every posting
         for tier in range(self.network.n_tiers + 1):
             forced_here = forced[firms.tier[forced] == tier]
             self._liquidate(forced_here, "forced_default", t)
             in_tier = firms.active & (firms.tier == tier)
             operating = (firms.wages_due + firms.fixed_cost_per_step) * in_tier
-            due = (trade.due_now(firms, t) + banks.due_now(t)) * in_tier + operating
+            due = (
+                trade.due_now(firms, t) + banks.due_now(t) + finance.due_now(firms, t)
+            ) * in_tier + operating
             short = in_tier & (due > cash + EPSILON)
-            # Banks see how often a firm runs short beyond rolling over maturing principal.
-            distress = in_tier & (due - banks.principal_book.peek_due(t) > cash + EPSILON)
+            applicants = np.flatnonzero(short)
+            _, asked_bank = finance.cover(applicants, (due - cash)[applicants])
+            # Banks see how often a firm needs unsecured credit beyond rolling over the loans
+            # and sold invoices that mature now.
+            rolling = banks.principal_book.peek_due(t) + finance.maturing(firms, t)
+            distress = np.zeros(firms.n, dtype=bool)
+            distress[applicants] = asked_bank - rolling[applicants] > EPSILON
             firms.shortfall_history[in_tier] += 0.1 * (
                 distress[in_tier] - firms.shortfall_history[in_tier]
             )
-            applicants = np.flatnonzero(short)
-            shortfall = (due - cash)[applicants]
-            banks.lend(
-                firms,
-                ledger,
-                t,
-                applicants,
-                shortfall * (1.0 + self.spec.banks.borrowing_buffer),
-                self.rng,
-                needed=shortfall - EPSILON,
-            )
             able = in_tier & (cash >= due - EPSILON)
-            trade.pay_due(firms, ledger, t, able)
+            paid_edges, paid = trade.pay_due(firms, ledger, t, able)
+            finance.activity.cash_in(
+                firms.edge_supplier[paid_edges].clip(0),
+                paid * (firms.edge_supplier[paid_edges] >= 0),
+                firms.edge_term_steps[paid_edges] * self.spec.step_days,
+                firms.n,
+            )
             banks.collect_due(firms, ledger, t, able)
+            finance.collect(able)
             payers = np.flatnonzero(able)
             ledger.post(payers, ledger.outside, firms.wages_due[payers], Flow.WAGES)
             ledger.post(payers, ledger.outside, firms.fixed_cost_per_step[payers], Flow.FIXED_COSTS)
 
             self._liquidate(np.flatnonzero(in_tier & ~able), "default", t)
+            if tier == 0:
+                finance.after_settlement()
         activity.bad_debt = self.chain.bad_debt_in_step
+
+    def _loans_due_within(self, steps: int) -> np.ndarray:
+        """Bank-loan principal and interest due per firm within ``steps`` steps from now."""
+        t = self.step_index
+        banks = self.banks
+        return banks.principal_book.due_within(t, steps) + banks.interest_book.due_within(t, steps)
 
     def _liquidate(self, debtors: np.ndarray, event: str, t: int) -> None:
         liquidate(
@@ -173,6 +215,7 @@ class AutofinModel(mesa.Model):
             self.chain,
             self.spec.suppliers.recovery_rate,
             steps_of(self.spec.suppliers.resourcing_delay_days, self.spec.step_days),
+            self.finance.claims_on,
         )
 
     def _sell_vehicles(self, t: int, demand_factor: float, activity: StepActivity) -> None:
@@ -276,6 +319,18 @@ class AutofinModel(mesa.Model):
         self.ledger.open_accounts(self.bank_accounts, capital)
         banks.opening_capital = capital.copy()
         banks.open_loans(firms, self.ledger, debt, self.rng)
+        # Suppliers pass part of their financing cost into cost-plus prices; opening prices
+        # stay where they are.
+        firms.finance_cost_per_step = banks.interest_book.open_totals() / banks.term_steps
+        per_unit = (
+            firms.finance_pass_through
+            * firms.finance_cost_per_step
+            / np.maximum(firms.expected_output, 1e-12)
+        )
+        supplier = ~firms.is_automaker
+        firms.wage_per_unit[supplier] = np.maximum(
+            firms.wage_per_unit[supplier] - per_unit[supplier], 0.0
+        )
 
 
 def simulate(

@@ -46,6 +46,15 @@ class DueBook:
         """The amounts due at ``step`` without removing them."""
         return self.amounts[step % self.horizon]
 
+    def due_within(self, step: int, steps: int) -> np.ndarray:
+        """Everything due from ``step`` to ``step + steps - 1``, one total per column."""
+        rows = (step + np.arange(min(max(steps, 0), self.horizon))) % self.horizon
+        return self.amounts[rows].sum(axis=0)
+
+    def steps_left(self, step: int) -> np.ndarray:
+        """For every row of the book, the steps from ``step`` until it falls due (0 = now)."""
+        return (np.arange(self.horizon) - step) % self.horizon
+
     def open_totals(self) -> np.ndarray:
         """Everything still owed, one total per column."""
         return self.amounts.sum(axis=0)

@@ -63,8 +63,14 @@ class TradeCredit:
         """Trade payables falling due at ``step`` for every firm."""
         return firms.by_customer(self.edge_book.peek_due(step)) + self.outside_book.peek_due(step)
 
-    def pay_due(self, firms: Firms, ledger: Ledger, step: int, payers: np.ndarray) -> None:
-        """Pay every invoice due now whose buyer is in ``payers`` (a boolean mask)."""
+    def pay_due(
+        self, firms: Firms, ledger: Ledger, step: int, payers: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Pay every invoice due now whose buyer is in ``payers`` (a boolean mask).
+
+        Returns:
+            The edges paid over and the amount paid on each.
+        """
         edge_due = self.edge_book.peek_due(step)
         edges = np.flatnonzero(payers[firms.edge_customer] & (edge_due > 0))
         amount = edge_due[edges]
@@ -82,6 +88,7 @@ class TradeCredit:
         ledger.post(owing, ledger.outside, outside_due[owing], Flow.TRADE_PAYMENT)
         firms.payables[owing] -= outside_due[owing]
         outside_due[owing] = 0.0
+        return edges, amount
 
     def take_claims_on(
         self, debtors: np.ndarray, bought_edges: np.ndarray

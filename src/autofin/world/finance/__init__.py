@@ -1,0 +1,312 @@
+"""Supply-chain finance: one module per instrument, and how firms choose among them.
+
+`SupplyChainFinance` holds every instrument the scenario switches on and answers the model's
+questions: what each firm owes now, how a firm short of cash raises it, what banks are owed by
+a defaulting firm. The instruments are in ``order_financing.py``, ``inventory_financing.py``,
+``factoring.py``, ``reverse_factoring.py`` and ``syndicated.py``; payment-term policies in
+``payment_terms.py``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from autofin.scenario.finance_schema import FinanceSpec
+from autofin.world.banks import Banks, Instrument
+from autofin.world.finance.context import Claim, FinanceActivity, FinanceRound
+from autofin.world.finance.factoring import Factoring
+from autofin.world.finance.inventory_financing import InventoryFinancing
+from autofin.world.finance.order_financing import OrderFinancing
+from autofin.world.finance.payment_terms import PaymentTermPolicy
+from autofin.world.finance.reverse_factoring import Platform
+from autofin.world.finance.syndicated import SyndicatedLoan
+from autofin.world.firms import Firms
+from autofin.world.ledger import Ledger
+from autofin.world.trade_credit import TradeCredit
+
+__all__ = ["Claim", "FinanceActivity", "FinanceRound", "SupplyChainFinance"]
+
+EPSILON = 1e-6
+BANK_LOAN = "bank_loan"
+
+
+class SupplyChainFinance:
+    """Every instrument of the scenario, and the firms' choice among them.
+
+    Args:
+        spec: The scenario's finance section.
+        firms: All firms.
+        banks: The banks.
+        step_days: Days per step.
+        horizon_steps: Longest payment term (any time in the run), in steps.
+        borrowing_buffer: Extra asked of a bank loan above the shortfall, as a share of it.
+        rng: The model's random generator.
+    """
+
+    def __init__(
+        self,
+        spec: FinanceSpec,
+        firms: Firms,
+        banks: Banks,
+        step_days: int,
+        horizon_steps: int,
+        borrowing_buffer: float,
+        rng: np.random.Generator,
+    ) -> None:
+        self.spec = spec
+        self.step_days = step_days
+        self.borrowing_buffer = borrowing_buffer
+        self.order_financing = (
+            OrderFinancing(spec.order_financing, firms, horizon_steps, step_days)
+            if spec.order_financing
+            else None
+        )
+        self.inventory = (
+            InventoryFinancing(spec.inventory_financing, firms)
+            if spec.inventory_financing
+            else None
+        )
+        self.factoring = (
+            Factoring(spec.factoring, firms, horizon_steps, banks.count) if spec.factoring else None
+        )
+        self.platforms = [
+            Platform(p, firms, horizon_steps, step_days, rng) for p in spec.reverse_factoring
+        ]
+        self.syndicated = [SyndicatedLoan(s, firms, step_days) for s in spec.syndicated_loans]
+        self.terms = PaymentTermPolicy(spec.payment_terms, firms, step_days)
+        if self.factoring is not None:
+            # Invoices on a platform are discounted there, not factored.
+            for platform in self.platforms:
+                on_platform = platform.onboarded[firms.edge_supplier[platform.sponsor_edges]]
+                self.factoring.edge_eligible[platform.sponsor_edges[on_platform]] = False
+        self.activity = FinanceActivity.empty(firms.n)
+        self.round: FinanceRound | None = None
+        self.bank_loan_years = banks.term_steps * banks.step_years
+
+    # ------------------------------------------------------------------ the instruments
+    @property
+    def instruments(self) -> list:
+        """Every instrument switched on (objects with ``due_now``, ``collect``, ...)."""
+        found = [self.order_financing, self.inventory, self.factoring]
+        return [i for i in found if i is not None] + self.platforms + self.syndicated
+
+    def _choices(self) -> list:
+        """Instruments a firm short of cash draws on, in preference order."""
+        by_name = {
+            "reverse_factoring": self.platforms,
+            "factoring": [self.factoring] if self.factoring else [],
+            "inventory_financing": [self.inventory] if self.inventory else [],
+            BANK_LOAN: [BANK_LOAN],
+        }
+        # A committed syndicated facility comes first for its borrower.
+        return list(self.syndicated) + [i for name in self.spec.preference for i in by_name[name]]
+
+    # ------------------------------------------------------------------ the step
+    def start_step(
+        self,
+        step: int,
+        firms: Firms,
+        ledger: Ledger,
+        banks: Banks,
+        trade: TradeCredit,
+        rng: np.random.Generator,
+    ) -> None:
+        """Terms that change now; banks score every firm; what revolves falls due."""
+        self.terms.apply(firms, step)
+        everyone = np.arange(firms.n)
+        pd = banks.score(firms, ledger.balance[: firms.n], everyone, rng)
+        self.round = FinanceRound(
+            step, self.step_days, firms, ledger, banks, trade, pd, banks.capacity(ledger)
+        )
+        self.activity = FinanceActivity.empty(firms.n)
+        if self.inventory is not None:
+            self.activity.margin_calls = self.inventory.start_step(self.round)
+        for facility in self.syndicated:
+            facility.start_step(self.round, self.activity)
+
+    def on_orders(
+        self, edge_orders: np.ndarray, loans_due_within: Callable[[int], np.ndarray]
+    ) -> None:
+        """Advance against the orders placed this step (order financing)."""
+        if self.order_financing is None or self.round is None:
+            return
+        r, of = self.round, self.order_financing
+        value = edge_orders * r.firms.edge_price()
+        later = (
+            loans_due_within(of.plan_steps)
+            + self.due_now(r.firms, r.step)
+            - of.due_now(r.firms, r.step)
+        )
+        gap = of.cash_plan_gap(r, later)
+        of.on_orders(r, value, gap, self.exposure(r.firms), self.activity)
+
+    def exposure(self, firms: Firms) -> np.ndarray:
+        """What each firm owes the banks, all instruments (for concentration limits)."""
+        owed = firms.debt.copy()
+        if self.order_financing is not None:
+            owed += self.order_financing.owed()
+        if self.inventory is not None:
+            owed += self.inventory.owed()
+        if self.factoring is not None:
+            owed += self.factoring.recourse_due.sum(axis=0) + self.factoring.open_by_buyer(firms)
+        for platform in self.platforms:
+            owed += platform.open_by_buyer(firms)
+        for facility in self.syndicated:
+            owed += facility.owed(firms.n)
+        return owed
+
+    def due_now(self, firms: Firms, step: int) -> np.ndarray:
+        """Everything each firm owes the banks' instruments now."""
+        due = np.zeros(firms.n)
+        for instrument in self.instruments:
+            due += instrument.due_now(firms, step)
+        return due
+
+    def maturing(self, firms: Firms, step: int) -> np.ndarray:
+        """Finance each firm used that matures now.
+
+        That is advances due, and its sold invoices that the banks collect now (the cash it
+        would have received). Needing it again is rolling over, not distress.
+        """
+        maturing = np.zeros(firms.n)
+        if self.order_financing is not None:
+            maturing += self.order_financing.due_now(firms, step)
+        for holder in ([self.factoring] if self.factoring else []) + self.platforms:
+            maturing += firms.by_supplier(holder.invoices.face.peek_due(step))
+        return maturing
+
+    def cover(self, applicants: np.ndarray, need: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Firms short of cash raise it, instrument by instrument, as far as they need.
+
+        With ``choice: order`` every firm tries the instruments in the preference order; with
+        ``cheapest`` each firm tries them from the lowest annual cost up. Invoice finance is
+        taken as it comes (true sales); a bank loan is granted only if it covers all that is
+        still missing, so banks do not lend into a default.
+
+        Args:
+            applicants: Firms short of cash.
+            need: How much each is short.
+
+        Returns:
+            What is still missing for each applicant (0 when covered), and what each asked of
+            an unsecured bank loan (what the other instruments left; the banks' sign of
+            distress beyond rolling over maturing loans).
+        """
+        remaining = need.astype(float).copy()
+        if applicants.size == 0 or self.round is None:
+            return remaining, remaining.copy()
+        asked_bank = np.full(applicants.size, np.nan)
+        r = self.round
+        choices = self._choices()
+        if self.spec.choice == "cheapest":
+            costs = np.array([self._rates(choice, applicants) for choice in choices])
+            rank = np.argsort(costs, axis=0, kind="stable")
+        else:
+            rank = np.repeat(np.arange(len(choices))[:, None], applicants.size, axis=1)
+        exposure = self.exposure(r.firms)
+        for position in range(len(choices)):
+            for index, choice in enumerate(choices):
+                who = np.flatnonzero((rank[position] == index) & (remaining > EPSILON))
+                if who.size == 0:
+                    continue
+                firms_here = applicants[who]
+                if choice == BANK_LOAN:
+                    asked_bank[who] = remaining[who]
+                    raised = self._bank_loan(firms_here, remaining[who], exposure)
+                else:
+                    offer = choice.quote(r, firms_here, remaining[who])
+                    choice.take(r, firms_here, offer, self.activity)
+                    raised = offer
+                remaining[who] -= np.minimum(raised, remaining[who])
+        short = remaining > EPSILON
+        self.activity.unmet_need[applicants[short]] += remaining[short]
+        asked_bank = np.where(np.isnan(asked_bank), remaining, asked_bank)
+        return np.where(short, remaining, 0.0), asked_bank
+
+    def _rates(self, choice: object, applicants: np.ndarray) -> np.ndarray:
+        r = self.round
+        assert r is not None
+        if choice == BANK_LOAN:
+            return r.banks.price(r.pd[applicants], r.firms.house_bank[applicants], r.ledger)
+        return choice.rates(r, applicants)
+
+    def _bank_loan(
+        self, applicants: np.ndarray, short: np.ndarray, exposure: np.ndarray
+    ) -> np.ndarray:
+        r = self.round
+        assert r is not None
+        firms, banks = r.firms, r.banks
+        offer, rate = banks.quote(
+            firms,
+            r.ledger,
+            applicants,
+            short * (1.0 + self.borrowing_buffer),
+            r.pd[applicants],
+            exposure[applicants],
+            r.capacity,
+        )
+        granted = np.where(offer >= short - EPSILON, offer, 0.0)
+        r.capacity += np.bincount(
+            firms.house_bank[applicants], offer - granted, minlength=banks.count
+        )
+        banks.grant(firms, r.ledger, r.step, applicants, granted, rate)
+        self.activity.record(
+            applicants, granted, rate, granted * rate * self.bank_loan_years, firms.n
+        )
+        return granted
+
+    def collect(self, payers: np.ndarray) -> None:
+        """Firms in ``payers`` (a mask) pay every instrument what is due now."""
+        if self.round is None:
+            return
+        for instrument in self.instruments:
+            instrument.collect(self.round, payers)
+
+    def after_settlement(self) -> None:
+        """Borrowers with spare cash repay what they drew as needed."""
+        if self.round is None:
+            return
+        for facility in self.syndicated:
+            facility.repay_from_surplus(self.round)
+
+    def claims_on(
+        self,
+        debtors: np.ndarray,
+        bought: np.ndarray,
+        remember_bad_debt: Callable[[np.ndarray, np.ndarray, np.ndarray], None],
+    ) -> list[Claim]:
+        """The banks' claims on defaulting firms under every instrument."""
+        if self.round is None:
+            return []
+        r = self.round
+        claims: list[Claim] = []
+        if self.order_financing is not None:
+            claims += self.order_financing.claims_on(r, debtors)
+        if self.inventory is not None:
+            claims += self.inventory.claims_on(r, debtors)
+        if self.factoring is not None:
+            claims += self.factoring.claims_on(r, debtors, bought, remember_bad_debt)
+        for platform in self.platforms:
+            claims += platform.claims_on(r, debtors, bought)
+        for facility in self.syndicated:
+            claims += facility.claims_on(r, debtors)
+        return claims
+
+    # ------------------------------------------------------------------ checks
+    def open_by_buyer(self, firms: Firms) -> np.ndarray:
+        """Invoices each firm owes banks that bought them (for the accounting checks)."""
+        owed = np.zeros(firms.n)
+        for holder in ([self.factoring] if self.factoring else []) + self.platforms:
+            owed += holder.open_by_buyer(firms)
+        return owed
+
+    def carrying(self, firms: Firms, banks_count: int) -> dict[Instrument, np.ndarray]:
+        """Carrying value per instrument and bank, from the instruments' own books."""
+        values: dict[Instrument, np.ndarray] = {}
+        for instrument in self.instruments:
+            values[instrument.instrument] = values.get(
+                instrument.instrument, np.zeros(banks_count)
+            ) + instrument.carrying(firms, banks_count)
+        return values

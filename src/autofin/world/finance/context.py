@@ -1,0 +1,110 @@
+"""What every instrument sees while firms seek finance, and what a liquidation asks of it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from autofin.world.banks import Banks
+from autofin.world.firms import Firms
+from autofin.world.ledger import Ledger
+from autofin.world.trade_credit import TradeCredit
+
+
+@dataclass
+class FinanceRound:
+    """The state instruments quote and book against in one step.
+
+    Attributes:
+        step: The current step.
+        step_days: Days per step.
+        firms: All firms.
+        ledger: The ledger.
+        banks: The banks.
+        trade: Open invoices.
+        pd: Every firm's probability of default as the banks scored it this step.
+        capacity: New claims each bank can still take on this step (used up by offers).
+    """
+
+    step: int
+    step_days: int
+    firms: Firms
+    ledger: Ledger
+    banks: Banks
+    trade: TradeCredit
+    pd: np.ndarray
+    capacity: np.ndarray
+
+    @property
+    def step_years(self) -> float:
+        """Length of a step in years."""
+        return self.step_days / 365.0
+
+
+@dataclass
+class FinanceActivity:
+    """Financing figures of one step, per firm, gathered for the metrics and cost-plus prices.
+
+    Attributes:
+        cost: Interest and discounts each firm took on this step (its financing cost).
+        volume: New financing each firm received.
+        cost_weighted: ``volume`` weighted by its annual cost.
+        unmet_need: Cash shortfalls no instrument covered (the firm defaulted).
+        cash_face: Face value of invoices turned into cash (paid or sold), per supplier.
+        cash_days: ``cash_face`` weighted by the days from invoice to cash.
+        margin_calls: Inventory-loan principal above the loan-to-value limit, called this step.
+        max_loan_to_value: Largest inventory loan drawn this step over its collateral value.
+    """
+
+    cost: np.ndarray
+    volume: np.ndarray
+    cost_weighted: np.ndarray
+    unmet_need: np.ndarray
+    cash_face: np.ndarray
+    cash_days: np.ndarray
+    margin_calls: float = 0.0
+    max_loan_to_value: float = 0.0
+
+    @classmethod
+    def empty(cls, n_firms: int) -> FinanceActivity:
+        """Nothing financed yet."""
+        return cls(*(np.zeros(n_firms) for _ in range(6)))
+
+    def record(
+        self,
+        firms: np.ndarray,
+        volume: np.ndarray,
+        rate: np.ndarray,
+        cost: np.ndarray,
+        n_firms: int,
+    ) -> None:
+        """Add new financing of ``firms``: amounts, annual cost rates, and the cost taken on."""
+        self.volume += np.bincount(firms, volume, minlength=n_firms)
+        self.cost_weighted += np.bincount(firms, volume * rate, minlength=n_firms)
+        self.cost += np.bincount(firms, cost, minlength=n_firms)
+
+    def cash_in(self, firms: np.ndarray, face: np.ndarray, days: np.ndarray, n_firms: int) -> None:
+        """Invoices of face value ``face`` turned into cash ``days`` after they were issued."""
+        self.cash_face += np.bincount(firms, face, minlength=n_firms)
+        self.cash_days += np.bincount(firms, face * days, minlength=n_firms)
+
+
+@dataclass
+class Claim:
+    """Claims of banks on defaulting firms, to be paid out of their estates.
+
+    Attributes:
+        debtor: The firm owing each claim.
+        creditor: The ledger account owed.
+        amount: The amount owed.
+        secured: Paid before unsecured claims (collateralised).
+        settle: Called with what was paid on each claim, after the payout.
+    """
+
+    debtor: np.ndarray
+    creditor: np.ndarray
+    amount: np.ndarray
+    secured: bool
+    settle: Callable[[np.ndarray], None] = field(repr=False)

@@ -1,0 +1,223 @@
+"""Receivable factoring: a supplier sells its open invoices to its house bank.
+
+The bank pays the face value discounted at an annual rate for the days left and collects the
+face value from the customer on the due date. With recourse the bank prices on the supplier's
+risk, and if the customer defaults the supplier owes the bank what the customer's estate did not
+pay, at once; without recourse the bank prices on the customer's risk and takes the loss.
+A supplier short of cash sells the same fraction of every open invoice, just enough to cover
+its need.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from autofin.scenario.finance_schema import FactoringSpec
+from autofin.world.banks import Instrument
+from autofin.world.finance.context import Claim, FinanceActivity, FinanceRound
+from autofin.world.finance.invoices import BoughtInvoices, open_invoices, price_factor
+from autofin.world.firms import Firms
+from autofin.world.ledger import Flow
+from autofin.world.network import OUTSIDE
+
+
+class Factoring:
+    """Invoices bought by the suppliers' house banks, and recourse claims on suppliers.
+
+    Args:
+        spec: The scenario's factoring settings.
+        firms: All firms.
+        horizon_steps: Longest payment term, in steps.
+        n_banks: Number of banks.
+    """
+
+    instrument = Instrument.FACTORING
+    name = "factoring"
+
+    def __init__(self, spec: FactoringSpec, firms: Firms, horizon_steps: int, n_banks: int) -> None:
+        self.spec = spec
+        supplier = firms.edge_supplier
+        self.edge_eligible = (supplier != OUTSIDE) & np.isin(
+            firms.tier[supplier.clip(0)], spec.tiers
+        )
+        edge_bank = firms.house_bank[supplier.clip(0)]
+        self.invoices = BoughtInvoices.empty(
+            Instrument.FACTORING,
+            len(supplier),
+            horizon_steps,
+            edge_bank,
+            Flow.FACTORING_COLLECTION,
+        )
+        # Recourse owed by each firm to each bank (the bank that bought the invoice).
+        self.recourse_due = np.zeros((n_banks, firms.n))
+        self.recourse_carrying = np.zeros((n_banks, firms.n))
+        self._quote: dict[str, np.ndarray] = {}
+
+    # ------------------------------------------------------------------ quotes
+    def _edge_rates(self, r: FinanceRound, edges: np.ndarray) -> np.ndarray:
+        firms = r.firms
+        at_risk = firms.edge_supplier[edges] if self.spec.recourse else firms.edge_customer[edges]
+        return r.banks.price(
+            r.pd[at_risk], self.invoices.edge_bank[edges], r.ledger, margin=self.spec.spread
+        )
+
+    def rates(self, r: FinanceRound, applicants: np.ndarray) -> np.ndarray:
+        """Annual cost of factoring for each applicant (value-weighted over its invoices)."""
+        firms = r.firms
+        edges = self._edges_of(firms, applicants)
+        face = r.trade.edge_book.amounts[:, edges].sum(axis=0)
+        rate = self._edge_rates(r, edges)
+        weighted = firms.by_supplier(face * rate, edges)[applicants]
+        total = firms.by_supplier(face, edges)[applicants]
+        return np.where(total > 0, weighted / np.maximum(total, 1e-12), np.inf)
+
+    def _edges_of(self, firms: Firms, applicants: np.ndarray) -> np.ndarray:
+        is_applicant = np.zeros(firms.n, dtype=bool)
+        is_applicant[applicants] = True
+        return np.flatnonzero(self.edge_eligible & is_applicant[firms.edge_supplier.clip(0)])
+
+    def quote(self, r: FinanceRound, applicants: np.ndarray, need: np.ndarray) -> np.ndarray:
+        """Cash each applicant could raise by factoring, up to its ``need``."""
+        firms = r.firms
+        edges = self._edges_of(firms, applicants)
+        face, steps_left = open_invoices(r.trade.edge_book, r.step, edges)
+        rate = self._edge_rates(r, edges)
+        at_risk = firms.edge_supplier[edges] if self.spec.recourse else firms.edge_customer[edges]
+        approved = r.pd[at_risk] <= r.banks.spec.max_probability_of_default
+        face = face * approved[None, :]
+        factor = price_factor(steps_left[:, None], rate[None, :], r.step_days)
+        proceeds = firms.by_supplier((face * factor).sum(axis=0), edges)[applicants]
+        bank = firms.house_bank[applicants]
+        offer = np.minimum(proceeds, need)
+        offer = r.banks.fit_in_capacity(bank, offer, r.capacity)
+        self._quote = {
+            "edges": edges,
+            "face": face,
+            "factor": factor,
+            "rate": rate,
+            "steps_left": steps_left,
+            "proceeds": np.bincount(applicants, proceeds, minlength=firms.n),
+        }
+        return offer
+
+    def take(
+        self, r: FinanceRound, applicants: np.ndarray, amounts: np.ndarray, act: FinanceActivity
+    ) -> None:
+        """Sell invoices worth ``amounts`` of cash for each applicant (after `quote`)."""
+        if not self._quote or applicants.size == 0:
+            return
+        firms, q = r.firms, self._quote
+        share = np.zeros(firms.n)
+        share[applicants] = amounts / np.maximum(q["proceeds"][applicants], 1e-12)
+        edges = q["edges"]
+        sold = q["face"] * np.minimum(share[firms.edge_supplier[edges]], 1.0)[None, :]
+        keep = sold.sum(axis=0) > 0
+        edges, sold = edges[keep], sold[:, keep]
+        prices = sold * q["factor"][:, keep]
+        paid = self.invoices.buy(r.banks, edges, sold, prices)
+        sellers = firms.edge_supplier[edges]
+        r.ledger.post(
+            r.banks.accounts[self.invoices.edge_bank[edges]], sellers, paid, Flow.FACTORING_PURCHASE
+        )
+        r.trade.edge_book.amounts[:, edges] -= sold
+        face = sold.sum(axis=0)
+        firms.receivables -= firms.by_supplier(face, edges)
+        rate = q["rate"][keep]
+        r.banks.lending_round.record(self.instrument, paid, rate)
+        act.record(sellers, paid, rate, face - paid, firms.n)
+        age = firms.edge_term_steps[edges][None, :] - q["steps_left"][:, None]
+        days = (sold * np.maximum(age, 0)).sum(axis=0) / np.maximum(face, 1e-12) * r.step_days
+        act.cash_in(sellers, face, days, firms.n)
+        self._quote = {}
+
+    # ------------------------------------------------------------------ settlement
+    def due_now(self, firms: Firms, step: int) -> np.ndarray:
+        """Owed now per firm: factored invoices (as buyer) and recourse (as seller)."""
+        return self.invoices.due_by_buyer(firms, step) + self.recourse_due.sum(axis=0)
+
+    def collect(self, r: FinanceRound, payers: np.ndarray) -> None:
+        """Firms in ``payers`` (a mask) pay factored invoices and recourse due now."""
+        self.invoices.collect(r.firms, r.ledger, r.banks, r.step, payers)
+        bank, owing = np.nonzero(self.recourse_due * payers[None, :] > 0)
+        if owing.size == 0:
+            return
+        amount, carrying = self.recourse_due[bank, owing], self.recourse_carrying[bank, owing]
+        r.ledger.post(owing, r.banks.accounts[bank], amount, Flow.FACTORING_RECOURSE)
+        r.banks.exposure[self.instrument] -= np.bincount(bank, carrying, minlength=r.banks.count)
+        r.banks.earn(bank, amount - carrying)
+        self.recourse_due[bank, owing] = 0.0
+        self.recourse_carrying[bank, owing] = 0.0
+
+    # ------------------------------------------------------------------ defaults
+    def claims_on(
+        self,
+        r: FinanceRound,
+        debtors: np.ndarray,
+        bought: np.ndarray,
+        remember_bad_debt: Callable[[np.ndarray, np.ndarray, np.ndarray], None],
+    ) -> list[Claim]:
+        """The banks' claims on defaulting firms: factored invoices they owe, and recourse."""
+        firms, banks = r.firms, r.banks
+        bought = bought[firms.edge_supplier[bought] != OUTSIDE]
+        face, cost = self.invoices.take_claims_on(bought)
+        edge_bank = self.invoices.edge_bank[bought]
+
+        def settle_invoices(paid: np.ndarray) -> None:
+            if not self.spec.recourse:
+                banks.recognise_default(self.instrument, edge_bank, cost, paid, r.step)
+                return
+            # The bank keeps what the estate paid; a seller still in business owes the rest
+            # now, and the bank loses what a seller already gone cannot pay.
+            seller = firms.edge_supplier[bought]
+            gone = ~firms.active[seller]
+            banks.recognise_default(
+                self.instrument, edge_bank[gone], cost[gone], paid[gone], r.step
+            )
+            live = ~gone
+            seller, bank, cost_live, paid_live = (
+                seller[live],
+                edge_bank[live],
+                cost[live],
+                paid[live],
+            )
+            banks.exposure[self.instrument] -= np.bincount(bank, cost_live, minlength=banks.count)
+            banks.earn(bank, np.maximum(paid_live - cost_live, 0.0))
+            carrying = np.maximum(cost_live - paid_live, 0.0)
+            banks.exposure[self.instrument] += np.bincount(bank, carrying, minlength=banks.count)
+            owed = face[live] - paid_live
+            np.add.at(self.recourse_due, (bank, seller), owed)
+            np.add.at(self.recourse_carrying, (bank, seller), carrying)
+            remember_bad_debt(seller, firms.edge_customer[bought][live], owed)
+
+        rows, cols = np.nonzero(self.recourse_due[:, debtors] > 0)
+        debtor, bank = debtors[cols], rows
+        recourse = self.recourse_due[bank, debtor].copy()
+        carrying = self.recourse_carrying[bank, debtor].copy()
+        self.recourse_due[:, debtors] = 0.0
+        self.recourse_carrying[:, debtors] = 0.0
+
+        def settle_recourse(paid: np.ndarray) -> None:
+            banks.recognise_default(self.instrument, bank, carrying, paid, r.step)
+
+        return [
+            Claim(
+                firms.edge_customer[bought],
+                banks.accounts[edge_bank],
+                face,
+                False,
+                settle_invoices,
+            ),
+            Claim(debtor, banks.accounts[bank], recourse, False, settle_recourse),
+        ]
+
+    def open_by_buyer(self, firms: Firms) -> np.ndarray:
+        """Face value of factored invoices each firm owes (for the accounting checks)."""
+        return self.invoices.open_by_buyer(firms)
+
+    def carrying(self, firms: Firms, banks_count: int) -> np.ndarray:
+        """Carrying value per bank from the books (for the accounting checks)."""
+        return np.bincount(
+            self.invoices.edge_bank, self.invoices.cost.open_totals(), minlength=banks_count
+        ) + self.recourse_carrying.sum(axis=1)

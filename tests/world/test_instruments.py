@@ -1,0 +1,314 @@
+"""Supply-chain finance instruments: each mechanism, averaged over seeds where it is random."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from autofin.scenario.loading import load_scenario
+from autofin.world.banks import Instrument
+from autofin.world.finance import SupplyChainFinance
+from autofin.world.finance.order_financing import OrderFinancing
+from autofin.world.ledger import Flow
+from autofin.world.model import AutofinModel, simulate
+from conftest import SCENARIOS, small_scenario
+
+SEEDS = range(6)
+LONG_TERMS = {"automakers.payment_term_days": 240}
+
+
+def scenario(name: str, **overrides):
+    return load_scenario(SCENARIOS / f"{name}.yaml", overrides={**LONG_TERMS, **overrides})
+
+
+def mean_summary(name: str, key: str, **overrides) -> float:
+    return float(
+        np.mean([simulate(scenario(name, seed=seed, **overrides)).summary[key] for seed in SEEDS])
+    )
+
+
+def flow_total(result, flow: str, source: str | None = None) -> float:
+    flows = result.flows
+    rows = flows["flow"] == flow
+    if source is not None:
+        rows &= flows["source"] == source
+    return float(flows.loc[rows, "amount"].sum())
+
+
+# --------------------------------------------------------------------- reverse factoring
+def test_reverse_factoring_lowers_supplier_defaults_and_financing_cost():
+    none = mean_summary("scf_none", "supplier_defaults")
+    platform = mean_summary("platform_reverse_factoring", "supplier_defaults")
+    assert platform < none
+    rate_none = mean_summary("scf_none", "supplier_financing_rate")
+    rate_platform = mean_summary("platform_reverse_factoring", "supplier_financing_rate")
+    assert rate_platform < rate_none
+
+
+def test_platform_finance_is_priced_on_the_sponsor_not_the_supplier():
+    result = simulate(scenario("platform_reverse_factoring", seed=0))
+    summary = result.summary
+    assert summary["financing_volume_reverse_factoring"] > 0
+    assert summary["financing_cost_reverse_factoring"] < summary["financing_cost_bank_loan"]
+
+
+def test_a_sponsor_default_turns_into_platform_bank_losses():
+    # An automaker with thin cash, whose assets fetch little in a liquidation.
+    weak = {
+        "seed": 0,
+        "automakers.initial_cash_days": 60,
+        "suppliers.recovery_rate": 0.1,
+        "shocks": [{"type": "force_default", "day": 250, "tier": 0, "rank": 1}],
+    }
+    with_platform = simulate(scenario("platform_reverse_factoring", **weak))
+    without = simulate(scenario("scf_none", **weak))
+    assert with_platform.summary["automaker_defaults"] == 1
+    assert with_platform.summary["credit_losses_reverse_factoring"] > 0
+    assert with_platform.timeseries["platform_npl_ratio"].max() > 0
+    assert without.summary["credit_losses_reverse_factoring"] == 0
+    # The platform banks carry the automaker's risk: their losses are larger.
+    assert with_platform.summary["bank_credit_losses"] > without.summary["bank_credit_losses"]
+
+
+def test_multi_tier_platform_reaches_tier_two_suppliers():
+    result = simulate(scenario("platform_multitier", seed=0))
+    paid_to_tier2 = flow_total(result, "reverse_factoring_purchase", source="suppliers_tier1")
+    assert paid_to_tier2 > 0  # tier-1 holders pass the platform's cash on to tier 2
+    single = simulate(scenario("platform_reverse_factoring", seed=0))
+    assert flow_total(single, "reverse_factoring_purchase", source="suppliers_tier1") == 0
+
+
+# --------------------------------------------------------------------- factoring
+def test_factoring_is_dearer_for_riskier_suppliers():
+    model = AutofinModel(scenario("factoring", seed=0))
+    for _ in range(20):
+        model.step()
+    finance = model.finance
+    factoring = finance.factoring
+    suppliers = np.flatnonzero(model.firms.active & ~model.firms.is_automaker)
+    for bank in range(model.banks.count):
+        clients = suppliers[model.firms.house_bank[suppliers] == bank]
+        rates = factoring.rates(finance.round, clients)
+        priced = np.isfinite(rates)
+        pd = finance.round.pd[clients][priced]
+        order = np.argsort(pd)
+        assert np.all(np.diff(rates[priced][order]) >= -1e-12)
+        assert rates[priced][order][-1] > rates[priced][order][0]
+
+
+def test_with_recourse_a_buyer_default_comes_back_to_the_supplier():
+    shock = [{"type": "force_default", "day": 150, "tier": 1, "rank": 1}]
+    overrides = {
+        "seed": 0,
+        "shocks": shock,
+        "suppliers.payment_term_days": [150, 120, 60],
+        "finance.factoring.tiers": [2],
+    }
+    recourse = simulate(scenario("factoring", **overrides))
+    no_recourse = simulate(
+        scenario("factoring", **{**overrides, "finance.factoring.recourse": False})
+    )
+    assert flow_total(recourse, "factoring_recourse", source="suppliers_tier2") > 0
+    assert flow_total(no_recourse, "factoring_recourse") == 0
+    assert (
+        no_recourse.summary["credit_losses_factoring"] > recourse.summary["credit_losses_factoring"]
+    )
+
+
+# --------------------------------------------------------------------- order financing
+def test_order_financing_is_disbursed_when_orders_arrive_and_repaid_from_invoices():
+    model = AutofinModel(scenario("order_financing", seed=0))
+    firms = model.firms
+    advances, repayments = [], []
+    original_on_orders = OrderFinancing.on_orders
+    original_collect = OrderFinancing.collect
+
+    def on_orders(self, r, edge_value, gap, exposure, act):
+        before = model.ledger.balance[: firms.n].copy()
+        original_on_orders(self, r, edge_value, gap, exposure, act)
+        advanced = model.ledger.balance[: firms.n] - before
+        ordered = firms.by_supplier(edge_value)
+        advances.append((advanced, ordered))
+
+    def collect(self, r, payers):
+        due = self.face.peek_due(r.step).copy()
+        original_collect(self, r, payers)
+        repayments.append((r.step, due * payers))
+
+    OrderFinancing.on_orders, OrderFinancing.collect = on_orders, collect
+    received = []
+    original_pay = model.trade.pay_due
+
+    def pay_due(firms_, ledger, step, payers):
+        edges, amount = original_pay(firms_, ledger, step, payers)
+        received.append((step, firms.by_supplier(amount, edges)))
+        return edges, amount
+
+    model.trade.pay_due = pay_due
+    try:
+        for _ in range(model.spec.steps):
+            model.step()
+    finally:
+        OrderFinancing.on_orders, OrderFinancing.collect = original_on_orders, original_collect
+    spec = model.spec.finance.order_financing
+    total_advanced = sum(float(a.sum()) for a, _ in advances)
+    assert total_advanced > 0
+    for advanced, ordered in advances:
+        # Only suppliers with new orders get advances, within the advance rate.
+        assert np.all(advanced <= spec.advance_rate * ordered + 1e-6)
+    # Each repayment falls in a step when the supplier is paid invoices that cover it.
+    paid_by_step: dict[int, np.ndarray] = {}
+    for step, amount in received:
+        paid_by_step[step] = paid_by_step.get(step, 0) + amount
+    covered = repaid = 0
+    for step, due in repayments:
+        for firm in np.flatnonzero(due > 0):
+            repaid += 1
+            covered += paid_by_step.get(step, np.zeros(firms.n))[firm] >= due[firm]
+    assert repaid > 50
+    assert covered / repaid > 0.9
+
+
+# --------------------------------------------------------------------- inventory financing
+def test_inventory_financing_never_exceeds_its_loan_to_value():
+    result = simulate(scenario("inventory_financing", seed=0))
+    spec = result.scenario.finance.inventory_financing
+    assert result.summary["financing_volume_inventory_financing"] > 0
+    assert result.timeseries["inventory_max_loan_to_value"].max() <= spec.loan_to_value + 1e-9
+    model = AutofinModel(scenario("inventory_financing", seed=1))
+    for _ in range(60):
+        model.step()
+        # Every draw of the step was within the loan-to-value of the collateral at the time.
+        assert model.finance.activity.max_loan_to_value <= spec.loan_to_value + 1e-9
+
+
+def test_falling_inventory_values_bring_margin_calls():
+    result = simulate(
+        scenario(
+            "inventory_financing",
+            seed=0,
+            shocks=[{"type": "demand", "day": 300, "duration_days": 200, "factor": 0.3}],
+        )
+    )
+    assert result.timeseries["inventory_margin_calls"].sum() > 0
+
+
+# --------------------------------------------------------------------- syndicated loan
+def test_syndicated_loan_losses_are_shared_in_the_set_shares():
+    shares = [0.5, 0.3, 0.2]
+    overrides = {
+        "seed": 0,
+        "finance.syndicated_loans.0.drawing": "schedule",
+        "finance.syndicated_loans.0.draw_day": 7,
+        "shocks": [{"type": "force_default", "day": 300, "tier": 0, "rank": 1}],
+    }
+    model = AutofinModel(scenario("syndicated_loan", **overrides))
+    for _ in range(model.spec.steps):
+        model.step()
+    losses = model.banks.losses_by_instrument[Instrument.SYNDICATED_LOAN]
+    assert losses.sum() > 0
+    np.testing.assert_allclose(losses[:3] / losses.sum(), shares, rtol=1e-9)
+    assert np.all(losses[3:] == 0)
+
+
+def test_an_as_needed_facility_is_drawn_when_cash_runs_short_and_repaid_later():
+    demand_slump = [{"type": "demand", "day": 200, "duration_days": 250, "factor": 0.2}]
+    result = simulate(scenario("syndicated_loan", seed=0, shocks=demand_slump))
+    draws = flow_total(result, "syndicated_loan_draw")
+    assert draws > 0
+    assert flow_total(result, "syndicated_loan_interest") > 0
+    quiet = simulate(scenario("syndicated_loan", seed=0))
+    assert flow_total(quiet, "syndicated_loan_draw") < draws
+
+
+# --------------------------------------------------------------------- payment terms
+def test_a_60_day_pledge_mid_run_lowers_supplier_defaults_after_it_takes_effect():
+    day = 546
+    pledge = {"finance.payment_terms": [{"day": day, "payment_term_days": 60}]}
+
+    def defaults_after(**extra) -> float:
+        counts = []
+        for seed in SEEDS:
+            series = simulate(scenario("scf_none", seed=seed, **extra)).timeseries
+            counts.append(series.loc[series["day"] > day, "supplier_defaults"].sum())
+        return float(np.mean(counts))
+
+    assert defaults_after(**pledge) < defaults_after()
+
+
+def test_a_pledge_changes_the_terms_of_new_invoices_only():
+    model = AutofinModel(
+        scenario(
+            "scf_none", seed=0, **{"finance.payment_terms": [{"day": 70, "payment_term_days": 60}]}
+        )
+    )
+    makers_edges = model.firms.tier[model.firms.edge_customer] == 0
+    before = model.firms.edge_term_steps[makers_edges].copy()
+    for _ in range(10):
+        model.step()
+    after = model.firms.edge_term_steps[makers_edges]
+    assert np.all(before == round(240 / 7))
+    assert np.all(after == round(60 / 7))
+    # Invoices issued before the change are still due on their old dates.
+    assert model.trade.edge_book.due_within(11, 30)[makers_edges].sum() > 0
+
+
+# --------------------------------------------------------------------- everything on
+ALL_ON = {
+    "choice": "cheapest",
+    "order_financing": {"advance_rate": 0.6},
+    "inventory_financing": {"loan_to_value": 0.6},
+    "factoring": {"recourse": True},
+    "reverse_factoring": [{"sponsor": 0, "banks": [0, 1, 2], "tiers": [1, 2]}],
+    "syndicated_loans": [{"borrower": 0, "banks": [0, 1, 2], "drawing": "as_needed"}],
+    "payment_terms": [{"day": 180, "payment_term_days": 60}],
+}
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_money_is_conserved_every_step_with_every_instrument_on(seed):
+    shocks = [
+        {"type": "force_default", "day": 200, "tier": 1, "rank": 1},
+        {"type": "force_default", "day": 300, "tier": 0, "rank": 1},
+    ]
+    result = simulate(
+        small_scenario(
+            seed=seed,
+            automakers={"payment_term_days": 200},
+            network={"automakers": 2},
+            finance=ALL_ON,
+            shocks=shocks,
+        ),
+        check=True,
+    )
+    volumes = [
+        result.summary[f"financing_volume_{name}"]
+        for name in ("order_financing", "inventory_financing", "reverse_factoring")
+    ]
+    assert all(volume > 0 for volume in volumes)
+
+
+def test_same_seed_same_results_with_every_instrument_on():
+    first = simulate(small_scenario(seed=3, finance=ALL_ON))
+    second = simulate(small_scenario(seed=3, finance=ALL_ON))
+    assert first.timeseries.equals(second.timeseries)
+    assert first.flows.equals(second.flows)
+
+
+def test_no_instrument_is_used_unless_the_scenario_switches_it_on():
+    result = simulate(scenario("scf_none", seed=0))
+    for name in ("order_financing", "inventory_financing", "factoring", "reverse_factoring"):
+        assert result.summary[f"financing_volume_{name}"] == 0
+    assert isinstance(AutofinModel(scenario("scf_none")).finance, SupplyChainFinance)
+
+
+def test_flows_carry_the_instrument_as_their_type():
+    result = simulate(small_scenario(seed=1, finance=ALL_ON))
+    names = set(result.flows["flow"])
+    for flow in (
+        Flow.ORDER_FINANCING_ADVANCE,
+        Flow.INVENTORY_FINANCING_DRAW,
+        Flow.REVERSE_FACTORING_PURCHASE,
+        Flow.REVERSE_FACTORING_COLLECTION,
+    ):
+        assert flow.name.lower() in names
