@@ -102,7 +102,9 @@ class MetricsRecorder:
         lending = banks.lending_round
         capital = banks.capital(ledger)
         risk_assets = banks.risk_assets().sum()
-        row["bank_loans"] = float(banks.loans.sum() + banks.npl_gross.sum())
+        row["bank_loans"] = float(
+            banks.exposure[Instrument.BANK_LOAN].sum() + banks.npl[Instrument.BANK_LOAN].sum()
+        )
         row["bank_npl_ratio"] = banks.npl_ratio()
         row["bank_capital"] = float(capital.sum())
         row["bank_capital_ratio"] = float(capital.sum() / risk_assets) if risk_assets > 0 else 0.0

@@ -206,6 +206,7 @@ class SupplyChainFinance:
         else:
             rank = np.repeat(np.arange(len(choices))[:, None], applicants.size, axis=1)
         exposure = self.exposure(r.firms)
+        r.exposure = exposure
         for position in range(len(choices)):
             for index, choice in enumerate(choices):
                 who = np.flatnonzero((rank[position] == index) & (remaining > EPSILON))

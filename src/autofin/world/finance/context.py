@@ -26,6 +26,8 @@ class FinanceRound:
         trade: Open invoices.
         pd: Every firm's probability of default as the banks scored it this step.
         capacity: New claims each bank can still take on this step (used up by offers).
+        exposure: What each firm owes the banks, all instruments, when the tier's settlement
+            began (for concentration limits).
     """
 
     step: int
@@ -36,6 +38,12 @@ class FinanceRound:
     trade: TradeCredit
     pd: np.ndarray
     capacity: np.ndarray
+    exposure: np.ndarray = field(default_factory=lambda: np.zeros(0))
+
+    def concentration_room(self, borrowers: np.ndarray, banks: np.ndarray) -> np.ndarray:
+        """How much more ``banks`` may lend to ``borrowers`` within the concentration limit."""
+        owed = self.exposure[borrowers] if self.exposure.size else np.zeros(len(borrowers))
+        return self.banks.concentration_room(self.ledger, banks, owed)
 
     @property
     def step_years(self) -> float:

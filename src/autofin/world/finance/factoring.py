@@ -17,7 +17,13 @@ import numpy as np
 from autofin.scenario.finance_schema import FactoringSpec
 from autofin.world.banks import Instrument
 from autofin.world.finance.context import Claim, FinanceActivity, FinanceRound
-from autofin.world.finance.invoices import BoughtInvoices, open_invoices, price_factor
+from autofin.world.finance.invoices import (
+    BoughtInvoices,
+    open_invoices,
+    price_factor,
+    sale_shares,
+    sell_invoices,
+)
 from autofin.world.firms import Firms
 from autofin.world.ledger import Flow
 from autofin.world.network import OUTSIDE
@@ -90,7 +96,7 @@ class Factoring:
         factor = price_factor(steps_left[:, None], rate[None, :], r.step_days)
         proceeds = firms.by_supplier((face * factor).sum(axis=0), edges)[applicants]
         bank = firms.house_bank[applicants]
-        offer = np.minimum(proceeds, need)
+        offer = np.minimum(np.minimum(proceeds, need), r.concentration_room(applicants, bank))
         offer = r.banks.fit_in_capacity(bank, offer, r.capacity)
         self._quote = {
             "edges": edges,
@@ -109,27 +115,22 @@ class Factoring:
         if not self._quote or applicants.size == 0:
             return
         firms, q = r.firms, self._quote
-        share = np.zeros(firms.n)
-        share[applicants] = amounts / np.maximum(q["proceeds"][applicants], 1e-12)
+        share = sale_shares(firms.n, applicants, amounts, q["proceeds"])
         edges = q["edges"]
-        sold = q["face"] * np.minimum(share[firms.edge_supplier[edges]], 1.0)[None, :]
+        sold = q["face"] * share[firms.edge_supplier[edges]][None, :]
         keep = sold.sum(axis=0) > 0
-        edges, sold = edges[keep], sold[:, keep]
-        prices = sold * q["factor"][:, keep]
-        paid = self.invoices.buy(r.banks, edges, sold, prices)
-        sellers = firms.edge_supplier[edges]
-        r.ledger.post(
-            r.banks.accounts[self.invoices.edge_bank[edges]], sellers, paid, Flow.FACTORING_PURCHASE
-        )
-        r.trade.edge_book.amounts[:, edges] -= sold
-        face = sold.sum(axis=0)
-        firms.receivables -= firms.by_supplier(face, edges)
         rate = q["rate"][keep]
+        paid = sell_invoices(
+            r,
+            self.invoices,
+            edges[keep],
+            sold[:, keep],
+            q["factor"][:, keep],
+            q["steps_left"],
+            rate,
+            act,
+        )
         r.banks.lending_round.record(self.instrument, paid, rate)
-        act.record(sellers, paid, rate, face - paid, firms.n)
-        age = firms.edge_term_steps[edges][None, :] - q["steps_left"][:, None]
-        days = (sold * np.maximum(age, 0)).sum(axis=0) / np.maximum(face, 1e-12) * r.step_days
-        act.cash_in(sellers, face, days, firms.n)
         self._quote = {}
 
     # ------------------------------------------------------------------ settlement

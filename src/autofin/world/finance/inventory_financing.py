@@ -76,7 +76,9 @@ class InventoryFinancing:
         # Rolling over what falls due now takes no new capacity.
         bank = firms.house_bank[applicants]
         rollover = np.minimum(offer, self.principal_due[applicants])
-        new = r.banks.fit_in_capacity(bank, offer - rollover, r.capacity)
+        new = np.minimum(offer - rollover, r.concentration_room(applicants, bank))
+        offer = rollover + new
+        new = r.banks.fit_in_capacity(bank, new, r.capacity)
         offer = np.where((new > 0) | (offer - rollover <= 0), offer, rollover)
         self._quote = {"limit": limit, "applicants": applicants}
         return offer

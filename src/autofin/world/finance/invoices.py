@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from autofin.world.banks import Banks, Instrument
+from autofin.world.finance.context import FinanceActivity, FinanceRound
 from autofin.world.firms import Firms
 from autofin.world.ledger import Flow, Ledger
 from autofin.world.obligations import DueBook
@@ -138,3 +139,58 @@ def open_invoices(
     if max_steps_left is not None:
         face = face * (steps_left[:, None] <= max_steps_left[None, :])
     return face, steps_left
+
+
+def sale_shares(
+    n_firms: int, applicants: np.ndarray, amounts: np.ndarray, proceeds: np.ndarray
+) -> np.ndarray:
+    """Per firm, the share of its sellable invoices to sell to raise ``amounts`` of cash.
+
+    Args:
+        n_firms: Number of firms.
+        applicants: The sellers.
+        amounts: Cash each wants to raise.
+        proceeds: Per firm, the cash all its sellable invoices would raise.
+    """
+    share = np.zeros(n_firms)
+    share[applicants] = amounts / np.maximum(proceeds[applicants], 1e-12)
+    return np.minimum(share, 1.0)
+
+
+def sell_invoices(
+    r: FinanceRound,
+    book: BoughtInvoices,
+    edges: np.ndarray,
+    sold: np.ndarray,
+    factor: np.ndarray,
+    steps_left: np.ndarray,
+    rate: np.ndarray,
+    act: FinanceActivity,
+) -> np.ndarray:
+    """Suppliers sell invoices of their own to the banks of ``book``, who pay them at once.
+
+    Args:
+        r: The finance round.
+        book: The banks' book of bought invoices.
+        edges: The edges the invoices are on (their suppliers are the sellers).
+        sold: Face value sold, rows of the trade book × ``edges``.
+        factor: Price of a unit of face value, same shape.
+        steps_left: Steps until each row of the trade book falls due.
+        rate: The annual discount rate on each edge.
+        act: This step's financing figures.
+
+    Returns:
+        The cash paid for each of ``edges``.
+    """
+    firms = r.firms
+    paid = book.buy(r.banks, edges, sold, sold * factor)
+    sellers = firms.edge_supplier[edges]
+    r.ledger.post(r.banks.accounts[book.edge_bank[edges]], sellers, paid, book.purchase_flow)
+    r.trade.edge_book.amounts[:, edges] -= sold
+    face = sold.sum(axis=0)
+    firms.receivables -= firms.by_supplier(face, edges)
+    act.record(sellers, paid, rate, face - paid, firms.n)
+    age = np.maximum(firms.edge_term_steps[edges][None, :] - steps_left[:, None], 0)
+    days = (sold * age).sum(axis=0) / np.maximum(face, 1e-12) * r.step_days
+    act.cash_in(sellers, face, days, firms.n)
+    return paid

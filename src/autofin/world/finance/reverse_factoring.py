@@ -16,7 +16,13 @@ import numpy as np
 from autofin.scenario.finance_schema import ReverseFactoringSpec
 from autofin.world.banks import Instrument
 from autofin.world.finance.context import Claim, FinanceActivity, FinanceRound
-from autofin.world.finance.invoices import BoughtInvoices, open_invoices, price_factor
+from autofin.world.finance.invoices import (
+    BoughtInvoices,
+    open_invoices,
+    price_factor,
+    sale_shares,
+    sell_invoices,
+)
 from autofin.world.firms import Firms, steps_of
 from autofin.world.ledger import Flow
 from autofin.world.network import OUTSIDE
@@ -204,47 +210,34 @@ class Platform:
         if not self._quote or applicants.size == 0:
             return
         firms, q = r.firms, self._quote
-        share = np.zeros(firms.n)
-        share[applicants] = amounts / np.maximum(q["proceeds"][applicants], 1e-12)
-        share = np.minimum(share, 1.0)
-        edges = q["edges"]
+        share = sale_shares(firms.n, applicants, amounts, q["proceeds"])
+        edges, rate = q["edges"], q["rate"]
         holder = firms.edge_supplier[edges]
         # Tier 1: sell a share of its own confirmed invoices.
-        sold_own = q["face"] * share[holder][None, :]
+        own_paid = sell_invoices(
+            r,
+            self.invoices,
+            edges,
+            q["face"] * share[holder][None, :],
+            q["factor"],
+            q["steps_left"],
+            rate,
+            act,
+        )
         # Tier 2: receive confirmed claims from the tier-1 customer and sell them.
         up_edges, passed = q["up_edges"], q["passed"]
-        passed_face = passed * share[firms.edge_supplier[up_edges]] if up_edges.size else passed
-        passed_by_holder = (
-            np.bincount(firms.edge_customer[up_edges], passed_face, minlength=firms.n)
-            if up_edges.size
-            else np.zeros(firms.n)
-        )
-        fraction_passed = passed_by_holder[holder] / np.maximum(q["confirmed"][holder], 1e-12)
-        sold_passed = q["face"] * np.minimum(fraction_passed, 1.0)[None, :]
-        sold = sold_own + sold_passed
-        keep = sold.sum(axis=0) > 0
-        if not np.any(keep):
-            self._quote = {}
-            return
-        prices = sold * q["factor"]
-        self.invoices.buy(r.banks, edges[keep], sold[:, keep], prices[:, keep])
-        r.trade.edge_book.amounts[:, edges] -= sold
-        rate = q["rate"]
-        bank_account = r.banks.accounts[self.invoices.edge_bank[edges]]
-
-        # Cash to tier-1 sellers for their own invoices.
-        own_face, own_paid = sold_own.sum(axis=0), (sold_own * q["factor"]).sum(axis=0)
-        r.ledger.post(bank_account, holder, own_paid, Flow.REVERSE_FACTORING_PURCHASE)
-        firms.receivables -= firms.by_supplier(own_face, edges)
-        act.record(holder, own_paid, rate, own_face - own_paid, firms.n)
-        age = firms.edge_term_steps[edges][None, :] - q["steps_left"][:, None]
-        days = (sold_own * np.maximum(age, 0)).sum(axis=0) / np.maximum(own_face, 1e-12)
-        act.cash_in(holder, own_face, days * r.step_days, firms.n)
-
         if up_edges.size:
             # The platform pays each tier-1 holder for the claims it passes up, and the holder
             # passes the cash on to its suppliers in payment of their invoices.
-            passed_paid = (sold_passed * q["factor"]).sum(axis=0)
+            passed_face = passed * share[firms.edge_supplier[up_edges]]
+            passed_by_holder = np.bincount(
+                firms.edge_customer[up_edges], passed_face, minlength=firms.n
+            )
+            fraction = passed_by_holder[holder] / np.maximum(q["confirmed"][holder], 1e-12)
+            sold_passed = q["face"] * np.minimum(fraction, 1.0)[None, :]
+            passed_paid = self.invoices.buy(r.banks, edges, sold_passed, sold_passed * q["factor"])
+            r.trade.edge_book.amounts[:, edges] -= sold_passed
+            bank_account = r.banks.accounts[self.invoices.edge_bank[edges]]
             r.ledger.post(bank_account, holder, passed_paid, Flow.REVERSE_FACTORING_PURCHASE)
             firms.receivables -= firms.by_supplier(sold_passed.sum(axis=0), edges)
             customer = firms.edge_customer[up_edges]
@@ -257,9 +250,9 @@ class Platform:
             r.trade.edge_book.amounts[:, up_edges] -= open_face * cut[None, :]
             firms.receivables -= np.bincount(seller, passed_face, minlength=firms.n)
             firms.payables -= np.bincount(customer, passed_face, minlength=firms.n)
-            rate_of = np.bincount(
-                holder, (sold_passed * q["factor"]).sum(axis=0) * rate, minlength=firms.n
-            ) / np.maximum(np.bincount(holder, passed_paid, minlength=firms.n), 1e-12)
+            rate_of = np.bincount(holder, passed_paid * rate, minlength=firms.n) / np.maximum(
+                np.bincount(holder, passed_paid, minlength=firms.n), 1e-12
+            )
             up_rate = rate_of[customer]
             act.record(seller, paid_up, up_rate, passed_face - paid_up, firms.n)
             age_up = firms.edge_term_steps[up_edges][None, :] - steps_left[:, None]
