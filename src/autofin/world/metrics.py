@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from autofin.world.firms import Firms
+from autofin.world.funnel import consumer_metrics, consumer_summary
 
 if TYPE_CHECKING:
     from autofin.world.model import AutofinModel
@@ -120,6 +121,7 @@ class MetricsRecorder:
             row[f"orders_tier{tier}"] = float(
                 (activity.orders_by_supplier * firms.price)[in_tier].sum()
             )
+        row.update(consumer_metrics(model.market, banks))
         self.rows.append(row)
 
     def frame(self) -> pd.DataFrame:
@@ -185,6 +187,7 @@ class MetricsRecorder:
         }
         for tier in range(1, self.n_tiers + 1):
             summary[f"supplier_defaults_tier{tier}"] = int((defaults["tier"] == tier).sum())
+        summary.update(consumer_summary(timeseries, model.market))
         return summary
 
 
