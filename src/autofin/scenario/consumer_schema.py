@@ -152,23 +152,23 @@ class BookingCurveSpec(_Section):
     """
 
     instant: Probability = Field(
-        0.95,
+        0.93,
         description="Booked share of approvals decided without any wait.",
         json_schema_extra=_unit("probability"),
     )
     floor: Probability = Field(
-        0.56,
+        0.54,
         description="Booked share after the first minutes, before slow decay.",
         json_schema_extra=_unit("probability"),
     )
     fast_minutes: float = Field(
-        1.4,
+        2.1,
         gt=0.0,
         description="Time constant of the early drop.",
         json_schema_extra=_unit("minutes"),
     )
     slow_days: float = Field(
-        30.0,
+        24.0,
         gt=0.0,
         description="Time constant of the slow decay over days.",
         json_schema_extra=_unit("days"),

@@ -71,6 +71,7 @@ class ConsumerLoanBook:
             self.maturing_count,
         )
         self.active = np.zeros(n_banks)
+        self.defaults_scheduled = 0  # loans booked that will default, now or later
         self.n_banks = n_banks
         # What happened in the current step.
         self.defaults_now = 0.0
@@ -138,6 +139,7 @@ class ConsumerLoanBook:
         np.add.at(self.default_count, (when, where), 1.0)
         np.add.at(self.fraud_loss, (when, where), np.where(fraud[defaults], carrying, 0.0))
         np.add.at(self.maturing_count, (step + self.due_offset[-1], bank[~defaults]), 1.0)
+        self.defaults_scheduled += int(defaults.sum())
         self.active += np.bincount(bank, minlength=self.n_banks)
         banks.exposure[Instrument.CONSUMER_LOAN] += np.bincount(
             bank, amount, minlength=self.n_banks

@@ -45,6 +45,7 @@ class Consumers:
     retries: np.ndarray
     held_bank: np.ndarray
     held_fate: np.ndarray
+    held_channel: np.ndarray
     calendar: list[list[np.ndarray]]
     step_years: float
     account: int
@@ -120,14 +121,20 @@ class Consumers:
         self.schedule(who, step, self.next_trip_gaps(who.size, rng))
 
     def retry_later(
-        self, who: np.ndarray, step: int, bank: np.ndarray, default_month: np.ndarray
+        self,
+        who: np.ndarray,
+        step: int,
+        channel: np.ndarray,
+        bank: np.ndarray,
+        default_month: np.ndarray,
     ) -> None:
         """Buyers who found no car in stock come back after ``retry_days``.
 
-        They keep their financing: the bank that approved their loan (-1 for cash) and the
-        loan's fate.
+        They keep their channel and their financing: the bank that approved their loan (-1
+        for cash) and the loan's fate.
         """
         self.retries[who] += 1
+        self.held_channel[who] = channel
         self.held_bank[who] = bank
         self.held_fate[who] = default_month
         retry = max(1, round(self.spec.retry_days / (self.step_years * 365.0)))
@@ -164,6 +171,7 @@ def build_consumers(
         retries=np.zeros(n, dtype=np.int16),
         held_bank=np.full(n, -1, dtype=np.int16),
         held_fate=np.zeros(n, dtype=np.int16),
+        held_channel=np.zeros(n, dtype=np.int8),
         calendar=[[] for _ in range(steps + 1)],
         step_years=step_days / 365.0,
         account=account,

@@ -181,7 +181,7 @@ class ConsumerMarket:
         ).astype(float)
         # Buyers coming back for a car that was out of stock have already decided to buy.
         who = np.concatenate([leads, returning])
-        channel = np.concatenate([organic.channel, app.channel, c.channel[returning]])
+        channel = np.concatenate([organic.channel, app.channel, c.held_channel[returning]])
         is_lead = np.arange(who.size) < leads.size
         n = who.size
 
@@ -276,7 +276,7 @@ class ConsumerMarket:
 
         # Automakers sell from stock, buyers served in calendar order.
         buyers = np.flatnonzero(buys)
-        sold_by_maker, served = self._serve(firms, makers, choice[buyers])
+        sold_by_maker, served = self._serve(firms, makers, choice[buyers], rng)
         got = buyers[served]
         counts.sales = np.bincount(channel[got], minlength=len(Channel)).astype(float)
         self._pay(
@@ -301,7 +301,11 @@ class ConsumerMarket:
         c.reschedule(missed[give_up], step, rng)
         again = buyers[~served][~give_up]
         c.retry_later(
-            who[again], step, np.where(wants_loan[again], bank[again], -1), default_month[again]
+            who[again],
+            step,
+            channel[again],
+            np.where(wants_loan[again], bank[again], -1),
+            default_month[again],
         )
         fresh_buyers = buyers[is_lead[buyers]]
         new_demand = np.bincount(choice[fresh_buyers], minlength=len(makers)).astype(float)
@@ -330,12 +334,12 @@ class ConsumerMarket:
         return fits
 
     def _serve(
-        self, firms: Firms, makers: np.ndarray, choice: np.ndarray
+        self, firms: Firms, makers: np.ndarray, choice: np.ndarray, rng: np.random.Generator
     ) -> tuple[np.ndarray, np.ndarray]:
-        """Sell from each automaker's stock; buyers are served in calendar order."""
+        """Sell from each automaker's stock; its buyers are served in random order."""
         wanted = np.bincount(choice, minlength=len(makers)).astype(float)
         sold = take_from_stock(firms, makers, wanted)
-        order = np.argsort(choice, kind="stable")
+        order = np.lexsort((rng.random(choice.size), choice))
         rank = np.empty(choice.size, dtype=np.int64)
         group_start = np.concatenate([[0], np.cumsum(wanted)[:-1]]).astype(np.int64)
         rank[order] = np.arange(choice.size) - group_start[choice[order]]
