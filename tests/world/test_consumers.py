@@ -162,7 +162,7 @@ def test_consumer_loans_keep_every_identity_with_defaults_fraud_and_tight_capita
     scenario = world(
         3,
         fraud_share=0.05,
-        loans={"default_intercept": -5.0, "term_months": 12},
+        loans={"default_intercept": -4.0},
         **with_checks([{"name": "score", "power_default": 0.2, "false_rejection": 0.05}]),
         channels={"bank_app": {"monthly_traffic": 5_000, "prequalified": True}},
     )

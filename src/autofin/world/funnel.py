@@ -170,9 +170,9 @@ class ConsumerMarket:
         returning = visitors[c.retries[visitors] > 0]
         fresh = visitors[c.retries[visitors] == 0]
         recent = c.recently_bought(fresh, step)
-        c.reschedule(fresh[recent], step, rng)
         organic = organic_leads(c, fresh[~recent], rng)
-        c.reschedule(organic.not_leads, step, rng)
+        # Who goes home until the next trip (bank-app leads keep the trip they have).
+        home = [fresh[recent], organic.not_leads]
         app = bank_app_leads(c, step, self.step_days, visitors, rng)
         counts.traffic = organic.traffic + app.traffic
         leads = np.concatenate([organic.who, app.who])
@@ -183,38 +183,52 @@ class ConsumerMarket:
         who = np.concatenate([leads, returning])
         channel = np.concatenate([organic.channel, app.channel, c.held_channel[returning]])
         is_lead = np.arange(who.size) < leads.size
+        in_calendar = channel != Channel.BANK_APP
         n = who.size
 
-        # Which car, and cash or loan.
+        # Which car, and cash or loan. Returning buyers keep the financing they had.
         choice = rng.choice(len(share), size=n, p=share)
         price = firms.price[makers][choice]
         fraud = c.fraudster[who]
         cash_capable = c.savings[who] >= price
         wants_loan = fraud | ~cash_capable | (rng.random(n) < loans.loan_preference)
-        amount = (1.0 - loans.down_payment_share) * price
-        burden = amount * self.loans.instalment / (c.income[who] / 12.0)
-        within_limit = burden <= loans.max_payment_to_income
-        default_month = np.zeros(n, dtype=np.int64)
-        default_month[wants_loan] = self.loans.draw_fates(
-            c.risk[who[wants_loan]].astype(float), burden[wants_loan], fraud[wants_loan], rng
-        )
-        bad = (default_month > 0) & ~fraud
-        # Returning buyers keep the financing they had: cash, or a loan already approved.
-        back = np.flatnonzero(~is_lead)
-        wants_loan[back] = c.held_bank[who[back]] >= 0
-        default_month[back] = c.held_fate[who[back]]
-        settled = ~is_lead & wants_loan
-        if spec.channels.bank_app.prequalified:
-            asks = np.flatnonzero(wants_loan & (channel == Channel.BANK_APP) & is_lead)
-            settled[asks] = within_limit[asks] & self.pipeline.prequalify(
-                bad[asks], fraud[asks], rng
-            )
+        wants_loan[~is_lead] = c.held_bank[who[~is_lead]] >= 0
 
-        # Test drive and the decision to buy.
+        # Test drive and the decision to buy; the others go home.
         afford = c.affordability(who, price, wants_loan)
         drives = is_lead & (rng.random(n) < spec.test_drive_propensity * afford)
         counts.test_drives = np.bincount(channel[drives], minlength=len(Channel)).astype(float)
         decides = ~is_lead | (drives & (rng.random(n) < c.propensity[who] * factor))
+        home.append(who[~decides & in_calendar])
+        keep = np.flatnonzero(decides)
+        who, channel, is_lead, choice = who[keep], channel[keep], is_lead[keep], choice[keep]
+        in_calendar = in_calendar[keep]
+        price, fraud, cash_capable, wants_loan = (
+            price[keep],
+            fraud[keep],
+            cash_capable[keep],
+            wants_loan[keep],
+        )
+        n = keep.size
+
+        # The loan asked for, its fate, and pre-qualification by the partner bank's app.
+        amount = (1.0 - loans.down_payment_share) * price
+        burden = amount * self.loans.instalment / (c.income[who] / 12.0)
+        within_limit = burden <= loans.max_payment_to_income
+        default_month = np.zeros(n, dtype=np.int64)
+        asking = wants_loan & is_lead
+        default_month[asking] = self.loans.draw_fates(
+            c.risk[who[asking]].astype(float), burden[asking], fraud[asking], rng
+        )
+        back = np.flatnonzero(~is_lead)
+        default_month[back] = c.held_fate[who[back]]
+        bad = (default_month > 0) & ~fraud
+        settled = ~is_lead & wants_loan
+        if spec.channels.bank_app.prequalified:
+            asks = np.flatnonzero(asking & (channel == Channel.BANK_APP))
+            settled[asks] = within_limit[asks] & self.pipeline.prequalify(
+                bad[asks], fraud[asks], rng
+            )
 
         # Financing.
         bank = rng.integers(0, self.n_banks, size=n)
@@ -225,7 +239,7 @@ class ConsumerMarket:
             0.0,
         )
         start = ((step - 1) + rng.random(n)) * self.step_days * MINUTES_PER_DAY
-        approved = decides & wants_loan & settled
+        approved = wants_loan & settled
         approved &= self._within_capacity(bank, amount, approved, capacity)
         decided_at = start.copy()
         # Pre-qualified leads' applications were decided, automatically, before they shopped.
@@ -237,7 +251,7 @@ class ConsumerMarket:
             np.zeros(settled_count),
             np.ones(settled_count, dtype=bool),
         )
-        pending = decides & wants_loan & ~approved
+        pending = wants_loan & ~approved
         for _attempt in range(2):
             rows = np.flatnonzero(pending)
             if rows.size == 0:
@@ -270,8 +284,8 @@ class ConsumerMarket:
         waited = decided_at - start
         booked = approved & (rng.random(n) < booked_share(waited, spec.approval.booking))
         booked |= approved & ~is_lead
-        buys = decides & ((~wants_loan) | booked)
-        c.reschedule(who[~buys], step, rng)
+        buys = ~wants_loan | booked
+        home.append(who[~buys & in_calendar])
         lost = int((~buys & ~is_lead).sum())
 
         # Automakers sell from stock, buyers served in calendar order.
@@ -295,11 +309,12 @@ class ConsumerMarket:
             ledger,
         )
         c.last_purchase[who[got]] = step
-        c.reschedule(who[got], step, rng)
-        missed = who[buyers[~served]]
-        give_up = c.retries[missed] >= spec.max_retries
-        c.reschedule(missed[give_up], step, rng)
-        again = buyers[~served][~give_up]
+        home.append(who[got[in_calendar[got]]])
+        missed = buyers[~served]
+        # A bank-app offer was for a car in stock: its leads do not come back for it.
+        give_up = (c.retries[who[missed]] >= spec.max_retries) | ~in_calendar[missed]
+        home.append(who[missed[give_up & in_calendar[missed]]])
+        again = missed[~give_up]
         c.retry_later(
             who[again],
             step,
@@ -307,6 +322,8 @@ class ConsumerMarket:
             np.where(wants_loan[again], bank[again], -1),
             default_month[again],
         )
+        going_home = np.concatenate(home)
+        c.reschedule(going_home, step, rng)
         fresh_buyers = buyers[is_lead[buyers]]
         new_demand = np.bincount(choice[fresh_buyers], minlength=len(makers)).astype(float)
         return Purchases(sold_by_maker, new_demand, lost + int(give_up.sum()))
