@@ -109,10 +109,12 @@ class ConsumerMarket:
         loan_share = np.where(cash_capable & ~c.fraudster[who], spec.loans.loan_preference, 1.0)
         pipeline = self.pipeline
         pass_checks = float(np.prod(1.0 - pipeline.false_rejection))
-        wait = pipeline.automatic_minutes
-        if pipeline.has_manual_check or pipeline.inconclusive.any():
-            wait += pipeline.review_minutes + MINUTES_PER_DAY / 2
-        loan_success = pass_checks * float(booked_share(np.array(wait), spec.approval.booking))
+        automatic = 0.0 if pipeline.has_manual_check else float(np.prod(1 - pipeline.inconclusive))
+        waits = pipeline.automatic_minutes + np.array(
+            [0.0, pipeline.review_minutes + MINUTES_PER_DAY / 2]
+        )
+        booked = booked_share(waits, spec.approval.booking)
+        loan_success = pass_checks * float(automatic * booked[0] + (1 - automatic) * booked[1])
         buy = (
             spec.test_drive_propensity
             * c.propensity[who]
