@@ -118,13 +118,10 @@ class ConsumerLoanBook:
         months = self.spec.term_months
         paid_months = np.where(default_month > 0, default_month - 1, months)
         month = np.arange(1, months + 1)
-        rows = step + self.due_offset
-        for b in np.unique(bank):
-            mine = bank == b
-            paying = (month[None, :] <= paid_months[mine, None]) * amount[mine, None]
-            paying = paying.sum(axis=0)
-            np.add.at(self.principal_due[:, b], rows, paying * self.principal)
-            np.add.at(self.interest_due[:, b], rows, paying * self.interest)
+        paying = (month[None, :] <= paid_months[:, None]) * amount[:, None]  # loans × months
+        cells = ((step + self.due_offset)[None, :], bank[:, None])
+        np.add.at(self.principal_due, cells, paying * self.principal)
+        np.add.at(self.interest_due, cells, paying * self.interest)
         defaults = default_month > 0
         d = default_month[defaults]
         carrying = amount[defaults] * self.balance_before[d - 1]
@@ -155,12 +152,14 @@ class ConsumerLoanBook:
         self.active_at_start = float(self.active.sum())
         principal, interest = self.principal_due[step], self.interest_due[step]
         paid = principal + interest
-        ledger.post(ledger.outside, consumer_account, paid.sum(), Flow.HOUSEHOLD_INCOME)
-        ledger.post(consumer_account, banks.accounts, paid, Flow.CONSUMER_LOAN_INSTALMENT)
+        if paid.any():
+            ledger.post(ledger.outside, consumer_account, paid.sum(), Flow.HOUSEHOLD_INCOME)
+            ledger.post(consumer_account, banks.accounts, paid, Flow.CONSUMER_LOAN_INSTALMENT)
         banks.exposure[Instrument.CONSUMER_LOAN] -= principal
         banks.earn(every_bank, interest)
         recovered = self.default_recovery[step]
-        ledger.post(ledger.outside, banks.accounts, recovered, Flow.CONSUMER_LOAN_RECOVERY)
+        if recovered.any():
+            ledger.post(ledger.outside, banks.accounts, recovered, Flow.CONSUMER_LOAN_RECOVERY)
         banks.recognise_default(
             Instrument.CONSUMER_LOAN, every_bank, self.default_carrying[step], recovered, step
         )

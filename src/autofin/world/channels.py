@@ -56,5 +56,7 @@ def bank_app_leads(
     traffic[Channel.BANK_APP] = views
     clicks = int(rng.binomial(views, spec.click_to_lead))
     who = np.unique(users[rng.integers(0, users.size, clicks)])
-    who = who[~consumers.recently_bought(who, step) & ~np.isin(who, exclude)]
+    shopping = consumers.mark(exclude)
+    who = who[~consumers.recently_bought(who, step) & ~shopping[who]]
+    shopping[exclude] = False
     return Leads(who, np.full(who.size, Channel.BANK_APP, dtype=np.int8), traffic, empty)

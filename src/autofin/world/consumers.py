@@ -49,6 +49,12 @@ class Consumers:
     calendar: list[list[np.ndarray]]
     step_years: float
     account: int
+    marks: np.ndarray
+
+    def mark(self, who: np.ndarray) -> np.ndarray:
+        """A population-sized mask that is True for ``who``; the caller clears it after use."""
+        self.marks[who] = True
+        return self.marks
 
     @property
     def population(self) -> int:
@@ -175,6 +181,7 @@ def build_consumers(
         calendar=[[] for _ in range(steps + 1)],
         step_years=step_days / 365.0,
         account=account,
+        marks=np.zeros(n, dtype=bool),
     )
     everyone = np.arange(n)
     consumers.schedule(everyone, 0, consumers.next_trip_gaps(n, rng))

@@ -189,7 +189,10 @@ class ConsumerMarket:
         n = who.size
 
         # Which car, and cash or loan. Returning buyers keep the financing they had.
-        choice = rng.choice(len(share), size=n, p=share)
+        if len(share) > 1:
+            choice = rng.choice(len(share), size=n, p=share)
+        else:
+            choice = np.zeros(n, dtype=np.int64)
         price = firms.price[makers][choice]
         fraud = c.fraudster[who]
         cash_capable = c.savings[who] >= price
@@ -385,6 +388,8 @@ class ConsumerMarket:
         cash = got[~wants_loan[got]]
         financed = got[wants_loan[got]]
         down = price[financed] - amount[financed]
+        if got.size == 0:
+            return
         ledger.post(ledger.outside, account, price[cash].sum() + down.sum(), Flow.HOUSEHOLD_INCOME)
         ledger.post(account, makers[choice[cash]], price[cash], Flow.VEHICLE_SALES)
         ledger.post(account, makers[choice[financed]], down, Flow.DOWN_PAYMENT)
