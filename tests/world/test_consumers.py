@@ -7,6 +7,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from autofin.scenario.consumer_schema import ApprovalSpec, BookingCurveSpec, CheckSpec
 from autofin.scenario.loading import deep_merge
@@ -205,3 +207,56 @@ def test_same_seed_same_consumer_results():
     first, second = simulate(scenario), simulate(scenario)
     pd.testing.assert_frame_equal(first.timeseries, second.timeseries)
     pd.testing.assert_frame_equal(first.flows, second.flows)
+
+
+@st.composite
+def consumer_settings(draw: st.DrawFn) -> dict[str, Any]:
+    unit = st.floats(0.0, 1.0)
+    checks = [
+        {
+            "name": f"check_{k}",
+            "automatic": draw(st.booleans()),
+            "power_default": draw(unit),
+            "power_fraud": draw(unit),
+            "false_rejection": draw(st.floats(0.0, 0.3)),
+            "inconclusive": draw(st.floats(0.0, 0.5)),
+            "latency_minutes": draw(st.floats(0.0, 600.0)),
+        }
+        for k in range(draw(st.integers(0, 5)))
+    ]
+    return {
+        "population": draw(st.integers(1, 5000)),
+        "fraud_share": draw(st.floats(0.0, 0.3)),
+        "savings_years": draw(st.floats(0.0, 3.0)),
+        "channels": {
+            "bank_app": {
+                "monthly_traffic": draw(st.floats(0.0, 20_000.0)),
+                "click_to_lead": draw(unit),
+                "prequalified": draw(st.booleans()),
+                "user_share": draw(unit),
+            }
+        },
+        "approval": {
+            "checks": checks,
+            "parallel": draw(st.booleans()),
+            "reviewers": draw(st.integers(1, 5)),
+            "working_hours": draw(st.floats(1.0, 24.0)),
+            "second_lender_share": draw(unit),
+        },
+        "loans": {
+            "apr": draw(st.floats(0.0, 0.3)),
+            "term_months": draw(st.integers(1, 84)),
+            "down_payment_share": draw(unit),
+            "default_intercept": draw(st.floats(-10.0, -1.0)),
+            "repossession_value": draw(unit),
+        },
+    }
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(consumer_settings(), st.integers(0, 2**31), st.sampled_from([1, 7, 30]))
+def test_random_consumer_settings_keep_every_identity(consumers, seed, step_days):
+    scenario = world(seed, **consumers).model_copy(
+        update={"step_days": step_days, "horizon_days": 15 * step_days}
+    )
+    run(scenario)  # check=True: every identity, every step

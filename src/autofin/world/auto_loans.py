@@ -23,6 +23,14 @@ from autofin.world.ledger import Flow, Ledger
 DAYS_PER_MONTH = 365.0 / 12.0
 
 
+def annuity_factor(apr: float, months: int) -> float:
+    """Monthly instalment per unit of loan at annual rate ``apr`` over ``months``."""
+    rate = apr / 12.0
+    if rate <= 0:
+        return 1.0 / months
+    return float(rate / -np.expm1(-months * np.log1p(rate)))
+
+
 class ConsumerLoanBook:
     """Every bank's car loans, bucketed by due step.
 
@@ -37,13 +45,14 @@ class ConsumerLoanBook:
         self.spec = spec
         months = spec.term_months
         self.rate = spec.apr / 12.0
-        growth = (1.0 + self.rate) ** np.arange(months + 1)
+        self.instalment = annuity_factor(spec.apr, months)
+        paid = np.arange(months + 1)
         if self.rate > 0:
-            self.instalment = self.rate / (1.0 - (1.0 + self.rate) ** -months)
-            balance = growth - self.instalment * (growth - 1.0) / self.rate
+            # (1 + r)^k − 1, accurate for tiny rates.
+            grown = np.expm1(paid * np.log1p(self.rate))
+            balance = np.maximum(1.0 + grown - self.instalment * grown / self.rate, 0.0)
         else:
-            self.instalment = 1.0 / months
-            balance = 1.0 - np.arange(months + 1) / months
+            balance = 1.0 - paid / months
         self.balance_before = balance[:-1]  # unit balance before payment k = 1..months
         self.interest = self.rate * self.balance_before
         self.principal = self.instalment - self.interest

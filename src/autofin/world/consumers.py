@@ -16,6 +16,7 @@ from enum import IntEnum
 import numpy as np
 
 from autofin.scenario.schema import ConsumerSpec
+from autofin.world.auto_loans import annuity_factor
 
 
 class Channel(IntEnum):
@@ -72,11 +73,7 @@ class Consumers:
 
     def instalment_factor(self) -> float:
         """Monthly instalment per unit of loan (an annuity at the scenario's APR and term)."""
-        loans = self.spec.loans
-        rate, months = loans.apr / 12.0, loans.term_months
-        if rate == 0:
-            return 1.0 / months
-        return rate / (1.0 - (1.0 + rate) ** -months)
+        return annuity_factor(self.spec.loans.apr, self.spec.loans.term_months)
 
     def affordability(
         self, who: np.ndarray, price: np.ndarray, wants_loan: np.ndarray
