@@ -78,6 +78,23 @@ def test_faster_decisions_sell_more_cars_from_the_same_applicants():
     assert fast["sales_units"] > slow["sales_units"]
 
 
+def test_dearer_credit_sells_fewer_cars_and_fewer_on_credit():
+    def financed_share_and_demand(apr: float) -> tuple[float, float]:
+        booked = demand = sales = 0.0
+        for seed in SEEDS:
+            model = run(world(seed, loans={"apr": apr}))
+            frame = model.metrics.frame()
+            booked += model.market.loans_booked
+            demand += frame["vehicle_demand"].sum()
+            sales += frame["sales_units"].sum()
+        return booked / sales, demand
+
+    cheap_share, cheap_demand = financed_share_and_demand(0.02)
+    dear_share, dear_demand = financed_share_and_demand(0.15)
+    assert dear_demand < cheap_demand
+    assert dear_share < cheap_share
+
+
 def booked_loans(checks: list[dict[str, Any]]) -> tuple[float, float]:
     """Share of booked loans that default (now or later) and the approval rate, over seeds."""
     booked = defaults = applications = approvals = 0.0
