@@ -74,6 +74,12 @@ class AccountingCheck:
         )
         self._close("banks' loans vs firms' debt", step, banks.loans.sum(), firms.debt.sum())
         self._close(
+            "consumers' cash (households pay out of income as they spend)",
+            step,
+            ledger.balance[model.consumer_account],
+            0.0,
+        )
+        self._close(
             "banks' consumer-loan exposure vs borrowers' scheduled principal",
             step,
             banks.exposure[Instrument.CONSUMER_LOAN],
