@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -14,6 +15,8 @@ from autofin.scenario.consumer_schema import ApprovalSpec, BookingCurveSpec, Che
 from autofin.scenario.loading import deep_merge
 from autofin.world.approval import ApprovalPipeline, booked_share
 from autofin.world.banks import Instrument
+from autofin.world.consumers import CHANNEL_NAMES
+from autofin.world.funnel import ConsumerMarket, consumer_metrics, consumer_summary
 from autofin.world.model import AutofinModel, simulate
 from conftest import small_scenario
 
@@ -277,3 +280,16 @@ def test_random_consumer_settings_keep_every_identity(consumers, seed, step_days
         update={"step_days": step_days, "horizon_days": 15 * step_days}
     )
     run(scenario)  # check=True: every identity, every step
+
+
+def test_every_consumer_column_and_summary_key_is_documented():
+    text = (Path(__file__).resolve().parents[2] / "docs" / "metrics.md").read_text("utf-8")
+    model = run(world(0))
+    frame = model.metrics.frame()
+    market: ConsumerMarket = model.market
+    names = [*consumer_metrics(market, model.banks), *consumer_summary(frame, market)]
+    for name in names:
+        generic = name
+        for channel in CHANNEL_NAMES:
+            generic = generic.replace(f"_{channel}", "_{c}")
+        assert f"`{name}`" in text or f"`{generic}`" in text, name
