@@ -74,6 +74,54 @@ class Purchases:
     lost_sales: int
 
 
+@dataclass
+class Prospects:
+    """The consumers moving through the funnel this step, one row each."""
+
+    who: np.ndarray
+    channel: np.ndarray
+    is_lead: np.ndarray  # False for buyers back for a car that was out of stock
+    choice: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    price: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    fraud: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
+    cash_capable: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
+    wants_loan: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
+
+    @property
+    def in_calendar(self) -> np.ndarray:
+        """Whether each came from the shopping calendar (bank-app leads keep their own trip)."""
+        return self.channel != Channel.BANK_APP
+
+    def take(self, rows: np.ndarray) -> Prospects:
+        """The given rows only."""
+        return Prospects(
+            self.who[rows],
+            self.channel[rows],
+            self.is_lead[rows],
+            self.choice[rows],
+            self.price[rows],
+            self.fraud[rows],
+            self.cash_capable[rows],
+            self.wants_loan[rows],
+        )
+
+
+@dataclass
+class Financing:
+    """Each buyer's loan: the bank, the principal, its fate and whether it was booked."""
+
+    bank: np.ndarray
+    amount: np.ndarray
+    default_month: np.ndarray
+    booked: np.ndarray
+
+    def take(self, rows: np.ndarray) -> Financing:
+        """The given rows only."""
+        return Financing(
+            self.bank[rows], self.amount[rows], self.default_month[rows], self.booked[rows]
+        )
+
+
 class ConsumerMarket:
     """The consumer side: population, channels, approval pipeline and car-loan book.
 
@@ -163,106 +211,146 @@ class ConsumerMarket:
             ledger: The ledger.
             rng: The model's random generator.
         """
-        c, spec = self.consumers, self.consumers.spec
-        loans = spec.loans
-        counts = self.counts = FunnelCounts()
+        c = self.consumers
+        self.counts = FunnelCounts()
+        home: list[np.ndarray] = []  # who goes home until the next trip
+        prospects = self._leads(step, home, rng)
+        buyers = self._decide(prospects, firms.price[makers], share, factor, home, rng)
+        financing = self._finance(step, buyers, banks, ledger, rng)
+        buys = ~buyers.wants_loan | financing.booked
+        home.append(buyers.who[~buys & buyers.in_calendar])
+        lost = int((~buys & ~buyers.is_lead).sum())
 
-        # Traffic and leads.
+        # Automakers sell from stock, each serving its buyers in random order.
+        rows = np.flatnonzero(buys)
+        sold_by_maker, served = self._serve(firms, makers, buyers.choice[rows], rng)
+        got, missed = rows[served], rows[~served]
+        self.counts.sales = np.bincount(buyers.channel[got], minlength=len(Channel)).astype(float)
+        self._pay(step, makers, buyers.take(got), financing.take(got), banks, ledger)
+        c.last_purchase[buyers.who[got]] = step
+        home.append(buyers.who[got[buyers.in_calendar[got]]])
+        # A bank-app offer was for a car in stock: its leads do not come back for it.
+        back_again = buyers.in_calendar[missed] & (
+            c.retries[buyers.who[missed]] < c.spec.max_retries
+        )
+        home.append(buyers.who[missed[~back_again & buyers.in_calendar[missed]]])
+        again = missed[back_again]
+        c.retry_later(
+            buyers.who[again],
+            step,
+            buyers.channel[again],
+            np.where(buyers.wants_loan[again], financing.bank[again], -1),
+            financing.default_month[again],
+        )
+        c.reschedule(np.concatenate(home), step, rng)
+        fresh = rows[buyers.is_lead[rows]]
+        new_demand = np.bincount(buyers.choice[fresh], minlength=len(makers)).astype(float)
+        return Purchases(sold_by_maker, new_demand, lost + int((~back_again).sum()))
+
+    def _leads(self, step: int, home: list[np.ndarray], rng: np.random.Generator) -> Prospects:
+        """Traffic becomes leads; buyers back for a car out of stock join them."""
+        c, counts = self.consumers, self.counts
         visitors = c.shoppers(step)
         returning = visitors[c.retries[visitors] > 0]
         fresh = visitors[c.retries[visitors] == 0]
         recent = c.recently_bought(fresh, step)
         organic = organic_leads(c, fresh[~recent], rng)
-        # Who goes home until the next trip (bank-app leads keep the trip they have).
-        home = [fresh[recent], organic.not_leads]
+        home += [fresh[recent], organic.not_leads]
         app = bank_app_leads(c, step, self.step_days, visitors, rng)
         counts.traffic = organic.traffic + app.traffic
-        leads = np.concatenate([organic.who, app.who])
-        counts.leads = np.bincount(
-            np.concatenate([organic.channel, app.channel]), minlength=len(Channel)
-        ).astype(float)
-        # Buyers coming back for a car that was out of stock have already decided to buy.
-        who = np.concatenate([leads, returning])
-        channel = np.concatenate([organic.channel, app.channel, c.held_channel[returning]])
-        is_lead = np.arange(who.size) < leads.size
-        in_calendar = channel != Channel.BANK_APP
-        n = who.size
+        lead_channel = np.concatenate([organic.channel, app.channel])
+        counts.leads = np.bincount(lead_channel, minlength=len(Channel)).astype(float)
+        who = np.concatenate([organic.who, app.who, returning])
+        channel = np.concatenate([lead_channel, c.held_channel[returning]])
+        return Prospects(who, channel, np.arange(who.size) < lead_channel.size)
 
-        # Which car, and cash or loan. Returning buyers keep the financing they had.
+    def _decide(
+        self,
+        prospects: Prospects,
+        prices: np.ndarray,
+        share: np.ndarray,
+        factor: float,
+        home: list[np.ndarray],
+        rng: np.random.Generator,
+    ) -> Prospects:
+        """Which car, cash or loan, test drive and the decision to buy: the buyers."""
+        c, spec, p = self.consumers, self.consumers.spec, prospects
+        n = p.who.size
         if len(share) > 1:
-            choice = rng.choice(len(share), size=n, p=share)
+            p.choice = rng.choice(len(share), size=n, p=share)
         else:
-            choice = np.zeros(n, dtype=np.int64)
-        price = firms.price[makers][choice]
-        fraud = c.fraudster[who]
-        cash_capable = c.savings[who] >= price
-        wants_loan = fraud | ~cash_capable | (rng.random(n) < loans.loan_preference)
-        wants_loan[~is_lead] = c.held_bank[who[~is_lead]] >= 0
-
-        # Test drive and the decision to buy; the others go home.
-        afford = c.affordability(who, price, wants_loan)
-        drives = is_lead & (rng.random(n) < spec.test_drive_propensity * afford)
-        counts.test_drives = np.bincount(channel[drives], minlength=len(Channel)).astype(float)
-        decides = ~is_lead | (drives & (rng.random(n) < c.propensity[who] * factor))
-        home.append(who[~decides & in_calendar])
-        keep = np.flatnonzero(decides)
-        who, channel, is_lead, choice = who[keep], channel[keep], is_lead[keep], choice[keep]
-        in_calendar = in_calendar[keep]
-        price, fraud, cash_capable, wants_loan = (
-            price[keep],
-            fraud[keep],
-            cash_capable[keep],
-            wants_loan[keep],
+            p.choice = np.zeros(n, dtype=np.int64)
+        p.price = prices[p.choice]
+        p.fraud = c.fraudster[p.who]
+        p.cash_capable = c.savings[p.who] >= p.price
+        p.wants_loan = p.fraud | ~p.cash_capable | (rng.random(n) < spec.loans.loan_preference)
+        # Returning buyers have decided and keep the financing they had.
+        p.wants_loan[~p.is_lead] = c.held_bank[p.who[~p.is_lead]] >= 0
+        afford = c.affordability(p.who, p.price, p.wants_loan)
+        drives = p.is_lead & (rng.random(n) < spec.test_drive_propensity * afford)
+        self.counts.test_drives = np.bincount(p.channel[drives], minlength=len(Channel)).astype(
+            float
         )
-        n = keep.size
+        decides = ~p.is_lead | (drives & (rng.random(n) < c.propensity[p.who] * factor))
+        home.append(p.who[~decides & p.in_calendar])
+        return p.take(np.flatnonzero(decides))
 
-        # The loan asked for, its fate, and pre-qualification by the partner bank's app.
-        amount = (1.0 - loans.down_payment_share) * price
-        burden = amount * self.loans.instalment / (c.income[who] / 12.0)
-        within_limit = burden <= loans.max_payment_to_income
+    def _finance(
+        self,
+        step: int,
+        buyers: Prospects,
+        banks: Banks,
+        ledger: Ledger,
+        rng: np.random.Generator,
+    ) -> Financing:
+        """Borrowers' loans: fates, pre-qualification, applications, decisions and booking.
+
+        Rejected borrowers who can pay cash switch to cash (``buyers.wants_loan`` is cleared).
+        """
+        c, spec, counts, b = self.consumers, self.consumers.spec, self.counts, buyers
+        n = b.who.size
+        amount = (1.0 - spec.loans.down_payment_share) * b.price
+        burden = amount * self.loans.instalment / (c.income[b.who] / 12.0)
+        within_limit = burden <= spec.loans.max_payment_to_income
+        asking = b.wants_loan & b.is_lead
         default_month = np.zeros(n, dtype=np.int64)
-        asking = wants_loan & is_lead
         default_month[asking] = self.loans.draw_fates(
-            c.risk[who[asking]].astype(float), burden[asking], fraud[asking], rng
+            c.risk[b.who[asking]].astype(float), burden[asking], b.fraud[asking], rng
         )
-        back = np.flatnonzero(~is_lead)
-        default_month[back] = c.held_fate[who[back]]
-        bad = (default_month > 0) & ~fraud
-        settled = ~is_lead & wants_loan
+        back = np.flatnonzero(~b.is_lead)
+        default_month[back] = c.held_fate[b.who[back]]
+        bad = (default_month > 0) & ~b.fraud
+        # A loan is settled for returning buyers and, if it pre-qualifies, for app leads.
+        settled = ~b.is_lead & b.wants_loan
         if spec.channels.bank_app.prequalified:
-            asks = np.flatnonzero(asking & (channel == Channel.BANK_APP))
-            settled[asks] = within_limit[asks] & self.pipeline.prequalify(
-                bad[asks], fraud[asks], rng
-            )
+            app = np.flatnonzero(asking & (b.channel == Channel.BANK_APP))
+            settled[app] = within_limit[app] & self.pipeline.prequalify(bad[app], b.fraud[app], rng)
 
-        # Financing.
         bank = rng.integers(0, self.n_banks, size=n)
-        bank[channel == Channel.BANK_APP] = spec.channels.bank_app.partner_bank
-        bank[back] = np.maximum(c.held_bank[who[back]], 0)
+        bank[b.channel == Channel.BANK_APP] = spec.channels.bank_app.partner_bank
+        bank[back] = np.maximum(c.held_bank[b.who[back]], 0)
         capacity = np.maximum(
             banks.capital(ledger) / max(banks.spec.min_capital_ratio, 1e-9) - banks.risk_assets(),
             0.0,
         )
         start = ((step - 1) + rng.random(n)) * self.step_days * MINUTES_PER_DAY
-        approved = wants_loan & settled
-        approved &= self._within_capacity(bank, amount, approved, capacity)
         decided_at = start.copy()
+        approved = self._within_capacity(bank, amount, b.wants_loan & settled, capacity)
         # Pre-qualified leads' applications were decided, automatically, before they shopped.
-        prequalified = approved & is_lead
-        settled_count = int(prequalified.sum())
+        prequalified = np.flatnonzero(approved & b.is_lead)
         counts.decided(
-            channel[prequalified],
-            np.ones(settled_count, dtype=bool),
-            np.zeros(settled_count),
-            np.ones(settled_count, dtype=bool),
+            b.channel[prequalified],
+            np.ones(prequalified.size, dtype=bool),
+            np.zeros(prequalified.size),
+            np.ones(prequalified.size, dtype=bool),
         )
-        pending = wants_loan & ~approved
+        pending = b.wants_loan & ~approved
         for _attempt in range(2):
             rows = np.flatnonzero(pending)
             if rows.size == 0:
                 break
             arrive = decided_at[rows]
-            decision = self.pipeline.decide(bank[rows], bad[rows], fraud[rows], arrive, rng)
+            decision = self.pipeline.decide(bank[rows], bad[rows], b.fraud[rows], arrive, rng)
             # The bank's limit on the instalment is an automatic, conclusive rejection.
             over_limit = ~within_limit[rows]
             decision.decided_at[over_limit] = arrive[over_limit] + self.pipeline.automatic_minutes
@@ -271,7 +359,7 @@ class ConsumerMarket:
             yes &= self._within_capacity(bank, amount, yes, capacity)
             decided_at[rows] = decision.decided_at
             counts.decided(
-                channel[rows],
+                b.channel[rows],
                 yes[rows],
                 decision.decided_at - arrive,
                 decision.automatic | over_limit,
@@ -279,59 +367,19 @@ class ConsumerMarket:
             approved |= yes
             # Rejected: pay cash if possible, else maybe try another bank, else walk away.
             rejected = pending & ~yes
-            to_cash = rejected & cash_capable & ~fraud
-            wants_loan &= ~to_cash
+            to_cash = rejected & b.cash_capable & ~b.fraud
+            b.wants_loan &= ~to_cash
             pending = rejected & ~to_cash & (rng.random(n) < spec.approval.second_lender_share)
             if self.n_banks < 2:
                 break
             shift = rng.integers(1, self.n_banks, size=int(pending.sum()))
             bank[pending] = (bank[pending] + shift) % self.n_banks
+        # An approved applicant still buys with a chance that falls with the wait; a returning
+        # buyer has already decided.
         waited = decided_at - start
         booked = approved & (rng.random(n) < booked_share(waited, spec.approval.booking))
-        booked |= approved & ~is_lead
-        buys = ~wants_loan | booked
-        home.append(who[~buys & in_calendar])
-        lost = int((~buys & ~is_lead).sum())
-
-        # Automakers sell from stock, buyers served in calendar order.
-        buyers = np.flatnonzero(buys)
-        sold_by_maker, served = self._serve(firms, makers, choice[buyers], rng)
-        got = buyers[served]
-        counts.sales = np.bincount(channel[got], minlength=len(Channel)).astype(float)
-        self._pay(
-            step,
-            firms,
-            makers,
-            got,
-            choice,
-            price,
-            amount,
-            wants_loan,
-            bank,
-            default_month,
-            fraud,
-            banks,
-            ledger,
-        )
-        c.last_purchase[who[got]] = step
-        home.append(who[got[in_calendar[got]]])
-        missed = buyers[~served]
-        # A bank-app offer was for a car in stock: its leads do not come back for it.
-        give_up = (c.retries[who[missed]] >= spec.max_retries) | ~in_calendar[missed]
-        home.append(who[missed[give_up & in_calendar[missed]]])
-        again = missed[~give_up]
-        c.retry_later(
-            who[again],
-            step,
-            channel[again],
-            np.where(wants_loan[again], bank[again], -1),
-            default_month[again],
-        )
-        going_home = np.concatenate(home)
-        c.reschedule(going_home, step, rng)
-        fresh_buyers = buyers[is_lead[buyers]]
-        new_demand = np.bincount(choice[fresh_buyers], minlength=len(makers)).astype(float)
-        return Purchases(sold_by_maker, new_demand, lost + int(give_up.sum()))
+        booked |= approved & ~b.is_lead
+        return Financing(bank, amount, default_month, booked)
 
     def _within_capacity(
         self, bank: np.ndarray, amount: np.ndarray, asking: np.ndarray, capacity: np.ndarray
@@ -370,45 +418,40 @@ class ConsumerMarket:
     def _pay(
         self,
         step: int,
-        firms: Firms,
         makers: np.ndarray,
-        got: np.ndarray,
-        choice: np.ndarray,
-        price: np.ndarray,
-        amount: np.ndarray,
-        wants_loan: np.ndarray,
-        bank: np.ndarray,
-        default_month: np.ndarray,
-        fraud: np.ndarray,
+        buyers: Prospects,
+        financing: Financing,
         banks: Banks,
         ledger: Ledger,
     ) -> None:
         """Post the money of the served purchases and book their loans."""
-        account = self.consumers.account
-        cash = got[~wants_loan[got]]
-        financed = got[wants_loan[got]]
-        down = price[financed] - amount[financed]
-        if got.size == 0:
+        if buyers.who.size == 0:
             return
+        account = self.consumers.account
+        cash, financed = ~buyers.wants_loan, buyers.wants_loan
+        seller = makers[buyers.choice]
+        price, amount = buyers.price, financing.amount
+        down = price[financed] - amount[financed]
         ledger.post(ledger.outside, account, price[cash].sum() + down.sum(), Flow.HOUSEHOLD_INCOME)
-        ledger.post(account, makers[choice[cash]], price[cash], Flow.VEHICLE_SALES)
-        ledger.post(account, makers[choice[financed]], down, Flow.DOWN_PAYMENT)
+        ledger.post(account, seller[cash], price[cash], Flow.VEHICLE_SALES)
+        ledger.post(account, seller[financed], down, Flow.DOWN_PAYMENT)
+        bank = financing.bank[financed]
         ledger.post(
-            banks.accounts[bank[financed]],
-            makers[choice[financed]],
+            banks.accounts[bank],
+            seller[financed],
             amount[financed],
             Flow.CONSUMER_LOAN_DISBURSEMENT,
         )
         self.loans.book(
             step,
-            bank[financed],
+            bank,
             amount[financed],
-            default_month[financed],
-            fraud[financed],
+            financing.default_month[financed],
+            buyers.fraud[financed],
             price[financed],
             banks,
         )
-        self.loans_booked += int(financed.size)
+        self.loans_booked += int(financed.sum())
 
 
 def _ratio(numerator: float, denominator: float) -> float:
