@@ -103,9 +103,11 @@ class Consumers:
             return
         order = np.argsort(when, kind="stable")
         who, when = who[order], when[order]
-        steps, starts = np.unique(when, return_index=True)
-        for s, chunk in zip(steps, np.split(who, starts[1:]), strict=True):
-            self.calendar[s].append(chunk)
+        bounds = np.flatnonzero(np.diff(when)) + 1
+        starts = np.concatenate([[0], bounds]).tolist()
+        ends = [*bounds.tolist(), who.size]
+        for start, end, step in zip(starts, ends, when[starts].tolist(), strict=True):
+            self.calendar[step].append(who[start:end])
 
     def shoppers(self, step: int) -> np.ndarray:
         """Consumers who shop at ``step``."""
