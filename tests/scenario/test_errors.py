@@ -312,3 +312,48 @@ def test_a_finance_tier_beyond_a_loaded_network_is_an_error(tmp_path):
         "\nfinance: {inventory_financing: {tiers: [3]}}\n",
     )
     assert "finance.inventory_financing.tiers.0: 3 is not a tier of the network" in message(path)
+def consumer_yaml(consumers: str) -> str:
+    return TINY.replace(
+        "consumers: {population: 500}", f"consumers: {{population: 500, {consumers}}}"
+    )
+
+
+@pytest.mark.parametrize(
+    ("consumers", "expected"),
+    [
+        (
+            "approval: {checks: [{name: fraud, power_fraud: 1.2}]}",
+            "consumers.approval.checks.0.power_fraud: got 1.2; "
+            "expected a value less than or equal to 1",
+        ),
+        (
+            "approval: {checks: [{name: score, false_rejection: -0.1}]}",
+            "consumers.approval.checks.0.false_rejection: got -0.1; "
+            "expected a value greater than or equal to 0",
+        ),
+        (
+            "channels: {bank_app: {monthly_traffic: -100}}",
+            "consumers.channels.bank_app.monthly_traffic: got -100; "
+            "expected a value greater than or equal to 0",
+        ),
+        (
+            "loans: {term_months: 0}",
+            "consumers.loans.term_months: got 0; expected a value greater than 0",
+        ),
+        (
+            "channels: {walk_in: {lead_rate: 1.5}}",
+            "consumers.channels.walk_in.lead_rate: got 1.5; "
+            "expected a value less than or equal to 1",
+        ),
+        ("approval: {checks: [{power_default: 0.5}]}", "consumers.approval.checks.0.name"),
+    ],
+)
+def test_bad_consumer_settings_are_rejected_with_their_path(tmp_path, consumers, expected):
+    assert expected in message(write(tmp_path, "s.yaml", consumer_yaml(consumers)))
+
+
+def test_a_partner_bank_that_does_not_exist_is_rejected(tmp_path):
+    text = message(
+        write(tmp_path, "s.yaml", consumer_yaml("channels: {bank_app: {partner_bank: 5}}"))
+    )
+    assert "consumers.channels.bank_app.partner_bank is 5 but there are only 2 banks" in text

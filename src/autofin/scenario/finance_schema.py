@@ -51,6 +51,11 @@ class OrderFinancingSpec(FinanceSection):
         description="A supplier borrows against new orders only what its payments due in "
         "this many days (wages, fixed costs, invoices, loans) exceed its cash.",
     )
+    repayment_grace_days: Days = Field(
+        28,
+        description="Days after the expected payment of an order's invoice by which whatever "
+        "the invoices have not repaid falls due from the supplier itself.",
+    )
 
 
 class InventoryFinancingSpec(FinanceSection):

@@ -10,6 +10,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from autofin.scenario.consumer_schema import ApprovalSpec, ChannelsSpec, ConsumerLoanSpec
 from autofin.scenario.finance_schema import FinanceSpec
 
 Probability = Annotated[float, Field(ge=0.0, le=1.0)]
@@ -292,6 +293,28 @@ class ConsumerSpec(Section):
         ge=0,
         description="Times a buyer comes back for a car out of stock before the sale is lost.",
     )
+    purchase_propensity_dispersion: float = Field(
+        0.1,
+        ge=0.0,
+        lt=0.5,
+        description="Standard deviation of the purchase propensity across consumers (beta).",
+    )
+    test_drive_propensity: Probability = Field(
+        0.6, description="Chance that a lead who finds the car affordable books a test drive."
+    )
+    savings_years: float = Field(
+        0.8, ge=0.0, description="Median savings available for a car, in years of income."
+    )
+    savings_sigma: float = Field(1.0, ge=0.0, description="Log-normal sigma of savings.")
+    fraud_share: Probability = Field(
+        0.002, description="Share of consumers who would take a car loan with no intent to repay."
+    )
+    holding_years: float = Field(
+        2.0, ge=0.0, description="Years after a purchase during which a consumer does not buy."
+    )
+    channels: ChannelsSpec = Field(default_factory=ChannelsSpec)
+    approval: ApprovalSpec = Field(default_factory=ApprovalSpec)
+    loans: ConsumerLoanSpec = Field(default_factory=ConsumerLoanSpec)
 
 
 class ForceDefault(Section):
@@ -410,6 +433,12 @@ class Scenario(Section):
                     f"{path} is {index}, but there is no bank {index}: banks.count is "
                     f"{self.banks.count} (numbered from 0)"
                 )
+        partner = self.consumers.channels.bank_app.partner_bank
+        if partner >= self.banks.count:
+            raise ValueError(
+                f"consumers.channels.bank_app.partner_bank is {partner} but there are only "
+                f"{self.banks.count} banks (rows 0 to {self.banks.count - 1})"
+            )
         for index, shock in enumerate(self.shocks):
             if shock.day > self.horizon_days:
                 raise ValueError(

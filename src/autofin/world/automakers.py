@@ -1,29 +1,27 @@
-"""Automaker rules: sell finished vehicles to consumers."""
+"""Automaker rules: sell finished vehicles to consumers from stock."""
 
 from __future__ import annotations
 
 import numpy as np
 
 from autofin.world.firms import Firms
-from autofin.world.ledger import Flow, Ledger
 
 
-def sell_vehicles(
-    firms: Firms, ledger: Ledger, demand: np.ndarray, consumer_account: int
-) -> np.ndarray:
-    """Sell from finished stock up to demand; consumers pay the vehicle price in cash.
+def take_from_stock(firms: Firms, makers: np.ndarray, wanted: np.ndarray) -> np.ndarray:
+    """Hand over finished vehicles up to what buyers want; defaulted automakers sell nothing.
+
+    The money is posted by the consumer side (`autofin.world.funnel`), which knows how each
+    buyer pays.
 
     Args:
-        firms: All firms (automakers are the rows with tier 0).
-        ledger: The ledger.
-        demand: Vehicles wanted from each firm (zero for suppliers).
-        consumer_account: The consumer sector's ledger account.
+        firms: All firms.
+        makers: Firm rows of the automakers.
+        wanted: Vehicles wanted from each automaker in ``makers``.
 
     Returns:
-        Vehicles sold by each firm.
+        Vehicles sold by each automaker in ``makers``.
     """
-    sold = np.floor(np.minimum(demand, firms.output_inventory + 1e-9)) * firms.active
-    firms.output_inventory -= sold
-    sellers = np.flatnonzero(sold > 0)
-    ledger.post(consumer_account, sellers, sold[sellers] * firms.price[sellers], Flow.VEHICLE_SALES)
+    sold = np.floor(np.minimum(wanted, firms.output_inventory[makers] + 1e-9))
+    sold *= firms.active[makers]
+    firms.output_inventory[makers] -= sold
     return sold

@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from autofin.world.banks import Instrument
+
 if TYPE_CHECKING:
     from autofin.world.model import AutofinModel
 
@@ -83,6 +85,18 @@ class AccountingCheck:
         )
         self._close("banks' loans vs firms' debt", step, banks.loans.sum(), firms.debt.sum())
         self._close(
+            "consumers' cash (households pay out of income as they spend)",
+            step,
+            ledger.balance[model.consumer_account],
+            0.0,
+        )
+        self._close(
+            "banks' consumer-loan exposure vs borrowers' scheduled principal",
+            step,
+            banks.exposure[Instrument.CONSUMER_LOAN],
+            model.market.loans.outstanding_after(step),
+        )
+        self._close(
             "bank capital vs opening capital + interest − funding costs − credit losses",
             step,
             banks.capital(ledger),
@@ -103,6 +117,12 @@ class AccountingCheck:
             + banks.principal_book.peek_due(step).sum()
             + banks.interest_book.peek_due(step).sum()
             + finance.due_now(firms, step).sum()
+        )
+        loans = model.market.loans
+        due_left += (
+            loans.principal_due[: step + 1].sum()
+            + loans.interest_due[: step + 1].sum()
+            + loans.default_carrying[: step + 1].sum()
         )
         self._close("obligations due this step left unsettled", step, due_left, 0.0)
         if np.any(cash[firms.active] < -1e-6 * self.scale):

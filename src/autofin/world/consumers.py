@@ -1,22 +1,33 @@
-"""Consumers as rows: who shops for a vehicle when, and who buys.
+"""Consumers as rows: who they are, when they shop, and what they can afford.
 
-Each consumer shops at the times of a Poisson process with a mean gap of
+Every consumer has an income, savings, a latent credit risk (standard normal), a purchase
+propensity, a fraud flag, an organic channel (dealer walk-in or online) and whether it uses the
+partner bank's app. Each consumer shops at the times of a Poisson process with a mean gap of
 ``replacement_years``; the calendar holds, for every step, the consumers who shop in it, so a
-step costs in proportion to the shoppers, not to the population. A shopper buys with a
-probability that falls with the price relative to what its income makes comfortable, and picks
-an automaker by market share. Buyers who find no car in stock come back after ``retry_days``,
-at most ``max_retries`` times; then the sale is lost.
-Car budgets come from household income earned outside the model.
+step costs in proportion to the shoppers, not to the population. The funnel that turns a trip
+into a purchase is in `autofin.world.funnel`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import IntEnum
 
 import numpy as np
 
 from autofin.scenario.schema import ConsumerSpec
-from autofin.world.ledger import Flow, Ledger
+from autofin.world.auto_loans import annuity_factor
+
+
+class Channel(IntEnum):
+    """How a lead reached the automaker."""
+
+    WALK_IN = 0
+    ONLINE = 1
+    BANK_APP = 2
+
+
+CHANNEL_NAMES = [channel.name.lower() for channel in Channel]
 
 
 @dataclass
@@ -25,32 +36,63 @@ class Consumers:
 
     spec: ConsumerSpec
     income: np.ndarray
+    savings: np.ndarray
+    risk: np.ndarray
+    propensity: np.ndarray
+    fraudster: np.ndarray
+    channel: np.ndarray
+    app_users: np.ndarray
+    last_purchase: np.ndarray
     retries: np.ndarray
+    held_bank: np.ndarray
+    held_fate: np.ndarray
+    held_channel: np.ndarray
     calendar: list[list[np.ndarray]]
     step_years: float
     account: int
+    marks: np.ndarray
+
+    def mark(self, who: np.ndarray) -> np.ndarray:
+        """A population-sized mask that is True for ``who``; the caller clears it after use."""
+        self.marks[who] = True
+        return self.marks
 
     @property
     def population(self) -> int:
         """Number of consumers."""
         return len(self.income)
 
-    def purchase_probability(
-        self, price: float, income: np.ndarray, factor: float = 1.0
-    ) -> np.ndarray:
-        """Chance that a shopper with ``income`` buys a vehicle at ``price``."""
-        spec = self.spec
-        burden = price / (spec.affordability_multiple * income)
-        return (
-            spec.purchase_propensity
-            * factor
-            / (1.0 + np.exp(spec.price_sensitivity * (burden - 1.0)))
-        ).clip(0.0, 1.0)
+    @property
+    def holding_steps(self) -> int:
+        """Steps after a purchase during which a consumer does not buy again."""
+        return round(self.spec.holding_years / self.step_years)
 
-    def expected_buyers_per_step(self, price: float) -> float:
-        """Expected purchases per step in the long run, for sizing the supply chain."""
-        shoppers = self.population * self.step_years / self.spec.replacement_years
-        return shoppers * float(self.purchase_probability(price, self.income).mean())
+    def recently_bought(self, who: np.ndarray, step: int) -> np.ndarray:
+        """Which of ``who`` bought a vehicle less than ``holding_years`` ago."""
+        return step - self.last_purchase[who] < self.holding_steps
+
+    def instalment_factor(self) -> float:
+        """Monthly instalment per unit of loan (an annuity at the scenario's APR and term)."""
+        return annuity_factor(self.spec.loans.apr, self.spec.loans.term_months)
+
+    def affordability(
+        self, who: np.ndarray, price: np.ndarray, wants_loan: np.ndarray
+    ) -> np.ndarray:
+        """How affordable the car feels to each of ``who``, from 0 to 1.
+
+        The burden is the price over what income makes comfortable; for a loan it is also the
+        instalment over the comfortable share of monthly income, so APR, term and down
+        payment move it. A borrower without the down payment cannot buy at all.
+        """
+        spec, loans = self.spec, self.spec.loans
+        income = self.income[who]
+        burden = price / (spec.affordability_multiple * income)
+        instalment = (1.0 - loans.down_payment_share) * price * self.instalment_factor()
+        loan_burden = instalment / (loans.comfortable_payment_share * income / 12.0)
+        burden = np.where(wants_loan, np.maximum(burden, loan_burden), burden)
+        feel = 1.0 / (1.0 + np.exp(np.clip(spec.price_sensitivity * (burden - 1.0), -50, 50)))
+        has_down = self.savings[who] >= loans.down_payment_share * price
+        return np.where(wants_loan & ~has_down & ~self.fraudster[who], 0.0, feel)
 
     def schedule(self, who: np.ndarray, first_step: int, gap_steps: np.ndarray) -> None:
         """Put ``who`` in the calendar at ``first_step + gap_steps`` (if within the horizon)."""
@@ -61,9 +103,11 @@ class Consumers:
             return
         order = np.argsort(when, kind="stable")
         who, when = who[order], when[order]
-        steps, starts = np.unique(when, return_index=True)
-        for s, chunk in zip(steps, np.split(who, starts[1:]), strict=True):
-            self.calendar[s].append(chunk)
+        bounds = np.flatnonzero(np.diff(when)) + 1
+        starts = np.concatenate([[0], bounds]).tolist()
+        ends = [*bounds.tolist(), who.size]
+        for start, end, step in zip(starts, ends, when[starts].tolist(), strict=True):
+            self.calendar[step].append(who[start:end])
 
     def shoppers(self, step: int) -> np.ndarray:
         """Consumers who shop at ``step``."""
@@ -76,72 +120,68 @@ class Consumers:
         rate = min(self.step_years / self.spec.replacement_years, 1.0)
         return rng.geometric(rate, size=count)
 
-    def shop(
+    def reschedule(self, who: np.ndarray, step: int, rng: np.random.Generator) -> None:
+        """Send ``who`` home until their next shopping trip."""
+        self.retries[who] = 0
+        self.schedule(who, step, self.next_trip_gaps(who.size, rng))
+
+    def retry_later(
         self,
+        who: np.ndarray,
         step: int,
-        prices: np.ndarray,
-        market_share: np.ndarray,
-        factor: float,
-        rng: np.random.Generator,
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """Shoppers of this step decide whether to buy and from which automaker.
+        channel: np.ndarray,
+        bank: np.ndarray,
+        default_month: np.ndarray,
+    ) -> None:
+        """Buyers who found no car in stock come back after ``retry_days``.
 
-        Returns:
-            The buyers and the automaker (row among automakers) each one wants.
+        They keep their channel and their financing: the bank that approved their loan (-1
+        for cash) and the loan's fate.
         """
-        shoppers = self.shoppers(step)
-        choice = rng.choice(len(market_share), size=shoppers.size, p=market_share)
-        chance = self.purchase_probability(prices[choice], self.income[shoppers], factor)
-        # Buyers coming back for a car that was out of stock have already decided to buy.
-        buys = (rng.random(shoppers.size) < chance) | (self.retries[shoppers] > 0)
-        self.retries[shoppers[~buys]] = 0
-        self.schedule(shoppers[~buys], step, self.next_trip_gaps(int((~buys).sum()), rng))
-        return shoppers[buys], choice[buys]
-
-    def is_new_demand(self, buyers: np.ndarray) -> np.ndarray:
-        """Which buyers are on a fresh shopping trip, not coming back for a car out of stock."""
-        return self.retries[buyers] == 0
-
-    def settle_purchases(
-        self,
-        step: int,
-        buyers: np.ndarray,
-        served: np.ndarray,
-        spend: float,
-        ledger: Ledger,
-        rng: np.random.Generator,
-    ) -> int:
-        """Fund the purchases from household income; reschedule buyers and unserved buyers.
-
-        Returns:
-            Sales lost this step: unserved buyers who came back too often and give up.
-        """
-        ledger.post(ledger.outside, self.account, spend, Flow.HOUSEHOLD_INCOME)
-        unserved = buyers[~served]
-        give_up = self.retries[unserved] >= self.spec.max_retries
-        done = np.concatenate([buyers[served], unserved[give_up]])
-        self.retries[done] = 0
-        self.schedule(done, step, self.next_trip_gaps(done.size, rng))
-        again = unserved[~give_up]
-        self.retries[again] += 1
+        self.retries[who] += 1
+        self.held_channel[who] = channel
+        self.held_bank[who] = bank
+        self.held_fate[who] = default_month
         retry = max(1, round(self.spec.retry_days / (self.step_years * 365.0)))
-        self.schedule(again, step, np.full(again.size, retry))
-        return int(give_up.sum())
+        self.schedule(who, step, np.full(who.size, retry))
 
 
 def build_consumers(
     spec: ConsumerSpec, steps: int, step_days: int, account: int, rng: np.random.Generator
 ) -> Consumers:
-    """Draw incomes and the first shopping trip of every consumer."""
-    income = spec.income_median * np.exp(rng.normal(0.0, spec.income_sigma, spec.population))
+    """Draw every consumer's attributes and first shopping trip."""
+    n = spec.population
+    income = spec.income_median * np.exp(rng.normal(0.0, spec.income_sigma, n))
+    savings = spec.savings_years * income * np.exp(rng.normal(0.0, spec.savings_sigma, n))
+    mean, sd = spec.purchase_propensity, spec.purchase_propensity_dispersion
+    if 0.0 < mean < 1.0 and 0.0 < sd**2 < mean * (1.0 - mean):
+        strength = mean * (1.0 - mean) / sd**2 - 1.0
+        propensity = rng.beta(mean * strength, (1.0 - mean) * strength, n)
+    else:
+        propensity = np.full(n, mean)
+    channels = spec.channels
+    walk_in_share = channels.walk_in.weight / (channels.walk_in.weight + channels.online.weight)
     consumers = Consumers(
         spec=spec,
         income=income,
-        retries=np.zeros(spec.population, dtype=np.int16),
+        savings=savings,
+        risk=rng.standard_normal(n).astype(np.float32),
+        propensity=propensity.astype(np.float32),
+        fraudster=rng.random(n) < spec.fraud_share,
+        channel=np.where(rng.random(n) < walk_in_share, Channel.WALK_IN, Channel.ONLINE).astype(
+            np.int8
+        ),
+        app_users=np.flatnonzero(rng.random(n) < channels.bank_app.user_share),
+        last_purchase=np.full(n, -(10**6), dtype=np.int32),
+        retries=np.zeros(n, dtype=np.int16),
+        held_bank=np.full(n, -1, dtype=np.int16),
+        held_fate=np.zeros(n, dtype=np.int16),
+        held_channel=np.zeros(n, dtype=np.int8),
         calendar=[[] for _ in range(steps + 1)],
         step_years=step_days / 365.0,
         account=account,
+        marks=np.zeros(n, dtype=bool),
     )
-    everyone = np.arange(spec.population)
-    consumers.schedule(everyone, 0, consumers.next_trip_gaps(spec.population, rng))
+    everyone = np.arange(n)
+    consumers.schedule(everyone, 0, consumers.next_trip_gaps(n, rng))
     return consumers

@@ -14,6 +14,7 @@ import pandas as pd
 from autofin.world.banks import INSTRUMENT_NAMES, Instrument
 from autofin.world.finance.context import FinanceActivity
 from autofin.world.firms import Firms
+from autofin.world.funnel import consumer_metrics, consumer_summary
 
 if TYPE_CHECKING:
     from autofin.world.model import AutofinModel
@@ -129,6 +130,7 @@ class MetricsRecorder:
             row[f"orders_tier{tier}"] = float(
                 (activity.orders_by_supplier * firms.price)[in_tier].sum()
             )
+        row.update(consumer_metrics(model.market, banks))
         self.rows.append(row)
 
     def _record_finance(self, row: dict[str, float], act: FinanceActivity) -> None:
@@ -236,6 +238,7 @@ class MetricsRecorder:
         }
         for tier in range(1, self.n_tiers + 1):
             summary[f"supplier_defaults_tier{tier}"] = int((defaults["tier"] == tier).sum())
+        summary.update(consumer_summary(timeseries, model.market))
         return summary
 
     def _finance_summary(self, timeseries: pd.DataFrame) -> dict[str, float]:

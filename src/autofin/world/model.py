@@ -14,7 +14,7 @@ import numpy as np
 
 from autofin.results.result import Result
 from autofin.scenario.schema import Scenario
-from autofin.world import automakers, production, suppliers
+from autofin.world import production, suppliers
 from autofin.world.banks import build_banks
 from autofin.world.checks import AccountingCheck
 from autofin.world.consumers import build_consumers
@@ -22,6 +22,7 @@ from autofin.world.defaults import CreditChain, liquidate
 from autofin.world.finance import SupplyChainFinance
 from autofin.world.finance.payment_terms import PaymentTermPolicy
 from autofin.world.firms import build_firms, steps_of
+from autofin.world.funnel import ConsumerMarket
 from autofin.world.ledger import Flow, Ledger
 from autofin.world.metrics import MetricsRecorder, StepActivity
 from autofin.world.network import build_network
@@ -55,9 +56,10 @@ class AutofinModel(mesa.Model):
         self.consumers = build_consumers(
             scenario.consumers, scenario.steps, scenario.step_days, self.consumer_account, rng
         )
+        self.market = ConsumerMarket(self.consumers, n_banks, scenario.steps, scenario.step_days)
         n_automakers = self.network.n_automakers
         self.market_share = np.full(n_automakers, 1.0 / n_automakers)
-        expected_sales = self.market_share * self.consumers.expected_buyers_per_step(
+        expected_sales = self.market_share * self.market.expected_buyers_per_step(
             scenario.automakers.vehicle_price
         )
         self.firms = build_firms(scenario, self.network, expected_sales, rng)
@@ -135,7 +137,9 @@ class AutofinModel(mesa.Model):
         # travel upstream within the same step (automakers settle first).
         self._settle(t, forced_defaults, activity)
 
-        # Consumers shop; automakers sell from stock.
+        # Car-loan borrowers pay their instalments or default; consumers shop, apply for
+        # loans, banks decide; automakers sell from stock.
+        self.market.repay(t, self.banks, ledger)
         self._sell_vehicles(t, demand_factor, activity)
 
         # Banks pay for their funding and write off loans whose workout has ended.
@@ -180,6 +184,7 @@ class AutofinModel(mesa.Model):
             )
             able = in_tier & (cash >= due - EPSILON)
             paid_edges, paid = trade.pay_due(firms, ledger, t, able)
+            finance.on_invoices_paid(paid_edges, paid)
             finance.activity.cash_in(
                 firms.edge_supplier[paid_edges].clip(0),
                 paid * (firms.edge_supplier[paid_edges] >= 0),
@@ -221,41 +226,25 @@ class AutofinModel(mesa.Model):
     def _sell_vehicles(self, t: int, demand_factor: float, activity: StepActivity) -> None:
         firms = self.firms
         makers = np.flatnonzero(firms.is_automaker)
-        # Shoppers choose among the automakers still in business, by market share.
+        # Leads choose among the automakers still in business, by market share.
         share = self.market_share * firms.active[makers]
         if share.sum() <= 0:
             share, demand_factor = self.market_share, 0.0
-        buyers, choice = self.consumers.shop(
-            t, firms.price[makers], share / share.sum(), demand_factor, self.rng
+        purchases = self.market.shop(
+            t, firms, makers, share / share.sum(), demand_factor, self.banks, self.ledger, self.rng
         )
-        wanted = np.bincount(choice, minlength=len(makers)).astype(float)
-        demand = np.zeros(firms.n)
-        demand[makers] = wanted
-        sold = automakers.sell_vehicles(firms, self.ledger, demand, self.consumer_account)
-        # Buyers are served in calendar order until each automaker's stock runs out.
-        order = np.argsort(choice, kind="stable")
-        rank = np.empty(len(choice), dtype=np.int64)
-        group_start = np.concatenate([[0], np.cumsum(wanted)[:-1]]).astype(np.int64)
-        rank[order] = np.arange(len(choice)) - group_start[choice[order]]
-        served = rank < sold[makers][choice]
-        fresh = self.consumers.is_new_demand(buyers)
-        activity.lost_sales = self.consumers.settle_purchases(
-            t,
-            buyers,
-            served,
-            float((sold[makers] * firms.price[makers]).sum()),
-            self.ledger,
-            self.rng,
-        )
+        activity.lost_sales = purchases.lost_sales
         # Forecasts follow new demand: buyers coming back for a car are not counted twice.
         new_demand = np.zeros(firms.n)
-        new_demand[makers] = np.bincount(choice[fresh], minlength=len(makers))
+        new_demand[makers] = purchases.new_demand
         production.update_forecasts(
             firms, new_demand, firms.is_automaker, self.spec.automakers.forecast_smoothing
         )
         activity.vehicle_demand = float(new_demand.sum())
-        activity.vehicles_sold = float(sold[makers].sum())
-        activity.sales_value = sold * firms.price
+        activity.vehicles_sold = float(purchases.sold.sum())
+        sales_value = np.zeros(firms.n)
+        sales_value[makers] = purchases.sold * firms.price[makers]
+        activity.sales_value = sales_value
 
     # ------------------------------------------------------------------ building
     def _accounts_and_sectors(self) -> tuple[np.ndarray, list[str], np.ndarray]:

@@ -59,9 +59,7 @@ class SupplyChainFinance:
         self.step_days = step_days
         self.borrowing_buffer = borrowing_buffer
         self.order_financing = (
-            OrderFinancing(spec.order_financing, firms, horizon_steps, step_days)
-            if spec.order_financing
-            else None
+            OrderFinancing(spec.order_financing, firms, step_days) if spec.order_financing else None
         )
         self.inventory = (
             InventoryFinancing(spec.inventory_financing, firms)
@@ -123,6 +121,8 @@ class SupplyChainFinance:
         self.activity = FinanceActivity.empty(firms.n)
         if self.inventory is not None:
             self.activity.margin_calls = self.inventory.start_step(self.round)
+        if self.order_financing is not None:
+            self.order_financing.start_step()
         for facility in self.syndicated:
             facility.start_step(self.round, self.activity)
 
@@ -146,7 +146,7 @@ class SupplyChainFinance:
         """What each firm owes the banks, all instruments (for concentration limits)."""
         owed = firms.debt.copy()
         if self.order_financing is not None:
-            owed += self.order_financing.owed()
+            owed += self.order_financing.owed(firms)
         if self.inventory is not None:
             owed += self.inventory.owed()
         if self.factoring is not None:
@@ -167,12 +167,14 @@ class SupplyChainFinance:
     def maturing(self, firms: Firms, step: int) -> np.ndarray:
         """Finance each firm used that matures now.
 
-        That is advances due, and its sold invoices that the banks collect now (the cash it
-        would have received). Needing it again is rolling over, not distress.
+        That is advances due or repaid out of its invoices this step, and its sold invoices
+        that the banks collect now (the cash it would have received). Needing it again is
+        rolling over, not distress.
         """
         maturing = np.zeros(firms.n)
         if self.order_financing is not None:
-            maturing += self.order_financing.due_now(firms, step)
+            of = self.order_financing
+            maturing += of.due_now(firms, step) + of.repaid_from_invoices
         for holder in ([self.factoring] if self.factoring else []) + self.platforms:
             maturing += firms.by_supplier(holder.invoices.face.peek_due(step))
         return maturing
@@ -257,6 +259,11 @@ class SupplyChainFinance:
             applicants, granted, rate, granted * rate * self.bank_loan_years, firms.n
         )
         return granted
+
+    def on_invoices_paid(self, edges: np.ndarray, paid: np.ndarray) -> None:
+        """Invoices were paid on ``edges``: advances on those orders are repaid from them."""
+        if self.order_financing is not None and self.round is not None:
+            self.order_financing.repay_from_invoices(self.round, edges, paid)
 
     def collect(self, payers: np.ndarray) -> None:
         """Firms in ``payers`` (a mask) pay every instrument what is due now."""

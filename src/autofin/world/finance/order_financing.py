@@ -3,12 +3,17 @@
 When orders arrive, a supplier whose cash plan falls short (payments due within
 ``cash_plan_days`` beyond its cash and the invoices it will collect in that time) asks its house
 bank for an advance of up to ``advance_rate`` × the value of each new order, spread over its
-orders by value. The advance, with interest, falls due when the order's invoice is paid: after
-the production lead time, the transit time and the buyer's payment term. The supplier repays it
-from the invoice; if the supplier defaults first the bank has a claim on its estate, and if the
-buyer defaults the supplier still owes the advance (it carries its buyer's risk). The bank
-underwrites on both: the advance is declined if either's scored probability of default is above
-the cut-off, and priced on the chance that either defaults.
+orders by value. The advance is owed on the order's supply edge, with interest for the expected
+time until the invoice is paid (production lead time + transit + the buyer's payment term). The
+invoice repays it: whenever the buyer pays an invoice on that edge, the bank takes what is owed
+on the edge out of the payment first (the order was assigned to it). Whatever an invoice has
+not repaid by ``repayment_grace_days`` after the expected payment date falls due from the
+supplier itself.
+
+The supplier carries its buyer's risk: if the buyer defaults, the supplier still owes the
+advance; if the supplier defaults first, the bank has an unsecured claim on its estate. The bank
+underwrites both: it declines if either scores above the cut-off, and prices on the chance that
+either defaults.
 """
 
 from __future__ import annotations
@@ -21,32 +26,32 @@ from autofin.world.finance.context import Claim, FinanceActivity, FinanceRound
 from autofin.world.firms import Firms, steps_of
 from autofin.world.ledger import Flow
 from autofin.world.network import OUTSIDE
-from autofin.world.obligations import DueBook
 
 
 class OrderFinancing:
-    """Advances on confirmed orders, per supplier and due step.
+    """Advances on confirmed orders, owed per supply edge.
 
     Args:
         spec: The scenario's order-financing settings.
         firms: All firms.
-        horizon_steps: Longest payment term, in steps.
         step_days: Days per step.
     """
 
     instrument = Instrument.ORDER_FINANCING
     name = "order_financing"
 
-    def __init__(
-        self, spec: OrderFinancingSpec, firms: Firms, horizon_steps: int, step_days: int
-    ) -> None:
+    def __init__(self, spec: OrderFinancingSpec, firms: Firms, step_days: int) -> None:
         self.spec = spec
         self.eligible = ~firms.is_automaker & np.isin(firms.tier, spec.tiers)
         self.pipeline_steps = max(firms.lead_steps, 1) + firms.transit_steps
         self.plan_steps = max(1, steps_of(spec.cash_plan_days, step_days))
-        horizon = self.pipeline_steps + horizon_steps + 1
-        self.face = DueBook(firms.n, horizon)
-        self.cost = DueBook(firms.n, horizon)
+        self.grace_steps = steps_of(spec.repayment_grace_days, step_days)
+        n_edges = len(firms.edge_supplier)
+        self.face = np.zeros(n_edges)  # owed on each edge, interest included
+        self.cost = np.zeros(n_edges)  # the principal advanced: the bank's carrying value
+        self.deadline = np.zeros(n_edges, dtype=np.int64)
+        self.edge_bank = np.zeros(n_edges, dtype=np.int64)
+        self.repaid_from_invoices = np.zeros(firms.n)  # this step, per supplier
 
     def cash_plan_gap(self, r: FinanceRound, due_later: np.ndarray) -> np.ndarray:
         """Each firm's payments due within the plan horizon beyond cash and collections.
@@ -62,7 +67,6 @@ class OrderFinancing:
             firms.by_customer(trade.edge_book.due_within(r.step, steps))
             + trade.outside_book.due_within(r.step, steps)
             + (firms.wages_due + firms.fixed_cost_per_step) * steps
-            + self.face.due_within(r.step, steps)
             + due_later
         )
         collections = firms.by_supplier(trade.edge_book.due_within(r.step + 1, steps))
@@ -88,10 +92,9 @@ class OrderFinancing:
         """
         firms, banks = r.firms, r.banks
         supplier = firms.edge_supplier
-        inside = supplier != OUTSIDE
         borrower = supplier.clip(0)
-        wants = inside & (edge_value > 0) & self.eligible[borrower] & firms.active[borrower]
-        wants &= gap[borrower] > 0
+        wants = (supplier != OUTSIDE) & (edge_value > 0) & self.eligible[borrower]
+        wants &= firms.active[borrower] & (gap[borrower] > 0)
         edges = np.flatnonzero(wants)
         if edges.size == 0:
             return
@@ -107,69 +110,94 @@ class OrderFinancing:
         bank = firms.house_bank[seller]
         room = banks.concentration_room(r.ledger, firms.house_bank, exposure)
         per_firm = np.bincount(seller, ask, minlength=firms.n)
-        scale = np.minimum(1.0, room / np.maximum(per_firm, 1e-12))
-        ask = ask * scale[seller]
+        ask = ask * np.minimum(1.0, room / np.maximum(per_firm, 1e-12))[seller]
         ask = banks.fit_in_capacity(bank, ask, r.capacity)
         keep = ask > 0
-        edges, seller, bank, ask, risk = (
-            edges[keep],
-            seller[keep],
-            bank[keep],
-            ask[keep],
-            risk[keep],
-        )
+        edges, seller, bank, ask, risk = (x[keep] for x in (edges, seller, bank, ask, risk))
         if edges.size == 0:
             return
         rate = banks.price(risk, bank, r.ledger, margin=self.spec.spread)
-        delay = np.minimum(
-            self.pipeline_steps + firms.edge_term_steps[edges], self.face.horizon - 1
-        )
-        face = ask * (1.0 + rate * delay * r.step_years)
+        expected = self.pipeline_steps + firms.edge_term_steps[edges]
+        face = ask * (1.0 + rate * expected * r.step_years)
         r.ledger.post(banks.accounts[bank], seller, ask, Flow.ORDER_FINANCING_ADVANCE)
-        self.face.book(r.step, delay, seller, face)
-        self.cost.book(r.step, delay, seller, ask)
+        self.face[edges] += face
+        self.cost[edges] += ask
+        self.edge_bank[edges] = bank
+        self.deadline[edges] = np.maximum(
+            self.deadline[edges], r.step + expected + self.grace_steps
+        )
         banks.exposure[self.instrument] += np.bincount(bank, ask, minlength=banks.count)
         banks.lending_round.record(self.instrument, ask, rate)
         act.record(seller, ask, rate, face - ask, firms.n)
 
-    def due_now(self, firms: Firms, step: int) -> np.ndarray:
-        """Advances (with interest) each supplier repays now."""
-        return self.face.peek_due(step)
+    def repay_from_invoices(self, r: FinanceRound, edges: np.ndarray, paid: np.ndarray) -> None:
+        """The bank takes what is owed on ``edges`` out of the invoice payments ``paid``."""
+        owed = np.flatnonzero(self.face[edges] > 0)
+        if owed.size == 0:
+            return
+        edges, paid = edges[owed], paid[owed]
+        amount = np.minimum(self.face[edges], paid)
+        self._repay(r, edges, amount)
+        self.repaid_from_invoices += r.firms.by_supplier(amount, edges)
 
-    def due_within(self, step: int, steps: int) -> np.ndarray:
-        """Advances falling due within ``steps`` steps, per firm."""
-        return self.face.due_within(step, steps)
+    def _repay(self, r: FinanceRound, edges: np.ndarray, amount: np.ndarray) -> None:
+        share = amount / np.maximum(self.face[edges], 1e-300)
+        carrying = self.cost[edges] * share
+        bank = self.edge_bank[edges]
+        r.ledger.post(
+            r.firms.edge_supplier[edges],
+            r.banks.accounts[bank],
+            amount,
+            Flow.ORDER_FINANCING_REPAYMENT,
+        )
+        r.banks.exposure[self.instrument] -= np.bincount(bank, carrying, minlength=r.banks.count)
+        r.banks.earn(bank, amount - carrying)
+        self.face[edges] -= amount
+        self.cost[edges] -= carrying
+        done = share >= 1.0
+        self.face[edges[done]] = 0.0
+        self.cost[edges[done]] = 0.0
+
+    def start_step(self) -> None:
+        """Forget last step's repayments."""
+        self.repaid_from_invoices[:] = 0.0
+
+    def _overdue(self, step: int) -> np.ndarray:
+        return np.flatnonzero((self.face > 0) & (self.deadline <= step))
+
+    def due_now(self, firms: Firms, step: int) -> np.ndarray:
+        """Advances the invoices have not repaid by their deadline, owed by each supplier."""
+        overdue = self._overdue(step)
+        return firms.by_supplier(self.face[overdue], overdue)
 
     def collect(self, r: FinanceRound, payers: np.ndarray) -> None:
-        """Suppliers in ``payers`` (a mask) repay the advances due now."""
-        face, cost = self.face.peek_due(r.step), self.cost.peek_due(r.step)
-        paying = np.flatnonzero(payers & (face > 0))
-        if paying.size == 0:
-            return
-        bank = r.firms.house_bank[paying]
-        r.ledger.post(paying, r.banks.accounts[bank], face[paying], Flow.ORDER_FINANCING_REPAYMENT)
-        r.banks.exposure[self.instrument] -= np.bincount(
-            bank, cost[paying], minlength=r.banks.count
-        )
-        r.banks.earn(bank, face[paying] - cost[paying])
-        face[paying] = 0.0
-        cost[paying] = 0.0
+        """Suppliers in ``payers`` (a mask) repay overdue advances from their own cash."""
+        overdue = self._overdue(r.step)
+        overdue = overdue[payers[r.firms.edge_supplier[overdue]]]
+        if overdue.size:
+            self._repay(r, overdue, self.face[overdue].copy())
 
     def claims_on(self, r: FinanceRound, debtors: np.ndarray) -> list[Claim]:
         """The banks' claims on defaulting suppliers: every advance not yet repaid."""
-        face = self.face.clear_columns(debtors)
-        cost = self.cost.clear_columns(debtors)
-        bank = r.firms.house_bank[debtors]
+        is_debtor = np.zeros(r.firms.n, dtype=bool)
+        is_debtor[debtors] = True
+        supplier = r.firms.edge_supplier
+        edges = np.flatnonzero(
+            (supplier != OUTSIDE) & is_debtor[supplier.clip(0)] & (self.face > 0)
+        )
+        face, cost, bank = self.face[edges].copy(), self.cost[edges].copy(), self.edge_bank[edges]
+        self.face[edges] = 0.0
+        self.cost[edges] = 0.0
 
         def settle(paid: np.ndarray) -> None:
             r.banks.recognise_default(self.instrument, bank, cost, paid, r.step)
 
-        return [Claim(debtors, r.banks.accounts[bank], face, False, settle)]
+        return [Claim(supplier[edges], r.banks.accounts[bank], face, False, settle)]
 
-    def owed(self) -> np.ndarray:
-        """Face value each firm owes (for concentration limits)."""
-        return self.face.open_totals()
+    def owed(self, firms: Firms) -> np.ndarray:
+        """What each firm owes (for concentration limits)."""
+        return firms.by_supplier(self.face)
 
     def carrying(self, firms: Firms, banks_count: int) -> np.ndarray:
         """Carrying value per bank from the books (for the accounting checks)."""
-        return np.bincount(firms.house_bank, self.cost.open_totals(), minlength=banks_count)
+        return np.bincount(self.edge_bank, self.cost, minlength=banks_count)

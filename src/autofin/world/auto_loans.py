@@ -1,0 +1,184 @@
+"""Car loans in the banks' books: monthly instalments, defaults and repossession.
+
+A loan is an annuity at the scenario's APR and term. Its fate is drawn when the applicant
+applies: every month the borrower defaults with a hazard whose log-odds add the latent credit
+risk, the instalment's burden on income and that month's income shock; a fraudster never pays.
+Drawing the fate up front is equivalent to drawing it month by month, and it is what the risk
+checks' power refers to ("catches applicants who will default"). Once a loan is booked, its
+instalments (split into interest and principal) and its default, if any, go into buckets by
+due step and bank, so collecting a step's instalments and defaults is one row read, whatever
+the number of loans.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from autofin.scenario.consumer_schema import ConsumerLoanSpec
+from autofin.world.banks import Banks, Instrument
+from autofin.world.ledger import Flow, Ledger
+
+DAYS_PER_MONTH = 365.0 / 12.0
+
+
+def annuity_factor(apr: float, months: int) -> float:
+    """Monthly instalment per unit of loan at annual rate ``apr`` over ``months``."""
+    rate = apr / 12.0
+    if rate <= 0:
+        return 1.0 / months
+    return float(rate / -np.expm1(-months * np.log1p(rate)))
+
+
+class ConsumerLoanBook:
+    """Every bank's car loans, bucketed by due step.
+
+    Args:
+        spec: Loan terms and default behaviour.
+        n_banks: Number of banks.
+        steps: Steps in the horizon.
+        step_days: Days per step.
+    """
+
+    def __init__(self, spec: ConsumerLoanSpec, n_banks: int, steps: int, step_days: int) -> None:
+        self.spec = spec
+        months = spec.term_months
+        self.rate = spec.apr / 12.0
+        self.instalment = annuity_factor(spec.apr, months)
+        paid = np.arange(months + 1)
+        if self.rate > 0:
+            # (1 + r)^k − 1, accurate for tiny rates.
+            grown = np.expm1(paid * np.log1p(self.rate))
+            balance = np.maximum(1.0 + grown - self.instalment * grown / self.rate, 0.0)
+        else:
+            balance = 1.0 - paid / months
+        self.balance_before = balance[:-1]  # unit balance before payment k = 1..months
+        self.interest = self.rate * self.balance_before
+        self.principal = self.instalment - self.interest
+        self.due_offset = np.array(
+            [math.ceil(k * DAYS_PER_MONTH / step_days - 1e-9) for k in range(1, months + 1)],
+            dtype=np.int64,
+        )
+        self.step_years = step_days / 365.0
+        rows = steps + int(self.due_offset[-1]) + 2
+        shape = (rows, n_banks)
+        self.principal_due = np.zeros(shape)
+        self.interest_due = np.zeros(shape)
+        self.default_carrying = np.zeros(shape)
+        self.default_recovery = np.zeros(shape)
+        self.default_count = np.zeros(shape)
+        self.fraud_loss = np.zeros(shape)
+        self.maturing_count = np.zeros(shape)
+        self._buckets = (
+            self.principal_due,
+            self.interest_due,
+            self.default_carrying,
+            self.default_recovery,
+            self.default_count,
+            self.fraud_loss,
+            self.maturing_count,
+        )
+        self.active = np.zeros(n_banks)
+        self.defaults_scheduled = 0  # loans booked that will default, now or later
+        self.n_banks = n_banks
+        # What happened in the current step.
+        self.defaults_now = 0.0
+        self.active_at_start = 0.0
+        self.fraud_losses_now = 0.0
+
+    def draw_fates(
+        self,
+        risk: np.ndarray,
+        burden: np.ndarray,
+        fraud: np.ndarray,
+        rng: np.random.Generator,
+    ) -> np.ndarray:
+        """Month of the first missed instalment of each applicant's loan; 0 if it is repaid.
+
+        Args:
+            risk: Latent credit risk (standard normal).
+            burden: Instalment over monthly income.
+            fraud: Fraudsters miss the first instalment.
+            rng: The model's random generator.
+        """
+        spec = self.spec
+        months = spec.term_months
+        base = spec.default_intercept + spec.risk_weight * risk + spec.burden_weight * burden
+        shock = rng.normal(0.0, spec.income_shock_sd, size=(risk.size, months))
+        hazard = 1.0 / (1.0 + np.exp(-(base[:, None] + shock)))
+        missed = rng.random((risk.size, months)) < hazard
+        first = np.where(missed.any(axis=1), missed.argmax(axis=1) + 1, 0)
+        return np.where(fraud, 1, first)
+
+    def book(
+        self,
+        step: int,
+        bank: np.ndarray,
+        amount: np.ndarray,
+        default_month: np.ndarray,
+        fraud: np.ndarray,
+        price: np.ndarray,
+        banks: Banks,
+    ) -> None:
+        """Put new loans on the banks' books (the disbursement is posted by the caller)."""
+        if bank.size == 0:
+            return
+        months = self.spec.term_months
+        paid_months = np.where(default_month > 0, default_month - 1, months)
+        month = np.arange(1, months + 1)
+        paying = (month[None, :] <= paid_months[:, None]) * amount[:, None]  # loans × months
+        cells = ((step + self.due_offset)[None, :], bank[:, None])
+        np.add.at(self.principal_due, cells, paying * self.principal)
+        np.add.at(self.interest_due, cells, paying * self.interest)
+        defaults = default_month > 0
+        d = default_month[defaults]
+        carrying = amount[defaults] * self.balance_before[d - 1]
+        age_years = d / 12.0
+        resale = price[defaults] * self.spec.repossession_value
+        recovery = resale * (1.0 - self.spec.depreciation_rate) ** age_years
+        recovery = np.where(fraud[defaults], 0.0, np.minimum(recovery, carrying))
+        when = step + self.due_offset[d - 1]
+        where = bank[defaults]
+        np.add.at(self.default_carrying, (when, where), carrying)
+        np.add.at(self.default_recovery, (when, where), recovery)
+        np.add.at(self.default_count, (when, where), 1.0)
+        np.add.at(self.fraud_loss, (when, where), np.where(fraud[defaults], carrying, 0.0))
+        np.add.at(self.maturing_count, (step + self.due_offset[-1], bank[~defaults]), 1.0)
+        self.defaults_scheduled += int(defaults.sum())
+        self.active += np.bincount(bank, minlength=self.n_banks)
+        banks.exposure[Instrument.CONSUMER_LOAN] += np.bincount(
+            bank, amount, minlength=self.n_banks
+        )
+
+    def collect(self, step: int, banks: Banks, ledger: Ledger, consumer_account: int) -> None:
+        """Borrowers pay the instalments due now out of household income; defaults are booked.
+
+        A defaulted car is repossessed and sold to the outside world at once; the bank keeps
+        the proceeds and the rest of the balance becomes a non-performing loan.
+        """
+        every_bank = np.arange(self.n_banks)
+        self.active_at_start = float(self.active.sum())
+        principal, interest = self.principal_due[step], self.interest_due[step]
+        paid = principal + interest
+        if paid.any():
+            ledger.post(ledger.outside, consumer_account, paid.sum(), Flow.HOUSEHOLD_INCOME)
+            ledger.post(consumer_account, banks.accounts, paid, Flow.CONSUMER_LOAN_INSTALMENT)
+        banks.exposure[Instrument.CONSUMER_LOAN] -= principal
+        banks.earn(every_bank, interest)
+        recovered = self.default_recovery[step]
+        if recovered.any():
+            ledger.post(ledger.outside, banks.accounts, recovered, Flow.CONSUMER_LOAN_RECOVERY)
+        banks.recognise_default(
+            Instrument.CONSUMER_LOAN, every_bank, self.default_carrying[step], recovered, step
+        )
+        self.defaults_now = float(self.default_count[step].sum())
+        self.fraud_losses_now = float(self.fraud_loss[step].sum())
+        self.active -= self.default_count[step] + self.maturing_count[step]
+        for bucket in self._buckets:
+            bucket[step] = 0.0
+
+    def outstanding_after(self, step: int) -> np.ndarray:
+        """Principal borrowers still owe after ``step``, per bank, from the schedules."""
+        later = slice(step + 1, None)
+        return self.principal_due[later].sum(axis=0) + self.default_carrying[later].sum(axis=0)
