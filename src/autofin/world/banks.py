@@ -107,10 +107,15 @@ class Banks:
     credit_losses: np.ndarray
     losses_by_instrument: np.ndarray
     lending_round: LendingRound
+    quoted_funding: np.ndarray | None = None
 
-    def start_round(self) -> None:
-        """Begin a step's lending round."""
+    def start_round(self, ledger: Ledger | None = None) -> None:
+        """Begin a step's lending round; with ``ledger``, fix the funding rates it prices on.
+
+        Banks price every claim of the step on their funding rate at its start.
+        """
         self.lending_round = LendingRound.empty(self.count)
+        self.quoted_funding = None if ledger is None else self.funding_rate(ledger)
 
     @property
     def count(self) -> int:
@@ -191,7 +196,8 @@ class Banks:
             loss_given_default: Loss given default; the banks' default if omitted.
         """
         spec = self.spec
-        funding = self.funding_rate(ledger)[banks]
+        rates = self.funding_rate(ledger) if self.quoted_funding is None else self.quoted_funding
+        funding = rates[banks]
         lgd = spec.loss_given_default if loss_given_default is None else loss_given_default
         charge = spec.min_capital_ratio * np.maximum(spec.cost_of_equity - funding, 0.0)
         return funding + pd_estimate * lgd + charge + (spec.margin if margin is None else margin)

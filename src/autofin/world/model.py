@@ -99,7 +99,7 @@ class AutofinModel(mesa.Model):
         t = self.step_index
         firms, ledger, scenario, rng = self.firms, self.ledger, self.spec, self.rng
         activity = StepActivity.start(firms)
-        self.banks.start_round()
+        self.banks.start_round(ledger)
         self.chain.bad_debt_in_step = 0.0
         forced_defaults, demand_factor = self.shocks.due(t)
 
@@ -169,22 +169,23 @@ class AutofinModel(mesa.Model):
             in_tier = firms.active & (firms.tier == tier)
             operating = (firms.wages_due + firms.fixed_cost_per_step) * in_tier
             due = (
-                trade.due_now(firms, t) + banks.due_now(t) + finance.due_now(firms, t)
+                trade.due_now(firms, t) + banks.due_now(t) + finance.due_now(firms, t, tier)
             ) * in_tier + operating
             short = in_tier & (due > cash + EPSILON)
             applicants = np.flatnonzero(short)
-            _, asked_bank = finance.cover(applicants, (due - cash)[applicants])
+            _, asked_bank = finance.cover(applicants, (due - cash)[applicants], tier)
             # Banks see how often a firm needs unsecured credit beyond rolling over the loans
             # and sold invoices that mature now.
-            rolling = banks.principal_book.peek_due(t) + finance.maturing(firms, t)
             distress = np.zeros(firms.n, dtype=bool)
-            distress[applicants] = asked_bank - rolling[applicants] > EPSILON
+            if applicants.size:
+                rolling = banks.principal_book.peek_due(t) + finance.maturing(firms, t, tier)
+                distress[applicants] = asked_bank - rolling[applicants] > EPSILON
             firms.shortfall_history[in_tier] += 0.1 * (
                 distress[in_tier] - firms.shortfall_history[in_tier]
             )
             able = in_tier & (cash >= due - EPSILON)
             paid_edges, paid = trade.pay_due(firms, ledger, t, able)
-            finance.on_invoices_paid(paid_edges, paid)
+            finance.on_invoices_paid(paid_edges, paid, tier)
             finance.activity.cash_in(
                 firms.edge_supplier[paid_edges].clip(0),
                 paid * (firms.edge_supplier[paid_edges] >= 0),
@@ -192,7 +193,7 @@ class AutofinModel(mesa.Model):
                 firms.n,
             )
             banks.collect_due(firms, ledger, t, able)
-            finance.collect(able)
+            finance.collect(able, tier)
             payers = np.flatnonzero(able)
             ledger.post(payers, ledger.outside, firms.wages_due[payers], Flow.WAGES)
             ledger.post(payers, ledger.outside, firms.fixed_cost_per_step[payers], Flow.FIXED_COSTS)

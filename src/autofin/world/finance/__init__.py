@@ -81,6 +81,7 @@ class SupplyChainFinance:
                 self.factoring.edge_eligible[platform.sponsor_edges[on_platform]] = False
         self.activity = FinanceActivity.empty(firms.n)
         self.round: FinanceRound | None = None
+        self._choices_by_tier: dict[int, list] = {}
         self.bank_loan_years = banks.term_steps * banks.step_years
 
     # ------------------------------------------------------------------ the instruments
@@ -90,8 +91,8 @@ class SupplyChainFinance:
         found = [self.order_financing, self.inventory, self.factoring]
         return [i for i in found if i is not None] + self.platforms + self.syndicated
 
-    def _choices(self) -> list:
-        """Instruments a firm short of cash draws on, in preference order."""
+    def _choices(self, tier: int | None = None) -> list:
+        """Instruments a firm (of ``tier``, if given) short of cash draws on, in order."""
         by_name = {
             "reverse_factoring": self.platforms,
             "factoring": [self.factoring] if self.factoring else [],
@@ -99,7 +100,16 @@ class SupplyChainFinance:
             BANK_LOAN: [BANK_LOAN],
         }
         # A committed syndicated facility comes first for its borrower.
-        return list(self.syndicated) + [i for name in self.spec.preference for i in by_name[name]]
+        choices = list(self.syndicated) + [
+            i for name in self.spec.preference for i in by_name[name]
+        ]
+        if tier is None:
+            return choices
+        if tier not in self._choices_by_tier:
+            self._choices_by_tier[tier] = [
+                c for c in choices if c == BANK_LOAN or c.serves_tier(tier)
+            ]
+        return self._choices_by_tier[tier]
 
     # ------------------------------------------------------------------ the step
     def start_step(
@@ -118,11 +128,13 @@ class SupplyChainFinance:
         self.round = FinanceRound(
             step, self.step_days, firms, ledger, banks, trade, pd, banks.capacity(ledger)
         )
+        # Concentration limits are checked against what each firm owed at the start of the step.
+        self.round.exposure = self.exposure(firms)
         self.activity = FinanceActivity.empty(firms.n)
         if self.inventory is not None:
             self.activity.margin_calls = self.inventory.start_step(self.round)
         if self.order_financing is not None:
-            self.order_financing.start_step()
+            self.order_financing.start_step(step)
         for facility in self.syndicated:
             facility.start_step(self.round, self.activity)
 
@@ -134,13 +146,8 @@ class SupplyChainFinance:
             return
         r, of = self.round, self.order_financing
         value = edge_orders * r.firms.edge_price()
-        later = (
-            loans_due_within(of.plan_steps)
-            + self.due_now(r.firms, r.step)
-            - of.due_now(r.firms, r.step)
-        )
-        gap = of.cash_plan_gap(r, later)
-        of.on_orders(r, value, gap, self.exposure(r.firms), self.activity)
+        gap = of.cash_plan_gap(r, loans_due_within(of.plan_steps))
+        of.on_orders(r, value, gap, r.exposure, self.activity)
 
     def exposure(self, firms: Firms) -> np.ndarray:
         """What each firm owes the banks, all instruments (for concentration limits)."""
@@ -157,14 +164,20 @@ class SupplyChainFinance:
             owed += facility.owed(firms.n)
         return owed
 
-    def due_now(self, firms: Firms, step: int) -> np.ndarray:
-        """Everything each firm owes the banks' instruments now."""
+    def _owed_by(self, tier: int | None) -> list:
+        """The instruments firms of ``tier`` can owe something to (all if ``tier`` is None)."""
+        if tier is None:
+            return self.instruments
+        return [i for i in self.instruments if tier in i.debtor_tiers]
+
+    def due_now(self, firms: Firms, step: int, tier: int | None = None) -> np.ndarray:
+        """Everything each firm (of ``tier``, if given) owes the banks' instruments now."""
         due = np.zeros(firms.n)
-        for instrument in self.instruments:
+        for instrument in self._owed_by(tier):
             due += instrument.due_now(firms, step)
         return due
 
-    def maturing(self, firms: Firms, step: int) -> np.ndarray:
+    def maturing(self, firms: Firms, step: int, tier: int | None = None) -> np.ndarray:
         """Finance each firm used that matures now.
 
         That is advances due or repaid out of its invoices this step, and its sold invoices
@@ -172,14 +185,18 @@ class SupplyChainFinance:
         rolling over, not distress.
         """
         maturing = np.zeros(firms.n)
-        if self.order_financing is not None:
-            of = self.order_financing
+        of = self.order_financing
+        if of is not None and (tier is None or tier in of.debtor_tiers):
             maturing += of.due_now(firms, step) + of.repaid_from_invoices
-        for holder in ([self.factoring] if self.factoring else []) + self.platforms:
-            maturing += firms.by_supplier(holder.invoices.face.peek_due(step))
+        sellers = ([self.factoring] if self.factoring else []) + self.platforms
+        for holder in sellers:
+            if tier is None or holder.serves_tier(tier):
+                maturing += firms.by_supplier(holder.invoices.face.peek_due(step))
         return maturing
 
-    def cover(self, applicants: np.ndarray, need: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def cover(
+        self, applicants: np.ndarray, need: np.ndarray, tier: int | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Firms short of cash raise it, instrument by instrument, as far as they need.
 
         With ``choice: order`` every firm tries the instruments in the preference order; with
@@ -190,6 +207,7 @@ class SupplyChainFinance:
         Args:
             applicants: Firms short of cash.
             need: How much each is short.
+            tier: The applicants' tier, if they share one (skips instruments not for it).
 
         Returns:
             What is still missing for each applicant (0 when covered), and what each asked of
@@ -201,14 +219,13 @@ class SupplyChainFinance:
             return remaining, remaining.copy()
         asked_bank = np.full(applicants.size, np.nan)
         r = self.round
-        choices = self._choices()
-        if self.spec.choice == "cheapest":
+        choices = self._choices(tier)
+        if self.spec.choice == "cheapest" and len(choices) > 1:
             costs = np.array([self._rates(choice, applicants) for choice in choices])
             rank = np.argsort(costs, axis=0, kind="stable")
         else:
             rank = np.repeat(np.arange(len(choices))[:, None], applicants.size, axis=1)
-        exposure = self.exposure(r.firms)
-        r.exposure = exposure
+        exposure = r.exposure
         for position in range(len(choices)):
             for index, choice in enumerate(choices):
                 who = np.flatnonzero((rank[position] == index) & (remaining > EPSILON))
@@ -260,16 +277,24 @@ class SupplyChainFinance:
         )
         return granted
 
-    def on_invoices_paid(self, edges: np.ndarray, paid: np.ndarray) -> None:
-        """Invoices were paid on ``edges``: advances on those orders are repaid from them."""
-        if self.order_financing is not None and self.round is not None:
-            self.order_financing.repay_from_invoices(self.round, edges, paid)
+    def on_invoices_paid(
+        self, edges: np.ndarray, paid: np.ndarray, buyer_tier: int | None = None
+    ) -> None:
+        """Invoices were paid on ``edges`` (by buyers of ``buyer_tier``, if given).
 
-    def collect(self, payers: np.ndarray) -> None:
-        """Firms in ``payers`` (a mask) pay every instrument what is due now."""
+        Advances on those orders are repaid out of the payments.
+        """
+        of = self.order_financing
+        if of is None or self.round is None:
+            return
+        if buyer_tier is None or buyer_tier + 1 in of.debtor_tiers:
+            of.repay_from_invoices(self.round, edges, paid)
+
+    def collect(self, payers: np.ndarray, tier: int | None = None) -> None:
+        """Firms in ``payers`` (a mask; all of ``tier``, if given) pay what is due now."""
         if self.round is None:
             return
-        for instrument in self.instruments:
+        for instrument in self._owed_by(tier):
             instrument.collect(self.round, payers)
 
     def after_settlement(self) -> None:

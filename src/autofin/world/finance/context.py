@@ -26,8 +26,8 @@ class FinanceRound:
         trade: Open invoices.
         pd: Every firm's probability of default as the banks scored it this step.
         capacity: New claims each bank can still take on this step (used up by offers).
-        exposure: What each firm owes the banks, all instruments, when the tier's settlement
-            began (for concentration limits).
+        exposure: What each firm owed the banks, all instruments, at the start of the step
+            (for concentration limits).
     """
 
     step: int

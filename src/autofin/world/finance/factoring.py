@@ -44,6 +44,8 @@ class Factoring:
 
     def __init__(self, spec: FactoringSpec, firms: Firms, horizon_steps: int, n_banks: int) -> None:
         self.spec = spec
+        # Buyers owe factored invoices; sellers owe recourse.
+        self.debtor_tiers = set(spec.tiers) | {tier - 1 for tier in spec.tiers}
         supplier = firms.edge_supplier
         self.edge_eligible = (supplier != OUTSIDE) & np.isin(
             firms.tier[supplier.clip(0)], spec.tiers
@@ -60,24 +62,46 @@ class Factoring:
         self.recourse_due = np.zeros((n_banks, firms.n))
         self.recourse_carrying = np.zeros((n_banks, firms.n))
         self._quote: dict[str, np.ndarray] = {}
+        self._rates_step = -1
+        self._rates_all = np.zeros(len(supplier))
 
     # ------------------------------------------------------------------ quotes
     def _edge_rates(self, r: FinanceRound, edges: np.ndarray) -> np.ndarray:
-        firms = r.firms
-        at_risk = firms.edge_supplier[edges] if self.spec.recourse else firms.edge_customer[edges]
-        return r.banks.price(
-            r.pd[at_risk], self.invoices.edge_bank[edges], r.ledger, margin=self.spec.spread
-        )
+        """The discount rate on each edge (scores and funding are fixed within a step)."""
+        if self._rates_step != r.step:
+            firms = r.firms
+            at_risk = (firms.edge_supplier if self.spec.recourse else firms.edge_customer).clip(0)
+            self._rates_all = r.banks.price(
+                r.pd[at_risk], self.invoices.edge_bank, r.ledger, margin=self.spec.spread
+            )
+            self._rates_step = r.step
+        return self._rates_all[edges]
+
+    def serves_tier(self, tier: int) -> bool:
+        """Whether firms of ``tier`` can factor."""
+        return tier in self.spec.tiers
 
     def rates(self, r: FinanceRound, applicants: np.ndarray) -> np.ndarray:
-        """Annual cost of factoring for each applicant (value-weighted over its invoices)."""
+        """Annual cost of factoring for each applicant (infinite if it cannot factor).
+
+        With recourse it is the rate on the applicant's own risk; without, the average over
+        its customers' risks, weighted by expected sales.
+        """
         firms = r.firms
-        edges = self._edges_of(firms, applicants)
-        face = r.trade.edge_book.amounts[:, edges].sum(axis=0)
-        rate = self._edge_rates(r, edges)
-        weighted = firms.by_supplier(face * rate, edges)[applicants]
-        total = firms.by_supplier(face, edges)[applicants]
-        return np.where(total > 0, weighted / np.maximum(total, 1e-12), np.inf)
+        if self.spec.recourse:
+            rate = r.banks.price(
+                r.pd[applicants], firms.house_bank[applicants], r.ledger, margin=self.spec.spread
+            )
+        else:
+            edges = self._edges_of(firms, applicants)
+            flow = firms.edge_expected_flow[edges]
+            weighted = firms.by_supplier(flow * self._edge_rates(r, edges), edges)[applicants]
+            rate = weighted / np.maximum(firms.by_supplier(flow, edges)[applicants], 1e-12)
+        return np.where(self.serves_tier_mask(firms)[applicants], rate, np.inf)
+
+    def serves_tier_mask(self, firms: Firms) -> np.ndarray:
+        """Which firms may factor (their tier is eligible)."""
+        return np.isin(firms.tier, self.spec.tiers)
 
     def _edges_of(self, firms: Firms, applicants: np.ndarray) -> np.ndarray:
         is_applicant = np.zeros(firms.n, dtype=bool)

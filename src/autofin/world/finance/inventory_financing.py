@@ -32,6 +32,7 @@ class InventoryFinancing:
     def __init__(self, spec: InventoryFinancingSpec, firms: Firms) -> None:
         self.spec = spec
         self.eligible = ~firms.is_automaker & np.isin(firms.tier, spec.tiers)
+        self.debtor_tiers = set(spec.tiers)
         self.balance = np.zeros(firms.n)
         self.rate = np.zeros(firms.n)
         self.principal_due = np.zeros(firms.n)
@@ -52,6 +53,10 @@ class InventoryFinancing:
         self.principal_due = self.balance.copy()
         self.interest_due = self.balance * self.rate * r.step_years
         return float(np.maximum(self.balance - self.limit(r.firms), 0.0).sum())
+
+    def serves_tier(self, tier: int) -> bool:
+        """Whether firms of ``tier`` can borrow against inventory."""
+        return tier in self.spec.tiers
 
     def rates(self, r: FinanceRound, applicants: np.ndarray) -> np.ndarray:
         """Annual cost for each applicant (infinite if not eligible)."""

@@ -43,6 +43,7 @@ class OrderFinancing:
     def __init__(self, spec: OrderFinancingSpec, firms: Firms, step_days: int) -> None:
         self.spec = spec
         self.eligible = ~firms.is_automaker & np.isin(firms.tier, spec.tiers)
+        self.debtor_tiers = set(spec.tiers)
         self.pipeline_steps = max(firms.lead_steps, 1) + firms.transit_steps
         self.plan_steps = max(1, steps_of(spec.cash_plan_days, step_days))
         self.grace_steps = steps_of(spec.repayment_grace_days, step_days)
@@ -52,6 +53,7 @@ class OrderFinancing:
         self.deadline = np.zeros(n_edges, dtype=np.int64)
         self.edge_bank = np.zeros(n_edges, dtype=np.int64)
         self.repaid_from_invoices = np.zeros(firms.n)  # this step, per supplier
+        self.overdue = np.zeros(0, dtype=np.int64)  # edges past their deadline this step
 
     def cash_plan_gap(self, r: FinanceRound, due_later: np.ndarray) -> np.ndarray:
         """Each firm's payments due within the plan horizon beyond cash and collections.
@@ -158,12 +160,13 @@ class OrderFinancing:
         self.face[edges[done]] = 0.0
         self.cost[edges[done]] = 0.0
 
-    def start_step(self) -> None:
-        """Forget last step's repayments."""
+    def start_step(self, step: int) -> None:
+        """Forget last step's repayments; find the advances past their deadline."""
         self.repaid_from_invoices[:] = 0.0
+        self.overdue = np.flatnonzero((self.face > 0) & (self.deadline <= step))
 
     def _overdue(self, step: int) -> np.ndarray:
-        return np.flatnonzero((self.face > 0) & (self.deadline <= step))
+        return self.overdue[self.face[self.overdue] > 0]
 
     def due_now(self, firms: Firms, step: int) -> np.ndarray:
         """Advances the invoices have not repaid by their deadline, owed by each supplier."""

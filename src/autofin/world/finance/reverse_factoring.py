@@ -51,6 +51,7 @@ class Platform:
         rng: np.random.Generator,
     ) -> None:
         self.spec = spec
+        self.debtor_tiers = {0}  # only the sponsor owes the platform
         self.sponsor = int(np.flatnonzero(firms.is_automaker)[spec.sponsor])
         self.onboarded = rng.random(firms.n) < spec.onboarded_share
         supplier = firms.edge_supplier
@@ -83,14 +84,26 @@ class Platform:
         )
         self.approval_steps = steps_of(spec.approval_days, step_days)
         self._quote: dict[str, np.ndarray] = {}
+        self._rates_step = -1
+        self._rates = np.zeros(0)
 
     # ------------------------------------------------------------------ quotes
     def _bank_rates(self, r: FinanceRound) -> np.ndarray:
-        """The platform rate each bank would charge, on the sponsor's risk."""
-        banks = np.arange(r.banks.count)
-        return r.banks.price(
-            np.full(r.banks.count, r.pd[self.sponsor]), banks, r.ledger, margin=self.spec.spread
-        )
+        """The platform rate each bank charges this step, on the sponsor's risk."""
+        if self._rates_step != r.step:
+            banks = np.arange(r.banks.count)
+            self._rates = r.banks.price(
+                np.full(r.banks.count, r.pd[self.sponsor]),
+                banks,
+                r.ledger,
+                margin=self.spec.spread,
+            )
+            self._rates_step = r.step
+        return self._rates
+
+    def serves_tier(self, tier: int) -> bool:
+        """Whether the platform reaches firms of ``tier``."""
+        return tier in self.spec.tiers
 
     def rates(self, r: FinanceRound, applicants: np.ndarray) -> np.ndarray:
         """Annual cost of platform finance for each applicant (infinite if not reached)."""
@@ -176,8 +189,12 @@ class Platform:
         # The concentration limit, in the order applications come, then the banks' capacity.
         room = self._room(r)
         offer = np.where(np.cumsum(offer) <= room, offer, 0.0)
-        bank = self.invoices.edge_bank[self._any_sponsor_edge(firms, applicants)]
-        offer = r.banks.fit_in_capacity(bank, offer, r.capacity)
+        funding_edge = (
+            self._any_sponsor_edge(firms, applicants)
+            if up_edges.size
+            else self._own_edge(firms, applicants)
+        )
+        offer = r.banks.fit_in_capacity(self.invoices.edge_bank[funding_edge], offer, r.capacity)
         self._quote = {
             "edges": edges,
             "face": face,
@@ -191,6 +208,12 @@ class Platform:
             "passed": passed,
         }
         return offer
+
+    def _own_edge(self, firms: Firms, applicants: np.ndarray) -> np.ndarray:
+        """Each tier-1 applicant's edge to the sponsor (any sponsor edge for the others)."""
+        edge_of = np.full(firms.n, self.sponsor_edges[0] if self.sponsor_edges.size else 0)
+        edge_of[firms.edge_supplier[self.sponsor_edges]] = self.sponsor_edges
+        return edge_of[applicants]
 
     def _any_sponsor_edge(self, firms: Firms, applicants: np.ndarray) -> np.ndarray:
         """A sponsor edge that funds each applicant: its own, or its customer's."""
@@ -214,16 +237,18 @@ class Platform:
         edges, rate = q["edges"], q["rate"]
         holder = firms.edge_supplier[edges]
         # Tier 1: sell a share of its own confirmed invoices.
-        own_paid = sell_invoices(
-            r,
-            self.invoices,
-            edges,
-            q["face"] * share[holder][None, :],
-            q["factor"],
-            q["steps_left"],
-            rate,
-            act,
-        )
+        own_paid = np.zeros(0)
+        if np.any(firms.tier[applicants] == 1):
+            own_paid = sell_invoices(
+                r,
+                self.invoices,
+                edges,
+                q["face"] * share[holder][None, :],
+                q["factor"],
+                q["steps_left"],
+                rate,
+                act,
+            )
         # Tier 2: receive confirmed claims from the tier-1 customer and sell them.
         up_edges, passed = q["up_edges"], q["passed"]
         if up_edges.size:
@@ -263,7 +288,7 @@ class Platform:
         r.banks.lending_round.record(
             self.instrument,
             np.concatenate([own_paid, paid_up]),
-            np.concatenate([rate, up_rate]),
+            np.concatenate([rate[: own_paid.size], up_rate]),
         )
         self._quote = {}
 

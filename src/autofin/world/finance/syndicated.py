@@ -34,6 +34,7 @@ class SyndicatedLoan:
 
     def __init__(self, spec: SyndicatedLoanSpec, firms: Firms, step_days: int) -> None:
         self.spec = spec
+        self.debtor_tiers = {0}
         self.borrower = int(np.flatnonzero(firms.is_automaker)[spec.borrower])
         self.banks = np.asarray(spec.banks, dtype=np.int64)
         self.shares = np.asarray(spec.bank_shares(), dtype=float)
@@ -86,6 +87,10 @@ class SyndicatedLoan:
         due = np.zeros(firms.n)
         due[self.borrower] = self.interest_due + self.principal_due
         return due
+
+    def serves_tier(self, tier: int) -> bool:
+        """Only automakers borrow on syndicated facilities."""
+        return tier == 0
 
     def rates(self, r: FinanceRound, applicants: np.ndarray) -> np.ndarray:
         """Annual cost for each applicant (infinite for all but the borrower)."""
