@@ -36,7 +36,19 @@ DEFAULT_METRICS = (
     "bank_credit_losses",
     "sales_units",
     "lost_sales_units",
-    "financing_*",
+    "financing_volume_*",
+    "financing_cost_*",
+    "supplier_financing_rate",
+    "supplier_unmet_need",
+    "supplier_ccc_days",
+    "invoice_to_cash_days",
+    "platform_npl_ratio",
+    "procurement_cost_index",
+    "conversion_rate",
+    "automated_decision_share",
+    "median_decision_minutes",
+    "consumer_default_rate",
+    "consumer_npl_ratio",
 )
 """Metrics compared when none are asked for: names and glob patterns; absent ones are skipped."""
 
