@@ -229,3 +229,15 @@ def test_run_shows_progress_and_a_table_of_the_headline_figures(tmp_path, monkey
     assert any("bank_npl_ratio_mean" in line and "0.0065" in line for line in lines)
     assert "scenario_sha256" not in result.stdout  # provenance goes to summary.json only
     assert "note" not in result.stdout
+
+
+def test_run_table_leaves_out_instruments_the_run_never_used(tmp_path):
+    text = TINY + "finance: {factoring: {recourse: true}, preference: [factoring, bank_loan]}\n"
+    result = invoke("run", write(tmp_path, "s.yaml", text), "-o", tmp_path / "out")
+    assert result.exit_code == 0, result.output
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text())
+    assert summary["financing_volume_order_financing"] == 0
+    assert "financing_volume_order_financing" not in result.stdout
+    assert "not used:" in result.stdout
+    assert "order_financing" in result.stdout.split("not used:")[1]
+    assert "financing_volume_bank_loan" in result.stdout

@@ -244,11 +244,30 @@ def _summary_table(summary: dict[str, Any]) -> Table:
     title = f"{name} (seed {summary.get('seed')})"
     if isinstance(seconds, int | float):
         title += f", {seconds:.2f} s"
-    table = Table(title=title, title_justify="left")
+    # Instruments the run never used would only add rows of zeros.
+    unused = [
+        key.removeprefix("financing_volume_")
+        for key, value in summary.items()
+        if key.startswith("financing_volume_")
+        and not value
+        and not summary.get("credit_losses_" + key.removeprefix("financing_volume_"))
+    ]
+    hidden = {
+        f"{prefix}{name}"
+        for name in unused
+        for prefix in ("financing_volume_", "financing_cost_", "credit_losses_")
+    }
+    table = Table(
+        title=title,
+        title_justify="left",
+        caption=f"not used: {', '.join(unused)}" if unused else None,
+        caption_justify="left",
+    )
     table.add_column("figure")
     table.add_column("value", justify="right")
     for key, value in summary_figures(summary):
-        table.add_row(key, _format_number(value))
+        if key not in hidden:
+            table.add_row(key, _format_number(value))
     return table
 
 

@@ -41,10 +41,10 @@ class OrderFinancingSpec(FinanceSection):
         0.6, description="Share of a confirmed order's value the bank advances when it arrives."
     )
     spread: Rate = Field(0.015, description="Annual margin over the bank's cost and expected loss.")
-    tiers: list[SupplierTier] = Field(
-        default_factory=lambda: [1, 2, 3],
+    tiers: list[SupplierTier] | None = Field(
+        None,
         min_length=1,
-        description="Supplier tiers that can finance their orders.",
+        description="Supplier tiers that can finance their orders; every supplier tier if omitted.",
     )
     cash_plan_days: PositiveDays = Field(
         28,
@@ -71,10 +71,11 @@ class InventoryFinancingSpec(FinanceSection):
     loss_given_default: Probability = Field(
         0.35, description="Loss given default the bank assumes in pricing (the loan is secured)."
     )
-    tiers: list[SupplierTier] = Field(
-        default_factory=lambda: [1, 2, 3],
+    tiers: list[SupplierTier] | None = Field(
+        None,
         min_length=1,
-        description="Supplier tiers that can borrow against inventory.",
+        description="Supplier tiers that can borrow against inventory; every supplier tier if "
+        "omitted.",
     )
 
 
@@ -87,10 +88,11 @@ class FactoringSpec(FinanceSection):
         "without, the bank carries the customer's risk and prices on it.",
     )
     spread: Rate = Field(0.02, description="Annual margin over the bank's cost and expected loss.")
-    tiers: list[SupplierTier] = Field(
-        default_factory=lambda: [1, 2, 3],
+    tiers: list[SupplierTier] | None = Field(
+        None,
         min_length=1,
-        description="Supplier tiers that can factor their invoices.",
+        description="Supplier tiers that can factor their invoices; every supplier tier if "
+        "omitted.",
     )
 
 
@@ -254,7 +256,7 @@ class FinanceSpec(FinanceSection):
         refs: list[tuple[str, int]] = []
         for name in ("order_financing", "inventory_financing", "factoring"):
             spec = getattr(self, name)
-            if spec is not None:
+            if spec is not None and spec.tiers is not None:
                 refs += [(f"finance.{name}.tiers.{i}", t) for i, t in enumerate(spec.tiers)]
         for k, platform in enumerate(self.reverse_factoring):
             refs += [

@@ -116,3 +116,8 @@ class Claim:
     amount: np.ndarray
     secured: bool
     settle: Callable[[np.ndarray], None] = field(repr=False)
+
+
+def supplier_tiers(tiers: list[int] | None, firms: Firms) -> list[int]:
+    """The supplier tiers an instrument reaches: those given, or every supplier tier."""
+    return list(tiers) if tiers is not None else list(range(1, int(firms.tier.max()) + 1))

@@ -16,7 +16,7 @@ import numpy as np
 
 from autofin.scenario.finance_schema import FactoringSpec
 from autofin.world.banks import Instrument
-from autofin.world.finance.context import Claim, FinanceActivity, FinanceRound
+from autofin.world.finance.context import Claim, FinanceActivity, FinanceRound, supplier_tiers
 from autofin.world.finance.invoices import (
     BoughtInvoices,
     open_invoices,
@@ -44,11 +44,12 @@ class Factoring:
 
     def __init__(self, spec: FactoringSpec, firms: Firms, horizon_steps: int, n_banks: int) -> None:
         self.spec = spec
+        self.tiers = supplier_tiers(spec.tiers, firms)
         # Buyers owe factored invoices; sellers owe recourse.
-        self.debtor_tiers = set(spec.tiers) | {tier - 1 for tier in spec.tiers}
+        self.debtor_tiers = set(self.tiers) | {tier - 1 for tier in self.tiers}
         supplier = firms.edge_supplier
         self.edge_eligible = (supplier != OUTSIDE) & np.isin(
-            firms.tier[supplier.clip(0)], spec.tiers
+            firms.tier[supplier.clip(0)], self.tiers
         )
         edge_bank = firms.house_bank[supplier.clip(0)]
         self.invoices = BoughtInvoices.empty(
@@ -79,7 +80,7 @@ class Factoring:
 
     def serves_tier(self, tier: int) -> bool:
         """Whether firms of ``tier`` can factor."""
-        return tier in self.spec.tiers
+        return tier in self.tiers
 
     def rates(self, r: FinanceRound, applicants: np.ndarray) -> np.ndarray:
         """Annual cost of factoring for each applicant (infinite if it cannot factor).
@@ -101,7 +102,7 @@ class Factoring:
 
     def serves_tier_mask(self, firms: Firms) -> np.ndarray:
         """Which firms may factor (their tier is eligible)."""
-        return np.isin(firms.tier, self.spec.tiers)
+        return np.isin(firms.tier, self.tiers)
 
     def _edges_of(self, firms: Firms, applicants: np.ndarray) -> np.ndarray:
         is_applicant = np.zeros(firms.n, dtype=bool)

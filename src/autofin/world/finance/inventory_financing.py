@@ -13,7 +13,7 @@ import numpy as np
 
 from autofin.scenario.finance_schema import InventoryFinancingSpec
 from autofin.world.banks import Instrument
-from autofin.world.finance.context import Claim, FinanceActivity, FinanceRound
+from autofin.world.finance.context import Claim, FinanceActivity, FinanceRound, supplier_tiers
 from autofin.world.firms import Firms
 from autofin.world.ledger import Flow
 
@@ -31,8 +31,9 @@ class InventoryFinancing:
 
     def __init__(self, spec: InventoryFinancingSpec, firms: Firms) -> None:
         self.spec = spec
-        self.eligible = ~firms.is_automaker & np.isin(firms.tier, spec.tiers)
-        self.debtor_tiers = set(spec.tiers)
+        self.tiers = supplier_tiers(spec.tiers, firms)
+        self.eligible = ~firms.is_automaker & np.isin(firms.tier, self.tiers)
+        self.debtor_tiers = set(self.tiers)
         self.balance = np.zeros(firms.n)
         self.rate = np.zeros(firms.n)
         self.principal_due = np.zeros(firms.n)
@@ -56,7 +57,7 @@ class InventoryFinancing:
 
     def serves_tier(self, tier: int) -> bool:
         """Whether firms of ``tier`` can borrow against inventory."""
-        return tier in self.spec.tiers
+        return tier in self.tiers
 
     def rates(self, r: FinanceRound, applicants: np.ndarray) -> np.ndarray:
         """Annual cost for each applicant (infinite if not eligible)."""

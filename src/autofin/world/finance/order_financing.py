@@ -22,7 +22,7 @@ import numpy as np
 
 from autofin.scenario.finance_schema import OrderFinancingSpec
 from autofin.world.banks import Instrument
-from autofin.world.finance.context import Claim, FinanceActivity, FinanceRound
+from autofin.world.finance.context import Claim, FinanceActivity, FinanceRound, supplier_tiers
 from autofin.world.firms import Firms, steps_of
 from autofin.world.ledger import Flow
 from autofin.world.network import OUTSIDE
@@ -42,8 +42,9 @@ class OrderFinancing:
 
     def __init__(self, spec: OrderFinancingSpec, firms: Firms, step_days: int) -> None:
         self.spec = spec
-        self.eligible = ~firms.is_automaker & np.isin(firms.tier, spec.tiers)
-        self.debtor_tiers = set(spec.tiers)
+        self.tiers = supplier_tiers(spec.tiers, firms)
+        self.eligible = ~firms.is_automaker & np.isin(firms.tier, self.tiers)
+        self.debtor_tiers = set(self.tiers)
         self.pipeline_steps = max(firms.lead_steps, 1) + firms.transit_steps
         self.plan_steps = max(1, steps_of(spec.cash_plan_days, step_days))
         self.grace_steps = steps_of(spec.repayment_grace_days, step_days)
