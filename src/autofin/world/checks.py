@@ -105,6 +105,15 @@ class AccountingCheck:
             - banks.funding_costs
             - banks.credit_losses,
         )
+        # Every open invoice carries the term it was issued with, and nothing else does.
+        face, terms = trade.edge_book.amounts, trade.term_book.amounts
+        self._close(
+            "issue terms of invoices no longer open", step, np.abs(terms[face <= 0]).sum(), 0
+        )
+        if np.any(terms < -1e-9 * self.scale) or np.any(
+            terms > face * trade.edge_book.horizon + 1e-9 * self.scale
+        ):
+            raise AccountingError(f"step {step}: an open invoice has an impossible issue term")
         gone = ~firms.active
         cash = ledger.balance[: firms.n]
         self._close("cash of defaulted firms", step, np.abs(cash[gone]).sum(), 0.0)

@@ -184,12 +184,12 @@ class AutofinModel(mesa.Model):
                 distress[in_tier] - firms.shortfall_history[in_tier]
             )
             able = in_tier & (cash >= due - EPSILON)
-            paid_edges, paid = trade.pay_due(firms, ledger, t, able)
+            paid_edges, paid, terms = trade.pay_due(firms, ledger, t, able)
             finance.on_invoices_paid(paid_edges, paid, tier)
             finance.activity.cash_in(
                 firms.edge_supplier[paid_edges].clip(0),
                 paid * (firms.edge_supplier[paid_edges] >= 0),
-                firms.edge_term_steps[paid_edges] * self.spec.step_days,
+                terms * self.spec.step_days,
                 firms.n,
             )
             banks.collect_due(firms, ledger, t, able)

@@ -28,11 +28,38 @@ class TradeCredit:
 
     edge_book: DueBook
     outside_book: DueBook
+    term_book: DueBook
 
     @classmethod
     def empty(cls, n_edges: int, n_firms: int, max_term_steps: int) -> TradeCredit:
         """Books with room for terms up to ``max_term_steps``."""
-        return cls(DueBook(n_edges, max_term_steps), DueBook(n_firms, max_term_steps))
+        return cls(
+            DueBook(n_edges, max_term_steps),
+            DueBook(n_firms, max_term_steps),
+            DueBook(n_edges, max_term_steps),
+        )
+
+    def issue_terms(self, firms: Firms, edges: np.ndarray) -> np.ndarray:
+        """The payment term (steps) each open invoice of ``edges`` was issued with.
+
+        One value per row of the book × edge: invoices keep the term they were issued with
+        when a policy changes the edge's term. Empty cells get the edge's current term.
+        """
+        face = self.edge_book.amounts[:, edges]
+        weighted = self.term_book.amounts[:, edges]
+        current = np.broadcast_to(firms.edge_term_steps[edges][None, :], face.shape)
+        return np.where(face > 0, weighted / np.maximum(face, 1e-300), current)
+
+    def remove(self, edges: np.ndarray, amounts: np.ndarray) -> None:
+        """Take ``amounts`` (rows × ``edges``) of open invoices off the book.
+
+        For invoices sold or settled otherwise; the suppliers' and buyers' running totals are
+        the caller's to adjust.
+        """
+        face = self.edge_book.amounts[:, edges]
+        kept = np.where(face > 0, 1.0 - amounts / np.maximum(face, 1e-300), 0.0)
+        self.edge_book.amounts[:, edges] = face - amounts
+        self.term_book.amounts[:, edges] *= kept
 
     @staticmethod
     def creditor_accounts(firms: Firms, ledger: Ledger, edges: np.ndarray) -> np.ndarray:
@@ -56,6 +83,7 @@ class TradeCredit:
             return
         delay = firms.edge_term_steps[edges] if delay_steps is None else delay_steps
         self.edge_book.book(step, delay, edges, value[edges])
+        self.term_book.book(step, delay, edges, value[edges] * firms.edge_term_steps[edges])
         firms.receivables += firms.by_supplier(value[edges], edges)
         firms.payables += firms.by_customer(value[edges], edges)
 
@@ -65,15 +93,19 @@ class TradeCredit:
 
     def pay_due(
         self, firms: Firms, ledger: Ledger, step: int, payers: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray]:
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Pay every invoice due now whose buyer is in ``payers`` (a boolean mask).
 
         Returns:
-            The edges paid over and the amount paid on each.
+            The edges paid over, the amount paid on each, and the payment term (steps) those
+            invoices were issued with.
         """
         edge_due = self.edge_book.peek_due(step)
         edges = np.flatnonzero(payers[firms.edge_customer] & (edge_due > 0))
         amount = edge_due[edges]
+        term_due = self.term_book.peek_due(step)
+        terms = term_due[edges] / np.maximum(amount, 1e-300)
+        term_due[edges] = 0.0
         ledger.post(
             firms.edge_customer[edges],
             self.creditor_accounts(firms, ledger, edges),
@@ -88,7 +120,7 @@ class TradeCredit:
         ledger.post(owing, ledger.outside, outside_due[owing], Flow.TRADE_PAYMENT)
         firms.payables[owing] -= outside_due[owing]
         outside_due[owing] = 0.0
-        return edges, amount
+        return edges, amount, terms
 
     def take_claims_on(
         self, debtors: np.ndarray, bought_edges: np.ndarray
@@ -103,6 +135,7 @@ class TradeCredit:
             The open amount of each of ``bought_edges``, and what each debtor owed the outside
             world.
         """
+        self.term_book.clear_columns(bought_edges)
         return self.edge_book.clear_columns(bought_edges), self.outside_book.clear_columns(debtors)
 
     def sell_to_outside(self, firms: Firms, edges: np.ndarray) -> None:
@@ -113,6 +146,7 @@ class TradeCredit:
         moved = self.edge_book.amounts[:, edges]
         np.add.at(self.outside_book.amounts.T, firms.edge_customer[edges], moved.T)
         self.edge_book.amounts[:, edges] = 0.0
+        self.term_book.amounts[:, edges] = 0.0
 
     def open_by_supplier(self, firms: Firms) -> np.ndarray:
         """Open invoices owed to every firm, from the books (for the accounting checks)."""

@@ -59,7 +59,9 @@ class SupplyChainFinance:
         self.step_days = step_days
         self.borrowing_buffer = borrowing_buffer
         self.order_financing = (
-            OrderFinancing(spec.order_financing, firms, step_days) if spec.order_financing else None
+            OrderFinancing(spec.order_financing, firms, step_days, horizon_steps)
+            if spec.order_financing
+            else None
         )
         self.inventory = (
             InventoryFinancing(spec.inventory_financing, firms)
@@ -239,6 +241,11 @@ class SupplyChainFinance:
                     offer = choice.quote(r, firms_here, remaining[who])
                     choice.take(r, firms_here, offer, self.activity)
                     raised = offer
+                # What was raised counts against the obligor's concentration limit at once.
+                if choice in self.platforms:
+                    exposure[choice.sponsor] += raised.sum()
+                else:
+                    np.add.at(exposure, firms_here, raised)
                 remaining[who] -= np.minimum(raised, remaining[who])
         short = remaining > EPSILON
         self.activity.unmet_need[applicants[short]] += remaining[short]

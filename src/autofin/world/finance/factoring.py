@@ -59,6 +59,11 @@ class Factoring:
             edge_bank,
             Flow.FACTORING_COLLECTION,
         )
+        # Invoices sold by suppliers that have since defaulted: the customers still owe them
+        # to the banks, without recourse to anyone (the edge may now have a new supplier).
+        # Usually one book; another only when an edge is orphaned twice to different banks.
+        self.orphans: list[BoughtInvoices] = []
+        self._horizon = horizon_steps
         # Recourse owed by each firm to each bank (the bank that bought the invoice).
         self.recourse_due = np.zeros((n_banks, firms.n))
         self.recourse_carrying = np.zeros((n_banks, firms.n))
@@ -145,6 +150,9 @@ class Factoring:
         sold = q["face"] * share[firms.edge_supplier[edges]][None, :]
         keep = sold.sum(axis=0) > 0
         rate = q["rate"][keep]
+        # An edge with no factored invoice left is factored by its current supplier's bank.
+        fresh = edges[keep][self.invoices.face.amounts[:, edges[keep]].sum(axis=0) <= 0]
+        self.invoices.edge_bank[fresh] = firms.house_bank[firms.edge_supplier[fresh]]
         paid = sell_invoices(
             r,
             self.invoices,
@@ -159,13 +167,22 @@ class Factoring:
         self._quote = {}
 
     # ------------------------------------------------------------------ settlement
+    @property
+    def books(self) -> list[BoughtInvoices]:
+        """Every book of factored invoices: the sellers' own, and orphaned ones."""
+        return [self.invoices, *self.orphans]
+
     def due_now(self, firms: Firms, step: int) -> np.ndarray:
         """Owed now per firm: factored invoices (as buyer) and recourse (as seller)."""
-        return self.invoices.due_by_buyer(firms, step) + self.recourse_due.sum(axis=0)
+        due = self.recourse_due.sum(axis=0)
+        for book in self.books:
+            due = due + book.due_by_buyer(firms, step)
+        return due
 
     def collect(self, r: FinanceRound, payers: np.ndarray) -> None:
         """Firms in ``payers`` (a mask) pay factored invoices and recourse due now."""
-        self.invoices.collect(r.firms, r.ledger, r.banks, r.step, payers)
+        for book in self.books:
+            book.collect(r.firms, r.ledger, r.banks, r.step, payers)
         bank, owing = np.nonzero(self.recourse_due * payers[None, :] > 0)
         if owing.size == 0:
             return
@@ -186,7 +203,10 @@ class Factoring:
     ) -> list[Claim]:
         """The banks' claims on defaulting firms: factored invoices they owe, and recourse."""
         firms, banks = r.firms, r.banks
+        self._orphan_invoices_of(firms, debtors)
         bought = bought[firms.edge_supplier[bought] != OUTSIDE]
+        claims = [self._orphan_claims(r, book, bought) for book in self.orphans]
+        self.orphans = [book for book in self.orphans if book.face.amounts.any()]
         face, cost = self.invoices.take_claims_on(bought)
         edge_bank = self.invoices.edge_bank[bought]
 
@@ -228,6 +248,7 @@ class Factoring:
             banks.recognise_default(self.instrument, bank, carrying, paid, r.step)
 
         return [
+            *claims,
             Claim(
                 firms.edge_customer[bought],
                 banks.accounts[edge_bank],
@@ -238,12 +259,62 @@ class Factoring:
             Claim(debtor, banks.accounts[bank], recourse, False, settle_recourse),
         ]
 
+    def _orphan_invoices_of(self, firms: Firms, sellers: np.ndarray) -> None:
+        """Move the factored invoices of defaulting ``sellers`` to an orphan book."""
+        is_seller = np.zeros(firms.n, dtype=bool)
+        is_seller[sellers] = True
+        supplier = firms.edge_supplier
+        edges = np.flatnonzero((supplier != OUTSIDE) & is_seller[supplier.clip(0)])
+        edges = edges[self.invoices.face.amounts[:, edges].sum(axis=0) > 0]
+        if edges.size == 0:
+            return
+        bank = self.invoices.edge_bank[edges]
+        home = next(
+            (
+                book
+                for book in self.orphans
+                if np.all(
+                    (book.face.amounts[:, edges].sum(axis=0) <= 0) | (book.edge_bank[edges] == bank)
+                )
+            ),
+            None,
+        )
+        if home is None:
+            home = BoughtInvoices.empty(
+                Instrument.FACTORING,
+                len(supplier),
+                self._horizon,
+                np.zeros(len(supplier), dtype=np.int64),
+                Flow.FACTORING_COLLECTION,
+            )
+            self.orphans.append(home)
+        home.edge_bank[edges] = bank
+        for target, source in ((home.face, self.invoices.face), (home.cost, self.invoices.cost)):
+            target.amounts[:, edges] += source.amounts[:, edges]
+            source.amounts[:, edges] = 0.0
+
+    def _orphan_claims(self, r: FinanceRound, book: BoughtInvoices, bought: np.ndarray) -> Claim:
+        """Orphaned invoices a defaulting buyer owes: the banks' loss, no recourse."""
+        face, cost = book.take_claims_on(bought)
+        bank = book.edge_bank[bought]
+
+        def settle(paid: np.ndarray) -> None:
+            r.banks.recognise_default(self.instrument, bank, cost, paid, r.step)
+
+        return Claim(r.firms.edge_customer[bought], r.banks.accounts[bank], face, False, settle)
+
     def open_by_buyer(self, firms: Firms) -> np.ndarray:
         """Face value of factored invoices each firm owes (for the accounting checks)."""
-        return self.invoices.open_by_buyer(firms)
+        owed = np.zeros(firms.n)
+        for book in self.books:
+            owed += book.open_by_buyer(firms)
+        return owed
 
     def carrying(self, firms: Firms, banks_count: int) -> np.ndarray:
         """Carrying value per bank from the books (for the accounting checks)."""
-        return np.bincount(
-            self.invoices.edge_bank, self.invoices.cost.open_totals(), minlength=banks_count
-        ) + self.recourse_carrying.sum(axis=1)
+        carrying = self.recourse_carrying.sum(axis=1)
+        for book in self.books:
+            carrying = carrying + np.bincount(
+                book.edge_bank, book.cost.open_totals(), minlength=banks_count
+            )
+        return carrying

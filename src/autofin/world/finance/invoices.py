@@ -128,8 +128,9 @@ def open_invoices(
         book: The trade-credit book (or any per-edge due book).
         step: The current step.
         edges: The edges.
-        max_steps_left: Per edge, the most steps an invoice may have left to be sellable
-            (an invoice is confirmed only once it is old enough); no limit if omitted.
+        max_steps_left: The most steps an invoice may have left to be sellable (an invoice is
+            confirmed only once it is old enough): per edge, or per row × edge; no limit if
+            omitted.
 
     Returns:
         The sellable face values (rows × edges) and the steps left of every row.
@@ -137,7 +138,8 @@ def open_invoices(
     steps_left = book.steps_left(step)
     face = book.amounts[:, edges] * (steps_left > 0)[:, None]
     if max_steps_left is not None:
-        face = face * (steps_left[:, None] <= max_steps_left[None, :])
+        limit = max_steps_left if max_steps_left.ndim == 2 else max_steps_left[None, :]
+        face = face * (steps_left[:, None] <= limit)
     return face, steps_left
 
 
@@ -186,11 +188,11 @@ def sell_invoices(
     paid = book.buy(r.banks, edges, sold, sold * factor)
     sellers = firms.edge_supplier[edges]
     r.ledger.post(r.banks.accounts[book.edge_bank[edges]], sellers, paid, book.purchase_flow)
-    r.trade.edge_book.amounts[:, edges] -= sold
+    age = np.maximum(r.trade.issue_terms(firms, edges) - steps_left[:, None], 0)
+    r.trade.remove(edges, sold)
     face = sold.sum(axis=0)
     firms.receivables -= firms.by_supplier(face, edges)
     act.record(sellers, paid, rate, face - paid, firms.n)
-    age = np.maximum(firms.edge_term_steps[edges][None, :] - steps_left[:, None], 0)
     days = (sold * age).sum(axis=0) / np.maximum(face, 1e-12) * r.step_days
     act.cash_in(sellers, face, days, firms.n)
     return paid

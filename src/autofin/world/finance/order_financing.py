@@ -1,14 +1,14 @@
 """Order financing: an advance against a confirmed purchase order, repaid from its invoice.
 
 When orders arrive, a supplier whose cash plan falls short (payments due within
-``cash_plan_days`` beyond its cash and the invoices it will collect in that time) asks its house
+``cash_plan_days`` beyond its cash and the invoices it collects in that time) asks its house
 bank for an advance of up to ``advance_rate`` × the value of each new order, spread over its
-orders by value. The advance is owed on the order's supply edge, with interest for the expected
-time until the invoice is paid (production lead time + transit + the buyer's payment term). The
-invoice repays it: whenever the buyer pays an invoice on that edge, the bank takes what is owed
-on the edge out of the payment first (the order was assigned to it). Whatever an invoice has
-not repaid by ``repayment_grace_days`` after the expected payment date falls due from the
-supplier itself.
+orders by value. The advance, with interest, falls due when the order's invoice is expected to
+be paid: after the production lead time, the transit time and the buyer's payment term. From
+then on the invoice repays it: when the buyer pays invoices on that edge, the bank takes what
+has fallen due on the edge out of the payment first (the order was assigned to it). Whatever
+the invoices have not repaid ``repayment_grace_days`` after it fell due is owed by the supplier
+itself.
 
 The supplier carries its buyer's risk: if the buyer defaults, the supplier still owes the
 advance; if the supplier defaults first, the bank has an unsecured claim on its estate. The bank
@@ -26,6 +26,7 @@ from autofin.world.finance.context import Claim, FinanceActivity, FinanceRound, 
 from autofin.world.firms import Firms, steps_of
 from autofin.world.ledger import Flow
 from autofin.world.network import OUTSIDE
+from autofin.world.obligations import DueBook
 
 
 class OrderFinancing:
@@ -40,7 +41,9 @@ class OrderFinancing:
     instrument = Instrument.ORDER_FINANCING
     name = "order_financing"
 
-    def __init__(self, spec: OrderFinancingSpec, firms: Firms, step_days: int) -> None:
+    def __init__(
+        self, spec: OrderFinancingSpec, firms: Firms, step_days: int, horizon_steps: int
+    ) -> None:
         self.spec = spec
         self.tiers = supplier_tiers(spec.tiers, firms)
         self.eligible = ~firms.is_automaker & np.isin(firms.tier, self.tiers)
@@ -49,7 +52,11 @@ class OrderFinancing:
         self.plan_steps = max(1, steps_of(spec.cash_plan_days, step_days))
         self.grace_steps = steps_of(spec.repayment_grace_days, step_days)
         n_edges = len(firms.edge_supplier)
-        self.face = np.zeros(n_edges)  # owed on each edge, interest included
+        # Advances not yet due, by the step their order's invoice is expected to be paid.
+        self.pending_face = DueBook(n_edges, self.pipeline_steps + horizon_steps)
+        self.pending_cost = DueBook(n_edges, self.pipeline_steps + horizon_steps)
+        # Advances due, per edge: what invoices on the edge repay first.
+        self.face = np.zeros(n_edges)  # owed, interest included
         self.cost = np.zeros(n_edges)  # the principal advanced: the bank's carrying value
         self.deadline = np.zeros(n_edges, dtype=np.int64)
         self.edge_bank = np.zeros(n_edges, dtype=np.int64)
@@ -61,18 +68,19 @@ class OrderFinancing:
 
         Args:
             r: The finance round.
-            due_later: Every other obligation of each firm falling due within the horizon
-                (loans, other instruments), from the model.
+            due_later: Bank-loan principal and interest of each firm falling due within the
+                horizon, from the model.
         """
         firms, trade = r.firms, r.trade
         steps = self.plan_steps
+        invoices = trade.edge_book.due_within(r.step, steps)
         payments = (
-            firms.by_customer(trade.edge_book.due_within(r.step, steps))
+            firms.by_customer(invoices)
             + trade.outside_book.due_within(r.step, steps)
             + (firms.wages_due + firms.fixed_cost_per_step) * steps
             + due_later
         )
-        collections = firms.by_supplier(trade.edge_book.due_within(r.step + 1, steps))
+        collections = firms.by_supplier(invoices)
         cash = r.ledger.balance[: firms.n]
         return np.maximum(payments - collections - cash, 0.0)
 
@@ -90,7 +98,8 @@ class OrderFinancing:
             r: The finance round.
             edge_value: Value of the orders placed on each edge this step.
             gap: Each firm's cash-plan gap (see `cash_plan_gap`).
-            exposure: What each firm already owes the banks, all instruments.
+            exposure: What each firm already owes the banks, all instruments (the advances
+                are added to it).
             act: This step's financing figures.
         """
         firms, banks = r.firms, r.banks
@@ -123,18 +132,16 @@ class OrderFinancing:
         expected = self.pipeline_steps + firms.edge_term_steps[edges]
         face = ask * (1.0 + rate * expected * r.step_years)
         r.ledger.post(banks.accounts[bank], seller, ask, Flow.ORDER_FINANCING_ADVANCE)
-        self.face[edges] += face
-        self.cost[edges] += ask
+        self.pending_face.book(r.step, expected, edges, face)
+        self.pending_cost.book(r.step, expected, edges, ask)
         self.edge_bank[edges] = bank
-        self.deadline[edges] = np.maximum(
-            self.deadline[edges], r.step + expected + self.grace_steps
-        )
         banks.exposure[self.instrument] += np.bincount(bank, ask, minlength=banks.count)
+        exposure += np.bincount(seller, face, minlength=firms.n)
         banks.lending_round.record(self.instrument, ask, rate)
         act.record(seller, ask, rate, face - ask, firms.n)
 
     def repay_from_invoices(self, r: FinanceRound, edges: np.ndarray, paid: np.ndarray) -> None:
-        """The bank takes what is owed on ``edges`` out of the invoice payments ``paid``."""
+        """The bank takes what has fallen due on ``edges`` out of the invoice payments."""
         owed = np.flatnonzero(self.face[edges] > 0)
         if owed.size == 0:
             return
@@ -162,8 +169,13 @@ class OrderFinancing:
         self.cost[edges[done]] = 0.0
 
     def start_step(self, step: int) -> None:
-        """Forget last step's repayments; find the advances past their deadline."""
+        """Advances whose invoice is expected now fall due; find those past their deadline."""
         self.repaid_from_invoices[:] = 0.0
+        face, cost = self.pending_face.take_due(step), self.pending_cost.take_due(step)
+        starting = (face > 0) & (self.face <= 0)
+        self.deadline[starting] = step + self.grace_steps
+        self.face += face
+        self.cost += cost
         self.overdue = np.flatnonzero((self.face > 0) & (self.deadline <= step))
 
     def _overdue(self, step: int) -> np.ndarray:
@@ -186,12 +198,14 @@ class OrderFinancing:
         is_debtor = np.zeros(r.firms.n, dtype=bool)
         is_debtor[debtors] = True
         supplier = r.firms.edge_supplier
-        edges = np.flatnonzero(
-            (supplier != OUTSIDE) & is_debtor[supplier.clip(0)] & (self.face > 0)
-        )
-        face, cost, bank = self.face[edges].copy(), self.cost[edges].copy(), self.edge_bank[edges]
+        edges = np.flatnonzero((supplier != OUTSIDE) & is_debtor[supplier.clip(0)])
+        face = self.face[edges] + self.pending_face.clear_columns(edges)
+        cost = self.cost[edges] + self.pending_cost.clear_columns(edges)
         self.face[edges] = 0.0
         self.cost[edges] = 0.0
+        owed = face > 0
+        edges, face, cost = edges[owed], face[owed], cost[owed]
+        bank = self.edge_bank[edges]
 
         def settle(paid: np.ndarray) -> None:
             r.banks.recognise_default(self.instrument, bank, cost, paid, r.step)
@@ -199,9 +213,10 @@ class OrderFinancing:
         return [Claim(supplier[edges], r.banks.accounts[bank], face, False, settle)]
 
     def owed(self, firms: Firms) -> np.ndarray:
-        """What each firm owes (for concentration limits)."""
-        return firms.by_supplier(self.face)
+        """What each firm owes, due or not yet (for concentration limits)."""
+        return firms.by_supplier(self.face + self.pending_face.open_totals())
 
     def carrying(self, firms: Firms, banks_count: int) -> np.ndarray:
         """Carrying value per bank from the books (for the accounting checks)."""
-        return np.bincount(self.edge_bank, self.cost, minlength=banks_count)
+        cost = self.cost + self.pending_cost.open_totals()
+        return np.bincount(self.edge_bank, cost, minlength=banks_count)

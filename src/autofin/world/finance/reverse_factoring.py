@@ -126,10 +126,14 @@ class Platform:
         return holds
 
     def _room(self, r: FinanceRound) -> float:
-        """What the platform banks can still buy within their concentration limit."""
-        held = float(self.invoices.cost.open_totals().sum())
+        """What the platform banks can still buy within their concentration limit.
+
+        Everything the sponsor owes the banks counts: the platform's confirmed invoices, its
+        loans and syndicated draws.
+        """
         capital = float(r.banks.capital(r.ledger)[self.platform_banks].sum())
-        return max(r.banks.spec.concentration_limit * capital - held, 0.0)
+        owed = float(r.exposure[self.sponsor]) if r.exposure.size else 0.0
+        return max(r.banks.spec.concentration_limit * capital - owed, 0.0)
 
     def quote(self, r: FinanceRound, applicants: np.ndarray, need: np.ndarray) -> np.ndarray:
         """Cash each applicant could raise on the platform, up to its ``need``."""
@@ -144,7 +148,8 @@ class Platform:
             return offer
         edges = self.sponsor_edges
         live = firms.active[firms.edge_supplier[edges]] & self.onboarded[firms.edge_supplier[edges]]
-        max_left = firms.edge_term_steps[edges] - self.approval_steps
+        # Confirmed: at least `approval_days` old, by the term each invoice was issued with.
+        max_left = r.trade.issue_terms(firms, edges) - self.approval_steps
         face, steps_left = open_invoices(r.trade.edge_book, r.step, edges, max_left)
         face = face * live[None, :]
         rate = self._bank_rates(r)[self.invoices.edge_bank[edges]]
@@ -261,7 +266,7 @@ class Platform:
             fraction = passed_by_holder[holder] / np.maximum(q["confirmed"][holder], 1e-12)
             sold_passed = q["face"] * np.minimum(fraction, 1.0)[None, :]
             passed_paid = self.invoices.buy(r.banks, edges, sold_passed, sold_passed * q["factor"])
-            r.trade.edge_book.amounts[:, edges] -= sold_passed
+            r.trade.remove(edges, sold_passed)
             bank_account = r.banks.accounts[self.invoices.edge_bank[edges]]
             r.ledger.post(bank_account, holder, passed_paid, Flow.REVERSE_FACTORING_PURCHASE)
             firms.receivables -= firms.by_supplier(sold_passed.sum(axis=0), edges)
@@ -272,7 +277,8 @@ class Platform:
             open_face, steps_left = open_invoices(r.trade.edge_book, r.step, up_edges)
             owed = open_face.sum(axis=0)
             cut = np.minimum(passed_face / np.maximum(owed, 1e-12), 1.0)
-            r.trade.edge_book.amounts[:, up_edges] -= open_face * cut[None, :]
+            age_up = r.trade.issue_terms(firms, up_edges) - steps_left[:, None]
+            r.trade.remove(up_edges, open_face * cut[None, :])
             firms.receivables -= np.bincount(seller, passed_face, minlength=firms.n)
             firms.payables -= np.bincount(customer, passed_face, minlength=firms.n)
             rate_of = np.bincount(holder, passed_paid * rate, minlength=firms.n) / np.maximum(
@@ -280,7 +286,6 @@ class Platform:
             )
             up_rate = rate_of[customer]
             act.record(seller, paid_up, up_rate, passed_face - paid_up, firms.n)
-            age_up = firms.edge_term_steps[up_edges][None, :] - steps_left[:, None]
             days_up = (open_face * np.maximum(age_up, 0)).sum(axis=0) / np.maximum(owed, 1e-12)
             act.cash_in(seller, passed_face, days_up * r.step_days, firms.n)
         else:
