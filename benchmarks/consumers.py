@@ -34,12 +34,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
-from scenarios import ROOT, default_cpu, fmt_number, format_table, single_thread_env
+import scenarios
+from scenarios import ROOT, default_cpu, fmt_number, format_table
 
 SCENARIO = ROOT / "scenarios" / "new_ev_maker_launch.yaml"
 
@@ -115,13 +115,7 @@ def _worker(job: dict[str, Any]) -> dict[str, Any]:
 
 def run_job(job: dict[str, Any]) -> dict[str, Any]:
     """Run one job in a fresh subprocess of this script."""
-    command = [sys.executable, str(Path(__file__).resolve()), "--worker", json.dumps(job)]
-    done = subprocess.run(
-        command, capture_output=True, text=True, env=single_thread_env(), cwd=ROOT, check=False
-    )
-    if done.returncode != 0:
-        raise RuntimeError(done.stderr.strip() or f"worker exited with {done.returncode}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    return scenarios.run_job(job, Path(__file__))
 
 
 def best(kind: str, population: int, years: int, repeat: int, cpu: int | None) -> dict[str, Any]:

@@ -136,13 +136,16 @@ def default_cpu() -> int | None:
         return None
 
 
-def run_job(job: dict[str, Any]) -> dict[str, Any]:
-    """Run one job in a fresh subprocess of this script.
+def run_job(job: dict[str, Any], script: Path | None = None) -> dict[str, Any]:
+    """Run one job in a fresh subprocess of ``script`` (this one by default).
+
+    The script must take ``--worker JOB_JSON`` and print the result as its last line of JSON.
 
     Raises:
         RuntimeError: If the subprocess fails; the message carries its standard error.
     """
-    command = [sys.executable, str(Path(__file__).resolve()), "--worker", json.dumps(job)]
+    script = Path(__file__) if script is None else script
+    command = [sys.executable, str(script.resolve()), "--worker", json.dumps(job)]
     done = subprocess.run(
         command, capture_output=True, text=True, env=single_thread_env(), cwd=ROOT, check=False
     )
