@@ -36,6 +36,7 @@ def finance_settings(
     if draw(st.booleans()):
         finance["order_financing"] = {
             "advance_rate": draw(st.floats(0.0, 1.0)),
+            "buyer_risk": draw(st.sampled_from(["supplier", "bank"])),
             "tiers": draw(tiers),
             "cash_plan_days": draw(st.integers(1, 60)),
         }

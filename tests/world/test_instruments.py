@@ -176,6 +176,28 @@ def test_an_order_advance_stays_out_until_its_invoice_is_due():
     assert np.all(steps_left[rows] >= 1)
 
 
+def test_who_carries_the_buyer_risk_of_order_financing_decides_who_loses():
+    def totals(risk: str) -> tuple[float, float]:
+        losses = bad_debt = 0.0
+        for seed in range(3):
+            overrides = {
+                "seed": seed,
+                "finance.order_financing.buyer_risk": risk,
+                "shocks": [{"type": "force_default", "day": 300, "tier": 1, "rank": 1}],
+            }
+            summary = simulate(load_scenario(SCENARIOS / "order_financing.yaml", overrides)).summary
+            losses += summary["credit_losses_order_financing"]
+            bad_debt += summary["trade_bad_debt"]
+        return losses, bad_debt
+
+    supplier_losses, supplier_bad_debt = totals("supplier")
+    bank_losses, bank_bad_debt = totals("bank")
+    # Assigned without recourse, the orders of a defaulting buyer are the bank's loss and no
+    # longer the suppliers' bad debt.
+    assert bank_losses > supplier_losses
+    assert bank_bad_debt < supplier_bad_debt
+
+
 # --------------------------------------------------------------------- inventory financing
 def test_inventory_financing_never_exceeds_its_loan_to_value(monkeypatch):
     result = simulate(scenario("inventory_financing", seed=0))

@@ -51,6 +51,13 @@ class OrderFinancingSpec(FinanceSection):
         description="A supplier borrows against new orders only what its payments due in "
         "this many days (wages, fixed costs, invoices, loans) exceed its cash.",
     )
+    buyer_risk: Literal["supplier", "bank"] = Field(
+        "supplier",
+        description="Who loses the advance if the buyer defaults: `supplier` (it still owes "
+        "the advance) or `bank` (the order was assigned to the bank without recourse: the "
+        "bank claims on the buyer's estate in the supplier's place, up to the invoice, and "
+        "loses the rest).",
+    )
     repayment_grace_days: Days = Field(
         28,
         description="Days after the expected payment of an order's invoice by which whatever "

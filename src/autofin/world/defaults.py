@@ -125,13 +125,19 @@ def liquidate(
 
     # 2. Everything the debtors owe, and the share of it their estate can pay: secured
     #    claims first, then everything else pro rata.
-    edge_claims, outside_claims = trade.take_claims_on(debtors, bought)
-    principal = banks.take_claims_on(firms, debtors)
     extra = (
         finance_claims(debtors, bought, partial(chain.remember_bad_debt, step))
         if finance_claims is not None
         else []
     )
+    invoiced, outside_claims = trade.take_claims_on(debtors, bought)
+    principal = banks.take_claims_on(firms, debtors)
+    # Parts of suppliers' invoices assigned to banks are the banks' claims, not theirs.
+    carved = np.zeros(len(firms.edge_supplier))
+    for claim in extra:
+        if claim.carved_from is not None:
+            np.add.at(carved, claim.carved_from, claim.amount)
+    edge_claims = invoiced - carved[bought]
     secured = np.zeros(firms.n)
     unsecured = np.zeros(firms.n)
     for claim in extra:
@@ -173,7 +179,7 @@ def liquidate(
     )
     ledger.post(debtors, outside, ledger.balance[debtors].clip(0), Flow.LIQUIDATION_PAYOUT)
 
-    firms.receivables -= firms.by_supplier(edge_claims, bought)
+    firms.receivables -= firms.by_supplier(invoiced, bought)
     inside = firms.edge_supplier[bought] != OUTSIDE
     chain.remember_bad_debt(
         step,

@@ -323,7 +323,7 @@ class SupplyChainFinance:
         r = self.round
         claims: list[Claim] = []
         if self.order_financing is not None:
-            claims += self.order_financing.claims_on(r, debtors)
+            claims += self.order_financing.claims_on(r, debtors, bought)
         if self.inventory is not None:
             claims += self.inventory.claims_on(r, debtors)
         if self.factoring is not None:

@@ -109,6 +109,8 @@ class Claim:
         amount: The amount owed.
         secured: Paid before unsecured claims (collateralised).
         settle: Called with what was paid on each claim, after the payout.
+        carved_from: For a claim that is part of a supplier's invoice assigned to a bank, the
+            supply edge of each claim: the supplier's own claim on that edge is reduced by it.
     """
 
     debtor: np.ndarray
@@ -116,6 +118,7 @@ class Claim:
     amount: np.ndarray
     secured: bool
     settle: Callable[[np.ndarray], None] = field(repr=False)
+    carved_from: np.ndarray | None = None
 
 
 def supplier_tiers(tiers: list[int] | None, firms: Firms) -> list[int]:

@@ -193,8 +193,45 @@ class OrderFinancing:
         if overdue.size:
             self._repay(r, overdue, self.face[overdue].copy())
 
-    def claims_on(self, r: FinanceRound, debtors: np.ndarray) -> list[Claim]:
-        """The banks' claims on defaulting suppliers: every advance not yet repaid."""
+    def claims_on(self, r: FinanceRound, debtors: np.ndarray, bought: np.ndarray) -> list[Claim]:
+        """The banks' claims on defaulting firms.
+
+        On a defaulting supplier, every advance not yet repaid. On a defaulting buyer, when
+        the bank carries the buyer's risk, the advances on the orders it placed: the bank
+        claims on the buyer's estate in the supplier's place, up to what the supplier has
+        invoiced, and the supplier no longer owes them.
+        """
+        claims = self._claims_as_buyer(r, bought) if self.spec.buyer_risk == "bank" else []
+        return claims + self._claims_as_seller(r, debtors)
+
+    def _claims_as_buyer(self, r: FinanceRound, bought: np.ndarray) -> list[Claim]:
+        supplier = r.firms.edge_supplier[bought]
+        bought = bought[supplier != OUTSIDE]
+        face = self.face[bought] + self.pending_face.clear_columns(bought)
+        cost = self.cost[bought] + self.pending_cost.clear_columns(bought)
+        self.face[bought] = 0.0
+        self.cost[bought] = 0.0
+        owed = face > 0
+        bought, face, cost = bought[owed], face[owed], cost[owed]
+        invoiced = r.trade.edge_book.open_totals()[bought]
+        assigned = np.minimum(face, invoiced)
+        bank = self.edge_bank[bought]
+
+        def settle(paid: np.ndarray) -> None:
+            r.banks.recognise_default(self.instrument, bank, cost, paid, r.step)
+
+        return [
+            Claim(
+                r.firms.edge_customer[bought],
+                r.banks.accounts[bank],
+                assigned,
+                False,
+                settle,
+                carved_from=bought,
+            )
+        ]
+
+    def _claims_as_seller(self, r: FinanceRound, debtors: np.ndarray) -> list[Claim]:
         is_debtor = np.zeros(r.firms.n, dtype=bool)
         is_debtor[debtors] = True
         supplier = r.firms.edge_supplier
