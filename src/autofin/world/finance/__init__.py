@@ -241,10 +241,9 @@ class SupplyChainFinance:
                     offer = choice.quote(r, firms_here, remaining[who])
                     choice.take(r, firms_here, offer, self.activity)
                     raised = offer
-                # What was raised counts against the obligor's concentration limit at once.
-                if choice in self.platforms:
-                    exposure[choice.sponsor] += raised.sum()
-                else:
+                # What was raised counts against the borrower's concentration limit at once
+                # (invoice finance counts it against its obligors itself).
+                if not isinstance(choice, Factoring | Platform):
                     np.add.at(exposure, firms_here, raised)
                 remaining[who] -= np.minimum(raised, remaining[who])
         short = remaining > EPSILON

@@ -124,9 +124,20 @@ class Factoring:
         approved = r.pd[at_risk] <= r.banks.spec.max_probability_of_default
         face = face * approved[None, :]
         factor = price_factor(steps_left[:, None], rate[None, :], r.step_days)
-        proceeds = firms.by_supplier((face * factor).sum(axis=0), edges)[applicants]
         bank = firms.house_bank[applicants]
-        offer = np.minimum(np.minimum(proceeds, need), r.concentration_room(applicants, bank))
+        if self.spec.recourse:
+            room = r.concentration_room(applicants, bank)  # the seller is the obligor
+        else:
+            # The customers are the obligors: each one's invoices are bought only within the
+            # bank's concentration limit on it.
+            value = (face * factor).sum(axis=0)
+            buyers = firms.edge_customer[edges]
+            asked = np.bincount(buyers, value, minlength=firms.n)[buyers]
+            edge_room = r.concentration_room(buyers, self.invoices.edge_bank[edges])
+            face = face * np.minimum(1.0, edge_room / np.maximum(asked, 1e-12))[None, :]
+            room = np.inf
+        proceeds = firms.by_supplier((face * factor).sum(axis=0), edges)[applicants]
+        offer = np.minimum(np.minimum(proceeds, need), room)
         offer = r.banks.fit_in_capacity(bank, offer, r.capacity)
         self._quote = {
             "edges": edges,
@@ -164,6 +175,10 @@ class Factoring:
             act,
         )
         r.banks.lending_round.record(self.instrument, paid, rate)
+        # The obligor of the new claims counts them against its concentration limit at once.
+        obligor = firms.edge_supplier if self.spec.recourse else firms.edge_customer
+        if r.exposure.size:
+            np.add.at(r.exposure, obligor[edges[keep]], paid)
         self._quote = {}
 
     # ------------------------------------------------------------------ settlement

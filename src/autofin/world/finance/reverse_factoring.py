@@ -290,11 +290,12 @@ class Platform:
             act.cash_in(seller, passed_face, days_up * r.step_days, firms.n)
         else:
             paid_up, up_rate = np.zeros(0), np.zeros(0)
+        raised = np.concatenate([own_paid, paid_up])
         r.banks.lending_round.record(
-            self.instrument,
-            np.concatenate([own_paid, paid_up]),
-            np.concatenate([rate[: own_paid.size], up_rate]),
+            self.instrument, raised, np.concatenate([rate[: own_paid.size], up_rate])
         )
+        if r.exposure.size:  # the sponsor is the obligor of every confirmed invoice
+            r.exposure[self.sponsor] += raised.sum()
         self._quote = {}
 
     # ------------------------------------------------------------------ settlement
