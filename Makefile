@@ -33,6 +33,7 @@ lint: $(BIN)/autofin
 bench: $(BIN)/autofin ## Print wall time, steps per second and peak memory of the shipped scenarios.
 	$(BIN)/python benchmarks/scenarios.py
 	$(BIN)/python benchmarks/instruments.py
+	$(BIN)/python benchmarks/consumers.py
 
 clean:
 	rm -rf $(VENV) results .pytest_cache .ruff_cache .hypothesis

@@ -312,6 +312,8 @@ def test_a_finance_tier_beyond_a_loaded_network_is_an_error(tmp_path):
         "\nfinance: {inventory_financing: {tiers: [3]}}\n",
     )
     assert "finance.inventory_financing.tiers.0: 3 is not a tier of the network" in message(path)
+
+
 def consumer_yaml(consumers: str) -> str:
     return TINY.replace(
         "consumers: {population: 500}", f"consumers: {{population: 500, {consumers}}}"
