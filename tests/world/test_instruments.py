@@ -266,13 +266,29 @@ def test_syndicated_loan_losses_are_shared_in_the_set_shares():
 
 
 def test_an_as_needed_facility_is_drawn_when_cash_runs_short_and_repaid_later():
+    as_needed = {
+        "seed": 0,
+        "finance.syndicated_loans.0.drawing": "as_needed",
+        "finance.syndicated_loans.0.maturity_days": 1200,
+    }
     demand_slump = [{"type": "demand", "day": 200, "duration_days": 250, "factor": 0.2}]
-    result = simulate(scenario("syndicated_loan", seed=0, shocks=demand_slump))
+    result = simulate(scenario("syndicated_loan", shocks=demand_slump, **as_needed))
     draws = flow_total(result, "syndicated_loan_draw")
     assert draws > 0
     assert flow_total(result, "syndicated_loan_interest") > 0
-    quiet = simulate(scenario("syndicated_loan", seed=0))
+    assert flow_total(result, "syndicated_loan_repayment") > 0  # repaid from spare cash
+    quiet = simulate(scenario("syndicated_loan", **as_needed))
     assert flow_total(quiet, "syndicated_loan_draw") < draws
+
+
+def test_a_scheduled_facility_is_drawn_on_its_day_and_repaid_at_maturity():
+    result = simulate(load_scenario(SCENARIOS / "syndicated_loan.yaml"), check=True)
+    flows = result.flows
+    draws = flows[flows["flow"] == "syndicated_loan_draw"]
+    repaid = flows[flows["flow"] == "syndicated_loan_repayment"]
+    assert set(draws["step"]) == {1}
+    assert set(repaid["step"]) == {1 + round(730 / 7)}
+    assert repaid["amount"].sum() == pytest.approx(draws["amount"].sum())
 
 
 # --------------------------------------------------------------------- payment terms
