@@ -190,7 +190,6 @@ class AutofinModel(mesa.Model):
                 firms.edge_supplier[paid_edges].clip(0),
                 paid * (firms.edge_supplier[paid_edges] >= 0),
                 terms * self.spec.step_days,
-                firms.n,
             )
             banks.collect_due(firms, ledger, t, able)
             finance.collect(able, tier)

@@ -127,11 +127,19 @@ class SupplyChainFinance:
         self.terms.apply(firms, step)
         everyone = np.arange(firms.n)
         pd = banks.score(firms, ledger.balance[: firms.n], everyone, rng)
+        # Concentration limits are checked against what each firm owed at the start of the
+        # step, plus what it raises during it.
         self.round = FinanceRound(
-            step, self.step_days, firms, ledger, banks, trade, pd, banks.capacity(ledger)
+            step,
+            self.step_days,
+            firms,
+            ledger,
+            banks,
+            trade,
+            pd,
+            banks.capacity(ledger),
+            self.exposure(firms),
         )
-        # Concentration limits are checked against what each firm owed at the start of the step.
-        self.round.exposure = self.exposure(firms)
         self.activity = FinanceActivity.empty(firms.n)
         if self.inventory is not None:
             self.activity.margin_calls = self.inventory.start_step(self.round)
@@ -154,16 +162,8 @@ class SupplyChainFinance:
     def exposure(self, firms: Firms) -> np.ndarray:
         """What each firm owes the banks, all instruments (for concentration limits)."""
         owed = firms.debt.copy()
-        if self.order_financing is not None:
-            owed += self.order_financing.owed(firms)
-        if self.inventory is not None:
-            owed += self.inventory.owed()
-        if self.factoring is not None:
-            owed += self.factoring.recourse_due.sum(axis=0) + self.factoring.open_by_buyer(firms)
-        for platform in self.platforms:
-            owed += platform.open_by_buyer(firms)
-        for facility in self.syndicated:
-            owed += facility.owed(firms.n)
+        for instrument in self.instruments:
+            owed += instrument.owed(firms)
         return owed
 
     def _owed_by(self, tier: int | None) -> list:
@@ -278,9 +278,7 @@ class SupplyChainFinance:
             firms.house_bank[applicants], offer - granted, minlength=banks.count
         )
         banks.grant(firms, r.ledger, r.step, applicants, granted, rate)
-        self.activity.record(
-            applicants, granted, rate, granted * rate * self.bank_loan_years, firms.n
-        )
+        self.activity.record(applicants, granted, rate, granted * rate * self.bank_loan_years)
         return granted
 
     def on_invoices_paid(

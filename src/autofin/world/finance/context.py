@@ -38,12 +38,11 @@ class FinanceRound:
     trade: TradeCredit
     pd: np.ndarray
     capacity: np.ndarray
-    exposure: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    exposure: np.ndarray
 
     def concentration_room(self, borrowers: np.ndarray, banks: np.ndarray) -> np.ndarray:
         """How much more ``banks`` may lend to ``borrowers`` within the concentration limit."""
-        owed = self.exposure[borrowers] if self.exposure.size else np.zeros(len(borrowers))
-        return self.banks.concentration_room(self.ledger, banks, owed)
+        return self.banks.concentration_room(self.ledger, banks, self.exposure[borrowers])
 
     @property
     def step_years(self) -> float:
@@ -81,22 +80,19 @@ class FinanceActivity:
         return cls(*(np.zeros(n_firms) for _ in range(6)))
 
     def record(
-        self,
-        firms: np.ndarray,
-        volume: np.ndarray,
-        rate: np.ndarray,
-        cost: np.ndarray,
-        n_firms: int,
+        self, firms: np.ndarray, volume: np.ndarray, rate: np.ndarray, cost: np.ndarray
     ) -> None:
         """Add new financing of ``firms``: amounts, annual cost rates, and the cost taken on."""
-        self.volume += np.bincount(firms, volume, minlength=n_firms)
-        self.cost_weighted += np.bincount(firms, volume * rate, minlength=n_firms)
-        self.cost += np.bincount(firms, cost, minlength=n_firms)
+        n = self.volume.size
+        self.volume += np.bincount(firms, volume, minlength=n)
+        self.cost_weighted += np.bincount(firms, volume * rate, minlength=n)
+        self.cost += np.bincount(firms, cost, minlength=n)
 
-    def cash_in(self, firms: np.ndarray, face: np.ndarray, days: np.ndarray, n_firms: int) -> None:
+    def cash_in(self, firms: np.ndarray, face: np.ndarray, days: np.ndarray) -> None:
         """Invoices of face value ``face`` turned into cash ``days`` after they were issued."""
-        self.cash_face += np.bincount(firms, face, minlength=n_firms)
-        self.cash_days += np.bincount(firms, face * days, minlength=n_firms)
+        n = self.cash_face.size
+        self.cash_face += np.bincount(firms, face, minlength=n)
+        self.cash_days += np.bincount(firms, face * days, minlength=n)
 
 
 @dataclass

@@ -48,16 +48,13 @@ class Factoring:
         # Buyers owe factored invoices; sellers owe recourse.
         self.debtor_tiers = set(self.tiers) | {tier - 1 for tier in self.tiers}
         supplier = firms.edge_supplier
+        self.firm_eligible = np.isin(firms.tier, self.tiers)
         self.edge_eligible = (supplier != OUTSIDE) & np.isin(
             firms.tier[supplier.clip(0)], self.tiers
         )
         edge_bank = firms.house_bank[supplier.clip(0)]
         self.invoices = BoughtInvoices.empty(
-            Instrument.FACTORING,
-            len(supplier),
-            horizon_steps,
-            edge_bank,
-            Flow.FACTORING_COLLECTION,
+            Instrument.FACTORING, len(supplier), horizon_steps, edge_bank
         )
         # Invoices sold by suppliers that have since defaulted: the customers still owe them
         # to the banks, without recourse to anyone (the edge may now have a new supplier).
@@ -103,11 +100,7 @@ class Factoring:
             flow = firms.edge_expected_flow[edges]
             weighted = firms.by_supplier(flow * self._edge_rates(r, edges), edges)[applicants]
             rate = weighted / np.maximum(firms.by_supplier(flow, edges)[applicants], 1e-12)
-        return np.where(self.serves_tier_mask(firms)[applicants], rate, np.inf)
-
-    def serves_tier_mask(self, firms: Firms) -> np.ndarray:
-        """Which firms may factor (their tier is eligible)."""
-        return np.isin(firms.tier, self.tiers)
+        return np.where(self.firm_eligible[applicants], rate, np.inf)
 
     def _edges_of(self, firms: Firms, applicants: np.ndarray) -> np.ndarray:
         is_applicant = np.zeros(firms.n, dtype=bool)
@@ -177,8 +170,7 @@ class Factoring:
         r.banks.lending_round.record(self.instrument, paid, rate)
         # The obligor of the new claims counts them against its concentration limit at once.
         obligor = firms.edge_supplier if self.spec.recourse else firms.edge_customer
-        if r.exposure.size:
-            np.add.at(r.exposure, obligor[edges[keep]], paid)
+        np.add.at(r.exposure, obligor[edges[keep]], paid)
         self._quote = {}
 
     # ------------------------------------------------------------------ settlement
@@ -300,7 +292,6 @@ class Factoring:
                 len(supplier),
                 self._horizon,
                 np.zeros(len(supplier), dtype=np.int64),
-                Flow.FACTORING_COLLECTION,
             )
             self.orphans.append(home)
         home.edge_bank[edges] = bank
@@ -317,6 +308,10 @@ class Factoring:
             r.banks.recognise_default(self.instrument, bank, cost, paid, r.step)
 
         return Claim(r.firms.edge_customer[bought], r.banks.accounts[bank], face, False, settle)
+
+    def owed(self, firms: Firms) -> np.ndarray:
+        """What each firm owes the banks: factored invoices as buyer, recourse as seller."""
+        return self.recourse_due.sum(axis=0) + self.open_by_buyer(firms)
 
     def open_by_buyer(self, firms: Firms) -> np.ndarray:
         """Face value of factored invoices each firm owes (for the accounting checks)."""

@@ -38,7 +38,6 @@ class InventoryFinancing:
         self.rate = np.zeros(firms.n)
         self.principal_due = np.zeros(firms.n)
         self.interest_due = np.zeros(firms.n)
-        self._quote: dict[str, np.ndarray] = {}
 
     def limit(self, firms: Firms) -> np.ndarray:
         """The most each firm may borrow now: loan-to-value × collateral value."""
@@ -86,7 +85,6 @@ class InventoryFinancing:
         offer = rollover + new
         new = r.banks.fit_in_capacity(bank, new, r.capacity)
         offer = np.where((new > 0) | (offer - rollover <= 0), offer, rollover)
-        self._quote = {"limit": limit, "applicants": applicants}
         return offer
 
     def take(
@@ -107,7 +105,7 @@ class InventoryFinancing:
         self.rate[who] = rate
         new_money = np.maximum(amount - self.principal_due[who], 0.0)
         banks.lending_round.record(self.instrument, new_money, rate)
-        act.record(who, new_money, rate, amount * rate * r.step_years, firms.n)
+        act.record(who, new_money, rate, amount * rate * r.step_years)
         collateral = limit / max(self.spec.loan_to_value, 1e-12)
         act.max_loan_to_value = max(
             act.max_loan_to_value,
@@ -151,7 +149,7 @@ class InventoryFinancing:
 
         return [Claim(debtors, r.banks.accounts[bank], amount, True, settle)]
 
-    def owed(self) -> np.ndarray:
+    def owed(self, firms: Firms) -> np.ndarray:
         """Principal each firm owes (for concentration limits)."""
         return self.balance
 

@@ -24,6 +24,16 @@ def price_factor(steps_left: np.ndarray, rate: np.ndarray, step_days: int) -> np
     return 1.0 / (1.0 + rate * steps_left * step_days / 365.0)
 
 
+FLOWS = {
+    Instrument.FACTORING: (Flow.FACTORING_PURCHASE, Flow.FACTORING_COLLECTION),
+    Instrument.REVERSE_FACTORING: (
+        Flow.REVERSE_FACTORING_PURCHASE,
+        Flow.REVERSE_FACTORING_COLLECTION,
+    ),
+}
+"""Purchase and collection flow types of each kind of bought invoice."""
+
+
 @dataclass
 class BoughtInvoices:
     """Invoices owned by banks, per supply edge and due step.
@@ -33,14 +43,12 @@ class BoughtInvoices:
         face: What each edge's buyer owes the bank, by due step.
         cost: What the bank paid for it, by due step.
         edge_bank: The bank that buys the invoices of each edge.
-        collection_flow: Flow type of the buyer's payment to the bank.
     """
 
     instrument: Instrument
     face: DueBook
     cost: DueBook
     edge_bank: np.ndarray
-    collection_flow: Flow
 
     @classmethod
     def empty(
@@ -49,15 +57,10 @@ class BoughtInvoices:
         n_edges: int,
         horizon_steps: int,
         edge_bank: np.ndarray,
-        collection_flow: Flow,
     ) -> BoughtInvoices:
         """No invoice bought yet."""
         return cls(
-            instrument,
-            DueBook(n_edges, horizon_steps),
-            DueBook(n_edges, horizon_steps),
-            edge_bank,
-            collection_flow,
+            instrument, DueBook(n_edges, horizon_steps), DueBook(n_edges, horizon_steps), edge_bank
         )
 
     def buy(
@@ -81,11 +84,12 @@ class BoughtInvoices:
     @property
     def purchase_flow(self) -> Flow:
         """Flow type of the bank's payment for bought invoices."""
-        return (
-            Flow.REVERSE_FACTORING_PURCHASE
-            if self.instrument == Instrument.REVERSE_FACTORING
-            else Flow.FACTORING_PURCHASE
-        )
+        return FLOWS[self.instrument][0]
+
+    @property
+    def collection_flow(self) -> Flow:
+        """Flow type of the buyer's payment to the bank on the due date."""
+        return FLOWS[self.instrument][1]
 
     def due_by_buyer(self, firms: Firms, step: int) -> np.ndarray:
         """Face value due now from each firm as a buyer."""
@@ -128,9 +132,8 @@ def open_invoices(
         book: The trade-credit book (or any per-edge due book).
         step: The current step.
         edges: The edges.
-        max_steps_left: The most steps an invoice may have left to be sellable (an invoice is
-            confirmed only once it is old enough): per edge, or per row × edge; no limit if
-            omitted.
+        max_steps_left: The most steps each invoice (row × edge) may have left to be sellable
+            (an invoice is confirmed only once it is old enough); no limit if omitted.
 
     Returns:
         The sellable face values (rows × edges) and the steps left of every row.
@@ -138,8 +141,7 @@ def open_invoices(
     steps_left = book.steps_left(step)
     face = book.amounts[:, edges] * (steps_left > 0)[:, None]
     if max_steps_left is not None:
-        limit = max_steps_left if max_steps_left.ndim == 2 else max_steps_left[None, :]
-        face = face * (steps_left[:, None] <= limit)
+        face = face * (steps_left[:, None] <= max_steps_left)
     return face, steps_left
 
 
@@ -192,7 +194,7 @@ def sell_invoices(
     r.trade.remove(edges, sold)
     face = sold.sum(axis=0)
     firms.receivables -= firms.by_supplier(face, edges)
-    act.record(sellers, paid, rate, face - paid, firms.n)
+    act.record(sellers, paid, rate, face - paid)
     days = (sold * age).sum(axis=0) / np.maximum(face, 1e-12) * r.step_days
-    act.cash_in(sellers, face, days, firms.n)
+    act.cash_in(sellers, face, days)
     return paid

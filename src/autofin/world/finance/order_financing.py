@@ -138,7 +138,7 @@ class OrderFinancing:
         banks.exposure[self.instrument] += np.bincount(bank, ask, minlength=banks.count)
         exposure += np.bincount(seller, face, minlength=firms.n)
         banks.lending_round.record(self.instrument, ask, rate)
-        act.record(seller, ask, rate, face - ask, firms.n)
+        act.record(seller, ask, rate, face - ask)
 
     def repay_from_invoices(self, r: FinanceRound, edges: np.ndarray, paid: np.ndarray) -> None:
         """The bank takes what has fallen due on ``edges`` out of the invoice payments."""
@@ -178,17 +178,18 @@ class OrderFinancing:
         self.cost += cost
         self.overdue = np.flatnonzero((self.face > 0) & (self.deadline <= step))
 
-    def _overdue(self, step: int) -> np.ndarray:
+    def _overdue(self) -> np.ndarray:
+        """Edges past their deadline this step that still owe something."""
         return self.overdue[self.face[self.overdue] > 0]
 
     def due_now(self, firms: Firms, step: int) -> np.ndarray:
         """Advances the invoices have not repaid by their deadline, owed by each supplier."""
-        overdue = self._overdue(step)
+        overdue = self._overdue()
         return firms.by_supplier(self.face[overdue], overdue)
 
     def collect(self, r: FinanceRound, payers: np.ndarray) -> None:
         """Suppliers in ``payers`` (a mask) repay overdue advances from their own cash."""
-        overdue = self._overdue(r.step)
+        overdue = self._overdue()
         overdue = overdue[payers[r.firms.edge_supplier[overdue]]]
         if overdue.size:
             self._repay(r, overdue, self.face[overdue].copy())

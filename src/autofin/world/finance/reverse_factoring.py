@@ -62,11 +62,7 @@ class Platform:
         supplier_bank = self.platform_banks[np.arange(firms.n) % len(self.platform_banks)]
         edge_bank = supplier_bank[supplier.clip(0)]
         self.invoices = BoughtInvoices.empty(
-            Instrument.REVERSE_FACTORING,
-            len(supplier),
-            horizon_steps,
-            edge_bank,
-            Flow.REVERSE_FACTORING_COLLECTION,
+            Instrument.REVERSE_FACTORING, len(supplier), horizon_steps, edge_bank
         )
         self.multi_tier = 2 in spec.tiers
         # Edges into tier-1 suppliers: their customers never change (re-sourcing changes an
@@ -132,7 +128,7 @@ class Platform:
         loans and syndicated draws.
         """
         capital = float(r.banks.capital(r.ledger)[self.platform_banks].sum())
-        owed = float(r.exposure[self.sponsor]) if r.exposure.size else 0.0
+        owed = float(r.exposure[self.sponsor])
         return max(r.banks.spec.concentration_limit * capital - owed, 0.0)
 
     def quote(self, r: FinanceRound, applicants: np.ndarray, need: np.ndarray) -> np.ndarray:
@@ -194,11 +190,7 @@ class Platform:
         # The concentration limit, in the order applications come, then the banks' capacity.
         room = self._room(r)
         offer = np.where(np.cumsum(offer) <= room, offer, 0.0)
-        funding_edge = (
-            self._any_sponsor_edge(firms, applicants)
-            if up_edges.size
-            else self._own_edge(firms, applicants)
-        )
+        funding_edge = self._funding_edge(firms, applicants, via_customers=up_edges.size > 0)
         offer = r.banks.fit_in_capacity(self.invoices.edge_bank[funding_edge], offer, r.capacity)
         self._quote = {
             "edges": edges,
@@ -214,21 +206,21 @@ class Platform:
         }
         return offer
 
-    def _own_edge(self, firms: Firms, applicants: np.ndarray) -> np.ndarray:
-        """Each tier-1 applicant's edge to the sponsor (any sponsor edge for the others)."""
-        edge_of = np.full(firms.n, self.sponsor_edges[0] if self.sponsor_edges.size else 0)
-        edge_of[firms.edge_supplier[self.sponsor_edges]] = self.sponsor_edges
-        return edge_of[applicants]
+    def _funding_edge(
+        self, firms: Firms, applicants: np.ndarray, via_customers: bool
+    ) -> np.ndarray:
+        """The sponsor edge that funds each applicant.
 
-    def _any_sponsor_edge(self, firms: Firms, applicants: np.ndarray) -> np.ndarray:
-        """A sponsor edge that funds each applicant: its own, or its customer's."""
+        Its own; with ``via_customers`` (tier 2) its customer's; any sponsor edge otherwise.
+        """
         edge_of = np.full(firms.n, self.sponsor_edges[0] if self.sponsor_edges.size else 0)
-        edge_of[firms.edge_supplier[self.sponsor_edges]] = self.sponsor_edges
-        if self.tier2_edges.size:
+        own = firms.edge_supplier[self.sponsor_edges]
+        edge_of[own] = self.sponsor_edges
+        if via_customers and self.tier2_edges.size:
             via_customer = edge_of[firms.edge_customer[self.tier2_edges]]
             seller = firms.edge_supplier[self.tier2_edges]
             edge_of[seller[::-1]] = via_customer[::-1]
-            edge_of[firms.edge_supplier[self.sponsor_edges]] = self.sponsor_edges
+            edge_of[own] = self.sponsor_edges
         return edge_of[applicants]
 
     def take(
@@ -285,17 +277,16 @@ class Platform:
                 np.bincount(holder, passed_paid, minlength=firms.n), 1e-12
             )
             up_rate = rate_of[customer]
-            act.record(seller, paid_up, up_rate, passed_face - paid_up, firms.n)
+            act.record(seller, paid_up, up_rate, passed_face - paid_up)
             days_up = (open_face * np.maximum(age_up, 0)).sum(axis=0) / np.maximum(owed, 1e-12)
-            act.cash_in(seller, passed_face, days_up * r.step_days, firms.n)
+            act.cash_in(seller, passed_face, days_up * r.step_days)
         else:
             paid_up, up_rate = np.zeros(0), np.zeros(0)
         raised = np.concatenate([own_paid, paid_up])
         r.banks.lending_round.record(
             self.instrument, raised, np.concatenate([rate[: own_paid.size], up_rate])
         )
-        if r.exposure.size:  # the sponsor is the obligor of every confirmed invoice
-            r.exposure[self.sponsor] += raised.sum()
+        r.exposure[self.sponsor] += raised.sum()  # the obligor of every confirmed invoice
         self._quote = {}
 
     # ------------------------------------------------------------------ settlement
@@ -316,6 +307,10 @@ class Platform:
             r.banks.recognise_default(self.instrument, bank, cost, paid, r.step)
 
         return [Claim(r.firms.edge_customer[bought], r.banks.accounts[bank], face, False, settle)]
+
+    def owed(self, firms: Firms) -> np.ndarray:
+        """What each firm owes the platform banks: only the sponsor, its confirmed invoices."""
+        return self.open_by_buyer(firms)
 
     def open_by_buyer(self, firms: Firms) -> np.ndarray:
         """Face value each firm owes the platform (for the accounting checks)."""

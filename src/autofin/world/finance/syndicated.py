@@ -63,11 +63,7 @@ class SyndicatedLoan:
         self.drawn += amount
         r.banks.lending_round.record(self.instrument, np.array([amount]), np.array([self.rate]))
         act.record(
-            np.array([self.borrower]),
-            np.array([amount]),
-            np.array([self.rate]),
-            np.array([0.0]),
-            r.firms.n,
+            np.array([self.borrower]), np.array([amount]), np.array([self.rate]), np.array([0.0])
         )
 
     def start_step(self, r: FinanceRound, act: FinanceActivity) -> None:
@@ -156,9 +152,9 @@ class SyndicatedLoan:
         debtor = np.full(len(self.banks), self.borrower)
         return [Claim(debtor, r.banks.accounts[self.banks], amount, False, settle)]
 
-    def owed(self, n_firms: int) -> np.ndarray:
+    def owed(self, firms: Firms) -> np.ndarray:
         """What the borrower owes, per firm (for concentration limits)."""
-        owed = np.zeros(n_firms)
+        owed = np.zeros(firms.n)
         owed[self.borrower] = self.drawn
         return owed
 
