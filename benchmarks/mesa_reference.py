@@ -16,12 +16,10 @@ import math
 from typing import Any
 
 import mesa
-import numpy as np
 
 from autofin.scenario.schema import Scenario
 from autofin.world.approval import MINUTES_PER_DAY
-
-DAYS_PER_MONTH = 365.0 / 12.0
+from autofin.world.auto_loans import DAYS_PER_MONTH, annuity_factor
 
 
 class Loan:
@@ -86,11 +84,7 @@ class ReferenceModel(mesa.Model):
         self.step_years = scenario.step_days / 365.0
         self.holding_steps = round(spec.holding_years / self.step_years)
         self.lead_rates = (spec.channels.walk_in.lead_rate, spec.channels.online.lead_rate)
-        loans = spec.loans
-        rate = loans.apr / 12.0
-        self.instalment = (
-            rate / (1.0 - (1.0 + rate) ** -loans.term_months) if rate else 1 / loans.term_months
-        )
+        self.instalment = annuity_factor(spec.loans.apr, spec.loans.term_months)
         approval = spec.approval
         self.checks = approval.checks
         auto = [c.latency_minutes for c in self.checks if c.automatic]
@@ -284,18 +278,3 @@ class ReferenceModel(mesa.Model):
         loan.next_due_day += DAYS_PER_MONTH
         if loan.months_paid == loans.term_months:
             agent.loans.remove(loan)
-
-
-def run_reference(scenario: Scenario) -> dict[str, Any]:
-    """Build and run the reference to the scenario's horizon; return its counters."""
-    model = ReferenceModel(scenario)
-    for _ in range(scenario.steps):
-        model.step()
-    return {
-        "sales": model.sales,
-        "leads": model.leads,
-        "applications": model.applications,
-        "approvals": model.approvals,
-        "defaults": model.defaults,
-        "exposure": float(np.sum(model.exposure)),
-    }

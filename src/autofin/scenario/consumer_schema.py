@@ -6,22 +6,16 @@ approval pipeline are in minutes because decisions take minutes to days.
 
 from __future__ import annotations
 
-from typing import Annotated
+from pydantic import Field, model_validator
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
-
-Probability = Annotated[float, Field(ge=0.0, le=1.0)]
+from autofin.scenario._types import Probability, Section
 
 
 def _unit(unit: str) -> dict[str, str]:
     return {"unit": unit}
 
 
-class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
-
-
-class OrganicChannelSpec(_Section):
+class OrganicChannelSpec(Section):
     """A channel consumers reach on their own shopping trips (dealer walk-in, online)."""
 
     weight: float = Field(
@@ -39,7 +33,7 @@ class OrganicChannelSpec(_Section):
     )
 
 
-class BankAppSpec(_Section):
+class BankAppSpec(Section):
     """A bank-app partnership ("finance + traffic"): the app shows car offers to its users."""
 
     monthly_traffic: float = Field(
@@ -71,7 +65,7 @@ class BankAppSpec(_Section):
     )
 
 
-class ChannelsSpec(_Section):
+class ChannelsSpec(Section):
     """How consumers reach the automakers."""
 
     walk_in: OrganicChannelSpec = Field(
@@ -89,7 +83,7 @@ class ChannelsSpec(_Section):
         return self
 
 
-class CheckSpec(_Section):
+class CheckSpec(Section):
     """One risk check of the loan approval pipeline."""
 
     name: str = Field(description="What the check is (identity, blacklist, fraud, ...).")
@@ -143,7 +137,7 @@ def _default_checks() -> list[CheckSpec]:
     ]
 
 
-class BookingCurveSpec(_Section):
+class BookingCurveSpec(Section):
     """Chance that an approved applicant still buys, as a function of the decision's wait.
 
     booked(w) = (floor + (instant − floor) · exp(−w / fast_minutes)) · exp(−w / slow_days),
@@ -181,7 +175,7 @@ class BookingCurveSpec(_Section):
         return self
 
 
-class ApprovalSpec(_Section):
+class ApprovalSpec(Section):
     """The banks' car-loan approval pipeline (the same stack at every bank)."""
 
     checks: list[CheckSpec] = Field(
@@ -219,7 +213,7 @@ class ApprovalSpec(_Section):
     booking: BookingCurveSpec = Field(default_factory=BookingCurveSpec)
 
 
-class ConsumerLoanSpec(_Section):
+class ConsumerLoanSpec(Section):
     """Car-loan terms and how borrowers repay or default."""
 
     apr: float = Field(

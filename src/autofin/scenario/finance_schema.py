@@ -9,13 +9,9 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
-Probability = Annotated[float, Field(ge=0.0, le=1.0)]
-Rate = Annotated[float, Field(ge=0.0, le=1.0)]
-Days = Annotated[int, Field(ge=0)]
-PositiveDays = Annotated[int, Field(gt=0)]
-SupplierTier = Annotated[int, Field(ge=1)]
+from autofin.scenario._types import Days, PositiveDays, Probability, Rate, Section, SupplierTier
 
 INSTRUMENT_CHOICES = (
     "reverse_factoring",
@@ -28,13 +24,7 @@ INSTRUMENT_CHOICES = (
 ChoiceName = Literal["reverse_factoring", "factoring", "inventory_financing", "bank_loan"]
 
 
-class FinanceSection(BaseModel):
-    """Base of the finance sections: unknown keys are errors."""
-
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
-
-
-class OrderFinancingSpec(FinanceSection):
+class OrderFinancingSpec(Section):
     """Order (purchase-order) financing: an advance against a confirmed order."""
 
     advance_rate: Probability = Field(
@@ -65,7 +55,7 @@ class OrderFinancingSpec(FinanceSection):
     )
 
 
-class InventoryFinancingSpec(FinanceSection):
+class InventoryFinancingSpec(Section):
     """Inventory financing: a revolving loan secured on inventory."""
 
     loan_to_value: Probability = Field(
@@ -86,7 +76,7 @@ class InventoryFinancingSpec(FinanceSection):
     )
 
 
-class FactoringSpec(FinanceSection):
+class FactoringSpec(Section):
     """Receivable factoring: a supplier sells its invoices to its bank before they are due."""
 
     recourse: bool = Field(
@@ -103,7 +93,7 @@ class FactoringSpec(FinanceSection):
     )
 
 
-class ReverseFactoringSpec(FinanceSection):
+class ReverseFactoringSpec(Section):
     """Reverse factoring: a platform on which the sponsor confirms its suppliers' invoices."""
 
     sponsor: int = Field(
@@ -145,7 +135,7 @@ class ReverseFactoringSpec(FinanceSection):
         return self
 
 
-class SyndicatedLoanSpec(FinanceSection):
+class SyndicatedLoanSpec(Section):
     """A syndicated loan: one facility to an automaker, shared by several banks."""
 
     borrower: int = Field(0, ge=0, description="Index of the borrowing automaker.")
@@ -195,7 +185,7 @@ class SyndicatedLoanSpec(FinanceSection):
         return self.shares or [1.0 / len(self.banks)] * len(self.banks)
 
 
-class PaymentTermChange(FinanceSection):
+class PaymentTermChange(Section):
     """A change of payment terms taking effect on a given day (e.g. a 60-day pledge)."""
 
     day: Days = Field(description="Day the new term applies to new invoices.")
@@ -214,7 +204,7 @@ class PaymentTermChange(FinanceSection):
         return self
 
 
-class FinanceSpec(FinanceSection):
+class FinanceSpec(Section):
     """Supply-chain finance available in the world, and how firms choose among it."""
 
     choice: Literal["order", "cheapest"] = Field(

@@ -8,23 +8,12 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
+from autofin.scenario._types import Days, PositiveDays, Probability, Rate, Section, Share
+from autofin.scenario._types import Money as Money  # re-exported for importers of this module
 from autofin.scenario.consumer_schema import ApprovalSpec, ChannelsSpec, ConsumerLoanSpec
 from autofin.scenario.finance_schema import FinanceSpec
-
-Probability = Annotated[float, Field(ge=0.0, le=1.0)]
-Share = Annotated[float, Field(gt=0.0, lt=1.0)]
-Days = Annotated[int, Field(ge=0)]
-PositiveDays = Annotated[int, Field(gt=0)]
-Money = Annotated[float, Field(ge=0.0)]
-Rate = Annotated[float, Field(ge=0.0, le=1.0)]
-
-
-class Section(BaseModel):
-    """Base of every scenario section: unknown keys are errors, not silently ignored."""
-
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
 
 
 class NetworkSpec(Section):

@@ -86,14 +86,7 @@ class ApprovalPipeline:
         Returns:
             Approval, the minute of the decision and whether it was automatic.
         """
-        n, k = bank.size, self.power_default.size
-        reject_chance = np.where(
-            fraud[:, None],
-            self.power_fraud,
-            np.where(bad[:, None], self.power_default, self.false_rejection),
-        )
-        rejects = rng.random((n, k)) < reject_chance
-        unsure = rng.random((n, k)) < self.inconclusive
+        rejects, unsure = self._draw(bad, fraud, slice(None), rng)
         auto_reject = (rejects & self.automatic & ~unsure).any(axis=1)
         referred = ~auto_reject & (self.has_manual_check | unsure.any(axis=1))
         decided_at = arrival + self.automatic_minutes
@@ -104,16 +97,31 @@ class ApprovalPipeline:
         self, bad: np.ndarray, fraud: np.ndarray, rng: np.random.Generator
     ) -> np.ndarray:
         """Which applicants pass every automatic check conclusively (no queue involved)."""
-        auto = self.automatic
-        n = bad.size
+        rejects, unsure = self._draw(bad, fraud, self.automatic, rng)
+        return ~(rejects | unsure).any(axis=1)
+
+    def _draw(
+        self,
+        bad: np.ndarray,
+        fraud: np.ndarray,
+        checks: slice | np.ndarray,
+        rng: np.random.Generator,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Which of ``checks`` reject each applicant, and which are inconclusive.
+
+        Returns:
+            Two (applicants × checks) masks: rejections, then inconclusive results (drawn in
+            that order).
+        """
         reject_chance = np.where(
             fraud[:, None],
-            self.power_fraud[auto],
-            np.where(bad[:, None], self.power_default[auto], self.false_rejection[auto]),
+            self.power_fraud[checks],
+            np.where(bad[:, None], self.power_default[checks], self.false_rejection[checks]),
         )
-        rejects = rng.random((n, int(auto.sum()))) < reject_chance
-        unsure = rng.random((n, int(auto.sum()))) < self.inconclusive[auto]
-        return ~(rejects | unsure).any(axis=1)
+        shape = (bad.size, self.power_default[checks].size)
+        rejects = rng.random(shape) < reject_chance
+        unsure = rng.random(shape) < self.inconclusive[checks]
+        return rejects, unsure
 
     def _queue(self, bank: np.ndarray, ready: np.ndarray) -> np.ndarray:
         """Minute of the decision of referred applications, first come first served per bank.

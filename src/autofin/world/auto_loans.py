@@ -19,6 +19,7 @@ import numpy as np
 from autofin.scenario.consumer_schema import ConsumerLoanSpec
 from autofin.world.banks import Banks, Instrument
 from autofin.world.ledger import Flow, Ledger
+from autofin.world.obligations import DueBook
 
 DAYS_PER_MONTH = 365.0 / 12.0
 
@@ -60,25 +61,14 @@ class ConsumerLoanBook:
             [math.ceil(k * DAYS_PER_MONTH / step_days - 1e-9) for k in range(1, months + 1)],
             dtype=np.int64,
         )
-        self.step_years = step_days / 365.0
-        rows = steps + int(self.due_offset[-1]) + 2
-        shape = (rows, n_banks)
-        self.principal_due = np.zeros(shape)
-        self.interest_due = np.zeros(shape)
-        self.default_carrying = np.zeros(shape)
-        self.default_recovery = np.zeros(shape)
-        self.default_count = np.zeros(shape)
-        self.fraud_loss = np.zeros(shape)
-        self.maturing_count = np.zeros(shape)
-        self._buckets = (
-            self.principal_due,
-            self.interest_due,
-            self.default_carrying,
-            self.default_recovery,
-            self.default_count,
-            self.fraud_loss,
-            self.maturing_count,
-        )
+        longest = int(self.due_offset[-1])
+        self.principal_due = DueBook(n_banks, longest)
+        self.interest_due = DueBook(n_banks, longest)
+        self.default_carrying = DueBook(n_banks, longest)
+        self.default_recovery = DueBook(n_banks, longest)
+        self.default_count = DueBook(n_banks, longest)
+        self.fraud_loss = DueBook(n_banks, longest)
+        self.maturing_count = DueBook(n_banks, longest)
         self.active = np.zeros(n_banks)
         self.defaults_scheduled = 0  # loans booked that will default, now or later
         self.n_banks = n_banks
@@ -128,9 +118,9 @@ class ConsumerLoanBook:
         paid_months = np.where(default_month > 0, default_month - 1, months)
         month = np.arange(1, months + 1)
         paying = (month[None, :] <= paid_months[:, None]) * amount[:, None]  # loans × months
-        cells = ((step + self.due_offset)[None, :], bank[:, None])
-        np.add.at(self.principal_due, cells, paying * self.principal)
-        np.add.at(self.interest_due, cells, paying * self.interest)
+        delay, lender = self.due_offset[None, :], bank[:, None]
+        self.principal_due.book(step, delay, lender, paying * self.principal)
+        self.interest_due.book(step, delay, lender, paying * self.interest)
         defaults = default_month > 0
         d = default_month[defaults]
         carrying = amount[defaults] * self.balance_before[d - 1]
@@ -138,13 +128,14 @@ class ConsumerLoanBook:
         resale = price[defaults] * self.spec.repossession_value
         recovery = resale * (1.0 - self.spec.depreciation_rate) ** age_years
         recovery = np.where(fraud[defaults], 0.0, np.minimum(recovery, carrying))
-        when = step + self.due_offset[d - 1]
+        when = self.due_offset[d - 1]
         where = bank[defaults]
-        np.add.at(self.default_carrying, (when, where), carrying)
-        np.add.at(self.default_recovery, (when, where), recovery)
-        np.add.at(self.default_count, (when, where), 1.0)
-        np.add.at(self.fraud_loss, (when, where), np.where(fraud[defaults], carrying, 0.0))
-        np.add.at(self.maturing_count, (step + self.due_offset[-1], bank[~defaults]), 1.0)
+        self.default_carrying.book(step, when, where, carrying)
+        self.default_recovery.book(step, when, where, recovery)
+        self.default_count.book(step, when, where, np.ones(d.size))
+        self.fraud_loss.book(step, when, where, np.where(fraud[defaults], carrying, 0.0))
+        repaid = bank[~defaults]
+        self.maturing_count.book(step, self.due_offset[-1], repaid, np.ones(repaid.size))
         self.defaults_scheduled += int(defaults.sum())
         self.active += np.bincount(bank, minlength=self.n_banks)
         banks.exposure[Instrument.CONSUMER_LOAN] += np.bincount(
@@ -159,26 +150,29 @@ class ConsumerLoanBook:
         """
         every_bank = np.arange(self.n_banks)
         self.active_at_start = float(self.active.sum())
-        principal, interest = self.principal_due[step], self.interest_due[step]
+        principal = self.principal_due.take_due(step)
+        interest = self.interest_due.take_due(step)
         paid = principal + interest
         if paid.any():
             ledger.post(ledger.outside, consumer_account, paid.sum(), Flow.HOUSEHOLD_INCOME)
             ledger.post(consumer_account, banks.accounts, paid, Flow.CONSUMER_LOAN_INSTALMENT)
         banks.exposure[Instrument.CONSUMER_LOAN] -= principal
         banks.earn(every_bank, interest)
-        recovered = self.default_recovery[step]
+        recovered = self.default_recovery.take_due(step)
         if recovered.any():
             ledger.post(ledger.outside, banks.accounts, recovered, Flow.CONSUMER_LOAN_RECOVERY)
         banks.recognise_default(
-            Instrument.CONSUMER_LOAN, every_bank, self.default_carrying[step], recovered, step
+            Instrument.CONSUMER_LOAN,
+            every_bank,
+            self.default_carrying.take_due(step),
+            recovered,
+            step,
         )
-        self.defaults_now = float(self.default_count[step].sum())
-        self.fraud_losses_now = float(self.fraud_loss[step].sum())
-        self.active -= self.default_count[step] + self.maturing_count[step]
-        for bucket in self._buckets:
-            bucket[step] = 0.0
+        defaulted = self.default_count.take_due(step)
+        self.defaults_now = float(defaulted.sum())
+        self.fraud_losses_now = float(self.fraud_loss.take_due(step).sum())
+        self.active -= defaulted + self.maturing_count.take_due(step)
 
-    def outstanding_after(self, step: int) -> np.ndarray:
-        """Principal borrowers still owe after ``step``, per bank, from the schedules."""
-        later = slice(step + 1, None)
-        return self.principal_due[later].sum(axis=0) + self.default_carrying[later].sum(axis=0)
+    def outstanding(self) -> np.ndarray:
+        """Principal borrowers still owe, per bank, from the schedules (after collection)."""
+        return self.principal_due.open_totals() + self.default_carrying.open_totals()

@@ -13,9 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from autofin.world.auto_loans import DAYS_PER_MONTH
 from autofin.world.consumers import Channel, Consumers
-
-DAYS_PER_MONTH = 365.0 / 12.0
 
 
 @dataclass

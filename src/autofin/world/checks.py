@@ -94,7 +94,7 @@ class AccountingCheck:
             "banks' consumer-loan exposure vs borrowers' scheduled principal",
             step,
             banks.exposure[Instrument.CONSUMER_LOAN],
-            model.market.loans.outstanding_after(step),
+            model.market.loans.outstanding(),
         )
         self._close(
             "bank capital vs opening capital + interest − funding costs − credit losses",
@@ -120,18 +120,14 @@ class AccountingCheck:
         self._close(
             "debts of defaulted firms", step, (firms.payables[gone] + firms.debt[gone]).sum(), 0.0
         )
-        due_left = (
-            trade.edge_book.peek_due(step).sum()
-            + trade.outside_book.peek_due(step).sum()
-            + banks.principal_book.peek_due(step).sum()
-            + banks.interest_book.peek_due(step).sum()
-            + finance.due_now(firms, step).sum()
-        )
         loans = model.market.loans
-        due_left += (
-            loans.principal_due[: step + 1].sum()
-            + loans.interest_due[: step + 1].sum()
-            + loans.default_carrying[: step + 1].sum()
+        due_left = (
+            trade.due_now(firms, step).sum()
+            + banks.due_now(step).sum()
+            + finance.due_now(firms, step).sum()
+            + loans.principal_due.peek_due(step).sum()
+            + loans.interest_due.peek_due(step).sum()
+            + loans.default_carrying.peek_due(step).sum()
         )
         self._close("obligations due this step left unsettled", step, due_left, 0.0)
         if np.any(cash[firms.active] < -1e-6 * self.scale):

@@ -16,7 +16,6 @@ from enum import IntEnum
 import numpy as np
 
 from autofin.scenario.schema import ConsumerSpec
-from autofin.world.auto_loans import annuity_factor
 
 
 class Channel(IntEnum):
@@ -71,24 +70,26 @@ class Consumers:
         """Which of ``who`` bought a vehicle less than ``holding_years`` ago."""
         return step - self.last_purchase[who] < self.holding_steps
 
-    def instalment_factor(self) -> float:
-        """Monthly instalment per unit of loan (an annuity at the scenario's APR and term)."""
-        return annuity_factor(self.spec.loans.apr, self.spec.loans.term_months)
-
     def affordability(
-        self, who: np.ndarray, price: np.ndarray, wants_loan: np.ndarray
+        self, who: np.ndarray, price: np.ndarray, wants_loan: np.ndarray, instalment: float
     ) -> np.ndarray:
         """How affordable the car feels to each of ``who``, from 0 to 1.
 
         The burden is the price over what income makes comfortable; for a loan it is also the
         instalment over the comfortable share of monthly income, so APR, term and down
         payment move it. A borrower without the down payment cannot buy at all.
+
+        Args:
+            who: The consumers.
+            price: The price of the car each considers.
+            wants_loan: Whether each would borrow.
+            instalment: Monthly instalment per unit of loan (`ConsumerLoanBook.instalment`).
         """
         spec, loans = self.spec, self.spec.loans
         income = self.income[who]
         burden = price / (spec.affordability_multiple * income)
-        instalment = (1.0 - loans.down_payment_share) * price * self.instalment_factor()
-        loan_burden = instalment / (loans.comfortable_payment_share * income / 12.0)
+        payment = (1.0 - loans.down_payment_share) * price * instalment
+        loan_burden = payment / (loans.comfortable_payment_share * income / 12.0)
         burden = np.where(wants_loan, np.maximum(burden, loan_burden), burden)
         feel = 1.0 / (1.0 + np.exp(np.clip(spec.price_sensitivity * (burden - 1.0), -50, 50)))
         has_down = self.savings[who] >= loans.down_payment_share * price

@@ -26,16 +26,14 @@ from typing import Any
 
 import numpy as np
 
-from autofin.world.approval import ApprovalPipeline, booked_share
-from autofin.world.auto_loans import ConsumerLoanBook
+from autofin.world.approval import MINUTES_PER_DAY, ApprovalPipeline, booked_share
+from autofin.world.auto_loans import DAYS_PER_MONTH, ConsumerLoanBook
 from autofin.world.automakers import take_from_stock
 from autofin.world.banks import Banks, Instrument
 from autofin.world.channels import bank_app_leads, organic_leads
 from autofin.world.consumers import CHANNEL_NAMES, Channel, Consumers
 from autofin.world.firms import Firms
 from autofin.world.ledger import Flow, Ledger
-
-MINUTES_PER_DAY = 1440.0
 
 
 def _per_channel() -> np.ndarray:
@@ -163,12 +161,13 @@ class ConsumerMarket:
         )
         booked = booked_share(waits, spec.approval.booking)
         loan_success = pass_checks * float(automatic * booked[0] + (1 - automatic) * booked[1])
+        borrows, instalment = np.ones(who.size, dtype=bool), self.loans.instalment
         buy = (
             spec.test_drive_propensity
             * c.propensity[who]
             * (
-                loan_share * c.affordability(who, prices, np.ones(who.size, bool)) * loan_success
-                + (1 - loan_share) * c.affordability(who, prices, np.zeros(who.size, bool))
+                loan_share * c.affordability(who, prices, borrows, instalment) * loan_success
+                + (1 - loan_share) * c.affordability(who, prices, ~borrows, instalment)
             )
         )
         channels = spec.channels
@@ -176,7 +175,7 @@ class ConsumerMarket:
         lead_rate = walk_in * channels.walk_in.lead_rate + (1 - walk_in) * channels.online.lead_rate
         trips = c.population * c.step_years / spec.replacement_years
         app = channels.bank_app
-        app_leads = app.monthly_traffic * self.step_days / (365.0 / 12.0) * app.click_to_lead
+        app_leads = app.monthly_traffic * self.step_days / DAYS_PER_MONTH * app.click_to_lead
         if c.app_users.size == 0:
             app_leads = 0.0
         # The supply chain needs a positive scale even if nobody in the sample can buy.
@@ -245,6 +244,8 @@ class ConsumerMarket:
         c.reschedule(np.concatenate(home), step, rng)
         fresh = rows[buyers.is_lead[rows]]
         new_demand = np.bincount(buyers.choice[fresh], minlength=len(makers)).astype(float)
+        minutes = self.counts.decision_minutes
+        self.all_decision_minutes.append(np.concatenate(minutes) if minutes else np.zeros(0))
         return Purchases(sold_by_maker, new_demand, lost + int((~back_again).sum()))
 
     def _leads(self, step: int, home: list[np.ndarray], rng: np.random.Generator) -> Prospects:
@@ -286,7 +287,7 @@ class ConsumerMarket:
         p.wants_loan = p.fraud | ~p.cash_capable | (rng.random(n) < spec.loans.loan_preference)
         # Returning buyers have decided and keep the financing they had.
         p.wants_loan[~p.is_lead] = c.held_bank[p.who[~p.is_lead]] >= 0
-        afford = c.affordability(p.who, p.price, p.wants_loan)
+        afford = c.affordability(p.who, p.price, p.wants_loan, self.loans.instalment)
         drives = p.is_lead & (rng.random(n) < spec.test_drive_propensity * afford)
         self.counts.test_drives = np.bincount(p.channel[drives], minlength=len(Channel)).astype(
             float
@@ -329,13 +330,10 @@ class ConsumerMarket:
         bank = rng.integers(0, self.n_banks, size=n)
         bank[b.channel == Channel.BANK_APP] = spec.channels.bank_app.partner_bank
         bank[back] = np.maximum(c.held_bank[b.who[back]], 0)
-        capacity = np.maximum(
-            banks.capital(ledger) / max(banks.spec.min_capital_ratio, 1e-9) - banks.risk_assets(),
-            0.0,
-        )
+        capacity = banks.capacity(ledger)
         start = ((step - 1) + rng.random(n)) * self.step_days * MINUTES_PER_DAY
         decided_at = start.copy()
-        approved = self._within_capacity(bank, amount, b.wants_loan & settled, capacity)
+        approved = _within_capacity(bank, amount, b.wants_loan & settled, capacity)
         # Pre-qualified leads' applications were decided, automatically, before they shopped.
         prequalified = np.flatnonzero(approved & b.is_lead)
         counts.decided(
@@ -356,7 +354,7 @@ class ConsumerMarket:
             decision.decided_at[over_limit] = arrive[over_limit] + self.pipeline.automatic_minutes
             yes = np.zeros(n, dtype=bool)
             yes[rows] = decision.approved & ~over_limit
-            yes &= self._within_capacity(bank, amount, yes, capacity)
+            yes &= _within_capacity(bank, amount, yes, capacity)
             decided_at[rows] = decision.decided_at
             counts.decided(
                 b.channel[rows],
@@ -380,28 +378,6 @@ class ConsumerMarket:
         booked = approved & (rng.random(n) < booked_share(waited, spec.approval.booking))
         booked |= approved & ~b.is_lead
         return Financing(bank, amount, default_month, booked)
-
-    def _within_capacity(
-        self, bank: np.ndarray, amount: np.ndarray, asking: np.ndarray, capacity: np.ndarray
-    ) -> np.ndarray:
-        """Which of the ``asking`` loans fit in their bank's remaining lending capacity.
-
-        Loans are served in row order; what fits is taken off ``capacity``.
-        """
-        rows = np.flatnonzero(asking)
-        fits = np.zeros(asking.size, dtype=bool)
-        if rows.size == 0:
-            return fits
-        order = rows[np.argsort(bank[rows], kind="stable")]
-        b = bank[order]
-        running = np.cumsum(amount[order])
-        first = np.searchsorted(b, np.arange(self.n_banks))
-        before = np.concatenate([[0.0], running])[first]
-        used = running - before[b]
-        ok = used <= capacity[b]
-        fits[order] = ok
-        capacity -= np.bincount(b[ok], amount[order][ok], minlength=self.n_banks)
-        return fits
 
     def _serve(
         self, firms: Firms, makers: np.ndarray, choice: np.ndarray, rng: np.random.Generator
@@ -454,6 +430,19 @@ class ConsumerMarket:
         self.loans_booked += int(financed.sum())
 
 
+def _within_capacity(
+    bank: np.ndarray, amount: np.ndarray, asking: np.ndarray, capacity: np.ndarray
+) -> np.ndarray:
+    """Which of the ``asking`` loans fit in their bank's remaining lending capacity.
+
+    Loans are served in row order; what fits is taken off ``capacity``.
+    """
+    rows = np.flatnonzero(asking)
+    fits = np.zeros(asking.size, dtype=bool)
+    fits[rows] = Banks.fit_in_capacity(bank[rows], amount[rows], capacity) > 0
+    return fits
+
+
 def _ratio(numerator: float, denominator: float) -> float:
     return float(numerator / denominator) if denominator > 0 else 0.0
 
@@ -462,7 +451,6 @@ def consumer_metrics(market: ConsumerMarket, banks: Banks) -> dict[str, float]:
     """The consumer columns of a step's row of the time series (see docs/metrics.md)."""
     counts, loans = market.counts, market.loans
     minutes = np.concatenate(counts.decision_minutes) if counts.decision_minutes else np.zeros(0)
-    market.all_decision_minutes.append(minutes)
     applications = float(counts.applications.sum())
     row: dict[str, float] = {
         "traffic": float(counts.traffic.sum()),
