@@ -5,9 +5,9 @@ every instrument switched on: order financing, inventory financing, factoring wi
 a multi-tier reverse-factoring platform on all banks, a syndicated loan drawn as needed and a
 60-day pledge taking effect mid-run; once with firms choosing the cheapest instrument first
 (every rate computed for every applicant) and once in the preference order. Each figure is
-the best of ``--repeat`` runs after an untimed warm-up, on one core (the process is pinned to
-one CPU and BLAS threads are set to 1). Prints the times and the ratios; the target is a
-ratio of at most 1.5.
+the best of ``--repeat`` runs, measured as ``benchmarks/scenarios.py`` does (a fresh
+subprocess per run, pinned to one CPU, one-step warm-up). Prints the times and the ratios;
+the target is a ratio of at most 1.5.
 
 Usage::
 
@@ -17,14 +17,9 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import os
-import time
-from pathlib import Path
+from typing import Any
 
-for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ[variable] = "1"
-
-ROOT = Path(__file__).resolve().parents[1]
+from scenarios import SCENARIO_DIR, default_cpu, measure
 
 EVERY_INSTRUMENT = {
     "finance": {
@@ -40,44 +35,29 @@ EVERY_INSTRUMENT = {
 }
 
 
-def best_time(scenario: object, repeat: int) -> float:
-    """Best wall time of ``simulate(scenario)`` over ``repeat`` runs, after a warm-up."""
-    from autofin import simulate
-
-    simulate(scenario)
-    times = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        simulate(scenario)
-        times.append(time.perf_counter() - started)
-    return min(times)
-
-
 def main() -> None:
     """Print the baseline's time without and with every instrument, and the ratio."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=5, help="timed runs per case (best kept)")
     args = parser.parse_args()
-    if hasattr(os, "sched_setaffinity"):
-        os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
+    path = SCENARIO_DIR / "baseline.yaml"
 
-    from autofin import load_scenario
+    def best(overrides: dict[str, Any]) -> dict[str, Any]:
+        return measure(path, overrides, repeat=args.repeat, cpu=default_cpu(), heap=False)
 
-    path = ROOT / "scenarios" / "baseline.yaml"
-    baseline = load_scenario(path)
-    everything = load_scenario(path, overrides=EVERY_INSTRUMENT)
-    in_order = load_scenario(path, overrides={**EVERY_INSTRUMENT, "finance.choice": "order"})
-    plain = best_time(baseline, args.repeat)
-    steps = baseline.steps
-    print(f"baseline, bank loans only            : {plain:7.3f} s  ({steps / plain:5.0f} steps/s)")
-    for label, scenario in (
-        ("every instrument, cheapest first", everything),
-        ("every instrument, preference order", in_order),
+    plain = best({})
+    print(
+        f"{'baseline, bank loans only':37s}: {plain['wall_s']:7.3f} s  "
+        f"({plain['steps_per_s']:5.0f} steps/s)"
+    )
+    for label, overrides in (
+        ("every instrument, cheapest first", EVERY_INSTRUMENT),
+        ("every instrument, preference order", {**EVERY_INSTRUMENT, "finance.choice": "order"}),
     ):
-        full = best_time(scenario, args.repeat)
+        full = best(overrides)
         print(
-            f"{label:37s}: {full:7.3f} s  ({steps / full:5.0f} steps/s)  "
-            f"ratio {full / plain:4.2f} (target: at most 1.5)"
+            f"{label:37s}: {full['wall_s']:7.3f} s  ({full['steps_per_s']:5.0f} steps/s)  "
+            f"ratio {full['wall_s'] / plain['wall_s']:4.2f} (target: at most 1.5)"
         )
 
 

@@ -19,7 +19,7 @@ from enum import IntEnum
 import numpy as np
 
 from autofin.scenario.schema import BankSpec
-from autofin.world.firms import Firms
+from autofin.world.firms import Firms, steps_of
 from autofin.world.ledger import Flow, Ledger
 from autofin.world.obligations import DueBook
 
@@ -104,18 +104,17 @@ class Banks:
     step_years: float
     interest_income: np.ndarray
     funding_costs: np.ndarray
-    credit_losses: np.ndarray
     losses_by_instrument: np.ndarray
     lending_round: LendingRound
     quoted_funding: np.ndarray | None = None
 
-    def start_round(self, ledger: Ledger | None = None) -> None:
-        """Begin a step's lending round; with ``ledger``, fix the funding rates it prices on.
+    def start_round(self, ledger: Ledger) -> None:
+        """Begin a step's lending round and fix the funding rates it prices on.
 
         Banks price every claim of the step on their funding rate at its start.
         """
         self.lending_round = LendingRound.empty(self.count)
-        self.quoted_funding = None if ledger is None else self.funding_rate(ledger)
+        self.quoted_funding = self.funding_rate(ledger)
 
     @property
     def count(self) -> int:
@@ -128,9 +127,9 @@ class Banks:
         return self.exposure[Instrument.BANK_LOAN]
 
     @property
-    def npl_gross(self) -> np.ndarray:
-        """Non-performing claims of every instrument, net of recoveries, per bank."""
-        return self.npl.sum(axis=0)
+    def credit_losses(self) -> np.ndarray:
+        """Credit losses booked since the start, every instrument, per bank."""
+        return self.losses_by_instrument.sum(axis=0)
 
     def reserves(self, ledger: Ledger) -> np.ndarray:
         """Each bank's cash."""
@@ -150,9 +149,11 @@ class Banks:
 
     def capital_ratio(self, ledger: Ledger) -> np.ndarray:
         """Capital over risk assets (infinite for a bank with no loans)."""
-        assets = self.risk_assets()
+        ecosystem = self.ecosystem_assets()  # once for both (the same sums as the methods)
+        assets = ecosystem + self.other_assets
+        capital = self.reserves(ledger) + ecosystem + self.other_assets - self.deposits
         with np.errstate(divide="ignore"):
-            return np.where(assets > 0, self.capital(ledger) / np.maximum(assets, 1e-12), np.inf)
+            return np.where(assets > 0, capital / np.maximum(assets, 1e-12), np.inf)
 
     def funding_rate(self, ledger: Ledger) -> np.ndarray:
         """Annual funding cost of each bank: base rate plus a premium that falls with capital."""
@@ -355,6 +356,12 @@ class Banks:
         """Principal plus interest falling due at ``step``, per firm."""
         return self.principal_book.peek_due(step) + self.interest_book.peek_due(step)
 
+    def due_within(self, step: int, steps: int) -> np.ndarray:
+        """Principal plus interest falling due from ``step`` for ``steps`` steps, per firm."""
+        return self.principal_book.due_within(step, steps) + self.interest_book.due_within(
+            step, steps
+        )
+
     def collect_due(self, firms: Firms, ledger: Ledger, step: int, payers: np.ndarray) -> None:
         """Collect principal and interest due now from every firm in ``payers`` (a mask)."""
         principal = self.principal_book.peek_due(step)
@@ -422,14 +429,14 @@ class Banks:
         carrying = np.broadcast_to(np.asarray(carrying, dtype=float), np.shape(banks))
         recovered = np.broadcast_to(np.asarray(recovered, dtype=float), np.shape(banks))
         loss = np.maximum(carrying - recovered, 0.0)
+        loss_by_bank = np.bincount(banks, loss, minlength=self.count)
         self.exposure[instrument] -= np.bincount(banks, carrying, minlength=self.count)
-        self.npl[instrument] += np.bincount(banks, loss, minlength=self.count)
-        self.provisions[instrument] += np.bincount(banks, loss, minlength=self.count)
-        self.credit_losses += np.bincount(banks, loss, minlength=self.count)
-        self.losses_by_instrument[instrument] += np.bincount(banks, loss, minlength=self.count)
+        self.npl[instrument] += loss_by_bank
+        self.provisions[instrument] += loss_by_bank
+        self.losses_by_instrument[instrument] += loss_by_bank
         self.earn(banks, np.maximum(recovered - carrying, 0.0))
         self.write_off_book.book(
-            step, max(self.workout_steps, 1), int(instrument) * self.count + banks, loss
+            step, self.workout_steps, int(instrument) * self.count + banks, loss
         )
 
     def write_off(self, step: int) -> None:
@@ -455,8 +462,8 @@ class Banks:
 def build_banks(spec: BankSpec, accounts: np.ndarray, n_firms: int, step_days: int) -> Banks:
     """Banks with empty books; capital is opened by the model through the ledger."""
     count = spec.count
-    term_steps = max(1, round(spec.loan_term_days / step_days))
-    workout_steps = max(1, round(spec.workout_days / step_days))
+    term_steps = max(1, steps_of(spec.loan_term_days, step_days))
+    workout_steps = max(1, steps_of(spec.workout_days, step_days))
     return Banks(
         spec=spec,
         accounts=accounts,
@@ -474,7 +481,6 @@ def build_banks(spec: BankSpec, accounts: np.ndarray, n_firms: int, step_days: i
         step_years=step_days / 365.0,
         interest_income=np.zeros(count),
         funding_costs=np.zeros(count),
-        credit_losses=np.zeros(count),
         losses_by_instrument=np.zeros((len(Instrument), count)),
         lending_round=LendingRound.empty(count),
     )

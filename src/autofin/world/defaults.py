@@ -81,7 +81,7 @@ def liquidate(
     chain: CreditChain,
     recovery_rate: float,
     resourcing_delay_steps: int,
-    finance_claims: Callable[..., list[Claim]] | None = None,
+    finance_claims: Callable[..., list[Claim]],
 ) -> None:
     """Default and liquidate ``debtors`` (firm indices), propagating losses to creditors.
 
@@ -125,11 +125,7 @@ def liquidate(
 
     # 2. Everything the debtors owe, and the share of it their estate can pay: secured
     #    claims first, then everything else pro rata.
-    extra = (
-        finance_claims(debtors, bought, partial(chain.remember_bad_debt, step))
-        if finance_claims is not None
-        else []
-    )
+    extra = finance_claims(debtors, bought, partial(chain.remember_bad_debt, step))
     invoiced, outside_claims = trade.take_claims_on(debtors, bought)
     principal = banks.take_claims_on(firms, debtors)
     # Parts of suppliers' invoices assigned to banks are the banks' claims, not theirs.

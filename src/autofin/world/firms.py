@@ -9,6 +9,7 @@ a business that has been running at its expected output for a while.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -24,6 +25,11 @@ RAW_MATERIAL_PRICE = 1.0
 def steps_of(days: float, step_days: int) -> int:
     """Whole steps in a duration of ``days`` (rounded, at least 0)."""
     return max(0, round(days / step_days))
+
+
+def step_of_day(day: float, step_days: int) -> int:
+    """The step that contains ``day``: ``ceil(day / step_days)``, step 1 at the earliest."""
+    return max(1, math.ceil(day / step_days))
 
 
 @dataclass
@@ -121,9 +127,13 @@ class Firms:
         per_unit = overhead / np.maximum(self.expected_output, 1e-12)
         return input_price * self.input_per_unit + self.wage_per_unit + per_unit
 
-    def inventory_value(self) -> np.ndarray:
+    def daily_revenue(self, step_days: int) -> np.ndarray:
+        """Expected revenue per day of every firm: price × expected output per step / days."""
+        return self.price * self.expected_output / step_days
+
+    def inventory_value(self, input_price: np.ndarray | None = None) -> np.ndarray:
         """Book value of input inventory, work in progress and finished output."""
-        input_price = self.input_price()
+        input_price = self.input_price() if input_price is None else input_price
         in_process = self.work_in_progress.open_totals() + self.output_inventory
         return self.input_inventory * input_price + in_process * self.unit_cost(input_price)
 

@@ -20,6 +20,10 @@ if TYPE_CHECKING:
     from autofin.world.model import AutofinModel
 
 
+MARGIN_SMOOTHING = 0.1
+"""Weight of the latest step in the smoothed operating margin banks observe."""
+
+
 @dataclass
 class StepActivity:
     """Flows of one step that the metrics need, gathered while the step runs."""
@@ -35,6 +39,7 @@ class StepActivity:
     lost_sales: int = 0
     resourced: int = 0
     revenue: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    input_price: np.ndarray = field(default_factory=lambda: np.zeros(0))
     finance: FinanceActivity | None = None
 
     @classmethod
@@ -42,24 +47,28 @@ class StepActivity:
         """Begin a step: remember who is active."""
         return cls(active_at_start=firms.active.copy())
 
-    def close(self, firms: Firms, smoothing: float = 0.1) -> None:
+    def close(self, firms: Firms) -> None:
         """End the step: total each firm's revenue and smooth its operating margin.
 
         Revenue is invoiced deliveries plus vehicle sales. The margin of a step, the
         cash-flow signal banks observe, is revenue minus the variable cost of what was
         delivered (at the current wage shock) minus fixed costs, over the firm's expected
         revenue, so idle capacity and cost shocks show, but the timing of production does not.
+        The firms' input prices, final for the step, are kept for the metrics.
         """
+        self.input_price = firms.input_price()
         self.revenue = revenue = firms.by_supplier(self.shipped_value) + self.sales_value
         units = revenue / np.maximum(firms.price, 1e-12)
-        variable = firms.input_per_unit * firms.input_price() + firms.wage_per_unit * np.exp(
+        variable = firms.input_per_unit * self.input_price + firms.wage_per_unit * np.exp(
             firms.cost_shock
         )
         profit = revenue - units * variable - firms.fixed_cost_per_step
         expected = np.maximum(firms.price * firms.expected_output, 1e-9)
         margin = np.clip(profit / expected, -1.0, 1.0)
         live = firms.active
-        firms.cash_flow_margin[live] += smoothing * (margin[live] - firms.cash_flow_margin[live])
+        firms.cash_flow_margin[live] += MARGIN_SMOOTHING * (
+            margin[live] - firms.cash_flow_margin[live]
+        )
 
 
 class MetricsRecorder:
@@ -117,7 +126,7 @@ class MetricsRecorder:
         )
         row["bank_credit_losses"] = float(banks.credit_losses.sum())
         if activity.finance is not None:
-            self._record_finance(row, activity.finance)
+            self._record_finance(row, activity.finance, activity.input_price)
         makers = firms.is_automaker
         row["production_units"] = float(activity.started[makers].sum())
         row["sales_units"] = activity.vehicles_sold
@@ -133,10 +142,12 @@ class MetricsRecorder:
         row.update(consumer_metrics(model.market, banks))
         self.rows.append(row)
 
-    def _record_finance(self, row: dict[str, float], act: FinanceActivity) -> None:
+    def _record_finance(
+        self, row: dict[str, float], act: FinanceActivity, input_price: np.ndarray
+    ) -> None:
         """Financing by instrument, suppliers' working capital and the procurement cost."""
         model = self.model
-        firms, banks, ledger = model.firms, model.banks, model.ledger
+        firms, banks = model.firms, model.banks
         lending = banks.lending_round
         for instrument in Instrument:
             if instrument == Instrument.CONSUMER_LOAN:
@@ -162,17 +173,16 @@ class MetricsRecorder:
         row["invoice_to_cash_days"] = (
             float(act.cash_days[supplier].sum()) / face if face > 0 else float("nan")
         )
-        row["supplier_ccc_days"] = cash_conversion_cycle(firms, model.spec.step_days)
+        row["supplier_ccc_days"] = cash_conversion_cycle(firms, model.spec.step_days, input_price)
         row["platform_npl_ratio"] = banks.npl_ratio(Instrument.REVERSE_FACTORING)
         row["inventory_margin_calls"] = act.margin_calls
         row["inventory_max_loan_to_value"] = act.max_loan_to_value
         makers = firms.is_automaker & firms.active
         row["procurement_cost_index"] = (
-            float(firms.input_price()[makers].mean()) / self.opening_input_price
+            float(input_price[makers].mean()) / self.opening_input_price
             if makers.any()
             else float("nan")
         )
-        del ledger
 
     def frame(self) -> pd.DataFrame:
         """The time series: one row per step."""
@@ -279,7 +289,7 @@ def _volume_weighted(timeseries: pd.DataFrame, name: str) -> float:
     return float((volume * timeseries[f"financing_cost_{name}"].fillna(0.0)).sum() / total)
 
 
-def cash_conversion_cycle(firms: Firms, step_days: int) -> float:
+def cash_conversion_cycle(firms: Firms, step_days: int, input_price: np.ndarray) -> float:
     """Active suppliers' cash-conversion cycle in days: inventory + receivable − payable days.
 
     Each term is a stock over its expected daily flow (cost of output, revenue, purchases),
@@ -289,12 +299,10 @@ def cash_conversion_cycle(firms: Firms, step_days: int) -> float:
     if not live.any():
         return float("nan")
     output = firms.expected_output[live]
-    cost_per_day = (firms.unit_cost()[live] * output).sum() / step_days
-    revenue_per_day = (firms.price[live] * output).sum() / step_days
-    purchases_per_day = (
-        firms.input_price()[live] * firms.input_per_unit[live] * output
-    ).sum() / step_days
-    inventory_days = firms.inventory_value()[live].sum() / max(cost_per_day, 1e-12)
+    cost_per_day = (firms.unit_cost(input_price)[live] * output).sum() / step_days
+    revenue_per_day = firms.daily_revenue(step_days)[live].sum()
+    purchases_per_day = (input_price[live] * firms.input_per_unit[live] * output).sum() / step_days
+    inventory_days = firms.inventory_value(input_price)[live].sum() / max(cost_per_day, 1e-12)
     receivable_days = firms.receivables[live].sum() / max(revenue_per_day, 1e-12)
     payable_days = firms.payables[live].sum() / max(purchases_per_day, 1e-12)
     return float(inventory_days + receivable_days - payable_days)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from functools import partial
 
 import mesa
 import numpy as np
@@ -119,7 +120,7 @@ class AutofinModel(mesa.Model):
         # Plan production and send orders upstream; suppliers may borrow against new orders.
         plan, edge_orders = production.plan_and_order(firms, scenario, firms.order_forecast)
         activity.orders_by_supplier = firms.by_supplier(edge_orders)
-        finance.on_orders(edge_orders, self._loans_due_within)
+        finance.on_orders(edge_orders, partial(self.banks.due_within, t))
         production.update_forecasts(
             firms,
             activity.orders_by_supplier,
@@ -201,12 +202,6 @@ class AutofinModel(mesa.Model):
             if tier == 0:
                 finance.after_settlement()
         activity.bad_debt = self.chain.bad_debt_in_step
-
-    def _loans_due_within(self, steps: int) -> np.ndarray:
-        """Bank-loan principal and interest due per firm within ``steps`` steps from now."""
-        t = self.step_index
-        banks = self.banks
-        return banks.principal_book.due_within(t, steps) + banks.interest_book.due_within(t, steps)
 
     def _liquidate(self, debtors: np.ndarray, event: str, t: int) -> None:
         liquidate(

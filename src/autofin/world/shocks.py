@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from autofin.scenario.schema import DemandShock, ForceDefault, Scenario
-from autofin.world.firms import Firms
+from autofin.world.firms import Firms, step_of_day
 
 
 class Shocks:
@@ -26,7 +24,7 @@ class Shocks:
             if isinstance(shock, ForceDefault):
                 in_tier = np.flatnonzero(firms.tier == shock.tier)
                 ranked = in_tier[np.argsort(-revenue[in_tier], kind="stable")]
-                step = max(1, math.ceil(shock.day / step_days))
+                step = step_of_day(shock.day, step_days)
                 self._forced.setdefault(step, []).append(int(ranked[shock.rank - 1]))
             elif isinstance(shock, DemandShock):
                 self._demand.append((shock.day, shock.day + shock.duration_days, shock.factor))

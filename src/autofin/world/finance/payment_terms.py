@@ -6,12 +6,10 @@ the term they were issued with.
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from autofin.scenario.finance_schema import PaymentTermChange
-from autofin.world.firms import Firms
+from autofin.world.firms import Firms, step_of_day
 
 
 class PaymentTermPolicy:
@@ -31,7 +29,7 @@ class PaymentTermPolicy:
             edges = firms.tier[customer] == change.tier
             if change.automaker is not None:
                 edges &= customer == makers[change.automaker]
-            step = max(1, math.ceil(change.day / step_days))
+            step = step_of_day(change.day, step_days)
             term_steps = round(change.payment_term_days / step_days)
             self._changes.setdefault(step, []).append((np.flatnonzero(edges), term_steps))
 

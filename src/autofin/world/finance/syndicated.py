@@ -9,14 +9,12 @@ spread) is paid every step. The facility is committed: banks fund draws whatever
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from autofin.scenario.finance_schema import SyndicatedLoanSpec
 from autofin.world.banks import Instrument
 from autofin.world.finance.context import Claim, FinanceActivity, FinanceRound
-from autofin.world.firms import Firms
+from autofin.world.firms import Firms, step_of_day
 from autofin.world.ledger import Flow
 
 
@@ -38,12 +36,10 @@ class SyndicatedLoan:
         self.borrower = int(np.flatnonzero(firms.is_automaker)[spec.borrower])
         self.banks = np.asarray(spec.banks, dtype=np.int64)
         self.shares = np.asarray(spec.bank_shares(), dtype=float)
-        revenue_per_day = (
-            firms.price[self.borrower] * firms.expected_output[self.borrower] / step_days
-        )
+        revenue_per_day = firms.daily_revenue(step_days)[self.borrower]
         self.size = spec.size_days * revenue_per_day
         self.keep_cash = spec.keep_cash_days * revenue_per_day
-        self.open_step = max(1, math.ceil(spec.draw_day / step_days))
+        self.open_step = step_of_day(spec.draw_day, step_days)
         self.maturity_step = self.open_step + max(1, round(spec.maturity_days / step_days))
         self.drawn = 0.0
         self.rate = 0.0
