@@ -35,7 +35,7 @@ from typing import Any
 
 from scenarios import (
     ROOT,
-    default_cpu,
+    add_pinning_arguments,
     describe_method,
     fmt_number,
     format_table,
@@ -198,15 +198,7 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="also measure the tracemalloc peak of each point (one extra untimed run)",
     )
-    parser.add_argument(
-        "--cpu",
-        type=int,
-        default=default_cpu(),
-        help="CPU to pin every run to (default: %(default)s)",
-    )
-    parser.add_argument(
-        "--no-pin", dest="pin", action="store_false", help="do not pin runs to one CPU"
-    )
+    add_pinning_arguments(parser)
     parser.add_argument("--json", action="store_true", help="print machine-readable JSON")
     args = parser.parse_args(argv)
     if args.repeat < 1:

@@ -136,6 +136,19 @@ def default_cpu() -> int | None:
         return None
 
 
+def add_pinning_arguments(parser: argparse.ArgumentParser) -> None:
+    """The ``--cpu`` and ``--no-pin`` options every benchmark takes."""
+    parser.add_argument(
+        "--cpu",
+        type=int,
+        default=default_cpu(),
+        help="CPU to pin every run to (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--no-pin", dest="pin", action="store_false", help="do not pin runs to one CPU"
+    )
+
+
 def run_job(job: dict[str, Any], script: Path | None = None) -> dict[str, Any]:
     """Run one job in a fresh subprocess of ``script`` (this one by default).
 
@@ -347,15 +360,7 @@ def main(argv: list[str] | None = None) -> int:
         action="store_false",
         help="skip the extra tracemalloc run per scenario",
     )
-    parser.add_argument(
-        "--cpu",
-        type=int,
-        default=default_cpu(),
-        help="CPU to pin every run to (default: %(default)s)",
-    )
-    parser.add_argument(
-        "--no-pin", dest="pin", action="store_false", help="do not pin runs to one CPU"
-    )
+    add_pinning_arguments(parser)
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from autofin.scenario.loading import deep_merge
 from autofin.scenario.schema import Scenario
@@ -23,6 +24,9 @@ consumers: {population: 500}
 banks: {count: 2}
 """
 """A tiny scenario file's text, for tests of loading and the CLI."""
+
+TINY_SETTINGS: dict[str, Any] = yaml.safe_load(TINY)
+"""The tiny scenario as a mapping, for tests that build scenarios in Python."""
 
 
 def write(directory: Path, name: str, text: str) -> Path:

@@ -24,15 +24,9 @@ from autofin.results.provenance import PROVENANCE_KEYS
 from autofin.results.writing import write_results
 from autofin.scenario.loading import load_scenario_dict
 from autofin.world.model import simulate
+from conftest import TINY_SETTINGS
 
-TINY = {
-    "name": "tiny",
-    "horizon_days": 70,
-    "network": {"tiers": [3, 4]},
-    "suppliers": {"payment_term_days": [60, 30]},
-    "consumers": {"population": 500},
-    "banks": {"count": 2},
-}
+TINY = TINY_SETTINGS
 DEEP = {
     **TINY,
     "name": "deep",

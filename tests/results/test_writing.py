@@ -14,15 +14,9 @@ from autofin.results.provenance import PROVENANCE_KEYS, provenance
 from autofin.results.result import Result
 from autofin.results.writing import RESULT_FILES, read_results, write_results
 from autofin.scenario.loading import load_scenario_dict, scenario_hash
+from conftest import TINY_SETTINGS
 
-SCENARIO = {
-    "name": "tiny",
-    "horizon_days": 70,
-    "network": {"tiers": [3, 4]},
-    "suppliers": {"payment_term_days": [60, 30]},
-    "consumers": {"population": 500},
-    "banks": {"count": 2},
-}
+SCENARIO = TINY_SETTINGS
 
 
 @pytest.fixture
