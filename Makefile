@@ -22,7 +22,8 @@ setup: $(BIN)/autofin ## Create the virtual environment and install autofin with
 run: $(BIN)/autofin ## Simulate the baseline scenario and print where the results are.
 	$(BIN)/autofin run $(SCENARIO)
 
-test: $(BIN)/autofin ## Lint and run the whole test suite.
+test: $(BIN)/autofin ## Lint and run the whole test suite (installs Chromium and SLURM with apt if missing).
+	bash .ci/system-deps
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/python -m pytest -n auto $(PYTEST_ARGS)
 
