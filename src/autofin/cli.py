@@ -29,6 +29,7 @@ from rich.table import Table
 from rich.text import Text
 
 from autofin.results.compare import (
+    CONFIDENCE_KEY,
     CompareError,
     compare_runs,
     summary_figures,
@@ -130,11 +131,21 @@ def run(
         bool,
         typer.Option("--check", help="Verify money conservation and balance sheets every step."),
     ] = False,
+    replications: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="Run over this many seeds (seed, seed+1, ...) and report means with 95% "
+            "confidence intervals (same as --set replications=N).",
+        ),
+    ] = None,
 ) -> None:
     """Simulate a scenario and write its results (time series, flows, events, summary)."""
     settings = list(overrides or [])
     if seed is not None:
         settings.append(f"seed={seed}")
+    if replications is not None:
+        settings.append(f"replications={replications}")
     try:
         scenario = load_scenario(scenario_file, settings)
     except ScenarioError as error:
@@ -197,12 +208,12 @@ def compare(
 
 def _simulate(scenario: Scenario, check: bool) -> Result:
     """Run the engine with a progress bar; engine errors a user can act on exit cleanly."""
+    from autofin.results.replications import simulate_replications
     from autofin.world.checks import AccountingError
-    from autofin.world.model import simulate
 
     try:
-        with _progress_bar(scenario.steps) as progress:
-            result = simulate(scenario, check=check, progress=progress)
+        with _progress_bar(scenario.steps * scenario.replications) as progress:
+            result = simulate_replications(scenario, check=check, progress=progress)
     except AccountingError as error:
         _print_error(f"accounting check failed: {error}")
         raise typer.Exit(EXIT_FAILED) from None
@@ -263,11 +274,26 @@ def _summary_table(summary: dict[str, Any]) -> Table:
         caption=f"not used: {', '.join(unused)}" if unused else None,
         caption_justify="left",
     )
+    intervals = summary.get(CONFIDENCE_KEY) or {}
+    replications = summary.get("replications")
+    if replications:
+        title += f", mean of {replications} replications"
     table.add_column("figure")
     table.add_column("value", justify="right")
+    if intervals:
+        table.add_column("95% CI", justify="right")
     for key, value in summary_figures(summary):
-        if key not in hidden:
-            table.add_row(key, _format_number(value))
+        if key in hidden:
+            continue
+        cells = [key, _format_number(value)]
+        if intervals:
+            low, high = intervals.get(key) or (None, None)
+            cells.append(
+                f"{_format_number(low)} – {_format_number(high)}"
+                if isinstance(low, int | float) and isinstance(high, int | float)
+                else ""
+            )
+        table.add_row(*cells)
     return table
 
 

@@ -5,7 +5,9 @@ runs whose scenario no longer loads can still be compared) and builds one table:
 per run, a row per figure. For each selected time-series metric there are two rows, its
 mean over the horizon (`<metric> (mean)`, NaN steps skipped) and its value in the last step
 (`<metric> (final)`); then come the numeric headline figures of `summary.json`
-(`<key> (summary)`), provenance left out.
+(`<key> (summary)`), provenance left out. A run over several replications reports the mean
+of each summary figure, followed by its 95% confidence interval as `<key> (95% CI low)` and
+`<key> (95% CI high)`.
 """
 
 from __future__ import annotations
@@ -58,6 +60,11 @@ TIME_COLUMNS = ("step", "day")
 MEAN = "mean"
 FINAL = "final"
 SUMMARY = "summary"
+CI_LOW = "95% CI low"
+CI_HIGH = "95% CI high"
+CONFIDENCE_KEY = "confidence_95"
+"""Summary key of a replicated run's confidence intervals (see `autofin.results.replications`)."""
+SKIPPED_SUMMARY_KEYS = (*PROVENANCE_KEYS, CONFIDENCE_KEY, "replication_seeds")
 
 
 class CompareError(ValueError):
@@ -108,11 +115,14 @@ def compare_runs(
         if summary:
             for key, value in summary_figures(run_summary):
                 figures[f"{key} ({SUMMARY})"] = float(value)
+            for key, (low, high) in _intervals(run_summary).items():
+                figures[f"{key} ({CI_LOW})"] = low
+                figures[f"{key} ({CI_HIGH})"] = high
         table[label] = figures
 
     rows = [f"{metric} ({kind})" for metric in selected for kind in (MEAN, FINAL)]
     if summary:
-        rows += _union([f"{key} ({SUMMARY})" for key, _ in summary_figures(s)] for s, _ in runs)
+        rows += _union(_summary_rows(s) for s, _ in runs)
     result = pd.DataFrame(table, index=pd.Index(rows, name="figure"), columns=labels, dtype=float)
     result.columns.name = None
     return result
@@ -129,13 +139,41 @@ def summary_figures(summary: Mapping[str, Any], prefix: str = "") -> Iterator[tu
         `(key, value)` pairs in the summary's order; integers stay `int`.
     """
     for key, value in summary.items():
-        if not prefix and key in PROVENANCE_KEYS:
+        if not prefix and key in SKIPPED_SUMMARY_KEYS:
             continue
         if isinstance(value, Mapping):
             yield from summary_figures(value, f"{prefix}{key}.")
         elif isinstance(value, numbers.Real) and not isinstance(value, bool):
             number = int(value) if isinstance(value, numbers.Integral) else float(value)
             yield f"{prefix}{key}", number
+
+
+def _intervals(summary: Mapping[str, Any]) -> dict[str, tuple[float, float]]:
+    """A replicated run's confidence intervals by summary figure (empty for a single run)."""
+    intervals = summary.get(CONFIDENCE_KEY)
+    if not isinstance(intervals, Mapping):
+        return {}
+    return {
+        str(key): (_number(pair[0]), _number(pair[1]))
+        for key, pair in intervals.items()
+        if isinstance(pair, list | tuple) and len(pair) == 2
+    }
+
+
+def _number(value: Any) -> float:
+    """A JSON number as a float; null (a NaN written by `write_results`) as NaN."""
+    return float(value) if isinstance(value, numbers.Real) else math.nan
+
+
+def _summary_rows(summary: Mapping[str, Any]) -> list[str]:
+    """The summary rows of one run: each figure, then its interval when the run has one."""
+    intervals = _intervals(summary)
+    rows = []
+    for key, _ in summary_figures(summary):
+        rows.append(f"{key} ({SUMMARY})")
+        if key in intervals:
+            rows += [f"{key} ({CI_LOW})", f"{key} ({CI_HIGH})"]
+    return rows
 
 
 def write_comparison_csv(table: pd.DataFrame, path: str | Path) -> Path:

@@ -21,6 +21,8 @@ class Result:
         events: Events per step: `step`, `day`, `agent_type`, `agent_id`, `event`, `cause_id`.
         summary: Headline figures and provenance (scenario name and hash, seed, versions,
             wall time).
+        replicates: For a run over several replications, one row per replication (its
+            seed and every summary figure); `None` for a single run.
     """
 
     scenario: Scenario
@@ -28,3 +30,4 @@ class Result:
     flows: pd.DataFrame
     events: pd.DataFrame
     summary: dict[str, Any] = field(default_factory=dict)
+    replicates: pd.DataFrame | None = None

@@ -1,7 +1,8 @@
 """Writing the results of a run to a directory, and reading them back.
 
 A results directory holds `timeseries.parquet` (and the same table as `timeseries.csv`),
-`flows.parquet`, `events.parquet`, `scenario.resolved.yaml` and `summary.json`. Each file is
+`flows.parquet`, `events.parquet`, `scenario.resolved.yaml` and `summary.json`; a run over
+several replications adds `replications.parquet` (one row per replication). Each file is
 written to a temporary name in the same directory and then renamed over the target, so a
 crash never leaves a half-written file; `summary.json` is written last, so its presence
 marks a complete set.
@@ -30,6 +31,7 @@ FLOWS_PARQUET = "flows.parquet"
 EVENTS_PARQUET = "events.parquet"
 SUMMARY_JSON = "summary.json"
 SCENARIO_YAML = "scenario.resolved.yaml"
+REPLICATIONS_PARQUET = "replications.parquet"
 RESULT_FILES = (
     TIMESERIES_PARQUET,
     TIMESERIES_CSV,
@@ -62,6 +64,13 @@ def write_results(result: Result, directory: str | Path) -> Path:
         EVENTS_PARQUET: lambda path: result.events.to_parquet(path, index=False),
         SUMMARY_JSON: lambda path: path.write_text(summary_text, encoding="utf-8"),
     }
+    replicates = result.replicates
+    if replicates is not None:
+        writers = {
+            REPLICATIONS_PARQUET: lambda path: replicates.to_parquet(path, index=False),
+        } | writers
+    else:
+        (directory / REPLICATIONS_PARQUET).unlink(missing_ok=True)
     for name, write in writers.items():
         _write_atomically(directory / name, write)
     return directory
@@ -86,7 +95,9 @@ def read_results(directory: str | Path) -> Result:
         raise FileNotFoundError(
             f"{directory} is not a complete results directory; missing: {', '.join(missing)}"
         )
+    replications = directory / REPLICATIONS_PARQUET
     return Result(
+        replicates=pd.read_parquet(replications) if replications.is_file() else None,
         scenario=load_scenario(directory / SCENARIO_YAML),
         timeseries=pd.read_parquet(directory / TIMESERIES_PARQUET),
         flows=pd.read_parquet(directory / FLOWS_PARQUET),

@@ -345,6 +345,13 @@ class Scenario(Section):
         "settings given here replace the base's.",
     )
     seed: int = Field(0, ge=0, description="Seed of the random generator.")
+    replications: int = Field(
+        1,
+        ge=1,
+        le=1000,
+        description="Runs over seeds `seed`, `seed + 1`, ...; `autofin run` reports each "
+        "figure's mean and 95% confidence interval (at most 1,000).",
+    )
     horizon_days: PositiveDays = Field(1095, description="Simulated days.")
     step_days: PositiveDays = Field(7, description="Days per model step.")
     currency: str = Field("CNY", description="Currency unit of all money amounts.")

@@ -1,0 +1,115 @@
+"""Replications: a scenario over several seeds, reported as means with confidence intervals."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+from typer.testing import CliRunner
+
+from autofin.cli import app
+from autofin.results.compare import compare_runs
+from autofin.results.replications import mean_confidence_interval, simulate_replications
+from autofin.results.writing import read_results, write_results
+from autofin.scenario.loading import load_scenario_dict
+from autofin.world.model import simulate
+from conftest import TINY, TINY_SETTINGS, write
+
+
+@pytest.fixture(scope="module")
+def replicated():
+    """The tiny scenario over three replications from seed 5, and its three single runs."""
+    scenario = load_scenario_dict({**TINY_SETTINGS, "seed": 5, "replications": 3})
+    singles = [simulate(load_scenario_dict({**TINY_SETTINGS, "seed": s})) for s in (5, 6, 7)]
+    return simulate_replications(scenario), singles
+
+
+def test_each_replication_is_the_single_run_with_its_seed(replicated):
+    combined, singles = replicated
+    assert combined.summary["replication_seeds"] == [5, 6, 7]
+    table = combined.replicates
+    assert list(table["seed"]) == [5, 6, 7]
+    for row, single in zip(table.itertuples(), singles, strict=True):
+        assert row.sales_units == single.summary["sales_units"]
+        assert row.supplier_defaults == single.summary["supplier_defaults"]
+
+
+def test_summary_reports_means_and_intervals_that_contain_them(replicated):
+    combined, singles = replicated
+    sales = [single.summary["sales_units"] for single in singles]
+    assert combined.summary["sales_units"] == pytest.approx(np.mean(sales))
+    low, high = combined.summary["confidence_95"]["sales_units"]
+    assert low <= combined.summary["sales_units"] <= high
+    if np.std(sales) > 0:
+        assert low < min(sales) or high > max(sales) or low < high
+
+
+def test_time_series_is_the_step_by_step_mean(replicated):
+    combined, singles = replicated
+    expected = np.mean([single.timeseries["sales_units"].to_numpy() for single in singles], axis=0)
+    np.testing.assert_allclose(combined.timeseries["sales_units"], expected)
+    assert len(combined.timeseries) == len(singles[0].timeseries)
+
+
+def test_mean_flows_keep_each_runs_totals(replicated):
+    combined, singles = replicated
+    totals = [single.flows.groupby("flow")["amount"].sum() for single in singles]
+    expected = pd.concat(totals, axis=1).fillna(0.0).mean(axis=1)
+    got = combined.flows.groupby("flow")["amount"].sum()
+    pd.testing.assert_series_equal(got.sort_index(), expected.sort_index(), check_names=False)
+
+
+def test_events_say_which_replication_they_come_from(replicated):
+    combined, singles = replicated
+    assert len(combined.events) == sum(len(single.events) for single in singles)
+    assert set(combined.events["replication"]) <= {0, 1, 2}
+
+
+def test_the_interval_is_the_student_t_interval():
+    low, high = mean_confidence_interval(np.array([1.0, 2.0, 3.0, 4.0]))
+    half = stats.t.ppf(0.975, 3) * np.std([1, 2, 3, 4], ddof=1) / 2
+    assert (low, high) == pytest.approx((2.5 - half, 2.5 + half))
+    assert mean_confidence_interval(np.array([7.0])) == (7.0, 7.0)
+    assert all(math.isnan(v) for v in mean_confidence_interval(np.array([np.nan])))
+
+
+def test_replicated_results_round_trip_and_compare_with_intervals(replicated, tmp_path):
+    combined, _ = replicated
+    directory = write_results(combined, tmp_path / "rep")
+    again = read_results(directory)
+    pd.testing.assert_frame_equal(again.replicates, combined.replicates)
+    table = compare_runs([directory])
+    column = table.columns[0]
+    mean = table.loc["sales_units (summary)", column]
+    low = table.loc["sales_units (95% CI low)", column]
+    high = table.loc["sales_units (95% CI high)", column]
+    assert low <= mean <= high
+    assert "confidence_95.sales_units (summary)" not in table.index
+
+
+def test_cli_runs_replications_and_a_single_run_writes_no_replication_table(tmp_path):
+    scenario = write(tmp_path, "tiny.yaml", TINY)
+    runner = CliRunner()
+    result = runner.invoke(
+        app, ["run", str(scenario), "-o", str(tmp_path / "r"), "--replications", "2"]
+    )
+    assert result.exit_code == 0, result.output
+    summary = json.loads((tmp_path / "r" / "summary.json").read_text())
+    assert summary["replications"] == 2
+    assert summary["replication_seeds"] == [0, 1]
+    assert len(pd.read_parquet(tmp_path / "r" / "replications.parquet")) == 2
+    # A single run into the same folder leaves no stale replication table behind.
+    result = runner.invoke(app, ["run", str(scenario), "-o", str(tmp_path / "r")])
+    assert result.exit_code == 0, result.output
+    assert not (tmp_path / "r" / "replications.parquet").exists()
+
+
+def test_zero_replications_is_bad_input(tmp_path):
+    scenario = write(tmp_path, "tiny.yaml", TINY)
+    result = CliRunner().invoke(app, ["run", str(scenario), "--set", "replications=0"])
+    assert result.exit_code == 2
+    assert "replications" in result.output
