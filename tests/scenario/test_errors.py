@@ -255,7 +255,7 @@ def test_a_section_given_as_a_single_value_is_explained(tmp_path):
 
 def test_a_whole_number_in_exponent_form_gets_a_hint(tmp_path):
     text = message(write(tmp_path, "s.yaml", "name: s\nhorizon_days: 1e3\n"))
-    assert "horizon_days: got '1e3'; expected a valid integer" in text
+    assert "horizon_days: got 1000.0; expected a valid integer (write it as 1000)" in text
     assert text.endswith("(write it as 1000)")
 
 
