@@ -75,6 +75,29 @@ class NetworkSpec(Section):
                 )
         if self.source == "file" and not self.path:
             raise ValueError("source is 'file' but no path is given")
+        if self.source == "generated" and self.path is not None:
+            raise ValueError(
+                "path is given but source is 'generated', so the file would be ignored; "
+                "add source: file to use it, or remove path"
+            )
+        generation_only = (
+            "automakers",
+            "tiers",
+            "suppliers_per_customer",
+            "preferential_attachment",
+        )
+        # Values equal to the defaults are harmless (a base scenario may spell them out).
+        given = [
+            name
+            for name in generation_only
+            if getattr(self, name)
+            != type(self).model_fields[name].get_default(call_default_factory=True)
+        ]
+        if self.source == "file" and given:
+            raise ValueError(
+                f"{', '.join(given)} only shape generated networks and would be ignored with "
+                "source: file (the file defines the firms and tiers); remove them"
+            )
         return self
 
 
@@ -471,6 +494,18 @@ class Scenario(Section):
             if shock.day > self.horizon_days:
                 raise ValueError(
                     f"shocks.{index}.day is {shock.day}, after horizon_days ({self.horizon_days})"
+                )
+        for index, change in enumerate(self.finance.payment_terms):
+            if change.day > self.horizon_days:
+                raise ValueError(
+                    f"finance.payment_terms.{index}.day is {change.day}, after horizon_days "
+                    f"({self.horizon_days})"
+                )
+        for index, loan in enumerate(self.finance.syndicated_loans):
+            if loan.draw_day > self.horizon_days:
+                raise ValueError(
+                    f"finance.syndicated_loans.{index}.draw_day is {loan.draw_day}, after "
+                    f"horizon_days ({self.horizon_days})"
                 )
         return self
 
