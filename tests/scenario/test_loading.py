@@ -91,7 +91,8 @@ def test_network_path_is_made_absolute_relative_to_the_file_that_gives_it(tmp_pa
     write(
         tmp_path,
         "nets/base.yaml",
-        "name: base\nnetwork: {source: file, path: edges.csv}\nsuppliers: {payment_term_days: [30]}\n",
+        "name: base\nnetwork: {source: file, path: edges.csv}\n"
+        "suppliers: {payment_term_days: [30]}\n",
     )
     child = write(tmp_path, "elsewhere/child.yaml", "extends: ../nets/base.yaml\nname: c\n")
     scenario = load_scenario(child, allow_outside_paths=True)
