@@ -20,6 +20,7 @@ from autofin.scenario import paths
 
 _TYPE_MISMATCH_SUFFIXES = ("_type", "_parsing")
 _MAX_VALUE_CHARS = 60
+_MAX_PROBLEM_CHARS = 1000
 
 
 class ScenarioError(Exception):
@@ -32,7 +33,10 @@ class ScenarioError(Exception):
 
     def __init__(self, source: str | None, problems: str | Sequence[str]) -> None:
         self.source = source
-        self.problems = [problems] if isinstance(problems, str) else list(problems)
+        self.problems = [
+            _shorten(problem)
+            for problem in ([problems] if isinstance(problems, str) else list(problems))
+        ]
         super().__init__(self._render())
 
     def __reduce__(self) -> tuple[type[ScenarioError], tuple[str | None, list[str]]]:
@@ -45,6 +49,13 @@ class ScenarioError(Exception):
             return prefix + self.problems[0]
         header = f"{prefix}{len(self.problems)} problems in the scenario:"
         return "\n".join([header, *(f"  - {problem}" for problem in self.problems)])
+
+
+def _shorten(problem: str) -> str:
+    """A problem line cut to `_MAX_PROBLEM_CHARS`, so no message repeats a large input."""
+    if len(problem) <= _MAX_PROBLEM_CHARS:
+        return problem
+    return problem[: _MAX_PROBLEM_CHARS - 5] + " ... "
 
 
 def yaml_error(error: yaml.YAMLError, source: str) -> ScenarioError:

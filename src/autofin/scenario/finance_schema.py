@@ -228,6 +228,7 @@ class FinanceSpec(Section):
     preference: list[ChoiceName] = Field(
         default_factory=lambda: list(INSTRUMENT_CHOICES),
         min_length=1,
+        max_length=len(INSTRUMENT_CHOICES),
         description="Instruments in the order they are tried (with `choice: order`); an "
         "instrument left out is not used in settlement. Names: "
         + ", ".join(f"`{name}`" for name in INSTRUMENT_CHOICES)

@@ -48,7 +48,7 @@ class NetworkSpec(Section):
         ge=1,
         description="Number of automakers (generated networks).",
     )
-    tiers: list[Annotated[int, at_most(100_000)]] = Field(
+    tiers: list[Annotated[int, Field(ge=1), at_most(100_000)]] = Field(
         default_factory=lambda: [40, 100, 200],
         min_length=1,
         max_length=50,
@@ -68,11 +68,6 @@ class NetworkSpec(Section):
 
     @model_validator(mode="after")
     def _check_tiers(self) -> NetworkSpec:
-        for index, count in enumerate(self.tiers):
-            if count < 1:
-                raise ValueError(
-                    f"tier {index + 1} has {count} suppliers; every tier needs at least 1"
-                )
         if self.source == "file" and not self.path:
             raise ValueError("source is 'file' but no path is given")
         if self.source == "generated" and self.path is not None:
@@ -474,10 +469,6 @@ class Scenario(Section):
             raise ValueError(
                 f"banks.capital has {len(capital)} values but banks.count is {self.banks.count}"
             )
-        if capital is not None:
-            values = capital if isinstance(capital, list) else [capital]
-            if any(value <= 0 for value in values):
-                raise ValueError(f"banks.capital must be positive, got {capital}")
         for path, index in self.finance.bank_references():
             if index >= self.banks.count:
                 raise ValueError(
