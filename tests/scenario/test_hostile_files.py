@@ -275,3 +275,10 @@ def test_a_symlink_out_of_the_folder_is_refused(tmp_path):
     path = inner / "s.yaml"
     path.write_text("name: s\nextends: link.yaml\n")
     assert "outside the scenario's folder" in refused(path)
+
+
+def test_a_device_or_a_huge_file_is_not_read(tmp_path):
+    assert "not a regular file" in refused(Path("/dev/zero"))
+    path = tmp_path / "huge.yaml"
+    path.write_text("name: h\ndescription: '" + "x" * 1_100_000 + "'\n")
+    assert "scenario files are limited to 1,000,000" in refused(path)

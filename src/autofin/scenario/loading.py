@@ -406,6 +406,8 @@ def _read_mapping(path: Path) -> dict[str, Any]:
     """Parse a YAML file whose top level must be a mapping of settings."""
     source = str(path)
     try:
+        if path.exists() and not path.is_file() and not path.is_dir():
+            raise ScenarioError(source, "not a regular file (a device, pipe or socket)")
         size = path.stat().st_size if path.is_file() else 0
         if size > MAX_BYTES:
             raise ScenarioError(
