@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from unittest.mock import patch
 
 import pytest
 from typer.testing import CliRunner
@@ -59,10 +60,26 @@ def test_validate_reports_each_good_file(tmp_path):
     second = write(tmp_path, "b.yaml", "name: other\nhorizon_days: 14\n")
     result = invoke("validate", first, second)
     assert result.exit_code == 0
-    assert result.stdout.splitlines() == [
-        f"ok: {first} (tiny, 10 steps)",
-        f"ok: {second} (other, 2 steps)",
-    ]
+    lines = result.stdout.splitlines()
+    assert lines[0::2] == [f"ok: {first} (tiny, 10 steps)", f"ok: {second} (other, 2 steps)"]
+    assert lines[1].startswith("  estimate: 10 steps, 8 firms, 500 consumers, 2 banks; estimated")
+    assert lines[3].startswith("  estimate: 2 steps, 341 firms, 50,000 consumers, 5 banks;")
+
+
+def test_validate_estimates_memory_and_run_refuses_what_the_machine_cannot_hold(tmp_path):
+    path = write(tmp_path, "big.yaml", "name: big\nconsumers: {population: 10000000}\n")
+    estimate = invoke("validate", path)
+    assert estimate.exit_code == 0
+    assert "10,000,000 consumers" in estimate.stdout
+    assert " MB of memory" in estimate.stdout or " GB of memory" in estimate.stdout
+    small_machine = 1_000_000_000
+    with patch("autofin.cli.machine_memory_bytes", return_value=small_machine):
+        refused = invoke("run", path, "-o", tmp_path / "out")
+    assert refused.exit_code == 2
+    assert "needs an estimated" in refused.stderr
+    assert "--force" in refused.stderr
+    assert "Traceback" not in refused.output
+    assert not (tmp_path / "out").exists()
 
 
 @pytest.mark.parametrize(("text", "expected"), BAD_INPUTS.values(), ids=BAD_INPUTS.keys())

@@ -1,14 +1,23 @@
 """The `autofin` command line: validate scenarios, print their schema, run and compare them.
 
 A thin layer over the Python API (`load_scenario`, `simulate`, `write_results`,
-`compare_runs`): user errors are printed as one clear message with exit code 2, never as a
-traceback.
+`compare_runs`). Nothing is printed as a bare traceback: user errors (a bad scenario, an
+output folder that cannot work) are one clear message with exit code 2; environment errors
+(disk full, permission denied, out of memory) a message with exit code 1; an internal error
+a short message naming the log file that holds the traceback, with exit code 1. Everything
+a run needs is checked before it starts: the scenario, its estimated memory, and the output
+folder (which is then locked until the results are swapped in).
 """
 
 from __future__ import annotations
 
 import json
 import math
+import os
+import sys
+import tempfile
+import time
+import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -35,18 +44,46 @@ from autofin.results.compare import (
     summary_figures,
     write_comparison_csv,
 )
+from autofin.results.folder import OutputFolderError, ResultsFolder
 from autofin.results.result import Result
 from autofin.results.writing import write_results
 from autofin.scenario.errors import ScenarioError
 from autofin.scenario.loading import load_scenario
 from autofin.scenario.schema import Scenario
+from autofin.scenario.workload import Workload, estimate_workload, machine_memory_bytes
 
 EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130
 RATE_WORDS = {"rate", "ratio", "share"}
 """Words of a metric's name that mark it a fraction, shown in percent by `compare`."""
-app = typer.Typer(
+ALLOW_OUTSIDE_HELP = (
+    "Let `extends` and `network.path` name files outside the scenario file's folder "
+    "(by default only that folder and its subfolders are read)."
+)
+
+
+class _App(typer.Typer):
+    """The Typer app, with unexpected errors reported briefly and logged in full."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return super().__call__(*args, **kwargs)
+        except MemoryError:
+            _print_error(
+                "out of memory; try a smaller scenario (`autofin validate` prints its estimate)"
+            )
+            sys.exit(EXIT_FAILED)
+        except Exception as error:
+            log = _write_crash_log()
+            _print_error(
+                f"internal error ({type(error).__name__}: {str(error)[:200]}); this is a bug "
+                f"in autofin, please report it with the traceback in {log}"
+            )
+            sys.exit(EXIT_FAILED)
+
+
+app = _App(
     name="autofin",
     help="Agent-based simulator of automotive finance: supply chains, trade credit, banks "
     "and consumers.",
@@ -81,19 +118,30 @@ def main(
 @app.command()
 def validate(
     files: Annotated[list[Path], typer.Argument(metavar="FILE", help="Scenario files to check.")],
+    allow_outside_paths: Annotated[
+        bool, typer.Option("--allow-outside-paths", help=ALLOW_OUTSIDE_HELP)
+    ] = False,
 ) -> None:
-    """Check scenario files without running them; exit code 2 if any is invalid."""
+    """Check scenario files without running them and print the work each would take.
+
+    Exit code 2 if any is invalid.
+    """
     invalid = 0
     for file in files:
         try:
-            scenario = load_scenario(file)
+            scenario = load_scenario(file, allow_outside_paths=allow_outside_paths)
         except ScenarioError as error:
             _print_error(str(error))
             invalid += 1
             continue
+        workload = estimate_workload(scenario)
         out.print(
             f"ok: {file} ({scenario.name}, {scenario.steps} steps)", markup=False, soft_wrap=True
         )
+        out.print(f"  estimate: {workload.describe()}", markup=False, soft_wrap=True)
+        too_big = _memory_problem(workload)
+        if too_big:
+            out.print(f"  warning: {too_big}; run needs --force", markup=False, soft_wrap=True)
     if invalid:
         raise typer.Exit(EXIT_BAD_INPUT)
 
@@ -139,26 +187,50 @@ def run(
             "confidence intervals (same as --set replications=N).",
         ),
     ] = None,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force", help="Run even if the estimated memory exceeds the machine's memory."
+        ),
+    ] = False,
+    allow_outside_paths: Annotated[
+        bool, typer.Option("--allow-outside-paths", help=ALLOW_OUTSIDE_HELP)
+    ] = False,
 ) -> None:
-    """Simulate a scenario and write its results (time series, flows, events, summary)."""
+    """Simulate a scenario and write its results (time series, flows, events, summary).
+
+    The results folder is replaced as a whole when the run has finished: it holds either
+    the previous complete run or the new one, never a mix.
+    """
     settings = list(overrides or [])
     if seed is not None:
         settings.append(f"seed={seed}")
     if replications is not None:
         settings.append(f"replications={replications}")
     try:
-        scenario = load_scenario(scenario_file, settings)
+        scenario = load_scenario(scenario_file, settings, allow_outside_paths=allow_outside_paths)
     except ScenarioError as error:
         _print_error(str(error))
         raise typer.Exit(EXIT_BAD_INPUT) from None
+    too_big = _memory_problem(estimate_workload(scenario))
+    if too_big and not force:
+        _print_error(f"{too_big}; make the scenario smaller, or pass --force to run it anyway")
+        raise typer.Exit(EXIT_BAD_INPUT)
 
-    result = _simulate(scenario, check)
     directory = output if output is not None else Path("results") / scenario.name
     try:
-        write_results(result, directory)
+        with ResultsFolder(directory) as folder:
+            result = _simulate(scenario, check)
+            write_results(result, folder)
+    except OutputFolderError as error:
+        _print_error(f"cannot write results: {error}")
+        raise typer.Exit(EXIT_BAD_INPUT) from None
     except OSError as error:
-        _print_error(f"cannot write results to {directory}: {error.strerror or error}")
+        _print_error(_environment_message(error, directory))
         raise typer.Exit(EXIT_FAILED) from None
+    except KeyboardInterrupt:
+        _print_error(f"interrupted; {directory} keeps its previous content")
+        raise typer.Exit(EXIT_INTERRUPTED) from None
     out.print(_summary_table(result.summary))
     out.print(f"results: {directory}", markup=False, soft_wrap=True)
 
@@ -221,6 +293,37 @@ def _simulate(scenario: Scenario, check: bool) -> Result:
         _print_error("interrupted; no results written")
         raise typer.Exit(EXIT_INTERRUPTED) from None
     return result
+
+
+def _memory_problem(workload: Workload) -> str:
+    """Why a run would not fit in this machine's memory, or an empty string."""
+    available = machine_memory_bytes()
+    if available is None or workload.memory_bytes <= available:
+        return ""
+    return (
+        f"the run needs an estimated {workload.memory_bytes / 1e9:,.1f} GB of memory but this "
+        f"machine has {available / 1e9:,.1f} GB ({workload.describe()})"
+    )
+
+
+def _environment_message(error: OSError, directory: Path) -> str:
+    """A clear message for a file-system error while writing results."""
+    reason = error.strerror or str(error)
+    where = error.filename or directory
+    return f"cannot write results to {directory}: {reason} ({where}); no results were changed"
+
+
+def _write_crash_log() -> str:
+    """Write the current exception's traceback to a log file and return its path."""
+    stamp = time.strftime("%Y%m%dT%H%M%S")
+    try:
+        handle, path = tempfile.mkstemp(prefix=f"autofin-error-{stamp}-", suffix=".log")
+        with os.fdopen(handle, "w", encoding="utf-8") as log:
+            log.write(f"autofin {' '.join(sys.argv[1:])}\n\n")
+            log.write(traceback.format_exc())
+    except OSError:
+        return "(the log file could not be written)"
+    return path
 
 
 def _print_error(message: str) -> None:

@@ -144,12 +144,24 @@ def test_glob_patterns_select_matching_columns_in_order_without_repeats(runs):
     assert "step (mean)" not in compare_runs(runs, ["*"]).index
 
 
+def test_a_folder_that_mixes_two_runs_is_refused(runs, tmp_path):
+    mixed = tmp_path / "mixed"
+    shutil.copytree(runs[0], mixed)
+    shutil.copy(runs[1] / "timeseries.parquet", mixed / "timeseries.parquet")
+    with pytest.raises(CompareError, match=r"timeseries\.parquet does not match the SHA-256"):
+        compare_runs([runs[1], mixed])
+
+
 def test_the_default_picks_up_columns_added_later_such_as_financing_volumes(runs, tmp_path):
     later = tmp_path / "later"
     shutil.copytree(runs[0], later)
     frame = timeseries(later)
     frame["financing_volume_future_instrument"] = range(len(frame))
     frame.to_parquet(later / "timeseries.parquet", index=False)
+    # A run written by an older autofin, before summary.json recorded the files' SHA-256s.
+    summary = json.loads((later / "summary.json").read_text())
+    del summary["file_sha256"]
+    (later / "summary.json").write_text(json.dumps(summary))
     table = compare_runs([runs[1], later])
     row = "financing_volume_future_instrument (final)"
     assert table.loc[row, "tiny (later)"] == len(frame) - 1

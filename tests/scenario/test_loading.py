@@ -73,7 +73,7 @@ def test_extends_chains_and_is_relative_to_the_file_that_says_it(tmp_path):
         tmp_path, "common/middle.yaml", "extends: root.yaml\nname: middle\nbanks: {margin: 0.02}\n"
     )
     leaf = write(tmp_path, "variants/leaf.yaml", "extends: ../common/middle.yaml\nname: leaf\n")
-    scenario = load_scenario(leaf)
+    scenario = load_scenario(leaf, allow_outside_paths=True)
     assert (scenario.name, scenario.seed) == ("leaf", 5)
     assert (scenario.banks.count, scenario.banks.margin) == (4, 0.02)
 
@@ -91,10 +91,11 @@ def test_network_path_is_made_absolute_relative_to_the_file_that_gives_it(tmp_pa
     write(
         tmp_path,
         "nets/base.yaml",
-        "name: base\nnetwork: {source: file, path: edges.csv}\n",
+        "name: base\nnetwork: {source: file, path: edges.csv}\n"
+        "suppliers: {payment_term_days: [30]}\n",
     )
     child = write(tmp_path, "elsewhere/child.yaml", "extends: ../nets/base.yaml\nname: c\n")
-    scenario = load_scenario(child)
+    scenario = load_scenario(child, allow_outside_paths=True)
     assert scenario.network.path == str((tmp_path / "nets/edges.csv").resolve())
     assert Path(scenario.network.path).is_absolute()
 
@@ -103,7 +104,7 @@ def test_a_relative_network_path_set_on_the_command_line_is_relative_to_the_cwd(
     tmp_path, monkeypatch
 ):
     write(tmp_path, "edges.csv", "supplier,customer\ns1,a1\n")
-    path = write(tmp_path, "sub/s.yaml", "name: s\n")
+    path = write(tmp_path, "s.yaml", "name: s\nsuppliers: {payment_term_days: [30]}\n")
     monkeypatch.chdir(tmp_path)
     scenario = load_scenario(path, ["network.source=file", "network.path=edges.csv"])
     assert scenario.network.path == str((tmp_path / "edges.csv").resolve())

@@ -67,9 +67,12 @@ def test_graphml_is_loaded(tmp_path):
     ("content", "message"),
     [
         ("supplier,customer\nA,OEM\nB,OEM\nB,A\n", "links tier 1 to tier 1"),
-        ("from,to\nA,B\n", "missing column"),
+        ("from,to\nA,B\n", "columns are 'from,to'; expected exactly supplier,customer"),
         ("supplier,customer\nA,B\nB,A\n", "no automaker"),
-        ("supplier,customer,share\nA,OEM,-1\n", "shares must be positive"),
+        (
+            "supplier,customer,share\nA,OEM,-1\n",
+            "line 2: share '-1'; expected a finite number above 0",
+        ),
     ],
 )
 def test_bad_network_files_say_what_is_wrong(tmp_path, content, message):

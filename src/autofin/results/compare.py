@@ -23,6 +23,7 @@ from typing import Any
 
 import pandas as pd
 
+from autofin.results.folder import ResultsIntegrityError, verify_results
 from autofin.results.provenance import PROVENANCE_KEYS
 from autofin.results.writing import SUMMARY_JSON, TIMESERIES_PARQUET, _write_atomically
 
@@ -207,6 +208,10 @@ def _load_run(directory: Path) -> tuple[dict[str, Any], pd.DataFrame]:
         raise CompareError(f"{summary_path}: cannot read it: {error}") from None
     if not isinstance(run_summary, dict):
         raise CompareError(f"{summary_path}: expected a JSON object")
+    try:
+        verify_results(directory)
+    except ResultsIntegrityError as error:
+        raise CompareError(str(error)) from None
     timeseries_path = directory / TIMESERIES_PARQUET
     if not timeseries_path.is_file():
         raise CompareError(f"{directory}: incomplete run (no {TIMESERIES_PARQUET})")

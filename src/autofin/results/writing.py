@@ -1,11 +1,12 @@
 """Writing the results of a run to a directory, and reading them back.
 
 A results directory holds `timeseries.parquet` (and the same table as `timeseries.csv`),
-`flows.parquet`, `events.parquet`, `scenario.resolved.yaml` and `summary.json`; a run over
-several replications adds `replications.parquet` (one row per replication). Each file is
-written to a temporary name in the same directory and then renamed over the target, so a
-crash never leaves a half-written file; `summary.json` is written last, so its presence
-marks a complete set.
+`flows.parquet`, `events.parquet`, `scenario.resolved.yaml` and `summary.json` (a run over
+several replications adds `replications.parquet`, one row per replication). The files are
+written into a staging folder beside the target and swapped in with one rename
+(`autofin.results.folder.ResultsFolder`), so the directory always holds one complete run;
+`summary.json` is written last and records the SHA-256 of every other file
+(`file_sha256`), which `read_results` and `compare` check.
 """
 
 from __future__ import annotations
@@ -22,6 +23,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from autofin.results.folder import (
+    MANIFEST_KEY,
+    ResultsFolder,
+    file_sha256,
+    verify_results,
+)
 from autofin.results.result import Result
 from autofin.scenario.loading import dump_scenario, load_scenario
 
@@ -42,38 +49,57 @@ RESULT_FILES = (
 )
 
 
-def write_results(result: Result, directory: str | Path) -> Path:
-    """Write a run's results to `directory` (created if needed), one atomic file at a time.
+def write_results(result: Result, directory: str | Path | ResultsFolder) -> Path:
+    """Write a run's results to `directory`, replacing a previous run there as a whole.
 
     Args:
         result: The result of `simulate`.
-        directory: Where to write; existing result files there are replaced.
+        directory: Where to write (created if needed), or a `ResultsFolder` the caller
+            opened (and so locked) before the simulation.
 
     Returns:
         The directory written to.
+
+    Raises:
+        autofin.results.folder.OutputFolderError: If the folder cannot hold results or
+            another run is writing to it.
+        OSError: If the file system refuses (permission, disk full).
     """
-    directory = Path(directory)
-    directory.mkdir(parents=True, exist_ok=True)
+    if isinstance(directory, ResultsFolder):
+        _write_files(result, directory.staging)
+        directory.commit()
+        return directory.target
+    with ResultsFolder(directory) as folder:
+        _write_files(result, folder.staging)
+        folder.commit()
+    return folder.target
+
+
+def _write_files(result: Result, directory: Path) -> None:
+    """Write every result file into `directory`, `summary.json` (with SHA-256s) last."""
     scenario_text = dump_scenario(result.scenario)
-    summary_text = json.dumps(_jsonable(result.summary), indent=2, ensure_ascii=False) + "\n"
     writers: dict[str, Callable[[Path], object]] = {
         SCENARIO_YAML: lambda path: path.write_text(scenario_text, encoding="utf-8"),
         TIMESERIES_PARQUET: lambda path: result.timeseries.to_parquet(path, index=False),
         TIMESERIES_CSV: lambda path: result.timeseries.to_csv(path, index=False),
         FLOWS_PARQUET: lambda path: result.flows.to_parquet(path, index=False),
         EVENTS_PARQUET: lambda path: result.events.to_parquet(path, index=False),
-        SUMMARY_JSON: lambda path: path.write_text(summary_text, encoding="utf-8"),
     }
     replicates = result.replicates
     if replicates is not None:
         writers = {
             REPLICATIONS_PARQUET: lambda path: replicates.to_parquet(path, index=False),
         } | writers
-    else:
-        (directory / REPLICATIONS_PARQUET).unlink(missing_ok=True)
     for name, write in writers.items():
         _write_atomically(directory / name, write)
-    return directory
+    summary = {
+        **result.summary,
+        MANIFEST_KEY: {name: file_sha256(directory / name) for name in writers},
+    }
+    summary_text = json.dumps(_jsonable(summary), indent=2, ensure_ascii=False) + "\n"
+    _write_atomically(
+        directory / SUMMARY_JSON, lambda path: path.write_text(summary_text, encoding="utf-8")
+    )
 
 
 def read_results(directory: str | Path) -> Result:
@@ -87,6 +113,8 @@ def read_results(directory: str | Path) -> Result:
 
     Raises:
         FileNotFoundError: If any of the result files is missing.
+        autofin.results.folder.ResultsIntegrityError: If a file does not match its SHA-256
+            in `summary.json`.
         autofin.scenario.errors.ScenarioError: If the resolved scenario no longer loads.
     """
     directory = Path(directory)
@@ -95,14 +123,16 @@ def read_results(directory: str | Path) -> Result:
         raise FileNotFoundError(
             f"{directory} is not a complete results directory; missing: {', '.join(missing)}"
         )
+    summary = verify_results(directory)
+    summary.pop(MANIFEST_KEY, None)
     replications = directory / REPLICATIONS_PARQUET
     return Result(
         replicates=pd.read_parquet(replications) if replications.is_file() else None,
-        scenario=load_scenario(directory / SCENARIO_YAML),
+        scenario=load_scenario(directory / SCENARIO_YAML, allow_outside_paths=True),
         timeseries=pd.read_parquet(directory / TIMESERIES_PARQUET),
         flows=pd.read_parquet(directory / FLOWS_PARQUET),
         events=pd.read_parquet(directory / EVENTS_PARQUET),
-        summary=json.loads((directory / SUMMARY_JSON).read_text(encoding="utf-8")),
+        summary=summary,
     )
 
 

@@ -6,9 +6,22 @@ approval pipeline are in minutes because decisions take minutes to days.
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from pydantic import Field, model_validator
 
-from autofin.scenario._types import Probability, Section
+from autofin.scenario._types import (
+    DURATION_REASON,
+    MAX_DURATION_DAYS,
+    Index,
+    Noise,
+    Probability,
+    Section,
+    Weight,
+    at_most,
+)
+
+MINUTES_REASON = "about two years in minutes"
 
 
 def _unit(unit: str) -> dict[str, str]:
@@ -18,7 +31,7 @@ def _unit(unit: str) -> dict[str, str]:
 class OrganicChannelSpec(Section):
     """A channel consumers reach on their own shopping trips (dealer walk-in, online)."""
 
-    weight: float = Field(
+    weight: Annotated[float, at_most(1e6, "a relative weight")] = Field(
         1.0,
         ge=0.0,
         description="Relative share of consumers who shop through this channel (their channel "
@@ -36,7 +49,9 @@ class OrganicChannelSpec(Section):
 class BankAppSpec(Section):
     """A bank-app partnership ("finance + traffic"): the app shows car offers to its users."""
 
-    monthly_traffic: float = Field(
+    monthly_traffic: Annotated[
+        float, at_most(1e7, "every view is simulated, so run time grows with it")
+    ] = Field(
         0.0,
         ge=0.0,
         description="Car offers the app shows per month (views by randomly chosen app users).",
@@ -52,9 +67,8 @@ class BankAppSpec(Section):
         description="Whether the partner bank runs its automatic checks before the offer is "
         "shown, so a user who passes them knows the loan and its limit before shopping.",
     )
-    partner_bank: int = Field(
+    partner_bank: Index = Field(
         0,
-        ge=0,
         description="Row of the partner bank (0 = first bank).",
         json_schema_extra=_unit("bank index"),
     )
@@ -86,7 +100,9 @@ class ChannelsSpec(Section):
 class CheckSpec(Section):
     """One risk check of the loan approval pipeline."""
 
-    name: str = Field(description="What the check is (identity, blacklist, fraud, ...).")
+    name: str = Field(
+        max_length=100, description="What the check is (identity, blacklist, fraud, ...)."
+    )
     automatic: bool = Field(
         True,
         description="Whether a system runs it; a manual check sends every application to the "
@@ -113,7 +129,7 @@ class CheckSpec(Section):
         "application to manual review.",
         json_schema_extra=_unit("probability"),
     )
-    latency_minutes: float = Field(
+    latency_minutes: Annotated[float, at_most(1e6, MINUTES_REASON)] = Field(
         0.05,
         ge=0.0,
         description="Time the check takes (automatic: machine time; manual: reviewer time).",
@@ -155,13 +171,13 @@ class BookingCurveSpec(Section):
         description="Booked share after the first minutes, before slow decay.",
         json_schema_extra=_unit("probability"),
     )
-    fast_minutes: float = Field(
+    fast_minutes: Annotated[float, at_most(1e6, MINUTES_REASON)] = Field(
         2.1,
         gt=0.0,
         description="Time constant of the early drop.",
         json_schema_extra=_unit("minutes"),
     )
-    slow_days: float = Field(
+    slow_days: Annotated[float, at_most(MAX_DURATION_DAYS, DURATION_REASON)] = Field(
         24.0,
         gt=0.0,
         description="Time constant of the slow decay over days.",
@@ -179,20 +195,22 @@ class ApprovalSpec(Section):
     """The banks' car-loan approval pipeline (the same stack at every bank)."""
 
     checks: list[CheckSpec] = Field(
-        default_factory=_default_checks, description="The risk checks, in the order they run."
+        default_factory=_default_checks,
+        max_length=50,
+        description="The risk checks, in the order they run.",
     )
     parallel: bool = Field(
         False,
         description="Automatic checks run in parallel (latency = the slowest) rather than in "
         "sequence (latency = the sum).",
     )
-    reviewers: int = Field(
+    reviewers: Annotated[int, at_most(100_000)] = Field(
         4,
         ge=1,
         description="Manual reviewers per bank.",
         json_schema_extra=_unit("staff per bank"),
     )
-    review_minutes: float = Field(
+    review_minutes: Annotated[float, at_most(1e6, MINUTES_REASON)] = Field(
         30.0,
         gt=0.0,
         description="Reviewer time per referred application, besides its manual checks.",
@@ -252,24 +270,24 @@ class ConsumerLoanSpec(Section):
         description="Chance that a consumer who could pay cash chooses a loan.",
         json_schema_extra=_unit("probability"),
     )
-    default_intercept: float = Field(
+    default_intercept: Weight = Field(
         -8.0,
         description="Monthly log-odds of default of an average borrower.",
         json_schema_extra=_unit("log-odds per month"),
     )
-    risk_weight: float = Field(
+    risk_weight: Weight = Field(
         1.2,
         ge=0.0,
         description="Weight of the latent credit risk (standard normal).",
         json_schema_extra=_unit("log-odds per sd"),
     )
-    burden_weight: float = Field(
+    burden_weight: Weight = Field(
         4.0,
         ge=0.0,
         description="Weight of the instalment over monthly income.",
         json_schema_extra=_unit("log-odds per unit"),
     )
-    income_shock_sd: float = Field(
+    income_shock_sd: Noise = Field(
         0.8,
         ge=0.0,
         description="Standard deviation of the monthly income shock.",

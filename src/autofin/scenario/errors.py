@@ -8,6 +8,7 @@ type, an unknown key, a failed consistency check — is raised as a `ScenarioErr
 from __future__ import annotations
 
 import json
+import math
 from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
@@ -19,6 +20,7 @@ from autofin.scenario import paths
 
 _TYPE_MISMATCH_SUFFIXES = ("_type", "_parsing")
 _MAX_VALUE_CHARS = 60
+_MAX_PROBLEM_CHARS = 1000
 
 
 class ScenarioError(Exception):
@@ -31,7 +33,10 @@ class ScenarioError(Exception):
 
     def __init__(self, source: str | None, problems: str | Sequence[str]) -> None:
         self.source = source
-        self.problems = [problems] if isinstance(problems, str) else list(problems)
+        self.problems = [
+            _shorten(problem)
+            for problem in ([problems] if isinstance(problems, str) else list(problems))
+        ]
         super().__init__(self._render())
 
     def __reduce__(self) -> tuple[type[ScenarioError], tuple[str | None, list[str]]]:
@@ -44,6 +49,13 @@ class ScenarioError(Exception):
             return prefix + self.problems[0]
         header = f"{prefix}{len(self.problems)} problems in the scenario:"
         return "\n".join([header, *(f"  - {problem}" for problem in self.problems)])
+
+
+def _shorten(problem: str) -> str:
+    """A problem line cut to `_MAX_PROBLEM_CHARS`, so no message repeats a large input."""
+    if len(problem) <= _MAX_PROBLEM_CHARS:
+        return problem
+    return problem[: _MAX_PROBLEM_CHARS - 5] + " ... "
 
 
 def yaml_error(error: yaml.YAMLError, source: str) -> ScenarioError:
@@ -93,11 +105,44 @@ def validation_error(error: ValidationError, source: str | None) -> ScenarioErro
 
 
 def show_value(value: Any) -> str:
-    """A short, readable rendering of a value from a scenario file."""
-    text = repr(value) if isinstance(value, str) else json.dumps(value, default=str)
+    """A short, readable rendering of a value from a scenario file.
+
+    Large values are never rendered in full: at most a few items of each list or mapping
+    and a few levels are looked at, so an alias bomb cannot blow up an error message.
+    """
+    text = _render(value, _MAX_VALUE_CHARS + 1, 3)
     if len(text) > _MAX_VALUE_CHARS:
         text = text[: _MAX_VALUE_CHARS - 3] + "..."
     return text
+
+
+def _render(value: Any, budget: int, depth: int) -> str:
+    """JSON-like text of `value`, stopping once about `budget` characters are produced."""
+    if isinstance(value, str):
+        return repr(value[:budget])
+    if isinstance(value, dict | list | tuple):
+        if depth == 0:
+            return "{...}" if isinstance(value, dict) else "[...]"
+        opening, closing = ("{", "}") if isinstance(value, dict) else ("[", "]")
+        parts: list[str] = []
+        used = 1
+        items = list(value.items())[:8] if isinstance(value, dict) else list(value[:8])
+        for item in items:
+            if used > budget:
+                break
+            if isinstance(value, dict):
+                key, inner = item
+                shown = _render(inner, budget - used, depth - 1)
+                part = f"{_render(key, budget - used, 0)}: {shown}"
+            else:
+                part = _render(item, budget - used, depth - 1)
+            parts.append(part)
+            used += len(part) + 2
+        more = ", ..." if len(value) > len(parts) else ""
+        return opening + ", ".join(parts) + more + closing
+    if isinstance(value, float | int | bool) or value is None:
+        return json.dumps(value)
+    return str(value)[:budget]
 
 
 def _where(path: Sequence[paths.PathPart]) -> str:
@@ -136,7 +181,7 @@ def _describe(location: paths.Location, item: Any) -> str:
         tags = ", ".join(paths.tags_of(location.candidates))
         return f"{_where(path)}: missing 'type' (one of: {tags})"
     line = f"{_where(path)}: got {show_value(item['input'])}; {_expectation(item['msg'])}"
-    if kind == "int_parsing" and isinstance(item["input"], str):
+    if kind in ("int_parsing", "int_type") and isinstance(item["input"], str | float):
         line += _whole_number_hint(item["input"])
     if kind == "literal_error" and isinstance(item["input"], str):
         choices = [
@@ -150,13 +195,13 @@ def _describe(location: paths.Location, item: Any) -> str:
     return line
 
 
-def _whole_number_hint(text: str) -> str:
-    """A hint for numbers YAML reads as text, such as `1e3` (YAML 1.1 needs `1.0e3`)."""
+def _whole_number_hint(text: str | float) -> str:
+    """A hint for a whole number written as text (`"70"`) or with a point (`70.0`, `1e3`)."""
     try:
         number = float(text)
     except ValueError:
         return ""
-    if number.is_integer():
+    if math.isfinite(number) and number.is_integer():
         return f" (write it as {int(number)})"
     return ""
 

@@ -11,7 +11,19 @@ from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
-from autofin.scenario._types import Days, PositiveDays, Probability, Rate, Section, SupplierTier
+from autofin.scenario._types import (
+    Day,
+    Days,
+    Index,
+    PositiveDays,
+    Probability,
+    Rate,
+    Section,
+    SupplierTier,
+)
+
+Tiers = Annotated[list[SupplierTier], Field(min_length=1, max_length=50)]
+Indices = Annotated[list[Index], Field(min_length=1, max_length=1000)]
 
 INSTRUMENT_CHOICES = (
     "reverse_factoring",
@@ -34,6 +46,7 @@ class OrderFinancingSpec(Section):
     tiers: list[SupplierTier] | None = Field(
         None,
         min_length=1,
+        max_length=50,
         description="Supplier tiers that can finance their orders; every supplier tier if omitted.",
     )
     cash_plan_days: PositiveDays = Field(
@@ -71,6 +84,7 @@ class InventoryFinancingSpec(Section):
     tiers: list[SupplierTier] | None = Field(
         None,
         min_length=1,
+        max_length=50,
         description="Supplier tiers that can borrow against inventory; every supplier tier if "
         "omitted.",
     )
@@ -88,6 +102,7 @@ class FactoringSpec(Section):
     tiers: list[SupplierTier] | None = Field(
         None,
         min_length=1,
+        max_length=50,
         description="Supplier tiers that can factor their invoices; every supplier tier if "
         "omitted.",
     )
@@ -96,17 +111,15 @@ class FactoringSpec(Section):
 class ReverseFactoringSpec(Section):
     """Reverse factoring: a platform on which the sponsor confirms its suppliers' invoices."""
 
-    sponsor: int = Field(
-        0, ge=0, description="Index of the sponsoring automaker (0 = the first automaker)."
+    sponsor: Index = Field(
+        0, description="Index of the sponsoring automaker (0 = the first automaker)."
     )
-    banks: list[Annotated[int, Field(ge=0)]] = Field(
+    banks: Indices = Field(
         default_factory=lambda: [0],
-        min_length=1,
         description="Indices of the banks that fund the platform; suppliers are spread over them.",
     )
-    tiers: list[SupplierTier] = Field(
+    tiers: Tiers = Field(
         default_factory=lambda: [1],
-        min_length=1,
         description="Tiers reached: `[1]` for tier 1 only; `[1, 2]` lets a tier-1 supplier pass "
         "confirmed claims on the sponsor up to its own suppliers, who discount them on the "
         "platform (multi-tier).",
@@ -138,14 +151,14 @@ class ReverseFactoringSpec(Section):
 class SyndicatedLoanSpec(Section):
     """A syndicated loan: one facility to an automaker, shared by several banks."""
 
-    borrower: int = Field(0, ge=0, description="Index of the borrowing automaker.")
-    banks: list[Annotated[int, Field(ge=0)]] = Field(
+    borrower: Index = Field(0, description="Index of the borrowing automaker.")
+    banks: Indices = Field(
         default_factory=lambda: [0, 1, 2],
-        min_length=1,
         description="Indices of the banks in the syndicate.",
     )
     shares: list[Annotated[float, Field(gt=0.0, le=1.0)]] | None = Field(
         None,
+        max_length=1000,
         description="Each bank's share of the facility (summing to 1); equal shares if omitted.",
     )
     size_days: PositiveDays = Field(
@@ -157,7 +170,7 @@ class SyndicatedLoanSpec(Section):
         "maturity; `as_needed` draws when the borrower's cash falls short and repays from cash "
         "above `keep_cash_days`.",
     )
-    draw_day: Days = Field(0, description="Day the facility opens (and, by schedule, is drawn).")
+    draw_day: Day = Field(0, description="Day the facility opens (and, by schedule, is drawn).")
     maturity_days: PositiveDays = Field(
         1095, description="Days from `draw_day` until everything drawn is due."
     )
@@ -188,13 +201,13 @@ class SyndicatedLoanSpec(Section):
 class PaymentTermChange(Section):
     """A change of payment terms taking effect on a given day (e.g. a 60-day pledge)."""
 
-    day: Days = Field(description="Day the new term applies to new invoices.")
+    day: Day = Field(description="Day the new term applies to new invoices.")
     payment_term_days: Days = Field(description="The new payment term.")
-    tier: Annotated[int, Field(ge=0)] = Field(
+    tier: Annotated[int, Field(ge=0, le=50)] = Field(
         0, description="Buyers whose term changes: 0 = automakers, 1 = tier-1 suppliers, ..."
     )
-    automaker: int | None = Field(
-        None, ge=0, description="Only this automaker (index; `tier` 0 only); all if omitted."
+    automaker: Index | None = Field(
+        None, description="Only this automaker (index; `tier` 0 only); all if omitted."
     )
 
     @model_validator(mode="after")
@@ -215,6 +228,7 @@ class FinanceSpec(Section):
     preference: list[ChoiceName] = Field(
         default_factory=lambda: list(INSTRUMENT_CHOICES),
         min_length=1,
+        max_length=len(INSTRUMENT_CHOICES),
         description="Instruments in the order they are tried (with `choice: order`); an "
         "instrument left out is not used in settlement. Names: "
         + ", ".join(f"`{name}`" for name in INSTRUMENT_CHOICES)
@@ -230,13 +244,15 @@ class FinanceSpec(Section):
         None, description="Receivable factoring; off if omitted."
     )
     reverse_factoring: list[ReverseFactoringSpec] = Field(
-        default_factory=list, description="Reverse-factoring platforms, one per sponsor."
+        default_factory=list,
+        max_length=1000,
+        description="Reverse-factoring platforms, one per sponsor.",
     )
     syndicated_loans: list[SyndicatedLoanSpec] = Field(
-        default_factory=list, description="Syndicated loans to automakers."
+        default_factory=list, max_length=1000, description="Syndicated loans to automakers."
     )
     payment_terms: list[PaymentTermChange] = Field(
-        default_factory=list, description="Changes of payment terms over time."
+        default_factory=list, max_length=1000, description="Changes of payment terms over time."
     )
 
     @model_validator(mode="after")

@@ -22,34 +22,25 @@ from pydantic import BaseModel, ValidationError
 from autofin.scenario import paths
 from autofin.scenario.errors import ScenarioError, show_value, validation_error, yaml_error
 from autofin.scenario.schema import Scenario
+from autofin.scenario.yaml_reading import MAX_BYTES, load_yaml
+
+MAX_EXTENDS_DEPTH = 32
+"""Longest chain of `extends` (each file read adds one)."""
 
 Overrides = Mapping[str, Any] | Sequence[str]
 
 
-class _StrictLoader(yaml.SafeLoader):
-    """PyYAML's safe loader, except that a key given twice in one mapping is an error."""
-
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-        seen: dict[Any, yaml.Mark] = {}
-        for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=deep)
-            try:
-                first = seen.get(key)
-            except TypeError:  # an unhashable key; the base class reports it
-                break
-            if first is not None:
-                raise yaml.constructor.ConstructorError(
-                    None,
-                    None,
-                    f"duplicate key {key!r} (first given at line {first.line + 1})",
-                    key_node.start_mark,
-                )
-            seen[key] = key_node.start_mark
-        return super().construct_mapping(node, deep=deep)
-
-
-def load_scenario(path: str | Path, overrides: Overrides | None = None) -> Scenario:
+def load_scenario(
+    path: str | Path,
+    overrides: Overrides | None = None,
+    *,
+    allow_outside_paths: bool = False,
+) -> Scenario:
     """Load, merge, override and validate a scenario file.
+
+    Files the scenario names (`extends`, `network.path`) must lie in the scenario file's
+    folder or below it, unless `allow_outside_paths` is set; a scenario from an untrusted
+    source (the browser view) can then read nothing else on the machine.
 
     Args:
         path: The scenario YAML file.
@@ -57,6 +48,7 @@ def load_scenario(path: str | Path, overrides: Overrides | None = None) -> Scena
             (`{"automakers.payment_term_days": 60}`), or `--set` style strings
             (`["automakers.payment_term_days=60", "network.tiers=[10, 20, 30]"]`) whose
             values are read as YAML.
+        allow_outside_paths: Let `extends` and `network.path` name files anywhere.
 
     Returns:
         The validated scenario, with `extends` resolved (and cleared) and absolute paths.
@@ -65,8 +57,9 @@ def load_scenario(path: str | Path, overrides: Overrides | None = None) -> Scena
         ScenarioError: If the file, a file it extends, an override or the result is invalid.
     """
     source = str(path)
-    data = _load_chain(Path(path), ())
-    return _build(data, overrides, source)
+    root = None if allow_outside_paths else Path(path).resolve().parent
+    data = _load_chain(Path(path), (), root)
+    return _build(data, overrides, source, root)
 
 
 def load_scenario_dict(
@@ -74,6 +67,8 @@ def load_scenario_dict(
     base_dir: str | Path | None = None,
     overrides: Overrides | None = None,
     source: str = "<scenario>",
+    *,
+    allow_outside_paths: bool = False,
 ) -> Scenario:
     """Validate a scenario given as a mapping, as if read from a file in `base_dir`.
 
@@ -83,6 +78,7 @@ def load_scenario_dict(
             (the working directory if omitted).
         overrides: Settings to change, as for `load_scenario`.
         source: How to name the scenario in error messages.
+        allow_outside_paths: Let `extends` and `network.path` name files outside `base_dir`.
 
     Returns:
         The validated scenario.
@@ -91,8 +87,9 @@ def load_scenario_dict(
         ScenarioError: If the data, a file it extends, an override or the result is invalid.
     """
     directory = Path(base_dir) if base_dir is not None else Path.cwd()
-    merged = _resolve(copy.deepcopy(dict(data)), directory, source, ())
-    return _build(merged, overrides, source)
+    root = None if allow_outside_paths else directory.resolve()
+    merged = _resolve(copy.deepcopy(dict(data)), directory, source, (), root)
+    return _build(merged, overrides, source, root)
 
 
 def dump_scenario(scenario: Scenario) -> str:
@@ -161,7 +158,7 @@ def parse_override(text: str) -> tuple[str, Any]:
     if not equals or not dotted_path:
         raise ScenarioError(source, "expected PATH=VALUE, e.g. automakers.payment_term_days=60")
     try:
-        value = yaml.load(raw, Loader=_StrictLoader)
+        value = load_yaml(raw)
     except yaml.YAMLError as error:
         raise yaml_error(error, source) from None
     return dotted_path, value
@@ -252,7 +249,9 @@ def _default_container(candidates: Sequence[Any], key: str) -> Any:
     return None
 
 
-def _build(data: dict[str, Any], overrides: Overrides | None, source: str) -> Scenario:
+def _build(
+    data: dict[str, Any], overrides: Overrides | None, source: str, root: Path | None
+) -> Scenario:
     """Apply overrides to merged raw data, then validate it into a `Scenario`."""
     for dotted_path, value, name in _normalise(overrides):
         apply_override(data, dotted_path, value, name)
@@ -262,6 +261,8 @@ def _build(data: dict[str, Any], overrides: Overrides | None, source: str) -> Sc
     except ValidationError as error:
         raise validation_error(error, source) from None
     network_path = scenario.network.path
+    if network_path is not None:
+        _check_inside(Path(network_path), root, source, "network.path")
     if network_path is not None and not Path(network_path).is_file():
         raise ScenarioError(source, f"network.path: no such file: {network_path}")
     if scenario.network.source == "file":
@@ -296,6 +297,33 @@ def _check_network_file(scenario: Scenario, source: str) -> None:
                 f"{path}: there is no automaker {index}; the network in "
                 f"{scenario.network.path} has {network.n_automakers} (numbered from 0)",
             )
+    file_name = scenario.network.path
+    for index, shock in enumerate(scenario.shocks):
+        rank = getattr(shock, "rank", None)
+        if rank is None:
+            continue
+        in_tier = int((network.tier == shock.tier).sum())
+        if rank > in_tier:
+            raise ScenarioError(
+                source,
+                f"shocks.{index}.rank: {rank}, but tier {shock.tier} of the network in "
+                f"{file_name} has only {in_tier} firms",
+            )
+    terms = scenario.suppliers.payment_term_days
+    if len(terms) != network.n_tiers:
+        raise ScenarioError(
+            source,
+            f"suppliers.payment_term_days: {len(terms)} values, but the network in {file_name} "
+            f"has {network.n_tiers} supplier tiers; give one term per tier",
+        )
+    maker_terms = scenario.automakers.payment_term_days
+    if isinstance(maker_terms, list) and len(maker_terms) != network.n_automakers:
+        raise ScenarioError(
+            source,
+            f"automakers.payment_term_days: {len(maker_terms)} values, but the network in "
+            f"{file_name} has {network.n_automakers} automakers; give one term per automaker "
+            "or a single value",
+        )
 
 
 def _normalise(overrides: Overrides | None) -> list[tuple[str, Any, str]]:
@@ -303,20 +331,45 @@ def _normalise(overrides: Overrides | None) -> list[tuple[str, Any, str]]:
     if overrides is None:
         return []
     if isinstance(overrides, Mapping):
-        return [(str(key), value, f"override {key}") for key, value in overrides.items()]
+        return [(str(key), _plain(value), f"override {key}") for key, value in overrides.items()]
     if isinstance(overrides, str):
         overrides = [overrides]
     return [(*parse_override(text), f"--set {text}") for text in overrides]
 
 
-def _load_chain(path: Path, chain: tuple[Path, ...]) -> dict[str, Any]:
+def _plain(value: Any) -> Any:
+    """A NumPy scalar (from a sweep's sample, say) as the Python number it stands for."""
+    item = getattr(value, "item", None)
+    if callable(item) and type(value).__module__ == "numpy" and getattr(value, "ndim", 1) == 0:
+        return item()
+    return value
+
+
+def _load_chain(path: Path, chain: tuple[Path, ...], root: Path | None) -> dict[str, Any]:
     """Read a scenario file and everything it extends, merged, with paths made absolute."""
     data = _read_mapping(path)
-    return _resolve(data, path.parent, str(path), (*chain, path.resolve()))
+    return _resolve(data, path.parent, str(path), (*chain, path.resolve()), root)
+
+
+def _check_inside(path: Path, root: Path | None, source: str, setting: str) -> None:
+    """Refuse a file outside the scenario's folder tree (unless outside paths are allowed)."""
+    if root is None:
+        return
+    if not path.resolve().is_relative_to(root):
+        raise ScenarioError(
+            source,
+            f"{setting}: {path} is outside the scenario's folder {root}; "
+            "only files in that folder or below it may be used (on the command line, "
+            "--allow-outside-paths allows any file)",
+        )
 
 
 def _resolve(
-    data: dict[str, Any], directory: Path, source: str, chain: tuple[Path, ...]
+    data: dict[str, Any],
+    directory: Path,
+    source: str,
+    chain: tuple[Path, ...],
+    root: Path | None,
 ) -> dict[str, Any]:
     """Make the data's relative paths absolute and merge it over the base it extends."""
     _absolute_network_path(data, directory)
@@ -326,12 +379,17 @@ def _resolve(
     if not isinstance(base_name, str) or not base_name:
         raise ScenarioError(source, f"extends: got {show_value(base_name)}; expected a file path")
     base_path = (directory / base_name).resolve()
+    _check_inside(base_path, root, source, "extends")
+    if len(chain) >= MAX_EXTENDS_DEPTH:
+        raise ScenarioError(
+            source, f"extends: a chain of more than {MAX_EXTENDS_DEPTH} files; refusing to follow"
+        )
     if base_path in chain:
         names = " -> ".join(_display(step) for step in (*chain, base_path))
         raise ScenarioError(source, f"extends cycle: {names}")
     if not base_path.is_file():
         raise ScenarioError(source, f"extends: no such file: {base_name} (looked for {base_path})")
-    base = _load_chain(base_path, chain)
+    base = _load_chain(base_path, chain, root)
     return deep_merge(base, data)
 
 
@@ -348,6 +406,13 @@ def _read_mapping(path: Path) -> dict[str, Any]:
     """Parse a YAML file whose top level must be a mapping of settings."""
     source = str(path)
     try:
+        if path.exists() and not path.is_file() and not path.is_dir():
+            raise ScenarioError(source, "not a regular file (a device, pipe or socket)")
+        size = path.stat().st_size if path.is_file() else 0
+        if size > MAX_BYTES:
+            raise ScenarioError(
+                source, f"{size:,} bytes; scenario files are limited to {MAX_BYTES:,}"
+            )
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ScenarioError(source, "no such file") from None
@@ -358,7 +423,7 @@ def _read_mapping(path: Path) -> dict[str, Any]:
     except OSError as error:
         raise ScenarioError(source, f"cannot read: {error.strerror}") from None
     try:
-        data = yaml.load(text, Loader=_StrictLoader)
+        data = load_yaml(text)
     except yaml.YAMLError as error:
         raise yaml_error(error, source) from None
     if data is None:

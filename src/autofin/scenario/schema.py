@@ -10,7 +10,21 @@ from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
-from autofin.scenario._types import Days, PositiveDays, Probability, Rate, Section, Share
+from autofin.scenario._types import (
+    MAX_HORIZON_DAYS,
+    Amount,
+    Day,
+    Days,
+    Noise,
+    PositiveDays,
+    Probability,
+    Rate,
+    Section,
+    Share,
+    Sigma,
+    Weight,
+    at_most,
+)
 from autofin.scenario._types import Money as Money  # re-exported for importers of this module
 from autofin.scenario.consumer_schema import ApprovalSpec, ChannelsSpec, ConsumerLoanSpec
 from autofin.scenario.finance_schema import FinanceSpec
@@ -25,19 +39,27 @@ class NetworkSpec(Section):
     )
     path: str | None = Field(
         None,
+        max_length=4096,
         description="Edge-list CSV (columns `supplier,customer[,share]`) or GraphML file, "
         "relative to the scenario file. Nodes that supply nobody are automakers.",
     )
-    automakers: int = Field(1, ge=1, description="Number of automakers (generated networks).")
-    tiers: list[int] = Field(
+    automakers: Annotated[int, at_most(1000)] = Field(
+        1,
+        ge=1,
+        description="Number of automakers (generated networks).",
+    )
+    tiers: list[Annotated[int, Field(ge=1), at_most(100_000)]] = Field(
         default_factory=lambda: [40, 100, 200],
         min_length=1,
+        max_length=50,
         description="Suppliers in each tier, tier 1 first (generated networks).",
     )
-    suppliers_per_customer: int = Field(
+    suppliers_per_customer: Annotated[int, at_most(100)] = Field(
         2, ge=1, description="Suppliers each customer buys from (multi-sourcing)."
     )
-    preferential_attachment: float = Field(
+    preferential_attachment: Annotated[
+        float, at_most(20.0, "hub weights (customers + 1) ** x overflow beyond it")
+    ] = Field(
         1.0,
         ge=0.0,
         description="Strength of preferential attachment when customers pick suppliers: "
@@ -46,20 +68,38 @@ class NetworkSpec(Section):
 
     @model_validator(mode="after")
     def _check_tiers(self) -> NetworkSpec:
-        for index, count in enumerate(self.tiers):
-            if count < 1:
-                raise ValueError(
-                    f"tier {index + 1} has {count} suppliers; every tier needs at least 1"
-                )
         if self.source == "file" and not self.path:
             raise ValueError("source is 'file' but no path is given")
+        if self.source == "generated" and self.path is not None:
+            raise ValueError(
+                "path is given but source is 'generated', so the file would be ignored; "
+                "add source: file to use it, or remove path"
+            )
+        generation_only = (
+            "automakers",
+            "tiers",
+            "suppliers_per_customer",
+            "preferential_attachment",
+        )
+        # Values equal to the defaults are harmless (a base scenario may spell them out).
+        given = [
+            name
+            for name in generation_only
+            if getattr(self, name)
+            != type(self).model_fields[name].get_default(call_default_factory=True)
+        ]
+        if self.source == "file" and given:
+            raise ValueError(
+                f"{', '.join(given)} only shape generated networks and would be ignored with "
+                "source: file (the file defines the firms and tiers); remove them"
+            )
         return self
 
 
 class AutomakerSpec(Section):
     """The automakers (core enterprises): pricing, costs, planning and payment terms."""
 
-    vehicle_price: float = Field(150_000.0, gt=0, description="Retail price of a vehicle.")
+    vehicle_price: Amount = Field(150_000.0, gt=0, description="Retail price of a vehicle.")
     parts_cost_share: Share = Field(
         0.70, description="Parts bought from tier-1 suppliers per vehicle, as a share of price."
     )
@@ -69,7 +109,7 @@ class AutomakerSpec(Section):
     fixed_cost_share: Rate = Field(
         0.05, description="Fixed costs per year as a share of expected annual revenue."
     )
-    payment_term_days: Days | list[Days] = Field(
+    payment_term_days: Days | Annotated[list[Days], Field(max_length=1000)] = Field(
         170,
         description="Days the automaker takes to pay its tier-1 suppliers (DPO); one value for "
         "all automakers or one per automaker.",
@@ -109,7 +149,7 @@ class SupplierSpec(Section):
     margin: float = Field(
         0.05, gt=-1.0, lt=1.0, description="Mean cost-plus margin (EBIT over cost)."
     )
-    margin_dispersion: float = Field(
+    margin_dispersion: Annotated[float, at_most(1.0, "a spread beyond 100% of cost")] = Field(
         0.02, ge=0.0, description="Standard deviation of the margin across suppliers."
     )
     input_cost_share: Share = Field(
@@ -120,12 +160,14 @@ class SupplierSpec(Section):
     )
     payment_term_days: list[Days] = Field(
         default_factory=lambda: [90, 60, 45],
+        min_length=1,
+        max_length=50,
         description="Days each tier takes to pay its own suppliers, tier 1 first; the top "
         "tier's term applies to raw materials bought outside the model.",
     )
     lead_time_days: Days = Field(14, description="Production lead time.")
     transit_days: Days = Field(7, description="Days from shipment to arrival at the customer.")
-    capacity_slack: float = Field(
+    capacity_slack: Annotated[float, at_most(100.0, "capacity is sized from it")] = Field(
         1.3, ge=1.0, description="Capacity as a multiple of expected output."
     )
     inventory_target_days: Days = Field(
@@ -135,12 +177,11 @@ class SupplierSpec(Section):
         28, description="Days over which a gap to the inventory target is closed."
     )
     initial_cash_days: Days = Field(30, description="Opening cash, in days of cost.")
-    size_dispersion: float = Field(
+    size_dispersion: Sigma = Field(
         0.8,
-        ge=0.0,
         description="Log-normal sigma of opening cash across suppliers (fat-tailed finances).",
     )
-    cost_shock_sd: float = Field(
+    cost_shock_sd: Annotated[float, at_most(1.0, "unit costs would turn negative")] = Field(
         0.04, ge=0.0, description="Standard deviation of the weekly idiosyncratic unit-cost shock."
     )
     cost_shock_persistence: float = Field(
@@ -189,12 +230,12 @@ class SupplierSpec(Section):
 class ScoringSpec(Section):
     """How banks score a borrower: log-odds of default from its observable data."""
 
-    intercept: float = Field(-7.0, description="Log-odds of a firm with zero leverage.")
-    leverage: float = Field(5.0, description="Weight of leverage (liabilities over assets).")
-    cash_flow: float = Field(
+    intercept: Weight = Field(-7.0, description="Log-odds of a firm with zero leverage.")
+    leverage: Weight = Field(5.0, description="Weight of leverage (liabilities over assets).")
+    cash_flow: Weight = Field(
         8.0, description="Weight of the smoothed operating cash-flow margin (lowers the odds)."
     )
-    history: float = Field(
+    history: Weight = Field(
         2.0,
         description="Weight of how often the firm recently ran short of cash beyond rolling over "
         "maturing loans (a smoothed frequency, 0 to 1).",
@@ -204,8 +245,8 @@ class ScoringSpec(Section):
 class BankSpec(Section):
     """Banks: capital, funding, scoring, pricing and prudential limits."""
 
-    count: int = Field(5, ge=1, description="Number of banks.")
-    capital: float | list[float] | None = Field(
+    count: Annotated[int, at_most(1000)] = Field(5, ge=1, description="Number of banks.")
+    capital: Amount | Annotated[list[Amount], Field(max_length=1000)] | None = Field(
         None,
         description="Opening capital per bank; one value for all, one per bank, or omitted to "
         "size capital at `capital_ratio` of the expected lending.",
@@ -237,7 +278,7 @@ class BankSpec(Section):
     max_probability_of_default: Probability = Field(
         0.2, description="Scored probability of default above which an application is declined."
     )
-    scoring_noise: float = Field(
+    scoring_noise: Noise = Field(
         0.3, ge=0.0, description="Standard deviation of the scoring error (on the log-odds)."
     )
     loss_given_default: Probability = Field(
@@ -259,16 +300,18 @@ class BankSpec(Section):
 class ConsumerSpec(Section):
     """The consumer population whose vehicle purchases are the automakers' revenue."""
 
-    population: int = Field(50_000, ge=1, description="Number of consumers.")
-    replacement_years: float = Field(
+    population: Annotated[
+        int, at_most(10_000_000, "each consumer takes about 200 bytes and time every step")
+    ] = Field(50_000, ge=1, description="Number of consumers.")
+    replacement_years: Annotated[float, at_most(100.0, "longer than a lifetime")] = Field(
         6.0, gt=0.0, description="Mean years between two shopping trips of a consumer."
     )
-    income_median: float = Field(120_000.0, gt=0.0, description="Median annual household income.")
-    income_sigma: float = Field(0.5, ge=0.0, description="Log-normal sigma of income.")
-    affordability_multiple: float = Field(
+    income_median: Amount = Field(120_000.0, gt=0.0, description="Median annual household income.")
+    income_sigma: Sigma = Field(0.5, description="Log-normal sigma of income.")
+    affordability_multiple: Annotated[float, at_most(100.0, "years of income")] = Field(
         1.5, gt=0.0, description="Vehicle price a consumer finds comfortable, in years of income."
     )
-    price_sensitivity: float = Field(
+    price_sensitivity: Annotated[float, at_most(100.0, "exp() of it overflows")] = Field(
         3.0, ge=0.0, description="Steepness of the purchase probability in price over budget."
     )
     purchase_propensity: Probability = Field(
@@ -277,7 +320,7 @@ class ConsumerSpec(Section):
     retry_days: PositiveDays = Field(
         28, description="Days until a buyer who found no car in stock shops again."
     )
-    max_retries: int = Field(
+    max_retries: Annotated[int, at_most(100)] = Field(
         2,
         ge=0,
         description="Times a buyer comes back for a car out of stock before the sale is lost.",
@@ -291,14 +334,14 @@ class ConsumerSpec(Section):
     test_drive_propensity: Probability = Field(
         0.6, description="Chance that a lead who finds the car affordable books a test drive."
     )
-    savings_years: float = Field(
+    savings_years: Annotated[float, at_most(100.0, "years of income")] = Field(
         0.8, ge=0.0, description="Median savings available for a car, in years of income."
     )
-    savings_sigma: float = Field(1.0, ge=0.0, description="Log-normal sigma of savings.")
+    savings_sigma: Sigma = Field(1.0, description="Log-normal sigma of savings.")
     fraud_share: Probability = Field(
         0.002, description="Share of consumers who would take a car loan with no intent to repay."
     )
-    holding_years: float = Field(
+    holding_years: Annotated[float, at_most(100.0, "longer than a lifetime")] = Field(
         2.0, ge=0.0, description="Years after a purchase during which a consumer does not buy."
     )
     channels: ChannelsSpec = Field(default_factory=ChannelsSpec)
@@ -310,11 +353,11 @@ class ForceDefault(Section):
     """Shock: force a supplier (or an automaker) into default on a given day."""
 
     type: Literal["force_default"]
-    day: Days = Field(description="Day the default happens.")
-    tier: int = Field(
+    day: Day = Field(description="Day the default happens.")
+    tier: Annotated[int, at_most(50, "networks have at most 50 supplier tiers")] = Field(
         1, ge=0, description="Tier of the firm to default (0 = automakers, 1 = tier-1 suppliers)."
     )
-    rank: int = Field(
+    rank: Annotated[int, at_most(10_000_000)] = Field(
         1, ge=1, description="Which firm of that tier: 1 = the largest by expected revenue."
     )
 
@@ -323,9 +366,13 @@ class DemandShock(Section):
     """Shock: multiply consumers' purchase propensity for a while."""
 
     type: Literal["demand"]
-    day: Days = Field(description="Day the shock starts.")
-    duration_days: PositiveDays = Field(description="How long it lasts.")
-    factor: float = Field(ge=0.0, description="Multiplier on purchase propensity.")
+    day: Day = Field(description="Day the shock starts.")
+    duration_days: Annotated[
+        int, Field(gt=0), at_most(MAX_HORIZON_DAYS, "longer than the longest horizon")
+    ] = Field(description="How long it lasts.")
+    factor: Annotated[float, at_most(100.0, "a purchase propensity multiplier")] = Field(
+        ge=0.0, description="Multiplier on purchase propensity."
+    )
 
 
 Shock = Annotated[ForceDefault | DemandShock, Field(discriminator="type")]
@@ -335,16 +382,20 @@ class Scenario(Section):
     """One simulated world: the only input of a run."""
 
     name: str = Field(
+        max_length=100,
         pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$",
         description="Short name (letters, digits, `_`, `.`, `-`); results go to results/<name>/.",
     )
-    description: str = Field("", description="Free text shown in reports.")
+    description: str = Field("", max_length=10_000, description="Free text shown in reports.")
     extends: str | None = Field(
         None,
+        max_length=4096,
         description="Scenario file this one is based on (path relative to this file); "
         "settings given here replace the base's.",
     )
-    seed: int = Field(0, ge=0, description="Seed of the random generator.")
+    seed: Annotated[int, at_most(2**63 - 1, "seeds are 63-bit")] = Field(
+        0, ge=0, description="Seed of the random generator."
+    )
     replications: int = Field(
         1,
         ge=1,
@@ -352,9 +403,13 @@ class Scenario(Section):
         description="Runs over seeds `seed`, `seed + 1`, ...; `autofin run` reports each "
         "figure's mean and 95% confidence interval (at most 1,000).",
     )
-    horizon_days: PositiveDays = Field(1095, description="Simulated days.")
+    horizon_days: Annotated[
+        int,
+        Field(gt=0),
+        at_most(MAX_HORIZON_DAYS, "a century; run time and memory grow with the number of steps"),
+    ] = Field(1095, description="Simulated days.")
     step_days: PositiveDays = Field(7, description="Days per model step.")
-    currency: str = Field("CNY", description="Currency unit of all money amounts.")
+    currency: str = Field("CNY", max_length=16, description="Currency unit of all money amounts.")
     network: NetworkSpec = Field(default_factory=NetworkSpec)
     automakers: AutomakerSpec = Field(default_factory=AutomakerSpec)
     suppliers: SupplierSpec = Field(default_factory=SupplierSpec)
@@ -364,7 +419,9 @@ class Scenario(Section):
         default_factory=FinanceSpec,
         description="Supply-chain finance instruments and payment-term policies.",
     )
-    shocks: list[Shock] = Field(default_factory=list, description="Scheduled shocks.")
+    shocks: list[Shock] = Field(
+        default_factory=list, max_length=1000, description="Scheduled shocks."
+    )
 
     @model_validator(mode="after")
     def _check_consistency(self) -> Scenario:
@@ -419,10 +476,6 @@ class Scenario(Section):
             raise ValueError(
                 f"banks.capital has {len(capital)} values but banks.count is {self.banks.count}"
             )
-        if capital is not None:
-            values = capital if isinstance(capital, list) else [capital]
-            if any(value <= 0 for value in values):
-                raise ValueError(f"banks.capital must be positive, got {capital}")
         for path, index in self.finance.bank_references():
             if index >= self.banks.count:
                 raise ValueError(
@@ -439,6 +492,18 @@ class Scenario(Section):
             if shock.day > self.horizon_days:
                 raise ValueError(
                     f"shocks.{index}.day is {shock.day}, after horizon_days ({self.horizon_days})"
+                )
+        for index, change in enumerate(self.finance.payment_terms):
+            if change.day > self.horizon_days:
+                raise ValueError(
+                    f"finance.payment_terms.{index}.day is {change.day}, after horizon_days "
+                    f"({self.horizon_days})"
+                )
+        for index, loan in enumerate(self.finance.syndicated_loans):
+            if loan.draw_day > self.horizon_days:
+                raise ValueError(
+                    f"finance.syndicated_loans.{index}.draw_day is {loan.draw_day}, after "
+                    f"horizon_days ({self.horizon_days})"
                 )
         return self
 

@@ -11,18 +11,17 @@ from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
 
-import networkx as nx
 import numpy as np
 import pandas as pd
 
+from autofin.scenario.network_file import NetworkFileError as NetworkFileError
+from autofin.scenario.network_file import read_edges
 from autofin.scenario.schema import NetworkSpec
 
 OUTSIDE = -1
 """Supplier index of raw-material edges: the world outside the model."""
-
-
-class NetworkFileError(ValueError):
-    """A network file that cannot be used, with a message that says why."""
+MAX_TIERS = 50
+"""Most supplier tiers a network file may have (the schema allows as many)."""
 
 
 @dataclass
@@ -114,39 +113,12 @@ def load_network(path: Path) -> SupplyNetwork:
     Firms that supply nobody are automakers; every other firm's tier is its distance to an
     automaker, and every edge must link a tier to the tier just below it.
 
+    The file is read and checked by `autofin.scenario.network_file.read_edges`.
+
     Raises:
         NetworkFileError: The file is missing, malformed or not a layered supply network.
     """
-    if not path.is_file():
-        raise NetworkFileError(f"network file {path} does not exist")
-    if path.suffix.lower() == ".graphml":
-        try:
-            graph = nx.read_graphml(path)
-        except Exception as error:  # networkx raises several parser errors
-            raise NetworkFileError(f"{path}: not a readable GraphML file ({error})") from error
-        rows = [(str(u), str(v), float(d.get("share", 1.0))) for u, v, d in graph.edges(data=True)]
-        frame = pd.DataFrame(rows, columns=["supplier", "customer", "share"])
-    else:
-        try:
-            frame = pd.read_csv(path, dtype={"supplier": str, "customer": str})
-        except Exception as error:
-            raise NetworkFileError(f"{path}: not a readable CSV file ({error})") from error
-        missing = {"supplier", "customer"} - set(frame.columns)
-        if missing:
-            raise NetworkFileError(
-                f"{path}: missing column(s) {', '.join(sorted(missing))}; expected "
-                "columns supplier,customer and optionally share"
-            )
-        if "share" not in frame.columns:
-            frame["share"] = 1.0
-    if frame.empty:
-        raise NetworkFileError(f"{path}: the network has no edges")
-    if (frame["share"] <= 0).any():
-        bad = frame.loc[frame["share"] <= 0].iloc[0]
-        raise NetworkFileError(
-            f"{path}: edge {bad.supplier}->{bad.customer} has share {bad.share}; "
-            "shares must be positive"
-        )
+    frame = read_edges(path)
     return _layer(frame, path)
 
 
@@ -168,6 +140,17 @@ def _layer(frame: pd.DataFrame, path: Path) -> SupplyNetwork:
             if supplier not in tier_of:
                 tier_of[supplier] = tier_of[firm] + 1
                 queue.append(supplier)
+    stranded = [n for n in names if n not in tier_of]
+    if stranded:
+        raise NetworkFileError(
+            f"{path}: firm {str(stranded[0])[:40]!r} supplies in a loop that reaches no "
+            "automaker; every supplier must lead to an automaker (a firm that supplies nobody)"
+        )
+    if max(tier_of.values()) > MAX_TIERS:
+        raise NetworkFileError(
+            f"{path}: the network has {max(tier_of.values())} supplier tiers; at most "
+            f"{MAX_TIERS} are allowed"
+        )
     for s, c in zip(frame["supplier"], frame["customer"], strict=True):
         if tier_of[s] != tier_of[c] + 1:
             raise NetworkFileError(

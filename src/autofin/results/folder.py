@@ -1,0 +1,286 @@
+"""A results folder that is always one complete run: checked, locked, staged, swapped.
+
+`ResultsFolder` is opened before a simulation starts, so that an output path that cannot
+work (a file, a folder that is not a results folder, a name too long, a folder another run
+is writing to) is refused before any time is spent. Results are written into a fresh
+staging folder beside the target (`.<name>.tmp-<random>`) and swapped in with one rename
+(`renameat2(RENAME_EXCHANGE)` on Linux), so the target is always either the previous
+complete run or the new complete run, never a mix. A lock file beside the target
+(`.<name>.lock`, held with `flock`, released by the kernel even on SIGKILL) refuses a second
+concurrent writer; staging folders left by a killed run are removed by the next writer.
+
+`summary.json` records the SHA-256 of every other file (`file_sha256`); `verify_results`
+checks a folder against it.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import errno
+import hashlib
+import json
+import os
+import shutil
+import sys
+import uuid
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - not on POSIX
+    fcntl = None  # type: ignore[assignment]
+
+SUMMARY_JSON = "summary.json"
+MANIFEST_KEY = "file_sha256"
+"""Key of `summary.json` that maps every other file of the run to its SHA-256 (hex)."""
+_STAGING_MARK = ".tmp-"
+_SUFFIX_ROOM = 24
+"""Characters a staging or lock name adds to the target's name."""
+_RENAME_EXCHANGE = 2
+_AT_FDCWD = -100
+
+
+class OutputFolderError(Exception):
+    """An output folder that cannot be used, for a reason the user can fix (exit code 2)."""
+
+
+class FolderBusyError(OutputFolderError):
+    """Another process is writing results into the same folder."""
+
+
+class ResultsIntegrityError(Exception):
+    """A results folder whose files do not match the SHA-256s recorded in `summary.json`."""
+
+
+class ResultsFolder:
+    """Exclusive, all-or-nothing writing of one results folder.
+
+    Use as a context manager: on entry the target is checked, locked and a staging folder
+    created; write the files into `staging`, then call `commit()` to swap them in. Leaving
+    the block without `commit()` (an error, Ctrl-C) removes the staging folder and leaves
+    the target as it was.
+
+    Attributes:
+        target: The results folder (absolute).
+        staging: The folder to write into (valid inside the `with` block).
+    """
+
+    def __init__(self, target: str | Path) -> None:
+        if str(target).strip() == "":
+            raise OutputFolderError("the output folder is empty; give a folder name")
+        self.target = Path(os.path.abspath(Path(target).expanduser()))
+        self.staging = self.target
+        self._lock_handle: Any = None
+
+    def __enter__(self) -> ResultsFolder:
+        check_output_folder(self.target)
+        parent = self.target.parent
+        try:
+            parent.mkdir(parents=True, exist_ok=True)
+        except FileExistsError:
+            raise OutputFolderError(
+                f"{self.target}: a part of the path is a file, not a folder"
+            ) from None
+        except NotADirectoryError:
+            raise OutputFolderError(
+                f"{self.target}: a part of the path is a file, not a folder"
+            ) from None
+        self._lock()
+        try:
+            check_output_folder(self.target)  # again, now that nobody else writes
+            self._remove_leftovers()
+            self.staging = parent / f".{self.target.name}{_STAGING_MARK}{uuid.uuid4().hex[:12]}"
+            self.staging.mkdir()
+        except BaseException:
+            self._unlock()
+            raise
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        try:
+            if self.staging != self.target and self.staging.exists():
+                shutil.rmtree(self.staging, ignore_errors=True)
+        finally:
+            self._unlock()
+
+    def commit(self) -> None:
+        """Swap the staging folder in for the target in one rename, then drop the old run."""
+        _fsync_folder(self.staging)
+        if self.target.exists():
+            _exchange(self.staging, self.target)  # the staging path now holds the old run
+        else:
+            os.rename(self.staging, self.target)
+        _fsync_folder(self.target.parent)
+        shutil.rmtree(self.staging, ignore_errors=True)
+
+    def _lock(self) -> None:
+        if fcntl is None:  # pragma: no cover - not on POSIX
+            return
+        path = self.target.parent / f".{self.target.name}.lock"
+        handle = open(path, "a+")  # noqa: SIM115 - held until _unlock
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "another process"
+            handle.close()
+            raise FolderBusyError(
+                f"{self.target}: another autofin run ({holder}) is writing results to this "
+                "folder; wait for it to finish or choose another output folder"
+            ) from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"pid {os.getpid()}\n")
+        handle.flush()
+        self._lock_handle = handle
+
+    def _unlock(self) -> None:
+        if self._lock_handle is not None:
+            self._lock_handle.close()  # closing releases the flock
+            self._lock_handle = None
+
+    def _remove_leftovers(self) -> None:
+        """Remove staging folders that a killed run left beside the target."""
+        prefix = f".{self.target.name}{_STAGING_MARK}"
+        for entry in self.target.parent.iterdir():
+            if entry.name.startswith(prefix) and entry.is_dir() and not entry.is_symlink():
+                shutil.rmtree(entry, ignore_errors=True)
+
+
+def check_output_folder(target: Path) -> None:
+    """Refuse an output folder that could not hold a run, before anything is simulated.
+
+    Args:
+        target: The absolute path of the results folder.
+
+    Raises:
+        OutputFolderError: If the path is a file, a symbolic link, under a file, has a name
+            too long for the file system, or is a folder with other content than a run.
+        OSError: If the file system cannot be queried (permission, for instance).
+    """
+    if target.is_symlink():
+        raise OutputFolderError(
+            f"{target}: is a symbolic link; give the real folder (results are swapped in "
+            "by renaming, which would replace the link)"
+        )
+    if target.exists() and not target.is_dir():
+        raise OutputFolderError(f"{target}: is a file, not a folder")
+    if Path.cwd().resolve().is_relative_to(target.resolve()):
+        raise OutputFolderError(
+            f"{target}: is the working folder or holds it; results replace the whole folder, "
+            "so give a folder of its own (e.g. results/<name>)"
+        )
+    existing = target.parent
+    while not existing.exists():
+        if existing.is_symlink():
+            raise OutputFolderError(f"{existing}: is a broken symbolic link")
+        existing = existing.parent
+    if not existing.is_dir():
+        raise OutputFolderError(f"{target}: {existing} is a file, not a folder")
+    name_max = _name_max(existing)
+    for part in target.parts[len(existing.parts) :]:
+        if len(part.encode()) + _SUFFIX_ROOM > name_max:
+            raise OutputFolderError(
+                f"{target}: the name {part[:40]!r}... is {len(part.encode())} bytes long; this "
+                f"file system allows {name_max - _SUFFIX_ROOM} for a results folder"
+            )
+    if target.is_dir():
+        entries = [entry.name for entry in target.iterdir()]
+        if entries and SUMMARY_JSON not in entries:
+            raise OutputFolderError(
+                f"{target}: the folder holds other files than a finished autofin run "
+                f"({', '.join(sorted(entries)[:3])}{', ...' if len(entries) > 3 else ''}); "
+                "results replace the whole folder, so choose an empty or new folder"
+            )
+
+
+def file_sha256(path: Path) -> str:
+    """SHA-256 (hex) of a file's bytes."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def verify_results(directory: str | Path) -> dict[str, Any]:
+    """Check a results folder against the SHA-256s its `summary.json` records.
+
+    Args:
+        directory: A results folder.
+
+    Returns:
+        The parsed `summary.json`.
+
+    Raises:
+        ResultsIntegrityError: If a recorded file is missing, differs from its SHA-256, or an
+            unrecorded file is present. Folders written before SHA-256s were recorded pass.
+        FileNotFoundError: If there is no `summary.json`.
+    """
+    directory = Path(directory)
+    summary = json.loads((directory / SUMMARY_JSON).read_text(encoding="utf-8"))
+    recorded = summary.get(MANIFEST_KEY) if isinstance(summary, dict) else None
+    if not isinstance(recorded, dict):
+        return summary
+    present = {entry.name for entry in directory.iterdir()} - {SUMMARY_JSON}
+    for name in sorted(set(recorded) | present):
+        path = directory / name
+        if name not in recorded:
+            raise ResultsIntegrityError(f"{directory}: {name} is not part of the recorded run")
+        if not path.is_file():
+            raise ResultsIntegrityError(f"{directory}: {name} is missing")
+        if file_sha256(path) != recorded[name]:
+            raise ResultsIntegrityError(
+                f"{directory}: {name} does not match the SHA-256 in {SUMMARY_JSON}; the folder "
+                "mixes runs or was changed after the run"
+            )
+    return summary
+
+
+def _exchange(first: Path, second: Path) -> None:
+    """Swap two paths atomically (Linux `renameat2`), or as two renames where unsupported."""
+    if sys.platform.startswith("linux"):
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = getattr(libc, "renameat2", None)
+        if renameat2 is not None:
+            done = renameat2(
+                _AT_FDCWD, os.fsencode(first), _AT_FDCWD, os.fsencode(second), _RENAME_EXCHANGE
+            )
+            if done == 0:
+                return
+            code = ctypes.get_errno()
+            if code not in (errno.EINVAL, errno.ENOSYS, errno.ENOTSUP):
+                raise OSError(code, os.strerror(code), str(second))
+    # Fallback: a short moment in which the target is missing (never a mix of runs).
+    aside = second.parent / f".{second.name}{_STAGING_MARK}old-{uuid.uuid4().hex[:8]}"
+    os.rename(second, aside)
+    os.rename(first, second)
+    os.rename(aside, first)
+
+
+def _fsync_folder(folder: Path) -> None:
+    """Flush a folder's entries to disk (where the platform allows opening folders)."""
+    try:
+        handle = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(handle)
+    except OSError:
+        pass
+    finally:
+        os.close(handle)
+
+
+def _name_max(folder: Path) -> int:
+    try:
+        return int(os.pathconf(folder, "PC_NAME_MAX"))
+    except (OSError, ValueError):
+        return 255
