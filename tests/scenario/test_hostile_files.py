@@ -27,6 +27,14 @@ MAX_SECONDS = 10.0
 MAX_BYTES = 200_000_000
 
 
+@pytest.fixture(autouse=True, scope="module")
+def _loader_warmed_up(tmp_path_factory):
+    """Load one good scenario first, so that no case pays for first imports under tracemalloc."""
+    path = tmp_path_factory.mktemp("warm") / "good.yaml"
+    path.write_text("name: good\nhorizon_days: 70\n")
+    load_scenario(path)
+
+
 def refused(path: Path, overrides: list[str] | None = None, **options: bool) -> str:
     """Load a bad scenario: the error message, checked for time, memory and traceback."""
     tracemalloc.start()

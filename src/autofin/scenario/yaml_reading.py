@@ -134,6 +134,16 @@ class ScenarioLoader(
         _Yaml12Resolver.__init__(self)
         self._depth = 0
 
+    def fetch_flow_collection_start(self, token_class: type) -> None:
+        """Refuse a flow collection (`[` or `{`) nested deeper than `MAX_DEPTH` while scanning.
+
+        The scanner's work per token grows with the flow depth, so deep brackets are stopped
+        here, before the composer would see them.
+        """
+        if self.flow_level >= MAX_DEPTH:
+            raise YamlLimitError(f"nested more than {MAX_DEPTH} levels deep", self.get_mark())
+        super().fetch_flow_collection_start(token_class)
+
     def compose_node(self, parent: Node | None, index: Any) -> Node:
         """Compose one node, refusing nesting deeper than `MAX_DEPTH`."""
         if self.check_event(AliasEvent):
