@@ -140,7 +140,10 @@ def test_run_writes_results_and_prints_where(tmp_path):
     out = tmp_path / "out"
     result = invoke("run", write(tmp_path, "s.yaml", TINY), "-o", out, "--seed", "3", "--check")
     assert result.exit_code == 0, result.output
-    assert {path.name for path in out.iterdir()} == RESULT_FILES
+    assert {path.name for path in out.iterdir()} == RESULT_FILES | {
+        "network.parquet",
+        "firms.parquet",
+    }
     summary = json.loads((out / "summary.json").read_text())
     resolved = load_scenario(out / "scenario.resolved.yaml")
     assert summary["seed"] == 3 == resolved.seed

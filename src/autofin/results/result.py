@@ -21,6 +21,14 @@ class Result:
         events: Events per step: `step`, `day`, `agent_type`, `agent_id`, `event`, `cause_id`.
         summary: Headline figures and provenance (scenario name and hash, seed, versions,
             wall time).
+        network: Supply edges at the start (step 0) and every re-sourcing after: `step`,
+            `edge`, `event`, `supplier`, `customer`, `previous_supplier`, labels, tier,
+            `share`, `payment_term_days` (empty for results written before it existed).
+        firms: One row per firm: type, tier, house bank, opening and closing size, equity,
+            revenue, EBIT, inventory value, state, default step, event and cause.
+        panel: Firm × step panel (cash, debt, receivables, payables, inventory value,
+            equity, revenue, EBIT, scored PD, state), or None when not kept (`--panel`).
+        loans: Loan decisions, or None when not kept (`--loans`).
     """
 
     scenario: Scenario
@@ -28,3 +36,7 @@ class Result:
     flows: pd.DataFrame
     events: pd.DataFrame
     summary: dict[str, Any] = field(default_factory=dict)
+    network: pd.DataFrame = field(default_factory=pd.DataFrame)
+    firms: pd.DataFrame = field(default_factory=pd.DataFrame)
+    panel: pd.DataFrame | None = None
+    loans: pd.DataFrame | None = None

@@ -1,7 +1,8 @@
 """Writing the results of a run to a directory, and reading them back.
 
 A results directory holds `timeseries.parquet` (and the same table as `timeseries.csv`),
-`flows.parquet`, `events.parquet`, `scenario.resolved.yaml` and `summary.json`. Each file is
+`flows.parquet`, `events.parquet`, `network.parquet`, `firms.parquet`, optionally
+`panel.parquet` and `loans.parquet`, `scenario.resolved.yaml` and `summary.json`. Each file is
 written to a temporary name in the same directory and then renamed over the target, so a
 crash never leaves a half-written file; `summary.json` is written last, so its presence
 marks a complete set.
@@ -28,6 +29,10 @@ TIMESERIES_PARQUET = "timeseries.parquet"
 TIMESERIES_CSV = "timeseries.csv"
 FLOWS_PARQUET = "flows.parquet"
 EVENTS_PARQUET = "events.parquet"
+NETWORK_PARQUET = "network.parquet"
+FIRMS_PARQUET = "firms.parquet"
+PANEL_PARQUET = "panel.parquet"
+LOANS_PARQUET = "loans.parquet"
 SUMMARY_JSON = "summary.json"
 SCENARIO_YAML = "scenario.resolved.yaml"
 RESULT_FILES = (
@@ -60,11 +65,37 @@ def write_results(result: Result, directory: str | Path) -> Path:
         TIMESERIES_CSV: lambda path: result.timeseries.to_csv(path, index=False),
         FLOWS_PARQUET: lambda path: result.flows.to_parquet(path, index=False),
         EVENTS_PARQUET: lambda path: result.events.to_parquet(path, index=False),
+        **_optional_tables(result),
         SUMMARY_JSON: lambda path: path.write_text(summary_text, encoding="utf-8"),
     }
     for name, write in writers.items():
         _write_atomically(directory / name, write)
     return directory
+
+
+def _optional_tables(result: Result) -> dict[str, Callable[[Path], object]]:
+    """Writers of the tables a result may lack.
+
+    Network and firm tables are absent from results made by hand; the panel and the loan
+    decisions are kept only when asked (`--panel`, `--loans`).
+    """
+    tables = {
+        NETWORK_PARQUET: result.network,
+        FIRMS_PARQUET: result.firms,
+        PANEL_PARQUET: result.panel,
+        LOANS_PARQUET: result.loans,
+    }
+    return {
+        name: (lambda path, table=table: table.to_parquet(path, index=False))
+        for name, table in tables.items()
+        if table is not None and not (name in (NETWORK_PARQUET, FIRMS_PARQUET) and table.empty)
+    }
+
+
+def read_table(directory: str | Path, name: str) -> pd.DataFrame | None:
+    """One optional table of a results directory (`network.parquet`, ...), None if absent."""
+    path = Path(directory) / name
+    return pd.read_parquet(path) if path.is_file() else None
 
 
 def read_results(directory: str | Path) -> Result:
@@ -74,7 +105,9 @@ def read_results(directory: str | Path) -> Result:
         directory: A results directory.
 
     Returns:
-        The result, with the scenario re-loaded from `scenario.resolved.yaml`.
+        The result, with the scenario re-loaded from `scenario.resolved.yaml`. Tables
+        written by later versions (`network.parquet`, `firms.parquet`) are empty when absent;
+        `panel` and `loans` are None when absent.
 
     Raises:
         FileNotFoundError: If any of the result files is missing.
@@ -92,7 +125,15 @@ def read_results(directory: str | Path) -> Result:
         flows=pd.read_parquet(directory / FLOWS_PARQUET),
         events=pd.read_parquet(directory / EVENTS_PARQUET),
         summary=json.loads((directory / SUMMARY_JSON).read_text(encoding="utf-8")),
+        network=_or_empty(read_table(directory, NETWORK_PARQUET)),
+        firms=_or_empty(read_table(directory, FIRMS_PARQUET)),
+        panel=read_table(directory, PANEL_PARQUET),
+        loans=read_table(directory, LOANS_PARQUET),
     )
+
+
+def _or_empty(table: pd.DataFrame | None) -> pd.DataFrame:
+    return pd.DataFrame() if table is None else table
 
 
 def _write_atomically(target: Path, write: Callable[[Path], object]) -> None:
