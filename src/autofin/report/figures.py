@@ -143,14 +143,16 @@ def defaults_figure(results: Results) -> go.Figure:
         title={"text": "cumulative defaults (firms)"},
         showgrid=False,
         rangemode="tozero",
+        tickmode="auto",
+        tickformat=",d",
     )
-    return canvas.figure("Defaults over time", barmode="group", bargap=0.1)
+    return canvas.figure("Defaults over time", barmode="stack", bargap=0)
 
 
 def _caused_defaults_by_step(run: Run) -> pd.Series:
     """Number of defaults per step attributed to another firm's default."""
     events = run.result.events
-    if events is None or events.empty or "cause_id" not in events:
+    if events is None or events.empty or not {"cause_id", "step"} <= set(events.columns):
         return pd.Series(dtype=int)
     caused = events[events["cause_id"].notna()]
     return caused.groupby("step").size()
@@ -249,7 +251,7 @@ def flows_sankey(results: Results, window: tuple[int, int] | None = None) -> go.
     canvas = Canvas()
     width = 1.0 / len(drawn)
     for index, run in enumerate(drawn):
-        flows = run.table("flows", "capital flows")
+        flows = run.table("flows", "capital flows", "step", "source", "target", "flow", "amount")
         if window is not None:
             first, last = window
             if first > last:
@@ -258,32 +260,51 @@ def flows_sankey(results: Results, window: tuple[int, int] | None = None) -> go.
         flows = flows[flows["source"] != flows["target"]]
         links = flows.groupby(["source", "target", "flow"], sort=False)["amount"].sum()
         links = links[links > 0].reset_index()
-        sectors = _sector_order(pd.concat([links["source"], links["target"]]).unique())
-        node = {name: i for i, name in enumerate(sectors)}
+        payers = _sector_order(links["source"].unique())
+        payees = _sector_order(links["target"].unique())
+        node = {("pays", name): i for i, name in enumerate(payers)}
+        node.update({("gets", name): len(payers) + i for i, name in enumerate(payees)})
         families = [_flow_family(flow) for flow in links["flow"]]
+        left, right = index * width + 0.01, (index + 1) * width - 0.01
         canvas.add(
             "sankey",
-            domain={"x": [index * width + 0.01, (index + 1) * width - 0.01], "y": [0, 0.93]},
+            domain={"x": [left, right], "y": [0, 0.95]},
+            arrangement="snap",
             valueformat=",.0f",
             valuesuffix=f" {run.currency}",
             node={
-                "label": [name.replace("_", " ") for name in sectors],
-                "color": [_sector_colour(name) for name in sectors],
-                "pad": 14,
-                "thickness": 16,
+                "label": [f"{_sector_label(n)} pays" for n in payers]
+                + [f"{_sector_label(n)} receives" for n in payees],
+                "color": [_sector_colour(n) for n in payers + payees],
+                "x": [0.001] * len(payers) + [0.999] * len(payees),
+                "y": list(_spread(len(payers))) + list(_spread(len(payees))),
+                "pad": 12,
+                "thickness": 18,
                 "line": {"color": "white", "width": 0.5},
             },
             link={
-                "source": links["source"].map(node).to_numpy(),
-                "target": links["target"].map(node).to_numpy(),
+                "source": [node[("pays", name)] for name in links["source"]],
+                "target": [node[("gets", name)] for name in links["target"]],
                 "value": links["amount"].to_numpy(),
                 "label": [flow.replace("_", " ") for flow in links["flow"]],
-                "color": [rgba(colour, 0.45) for _, colour in families],
+                "color": [rgba(colour, 0.5) for _, colour in families],
+                "customdata": [family for family, _ in families],
+                "hovertemplate": "%{source.label} → %{target.label}<br>%{label} "
+                "(%{customdata}): %{value}<extra></extra>",
             },
             name=run.label,
         )
         if len(drawn) > 1:
             canvas.annotate(f"<b>{run.label}</b>", index * width + width / 2, 1.0)
+    key = dict(sorted(set(FLOW_FAMILIES.values()) | _OTHER_FAMILIES))
+    canvas.annotate(
+        "  ".join(f"<span style='color:{c}'>■</span> {name}" for name, c in key.items()),
+        0,
+        1.04,
+        xanchor="left",
+        yanchor="bottom",
+        font={"size": 11},
+    )
     span = "whole run" if window is None else f"steps {window[0]}–{window[1]}"
     currency = drawn[0].currency
     return canvas.figure(
@@ -303,6 +324,15 @@ def _sector_order(names: np.ndarray) -> list[str]:
     return sorted((str(name) for name in names), key=rank)
 
 
+def _sector_label(name: str) -> str:
+    return {"outside": "outside world"}.get(name, name.replace("_", " ").replace("tier", "tier "))
+
+
+def _spread(count: int) -> np.ndarray:
+    """Vertical positions of `count` Sankey nodes, top to bottom."""
+    return (np.arange(count) + 0.5) / max(count, 1)
+
+
 def _sector_colour(name: str) -> str:
     tier = re.fullmatch(r"suppliers_tier(\d+)", name)
     if tier:
@@ -313,6 +343,13 @@ def _sector_colour(name: str) -> str:
         "consumers": "#17becf",
         "outside": "#bbbbbb",
     }.get(name, "#999999")
+
+
+_OTHER_FAMILIES = {
+    ("car loans", "#17becf"),
+    ("bank loans", "#9467bd"),
+    ("supply-chain finance", "#ff7f0e"),
+}
 
 
 def _flow_family(flow: str) -> tuple[str, str]:
@@ -464,7 +501,11 @@ def funnel_figure(results: Results) -> go.Figure:
     for index, run in enumerate(drawn):
         ts = run.columns("sales funnel", "day", *(column for column, _ in FUNNEL_STAGES))
         colour = run_colour(index)
-        channels = _suffixes(ts.columns, "leads_") if single else []
+        channels = [
+            channel
+            for channel in (_suffixes(ts.columns, "traffic_") if single else [])
+            if ts[f"traffic_{channel}"].sum() > 0
+        ]
         if channels:
             for k, channel in enumerate(channels):
                 canvas.add(
@@ -533,7 +574,8 @@ def funnel_figure(results: Results) -> go.Figure:
                 name="median decision time" if single else run.label,
                 legendgroup=run.label,
                 showlegend=single,
-                line={"color": colour, "width": 2},
+                mode="markers",
+                marker={"color": colour, "size": 4},
                 hovertemplate="%{y:,.0f} min",
                 row=1,
                 col=3,
@@ -542,12 +584,12 @@ def funnel_figure(results: Results) -> go.Figure:
     canvas.axis("x", 1, 2, title={"text": DAYS})
     canvas.axis("x", 1, 3, title={"text": DAYS})
     canvas.axis("y", 1, 2, title={"text": "% of leads who bought"})
-    canvas.axis("y", 1, 3, title={"text": "minutes to a decision (log)"}, type="log")
+    canvas.axis("y", 1, 3, title={"text": "minutes to a decision (log)"}, type="log", dtick=1)
     return canvas.figure(
         "Sales funnel and car-loan decisions",
         height=500,
         hovermode="closest",
-        funnelmode="group",
+        funnelmode="stack",
     )
 
 
@@ -568,8 +610,10 @@ def network_figure(results: Results, step: int | None = None) -> go.Figure:
             are not shown); the end of the run when None.
     """
     run = runs(results)[0]
-    firms = run.table("firms", "supply network").reset_index(drop=True)
-    network = run.table("network", "supply network")
+    firms = run.table(
+        "firms", "supply network", "tier", "state", "label", "opening_size", "default_step"
+    ).reset_index(drop=True)
+    network = run.table("network", "supply network", "step", "edge", "supplier", "customer")
     edges = current_edges(network, step)
     state = firms["state"].astype(str).to_numpy()
     default_step = firms["default_step"].astype("Float64").to_numpy(dtype=float, na_value=np.nan)
@@ -631,7 +675,6 @@ def network_figure(results: Results, step: int | None = None) -> go.Figure:
                 "color": STATE_COLOURS[name],
                 "size": marker_size[members],
                 "line": {"color": "white", "width": 0.6},
-                "symbol": np.where(tier[members] == 0, "square", "circle"),
             },
             text=hover,
             hovertemplate="%{text}<extra></extra>",
@@ -725,7 +768,7 @@ def cascade_sizes_figure(results: Results) -> go.Figure:
     canvas = Canvas()
     largest = 1
     for index, run in enumerate(drawn):
-        sizes = cascade_sizes(run.table("events", "cascade sizes"))
+        sizes = cascade_sizes(run.table("events", "cascade sizes", "agent_id", "cause_id"))
         if sizes.size == 0:
             continue
         values, counts = np.unique(sizes, return_counts=True)

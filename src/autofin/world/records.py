@@ -25,9 +25,10 @@ HEALTHY, DISTRESSED, DEFAULTED = "healthy", "distressed", "defaulted"
 FIRM_STATES = (HEALTHY, DISTRESSED, DEFAULTED)
 """States of a firm in the panel and in `firms.parquet` (see `firm_state`)."""
 
-DISTRESS_HISTORY = 0.2
+DISTRESS_HISTORY = 0.5
 """A live firm is distressed when its smoothed history of needing unsecured credit to pay
-what is due (`Firms.shortfall_history`, 0 to 1) is above this, or its equity is negative."""
+what is due (`Firms.shortfall_history`, 0 to 1) is above this (it needed such credit in most
+recent steps), or its book equity is negative."""
 
 
 def firm_state(firms: Firms, equity: np.ndarray) -> np.ndarray:
