@@ -260,12 +260,15 @@ def flows_sankey(results: Results, window: tuple[int, int] | None = None) -> go.
         flows = flows[flows["source"] != flows["target"]]
         links = flows.groupby(["source", "target", "flow"], sort=False)["amount"].sum()
         links = links[links > 0].reset_index()
+        left, right = index * width + 0.01, (index + 1) * width - 0.01
+        if links.empty:
+            canvas.annotate(f"{run.label}: no flows in these steps", (left + right) / 2, 0.5)
+            continue
         payers = _sector_order(links["source"].unique())
         payees = _sector_order(links["target"].unique())
         node = {("pays", name): i for i, name in enumerate(payers)}
         node.update({("gets", name): len(payers) + i for i, name in enumerate(payees)})
         families = [_flow_family(flow) for flow in links["flow"]]
-        left, right = index * width + 0.01, (index + 1) * width - 0.01
         canvas.add(
             "sankey",
             domain={"x": [left, right], "y": [0, 0.95]},
@@ -770,6 +773,14 @@ def cascade_sizes_figure(results: Results) -> go.Figure:
     for index, run in enumerate(drawn):
         sizes = cascade_sizes(run.table("events", "cascade sizes", "agent_id", "cause_id"))
         if sizes.size == 0:
+            canvas.add(
+                "scatter",
+                x=[],
+                y=[],
+                name=f"{run.label} (no defaults)",
+                mode="lines",
+                line={"color": run_colour(index)},
+            )
             continue
         values, counts = np.unique(sizes, return_counts=True)
         at_least = counts[::-1].cumsum()[::-1] / sizes.size
@@ -785,7 +796,7 @@ def cascade_sizes_figure(results: Results) -> go.Figure:
             hovertemplate="size ≥ %{x}: %{y:.1%} of cascades (%{customdata} of size %{x})"
             "<extra></extra>",
         )
-    if not canvas.traces:
+    if all(len(trace["x"]) == 0 for trace in canvas.traces):
         canvas.annotate("no defaults in these runs", 0.5, 0.5, font={"size": 14})
     canvas.axis("x", type="log", title={"text": "cascade size (defaulted firms, log)"})
     canvas.axis("y", type="log", title={"text": "share of cascades at least this large (log)"})

@@ -50,7 +50,8 @@ class Panel:
 
 
 def _last_quarter(drawn: list[Run]) -> go.Figure:
-    steps = int(drawn[0].result.timeseries["step"].max())
+    """The flows of the last 91 days of the (shortest) run."""
+    steps = min(int(run.result.timeseries["step"].max()) for run in drawn)
     quarter = max(1, round(91 / max(int(drawn[0].result.scenario.step_days), 1)))
     return figures.flows_sankey(drawn, window=(max(1, steps - quarter + 1), steps))
 
@@ -78,7 +79,8 @@ PANELS = (
     Panel(
         "flows_window",
         _last_quarter,
-        "The same capital flows over the last quarter of the run only.",
+        "The same capital flows over the last quarter (91 days) of the run only (of the "
+        "shortest run when runs are compared).",
     ),
     Panel(
         "finance",
@@ -165,9 +167,10 @@ def build_report(results: Results, *, title: str | None = None) -> str:
         title = f"autofin report: {names}" if len(drawn) == 1 else f"autofin comparison: {names}"
     sections = [_header(drawn, title), _headline_section(drawn)]
     for panel in PANELS:
-        targets = [[run] for run in drawn] if panel.each_run and len(drawn) > 1 else [drawn]
-        for target in targets:
-            sections.append(_figure_section(panel, target))
+        if panel.each_run and len(drawn) > 1:
+            sections += [_figure_section(panel, [run], f"{panel.key}-{run.label}") for run in drawn]
+        else:
+            sections.append(_figure_section(panel, drawn, panel.key))
     generated = datetime.now(UTC).isoformat(timespec="seconds")
     return (
         "<!DOCTYPE html>\n<html lang='en'>\n<head>\n<meta charset='utf-8'>\n"
@@ -264,9 +267,8 @@ def _format(name: str, value: float) -> str:
     return f"{value:.4g}"
 
 
-def _figure_section(panel: Panel, drawn: list[Run]) -> str:
+def _figure_section(panel: Panel, drawn: list[Run], key: str) -> str:
     """A figure with its caption, or a note saying which data it lacks."""
-    key = panel.key if len(drawn) != 1 or not panel.each_run else f"{panel.key}-{drawn[0].label}"
     anchor = "".join(c if c.isalnum() or c == "-" else "-" for c in key)
     try:
         figure = panel.draw(drawn)

@@ -67,6 +67,8 @@ class Run:
         Every table but the event log (empty when nothing defaulted) must have rows.
         """
         table = getattr(self.result, name, None)
+        if name == "timeseries" and table is not None and table.empty:
+            raise ReportDataError(f"{self.label}: no step has run yet; nothing to draw")
         if table is None or (isinstance(table, pd.DataFrame) and table.empty and name != "events"):
             raise ReportDataError(
                 f"{self.label}: the {figure} figure needs {TABLE_FILES[name]}, which this run "
