@@ -170,7 +170,7 @@ def banks_figure(results: Results) -> go.Figure:
         rows=3,
         cols=1,
         shared_xaxes=True,
-        vertical_spacing=0.06,
+        vertical_spacing=0.09,
         titles=(
             "Non-performing loans (gross, % of claims)",
             "Capital ratio (% of risk assets)",
@@ -793,6 +793,7 @@ def cascade_sizes_figure(results: Results) -> go.Figure:
             name=f"{run.label} ({sizes.size} cascades)",
             line={"color": run_colour(index), "width": 2, "shape": "hv"},
             customdata=counts,
+            showlegend=True,
             hovertemplate="size ≥ %{x}: %{y:.1%} of cascades (%{customdata} of size %{x})"
             "<extra></extra>",
         )

@@ -242,8 +242,8 @@ def _headline_section(drawn: list[Run]) -> str:
     return (
         "<section id='headline'><h2>Headline figures</h2>"
         "<p class='caption'>Totals and averages over the run from each summary.json "
-        "(rates and ratios in percent; money in the scenario's currency; figures that are "
-        "zero in every run, such as unused instruments, are left out).</p>"
+        "(rates, ratios and financing costs in percent; money in the scenario's currency; "
+        "figures that are zero in every run, such as unused instruments, are left out).</p>"
         f"<table><tr><th>figure</th>{head}</tr>{rows}</table></section>"
     )
 
@@ -260,7 +260,7 @@ def _format(name: str, value: float) -> str:
     """A headline cell: empty when missing, rates in percent, large numbers grouped."""
     if value is None or math.isnan(value):
         return ""
-    if RATE_WORDS & set(name.replace(".", "_").split("_")):
+    if RATE_WORDS & set(name.replace(".", "_").split("_")) or name.startswith("financing_cost_"):
         return f"{value * 100:.3g}%"
     if abs(value) >= 1000 or float(value).is_integer():
         return f"{value:,.0f}"
