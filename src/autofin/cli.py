@@ -139,6 +139,10 @@ def run(
         bool,
         typer.Option("--panel", help="Also write panel.parquet: every firm in every step."),
     ] = False,
+    loans: Annotated[
+        bool,
+        typer.Option("--loans", help="Also write loans.parquet: every loan and car-loan decision."),
+    ] = False,
 ) -> None:
     """Simulate a scenario; write its results and an HTML report of them (report.html)."""
     settings = list(overrides or [])
@@ -150,7 +154,7 @@ def run(
         _print_error(str(error))
         raise typer.Exit(EXIT_BAD_INPUT) from None
 
-    result = _simulate(scenario, check, panel)
+    result = _simulate(scenario, check, panel=panel, loans=loans)
     directory = output if output is not None else Path("results") / scenario.name
     try:
         write_results(result, directory)
@@ -254,14 +258,14 @@ def _write_report(results: Result | list[Result], path: Path) -> None:
     out.print(f"report: {path}", markup=False, soft_wrap=True)
 
 
-def _simulate(scenario: Scenario, check: bool, panel: bool = False) -> Result:
+def _simulate(scenario: Scenario, check: bool, **tables: bool) -> Result:
     """Run the engine with a progress bar; engine errors a user can act on exit cleanly."""
     from autofin.world.checks import AccountingError
     from autofin.world.model import simulate
 
     try:
         with _progress_bar(scenario.steps) as progress:
-            result = simulate(scenario, check=check, progress=progress, panel=panel)
+            result = simulate(scenario, check=check, progress=progress, **tables)
     except AccountingError as error:
         _print_error(f"accounting check failed: {error}")
         raise typer.Exit(EXIT_FAILED) from None

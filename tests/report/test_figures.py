@@ -132,30 +132,38 @@ def test_network_draws_every_firm_by_state_and_cascades_as_arrows(baseline):
 def test_network_of_many_firms_is_sampled_with_a_note(baseline):
     n = MAX_NETWORK_NODES * 3
     tier = np.r_[0, np.ones(n - 1, dtype=int)]
+    defaulted = np.arange(n) % 10 == 5
     firms = pd.DataFrame(
         {
             "firm": np.arange(n),
             "label": [f"f{i}" for i in range(n)],
             "tier": tier,
             "opening_size": np.ones(n),
-            "state": np.where(np.arange(n) % 100 == 5, "defaulted", "healthy"),
-            "default_step": pd.array(np.where(np.arange(n) % 100 == 5, 3, None), "Int64"),
+            "state": np.where(defaulted, "defaulted", "healthy"),
+            "default_step": pd.array(np.where(defaulted, 3, None), "Int64"),
         }
     )
     network = pd.DataFrame(
         {"step": 0, "edge": np.arange(n - 1), "supplier": np.arange(1, n), "customer": 0}
     )
-    big = dataclasses.replace(
-        baseline, firms=firms, network=network, events=baseline.events.iloc[:0]
+    events = pd.DataFrame(
+        {
+            "step": [3, 3],
+            "agent_id": [15, 25],
+            "cause_id": pd.array([5, 15], "Int64"),
+        }
     )
+    big = dataclasses.replace(baseline, firms=firms, network=network, events=events)
     figure = network_figure(big)
-    drawn = sum(
-        len(values(t, "x")) for t in traces(figure) if t["name"] in ("healthy", "defaulted")
-    )
-    assert drawn == MAX_NETWORK_NODES
-    assert len(values(traces(figure, "defaulted")[0], "x")) == (firms["state"] == "defaulted").sum()
-    notes = [a["text"] for a in figure.to_plotly_json()["layout"]["annotations"]]
-    assert any(f"{MAX_NETWORK_NODES:,} of {n:,} firms drawn" in note for note in notes)
+    by_state = {t["name"]: len(values(t, "x")) for t in traces(figure)}
+    drawn = by_state["healthy"] + by_state["defaulted"]
+    assert MAX_NETWORK_NODES - 2 <= drawn <= MAX_NETWORK_NODES
+    assert by_state["defaulted"] / drawn == pytest.approx(defaulted.mean(), abs=0.01)
+    (arrows,) = traces(figure, "default cascade (cause → effect)")
+    assert len(values(arrows, "x")) == 3 * 2  # both cascade links kept
+    title = figure.to_plotly_json()["layout"]["title"]["text"]
+    assert f"of {n:,} firms drawn" in title
+    assert f"{defaulted.sum():,} defaulted" in title
 
 
 def test_cascade_sizes_follow_the_causes():

@@ -628,19 +628,8 @@ def network_figure(results: Results, step: int | None = None) -> go.Figure:
     x = tier_positions(tier, edges["supplier"].to_numpy(), edges["customer"].to_numpy())
     y = tier.astype(float)
 
-    shown = np.ones(len(firms), dtype=bool)
-    note = ""
-    if len(firms) > MAX_NETWORK_NODES:
-        rng = np.random.default_rng(0)
-        keep = (state == "defaulted") | (tier == 0)
-        others = np.flatnonzero(~keep)
-        room = max(MAX_NETWORK_NODES - int(keep.sum()), 0)
-        keep[rng.choice(others, size=min(room, others.size), replace=False)] = True
-        shown = keep
-        note = (
-            f"{int(shown.sum()):,} of {len(firms):,} firms drawn: every defaulted firm and "
-            "automaker, and a random sample of the others (with the edges between them)"
-        )
+    cause, effect = _cascade_links(run.result.events, step)
+    shown, note = _sample_firms(state, tier, cause, effect)
 
     canvas = Canvas()
     on = edges[shown[edges["supplier"].to_numpy()] & shown[edges["customer"].to_numpy()]]
@@ -682,31 +671,24 @@ def network_figure(results: Results, step: int | None = None) -> go.Figure:
             text=hover,
             hovertemplate="%{text}<extra></extra>",
         )
-    events = run.result.events
-    if events is not None and not events.empty and "cause_id" in events:
-        caused = events[events["cause_id"].notna()]
-        if step is not None:
-            caused = caused[caused["step"] <= step]
-        cause = caused["cause_id"].to_numpy(dtype=np.int64)
-        effect = caused["agent_id"].to_numpy(dtype=np.int64)
-        visible = shown[cause] & shown[effect]
-        cause, effect = cause[visible], effect[visible]
-        if cause.size:
-            canvas.add(
-                "scatter",
-                x=_segments(x, cause, effect),
-                y=_segments(y, cause, effect),
-                mode="lines+markers",
-                name="default cascade (cause → effect)",
-                line={"color": "rgba(214,39,40,0.8)", "width": 1.8},
-                marker={
-                    "symbol": "arrow",
-                    "angleref": "previous",
-                    "size": np.tile([0, 11, 0], cause.size),
-                    "color": "#d62728",
-                },
-                hoverinfo="skip",
-            )
+    visible = shown[cause] & shown[effect]
+    cause, effect = cause[visible], effect[visible]
+    if cause.size:
+        canvas.add(
+            "scatter",
+            x=_segments(x, cause, effect),
+            y=_segments(y, cause, effect),
+            mode="lines+markers",
+            name="default cascade (cause → effect)",
+            line={"color": "rgba(214,39,40,0.7)", "width": 1.8 if cause.size < 50 else 1.1},
+            marker={
+                "symbol": "arrow",
+                "angleref": "previous",
+                "size": np.tile([0, 11 if cause.size < 50 else 8, 0], cause.size),
+                "color": "#d62728",
+            },
+            hoverinfo="skip",
+        )
     levels = int(tier.max()) + 1 if len(tier) else 1
     canvas.axis(
         "y",
@@ -725,13 +707,61 @@ def network_figure(results: Results, step: int | None = None) -> go.Figure:
         title={"text": "firms of a tier, each placed near its customers"},
     )
     when = "end of run" if step is None else f"step {step}"
+    title = f"Supply network ({when}); marker size grows with opening revenue"
     if note:
-        canvas.annotate(note, 0, -0.08, xanchor="left", font={"size": 11, "color": "#555555"})
+        title += f"<br><span style='font-size:12px;color:#555'>{note}</span>"
     return canvas.figure(
-        f"Supply network ({when}); marker size grows with opening revenue",
-        height=640,
+        title,
+        height=660 if note else 640,
         hovermode="closest",
+        margin={"l": 75, "r": 30, "t": 145 if note else 120, "b": 60},
     )
+
+
+def _cascade_links(events: pd.DataFrame | None, step: int | None) -> tuple[np.ndarray, np.ndarray]:
+    """Firm ids of each default's cause and of the default itself, up to `step`."""
+    if events is None or events.empty or not {"cause_id", "agent_id"} <= set(events.columns):
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty
+    caused = events[events["cause_id"].notna()]
+    if step is not None:
+        caused = caused[caused["step"] <= step]
+    return caused["cause_id"].to_numpy(dtype=np.int64), caused["agent_id"].to_numpy(dtype=np.int64)
+
+
+def _sample_firms(
+    state: np.ndarray, tier: np.ndarray, cause: np.ndarray, effect: np.ndarray
+) -> tuple[np.ndarray, str]:
+    """Which firms to draw, and a note when not all of them are.
+
+    Up to `MAX_NETWORK_NODES` firms: all when there are no more; otherwise the automakers,
+    the firms of the cascades (up to 30% of the budget) and a random sample of the others
+    with each state in its proportion, so colours still show how common each state is.
+    """
+    n = len(state)
+    if n <= MAX_NETWORK_NODES:
+        return np.ones(n, dtype=bool), ""
+    rng = np.random.default_rng(0)
+    shown = tier == 0
+    in_cascades = np.unique(np.concatenate([cause, effect]))
+    budget = int(0.3 * MAX_NETWORK_NODES)
+    if in_cascades.size > budget:
+        in_cascades = rng.choice(in_cascades, size=budget, replace=False)
+    shown[in_cascades] = True
+    room = MAX_NETWORK_NODES - int(shown.sum())
+    rest = np.flatnonzero(~shown)
+    for name in np.unique(state[rest]):
+        members = rest[state[rest] == name]
+        take = min(members.size, round(room * members.size / rest.size))
+        shown[rng.choice(members, size=take, replace=False)] = True
+    counts = ", ".join(
+        f"{(state == name).sum():,} {name}" for name in ("healthy", "distressed", "defaulted")
+    )
+    note = (
+        f"{int(shown.sum()):,} of {n:,} firms drawn ({counts} in all): the automakers, "
+        "firms in default cascades and a random sample of the rest in proportion to their states"
+    )
+    return shown, note
 
 
 def _segments(values: np.ndarray, start: np.ndarray, end: np.ndarray) -> np.ndarray:
