@@ -263,3 +263,18 @@ def test_the_model_draws_after_each_step_but_not_before_the_first():
     assert len(result.timeseries) == 2
     for draw in figures.FIGURES.values():
         assert draw(result).data
+
+
+def test_funnel_shows_the_distribution_of_decision_times_when_loans_were_kept():
+    from pathlib import Path
+
+    from autofin.scenario.loading import load_scenario
+    from autofin.world.model import simulate
+
+    scenarios = Path(__file__).resolve().parents[2] / "scenarios"
+    result = simulate(load_scenario(scenarios / "baseline.yaml", ["horizon_days=182"]), loans=True)
+    bars = [t for t in traces(funnel_figure(result)) if t["type"] == "bar"]
+    (histogram,) = bars
+    applications = (result.loans["kind"] == "car_loan").sum()
+    assert histogram["name"] == f"decisions ({applications:,})"
+    assert values(histogram, "y").sum() == pytest.approx(100)

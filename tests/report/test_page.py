@@ -98,3 +98,24 @@ def test_autofin_compare_writes_the_comparison_report(baseline_dir, variant_dir,
     page = target.read_text(encoding="utf-8")
     assert '"name":"platform_reverse_factoring: default rate"' in page
     assert "<th>figure</th><th class='run'>baseline</th>" in page
+
+
+def test_autofin_run_writes_a_report_unless_told_not_to(tmp_path):
+    scenario = tmp_path / "s.yaml"
+    scenario.write_text(
+        "name: tiny\nhorizon_days: 70\nnetwork: {tiers: [3, 4]}\n"
+        "suppliers: {payment_term_days: [60, 30]}\n"
+        "consumers: {population: 500}\nbanks: {count: 2}\n",
+        encoding="utf-8",
+    )
+    with_report = invoke("run", scenario, "-o", tmp_path / "a", "--panel", "--loans")
+    assert with_report.exit_code == 0, with_report.output
+    assert f"report: {tmp_path / 'a' / 'report.html'}" in with_report.stdout
+    written = {path.name for path in (tmp_path / "a").iterdir()}
+    assert {"report.html", "panel.parquet", "loans.parquet", "network.parquet"} <= written
+    without = invoke("run", scenario, "-o", tmp_path / "b", "--no-report")
+    assert without.exit_code == 0, without.output
+    written = {path.name for path in (tmp_path / "b").iterdir()}
+    assert "report.html" not in written
+    assert "panel.parquet" not in written
+    assert "loans.parquet" not in written

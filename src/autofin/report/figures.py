@@ -501,6 +501,7 @@ def funnel_figure(results: Results) -> go.Figure:
     )
     single = len(drawn) == 1
     labels = [label for _, label in FUNNEL_STAGES]
+    histogram = all(_car_loan_minutes(run).size for run in drawn)
     for index, run in enumerate(drawn):
         ts = run.columns("sales funnel", "day", *(column for column, _ in FUNNEL_STAGES))
         colour = run_colour(index)
@@ -554,6 +555,9 @@ def funnel_figure(results: Results) -> go.Figure:
             row=1,
             col=2,
         )
+        if histogram:
+            _decision_histogram(canvas, run, colour, single)
+            continue
         if {"decision_minutes_p10", "decision_minutes_p90"} <= set(ts.columns):
             canvas.add(
                 "scatter",
@@ -585,14 +589,46 @@ def funnel_figure(results: Results) -> go.Figure:
             )
     canvas.axis("x", 1, 1, title={"text": "people over the run"})
     canvas.axis("x", 1, 2, title={"text": DAYS})
-    canvas.axis("x", 1, 3, title={"text": DAYS})
     canvas.axis("y", 1, 2, title={"text": "% of leads who bought"})
-    canvas.axis("y", 1, 3, title={"text": "minutes to a decision (log)"}, type="log", dtick=1)
+    if histogram:
+        canvas.axis("x", 1, 3, title={"text": "minutes to a decision (log)"}, type="log", dtick=1)
+        canvas.axis("y", 1, 3, title={"text": "% of car-loan applications"})
+    else:
+        canvas.axis("x", 1, 3, title={"text": DAYS})
+        canvas.axis("y", 1, 3, title={"text": "minutes to a decision (log)"}, type="log", dtick=1)
     return canvas.figure(
         "Sales funnel and car-loan decisions",
         height=500,
         hovermode="closest",
         funnelmode="stack",
+    )
+
+
+def _car_loan_minutes(run: Run) -> np.ndarray:
+    """Minutes to a decision of every car-loan application (from loans.parquet), or none."""
+    loans = run.result.loans
+    if loans is None or loans.empty or "decision_minutes" not in loans:
+        return np.zeros(0)
+    minutes = loans.loc[loans["kind"] == "car_loan", "decision_minutes"]
+    return minutes.dropna().to_numpy(dtype=float)
+
+
+def _decision_histogram(canvas: Canvas, run: Run, colour: str, single: bool) -> None:
+    """Share of car-loan applications by minutes to a decision, on log-spaced bins."""
+    minutes = np.maximum(_car_loan_minutes(run), 0.1)
+    edges = np.logspace(-1, np.log10(max(minutes.max(), 1.0)) + 1e-9, 36)
+    counts, _ = np.histogram(minutes, edges)
+    canvas.add(
+        "bar",
+        x=np.sqrt(edges[:-1] * edges[1:]),
+        y=100 * counts / minutes.size,
+        width=np.diff(edges),
+        name=f"decisions ({minutes.size:,})" if single else f"{run.label}: decisions",
+        legendgroup=run.label,
+        marker={"color": rgba(colour, 0.6), "line": {"width": 0}},
+        hovertemplate="%{x:,.0f} min: %{y:.1f}%<extra></extra>",
+        row=1,
+        col=3,
     )
 
 

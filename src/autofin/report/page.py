@@ -93,8 +93,9 @@ PANELS = (
         "funnel",
         figures.funnel_figure,
         "Consumers from traffic to sale over the run, by channel; the share of leads who "
-        "bought in each step; minutes from application to loan decision (median and "
-        "10th-90th percentile).",
+        "bought in each step; minutes from application to car-loan decision: the share of "
+        "all decisions by time when the run kept loans.parquet (--loans), otherwise the "
+        "median and 10th-90th percentile of each step.",
     ),
     Panel(
         "network",
