@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from functools import partial
+from typing import Any
 
 import mesa
 import numpy as np
@@ -101,6 +102,7 @@ class AutofinModel(mesa.Model):
         self.loan_log = LoanLog(self) if loans else None
         self.banks.decision_log = self.market.decision_log = self.loan_log
         self.checker = AccountingCheck(self) if check else None
+        self._provenance: dict[str, Any] | None = None
 
     # ------------------------------------------------------------------ the step
     def step(self) -> None:
@@ -181,7 +183,9 @@ class AutofinModel(mesa.Model):
         timeseries = self.metrics.frame()
         events = self.metrics.events_frame()
         summary = self.metrics.summary(timeseries, events) if len(timeseries) else {}
-        summary.update(provenance(self.spec, wall_time_s))
+        if self._provenance is None:  # hashing the scenario takes ~0.1 s; it does not change
+            self._provenance = provenance(self.spec, 0.0)
+        summary.update(provenance(self.spec, wall_time_s, known=self._provenance))
         return Result(
             scenario=self.spec,
             timeseries=timeseries,
