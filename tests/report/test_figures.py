@@ -278,3 +278,22 @@ def test_funnel_shows_the_distribution_of_decision_times_when_loans_were_kept():
     applications = (result.loans["kind"] == "car_loan").sum()
     assert histogram["name"] == f"decisions ({applications:,})"
     assert values(histogram, "y").sum() == pytest.approx(100)
+
+
+def test_an_automaker_default_shows_as_its_rate_and_on_the_network():
+    from autofin.world.model import simulate
+    from conftest import small_scenario
+
+    scenario = small_scenario(
+        network={"automakers": 2},
+        automakers={"payment_term_days": 60},
+        shocks=[{"type": "force_default", "day": 98, "tier": 0}],
+    )
+    result = simulate(scenario)
+    (makers,) = traces(defaults_figure(result), "automakers default rate")
+    rates = values(makers, "y")
+    assert rates.max() == pytest.approx(50.0)  # one of two automakers
+    assert rates.sum() == pytest.approx(50.0)
+    network = network_figure(result)
+    defaulted = traces(network, "defaulted")[0]
+    assert any("automakers" in text for text in defaulted["text"])

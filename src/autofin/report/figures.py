@@ -82,14 +82,13 @@ def defaults_figure(results: Results) -> go.Figure:
                     hovertemplate="%{y:.2f}%",
                 )
             if "automaker_defaults" in ts and ts["automaker_defaults"].any():
-                makers = int(run.result.summary.get("automakers", 0)) or None
+                # Automakers still active at the start of each step (none come back).
+                makers = _automakers(run) - ts["automaker_defaults"].cumsum().shift(fill_value=0)
                 canvas.add(
                     "bar",
                     x=day,
-                    y=100 * ts["automaker_defaults"] / makers
-                    if makers
-                    else ts["automaker_defaults"],
-                    name="automaker defaults",
+                    y=100 * ts["automaker_defaults"] / makers.clip(lower=1),
+                    name="automakers default rate",
                     marker={"color": tier_colour(0)},
                 )
         else:
@@ -147,6 +146,14 @@ def defaults_figure(results: Results) -> go.Figure:
         tickformat=",d",
     )
     return canvas.figure("Defaults over time", barmode="stack", bargap=0)
+
+
+def _automakers(run: Run) -> int:
+    """Number of automakers of a run (from firms.parquet, else the generated network's)."""
+    firms = run.result.firms
+    if firms is not None and "type" in firms:
+        return int((firms["type"] == "automaker").sum())
+    return int(run.result.scenario.network.automakers)
 
 
 def _caused_defaults_by_step(run: Run) -> pd.Series:
