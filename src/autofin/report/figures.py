@@ -27,7 +27,9 @@ from autofin.report.style import (
 
 DAYS = "days since start"
 MAX_NETWORK_NODES = 1500
-"""Above this many firms the network figure draws every defaulted firm and a sample of the rest."""
+"""Above this many firms the network figure draws a sample of them (see `_sample_firms`)."""
+MAX_STEP_LABELS = 40
+"""Up to this many defaulted firms drawn, each is labelled with the step of its default."""
 
 FUNNEL_STAGES = (
     ("traffic", "traffic"),
@@ -731,6 +733,21 @@ def network_figure(results: Results, step: int | None = None) -> go.Figure:
                 "color": "#d62728",
             },
             hoverinfo="skip",
+        )
+    failed = np.flatnonzero(shown & (state == "defaulted"))
+    if 0 < failed.size <= MAX_STEP_LABELS:
+        failed = failed[np.lexsort((x[failed], y[failed]))]  # alternate above and below
+        canvas.add(
+            "scatter",
+            x=x[failed],
+            y=y[failed],
+            mode="text",
+            text=[str(int(w)) for w in default_step[failed]],
+            textposition=np.where(np.arange(failed.size) % 2 == 0, "top center", "bottom center"),
+            textfont={"size": 10, "color": "#a51d1d"},
+            showlegend=False,
+            hoverinfo="skip",
+            name="default steps",
         )
     levels = int(tier.max()) + 1 if len(tier) else 1
     canvas.axis(

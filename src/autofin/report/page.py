@@ -101,8 +101,9 @@ PANELS = (
         "network",
         figures.network_figure,
         "Firms by tier (automakers at the bottom), sized by opening revenue and coloured by "
-        "their state at the end; red arrows run from a defaulted firm to a customer or "
-        "supplier whose default it caused.",
+        "their state at the end (a defaulted firm labelled with the step of its default); "
+        "red arrows run from a defaulted firm to a customer or supplier whose default it "
+        "caused.",
         each_run=True,
     ),
     Panel(
