@@ -383,6 +383,7 @@ def finance_figure(results: Results) -> go.Figure:
     invoice-to-cash days, and the automakers' procurement cost index.
     """
     drawn = runs(results)
+    one = len(drawn) == 1
     canvas = Canvas(
         rows=2,
         cols=2,
@@ -390,9 +391,11 @@ def finance_figure(results: Results) -> go.Figure:
         horizontal_spacing=0.1,
         vertical_spacing=0.12,
         titles=(
-            "New financing by instrument",
-            "Cost of new financing",
-            "Suppliers' working capital",
+            "New financing by instrument" if one else "New financing, all instruments",
+            "Cost of new financing" if one else "Suppliers' cost of new financing",
+            "Suppliers' working capital"
+            if one
+            else "Cash-conversion cycle (solid), invoice-to-cash (dotted)",
             "Procurement cost index",
         ),
     )
