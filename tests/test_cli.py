@@ -23,6 +23,9 @@ RESULT_FILES = {
     "events.parquet",
     "summary.json",
     "scenario.resolved.yaml",
+    "network.parquet",
+    "firms.parquet",
+    "report.html",
 }
 BAD_INPUTS = {
     "yaml syntax": ("name: x\nnetwork:\n  tiers: [1, 2\n  automakers: 1\n", "line 4, column 13"),
@@ -185,7 +188,7 @@ def test_run_writes_to_results_named_after_the_scenario_by_default(tmp_path, mon
 def test_a_broken_accounting_identity_fails_the_run_with_exit_code_1(tmp_path, monkeypatch):
     from autofin.world import checks, model
 
-    def broken(scenario, *, check=False, progress=None):
+    def broken(scenario, **options):
         raise checks.AccountingError("money not conserved at step 3")
 
     monkeypatch.setattr(model, "simulate", broken)
@@ -228,7 +231,7 @@ def test_run_shows_progress_and_a_table_of_the_headline_figures(tmp_path, monkey
 
     calls = []
 
-    def fake(scenario, *, check=False, progress=None):
+    def fake(scenario, *, check=False, progress=None, **options):
         for step in range(scenario.steps):
             progress(step + 1, scenario.steps)
             calls.append(step + 1)

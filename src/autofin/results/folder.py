@@ -33,6 +33,8 @@ except ImportError:  # pragma: no cover - not on POSIX
     fcntl = None  # type: ignore[assignment]
 
 SUMMARY_JSON = "summary.json"
+REPORT_HTML = "report.html"
+"""The run's HTML report: derived from the data files, so not in the SHA-256 record."""
 MANIFEST_KEY = "file_sha256"
 """Key of `summary.json` that maps every other file of the run to its SHA-256 (hex)."""
 _STAGING_MARK = ".tmp-"
@@ -229,7 +231,8 @@ def verify_results(directory: str | Path) -> dict[str, Any]:
     recorded = summary.get(MANIFEST_KEY) if isinstance(summary, dict) else None
     if not isinstance(recorded, dict):
         return summary
-    present = {entry.name for entry in directory.iterdir()} - {SUMMARY_JSON}
+    # The report is derived from the data files and may be rebuilt in place (`autofin report`).
+    present = {entry.name for entry in directory.iterdir()} - {SUMMARY_JSON, REPORT_HTML}
     for name in sorted(set(recorded) | present):
         path = directory / name
         if name not in recorded:

@@ -9,6 +9,7 @@ seeds `seed, seed + 1, ..., seed + N - 1` — replication k is reproduced alone 
 - `flows`: the mean flow per step, source, target and flow type;
 - `events`: every replication's events, with a `replication` column;
 - `replicates`: one row per replication with its seed and every summary figure;
+- `network`, `firms` and the optional `panel` and `loans`: those of the first replication;
 - `summary`: the mean of each summary figure, with `replications`, `replication_seeds` and
   `confidence_95` (for each figure, the two-sided 95% Student-t interval of the mean).
 
@@ -52,6 +53,7 @@ def simulate_replications(
     *,
     check: bool = False,
     progress: Callable[[int, int], None] | None = None,
+    **tables: bool,
 ) -> Result:
     """Run a scenario once per replication seed and combine the runs.
 
@@ -59,6 +61,7 @@ def simulate_replications(
         scenario: The validated scenario; `scenario.replications` runs are made.
         check: Verify the accounting identities every step of every run.
         progress: Called as ``progress(steps_done, total_steps)`` over all runs.
+        **tables: Optional tables to keep (`panel`, `loans`), passed to `simulate`.
 
     Returns:
         The combined result (see the module docstring); with one replication, the plain
@@ -78,7 +81,7 @@ def simulate_replications(
             if progress is not None:
                 progress(offset + done, total)
 
-        results.append(simulate(run, check=check, progress=advance))
+        results.append(simulate(run, check=check, progress=advance, **tables))
     if len(results) == 1:
         return results[0]
     return combine(scenario, results, time.perf_counter() - started)
@@ -128,6 +131,10 @@ def combine(scenario: Scenario, results: Sequence[Result], wall_time_s: float) -
         ),
         summary=summary,
         replicates=replicates,
+        network=results[0].network,
+        firms=results[0].firms,
+        panel=results[0].panel,
+        loans=results[0].loans,
     )
 
 

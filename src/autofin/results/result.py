@@ -23,6 +23,14 @@ class Result:
             wall time).
         replicates: For a run over several replications, one row per replication (its
             seed and every summary figure); `None` for a single run.
+        network: Supply edges at the start (step 0) and every re-sourcing after: `step`,
+            `edge`, `event`, `supplier`, `customer`, `previous_supplier`, labels, tier,
+            `share`, `payment_term_days` (empty for results written before it existed).
+        firms: One row per firm: type, tier, house bank, opening and closing size, equity,
+            revenue, EBIT, inventory value, state, default step, event and cause.
+        panel: Firm × step panel (cash, debt, receivables, payables, inventory value,
+            equity, revenue, EBIT, scored PD, state), or None when not kept (`--panel`).
+        loans: Loan decisions, or None when not kept (`--loans`).
     """
 
     scenario: Scenario
@@ -31,3 +39,7 @@ class Result:
     events: pd.DataFrame
     summary: dict[str, Any] = field(default_factory=dict)
     replicates: pd.DataFrame | None = None
+    network: pd.DataFrame = field(default_factory=pd.DataFrame)
+    firms: pd.DataFrame = field(default_factory=pd.DataFrame)
+    panel: pd.DataFrame | None = None
+    loans: pd.DataFrame | None = None

@@ -1,12 +1,15 @@
 """Writing the results of a run to a directory, and reading them back.
 
 A results directory holds `timeseries.parquet` (and the same table as `timeseries.csv`),
-`flows.parquet`, `events.parquet`, `scenario.resolved.yaml` and `summary.json` (a run over
-several replications adds `replications.parquet`, one row per replication). The files are
-written into a staging folder beside the target and swapped in with one rename
+`flows.parquet`, `events.parquet`, `network.parquet`, `firms.parquet`, optionally
+`panel.parquet` and `loans.parquet` (`--panel`, `--loans`) and `replications.parquet` (a run
+over several replications, one row per replication), `scenario.resolved.yaml`,
+`report.html` (unless `--no-report`) and `summary.json`. The files are written into a staging
+folder beside the target and swapped in with one rename
 (`autofin.results.folder.ResultsFolder`), so the directory always holds one complete run;
-`summary.json` is written last and records the SHA-256 of every other file
-(`file_sha256`), which `read_results` and `compare` check.
+`summary.json` is written last and records the SHA-256 of every data file (`file_sha256`),
+which `read_results` and `compare` check. `report.html` is derived from the data files and
+may be rebuilt in place by `autofin report`, so it is not in the record.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ import pandas as pd
 
 from autofin.results.folder import (
     MANIFEST_KEY,
+    REPORT_HTML,
     ResultsFolder,
     file_sha256,
     verify_results,
@@ -36,6 +40,10 @@ TIMESERIES_PARQUET = "timeseries.parquet"
 TIMESERIES_CSV = "timeseries.csv"
 FLOWS_PARQUET = "flows.parquet"
 EVENTS_PARQUET = "events.parquet"
+NETWORK_PARQUET = "network.parquet"
+FIRMS_PARQUET = "firms.parquet"
+PANEL_PARQUET = "panel.parquet"
+LOANS_PARQUET = "loans.parquet"
 SUMMARY_JSON = "summary.json"
 SCENARIO_YAML = "scenario.resolved.yaml"
 REPLICATIONS_PARQUET = "replications.parquet"
@@ -49,13 +57,16 @@ RESULT_FILES = (
 )
 
 
-def write_results(result: Result, directory: str | Path | ResultsFolder) -> Path:
+def write_results(
+    result: Result, directory: str | Path | ResultsFolder, *, report: bool = False
+) -> Path:
     """Write a run's results to `directory`, replacing a previous run there as a whole.
 
     Args:
         result: The result of `simulate`.
         directory: Where to write (created if needed), or a `ResultsFolder` the caller
             opened (and so locked) before the simulation.
+        report: Also write `report.html` (built by `autofin.report.page.write_report`).
 
     Returns:
         The directory written to.
@@ -66,17 +77,17 @@ def write_results(result: Result, directory: str | Path | ResultsFolder) -> Path
         OSError: If the file system refuses (permission, disk full).
     """
     if isinstance(directory, ResultsFolder):
-        _write_files(result, directory.staging)
+        _write_files(result, directory.staging, report)
         directory.commit()
         return directory.target
     with ResultsFolder(directory) as folder:
-        _write_files(result, folder.staging)
+        _write_files(result, folder.staging, report)
         folder.commit()
     return folder.target
 
 
-def _write_files(result: Result, directory: Path) -> None:
-    """Write every result file into `directory`, `summary.json` (with SHA-256s) last."""
+def _write_files(result: Result, directory: Path, report: bool) -> None:
+    """Write every result file into `directory`, the report, and `summary.json` last."""
     scenario_text = dump_scenario(result.scenario)
     writers: dict[str, Callable[[Path], object]] = {
         SCENARIO_YAML: lambda path: path.write_text(scenario_text, encoding="utf-8"),
@@ -84,6 +95,7 @@ def _write_files(result: Result, directory: Path) -> None:
         TIMESERIES_CSV: lambda path: result.timeseries.to_csv(path, index=False),
         FLOWS_PARQUET: lambda path: result.flows.to_parquet(path, index=False),
         EVENTS_PARQUET: lambda path: result.events.to_parquet(path, index=False),
+        **_optional_tables(result),
     }
     replicates = result.replicates
     if replicates is not None:
@@ -92,6 +104,10 @@ def _write_files(result: Result, directory: Path) -> None:
         } | writers
     for name, write in writers.items():
         _write_atomically(directory / name, write)
+    if report:
+        from autofin.report.page import write_report
+
+        write_report(result, directory / REPORT_HTML)
     summary = {
         **result.summary,
         MANIFEST_KEY: {name: file_sha256(directory / name) for name in writers},
@@ -102,6 +118,31 @@ def _write_files(result: Result, directory: Path) -> None:
     )
 
 
+def _optional_tables(result: Result) -> dict[str, Callable[[Path], object]]:
+    """Writers of the tables a result may lack.
+
+    Network and firm tables are absent from results made by hand; the panel and the loan
+    decisions are kept only when asked (`--panel`, `--loans`).
+    """
+    tables = {
+        NETWORK_PARQUET: result.network,
+        FIRMS_PARQUET: result.firms,
+        PANEL_PARQUET: result.panel,
+        LOANS_PARQUET: result.loans,
+    }
+    return {
+        name: (lambda path, table=table: table.to_parquet(path, index=False))
+        for name, table in tables.items()
+        if table is not None and not (name in (NETWORK_PARQUET, FIRMS_PARQUET) and table.empty)
+    }
+
+
+def read_table(directory: str | Path, name: str) -> pd.DataFrame | None:
+    """One optional table of a results directory (`network.parquet`, ...), None if absent."""
+    path = Path(directory) / name
+    return pd.read_parquet(path) if path.is_file() else None
+
+
 def read_results(directory: str | Path) -> Result:
     """Load results written by `write_results`.
 
@@ -109,7 +150,9 @@ def read_results(directory: str | Path) -> Result:
         directory: A results directory.
 
     Returns:
-        The result, with the scenario re-loaded from `scenario.resolved.yaml`.
+        The result, with the scenario re-loaded from `scenario.resolved.yaml`. Tables
+        written by later versions (`network.parquet`, `firms.parquet`) are empty when absent;
+        `panel` and `loans` are None when absent.
 
     Raises:
         FileNotFoundError: If any of the result files is missing.
@@ -133,7 +176,15 @@ def read_results(directory: str | Path) -> Result:
         flows=pd.read_parquet(directory / FLOWS_PARQUET),
         events=pd.read_parquet(directory / EVENTS_PARQUET),
         summary=summary,
+        network=_or_empty(read_table(directory, NETWORK_PARQUET)),
+        firms=_or_empty(read_table(directory, FIRMS_PARQUET)),
+        panel=read_table(directory, PANEL_PARQUET),
+        loans=read_table(directory, LOANS_PARQUET),
     )
+
+
+def _or_empty(table: pd.DataFrame | None) -> pd.DataFrame:
+    return pd.DataFrame() if table is None else table
 
 
 def _write_atomically(target: Path, write: Callable[[Path], object]) -> None:

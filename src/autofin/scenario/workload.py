@@ -82,11 +82,15 @@ def estimate_workload(scenario: Scenario) -> Workload:
         + clicks * BYTES_PER_CLICK
     )
     # Replications run one after another, each in the memory of one run.
-    seconds = scenario.replications * steps * (
-        SECONDS_PER_STEP
-        + consumers * SECONDS_PER_CONSUMER_STEP
-        + firms * SECONDS_PER_FIRM_STEP
-        + clicks * SECONDS_PER_CLICK
+    seconds = (
+        scenario.replications
+        * steps
+        * (
+            SECONDS_PER_STEP
+            + consumers * SECONDS_PER_CONSUMER_STEP
+            + firms * SECONDS_PER_FIRM_STEP
+            + clicks * SECONDS_PER_CLICK
+        )
     )
     return Workload(steps, firms, consumers, scenario.banks.count, memory, seconds)
 

@@ -39,6 +39,7 @@ class StepActivity:
     lost_sales: int = 0
     resourced: int = 0
     revenue: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    ebit: np.ndarray = field(default_factory=lambda: np.zeros(0))
     input_price: np.ndarray = field(default_factory=lambda: np.zeros(0))
     finance: FinanceActivity | None = None
 
@@ -62,7 +63,7 @@ class StepActivity:
         variable = firms.input_per_unit * self.input_price + firms.wage_per_unit * np.exp(
             firms.cost_shock
         )
-        profit = revenue - units * variable - firms.fixed_cost_per_step
+        self.ebit = profit = revenue - units * variable - firms.fixed_cost_per_step
         expected = np.maximum(firms.price * firms.expected_output, 1e-9)
         margin = np.clip(profit / expected, -1.0, 1.0)
         live = firms.active
@@ -140,7 +141,37 @@ class MetricsRecorder:
                 (activity.orders_by_supplier * firms.price)[in_tier].sum()
             )
         row.update(consumer_metrics(model.market, banks))
+        self._record_firm_tables(row, step, activity)
         self.rows.append(row)
+
+    def _record_firm_tables(self, row: dict[str, float], step: int, act: StepActivity) -> None:
+        """Margins and inventories by tier, per-bank ratios, decision-time spread; firm totals."""
+        model = self.model
+        firms, banks = model.firms, model.banks
+        inventory = firms.inventory_value(act.input_price)
+        live = act.active_at_start
+        for tier in range(1, self.n_tiers + 1):
+            in_tier = (firms.tier == tier) & live
+            revenue = float(act.revenue[in_tier].sum())
+            row[f"supplier_ebit_margin_tier{tier}"] = (
+                float(act.ebit[in_tier].sum()) / revenue if revenue > 0 else float("nan")
+            )
+            row[f"inventory_value_tier{tier}"] = float(inventory[in_tier & firms.active].sum())
+        gross = banks.exposure + banks.npl
+        capital_ratio = banks.capital_ratio(model.ledger)
+        for bank in range(banks.count):
+            total = float(gross[:, bank].sum())
+            row[f"bank_npl_ratio_bank{bank}"] = (
+                float(banks.npl[:, bank].sum()) / total if total > 0 else 0.0
+            )
+            row[f"bank_capital_ratio_bank{bank}"] = float(capital_ratio[bank])
+        minutes = model.market.counts.decision_minutes
+        minutes = np.concatenate(minutes) if minutes else np.zeros(0)
+        for q in (10, 90):
+            row[f"decision_minutes_p{q}"] = (
+                float(np.percentile(minutes, q)) if minutes.size else float("nan")
+            )
+        model.firm_ledger.record(step, model, act.revenue, act.ebit, inventory)
 
     def _record_finance(
         self, row: dict[str, float], act: FinanceActivity, input_price: np.ndarray

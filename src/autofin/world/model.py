@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from functools import partial
+from typing import Any
 
 import mesa
 import numpy as np
@@ -27,6 +28,7 @@ from autofin.world.funnel import ConsumerMarket
 from autofin.world.ledger import Flow, Ledger
 from autofin.world.metrics import MetricsRecorder, StepActivity
 from autofin.world.network import build_network
+from autofin.world.records import FirmLedger, LoanLog, NetworkLog, firms_frame, network_frame
 from autofin.world.shocks import Shocks
 from autofin.world.trade_credit import TradeCredit
 
@@ -40,9 +42,13 @@ class AutofinModel(mesa.Model):
     Args:
         scenario: The validated scenario.
         check: Verify the accounting identities after every step (raises `AccountingError`).
+        panel: Keep the firm × step panel (`Result.panel`).
+        loans: Keep every loan and car-loan decision (`Result.loans`).
     """
 
-    def __init__(self, scenario: Scenario, *, check: bool = False) -> None:
+    def __init__(
+        self, scenario: Scenario, *, check: bool = False, panel: bool = False, loans: bool = False
+    ) -> None:
         super().__init__(rng=scenario.seed)
         self.spec = scenario
         self.step_index = 0
@@ -64,6 +70,8 @@ class AutofinModel(mesa.Model):
             scenario.automakers.vehicle_price
         )
         self.firms = build_firms(scenario, self.network, expected_sales, rng)
+        self.network_log = NetworkLog.opening(self.firms, scenario.step_days)
+        self.firm_ledger = FirmLedger.opening(self.firms, scenario.step_days, keep_panel=panel)
         self.ledger = Ledger(*self._accounts_and_sectors())
         max_term = int(
             max(
@@ -91,7 +99,10 @@ class AutofinModel(mesa.Model):
         )
         self.shocks = Shocks(scenario, self.firms)
         self.metrics = MetricsRecorder(self)
+        self.loan_log = LoanLog(self) if loans else None
+        self.banks.decision_log = self.market.decision_log = self.loan_log
         self.checker = AccountingCheck(self) if check else None
+        self._provenance: dict[str, Any] | None = None
 
     # ------------------------------------------------------------------ the step
     def step(self) -> None:
@@ -106,9 +117,10 @@ class AutofinModel(mesa.Model):
 
         # Receive goods; customers that lost a supplier re-source; costs and prices move.
         production.receive_goods(firms, t)
-        activity.resourced = suppliers.resource(
-            firms, t, scenario.suppliers.capacity_slack, rng
-        ).size
+        before = firms.edge_supplier.copy()
+        moved = suppliers.resource(firms, t, scenario.suppliers.capacity_slack, rng)
+        self.network_log.record_moves(t, moved, before, firms)
+        activity.resourced = moved.size
         production.draw_cost_shocks(firms, scenario, rng)
         production.update_prices(firms)
 
@@ -158,6 +170,33 @@ class AutofinModel(mesa.Model):
         if self.checker is not None:
             self.checker.verify(t)
         ledger.close_step(t)
+
+    # ------------------------------------------------------------------ results
+    def result(self, wall_time_s: float = 0.0) -> Result:
+        """The results of the steps run so far (the browser view calls it after each step).
+
+        Args:
+            wall_time_s: Wall-clock time of the run so far, for the provenance.
+        """
+        from autofin.results.provenance import provenance
+
+        timeseries = self.metrics.frame()
+        events = self.metrics.events_frame()
+        summary = self.metrics.summary(timeseries, events) if len(timeseries) else {}
+        if self._provenance is None:  # hashing the scenario takes ~0.1 s; it does not change
+            self._provenance = provenance(self.spec, 0.0)
+        summary.update(provenance(self.spec, wall_time_s, known=self._provenance))
+        return Result(
+            scenario=self.spec,
+            timeseries=timeseries,
+            flows=self.ledger.flows_frame(),
+            events=events,
+            summary=summary,
+            network=network_frame(self),
+            firms=firms_frame(self),
+            panel=self.firm_ledger.panel_frame(),
+            loans=None if self.loan_log is None else self.loan_log.frame(),
+        )
 
     # ------------------------------------------------------------------ stages
     def _settle(self, t: int, forced: np.ndarray, activity: StepActivity) -> None:
@@ -322,6 +361,8 @@ def simulate(
     *,
     check: bool = False,
     progress: Callable[[int, int], None] | None = None,
+    panel: bool = False,
+    loans: bool = False,
 ) -> Result:
     """Run a scenario to its horizon.
 
@@ -330,27 +371,18 @@ def simulate(
         check: Verify money conservation and the other accounting identities after every
             step; raises `autofin.world.checks.AccountingError` at the first violation.
         progress: Called as ``progress(steps_done, total_steps)`` after every step.
+        panel: Keep the firm × step panel (`Result.panel`, written as `panel.parquet`).
+        loans: Keep every loan and car-loan decision (`Result.loans`, `loans.parquet`).
 
     Returns:
-        Time series, capital flows, events and a summary with provenance.
+        Time series, capital flows, events, the network and firm tables and a summary with
+        provenance.
     """
-    from autofin.results.provenance import provenance
-
     started = time.perf_counter()
-    model = AutofinModel(scenario, check=check)
+    model = AutofinModel(scenario, check=check, panel=panel, loans=loans)
     total = scenario.steps
     for done in range(1, total + 1):
         model.step()
         if progress is not None:
             progress(done, total)
-    timeseries = model.metrics.frame()
-    events = model.metrics.events_frame()
-    summary = model.metrics.summary(timeseries, events)
-    summary.update(provenance(scenario, time.perf_counter() - started))
-    return Result(
-        scenario=scenario,
-        timeseries=timeseries,
-        flows=model.ledger.flows_frame(),
-        events=events,
-        summary=summary,
-    )
+    return model.result(time.perf_counter() - started)

@@ -1,0 +1,999 @@
+"""The figures of a run, one function per figure, shared by the HTML report and the browser view.
+
+Every function takes `results`, a `Result`, a results directory or a sequence of them (several
+runs are overlaid: one colour per run, the legend by scenario name), and returns a
+`plotly.graph_objects.Figure`. None runs the model; each raises `ReportDataError` when a run
+lacks the table or column it draws. Time runs along days since the start of the run.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+
+from autofin.report.canvas import Canvas
+from autofin.report.network_layout import current_edges, tier_positions
+from autofin.report.runs import ReportDataError, Results, Run, runs
+from autofin.report.style import (
+    STATE_COLOURS,
+    rgba,
+    run_colour,
+    tier_colour,
+    tier_name,
+)
+
+DAYS = "days since start"
+MAX_NETWORK_NODES = 1500
+"""Above this many firms the network figure draws a sample of them (see `_sample_firms`)."""
+MAX_STEP_LABELS = 40
+"""Up to this many defaulted firms drawn, each is labelled with the step of its default."""
+
+FUNNEL_STAGES = (
+    ("traffic", "traffic"),
+    ("leads", "leads"),
+    ("test_drives", "test drives"),
+    ("loan_applications", "loan applications"),
+    ("loan_approvals", "loan approvals"),
+    ("sales_units", "sales"),
+)
+"""Stages of the sales funnel: time-series column prefix and label."""
+
+FLOW_FAMILIES = {
+    "trade_payment": ("trade", "#1f77b4"),
+    "vehicle_sales": ("vehicle sales", "#2ca02c"),
+    "down_payment": ("vehicle sales", "#2ca02c"),
+    "household_income": ("household income", "#98df8a"),
+    "wages": ("wages and fixed costs", "#7f7f7f"),
+    "fixed_costs": ("wages and fixed costs", "#7f7f7f"),
+    "bank_funding_cost": ("bank funding", "#8c564b"),
+    "asset_sale": ("liquidation", "#d62728"),
+    "liquidation_payout": ("liquidation", "#d62728"),
+}
+"""Colour family of each flow type; the others are loans (purple) or supply-chain finance."""
+
+
+# ---------------------------------------------------------------- defaults
+def defaults_figure(results: Results) -> go.Figure:
+    """Supplier default rate per tier and automaker defaults, with the cumulative count.
+
+    One run: bars of each tier's default rate per step (% of the tier's active suppliers),
+    the cumulative number of defaults on the right axis, and triangles where defaults were
+    caused by another firm's default (cascades). Several runs: each run's overall supplier
+    default rate and cumulative count, one colour per run.
+    """
+    drawn = runs(results)
+    canvas = Canvas(secondary_y=True)
+    single = len(drawn) == 1
+    for index, run in enumerate(drawn):
+        ts = run.columns("defaults", "day", "supplier_default_rate", "supplier_defaults")
+        day = ts["day"]
+        cumulative = (ts["supplier_defaults"] + ts.get("automaker_defaults", 0)).cumsum()
+        colour = run_colour(index)
+        if single:
+            tiers = sorted(_numbered(ts.columns, "supplier_default_rate_tier"))
+            for tier in tiers:
+                canvas.add(
+                    "bar",
+                    x=day,
+                    y=100 * ts[f"supplier_default_rate_tier{tier}"],
+                    name=f"{tier_name(tier)} default rate",
+                    marker={"color": tier_colour(tier)},
+                    hovertemplate="%{y:.2f}%",
+                )
+            if "automaker_defaults" in ts and ts["automaker_defaults"].any():
+                # Automakers still active at the start of each step (none come back).
+                makers = _automakers(run) - ts["automaker_defaults"].cumsum().shift(fill_value=0)
+                canvas.add(
+                    "bar",
+                    x=day,
+                    y=100 * ts["automaker_defaults"] / makers.clip(lower=1),
+                    name="automakers default rate",
+                    marker={"color": tier_colour(0)},
+                )
+        else:
+            canvas.add(
+                "scatter",
+                x=day,
+                y=100 * ts["supplier_default_rate"],
+                name=f"{run.label}: default rate",
+                legendgroup=run.label,
+                line={"color": colour, "width": 1.2},
+                hovertemplate="%{y:.2f}%",
+            )
+        canvas.add(
+            "scatter",
+            x=day,
+            y=cumulative,
+            name="cumulative defaults" if single else f"{run.label}: cumulative defaults",
+            legendgroup=run.label,
+            line={"color": "#222222" if single else colour, "width": 2.5, "shape": "hv"},
+            secondary_y=True,
+        )
+        caused = _caused_defaults_by_step(run)
+        if not caused.empty:
+            at = ts.set_index("step")
+            canvas.add(
+                "scatter",
+                x=at.loc[caused.index, "day"],
+                y=cumulative.set_axis(ts["step"]).loc[caused.index],
+                mode="markers",
+                name="cascade (defaults caused by a default)"
+                if single
+                else f"{run.label}: cascade steps",
+                legendgroup=run.label,
+                marker={
+                    "symbol": "triangle-up",
+                    "size": 7 + 3 * np.sqrt(caused.to_numpy()),
+                    "color": "#d62728" if single else colour,
+                    "line": {"color": "white", "width": 1},
+                },
+                customdata=caused.to_numpy(),
+                hovertemplate="%{customdata} default(s) caused by another firm's default",
+                secondary_y=True,
+            )
+    canvas.axis("x", title={"text": DAYS})
+    canvas.axis(
+        "y", title={"text": "default rate (% of active firms per step)"}, rangemode="tozero"
+    )
+    canvas.axis(
+        "y",
+        secondary_y=True,
+        title={"text": "cumulative defaults (firms)"},
+        showgrid=False,
+        rangemode="tozero",
+        tickmode="auto",
+        tickformat=",d",
+    )
+    return canvas.figure("Defaults over time", barmode="stack", bargap=0)
+
+
+def _automakers(run: Run) -> int:
+    """Number of automakers of a run (from firms.parquet, else the generated network's)."""
+    firms = run.result.firms
+    if firms is not None and "type" in firms:
+        return int((firms["type"] == "automaker").sum())
+    return int(run.result.scenario.network.automakers)
+
+
+def _caused_defaults_by_step(run: Run) -> pd.Series:
+    """Number of defaults per step attributed to another firm's default."""
+    events = run.result.events
+    if events is None or events.empty or not {"cause_id", "step"} <= set(events.columns):
+        return pd.Series(dtype=int)
+    caused = events[events["cause_id"].notna()]
+    # A run over several replications: the mean number per step (see `first_replication`).
+    replications = int(run.result.summary.get("replications") or 1)
+    return caused.groupby("step").size() / replications
+
+
+# ---------------------------------------------------------------- banks
+def banks_figure(results: Results) -> go.Figure:
+    """Banks' NPL ratio and capital ratio, per bank and overall, and their lending volume.
+
+    One run: a thin line per bank and a thick line for the system. Several runs: the system
+    figures of each run, one colour per run.
+    """
+    drawn = runs(results)
+    canvas = Canvas(
+        rows=3,
+        cols=1,
+        shared_xaxes=True,
+        vertical_spacing=0.09,
+        titles=(
+            "Non-performing loans (gross, % of claims)",
+            "Capital ratio (% of risk assets)",
+            "New lending",
+        ),
+    )
+    single = len(drawn) == 1
+    for index, run in enumerate(drawn):
+        ts = run.columns(
+            "banks", "day", "bank_npl_ratio", "bank_capital_ratio", "bank_lending_volume"
+        )
+        colour = run_colour(index)
+        name = "all banks" if single else run.label
+        if single:
+            banks = sorted(_numbered(ts.columns, "bank_npl_ratio_bank"))
+            for bank in banks:
+                shade = run_colour(bank + 1)
+                for row, column in ((1, "bank_npl_ratio_bank"), (2, "bank_capital_ratio_bank")):
+                    values = ts[f"{column}{bank}"].replace([np.inf, -np.inf], np.nan)
+                    canvas.add(
+                        "scatter",
+                        x=ts["day"],
+                        y=100 * values,
+                        name=f"bank {bank}",
+                        legendgroup=f"bank {bank}",
+                        showlegend=row == 1,
+                        line={"color": shade, "width": 1},
+                        opacity=0.75,
+                        hovertemplate="%{y:.2f}%",
+                        row=row,
+                        col=1,
+                    )
+        for row, column in ((1, "bank_npl_ratio"), (2, "bank_capital_ratio")):
+            canvas.add(
+                "scatter",
+                x=ts["day"],
+                y=100 * ts[column],
+                name=name,
+                legendgroup=name,
+                showlegend=row == 1,
+                line={"color": "#222222" if single else colour, "width": 3},
+                hovertemplate="%{y:.2f}%",
+                row=row,
+                col=1,
+            )
+        canvas.add(
+            "bar",
+            x=ts["day"],
+            y=ts["bank_lending_volume"],
+            name=f"{name}: new lending",
+            legendgroup=name,
+            marker={"color": rgba("#222222" if single else colour, 0.6)},
+            row=3,
+            col=1,
+        )
+    currency = drawn[0].currency
+    canvas.axis("y", 1, title={"text": "NPL ratio (%)"}, rangemode="tozero")
+    canvas.axis("y", 2, title={"text": "capital ratio (%)"})
+    canvas.axis("y", 3, title={"text": f"new loans ({currency} per step)"})
+    canvas.axis("x", 3, title={"text": DAYS})
+    return canvas.figure("Banks: credit quality, capital and lending", height=760, barmode="group")
+
+
+# ---------------------------------------------------------------- capital flows
+def flows_sankey(results: Results, window: tuple[int, int] | None = None) -> go.Figure:
+    """Money between sectors by flow type, over the whole horizon or a window of steps.
+
+    Args:
+        results: One run, or several (drawn side by side, one Sankey each).
+        window: First and last step (inclusive) to add up; the whole run when None.
+
+    Returns:
+        A Sankey per run: a node per sector (automakers, supplier tiers, banks, consumers,
+        outside world), a link per paying sector, receiving sector and flow type, its width
+        the money moved. Flows within a sector (e.g. between two banks) are left out.
+    """
+    drawn = runs(results)
+    canvas = Canvas()
+    width = 1.0 / len(drawn)
+    for index, run in enumerate(drawn):
+        flows = run.table("flows", "capital flows", "step", "source", "target", "flow", "amount")
+        if window is not None:
+            first, last = window
+            if first > last:
+                raise ReportDataError(f"flow window {window}: the first step is after the last")
+            flows = flows[(flows["step"] >= first) & (flows["step"] <= last)]
+        flows = flows[flows["source"] != flows["target"]]
+        links = flows.groupby(["source", "target", "flow"], sort=False)["amount"].sum()
+        links = links[links > 0].reset_index()
+        left, right = index * width + 0.01, (index + 1) * width - 0.01
+        if links.empty:
+            canvas.annotate(f"{run.label}: no flows in these steps", (left + right) / 2, 0.5)
+            continue
+        payers = _sector_order(links["source"].unique())
+        payees = _sector_order(links["target"].unique())
+        node = {("pays", name): i for i, name in enumerate(payers)}
+        node.update({("gets", name): len(payers) + i for i, name in enumerate(payees)})
+        families = [_flow_family(flow) for flow in links["flow"]]
+        canvas.add(
+            "sankey",
+            domain={"x": [left, right], "y": [0, 0.95]},
+            arrangement="snap",
+            valueformat=",.0f",
+            valuesuffix=f" {run.currency}",
+            node={
+                "label": [f"{_sector_label(n)} pays" for n in payers]
+                + [f"{_sector_label(n)} receives" for n in payees],
+                "color": [_sector_colour(n) for n in payers + payees],
+                "x": [0.001] * len(payers) + [0.999] * len(payees),
+                "y": list(_spread(len(payers))) + list(_spread(len(payees))),
+                "pad": 12,
+                "thickness": 18,
+                "line": {"color": "white", "width": 0.5},
+            },
+            link={
+                "source": [node[("pays", name)] for name in links["source"]],
+                "target": [node[("gets", name)] for name in links["target"]],
+                "value": links["amount"].to_numpy(),
+                "label": [flow.replace("_", " ") for flow in links["flow"]],
+                "color": [rgba(colour, 0.5) for _, colour in families],
+                "customdata": [family for family, _ in families],
+                "hovertemplate": "%{source.label} → %{target.label}<br>%{label} "
+                "(%{customdata}): %{value}<extra></extra>",
+            },
+            name=run.label,
+        )
+        if len(drawn) > 1:
+            canvas.annotate(f"<b>{run.label}</b>", index * width + width / 2, 1.0)
+    key = dict(sorted(set(FLOW_FAMILIES.values()) | _OTHER_FAMILIES))
+    canvas.annotate(
+        "  ".join(f"<span style='color:{c}'>■</span> {name}" for name, c in key.items()),
+        0,
+        1.04,
+        xanchor="left",
+        yanchor="bottom",
+        font={"size": 11},
+    )
+    span = "whole run" if window is None else f"steps {window[0]}–{window[1]}"
+    currency = drawn[0].currency
+    return canvas.figure(
+        f"Capital flows between sectors ({span}, {currency})", height=580, hovermode="closest"
+    )
+
+
+def _sector_order(names: np.ndarray) -> list[str]:
+    """Sectors upstream first: supplier tiers from the top, automakers, consumers, banks."""
+
+    def rank(name: str) -> tuple[int, int]:
+        tier = re.fullmatch(r"suppliers_tier(\d+)", name)
+        if tier:
+            return (0, -int(tier.group(1)))
+        return ({"automakers": 1, "consumers": 2, "banks": 3, "outside": 4}.get(name, 5), 0)
+
+    return sorted((str(name) for name in names), key=rank)
+
+
+def _sector_label(name: str) -> str:
+    return {"outside": "outside world"}.get(name, name.replace("_", " ").replace("tier", "tier "))
+
+
+def _spread(count: int) -> np.ndarray:
+    """Vertical positions of `count` Sankey nodes, top to bottom."""
+    return (np.arange(count) + 0.5) / max(count, 1)
+
+
+def _sector_colour(name: str) -> str:
+    tier = re.fullmatch(r"suppliers_tier(\d+)", name)
+    if tier:
+        return tier_colour(int(tier.group(1)))
+    return {
+        "automakers": tier_colour(0),
+        "banks": "#8c564b",
+        "consumers": "#17becf",
+        "outside": "#bbbbbb",
+    }.get(name, "#999999")
+
+
+_OTHER_FAMILIES = {
+    ("car loans", "#17becf"),
+    ("bank loans", "#9467bd"),
+    ("supply-chain finance", "#ff7f0e"),
+}
+
+
+def _flow_family(flow: str) -> tuple[str, str]:
+    if flow in FLOW_FAMILIES:
+        return FLOW_FAMILIES[flow]
+    if flow.startswith("consumer_loan"):
+        return ("car loans", "#17becf")
+    if flow.startswith("loan_"):
+        return ("bank loans", "#9467bd")
+    return ("supply-chain finance", "#ff7f0e")
+
+
+# ---------------------------------------------------------------- supply-chain finance
+def finance_figure(results: Results) -> go.Figure:
+    """Supply-chain finance: volume and cost by instrument, working-capital days, procurement.
+
+    Four panels: new financing per step by instrument (stacked for one run, the total per
+    run for several), its volume-weighted annual cost, suppliers' cash-conversion cycle and
+    invoice-to-cash days, and the automakers' procurement cost index.
+    """
+    drawn = runs(results)
+    one = len(drawn) == 1
+    canvas = Canvas(
+        rows=2,
+        cols=2,
+        shared_xaxes=True,
+        horizontal_spacing=0.1,
+        vertical_spacing=0.12,
+        titles=(
+            "New financing by instrument" if one else "New financing, all instruments",
+            "Cost of new financing" if one else "Suppliers' cost of new financing",
+            "Suppliers' working capital"
+            if one
+            else "Cash-conversion cycle (solid), invoice-to-cash (dotted)",
+            "Procurement cost index",
+        ),
+    )
+    single = len(drawn) == 1
+    for index, run in enumerate(drawn):
+        ts = run.columns("supply-chain finance", "day", "supplier_ccc_days")
+        colour = run_colour(index)
+        instruments = [
+            name
+            for name in _suffixes(ts.columns, "financing_volume_")
+            if ts[f"financing_volume_{name}"].fillna(0).any()
+        ]
+        day = ts["day"]
+        if single:
+            for k, name in enumerate(instruments):
+                shade = run_colour(k)
+                label = name.replace("_", " ")
+                canvas.add(
+                    "scatter",
+                    x=day,
+                    y=ts[f"financing_volume_{name}"],
+                    name=label,
+                    legendgroup=name,
+                    stackgroup="volume",
+                    line={"color": shade, "width": 0.5},
+                    row=1,
+                    col=1,
+                )
+                canvas.add(
+                    "scatter",
+                    x=day,
+                    y=100 * ts[f"financing_cost_{name}"],
+                    name=label,
+                    legendgroup=name,
+                    showlegend=False,
+                    mode="lines",
+                    connectgaps=False,
+                    line={"color": shade, "width": 1.5},
+                    hovertemplate="%{y:.2f}% a year",
+                    row=1,
+                    col=2,
+                )
+        else:
+            total = sum(
+                (ts[f"financing_volume_{name}"].fillna(0) for name in instruments),
+                start=pd.Series(0.0, index=ts.index),
+            )
+            canvas.add(
+                "scatter",
+                x=day, y=total, name=run.label, legendgroup=run.label,
+                line={"color": colour}, row=1, col=1,
+            )  # fmt: skip
+            if "supplier_financing_rate" in ts:
+                canvas.add(
+                "scatter",
+                    x=day, y=100 * ts["supplier_financing_rate"], name=run.label,
+                    legendgroup=run.label, showlegend=False, line={"color": colour},
+                    hovertemplate="%{y:.2f}% a year", row=1, col=2,
+                )  # fmt: skip
+        for column, label, dash in (
+            ("supplier_ccc_days", "cash-conversion cycle", "solid"),
+            ("invoice_to_cash_days", "invoice-to-cash", "dot"),
+        ):
+            if column in ts:
+                canvas.add(
+                    "scatter",
+                    x=day,
+                    y=ts[column],
+                    name=label if single else f"{run.label}: {label}",
+                    legendgroup=run.label if not single else column,
+                    showlegend=single,
+                    line={"color": "#444444" if single else colour, "dash": dash},
+                    hovertemplate="%{y:.1f} days",
+                    row=2,
+                    col=1,
+                )
+        if "procurement_cost_index" in ts:
+            canvas.add(
+                "scatter",
+                x=day,
+                y=ts["procurement_cost_index"],
+                name="procurement cost index" if single else run.label,
+                legendgroup=run.label,
+                showlegend=single,
+                line={"color": "#2ca02c" if single else colour, "width": 2},
+                hovertemplate="%{y:.4f}",
+                row=2,
+                col=2,
+            )
+    currency = drawn[0].currency
+    canvas.axis("y", 1, 1, title={"text": f"{currency} per step"})
+    canvas.axis("y", 1, 2, title={"text": "% a year"})
+    canvas.axis("y", 2, 1, title={"text": "days"})
+    canvas.axis("y", 2, 2, title={"text": "index (start = 1)"})
+    canvas.axis("x", 2, 1, title={"text": DAYS})
+    canvas.axis("x", 2, 2, title={"text": DAYS})
+    return canvas.figure("Supply-chain finance", height=680)
+
+
+# ---------------------------------------------------------------- sales funnel
+def funnel_figure(results: Results) -> go.Figure:
+    """The sales funnel per channel, conversion over time, and the time to a loan decision.
+
+    Left: traffic → leads → test drives → applications → approvals → sales over the run, per
+    channel (for several runs: per run, all channels). Middle: conversion (sales / leads) per
+    step. Right: median minutes to a loan decision, with the 10th–90th percentile band.
+    """
+    drawn = runs(results)
+    canvas = Canvas(
+        rows=1,
+        cols=3,
+        column_widths=(0.4, 0.3, 0.3),
+        horizontal_spacing=0.09,
+        titles=("Funnel over the run", "Conversion (sales / leads)", "Decision time"),
+    )
+    single = len(drawn) == 1
+    labels = [label for _, label in FUNNEL_STAGES]
+    histogram = all(_car_loan_minutes(run).size for run in drawn)
+    for index, run in enumerate(drawn):
+        ts = run.columns("sales funnel", "day", *(column for column, _ in FUNNEL_STAGES))
+        colour = run_colour(index)
+        channels = [
+            channel
+            for channel in (_suffixes(ts.columns, "traffic_") if single else [])
+            if ts[f"traffic_{channel}"].sum() > 0
+        ]
+        if channels:
+            for k, channel in enumerate(channels):
+                canvas.add(
+                    "funnel",
+                    y=labels,
+                    x=[float(ts[f"{column}_{channel}"].sum()) for column, _ in FUNNEL_STAGES],
+                    name=channel.replace("_", " "),
+                    legendgroup=channel,
+                    marker={"color": run_colour(k)},
+                    texttemplate="%{value:,.0f}",
+                )
+                canvas.add(
+                    "scatter",
+                    x=ts["day"],
+                    y=100 * ts[f"conversion_rate_{channel}"],
+                    name=channel.replace("_", " "),
+                    legendgroup=channel,
+                    showlegend=False,
+                    line={"color": run_colour(k), "width": 1.5},
+                    hovertemplate="%{y:.1f}%",
+                    row=1,
+                    col=2,
+                )
+        else:
+            canvas.add(
+                "funnel",
+                y=labels,
+                x=[float(ts[column].sum()) for column, _ in FUNNEL_STAGES],
+                name=run.label,
+                legendgroup=run.label,
+                marker={"color": colour},
+                texttemplate="%{value:,.0f}",
+            )
+        canvas.add(
+            "scatter",
+            x=ts["day"],
+            y=100 * ts["conversion_rate"],
+            name="all channels" if single else run.label,
+            legendgroup="all" if single else run.label,
+            showlegend=single,
+            line={"color": "#222222" if single else colour, "width": 2.5},
+            hovertemplate="%{y:.1f}%",
+            row=1,
+            col=2,
+        )
+        if histogram:
+            _decision_histogram(canvas, run, colour, single)
+            continue
+        if {"decision_minutes_p10", "decision_minutes_p90"} <= set(ts.columns):
+            canvas.add(
+                "scatter",
+                x=pd.concat([ts["day"], ts["day"][::-1]]),
+                y=pd.concat([ts["decision_minutes_p90"], ts["decision_minutes_p10"][::-1]]),
+                fill="toself",
+                fillcolor=rgba(colour, 0.18),
+                line={"width": 0},
+                name="10th–90th percentile" if single else f"{run.label}: 10th–90th pct.",
+                legendgroup=run.label,
+                showlegend=single,
+                hoverinfo="skip",
+                row=1,
+                col=3,
+            )
+        if "median_decision_minutes" in ts:
+            canvas.add(
+                "scatter",
+                x=ts["day"],
+                y=ts["median_decision_minutes"],
+                name="median decision time" if single else run.label,
+                legendgroup=run.label,
+                showlegend=single,
+                mode="markers",
+                marker={"color": colour, "size": 4},
+                hovertemplate="%{y:,.0f} min",
+                row=1,
+                col=3,
+            )
+    canvas.axis("x", 1, 1, title={"text": "people over the run"})
+    canvas.axis("x", 1, 2, title={"text": DAYS})
+    canvas.axis("y", 1, 2, title={"text": "% of leads who bought"})
+    if histogram:
+        canvas.axis("x", 1, 3, title={"text": "minutes to a decision (log)"}, type="log", dtick=1)
+        canvas.axis("y", 1, 3, title={"text": "% of car-loan applications"})
+    else:
+        canvas.axis("x", 1, 3, title={"text": DAYS})
+        canvas.axis("y", 1, 3, title={"text": "minutes to a decision (log)"}, type="log", dtick=1)
+    return canvas.figure(
+        "Sales funnel and car-loan decisions",
+        height=500,
+        hovermode="closest",
+        funnelmode="stack",
+    )
+
+
+def _car_loan_minutes(run: Run) -> np.ndarray:
+    """Minutes to a decision of every car-loan application (from loans.parquet), or none."""
+    loans = run.result.loans
+    if loans is None or loans.empty or "decision_minutes" not in loans:
+        return np.zeros(0)
+    minutes = loans.loc[loans["kind"] == "car_loan", "decision_minutes"]
+    return minutes.dropna().to_numpy(dtype=float)
+
+
+def _decision_histogram(canvas: Canvas, run: Run, colour: str, single: bool) -> None:
+    """Share of car-loan applications by minutes to a decision, on log-spaced bins."""
+    minutes = np.maximum(_car_loan_minutes(run), 0.1)
+    edges = np.logspace(-1, np.log10(max(minutes.max(), 1.0)) + 1e-9, 36)
+    counts, _ = np.histogram(minutes, edges)
+    canvas.add(
+        "bar",
+        x=np.sqrt(edges[:-1] * edges[1:]),
+        y=100 * counts / minutes.size,
+        width=np.diff(edges),
+        name=f"decisions ({minutes.size:,})" if single else f"{run.label}: decisions",
+        legendgroup=run.label,
+        marker={"color": rgba(colour, 0.6), "line": {"width": 0}},
+        hovertemplate="%{x:,.0f} min: %{y:.1f}%<extra></extra>",
+        row=1,
+        col=3,
+    )
+
+
+# ---------------------------------------------------------------- supply network
+def network_figure(results: Results, step: int | None = None) -> go.Figure:
+    """The supply network: tiers as rows, firms sized by revenue and coloured by state.
+
+    Automakers are the bottom row, each supplier tier the row above its customers. A
+    marker's area follows the firm's expected revenue at the start; its colour is the
+    firm's state (healthy, distressed, defaulted, with the step of default on hover).
+    Supply edges are grey lines; default cascades are red arrows from the firm whose default
+    caused a loss to the firm that then defaulted. Above `MAX_NETWORK_NODES` firms every
+    defaulted firm and a random sample of the others are drawn, as a note says.
+
+    Args:
+        results: One run (for several, the first is drawn).
+        step: Draw the network as of this step (edges re-sourced later and defaults later
+            are not shown); the end of the run when None.
+    """
+    run = runs(results)[0]
+    firms = run.table(
+        "firms", "supply network", "tier", "state", "label", "opening_size", "default_step"
+    ).reset_index(drop=True)
+    network = run.table("network", "supply network", "step", "edge", "supplier", "customer")
+    edges = current_edges(network, step)
+    state = firms["state"].astype(str).to_numpy()
+    default_step = firms["default_step"].astype("Float64").to_numpy(dtype=float, na_value=np.nan)
+    if step is not None:
+        later = default_step > step
+        state = np.where(later & (state == "defaulted"), "healthy", state)
+        default_step = np.where(later, np.nan, default_step)
+    tier = firms["tier"].to_numpy()
+    x = tier_positions(tier, edges["supplier"].to_numpy(), edges["customer"].to_numpy())
+    y = tier.astype(float)
+
+    cause, effect = _cascade_links(first_replication(run.result.events), step)
+    shown, note = _sample_firms(state, tier, cause, effect)
+
+    canvas = Canvas()
+    on = edges[shown[edges["supplier"].to_numpy()] & shown[edges["customer"].to_numpy()]]
+    canvas.add(
+        "scatter",
+        x=_segments(x, on["supplier"].to_numpy(), on["customer"].to_numpy()),
+        y=_segments(y, on["supplier"].to_numpy(), on["customer"].to_numpy()),
+        mode="lines",
+        line={"color": "rgba(120,120,120,0.22)", "width": 0.7},
+        name="supply edge",
+        hoverinfo="skip",
+    )
+    size = firms["opening_size"].to_numpy(dtype=float)
+    reference = np.nanmax(size[tier > 0]) if (tier > 0).any() else np.nanmax(size)
+    marker_size = np.clip(5 + 17 * np.sqrt(size / max(reference, 1e-12)), 5, 26)
+    marker_size[tier == 0] = 30
+    labels = firms["label"].astype(str).to_numpy()
+    for name in ("healthy", "distressed", "defaulted"):
+        members = np.flatnonzero(shown & (state == name))
+        if members.size == 0:
+            continue
+        when = default_step[members]
+        hover = [
+            f"{labels[i]} ({tier_name(int(tier[i]))})<br>{name}"
+            + (f" at step {int(w)}" if not np.isnan(w) else "")
+            for i, w in zip(members, when, strict=True)
+        ]
+        canvas.add(
+            "scatter",
+            x=x[members],
+            y=y[members],
+            mode="markers",
+            name=name,
+            marker={
+                "color": STATE_COLOURS[name],
+                "size": marker_size[members],
+                "line": {"color": "white", "width": 0.6},
+            },
+            text=hover,
+            hovertemplate="%{text}<extra></extra>",
+        )
+    visible = shown[cause] & shown[effect]
+    cause, effect = cause[visible], effect[visible]
+    if cause.size:
+        canvas.add(
+            "scatter",
+            x=_segments(x, cause, effect),
+            y=_segments(y, cause, effect),
+            mode="lines+markers",
+            name="default cascade (cause → effect)",
+            line={"color": "rgba(214,39,40,0.7)", "width": 1.8 if cause.size < 50 else 1.1},
+            marker={
+                "symbol": "arrow",
+                "angleref": "previous",
+                "size": np.tile([0, 11 if cause.size < 50 else 8, 0], cause.size),
+                "color": "#d62728",
+            },
+            hoverinfo="skip",
+        )
+    failed = np.flatnonzero(shown & (state == "defaulted"))
+    if 0 < failed.size <= MAX_STEP_LABELS:
+        failed = failed[np.lexsort((x[failed], y[failed]))]  # alternate above and below
+        canvas.add(
+            "scatter",
+            x=x[failed],
+            y=y[failed],
+            mode="text",
+            text=[str(int(w)) for w in default_step[failed]],
+            textposition=np.where(np.arange(failed.size) % 2 == 0, "top center", "bottom center"),
+            textfont={"size": 10, "color": "#a51d1d"},
+            showlegend=False,
+            hoverinfo="skip",
+            name="default steps",
+        )
+    levels = int(tier.max()) + 1 if len(tier) else 1
+    canvas.axis(
+        "y",
+        tickvals=list(range(levels)),
+        ticktext=[tier_name(level) for level in range(levels)],
+        title={"text": "tier (upstream is up)"},
+        range=[-0.5, levels - 0.5],
+        zeroline=False,
+    )
+    canvas.axis(
+        "x",
+        showticklabels=False,
+        showgrid=False,
+        zeroline=False,
+        range=[-0.02, 1.02],
+        title={"text": "firms of a tier, each placed near its customers"},
+    )
+    when = "end of run" if step is None else f"step {step}"
+    title = f"Supply network ({when}); marker size grows with opening revenue"
+    if note:
+        title += f"<br><span style='font-size:12px;color:#555'>{note}</span>"
+    return canvas.figure(
+        title,
+        height=660 if note else 640,
+        hovermode="closest",
+        margin={"l": 75, "r": 30, "t": 145 if note else 120, "b": 60},
+    )
+
+
+def _cascade_links(events: pd.DataFrame | None, step: int | None) -> tuple[np.ndarray, np.ndarray]:
+    """Firm ids of each default's cause and of the default itself, up to `step`."""
+    if events is None or events.empty or not {"cause_id", "agent_id"} <= set(events.columns):
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty
+    caused = events[events["cause_id"].notna()]
+    if step is not None:
+        caused = caused[caused["step"] <= step]
+    return caused["cause_id"].to_numpy(dtype=np.int64), caused["agent_id"].to_numpy(dtype=np.int64)
+
+
+def _sample_firms(
+    state: np.ndarray, tier: np.ndarray, cause: np.ndarray, effect: np.ndarray
+) -> tuple[np.ndarray, str]:
+    """Which firms to draw, and a note when not all of them are.
+
+    Up to `MAX_NETWORK_NODES` firms: all when there are no more; otherwise the automakers,
+    the firms of the cascades (up to 30% of the budget) and a random sample of the others
+    with each state in its proportion, so colours still show how common each state is.
+    """
+    n = len(state)
+    if n <= MAX_NETWORK_NODES:
+        return np.ones(n, dtype=bool), ""
+    rng = np.random.default_rng(0)
+    shown = tier == 0
+    in_cascades = np.unique(np.concatenate([cause, effect]))
+    budget = int(0.3 * MAX_NETWORK_NODES)
+    if in_cascades.size > budget:
+        in_cascades = rng.choice(in_cascades, size=budget, replace=False)
+    shown[in_cascades] = True
+    room = MAX_NETWORK_NODES - int(shown.sum())
+    rest = np.flatnonzero(~shown)
+    for name in np.unique(state[rest]):
+        members = rest[state[rest] == name]
+        take = min(members.size, round(room * members.size / rest.size))
+        shown[rng.choice(members, size=take, replace=False)] = True
+    counts = ", ".join(
+        f"{(state == name).sum():,} {name}" for name in ("healthy", "distressed", "defaulted")
+    )
+    note = (
+        f"{int(shown.sum()):,} of {n:,} firms drawn ({counts} in all): the automakers, "
+        "firms in default cascades and a random sample of the rest in proportion to their states"
+    )
+    return shown, note
+
+
+def _segments(values: np.ndarray, start: np.ndarray, end: np.ndarray) -> np.ndarray:
+    """Coordinates of line segments start→end, separated by gaps (one trace for all)."""
+    out = np.full(3 * len(start), np.nan)
+    out[0::3] = values[start]
+    out[1::3] = values[end]
+    return out
+
+
+# ---------------------------------------------------------------- cascades
+def first_replication(events: pd.DataFrame | None) -> pd.DataFrame | None:
+    """The events of a run's first replication (all events of a single run).
+
+    A run over several replications keeps every replication's events with a `replication`
+    column, but its network and firm tables are those of the first replication.
+    """
+    if events is None or "replication" not in events.columns:
+        return events
+    return events[events["replication"] == 0]
+
+
+def cascade_sizes(events: pd.DataFrame) -> np.ndarray:
+    """Size of every cascade: a tree of defaults linked by their causes (1 = isolated).
+
+    Events of several replications (a `replication` column) give the cascades of each.
+    """
+    if events is None or events.empty:
+        return np.zeros(0, dtype=np.int64)
+    if "replication" in events.columns:
+        sizes = [
+            cascade_sizes(group.drop(columns="replication"))
+            for _, group in events.groupby("replication")
+        ]
+        return np.sort(np.concatenate(sizes)) if sizes else np.zeros(0, dtype=np.int64)
+    firm = events["agent_id"].to_numpy(dtype=np.int64)
+    cause = events["cause_id"].astype("Float64").to_numpy(dtype=float, na_value=np.nan)
+    parent = {
+        int(f): (int(c) if not np.isnan(c) else None) for f, c in zip(firm, cause, strict=True)
+    }
+    roots: dict[int, int] = {}
+    for start in parent:
+        node, hops = start, 0
+        while parent.get(node) is not None and parent[node] in parent and hops < len(parent):
+            node, hops = parent[node], hops + 1
+        roots[node] = roots.get(node, 0) + 1
+    return np.array(sorted(roots.values()), dtype=np.int64)
+
+
+def cascade_sizes_figure(results: Results) -> go.Figure:
+    """Distribution of cascade sizes: share of cascades at least that large (log-log).
+
+    A cascade is a tree of defaults linked by the default that caused each one; a default
+    with no cause in the model starts a cascade of its own (size 1 if none followed).
+    """
+    drawn = runs(results)
+    canvas = Canvas()
+    largest = 1
+    for index, run in enumerate(drawn):
+        sizes = cascade_sizes(run.table("events", "cascade sizes", "agent_id", "cause_id"))
+        if sizes.size == 0:
+            canvas.add(
+                "scatter",
+                x=[],
+                y=[],
+                name=f"{run.label} (no defaults)",
+                mode="lines",
+                line={"color": run_colour(index)},
+            )
+            continue
+        values, counts = np.unique(sizes, return_counts=True)
+        at_least = counts[::-1].cumsum()[::-1] / sizes.size
+        largest = max(largest, int(values.max()))
+        canvas.add(
+            "scatter",
+            x=values,
+            y=at_least,
+            mode="lines+markers",
+            name=f"{run.label} ({sizes.size} cascades)",
+            line={"color": run_colour(index), "width": 2, "shape": "hv"},
+            customdata=counts,
+            showlegend=True,
+            hovertemplate="size ≥ %{x}: %{y:.1%} of cascades (%{customdata} of size %{x})"
+            "<extra></extra>",
+        )
+    if all(len(trace["x"]) == 0 for trace in canvas.traces):
+        canvas.annotate("no defaults in these runs", 0.5, 0.5, font={"size": 14})
+    canvas.axis("x", type="log", title={"text": "cascade size (defaulted firms, log)"})
+    canvas.axis("y", type="log", title={"text": "share of cascades at least this large (log)"})
+    return canvas.figure("Cascade sizes (complementary CDF)", height=440, hovermode="closest")
+
+
+# ---------------------------------------------------------------- bullwhip
+def bullwhip_table(timeseries: pd.DataFrame) -> pd.Series:
+    """Variance of orders at each level relative to consumer demand (squared CV ratios).
+
+    Each series's variance over its squared mean (so units cancel), divided by that of
+    `vehicle_demand`: 1 means orders swing as much as demand does; above 1, amplification.
+    """
+    demand = timeseries["vehicle_demand"]
+    base = demand.var() / max(demand.mean() ** 2, 1e-12)
+    levels = {"consumer demand": demand, "automaker production": timeseries["production_units"]}
+    for tier in sorted(_numbered(timeseries.columns, "orders_tier")):
+        levels[f"orders to {tier_name(tier)}"] = timeseries[f"orders_tier{tier}"]
+    return pd.Series(
+        {
+            name: (s.var() / max(s.mean() ** 2, 1e-12)) / max(base, 1e-12)
+            for name, s in levels.items()
+        }
+    )
+
+
+def bullwhip_figure(results: Results) -> go.Figure:
+    """Bullwhip: how much more orders swing at each tier than consumer demand does.
+
+    Bars: each level's squared coefficient of variation over the run divided by that of
+    consumer demand (1 = no amplification), one bar group per run.
+    """
+    drawn = runs(results)
+    canvas = Canvas()
+    for index, run in enumerate(drawn):
+        ts = run.columns("bullwhip", "vehicle_demand", "production_units")
+        table = bullwhip_table(ts)
+        canvas.add(
+            "bar",
+            x=table.index,
+            y=table.to_numpy(),
+            name=run.label,
+            marker={"color": run_colour(index)},
+            text=[f"{value:.2f}×" for value in table],
+            textposition="outside",
+            hovertemplate="%{x}: %{y:.2f}× demand's variance<extra></extra>",
+        )
+    canvas.axis("y", title={"text": "variance relative to demand (×, squared CV ratio)"})
+    canvas.axis("x", title={"text": "level of the supply chain (downstream → upstream)"})
+    line = {"color": "#555555", "dash": "dash", "width": 1}
+    shape = {"type": "line", "xref": "paper", "x0": 0, "x1": 1, "y0": 1, "y1": 1, "line": line}
+    return canvas.figure(
+        "Bullwhip: order variability by tier",
+        height=440,
+        hovermode="closest",
+        barmode="group",
+        shapes=[shape],
+    )
+
+
+# ---------------------------------------------------------------- helpers
+def _numbered(columns: pd.Index, prefix: str) -> list[int]:
+    """The numbers k of columns named `<prefix>k`."""
+    found = (re.fullmatch(re.escape(prefix) + r"(\d+)", str(c)) for c in columns)
+    return [int(match.group(1)) for match in found if match]
+
+
+def _suffixes(columns: pd.Index, prefix: str) -> list[str]:
+    """The names n of columns `<prefix>n` (letters and underscores, not numbers)."""
+    found = (re.fullmatch(re.escape(prefix) + r"([a-z_]+)", str(c)) for c in columns)
+    return [match.group(1) for match in found if match]
+
+
+FIGURES = {
+    "defaults": defaults_figure,
+    "banks": banks_figure,
+    "flows": flows_sankey,
+    "finance": finance_figure,
+    "funnel": funnel_figure,
+    "network": network_figure,
+    "cascades": cascade_sizes_figure,
+    "bullwhip": bullwhip_figure,
+}
+"""Every figure function by a short name, in the report's order."""

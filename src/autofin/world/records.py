@@ -1,0 +1,329 @@
+"""Tables of a run beyond the time series: the supply network, the firms and the firm panel.
+
+`NetworkLog` keeps the supply edges as they were at the start and every re-sourcing after;
+`FirmLedger` totals each firm's revenue and EBIT over the run and, when asked, records the
+firm × step panel. `network_frame`, `firms_frame` and `FirmLedger.panel_frame` turn them
+into the tidy tables written as `network.parquet`, `firms.parquet` and `panel.parquet`
+(every column is defined in docs/metrics.md).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from autofin.world.auto_loans import DAYS_PER_MONTH
+from autofin.world.firms import Firms
+from autofin.world.network import OUTSIDE
+
+if TYPE_CHECKING:
+    from autofin.world.model import AutofinModel
+
+HEALTHY, DISTRESSED, DEFAULTED = "healthy", "distressed", "defaulted"
+FIRM_STATES = (HEALTHY, DISTRESSED, DEFAULTED)
+"""States of a firm in the panel and in `firms.parquet` (see `firm_state`)."""
+
+DISTRESS_HISTORY = 0.5
+"""A live firm is distressed when its smoothed history of needing unsecured credit to pay
+what is due (`Firms.shortfall_history`, 0 to 1) is above this (it needed such credit in most
+recent steps), or its book equity is negative."""
+
+
+def firm_state(firms: Firms, equity: np.ndarray) -> np.ndarray:
+    """Each firm's state: defaulted, distressed (see `DISTRESS_HISTORY`) or healthy."""
+    distressed = (firms.shortfall_history > DISTRESS_HISTORY) | (equity < 0)
+    return np.where(~firms.active, DEFAULTED, np.where(distressed, DISTRESSED, HEALTHY))
+
+
+def equity_of(firms: Firms, cash: np.ndarray, inventory_value: np.ndarray) -> np.ndarray:
+    """Book equity: cash, receivables and inventories less payables and bank debt."""
+    return cash + firms.receivables + inventory_value - firms.payables - firms.debt
+
+
+@dataclass
+class NetworkLog:
+    """The supply edges at the start, and each re-sourcing (edge, step, old supplier)."""
+
+    supplier: np.ndarray
+    customer: np.ndarray
+    share: np.ndarray
+    term_days: np.ndarray
+    moves: list[tuple[int, np.ndarray, np.ndarray, np.ndarray]] = field(default_factory=list)
+
+    @classmethod
+    def opening(cls, firms: Firms, step_days: int) -> NetworkLog:
+        """The network as the firms start with it."""
+        return cls(
+            supplier=firms.edge_supplier.copy(),
+            customer=firms.edge_customer.copy(),
+            share=firms.edge_share.copy(),
+            term_days=firms.edge_term_steps * step_days,
+        )
+
+    def record_moves(self, step: int, edges: np.ndarray, before: np.ndarray, firms: Firms) -> None:
+        """Remember edges re-sourced in `step`, with their supplier before and after."""
+        if edges.size:
+            self.moves.append((step, edges, before[edges], firms.edge_supplier[edges].copy()))
+
+
+def network_frame(model: AutofinModel) -> pd.DataFrame:
+    """`network.parquet`: one row per opening supply edge (step 0), one per re-sourcing after.
+
+    Raw-material edges from outside the model are left out.
+    """
+    log: NetworkLog = model.network_log
+    tier = model.firms.tier
+    labels = np.asarray(model.network.labels, dtype=object)
+    inside = log.supplier != OUTSIDE
+    edges = np.flatnonzero(inside)
+    parts = [
+        pd.DataFrame(
+            {
+                "step": np.zeros(edges.size, dtype=np.int64),
+                "edge": edges,
+                "event": "opening",
+                "supplier": log.supplier[edges],
+                "customer": log.customer[edges],
+                "previous_supplier": np.full(edges.size, -1, dtype=np.int64),
+            }
+        )
+    ]
+    for step, moved, before, after in log.moves:
+        keep = after != OUTSIDE
+        parts.append(
+            pd.DataFrame(
+                {
+                    "step": np.full(int(keep.sum()), step, dtype=np.int64),
+                    "edge": moved[keep],
+                    "event": "resourced",
+                    "supplier": after[keep],
+                    "customer": log.customer[moved[keep]],
+                    "previous_supplier": before[keep],
+                }
+            )
+        )
+    frame = pd.concat(parts, ignore_index=True)
+    frame["edge"] = frame["edge"].astype(np.int64)
+    frame["supplier_label"] = labels[frame["supplier"].to_numpy()]
+    frame["customer_label"] = labels[frame["customer"].to_numpy()]
+    frame["supplier_tier"] = tier[frame["supplier"].to_numpy()]
+    frame["share"] = log.share[frame["edge"].to_numpy()]
+    frame["payment_term_days"] = log.term_days[frame["edge"].to_numpy()].astype(np.int64)
+    return frame
+
+
+@dataclass
+class FirmLedger:
+    """Per-firm totals over the run (revenue, EBIT) and, if asked, the firm × step panel."""
+
+    opening_size: np.ndarray
+    revenue: np.ndarray
+    ebit: np.ndarray
+    keep_panel: bool = False
+    panel_parts: list[dict[str, np.ndarray]] = field(default_factory=list)
+
+    @classmethod
+    def opening(cls, firms: Firms, step_days: int, *, keep_panel: bool) -> FirmLedger:
+        """Start with each firm's expected revenue per day as its opening size."""
+        return cls(
+            opening_size=firms.daily_revenue(step_days).copy(),
+            revenue=np.zeros(firms.n),
+            ebit=np.zeros(firms.n),
+            keep_panel=keep_panel,
+        )
+
+    def record(
+        self,
+        step: int,
+        model: AutofinModel,
+        revenue: np.ndarray,
+        ebit: np.ndarray,
+        inventory_value: np.ndarray,
+    ) -> None:
+        """Add a step's revenue and EBIT; append its panel rows when the panel is kept."""
+        self.revenue += revenue
+        self.ebit += ebit
+        if not self.keep_panel:
+            return
+        firms = model.firms
+        cash = model.ledger.balance[: firms.n]
+        equity = equity_of(firms, cash, inventory_value)
+        scored = model.finance.round.pd if model.finance.round is not None else None
+        self.panel_parts.append(
+            {
+                "step": np.full(firms.n, step, dtype=np.int64),
+                "firm": np.arange(firms.n, dtype=np.int64),
+                "cash": cash.copy(),
+                "debt": firms.debt.copy(),
+                "receivables": firms.receivables.copy(),
+                "payables": firms.payables.copy(),
+                "inventory_value": inventory_value.copy(),
+                "equity": equity,
+                "revenue": revenue.copy(),
+                "ebit": ebit.copy(),
+                "scored_pd": np.full(firms.n, np.nan) if scored is None else scored.copy(),
+                "state": firm_state(firms, equity),
+            }
+        )
+
+    def panel_frame(self) -> pd.DataFrame | None:
+        """`panel.parquet`: one row per firm and step, or None when the panel was not kept."""
+        if not self.keep_panel:
+            return None
+        if not self.panel_parts:
+            return pd.DataFrame(columns=["step", "firm"])
+        columns = self.panel_parts[0].keys()
+        frame = pd.DataFrame(
+            {name: np.concatenate([part[name] for part in self.panel_parts]) for name in columns}
+        )
+        frame["state"] = pd.Categorical(frame["state"], categories=FIRM_STATES)
+        return frame
+
+
+def firms_frame(model: AutofinModel) -> pd.DataFrame:
+    """`firms.parquet`: one row per firm, its closing state and its totals over the run."""
+    firms = model.firms
+    ledger: FirmLedger = model.firm_ledger
+    cash = model.ledger.balance[: firms.n]
+    inventory = firms.inventory_value()
+    equity = equity_of(firms, cash, inventory)
+    events = model.chain.events
+    default_step = np.full(firms.n, -1, dtype=np.int64)
+    cause = np.full(firms.n, -1, dtype=np.int64)
+    event = np.full(firms.n, "", dtype=object)
+    for record in events:
+        default_step[record.firm] = record.step
+        cause[record.firm] = record.cause
+        event[record.firm] = record.event
+    closing_size = np.where(firms.active, firms.daily_revenue(model.spec.step_days), 0.0)
+    return pd.DataFrame(
+        {
+            "firm": np.arange(firms.n, dtype=np.int64),
+            "label": np.asarray(model.network.labels, dtype=object),
+            "type": np.where(firms.is_automaker, "automaker", "supplier"),
+            "tier": firms.tier.astype(np.int64),
+            "house_bank": firms.house_bank.astype(np.int64),
+            "opening_size": ledger.opening_size,
+            "closing_size": closing_size,
+            "equity": equity,
+            "revenue": ledger.revenue,
+            "ebit": ledger.ebit,
+            "inventory_value": inventory,
+            "state": pd.Categorical(firm_state(firms, equity), categories=FIRM_STATES),
+            "default_step": pd.array(np.where(default_step >= 0, default_step, None), "Int64"),
+            "default_event": pd.Series(np.where(event == "", None, event), dtype=object),
+            "default_cause": pd.array(np.where(cause >= 0, cause, None), "Int64"),
+        }
+    )
+
+
+@dataclass
+class LoanLog:
+    """Every working-capital loan decision of the banks and every car-loan decision.
+
+    Banks and the consumer market call it when they decide (`firm_loans`, `car_loans`) if the
+    model keeps it (`--loans`); `frame` turns it into `loans.parquet`.
+    """
+
+    model: AutofinModel
+    firm_parts: list[dict[str, np.ndarray]] = field(default_factory=list)
+    car_parts: list[dict[str, np.ndarray]] = field(default_factory=list)
+
+    def firm_loans(
+        self, step: int, applicants: np.ndarray, principal: np.ndarray, rate: np.ndarray
+    ) -> None:
+        """Record the working-capital loan decisions of a step (zero principal: declined)."""
+        if applicants.size == 0:
+            return
+        finance_round = self.model.finance.round
+        scored = finance_round.pd[applicants] if finance_round is not None else np.nan
+        self.firm_parts.append(
+            {
+                "step": np.full(applicants.size, step, dtype=np.int64),
+                "applicant": applicants.astype(np.int64),
+                "bank": self.model.firms.house_bank[applicants].astype(np.int64),
+                "amount": principal.astype(float),
+                "scored_pd": np.broadcast_to(scored, applicants.shape).astype(float),
+                "rate": rate.astype(float),
+                "approved": principal > 0,
+            }
+        )
+
+    def car_loans(
+        self,
+        step: int,
+        consumers: np.ndarray,
+        bank: np.ndarray,
+        amount: np.ndarray,
+        minutes: np.ndarray,
+        approved: np.ndarray,
+        booked: np.ndarray,
+        default_month: np.ndarray,
+        fraud: np.ndarray,
+    ) -> None:
+        """Record the car-loan applications of a step and how they were decided."""
+        if consumers.size == 0:
+            return
+        self.car_parts.append(
+            {
+                "step": np.full(consumers.size, step, dtype=np.int64),
+                "applicant": consumers.astype(np.int64),
+                "bank": bank.astype(np.int64),
+                "amount": amount.astype(float),
+                "decision_minutes": minutes.astype(float),
+                "approved": approved.copy(),
+                "booked": booked.copy(),
+                "default_month": default_month.astype(np.int64),
+                "fraud": fraud.copy(),
+            }
+        )
+
+    def frame(self) -> pd.DataFrame:
+        """`loans.parquet`: one row per decision, firm loans first, then car loans."""
+        model = self.model
+        last_step = model.step_index
+        parts = []
+        if self.firm_parts:
+            firm = _concat(self.firm_parts)
+            default_step = np.full(model.firms.n, -1, dtype=np.int64)
+            for event in model.chain.events:
+                default_step[event.firm] = event.step
+            due = firm["step"] + model.banks.term_steps
+            their_default = default_step[firm["applicant"]]
+            defaulted = (their_default >= firm["step"]) & (their_default < due)
+            firm["outcome"] = np.select(
+                [~firm["approved"], defaulted, due <= last_step],
+                ["declined", "defaulted", "repaid"],
+                "outstanding",
+            )
+            firm["booked"] = firm["approved"]  # a granted loan is paid out at once
+            parts.append(pd.DataFrame({"kind": "firm_loan", **firm}))
+        if self.car_parts:
+            car = _concat(self.car_parts)
+            step_days = model.spec.step_days
+            default_step = car["step"] + np.ceil(car["default_month"] * DAYS_PER_MONTH / step_days)
+            defaulted = car["booked"] & (car["default_month"] > 0) & (default_step <= last_step)
+            car["outcome"] = np.select(
+                [~car["approved"], ~car["booked"], car["fraud"] & defaulted, defaulted],
+                ["declined", "not booked", "fraud loss", "defaulted"],
+                "performing",
+            )
+            car["rate"] = np.full(car["step"].size, model.spec.consumers.loans.apr)
+            car["scored_pd"] = np.full(car["step"].size, np.nan)
+            parts.append(pd.DataFrame({"kind": "car_loan", **car}))
+        if not parts:
+            return pd.DataFrame(columns=["kind", "step", "applicant", "bank", "outcome"])
+        frame = pd.concat(parts, ignore_index=True)
+        for column in ("approved", "booked", "fraud"):
+            if column in frame:
+                frame[column] = frame[column].astype("boolean")
+        if "default_month" in frame:
+            frame["default_month"] = frame["default_month"].astype("Int64")
+        return frame
+
+
+def _concat(parts: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
+    return {name: np.concatenate([part[name] for part in parts]) for name in parts[0]}
