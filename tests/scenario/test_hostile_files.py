@@ -299,3 +299,15 @@ def test_a_device_or_a_huge_file_is_not_read(tmp_path):
     path = tmp_path / "huge.yaml"
     path.write_text("name: h\ndescription: '" + "x" * 300_000 + "'\n")
     assert "scenario files are limited to 250,000" in refused(path)
+
+
+@pytest.mark.parametrize("text", ["1e3", "0o17", "0x1F", "1:30", "yes", ".5", "+1"])
+def test_text_that_looks_like_a_number_survives_the_resolved_dump(tmp_path, text):
+    from autofin.scenario.loading import dump_scenario
+
+    path = tmp_path / "s.yaml"
+    path.write_text(f"name: s\ndescription: '{text}'\ncurrency: '{text}'\n")
+    scenario = load_scenario(path)
+    (tmp_path / "again.yaml").write_text(dump_scenario(scenario))
+    again = load_scenario(tmp_path / "again.yaml")
+    assert (again.description, again.currency) == (text, text)

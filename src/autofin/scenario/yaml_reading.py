@@ -69,6 +69,25 @@ _Yaml12Resolver.add_implicit_resolver(
 _Yaml12Resolver.add_implicit_resolver(_MERGE_TAG, re.compile(r"^(?:<<)$"), ["<"])
 
 
+class ScenarioDumper(yaml.SafeDumper):
+    """PyYAML's safe dumper, quoting text that `ScenarioLoader` would read as a number.
+
+    The dumper follows YAML 1.1, which writes text such as `1e3` or `0o17` unquoted; the
+    YAML 1.2 loader would read those back as numbers, so they are quoted here.
+    """
+
+
+for _tag, _pattern, _first in (
+    ("tag:yaml.org,2002:int", r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$", "-+0123456789"),
+    (
+        "tag:yaml.org,2002:float",
+        r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?)$",
+        "-+.0123456789",
+    ),
+):
+    ScenarioDumper.add_implicit_resolver(_tag, re.compile(_pattern), list(_first))
+
+
 class _Yaml12Constructor(yaml.constructor.SafeConstructor):
     """Safe construction with YAML 1.2 integers (`0o17`, `0x1f`; no `_`, no base 60)."""
 
