@@ -31,7 +31,7 @@ from autofin.scenario.loading import dump_scenario, load_scenario, load_scenario
 from conftest import SCENARIOS
 
 CASES_PER_CLASS = 50
-"""Eight classes of 50 cases: 400 generated cases per run."""
+"""Seven generated tests of 50 cases each: 350 generated cases per run (plus the CLI cases)."""
 MAX_SECONDS = 10.0
 """A load takes milliseconds; ten seconds only catches a hang or an explosion."""
 MAX_BYTES = 200_000_000
