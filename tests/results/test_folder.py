@@ -249,3 +249,13 @@ def test_a_tampered_folder_fails_verification(tmp_path, result):
     (target / "events.parquet").write_bytes(b"not the same run")
     with pytest.raises(ResultsIntegrityError, match=r"events\.parquet"):
         verify_results(target)
+
+
+def test_an_extra_file_fails_verification_but_a_hidden_one_does_not(tmp_path, result):
+    target = tmp_path / "run"
+    write_results(result, target)
+    (target / ".DS_Store").write_bytes(b"x")
+    verify_results(target)
+    (target / "panel.parquet").write_bytes(b"from another run")
+    with pytest.raises(ResultsIntegrityError, match="not part of the recorded run"):
+        verify_results(target)
