@@ -191,8 +191,7 @@ def run(
 ) -> None:
     """Simulate a scenario and write its results (time series, flows, events, summary).
 
-    The results folder is replaced as a whole when the run has finished: it holds either
-    the previous complete run or the new one, never a mix.
+    The results folder is replaced whole at the end: the old run or the new, never a mix.
     """
     settings = list(overrides or [])
     if seed is not None:
