@@ -35,7 +35,7 @@ BAD_INPUTS = {
         TINY.replace("banks: {count: 2}", "banks: {count: 2, loss_given_default: 1.2}"),
         "banks.loss_given_default: got 1.2; expected a value less than or equal to 1",
     ),
-    "empty tier": (TINY.replace("[3, 4]", "[3, 0]"), "network: tier 2 has 0 suppliers"),
+    "empty tier": (TINY.replace("[3, 4]", "[3, 0]"), "network.tiers.1: got 0"),
     "negative term": (
         TINY.replace("[60, 30]", "[60, -30]"),
         "suppliers.payment_term_days.1: got -30; expected a value greater than or equal to 0",

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -212,8 +213,7 @@ def run(
 ) -> None:
     """Simulate a scenario; write its results and an HTML report of them (report.html).
 
-    The results folder is replaced as a whole when the run has finished: it holds either
-    the previous complete run or the new one, never a mix.
+    The results folder is replaced whole at the end: the old run or the new, never a mix.
     """
     settings = list(overrides or [])
     if seed is not None:
@@ -225,7 +225,8 @@ def run(
     except ScenarioError as error:
         _print_error(str(error))
         raise typer.Exit(EXIT_BAD_INPUT) from None
-    too_big = _memory_problem(estimate_workload(scenario))
+    workload = estimate_workload(scenario)
+    too_big = _memory_problem(workload)
     if too_big and not force:
         _print_error(f"{too_big}; make the scenario smaller, or pass --force to run it anyway")
         raise typer.Exit(EXIT_BAD_INPUT)
@@ -233,6 +234,7 @@ def run(
     directory = output if output is not None else Path("results") / scenario.name
     try:
         with ResultsFolder(directory) as folder:
+            _check_free_space(folder, workload)
             result = _simulate(scenario, check, panel=panel, loans=loans)
             write_results(result, folder, report=report)
     except OutputFolderError as error:
@@ -367,6 +369,17 @@ def _memory_problem(workload: Workload) -> str:
         f"the run needs an estimated {workload.memory_bytes / 1e9:,.1f} GB of memory but this "
         f"machine has {available / 1e9:,.1f} GB ({workload.describe()})"
     )
+
+
+def _check_free_space(folder: ResultsFolder, workload: Workload) -> None:
+    """Stop before the run if the output's file system cannot hold the result files."""
+    free = shutil.disk_usage(folder.staging).free
+    if free < workload.output_bytes:
+        _print_error(
+            f"cannot write results to {folder.target}: {free / 1e6:,.1f} MB free, and the "
+            f"results need about {workload.output_bytes / 1e6:,.1f} MB; free some space"
+        )
+        raise typer.Exit(EXIT_FAILED)
 
 
 def _environment_message(error: OSError, directory: Path) -> str:

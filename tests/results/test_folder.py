@@ -201,6 +201,23 @@ def test_a_disk_full_while_writing_is_exit_1_and_keeps_the_old_run(tmp_path, mon
     assert verify_results(target)["file_sha256"] == before
 
 
+def test_a_disk_without_room_for_the_results_is_refused_before_the_run(tmp_path, monkeypatch):
+    from collections import namedtuple
+
+    from typer.testing import CliRunner
+
+    from autofin.cli import app
+
+    usage = namedtuple("usage", "total used free")
+    monkeypatch.setattr("shutil.disk_usage", lambda path: usage(10**9, 10**9 - 1000, 1000))
+    scenario = write(tmp_path, "s.yaml", "name: s\nhorizon_days: 70\n")
+    done = CliRunner().invoke(app, ["run", str(scenario), "-o", str(tmp_path / "out")])
+    assert done.exit_code == 1
+    assert "MB free, and the results need about" in done.stderr
+    assert "simulating" not in done.stderr
+    assert not (tmp_path / "out").exists()
+
+
 def test_an_internal_error_prints_a_short_message_and_the_log_file(tmp_path):
     scenario = write(tmp_path, "s.yaml", "name: s\nhorizon_days: 70\n")
     code = (
@@ -235,4 +252,14 @@ def test_a_tampered_folder_fails_verification(tmp_path, result):
     assert recorded == {p.name for p in target.iterdir()} - {"summary.json"}
     (target / "events.parquet").write_bytes(b"not the same run")
     with pytest.raises(ResultsIntegrityError, match=r"events\.parquet"):
+        verify_results(target)
+
+
+def test_an_extra_file_fails_verification_but_a_hidden_one_does_not(tmp_path, result):
+    target = tmp_path / "run"
+    write_results(result, target)
+    (target / ".DS_Store").write_bytes(b"x")
+    verify_results(target)
+    (target / "panel.parquet").write_bytes(b"from another run")
+    with pytest.raises(ResultsIntegrityError, match="not part of the recorded run"):
         verify_results(target)

@@ -223,7 +223,8 @@ def verify_results(directory: str | Path) -> dict[str, Any]:
 
     Raises:
         ResultsIntegrityError: If a recorded file is missing, differs from its SHA-256, or an
-            unrecorded file is present. Folders written before SHA-256s were recorded pass.
+            unrecorded (not hidden) file is present. Folders written before SHA-256s were
+            recorded pass.
         FileNotFoundError: If there is no `summary.json`.
     """
     directory = Path(directory)
@@ -231,8 +232,12 @@ def verify_results(directory: str | Path) -> dict[str, Any]:
     recorded = summary.get(MANIFEST_KEY) if isinstance(summary, dict) else None
     if not isinstance(recorded, dict):
         return summary
-    # The report is derived from the data files and may be rebuilt in place (`autofin report`).
-    present = {entry.name for entry in directory.iterdir()} - {SUMMARY_JSON, REPORT_HTML}
+    # Hidden files (.DS_Store and the like) are not results, and the report is derived from the
+    # data files and may be rebuilt in place (`autofin report`); every other file is recorded.
+    present = {entry.name for entry in directory.iterdir() if not entry.name.startswith(".")} - {
+        SUMMARY_JSON,
+        REPORT_HTML,
+    }
     for name in sorted(set(recorded) | present):
         path = directory / name
         if name not in recorded:

@@ -17,6 +17,7 @@ import yaml
 from pydantic import ValidationError
 
 from autofin.scenario import paths
+from autofin.scenario.yaml_reading import YamlLimitError
 
 _TYPE_MISMATCH_SUFFIXES = ("_type", "_parsing")
 _MAX_VALUE_CHARS = 60
@@ -72,7 +73,8 @@ def yaml_error(error: yaml.YAMLError, source: str) -> ScenarioError:
     problem = getattr(error, "problem", None) or str(error)
     context = getattr(error, "context", None)
     where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
-    message = f"YAML syntax error{where}: {problem}" + (f" ({context})" if context else "")
+    kind = "YAML refused" if isinstance(error, YamlLimitError) else "YAML syntax error"
+    message = f"{kind}{where}: {problem}" + (f" ({context})" if context else "")
     snippet = mark.get_snippet() if mark is not None else None
     return ScenarioError(source, f"{message}\n{snippet}" if snippet else message)
 

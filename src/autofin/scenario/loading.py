@@ -22,7 +22,7 @@ from pydantic import BaseModel, ValidationError
 from autofin.scenario import paths
 from autofin.scenario.errors import ScenarioError, show_value, validation_error, yaml_error
 from autofin.scenario.schema import Scenario
-from autofin.scenario.yaml_reading import MAX_BYTES, load_yaml
+from autofin.scenario.yaml_reading import MAX_BYTES, ScenarioDumper, load_yaml
 
 MAX_EXTENDS_DEPTH = 32
 """Longest chain of `extends` (each file read adds one)."""
@@ -104,8 +104,13 @@ def dump_scenario(scenario: Scenario) -> str:
         YAML text.
     """
     data = scenario.model_dump(mode="json", exclude={"extends"})
-    return yaml.safe_dump(
-        data, sort_keys=False, allow_unicode=True, default_flow_style=None, width=100
+    return yaml.dump(
+        data,
+        Dumper=ScenarioDumper,
+        sort_keys=False,
+        allow_unicode=True,
+        default_flow_style=None,
+        width=100,
     )
 
 

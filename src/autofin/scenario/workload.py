@@ -23,6 +23,12 @@ BYTES_PER_FIRM_DAY = 48.0
 BYTES_PER_STEP = 5e3
 """One row of the time series plus the step's flows and events."""
 BYTES_PER_CLICK = 16.0
+OUTPUT_BYTES_PER_STEP = 4e3
+"""Result files per step (the baseline writes about 2 kB per step)."""
+OUTPUT_BYTES_PER_FIRM = 200.0
+REPORT_BYTES = 6e6
+"""Size of `report.html`, most of it the embedded plotly.js."""
+"""Result files per firm (events of defaults)."""
 SECONDS_PER_STEP = 0.012
 SECONDS_PER_CONSUMER_STEP = 0.13e-6
 SECONDS_PER_FIRM_STEP = 19e-6
@@ -41,6 +47,7 @@ class Workload:
         banks: Banks.
         memory_bytes: Estimated peak memory of the run.
         seconds: Estimated run time on one core (all replications).
+        output_bytes: Estimated size of the result files.
     """
 
     steps: int
@@ -49,6 +56,7 @@ class Workload:
     banks: int
     memory_bytes: float
     seconds: float
+    output_bytes: float
 
     def describe(self) -> str:
         """One line for people: `156 steps, 341 firms, ... about 210 MB, about 4 s`."""
@@ -92,7 +100,8 @@ def estimate_workload(scenario: Scenario) -> Workload:
             + clicks * SECONDS_PER_CLICK
         )
     )
-    return Workload(steps, firms, consumers, scenario.banks.count, memory, seconds)
+    output = 50e3 + REPORT_BYTES + steps * OUTPUT_BYTES_PER_STEP + firms * OUTPUT_BYTES_PER_FIRM
+    return Workload(steps, firms, consumers, scenario.banks.count, memory, seconds, output)
 
 
 def machine_memory_bytes() -> int | None:

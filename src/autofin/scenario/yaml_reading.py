@@ -18,12 +18,13 @@ import yaml
 from yaml.events import AliasEvent
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-MAX_BYTES = 1_000_000
-"""Largest scenario file read (scenarios are a few kilobytes)."""
+MAX_BYTES = 250_000
+"""Largest scenario file read (scenarios are a few kilobytes; PyYAML reads some 100 kB/s)."""
 MAX_DEPTH = 64
 """Deepest nesting of lists and mappings (the schema needs fewer than ten levels)."""
-MAX_NODES = 100_000
-"""Most values in a document with its aliases expanded, so an alias bomb is refused early."""
+MAX_NODES = 20_000
+"""Most values in a document, aliases expanded, so an alias bomb is refused early (the
+largest shipped scenario, every setting written out, has about 400)."""
 
 _MERGE_TAG = "tag:yaml.org,2002:merge"
 
@@ -66,6 +67,25 @@ _Yaml12Resolver.add_implicit_resolver(
     "tag:yaml.org,2002:null", re.compile(r"^(?:~|null|Null|NULL|)$"), ["~", "n", "N", ""]
 )
 _Yaml12Resolver.add_implicit_resolver(_MERGE_TAG, re.compile(r"^(?:<<)$"), ["<"])
+
+
+class ScenarioDumper(yaml.SafeDumper):
+    """PyYAML's safe dumper, quoting text that `ScenarioLoader` would read as a number.
+
+    The dumper follows YAML 1.1, which writes text such as `1e3` or `0o17` unquoted; the
+    YAML 1.2 loader would read those back as numbers, so they are quoted here.
+    """
+
+
+for _tag, _pattern, _first in (
+    ("tag:yaml.org,2002:int", r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$", "-+0123456789"),
+    (
+        "tag:yaml.org,2002:float",
+        r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?)$",
+        "-+.0123456789",
+    ),
+):
+    ScenarioDumper.add_implicit_resolver(_tag, re.compile(_pattern), list(_first))
 
 
 class _Yaml12Constructor(yaml.constructor.SafeConstructor):
@@ -133,6 +153,7 @@ class ScenarioLoader(
         _Yaml12Constructor.__init__(self)
         _Yaml12Resolver.__init__(self)
         self._depth = 0
+        self._nodes = 0
 
     def fetch_flow_collection_start(self, token_class: type) -> None:
         """Refuse a flow collection (`[` or `{`) nested deeper than `MAX_DEPTH` while scanning.
@@ -149,7 +170,11 @@ class ScenarioLoader(
         if self.check_event(AliasEvent):
             return super().compose_node(parent, index)
         self._depth += 1
+        self._nodes += 1
         try:
+            if self._nodes > MAX_NODES:
+                mark = self.peek_event().start_mark
+                raise YamlLimitError(f"the document holds more than {MAX_NODES:,} values", mark)
             if self._depth > MAX_DEPTH:
                 mark = self.peek_event().start_mark
                 raise YamlLimitError(f"nested more than {MAX_DEPTH} levels deep", mark)
@@ -182,11 +207,32 @@ def load_yaml(text: str) -> Any:
             f"the text is {len(text):,} characters long; scenario files are limited to "
             f"{MAX_BYTES:,}"
         )
+    _check_bracket_depth(text)
     loader = ScenarioLoader(text)
     try:
         return loader.get_single_data()
     finally:
         loader.dispose()
+
+
+def _check_bracket_depth(text: str) -> None:
+    """Refuse deeply nested `[` and `{` before PyYAML's scanner, which is quadratic in them.
+
+    Brackets inside quoted text are counted too: a scenario never has dozens of unclosed
+    brackets in a string, and counting them keeps this check a simple linear pass.
+    """
+    depth = line = 0
+    for line, row in enumerate(text.splitlines(), start=1):
+        for char in row:
+            if char in "[{":
+                depth += 1
+                if depth > MAX_DEPTH:
+                    raise YamlLimitError(
+                        f"nested more than {MAX_DEPTH} levels deep (line {line})",
+                        yaml.Mark("<text>", 0, line - 1, 0, None, None),
+                    )
+            elif char in "]}" and depth:
+                depth -= 1
 
 
 def _check_expanded_size(root: Node) -> None:
