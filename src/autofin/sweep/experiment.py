@@ -177,10 +177,11 @@ class Experiment(_Section):
             missing = [p for p, spec in self.parameters.items() if spec.grid() == []]
             if missing:
                 raise ValueError(
-                    f"a grid needs values: [...] or range with points: N for {', '.join(missing)}"
+                    "design: a grid needs values: [...] or range with points: N for "
+                    + ", ".join(missing)
                 )
         elif self.design in ("random", "latin_hypercube", "sobol") and self.samples is None:
-            raise ValueError(f"design {self.design} needs samples: N")
+            raise ValueError(f"samples: design {self.design} needs samples: N")
         if self.design == "sobol" and self.samples and self.samples & (self.samples - 1):
             raise ValueError(f"samples: sobol needs a power of two, got {self.samples}")
         if self.design == "morris" and self.levels % 2:
@@ -277,6 +278,9 @@ def _check_parameters(spec: Experiment, base: Scenario, source: str) -> None:
                 scenario_at(base, {path: value})
             except ScenarioError as error:
                 detail = "; ".join(error.problems)
+                if str(error.source).startswith("override"):  # the path, not the value
+                    problems.append(f"parameters.{path}: {detail}")
+                    break
                 problems.append(f"parameters.{path}.{kind}: {show_value(value)} fails: {detail}")
                 break
     if problems:

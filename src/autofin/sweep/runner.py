@@ -37,6 +37,7 @@ class SweepStatus:
     failed: int = 0
     running: int = 0
     retried: int = 0
+    duplicates: int = 0
     workers: int = 0
     started: float = field(default_factory=time.perf_counter)
     simulation_seconds: float = 0.0
@@ -114,6 +115,8 @@ def execute(
             for future in ready:
                 runs = in_flight.pop(future)
                 for outcome in _outcomes(future, runs):
+                    if store.is_finished(outcome.run.run_id):
+                        status.duplicates += 1  # never expected: a run delivered twice
                     store.record(outcome)
                     if outcome.failed:
                         status.failed += 1

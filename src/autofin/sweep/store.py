@@ -88,7 +88,11 @@ class SweepStore:
                     "choose another directory with -o or delete it"
                 )
             return
-        if self.directory.exists() and any(self.directory.iterdir()):
+        ours = {RUNS_DIR, DESIGN}  # what an interrupted first attempt leaves before the marker
+        if self.directory.exists() and any(
+            entry.name not in ours and not entry.name.endswith(".tmp")
+            for entry in self.directory.iterdir()
+        ):
             raise StoreError(
                 f"{self.directory} is not empty and holds no sweep; "
                 "choose another directory with -o"
@@ -114,6 +118,10 @@ class SweepStore:
             for path in self.runs_dir.glob("*.json")
             if not path.name.endswith(FAILED_SUFFIX)
         }
+
+    def is_finished(self, run_id: str) -> bool:
+        """Whether a run's outputs are already written."""
+        return (self.runs_dir / f"{run_id}.json").is_file()
 
     def record(self, outcome: Outcome) -> None:
         """Write one run's outcome atomically.
