@@ -24,6 +24,8 @@ import pandas as pd
 from autofin.scenario.schema import Scenario
 from autofin.sweep.experiment import Outputs
 
+PROVENANCE = frozenset({"seed", "wall_time_s"})
+"""Numeric summary entries that describe the run rather than its results."""
 Simulation = Callable[[Scenario], Any]
 """A function from a scenario to a `Result` (`autofin.simulate`, or a stand-in model)."""
 
@@ -139,7 +141,7 @@ def extract(result: Any, outputs: Outputs) -> tuple[dict[str, Any], pd.DataFrame
     numeric = {
         key: value
         for key, value in summary.items()
-        if isinstance(value, int | float) and not isinstance(value, bool) and key != "wall_time_s"
+        if isinstance(value, int | float) and not isinstance(value, bool) and key not in PROVENANCE
     }
     if outputs.summary == "all":
         row = dict(numeric)
