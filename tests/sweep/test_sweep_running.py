@@ -22,7 +22,7 @@ from typer.testing import CliRunner
 from autofin.cli import app
 from autofin.sweep import StoreError, load_experiment, plan_sweep, run_sweep
 from autofin.sweep.executors import open_client
-from autofin.sweep.runs import run_batch
+from autofin.sweep.runs import OutputError, run_batch
 from autofin.sweep.store import SweepStore
 from conftest import TINY, write
 
@@ -152,6 +152,19 @@ def test_a_failing_run_is_recorded_and_the_others_finish(tmp_path, client):
     assert failures["traceback"].str.contains("Traceback").all()
     runs = pd.read_parquet(tmp_path / "sweep" / "runs.parquet")
     assert set(runs["automakers.vehicle_price"]) == {150000}
+
+
+def test_an_output_the_model_lacks_stops_the_sweep_and_frees_the_directory(tmp_path, client):
+    path = experiment_file(tmp_path)
+    path.write_text(
+        path.read_text().replace("summary: [supplier_defaults,", "summary: [supplier_defualts,")
+    )
+    plan = plan_sweep(load_experiment(path))
+
+    with pytest.raises(OutputError, match=r"no summary figure 'supplier_defualts'.*available"):
+        run_sweep(plan, tmp_path / "sweep", client)
+    fixed = plan_sweep(load_experiment(experiment_file(tmp_path)))
+    SweepStore(tmp_path / "sweep").open(fixed.resolved, fixed.design, fixed.fingerprint)
 
 
 def test_a_directory_holding_another_experiment_is_refused(tmp_path):

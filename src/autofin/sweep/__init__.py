@@ -21,7 +21,7 @@ from distributed import Client
 from autofin.sweep.experiment import ExperimentError, load_experiment
 from autofin.sweep.plan import SweepPlan, plan_sweep
 from autofin.sweep.runner import Progress, SweepStatus, execute
-from autofin.sweep.runs import Simulation
+from autofin.sweep.runs import OutputError, Simulation
 from autofin.sweep.store import StoreError, SweepStore
 
 __all__ = [
@@ -69,6 +69,11 @@ def run_sweep(
     """
     store = SweepStore(directory)
     store.open(plan.resolved, plan.design, plan.fingerprint)
-    status = execute(plan, store, client, progress=progress, simulation=simulation)
+    try:
+        status = execute(plan, store, client, progress=progress, simulation=simulation)
+    except OutputError:
+        if not store.finished():
+            store.discard()  # nothing ran: leave the directory free for the corrected file
+        raise
     runs, failures = store.gather(plan.design)
     return SweepOutcome(status, runs, failures)

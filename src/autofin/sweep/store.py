@@ -109,6 +109,14 @@ class SweepStore:
         except OSError as error:
             raise StoreError(f"cannot write to {self.directory}: {error.strerror}") from None
 
+    def discard(self) -> None:
+        """Remove what `open` wrote, for a sweep that stopped before any run finished."""
+        for name in (RESOLVED, DESIGN):
+            (self.directory / name).unlink(missing_ok=True)
+        for path in self.runs_dir.glob("*"):
+            path.unlink()
+        self.runs_dir.rmdir()
+
     def finished(self) -> set[str]:
         """Ids of the runs already written."""
         if not self.runs_dir.is_dir():
