@@ -10,8 +10,10 @@ driver counts those retries by asking the scheduler which of its tasks were on a
 
 from __future__ import annotations
 
+import json
 import math
 import time
+import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -151,9 +153,7 @@ def _outcomes(future: Future, runs: list[Run]) -> list[Outcome]:
     if isinstance(error, OutputError):
         raise error
     trace = future.traceback()
-    import traceback as tb
-
-    text = "".join(tb.format_tb(trace)) if trace is not None else ""
+    text = "".join(traceback.format_tb(trace)) if trace is not None else ""
     return [Outcome(run, error=f"{type(error).__name__}: {error}", traceback=text) for run in runs]
 
 
@@ -237,14 +237,9 @@ def dry_run_estimate(plan: SweepPlan, store: SweepStore, workers: int) -> dict[s
 
 def _timed_seconds(store: SweepStore) -> float | None:
     """Mean simulation time of the runs already in the directory, if any."""
-    import json
-
-    times = (
-        [
-            json.loads(path.read_text(encoding="utf-8")).get("seconds", 0.0)
-            for path in list(store.runs_dir.glob("*.json"))[:50]
-        ]
-        if store.runs_dir.is_dir()
-        else []
-    )
+    finished = sorted(store.finished())[:50]
+    times = [
+        json.loads((store.runs_dir / f"{run_id}.json").read_text(encoding="utf-8"))["seconds"]
+        for run_id in finished
+    ]
     return sum(times) / len(times) if times else None
