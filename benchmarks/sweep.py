@@ -15,7 +15,9 @@ Printed:
   < 5%). It counts batching, transfer, writing each run atomically, the scheduler, and
   workers idle at the end of the sweep.
 
-On a shared machine timings are noisy; run it when the machine is otherwise idle.
+The efficiency is also split into what the machine allows (how much slower one run is when
+every core is busy: shared cores, memory bandwidth, turbo) and the sweep's own overhead. On a
+shared machine timings are noisy; run it when the machine is otherwise idle.
 """
 
 from __future__ import annotations
@@ -103,6 +105,14 @@ def main() -> None:
             f"{row['overhead']:>9.1%}"
         )
     print(f"parallel efficiency on {workers} workers: {efficiency:.1%} (goal >= 90%)")
+    # Where the efficiency goes: runs that take longer when every core is busy (shared cores,
+    # memory bandwidth, turbo) are the machine's; the rest is the sweep's.
+    slowdown = (every["simulation_s"] / args.runs) / (one["simulation_s"] / args.runs)
+    print(
+        f"  mean run time {one['simulation_s'] / args.runs:.2f} s on 1 worker, "
+        f"{every['simulation_s'] / args.runs:.2f} s on {workers}: the machine alone allows "
+        f"{1 / slowdown:.1%}; the sweep's own share of the loss is its overhead below"
+    )
     print(
         f"sweep overhead on {workers} workers: {every['overhead']:.1%} of simulation time "
         "(goal < 5%)"
