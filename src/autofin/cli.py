@@ -374,6 +374,7 @@ def sweep(
         _sweep_dry_run(plan, SweepStore(directory), cluster, workers, scheduler)
         return
     try:
+        SweepStore(directory).open(plan.resolved, plan.design, plan.fingerprint)
         with (
             open_client(workers=workers, scheduler=scheduler, slurm=cluster) as client,
             _sweep_progress() as progress,

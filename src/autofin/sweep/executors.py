@@ -76,7 +76,7 @@ def open_client(
             processes=slurm.cores,
             memory=slurm.memory,
             python=sys.executable,
-            scheduler_options={"dashboard_address": None},
+            scheduler_options={"dashboard_address": ":0"},
         )
         try:
             cluster.scale(jobs=slurm.jobs)
@@ -92,7 +92,7 @@ def open_client(
             n_workers=local_workers(workers),
             threads_per_worker=1,
             processes=True,
-            dashboard_address=None,
+            dashboard_address=":0",  # any free port: several sweeps may share a machine
             silence_logs=logging.ERROR,
         ) as cluster,
         Client(cluster, set_as_default=False) as client,
