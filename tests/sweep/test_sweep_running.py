@@ -89,6 +89,23 @@ def test_local_cluster_equals_a_serial_run(tmp_path, client):
     assert again.status.skipped == 8
     pd.testing.assert_frame_equal(without_timing(again.runs), without_timing(outcome.runs))
 
+    # The command line on the same (running) cluster through --scheduler: equal tables.
+    result = CliRunner().invoke(
+        app,
+        [
+            "sweep",
+            str(tmp_path / "exp.yaml"),
+            "-o",
+            str(tmp_path / "cli"),
+            "--scheduler",
+            client.scheduler.address,
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert "8 runs finished, 0 failed" in result.output
+    from_cli = pd.read_parquet(tmp_path / "cli" / "runs.parquet")
+    pd.testing.assert_frame_equal(without_timing(from_cli), without_timing(outcome.runs))
+
     # The report of `analyze` is offline: plotly.js embedded once, no CDN.
     result = CliRunner().invoke(app, ["analyze", str(tmp_path / "sweep")])
     assert result.exit_code == 0, result.output
