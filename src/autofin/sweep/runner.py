@@ -78,8 +78,9 @@ def execute(
     """
     spec = plan.experiment.spec
     finished = store.finished()
-    todo = [(run, scenario) for run, scenario in plan.runs() if run.run_id not in finished]
-    status = SweepStatus(total=len(plan.runs()), skipped=len(plan.runs()) - len(todo))
+    every_run = plan.runs()
+    todo = [(run, scenario) for run, scenario in every_run if run.run_id not in finished]
+    status = SweepStatus(total=len(every_run), skipped=len(every_run) - len(todo))
     todo.reverse()  # pop() from the end keeps design order
     in_flight: dict[Future, list[Run]] = {}
     suspicious: dict[str, int] = {}
@@ -92,10 +93,11 @@ def execute(
             progress(status)
 
     def submit() -> None:
-        status.workers = max(1, len(client.scheduler_info(n_workers=-1).get("workers", {})))
-        limit = TASKS_PER_WORKER * status.workers
+        status.workers = len(client.scheduler_info(n_workers=-1).get("workers", {}))
+        workers = max(1, status.workers)  # SLURM workers may not have started yet
+        limit = TASKS_PER_WORKER * workers
         while todo and len(in_flight) < limit:
-            size = timing.batch_size(len(todo), status.workers)
+            size = timing.batch_size(len(todo), workers)
             batch = [todo.pop() for _ in range(min(size, len(todo)))]
             future = client.submit(
                 run_batch,
@@ -127,10 +129,9 @@ def execute(
                         status.simulation_seconds += outcome.seconds
                         timing.observe(outcome.seconds)
                 future.release()
-            if ready:
-                submit()
             now = time.perf_counter()
             if ready or now - last_poll > 1.0:
+                submit()  # also when workers join (SLURM jobs start one by one)
                 last_poll = now
                 _poll(client, in_flight, suspicious, status)
                 report()
