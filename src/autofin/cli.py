@@ -376,7 +376,12 @@ def sweep(
     try:
         SweepStore(directory).open(plan.resolved, plan.design, plan.fingerprint)
         with (
-            open_client(workers=workers, scheduler=scheduler, slurm=cluster) as client,
+            open_client(
+                workers=workers,
+                scheduler=scheduler,
+                slurm=cluster,
+                log_directory=str(directory / "slurm"),
+            ) as client,
             _sweep_progress() as progress,
         ):
             outcome = run_sweep(plan, directory, client, progress=progress)

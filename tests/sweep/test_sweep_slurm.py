@@ -163,7 +163,7 @@ def test_a_sweep_on_slurm_equals_the_local_sweep(tmp_path, slurm):
 
     assert on_slurm.returncode == 0, on_slurm.stderr
     assert "8 runs finished, 0 failed" in on_slurm.stdout
-    assert list(tmp_path.glob("slurm-*.out")), "no SLURM job ran"
+    assert list((tmp_path / "out" / "slurm").glob("*.out")), "no SLURM job ran"
     # The same runs computed here, in this process, one after the other.
     plan = plan_sweep(load_experiment(path))
     local = {

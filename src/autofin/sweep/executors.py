@@ -50,6 +50,7 @@ def open_client(
     workers: int | None = None,
     scheduler: str | None = None,
     slurm: Cluster | None = None,
+    log_directory: str | None = None,
 ) -> Iterator[Client]:
     """A Dask client on the chosen cluster, closed (and the cluster stopped) on exit.
 
@@ -57,6 +58,7 @@ def open_client(
         workers: Local worker processes (default: one per core).
         scheduler: Address of an existing scheduler, e.g. tcp://host:8786.
         slurm: Start workers as SLURM jobs with these settings.
+        log_directory: Where SLURM writes the jobs' output (default: the working directory).
 
     Yields:
         The connected client.
@@ -76,6 +78,7 @@ def open_client(
             processes=slurm.cores,
             memory=slurm.memory,
             python=sys.executable,
+            log_directory=log_directory,
             scheduler_options={"dashboard_address": ":0"},
         )
         try:
