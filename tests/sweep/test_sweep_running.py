@@ -169,6 +169,10 @@ def test_a_failing_run_is_recorded_and_the_others_finish(tmp_path, client):
     assert failures["traceback"].str.contains("Traceback").all()
     runs = pd.read_parquet(tmp_path / "sweep" / "runs.parquet")
     assert set(runs["automakers.vehicle_price"]) == {150000}
+    # A one-parameter grid with a failed point still analyses.
+    result = CliRunner().invoke(app, ["analyze", str(tmp_path / "sweep")])
+    assert result.exit_code == 0, result.output
+    assert "1 design points" in result.output
 
 
 def test_an_output_the_model_lacks_stops_the_sweep_and_frees_the_directory(tmp_path, client):

@@ -83,11 +83,11 @@ def _band(analysis: SweepAnalysis, metric: str, parameter: str) -> go.Figure:
     figure = go.Figure()
     others = [name for name in analysis.parameters if name != parameter]
     if analysis.design == "grid" and pd.api.types.is_numeric_dtype(table[parameter]):
-        groups = table.groupby(others, sort=True) if others else [("all", table)]
+        groups = table.groupby(others, sort=True) if others else [((), table)]
         for key, group in groups:
             group = group.sort_values(parameter)
             values = key if isinstance(key, tuple) else (key,)
-            label = ", ".join(f"{n}={v}" for n, v in zip(others, values, strict=True))
+            label = ", ".join(f"{n}={v}" for n, v in zip(others, values, strict=True)) or metric
             figure.add_trace(
                 go.Scatter(
                     x=pd.concat([group[parameter], group[parameter][::-1]]),
