@@ -93,6 +93,7 @@ def _band(analysis: SweepAnalysis, metric: str, parameter: str) -> go.Figure:
                     x=pd.concat([group[parameter], group[parameter][::-1]]),
                     y=pd.concat([group["high"], group["low"][::-1]]),
                     fill="toself",
+                    mode="lines",
                     opacity=0.2,
                     line={"width": 0},
                     showlegend=False,
