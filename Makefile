@@ -31,11 +31,12 @@ lint: $(BIN)/autofin
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/ruff format --check src tests benchmarks
 
-bench: $(BIN)/autofin ## Print wall time, steps per second and peak memory of the shipped scenarios.
+bench: $(BIN)/autofin ## Print wall time, steps per second and peak memory of the shipped scenarios; sweep efficiency.
 	$(BIN)/python benchmarks/scenarios.py
 	$(BIN)/python benchmarks/instruments.py
 	$(BIN)/python benchmarks/consumers.py
 	$(BIN)/python benchmarks/report.py
+	$(BIN)/python benchmarks/sweep.py --runs 40
 
 clean:
 	rm -rf $(VENV) results .pytest_cache .ruff_cache .hypothesis

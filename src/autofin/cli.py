@@ -511,3 +511,194 @@ def _format_number(value: float) -> str:
     if abs(value) >= 1000:
         return f"{value:,.0f}"
     return f"{value:.4g}"
+
+
+# --- sweeps: `autofin sweep` and `autofin analyze` -------------------------------------------
+
+
+@app.command()
+def sweep(
+    experiment_file: Annotated[
+        Path, typer.Argument(metavar="EXPERIMENT", help="The experiment YAML file.")
+    ],
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="Sweep directory (default: results/sweeps/<name>/)."),
+    ] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(min=1, help="Local worker processes (default: one per core)."),
+    ] = None,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(metavar="ADDRESS", help="Use a running Dask scheduler, e.g. tcp://host:8786."),
+    ] = None,
+    slurm: Annotated[
+        bool, typer.Option("--slurm", help="Start the workers as SLURM jobs (dask-jobqueue).")
+    ] = False,
+    queue: Annotated[str | None, typer.Option(help="SLURM partition.")] = None,
+    account: Annotated[str | None, typer.Option(help="SLURM account.")] = None,
+    walltime: Annotated[str | None, typer.Option(help="SLURM job time limit, HH:MM:SS.")] = None,
+    cores: Annotated[
+        int | None, typer.Option(min=1, help="Cores per SLURM job (one worker each).")
+    ] = None,
+    memory: Annotated[str | None, typer.Option(help="Memory per SLURM job, e.g. 4GB.")] = None,
+    jobs: Annotated[int | None, typer.Option(min=1, help="SLURM jobs to start.")] = None,
+    overrides: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--set", metavar="PATH=VALUE", help="Change a fixed scenario setting of the sweep."
+        ),
+    ] = None,
+    dry_run: Annotated[
+        bool,
+        typer.Option("--dry-run", help="Print the design's size and a time estimate; run nothing."),
+    ] = False,
+) -> None:
+    """Run a parameter sweep: a design of scenarios x replications, resumable, on any cluster."""
+    from autofin.sweep import ExperimentError, StoreError, load_experiment, plan_sweep, run_sweep
+    from autofin.sweep.executors import SlurmOptions, open_client
+    from autofin.sweep.runs import OutputError
+    from autofin.sweep.store import SweepStore
+
+    if scheduler is not None and slurm:
+        _print_error("--scheduler and --slurm exclude each other; give one")
+        raise typer.Exit(EXIT_BAD_INPUT)
+    try:
+        plan = plan_sweep(load_experiment(experiment_file, overrides))
+    except ExperimentError as error:
+        _print_error(str(error))
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+    spec = plan.experiment.spec
+    directory = output if output is not None else Path("results") / "sweeps" / spec.name
+    cluster = None
+    if slurm:
+        options = SlurmOptions(queue, account, walltime, cores, memory, jobs)
+        cluster = options.over(spec.cluster)
+    if dry_run:
+        _sweep_dry_run(plan, SweepStore(directory), cluster, workers, scheduler)
+        return
+    try:
+        SweepStore(directory).open(plan.resolved, plan.design, plan.fingerprint)
+        with (
+            open_client(
+                workers=workers,
+                scheduler=scheduler,
+                slurm=cluster,
+                log_directory=str(directory / "slurm"),
+            ) as client,
+            _sweep_progress() as progress,
+        ):
+            outcome = run_sweep(plan, directory, client, progress=progress)
+    except (StoreError, OutputError) as error:
+        _print_error(str(error))
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+    except OSError as error:
+        _print_error(f"cannot reach the cluster: {error}")
+        raise typer.Exit(EXIT_FAILED) from None
+    except KeyboardInterrupt:
+        _print_error(f"interrupted; finished runs are kept in {directory}, run again to resume")
+        raise typer.Exit(EXIT_INTERRUPTED) from None
+    status = outcome.status
+    out.print(
+        f"{status.done} runs finished, {status.failed} failed, {status.retried} tasks retried "
+        f"after a worker died, {status.skipped} already done; "
+        f"{len(plan.design)} rows in {directory / 'runs.parquet'}",
+        markup=False,
+        soft_wrap=True,
+    )
+    if status.failed:
+        out.print(f"failures: {directory / 'failures.parquet'}", markup=False, soft_wrap=True)
+
+
+def _sweep_dry_run(
+    plan: Any, store: Any, cluster: Any, workers: int | None, scheduler: str | None
+) -> None:
+    """Print the design's size and an estimate of the sweep's duration."""
+    from autofin.sweep.executors import local_workers
+    from autofin.sweep.runner import dry_run_estimate
+
+    spec = plan.experiment.spec
+    if cluster is not None:
+        count = cluster.cores * cluster.jobs
+    elif scheduler is not None:
+        count = 1
+    else:
+        count = local_workers(workers)
+    estimate = dry_run_estimate(plan, store, count)
+    points = plan.design["point"].nunique()
+    out.print(
+        f"{spec.name}: {spec.design} design, {points} points x {spec.replications} "
+        f"replications = {estimate['runs']} runs ({estimate['todo']} to do) over "
+        f"{len(spec.parameters)} parameters",
+        markup=False,
+        soft_wrap=True,
+    )
+    out.print(
+        f"about {estimate['seconds_per_run']:.2f} s per run; estimated "
+        f"{_duration(estimate['estimate_seconds'])} on {count} worker{'s' if count != 1 else ''}",
+        markup=False,
+        soft_wrap=True,
+    )
+
+
+def _duration(seconds: float) -> str:
+    """A duration in words: 42 s, 3.5 min, 2.1 h."""
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 5400:
+        return f"{seconds / 60:.1f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+@contextmanager
+def _sweep_progress() -> Iterator[Callable[[Any], None]]:
+    """A Rich progress bar of a sweep: done, failed, running, elapsed and ETA."""
+    columns = (
+        TextColumn("sweep"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[detail]}"),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, console=err) as bar:
+        task = bar.add_task("sweep", total=None, detail="starting workers")
+
+        def advance(status: Any) -> None:
+            bar.update(
+                task,
+                completed=status.finished,
+                total=status.total,
+                detail=f"failed {status.failed}, running {status.running}, "
+                f"workers {status.workers}",
+            )
+
+        yield advance
+
+
+@app.command()
+def analyze(
+    sweep_dir: Annotated[Path, typer.Argument(metavar="DIR", help="A finished sweep directory.")],
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="HTML report (default: DIR/report.html)."),
+    ] = None,
+) -> None:
+    """Summarise a sweep: means with confidence intervals, Sobol or Morris indices, a report."""
+    from autofin.sweep.analysis import AnalysisError, analyze_sweep
+    from autofin.sweep.report import write_report
+
+    try:
+        analysis = analyze_sweep(sweep_dir)
+    except AnalysisError as error:
+        _print_error(str(error))
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+    target = output if output is not None else sweep_dir / "analysis" / "report.html"
+    try:
+        write_report(analysis, target)
+    except OSError as error:
+        _print_error(f"cannot write {target}: {error.strerror or error}")
+        raise typer.Exit(EXIT_FAILED) from None
+    out.print(analysis.describe(), markup=False, soft_wrap=True)
+    out.print(f"report: {target}", markup=False, soft_wrap=True)

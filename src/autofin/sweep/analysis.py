@@ -1,0 +1,246 @@
+"""Analysis of a finished sweep: means over replications, Sobol and Morris indices.
+
+Means come with Student-t confidence intervals over the replications of each design point.
+Sensitivity indices come from SALib, fed the same unit-hypercube sample the design drew:
+first- and total-order Sobol indices with their bootstrap confidence intervals (sobol
+design), or Morris mu* and sigma (morris design). Indices use the mean of each point over its
+replications, so the noise of single runs does not inflate them.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import yaml
+from scipy import stats
+
+from autofin.sweep.design import POINT, unit_problem
+from autofin.sweep.store import DESIGN, RESOLVED, RUNS
+
+CONFIDENCE = 0.95
+BOOTSTRAP_SEED = 12345
+DESIGN_COLUMNS = ("run_id", POINT, "replication", "seed", "seconds")
+
+
+class AnalysisError(Exception):
+    """A directory that holds no analysable sweep (a user error)."""
+
+
+@dataclass
+class SweepAnalysis:
+    """What `autofin analyze` computes.
+
+    Attributes:
+        name: The experiment's name.
+        design: The design's kind (grid, sobol, ...).
+        parameters: The varied settings.
+        outputs: The output columns analysed.
+        means: Long table: point, parameters, metric, mean, low, high, sd, n.
+        indices: Long table: metric, parameter, index (S1, ST, mu_star, sigma), value, conf.
+        runs: runs.parquet.
+        notes: Things the reader should know (points left out, indices not computed).
+    """
+
+    name: str
+    design: str
+    parameters: list[str]
+    outputs: list[str]
+    means: pd.DataFrame
+    indices: pd.DataFrame
+    runs: pd.DataFrame
+    notes: list[str] = field(default_factory=list)
+
+    def describe(self) -> str:
+        """A few lines for the terminal."""
+        lines = [
+            f"{self.name}: {len(self.runs)} runs, {self.means[POINT].nunique()} design points, "
+            f"{len(self.outputs)} outputs, {self.design} design"
+        ]
+        if not self.indices.empty:
+            top = self.indices[self.indices["index"].isin(["ST", "mu_star"])]
+            for metric, group in top.groupby("metric", sort=False):
+                best = group.sort_values("value", ascending=False).iloc[0]
+                lines.append(
+                    f"  {metric}: most influential {best['parameter']} "
+                    f"({best['index']} {best['value']:.3g} ± {best['conf']:.2g})"
+                )
+        lines.extend(f"  note: {note}" for note in self.notes)
+        return "\n".join(lines)
+
+
+def analyze_sweep(directory: str | Path) -> SweepAnalysis:
+    """Analyse the sweep written in a directory.
+
+    Args:
+        directory: A directory written by `autofin sweep`.
+
+    Returns:
+        Means per design point and, for sobol and morris designs, sensitivity indices.
+
+    Raises:
+        AnalysisError: If the directory holds no finished sweep.
+    """
+    folder = Path(directory)
+    for name in (RESOLVED, DESIGN, RUNS):
+        if not (folder / name).is_file():
+            raise AnalysisError(
+                f"{folder}: no {name}; run `autofin sweep EXPERIMENT -o {folder}` first"
+            )
+    resolved = yaml.safe_load((folder / RESOLVED).read_text(encoding="utf-8"))
+    runs = pd.read_parquet(folder / RUNS)
+    design = pd.read_parquet(folder / DESIGN)
+    if runs.empty:
+        raise AnalysisError(f"{folder}: the sweep has no finished runs")
+    parameters = list(resolved["parameters"])
+    outputs = [
+        column
+        for column in runs.columns
+        if column not in DESIGN_COLUMNS
+        and column not in parameters
+        and pd.api.types.is_numeric_dtype(runs[column])
+    ]
+    analysis = SweepAnalysis(
+        name=resolved["name"],
+        design=resolved["design"],
+        parameters=parameters,
+        outputs=outputs,
+        means=point_means(runs, parameters, outputs),
+        indices=pd.DataFrame(columns=["metric", "parameter", "index", "value", "conf"]),
+        runs=runs,
+    )
+    if analysis.design in ("sobol", "morris"):
+        analysis.indices = _sensitivity(analysis, design, resolved)
+    return analysis
+
+
+def point_means(runs: pd.DataFrame, parameters: list[str], outputs: list[str]) -> pd.DataFrame:
+    """Mean of every output per design point, with a Student-t confidence interval.
+
+    Args:
+        runs: One row per run.
+        parameters: Parameter columns (constant within a point).
+        outputs: Output columns.
+
+    Returns:
+        Long table: point, parameters, metric, mean, sd, n, low, high.
+    """
+    long = runs.melt(id_vars=[POINT, *parameters], value_vars=outputs, var_name="metric")
+    grouped = long.groupby([POINT, *parameters, "metric"], sort=False, dropna=False)["value"]
+    table = grouped.agg(mean="mean", sd="std", n="count").reset_index()
+    half = [
+        stats.t.ppf(0.5 + CONFIDENCE / 2, n - 1) * sd / math.sqrt(n) if n > 1 else math.nan
+        for sd, n in zip(table["sd"], table["n"], strict=True)
+    ]
+    table["low"] = table["mean"] - half
+    table["high"] = table["mean"] + half
+    return table
+
+
+def sobol_indices(
+    names: list[str], outputs: np.ndarray, seed: int = BOOTSTRAP_SEED
+) -> pd.DataFrame:
+    """First- and total-order Sobol indices with confidence intervals (SALib).
+
+    Args:
+        names: Parameters, in design order.
+        outputs: One value per point of a Saltelli sample (without second order), in order.
+        seed: Seed of SALib's bootstrap.
+
+    Returns:
+        Long table: parameter, index (S1 or ST), value, conf.
+    """
+    from SALib.analyze import sobol
+
+    result = sobol.analyze(
+        unit_problem(names),
+        np.asarray(outputs, dtype=float),
+        calc_second_order=False,
+        conf_level=CONFIDENCE,
+        seed=seed,
+    )
+    rows = []
+    for index in ("S1", "ST"):
+        for name, value, conf in zip(names, result[index], result[f"{index}_conf"], strict=True):
+            rows.append({"parameter": name, "index": index, "value": value, "conf": conf})
+    return pd.DataFrame(rows)
+
+
+def morris_indices(
+    names: list[str], unit: np.ndarray, outputs: np.ndarray, levels: int, seed: int = BOOTSTRAP_SEED
+) -> pd.DataFrame:
+    """Morris mu* (with its confidence interval) and sigma (SALib).
+
+    Args:
+        names: Parameters, in design order.
+        unit: The Morris sample in the unit hypercube.
+        outputs: One value per point, in order.
+        levels: The design's levels.
+        seed: Seed of SALib's bootstrap.
+
+    Returns:
+        Long table: parameter, index (mu_star or sigma), value, conf.
+    """
+    from SALib.analyze import morris
+
+    result = morris.analyze(
+        unit_problem(names),
+        np.asarray(unit, dtype=float),
+        np.asarray(outputs, dtype=float),
+        num_levels=levels,
+        conf_level=CONFIDENCE,
+        seed=seed,
+    )
+    rows = []
+    for position, name in enumerate(names):
+        rows.append(
+            {
+                "parameter": name,
+                "index": "mu_star",
+                "value": float(result["mu_star"][position]),
+                "conf": float(result["mu_star_conf"][position]),
+            }
+        )
+        rows.append(
+            {
+                "parameter": name,
+                "index": "sigma",
+                "value": float(result["sigma"][position]),
+                "conf": math.nan,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def _sensitivity(
+    analysis: SweepAnalysis, design: pd.DataFrame, resolved: dict[str, Any]
+) -> pd.DataFrame:
+    """Indices of every output, from the means per point in design order."""
+    points = design.drop_duplicates(POINT).sort_values(POINT)
+    unit = points[[f"unit:{name}" for name in analysis.parameters]].to_numpy()
+    frames = []
+    for metric in analysis.outputs:
+        means = analysis.means[analysis.means["metric"] == metric].set_index(POINT)["mean"]
+        values = means.reindex(points[POINT]).to_numpy(dtype=float)
+        if np.isnan(values).any():
+            missing = int(np.isnan(values).sum())
+            analysis.notes.append(
+                f"no indices for {metric}: {missing} design points have no finished run"
+            )
+            continue
+        if np.allclose(values, values[0]):
+            analysis.notes.append(f"no indices for {metric}: it is the same at every point")
+            continue
+        if analysis.design == "sobol":
+            table = sobol_indices(analysis.parameters, values)
+        else:
+            table = morris_indices(analysis.parameters, unit, values, int(resolved["levels"]))
+        table.insert(0, "metric", metric)
+        frames.append(table)
+    if not frames:
+        return pd.DataFrame(columns=["metric", "parameter", "index", "value", "conf"])
+    return pd.concat(frames, ignore_index=True)

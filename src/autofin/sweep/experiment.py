@@ -1,0 +1,311 @@
+"""Experiment files: which scenario settings to vary, over which design, keeping which outputs.
+
+An experiment file names a base scenario, fixed overrides, the parameters to vary (by the
+same dotted paths as `--set`), a design, the number of replications and the outputs to keep
+per run. Loading one checks everything that can be checked before a run starts: the YAML,
+the schema of the experiment, that every parameter path exists in the scenario schema and
+that the values (or both ends of a range) give valid scenarios. Problems are raised as
+`ExperimentError`, in the same words as scenario errors.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from autofin.scenario import paths
+from autofin.scenario.errors import ScenarioError, show_value, yaml_error
+from autofin.scenario.loading import (
+    load_scenario,
+    load_scenario_dict,
+    parse_override,
+)
+from autofin.scenario.schema import Scenario
+from autofin.scenario.yaml_reading import load_yaml
+
+Design = Literal["grid", "random", "latin_hypercube", "sobol", "morris"]
+Statistic = Literal["mean", "final", "max", "min", "sum"]
+
+
+class ExperimentError(ScenarioError):
+    """An experiment file that cannot be used; `str(error)` is a message ready to print."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Parameter(_Section):
+    """One varied setting: a list of values, or a range to sample."""
+
+    values: list[Any] | None = Field(
+        None, min_length=1, description="The values to try (any design; categorical)."
+    )
+    range: tuple[float, float] | None = Field(None, description="[low, high] to sample.")
+    log: bool = Field(False, description="Sample the range uniformly in log scale.")
+    integer: bool = Field(False, description="Round sampled values to whole numbers.")
+    points: int | None = Field(
+        None, ge=2, description="Evenly spaced points of the range (grid design only)."
+    )
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> Parameter:
+        if (self.values is None) == (self.range is None):
+            raise ValueError("give either values: [...] or range: [low, high]")
+        if self.range is not None:
+            low, high = self.range
+            if not low < high:
+                raise ValueError(f"range: low ({low}) must be below high ({high})")
+            if self.log and low <= 0:
+                raise ValueError(f"range: a log range needs low > 0, got {low}")
+        elif self.log or self.points is not None:
+            raise ValueError("log and points apply to a range, not to values")
+        return self
+
+    def scale(self, unit: float) -> Any:
+        """Map a number in [0, 1) to this parameter's value.
+
+        Args:
+            unit: A coordinate of the unit hypercube.
+
+        Returns:
+            A value of the list (categorical) or of the range (linear or log, maybe rounded).
+        """
+        if self.values is not None:
+            index = min(int(unit * len(self.values)), len(self.values) - 1)
+            return self.values[index]
+        low, high = self.range  # type: ignore[misc]
+        if self.log:
+            value = math.exp(math.log(low) + unit * (math.log(high) - math.log(low)))
+        else:
+            value = low + unit * (high - low)
+        if self.integer:
+            return round(value)
+        return float(value)
+
+    def grid(self) -> list[Any]:
+        """The values a grid design takes (the list, or `points` spread over the range)."""
+        if self.values is not None:
+            return list(self.values)
+        count = self.points or 0
+        return [self.scale(i / (count - 1)) for i in range(count)]
+
+    def ends(self) -> list[Any]:
+        """Every value of the list, or both ends of the range: what must validate."""
+        return list(self.values) if self.values is not None else [self.scale(0), self.scale(1)]
+
+
+class Aggregate(_Section):
+    """A time-series metric reduced to one figure per run."""
+
+    metric: str = Field(description="A column of the run's time series.")
+    stat: Statistic = Field("mean", description="mean, final, max, min or sum over the window.")
+    window: tuple[int, int] | None = Field(
+        None, description="[first day, last day] to aggregate over (default: the horizon)."
+    )
+    name: str | None = Field(None, description="Column name (default: metric_stat).")
+
+    @property
+    def column(self) -> str:
+        """The column name in runs.parquet."""
+        if self.name:
+            return self.name
+        suffix = f"_{self.window[0]}_{self.window[1]}" if self.window else ""
+        return f"{self.metric}_{self.stat}{suffix}"
+
+
+class Outputs(_Section):
+    """What to keep from each run."""
+
+    summary: list[str] | Literal["all"] = Field(
+        "all", description="Summary figures to keep, or 'all' numeric ones."
+    )
+    timeseries: list[Aggregate] = Field(
+        default_factory=list, description="Time-series aggregates (mean, final, max...)."
+    )
+    keep_timeseries: bool | list[str] = Field(
+        False,
+        description="Keep whole time series in timeseries.parquet: true for every metric, "
+        "or a list of metrics.",
+    )
+
+
+class Cluster(_Section):
+    """SLURM settings for `--slurm` (command-line options take precedence)."""
+
+    queue: str | None = None
+    account: str | None = None
+    walltime: str = "01:00:00"
+    cores: int = Field(1, ge=1, description="Cores per job (one worker process per core).")
+    memory: str = "2GB"
+    jobs: int = Field(1, ge=1, description="How many SLURM jobs of workers to start.")
+
+
+class Experiment(_Section):
+    """A parameter sweep over a scenario."""
+
+    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+    description: str = ""
+    scenario: str = Field(description="Base scenario file (relative to the experiment file).")
+    overrides: dict[str, Any] = Field(default_factory=dict)
+    parameters: dict[str, Parameter] = Field(min_length=1)
+    design: Design = "grid"
+    samples: int | None = Field(
+        None,
+        ge=1,
+        description="Design points (random, latin_hypercube); base samples N for sobol "
+        "(N*(2D+2) points, a power of two).",
+    )
+    trajectories: int = Field(10, ge=2, description="Morris trajectories.")
+    levels: int = Field(4, ge=2, description="Morris grid levels (even).")
+    replications: int = Field(1, ge=1, description="Seeds per design point (common to all).")
+    seed: int = Field(0, ge=0, description="Base seed of the design and of the replications.")
+    outputs: Outputs = Field(default_factory=Outputs)
+    cluster: Cluster = Field(default_factory=Cluster)
+    check: bool = Field(
+        False, description="Verify the accounting identities every step; a violation fails the run."
+    )
+    batch_seconds: float = Field(1.0, gt=0, description="Target duration of one task.")
+
+    @model_validator(mode="after")
+    def _design_settings(self) -> Experiment:
+        if self.design == "grid":
+            missing = [p for p, spec in self.parameters.items() if spec.grid() == []]
+            if missing:
+                raise ValueError(
+                    "design: a grid needs values: [...] or range with points: N for "
+                    + ", ".join(missing)
+                )
+        elif self.design in ("random", "latin_hypercube", "sobol") and self.samples is None:
+            raise ValueError(f"samples: design {self.design} needs samples: N")
+        if self.design == "sobol" and self.samples and self.samples & (self.samples - 1):
+            raise ValueError(f"samples: sobol needs a power of two, got {self.samples}")
+        if self.design == "morris" and self.levels % 2:
+            raise ValueError(f"levels: morris needs an even number, got {self.levels}")
+        return self
+
+
+class LoadedExperiment(BaseModel):
+    """An experiment with its base scenario resolved."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True, frozen=True)
+
+    spec: Experiment
+    source: str
+    base: Scenario
+    """The base scenario with the fixed overrides applied."""
+
+
+def load_experiment(path: str | Path, overrides: list[str] | None = None) -> LoadedExperiment:
+    """Read and check an experiment file before anything runs.
+
+    Args:
+        path: The experiment YAML file.
+        overrides: `--set` style changes to the experiment's fixed scenario overrides.
+
+    Returns:
+        The experiment and its base scenario.
+
+    Raises:
+        ExperimentError: With one line per problem, naming the field, value and expectation.
+    """
+    source = str(path)
+    file = Path(path)
+    try:
+        text = file.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ExperimentError(source, "no such file") from None
+    except OSError as error:
+        raise ExperimentError(source, f"cannot read: {error.strerror}") from None
+    try:
+        data = load_yaml(text)
+    except yaml.YAMLError as error:
+        raise ExperimentError(source, yaml_error(error, source).problems) from None
+    if not isinstance(data, dict):
+        raise ExperimentError(source, "the top level must be a mapping (name:, scenario:, ...)")
+    try:
+        spec = Experiment.model_validate(data)
+    except ValidationError as error:
+        raise ExperimentError(source, _problems(error)) from None
+    scenario_file = (file.parent / spec.scenario).resolve()
+    if not scenario_file.is_file():
+        raise ExperimentError(
+            source, f"scenario: no such file: {spec.scenario} (looked for {scenario_file})"
+        )
+    fixed = dict(spec.overrides)
+    for text_override in overrides or []:
+        key, value = parse_override(text_override)
+        fixed[key] = value
+    spec = spec.model_copy(update={"overrides": fixed, "scenario": str(scenario_file)})
+    try:
+        base = load_scenario(scenario_file, fixed)
+    except ScenarioError as error:
+        raise ExperimentError(source, [f"overrides: {p}" for p in error.problems]) from None
+    # Each run of a sweep is one seed: the experiment's own `replications` replace the
+    # scenario's.
+    base = base.model_copy(update={"replications": 1})
+    _check_parameters(spec, base, source)
+    return LoadedExperiment(spec=spec, source=source, base=base)
+
+
+def scenario_at(base: Scenario, settings: dict[str, Any]) -> Scenario:
+    """The base scenario with a design point's settings applied and validated.
+
+    Args:
+        base: The base scenario (fixed overrides applied).
+        settings: Dotted path to value.
+
+    Returns:
+        The validated scenario.
+
+    Raises:
+        ScenarioError: If a value is out of its field's range.
+    """
+    return load_scenario_dict(base.model_dump(mode="json"), overrides=settings)
+
+
+def _check_parameters(spec: Experiment, base: Scenario, source: str) -> None:
+    """Every parameter path exists and each of its values (or range ends) validates."""
+    problems: list[str] = []
+    for path, parameter in spec.parameters.items():
+        if path == "seed":
+            problems.append("parameters.seed: the seed is set by replications:, not varied")
+            continue
+        kind = "values" if parameter.values is not None else "range"
+        for value in parameter.ends():
+            try:
+                scenario_at(base, {path: value})
+            except ScenarioError as error:
+                detail = "; ".join(error.problems)
+                if str(error.source).startswith("override"):  # the path, not the value
+                    problems.append(f"parameters.{path}: {detail}")
+                    break
+                problems.append(f"parameters.{path}.{kind}: {show_value(value)} fails: {detail}")
+                break
+    if problems:
+        raise ExperimentError(source, problems)
+
+
+def _problems(error: ValidationError) -> list[str]:
+    """One line per pydantic error: dotted path, value given and what was expected."""
+    lines = []
+    for item in error.errors(include_url=False):
+        where = ".".join(str(part) for part in item["loc"]) or "top level"
+        message = item["msg"].removeprefix("Value error, ")
+        if item["type"] == "extra_forbidden":
+            hint = ""
+            if len(item["loc"]) == 1:
+                hint = "; " + paths.suggestion(str(item["loc"][0]), list(Experiment.model_fields))
+            lines.append(f"{where}: unknown key{hint}")
+        elif item["type"] == "missing":
+            lines.append(f"{where}: required, but missing")
+        elif item["type"] == "value_error":
+            lines.append(f"{where}: {message}" if where != "top level" else message)
+        else:
+            wanted = message.removeprefix("Input should be ")
+            lines.append(f"{where}: got {show_value(item['input'])}; expected {wanted}")
+    return lines

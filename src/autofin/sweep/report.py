@@ -1,0 +1,154 @@
+"""The sweep report: one offline HTML page of plotly charts, plus the tables as CSV.
+
+plotly.js is embedded once in the page (no CDN), so the report opens without a network.
+Charts: each output against each parameter (mean over replications with its confidence
+band), sensitivity indices as bar charts with their confidence intervals, and a heat map of
+the interaction for a grid over two parameters.
+"""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+
+import pandas as pd
+import plotly.graph_objects as go
+import plotly.io as pio
+from plotly.offline import get_plotlyjs
+
+from autofin.results.writing import _write_atomically
+from autofin.sweep.analysis import SweepAnalysis
+
+MAX_OUTPUTS = 12
+"""Outputs charted (all of them are in the CSV tables)."""
+
+
+def write_report(analysis: SweepAnalysis, target: str | Path) -> Path:
+    """Write the HTML report and, beside it, means.csv and indices.csv.
+
+    Args:
+        analysis: From `analyze_sweep`.
+        target: The HTML file.
+
+    Returns:
+        The HTML file's path.
+    """
+    path = Path(target)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    means_csv = path.with_name("means.csv")
+    _write_atomically(means_csv, lambda file: analysis.means.to_csv(file, index=False))
+    if not analysis.indices.empty:
+        indices_csv = path.with_name("indices.csv")
+        _write_atomically(indices_csv, lambda file: analysis.indices.to_csv(file, index=False))
+    page = render(analysis)
+    _write_atomically(path, lambda file: file.write_text(page, encoding="utf-8"))
+    return path
+
+
+def render(analysis: SweepAnalysis) -> str:
+    """The report as one self-contained HTML page."""
+    figures: list[tuple[str, go.Figure]] = []
+    outputs = analysis.outputs[:MAX_OUTPUTS]
+    if not analysis.indices.empty:
+        for metric in outputs:
+            table = analysis.indices[analysis.indices["metric"] == metric]
+            if not table.empty:
+                figures.append((f"Sensitivity of {metric}", _indices_chart(table)))
+    if analysis.design == "grid" and len(analysis.parameters) == 2:
+        for metric in outputs:
+            figures.append((f"{metric} over both parameters", _heat_map(analysis, metric)))
+    for metric in outputs:
+        for parameter in analysis.parameters:
+            figures.append((f"{metric} against {parameter}", _band(analysis, metric, parameter)))
+    body = "\n".join(
+        f"<section><h2>{html.escape(title)}</h2>"
+        f"{pio.to_html(figure, include_plotlyjs=False, full_html=False)}</section>"
+        for title, figure in figures
+    )
+    notes = "".join(f"<li>{html.escape(note)}</li>" for note in analysis.notes)
+    summary = html.escape(analysis.describe()).replace("\n", "<br>")
+    return (
+        "<!DOCTYPE html><html><head><meta charset='utf-8'>"
+        f"<title>autofin sweep: {html.escape(analysis.name)}</title>"
+        f"<script type='text/javascript'>{get_plotlyjs()}</script>"
+        "<style>body{font-family:sans-serif;max-width:1100px;margin:auto}</style>"
+        f"</head><body><h1>Sweep {html.escape(analysis.name)}</h1><p>{summary}</p>"
+        f"<ul>{notes}</ul>{body}</body></html>"
+    )
+
+
+def _band(analysis: SweepAnalysis, metric: str, parameter: str) -> go.Figure:
+    """Mean of a metric against one parameter, with its confidence interval."""
+    table = analysis.means[analysis.means["metric"] == metric]
+    figure = go.Figure()
+    others = [name for name in analysis.parameters if name != parameter]
+    if analysis.design == "grid" and pd.api.types.is_numeric_dtype(table[parameter]):
+        groups = table.groupby(others, sort=True) if others else [((), table)]
+        for key, group in groups:
+            group = group.sort_values(parameter)
+            values = key if isinstance(key, tuple) else (key,)
+            label = ", ".join(f"{n}={v}" for n, v in zip(others, values, strict=True)) or metric
+            figure.add_trace(
+                go.Scatter(
+                    x=pd.concat([group[parameter], group[parameter][::-1]]),
+                    y=pd.concat([group["high"], group["low"][::-1]]),
+                    fill="toself",
+                    mode="lines",
+                    opacity=0.2,
+                    line={"width": 0},
+                    showlegend=False,
+                    hoverinfo="skip",
+                )
+            )
+            figure.add_trace(
+                go.Scatter(x=group[parameter], y=group["mean"], mode="lines+markers", name=label)
+            )
+    else:
+        figure.add_trace(
+            go.Scatter(
+                x=table[parameter],
+                y=table["mean"],
+                mode="markers",
+                error_y={
+                    "type": "data",
+                    "array": table["high"] - table["mean"],
+                    "arrayminus": table["mean"] - table["low"],
+                },
+                name=metric,
+            )
+        )
+    figure.update_layout(xaxis_title=parameter, yaxis_title=f"{metric} (mean, 95% CI)", height=380)
+    return figure
+
+
+def _indices_chart(table: pd.DataFrame) -> go.Figure:
+    """Sensitivity indices as grouped bars with their confidence intervals."""
+    figure = go.Figure()
+    for index, group in table.groupby("index", sort=False):
+        figure.add_trace(
+            go.Bar(
+                x=group["parameter"],
+                y=group["value"],
+                error_y={"type": "data", "array": group["conf"].fillna(0)},
+                name=str(index),
+            )
+        )
+    figure.update_layout(barmode="group", yaxis_title="index", height=380)
+    return figure
+
+
+def _heat_map(analysis: SweepAnalysis, metric: str) -> go.Figure:
+    """A two-parameter grid's mean of a metric as a heat map."""
+    first, second = analysis.parameters
+    table = analysis.means[analysis.means["metric"] == metric]
+    grid = table.pivot_table(index=second, columns=first, values="mean", aggfunc="mean")
+    figure = go.Figure(
+        go.Heatmap(
+            z=grid.to_numpy(),
+            x=[str(value) for value in grid.columns],
+            y=[str(value) for value in grid.index],
+            colorbar={"title": metric},
+        )
+    )
+    figure.update_layout(xaxis_title=first, yaxis_title=second, height=420)
+    return figure

@@ -1,0 +1,246 @@
+"""Running a sweep on a Dask cluster: batches, bounded tasks in flight, results as they arrive.
+
+The driver groups the runs not yet finished into batches of at least `batch_seconds` of
+simulation (sized from the runs measured so far), keeps at most a few batches per worker in
+flight, and writes every run as soon as its batch comes back (`as_completed`), so memory does
+not grow with the design and a killed driver loses only the runs in flight. A worker that dies
+has its batch retried by the scheduler on another worker (Dask's `allowed-failures`); the
+driver counts those retries by asking the scheduler which of its tasks were on a dead worker.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from distributed import Client, Future, as_completed
+
+from autofin.sweep.plan import SweepPlan
+from autofin.sweep.runs import Outcome, OutputError, Run, Simulation, run_batch
+from autofin.sweep.store import SweepStore
+
+POLL_SECONDS = 0.2
+TASKS_PER_WORKER = 2
+"""Batches in flight per worker: one running, one queued so no worker waits for the driver."""
+
+
+@dataclass
+class SweepStatus:
+    """Counts of a sweep in progress, passed to the progress callback."""
+
+    total: int
+    skipped: int = 0
+    done: int = 0
+    failed: int = 0
+    running: int = 0
+    retried: int = 0
+    duplicates: int = 0
+    workers: int = 0
+    started: float = field(default_factory=time.perf_counter)
+    simulation_seconds: float = 0.0
+
+    @property
+    def finished(self) -> int:
+        """Runs written in this sweep or an earlier attempt, failures included."""
+        return self.skipped + self.done + self.failed
+
+
+Progress = Callable[[SweepStatus], None]
+
+
+def execute(
+    plan: SweepPlan,
+    store: SweepStore,
+    client: Client,
+    *,
+    progress: Progress | None = None,
+    simulation: Simulation | None = None,
+) -> SweepStatus:
+    """Run the plan's unfinished runs on the client's cluster, writing each as it arrives.
+
+    Args:
+        plan: The sweep.
+        store: The sweep directory (already opened for this plan).
+        client: A Dask client connected to any cluster.
+        progress: Called with the counts after every change (and a few times a second).
+        simulation: A stand-in for `autofin.simulate` (tests).
+
+    Returns:
+        The final counts.
+
+    Raises:
+        OutputError: If the experiment names an output the model does not produce.
+    """
+    spec = plan.experiment.spec
+    finished = store.finished()
+    every_run = plan.runs()
+    todo = [(run, scenario) for run, scenario in every_run if run.run_id not in finished]
+    status = SweepStatus(total=len(every_run), skipped=len(every_run) - len(todo))
+    todo.reverse()  # pop() from the end keeps design order
+    in_flight: dict[Future, list[Run]] = {}
+    suspicious: dict[str, int] = {}
+    timing = _Timing(spec.batch_seconds)
+    tasks = as_completed(with_results=False, loop=client.loop)
+    last_poll = 0.0
+
+    def report() -> None:
+        if progress is not None:
+            progress(status)
+
+    def submit() -> None:
+        status.workers = len(client.scheduler_info(n_workers=-1).get("workers", {}))
+        workers = max(1, status.workers)  # SLURM workers may not have started yet
+        limit = TASKS_PER_WORKER * workers
+        while todo and len(in_flight) < limit:
+            size = timing.batch_size(len(todo), workers)
+            batch = [todo.pop() for _ in range(min(size, len(todo)))]
+            future = client.submit(
+                run_batch,
+                batch,
+                spec.outputs,
+                spec.check,
+                simulation,
+                pure=False,
+                key=f"autofin-runs-{batch[0][0].run_id}-{len(batch)}",
+            )
+            in_flight[future] = [run for run, _ in batch]
+            tasks.add(future)
+
+    submit()
+    report()
+    try:
+        while in_flight:
+            ready = tasks.next_batch(block=False) if tasks.has_ready() else []
+            for future in ready:
+                runs = in_flight.pop(future)
+                for outcome in _outcomes(future, runs):
+                    if store.is_finished(outcome.run.run_id):
+                        status.duplicates += 1  # never expected: a run delivered twice
+                    store.record(outcome)
+                    if outcome.failed:
+                        status.failed += 1
+                    else:
+                        status.done += 1
+                        status.simulation_seconds += outcome.seconds
+                        timing.observe(outcome.seconds)
+                future.release()
+            now = time.perf_counter()
+            if ready or now - last_poll > 1.0:
+                submit()  # also when workers join (SLURM jobs start one by one)
+                last_poll = now
+                _poll(client, in_flight, suspicious, status)
+                report()
+            if not ready:
+                time.sleep(POLL_SECONDS)
+    finally:
+        for future in in_flight:
+            future.cancel()
+    status.retried = sum(1 for count in suspicious.values() if count > 0)
+    status.running = 0
+    report()
+    return status
+
+
+def _outcomes(future: Future, runs: list[Run]) -> list[Outcome]:
+    """The outcomes of a finished task; a task that could not run fails all its runs."""
+    if future.status == "finished":
+        return future.result()
+    error = future.exception()
+    if isinstance(error, OutputError):
+        raise error
+    trace = future.traceback()
+    text = "".join(traceback.format_tb(trace)) if trace is not None else ""
+    return [Outcome(run, error=f"{type(error).__name__}: {error}", traceback=text) for run in runs]
+
+
+def _poll(
+    client: Client,
+    in_flight: dict[Future, list[Run]],
+    suspicious: dict[str, int],
+    status: SweepStatus,
+) -> None:
+    """Ask the scheduler which tasks are running and which were on a worker that died."""
+    keys = {future.key: len(runs) for future, runs in in_flight.items()}
+    try:
+        states = client.run_on_scheduler(_task_states, list(keys))
+    except Exception:  # progress is best effort; the sweep goes on
+        return
+    status.running = sum(keys[key] for key, (state, _) in states.items() if state == "processing")
+    for key, (_, count) in states.items():
+        if count:
+            suspicious[key] = max(suspicious.get(key, 0), count)
+    status.retried = sum(1 for count in suspicious.values() if count > 0)
+
+
+def _task_states(keys: list[str], dask_scheduler: Any = None) -> dict[str, tuple[str, int]]:
+    """On the scheduler: each task's state and how many times its worker died under it."""
+    tasks = dask_scheduler.tasks
+    return {key: (tasks[key].state, tasks[key].suspicious) for key in keys if key in tasks}
+
+
+class _Timing:
+    """Sizes batches so that each task simulates for about `target` seconds."""
+
+    def __init__(self, target: float) -> None:
+        self.target = target
+        self.count = 0
+        self.total = 0.0
+
+    def observe(self, seconds: float) -> None:
+        self.count += 1
+        self.total += seconds
+
+    def batch_size(self, remaining: int, workers: int) -> int:
+        """Runs per task: one until a run is timed, then enough for `target` seconds.
+
+        Never so many that some workers would be left without a task.
+        """
+        if not self.count:
+            return 1
+        per_run = max(self.total / self.count, 1e-6)
+        wanted = max(1, math.ceil(self.target / per_run))
+        fair = max(1, math.ceil(remaining / (TASKS_PER_WORKER * workers)))
+        return min(wanted, fair)
+
+
+def dry_run_estimate(plan: SweepPlan, store: SweepStore, workers: int) -> dict[str, float]:
+    """The design's size and how long it should take, from runs already timed or one run.
+
+    Args:
+        plan: The sweep.
+        store: The sweep directory (its finished runs' times are used when present).
+        workers: Worker processes the sweep would use.
+
+    Returns:
+        runs, todo, seconds_per_run, estimate_seconds.
+    """
+    runs = plan.runs()
+    finished = store.finished()
+    todo = [(run, scenario) for run, scenario in runs if run.run_id not in finished]
+    seconds = _timed_seconds(store)
+    if seconds is None:
+        run, scenario = runs[0]
+        started = time.perf_counter()
+        run_batch([(run, scenario)], plan.experiment.spec.outputs, plan.experiment.spec.check)
+        seconds = time.perf_counter() - started
+    return {
+        "runs": len(runs),
+        "todo": len(todo),
+        "seconds_per_run": seconds,
+        "estimate_seconds": seconds * len(todo) / max(1, workers),
+    }
+
+
+def _timed_seconds(store: SweepStore) -> float | None:
+    """Mean simulation time of the runs already in the directory, if any."""
+    finished = sorted(store.finished())[:50]
+    times = [
+        json.loads((store.runs_dir / f"{run_id}.json").read_text(encoding="utf-8"))["seconds"]
+        for run_id in finished
+    ]
+    return sum(times) / len(times) if times else None

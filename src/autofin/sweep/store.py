@@ -1,0 +1,201 @@
+"""The sweep directory: the resolved experiment, the design, one file per finished run.
+
+Layout of `DIR`:
+
+- `experiment.resolved.yaml`: the experiment with absolute paths and its fingerprint,
+  written first; a directory holding another fingerprint is refused.
+- `design.parquet`: one row per run (run id, point, replication, seed, parameters).
+- `runs/<run id>.json`: a finished run's outputs, written atomically (temporary file, then
+  rename), so a run is either finished or absent; `runs/<run id>.timeseries.parquet` beside
+  it when time series are kept (written before the JSON); `runs/<run id>.failed.json` for a
+  run that raised.
+- `runs.parquet`, `failures.parquet`, `timeseries.parquet`: the tables gathered at the end.
+
+Resuming lists `runs/*.json` and skips those runs; failed runs are tried again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import yaml
+
+from autofin.results.writing import _jsonable, _write_atomically
+from autofin.sweep.runs import Outcome
+
+RESOLVED = "experiment.resolved.yaml"
+DESIGN = "design.parquet"
+RUNS_DIR = "runs"
+RUNS = "runs.parquet"
+FAILURES = "failures.parquet"
+TIMESERIES = "timeseries.parquet"
+FAILED_SUFFIX = ".failed.json"
+SERIES_SUFFIX = ".timeseries.parquet"
+
+
+class StoreError(Exception):
+    """A sweep directory that cannot be used for this experiment (a user error)."""
+
+
+def fingerprint(resolved: dict[str, Any], run_ids: list[str]) -> str:
+    """What identifies an experiment: its outputs, and every run of its design.
+
+    Args:
+        resolved: The resolved experiment settings.
+        run_ids: The ids of the design's runs, in order.
+
+    Returns:
+        A SHA-256 hex digest.
+    """
+    identity = {
+        "outputs": resolved.get("outputs"),
+        "check": resolved.get("check"),
+        "runs": run_ids,
+    }
+    return hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()
+
+
+class SweepStore:
+    """Reads and writes one sweep directory."""
+
+    def __init__(self, directory: str | Path) -> None:
+        self.directory = Path(directory)
+        self.runs_dir = self.directory / RUNS_DIR
+
+    def open(self, resolved: dict[str, Any], design: pd.DataFrame, print_id: str) -> None:
+        """Create the directory for an experiment, or check it holds the same one.
+
+        Args:
+            resolved: The resolved experiment (written as `experiment.resolved.yaml`).
+            design: The design table, one row per run.
+            print_id: The experiment's fingerprint.
+
+        Raises:
+            StoreError: If the directory holds a different experiment, or is not writable.
+        """
+        marker = self.directory / RESOLVED
+        if marker.is_file():
+            held = yaml.safe_load(marker.read_text(encoding="utf-8")) or {}
+            if held.get("fingerprint") != print_id:
+                raise StoreError(
+                    f"{self.directory} holds a different experiment "
+                    f"({held.get('name', '?')!s}, fingerprint {str(held.get('fingerprint'))[:12]}; "
+                    f"this one is {resolved.get('name')}, {print_id[:12]}); "
+                    "choose another directory with -o or delete it"
+                )
+            return
+        ours = {RUNS_DIR, DESIGN}  # what an interrupted first attempt leaves before the marker
+        if self.directory.exists() and any(
+            entry.name not in ours and not entry.name.endswith(".tmp")
+            for entry in self.directory.iterdir()
+        ):
+            raise StoreError(
+                f"{self.directory} is not empty and holds no sweep; "
+                "choose another directory with -o"
+            )
+        try:
+            self.runs_dir.mkdir(parents=True, exist_ok=True)
+            _write_atomically(
+                self.directory / DESIGN, lambda path: design.to_parquet(path, index=False)
+            )
+            text = yaml.safe_dump(
+                {**resolved, "fingerprint": print_id}, sort_keys=False, allow_unicode=True
+            )
+            _write_atomically(marker, lambda path: path.write_text(text, encoding="utf-8"))
+        except OSError as error:
+            raise StoreError(f"cannot write to {self.directory}: {error.strerror}") from None
+
+    def discard(self) -> None:
+        """Remove what `open` wrote, for a sweep that stopped before any run finished."""
+        for name in (RESOLVED, DESIGN):
+            (self.directory / name).unlink(missing_ok=True)
+        for path in self.runs_dir.glob("*"):
+            path.unlink()
+        self.runs_dir.rmdir()
+
+    def finished(self) -> set[str]:
+        """Ids of the runs already written."""
+        if not self.runs_dir.is_dir():
+            return set()
+        return {
+            path.name.removesuffix(".json")
+            for path in self.runs_dir.glob("*.json")
+            if not path.name.endswith(FAILED_SUFFIX)
+        }
+
+    def is_finished(self, run_id: str) -> bool:
+        """Whether a run's outputs are already written."""
+        return (self.runs_dir / f"{run_id}.json").is_file()
+
+    def record(self, outcome: Outcome) -> None:
+        """Write one run's outcome atomically.
+
+        Args:
+            outcome: What the worker reported.
+        """
+        run_id = outcome.run.run_id
+        base = {"run_id": run_id, "seconds": outcome.seconds}
+        if outcome.failed:
+            data = {**base, "error": outcome.error, "traceback": outcome.traceback}
+            self._write_json(self.runs_dir / f"{run_id}{FAILED_SUFFIX}", data)
+            return
+        if outcome.timeseries is not None:
+            series = outcome.timeseries.copy()
+            series.insert(0, "run_id", run_id)
+            _write_atomically(
+                self.runs_dir / f"{run_id}{SERIES_SUFFIX}",
+                lambda path: series.to_parquet(path, index=False),
+            )
+        self._write_json(self.runs_dir / f"{run_id}.json", {**base, **(outcome.row or {})})
+        (self.runs_dir / f"{run_id}{FAILED_SUFFIX}").unlink(missing_ok=True)
+
+    def gather(self, design: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """Write runs.parquet, failures.parquet and (when kept) timeseries.parquet.
+
+        Args:
+            design: The design table, whose order the tables follow.
+
+        Returns:
+            The runs table and the failures table.
+        """
+        order = {run_id: index for index, run_id in enumerate(design["run_id"])}
+        design = design[[c for c in design.columns if not str(c).startswith("unit:")]]
+        finished = self.finished()
+        rows = [self._read_json(self.runs_dir / f"{run_id}.json") for run_id in finished]
+        outputs = pd.DataFrame(rows, columns=None if rows else ["run_id", "seconds"])
+        runs = design.merge(outputs, on="run_id", how="inner")
+        failed = [
+            self._read_json(path)
+            for path in self.runs_dir.glob(f"*{FAILED_SUFFIX}")
+            if path.name.removesuffix(FAILED_SUFFIX) not in finished
+        ]
+        errors = pd.DataFrame(
+            failed, columns=None if failed else ["run_id", "seconds", "error", "traceback"]
+        )
+        failures = design.merge(errors, on="run_id", how="inner")
+        _write_atomically(self.directory / RUNS, lambda path: runs.to_parquet(path, index=False))
+        _write_atomically(
+            self.directory / FAILURES, lambda path: failures.to_parquet(path, index=False)
+        )
+        series_files = sorted(
+            self.runs_dir.glob(f"*{SERIES_SUFFIX}"),
+            key=lambda path: order.get(path.name.removesuffix(SERIES_SUFFIX), 0),
+        )
+        if series_files:
+            series = pd.concat([pd.read_parquet(path) for path in series_files], ignore_index=True)
+            _write_atomically(
+                self.directory / TIMESERIES, lambda path: series.to_parquet(path, index=False)
+            )
+        return runs, failures
+
+    def _write_json(self, target: Path, data: dict[str, Any]) -> None:
+        text = json.dumps(_jsonable(data))
+        _write_atomically(target, lambda path: path.write_text(text, encoding="utf-8"))
+
+    @staticmethod
+    def _read_json(path: Path) -> dict[str, Any]:
+        return json.loads(path.read_text(encoding="utf-8"))

@@ -1,0 +1,148 @@
+"""Experiment files, designs, seeds and the sensitivity analysis (no cluster needed)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from autofin.cli import app
+from autofin.sweep import ExperimentError, load_experiment, plan_sweep
+from autofin.sweep.analysis import morris_indices, sobol_indices
+from autofin.sweep.design import design_points, replication_seeds
+from autofin.sweep.experiment import Parameter
+from conftest import TINY, write
+
+BASE = """
+name: check
+scenario: tiny.yaml
+parameters:
+  automakers.payment_term_days: {values: [30, 120]}
+"""
+
+
+def experiment(tmp_path, text):
+    write(tmp_path, "tiny.yaml", TINY)
+    return write(tmp_path, "exp.yaml", text)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            BASE.replace("automakers.payment_term_days", "automakers.payment_term_dayz"),
+            "parameters.automakers.payment_term_dayz: unknown key 'payment_term_dayz' in "
+            "automakers; did you mean 'payment_term_days'?",
+        ),
+        (
+            BASE.replace("{values: [30, 120]}", "{range: [0.5, 2.0], points: 3}").replace(
+                "automakers.payment_term_days", "banks.capital_ratio"
+            ),
+            "parameters.banks.capital_ratio.range: 2.0 fails",
+        ),
+        (BASE + "design: sobl\n", "design: got 'sobl'; expected 'grid', 'random'"),
+        (BASE + "design: sobol\nsamples: 6\n", "samples: sobol needs a power of two, got 6"),
+        (
+            BASE.replace("{values: [30, 120]}", "{range: [0.5, 2.0]}"),
+            "design: a grid needs values: [...] or range with points: N for "
+            "automakers.payment_term_days",
+        ),
+        (BASE + "replicatons: 3\n", "replicatons: unknown key; did you mean 'replications'?"),
+        (BASE.replace("tiny.yaml", "missing.yaml"), "scenario: no such file: missing.yaml"),
+        (BASE + "overrides: {horizon_days: -5}\n", "overrides: "),
+    ],
+)
+def test_bad_experiments_name_the_field_and_exit_2(tmp_path, text, message):
+    path = experiment(tmp_path, text)
+    with pytest.raises(ExperimentError) as caught:
+        load_experiment(path)
+    assert message in str(caught.value)
+
+    result = CliRunner().invoke(app, ["sweep", str(path), "-o", str(tmp_path / "out")])
+    assert result.exit_code == 2
+    assert "Traceback" not in result.output
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_value_outside_a_field_range_is_refused_before_anything_runs(tmp_path):
+    path = experiment(
+        tmp_path,
+        BASE.replace("automakers.payment_term_days", "banks.capital_ratio").replace(
+            "[30, 120]", "[0.1, 1.5]"
+        ),
+    )
+    with pytest.raises(ExperimentError, match=r"banks\.capital_ratio.*1\.5.*less than or equal"):
+        load_experiment(path)
+
+
+def test_replications_share_seeds_across_points_and_run_ids_are_stable(tmp_path):
+    path = experiment(tmp_path, BASE + "replications: 3\nseed: 5\n")
+    first = plan_sweep(load_experiment(path))
+    second = plan_sweep(load_experiment(path))
+
+    assert list(first.design["run_id"]) == list(second.design["run_id"])
+    assert first.design["run_id"].is_unique
+    seeds = first.design.groupby("point")["seed"].apply(list)
+    assert seeds.iloc[0] == seeds.iloc[1] == replication_seeds(5, 3)
+    assert len(set(seeds.iloc[0])) == 3
+    assert replication_seeds(6, 3) != replication_seeds(5, 3)
+
+
+def test_designs_cover_their_ranges():
+    parameters = {
+        "a": Parameter(range=(1.0, 100.0), log=True),
+        "b": Parameter(range=(0, 10), integer=True),
+        "c": Parameter(values=["x", "y", "z"]),
+    }
+    lhs = design_points(parameters, "latin_hypercube", samples=30, seed=1)
+    assert len(lhs) == 30
+    assert lhs["a"].between(1, 100).all()
+    assert (np.log(lhs["a"]).max() - np.log(lhs["a"]).min()) > 0.8 * math.log(100)
+    assert set(lhs["b"]) <= set(range(11))
+    assert set(lhs["c"]) == {"x", "y", "z"}
+    sobol = design_points(parameters, "sobol", samples=8, seed=1)
+    assert len(sobol) == 8 * (3 + 2)
+    morris = design_points(parameters, "morris", trajectories=4, levels=4, seed=1)
+    assert len(morris) == 4 * (3 + 1)
+    grid = design_points({"a": Parameter(range=(0, 1), points=3), "c": parameters["c"]}, "grid")
+    assert len(grid) == 9
+
+
+def ishigami(x1, x2, x3, a=7.0, b=0.1):
+    return np.sin(x1) + a * np.sin(x2) ** 2 + b * x3**4 * np.sin(x1)
+
+
+def test_sobol_analysis_recovers_the_ishigami_indices():
+    # Known values (Ishigami & Homma 1990; a = 7, b = 0.1).
+    first = {"x1": 0.3139, "x2": 0.4424, "x3": 0.0}
+    total = {"x1": 0.5576, "x2": 0.4424, "x3": 0.2437}
+    parameters = {name: Parameter(range=(-math.pi, math.pi)) for name in first}
+    design = design_points(parameters, "sobol", samples=2048, seed=3)
+    outputs = ishigami(design["x1"], design["x2"], design["x3"]).to_numpy()
+
+    table = sobol_indices(list(parameters), outputs).set_index(["index", "parameter"])
+
+    for index, truth in (("S1", first), ("ST", total)):
+        for name, expected in truth.items():
+            value, conf = table.loc[(index, name), ["value", "conf"]]
+            assert abs(value - expected) <= conf, (index, name, value, expected, conf)
+            assert conf < 0.1
+
+
+def test_morris_measures_the_slopes_of_a_linear_model():
+    parameters = {name: Parameter(range=(-math.pi, math.pi)) for name in ("x1", "x2", "x3")}
+    design = design_points(parameters, "morris", trajectories=20, levels=4, seed=3)
+    unit = design[[f"unit:{name}" for name in parameters]].to_numpy()
+    outputs = (3 * design["x1"] - design["x2"]).to_numpy()
+
+    table = morris_indices(list(parameters), unit, outputs, levels=4).set_index(
+        ["index", "parameter"]
+    )["value"]
+
+    # Elementary effects per unit of the design's coordinate: slope x range (2 pi).
+    assert table[("mu_star", "x1")] == pytest.approx(3 * 2 * math.pi)
+    assert table[("mu_star", "x2")] == pytest.approx(2 * math.pi)
+    assert table[("mu_star", "x3")] == pytest.approx(0, abs=1e-9)
+    assert table[("sigma", "x1")] == pytest.approx(0, abs=1e-9)

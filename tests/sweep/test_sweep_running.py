@@ -1,0 +1,256 @@
+"""Sweeps on real Dask clusters: same results as serial, worker and driver killed, failures.
+
+Every test here starts real worker processes; the designs are tiny (a 70-day horizon of the
+tiny scenario, a fraction of a second per run) so that the module stays fast on two cores.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import psutil
+import pytest
+from typer.testing import CliRunner
+
+from autofin.cli import app
+from autofin.sweep import StoreError, load_experiment, plan_sweep, run_sweep
+from autofin.sweep.executors import open_client
+from autofin.sweep.runs import OutputError, run_batch
+from autofin.sweep.store import SweepStore
+from conftest import TINY, write
+
+AUTOFIN = Path(sys.executable).with_name("autofin")
+
+EXPERIMENT = """
+name: tiny_terms
+scenario: tiny.yaml
+overrides: {{horizon_days: {horizon}}}
+parameters:
+  automakers.payment_term_days: {{values: {terms}}}
+  banks.margin: {{range: [0.01, 0.03], points: 2}}
+replications: 2
+seed: 11
+outputs:
+  summary: [supplier_defaults, sales_units, bank_lending_volume]
+  timeseries:
+    - {{metric: bank_npl_ratio, stat: max}}
+    - {{metric: sales_units, stat: mean, window: [0, 35]}}
+  keep_timeseries: [sales_units]
+"""
+
+
+def experiment_file(
+    directory: Path, *, terms: str = "[60, 170]", horizon: int = 70, name: str = "exp.yaml"
+) -> Path:
+    write(directory, "tiny.yaml", TINY)
+    return write(directory, name, EXPERIMENT.format(terms=terms, horizon=horizon))
+
+
+@pytest.fixture(scope="module")
+def client():
+    with open_client(workers=2) as dask_client:
+        yield dask_client
+
+
+def without_timing(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame.drop(columns=["seconds"]).reset_index(drop=True)
+
+
+def test_local_cluster_equals_a_serial_run(tmp_path, client):
+    plan = plan_sweep(load_experiment(experiment_file(tmp_path)))
+    outcome = run_sweep(plan, tmp_path / "sweep", client)
+
+    assert outcome.status.done == len(plan.design) == 8
+    serial = {
+        result.run.run_id: result.row
+        for result in run_batch(plan.runs(), plan.experiment.spec.outputs)
+    }
+    for row in outcome.runs.to_dict("records"):
+        for metric, value in serial[row["run_id"]].items():
+            assert row[metric] == value, (row["run_id"], metric)
+    # Common random numbers: every design point runs the same two seeds.
+    seeds = outcome.runs.groupby("point")["seed"].apply(tuple)
+    assert len(set(seeds)) == 1
+    assert len(set(seeds.iloc[0])) == 2
+    series = pd.read_parquet(tmp_path / "sweep" / "timeseries.parquet")
+    assert list(series.columns) == ["run_id", "step", "day", "sales_units"]
+    assert set(series["run_id"]) == set(outcome.runs["run_id"])
+
+    # The same experiment again on the same directory: nothing runs, the tables are equal.
+    again = run_sweep(plan, tmp_path / "sweep", client)
+    assert again.status.done == 0
+    assert again.status.skipped == 8
+    pd.testing.assert_frame_equal(without_timing(again.runs), without_timing(outcome.runs))
+
+    # The command line on the same (running) cluster through --scheduler: equal tables.
+    result = CliRunner().invoke(
+        app,
+        [
+            "sweep",
+            str(tmp_path / "exp.yaml"),
+            "-o",
+            str(tmp_path / "cli"),
+            "--scheduler",
+            client.scheduler.address,
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert "8 runs finished, 0 failed" in result.output
+    from_cli = pd.read_parquet(tmp_path / "cli" / "runs.parquet")
+    pd.testing.assert_frame_equal(without_timing(from_cli), without_timing(outcome.runs))
+
+    # The report of `analyze` is offline: plotly.js embedded once, no CDN.
+    result = CliRunner().invoke(app, ["analyze", str(tmp_path / "sweep")])
+    assert result.exit_code == 0, result.output
+    page = (tmp_path / "sweep" / "analysis" / "report.html").read_text(encoding="utf-8")
+    assert page.count("plotly.js v") == 1
+    assert "<script src" not in page
+    assert "<script type='text/javascript' src" not in page
+    assert "supplier_defaults over both parameters" in page
+    means = pd.read_csv(tmp_path / "sweep" / "analysis" / "means.csv")
+    assert len(means) == 4 * 5  # 4 points x 5 outputs
+    assert (means["n"] == 2).all()
+
+
+def test_a_killed_worker_loses_no_run_and_runs_none_twice(tmp_path, client):
+    plan = plan_sweep(load_experiment(experiment_file(tmp_path, terms="[30, 60, 90, 120, 170]")))
+    pids = client.run(os.getpid)
+    killed: list[int] = []
+
+    def kill_one_worker(status):
+        if status.done >= 2 and not killed:
+            pid = next(iter(pids.values()))
+            os.kill(pid, signal.SIGKILL)
+            killed.append(pid)
+
+    outcome = run_sweep(plan, tmp_path / "sweep", client, progress=kill_one_worker)
+
+    assert killed, "the sweep finished before a worker could be killed"
+    assert outcome.status.done == len(plan.design) == 20
+    assert outcome.status.failed == 0
+    assert outcome.status.duplicates == 0
+    assert outcome.status.retried >= 1  # the dead worker's batch ran again elsewhere
+    assert outcome.runs["run_id"].is_unique
+    assert set(outcome.runs["run_id"]) == set(plan.design["run_id"])
+    client.wait_for_workers(2, timeout=60)  # the nanny restarts the killed worker
+
+
+def test_a_failing_run_is_recorded_and_the_others_finish(tmp_path, client):
+    write(tmp_path, "tiny.yaml", TINY)
+    path = write(
+        tmp_path,
+        "fail.yaml",
+        """
+        name: fails
+        scenario: tiny.yaml
+        overrides: {horizon_days: 28}
+        check: true
+        parameters:
+          automakers.vehicle_price: {values: [150000, 1.0e+308]}
+        replications: 2
+        outputs: {summary: [sales_units]}
+        """,
+    )
+    plan = plan_sweep(load_experiment(path))
+    outcome = run_sweep(plan, tmp_path / "sweep", client)
+
+    assert outcome.status.done == 2
+    assert outcome.status.failed == 2
+    failures = pd.read_parquet(tmp_path / "sweep" / "failures.parquet")
+    assert set(failures["automakers.vehicle_price"]) == {1.0e308}
+    assert failures["error"].str.startswith("AccountingError").all()
+    assert failures["traceback"].str.contains("Traceback").all()
+    runs = pd.read_parquet(tmp_path / "sweep" / "runs.parquet")
+    assert set(runs["automakers.vehicle_price"]) == {150000}
+    # A one-parameter grid with a failed point still analyses.
+    result = CliRunner().invoke(app, ["analyze", str(tmp_path / "sweep")])
+    assert result.exit_code == 0, result.output
+    assert "1 design points" in result.output
+
+
+def test_an_output_the_model_lacks_stops_the_sweep_and_frees_the_directory(tmp_path, client):
+    path = experiment_file(tmp_path)
+    path.write_text(
+        path.read_text().replace("summary: [supplier_defaults,", "summary: [supplier_defualts,")
+    )
+    plan = plan_sweep(load_experiment(path))
+
+    with pytest.raises(OutputError, match=r"no summary figure 'supplier_defualts'.*available"):
+        run_sweep(plan, tmp_path / "sweep", client)
+    fixed = plan_sweep(load_experiment(experiment_file(tmp_path)))
+    SweepStore(tmp_path / "sweep").open(fixed.resolved, fixed.design, fixed.fingerprint)
+
+
+def test_a_directory_holding_another_experiment_is_refused(tmp_path):
+    first = plan_sweep(load_experiment(experiment_file(tmp_path)))
+    second = plan_sweep(load_experiment(experiment_file(tmp_path, terms="[90]", name="b.yaml")))
+    store = SweepStore(tmp_path / "sweep")
+    store.open(first.resolved, first.design, first.fingerprint)
+
+    with pytest.raises(StoreError, match="holds a different experiment"):
+        store.open(second.resolved, second.design, second.fingerprint)
+    result = CliRunner().invoke(
+        app, ["sweep", str(tmp_path / "b.yaml"), "-o", str(tmp_path / "sweep")]
+    )
+    assert result.exit_code == 2
+    assert "holds a different experiment" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_dry_run_prints_size_and_estimate_and_runs_nothing(tmp_path):
+    path = experiment_file(tmp_path)
+    result = CliRunner().invoke(
+        app, ["sweep", str(path), "-o", str(tmp_path / "sweep"), "--dry-run", "--workers", "4"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "4 points x 2 replications = 8 runs" in result.output
+    assert "estimated" in result.output
+    assert "on 4 workers" in result.output
+    assert not (tmp_path / "sweep").exists()
+
+
+def test_the_driver_killed_then_resumed_completes_exactly_the_design(tmp_path):
+    path = experiment_file(tmp_path, terms="[30, 60, 90, 120, 170]")
+    directory = tmp_path / "sweep"
+    command = [str(AUTOFIN), "sweep", str(path), "-o", str(directory), "--workers", "2"]
+    driver = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    runs = directory / "runs"
+    deadline = time.monotonic() + 120
+    while len(finished_files(runs)) < 3:
+        assert driver.poll() is None, driver.communicate()
+        assert time.monotonic() < deadline, "no run finished in two minutes"
+        time.sleep(0.05)
+    children = psutil.Process(driver.pid).children(recursive=True)
+    driver.send_signal(signal.SIGKILL)
+    driver.wait()
+    for child in children:  # the workers of the dead driver's local cluster
+        with contextlib.suppress(psutil.NoSuchProcess):
+            child.kill()
+    before = {path.name: path.stat().st_mtime_ns for path in finished_files(runs)}
+    assert 0 < len(before) < 20
+
+    resumed = subprocess.run(command, capture_output=True, text=True, timeout=300, check=False)
+
+    assert resumed.returncode == 0, resumed.stderr
+    assert f"{len(before)} already done" in resumed.stdout
+    assert f"{20 - len(before)} runs finished" in resumed.stdout
+    after = {path.name: path.stat().st_mtime_ns for path in finished_files(runs)}
+    assert {name: after[name] for name in before} == before  # not re-run
+    table = pd.read_parquet(directory / "runs.parquet")
+    design = pd.read_parquet(directory / "design.parquet")
+    assert len(table) == len(design) == 20
+    assert table["run_id"].is_unique
+    assert set(table["run_id"]) == set(design["run_id"])
+
+
+def finished_files(runs: Path) -> list[Path]:
+    if not runs.is_dir():
+        return []
+    return [path for path in runs.glob("*.json") if not path.name.endswith(".failed.json")]
