@@ -142,33 +142,49 @@ def test_a_killed_worker_loses_no_run_and_runs_none_twice(tmp_path, client):
     client.wait_for_workers(2, timeout=60)  # the nanny restarts the killed worker
 
 
-def test_a_failing_run_is_recorded_and_the_others_finish(tmp_path, client):
-    write(tmp_path, "tiny.yaml", TINY)
+def test_a_failing_run_is_recorded_and_the_others_finish(tmp_path, client, monkeypatch):
+    # Every scenario value that could crash the model is refused before a sweep starts, so the
+    # failing runs read a network file that vanished after planning: their model raises.
+    edges = "supplier,customer,share\nA,OEM,1\nB,OEM,2\nC,A,1\nC,B,1\n"
+    write(tmp_path, "net.csv", edges)
+    gone = write(tmp_path, "gone.csv", edges)
+    write(
+        tmp_path,
+        "filed.yaml",
+        """
+        name: filed
+        horizon_days: 28
+        network: {source: file, path: net.csv}
+        suppliers: {payment_term_days: [60, 30]}
+        consumers: {population: 500}
+        banks: {count: 2}
+        """,
+    )
     path = write(
         tmp_path,
         "fail.yaml",
-        """
+        f"""
         name: fails
-        scenario: tiny.yaml
-        overrides: {horizon_days: 28}
-        check: true
+        scenario: filed.yaml
         parameters:
-          automakers.vehicle_price: {values: [150000, 1.0e+308]}
+          network.path: {{values: [net.csv, gone.csv]}}
         replications: 2
-        outputs: {summary: [sales_units]}
+        outputs: {{summary: [sales_units]}}
         """,
     )
+    monkeypatch.chdir(tmp_path)  # paths given as parameters are read like --set paths
     plan = plan_sweep(load_experiment(path))
+    gone.unlink()
     outcome = run_sweep(plan, tmp_path / "sweep", client)
 
     assert outcome.status.done == 2
     assert outcome.status.failed == 2
     failures = pd.read_parquet(tmp_path / "sweep" / "failures.parquet")
-    assert set(failures["automakers.vehicle_price"]) == {1.0e308}
-    assert failures["error"].str.startswith("AccountingError").all()
+    assert set(failures["network.path"]) == {"gone.csv"}
+    assert failures["error"].str.contains("gone.csv").all()
     assert failures["traceback"].str.contains("Traceback").all()
     runs = pd.read_parquet(tmp_path / "sweep" / "runs.parquet")
-    assert set(runs["automakers.vehicle_price"]) == {150000}
+    assert set(runs["network.path"]) == {"net.csv"}
     # A one-parameter grid with a failed point still analyses.
     result = CliRunner().invoke(app, ["analyze", str(tmp_path / "sweep")])
     assert result.exit_code == 0, result.output
