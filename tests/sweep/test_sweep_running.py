@@ -163,13 +163,13 @@ def test_a_failing_run_is_recorded_and_the_others_finish(tmp_path, client, monke
     path = write(
         tmp_path,
         "fail.yaml",
-        f"""
+        """
         name: fails
         scenario: filed.yaml
         parameters:
-          network.path: {{values: [net.csv, gone.csv]}}
+          network.path: {values: [net.csv, gone.csv]}
         replications: 2
-        outputs: {{summary: [sales_units]}}
+        outputs: {summary: [sales_units]}
         """,
     )
     monkeypatch.chdir(tmp_path)  # paths given as parameters are read like --set paths
