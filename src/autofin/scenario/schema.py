@@ -213,11 +213,27 @@ class BankSpec(Section):
     capital_ratio: Annotated[float, Field(gt=0.0, le=1.0)] = Field(
         0.12, description="Opening capital ratio used to size capital when `capital` is omitted."
     )
+    automotive_book_days: float = Field(
+        55.0,
+        gt=0.0,
+        description="Size of the banks' automotive book, in days of the ecosystem's expected "
+        "revenue (every firm's price × expected output). With `automotive_share` it sets the "
+        "banks' total book and so their capital, independently of payment terms and of the "
+        "firms' opening debt: scenarios that differ in terms start with the same banks. The "
+        "banks are of equal size.",
+    )
     automotive_share: Annotated[float, Field(gt=0.0, le=1.0)] = Field(
         0.05,
-        description="Share of each bank's loan book lent inside the simulated ecosystem at the "
-        "start. The rest is other business: a constant, performing asset that counts in the "
-        "capital ratio and the concentration limit but earns and costs nothing here.",
+        description="Share of the automotive book (`automotive_book_days`) in each bank's "
+        "total loan book. The rest, less the firms' actual opening debt, is other business: a "
+        "constant, performing asset that counts in the capital ratio and the concentration "
+        "limit but earns and costs nothing here. See docs/calibration.md for the figure.",
+    )
+    facility_spread: Rate = Field(
+        0.01,
+        description="Annual rate above its funding rate a bank pays on what it draws from the "
+        "central-bank facility that keeps its reserves from going negative (the funding rate "
+        "itself rises as capital falls).",
     )
     funding_rate: Rate = Field(0.025, description="Annual rate banks pay on their funding.")
     funding_premium: Rate = Field(

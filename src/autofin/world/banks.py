@@ -7,13 +7,18 @@ as its capital ratio rises, so better-capitalised banks lend more cheaply (Delli
 2010). A bank below its minimum capital ratio makes no new loans.
 
 Balance sheet of bank b: reserves (its ledger cash) + performing loans + non-performing loans
-− provisions + other assets − deposits = capital. "Other assets" stand for the bank's business
-outside the simulated ecosystem: constant, performing, and funded by deposits.
+− provisions + other assets − deposits − facility = capital. "Other assets" stand for the bank's
+business outside the simulated ecosystem: constant, performing, and funded by deposits. A bank
+whose reserves would go negative draws on a central-bank facility at its funding rate plus
+`facility_spread` (so the cost rises as its capital falls) and repays it from reserves at the
+end of the step: reserves are never negative. A bank whose capital is exhausted (zero or less)
+fails: it is resolved, which here means it makes no new loan or commitment for the rest of the
+run while its existing claims run off and are collected (the resolution entity is its row).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import IntEnum
 
 import numpy as np
@@ -106,7 +111,53 @@ class Banks:
     funding_costs: np.ndarray
     losses_by_instrument: np.ndarray
     lending_round: LendingRound
+    scoring_streams: tuple[np.random.Generator, ...] = ()
     quoted_funding: np.ndarray | None = None
+    facility: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    facility_draws: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    failed: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
+    failed_step: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    ledger: Ledger | None = None
+
+    def __post_init__(self) -> None:
+        if self.facility.size != self.count:
+            self.facility = np.zeros(self.count)
+            self.facility_draws = np.zeros(self.count)
+            self.failed = np.zeros(self.count, dtype=bool)
+            self.failed_step = np.full(self.count, -1, dtype=np.int64)
+
+    # ------------------------------------------------------------------ liquidity
+    def connect(self, ledger: Ledger) -> None:
+        """Let the banks draw on the facility whenever a posting overdraws their reserves."""
+        self.ledger = ledger
+        ledger.guard(self.accounts, self.draw_facility)
+
+    def draw_facility(self) -> None:
+        """Borrow from the central-bank facility what brings every bank's reserves to zero."""
+        ledger = self.ledger
+        assert ledger is not None
+        short = np.maximum(-self.reserves(ledger), 0.0)
+        if short.any():
+            self.facility += short
+            self.facility_draws += short
+            ledger.post(ledger.outside, self.accounts, short, Flow.FACILITY_DRAW)
+
+    def settle_facility(self, ledger: Ledger) -> None:
+        """Pay a step's facility interest, then repay the facility from reserves."""
+        interest = self.facility * (self.funding_rate(ledger) + self.spec.facility_spread)
+        interest *= self.step_years
+        ledger.post(self.accounts, ledger.outside, interest, Flow.FACILITY_INTEREST)
+        self.funding_costs += interest
+        repay = np.minimum(self.facility, np.maximum(self.reserves(ledger), 0.0))
+        self.facility -= repay
+        ledger.post(self.accounts, ledger.outside, repay, Flow.FACILITY_REPAYMENT)
+
+    def resolve_failures(self, ledger: Ledger, step: int) -> np.ndarray:
+        """Banks whose capital is exhausted fail now; returns their indices."""
+        failing = np.flatnonzero(~self.failed & (self.capital(ledger) <= 0.0))
+        self.failed[failing] = True
+        self.failed_step[failing] = step
+        return failing
 
     def start_round(self, ledger: Ledger) -> None:
         """Begin a step's lending round and fix the funding rates it prices on.
@@ -137,7 +188,13 @@ class Banks:
 
     def capital(self, ledger: Ledger) -> np.ndarray:
         """Each bank's capital from its balance sheet."""
-        return self.reserves(ledger) + self.ecosystem_assets() + self.other_assets - self.deposits
+        return (
+            self.reserves(ledger)
+            + self.ecosystem_assets()
+            + self.other_assets
+            - self.deposits
+            - self.facility
+        )
 
     def ecosystem_assets(self) -> np.ndarray:
         """Claims inside the simulated ecosystem (every instrument), net of provisions."""
@@ -151,7 +208,9 @@ class Banks:
         """Capital over risk assets (infinite for a bank with no loans)."""
         ecosystem = self.ecosystem_assets()  # once for both (the same sums as the methods)
         assets = ecosystem + self.other_assets
-        capital = self.reserves(ledger) + ecosystem + self.other_assets - self.deposits
+        capital = (
+            self.reserves(ledger) + ecosystem + self.other_assets - self.deposits - self.facility
+        )
         with np.errstate(divide="ignore"):
             return np.where(assets > 0, capital / np.maximum(assets, 1e-12), np.inf)
 
@@ -162,9 +221,15 @@ class Banks:
         relative = np.minimum(spec.min_capital_ratio / ratio, 10.0)
         return spec.funding_rate + spec.funding_premium * relative
 
-    def score(
-        self, firms: Firms, cash: np.ndarray, applicants: np.ndarray, rng: np.random.Generator
-    ) -> np.ndarray:
+    def scoring_error(self, bank: np.ndarray) -> np.ndarray:
+        """Each scored firm's error on the log-odds, drawn from its bank's own stream."""
+        error = np.zeros(bank.size)
+        for b, stream in enumerate(self.scoring_streams):
+            mine = bank == b
+            error[mine] = stream.normal(0.0, self.spec.scoring_noise, size=int(mine.sum()))
+        return error
+
+    def score(self, firms: Firms, cash: np.ndarray, applicants: np.ndarray) -> np.ndarray:
         """Estimated probability of default of each applicant, with scoring noise."""
         weights = self.spec.scoring
         log_odds = (
@@ -172,7 +237,7 @@ class Banks:
             + weights.leverage * firms.leverage(cash)[applicants]
             - weights.cash_flow * firms.cash_flow_margin[applicants]
             + weights.history * firms.shortfall_history[applicants]
-            + rng.normal(0.0, self.spec.scoring_noise, size=len(applicants))
+            + self.scoring_error(firms.house_bank[applicants])
         )
         return 1.0 / (1.0 + np.exp(-log_odds))
 
@@ -204,11 +269,12 @@ class Banks:
         return funding + pd_estimate * lgd + charge + (spec.margin if margin is None else margin)
 
     def capacity(self, ledger: Ledger) -> np.ndarray:
-        """New claims each bank can take on and stay at its minimum capital ratio."""
-        return np.maximum(
-            self.capital(ledger) / max(self.spec.min_capital_ratio, 1e-9) - self.risk_assets(),
-            0.0,
-        )
+        """New claims each bank can take on and stay at its minimum capital ratio.
+
+        A failed bank takes on nothing.
+        """
+        room = self.capital(ledger) / max(self.spec.min_capital_ratio, 1e-9) - self.risk_assets()
+        return np.where(self.failed, 0.0, np.maximum(room, 0.0))
 
     def concentration_room(
         self, ledger: Ledger, banks: np.ndarray, exposure: np.ndarray
@@ -336,16 +402,14 @@ class Banks:
             firms.house_bank[borrowers], principal, minlength=self.count
         )
 
-    def open_loans(
-        self, firms: Firms, ledger: Ledger, debt: np.ndarray, rng: np.random.Generator
-    ) -> None:
+    def open_loans(self, firms: Firms, ledger: Ledger, debt: np.ndarray) -> None:
         """Open the loans of the starting steady state, maturities spread over the term.
 
         Deposits fund them, so opening loans leave bank reserves (and capital) unchanged.
         """
         borrowers = np.flatnonzero(debt > 0)
         bank = firms.house_bank[borrowers]
-        pd_estimate = self.score(firms, ledger.balance[: firms.n], borrowers, rng)
+        pd_estimate = self.score(firms, ledger.balance[: firms.n], borrowers)
         rate = self.price(pd_estimate, bank, ledger)
         part = debt[borrowers] / self.term_steps
         for delay in range(1, self.term_steps + 1):
@@ -459,8 +523,22 @@ class Banks:
         return npl / total if total > 0 else 0.0
 
 
-def build_banks(spec: BankSpec, accounts: np.ndarray, n_firms: int, step_days: int) -> Banks:
-    """Banks with empty books; capital is opened by the model through the ledger."""
+def build_banks(
+    spec: BankSpec,
+    accounts: np.ndarray,
+    n_firms: int,
+    step_days: int,
+    scoring_streams: tuple[np.random.Generator, ...],
+) -> Banks:
+    """Banks with empty books; capital is opened by the model through the ledger.
+
+    Args:
+        spec: The banks' section of the scenario.
+        accounts: Ledger account of every bank.
+        n_firms: Number of firms.
+        step_days: Days per step.
+        scoring_streams: One random stream per bank for its scoring error.
+    """
     count = spec.count
     term_steps = max(1, steps_of(spec.loan_term_days, step_days))
     workout_steps = max(1, steps_of(spec.workout_days, step_days))
@@ -483,4 +561,5 @@ def build_banks(spec: BankSpec, accounts: np.ndarray, n_firms: int, step_days: i
         funding_costs=np.zeros(count),
         losses_by_instrument=np.zeros((len(Instrument), count)),
         lending_round=LendingRound.empty(count),
+        scoring_streams=scoring_streams,
     )

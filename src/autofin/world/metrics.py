@@ -37,6 +37,7 @@ class StepActivity:
     vehicle_demand: float = 0.0
     vehicles_sold: float = 0.0
     lost_sales: int = 0
+    bank_failures: int = 0
     resourced: int = 0
     revenue: np.ndarray = field(default_factory=lambda: np.zeros(0))
     input_price: np.ndarray = field(default_factory=lambda: np.zeros(0))
@@ -125,6 +126,8 @@ class MetricsRecorder:
             lending.interest_weighted / lending.volume if lending.volume > 0 else float("nan")
         )
         row["bank_credit_losses"] = float(banks.credit_losses.sum())
+        row["bank_facility"] = float(banks.facility.sum())
+        row["bank_failures"] = activity.bank_failures
         if activity.finance is not None:
             self._record_finance(row, activity.finance, activity.input_price)
         makers = firms.is_automaker
@@ -241,6 +244,7 @@ class MetricsRecorder:
             "bank_npl_ratio_mean": float(timeseries["bank_npl_ratio"].mean()),
             "bank_capital_ratio_min": float(timeseries["bank_capital_ratio"].min()),
             "bank_lending_volume": float(timeseries["bank_lending_volume"].sum()),
+            "bank_failures": int(timeseries["bank_failures"].sum()),
             "sales_units": float(timeseries["sales_units"].sum()),
             "lost_sales_units": float(timeseries["lost_sales_units"].sum()),
             **self._finance_summary(timeseries),

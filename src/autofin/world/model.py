@@ -28,6 +28,7 @@ from autofin.world.ledger import Flow, Ledger
 from autofin.world.metrics import MetricsRecorder, StepActivity
 from autofin.world.network import build_network
 from autofin.world.shocks import Shocks
+from autofin.world.streams import RandomStreams
 from autofin.world.trade_credit import TradeCredit
 
 EPSILON = 1e-6
@@ -46,16 +47,21 @@ class AutofinModel(mesa.Model):
         super().__init__(rng=scenario.seed)
         self.spec = scenario
         self.step_index = 0
-        rng = self.rng
-        self.network = build_network(scenario.network, rng)
-        n_firms = self.network.n_firms
         n_banks = scenario.banks.count
+        # One stream per subsystem: scenarios that differ in one part share the others' draws.
+        self.streams = streams = RandomStreams.spawn(scenario.seed, n_banks)
+        self.network = build_network(scenario.network, streams.network)
+        n_firms = self.network.n_firms
         # Ledger accounts: firms, then banks, the consumer sector and the outside world.
         self.bank_accounts = np.arange(n_firms, n_firms + n_banks)
         self.consumer_account = n_firms + n_banks
 
         self.consumers = build_consumers(
-            scenario.consumers, scenario.steps, scenario.step_days, self.consumer_account, rng
+            scenario.consumers,
+            scenario.steps,
+            scenario.step_days,
+            self.consumer_account,
+            streams.consumers,
         )
         self.market = ConsumerMarket(self.consumers, n_banks, scenario.steps, scenario.step_days)
         n_automakers = self.network.n_automakers
@@ -63,7 +69,7 @@ class AutofinModel(mesa.Model):
         expected_sales = self.market_share * self.market.expected_buyers_per_step(
             scenario.automakers.vehicle_price
         )
-        self.firms = build_firms(scenario, self.network, expected_sales, rng)
+        self.firms = build_firms(scenario, self.network, expected_sales, streams.firms)
         self.ledger = Ledger(*self._accounts_and_sectors())
         max_term = int(
             max(
@@ -75,8 +81,11 @@ class AutofinModel(mesa.Model):
             )
         )
         self.trade = TradeCredit.empty(len(self.firms.edge_supplier), n_firms, max_term)
-        self.banks = build_banks(scenario.banks, self.bank_accounts, n_firms, scenario.step_days)
+        self.banks = build_banks(
+            scenario.banks, self.bank_accounts, n_firms, scenario.step_days, streams.scoring
+        )
         self._open_balance_sheets()
+        self.banks.connect(self.ledger)
         self.finance = SupplyChainFinance(
             scenario.finance,
             self.firms,
@@ -84,7 +93,7 @@ class AutofinModel(mesa.Model):
             scenario.step_days,
             max_term,
             scenario.banks.borrowing_buffer,
-            rng,
+            streams.platforms,
         )
         self.chain = CreditChain(
             n_firms, steps_of(scenario.suppliers.default_cause_window_days, scenario.step_days)
@@ -98,7 +107,7 @@ class AutofinModel(mesa.Model):
         """One period, in economic order."""
         self.step_index += 1
         t = self.step_index
-        firms, ledger, scenario, rng = self.firms, self.ledger, self.spec, self.rng
+        firms, ledger, scenario, streams = self.firms, self.ledger, self.spec, self.streams
         activity = StepActivity.start(firms)
         self.banks.start_round(ledger)
         self.chain.bad_debt_in_step = 0.0
@@ -107,15 +116,15 @@ class AutofinModel(mesa.Model):
         # Receive goods; customers that lost a supplier re-source; costs and prices move.
         production.receive_goods(firms, t)
         activity.resourced = suppliers.resource(
-            firms, t, scenario.suppliers.capacity_slack, rng
+            firms, t, scenario.suppliers.capacity_slack, streams.resourcing
         ).size
-        production.draw_cost_shocks(firms, scenario, rng)
+        production.draw_cost_shocks(firms, scenario, streams.cost_shocks)
         production.update_prices(firms)
 
         # Banks score every firm; payment terms that change now change; revolving loans and
         # scheduled draws fall due.
         finance = self.finance
-        finance.start_step(t, firms, ledger, self.banks, self.trade, rng)
+        finance.start_step(t, firms, ledger, self.banks, self.trade)
 
         # Plan production and send orders upstream; suppliers may borrow against new orders.
         plan, edge_orders = production.plan_and_order(firms, scenario, firms.order_forecast)
@@ -143,9 +152,12 @@ class AutofinModel(mesa.Model):
         self.market.repay(t, self.banks, ledger)
         self._sell_vehicles(t, demand_factor, activity)
 
-        # Banks pay for their funding and write off loans whose workout has ended.
+        # Banks pay for their funding, repay their facility draws and write off loans whose
+        # workout has ended; a bank whose capital is exhausted fails and is resolved.
         self.banks.pay_funding_costs(ledger)
+        self.banks.settle_facility(ledger)
         self.banks.write_off(t)
+        activity.bank_failures = self.banks.resolve_failures(ledger, t).size
 
         # Financing costs pass into cost-plus prices; record.
         activity.finance = finance.activity
@@ -226,7 +238,14 @@ class AutofinModel(mesa.Model):
         if share.sum() <= 0:
             share, demand_factor = self.market_share, 0.0
         purchases = self.market.shop(
-            t, firms, makers, share / share.sum(), demand_factor, self.banks, self.ledger, self.rng
+            t,
+            firms,
+            makers,
+            share / share.sum(),
+            demand_factor,
+            self.banks,
+            self.ledger,
+            self.streams.shopping,
         )
         activity.lost_sales = purchases.lost_sales
         # Forecasts follow new demand: buyers coming back for a car are not counted twice.
@@ -262,7 +281,7 @@ class AutofinModel(mesa.Model):
         )
         daily_cost = firms.unit_cost() * firms.expected_output / scenario.step_days
         spread = scenario.suppliers.size_dispersion
-        size = np.exp(self.rng.normal(-(spread**2) / 2, spread, size=firms.n))
+        size = np.exp(self.streams.firms.normal(-(spread**2) / 2, spread, size=firms.n))
         supplier_cash = scenario.suppliers.initial_cash_days * daily_cost * size
         automaker_cash = (
             scenario.automakers.initial_cash_days
@@ -289,11 +308,14 @@ class AutofinModel(mesa.Model):
         assets = cash + firms.receivables + firms.inventory_value()
         debt = np.maximum(assets - equity - firms.payables, 0.0)
 
+        # Banks are sized from the market (the ecosystem's expected revenue), not from the
+        # opening debt, so scenarios that differ in payment terms start with the same banks.
         spec = scenario.banks
+        revenue = float(firms.daily_revenue(scenario.step_days).sum())
+        book = np.full(spec.count, spec.automotive_book_days * revenue / spec.automotive_share)
+        book /= spec.count
         loans = np.bincount(firms.house_bank, debt, minlength=spec.count)
-        # A bank with no opening clients still has a book the size of an average bank's.
-        loans = np.where(loans > 0, loans, max(float(loans.mean()), 1.0))
-        book = loans / spec.automotive_share
+        book = np.maximum(book, loans)
         if spec.capital is None:
             capital = spec.capital_ratio * book
         else:
@@ -302,7 +324,7 @@ class AutofinModel(mesa.Model):
         banks.deposits = banks.other_assets.copy()
         self.ledger.open_accounts(self.bank_accounts, capital)
         banks.opening_capital = capital.copy()
-        banks.open_loans(firms, self.ledger, debt, self.rng)
+        banks.open_loans(firms, self.ledger, debt)
         # Suppliers pass part of their financing cost into cost-plus prices; opening prices
         # stay where they are.
         firms.finance_cost_per_step = banks.interest_book.open_totals() / banks.term_steps

@@ -42,7 +42,7 @@ class SupplyChainFinance:
         step_days: Days per step.
         horizon_steps: Longest payment term (any time in the run), in steps.
         borrowing_buffer: Extra asked of a bank loan above the shortfall, as a share of it.
-        rng: The model's random generator.
+        rng: The platforms' random stream (which suppliers each onboards).
     """
 
     def __init__(
@@ -121,12 +121,11 @@ class SupplyChainFinance:
         ledger: Ledger,
         banks: Banks,
         trade: TradeCredit,
-        rng: np.random.Generator,
     ) -> None:
         """Terms that change now; banks score every firm; what revolves falls due."""
         self.terms.apply(firms, step)
         everyone = np.arange(firms.n)
-        pd = banks.score(firms, ledger.balance[: firms.n], everyone, rng)
+        pd = banks.score(firms, ledger.balance[: firms.n], everyone)
         # Concentration limits are checked against what each firm owed at the start of the
         # step, plus what it raises during it.
         self.round = FinanceRound(
