@@ -369,6 +369,8 @@ def test_money_is_conserved_every_step_with_every_instrument_on(choice):
             automakers={"payment_term_days": 200, "initial_cash_days": 40},
             suppliers={"recovery_rate": 0.1},
             network={"automakers": 2},
+            # A dear credit line, so that the cheapest choice goes to every instrument.
+            banks={"count": 3, "margin": 0.04},
             finance=finance,
             shocks=shocks,
         ),

@@ -48,6 +48,7 @@ class Flow(IntEnum):
     FACILITY_DRAW = 27
     FACILITY_REPAYMENT = 28
     FACILITY_INTEREST = 29
+    DIVIDENDS = 30
 
 
 FLOW_NAMES = [flow.name.lower() for flow in Flow]

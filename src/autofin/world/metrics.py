@@ -127,6 +127,16 @@ class MetricsRecorder:
         )
         row["bank_credit_losses"] = float(banks.credit_losses.sum())
         row["bank_facility"] = float(banks.facility.sum())
+        pd_now = model.finance.round.pd if model.finance.round is not None else None
+        live_suppliers = supplier & was_active
+        row["scored_pd_mean"] = (
+            float(pd_now[live_suppliers].mean())
+            if pd_now is not None and live_suppliers.any()
+            else float("nan")
+        )
+        row["firms_in_arrears"] = int((firms.active & (firms.arrears_steps > 0)).sum())
+        row["credit_lines_frozen"] = int((firms.active & banks.line_frozen).sum())
+        row["credit_line_undrawn"] = float(banks.undrawn(firms)[firms.active].sum())
         row["bank_failures"] = activity.bank_failures
         if activity.finance is not None:
             self._record_finance(row, activity.finance, activity.input_price)
@@ -215,6 +225,7 @@ class MetricsRecorder:
                 "tier": pd.Series(firms.tier[ids], dtype=np.int64),
                 "label": pd.Series([model.network.labels[i] for i in ids], dtype=object),
                 "event": pd.Series([e.event for e in events], dtype=object),
+                "reason": pd.Series([e.reason for e in events], dtype=object),
                 "cause_id": pd.Series(
                     np.where(causes >= 0, causes, None) if len(causes) else [], dtype="Int64"
                 ),
