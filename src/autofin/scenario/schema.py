@@ -115,6 +115,13 @@ class AutomakerSpec(Section):
         "all automakers or one per automaker.",
     )
     initial_cash_days: Days = Field(120, description="Opening cash, in days of expected revenue.")
+    dividend_payout: Probability = Field(
+        0.5,
+        description="Share of its profits an automaker pays out as dividends each step: of its "
+        "equity above its opening equity, at most its cash above its opening cash, while it is "
+        "not in arrears. Profits leave the firm, so a world with no shock stays near its "
+        "opening state.",
+    )
     forecast_smoothing: Annotated[float, Field(gt=0.0, le=1.0)] = Field(
         0.3, description="Weight of the latest week in the exponentially smoothed sales forecast."
     )
@@ -177,6 +184,12 @@ class SupplierSpec(Section):
         28, description="Days over which a gap to the inventory target is closed."
     )
     initial_cash_days: Days = Field(30, description="Opening cash, in days of cost.")
+    dividend_payout: Probability = Field(
+        0.5,
+        description="Share of its profits a supplier pays out as dividends each step: of its "
+        "equity above its opening equity, at most its cash above its opening cash, while it is "
+        "not in arrears.",
+    )
     size_dispersion: Sigma = Field(
         0.8,
         description="Log-normal sigma of opening cash across suppliers (fat-tailed finances).",
@@ -235,10 +248,32 @@ class ScoringSpec(Section):
     cash_flow: Weight = Field(
         8.0, description="Weight of the smoothed operating cash-flow margin (lowers the odds)."
     )
-    history: Weight = Field(
+    arrears: Weight = Field(
         2.0,
-        description="Weight of how often the firm recently ran short of cash beyond rolling over "
-        "maturing loans (a smoothed frequency, 0 to 1).",
+        description="Weight of how often the firm was recently in arrears (a smoothed frequency "
+        "of steps with payments overdue, 0 to 1). Every firm can fall into arrears whatever "
+        "finance it uses.",
+    )
+    interest_cover: float = Field(
+        0.5,
+        description="Weight of interest cover (operating margin × revenue over financing "
+        "cost, capped at 10; lowers the odds).",
+    )
+    tier: float = Field(
+        0.2, description="Weight of the firm's tier (0 for automakers; upstream is riskier)."
+    )
+    learning_prior: float = Field(
+        1.0,
+        ge=0.0,
+        description="Each bank recalibrates its intercept to the defaults it observes among its "
+        "clients: the odds are scaled by (observed defaults + prior) / (defaults the model "
+        "predicted + prior). This prior, in defaults, says how much evidence moves it; with "
+        "a very large prior the bank never learns.",
+    )
+    memory_days: PositiveDays = Field(
+        182,
+        description="Half-life of the evidence a bank learns from: defaults seen and predicted "
+        "this many days ago weigh half as much as today's.",
     )
 
 
@@ -254,11 +289,27 @@ class BankSpec(Section):
     capital_ratio: Annotated[float, Field(gt=0.0, le=1.0)] = Field(
         0.12, description="Opening capital ratio used to size capital when `capital` is omitted."
     )
+    automotive_book_days: float = Field(
+        55.0,
+        gt=0.0,
+        description="Size of the banks' automotive book, in days of the ecosystem's expected "
+        "revenue (every firm's price × expected output). With `automotive_share` it sets the "
+        "banks' total book and so their capital, independently of payment terms and of the "
+        "firms' opening debt: scenarios that differ in terms start with the same banks. The "
+        "banks are of equal size.",
+    )
     automotive_share: Annotated[float, Field(gt=0.0, le=1.0)] = Field(
         0.05,
-        description="Share of each bank's loan book lent inside the simulated ecosystem at the "
-        "start. The rest is other business: a constant, performing asset that counts in the "
-        "capital ratio and the concentration limit but earns and costs nothing here.",
+        description="Share of the automotive book (`automotive_book_days`) in each bank's "
+        "total loan book. The rest, less the firms' actual opening debt, is other business: a "
+        "constant, performing asset that counts in the capital ratio and the concentration "
+        "limit but earns and costs nothing here. See docs/calibration.md for the figure.",
+    )
+    facility_spread: Rate = Field(
+        0.01,
+        description="Annual rate above its funding rate a bank pays on what it draws from the "
+        "central-bank facility that keeps its reserves from going negative (the funding rate "
+        "itself rises as capital falls).",
     )
     funding_rate: Rate = Field(0.025, description="Annual rate banks pay on their funding.")
     funding_premium: Rate = Field(
@@ -276,7 +327,9 @@ class BankSpec(Section):
         0.08, description="Capital ratio below which a bank stops new lending."
     )
     max_probability_of_default: Probability = Field(
-        0.2, description="Scored probability of default above which an application is declined."
+        0.2,
+        description="Scored probability of default above which a bank does not renew a credit "
+        "line at its review, and declines other finance priced on the firm's risk.",
     )
     scoring_noise: Noise = Field(
         0.3, ge=0.0, description="Standard deviation of the scoring error (on the log-odds)."
@@ -292,7 +345,46 @@ class BankSpec(Section):
         180, description="Days a defaulted loan stays on the books as non-performing."
     )
     borrowing_buffer: Rate = Field(
-        0.10, description="Extra borrowed above a cash shortfall, as a share of it."
+        0.10, description="Extra drawn above a cash shortfall, as a share of it."
+    )
+    line_limit_days: float = Field(
+        120.0,
+        gt=0.0,
+        description="Committed credit line of every firm with its house bank, in days of the "
+        "firm's expected revenue (at least 1.25 × its opening debt). Draws and repayments "
+        "within the limit need no approval; each draw is repaid after `loan_term_days` and may "
+        "be drawn again.",
+    )
+    commitment_fee: Rate = Field(
+        0.005, description="Annual fee on the undrawn part of an open credit line."
+    )
+    review_days: PositiveDays = Field(
+        91,
+        description="A bank reviews each line this often (staggered across firms), and at once "
+        "when a covenant is breached. At a review it renews and reprices the line if the "
+        "scored probability of default is at most `max_probability_of_default`, no covenant is "
+        "breached and the bank is above its minimum capital ratio; otherwise it does not renew "
+        "it: the line is frozen and its limit falls with every repayment.",
+    )
+    covenant_leverage: Probability = Field(
+        0.9,
+        description="Covenant on a credit line: liabilities over assets above this breach it.",
+    )
+    grace_days: Days = Field(
+        28,
+        description="A firm that cannot pay its trade invoices and bank dues from cash and "
+        "undrawn credit is in arrears: those payments roll over step by step at `late_rate`. "
+        "Still in arrears after this many days, it defaults (illiquid).",
+    )
+    late_rate: Rate = Field(
+        0.12, description="Annual penalty rate on payments in arrears (bank dues and invoices)."
+    )
+    insolvency_days: Days = Field(
+        91,
+        description="A firm whose equity (cash + receivables + inventories − payables − what "
+        "it owes the banks, plus the fixed assets that make up the rest of its opening equity) "
+        "has been negative this long has its lines called and defaults "
+        "(insolvent).",
     )
     scoring: ScoringSpec = Field(default_factory=ScoringSpec)
 

@@ -7,13 +7,18 @@ as its capital ratio rises, so better-capitalised banks lend more cheaply (Delli
 2010). A bank below its minimum capital ratio makes no new loans.
 
 Balance sheet of bank b: reserves (its ledger cash) + performing loans + non-performing loans
-− provisions + other assets − deposits = capital. "Other assets" stand for the bank's business
-outside the simulated ecosystem: constant, performing, and funded by deposits.
+− provisions + other assets − deposits − facility = capital. "Other assets" stand for the bank's
+business outside the simulated ecosystem: constant, performing, and funded by deposits. A bank
+whose reserves would go negative draws on a central-bank facility at its funding rate plus
+`facility_spread` (so the cost rises as its capital falls) and repays it from reserves at the
+end of the step: reserves are never negative. A bank whose capital is exhausted (zero or less)
+fails: it is resolved, which here means it makes no new loan or commitment for the rest of the
+run while its existing claims run off and are collected (the resolution entity is its row).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import TYPE_CHECKING
 
@@ -110,8 +115,68 @@ class Banks:
     funding_costs: np.ndarray
     losses_by_instrument: np.ndarray
     lending_round: LendingRound
+    scoring_streams: tuple[np.random.Generator, ...] = ()
     quoted_funding: np.ndarray | None = None
     decision_log: LoanLog | None = None
+    facility: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    facility_draws: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    failed: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
+    failed_step: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    ledger: Ledger | None = None
+    line_contract: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    line_limit: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    line_frozen: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
+    line_rate: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    review_steps: int = 13
+    memory_steps: int = 26
+    intercept_shift: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    predicted_defaults: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    observed_defaults: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    base_pd: np.ndarray = field(default_factory=lambda: np.zeros(0))
+
+    def __post_init__(self) -> None:
+        if self.facility.size != self.count:
+            self.facility = np.zeros(self.count)
+            self.facility_draws = np.zeros(self.count)
+            self.failed = np.zeros(self.count, dtype=bool)
+            self.failed_step = np.full(self.count, -1, dtype=np.int64)
+        if self.intercept_shift.size != self.count:
+            self.intercept_shift = np.zeros(self.count)
+            self.predicted_defaults = np.zeros(self.count)
+            self.observed_defaults = np.zeros(self.count)
+
+    # ------------------------------------------------------------------ liquidity
+    def connect(self, ledger: Ledger) -> None:
+        """Let the banks draw on the facility whenever a posting overdraws their reserves."""
+        self.ledger = ledger
+        ledger.guard(self.accounts, self.draw_facility)
+
+    def draw_facility(self) -> None:
+        """Borrow from the central-bank facility what brings every bank's reserves to zero."""
+        ledger = self.ledger
+        assert ledger is not None
+        short = np.maximum(-self.reserves(ledger), 0.0)
+        if short.any():
+            self.facility += short
+            self.facility_draws += short
+            ledger.post(ledger.outside, self.accounts, short, Flow.FACILITY_DRAW)
+
+    def settle_facility(self, ledger: Ledger) -> None:
+        """Pay a step's facility interest, then repay the facility from reserves."""
+        interest = self.facility * (self.funding_rate(ledger) + self.spec.facility_spread)
+        interest *= self.step_years
+        ledger.post(self.accounts, ledger.outside, interest, Flow.FACILITY_INTEREST)
+        self.funding_costs += interest
+        repay = np.minimum(self.facility, np.maximum(self.reserves(ledger), 0.0))
+        self.facility -= repay
+        ledger.post(self.accounts, ledger.outside, repay, Flow.FACILITY_REPAYMENT)
+
+    def resolve_failures(self, ledger: Ledger, step: int) -> np.ndarray:
+        """Banks whose capital is exhausted fail now; returns their indices."""
+        failing = np.flatnonzero(~self.failed & (self.capital(ledger) <= 0.0))
+        self.failed[failing] = True
+        self.failed_step[failing] = step
+        return failing
 
     def start_round(self, ledger: Ledger) -> None:
         """Begin a step's lending round and fix the funding rates it prices on.
@@ -142,7 +207,13 @@ class Banks:
 
     def capital(self, ledger: Ledger) -> np.ndarray:
         """Each bank's capital from its balance sheet."""
-        return self.reserves(ledger) + self.ecosystem_assets() + self.other_assets - self.deposits
+        return (
+            self.reserves(ledger)
+            + self.ecosystem_assets()
+            + self.other_assets
+            - self.deposits
+            - self.facility
+        )
 
     def ecosystem_assets(self) -> np.ndarray:
         """Claims inside the simulated ecosystem (every instrument), net of provisions."""
@@ -156,7 +227,9 @@ class Banks:
         """Capital over risk assets (infinite for a bank with no loans)."""
         ecosystem = self.ecosystem_assets()  # once for both (the same sums as the methods)
         assets = ecosystem + self.other_assets
-        capital = self.reserves(ledger) + ecosystem + self.other_assets - self.deposits
+        capital = (
+            self.reserves(ledger) + ecosystem + self.other_assets - self.deposits - self.facility
+        )
         with np.errstate(divide="ignore"):
             return np.where(assets > 0, capital / np.maximum(assets, 1e-12), np.inf)
 
@@ -167,19 +240,66 @@ class Banks:
         relative = np.minimum(spec.min_capital_ratio / ratio, 10.0)
         return spec.funding_rate + spec.funding_premium * relative
 
-    def score(
-        self, firms: Firms, cash: np.ndarray, applicants: np.ndarray, rng: np.random.Generator
-    ) -> np.ndarray:
-        """Estimated probability of default of each applicant, with scoring noise."""
+    def scoring_error(self, bank: np.ndarray) -> np.ndarray:
+        """Each scored firm's error on the log-odds, drawn from its bank's own stream."""
+        error = np.zeros(bank.size)
+        for b, stream in enumerate(self.scoring_streams):
+            mine = bank == b
+            error[mine] = stream.normal(0.0, self.spec.scoring_noise, size=int(mine.sum()))
+        return error
+
+    def score(self, firms: Firms, cash: np.ndarray, applicants: np.ndarray) -> np.ndarray:
+        """Estimated annual probability of default of each applicant, with scoring noise.
+
+        Log-odds from observables (leverage, cash-flow margin, interest cover, arrears, tier),
+        plus each bank's learnt shift of its intercept (`learn`), plus the scoring error.
+        """
         weights = self.spec.scoring
-        log_odds = (
+        bank = firms.house_bank[applicants]
+        revenue = firms.price * firms.expected_output
+        cover = np.minimum(
+            firms.cash_flow_margin * revenue / np.maximum(firms.finance_cost_per_step, 1e-9),
+            10.0,
+        ).clip(0.0)
+        base = (
             weights.intercept
             + weights.leverage * firms.leverage(cash)[applicants]
             - weights.cash_flow * firms.cash_flow_margin[applicants]
-            + weights.history * firms.shortfall_history[applicants]
-            + rng.normal(0.0, self.spec.scoring_noise, size=len(applicants))
+            - weights.interest_cover * cover[applicants]
+            + weights.arrears * firms.arrears_history[applicants]
+            + weights.tier * firms.tier[applicants]
         )
+        noise = self.scoring_error(bank)
+        if applicants.size == firms.n:
+            # The model's own PD for each firm, without the learnt shift: what learning
+            # compares with the defaults it sees.
+            self.base_pd = 1.0 / (1.0 + np.exp(-(base + noise)))
+        log_odds = base + self.intercept_shift[bank] + noise
         return 1.0 / (1.0 + np.exp(-log_odds))
+
+    def learn(self, firms: Firms, was_active: np.ndarray, defaulted: np.ndarray) -> None:
+        """Recalibrate each bank's intercept to the defaults among its clients this step.
+
+        Each bank adds up the defaults its unshifted model predicted (annual PD × the step's
+        share of a year, over its active clients) and the defaults it saw, older steps
+        weighing less (half-life `scoring.memory_days`); its intercept shift is
+        log((seen + prior) / (predicted + prior)). So the scored PD tracks the
+        realised default frequency, as far as the evidence goes.
+        """
+        bank = firms.house_bank
+        keep = 0.5 ** (1.0 / max(self.memory_steps, 1))  # older evidence fades
+        self.predicted_defaults = keep * self.predicted_defaults + np.bincount(
+            bank, self.base_pd * self.step_years * was_active, minlength=self.count
+        )
+        self.observed_defaults = keep * self.observed_defaults + np.bincount(
+            bank, defaulted, minlength=self.count
+        )
+        prior = self.spec.scoring.learning_prior
+        if prior > 1e12:
+            return
+        self.intercept_shift = np.log(
+            (self.observed_defaults + prior) / (self.predicted_defaults + prior)
+        )
 
     def price(
         self,
@@ -209,11 +329,12 @@ class Banks:
         return funding + pd_estimate * lgd + charge + (spec.margin if margin is None else margin)
 
     def capacity(self, ledger: Ledger) -> np.ndarray:
-        """New claims each bank can take on and stay at its minimum capital ratio."""
-        return np.maximum(
-            self.capital(ledger) / max(self.spec.min_capital_ratio, 1e-9) - self.risk_assets(),
-            0.0,
-        )
+        """New claims each bank can take on and stay at its minimum capital ratio.
+
+        A failed bank takes on nothing.
+        """
+        room = self.capital(ledger) / max(self.spec.min_capital_ratio, 1e-9) - self.risk_assets()
+        return np.where(self.failed, 0.0, np.maximum(room, 0.0))
 
     def concentration_room(
         self, ledger: Ledger, banks: np.ndarray, exposure: np.ndarray
@@ -256,11 +377,12 @@ class Banks:
         exposure: np.ndarray,
         capacity: np.ndarray,
     ) -> tuple[np.ndarray, np.ndarray]:
-        """What the house banks would lend ``applicants`` for ``amounts``, and at what rate.
+        """What ``applicants`` may draw on their credit lines for ``amounts``, and at what rate.
 
-        A bank declines above its probability-of-default cut-off and offers at most what keeps
-        the borrower within its concentration limit and itself at or above its minimum capital
-        ratio (offers are served in order and use up ``capacity``).
+        A draw needs no approval: it is limited by the undrawn part of an open (not frozen)
+        line, by what keeps the borrower within the bank's concentration limit and by what
+        keeps the bank at or above its minimum capital ratio (draws are served in order and use
+        up ``capacity``); it bears the line's rate, set at its last review.
 
         Args:
             firms: All firms.
@@ -275,11 +397,12 @@ class Banks:
             The amount offered to each applicant (0 when declined) and the annual rate.
         """
         bank = firms.house_bank[applicants]
-        headroom = self.concentration_room(ledger, bank, exposure)
-        approved = pd_estimate <= self.spec.max_probability_of_default
-        offer = np.where(approved, np.minimum(amounts, headroom), 0.0)
+        headroom = np.minimum(
+            self.concentration_room(ledger, bank, exposure), self.undrawn(firms)[applicants]
+        )
+        offer = np.minimum(amounts, headroom)
         offer = self.fit_in_capacity(bank, offer, capacity)
-        return offer, self.price(pd_estimate, bank, ledger)
+        return offer, self.line_rate[applicants]
 
     def grant(
         self,
@@ -343,17 +466,75 @@ class Banks:
             firms.house_bank[borrowers], principal, minlength=self.count
         )
 
-    def open_loans(
-        self, firms: Firms, ledger: Ledger, debt: np.ndarray, rng: np.random.Generator
+    # ------------------------------------------------------------------ credit lines
+    def undrawn(self, firms: Firms) -> np.ndarray:
+        """What each firm may still draw on its line (0 for a frozen line or a failed bank)."""
+        open_line = ~self.line_frozen & ~self.failed[firms.house_bank]
+        return np.where(open_line, np.maximum(self.line_limit - firms.debt, 0.0), 0.0)
+
+    def review_lines(
+        self, firms: Firms, ledger: Ledger, step: int, pd: np.ndarray, cash: np.ndarray
     ) -> None:
+        """Review the lines due for review or in breach of covenant; charge commitment fees.
+
+        A line is renewed at its contractual limit and repriced on the current score if the
+        score is within the cut-off, the leverage covenant holds and the bank is above its
+        minimum capital ratio; otherwise it is not renewed: it is frozen, and its limit falls
+        to what is drawn and with every repayment. The fee on the undrawn part of open lines
+        falls due next step with the interest.
+        """
+        spec = self.spec
+        breach = firms.leverage(cash) > spec.covenant_leverage
+        scheduled = (np.arange(firms.n) + step) % self.review_steps == 0
+        review = firms.active & (scheduled | breach)
+        if review.any():
+            bank = firms.house_bank
+            sound = ~self.failed & (self.capital_ratio(ledger) >= spec.min_capital_ratio)
+            refuse = (pd > spec.max_probability_of_default) | breach | ~sound[bank]
+            renew = np.flatnonzero(review & ~refuse)
+            self.line_frozen[review & refuse] = True
+            self.line_frozen[renew] = False
+            self.line_limit[renew] = self.line_contract[renew]
+            self.line_rate[renew] = self.price(pd[renew], bank[renew], ledger)
+        frozen = self.line_frozen
+        self.line_limit[frozen] = np.minimum(self.line_limit[frozen], firms.debt[frozen])
+        fee = spec.commitment_fee * self.step_years * self.undrawn(firms) * firms.active
+        paying = np.flatnonzero(fee > 0)
+        self.interest_book.book(step, 1, paying, fee[paying])
+
+    def defer(self, firms: Firms, step: int, late: np.ndarray) -> None:
+        """Roll the principal and interest due now of firms in ``late`` (a mask) to next step.
+
+        The amount in arrears bears `late_rate` for the step, added to the interest.
+        """
+        who = np.flatnonzero(late)
+        if who.size == 0:
+            return
+        principal = self.principal_book.peek_due(step)[who].copy()
+        interest = self.interest_book.peek_due(step)[who].copy()
+        self.principal_book.peek_due(step)[who] = 0.0
+        self.interest_book.peek_due(step)[who] = 0.0
+        penalty = (principal + interest) * self.spec.late_rate * self.step_years
+        self.principal_book.book(step, 1, who, principal)
+        self.interest_book.book(step, 1, who, interest + penalty)
+
+    def open_loans(self, firms: Firms, ledger: Ledger, debt: np.ndarray) -> None:
         """Open the loans of the starting steady state, maturities spread over the term.
 
         Deposits fund them, so opening loans leave bank reserves (and capital) unchanged.
         """
+        everyone = np.arange(firms.n)
+        pd_all = self.score(firms, ledger.balance[: firms.n], everyone)
+        self.line_rate = self.price(pd_all, firms.house_bank, ledger)
+        revenue_days = self.spec.line_limit_days * firms.daily_revenue(
+            round(self.step_years * 365.0)
+        )
+        self.line_contract = np.maximum(revenue_days, 1.25 * debt)
+        self.line_limit = self.line_contract.copy()
+        self.line_frozen = np.zeros(firms.n, dtype=bool)
         borrowers = np.flatnonzero(debt > 0)
         bank = firms.house_bank[borrowers]
-        pd_estimate = self.score(firms, ledger.balance[: firms.n], borrowers, rng)
-        rate = self.price(pd_estimate, bank, ledger)
+        rate = self.line_rate[borrowers]
         part = debt[borrowers] / self.term_steps
         for delay in range(1, self.term_steps + 1):
             self._record_loans(firms, 0, delay, borrowers, part, rate)
@@ -466,8 +647,22 @@ class Banks:
         return npl / total if total > 0 else 0.0
 
 
-def build_banks(spec: BankSpec, accounts: np.ndarray, n_firms: int, step_days: int) -> Banks:
-    """Banks with empty books; capital is opened by the model through the ledger."""
+def build_banks(
+    spec: BankSpec,
+    accounts: np.ndarray,
+    n_firms: int,
+    step_days: int,
+    scoring_streams: tuple[np.random.Generator, ...],
+) -> Banks:
+    """Banks with empty books; capital is opened by the model through the ledger.
+
+    Args:
+        spec: The banks' section of the scenario.
+        accounts: Ledger account of every bank.
+        n_firms: Number of firms.
+        step_days: Days per step.
+        scoring_streams: One random stream per bank for its scoring error.
+    """
     count = spec.count
     term_steps = max(1, steps_of(spec.loan_term_days, step_days))
     workout_steps = max(1, steps_of(spec.workout_days, step_days))
@@ -484,10 +679,13 @@ def build_banks(spec: BankSpec, accounts: np.ndarray, n_firms: int, step_days: i
         interest_book=DueBook(n_firms, term_steps),
         write_off_book=DueBook(len(Instrument) * count, workout_steps),
         term_steps=term_steps,
+        review_steps=max(1, steps_of(spec.review_days, step_days)),
+        memory_steps=max(1, steps_of(spec.scoring.memory_days, step_days)),
         workout_steps=workout_steps,
         step_years=step_days / 365.0,
         interest_income=np.zeros(count),
         funding_costs=np.zeros(count),
         losses_by_instrument=np.zeros((len(Instrument), count)),
         lending_round=LendingRound.empty(count),
+        scoring_streams=scoring_streams,
     )

@@ -105,6 +105,12 @@ class AccountingCheck:
             - banks.funding_costs
             - banks.credit_losses,
         )
+        self._close(
+            "banks' reserves are never negative (the facility covers any overdraft)",
+            step,
+            np.minimum(banks.reserves(ledger), 0.0),
+            0.0,
+        )
         # Every open invoice carries the term it was issued with, and nothing else does.
         face, terms = trade.edge_book.amounts, trade.term_book.amounts
         self._close(

@@ -32,6 +32,7 @@ class DefaultEvent:
     firm: int
     event: str
     cause: int
+    reason: str
 
 
 @dataclass
@@ -73,6 +74,7 @@ class CreditChain:
 def liquidate(
     debtors: np.ndarray,
     event: str,
+    reason: str,
     step: int,
     firms: Firms,
     ledger: Ledger,
@@ -91,6 +93,7 @@ def liquidate(
     Args:
         debtors: Firms that default now.
         event: Event name to log (``default`` or ``forced_default``).
+        reason: Why: ``illiquid``, ``insolvent`` or ``forced``.
         step: The current step.
         firms: All firms.
         ledger: The ledger.
@@ -199,6 +202,6 @@ def liquidate(
     firms.edge_backlog[sold] = 0.0
     firms.edge_resource_step[sold] = step + max(resourcing_delay_steps, 1)
     chain.events.extend(
-        DefaultEvent(step, int(firm), event, int(cause))
+        DefaultEvent(step, int(firm), event, int(cause), reason)
         for firm, cause in zip(debtors, causes, strict=True)
     )

@@ -58,7 +58,9 @@ class Firms:
     payables: np.ndarray
     debt: np.ndarray
     cash_flow_margin: np.ndarray
-    shortfall_history: np.ndarray
+    arrears_history: np.ndarray
+    arrears_steps: np.ndarray
+    negative_equity_steps: np.ndarray
     house_bank: np.ndarray
     wages_due: np.ndarray
     edge_supplier: np.ndarray
@@ -75,6 +77,10 @@ class Firms:
     transit_steps: int
     finance_cost_per_step: np.ndarray = field(default_factory=lambda: np.zeros(0))
     finance_pass_through: float = 0.0
+    cash_target: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    equity: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    fixed_assets: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    equity_target: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
     def __post_init__(self) -> None:
         if self.finance_cost_per_step.size != self.n:
@@ -237,7 +243,9 @@ def build_firms(
         payables=np.zeros(n),
         debt=np.zeros(n),
         cash_flow_margin=np.where(is_automaker, 0.0, margin / (1.0 + margin)),
-        shortfall_history=np.zeros(n),
+        arrears_history=np.zeros(n),
+        arrears_steps=np.zeros(n, dtype=np.int64),
+        negative_equity_steps=np.zeros(n, dtype=np.int64),
         house_bank=rng.integers(0, scenario.banks.count, size=n),
         wages_due=np.zeros(n),
         edge_supplier=network.edge_supplier.copy(),

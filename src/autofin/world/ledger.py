@@ -8,6 +8,7 @@ sectors are an exact by-product of the postings.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from enum import IntEnum
 
 import numpy as np
@@ -44,6 +45,10 @@ class Flow(IntEnum):
     CONSUMER_LOAN_DISBURSEMENT = 24
     CONSUMER_LOAN_INSTALMENT = 25
     CONSUMER_LOAN_RECOVERY = 26
+    FACILITY_DRAW = 27
+    FACILITY_REPAYMENT = 28
+    FACILITY_INTEREST = 29
+    DIVIDENDS = 30
 
 
 FLOW_NAMES = [flow.name.lower() for flow in Flow]
@@ -75,6 +80,16 @@ class Ledger:
         self._flow_cells = self.n_sectors * self.n_sectors * len(Flow)
         self.step_flows = np.zeros(self._flow_cells)
         self._flow_records: list[tuple[int, np.ndarray, np.ndarray]] = []
+        self._guarded = np.zeros(0, dtype=np.int64)
+        self._on_overdraft: Callable[[], None] | None = None
+
+    def guard(self, accounts: np.ndarray, on_overdraft: Callable[[], None]) -> None:
+        """Call ``on_overdraft`` whenever a posting leaves one of ``accounts`` below zero.
+
+        Banks use it to draw on their funding facility, so their reserves never go negative.
+        """
+        self._guarded = np.asarray(accounts, dtype=np.int64)
+        self._on_overdraft = on_overdraft
 
     def open_accounts(self, accounts: np.ndarray, balances: np.ndarray) -> None:
         """Set opening balances before the first step (they add to the money in the world)."""
@@ -113,6 +128,8 @@ class Ledger:
             + self.account_sector[target.ravel()]
         ) * len(Flow) + int(flow)
         self.step_flows += np.bincount(key, amount.ravel(), minlength=self._flow_cells)
+        if self._on_overdraft is not None and self.balance[self._guarded].min() < 0.0:
+            self._on_overdraft()
 
     def sector_net_inflow(self) -> np.ndarray:
         """Net money received by each sector in the current step, from the postings."""

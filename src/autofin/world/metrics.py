@@ -37,6 +37,7 @@ class StepActivity:
     vehicle_demand: float = 0.0
     vehicles_sold: float = 0.0
     lost_sales: int = 0
+    bank_failures: int = 0
     resourced: int = 0
     revenue: np.ndarray = field(default_factory=lambda: np.zeros(0))
     ebit: np.ndarray = field(default_factory=lambda: np.zeros(0))
@@ -126,6 +127,18 @@ class MetricsRecorder:
             lending.interest_weighted / lending.volume if lending.volume > 0 else float("nan")
         )
         row["bank_credit_losses"] = float(banks.credit_losses.sum())
+        row["bank_facility"] = float(banks.facility.sum())
+        pd_now = model.finance.round.pd if model.finance.round is not None else None
+        live_suppliers = supplier & was_active
+        row["scored_pd_mean"] = (
+            float(pd_now[live_suppliers].mean())
+            if pd_now is not None and live_suppliers.any()
+            else float("nan")
+        )
+        row["firms_in_arrears"] = int((firms.active & (firms.arrears_steps > 0)).sum())
+        row["credit_lines_frozen"] = int((firms.active & banks.line_frozen).sum())
+        row["credit_line_undrawn"] = float(banks.undrawn(firms)[firms.active].sum())
+        row["bank_failures"] = activity.bank_failures
         if activity.finance is not None:
             self._record_finance(row, activity.finance, activity.input_price)
         makers = firms.is_automaker
@@ -243,6 +256,7 @@ class MetricsRecorder:
                 "tier": pd.Series(firms.tier[ids], dtype=np.int64),
                 "label": pd.Series([model.network.labels[i] for i in ids], dtype=object),
                 "event": pd.Series([e.event for e in events], dtype=object),
+                "reason": pd.Series([e.reason for e in events], dtype=object),
                 "cause_id": pd.Series(
                     np.where(causes >= 0, causes, None) if len(causes) else [], dtype="Int64"
                 ),
@@ -272,6 +286,7 @@ class MetricsRecorder:
             "bank_npl_ratio_mean": float(timeseries["bank_npl_ratio"].mean()),
             "bank_capital_ratio_min": float(timeseries["bank_capital_ratio"].min()),
             "bank_lending_volume": float(timeseries["bank_lending_volume"].sum()),
+            "bank_failures": int(timeseries["bank_failures"].sum()),
             "sales_units": float(timeseries["sales_units"].sum()),
             "lost_sales_units": float(timeseries["lost_sales_units"].sum()),
             **self._finance_summary(timeseries),

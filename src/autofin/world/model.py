@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
@@ -30,10 +31,31 @@ from autofin.world.metrics import MetricsRecorder, StepActivity
 from autofin.world.network import build_network
 from autofin.world.records import FirmLedger, LoanLog, NetworkLog, firms_frame, network_frame
 from autofin.world.shocks import Shocks
+from autofin.world.streams import RandomStreams
 from autofin.world.trade_credit import TradeCredit
 
 EPSILON = 1e-6
 """Cash shortfalls below this amount are rounding, not distress."""
+
+
+@dataclass(frozen=True)
+class DefaultCheck:
+    """The state that made a firm default, for checking the default rule.
+
+    Attributes:
+        firm: The firm.
+        reason: ``illiquid`` or ``insolvent``.
+        equity: Its equity at the start of the step.
+        liquidity: Cash + undrawn committed credit − everything due, when it defaulted
+            (illiquid only; NaN otherwise).
+        arrears_steps: Steps it had already been in arrears (illiquid only).
+    """
+
+    firm: int
+    reason: str
+    equity: float
+    liquidity: float
+    arrears_steps: int
 
 
 class AutofinModel(mesa.Model):
@@ -52,16 +74,21 @@ class AutofinModel(mesa.Model):
         super().__init__(rng=scenario.seed)
         self.spec = scenario
         self.step_index = 0
-        rng = self.rng
-        self.network = build_network(scenario.network, rng)
-        n_firms = self.network.n_firms
         n_banks = scenario.banks.count
+        # One stream per subsystem: scenarios that differ in one part share the others' draws.
+        self.streams = streams = RandomStreams.spawn(scenario.seed, n_banks)
+        self.network = build_network(scenario.network, streams.network)
+        n_firms = self.network.n_firms
         # Ledger accounts: firms, then banks, the consumer sector and the outside world.
         self.bank_accounts = np.arange(n_firms, n_firms + n_banks)
         self.consumer_account = n_firms + n_banks
 
         self.consumers = build_consumers(
-            scenario.consumers, scenario.steps, scenario.step_days, self.consumer_account, rng
+            scenario.consumers,
+            scenario.steps,
+            scenario.step_days,
+            self.consumer_account,
+            streams.consumers,
         )
         self.market = ConsumerMarket(self.consumers, n_banks, scenario.steps, scenario.step_days)
         n_automakers = self.network.n_automakers
@@ -69,7 +96,7 @@ class AutofinModel(mesa.Model):
         expected_sales = self.market_share * self.market.expected_buyers_per_step(
             scenario.automakers.vehicle_price
         )
-        self.firms = build_firms(scenario, self.network, expected_sales, rng)
+        self.firms = build_firms(scenario, self.network, expected_sales, streams.firms)
         self.network_log = NetworkLog.opening(self.firms, scenario.step_days)
         self.firm_ledger = FirmLedger.opening(self.firms, scenario.step_days, keep_panel=panel)
         self.ledger = Ledger(*self._accounts_and_sectors())
@@ -83,8 +110,11 @@ class AutofinModel(mesa.Model):
             )
         )
         self.trade = TradeCredit.empty(len(self.firms.edge_supplier), n_firms, max_term)
-        self.banks = build_banks(scenario.banks, self.bank_accounts, n_firms, scenario.step_days)
+        self.banks = build_banks(
+            scenario.banks, self.bank_accounts, n_firms, scenario.step_days, streams.scoring
+        )
         self._open_balance_sheets()
+        self.banks.connect(self.ledger)
         self.finance = SupplyChainFinance(
             scenario.finance,
             self.firms,
@@ -92,7 +122,7 @@ class AutofinModel(mesa.Model):
             scenario.step_days,
             max_term,
             scenario.banks.borrowing_buffer,
-            rng,
+            streams.platforms,
         )
         self.chain = CreditChain(
             n_firms, steps_of(scenario.suppliers.default_cause_window_days, scenario.step_days)
@@ -103,13 +133,14 @@ class AutofinModel(mesa.Model):
         self.banks.decision_log = self.market.decision_log = self.loan_log
         self.checker = AccountingCheck(self) if check else None
         self._provenance: dict[str, Any] | None = None
+        self.default_checks: list[DefaultCheck] = []
 
     # ------------------------------------------------------------------ the step
     def step(self) -> None:
         """One period, in economic order."""
         self.step_index += 1
         t = self.step_index
-        firms, ledger, scenario, rng = self.firms, self.ledger, self.spec, self.rng
+        firms, ledger, scenario, streams = self.firms, self.ledger, self.spec, self.streams
         activity = StepActivity.start(firms)
         self.banks.start_round(ledger)
         self.chain.bad_debt_in_step = 0.0
@@ -118,16 +149,16 @@ class AutofinModel(mesa.Model):
         # Receive goods; customers that lost a supplier re-source; costs and prices move.
         production.receive_goods(firms, t)
         before = firms.edge_supplier.copy()
-        moved = suppliers.resource(firms, t, scenario.suppliers.capacity_slack, rng)
+        moved = suppliers.resource(firms, t, scenario.suppliers.capacity_slack, streams.resourcing)
         self.network_log.record_moves(t, moved, before, firms)
         activity.resourced = moved.size
-        production.draw_cost_shocks(firms, scenario, rng)
+        production.draw_cost_shocks(firms, scenario, streams.cost_shocks)
         production.update_prices(firms)
 
         # Banks score every firm; payment terms that change now change; revolving loans and
         # scheduled draws fall due.
         finance = self.finance
-        finance.start_step(t, firms, ledger, self.banks, self.trade, rng)
+        finance.start_step(t, firms, ledger, self.banks, self.trade)
 
         # Plan production and send orders upstream; suppliers may borrow against new orders.
         plan, edge_orders = production.plan_and_order(firms, scenario, firms.order_forecast)
@@ -149,15 +180,23 @@ class AutofinModel(mesa.Model):
         # Settle what is due, seeking finance first; who cannot pay defaults, and the losses
         # travel upstream within the same step (automakers settle first).
         self._settle(t, forced_defaults, activity)
+        # Banks compare the defaults they saw with those their models predicted.
+        self.banks.learn(firms, activity.active_at_start, activity.active_at_start & ~firms.active)
 
         # Car-loan borrowers pay their instalments or default; consumers shop, apply for
         # loans, banks decide; automakers sell from stock.
         self.market.repay(t, self.banks, ledger)
         self._sell_vehicles(t, demand_factor, activity)
 
-        # Banks pay for their funding and write off loans whose workout has ended.
+        # Firms pay out cash above their buffer as dividends.
+        self._pay_dividends()
+
+        # Banks pay for their funding, repay their facility draws and write off loans whose
+        # workout has ended; a bank whose capital is exhausted fails and is resolved.
         self.banks.pay_funding_costs(ledger)
+        self.banks.settle_facility(ledger)
         self.banks.write_off(t)
+        activity.bank_failures = self.banks.resolve_failures(ledger, t).size
 
         # Financing costs pass into cost-plus prices; record.
         activity.finance = finance.activity
@@ -200,30 +239,51 @@ class AutofinModel(mesa.Model):
 
     # ------------------------------------------------------------------ stages
     def _settle(self, t: int, forced: np.ndarray, activity: StepActivity) -> None:
+        """Settle what is due, tier by tier from the automakers up.
+
+        A firm short of cash draws on its finance; one that still cannot pay everything pays
+        what cannot wait (the banks' supply-chain-finance claims, wages and fixed costs) and
+        is in arrears on its invoices and bank dues, which roll over at a penalty. It defaults
+        when it cannot even pay what cannot wait, or is still in arrears after the grace
+        period (illiquid), or when its equity has been negative for `insolvency_days`
+        (insolvent).
+        """
         firms, ledger, banks, trade = self.firms, self.ledger, self.banks, self.trade
-        finance = self.finance
+        finance, spec = self.finance, self.spec.banks
         cash = ledger.balance[: firms.n]  # a view: it follows every posting
+        grace = steps_of(spec.grace_days, self.spec.step_days)
+        # Invoices held by banks are in the buyers' payables already.
+        owed_banks = finance.exposure(firms) - finance.open_by_buyer(firms)
+        equity = (
+            cash
+            + firms.receivables
+            + firms.inventory_value()
+            + firms.fixed_assets
+            - firms.payables
+            - owed_banks
+        )
+        firms.negative_equity_steps = np.where(equity < 0, firms.negative_equity_steps + 1, 0)
+        firms.equity = equity
+        insolvent = firms.active & (
+            firms.negative_equity_steps > steps_of(spec.insolvency_days, self.spec.step_days)
+        )
+        penalty = spec.late_rate * self.spec.step_days / 365.0
         for tier in range(self.network.n_tiers + 1):
-            forced_here = forced[firms.tier[forced] == tier]
-            self._liquidate(forced_here, "forced_default", t)
+            self._liquidate(forced[firms.tier[forced] == tier], "forced_default", t, "forced")
+            called = np.flatnonzero(insolvent & (firms.tier == tier))
+            self.default_checks.extend(
+                DefaultCheck(int(f), "insolvent", float(equity[f]), float("nan"), 0)
+                for f in called.tolist()
+            )
+            self._liquidate(called, "default", t, "insolvent")
             in_tier = firms.active & (firms.tier == tier)
             operating = (firms.wages_due + firms.fixed_cost_per_step) * in_tier
-            due = (
-                trade.due_now(firms, t) + banks.due_now(t) + finance.due_now(firms, t, tier)
-            ) * in_tier + operating
-            short = in_tier & (due > cash + EPSILON)
-            applicants = np.flatnonzero(short)
-            _, asked_bank = finance.cover(applicants, (due - cash)[applicants], tier)
-            # Banks see how often a firm needs unsecured credit beyond rolling over the loans
-            # and sold invoices that mature now.
-            distress = np.zeros(firms.n, dtype=bool)
-            if applicants.size:
-                rolling = banks.principal_book.peek_due(t) + finance.maturing(firms, t, tier)
-                distress[applicants] = asked_bank - rolling[applicants] > EPSILON
-            firms.shortfall_history[in_tier] += 0.1 * (
-                distress[in_tier] - firms.shortfall_history[in_tier]
-            )
+            senior = finance.due_now(firms, t, tier) * in_tier + operating
+            due = (trade.due_now(firms, t) + banks.due_now(t)) * in_tier + senior
+            applicants = np.flatnonzero(in_tier & (due > cash + EPSILON))
+            finance.cover(applicants, (due - cash)[applicants], tier)
             able = in_tier & (cash >= due - EPSILON)
+            late = in_tier & ~able & (cash >= senior - EPSILON) & (firms.arrears_steps < grace)
             paid_edges, paid, terms = trade.pay_due(firms, ledger, t, able)
             finance.on_invoices_paid(paid_edges, paid, tier)
             finance.activity.cash_in(
@@ -232,20 +292,63 @@ class AutofinModel(mesa.Model):
                 terms * self.spec.step_days,
             )
             banks.collect_due(firms, ledger, t, able)
-            finance.collect(able, tier)
-            payers = np.flatnonzero(able)
-            ledger.post(payers, ledger.outside, firms.wages_due[payers], Flow.WAGES)
-            ledger.post(payers, ledger.outside, firms.fixed_cost_per_step[payers], Flow.FIXED_COSTS)
+            trade.defer(firms, t, late, penalty)
+            banks.defer(firms, t, late)
+            payers = able | late
+            finance.collect(payers, tier)
+            paying = np.flatnonzero(payers)
+            ledger.post(paying, ledger.outside, firms.wages_due[paying], Flow.WAGES)
+            ledger.post(paying, ledger.outside, firms.fixed_cost_per_step[paying], Flow.FIXED_COSTS)
+            # Firms that paid everything draw on their lines to restore their cash buffer.
+            below = np.flatnonzero(able & (cash < firms.cash_target - EPSILON))
+            finance.top_up(below, (firms.cash_target - cash)[below])
+            firms.arrears_steps[able] = 0
+            firms.arrears_steps[late] += 1
+            firms.arrears_history[in_tier] += 0.1 * (late[in_tier] - firms.arrears_history[in_tier])
 
-            self._liquidate(np.flatnonzero(in_tier & ~able), "default", t)
+            illiquid = np.flatnonzero(in_tier & ~payers)
+            self.default_checks.extend(
+                DefaultCheck(int(f), "illiquid", float(equity[f]), float(gap), int(late_steps))
+                for f, gap, late_steps in zip(
+                    illiquid.tolist(),
+                    (cash + banks.undrawn(firms) - due)[illiquid].tolist(),
+                    firms.arrears_steps[illiquid].tolist(),
+                    strict=True,
+                )
+            )
+            self._liquidate(illiquid, "default", t, "illiquid")
             if tier == 0:
                 finance.after_settlement()
         activity.bad_debt = self.chain.bad_debt_in_step
 
-    def _liquidate(self, debtors: np.ndarray, event: str, t: int) -> None:
+    def _pay_dividends(self) -> None:
+        """Firms pay out part of their profits: equity above its opening level.
+
+        A firm pays a share of whichever is smaller, its equity above its opening equity
+        (at the start of the step) or its cash above its opening cash, and only while it is
+        not in arrears.
+        """
+        firms, ledger, scenario = self.firms, self.ledger, self.spec
+        payout = np.where(
+            firms.is_automaker,
+            scenario.automakers.dividend_payout,
+            scenario.suppliers.dividend_payout,
+        )
+        sound = firms.active & (firms.arrears_steps == 0)
+        excess = np.maximum(
+            np.minimum(
+                ledger.balance[: firms.n] - firms.cash_target, firms.equity - firms.equity_target
+            ),
+            0.0,
+        )
+        paying = np.flatnonzero(sound & (excess > 0))
+        ledger.post(paying, ledger.outside, (payout * excess)[paying], Flow.DIVIDENDS)
+
+    def _liquidate(self, debtors: np.ndarray, event: str, t: int, reason: str) -> None:
         liquidate(
             debtors,
             event,
+            reason,
             t,
             self.firms,
             self.ledger,
@@ -265,7 +368,14 @@ class AutofinModel(mesa.Model):
         if share.sum() <= 0:
             share, demand_factor = self.market_share, 0.0
         purchases = self.market.shop(
-            t, firms, makers, share / share.sum(), demand_factor, self.banks, self.ledger, self.rng
+            t,
+            firms,
+            makers,
+            share / share.sum(),
+            demand_factor,
+            self.banks,
+            self.ledger,
+            self.streams.shopping,
         )
         activity.lost_sales = purchases.lost_sales
         # Forecasts follow new demand: buyers coming back for a car are not counted twice.
@@ -301,7 +411,7 @@ class AutofinModel(mesa.Model):
         )
         daily_cost = firms.unit_cost() * firms.expected_output / scenario.step_days
         spread = scenario.suppliers.size_dispersion
-        size = np.exp(self.rng.normal(-(spread**2) / 2, spread, size=firms.n))
+        size = np.exp(self.streams.firms.normal(-(spread**2) / 2, spread, size=firms.n))
         supplier_cash = scenario.suppliers.initial_cash_days * daily_cost * size
         automaker_cash = (
             scenario.automakers.initial_cash_days
@@ -310,6 +420,7 @@ class AutofinModel(mesa.Model):
             / scenario.step_days
         )
         cash = np.where(firms.is_automaker, automaker_cash, supplier_cash)
+        firms.cash_target = cash.copy()
         opening = np.concatenate([cash, np.zeros(len(self.bank_accounts) + 2)])
         return account_sector, sector_names, opening
 
@@ -328,11 +439,14 @@ class AutofinModel(mesa.Model):
         assets = cash + firms.receivables + firms.inventory_value()
         debt = np.maximum(assets - equity - firms.payables, 0.0)
 
+        # Banks are sized from the market (the ecosystem's expected revenue), not from the
+        # opening debt, so scenarios that differ in payment terms start with the same banks.
         spec = scenario.banks
+        revenue = float(firms.daily_revenue(scenario.step_days).sum())
+        book = np.full(spec.count, spec.automotive_book_days * revenue / spec.automotive_share)
+        book /= spec.count
         loans = np.bincount(firms.house_bank, debt, minlength=spec.count)
-        # A bank with no opening clients still has a book the size of an average bank's.
-        loans = np.where(loans > 0, loans, max(float(loans.mean()), 1.0))
-        book = loans / spec.automotive_share
+        book = np.maximum(book, loans)
         if spec.capital is None:
             capital = spec.capital_ratio * book
         else:
@@ -341,7 +455,14 @@ class AutofinModel(mesa.Model):
         banks.deposits = banks.other_assets.copy()
         self.ledger.open_accounts(self.bank_accounts, capital)
         banks.opening_capital = capital.copy()
-        banks.open_loans(firms, self.ledger, debt, self.rng)
+        banks.open_loans(firms, self.ledger, debt)
+        # A firm whose payables exceed its current assets less its equity (an automaker with
+        # long terms) holds the rest of its equity in fixed assets (plant), at book value.
+        current_equity = assets - firms.payables - firms.debt
+        firms.fixed_assets = np.maximum(equity - current_equity, 0.0)
+        # Firms pay dividends out of equity above their opening equity (see _pay_dividends).
+        firms.equity_target = current_equity + firms.fixed_assets
+        firms.equity = firms.equity_target.copy()
         # Suppliers pass part of their financing cost into cost-plus prices; opening prices
         # stay where they are.
         firms.finance_cost_per_step = banks.interest_book.open_totals() / banks.term_steps

@@ -33,7 +33,15 @@ class DueBook:
             amounts: The amounts.
         """
         rows = (step + np.maximum(np.asarray(delay_steps), 1)) % self.horizon
-        np.add.at(self.amounts, (rows, columns), amounts)
+        if rows.ndim == 0:
+            # One due step: a bincount is much faster than an unbuffered add.
+            self.amounts[int(rows)] += np.bincount(
+                np.asarray(columns, dtype=np.int64).ravel(),
+                np.broadcast_to(np.asarray(amounts, dtype=float), np.shape(columns)).ravel(),
+                minlength=self.amounts.shape[1],
+            )
+        else:
+            np.add.at(self.amounts, (rows, columns), amounts)
 
     def take_due(self, step: int) -> np.ndarray:
         """Remove and return the amounts due at ``step``, one per column."""

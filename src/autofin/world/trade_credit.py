@@ -122,6 +122,31 @@ class TradeCredit:
         outside_due[owing] = 0.0
         return edges, amount, terms
 
+    def defer(self, firms: Firms, step: int, late: np.ndarray, penalty: float) -> None:
+        """Roll the invoices due now of buyers in ``late`` (a mask) to the next step.
+
+        Each overdue invoice grows by ``penalty`` (a share of its face) for the step: the
+        late-payment cost, owed to the same creditor.
+        """
+        edge_due = self.edge_book.peek_due(step)
+        edges = np.flatnonzero(late[firms.edge_customer] & (edge_due > 0))
+        if edges.size:
+            amount = edge_due[edges].copy()
+            term = self.term_book.peek_due(step)[edges] / np.maximum(amount, 1e-300)
+            edge_due[edges] = 0.0
+            self.term_book.peek_due(step)[edges] = 0.0
+            self.edge_book.book(step, 1, edges, amount * (1.0 + penalty))
+            self.term_book.book(step, 1, edges, amount * (1.0 + penalty) * term)
+            firms.receivables += firms.by_supplier(amount * penalty, edges)
+            firms.payables += firms.by_customer(amount * penalty, edges)
+        outside_due = self.outside_book.peek_due(step)
+        owing = np.flatnonzero(late & (outside_due > 0))
+        if owing.size:
+            amount = outside_due[owing].copy()
+            outside_due[owing] = 0.0
+            self.outside_book.book(step, 1, owing, amount * (1.0 + penalty))
+            firms.payables[owing] += amount * penalty
+
     def take_claims_on(
         self, debtors: np.ndarray, bought_edges: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray]:

@@ -42,7 +42,7 @@ class SupplyChainFinance:
         step_days: Days per step.
         horizon_steps: Longest payment term (any time in the run), in steps.
         borrowing_buffer: Extra asked of a bank loan above the shortfall, as a share of it.
-        rng: The model's random generator.
+        rng: The platforms' random stream (which suppliers each onboards).
     """
 
     def __init__(
@@ -121,12 +121,12 @@ class SupplyChainFinance:
         ledger: Ledger,
         banks: Banks,
         trade: TradeCredit,
-        rng: np.random.Generator,
     ) -> None:
-        """Terms that change now; banks score every firm; what revolves falls due."""
+        """Terms that change now; banks score every firm and review its line if it is due."""
         self.terms.apply(firms, step)
         everyone = np.arange(firms.n)
-        pd = banks.score(firms, ledger.balance[: firms.n], everyone, rng)
+        pd = banks.score(firms, ledger.balance[: firms.n], everyone)
+        banks.review_lines(firms, ledger, step, pd, ledger.balance[: firms.n])
         # Concentration limits are checked against what each firm owed at the start of the
         # step, plus what it raises during it.
         self.round = FinanceRound(
@@ -179,32 +179,15 @@ class SupplyChainFinance:
             due += instrument.due_now(firms, step)
         return due
 
-    def maturing(self, firms: Firms, step: int, tier: int | None = None) -> np.ndarray:
-        """Finance each firm used that matures now.
-
-        That is advances due or repaid out of its invoices this step, and its sold invoices
-        that the banks collect now (the cash it would have received). Needing it again is
-        rolling over, not distress.
-        """
-        maturing = np.zeros(firms.n)
-        of = self.order_financing
-        if of is not None and (tier is None or tier in of.debtor_tiers):
-            maturing += of.due_now(firms, step) + of.repaid_from_invoices
-        sellers = ([self.factoring] if self.factoring else []) + self.platforms
-        for holder in sellers:
-            if tier is None or holder.serves_tier(tier):
-                maturing += firms.by_supplier(holder.invoices.face.peek_due(step))
-        return maturing
-
     def cover(
         self, applicants: np.ndarray, need: np.ndarray, tier: int | None = None
-    ) -> tuple[np.ndarray, np.ndarray]:
+    ) -> np.ndarray:
         """Firms short of cash raise it, instrument by instrument, as far as they need.
 
         With ``choice: order`` every firm tries the instruments in the preference order; with
         ``cheapest`` each firm tries them from the lowest annual cost up. Invoice finance is
-        taken as it comes (true sales); a bank loan is granted only if it covers all that is
-        still missing, so banks do not lend into a default.
+        taken as it comes (true sales); a firm draws on its committed credit line as far as
+        its undrawn limit allows (no approval is needed within the limit).
 
         Args:
             applicants: Firms short of cash.
@@ -212,14 +195,11 @@ class SupplyChainFinance:
             tier: The applicants' tier, if they share one (skips instruments not for it).
 
         Returns:
-            What is still missing for each applicant (0 when covered), and what each asked of
-            an unsecured bank loan (what the other instruments left; the banks' sign of
-            distress beyond rolling over maturing loans).
+            What is still missing for each applicant (0 when covered).
         """
         remaining = need.astype(float).copy()
         if applicants.size == 0 or self.round is None:
-            return remaining, remaining.copy()
-        asked_bank = np.full(applicants.size, np.nan)
+            return remaining
         r = self.round
         choices = self._choices(tier)
         if self.spec.choice == "cheapest" and len(choices) > 1:
@@ -235,7 +215,6 @@ class SupplyChainFinance:
                     continue
                 firms_here = applicants[who]
                 if choice == BANK_LOAN:
-                    asked_bank[who] = remaining[who]
                     raised = self._bank_loan(firms_here, remaining[who], exposure)
                 else:
                     offer = choice.quote(r, firms_here, remaining[who])
@@ -248,14 +227,20 @@ class SupplyChainFinance:
                 remaining[who] -= np.minimum(raised, remaining[who])
         short = remaining > EPSILON
         self.activity.unmet_need[applicants[short]] += remaining[short]
-        asked_bank = np.where(np.isnan(asked_bank), remaining, asked_bank)
-        return np.where(short, remaining, 0.0), asked_bank
+        return np.where(short, remaining, 0.0)
+
+    def top_up(self, firms: np.ndarray, need: np.ndarray) -> None:
+        """Firms below their cash buffer draw on their credit lines to restore it."""
+        if firms.size == 0 or self.round is None:
+            return
+        raised = self._bank_loan(firms, need / (1.0 + self.borrowing_buffer), self.round.exposure)
+        np.add.at(self.round.exposure, firms, raised)
 
     def _rates(self, choice: object, applicants: np.ndarray) -> np.ndarray:
         r = self.round
         assert r is not None
         if choice == BANK_LOAN:
-            return r.banks.price(r.pd[applicants], r.firms.house_bank[applicants], r.ledger)
+            return r.banks.line_rate[applicants]
         return choice.rates(r, applicants)
 
     def _bank_loan(
@@ -273,10 +258,7 @@ class SupplyChainFinance:
             exposure[applicants],
             r.capacity,
         )
-        granted = np.where(offer >= short - EPSILON, offer, 0.0)
-        r.capacity += np.bincount(
-            firms.house_bank[applicants], offer - granted, minlength=banks.count
-        )
+        granted = offer
         banks.grant(firms, r.ledger, r.step, applicants, granted, rate)
         self.activity.record(applicants, granted, rate, granted * rate * self.bank_loan_years)
         return granted

@@ -1,0 +1,32 @@
+"""Print mean supplier defaults and financing rates per robustness variant (seeds 0-3).
+
+Usage::
+
+    .venv/bin/python benchmarks/robustness.py
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT / "tests"), str(ROOT / "tests" / "world")]
+
+from robustness import CASES, VARIANTS, directions, measure  # noqa: E402
+
+
+def main() -> None:
+    """Print one row per variant: mean defaults per case, platform vs bank rate, directions."""
+    print("| variant | " + " | ".join(CASES) + " | rate scf_none | rate platform | all hold |")
+    print("|---" * (len(CASES) + 4) + "|")
+    for name, overrides in VARIANTS.items():
+        m = measure(overrides)
+        cells = " | ".join(f"{m[c]['defaults']:.2f}" for c in CASES)
+        rates = f"{m['scf_none 170d']['rate']:.4f} | {m['platform 170d']['rate']:.4f}"
+        held = all(directions(m).values())
+        print(f"| {name} | {cells} | {rates} | {'yes' if held else 'NO'} |", flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,91 @@
+"""Banks' balance sheets matter: losses cut capital, capital limits lending, failures, liquidity."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from autofin.scenario.loading import load_scenario
+from autofin.world.ledger import Flow
+from autofin.world.model import AutofinModel
+from conftest import SCENARIOS
+
+
+def run(name: str, *overrides: str, check: bool = False) -> AutofinModel:
+    model = AutofinModel(
+        load_scenario(SCENARIOS / f"{name}.yaml", overrides=list(overrides)), check=check
+    )
+    for _ in range(model.spec.steps):
+        model.step()
+    return model
+
+
+def test_banks_do_not_depend_on_the_payment_terms_studied():
+    baseline = AutofinModel(load_scenario(SCENARIOS / "baseline.yaml"))
+    pledge = AutofinModel(load_scenario(SCENARIOS / "pledge_60_days.yaml"))
+    # The pledge halves the firms' opening debt, but both start with the same banks.
+    assert pledge.firms.debt.sum() < 0.8 * baseline.firms.debt.sum()
+    np.testing.assert_allclose(pledge.banks.opening_capital, baseline.banks.opening_capital)
+    np.testing.assert_allclose(pledge.banks.risk_assets(), baseline.banks.risk_assets(), rtol=1e-9)
+
+
+def test_capital_ratio_falls_when_borrowers_default():
+    shocks = (
+        "shocks=["
+        + ",".join(
+            f"{{type: force_default, day: 91, tier: 1, rank: {rank}}}" for rank in range(1, 6)
+        )
+        + "]"
+    )
+    falls = []
+    for seed in range(3):
+        calm = run("baseline", f"seed={seed}", "horizon_days=140").metrics.frame()
+        hit = run("baseline", f"seed={seed}", "horizon_days=140", shocks).metrics.frame()
+        after = calm["step"] == 13  # day 91 is in step 13
+        assert float(hit["bank_credit_losses"][after].iloc[0]) > float(
+            calm["bank_credit_losses"][after].iloc[0]
+        )
+        falls.append(
+            float(hit["bank_capital_ratio"][after].iloc[0])
+            < float(calm["bank_capital_ratio"][after].iloc[0])
+        )
+    assert all(falls)
+
+
+def test_a_bank_hit_hard_enough_stops_lending_then_fails():
+    # One bank whose whole book is the stressed automotive sector.
+    model = run(
+        "long_terms_stress", "seed=1", "banks.count=1", "banks.automotive_share=0.5", check=True
+    )
+    series = model.metrics.frame()
+    minimum = model.spec.banks.min_capital_ratio
+    below = np.flatnonzero(series["bank_capital_ratio"].to_numpy() < minimum)
+    failed = np.flatnonzero(series["bank_failures"].to_numpy() > 0)
+    assert below.size
+    assert failed.size
+    stopped, failure = int(below[0]), int(failed[0])
+    lending = series["bank_lending_volume"].to_numpy()
+    assert lending[:stopped].sum() > 0  # it lent while it had capital...
+    assert stopped <= failure  # ...its capital fell below the minimum, then it failed...
+    assert lending[stopped + 1 :].sum() == 0.0  # ...and it lends no more.
+    assert model.banks.failed.all()
+    assert model.banks.capital(model.ledger)[0] <= 0.0
+
+
+def test_reserves_never_go_negative_a_facility_covers_the_shortfall():
+    model = AutofinModel(load_scenario(SCENARIOS / "baseline.yaml", overrides=["banks.count=1"]))
+    banks, ledger = model.banks, model.ledger
+    reserves = float(banks.reserves(ledger)[0])
+    capital = float(banks.capital(ledger)[0])
+    # The bank lends twice its reserves to one firm.
+    banks.grant(model.firms, ledger, 1, np.array([5]), np.array([2 * reserves]), np.array([0.05]))
+    assert banks.reserves(ledger)[0] == 0.0
+    assert banks.facility[0] == pytest.approx(reserves)
+    assert banks.capital(ledger)[0] == pytest.approx(capital)
+    # The facility costs more than funding and is repaid once reserves come back.
+    ledger.post(5, banks.accounts[0], 3 * reserves, Flow.LOAN_REPAYMENT)
+    banks.settle_facility(ledger)
+    assert banks.facility[0] == 0.0
+    assert banks.funding_costs[0] > 0.0
+    # Whole runs check that reserves are never negative after any step (check=True).
+    run("long_terms_stress", "seed=1", "banks.count=1", "banks.automotive_share=1.0", check=True)

@@ -1,0 +1,54 @@
+"""Firms default because they cannot pay or are insolvent, never because of a score alone."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from autofin.scenario.loading import load_scenario
+from autofin.world.firms import steps_of
+from autofin.world.model import AutofinModel
+from conftest import SCENARIOS
+
+
+def run(name: str, seed: int, *overrides: str) -> AutofinModel:
+    scenario = load_scenario(SCENARIOS / f"{name}.yaml", overrides=[f"seed={seed}", *overrides])
+    model = AutofinModel(scenario)
+    for _ in range(scenario.steps):
+        model.step()
+    return model
+
+
+def test_defaulted_firms_are_illiquid_or_insolvent_and_the_event_says_which():
+    checked = 0
+    for name, seed in (("long_terms_stress", 0), ("long_terms_stress", 1), ("baseline", 0)):
+        model = run(name, seed)
+        spec = model.spec.banks
+        grace = steps_of(spec.grace_days, model.spec.step_days)
+        events = model.metrics.events_frame()
+        ordinary = events[events["event"] == "default"]
+        assert set(ordinary["reason"]) <= {"illiquid", "insolvent"}
+        assert len(model.default_checks) == len(ordinary)
+        assert sorted(c.firm for c in model.default_checks) == sorted(ordinary["agent_id"])
+        for check in model.default_checks:
+            if check.reason == "insolvent":
+                assert check.equity < 0
+            else:
+                # Cash and undrawn committed credit fell short of what was due, and either
+                # the grace period was over or not even wages and SCF dues could be paid.
+                assert check.liquidity < 0
+                assert check.arrears_steps <= grace
+            # Never: positive equity with enough cash and undrawn credit to pay what is due.
+            assert not (check.equity > 0 and not check.liquidity < 0)
+            checked += 1
+    assert checked > 50
+
+
+def test_firms_in_arrears_pay_a_penalty_and_recover_or_default_after_grace():
+    model = run("long_terms_stress", 0)
+    frame = model.metrics.frame()
+    assert frame["firms_in_arrears"].sum() > 0
+    grace = steps_of(model.spec.banks.grace_days, model.spec.step_days)
+    # Nobody is in arrears for longer than the grace period.
+    assert int(model.firms.arrears_steps.max()) <= grace
+    late = np.flatnonzero(model.firms.arrears_history > 0)
+    assert late.size > 0
