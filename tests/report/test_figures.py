@@ -195,7 +195,7 @@ def test_bullwhip_is_relative_to_consumer_demand(baseline):
 def test_several_runs_are_overlaid_one_colour_each_with_scenario_names(name, baseline, variant):
     data = traces(figures.FIGURES[name]([baseline, variant]))
     named = " ".join(str(t.get("name", "")) for t in data)
-    assert "baseline" in named
+    assert "long_terms_stress" in named
     assert "platform_reverse_factoring" in named
     if name == "flows":
         return  # a Sankey per run, side by side, coloured by flow type
@@ -207,9 +207,9 @@ def test_several_runs_are_overlaid_one_colour_each_with_scenario_names(name, bas
             if str(t.get("name", "")).startswith(label)
         } - {None}
 
-    assert colours("baseline")
+    assert colours("long_terms_stress")
     assert colours("platform_reverse_factoring")
-    assert not colours("baseline") & colours("platform_reverse_factoring")
+    assert not colours("long_terms_stress") & colours("platform_reverse_factoring")
 
 
 def test_figures_accept_a_results_directory(baseline_dir, baseline):
@@ -244,7 +244,7 @@ def test_a_window_without_flows_says_so(baseline):
     figure = flows_sankey(baseline, window=(10_000, 10_001))
     assert not traces(figure)
     notes = [a["text"] for a in figure.to_plotly_json()["layout"]["annotations"]]
-    assert "baseline: no flows in these steps" in notes
+    assert "long_terms_stress: no flows in these steps" in notes
 
 
 def test_the_model_draws_after_each_step_but_not_before_the_first():

@@ -33,7 +33,7 @@ def test_header_shows_provenance_and_the_headline_figures(page, baseline):
     for key in ("scenario_sha256", "autofin_version", "mesa_version", "timestamp_utc"):
         assert str(summary[key]) in page
     assert f"<th>seed</th><td class='number'>{summary['seed']}</td>" in page
-    assert "<title>autofin report: baseline</title>" in page
+    assert "<title>autofin report: long_terms_stress</title>" in page
     assert "<th>supplier defaults</th>" in page
     assert f"<td class='number'>{summary['supplier_defaults']}</td>" in page
 
@@ -47,12 +47,12 @@ def test_every_figure_has_its_div_and_caption(page):
 
 def test_comparison_report_overlays_the_runs(baseline, variant):
     page = build_report([baseline, variant])
-    assert "<title>autofin comparison: baseline, platform_reverse_factoring</title>" in page
+    assert "<title>autofin comparison: long_terms_stress, platform_reverse_factoring</title>" in page
     assert page.count(get_plotlyjs()[:200]) == 1
-    assert '"name":"baseline: default rate"' in page
+    assert '"name":"long_terms_stress: default rate"' in page
     assert '"name":"platform_reverse_factoring: default rate"' in page
     # A network per run.
-    assert "figure-network-baseline" in page
+    assert "figure-network-long-terms-stress" in page
     assert "figure-network-platform-reverse-factoring" in page
 
 
@@ -63,7 +63,7 @@ def test_a_run_without_the_network_tables_gets_a_note_instead(baseline_dir, tmp_
     shutil.copytree(baseline_dir, copy)
     (copy / "network.parquet").unlink()
     page = build_report(copy)
-    assert "Not drawn: baseline: the supply network figure needs network.parquet" in page
+    assert "Not drawn: long_terms_stress: the supply network figure needs network.parquet" in page
     assert 'id="figure-defaults"' in page
 
 
@@ -97,7 +97,7 @@ def test_autofin_compare_writes_the_comparison_report(baseline_dir, variant_dir,
     assert result.exit_code == 0, result.output
     page = target.read_text(encoding="utf-8")
     assert '"name":"platform_reverse_factoring: default rate"' in page
-    assert "<th>figure</th><th class='run'>baseline</th>" in page
+    assert "<th>figure</th><th class='run'>long_terms_stress</th>" in page
 
 
 def test_autofin_run_writes_a_report_unless_told_not_to(tmp_path):

@@ -254,15 +254,17 @@ class ScoringSpec(Section):
         "of steps with payments overdue, 0 to 1). Every firm can fall into arrears whatever "
         "finance it uses.",
     )
-    interest_cover: float = Field(
+    interest_cover: Weight = Field(
         0.5,
         description="Weight of interest cover (operating margin × revenue over financing "
         "cost, capped at 10; lowers the odds).",
     )
-    tier: float = Field(
+    tier: Weight = Field(
         0.2, description="Weight of the firm's tier (0 for automakers; upstream is riskier)."
     )
-    learning_prior: float = Field(
+    learning_prior: Annotated[
+        float, at_most(1e9, "a larger prior only means the bank never learns")
+    ] = Field(
         1.0,
         ge=0.0,
         description="Each bank recalibrates its intercept to the defaults it observes among its "
@@ -289,7 +291,9 @@ class BankSpec(Section):
     capital_ratio: Annotated[float, Field(gt=0.0, le=1.0)] = Field(
         0.12, description="Opening capital ratio used to size capital when `capital` is omitted."
     )
-    automotive_book_days: float = Field(
+    automotive_book_days: Annotated[
+        float, at_most(3650.0, "ten years of the ecosystem's revenue exceeds any bank's book")
+    ] = Field(
         55.0,
         gt=0.0,
         description="Size of the banks' automotive book, in days of the ecosystem's expected "
@@ -347,7 +351,9 @@ class BankSpec(Section):
     borrowing_buffer: Rate = Field(
         0.10, description="Extra drawn above a cash shortfall, as a share of it."
     )
-    line_limit_days: float = Field(
+    line_limit_days: Annotated[
+        float, at_most(3650.0, "a line beyond ten years of revenue is no working-capital line")
+    ] = Field(
         120.0,
         gt=0.0,
         description="Committed credit line of every firm with its house bank, in days of the "

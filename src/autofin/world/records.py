@@ -27,14 +27,16 @@ FIRM_STATES = (HEALTHY, DISTRESSED, DEFAULTED)
 """States of a firm in the panel and in `firms.parquet` (see `firm_state`)."""
 
 DISTRESS_HISTORY = 0.5
-"""A live firm is distressed when its smoothed history of needing unsecured credit to pay
-what is due (`Firms.shortfall_history`, 0 to 1) is above this (it needed such credit in most
-recent steps), or its book equity is negative."""
+"""A live firm is distressed when it is in arrears now, or its smoothed record of steps in
+arrears (`Firms.arrears_history`, 0 to 1, the one banks score) is above this, or its book
+equity is negative."""
 
 
 def firm_state(firms: Firms, equity: np.ndarray) -> np.ndarray:
     """Each firm's state: defaulted, distressed (see `DISTRESS_HISTORY`) or healthy."""
-    distressed = (firms.shortfall_history > DISTRESS_HISTORY) | (equity < 0)
+    distressed = (
+        (firms.arrears_steps > 0) | (firms.arrears_history > DISTRESS_HISTORY) | (equity < 0)
+    )
     return np.where(~firms.active, DEFAULTED, np.where(distressed, DISTRESSED, HEALTHY))
 
 
