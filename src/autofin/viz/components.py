@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from html import escape
 
+import pandas as pd
 import plotly.graph_objects as go
 import solara
 from mesa.visualization.utils import force_update, update_counter
@@ -18,6 +19,7 @@ from autofin.results.result import Result
 from autofin.viz import interventions
 from autofin.viz.explored import ExploredModel
 from autofin.viz.interventions import Intervention, InterventionError
+from autofin.viz.plotly_view import show
 
 MARK_COLOUR = "#9467bd"
 CELL_HEIGHT = 380
@@ -110,7 +112,7 @@ def time_series(build: FigureBuilder, name: str) -> Callable:
         if _not_started(model, name):
             return
         figure = fit(mark_interventions(build(model.results()), model.marks))
-        solara.FigurePlotly(figure)
+        show(figure)
 
     return TimeSeries
 
@@ -160,18 +162,21 @@ def LiveInterventions(model: ExploredModel) -> None:
 
     def apply(change: Callable[[], Intervention]) -> None:
         try:
-            mark = change()
+            with model.lock:  # not in the middle of a step while playing
+                mark = change()
+                model.intervene(mark)
         except InterventionError as error:
             message.set(f"Not applied: {error}")
             return
-        model.intervene(mark)
         message.set(f"Applies from step {mark.step}: {mark.label}")
         force_update()
 
     main = model.main
     with solara.Card("Live interventions (from the next step on)"):
         with solara.Row():
-            solara.SliderInt("Automaker payment term (days)", value=term, min=0, max=240, step=5)
+            solara.SliderInt(
+                "New automaker payment term (days)", value=term, min=0, max=240, step=5
+            )
             solara.Button(
                 "Apply term",
                 on_click=lambda: apply(lambda: interventions.payment_term(main, term.value)),
@@ -208,7 +213,7 @@ def LiveInterventions(model: ExploredModel) -> None:
 def SupplyNetwork(model: ExploredModel) -> None:
     """The supply network as it stands; clicking a firm shows its balance sheet and finance."""
     update_counter.get()
-    chosen = solara.use_reactive(None)
+    clicked = solara.use_reactive(None)
     if _not_started(model, "Supply network"):
         return
     results = model.results()
@@ -217,29 +222,28 @@ def SupplyNetwork(model: ExploredModel) -> None:
         f"Supply network at step {model.step_index}: firms by state, cascades in red",
     )
 
-    def on_click(data: dict) -> None:
-        points = (data or {}).get("points", {})
-        traces, indexes = points.get("trace_indexes", []), points.get("point_indexes", [])
-        if not traces:
-            return
-        text = figure.data[traces[0]].text
-        if text is None:
-            return
-        label = str(text[indexes[0]]).split(" (")[0]
-        table = results[0].firms
-        found = table.loc[table["label"].astype(str) == label, "firm"]
-        if len(found):
-            chosen.set(int(found.iloc[0]))
-
-    solara.FigurePlotly(figure, on_click=on_click)
-    if chosen.value is not None:
-        sheet = interventions.firm_sheet(model.main, chosen.value)
+    # A stable handler (the reactive's own setter): a new closure on every render would make
+    # the widget drop figure updates.
+    show(figure, on_click=clicked.set)
+    firm = _clicked_firm(results[0].firms, clicked.value)
+    if firm is not None:
+        with model.lock:
+            sheet = interventions.firm_sheet(model.main, firm)
         rows = "".join(
             f"<tr><td>{escape(str(key))}</td><td style='text-align:right'>"
             f"{escape(f'{value:,.0f}' if isinstance(value, float) else str(value))}</td></tr>"
             for key, value in sheet.items()
         )
         solara.HTML(tag="table", unsafe_innerHTML=rows, classes=["autofin-firm-sheet"])
+
+
+def _clicked_firm(firms_table: pd.DataFrame, point: dict | None) -> int | None:
+    """The firm behind a clicked point of the network figure (its hover text names it)."""
+    label = str((point or {}).get("text", "")).split(" (")[0]
+    if not label:
+        return None
+    found = firms_table.loc[firms_table["label"].astype(str) == label, "firm"]
+    return int(found.iloc[0]) if len(found) else None
 
 
 @solara.component
@@ -252,7 +256,7 @@ def CapitalFlows(model: ExploredModel) -> None:
     solara.SliderInt("Sankey: last N steps", value=window, min=1, max=156)
     last = model.step_index
     span = (max(1, last - window.value + 1), max(last, 1))
-    solara.FigurePlotly(
+    show(
         fit(
             figures.flows_sankey(model.results(), window=span),
             f"Capital flows, steps {span[0]} to {span[1]}",

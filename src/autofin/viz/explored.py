@@ -7,6 +7,7 @@ steps, so with untouched sliders the page's series are those of `autofin run`.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import fields
 from datetime import date, timedelta
 from functools import cache
@@ -100,6 +101,8 @@ class ExploredModel(mesa.Model):
                 self._twin_scenario(scenario, terms, compare_term_days, compare_platform)
             )
         self.marks: list[interventions.Intervention] = []
+        # The page steps the model in one thread (play) while panels read it in others.
+        self.lock = threading.RLock()
         self._results: tuple[int, list[Result]] | None = None
         self.running = scenario.steps > 0
 
@@ -129,10 +132,11 @@ class ExploredModel(mesa.Model):
 
     def step(self) -> None:
         """One step of the main model and, in lockstep, of the second copy."""
-        self.main.step()
-        if self.twin is not None:
-            self.twin.step()
-        self.running = self.main.step_index < self.main.spec.steps
+        with self.lock:
+            self.main.step()
+            if self.twin is not None:
+                self.twin.step()
+            self.running = self.main.step_index < self.main.spec.steps
 
     @property
     def step_index(self) -> int:
@@ -151,13 +155,15 @@ class ExploredModel(mesa.Model):
 
     def results(self) -> list[Result]:
         """The results so far: the main model's, then the second copy's (computed once a step)."""
-        if self._results is None or self._results[0] != self.step_index:
-            models = [self.main] + ([self.twin] if self.twin is not None else [])
-            self._results = (self.step_index, [m.result() for m in models])
-        return self._results[1]
+        with self.lock:
+            if self._results is None or self._results[0] != self.step_index:
+                models = [self.main] + ([self.twin] if self.twin is not None else [])
+                self._results = (self.step_index, [m.result() for m in models])
+            return self._results[1]
 
     # ------------------------------------------------------------------ live interventions
     def intervene(self, mark: interventions.Intervention) -> None:
         """Record an intervention already applied to the main model (marked on the charts)."""
-        self.marks.append(mark)
-        self._results = None
+        with self.lock:
+            self.marks.append(mark)
+            self._results = None
