@@ -15,7 +15,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -100,10 +100,8 @@ def serve(*args: str, timeout: float = 120.0, log_dir: Path | None = None) -> It
 def stop(server: Server) -> None:
     """Stop the server's whole process group: SIGTERM, then SIGKILL after 10 s."""
     process = server.process
-    try:
+    with suppress(ProcessLookupError):
         os.killpg(process.pid, signal.SIGTERM)
-    except ProcessLookupError:
-        pass
     try:
         process.wait(timeout=10)
     except subprocess.TimeoutExpired:
@@ -114,12 +112,12 @@ def stop(server: Server) -> None:
         child.kill()
 
 
-def launch(playwright):  # noqa: ANN001, ANN201
+def launch(playwright):
     """Debian's Chromium, headless, with nothing fetched in the background."""
     return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
 
 
-def step_count(page) -> int:  # noqa: ANN001
+def step_count(page) -> int:
     """The step counter shown on the page."""
     text = page.get_by_text(STEP_TEXT).inner_text(timeout=30_000)
     return int(STEP_TEXT.match(text).group(1))
@@ -127,7 +125,7 @@ def step_count(page) -> int:  # noqa: ANN001
 
 FIGURES_JS = """() => [...document.querySelectorAll('.js-plotly-plot')].map(g => ({
     title: (g.layout && g.layout.title && g.layout.title.text) || '',
-    traces: (g.data || []).map(t => ({
+    traces: (g._fullData || []).map(t => ({
         name: t.name || '',
         x: Array.from(t.x || []).map(Number),
         y: Array.from(t.y || []).map(Number),
@@ -136,6 +134,6 @@ FIGURES_JS = """() => [...document.querySelectorAll('.js-plotly-plot')].map(g =>
 }))"""
 
 
-def figures(page) -> dict[str, dict]:  # noqa: ANN001
+def figures(page) -> dict[str, dict]:
     """The page's plotly figures by title: their traces' data and their shapes."""
     return {f["title"]: f for f in page.evaluate(FIGURES_JS)}

@@ -108,14 +108,24 @@ def test_page_loads_offline_with_no_console_error(page, server):
 
 def test_step_advances_the_counter_and_redraws_series_and_network(page):
     page.step()
-    first = page.wait_for_figure("Defaults over time", "f.data[0].x.length === 1")
+    first = page.wait_for_figure("Defaults over time", "f._fullData[0].x.length === 1")
     page.wait_for_figure("Supply network at step 1")
     assert page.step(2) == 3
-    later = page.wait_for_figure("Defaults over time", "f.data[0].x.length === 3")
+    later = page.wait_for_figure("Defaults over time", "f._fullData[0].x.length === 3")
     assert points(later) > points(first)
     assert later["traces"][0]["x"][-1] == 21  # day of step 3 (weekly steps)
     page.wait_for_figure("Supply network at step 3")
-    page.wait_for_figure("Banks", "f.data[0].x.length === 3")
+    page.wait_for_figure("Banks", "f._fullData[0].x.length === 3")
+    # Clicking a firm shows its balance sheet, its bank and its financing.
+    page.tab.evaluate(
+        """() => { const g = [...document.querySelectorAll('.js-plotly-plot')]
+                       .find(g => g.layout.title.text.startsWith('Supply network'));
+                   const i = g._fullData.findIndex(t => t.name === 'healthy');
+                   g.emit('plotly_click', {points: [{curveNumber: i, pointNumber: 0,
+                                                     text: g._fullData[i].text[0]}]}); }"""
+    )
+    page.tab.get_by_text("house bank").wait_for(timeout=30_000)
+    page.tab.get_by_text("bank loans").wait_for()
     page.shot("stepped")
 
 
@@ -161,11 +171,11 @@ def test_live_intervention_takes_effect_next_step_and_is_marked(page):
     page.button("Apply term").click()
     page.tab.get_by_text(re.compile("Intervention from step 3: automakers pay in 60 d")).wait_for()
     page.step()
-    defaults = page.wait_for_figure("Defaults over time", "f.data[0].x.length === 3")
+    defaults = page.wait_for_figure("Defaults over time", "f._fullData[0].x.length === 3")
     marks = [s for s in defaults["shapes"] if s["name"].startswith("intervention")]
     assert {s["x0"] for s in marks} == {21}
     assert len(marks) == 2
-    banks = page.wait_for_figure("Banks", "f.data[0].x.length === 3")
+    banks = page.wait_for_figure("Banks", "f._fullData[0].x.length === 3")
     assert any(s["name"].startswith("intervention") for s in banks["shapes"])
     network = page.wait_for_figure("Supply network at step 3")
     assert "defaulted" in [t["name"] for t in network["traces"]]
@@ -175,11 +185,9 @@ def test_live_intervention_takes_effect_next_step_and_is_marked(page):
 def test_side_by_side_overlays_a_second_run(page):
     page.tab.get_by_text("Side by side: run a second copy").click()
     page.button("Reset").click()
-    page.tab.get_by_text(re.compile("Side by side with baseline.term60d")).wait_for(
-        timeout=60_000
-    )
+    page.tab.get_by_text(re.compile("Side by side with baseline.term60d")).wait_for(timeout=60_000)
     page.step(2)
-    defaults = page.wait_for_figure("Defaults over time", "f.data.length >= 4")
+    defaults = page.wait_for_figure("Defaults over time", "f._fullData.length >= 4")
     names = " ".join(t["name"] for t in defaults["traces"])
     assert "baseline.term60d" in names
     assert "baseline:" in names or "baseline " in names

@@ -10,8 +10,8 @@ figure it has received. Plotly.js comes from the plotly package on disk, so noth
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import cache
 from importlib.resources import files
+from pathlib import Path
 
 import anywidget
 import plotly.graph_objects as go
@@ -20,7 +20,24 @@ import solara
 import traitlets
 
 RENDER_JS = """
-function render({ model, el }) {
+function loadPlotly() {
+  // One copy of plotly.js per page, from the server (autofin viz serves the plotly package's
+  // own file as a static asset), shared by every figure.
+  if (window.Plotly) return Promise.resolve(window.Plotly);
+  if (!window.autofinPlotly) {
+    window.autofinPlotly = new Promise((resolve, reject) => {
+      const script = document.createElement("script");
+      script.src = new URL("static/assets/plotly.min.js", document.baseURI).href;
+      script.onload = () => resolve(window.Plotly);
+      script.onerror = reject;
+      document.head.appendChild(script);
+    });
+  }
+  return window.autofinPlotly;
+}
+
+async function render({ model, el }) {
+  await loadPlotly();
   const plot = document.createElement("div");
   el.appendChild(plot);
   const config = { displaylogo: false, responsive: true };
@@ -59,10 +76,8 @@ export default { render };
 """
 
 
-@cache
-def _module() -> str:
-    plotly_js = files("plotly").joinpath("package_data", "plotly.min.js").read_text("utf-8")
-    return plotly_js + "\n" + RENDER_JS
+PLOTLY_JS_DIR = Path(str(files("plotly").joinpath("package_data")))
+"""Folder of the plotly package's own plotly.min.js, served by `autofin viz` as a static asset."""
 
 
 class PlotlyView(anywidget.AnyWidget):
@@ -73,7 +88,7 @@ class PlotlyView(anywidget.AnyWidget):
         clicked: The last point clicked: ``curve`` (trace), ``point`` (index) and ``text``.
     """
 
-    _esm = traitlets.Unicode(_module()).tag(sync=True)
+    _esm = RENDER_JS
     figure_json = traitlets.Unicode("{}").tag(sync=True)
     clicked = traitlets.Dict({}).tag(sync=True)
 

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from autofin.viz.app import PLAY_INTERVAL_ENV, RENDER_INTERVAL_ENV, SCENARIO_ENV
+from autofin.viz.plotly_view import PLOTLY_JS_DIR
 
 LOCALHOST = "127.0.0.1"
 APP_MODULE = "autofin.viz.app"
@@ -46,6 +47,7 @@ def server_environment(
     env = {**os.environ, PLAY_INTERVAL_ENV: str(play_interval)}
     env[RENDER_INTERVAL_ENV] = str(render_interval)
     env["SOLARA_TELEMETRY_MIXPANEL_ENABLE"] = "False"
+    env["SOLARA_ASSETS_EXTRA_LOCATIONS"] = str(PLOTLY_JS_DIR)
     # Solara warns that its cookie falls back to samesite=lax over http; that is expected here.
     env["PYTHONWARNINGS"] = "ignore:Cookies with samesite:UserWarning"
     if scenario is not None:
