@@ -15,15 +15,12 @@ from mesa.visualization import SolaraViz
 from autofin.report import figures
 from autofin.viz.catalog import Catalog
 from autofin.viz.components import PANELS
-from autofin.viz.explored import ExploredModel, _opening
+from autofin.viz.explored import ExploredModel, opening_terms
+from autofin.viz.server import PLAY_INTERVAL_ENV, RENDER_INTERVAL_ENV, SCENARIO_ENV
 from autofin.viz.terms import model_params
 
-SCENARIO_ENV = "AUTOFIN_VIZ_SCENARIO"
-PLAY_INTERVAL_ENV = "AUTOFIN_VIZ_PLAY_INTERVAL"
-RENDER_INTERVAL_ENV = "AUTOFIN_VIZ_RENDER_INTERVAL"
-
 CATALOG = Catalog.build(os.environ.get(SCENARIO_ENV) or None)
-_terms, _seed = _opening(CATALOG)
+_terms, _seed = opening_terms(CATALOG)
 MODEL_PARAMS = {
     "catalog": CATALOG,
     **model_params(_terms, CATALOG.names, CATALOG.opening, _seed),

@@ -45,33 +45,36 @@ def mark_interventions(figure: go.Figure, marks: Sequence[Intervention]) -> go.F
         matched = axis.get("matches")
         return bool(matched) and is_days(axes.get("xaxis" + matched[1:], {}))
 
+    labels: dict[int, list[str]] = {}
+    for mark in marks:
+        labels.setdefault(mark.day, []).append(mark.label)
     shapes, notes = [], []
     for key, axis in axes.items():
         if not is_days(axis):
             continue
         xref = "x" + key[5:]
         yref = f"{axis.get('anchor', 'y')} domain"
-        for mark in marks:
+        for day, said in labels.items():
             shapes.append(
                 {
                     "type": "line",
                     "xref": xref,
                     "yref": yref,
-                    "x0": mark.day,
-                    "x1": mark.day,
+                    "x0": day,
+                    "x1": day,
                     "y0": 0,
                     "y1": 1,
                     "line": {"color": MARK_COLOUR, "width": 1.5, "dash": "dot"},
-                    "name": f"intervention: {mark.label}",
+                    "name": f"intervention: {'; '.join(said)}",
                 }
             )
             notes.append(
                 {
                     "xref": xref,
                     "yref": yref,
-                    "x": mark.day,
+                    "x": day,
                     "y": 1,
-                    "text": mark.label,
+                    "text": "; ".join(said),
                     "showarrow": False,
                     "textangle": -90,
                     "xanchor": "right",
@@ -86,12 +89,20 @@ def mark_interventions(figure: go.Figure, marks: Sequence[Intervention]) -> go.F
     return figure
 
 
-def fit(figure: go.Figure, title: str | None = None) -> go.Figure:
-    """Size a report figure to a cell of the page's grid (and retitle it for a live run)."""
-    figure.update_layout(height=CELL_HEIGHT, margin={"t": 70, "b": 45, "l": 60, "r": 20})
+def fit(figure: go.Figure, title: str | None = None, height: int = CELL_HEIGHT) -> go.Figure:
+    """Size a report figure to a cell of the page's grid (and retitle it for a live run).
+
+    The title sits at the top of the figure, the legend in smaller type between it and the
+    plot, so that they do not overlap in a cell's height.
+    """
+    figure.update_layout(
+        height=height,
+        margin={"t": 96, "b": 45, "l": 60, "r": 20},
+        title={"y": 0.99, "yref": "container", "yanchor": "top", "font": {"size": 14}},
+        legend={"font": {"size": 10}},
+    )
     if title is not None:
         figure.update_layout(title_text=title)
-    figure.update_layout(title_font_size=14)
     return figure
 
 
@@ -260,6 +271,7 @@ def CapitalFlows(model: ExploredModel) -> None:
         fit(
             figures.flows_sankey(model.results(), window=span),
             f"Capital flows, steps {span[0]} to {span[1]}",
+            height=CELL_HEIGHT - 50,  # the slider above it shares the cell
         )
     )
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import threading
 from dataclasses import fields
-from datetime import date, timedelta
 from functools import cache
 
 import mesa
@@ -25,7 +24,7 @@ TERM_NAMES = [f.name for f in fields(Terms)]
 
 
 @cache
-def _opening(catalog: Catalog) -> tuple[Terms, int]:
+def opening_terms(catalog: Catalog) -> tuple[Terms, int]:
     """The opening scenario's terms and seed: sliders left there keep a scenario's own values."""
     scenario = catalog.load(catalog.opening)
     return Terms.of(scenario), scenario.seed
@@ -66,7 +65,7 @@ class ExploredModel(mesa.Model):
         compare_platform: bool | None = None,
     ) -> None:
         catalog = catalog or Catalog.build()
-        opening_terms, opening_seed = _opening(catalog)
+        opening, opening_seed = opening_terms(catalog)
         name = scenario_name or catalog.opening
         given = {
             "automaker_term_days": automaker_term_days,
@@ -87,7 +86,7 @@ class ExploredModel(mesa.Model):
             key: getattr(own, key) if given[key] is None else given[key] for key in TERM_NAMES
         }
         terms = Terms(**values)
-        moved = {k for k in TERM_NAMES if given[k] is not None} & terms.changed_from(opening_terms)
+        moved = {k for k in TERM_NAMES if given[k] is not None} & terms.changed_from(opening)
         if seed is not None and seed != opening_seed:
             scenario = scenario.model_copy(update={"seed": int(seed)})
         scenario = terms.apply(scenario, moved)
@@ -125,11 +124,6 @@ class ExploredModel(mesa.Model):
         return twin_terms.apply(scenario, twin_terms.changed_from(terms), rename=label)
 
     # ------------------------------------------------------------------ stepping
-    @property
-    def scenario_spec(self) -> Scenario:
-        """The main model's scenario."""
-        return self.main.spec
-
     def step(self) -> None:
         """One step of the main model and, in lockstep, of the second copy."""
         with self.lock:
@@ -147,11 +141,6 @@ class ExploredModel(mesa.Model):
     def day(self) -> int:
         """Days simulated so far."""
         return self.main.step_index * self.main.spec.step_days
-
-    def simulated_date(self, start: date | None = None) -> date:
-        """The simulated date (runs start on 1 January of the current year unless given)."""
-        start = start or date(date.today().year, 1, 1)
-        return start + timedelta(days=self.day)
 
     def results(self) -> list[Result]:
         """The results so far: the main model's, then the second copy's (computed once a step)."""

@@ -7,11 +7,14 @@ import subprocess
 import sys
 from pathlib import Path
 
-from autofin.viz.app import PLAY_INTERVAL_ENV, RENDER_INTERVAL_ENV, SCENARIO_ENV
 from autofin.viz.plotly_view import PLOTLY_JS_DIR
 
 LOCALHOST = "127.0.0.1"
 APP_MODULE = "autofin.viz.app"
+SCENARIO_ENV = "AUTOFIN_VIZ_SCENARIO"
+PLAY_INTERVAL_ENV = "AUTOFIN_VIZ_PLAY_INTERVAL"
+RENDER_INTERVAL_ENV = "AUTOFIN_VIZ_RENDER_INTERVAL"
+"""How `autofin viz` tells the page's process what to open and how fast to play."""
 
 
 def address(host: str, port: int) -> str:
