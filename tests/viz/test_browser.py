@@ -137,7 +137,10 @@ def test_play_runs_steps_and_pause_stops_them(page):
     page.tab.wait_for_timeout(1500)  # let a step in flight finish
     paused_at = step_count(page.tab)
     page.tab.wait_for_timeout(2000)
-    assert step_count(page.tab) == paused_at >= 4
+    assert step_count(page.tab) == paused_at
+    assert 4 <= paused_at < 156  # it stopped before the end of the run
+    defaults = page.wait_for_figure("Defaults over time", "f._fullData[0].x.length > 3")
+    assert len(defaults["traces"][0]["x"]) == paused_at  # the series followed the counter
 
 
 def _slider(page: Page, label: str):

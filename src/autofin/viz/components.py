@@ -107,10 +107,12 @@ def fit(figure: go.Figure, title: str | None = None, height: int = CELL_HEIGHT) 
 
 
 def _not_started(model: ExploredModel, what: str) -> bool:
-    """Show a hint instead of a figure before the first step (there is no series yet)."""
+    """Show an empty figure with a hint before the first step (there is no series yet)."""
     if model.step_index > 0:
         return False
-    solara.Info(f"{what}: press Step or ▶ to start the run.")
+    # An empty figure, not a text: the figure's widget then exists before the model plays
+    # (widgets created while the model plays are not drawn until it pauses).
+    show(fit(go.Figure(), f"{what}: press Step or ▶ to start the run"))
     return True
 
 
@@ -262,9 +264,9 @@ def CapitalFlows(model: ExploredModel) -> None:
     """The capital-flow Sankey over the last N steps."""
     update_counter.get()
     window = solara.use_reactive(13)
+    solara.SliderInt("Sankey: last N steps", value=window, min=1, max=156)
     if _not_started(model, "Capital flows"):
         return
-    solara.SliderInt("Sankey: last N steps", value=window, min=1, max=156)
     last = model.step_index
     span = (max(1, last - window.value + 1), max(last, 1))
     show(
