@@ -35,6 +35,7 @@ bench: $(BIN)/autofin ## Print wall time, steps per second and peak memory of th
 	$(BIN)/python benchmarks/scenarios.py
 	$(BIN)/python benchmarks/instruments.py
 	$(BIN)/python benchmarks/consumers.py
+	$(BIN)/python benchmarks/report.py
 
 clean:
 	rm -rf $(VENV) results .pytest_cache .ruff_cache .hypothesis

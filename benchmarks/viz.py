@@ -8,8 +8,10 @@ Two figures per scenario:
   the new step (the defaults series has the new day and the network's title the new step),
   i.e. one model step, the panels rebuilt on the server and redrawn in the browser.
 * **Playing**: steps per second the step counter advances while playing with
-  ``--play-interval 1 --render-interval 1`` (the browser draws at most once per frame, the
-  newest figure).
+  ``--play-interval 1 --render-interval 1``. Panels redraw as often as they can; when the
+  model steps faster, Solara renders the newest step (intermediate ones are skipped) and the
+  browser draws at most once per frame, so this is the model's pace with the page following,
+  not one full redraw per step (the round trip measures that).
 
 Cases: the baseline (340 suppliers) and a 10,000-supplier world (the baseline with tiers of
 1,000, 3,000 and 6,000; the network figure draws every defaulted firm and a sample of the rest).

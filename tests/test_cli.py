@@ -22,6 +22,9 @@ RESULT_FILES = {
     "events.parquet",
     "summary.json",
     "scenario.resolved.yaml",
+    "network.parquet",
+    "firms.parquet",
+    "report.html",
 }
 BAD_INPUTS = {
     "yaml syntax": ("name: x\nnetwork:\n  tiers: [1, 2\n  automakers: 1\n", "line 4, column 13"),
@@ -140,10 +143,7 @@ def test_run_writes_results_and_prints_where(tmp_path):
     out = tmp_path / "out"
     result = invoke("run", write(tmp_path, "s.yaml", TINY), "-o", out, "--seed", "3", "--check")
     assert result.exit_code == 0, result.output
-    assert {path.name for path in out.iterdir()} == RESULT_FILES | {
-        "network.parquet",
-        "firms.parquet",
-    }
+    assert {path.name for path in out.iterdir()} == RESULT_FILES
     summary = json.loads((out / "summary.json").read_text())
     resolved = load_scenario(out / "scenario.resolved.yaml")
     assert summary["seed"] == 3 == resolved.seed
@@ -171,7 +171,7 @@ def test_run_writes_to_results_named_after_the_scenario_by_default(tmp_path, mon
 def test_a_broken_accounting_identity_fails_the_run_with_exit_code_1(tmp_path, monkeypatch):
     from autofin.world import checks, model
 
-    def broken(scenario, *, check=False, progress=None):
+    def broken(scenario, **options):
         raise checks.AccountingError("money not conserved at step 3")
 
     monkeypatch.setattr(model, "simulate", broken)
@@ -214,7 +214,7 @@ def test_run_shows_progress_and_a_table_of_the_headline_figures(tmp_path, monkey
 
     calls = []
 
-    def fake(scenario, *, check=False, progress=None):
+    def fake(scenario, *, check=False, progress=None, **options):
         for step in range(scenario.steps):
             progress(step + 1, scenario.steps)
             calls.append(step + 1)

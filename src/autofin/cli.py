@@ -28,6 +28,7 @@ from rich.progress import (
 from rich.table import Table
 from rich.text import Text
 
+from autofin.report import REPORT_HTML
 from autofin.results.compare import (
     CompareError,
     compare_runs,
@@ -130,8 +131,20 @@ def run(
         bool,
         typer.Option("--check", help="Verify money conservation and balance sheets every step."),
     ] = False,
+    report: Annotated[
+        bool,
+        typer.Option("--report/--no-report", help="Write report.html into the results directory."),
+    ] = True,
+    panel: Annotated[
+        bool,
+        typer.Option("--panel", help="Also write panel.parquet: every firm in every step."),
+    ] = False,
+    loans: Annotated[
+        bool,
+        typer.Option("--loans", help="Also write loans.parquet: every loan and car-loan decision."),
+    ] = False,
 ) -> None:
-    """Simulate a scenario and write its results (time series, flows, events, summary)."""
+    """Simulate a scenario; write its results and an HTML report of them (report.html)."""
     settings = list(overrides or [])
     if seed is not None:
         settings.append(f"seed={seed}")
@@ -141,7 +154,7 @@ def run(
         _print_error(str(error))
         raise typer.Exit(EXIT_BAD_INPUT) from None
 
-    result = _simulate(scenario, check)
+    result = _simulate(scenario, check, panel=panel, loans=loans)
     directory = output if output is not None else Path("results") / scenario.name
     try:
         write_results(result, directory)
@@ -150,6 +163,29 @@ def run(
         raise typer.Exit(EXIT_FAILED) from None
     out.print(_summary_table(result.summary))
     out.print(f"results: {directory}", markup=False, soft_wrap=True)
+    if report:
+        _write_report(result, directory / REPORT_HTML)
+
+
+@app.command("report")
+def report_command(
+    run_dir: Annotated[
+        Path, typer.Argument(metavar="RUN_DIR", help="Results directory of a finished run.")
+    ],
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="The HTML file (default: RUN_DIR/report.html)."),
+    ] = None,
+) -> None:
+    """Build the HTML report of a finished run (offline: opens without a network)."""
+    from autofin.report.runs import ReportDataError, load_run_directory
+
+    try:
+        result = load_run_directory(run_dir)
+    except ReportDataError as error:
+        _print_error(str(error))
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+    _write_report(result, output if output is not None else run_dir / REPORT_HTML)
 
 
 @app.command()
@@ -175,6 +211,12 @@ def compare(
         bool,
         typer.Option("--summary/--no-summary", help="Add the headline figures of summary.json."),
     ] = True,
+    html: Annotated[
+        Path | None,
+        typer.Option(
+            "--html", metavar="FILE", help="Also write an HTML report with the runs overlaid."
+        ),
+    ] = None,
 ) -> None:
     """Compare finished runs side by side: mean and final value of each metric, and summaries."""
     names = None
@@ -193,6 +235,15 @@ def compare(
             _print_error(f"cannot write {output}: {error.strerror or error}")
             raise typer.Exit(EXIT_FAILED) from None
         out.print(f"csv: {output}", markup=False, soft_wrap=True)
+    if html is not None:
+        from autofin.report.runs import ReportDataError, load_run_directory
+
+        try:
+            results = [load_run_directory(directory) for directory in run_dirs or []]
+        except ReportDataError as error:
+            _print_error(str(error))
+            raise typer.Exit(EXIT_BAD_INPUT) from None
+        _write_report(results, html)
 
 
 @app.command()
@@ -254,14 +305,26 @@ def viz(
         raise typer.Exit(EXIT_FAILED)
 
 
-def _simulate(scenario: Scenario, check: bool) -> Result:
+def _write_report(results: Result | list[Result], path: Path) -> None:
+    """Write an HTML report and say where; a file that cannot be written exits 1."""
+    from autofin.report.page import write_report
+
+    try:
+        write_report(results, path)
+    except OSError as error:
+        _print_error(f"cannot write the report to {path}: {error.strerror or error}")
+        raise typer.Exit(EXIT_FAILED) from None
+    out.print(f"report: {path}", markup=False, soft_wrap=True)
+
+
+def _simulate(scenario: Scenario, check: bool, **tables: bool) -> Result:
     """Run the engine with a progress bar; engine errors a user can act on exit cleanly."""
     from autofin.world.checks import AccountingError
     from autofin.world.model import simulate
 
     try:
         with _progress_bar(scenario.steps) as progress:
-            result = simulate(scenario, check=check, progress=progress)
+            result = simulate(scenario, check=check, progress=progress, **tables)
     except AccountingError as error:
         _print_error(f"accounting check failed: {error}")
         raise typer.Exit(EXIT_FAILED) from None

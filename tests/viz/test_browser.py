@@ -1,7 +1,7 @@
 """The page in a real browser: `autofin viz` on a free port, driven by Chromium through Playwright.
 
 One server for the module; every test opens its own page (its own session and model).
-Screenshots go to test-artifacts/viz/ (git-ignored).
+Screenshots go to tests/artifacts/viz/ (git-ignored).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from browser import Server, figures, launch, serve, step_count
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "viz"
+ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts" / "viz"
 pytestmark = pytest.mark.skipif(
     not Path("/usr/bin/chromium").exists(), reason="Debian's chromium is not installed"
 )

@@ -2,4 +2,7 @@
 
 from autofin.report.runs import ReportDataError
 
-__all__ = ["ReportDataError"]
+REPORT_HTML = "report.html"
+"""The report's name in a results directory."""
+
+__all__ = ["REPORT_HTML", "ReportDataError"]

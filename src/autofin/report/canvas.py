@@ -110,6 +110,7 @@ class Canvas:
                 )
             )
         self.traces: list[dict[str, Any]] = []
+        self.has_titles = bool(titles)
 
     def _axes(self, row: int, col: int, secondary: bool) -> tuple[str, str]:
         """The x and y axis references of a subplot (as `make_subplots` numbers them)."""
@@ -151,15 +152,23 @@ class Canvas:
         """The finished figure: common title, template, fonts, legend above the plot."""
         self.layout.update(
             {
-                "title": {"text": title, "x": 0.01, "xanchor": "left", "font": {"size": 17}},
+                "title": {
+                    "text": title,
+                    "x": 0.01,
+                    "xanchor": "left",
+                    "y": 0.985,
+                    "yref": "container",
+                    "yanchor": "top",
+                    "font": {"size": 17},
+                },
                 "template": _template(),
                 "font": {"family": FONT, "size": 12},
                 "height": height,
-                "margin": {"l": 70, "r": 30, "t": 95, "b": 60},
+                "margin": {"l": 75, "r": 30, "t": 120, "b": 60},
                 "legend": {
                     "orientation": "h",
                     "yanchor": "bottom",
-                    "y": 1.04,
+                    "y": 1.07 if self.has_titles else 1.02,
                     "x": 0,
                     "font": {"size": 11},
                 },

@@ -27,7 +27,9 @@ from autofin.report.style import (
 
 DAYS = "days since start"
 MAX_NETWORK_NODES = 1500
-"""Above this many firms the network figure draws every defaulted firm and a sample of the rest."""
+"""Above this many firms the network figure draws a sample of them (see `_sample_firms`)."""
+MAX_STEP_LABELS = 40
+"""Up to this many defaulted firms drawn, each is labelled with the step of its default."""
 
 FUNNEL_STAGES = (
     ("traffic", "traffic"),
@@ -82,14 +84,13 @@ def defaults_figure(results: Results) -> go.Figure:
                     hovertemplate="%{y:.2f}%",
                 )
             if "automaker_defaults" in ts and ts["automaker_defaults"].any():
-                makers = int(run.result.summary.get("automakers", 0)) or None
+                # Automakers still active at the start of each step (none come back).
+                makers = _automakers(run) - ts["automaker_defaults"].cumsum().shift(fill_value=0)
                 canvas.add(
                     "bar",
                     x=day,
-                    y=100 * ts["automaker_defaults"] / makers
-                    if makers
-                    else ts["automaker_defaults"],
-                    name="automaker defaults",
+                    y=100 * ts["automaker_defaults"] / makers.clip(lower=1),
+                    name="automakers default rate",
                     marker={"color": tier_colour(0)},
                 )
         else:
@@ -143,14 +144,24 @@ def defaults_figure(results: Results) -> go.Figure:
         title={"text": "cumulative defaults (firms)"},
         showgrid=False,
         rangemode="tozero",
+        tickmode="auto",
+        tickformat=",d",
     )
-    return canvas.figure("Defaults over time", barmode="group", bargap=0.1)
+    return canvas.figure("Defaults over time", barmode="stack", bargap=0)
+
+
+def _automakers(run: Run) -> int:
+    """Number of automakers of a run (from firms.parquet, else the generated network's)."""
+    firms = run.result.firms
+    if firms is not None and "type" in firms:
+        return int((firms["type"] == "automaker").sum())
+    return int(run.result.scenario.network.automakers)
 
 
 def _caused_defaults_by_step(run: Run) -> pd.Series:
     """Number of defaults per step attributed to another firm's default."""
     events = run.result.events
-    if events is None or events.empty or "cause_id" not in events:
+    if events is None or events.empty or not {"cause_id", "step"} <= set(events.columns):
         return pd.Series(dtype=int)
     caused = events[events["cause_id"].notna()]
     return caused.groupby("step").size()
@@ -168,7 +179,7 @@ def banks_figure(results: Results) -> go.Figure:
         rows=3,
         cols=1,
         shared_xaxes=True,
-        vertical_spacing=0.06,
+        vertical_spacing=0.09,
         titles=(
             "Non-performing loans (gross, % of claims)",
             "Capital ratio (% of risk assets)",
@@ -249,7 +260,7 @@ def flows_sankey(results: Results, window: tuple[int, int] | None = None) -> go.
     canvas = Canvas()
     width = 1.0 / len(drawn)
     for index, run in enumerate(drawn):
-        flows = run.table("flows", "capital flows")
+        flows = run.table("flows", "capital flows", "step", "source", "target", "flow", "amount")
         if window is not None:
             first, last = window
             if first > last:
@@ -258,32 +269,54 @@ def flows_sankey(results: Results, window: tuple[int, int] | None = None) -> go.
         flows = flows[flows["source"] != flows["target"]]
         links = flows.groupby(["source", "target", "flow"], sort=False)["amount"].sum()
         links = links[links > 0].reset_index()
-        sectors = _sector_order(pd.concat([links["source"], links["target"]]).unique())
-        node = {name: i for i, name in enumerate(sectors)}
+        left, right = index * width + 0.01, (index + 1) * width - 0.01
+        if links.empty:
+            canvas.annotate(f"{run.label}: no flows in these steps", (left + right) / 2, 0.5)
+            continue
+        payers = _sector_order(links["source"].unique())
+        payees = _sector_order(links["target"].unique())
+        node = {("pays", name): i for i, name in enumerate(payers)}
+        node.update({("gets", name): len(payers) + i for i, name in enumerate(payees)})
         families = [_flow_family(flow) for flow in links["flow"]]
         canvas.add(
             "sankey",
-            domain={"x": [index * width + 0.01, (index + 1) * width - 0.01], "y": [0, 0.93]},
+            domain={"x": [left, right], "y": [0, 0.95]},
+            arrangement="snap",
             valueformat=",.0f",
             valuesuffix=f" {run.currency}",
             node={
-                "label": [name.replace("_", " ") for name in sectors],
-                "color": [_sector_colour(name) for name in sectors],
-                "pad": 14,
-                "thickness": 16,
+                "label": [f"{_sector_label(n)} pays" for n in payers]
+                + [f"{_sector_label(n)} receives" for n in payees],
+                "color": [_sector_colour(n) for n in payers + payees],
+                "x": [0.001] * len(payers) + [0.999] * len(payees),
+                "y": list(_spread(len(payers))) + list(_spread(len(payees))),
+                "pad": 12,
+                "thickness": 18,
                 "line": {"color": "white", "width": 0.5},
             },
             link={
-                "source": links["source"].map(node).to_numpy(),
-                "target": links["target"].map(node).to_numpy(),
+                "source": [node[("pays", name)] for name in links["source"]],
+                "target": [node[("gets", name)] for name in links["target"]],
                 "value": links["amount"].to_numpy(),
                 "label": [flow.replace("_", " ") for flow in links["flow"]],
-                "color": [rgba(colour, 0.45) for _, colour in families],
+                "color": [rgba(colour, 0.5) for _, colour in families],
+                "customdata": [family for family, _ in families],
+                "hovertemplate": "%{source.label} → %{target.label}<br>%{label} "
+                "(%{customdata}): %{value}<extra></extra>",
             },
             name=run.label,
         )
         if len(drawn) > 1:
             canvas.annotate(f"<b>{run.label}</b>", index * width + width / 2, 1.0)
+    key = dict(sorted(set(FLOW_FAMILIES.values()) | _OTHER_FAMILIES))
+    canvas.annotate(
+        "  ".join(f"<span style='color:{c}'>■</span> {name}" for name, c in key.items()),
+        0,
+        1.04,
+        xanchor="left",
+        yanchor="bottom",
+        font={"size": 11},
+    )
     span = "whole run" if window is None else f"steps {window[0]}–{window[1]}"
     currency = drawn[0].currency
     return canvas.figure(
@@ -303,6 +336,15 @@ def _sector_order(names: np.ndarray) -> list[str]:
     return sorted((str(name) for name in names), key=rank)
 
 
+def _sector_label(name: str) -> str:
+    return {"outside": "outside world"}.get(name, name.replace("_", " ").replace("tier", "tier "))
+
+
+def _spread(count: int) -> np.ndarray:
+    """Vertical positions of `count` Sankey nodes, top to bottom."""
+    return (np.arange(count) + 0.5) / max(count, 1)
+
+
 def _sector_colour(name: str) -> str:
     tier = re.fullmatch(r"suppliers_tier(\d+)", name)
     if tier:
@@ -313,6 +355,13 @@ def _sector_colour(name: str) -> str:
         "consumers": "#17becf",
         "outside": "#bbbbbb",
     }.get(name, "#999999")
+
+
+_OTHER_FAMILIES = {
+    ("car loans", "#17becf"),
+    ("bank loans", "#9467bd"),
+    ("supply-chain finance", "#ff7f0e"),
+}
 
 
 def _flow_family(flow: str) -> tuple[str, str]:
@@ -334,6 +383,7 @@ def finance_figure(results: Results) -> go.Figure:
     invoice-to-cash days, and the automakers' procurement cost index.
     """
     drawn = runs(results)
+    one = len(drawn) == 1
     canvas = Canvas(
         rows=2,
         cols=2,
@@ -341,9 +391,11 @@ def finance_figure(results: Results) -> go.Figure:
         horizontal_spacing=0.1,
         vertical_spacing=0.12,
         titles=(
-            "New financing by instrument",
-            "Cost of new financing",
-            "Suppliers' working capital",
+            "New financing by instrument" if one else "New financing, all instruments",
+            "Cost of new financing" if one else "Suppliers' cost of new financing",
+            "Suppliers' working capital"
+            if one
+            else "Cash-conversion cycle (solid), invoice-to-cash (dotted)",
             "Procurement cost index",
         ),
     )
@@ -461,10 +513,15 @@ def funnel_figure(results: Results) -> go.Figure:
     )
     single = len(drawn) == 1
     labels = [label for _, label in FUNNEL_STAGES]
+    histogram = all(_car_loan_minutes(run).size for run in drawn)
     for index, run in enumerate(drawn):
         ts = run.columns("sales funnel", "day", *(column for column, _ in FUNNEL_STAGES))
         colour = run_colour(index)
-        channels = _suffixes(ts.columns, "leads_") if single else []
+        channels = [
+            channel
+            for channel in (_suffixes(ts.columns, "traffic_") if single else [])
+            if ts[f"traffic_{channel}"].sum() > 0
+        ]
         if channels:
             for k, channel in enumerate(channels):
                 canvas.add(
@@ -510,6 +567,9 @@ def funnel_figure(results: Results) -> go.Figure:
             row=1,
             col=2,
         )
+        if histogram:
+            _decision_histogram(canvas, run, colour, single)
+            continue
         if {"decision_minutes_p10", "decision_minutes_p90"} <= set(ts.columns):
             canvas.add(
                 "scatter",
@@ -533,21 +593,54 @@ def funnel_figure(results: Results) -> go.Figure:
                 name="median decision time" if single else run.label,
                 legendgroup=run.label,
                 showlegend=single,
-                line={"color": colour, "width": 2},
+                mode="markers",
+                marker={"color": colour, "size": 4},
                 hovertemplate="%{y:,.0f} min",
                 row=1,
                 col=3,
             )
     canvas.axis("x", 1, 1, title={"text": "people over the run"})
     canvas.axis("x", 1, 2, title={"text": DAYS})
-    canvas.axis("x", 1, 3, title={"text": DAYS})
     canvas.axis("y", 1, 2, title={"text": "% of leads who bought"})
-    canvas.axis("y", 1, 3, title={"text": "minutes to a decision (log)"}, type="log")
+    if histogram:
+        canvas.axis("x", 1, 3, title={"text": "minutes to a decision (log)"}, type="log", dtick=1)
+        canvas.axis("y", 1, 3, title={"text": "% of car-loan applications"})
+    else:
+        canvas.axis("x", 1, 3, title={"text": DAYS})
+        canvas.axis("y", 1, 3, title={"text": "minutes to a decision (log)"}, type="log", dtick=1)
     return canvas.figure(
         "Sales funnel and car-loan decisions",
         height=500,
         hovermode="closest",
-        funnelmode="group",
+        funnelmode="stack",
+    )
+
+
+def _car_loan_minutes(run: Run) -> np.ndarray:
+    """Minutes to a decision of every car-loan application (from loans.parquet), or none."""
+    loans = run.result.loans
+    if loans is None or loans.empty or "decision_minutes" not in loans:
+        return np.zeros(0)
+    minutes = loans.loc[loans["kind"] == "car_loan", "decision_minutes"]
+    return minutes.dropna().to_numpy(dtype=float)
+
+
+def _decision_histogram(canvas: Canvas, run: Run, colour: str, single: bool) -> None:
+    """Share of car-loan applications by minutes to a decision, on log-spaced bins."""
+    minutes = np.maximum(_car_loan_minutes(run), 0.1)
+    edges = np.logspace(-1, np.log10(max(minutes.max(), 1.0)) + 1e-9, 36)
+    counts, _ = np.histogram(minutes, edges)
+    canvas.add(
+        "bar",
+        x=np.sqrt(edges[:-1] * edges[1:]),
+        y=100 * counts / minutes.size,
+        width=np.diff(edges),
+        name=f"decisions ({minutes.size:,})" if single else f"{run.label}: decisions",
+        legendgroup=run.label,
+        marker={"color": rgba(colour, 0.6), "line": {"width": 0}},
+        hovertemplate="%{x:,.0f} min: %{y:.1f}%<extra></extra>",
+        row=1,
+        col=3,
     )
 
 
@@ -568,8 +661,10 @@ def network_figure(results: Results, step: int | None = None) -> go.Figure:
             are not shown); the end of the run when None.
     """
     run = runs(results)[0]
-    firms = run.table("firms", "supply network").reset_index(drop=True)
-    network = run.table("network", "supply network")
+    firms = run.table(
+        "firms", "supply network", "tier", "state", "label", "opening_size", "default_step"
+    ).reset_index(drop=True)
+    network = run.table("network", "supply network", "step", "edge", "supplier", "customer")
     edges = current_edges(network, step)
     state = firms["state"].astype(str).to_numpy()
     default_step = firms["default_step"].astype("Float64").to_numpy(dtype=float, na_value=np.nan)
@@ -581,19 +676,8 @@ def network_figure(results: Results, step: int | None = None) -> go.Figure:
     x = tier_positions(tier, edges["supplier"].to_numpy(), edges["customer"].to_numpy())
     y = tier.astype(float)
 
-    shown = np.ones(len(firms), dtype=bool)
-    note = ""
-    if len(firms) > MAX_NETWORK_NODES:
-        rng = np.random.default_rng(0)
-        keep = (state == "defaulted") | (tier == 0)
-        others = np.flatnonzero(~keep)
-        room = max(MAX_NETWORK_NODES - int(keep.sum()), 0)
-        keep[rng.choice(others, size=min(room, others.size), replace=False)] = True
-        shown = keep
-        note = (
-            f"{int(shown.sum()):,} of {len(firms):,} firms drawn: every defaulted firm and "
-            "automaker, and a random sample of the others (with the edges between them)"
-        )
+    cause, effect = _cascade_links(run.result.events, step)
+    shown, note = _sample_firms(state, tier, cause, effect)
 
     canvas = Canvas()
     on = edges[shown[edges["supplier"].to_numpy()] & shown[edges["customer"].to_numpy()]]
@@ -631,36 +715,43 @@ def network_figure(results: Results, step: int | None = None) -> go.Figure:
                 "color": STATE_COLOURS[name],
                 "size": marker_size[members],
                 "line": {"color": "white", "width": 0.6},
-                "symbol": np.where(tier[members] == 0, "square", "circle"),
             },
             text=hover,
             hovertemplate="%{text}<extra></extra>",
         )
-    events = run.result.events
-    if events is not None and not events.empty and "cause_id" in events:
-        caused = events[events["cause_id"].notna()]
-        if step is not None:
-            caused = caused[caused["step"] <= step]
-        cause = caused["cause_id"].to_numpy(dtype=np.int64)
-        effect = caused["agent_id"].to_numpy(dtype=np.int64)
-        visible = shown[cause] & shown[effect]
-        cause, effect = cause[visible], effect[visible]
-        if cause.size:
-            canvas.add(
-                "scatter",
-                x=_segments(x, cause, effect),
-                y=_segments(y, cause, effect),
-                mode="lines+markers",
-                name="default cascade (cause → effect)",
-                line={"color": "rgba(214,39,40,0.8)", "width": 1.8},
-                marker={
-                    "symbol": "arrow",
-                    "angleref": "previous",
-                    "size": np.tile([0, 11, 0], cause.size),
-                    "color": "#d62728",
-                },
-                hoverinfo="skip",
-            )
+    visible = shown[cause] & shown[effect]
+    cause, effect = cause[visible], effect[visible]
+    if cause.size:
+        canvas.add(
+            "scatter",
+            x=_segments(x, cause, effect),
+            y=_segments(y, cause, effect),
+            mode="lines+markers",
+            name="default cascade (cause → effect)",
+            line={"color": "rgba(214,39,40,0.7)", "width": 1.8 if cause.size < 50 else 1.1},
+            marker={
+                "symbol": "arrow",
+                "angleref": "previous",
+                "size": np.tile([0, 11 if cause.size < 50 else 8, 0], cause.size),
+                "color": "#d62728",
+            },
+            hoverinfo="skip",
+        )
+    failed = np.flatnonzero(shown & (state == "defaulted"))
+    if 0 < failed.size <= MAX_STEP_LABELS:
+        failed = failed[np.lexsort((x[failed], y[failed]))]  # alternate above and below
+        canvas.add(
+            "scatter",
+            x=x[failed],
+            y=y[failed],
+            mode="text",
+            text=[str(int(w)) for w in default_step[failed]],
+            textposition=np.where(np.arange(failed.size) % 2 == 0, "top center", "bottom center"),
+            textfont={"size": 10, "color": "#a51d1d"},
+            showlegend=False,
+            hoverinfo="skip",
+            name="default steps",
+        )
     levels = int(tier.max()) + 1 if len(tier) else 1
     canvas.axis(
         "y",
@@ -679,13 +770,61 @@ def network_figure(results: Results, step: int | None = None) -> go.Figure:
         title={"text": "firms of a tier, each placed near its customers"},
     )
     when = "end of run" if step is None else f"step {step}"
+    title = f"Supply network ({when}); marker size grows with opening revenue"
     if note:
-        canvas.annotate(note, 0, -0.08, xanchor="left", font={"size": 11, "color": "#555555"})
+        title += f"<br><span style='font-size:12px;color:#555'>{note}</span>"
     return canvas.figure(
-        f"Supply network ({when}); marker size grows with opening revenue",
-        height=640,
+        title,
+        height=660 if note else 640,
         hovermode="closest",
+        margin={"l": 75, "r": 30, "t": 145 if note else 120, "b": 60},
     )
+
+
+def _cascade_links(events: pd.DataFrame | None, step: int | None) -> tuple[np.ndarray, np.ndarray]:
+    """Firm ids of each default's cause and of the default itself, up to `step`."""
+    if events is None or events.empty or not {"cause_id", "agent_id"} <= set(events.columns):
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty
+    caused = events[events["cause_id"].notna()]
+    if step is not None:
+        caused = caused[caused["step"] <= step]
+    return caused["cause_id"].to_numpy(dtype=np.int64), caused["agent_id"].to_numpy(dtype=np.int64)
+
+
+def _sample_firms(
+    state: np.ndarray, tier: np.ndarray, cause: np.ndarray, effect: np.ndarray
+) -> tuple[np.ndarray, str]:
+    """Which firms to draw, and a note when not all of them are.
+
+    Up to `MAX_NETWORK_NODES` firms: all when there are no more; otherwise the automakers,
+    the firms of the cascades (up to 30% of the budget) and a random sample of the others
+    with each state in its proportion, so colours still show how common each state is.
+    """
+    n = len(state)
+    if n <= MAX_NETWORK_NODES:
+        return np.ones(n, dtype=bool), ""
+    rng = np.random.default_rng(0)
+    shown = tier == 0
+    in_cascades = np.unique(np.concatenate([cause, effect]))
+    budget = int(0.3 * MAX_NETWORK_NODES)
+    if in_cascades.size > budget:
+        in_cascades = rng.choice(in_cascades, size=budget, replace=False)
+    shown[in_cascades] = True
+    room = MAX_NETWORK_NODES - int(shown.sum())
+    rest = np.flatnonzero(~shown)
+    for name in np.unique(state[rest]):
+        members = rest[state[rest] == name]
+        take = min(members.size, round(room * members.size / rest.size))
+        shown[rng.choice(members, size=take, replace=False)] = True
+    counts = ", ".join(
+        f"{(state == name).sum():,} {name}" for name in ("healthy", "distressed", "defaulted")
+    )
+    note = (
+        f"{int(shown.sum()):,} of {n:,} firms drawn ({counts} in all): the automakers, "
+        "firms in default cascades and a random sample of the rest in proportion to their states"
+    )
+    return shown, note
 
 
 def _segments(values: np.ndarray, start: np.ndarray, end: np.ndarray) -> np.ndarray:
@@ -725,8 +864,16 @@ def cascade_sizes_figure(results: Results) -> go.Figure:
     canvas = Canvas()
     largest = 1
     for index, run in enumerate(drawn):
-        sizes = cascade_sizes(run.table("events", "cascade sizes"))
+        sizes = cascade_sizes(run.table("events", "cascade sizes", "agent_id", "cause_id"))
         if sizes.size == 0:
+            canvas.add(
+                "scatter",
+                x=[],
+                y=[],
+                name=f"{run.label} (no defaults)",
+                mode="lines",
+                line={"color": run_colour(index)},
+            )
             continue
         values, counts = np.unique(sizes, return_counts=True)
         at_least = counts[::-1].cumsum()[::-1] / sizes.size
@@ -739,10 +886,11 @@ def cascade_sizes_figure(results: Results) -> go.Figure:
             name=f"{run.label} ({sizes.size} cascades)",
             line={"color": run_colour(index), "width": 2, "shape": "hv"},
             customdata=counts,
+            showlegend=True,
             hovertemplate="size ≥ %{x}: %{y:.1%} of cascades (%{customdata} of size %{x})"
             "<extra></extra>",
         )
-    if not canvas.traces:
+    if all(len(trace["x"]) == 0 for trace in canvas.traces):
         canvas.annotate("no defaults in these runs", 0.5, 0.5, font={"size": 14})
     canvas.axis("x", type="log", title={"text": "cascade size (defaulted firms, log)"})
     canvas.axis("y", type="log", title={"text": "share of cascades at least this large (log)"})

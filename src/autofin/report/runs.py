@@ -61,9 +61,14 @@ class Run:
         """The currency of the run's money figures."""
         return str(getattr(self.result.scenario, "currency", "") or "currency units")
 
-    def table(self, name: str, figure: str) -> pd.DataFrame:
-        """A non-empty table of the run, or a `ReportDataError` naming the missing file."""
+    def table(self, name: str, figure: str, *columns: str) -> pd.DataFrame:
+        """A table of the run with the given columns, or a `ReportDataError` naming the file.
+
+        Every table but the event log (empty when nothing defaulted) must have rows.
+        """
         table = getattr(self.result, name, None)
+        if name == "timeseries" and table is not None and table.empty:
+            raise ReportDataError(f"{self.label}: no step has run yet; nothing to draw")
         if table is None or (isinstance(table, pd.DataFrame) and table.empty and name != "events"):
             raise ReportDataError(
                 f"{self.label}: the {figure} figure needs {TABLE_FILES[name]}, which this run "
@@ -71,6 +76,12 @@ class Run:
                 + (", with --panel" if name == "panel" else "")
                 + (", with --loans" if name == "loans" else "")
                 + ")"
+            )
+        missing = [column for column in columns if column not in table.columns]
+        if missing and not (name == "events" and table.empty):
+            raise ReportDataError(
+                f"{self.label}: the {figure} figure needs the column(s) {', '.join(missing)} "
+                f"in {TABLE_FILES[name]}"
             )
         return table
 
@@ -128,9 +139,11 @@ def runs(results: Results) -> list[Run]:
     Raises:
         ReportDataError: If no run is given, or a directory is not a finished run.
     """
-    items = [results] if isinstance(results, Result | str | Path) else list(results)
+    items = [results] if isinstance(results, Result | Run | str | Path) else list(results)
     if not items:
         raise ReportDataError("no run to draw: give a result or a results directory")
+    if all(isinstance(item, Run) for item in items):
+        return items  # already labelled (the report passes its runs on to each figure)
     loaded = [item if isinstance(item, Result) else load_run_directory(item) for item in items]
     names = [str(r.summary.get("scenario_name") or r.scenario.name) for r in loaded]
     labels = []

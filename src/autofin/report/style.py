@@ -1,8 +1,6 @@
-"""The look shared by every figure: colours, the layout template and axis helpers."""
+"""The look shared by every figure: colours of runs, tiers and firm states, fonts, names."""
 
 from __future__ import annotations
-
-import plotly.graph_objects as go
 
 RUN_COLOURS = (
     "#1f77b4",
@@ -41,20 +39,6 @@ def tier_colour(tier: int) -> str:
 def tier_name(tier: int) -> str:
     """A tier's name in legends."""
     return "automakers" if tier == 0 else f"tier {tier}"
-
-
-def finish(figure: go.Figure, title: str, *, height: int = 420) -> go.Figure:
-    """Apply the common layout: title, white template, legend above the plot, hover by x."""
-    figure.update_layout(
-        title={"text": title, "x": 0.01, "xanchor": "left", "font": {"size": 17}},
-        template="plotly_white",
-        font={"family": FONT, "size": 12},
-        height=height,
-        margin={"l": 70, "r": 30, "t": 90, "b": 55},
-        legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0, "font": {"size": 11}},
-        hovermode="x unified",
-    )
-    return figure
 
 
 def rgba(colour: str, alpha: float) -> str:

@@ -23,17 +23,27 @@ PROVENANCE_KEYS = (
 )
 
 
-def provenance(scenario: Scenario, wall_time_s: float) -> dict[str, Any]:
+def provenance(
+    scenario: Scenario, wall_time_s: float, known: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """The facts needed to reproduce and identify a run, for `summary.json`.
 
     Args:
         scenario: The resolved scenario that was run.
         wall_time_s: Wall-clock duration of the run, in seconds.
+        known: An earlier provenance of the same scenario: its hash and versions are reused
+            (only the wall time and the time of the record are new).
 
     Returns:
         Scenario name, SHA-256 of the resolved scenario, seed, versions of autofin, Mesa,
         NumPy and Python, wall time in seconds and the UTC time the record was made.
     """
+    if known is not None:
+        return {
+            **known,
+            "wall_time_s": round(float(wall_time_s), 6),
+            "timestamp_utc": datetime.now(UTC).isoformat(timespec="seconds"),
+        }
     return {
         "scenario_name": scenario.name,
         "scenario_sha256": scenario_hash(scenario),

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import IntEnum
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -22,6 +23,9 @@ from autofin.scenario.schema import BankSpec
 from autofin.world.firms import Firms, steps_of
 from autofin.world.ledger import Flow, Ledger
 from autofin.world.obligations import DueBook
+
+if TYPE_CHECKING:
+    from autofin.world.records import LoanLog
 
 
 class Instrument(IntEnum):
@@ -107,6 +111,7 @@ class Banks:
     losses_by_instrument: np.ndarray
     lending_round: LendingRound
     quoted_funding: np.ndarray | None = None
+    decision_log: LoanLog | None = None
 
     def start_round(self, ledger: Ledger) -> None:
         """Begin a step's lending round and fix the funding rates it prices on.
@@ -296,6 +301,8 @@ class Banks:
             bank, principal * rate, minlength=self.count
         )
         lending.record(Instrument.BANK_LOAN, principal, rate)
+        if self.decision_log is not None:
+            self.decision_log.firm_loans(step, applicants, principal, rate)
 
     def _book_loans(
         self,

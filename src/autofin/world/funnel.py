@@ -22,7 +22,7 @@ and the bank pays the rest of the price to the automaker (the disbursement).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -34,6 +34,9 @@ from autofin.world.channels import bank_app_leads, organic_leads
 from autofin.world.consumers import CHANNEL_NAMES, Channel, Consumers
 from autofin.world.firms import Firms
 from autofin.world.ledger import Flow, Ledger
+
+if TYPE_CHECKING:
+    from autofin.world.records import LoanLog
 
 
 def _per_channel() -> np.ndarray:
@@ -139,6 +142,7 @@ class ConsumerMarket:
         self.n_banks = n_banks
         self.counts = FunnelCounts()
         self.loans_booked = 0
+        self.decision_log: LoanLog | None = None
         self.all_decision_minutes: list[np.ndarray] = []
 
     def expected_buyers_per_step(self, price: float) -> float:
@@ -377,6 +381,12 @@ class ConsumerMarket:
         waited = decided_at - start
         booked = approved & (rng.random(n) < booked_share(waited, spec.approval.booking))
         booked |= approved & ~b.is_lead
+        if self.decision_log is not None:
+            rows = np.flatnonzero(asking)
+            self.decision_log.car_loans(
+                step, b.who[rows], bank[rows], amount[rows], waited[rows], approved[rows],
+                booked[rows], default_month[rows], b.fraud[rows],
+            )  # fmt: skip
         return Financing(bank, amount, default_month, booked)
 
     def _serve(

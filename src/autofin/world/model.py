@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from functools import partial
+from typing import Any
 
 import mesa
 import numpy as np
@@ -27,7 +28,7 @@ from autofin.world.funnel import ConsumerMarket
 from autofin.world.ledger import Flow, Ledger
 from autofin.world.metrics import MetricsRecorder, StepActivity
 from autofin.world.network import build_network
-from autofin.world.records import FirmLedger, NetworkLog, firms_frame, network_frame
+from autofin.world.records import FirmLedger, LoanLog, NetworkLog, firms_frame, network_frame
 from autofin.world.shocks import Shocks
 from autofin.world.trade_credit import TradeCredit
 
@@ -42,9 +43,12 @@ class AutofinModel(mesa.Model):
         scenario: The validated scenario.
         check: Verify the accounting identities after every step (raises `AccountingError`).
         panel: Keep the firm × step panel (`Result.panel`).
+        loans: Keep every loan and car-loan decision (`Result.loans`).
     """
 
-    def __init__(self, scenario: Scenario, *, check: bool = False, panel: bool = False) -> None:
+    def __init__(
+        self, scenario: Scenario, *, check: bool = False, panel: bool = False, loans: bool = False
+    ) -> None:
         super().__init__(rng=scenario.seed)
         self.spec = scenario
         self.step_index = 0
@@ -95,7 +99,10 @@ class AutofinModel(mesa.Model):
         )
         self.shocks = Shocks(scenario, self.firms)
         self.metrics = MetricsRecorder(self)
+        self.loan_log = LoanLog(self) if loans else None
+        self.banks.decision_log = self.market.decision_log = self.loan_log
         self.checker = AccountingCheck(self) if check else None
+        self._provenance: dict[str, Any] | None = None
 
     # ------------------------------------------------------------------ the step
     def step(self) -> None:
@@ -176,7 +183,9 @@ class AutofinModel(mesa.Model):
         timeseries = self.metrics.frame()
         events = self.metrics.events_frame()
         summary = self.metrics.summary(timeseries, events) if len(timeseries) else {}
-        summary.update(provenance(self.spec, wall_time_s))
+        if self._provenance is None:  # hashing the scenario takes ~0.1 s; it does not change
+            self._provenance = provenance(self.spec, 0.0)
+        summary.update(provenance(self.spec, wall_time_s, known=self._provenance))
         return Result(
             scenario=self.spec,
             timeseries=timeseries,
@@ -186,6 +195,7 @@ class AutofinModel(mesa.Model):
             network=network_frame(self),
             firms=firms_frame(self),
             panel=self.firm_ledger.panel_frame(),
+            loans=None if self.loan_log is None else self.loan_log.frame(),
         )
 
     # ------------------------------------------------------------------ stages
@@ -352,6 +362,7 @@ def simulate(
     check: bool = False,
     progress: Callable[[int, int], None] | None = None,
     panel: bool = False,
+    loans: bool = False,
 ) -> Result:
     """Run a scenario to its horizon.
 
@@ -361,13 +372,14 @@ def simulate(
             step; raises `autofin.world.checks.AccountingError` at the first violation.
         progress: Called as ``progress(steps_done, total_steps)`` after every step.
         panel: Keep the firm × step panel (`Result.panel`, written as `panel.parquet`).
+        loans: Keep every loan and car-loan decision (`Result.loans`, `loans.parquet`).
 
     Returns:
         Time series, capital flows, events, the network and firm tables and a summary with
         provenance.
     """
     started = time.perf_counter()
-    model = AutofinModel(scenario, check=check, panel=panel)
+    model = AutofinModel(scenario, check=check, panel=panel, loans=loans)
     total = scenario.steps
     for done in range(1, total + 1):
         model.step()

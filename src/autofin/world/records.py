@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from autofin.world.auto_loans import DAYS_PER_MONTH
 from autofin.world.firms import Firms
 from autofin.world.network import OUTSIDE
 
@@ -25,9 +26,10 @@ HEALTHY, DISTRESSED, DEFAULTED = "healthy", "distressed", "defaulted"
 FIRM_STATES = (HEALTHY, DISTRESSED, DEFAULTED)
 """States of a firm in the panel and in `firms.parquet` (see `firm_state`)."""
 
-DISTRESS_HISTORY = 0.2
+DISTRESS_HISTORY = 0.5
 """A live firm is distressed when its smoothed history of needing unsecured credit to pay
-what is due (`Firms.shortfall_history`, 0 to 1) is above this, or its equity is negative."""
+what is due (`Firms.shortfall_history`, 0 to 1) is above this (it needed such credit in most
+recent steps), or its book equity is negative."""
 
 
 def firm_state(firms: Firms, equity: np.ndarray) -> np.ndarray:
@@ -216,3 +218,112 @@ def firms_frame(model: AutofinModel) -> pd.DataFrame:
             "default_cause": pd.array(np.where(cause >= 0, cause, None), "Int64"),
         }
     )
+
+
+@dataclass
+class LoanLog:
+    """Every working-capital loan decision of the banks and every car-loan decision.
+
+    Banks and the consumer market call it when they decide (`firm_loans`, `car_loans`) if the
+    model keeps it (`--loans`); `frame` turns it into `loans.parquet`.
+    """
+
+    model: AutofinModel
+    firm_parts: list[dict[str, np.ndarray]] = field(default_factory=list)
+    car_parts: list[dict[str, np.ndarray]] = field(default_factory=list)
+
+    def firm_loans(
+        self, step: int, applicants: np.ndarray, principal: np.ndarray, rate: np.ndarray
+    ) -> None:
+        """Record the working-capital loan decisions of a step (zero principal: declined)."""
+        if applicants.size == 0:
+            return
+        finance_round = self.model.finance.round
+        scored = finance_round.pd[applicants] if finance_round is not None else np.nan
+        self.firm_parts.append(
+            {
+                "step": np.full(applicants.size, step, dtype=np.int64),
+                "applicant": applicants.astype(np.int64),
+                "bank": self.model.firms.house_bank[applicants].astype(np.int64),
+                "amount": principal.astype(float),
+                "scored_pd": np.broadcast_to(scored, applicants.shape).astype(float),
+                "rate": rate.astype(float),
+                "approved": principal > 0,
+            }
+        )
+
+    def car_loans(
+        self,
+        step: int,
+        consumers: np.ndarray,
+        bank: np.ndarray,
+        amount: np.ndarray,
+        minutes: np.ndarray,
+        approved: np.ndarray,
+        booked: np.ndarray,
+        default_month: np.ndarray,
+        fraud: np.ndarray,
+    ) -> None:
+        """Record the car-loan applications of a step and how they were decided."""
+        if consumers.size == 0:
+            return
+        self.car_parts.append(
+            {
+                "step": np.full(consumers.size, step, dtype=np.int64),
+                "applicant": consumers.astype(np.int64),
+                "bank": bank.astype(np.int64),
+                "amount": amount.astype(float),
+                "decision_minutes": minutes.astype(float),
+                "approved": approved.copy(),
+                "booked": booked.copy(),
+                "default_month": default_month.astype(np.int64),
+                "fraud": fraud.copy(),
+            }
+        )
+
+    def frame(self) -> pd.DataFrame:
+        """`loans.parquet`: one row per decision, firm loans first, then car loans."""
+        model = self.model
+        last_step = model.step_index
+        parts = []
+        if self.firm_parts:
+            firm = _concat(self.firm_parts)
+            default_step = np.full(model.firms.n, -1, dtype=np.int64)
+            for event in model.chain.events:
+                default_step[event.firm] = event.step
+            due = firm["step"] + model.banks.term_steps
+            their_default = default_step[firm["applicant"]]
+            defaulted = (their_default >= firm["step"]) & (their_default < due)
+            firm["outcome"] = np.select(
+                [~firm["approved"], defaulted, due <= last_step],
+                ["declined", "defaulted", "repaid"],
+                "outstanding",
+            )
+            firm["booked"] = firm["approved"]  # a granted loan is paid out at once
+            parts.append(pd.DataFrame({"kind": "firm_loan", **firm}))
+        if self.car_parts:
+            car = _concat(self.car_parts)
+            step_days = model.spec.step_days
+            default_step = car["step"] + np.ceil(car["default_month"] * DAYS_PER_MONTH / step_days)
+            defaulted = car["booked"] & (car["default_month"] > 0) & (default_step <= last_step)
+            car["outcome"] = np.select(
+                [~car["approved"], ~car["booked"], car["fraud"] & defaulted, defaulted],
+                ["declined", "not booked", "fraud loss", "defaulted"],
+                "performing",
+            )
+            car["rate"] = np.full(car["step"].size, model.spec.consumers.loans.apr)
+            car["scored_pd"] = np.full(car["step"].size, np.nan)
+            parts.append(pd.DataFrame({"kind": "car_loan", **car}))
+        if not parts:
+            return pd.DataFrame(columns=["kind", "step", "applicant", "bank", "outcome"])
+        frame = pd.concat(parts, ignore_index=True)
+        for column in ("approved", "booked", "fraud"):
+            if column in frame:
+                frame[column] = frame[column].astype("boolean")
+        if "default_month" in frame:
+            frame["default_month"] = frame["default_month"].astype("Int64")
+        return frame
+
+
+def _concat(parts: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
+    return {name: np.concatenate([part[name] for part in parts]) for name in parts[0]}

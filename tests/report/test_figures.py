@@ -1,0 +1,299 @@
+"""The figure functions draw what a reader expects from a run's results, and say what is missing."""
+
+from __future__ import annotations
+
+import dataclasses
+import shutil
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from autofin.report import figures
+from autofin.report.figures import (
+    MAX_NETWORK_NODES,
+    banks_figure,
+    bullwhip_figure,
+    cascade_sizes,
+    cascade_sizes_figure,
+    defaults_figure,
+    finance_figure,
+    flows_sankey,
+    funnel_figure,
+    network_figure,
+)
+from autofin.report.runs import ReportDataError
+
+
+def traces(figure, name=None):
+    """The figure's traces as plain dictionaries, optionally only those named `name`."""
+    data = figure.to_plotly_json()["data"]
+    return [t for t in data if name is None or t.get("name") == name]
+
+
+def values(trace, key):
+    """A trace's array, decoded from plotly's typed-array form when needed."""
+    return np.asarray(pd.Series(figures_to_list(trace[key])), dtype=float)
+
+
+def figures_to_list(value):
+    if isinstance(value, dict) and "bdata" in value:
+        import base64
+
+        return np.frombuffer(base64.b64decode(value["bdata"]), dtype=value["dtype"]).tolist()
+    return list(value)
+
+
+def test_defaults_figure_has_a_rate_per_tier_the_cumulative_count_and_cascades(baseline):
+    figure = defaults_figure(baseline)
+    tiers = [t for t in traces(figure) if t["type"] == "bar"]
+    assert [t["name"] for t in tiers] == [f"tier {k} default rate" for k in (1, 2, 3)]
+    assert sum(values(t, "y").sum() for t in tiers) > 0
+    (cumulative,) = traces(figure, "cumulative defaults")
+    assert values(cumulative, "y")[-1] == len(baseline.events)
+    (cascades,) = traces(figure, "cascade (defaults caused by a default)")
+    assert values(cascades, "customdata").sum() == baseline.events["cause_id"].notna().sum() > 0
+    layout = figure.to_plotly_json()["layout"]
+    assert layout["xaxis"]["title"]["text"] == "days since start"
+    assert "%" in layout["yaxis"]["title"]["text"]
+
+
+def test_banks_figure_draws_every_bank_and_the_system(baseline):
+    figure = banks_figure(baseline)
+    banks = baseline.scenario.banks.count
+    for bank in range(banks):
+        assert len(traces(figure, f"bank {bank}")) == 2  # NPL and capital ratio
+    system = traces(figure, "all banks")
+    assert len(system) == 2
+    capital = values(system[1], "y")
+    assert np.allclose(capital, 100 * baseline.timeseries["bank_capital_ratio"])
+    (lending,) = traces(figure, "all banks: new lending")
+    assert values(lending, "y").sum() == pytest.approx(
+        baseline.timeseries["bank_lending_volume"].sum()
+    )
+
+
+def test_sankey_carries_every_flow_between_sectors_and_a_window_carries_less(baseline):
+    (whole,) = traces(flows_sankey(baseline))
+    flows = baseline.flows[baseline.flows["source"] != baseline.flows["target"]]
+    assert values(whole["link"], "value").sum() == pytest.approx(flows["amount"].sum())
+    assert "trade payment" in whole["link"]["label"]
+    assert "automakers pays" in whole["node"]["label"]
+    assert "suppliers tier 3 receives" in whole["node"]["label"]
+    (window,) = traces(flows_sankey(baseline, window=(10, 20)))
+    in_window = flows[flows["step"].between(10, 20)]["amount"].sum()
+    assert values(window["link"], "value").sum() == pytest.approx(in_window)
+    with pytest.raises(ReportDataError, match="first step is after the last"):
+        flows_sankey(baseline, window=(20, 10))
+
+
+def test_finance_figure_shows_volume_cost_and_working_capital(baseline):
+    figure = finance_figure(baseline)
+    (loans, _cost) = traces(figure, "bank loan")
+    assert values(loans, "y").sum() > 0
+    (cycle,) = traces(figure, "cash-conversion cycle")
+    assert np.nanmean(values(cycle, "y")) > 0
+    assert traces(figure, "procurement cost index")
+
+
+def test_funnel_narrows_from_traffic_to_sales_per_channel(baseline):
+    figure = funnel_figure(baseline)
+    funnels = [t for t in traces(figure) if t["type"] == "funnel"]
+    assert {t["name"] for t in funnels} >= {"walk in", "online"}
+    for funnel in funnels:
+        stages = values(funnel, "x")
+        assert stages[0] > stages[1] > stages[-1] > 0  # traffic > leads > sales
+    assert traces(figure, "median decision time")
+
+
+def test_network_draws_every_firm_by_state_and_cascades_as_arrows(baseline):
+    figure = network_figure(baseline)
+    by_state = {
+        t["name"]: t for t in traces(figure) if t["name"] in ("healthy", "distressed", "defaulted")
+    }
+    drawn = sum(len(values(t, "x")) for t in by_state.values())
+    assert drawn == len(baseline.firms)
+    assert len(values(by_state["defaulted"], "x")) == len(baseline.events)
+    assert any(
+        f"at step {s}" in text
+        for s in baseline.events["step"]
+        for text in by_state["defaulted"]["text"]
+    )
+    (arrows,) = traces(figure, "default cascade (cause → effect)")
+    assert len(values(arrows, "x")) == 3 * baseline.events["cause_id"].notna().sum()
+    assert arrows["marker"]["symbol"] == "arrow"
+    # Before the first default nothing is marked defaulted and no arrow is drawn.
+    first = int(baseline.events["step"].min())
+    early = network_figure(baseline, step=first - 1)
+    assert not traces(early, "defaulted")
+    assert not traces(early, "default cascade (cause → effect)")
+
+
+def test_network_of_many_firms_is_sampled_with_a_note(baseline):
+    n = MAX_NETWORK_NODES * 3
+    tier = np.r_[0, np.ones(n - 1, dtype=int)]
+    defaulted = np.arange(n) % 10 == 5
+    firms = pd.DataFrame(
+        {
+            "firm": np.arange(n),
+            "label": [f"f{i}" for i in range(n)],
+            "tier": tier,
+            "opening_size": np.ones(n),
+            "state": np.where(defaulted, "defaulted", "healthy"),
+            "default_step": pd.array(np.where(defaulted, 3, None), "Int64"),
+        }
+    )
+    network = pd.DataFrame(
+        {"step": 0, "edge": np.arange(n - 1), "supplier": np.arange(1, n), "customer": 0}
+    )
+    events = pd.DataFrame(
+        {
+            "step": [3, 3],
+            "agent_id": [15, 25],
+            "cause_id": pd.array([5, 15], "Int64"),
+        }
+    )
+    big = dataclasses.replace(baseline, firms=firms, network=network, events=events)
+    figure = network_figure(big)
+    by_state = {t["name"]: len(values(t, "x")) for t in traces(figure)}
+    drawn = by_state["healthy"] + by_state["defaulted"]
+    assert MAX_NETWORK_NODES - 2 <= drawn <= MAX_NETWORK_NODES
+    assert by_state["defaulted"] / drawn == pytest.approx(defaulted.mean(), abs=0.01)
+    (arrows,) = traces(figure, "default cascade (cause → effect)")
+    assert len(values(arrows, "x")) == 3 * 2  # both cascade links kept
+    title = figure.to_plotly_json()["layout"]["title"]["text"]
+    assert f"of {n:,} firms drawn" in title
+    assert f"{defaulted.sum():,} defaulted" in title
+
+
+def test_cascade_sizes_follow_the_causes():
+    events = pd.DataFrame(
+        {"agent_id": [1, 2, 3, 4, 5], "cause_id": pd.array([None, 1, 2, None, 1], "Int64")}
+    )
+    assert cascade_sizes(events).tolist() == [1, 4]
+
+
+def test_cascade_ccdf_starts_at_one_and_ends_at_the_largest_share(baseline):
+    (curve,) = traces(cascade_sizes_figure(baseline))
+    sizes = cascade_sizes(baseline.events)
+    share = values(curve, "y")
+    assert share[0] == 1.0
+    assert share[-1] == pytest.approx((sizes == sizes.max()).mean())
+    layout = cascade_sizes_figure(baseline).to_plotly_json()["layout"]
+    assert layout["xaxis"]["type"] == layout["yaxis"]["type"] == "log"
+
+
+def test_bullwhip_is_relative_to_consumer_demand(baseline):
+    (bars,) = traces(bullwhip_figure(baseline))
+    assert list(bars["x"])[:2] == ["consumer demand", "automaker production"]
+    assert list(bars["x"])[2:] == ["orders to tier 1", "orders to tier 2", "orders to tier 3"]
+    assert values(bars, "y")[0] == pytest.approx(1.0)
+    assert (values(bars, "y") > 0).all()
+
+
+@pytest.mark.parametrize("name", [name for name in figures.FIGURES if name != "network"])
+def test_several_runs_are_overlaid_one_colour_each_with_scenario_names(name, baseline, variant):
+    data = traces(figures.FIGURES[name]([baseline, variant]))
+    named = " ".join(str(t.get("name", "")) for t in data)
+    assert "baseline" in named
+    assert "platform_reverse_factoring" in named
+    if name == "flows":
+        return  # a Sankey per run, side by side, coloured by flow type
+
+    def colours(label):
+        return {
+            (t.get("line") or t.get("marker") or {}).get("color")
+            for t in data
+            if str(t.get("name", "")).startswith(label)
+        } - {None}
+
+    assert colours("baseline")
+    assert colours("platform_reverse_factoring")
+    assert not colours("baseline") & colours("platform_reverse_factoring")
+
+
+def test_figures_accept_a_results_directory(baseline_dir, baseline):
+    from_dir = traces(defaults_figure(baseline_dir), "cumulative defaults")[0]
+    assert values(from_dir, "y")[-1] == len(baseline.events)
+    assert traces(network_figure(str(baseline_dir)))
+
+
+@pytest.mark.parametrize(
+    ("missing", "figure", "message"),
+    [
+        ("network.parquet", network_figure, "supply network figure needs network.parquet"),
+        ("firms.parquet", network_figure, "supply network figure needs firms.parquet"),
+        ("flows.parquet", flows_sankey, "capital flows figure needs flows.parquet"),
+        ("timeseries.parquet", defaults_figure, r"not a finished autofin run \(no timeseries"),
+    ],
+)
+def test_a_directory_lacking_a_file_fails_clearly(baseline_dir, tmp_path, missing, figure, message):
+    copy = tmp_path / "run"
+    shutil.copytree(baseline_dir, copy)
+    (copy / missing).unlink()
+    with pytest.raises(ReportDataError, match=message):
+        figure(copy)
+
+
+def test_a_missing_directory_fails_clearly(tmp_path):
+    with pytest.raises(ReportDataError, match="no such results directory"):
+        banks_figure(tmp_path / "nowhere")
+
+
+def test_a_window_without_flows_says_so(baseline):
+    figure = flows_sankey(baseline, window=(10_000, 10_001))
+    assert not traces(figure)
+    notes = [a["text"] for a in figure.to_plotly_json()["layout"]["annotations"]]
+    assert "baseline: no flows in these steps" in notes
+
+
+def test_the_model_draws_after_each_step_but_not_before_the_first():
+    from pathlib import Path
+
+    from autofin.scenario.loading import load_scenario
+    from autofin.world.model import AutofinModel
+
+    scenarios = Path(__file__).resolve().parents[2] / "scenarios"
+    model = AutofinModel(load_scenario(scenarios / "baseline.yaml"))
+    with pytest.raises(ReportDataError, match="no step has run yet"):
+        defaults_figure(model.result())
+    model.step()
+    model.step()
+    result = model.result()
+    assert len(result.timeseries) == 2
+    for draw in figures.FIGURES.values():
+        assert draw(result).data
+
+
+def test_funnel_shows_the_distribution_of_decision_times_when_loans_were_kept():
+    from pathlib import Path
+
+    from autofin.scenario.loading import load_scenario
+    from autofin.world.model import simulate
+
+    scenarios = Path(__file__).resolve().parents[2] / "scenarios"
+    result = simulate(load_scenario(scenarios / "baseline.yaml", ["horizon_days=182"]), loans=True)
+    bars = [t for t in traces(funnel_figure(result)) if t["type"] == "bar"]
+    (histogram,) = bars
+    applications = (result.loans["kind"] == "car_loan").sum()
+    assert histogram["name"] == f"decisions ({applications:,})"
+    assert values(histogram, "y").sum() == pytest.approx(100)
+
+
+def test_an_automaker_default_shows_as_its_rate_and_on_the_network():
+    from autofin.world.model import simulate
+    from conftest import small_scenario
+
+    scenario = small_scenario(
+        network={"automakers": 2},
+        automakers={"payment_term_days": 60},
+        shocks=[{"type": "force_default", "day": 98, "tier": 0}],
+    )
+    result = simulate(scenario)
+    (makers,) = traces(defaults_figure(result), "automakers default rate")
+    rates = values(makers, "y")
+    assert rates.max() == pytest.approx(50.0)  # one of two automakers
+    assert rates.sum() == pytest.approx(50.0)
+    network = network_figure(result)
+    defaulted = traces(network, "defaulted")[0]
+    assert any("automakers" in text for text in defaulted["text"])

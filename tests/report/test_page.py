@@ -1,0 +1,121 @@
+"""The HTML report: one self-contained offline file with provenance, headline table and figures."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from plotly.offline import get_plotlyjs
+from typer.testing import CliRunner
+
+from autofin.cli import app
+from autofin.report.page import PANELS, build_report, write_report
+from autofin.report.runs import ReportDataError
+
+
+@pytest.fixture(scope="module")
+def page(baseline) -> str:
+    return build_report(baseline)
+
+
+def test_plotly_js_is_embedded_once_and_nothing_is_fetched(page):
+    assert page.count(get_plotlyjs()[:200]) == 1
+    ours = page.replace(get_plotlyjs(), "")  # plotly.js itself names URLs it never fetches here
+    assert not re.search(r"<script[^>]+src=", ours)
+    assert not re.search(r"<link[^>]+href=", ours)
+    assert "cdn.plot.ly" not in ours
+    assert "@import" not in ours
+    assert not re.search(r"<a\s", ours)  # link-free
+
+
+def test_header_shows_provenance_and_the_headline_figures(page, baseline):
+    summary = baseline.summary
+    for key in ("scenario_sha256", "autofin_version", "mesa_version", "timestamp_utc"):
+        assert str(summary[key]) in page
+    assert f"<th>seed</th><td class='number'>{summary['seed']}</td>" in page
+    assert "<title>autofin report: baseline</title>" in page
+    assert "<th>supplier defaults</th>" in page
+    assert f"<td class='number'>{summary['supplier_defaults']}</td>" in page
+
+
+def test_every_figure_has_its_div_and_caption(page):
+    for panel in PANELS:
+        assert f'id="figure-{panel.key.replace("_", "-")}"' in page
+        assert panel.caption.replace("'", "&#x27;") in page
+    assert "Not drawn" not in page
+
+
+def test_comparison_report_overlays_the_runs(baseline, variant):
+    page = build_report([baseline, variant])
+    assert "<title>autofin comparison: baseline, platform_reverse_factoring</title>" in page
+    assert page.count(get_plotlyjs()[:200]) == 1
+    assert '"name":"baseline: default rate"' in page
+    assert '"name":"platform_reverse_factoring: default rate"' in page
+    # A network per run.
+    assert "figure-network-baseline" in page
+    assert "figure-network-platform-reverse-factoring" in page
+
+
+def test_a_run_without_the_network_tables_gets_a_note_instead(baseline_dir, tmp_path):
+    import shutil
+
+    copy = tmp_path / "old"
+    shutil.copytree(baseline_dir, copy)
+    (copy / "network.parquet").unlink()
+    page = build_report(copy)
+    assert "Not drawn: baseline: the supply network figure needs network.parquet" in page
+    assert 'id="figure-defaults"' in page
+
+
+def test_write_report_needs_a_run():
+    with pytest.raises(ReportDataError, match="no run to draw"):
+        write_report([], "unused.html")
+
+
+def invoke(*args):
+    return CliRunner().invoke(app, [str(a) for a in args])
+
+
+def test_autofin_report_builds_it_from_a_results_directory(baseline_dir, tmp_path):
+    target = tmp_path / "out" / "r.html"
+    result = invoke("report", baseline_dir, "-o", target)
+    assert result.exit_code == 0, result.output
+    assert f"report: {target}" in result.stdout
+    assert "Defaults over time" in target.read_text(encoding="utf-8")
+
+
+def test_autofin_report_on_a_missing_directory_exits_2_without_traceback(tmp_path):
+    result = invoke("report", tmp_path / "nowhere")
+    assert result.exit_code == 2
+    assert "no such results directory" in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_autofin_compare_writes_the_comparison_report(baseline_dir, variant_dir, tmp_path):
+    target = tmp_path / "compare.html"
+    result = invoke("compare", baseline_dir, variant_dir, "--html", target)
+    assert result.exit_code == 0, result.output
+    page = target.read_text(encoding="utf-8")
+    assert '"name":"platform_reverse_factoring: default rate"' in page
+    assert "<th>figure</th><th class='run'>baseline</th>" in page
+
+
+def test_autofin_run_writes_a_report_unless_told_not_to(tmp_path):
+    scenario = tmp_path / "s.yaml"
+    scenario.write_text(
+        "name: tiny\nhorizon_days: 70\nnetwork: {tiers: [3, 4]}\n"
+        "suppliers: {payment_term_days: [60, 30]}\n"
+        "consumers: {population: 500}\nbanks: {count: 2}\n",
+        encoding="utf-8",
+    )
+    with_report = invoke("run", scenario, "-o", tmp_path / "a", "--panel", "--loans")
+    assert with_report.exit_code == 0, with_report.output
+    assert f"report: {tmp_path / 'a' / 'report.html'}" in with_report.stdout
+    written = {path.name for path in (tmp_path / "a").iterdir()}
+    assert {"report.html", "panel.parquet", "loans.parquet", "network.parquet"} <= written
+    without = invoke("run", scenario, "-o", tmp_path / "b", "--no-report")
+    assert without.exit_code == 0, without.output
+    written = {path.name for path in (tmp_path / "b").iterdir()}
+    assert "report.html" not in written
+    assert "panel.parquet" not in written
+    assert "loans.parquet" not in written
