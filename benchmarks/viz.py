@@ -35,8 +35,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests" / "viz"))
 
-from browser import launch, serve, step_count  # noqa: E402
 from playwright.sync_api import sync_playwright  # noqa: E402
+from viz_browser import launch, serve, step_count  # noqa: E402
 
 LARGE = """\
 extends: {baseline}

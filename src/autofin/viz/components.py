@@ -95,7 +95,9 @@ def fit(figure: go.Figure, title: str | None = None, height: int = CELL_HEIGHT) 
     The title sits at the top of the figure, the legend in smaller type between it and the
     plot, so that they do not overlap in a cell's height.
     """
+    figure.layout.width = None  # as wide as its cell
     figure.update_layout(
+        autosize=True,
         height=height,
         margin={"t": 96, "b": 45, "l": 60, "r": 20},
         title={"y": 0.99, "yref": "container", "yanchor": "top", "font": {"size": 14}},

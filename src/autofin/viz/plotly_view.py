@@ -39,6 +39,7 @@ function loadPlotly() {
 async function render({ model, el }) {
   await loadPlotly();
   const plot = document.createElement("div");
+  plot.style.width = "100%";
   el.appendChild(plot);
   const config = { displaylogo: false, responsive: true };
   let scheduled = false;
@@ -70,7 +71,16 @@ async function render({ model, el }) {
   }
   model.on("change:figure_json", update);
   draw();
-  return () => window.Plotly.purge(plot);
+  // A figure first drawn before its cell is laid out (a tab being opened) takes plotly's
+  // default width; follow the cell's size instead.
+  const observer = new ResizeObserver(() => {
+    if (plot.data) window.Plotly.Plots.resize(plot);
+  });
+  observer.observe(el);
+  return () => {
+    observer.disconnect();
+    window.Plotly.purge(plot);
+  };
 }
 export default { render };
 """

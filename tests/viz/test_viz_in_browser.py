@@ -11,7 +11,7 @@ from pathlib import Path
 
 import psutil
 import pytest
-from browser import Server, figures, launch, serve, step_count
+from viz_browser import Server, figures, launch, serve, step_count
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 
@@ -23,7 +23,7 @@ pytestmark = pytest.mark.skipif(
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory) -> Server:
-    with serve("--play-interval", "20", log_dir=tmp_path_factory.mktemp("viz")) as running:
+    with serve("--play-interval", "100", log_dir=tmp_path_factory.mktemp("viz")) as running:
         yield running
     # Stopped: neither the CLI nor Solara's server outlives the tests.
     assert not any(child.is_running() for child in running.children)
