@@ -81,6 +81,7 @@ class Page:
         return next(f for t, f in figures(self.tab).items() if t.startswith(title_start))
 
     def shot(self, name: str) -> None:
+        self.tab.wait_for_timeout(1500)  # let a newly opened tab finish its layout
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         self.tab.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
