@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -73,6 +74,8 @@ def serve(
         server_command(host, port, open_browser),
         env=server_environment(scenario, play_interval, render_interval),
     )
+    # Stopped with SIGTERM (not Ctrl-C), stop the server too rather than orphan it.
+    signal.signal(signal.SIGTERM, lambda *_: process.terminate())
     try:
         return process.wait()
     except KeyboardInterrupt:
