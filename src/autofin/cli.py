@@ -331,6 +331,65 @@ def compare(
         _write_report(results, html)
 
 
+@app.command()
+def viz(
+    scenario_file: Annotated[
+        Path | None,
+        typer.Argument(
+            metavar="[SCENARIO]", help="Scenario to open (default: scenarios/baseline.yaml)."
+        ),
+    ] = None,
+    port: Annotated[int, typer.Option("--port", help="Port to serve the page on.")] = 8765,
+    host: Annotated[
+        str, typer.Option("--host", help="Address to listen on (the page has no login).")
+    ] = "127.0.0.1",
+    open_browser: Annotated[
+        bool, typer.Option("--open", help="Open the page in the default browser.")
+    ] = False,
+    play_interval: Annotated[
+        int, typer.Option("--play-interval", help="Pause between steps when playing (ms).")
+    ] = 100,
+    render_interval: Annotated[
+        int, typer.Option("--render-interval", help="Steps between redraws when playing.")
+    ] = 1,
+) -> None:
+    """Explore a scenario in the browser as the model steps (Mesa SolaraViz)."""
+    import socket
+
+    from autofin.viz.catalog import Catalog
+    from autofin.viz.server import LOCALHOST, address, serve
+
+    if not 1 <= port <= 65535:
+        _print_error(f"--port {port}: expected a port number from 1 to 65535")
+        raise typer.Exit(EXIT_BAD_INPUT)
+    for name, value in (("--play-interval", play_interval), ("--render-interval", render_interval)):
+        if value < 1:
+            _print_error(f"{name} {value}: expected 1 or more")
+            raise typer.Exit(EXIT_BAD_INPUT)
+    try:
+        Catalog.build(scenario_file)
+    except ScenarioError as error:
+        _print_error(str(error))
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+    try:
+        with socket.create_server((host, port)):
+            pass
+    except OSError as error:
+        _print_error(f"cannot listen on {host} port {port}: {error.strerror or error}")
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+    if host != LOCALHOST:
+        err.print(
+            f"warning: listening on {host}: anyone who can reach this address can use the "
+            "page and run models (it has no login)",
+            style="yellow",
+            soft_wrap=True,
+        )
+    out.print(f"autofin viz: {address(host, port)}  (Ctrl-C to stop)", soft_wrap=True)
+    code = serve(scenario_file, host, port, open_browser, play_interval, render_interval)
+    if code not in (0, EXIT_INTERRUPTED):
+        raise typer.Exit(EXIT_FAILED)
+
+
 def _write_report(results: Result | list[Result], path: Path) -> None:
     """Write an HTML report and say where; a file that cannot be written exits 1."""
     from autofin.report.page import write_report

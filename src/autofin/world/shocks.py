@@ -30,6 +30,14 @@ class Shocks:
                 self._demand.append((shock.day, shock.day + shock.duration_days, shock.factor))
         self.step_days = step_days
 
+    def force_default(self, step: int, firm: int) -> None:
+        """Force ``firm`` into default at ``step`` (a live intervention from the browser view)."""
+        self._forced.setdefault(step, []).append(int(firm))
+
+    def add_demand_shock(self, start_day: int, end_day: int, factor: float) -> None:
+        """Multiply consumer demand by ``factor`` from ``start_day`` until ``end_day``."""
+        self._demand.append((start_day, end_day, factor))
+
     def target_of(self, step: int) -> list[int]:
         """Firms forced into default at ``step``."""
         return self._forced.get(step, [])

@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from autofin.scenario.finance_schema import FinanceSpec
+from autofin.scenario.finance_schema import FinanceSpec, ReverseFactoringSpec
 from autofin.world.banks import Banks, Instrument
 from autofin.world.finance.context import Claim, FinanceActivity, FinanceRound
 from autofin.world.finance.factoring import Factoring
@@ -57,6 +57,7 @@ class SupplyChainFinance:
     ) -> None:
         self.spec = spec
         self.step_days = step_days
+        self.horizon_steps = horizon_steps
         self.borrowing_buffer = borrowing_buffer
         self.order_financing = (
             OrderFinancing(spec.order_financing, firms, step_days, horizon_steps)
@@ -85,6 +86,20 @@ class SupplyChainFinance:
         self.round: FinanceRound | None = None
         self._choices_by_tier: dict[int, list] = {}
         self.bank_loan_years = banks.term_steps * banks.step_years
+
+    def add_platform(
+        self, spec: ReverseFactoringSpec, firms: Firms, rng: np.random.Generator
+    ) -> None:
+        """Open a reverse-factoring platform in a running model (from the next step on)."""
+        platform = Platform(spec, firms, self.horizon_steps, self.step_days, rng)
+        self.platforms.append(platform)
+        if self.factoring is not None:
+            on_platform = platform.onboarded[firms.edge_supplier[platform.sponsor_edges]]
+            self.factoring.edge_eligible[platform.sponsor_edges[on_platform]] = False
+        if platform.name not in self.spec.preference:
+            preference = [platform.name, *self.spec.preference]
+            self.spec = self.spec.model_copy(update={"preference": preference})
+        self._choices_by_tier.clear()
 
     # ------------------------------------------------------------------ the instruments
     @property

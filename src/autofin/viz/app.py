@@ -1,0 +1,64 @@
+"""The page served by `autofin viz`: Mesa's `SolaraViz` around an `ExploredModel`.
+
+Solara imports this module in the server process; the scenario to open comes from the
+``AUTOFIN_VIZ_SCENARIO`` environment variable (set by `autofin viz`), and the playback
+settings from ``AUTOFIN_VIZ_PLAY_INTERVAL`` (milliseconds) and ``AUTOFIN_VIZ_RENDER_INTERVAL``.
+"""
+
+from __future__ import annotations
+
+import os
+
+import solara
+from mesa.visualization import SolaraViz
+
+from autofin.report import figures
+from autofin.viz.catalog import Catalog
+from autofin.viz.components import PANELS
+from autofin.viz.explored import ExploredModel, opening_terms
+from autofin.viz.server import PLAY_INTERVAL_ENV, RENDER_INTERVAL_ENV, SCENARIO_ENV
+from autofin.viz.terms import model_params
+
+CATALOG = Catalog.build(os.environ.get(SCENARIO_ENV) or None)
+_terms, _seed = opening_terms(CATALOG)
+MODEL_PARAMS = {
+    "catalog": CATALOG,
+    **model_params(_terms, CATALOG.names, CATALOG.opening, _seed),
+}
+
+
+def warm_up() -> None:
+    """Step a throwaway model once and draw every panel's figure, so the first step is quick.
+
+    The first figure a process draws pays for imports and caches (seconds on a busy machine);
+    paying it when the server starts keeps the page's first step as fast as the others.
+    """
+    model = ExploredModel(catalog=CATALOG)
+    model.step()
+    for build in WARM_UP_FIGURES:
+        build(model.results())
+
+
+WARM_UP_FIGURES = (
+    figures.defaults_figure,
+    figures.banks_figure,
+    figures.network_figure,
+    figures.flows_sankey,
+    figures.finance_figure,
+    figures.funnel_figure,
+)
+warm_up()
+
+
+@solara.component
+def Page() -> None:
+    """One model per browser session, so two tabs do not step each other's model."""
+    model = solara.use_memo(lambda: ExploredModel(catalog=CATALOG), [])
+    SolaraViz(
+        model,
+        components=PANELS,
+        model_params=MODEL_PARAMS,
+        name=f"autofin · {CATALOG.opening}",
+        play_interval=int(os.environ.get(PLAY_INTERVAL_ENV, "100")),
+        render_interval=int(os.environ.get(RENDER_INTERVAL_ENV, "1")),
+    )

@@ -1,0 +1,297 @@
+"""The page's panels: the report's figures redrawn every step, the clock and the live controls.
+
+Each panel is a Solara component that takes the `ExploredModel` and reads Mesa's
+`update_counter`, so it redraws whenever the model steps or is reset.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from html import escape
+
+import pandas as pd
+import plotly.graph_objects as go
+import solara
+from mesa.visualization.utils import force_update, update_counter
+
+from autofin.report import figures
+from autofin.results.result import Result
+from autofin.viz import interventions
+from autofin.viz.explored import ExploredModel
+from autofin.viz.interventions import Intervention, InterventionError
+from autofin.viz.plotly_view import show
+
+MARK_COLOUR = "#9467bd"
+CELL_HEIGHT = 380
+"""Figure height (px) that fits a cell of Mesa's initial grid layout."""
+FigureBuilder = Callable[[Sequence[Result]], go.Figure]
+
+
+def mark_interventions(figure: go.Figure, marks: Sequence[Intervention]) -> go.Figure:
+    """Draw each intervention as a dotted vertical line on every day axis of ``figure``.
+
+    An axis counts as a day axis when its title is the figures' day title or when it matches
+    one that is.
+    """
+    if not marks:
+        return figure
+    layout = figure.to_plotly_json()["layout"]
+    axes = {k: v for k, v in layout.items() if k.startswith("xaxis")}
+
+    def is_days(axis: dict) -> bool:
+        title = (axis.get("title") or {}).get("text")
+        if title == figures.DAYS:
+            return True
+        matched = axis.get("matches")
+        return bool(matched) and is_days(axes.get("xaxis" + matched[1:], {}))
+
+    labels: dict[int, list[str]] = {}
+    for mark in marks:
+        labels.setdefault(mark.day, []).append(mark.label)
+    shapes, notes = [], []
+    for key, axis in axes.items():
+        if not is_days(axis):
+            continue
+        xref = "x" + key[5:]
+        yref = f"{axis.get('anchor', 'y')} domain"
+        for day, said in labels.items():
+            shapes.append(
+                {
+                    "type": "line",
+                    "xref": xref,
+                    "yref": yref,
+                    "x0": day,
+                    "x1": day,
+                    "y0": 0,
+                    "y1": 1,
+                    "line": {"color": MARK_COLOUR, "width": 1.5, "dash": "dot"},
+                    "name": f"intervention: {'; '.join(said)}",
+                }
+            )
+            notes.append(
+                {
+                    "xref": xref,
+                    "yref": yref,
+                    "x": day,
+                    "y": 1,
+                    "text": "; ".join(said),
+                    "showarrow": False,
+                    "textangle": -90,
+                    "xanchor": "right",
+                    "yanchor": "top",
+                    "font": {"size": 10, "color": MARK_COLOUR},
+                }
+            )
+    figure.update_layout(
+        shapes=[*(figure.layout.shapes or ()), *shapes],
+        annotations=[*(figure.layout.annotations or ()), *notes],
+    )
+    return figure
+
+
+def fit(figure: go.Figure, title: str | None = None, height: int = CELL_HEIGHT) -> go.Figure:
+    """Size a report figure to a cell of the page's grid (and retitle it for a live run).
+
+    The title sits at the top of the figure, the legend in smaller type between it and the
+    plot, so that they do not overlap in a cell's height.
+    """
+    figure.layout.width = None  # as wide as its cell
+    figure.update_layout(
+        autosize=True,
+        height=height,
+        margin={"t": 96, "b": 45, "l": 60, "r": 20},
+        title={"y": 0.99, "yref": "container", "yanchor": "top", "font": {"size": 14}},
+        legend={"font": {"size": 10}},
+    )
+    if title is not None:
+        figure.update_layout(title_text=title)
+    return figure
+
+
+def _not_started(model: ExploredModel, what: str) -> bool:
+    """Show an empty figure with a hint before the first step (there is no series yet)."""
+    if model.step_index > 0:
+        return False
+    # An empty figure, not a text: the figure's widget then exists before the model plays
+    # (widgets created while the model plays are not drawn until it pauses).
+    show(fit(go.Figure(), f"{what}: press Step or ▶ to start the run"))
+    return True
+
+
+def time_series(build: FigureBuilder, name: str) -> Callable:
+    """A panel drawing ``build`` on the results so far, with the interventions marked."""
+
+    @solara.component
+    def TimeSeries(model: ExploredModel) -> None:
+        update_counter.get()
+        if _not_started(model, name):
+            return
+        figure = fit(mark_interventions(build(model.results()), model.marks))
+        show(figure)
+
+    return TimeSeries
+
+
+@solara.component
+def Clock(model: ExploredModel) -> None:
+    """Step counter, simulated date, the scenario and the terms in force, and the runs shown."""
+    update_counter.get()
+    spec = model.main.spec
+    year, day_of_year = divmod(model.day, 365)
+    lines = [
+        f"Step {model.step_index} of {spec.steps} · day {model.day} "
+        f"(year {year + 1}, day {day_of_year})",
+        f"Scenario {spec.name}, seed {spec.seed}: automaker payment term "
+        f"{model.terms.automaker_term_days} days"
+        + (", reverse-factoring platform on" if model.terms.platform else "")
+        + (", factoring on" if model.terms.factoring else "")
+        + (", order financing on" if model.terms.order_financing else ""),
+    ]
+    if model.twin is not None:
+        lines.append(f"Side by side with {model.twin.spec.name} (same seed, stepping in lockstep)")
+    for mark in model.marks:
+        lines.append(f"Intervention from step {mark.step}: {mark.label}")
+    with solara.Column(gap="2px", classes=["autofin-clock"]):
+        solara.Text(lines[0], style={"font-weight": "bold", "font-size": "16px"})
+        for line in lines[1:]:
+            solara.Text(line)
+
+
+@solara.component
+def RunPanel(model: ExploredModel) -> None:
+    """The clock, and the live interventions panel below it."""
+    Clock(model)
+    LiveInterventions(model)
+
+
+@solara.component
+def LiveInterventions(model: ExploredModel) -> None:
+    """Changes to the running model from its next step on, marked on every time-series chart."""
+    term = solara.use_reactive(60)
+    spread = solara.use_reactive(0.005)
+    share = solara.use_reactive(1.0)
+    factor = solara.use_reactive(0.7)
+    duration = solara.use_reactive(90)
+    firm = solara.use_reactive(0)
+    message = solara.use_reactive("")
+
+    def apply(change: Callable[[], Intervention]) -> None:
+        try:
+            with model.lock:  # not in the middle of a step while playing
+                mark = change()
+                model.intervene(mark)
+        except InterventionError as error:
+            message.set(f"Not applied: {error}")
+            return
+        message.set(f"Applies from step {mark.step}: {mark.label}")
+        force_update()
+
+    main = model.main
+    with solara.Card("Live interventions (from the next step on)"):
+        with solara.Row():
+            solara.SliderInt(
+                "New automaker payment term (days)", value=term, min=0, max=240, step=5
+            )
+            solara.Button(
+                "Apply term",
+                on_click=lambda: apply(lambda: interventions.payment_term(main, term.value)),
+            )
+        with solara.Row():
+            solara.SliderFloat("Platform spread", value=spread, min=0.0, max=0.05, step=0.001)
+            solara.SliderFloat("Onboarded share", value=share, min=0.0, max=1.0, step=0.05)
+            solara.Button(
+                "Platform on",
+                on_click=lambda: apply(
+                    lambda: interventions.platform_on(main, spread.value, share.value)
+                ),
+            )
+        with solara.Row():
+            solara.SliderFloat("Demand factor", value=factor, min=0.0, max=2.0, step=0.05)
+            solara.SliderInt("Duration (days)", value=duration, min=7, max=720, step=7)
+            solara.Button(
+                "Demand shock",
+                on_click=lambda: apply(
+                    lambda: interventions.demand_shock(main, factor.value, duration.value)
+                ),
+            )
+        with solara.Row():
+            solara.InputInt("Firm", value=firm)
+            solara.Button(
+                "Force default",
+                on_click=lambda: apply(lambda: interventions.force_default(main, firm.value)),
+            )
+        if message.value:
+            solara.Text(message.value)
+
+
+@solara.component
+def SupplyNetwork(model: ExploredModel) -> None:
+    """The supply network as it stands; clicking a firm shows its balance sheet and finance."""
+    update_counter.get()
+    clicked = solara.use_reactive(None)
+    if _not_started(model, "Supply network"):
+        return
+    results = model.results()
+    figure = fit(
+        figures.network_figure(results[0]),
+        f"Supply network at step {model.step_index}: firms by state, cascades in red",
+    )
+
+    # A stable handler (the reactive's own setter): a new closure on every render would make
+    # the widget drop figure updates.
+    show(figure, on_click=clicked.set)
+    firm = _clicked_firm(results[0].firms, clicked.value)
+    if firm is not None:
+        with model.lock:
+            sheet = interventions.firm_sheet(model.main, firm)
+        rows = "".join(
+            f"<tr><td>{escape(str(key))}</td><td style='text-align:right'>"
+            f"{escape(f'{value:,.0f}' if isinstance(value, float) else str(value))}</td></tr>"
+            for key, value in sheet.items()
+        )
+        solara.HTML(tag="table", unsafe_innerHTML=rows, classes=["autofin-firm-sheet"])
+
+
+def _clicked_firm(firms_table: pd.DataFrame, point: dict | None) -> int | None:
+    """The firm behind a clicked point of the network figure (its hover text names it)."""
+    label = str((point or {}).get("text", "")).split(" (")[0]
+    if not label:
+        return None
+    found = firms_table.loc[firms_table["label"].astype(str) == label, "firm"]
+    return int(found.iloc[0]) if len(found) else None
+
+
+@solara.component
+def CapitalFlows(model: ExploredModel) -> None:
+    """The capital-flow Sankey over the last N steps."""
+    update_counter.get()
+    window = solara.use_reactive(13)
+    solara.SliderInt("Sankey: last N steps", value=window, min=1, max=156)
+    if _not_started(model, "Capital flows"):
+        return
+    last = model.step_index
+    span = (max(1, last - window.value + 1), max(last, 1))
+    show(
+        fit(
+            figures.flows_sankey(model.results(), window=span),
+            f"Capital flows, steps {span[0]} to {span[1]}",
+            height=CELL_HEIGHT - 50,  # the slider above it shares the cell
+        )
+    )
+
+
+DefaultRates = time_series(figures.defaults_figure, "Default rates")
+Banks = time_series(figures.banks_figure, "Banks")
+Financing = time_series(figures.finance_figure, "Financing by instrument")
+SalesFunnel = time_series(figures.funnel_figure, "Sales funnel")
+
+PANELS = [
+    (RunPanel, 0),
+    (DefaultRates, 0),
+    (SupplyNetwork, 0),
+    (Banks, 0),
+    (CapitalFlows, 1),
+    (Financing, 1),
+    (SalesFunnel, 1),
+]
+"""The page's panels and the tab each is on (only the open tab redraws)."""

@@ -1,0 +1,158 @@
+"""The Mesa model behind the page: a scenario's `AutofinModel`, and a second copy side by side.
+
+`ExploredModel` takes only keyword arguments, as Mesa's `SolaraViz` re-creates it on reset
+from the page's `model_params`. Its main model is exactly the `AutofinModel` that `autofin run`
+steps, so with untouched sliders the page's series are those of `autofin run`.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import fields
+from functools import cache
+
+import mesa
+
+from autofin.results.result import Result
+from autofin.scenario.schema import Scenario
+from autofin.viz import interventions
+from autofin.viz.catalog import Catalog
+from autofin.viz.terms import Terms
+from autofin.world.model import AutofinModel
+
+TERM_NAMES = [f.name for f in fields(Terms)]
+
+
+@cache
+def opening_terms(catalog: Catalog) -> tuple[Terms, int]:
+    """The opening scenario's terms and seed: sliders left there keep a scenario's own values."""
+    scenario = catalog.load(catalog.opening)
+    return Terms.of(scenario), scenario.seed
+
+
+class ExploredModel(mesa.Model):
+    """A scenario stepping in the browser, with the terms set on the page.
+
+    Args:
+        catalog: The scenarios the page may open.
+        scenario_name: The scenario to run (a name from the catalogue).
+        seed: The seed (the scenario's own if None or left at the opening scenario's).
+        compare: Also run a second copy from the same seed, stepping in lockstep.
+        compare_term_days: The second copy's automaker payment term.
+        compare_platform: Whether the second copy has a reverse-factoring platform.
+        **terms: The values of `Terms` fields (None: the scenario's own).
+    """
+
+    def __init__(
+        self,
+        *,
+        catalog: Catalog | None = None,
+        scenario_name: str | None = None,
+        seed: int | None = None,
+        automaker_term_days: int | None = None,
+        platform: bool | None = None,
+        platform_spread: float | None = None,
+        platform_onboarded_share: float | None = None,
+        factoring: bool | None = None,
+        order_financing: bool | None = None,
+        bank_cutoff_pd: float | None = None,
+        bank_capital_ratio: float | None = None,
+        approval_parallel: bool | None = None,
+        reviewers: int | None = None,
+        bank_app_traffic: int | None = None,
+        compare: bool = False,
+        compare_term_days: int = 60,
+        compare_platform: bool | None = None,
+    ) -> None:
+        catalog = catalog or Catalog.build()
+        opening, opening_seed = opening_terms(catalog)
+        name = scenario_name or catalog.opening
+        given = {
+            "automaker_term_days": automaker_term_days,
+            "platform": platform,
+            "platform_spread": platform_spread,
+            "platform_onboarded_share": platform_onboarded_share,
+            "factoring": factoring,
+            "order_financing": order_financing,
+            "bank_cutoff_pd": bank_cutoff_pd,
+            "bank_capital_ratio": bank_capital_ratio,
+            "approval_parallel": approval_parallel,
+            "reviewers": reviewers,
+            "bank_app_traffic": bank_app_traffic,
+        }
+        scenario = catalog.load(name)
+        own = Terms.of(scenario)
+        values = {
+            key: getattr(own, key) if given[key] is None else given[key] for key in TERM_NAMES
+        }
+        terms = Terms(**values)
+        moved = {k for k in TERM_NAMES if given[k] is not None} & terms.changed_from(opening)
+        if seed is not None and seed != opening_seed:
+            scenario = scenario.model_copy(update={"seed": int(seed)})
+        scenario = terms.apply(scenario, moved)
+        super().__init__(rng=scenario.seed)
+        self.catalog = catalog
+        self.terms = terms
+        self.main = AutofinModel(scenario)
+        self.twin: AutofinModel | None = None
+        if compare:
+            self.twin = AutofinModel(
+                self._twin_scenario(scenario, terms, compare_term_days, compare_platform)
+            )
+        self.marks: list[interventions.Intervention] = []
+        # The page steps the model in one thread (play) while panels read it in others.
+        self.lock = threading.RLock()
+        self._results: tuple[int, list[Result]] | None = None
+        self.running = scenario.steps > 0
+
+    @staticmethod
+    def _twin_scenario(
+        scenario: Scenario, terms: Terms, term_days: int, platform: bool | None
+    ) -> Scenario:
+        """The same scenario and seed with the second copy's terms, named after them."""
+        platform = terms.platform if platform is None else platform
+        twin_terms = Terms(
+            **{
+                **{k: getattr(terms, k) for k in TERM_NAMES},
+                "automaker_term_days": int(term_days),
+                "platform": platform,
+            }
+        )
+        label = f"{scenario.name}.term{int(term_days)}d" + (".platform" if platform else "")
+        if label == scenario.name:
+            label += ".copy"
+        return twin_terms.apply(scenario, twin_terms.changed_from(terms), rename=label)
+
+    # ------------------------------------------------------------------ stepping
+    def step(self) -> None:
+        """One step of the main model and, in lockstep, of the second copy."""
+        with self.lock:
+            self.main.step()
+            if self.twin is not None:
+                self.twin.step()
+            self.running = self.main.step_index < self.main.spec.steps
+
+    @property
+    def step_index(self) -> int:
+        """Steps run so far."""
+        return self.main.step_index
+
+    @property
+    def day(self) -> int:
+        """Days simulated so far."""
+        return self.main.step_index * self.main.spec.step_days
+
+    def results(self) -> list[Result]:
+        """The results so far: the main model's, then the second copy's (computed once a step)."""
+        with self.lock:
+            if self._results is None or self._results[0] != self.step_index:
+                models = [self.main] + ([self.twin] if self.twin is not None else [])
+                self._results = (self.step_index, [m.result() for m in models])
+            return self._results[1]
+
+    # ------------------------------------------------------------------ live interventions
+    def intervene(self, mark: interventions.Intervention) -> None:
+        """Record an intervention already applied to the main model (marked on the charts)."""
+        with self.lock:
+            self.marks.append(mark)
+            self._results = None

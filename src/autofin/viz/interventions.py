@@ -1,0 +1,153 @@
+"""Live interventions: changes to a running model that apply from its next step on.
+
+Mesa's sliders apply on reset only; these act on the model between two steps and are recorded
+as `Intervention` marks, which the page draws on every time-series chart.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from autofin.scenario.finance_schema import ReverseFactoringSpec
+from autofin.world.model import AutofinModel
+
+
+class InterventionError(ValueError):
+    """An intervention cannot apply to the running model; the message says why."""
+
+
+@dataclass(frozen=True)
+class Intervention:
+    """A change made to the running model.
+
+    Attributes:
+        step: The first step it affects.
+        day: Days since the start at the end of that step (the x of its mark on the charts).
+        label: What changed, as shown on the mark.
+    """
+
+    step: int
+    day: int
+    label: str
+
+
+def _next(model: AutofinModel, label: str) -> Intervention:
+    step = model.step_index + 1
+    return Intervention(step=step, day=step * model.spec.step_days, label=label)
+
+
+def payment_term(model: AutofinModel, term_days: int, buyer_tier: int = 0) -> Intervention:
+    """Buyers of ``buyer_tier`` (0 = automakers) pay new invoices in ``term_days``.
+
+    Open invoices keep the term they were issued with, as with a scheduled policy.
+
+    Raises:
+        InterventionError: The tier does not exist, or the term is longer than the model's
+            trade books hold.
+    """
+    firms, step_days = model.firms, model.spec.step_days
+    if not 0 <= buyer_tier < model.network.n_tiers:
+        raise InterventionError(
+            f"buyer tier {buyer_tier} has no suppliers: expected 0 to {model.network.n_tiers - 1}"
+        )
+    longest = (model.trade.edge_book.horizon - 1) * step_days
+    if not 0 <= term_days <= longest:
+        raise InterventionError(
+            f"payment term {term_days} days: expected 0 to {longest} days (the longest term "
+            "this run's trade books hold)"
+        )
+    edges = firms.tier[firms.edge_customer] == buyer_tier
+    firms.edge_term_steps[edges] = round(term_days / step_days)
+    who = "automakers" if buyer_tier == 0 else f"tier-{buyer_tier} buyers"
+    return _next(model, f"{who} pay in {term_days} d")
+
+
+def platform_on(model: AutofinModel, spread: float, onboarded_share: float) -> Intervention:
+    """Open the first automaker's reverse-factoring platform for tier 1, on every bank.
+
+    Raises:
+        InterventionError: The automaker already sponsors a platform, or a value is out of range.
+    """
+    if any(p.spec.sponsor == 0 for p in model.finance.platforms):
+        raise InterventionError("the first automaker already sponsors a platform")
+    try:
+        spec = ReverseFactoringSpec(
+            sponsor=0,
+            banks=list(range(model.banks.count)),
+            tiers=[1],
+            spread=spread,
+            onboarded_share=onboarded_share,
+            approval_days=14,
+            limit_days=180,
+        )
+    except ValueError as error:
+        raise InterventionError(f"platform settings: {error}") from None
+    model.finance.add_platform(spec, model.firms, model.rng)
+    return _next(model, f"platform on ({spread:.1%}, {onboarded_share:.0%} onboarded)")
+
+
+def demand_shock(model: AutofinModel, factor: float, duration_days: int) -> Intervention:
+    """Multiply consumer demand by ``factor`` for ``duration_days`` from the next step.
+
+    Raises:
+        InterventionError: The factor is negative or the duration not positive.
+    """
+    if factor < 0:
+        raise InterventionError(f"demand factor {factor}: expected 0 or more")
+    if duration_days <= 0:
+        raise InterventionError(f"demand shock duration {duration_days} days: expected > 0")
+    mark = _next(model, f"demand × {factor:g} for {duration_days} d")
+    model.shocks.add_demand_shock(mark.day, mark.day + duration_days, factor)
+    return mark
+
+
+def force_default(model: AutofinModel, firm: int) -> Intervention:
+    """Force ``firm`` into default at the next step.
+
+    Raises:
+        InterventionError: No such firm, or it has already defaulted.
+    """
+    firms = model.firms
+    if not 0 <= firm < firms.n:
+        raise InterventionError(f"firm {firm}: expected 0 to {firms.n - 1}")
+    if not firms.active[firm]:
+        raise InterventionError(f"firm {firm} has already defaulted")
+    mark = _next(model, f"firm {firm} forced into default")
+    model.shocks.force_default(mark.step, firm)
+    return mark
+
+
+def firm_sheet(model: AutofinModel, firm: int) -> dict[str, object]:
+    """A firm's balance sheet, bank and financing now (shown when a firm is clicked)."""
+    firms = model.firms
+    cash = float(model.ledger.balance[firm])
+    inventory = float(firms.inventory_value()[firm])
+    sheet: dict[str, object] = {
+        "firm": firm,
+        "tier": "automaker" if firms.is_automaker[firm] else f"tier {int(firms.tier[firm])}",
+        "state": "active" if firms.active[firm] else "defaulted",
+        "house bank": int(firms.house_bank[firm]),
+        "cash": cash,
+        "receivables": float(firms.receivables[firm]),
+        "inventory value": inventory,
+        "payables": float(firms.payables[firm]),
+        "bank loans": float(firms.debt[firm]),
+    }
+    for instrument in model.finance.instruments:
+        sheet[f"owes {instrument.name.replace('_', ' ')}"] = float(instrument.owed(firms)[firm])
+    customers = np.unique(firms.edge_customer[firms.edge_supplier == firm])
+    sheet["customers"] = ", ".join(str(c) for c in customers) or "none"
+    sheet["payment term received (days)"] = (
+        ", ".join(
+            sorted(
+                {
+                    str(int(t) * model.spec.step_days)
+                    for t in firms.edge_term_steps[firms.edge_supplier == firm]
+                }
+            )
+        )
+        or "none"
+    )
+    return sheet

@@ -1,0 +1,184 @@
+"""The terms researchers vary from the page's sliders and switches (applied on reset).
+
+`Terms.of` reads them from a scenario; `Terms.apply` writes into a scenario only the terms the
+user moved away from the opening scenario's values, so a scenario picked later keeps its own
+settings for every slider left alone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+from typing import Any
+
+from autofin.scenario.schema import Scenario
+
+PLATFORM_KEYS = ("platform", "platform_spread", "platform_onboarded_share")
+NEW_PLATFORM = {"sponsor": 0, "tiers": [1], "approval_days": 14, "limit_days": 180}
+"""A platform switched on from the page: the first automaker's, for tier 1, on every bank."""
+
+
+@dataclass(frozen=True)
+class Terms:
+    """The financing terms on the page's sliders and switches.
+
+    Attributes:
+        automaker_term_days: Payment term the automakers give their tier-1 suppliers.
+        platform: Whether the first automaker runs a reverse-factoring platform.
+        platform_spread: The platform's annual spread.
+        platform_onboarded_share: Share of tier-1 suppliers onboarded on the platform.
+        factoring: Whether suppliers can factor their invoices.
+        order_financing: Whether suppliers can borrow against confirmed orders.
+        bank_cutoff_pd: Scored probability of default above which banks decline.
+        bank_capital_ratio: The banks' opening capital ratio.
+        approval_parallel: Whether the car-loan checks run in parallel (automated approval).
+        reviewers: Manual reviewers per bank.
+        bank_app_traffic: Offers per month shown by the bank-app partnership (0 = none).
+    """
+
+    automaker_term_days: int
+    platform: bool
+    platform_spread: float
+    platform_onboarded_share: float
+    factoring: bool
+    order_financing: bool
+    bank_cutoff_pd: float
+    bank_capital_ratio: float
+    approval_parallel: bool
+    reviewers: int
+    bank_app_traffic: int
+
+    @classmethod
+    def of(cls, scenario: Scenario) -> Terms:
+        """The terms a scenario sets."""
+        term = scenario.automakers.payment_term_days
+        platforms = scenario.finance.reverse_factoring
+        consumers = scenario.consumers
+        return cls(
+            automaker_term_days=int(term[0] if isinstance(term, list) else term),
+            platform=bool(platforms),
+            platform_spread=float(platforms[0].spread) if platforms else 0.005,
+            platform_onboarded_share=float(platforms[0].onboarded_share) if platforms else 1.0,
+            factoring=scenario.finance.factoring is not None,
+            order_financing=scenario.finance.order_financing is not None,
+            bank_cutoff_pd=float(scenario.banks.max_probability_of_default),
+            bank_capital_ratio=float(scenario.banks.capital_ratio),
+            approval_parallel=bool(consumers.approval.parallel),
+            reviewers=int(consumers.approval.reviewers),
+            bank_app_traffic=int(consumers.channels.bank_app.monthly_traffic),
+        )
+
+    @classmethod
+    def from_params(cls, params: dict[str, Any]) -> Terms:
+        """The terms among the page's model parameters."""
+        return cls(**{f.name: params[f.name] for f in fields(cls)})
+
+    def changed_from(self, opening: Terms) -> set[str]:
+        """Names of the terms that differ from ``opening``."""
+        mine, theirs = asdict(self), asdict(opening)
+        return {name for name in mine if mine[name] != theirs[name]}
+
+    def apply(self, scenario: Scenario, names: set[str], rename: str | None = None) -> Scenario:
+        """``scenario`` with the named terms set to this object's values.
+
+        Args:
+            scenario: The scenario to change.
+            names: Terms to set (the others keep the scenario's values).
+            rename: A new scenario name (legends tell runs apart by it).
+        """
+        if not names and rename is None:
+            return scenario
+        data = scenario.model_dump(mode="json")
+        if rename is not None:
+            data["name"] = rename
+        finance, banks = data["finance"], data["banks"]
+        approval = data["consumers"]["approval"]
+        if "automaker_term_days" in names:
+            data["automakers"]["payment_term_days"] = self.automaker_term_days
+        if names & set(PLATFORM_KEYS):
+            finance["reverse_factoring"] = self._platforms(finance, banks["count"])
+        if "factoring" in names:
+            finance["factoring"] = {} if self.factoring else None
+            _prefer(finance, "factoring", self.factoring)
+        if "order_financing" in names:
+            finance["order_financing"] = {} if self.order_financing else None
+        if "bank_cutoff_pd" in names:
+            banks["max_probability_of_default"] = self.bank_cutoff_pd
+        if "bank_capital_ratio" in names:
+            banks["capital_ratio"] = self.bank_capital_ratio
+            banks["capital"] = None
+        if "approval_parallel" in names:
+            approval["parallel"] = self.approval_parallel
+        if "reviewers" in names:
+            approval["reviewers"] = self.reviewers
+        if "bank_app_traffic" in names:
+            data["consumers"]["channels"]["bank_app"]["monthly_traffic"] = self.bank_app_traffic
+        return Scenario.model_validate(data)
+
+    def _platforms(self, finance: dict[str, Any], n_banks: int) -> list[dict[str, Any]]:
+        _prefer(finance, "reverse_factoring", self.platform)
+        if not self.platform:
+            return []
+        platforms = finance["reverse_factoring"] or [
+            {**NEW_PLATFORM, "banks": list(range(n_banks))}
+        ]
+        platforms[0] = {
+            **platforms[0],
+            "spread": self.platform_spread,
+            "onboarded_share": self.platform_onboarded_share,
+        }
+        return platforms
+
+
+def _prefer(finance: dict[str, Any], instrument: str, on: bool) -> None:
+    """Put a switched-on instrument first in the preference order if it is missing."""
+    if on and instrument not in finance["preference"]:
+        finance["preference"].insert(0, instrument)
+
+
+def model_params(opening: Terms, catalog_names: list[str], opening_name: str, seed: int) -> dict:
+    """Mesa `model_params` for the page: the scenario picker, the seed and every term.
+
+    Args:
+        opening: The opening scenario's terms (the sliders' starting values).
+        catalog_names: Names for the scenario picker.
+        opening_name: The scenario the picker starts on.
+        seed: The opening scenario's seed.
+    """
+
+    def slider(label: str, value: float, low: float, high: float, step: float) -> dict:
+        kind = "SliderFloat" if isinstance(step, float) else "SliderInt"
+        return {"type": kind, "label": label, "value": value, "min": low, "max": high, "step": step}
+
+    def switch(label: str, value: bool) -> dict:
+        return {"type": "Checkbox", "label": label, "value": value}
+
+    t = opening
+    return {
+        "scenario_name": {
+            "type": "Select",
+            "label": "Scenario",
+            "value": opening_name,
+            "values": catalog_names,
+        },
+        "seed": slider("Seed", seed, 0, 100, 1),
+        "automaker_term_days": slider(
+            "Automaker payment term (days)", t.automaker_term_days, 0, 240, 5
+        ),
+        "platform": switch("Reverse-factoring platform", t.platform),
+        "platform_spread": slider("Platform spread (annual)", t.platform_spread, 0.0, 0.05, 0.001),
+        "platform_onboarded_share": slider(
+            "Platform: share of tier 1 onboarded", t.platform_onboarded_share, 0.0, 1.0, 0.05
+        ),
+        "factoring": switch("Factoring", t.factoring),
+        "order_financing": switch("Order financing", t.order_financing),
+        "bank_cutoff_pd": slider("Bank cut-off (scored PD)", t.bank_cutoff_pd, 0.01, 0.5, 0.01),
+        "bank_capital_ratio": slider("Bank capital ratio", t.bank_capital_ratio, 0.02, 0.3, 0.005),
+        "approval_parallel": switch("Car loans: automated checks in parallel", t.approval_parallel),
+        "reviewers": slider("Car loans: manual reviewers per bank", t.reviewers, 1, 20, 1),
+        "bank_app_traffic": slider(
+            "Bank-app partnership: offers per month", t.bank_app_traffic, 0, 1_000_000, 10_000
+        ),
+        "compare": switch("Side by side: run a second copy", False),
+        "compare_term_days": slider("Second copy: automaker payment term (days)", 60, 0, 240, 5),
+        "compare_platform": switch("Second copy: reverse-factoring platform", t.platform),
+    }

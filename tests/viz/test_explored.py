@@ -1,0 +1,172 @@
+"""The model behind the browser view: same series as `autofin run`, terms, live interventions."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from autofin.cli import app
+from autofin.scenario.loading import load_scenario
+from autofin.viz import interventions
+from autofin.viz.catalog import Catalog, UnknownScenarioError
+from autofin.viz.explored import ExploredModel
+from autofin.viz.interventions import InterventionError
+from autofin.world.model import simulate
+from conftest import TINY, write
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def catalog(tmp_path) -> Catalog:
+    return Catalog.build(write(tmp_path, "tiny.yaml", TINY))
+
+
+def run_to_end(model: ExploredModel) -> None:
+    while model.running:
+        model.step()
+
+
+def test_page_model_gives_the_series_of_autofin_run(catalog):
+    model = ExploredModel(catalog=catalog)
+    run_to_end(model)
+    expected = simulate(catalog.load("tiny"))
+    page = model.results()[0]
+    pd.testing.assert_frame_equal(page.timeseries, expected.timeseries)
+    pd.testing.assert_frame_equal(page.events, expected.events)
+
+
+def test_catalogue_lists_shipped_scenarios_and_refuses_other_names(catalog):
+    assert catalog.opening == "tiny"
+    assert {"baseline", "pledge_60_days", "tiny"} <= set(catalog.names)
+    with pytest.raises(UnknownScenarioError, match="not one of the shipped scenarios"):
+        catalog.load("../../etc/passwd")
+
+
+def test_sliders_left_alone_keep_the_picked_scenarios_own_terms(catalog):
+    # The opening scenario (tiny) has a 170-day automaker term by default; pledge_60_days
+    # changes terms by policy; the platform scenario has its own platform.
+    opening = catalog.load("tiny").automakers.payment_term_days
+    model = ExploredModel(
+        catalog=catalog, scenario_name="platform_reverse_factoring", automaker_term_days=opening
+    )
+    assert model.main.spec == load_scenario(catalog.files["platform_reverse_factoring"])
+    assert model.terms.platform
+
+
+def test_moved_slider_changes_the_models_payment_term_and_its_series(catalog):
+    moved = ExploredModel(catalog=catalog, automaker_term_days=35)
+    untouched = ExploredModel(catalog=catalog)
+    makers = moved.main.firms.tier[moved.main.firms.edge_customer] == 0
+    assert set(moved.main.firms.edge_term_steps[makers]) == {5}
+    assert untouched.terms.automaker_term_days == 170
+    for model in (moved, untouched):
+        for _ in range(3):
+            model.step()
+    shorter = moved.results()[0].timeseries["invoice_to_cash_days"]
+    longer = untouched.results()[0].timeseries["invoice_to_cash_days"]
+    assert (shorter < longer).all()
+
+
+def test_side_by_side_steps_a_second_copy_in_lockstep_from_the_same_seed(catalog):
+    model = ExploredModel(catalog=catalog, compare=True, compare_term_days=35)
+    for _ in range(4):
+        model.step()
+    main, twin = model.results()
+    assert twin.scenario.name == "tiny.term35d"
+    assert twin.scenario.seed == main.scenario.seed
+    assert len(main.timeseries) == len(twin.timeseries) == 4
+    assert not np.allclose(
+        main.timeseries["invoice_to_cash_days"], twin.timeseries["invoice_to_cash_days"]
+    )
+
+
+def _steps(model: ExploredModel, n: int) -> None:
+    for _ in range(n):
+        model.step()
+
+
+def test_payment_term_intervention_applies_from_the_next_step(catalog):
+    changed, untouched = ExploredModel(catalog=catalog), ExploredModel(catalog=catalog)
+    _steps(changed, 3)
+    _steps(untouched, 3)
+    mark = interventions.payment_term(changed.main, 14)
+    changed.intervene(mark)
+    assert (mark.step, mark.day) == (4, 28)
+    _steps(changed, 5)
+    _steps(untouched, 5)
+    before = changed.results()[0].timeseries, untouched.results()[0].timeseries
+    pd.testing.assert_frame_equal(before[0].iloc[:3], before[1].iloc[:3])
+    assert not before[0].iloc[3:].equals(before[1].iloc[3:])
+    assert changed.marks == [mark]
+
+
+def test_forced_default_intervention_defaults_the_firm_at_the_next_step(catalog):
+    model = ExploredModel(catalog=catalog)
+    _steps(model, 2)
+    firm = int(np.flatnonzero(~model.main.firms.is_automaker)[0])
+    model.intervene(interventions.force_default(model.main, firm))
+    model.step()
+    events = model.results()[0].events
+    hit = events[(events["agent_id"] == firm) & (events["event"] == "forced_default")]
+    assert hit["step"].tolist() == [3]
+    with pytest.raises(InterventionError, match="already defaulted"):
+        interventions.force_default(model.main, firm)
+
+
+def test_demand_shock_intervention_cuts_demand_from_the_next_step(catalog):
+    shocked, untouched = ExploredModel(catalog=catalog), ExploredModel(catalog=catalog)
+    _steps(shocked, 2)
+    _steps(untouched, 2)
+    shocked.intervene(interventions.demand_shock(shocked.main, 0.0, 14))
+    _steps(shocked, 1)
+    _steps(untouched, 1)
+    cut = shocked.results()[0].timeseries.iloc[-1]
+    assert (
+        cut.filter(like="vehicle").sum()
+        < untouched.results()[0].timeseries.iloc[-1].filter(like="vehicle").sum()
+    )
+
+
+def test_platform_intervention_opens_a_platform_that_finances_tier_1(catalog):
+    model = ExploredModel(catalog=catalog)
+    _steps(model, 2)
+    model.intervene(interventions.platform_on(model.main, 0.005, 1.0))
+    _steps(model, 6)
+    ts = model.results()[0].timeseries
+    assert ts["financing_volume_reverse_factoring"].iloc[:2].sum() == 0
+    assert ts["financing_volume_reverse_factoring"].iloc[2:].sum() > 0
+    with pytest.raises(InterventionError, match="already sponsors"):
+        interventions.platform_on(model.main, 0.005, 1.0)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda m: interventions.payment_term(m, 9999), "payment term 9999 days: expected 0 to"),
+        (lambda m: interventions.payment_term(m, 30, buyer_tier=7), "buyer tier 7"),
+        (lambda m: interventions.force_default(m, 10**6), "firm 1000000: expected 0 to"),
+        (lambda m: interventions.demand_shock(m, -1.0, 30), "demand factor -1.0"),
+        (lambda m: interventions.platform_on(m, 0.005, 1.5), "platform settings"),
+    ],
+)
+def test_bad_interventions_say_what_was_expected(catalog, change, message):
+    model = ExploredModel(catalog=catalog)
+    with pytest.raises(InterventionError, match=message):
+        change(model.main)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["viz", "--port", "0"], "--port 0: expected a port number"),
+        (["viz", "missing.yaml"], "missing.yaml"),
+        (["viz", "--render-interval", "0"], "--render-interval 0: expected 1 or more"),
+    ],
+)
+def test_viz_command_rejects_bad_input_with_exit_code_2(args, message):
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2
+    assert message in result.output

@@ -1,0 +1,198 @@
+"""The page in a real browser: `autofin viz` on a free port, driven by Chromium through Playwright.
+
+One server for the module; every test opens its own page (its own session and model).
+Screenshots go to tests/artifacts/viz/ (git-ignored).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import psutil
+import pytest
+from viz_browser import Server, figures, launch, serve, step_count
+
+playwright_api = pytest.importorskip("playwright.sync_api")
+
+ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts" / "viz"
+pytestmark = pytest.mark.skipif(
+    not Path("/usr/bin/chromium").exists(), reason="Debian's chromium is not installed"
+)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory) -> Server:
+    with serve("--play-interval", "100", log_dir=tmp_path_factory.mktemp("viz")) as running:
+        yield running
+    # Stopped: neither the CLI nor Solara's server outlives the tests.
+    assert not any(child.is_running() for child in running.children)
+    assert not psutil.pid_exists(running.process.pid) or running.process.poll() is not None
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with playwright_api.sync_playwright() as playwright:
+        chromium = launch(playwright)
+        yield chromium
+        chromium.close()
+
+
+class Page:
+    """One browser tab on the page, recording console errors and every request."""
+
+    def __init__(self, browser, server: Server) -> None:
+        self.tab = browser.new_page(viewport={"width": 1600, "height": 1100})
+        self.errors: list[str] = []
+        self.requests: list[str] = []
+        self.tab.on("console", lambda m: m.type == "error" and self.errors.append(m.text))
+        self.tab.on("pageerror", lambda e: self.errors.append(str(e)))
+        self.tab.on("request", lambda r: self.requests.append(r.url))
+        self.tab.goto(server.url)
+        self.button("Step").wait_for(timeout=60_000)
+
+    def button(self, name: str):
+        return self.tab.get_by_role("button", name=name, exact=True)
+
+    def step(self, times: int = 1) -> int:
+        for _ in range(times):
+            before = step_count(self.tab)
+            self.button("Step").click()
+            self.wait_for_step(before + 1)
+        return step_count(self.tab)
+
+    def wait_for_step(self, at_least: int) -> None:
+        self.tab.wait_for_function(
+            """n => { const m = document.body.innerText.match(/Step (\\d+) of/);
+                      return m && Number(m[1]) >= n; }""",
+            arg=at_least,
+            timeout=60_000,
+        )
+
+    def wait_for_figure(self, title_start: str, condition: str = "true") -> dict:
+        """Wait until a figure whose title starts so exists and ``condition`` (JS on f) holds."""
+        self.tab.wait_for_function(
+            f"""() => [...document.querySelectorAll('.js-plotly-plot')].some(g => {{
+                    const t = (g.layout && g.layout.title && g.layout.title.text) || '';
+                    if (!t.startsWith({title_start!r})) return false;
+                    const f = g; return ({condition}); }})""",
+            timeout=60_000,
+        )
+        return next(f for t, f in figures(self.tab).items() if t.startswith(title_start))
+
+    def shot(self, name: str) -> None:
+        self.tab.wait_for_timeout(1500)  # let a newly opened tab finish its layout
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        self.tab.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+@pytest.fixture
+def page(browser, server):
+    opened = Page(browser, server)
+    yield opened
+    opened.tab.close()
+
+
+def points(figure: dict) -> int:
+    return sum(len(trace["x"]) for trace in figure["traces"])
+
+
+def test_page_loads_offline_with_no_console_error(page, server):
+    page.step()
+    page.wait_for_figure("Defaults over time")
+    page.shot("loaded")
+    assert page.errors == []
+    leaving = [url for url in page.requests if not server.is_local(url)]
+    assert leaving == []
+    assert step_count(page.tab) == 1
+
+
+def test_step_advances_the_counter_and_redraws_series_and_network(page):
+    page.step()
+    first = page.wait_for_figure("Defaults over time", "f._fullData[0].x.length === 1")
+    page.wait_for_figure("Supply network at step 1")
+    assert page.step(2) == 3
+    later = page.wait_for_figure("Defaults over time", "f._fullData[0].x.length === 3")
+    assert points(later) > points(first)
+    assert later["traces"][0]["x"][-1] == 21  # day of step 3 (weekly steps)
+    page.wait_for_figure("Supply network at step 3")
+    page.wait_for_figure("Banks", "f._fullData[0].x.length === 3")
+    # Clicking a firm shows its balance sheet, its bank and its financing.
+    page.tab.evaluate(
+        """() => { const g = [...document.querySelectorAll('.js-plotly-plot')]
+                       .find(g => g.layout.title.text.startsWith('Supply network'));
+                   const i = g._fullData.findIndex(t => t.name === 'healthy');
+                   g.emit('plotly_click', {points: [{curveNumber: i, pointNumber: 0,
+                                                     text: g._fullData[i].text[0]}]}); }"""
+    )
+    page.tab.get_by_text("house bank").wait_for(timeout=30_000)
+    page.tab.get_by_text("bank loans").wait_for()
+    page.shot("stepped")
+
+
+def test_play_runs_steps_and_pause_stops_them(page):
+    page.button("▶").click()
+    page.wait_for_step(4)
+    page.button("❚❚").click()
+    page.button("▶").wait_for()
+    page.tab.wait_for_timeout(1500)  # let a step in flight finish
+    paused_at = step_count(page.tab)
+    page.tab.wait_for_timeout(2000)
+    assert step_count(page.tab) == paused_at
+    assert 4 <= paused_at < 156  # it stopped before the end of the run
+    defaults = page.wait_for_figure("Defaults over time", "f._fullData[0].x.length > 3")
+    assert len(defaults["traces"][0]["x"]) == paused_at  # the series followed the counter
+
+
+def _slider(page: Page, label: str):
+    return page.tab.locator(".v-input", has_text=label).locator("[role=slider]").first
+
+
+def test_moved_slider_applies_on_reset_and_shows_in_page_and_series(page):
+    thumb = _slider(page, "Automaker payment term (days)")
+    thumb.focus()
+    for _ in range(22):  # 170 days, 5 days a press
+        page.tab.keyboard.press("ArrowLeft")
+    assert thumb.get_attribute("aria-valuenow") == "60"
+    page.tab.get_by_text(re.compile("payment term 170 days")).wait_for()  # not applied yet
+    page.button("Reset").click()
+    page.tab.get_by_text(re.compile("Step 0 of")).wait_for(timeout=60_000)
+    page.tab.get_by_text(re.compile("automaker payment term 60 days")).wait_for()
+    page.step()
+    page.tab.get_by_role("tab", name="Page 1").click()
+    finance = page.wait_for_figure("Supply-chain finance")
+    invoice_to_cash = next(t for t in finance["traces"] if t["name"] == "invoice-to-cash")
+    # With 170 days the baseline's suppliers wait 126.5 days on average.
+    assert invoice_to_cash["y"][0] < 100
+    page.shot("slider-reset")
+
+
+def test_live_intervention_takes_effect_next_step_and_is_marked(page):
+    page.step(2)
+    page.tab.get_by_label("Firm").fill("5")
+    page.button("Force default").click()
+    page.tab.get_by_text("Intervention from step 3: firm 5 forced into default").wait_for()
+    page.button("Apply term").click()
+    page.tab.get_by_text(re.compile("Intervention from step 3: automakers pay in 60 d")).wait_for()
+    page.step()
+    defaults = page.wait_for_figure("Defaults over time", "f._fullData[0].x.length === 3")
+    marks = [s for s in defaults["shapes"] if s["name"].startswith("intervention")]
+    assert [s["x0"] for s in marks] == [21]  # both on day 21, in one mark
+    assert "firm 5 forced into default; automakers pay in 60 d" in marks[0]["name"]
+    banks = page.wait_for_figure("Banks", "f._fullData[0].x.length === 3")
+    assert any(s["name"].startswith("intervention") for s in banks["shapes"])
+    network = page.wait_for_figure("Supply network at step 3")
+    assert "defaulted" in [t["name"] for t in network["traces"]]
+    page.shot("intervention")
+
+
+def test_side_by_side_overlays_a_second_run(page):
+    page.tab.get_by_text("Side by side: run a second copy").click()
+    page.button("Reset").click()
+    page.tab.get_by_text(re.compile("Side by side with baseline.term60d")).wait_for(timeout=60_000)
+    page.step(2)
+    defaults = page.wait_for_figure("Defaults over time", "f._fullData.length >= 4")
+    names = " ".join(t["name"] for t in defaults["traces"])
+    assert "baseline.term60d" in names
+    assert "baseline:" in names or "baseline " in names
+    page.shot("side-by-side")
