@@ -47,7 +47,8 @@ def test_every_figure_has_its_div_and_caption(page):
 
 def test_comparison_report_overlays_the_runs(baseline, variant):
     page = build_report([baseline, variant])
-    assert "<title>autofin comparison: long_terms_stress, platform_reverse_factoring</title>" in page
+    title = "<title>autofin comparison: long_terms_stress, platform_reverse_factoring</title>"
+    assert title in page
     assert page.count(get_plotlyjs()[:200]) == 1
     assert '"name":"long_terms_stress: default rate"' in page
     assert '"name":"platform_reverse_factoring: default rate"' in page
