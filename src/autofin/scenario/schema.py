@@ -263,7 +263,7 @@ class ScoringSpec(Section):
         0.2, description="Weight of the firm's tier (0 for automakers; upstream is riskier)."
     )
     learning_prior: Annotated[
-        float, at_most(1e9, "a larger prior only means the bank never learns")
+        float, at_most(1e18, "a larger prior only means the bank never learns")
     ] = Field(
         1.0,
         ge=0.0,
