@@ -25,7 +25,8 @@ run: $(BIN)/autofin ## Simulate the baseline scenario and print where the result
 test: $(BIN)/autofin ## Lint and run the whole test suite (installs Chromium and SLURM with apt if missing).
 	bash .ci/system-deps
 	$(BIN)/ruff check src tests benchmarks
-	$(BIN)/python -m pytest -n auto $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n auto -m "not robustness" $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n auto -m robustness $(PYTEST_ARGS)
 
 lint: $(BIN)/autofin
 	$(BIN)/ruff check src tests benchmarks

@@ -14,6 +14,7 @@ KNOWN_FAILURES = {
 }
 
 
+@pytest.mark.robustness
 @pytest.mark.parametrize(
     "variant",
     [
