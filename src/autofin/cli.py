@@ -52,7 +52,12 @@ from autofin.results.writing import write_results
 from autofin.scenario.errors import ScenarioError
 from autofin.scenario.loading import load_scenario
 from autofin.scenario.schema import Scenario
-from autofin.scenario.workload import Workload, estimate_workload, machine_memory_bytes
+from autofin.scenario.workload import (
+    Workload,
+    describe_duration,
+    estimate_workload,
+    machine_memory_bytes,
+)
 
 EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2
@@ -693,21 +698,13 @@ def _sweep_dry_run(
         markup=False,
         soft_wrap=True,
     )
+    workers = f"{count} worker{'s' if count != 1 else ''}"
     out.print(
         f"about {estimate['seconds_per_run']:.2f} s per run; estimated "
-        f"{_duration(estimate['estimate_seconds'])} on {count} worker{'s' if count != 1 else ''}",
+        f"{describe_duration(estimate['estimate_seconds'])} on {workers}",
         markup=False,
         soft_wrap=True,
     )
-
-
-def _duration(seconds: float) -> str:
-    """A duration in words: 42 s, 3.5 min, 2.1 h."""
-    if seconds < 90:
-        return f"{seconds:.0f} s"
-    if seconds < 5400:
-        return f"{seconds / 60:.1f} min"
-    return f"{seconds / 3600:.1f} h"
 
 
 @contextmanager

@@ -14,17 +14,7 @@ import pytest
 from playwright.sync_api import sync_playwright
 
 from autofin.report.page import PANELS, write_report
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+from chromium import CHROMIUM, CHROMIUM_ARGS
 
 
 def open_in_chromium(report: Path, profile: Path, screenshot: Path) -> dict:

@@ -21,16 +21,8 @@ from pathlib import Path
 
 import psutil
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+from chromium import CHROMIUM, CHROMIUM_ARGS
+
 AUTOFIN = str(Path(sys.executable).with_name("autofin"))
 STEP_TEXT = re.compile(r"^Step (\d+) of (\d+)")
 

@@ -69,11 +69,11 @@ class NetworkSpec(Section):
     @model_validator(mode="after")
     def _check_tiers(self) -> NetworkSpec:
         if self.source == "file" and not self.path:
-            raise ValueError("source is 'file' but no path is given")
+            raise ValueError("source is 'file' but no network.path is given")
         if self.source == "generated" and self.path is not None:
             raise ValueError(
-                "path is given but source is 'generated', so the file would be ignored; "
-                "add source: file to use it, or remove path"
+                "network.path is given but source is 'generated', so the file would be "
+                "ignored; add source: file to use it, or remove network.path"
             )
         generation_only = (
             "automakers",

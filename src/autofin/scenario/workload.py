@@ -63,7 +63,7 @@ class Workload:
         return (
             f"{self.steps:,} steps, {self.firms:,} firms, {self.consumers:,} consumers, "
             f"{self.banks:,} banks; estimated {_megabytes(self.memory_bytes)} of memory and "
-            f"{_duration(self.seconds)}"
+            f"{describe_duration(self.seconds)}"
         )
 
 
@@ -140,7 +140,8 @@ def _megabytes(count: float) -> str:
     return f"about {count / 1e6:,.0f} MB"
 
 
-def _duration(seconds: float) -> str:
+def describe_duration(seconds: float) -> str:
+    """A run time in words for estimates: about 42 s, about 4 min, about 2.1 h."""
     if seconds < 90:
         return f"about {max(seconds, 1):.0f} s"
     if seconds < 5400:
