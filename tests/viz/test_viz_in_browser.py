@@ -43,6 +43,8 @@ class Page:
 
     def __init__(self, browser, server: Server) -> None:
         self.tab = browser.new_page(viewport={"width": 1600, "height": 1100})
+        # Rebuilding a model on reset can take seconds on a loaded 2-core machine.
+        self.tab.set_default_timeout(60_000)
         self.errors: list[str] = []
         self.requests: list[str] = []
         self.tab.on("console", lambda m: m.type == "error" and self.errors.append(m.text))
