@@ -66,6 +66,7 @@ def defaults_figure(results: Results) -> go.Figure:
     """
     drawn = runs(results)
     canvas = Canvas(secondary_y=True)
+    most_defaults = 0.0
     single = len(drawn) == 1
     for index, run in enumerate(drawn):
         ts = run.columns("defaults", "day", "supplier_default_rate", "supplier_defaults")
@@ -103,6 +104,7 @@ def defaults_figure(results: Results) -> go.Figure:
                 line={"color": colour, "width": 1.2},
                 hovertemplate="%{y:.2f}%",
             )
+        most_defaults = max(most_defaults, float(cumulative.max()) if len(cumulative) else 0.0)
         canvas.add(
             "scatter",
             x=day,
@@ -146,6 +148,8 @@ def defaults_figure(results: Results) -> go.Figure:
         rangemode="tozero",
         tickmode="auto",
         tickformat=",d",
+        # Whole firms: a few defaults would otherwise get ticks at 0.2 shown as 0, 0, 1, 1.
+        **({"dtick": 1} if most_defaults < 5 else {}),
     )
     return canvas.figure("Defaults over time", barmode="stack", bargap=0)
 
