@@ -41,6 +41,7 @@ from rich.text import Text
 from autofin.report import REPORT_HTML
 from autofin.results.compare import (
     CONFIDENCE_KEY,
+    RATE_WORDS,
     CompareError,
     compare_runs,
     summary_figures,
@@ -62,8 +63,6 @@ from autofin.scenario.workload import (
 EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130
-RATE_WORDS = {"rate", "ratio", "share"}
-"""Words of a metric's name that mark it a fraction, shown in percent by `compare`."""
 ALLOW_OUTSIDE_HELP = (
     "Let `extends` and `network.path` name files outside the scenario file's folder "
     "(by default only that folder and its subfolders are read)."
@@ -268,14 +267,7 @@ def report_command(
     ] = None,
 ) -> None:
     """Build the HTML report of a finished run (offline: opens without a network)."""
-    from autofin.report.runs import ReportDataError, load_run_directory
-
-    try:
-        result = load_run_directory(run_dir)
-    except ReportDataError as error:
-        _print_error(str(error))
-        raise typer.Exit(EXIT_BAD_INPUT) from None
-    _write_report(result, output if output is not None else run_dir / REPORT_HTML)
+    _write_report(run_dir, output if output is not None else run_dir / REPORT_HTML)
 
 
 @app.command()
@@ -326,14 +318,7 @@ def compare(
             raise typer.Exit(EXIT_FAILED) from None
         out.print(f"csv: {output}", markup=False, soft_wrap=True)
     if html is not None:
-        from autofin.report.runs import ReportDataError, load_run_directory
-
-        try:
-            results = [load_run_directory(directory) for directory in run_dirs or []]
-        except ReportDataError as error:
-            _print_error(str(error))
-            raise typer.Exit(EXIT_BAD_INPUT) from None
-        _write_report(results, html)
+        _write_report(run_dirs or [], html)
 
 
 @app.command()
@@ -395,12 +380,19 @@ def viz(
         raise typer.Exit(EXIT_FAILED)
 
 
-def _write_report(results: Result | list[Result], path: Path) -> None:
-    """Write an HTML report and say where; a file that cannot be written exits 1."""
+def _write_report(results: Path | list[Path], path: Path) -> None:
+    """Write the HTML report of results directories and say where.
+
+    A directory that is not a finished run exits 2; a file that cannot be written exits 1.
+    """
     from autofin.report.page import write_report
+    from autofin.report.runs import ReportDataError
 
     try:
         write_report(results, path)
+    except ReportDataError as error:
+        _print_error(str(error))
+        raise typer.Exit(EXIT_BAD_INPUT) from None
     except OSError as error:
         _print_error(f"cannot write the report to {path}: {error.strerror or error}")
         raise typer.Exit(EXIT_FAILED) from None
@@ -511,6 +503,8 @@ def _summary_table(summary: dict[str, Any]) -> Table:
         for name in unused
         for prefix in ("financing_volume_", "financing_cost_", "credit_losses_")
     }
+    if summary.get("replications"):
+        title += f", mean of {summary['replications']} replications"
     table = Table(
         title=title,
         title_justify="left",
@@ -518,9 +512,6 @@ def _summary_table(summary: dict[str, Any]) -> Table:
         caption_justify="left",
     )
     intervals = summary.get(CONFIDENCE_KEY) or {}
-    replications = summary.get("replications")
-    if replications:
-        title += f", mean of {replications} replications"
     table.add_column("figure")
     table.add_column("value", justify="right")
     if intervals:

@@ -21,7 +21,7 @@ from plotly.offline import get_plotlyjs
 from autofin.report import figures
 from autofin.report.runs import ReportDataError, Results, Run, runs
 from autofin.report.style import FONT, run_colour
-from autofin.results.compare import summary_figures
+from autofin.results.compare import RATE_WORDS, summary_figures
 from autofin.results.writing import _write_atomically
 
 PROVENANCE_ROWS = (
@@ -35,8 +35,6 @@ PROVENANCE_ROWS = (
     ("run at (UTC)", "timestamp_utc"),
     ("wall time (s)", "wall_time_s"),
 )
-RATE_WORDS = {"rate", "ratio", "share"}
-"""Words of a figure's name that mark it a fraction, shown in percent."""
 
 
 @dataclass(frozen=True)

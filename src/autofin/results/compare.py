@@ -58,6 +58,9 @@ DEFAULT_METRICS = (
 TIME_COLUMNS = ("step", "day")
 """Columns that index the time series rather than measure anything; never matched by globs."""
 
+RATE_WORDS = {"rate", "ratio", "share"}
+"""Words of a metric's name that mark it a fraction, shown in percent (CLI and report)."""
+
 MEAN = "mean"
 FINAL = "final"
 SUMMARY = "summary"
