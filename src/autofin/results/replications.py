@@ -81,7 +81,9 @@ def simulate_replications(
             if progress is not None:
                 progress(offset + done, total)
 
-        results.append(simulate(run, check=check, progress=advance, **tables))
+        # The panel and loan log are kept of the first replication only (see `combine`).
+        kept = tables if k == 0 else {}
+        results.append(simulate(run, check=check, progress=advance, **kept))
     if len(results) == 1:
         return results[0]
     return combine(scenario, results, time.perf_counter() - started)
