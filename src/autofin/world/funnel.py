@@ -460,7 +460,7 @@ def _ratio(numerator: float, denominator: float) -> float:
 def consumer_metrics(market: ConsumerMarket, banks: Banks) -> dict[str, float]:
     """The consumer columns of a step's row of the time series (see docs/metrics.md)."""
     counts, loans = market.counts, market.loans
-    minutes = np.concatenate(counts.decision_minutes) if counts.decision_minutes else np.zeros(0)
+    minutes = market.all_decision_minutes[-1]  # this step's, joined by `shop`
     applications = float(counts.applications.sum())
     row: dict[str, float] = {
         "traffic": float(counts.traffic.sum()),

@@ -178,8 +178,7 @@ class MetricsRecorder:
                 float(banks.npl[:, bank].sum()) / total if total > 0 else 0.0
             )
             row[f"bank_capital_ratio_bank{bank}"] = float(capital_ratio[bank])
-        minutes = model.market.counts.decision_minutes
-        minutes = np.concatenate(minutes) if minutes else np.zeros(0)
+        minutes = model.market.all_decision_minutes[-1]  # this step's, joined by `shop`
         for q in (10, 90):
             row[f"decision_minutes_p{q}"] = (
                 float(np.percentile(minutes, q)) if minutes.size else float("nan")
