@@ -206,15 +206,13 @@ def _load_run(directory: Path) -> tuple[dict[str, Any], pd.DataFrame]:
     if not summary_path.is_file():
         raise CompareError(f"{directory}: unfinished or not an autofin run (no {SUMMARY_JSON})")
     try:
-        run_summary = json.loads(summary_path.read_text(encoding="utf-8"))
+        run_summary = verify_results(directory)  # reads summary.json and checks every file
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
         raise CompareError(f"{summary_path}: cannot read it: {error}") from None
-    if not isinstance(run_summary, dict):
-        raise CompareError(f"{summary_path}: expected a JSON object")
-    try:
-        verify_results(directory)
     except ResultsIntegrityError as error:
         raise CompareError(str(error)) from None
+    if not isinstance(run_summary, dict):
+        raise CompareError(f"{summary_path}: expected a JSON object")
     timeseries_path = directory / TIMESERIES_PARQUET
     if not timeseries_path.is_file():
         raise CompareError(f"{directory}: incomplete run (no {TIMESERIES_PARQUET})")
