@@ -172,14 +172,32 @@ def build_report(results: Results, *, title: str | None = None) -> str:
         else:
             sections.append(_figure_section(panel, drawn, panel.key))
     generated = datetime.now(UTC).isoformat(timespec="seconds")
+    return offline_page(
+        title,
+        "\n".join(sections)
+        + f"\n<p class='caption'>Report generated {generated} by autofin; plotly.js is "
+        "embedded, so this file opens without a network.</p>",
+    )
+
+
+def offline_page(title: str, body: str, style: str = STYLE) -> str:
+    """A self-contained HTML page: plotly.js embedded once, nothing fetched from anywhere.
+
+    Args:
+        title: The page's title (escaped here).
+        body: The page's content, HTML; figures in it use the embedded plotly.js.
+        style: The page's CSS.
+
+    Returns:
+        The page's HTML.
+    """
     return (
         "<!DOCTYPE html>\n<html lang='en'>\n<head>\n<meta charset='utf-8'>\n"
         "<meta name='viewport' content='width=device-width, initial-scale=1'>\n"
-        f"<title>{html.escape(title)}</title>\n<style>{STYLE}</style>\n"
+        f"<title>{html.escape(title)}</title>\n<style>{style}</style>\n"
         f"<script type='text/javascript'>{get_plotlyjs()}</script>\n</head>\n<body>\n<main>\n"
-        + "\n".join(sections)
-        + f"\n<p class='caption'>Report generated {generated} by autofin; plotly.js is "
-        "embedded, so this file opens without a network.</p>\n</main>\n</body>\n</html>\n"
+        + body
+        + "\n</main>\n</body>\n</html>\n"
     )
 
 

@@ -14,8 +14,8 @@ from pathlib import Path
 import pandas as pd
 import plotly.graph_objects as go
 import plotly.io as pio
-from plotly.offline import get_plotlyjs
 
+from autofin.report.page import offline_page
 from autofin.results.writing import _write_atomically
 from autofin.sweep.analysis import SweepAnalysis
 
@@ -67,13 +67,10 @@ def render(analysis: SweepAnalysis) -> str:
     )
     notes = "".join(f"<li>{html.escape(note)}</li>" for note in analysis.notes)
     summary = html.escape(analysis.describe()).replace("\n", "<br>")
-    return (
-        "<!DOCTYPE html><html><head><meta charset='utf-8'>"
-        f"<title>autofin sweep: {html.escape(analysis.name)}</title>"
-        f"<script type='text/javascript'>{get_plotlyjs()}</script>"
-        "<style>body{font-family:sans-serif;max-width:1100px;margin:auto}</style>"
-        f"</head><body><h1>Sweep {html.escape(analysis.name)}</h1><p>{summary}</p>"
-        f"<ul>{notes}</ul>{body}</body></html>"
+    return offline_page(
+        f"autofin sweep: {analysis.name}",
+        f"<h1>Sweep {html.escape(analysis.name)}</h1><p>{summary}</p><ul>{notes}</ul>{body}",
+        style="body{font-family:sans-serif;max-width:1100px;margin:auto}",
     )
 
 
