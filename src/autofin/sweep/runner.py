@@ -116,6 +116,10 @@ def execute(
     try:
         while in_flight:
             ready = tasks.next_batch(block=False) if tasks.has_ready() else []
+            if ready:
+                # Before the finished tasks are released: a task that ran again after its
+                # worker died may finish before the next poll would have seen it.
+                _poll(client, in_flight, suspicious, status)
             for future in ready:
                 runs = in_flight.pop(future)
                 for outcome in _outcomes(future, runs):
