@@ -8,14 +8,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from html import escape
+from typing import Any
 
 import pandas as pd
-import plotly.graph_objects as go
 import solara
 from mesa.visualization.utils import force_update, update_counter
 
 from autofin.report import figures
-from autofin.results.result import Result
+from autofin.report.canvas import plain_figures
+from autofin.report.runs import Run
 from autofin.viz import interventions
 from autofin.viz.explored import ExploredModel
 from autofin.viz.interventions import Intervention, InterventionError
@@ -24,10 +25,14 @@ from autofin.viz.plotly_view import show
 MARK_COLOUR = "#9467bd"
 CELL_HEIGHT = 380
 """Figure height (px) that fits a cell of Mesa's initial grid layout."""
-FigureBuilder = Callable[[Sequence[Result]], go.Figure]
 
 
-def mark_interventions(figure: go.Figure, marks: Sequence[Intervention]) -> go.Figure:
+PlainFigure = dict[str, Any]
+"""A figure as plotly JSON data: ``{"data": [...], "layout": {...}}`` (see `plain_figures`)."""
+FigureBuilder = Callable[[Sequence[Run]], PlainFigure]
+
+
+def mark_interventions(figure: PlainFigure, marks: Sequence[Intervention]) -> PlainFigure:
     """Draw each intervention as a dotted vertical line on every day axis of ``figure``.
 
     An axis counts as a day axis when its title is the figures' day title or when it matches
@@ -35,7 +40,7 @@ def mark_interventions(figure: go.Figure, marks: Sequence[Intervention]) -> go.F
     """
     if not marks:
         return figure
-    layout = figure.to_plotly_json()["layout"]
+    layout = figure["layout"]
     axes = {k: v for k, v in layout.items() if k.startswith("xaxis")}
 
     def is_days(axis: dict) -> bool:
@@ -82,29 +87,33 @@ def mark_interventions(figure: go.Figure, marks: Sequence[Intervention]) -> go.F
                     "font": {"size": 10, "color": MARK_COLOUR},
                 }
             )
-    figure.update_layout(
-        shapes=[*(figure.layout.shapes or ()), *shapes],
-        annotations=[*(figure.layout.annotations or ()), *notes],
-    )
+    layout["shapes"] = [*layout.get("shapes", ()), *shapes]
+    layout["annotations"] = [*layout.get("annotations", ()), *notes]
     return figure
 
 
-def fit(figure: go.Figure, title: str | None = None, height: int = CELL_HEIGHT) -> go.Figure:
+def fit(figure: PlainFigure, title: str | None = None, height: int = CELL_HEIGHT) -> PlainFigure:
     """Size a report figure to a cell of the page's grid (and retitle it for a live run).
 
     The title sits at the top of the figure, the legend in smaller type between it and the
     plot, so that they do not overlap in a cell's height.
     """
-    figure.layout.width = None  # as wide as its cell
-    figure.update_layout(
+    layout = figure.setdefault("layout", {})
+    layout.pop("width", None)  # as wide as its cell
+    heading = dict(layout.get("title") or {})
+    heading.update(y=0.99, yref="container", yanchor="top")
+    heading["font"] = {**heading.get("font", {}), "size": 14}
+    if title is not None:
+        heading["text"] = title
+    legend = dict(layout.get("legend") or {})
+    legend["font"] = {**legend.get("font", {}), "size": 10}
+    layout.update(
         autosize=True,
         height=height,
         margin={"t": 96, "b": 45, "l": 60, "r": 20},
-        title={"y": 0.99, "yref": "container", "yanchor": "top", "font": {"size": 14}},
-        legend={"font": {"size": 10}},
+        title=heading,
+        legend=legend,
     )
-    if title is not None:
-        figure.update_layout(title_text=title)
     return figure
 
 
@@ -114,8 +123,14 @@ def _not_started(model: ExploredModel, what: str) -> bool:
         return False
     # An empty figure, not a text: the figure's widget then exists before the model plays
     # (widgets created while the model plays are not drawn until it pauses).
-    show(fit(go.Figure(), f"{what}: press Step or ▶ to start the run"))
+    show(fit({"data": [], "layout": {}}, f"{what}: press Step or ▶ to start the run"))
     return True
+
+
+def draw(build: Callable[..., PlainFigure], *args: Any, **kwargs: Any) -> PlainFigure:
+    """A report figure as plain plotly data (no `go.Figure`: the page redraws every step)."""
+    with plain_figures():
+        return build(*args, **kwargs)
 
 
 def time_series(build: FigureBuilder, name: str) -> Callable:
@@ -126,8 +141,7 @@ def time_series(build: FigureBuilder, name: str) -> Callable:
         update_counter.get()
         if _not_started(model, name):
             return
-        figure = fit(mark_interventions(build(model.results()), model.marks))
-        show(figure)
+        show(fit(mark_interventions(draw(build, model.runs()), model.marks)))
 
     return TimeSeries
 
@@ -231,16 +245,16 @@ def SupplyNetwork(model: ExploredModel) -> None:
     clicked = solara.use_reactive(None)
     if _not_started(model, "Supply network"):
         return
-    results = model.results()
+    runs = model.runs()
     figure = fit(
-        figures.network_figure(results[0]),
+        draw(figures.network_figure, runs[0]),
         f"Supply network at step {model.step_index}: firms by state, cascades in red",
     )
 
     # A stable handler (the reactive's own setter): a new closure on every render would make
     # the widget drop figure updates.
     show(figure, on_click=clicked.set)
-    firm = _clicked_firm(results[0].firms, clicked.value)
+    firm = _clicked_firm(runs[0].result.firms, clicked.value)
     if firm is not None:
         with model.lock:
             sheet = interventions.firm_sheet(model.main, firm)
@@ -273,7 +287,7 @@ def CapitalFlows(model: ExploredModel) -> None:
     span = (max(1, last - window.value + 1), max(last, 1))
     show(
         fit(
-            figures.flows_sankey(model.results(), window=span),
+            draw(figures.flows_sankey, model.runs(), window=span),
             f"Capital flows, steps {span[0]} to {span[1]}",
             height=CELL_HEIGHT - 50,  # the slider above it shares the cell
         )

@@ -13,10 +13,12 @@ from functools import cache
 
 import mesa
 
+from autofin.report.runs import Run
 from autofin.results.result import Result
 from autofin.scenario.schema import Scenario
 from autofin.viz import interventions
 from autofin.viz.catalog import Catalog
+from autofin.viz.live import LiveModel
 from autofin.viz.terms import Terms
 from autofin.world.model import AutofinModel
 
@@ -103,6 +105,8 @@ class ExploredModel(mesa.Model):
         # The page steps the model in one thread (play) while panels read it in others.
         self.lock = threading.RLock()
         self._results: tuple[int, list[Result]] | None = None
+        self._live = [LiveModel(m, self.lock) for m in self.models]
+        self._runs: tuple[int, list[Run]] | None = None
         self.running = scenario.steps > 0
 
     @staticmethod
@@ -142,13 +146,31 @@ class ExploredModel(mesa.Model):
         """Days simulated so far."""
         return self.main.step_index * self.main.spec.step_days
 
+    @property
+    def models(self) -> list[AutofinModel]:
+        """The main model, then the second copy if there is one."""
+        return [self.main] + ([self.twin] if self.twin is not None else [])
+
     def results(self) -> list[Result]:
-        """The results so far: the main model's, then the second copy's (computed once a step)."""
+        """The full results so far (`AutofinModel.result`): the main model's, then the copy's."""
         with self.lock:
             if self._results is None or self._results[0] != self.step_index:
-                models = [self.main] + ([self.twin] if self.twin is not None else [])
-                self._results = (self.step_index, [m.result() for m in models])
+                self._results = (self.step_index, [m.result() for m in self.models])
             return self._results[1]
+
+    def runs(self) -> list[Run]:
+        """The results so far as the panels draw them, labelled by scenario name.
+
+        The same tables as `results`, but each built only when a panel reads it, once a step
+        (see `autofin.viz.live`), so that a redraw pays only for what the open tab shows.
+        """
+        with self.lock:
+            if self._runs is None or self._runs[0] != self.step_index:
+                self._runs = (
+                    self.step_index,
+                    [Run(live.result(), live.model.spec.name) for live in self._live],
+                )
+            return self._runs[1]
 
     # ------------------------------------------------------------------ live interventions
     def intervene(self, mark: interventions.Intervention) -> None:

@@ -12,12 +12,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from importlib.resources import files
 from pathlib import Path
+from typing import Any
 
 import anywidget
 import plotly.graph_objects as go
 import plotly.io as pio
 import solara
 import traitlets
+from plotly.io.json import to_json_plotly
 
 RENDER_JS = """
 function loadPlotly() {
@@ -103,13 +105,20 @@ class PlotlyView(anywidget.AnyWidget):
     clicked = traitlets.Dict({}).tag(sync=True)
 
 
-def show(figure: go.Figure, on_click: Callable[[dict], None] | None = None) -> None:
+def show(
+    figure: go.Figure | dict[str, Any], on_click: Callable[[dict], None] | None = None
+) -> None:
     """Draw ``figure``; ``on_click`` receives the clicked point (see `PlotlyView.clicked`).
 
-    The figure goes to the component as its JSON text: components re-render when their
+    The figure is a `go.Figure` or its plain data (``{"data", "layout"}``, numpy arrays
+    allowed). It goes to the component as its JSON text: components re-render when their
     arguments change, and a figure holding numpy arrays cannot be compared reliably.
     """
-    PlotlyFigure(pio.to_json(figure, validate=False), on_click)
+    if isinstance(figure, go.Figure):
+        text = pio.to_json(figure, validate=False)
+    else:
+        text = to_json_plotly(figure)
+    PlotlyFigure(text, on_click)
 
 
 @solara.component
