@@ -117,6 +117,12 @@ def fit(figure: PlainFigure, title: str | None = None, height: int = CELL_HEIGHT
     return figure
 
 
+def follow(model: ExploredModel) -> None:
+    """Redraw when the model steps (Mesa's update counter), and tell the model once drawn."""
+    update = update_counter.get()
+    solara.use_effect(lambda: model.drawn(update), [update, model])
+
+
 def _not_started(model: ExploredModel, what: str) -> bool:
     """Show an empty figure with a hint before the first step (there is no series yet)."""
     if model.step_index > 0:
@@ -138,7 +144,7 @@ def time_series(build: FigureBuilder, name: str) -> Callable:
 
     @solara.component
     def TimeSeries(model: ExploredModel) -> None:
-        update_counter.get()
+        follow(model)
         if _not_started(model, name):
             return
         show(fit(mark_interventions(draw(build, model.runs()), model.marks)))
@@ -149,7 +155,7 @@ def time_series(build: FigureBuilder, name: str) -> Callable:
 @solara.component
 def Clock(model: ExploredModel) -> None:
     """Step counter, simulated date, the scenario and the terms in force, and the runs shown."""
-    update_counter.get()
+    follow(model)
     spec = model.main.spec
     year, day_of_year = divmod(model.day, 365)
     lines = [
@@ -241,7 +247,7 @@ def LiveInterventions(model: ExploredModel) -> None:
 @solara.component
 def SupplyNetwork(model: ExploredModel) -> None:
     """The supply network as it stands; clicking a firm shows its balance sheet and finance."""
-    update_counter.get()
+    follow(model)
     clicked = solara.use_reactive(None)
     if _not_started(model, "Supply network"):
         return
@@ -278,7 +284,7 @@ def _clicked_firm(firms_table: pd.DataFrame, point: dict | None) -> int | None:
 @solara.component
 def CapitalFlows(model: ExploredModel) -> None:
     """The capital-flow Sankey over the last N steps."""
-    update_counter.get()
+    follow(model)
     window = solara.use_reactive(13)
     solara.SliderInt("Sankey: last N steps", value=window, min=1, max=156)
     if _not_started(model, "Capital flows"):

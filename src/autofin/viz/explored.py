@@ -12,6 +12,7 @@ from dataclasses import fields
 from functools import cache
 
 import mesa
+from mesa.visualization.utils import update_counter
 
 from autofin.report.runs import Run
 from autofin.results.result import Result
@@ -23,6 +24,8 @@ from autofin.viz.terms import Terms
 from autofin.world.model import AutofinModel
 
 TERM_NAMES = [f.name for f in fields(Terms)]
+PAGE_WAIT_S = 2.0
+"""Longest wait (seconds) of a step for the page to draw the step before it."""
 
 
 @cache
@@ -107,6 +110,8 @@ class ExploredModel(mesa.Model):
         self._results: tuple[int, list[Result]] | None = None
         self._live = [LiveModel(m, self.lock) for m in self.models]
         self._runs: tuple[int, list[Run]] | None = None
+        self._drawn = threading.Condition()
+        self._drawn_update: int | None = None  # None: no page draws this model
         self.running = scenario.steps > 0
 
     @staticmethod
@@ -129,12 +134,33 @@ class ExploredModel(mesa.Model):
 
     # ------------------------------------------------------------------ stepping
     def step(self) -> None:
-        """One step of the main model and, in lockstep, of the second copy."""
+        """One step of the main model and, in lockstep, of the second copy.
+
+        When a page draws the model, the step first waits (at most `PAGE_WAIT_S`) until the
+        page has drawn every update asked of it: while playing, Mesa steps the model in a
+        thread of its own, and a model stepping faster than the page draws would keep Solara
+        re-rendering without ever sending a frame (the page froze until the run ended).
+        """
+        self._wait_for_page()
         with self.lock:
             self.main.step()
             if self.twin is not None:
                 self.twin.step()
             self.running = self.main.step_index < self.main.spec.steps
+
+    def drawn(self, update: int) -> None:
+        """Note that the page has drawn the model as of Mesa's update counter ``update``."""
+        with self._drawn:
+            self._drawn_update = max(update, self._drawn_update or 0)
+            self._drawn.notify_all()
+
+    def _wait_for_page(self) -> None:
+        if self._drawn_update is None:
+            return
+        with self._drawn:
+            self._drawn.wait_for(
+                lambda: (self._drawn_update or 0) >= update_counter.value, timeout=PAGE_WAIT_S
+            )
 
     @property
     def step_index(self) -> int:

@@ -46,10 +46,20 @@ async function render({ model, el }) {
   const config = { displaylogo: false, responsive: true };
   let scheduled = false;
   let listening = false;
+  let drawn = [];  // the traces drawn last, with their JSON text
   function draw() {
     scheduled = false;
     const figure = JSON.parse(model.get("figure_json") || "{}");
-    window.Plotly.react(plot, figure.data || [], figure.layout || {}, config);
+    // A trace whose JSON is unchanged is passed as the very object drawn last: plotly.js then
+    // knows its data did not change and does not recompute or redraw it.
+    const traces = (figure.data || []).map((trace, i) => {
+      const text = JSON.stringify(trace);
+      const last = drawn[i];
+      return last && last.text === text ? last : { text, trace };
+    });
+    drawn = traces;
+    const data = traces.map((item) => item.trace);
+    window.Plotly.react(plot, data, figure.layout || {}, config);
     if (!listening && plot.on) {
       listening = true;
       plot.on("plotly_click", (event) => {
