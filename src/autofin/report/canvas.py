@@ -9,7 +9,7 @@ makes the `go.Figure` at the end without re-validating.
 
 from __future__ import annotations
 
-import copy
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -60,7 +60,8 @@ def _grid_layout(
     horizontal_spacing: float | None,
     vertical_spacing: float | None,
     shared_xaxes: bool,
-) -> dict[str, Any]:
+) -> str:
+    """The layout of a grid of subplots as JSON text (each canvas gets its own copy)."""
     figure = make_subplots(
         rows=rows,
         cols=cols,
@@ -71,7 +72,7 @@ def _grid_layout(
         vertical_spacing=vertical_spacing,
         shared_xaxes=shared_xaxes,
     )
-    return figure.layout.to_plotly_json()
+    return json.dumps(figure.layout.to_plotly_json())
 
 
 def _plain(value: Any) -> Any:
@@ -118,7 +119,7 @@ class Canvas:
         if rows == 1 and cols == 1 and not secondary_y:
             self.layout: dict[str, Any] = {}
         else:
-            self.layout = copy.deepcopy(
+            self.layout = json.loads(  # a fresh copy, faster than copy.deepcopy
                 _grid_layout(
                     rows,
                     cols,

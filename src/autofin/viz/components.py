@@ -35,6 +35,8 @@ FigureBuilder = Callable[[Sequence[Run]], PlainFigure]
 def mark_interventions(figure: PlainFigure, marks: Sequence[Intervention]) -> PlainFigure:
     """Draw each intervention as a dotted vertical line on every day axis of ``figure``.
 
+    The line is labelled on the top subplot only.
+
     An axis counts as a day axis when its title is the figures' day title or when it matches
     one that is.
     """
@@ -50,13 +52,18 @@ def mark_interventions(figure: PlainFigure, marks: Sequence[Intervention]) -> Pl
         matched = axis.get("matches")
         return bool(matched) and is_days(axes.get("xaxis" + matched[1:], {}))
 
+    def top(axis: dict) -> float:
+        anchor = axis.get("anchor", "y")
+        return float((layout.get("yaxis" + anchor[1:]) or {}).get("domain", (0, 1))[1])
+
     labels: dict[int, list[str]] = {}
     for mark in marks:
         labels.setdefault(mark.day, []).append(mark.label)
+    days = {key: axis for key, axis in axes.items() if is_days(axis)}
+    # A line on every day axis, the words once, on the top subplot (stacked rows are short).
+    labelled = max(days, key=lambda key: top(days[key]), default=None)
     shapes, notes = [], []
-    for key, axis in axes.items():
-        if not is_days(axis):
-            continue
+    for key, axis in days.items():
         xref = "x" + key[5:]
         yref = f"{axis.get('anchor', 'y')} domain"
         for day, said in labels.items():
@@ -73,6 +80,8 @@ def mark_interventions(figure: PlainFigure, marks: Sequence[Intervention]) -> Pl
                     "name": f"intervention: {'; '.join(said)}",
                 }
             )
+            if key != labelled:
+                continue
             notes.append(
                 {
                     "xref": xref,
@@ -300,8 +309,26 @@ def CapitalFlows(model: ExploredModel) -> None:
     )
 
 
+def banks_in_a_cell(runs: Sequence[Run]) -> PlainFigure:
+    """The report's banks figure fitted to a grid cell: three short rows, so no y-axis titles.
+
+    Each row's subplot title names its measure and unit; the y-axis titles, longer than a
+    row is high, would overlap one another.
+    """
+    figure = figures.banks_figure(runs)
+    layout = figure["layout"]
+    for key in [k for k in layout if k.startswith("yaxis")]:
+        layout[key] = {k: v for k, v in layout[key].items() if k != "title"}
+    layout["annotations"] = [
+        {**note, "font": {**note.get("font", {}), "size": 11}}
+        for note in layout.get("annotations", ())
+    ]
+    layout["legend"] = {**layout.get("legend", {}), "y": 1.1}
+    return figure
+
+
 DefaultRates = time_series(figures.defaults_figure, "Default rates")
-Banks = time_series(figures.banks_figure, "Banks")
+Banks = time_series(banks_in_a_cell, "Banks")
 Financing = time_series(figures.finance_figure, "Financing by instrument")
 SalesFunnel = time_series(figures.funnel_figure, "Sales funnel")
 
