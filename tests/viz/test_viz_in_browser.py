@@ -207,5 +207,6 @@ def test_second_tab_draws_flows_financing_and_funnel(page):
     assert len(sankey["traces"]) == 1
     finance = page.wait_for_figure("Supply-chain finance", "f._fullData.length > 0")
     funnel = page.wait_for_figure("Sales funnel", "f._fullData.length > 0")
-    assert finance["traces"] and funnel["traces"]
+    assert finance["traces"]
+    assert funnel["traces"]
     page.shot("second-tab")
