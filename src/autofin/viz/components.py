@@ -309,6 +309,61 @@ def CapitalFlows(model: ExploredModel) -> None:
     )
 
 
+CELL_PLOT_WIDTH = 680
+"""Approximate width (px) of a figure's plotting area in a cell of the page's grid."""
+
+
+def _wrapped(text: str, width_px: float, char_px: float = 6.2) -> str:
+    """``text`` broken over two lines at the space nearest its middle if wider than ``width_px``."""
+    if len(text) * char_px <= width_px or " " not in text or "<br>" in text:
+        return text
+    middle = len(text) / 2
+    cut = min((i for i, c in enumerate(text) if c == " "), key=lambda i: abs(i - middle))
+    return text[:cut] + "<br>" + text[cut + 1 :]
+
+
+def compact_subplots(figure: PlainFigure) -> PlainFigure:
+    """Fit a figure of several subplots in a cell: each y-axis title joins its subplot's title.
+
+    In a cell, a subplot is a few hundred pixels wide and a hundred or two high: y-axis titles
+    run into the next column or row, and titles into each other. Each subplot title (smaller)
+    gets its y-axis title as a second, smaller line, and wraps if wider than its column.
+    """
+    layout = figure["layout"]
+    notes = layout.get("annotations") or []
+    titles = [n for n in notes if n.get("xref") == "paper" and n.get("yref") == "paper"]
+    if not titles:
+        return figure
+    for key in [k for k in layout if k.startswith("yaxis")]:
+        axis = layout[key]
+        if axis.get("overlaying"):
+            continue
+        x_axis = layout.get("xaxis" + axis.get("anchor", "x")[1:]) or {}
+        left, right = x_axis.get("domain", (0, 1))
+        top = axis.get("domain", (0, 1))[1]
+        match = [
+            n
+            for n in titles
+            if abs(n.get("x", -1) - (left + right) / 2) < 0.01 and abs(n.get("y", -1) - top) < 0.02
+        ]
+        if not match:
+            continue
+        note = match[0]
+        width = (right - left) * CELL_PLOT_WIDTH
+        text = _wrapped(str(note.get("text", "")), width)
+        unit = (axis.get("title") or {}).get("text")
+        if unit:
+            text += f"<br><span style='font-size:9px'>{unit}</span>"
+            layout[key] = {k: v for k, v in axis.items() if k != "title"}
+        note.update(text=text, font={**note.get("font", {}), "size": 11})
+    for key in [k for k in layout if k.startswith(("xaxis", "yaxis"))]:
+        layout[key] = {**layout[key], "tickfont": {"size": 9}}
+        if layout[key].get("title"):
+            title = layout[key]["title"]
+            layout[key]["title"] = {**title, "font": {**title.get("font", {}), "size": 10}}
+    return figure
+
+
 def banks_in_a_cell(runs: Sequence[Run]) -> PlainFigure:
     """The report's banks figure fitted to a grid cell: three short rows, so no y-axis titles.
 
@@ -329,8 +384,20 @@ def banks_in_a_cell(runs: Sequence[Run]) -> PlainFigure:
 
 DefaultRates = time_series(figures.defaults_figure, "Default rates")
 Banks = time_series(banks_in_a_cell, "Banks")
-Financing = time_series(figures.finance_figure, "Financing by instrument")
-SalesFunnel = time_series(figures.funnel_figure, "Sales funnel")
+
+
+def in_a_cell(build: FigureBuilder) -> FigureBuilder:
+    """``build``'s figure with its subplots fitted to a cell (see `compact_subplots`)."""
+
+    def fitted(runs: Sequence[Run]) -> PlainFigure:
+        return compact_subplots(build(runs))
+
+    fitted.__name__ = build.__name__
+    return fitted
+
+
+Financing = time_series(in_a_cell(figures.finance_figure), "Financing by instrument")
+SalesFunnel = time_series(in_a_cell(figures.funnel_figure), "Sales funnel")
 
 PANELS = [
     (RunPanel, 0),
