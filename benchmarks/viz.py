@@ -26,6 +26,7 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import shutil
 import statistics
 import sys
 import tempfile
@@ -40,7 +41,7 @@ from playwright.sync_api import sync_playwright  # noqa: E402
 from viz_browser import launch, serve, step_count  # noqa: E402
 
 LARGE = """\
-extends: {baseline}
+extends: baseline.yaml
 name: suppliers_10k
 description: The baseline world with 10,000 suppliers (1,000, 3,000 and 6,000 by tier).
 network:
@@ -155,7 +156,9 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         large = Path(folder) / "suppliers_10k.yaml"
-        large.write_text(LARGE.format(baseline=ROOT / "scenarios" / "baseline.yaml"))
+        # A scenario may only extend files in its own folder: the baseline is copied beside it.
+        shutil.copy(ROOT / "scenarios" / "baseline.yaml", Path(folder) / "baseline.yaml")
+        large.write_text(LARGE)
         cases = {"baseline": ROOT / "scenarios" / "baseline.yaml", "suppliers_10k": large}
         print(f"{'scenario':<22} " + " ".join(f"{title:>16}" for _, title, _, _ in COLUMNS))
         for name, path in cases.items():
