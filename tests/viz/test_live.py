@@ -12,6 +12,7 @@ import pytest
 from autofin.report import figures
 from autofin.report.canvas import plain_figures
 from autofin.report.runs import Run
+from autofin.results.result import Result
 from autofin.scenario.loading import load_scenario
 from autofin.viz.live import LiveModel
 from autofin.world.model import AutofinModel
@@ -82,3 +83,15 @@ def test_plain_figures_are_the_report_figures_data(stressed_checkpoints, build):
     report = build([Run(full, "stressed")])
     assert isinstance(plain, dict)
     assert json.loads(pio.to_json(go.Figure(plain))) == json.loads(pio.to_json(report))
+
+
+def test_a_result_field_not_built_lazily_comes_from_the_full_rebuild(monkeypatch):
+    model = AutofinModel(load_scenario(SCENARIOS / "long_terms_stress.yaml"))
+    model.step()
+    live = LiveModel(model).result()
+    # As if a field had been added to Result with a default factory (no class attribute).
+    monkeypatch.delattr(Result, "replicates")
+    assert "replicates" not in vars(live)
+    assert live.replicates is None  # from AutofinModel.result(), not an AttributeError
+    with pytest.raises(AttributeError):
+        live.no_such_table  # noqa: B018

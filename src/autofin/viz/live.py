@@ -11,6 +11,7 @@ supply-network table is rebuilt only when firms have re-sourced. Each table equa
 from __future__ import annotations
 
 import threading
+from dataclasses import fields
 from functools import cached_property
 from typing import Any
 
@@ -132,6 +133,15 @@ class LiveResult(Result):
         self.live = live
         self.scenario = live.model.spec
         self.step = live.model.step_index
+
+    def __getattr__(self, name: str) -> Any:
+        """A `Result` field this class does not build lazily: taken from the full rebuild."""
+        if name in {f.name for f in fields(Result)}:
+            with self.live.lock:
+                value = getattr(self.live.model.result(), name)
+            setattr(self, name, value)
+            return value
+        raise AttributeError(name)
 
     @cached_property
     def timeseries(self) -> pd.DataFrame:  # type: ignore[override]
