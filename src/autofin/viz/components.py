@@ -82,18 +82,26 @@ def mark_interventions(figure: PlainFigure, marks: Sequence[Intervention]) -> Pl
             )
             if key != labelled:
                 continue
+            text = "; ".join(said)
+            anchor = layout.get("yaxis" + axis.get("anchor", "y")[1:]) or {}
+            low, high = anchor.get("domain", (0, 1))
+            # Up the line in a tall plot; in a short row of stacked subplots, where it would
+            # run over the rows below, a short label across the top (the full text on hover).
+            tall = high - low >= 0.5
             notes.append(
                 {
                     "xref": xref,
                     "yref": yref,
                     "x": day,
                     "y": 1,
-                    "text": "; ".join(said),
+                    "text": text if tall or len(text) <= 24 else text[:22] + "…",
+                    "hovertext": text,
                     "showarrow": False,
-                    "textangle": -90,
+                    "textangle": -90 if tall else 0,
                     "xanchor": "right",
                     "yanchor": "top",
-                    "font": {"size": 10, "color": MARK_COLOUR},
+                    "font": {"size": 10 if tall else 9, "color": MARK_COLOUR},
+                    "bgcolor": "rgba(255,255,255,0.7)",
                 }
             )
     layout["shapes"] = [*layout.get("shapes", ()), *shapes]
