@@ -198,3 +198,15 @@ def test_side_by_side_overlays_a_second_run(page):
     assert "baseline.term60d" in names
     assert "baseline:" in names or "baseline " in names
     page.shot("side-by-side")
+
+
+def test_second_tab_draws_flows_financing_and_funnel(page):
+    page.step(3)
+    page.tab.get_by_role("tab", name="Page 1").click()
+    sankey = page.wait_for_figure("Capital flows, steps 1 to 3", "f._fullData.length === 1")
+    assert len(sankey["traces"]) == 1
+    finance = page.wait_for_figure("Supply-chain finance", "f._fullData.length > 0")
+    funnel = page.wait_for_figure("Sales funnel", "f._fullData.length > 0")
+    assert finance["traces"]
+    assert funnel["traces"]
+    page.shot("second-tab")

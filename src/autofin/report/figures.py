@@ -146,10 +146,13 @@ def defaults_figure(results: Results) -> go.Figure:
         title={"text": "cumulative defaults (firms)"},
         showgrid=False,
         rangemode="tozero",
-        tickmode="auto",
         tickformat=",d",
         # Whole firms: a few defaults would otherwise get ticks at 0.2 shown as 0, 0, 1, 1.
-        **({"dtick": 1} if most_defaults < 5 else {}),
+        **(
+            {"tickmode": "linear", "tick0": 0, "dtick": 1}
+            if most_defaults < 5
+            else {"tickmode": "auto"}
+        ),
     )
     return canvas.figure("Defaults over time", barmode="stack", bargap=0)
 
@@ -181,6 +184,7 @@ def banks_figure(results: Results) -> go.Figure:
     figures of each run, one colour per run.
     """
     drawn = runs(results)
+    currency = drawn[0].currency
     canvas = Canvas(
         rows=3,
         cols=1,
@@ -189,7 +193,7 @@ def banks_figure(results: Results) -> go.Figure:
         titles=(
             "Non-performing loans (gross, % of claims)",
             "Capital ratio (% of risk assets)",
-            "New lending",
+            f"New lending ({currency} per step)",
         ),
     )
     single = len(drawn) == 1
@@ -231,17 +235,29 @@ def banks_figure(results: Results) -> go.Figure:
                 row=row,
                 col=1,
             )
-        canvas.add(
-            "bar",
-            x=ts["day"],
-            y=ts["bank_lending_volume"],
-            name=f"{name}: new lending",
-            legendgroup=name,
-            marker={"color": rgba("#222222" if single else colour, 0.6)},
-            row=3,
-            col=1,
-        )
-    currency = drawn[0].currency
+        if single:
+            canvas.add(
+                "bar",
+                x=ts["day"],
+                y=ts["bank_lending_volume"],
+                name=f"{name}: new lending",
+                legendgroup=name,
+                marker={"color": rgba("#222222", 0.6)},
+                row=3,
+                col=1,
+            )
+        else:  # runs compared: one step line each, at the same days (bars would be offset)
+            canvas.add(
+                "scatter",
+                x=ts["day"],
+                y=ts["bank_lending_volume"],
+                name=f"{name}: new lending",
+                legendgroup=name,
+                showlegend=False,
+                line={"color": colour, "width": 2, "shape": "hv"},
+                row=3,
+                col=1,
+            )
     canvas.axis("y", 1, title={"text": "NPL ratio (%)"}, rangemode="tozero")
     canvas.axis("y", 2, title={"text": "capital ratio (%)"})
     canvas.axis("y", 3, title={"text": f"new loans ({currency} per step)"})

@@ -14,7 +14,7 @@ from mesa.visualization import SolaraViz
 
 from autofin.report import figures
 from autofin.viz.catalog import Catalog
-from autofin.viz.components import PANELS
+from autofin.viz.components import PANELS, draw
 from autofin.viz.explored import ExploredModel, opening_terms
 from autofin.viz.server import PLAY_INTERVAL_ENV, RENDER_INTERVAL_ENV, SCENARIO_ENV
 from autofin.viz.terms import model_params
@@ -36,7 +36,7 @@ def warm_up() -> None:
     model = ExploredModel(catalog=CATALOG)
     model.step()
     for build in WARM_UP_FIGURES:
-        build(model.results())
+        draw(build, model.runs())
 
 
 WARM_UP_FIGURES = (

@@ -8,14 +8,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from html import escape
+from typing import Any
 
 import pandas as pd
-import plotly.graph_objects as go
 import solara
 from mesa.visualization.utils import force_update, update_counter
 
 from autofin.report import figures
-from autofin.results.result import Result
+from autofin.report.canvas import plain_figures
+from autofin.report.runs import Run
 from autofin.viz import interventions
 from autofin.viz.explored import ExploredModel
 from autofin.viz.interventions import Intervention, InterventionError
@@ -24,18 +25,24 @@ from autofin.viz.plotly_view import show
 MARK_COLOUR = "#9467bd"
 CELL_HEIGHT = 380
 """Figure height (px) that fits a cell of Mesa's initial grid layout."""
-FigureBuilder = Callable[[Sequence[Result]], go.Figure]
 
 
-def mark_interventions(figure: go.Figure, marks: Sequence[Intervention]) -> go.Figure:
+PlainFigure = dict[str, Any]
+"""A figure as plotly JSON data: ``{"data": [...], "layout": {...}}`` (see `plain_figures`)."""
+FigureBuilder = Callable[[Sequence[Run]], PlainFigure]
+
+
+def mark_interventions(figure: PlainFigure, marks: Sequence[Intervention]) -> PlainFigure:
     """Draw each intervention as a dotted vertical line on every day axis of ``figure``.
+
+    The line is labelled on the top subplot only.
 
     An axis counts as a day axis when its title is the figures' day title or when it matches
     one that is.
     """
     if not marks:
         return figure
-    layout = figure.to_plotly_json()["layout"]
+    layout = figure["layout"]
     axes = {k: v for k, v in layout.items() if k.startswith("xaxis")}
 
     def is_days(axis: dict) -> bool:
@@ -45,13 +52,18 @@ def mark_interventions(figure: go.Figure, marks: Sequence[Intervention]) -> go.F
         matched = axis.get("matches")
         return bool(matched) and is_days(axes.get("xaxis" + matched[1:], {}))
 
+    def top(axis: dict) -> float:
+        anchor = axis.get("anchor", "y")
+        return float((layout.get("yaxis" + anchor[1:]) or {}).get("domain", (0, 1))[1])
+
     labels: dict[int, list[str]] = {}
     for mark in marks:
         labels.setdefault(mark.day, []).append(mark.label)
+    days = {key: axis for key, axis in axes.items() if is_days(axis)}
+    # A line on every day axis, the words once, on the top subplot (stacked rows are short).
+    labelled = max(days, key=lambda key: top(days[key]), default=None)
     shapes, notes = [], []
-    for key, axis in axes.items():
-        if not is_days(axis):
-            continue
+    for key, axis in days.items():
         xref = "x" + key[5:]
         yref = f"{axis.get('anchor', 'y')} domain"
         for day, said in labels.items():
@@ -68,44 +80,64 @@ def mark_interventions(figure: go.Figure, marks: Sequence[Intervention]) -> go.F
                     "name": f"intervention: {'; '.join(said)}",
                 }
             )
+            if key != labelled:
+                continue
+            text = "; ".join(said)
+            anchor = layout.get("yaxis" + axis.get("anchor", "y")[1:]) or {}
+            low, high = anchor.get("domain", (0, 1))
+            # Up the line in a tall plot; in a short row of stacked subplots, where it would
+            # run over the rows below, a short label across the top (the full text on hover).
+            tall = high - low >= 0.5
             notes.append(
                 {
                     "xref": xref,
                     "yref": yref,
                     "x": day,
                     "y": 1,
-                    "text": "; ".join(said),
+                    "text": text if tall or len(text) <= 24 else text[:22] + "…",
+                    "hovertext": text,
                     "showarrow": False,
-                    "textangle": -90,
+                    "textangle": -90 if tall else 0,
                     "xanchor": "right",
                     "yanchor": "top",
-                    "font": {"size": 10, "color": MARK_COLOUR},
+                    "font": {"size": 10 if tall else 9, "color": MARK_COLOUR},
+                    "bgcolor": "rgba(255,255,255,0.7)",
                 }
             )
-    figure.update_layout(
-        shapes=[*(figure.layout.shapes or ()), *shapes],
-        annotations=[*(figure.layout.annotations or ()), *notes],
-    )
+    layout["shapes"] = [*layout.get("shapes", ()), *shapes]
+    layout["annotations"] = [*layout.get("annotations", ()), *notes]
     return figure
 
 
-def fit(figure: go.Figure, title: str | None = None, height: int = CELL_HEIGHT) -> go.Figure:
+def fit(figure: PlainFigure, title: str | None = None, height: int = CELL_HEIGHT) -> PlainFigure:
     """Size a report figure to a cell of the page's grid (and retitle it for a live run).
 
     The title sits at the top of the figure, the legend in smaller type between it and the
     plot, so that they do not overlap in a cell's height.
     """
-    figure.layout.width = None  # as wide as its cell
-    figure.update_layout(
+    layout = figure.setdefault("layout", {})
+    layout.pop("width", None)  # as wide as its cell
+    heading = dict(layout.get("title") or {})
+    heading.update(y=0.99, yref="container", yanchor="top")
+    heading["font"] = {**heading.get("font", {}), "size": 14}
+    if title is not None:
+        heading["text"] = title
+    legend = dict(layout.get("legend") or {})
+    legend["font"] = {**legend.get("font", {}), "size": 10}
+    layout.update(
         autosize=True,
         height=height,
         margin={"t": 96, "b": 45, "l": 60, "r": 20},
-        title={"y": 0.99, "yref": "container", "yanchor": "top", "font": {"size": 14}},
-        legend={"font": {"size": 10}},
+        title=heading,
+        legend=legend,
     )
-    if title is not None:
-        figure.update_layout(title_text=title)
     return figure
+
+
+def follow(model: ExploredModel) -> None:
+    """Redraw when the model steps (Mesa's update counter), and tell the model once drawn."""
+    update = update_counter.get()
+    solara.use_effect(lambda: model.drawn(update), [update, model])
 
 
 def _not_started(model: ExploredModel, what: str) -> bool:
@@ -114,8 +146,14 @@ def _not_started(model: ExploredModel, what: str) -> bool:
         return False
     # An empty figure, not a text: the figure's widget then exists before the model plays
     # (widgets created while the model plays are not drawn until it pauses).
-    show(fit(go.Figure(), f"{what}: press Step or ▶ to start the run"))
+    show(fit({"data": [], "layout": {}}, f"{what}: press Step or ▶ to start the run"))
     return True
+
+
+def draw(build: Callable[..., PlainFigure], *args: Any, **kwargs: Any) -> PlainFigure:
+    """A report figure as plain plotly data (no `go.Figure`: the page redraws every step)."""
+    with plain_figures():
+        return build(*args, **kwargs)
 
 
 def time_series(build: FigureBuilder, name: str) -> Callable:
@@ -123,11 +161,10 @@ def time_series(build: FigureBuilder, name: str) -> Callable:
 
     @solara.component
     def TimeSeries(model: ExploredModel) -> None:
-        update_counter.get()
+        follow(model)
         if _not_started(model, name):
             return
-        figure = fit(mark_interventions(build(model.results()), model.marks))
-        show(figure)
+        show(fit(mark_interventions(draw(build, model.runs()), model.marks)))
 
     return TimeSeries
 
@@ -135,7 +172,7 @@ def time_series(build: FigureBuilder, name: str) -> Callable:
 @solara.component
 def Clock(model: ExploredModel) -> None:
     """Step counter, simulated date, the scenario and the terms in force, and the runs shown."""
-    update_counter.get()
+    follow(model)
     spec = model.main.spec
     year, day_of_year = divmod(model.day, 365)
     lines = [
@@ -227,20 +264,20 @@ def LiveInterventions(model: ExploredModel) -> None:
 @solara.component
 def SupplyNetwork(model: ExploredModel) -> None:
     """The supply network as it stands; clicking a firm shows its balance sheet and finance."""
-    update_counter.get()
+    follow(model)
     clicked = solara.use_reactive(None)
     if _not_started(model, "Supply network"):
         return
-    results = model.results()
+    runs = model.runs()
     figure = fit(
-        figures.network_figure(results[0]),
+        draw(figures.network_figure, runs[0]),
         f"Supply network at step {model.step_index}: firms by state, cascades in red",
     )
 
     # A stable handler (the reactive's own setter): a new closure on every render would make
     # the widget drop figure updates.
     show(figure, on_click=clicked.set)
-    firm = _clicked_firm(results[0].firms, clicked.value)
+    firm = _clicked_firm(runs[0].result.firms, clicked.value)
     if firm is not None:
         with model.lock:
             sheet = interventions.firm_sheet(model.main, firm)
@@ -264,7 +301,7 @@ def _clicked_firm(firms_table: pd.DataFrame, point: dict | None) -> int | None:
 @solara.component
 def CapitalFlows(model: ExploredModel) -> None:
     """The capital-flow Sankey over the last N steps."""
-    update_counter.get()
+    follow(model)
     window = solara.use_reactive(13)
     solara.SliderInt("Sankey: last N steps", value=window, min=1, max=156)
     if _not_started(model, "Capital flows"):
@@ -273,17 +310,102 @@ def CapitalFlows(model: ExploredModel) -> None:
     span = (max(1, last - window.value + 1), max(last, 1))
     show(
         fit(
-            figures.flows_sankey(model.results(), window=span),
+            draw(figures.flows_sankey, model.runs(), window=span),
             f"Capital flows, steps {span[0]} to {span[1]}",
             height=CELL_HEIGHT - 50,  # the slider above it shares the cell
         )
     )
 
 
+CELL_PLOT_WIDTH = 680
+"""Approximate width (px) of a figure's plotting area in a cell of the page's grid."""
+
+
+def _wrapped(text: str, width_px: float, char_px: float = 6.2) -> str:
+    """``text`` broken over two lines at the space nearest its middle if wider than ``width_px``."""
+    if len(text) * char_px <= width_px or " " not in text or "<br>" in text:
+        return text
+    middle = len(text) / 2
+    cut = min((i for i, c in enumerate(text) if c == " "), key=lambda i: abs(i - middle))
+    return text[:cut] + "<br>" + text[cut + 1 :]
+
+
+def compact_subplots(figure: PlainFigure) -> PlainFigure:
+    """Fit a figure of several subplots in a cell: each y-axis title joins its subplot's title.
+
+    In a cell, a subplot is a few hundred pixels wide and a hundred or two high: y-axis titles
+    run into the next column or row, and titles into each other. Each subplot title (smaller)
+    gets its y-axis title as a second, smaller line, and wraps if wider than its column.
+    """
+    layout = figure["layout"]
+    notes = layout.get("annotations") or []
+    titles = [n for n in notes if n.get("xref") == "paper" and n.get("yref") == "paper"]
+    if not titles:
+        return figure
+    for key in [k for k in layout if k.startswith("yaxis")]:
+        axis = layout[key]
+        if axis.get("overlaying"):
+            continue
+        x_axis = layout.get("xaxis" + axis.get("anchor", "x")[1:]) or {}
+        left, right = x_axis.get("domain", (0, 1))
+        top = axis.get("domain", (0, 1))[1]
+        match = [
+            n
+            for n in titles
+            if abs(n.get("x", -1) - (left + right) / 2) < 0.01 and abs(n.get("y", -1) - top) < 0.02
+        ]
+        if not match:
+            continue
+        note = match[0]
+        width = (right - left) * CELL_PLOT_WIDTH
+        text = _wrapped(str(note.get("text", "")), width)
+        unit = (axis.get("title") or {}).get("text")
+        if unit:
+            text += f"<br><span style='font-size:9px'>{unit}</span>"
+            layout[key] = {k: v for k, v in axis.items() if k != "title"}
+        note.update(text=text, font={**note.get("font", {}), "size": 11})
+    for key in [k for k in layout if k.startswith(("xaxis", "yaxis"))]:
+        layout[key] = {**layout[key], "tickfont": {"size": 9}}
+        if layout[key].get("title"):
+            title = layout[key]["title"]
+            layout[key]["title"] = {**title, "font": {**title.get("font", {}), "size": 10}}
+    return figure
+
+
+def banks_in_a_cell(runs: Sequence[Run]) -> PlainFigure:
+    """The report's banks figure fitted to a grid cell: three short rows, so no y-axis titles.
+
+    Each row's subplot title names its measure and unit; the y-axis titles, longer than a
+    row is high, would overlap one another.
+    """
+    figure = figures.banks_figure(runs)
+    layout = figure["layout"]
+    for key in [k for k in layout if k.startswith("yaxis")]:
+        layout[key] = {k: v for k, v in layout[key].items() if k != "title"}
+    layout["annotations"] = [
+        {**note, "font": {**note.get("font", {}), "size": 11}}
+        for note in layout.get("annotations", ())
+    ]
+    layout["legend"] = {**layout.get("legend", {}), "y": 1.1}
+    return figure
+
+
 DefaultRates = time_series(figures.defaults_figure, "Default rates")
-Banks = time_series(figures.banks_figure, "Banks")
-Financing = time_series(figures.finance_figure, "Financing by instrument")
-SalesFunnel = time_series(figures.funnel_figure, "Sales funnel")
+Banks = time_series(banks_in_a_cell, "Banks")
+
+
+def in_a_cell(build: FigureBuilder) -> FigureBuilder:
+    """``build``'s figure with its subplots fitted to a cell (see `compact_subplots`)."""
+
+    def fitted(runs: Sequence[Run]) -> PlainFigure:
+        return compact_subplots(build(runs))
+
+    fitted.__name__ = build.__name__
+    return fitted
+
+
+Financing = time_series(in_a_cell(figures.finance_figure), "Financing by instrument")
+SalesFunnel = time_series(in_a_cell(figures.funnel_figure), "Sales funnel")
 
 PANELS = [
     (RunPanel, 0),

@@ -12,15 +12,20 @@ from dataclasses import fields
 from functools import cache
 
 import mesa
+from mesa.visualization.utils import update_counter
 
+from autofin.report.runs import Run
 from autofin.results.result import Result
 from autofin.scenario.schema import Scenario
 from autofin.viz import interventions
 from autofin.viz.catalog import Catalog
+from autofin.viz.live import LiveModel
 from autofin.viz.terms import Terms
 from autofin.world.model import AutofinModel
 
 TERM_NAMES = [f.name for f in fields(Terms)]
+PAGE_WAIT_S = 2.0
+"""Longest wait (seconds) of a step for the page to draw the step before it."""
 
 
 @cache
@@ -103,6 +108,10 @@ class ExploredModel(mesa.Model):
         # The page steps the model in one thread (play) while panels read it in others.
         self.lock = threading.RLock()
         self._results: tuple[int, list[Result]] | None = None
+        self._live = [LiveModel(m, self.lock) for m in self.models]
+        self._runs: tuple[int, list[Run]] | None = None
+        self._drawn = threading.Condition()
+        self._drawn_update: int | None = None  # None: no page draws this model
         self.running = scenario.steps > 0
 
     @staticmethod
@@ -125,12 +134,33 @@ class ExploredModel(mesa.Model):
 
     # ------------------------------------------------------------------ stepping
     def step(self) -> None:
-        """One step of the main model and, in lockstep, of the second copy."""
+        """One step of the main model and, in lockstep, of the second copy.
+
+        When a page draws the model, the step first waits (at most `PAGE_WAIT_S`) until the
+        page has drawn every update asked of it: while playing, Mesa steps the model in a
+        thread of its own, and a model stepping faster than the page draws would keep Solara
+        re-rendering without ever sending a frame (the page froze until the run ended).
+        """
+        self._wait_for_page()
         with self.lock:
             self.main.step()
             if self.twin is not None:
                 self.twin.step()
             self.running = self.main.step_index < self.main.spec.steps
+
+    def drawn(self, update: int) -> None:
+        """Note that the page has drawn the model as of Mesa's update counter ``update``."""
+        with self._drawn:
+            self._drawn_update = max(update, self._drawn_update or 0)
+            self._drawn.notify_all()
+
+    def _wait_for_page(self) -> None:
+        if self._drawn_update is None:
+            return
+        with self._drawn:
+            self._drawn.wait_for(
+                lambda: (self._drawn_update or 0) >= update_counter.value, timeout=PAGE_WAIT_S
+            )
 
     @property
     def step_index(self) -> int:
@@ -142,13 +172,31 @@ class ExploredModel(mesa.Model):
         """Days simulated so far."""
         return self.main.step_index * self.main.spec.step_days
 
+    @property
+    def models(self) -> list[AutofinModel]:
+        """The main model, then the second copy if there is one."""
+        return [self.main] + ([self.twin] if self.twin is not None else [])
+
     def results(self) -> list[Result]:
-        """The results so far: the main model's, then the second copy's (computed once a step)."""
+        """The full results so far (`AutofinModel.result`): the main model's, then the copy's."""
         with self.lock:
             if self._results is None or self._results[0] != self.step_index:
-                models = [self.main] + ([self.twin] if self.twin is not None else [])
-                self._results = (self.step_index, [m.result() for m in models])
+                self._results = (self.step_index, [m.result() for m in self.models])
             return self._results[1]
+
+    def runs(self) -> list[Run]:
+        """The results so far as the panels draw them, labelled by scenario name.
+
+        The same tables as `results`, but each built only when a panel reads it, once a step
+        (see `autofin.viz.live`), so that a redraw pays only for what the open tab shows.
+        """
+        with self.lock:
+            if self._runs is None or self._runs[0] != self.step_index:
+                self._runs = (
+                    self.step_index,
+                    [Run(live.result(), live.model.spec.name) for live in self._live],
+                )
+            return self._runs[1]
 
     # ------------------------------------------------------------------ live interventions
     def intervene(self, mark: interventions.Intervention) -> None:

@@ -12,12 +12,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from importlib.resources import files
 from pathlib import Path
+from typing import Any
 
 import anywidget
 import plotly.graph_objects as go
 import plotly.io as pio
 import solara
 import traitlets
+from plotly.io.json import to_json_plotly
 
 RENDER_JS = """
 function loadPlotly() {
@@ -44,10 +46,20 @@ async function render({ model, el }) {
   const config = { displaylogo: false, responsive: true };
   let scheduled = false;
   let listening = false;
+  let drawn = [];  // the traces drawn last, with their JSON text
   function draw() {
     scheduled = false;
     const figure = JSON.parse(model.get("figure_json") || "{}");
-    window.Plotly.react(plot, figure.data || [], figure.layout || {}, config);
+    // A trace whose JSON is unchanged is passed as the very object drawn last: plotly.js then
+    // knows its data did not change and does not recompute or redraw it.
+    const traces = (figure.data || []).map((trace, i) => {
+      const text = JSON.stringify(trace);
+      const last = drawn[i];
+      return last && last.text === text ? last : { text, trace };
+    });
+    drawn = traces;
+    const data = traces.map((item) => item.trace);
+    window.Plotly.react(plot, data, figure.layout || {}, config);
     if (!listening && plot.on) {
       listening = true;
       plot.on("plotly_click", (event) => {
@@ -103,13 +115,20 @@ class PlotlyView(anywidget.AnyWidget):
     clicked = traitlets.Dict({}).tag(sync=True)
 
 
-def show(figure: go.Figure, on_click: Callable[[dict], None] | None = None) -> None:
+def show(
+    figure: go.Figure | dict[str, Any], on_click: Callable[[dict], None] | None = None
+) -> None:
     """Draw ``figure``; ``on_click`` receives the clicked point (see `PlotlyView.clicked`).
 
-    The figure goes to the component as its JSON text: components re-render when their
+    The figure is a `go.Figure` or its plain data (``{"data", "layout"}``, numpy arrays
+    allowed). It goes to the component as its JSON text: components re-render when their
     arguments change, and a figure holding numpy arrays cannot be compared reliably.
     """
-    PlotlyFigure(pio.to_json(figure, validate=False), on_click)
+    if isinstance(figure, go.Figure):
+        text = pio.to_json(figure, validate=False)
+    else:
+        text = to_json_plotly(figure)
+    PlotlyFigure(text, on_click)
 
 
 @solara.component

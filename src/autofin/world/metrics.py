@@ -231,9 +231,7 @@ class MetricsRecorder:
         """The time series: one row per step."""
         frame = pd.DataFrame(self.rows)
         for column in frame.columns:
-            if column in ("step", "day") or column.startswith(
-                ("supplier_defaults", "suppliers_active")
-            ):
+            if is_count_column(column):
                 frame[column] = frame[column].astype(np.int64)
         return frame
 
@@ -324,6 +322,11 @@ class MetricsRecorder:
         out["platform_npl_ratio_final"] = float(timeseries["platform_npl_ratio"].iloc[-1])
         out["procurement_cost_index_final"] = float(timeseries["procurement_cost_index"].iloc[-1])
         return out
+
+
+def is_count_column(name: str) -> bool:
+    """Whether a time-series column is a count, stored as integers whatever was recorded."""
+    return name in ("step", "day") or name.startswith(("supplier_defaults", "suppliers_active"))
 
 
 def _volume_weighted(timeseries: pd.DataFrame, name: str) -> float:
