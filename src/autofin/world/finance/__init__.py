@@ -142,6 +142,7 @@ class SupplyChainFinance:
         everyone = np.arange(firms.n)
         pd = banks.score(firms, ledger.balance[: firms.n], everyone)
         banks.review_lines(firms, ledger, step, pd, ledger.balance[: firms.n])
+        banks.classify(firms, pd)
         # Concentration limits are checked against what each firm owed at the start of the
         # step, plus what it raises during it.
         self.round = FinanceRound(

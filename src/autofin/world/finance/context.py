@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from autofin.world.banks import Banks
+from autofin.world.banks import Banks, Instrument
+from autofin.world.estate import Collateral
 from autofin.world.firms import Firms
 from autofin.world.ledger import Ledger
 from autofin.world.trade_credit import TradeCredit
@@ -103,18 +104,23 @@ class Claim:
         debtor: The firm owing each claim.
         creditor: The ledger account owed.
         amount: The amount owed.
-        secured: Paid before unsecured claims (collateralised).
-        settle: Called with what was paid on each claim, after the payout.
+        collateral: What the claims are secured on (`Collateral.UNSECURED` for nothing): a
+            secured claim is paid first from that collateral's proceeds (`world/estate.py`).
+        settle: Called with what the estate will pay on each claim, at the default (the cash
+            follows after the workout period, `Banks.await_recovery`).
         carved_from: For a claim that is part of a supplier's invoice assigned to a bank, the
             supply edge of each claim: the supplier's own claim on that edge is reduced by it.
+        instrument: The bank instrument the claims arise from (their recoveries and NPL are
+            booked under it).
     """
 
     debtor: np.ndarray
     creditor: np.ndarray
     amount: np.ndarray
-    secured: bool
+    collateral: Collateral
     settle: Callable[[np.ndarray], None] = field(repr=False)
     carved_from: np.ndarray | None = None
+    instrument: Instrument = field(kw_only=True)
 
 
 def supplier_tiers(tiers: list[int] | None, firms: Firms) -> list[int]:

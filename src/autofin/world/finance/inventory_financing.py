@@ -13,6 +13,7 @@ import numpy as np
 
 from autofin.scenario.finance_schema import InventoryFinancingSpec
 from autofin.world.banks import Instrument
+from autofin.world.estate import Collateral
 from autofin.world.finance.context import Claim, FinanceActivity, FinanceRound, supplier_tiers
 from autofin.world.firms import Firms
 from autofin.world.ledger import Flow
@@ -147,7 +148,16 @@ class InventoryFinancing:
         def settle(paid: np.ndarray) -> None:
             r.banks.recognise_default(self.instrument, bank, carrying, paid, r.step)
 
-        return [Claim(debtors, r.banks.accounts[bank], amount, True, settle)]
+        return [
+            Claim(
+                debtors,
+                r.banks.accounts[bank],
+                amount,
+                Collateral.INVENTORY,
+                settle,
+                instrument=self.instrument,
+            )
+        ]
 
     def owed(self, firms: Firms) -> np.ndarray:
         """Principal each firm owes (for concentration limits)."""

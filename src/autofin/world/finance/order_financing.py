@@ -22,6 +22,7 @@ import numpy as np
 
 from autofin.scenario.finance_schema import OrderFinancingSpec
 from autofin.world.banks import Instrument
+from autofin.world.estate import Collateral
 from autofin.world.finance.context import Claim, FinanceActivity, FinanceRound, supplier_tiers
 from autofin.world.firms import Firms, steps_of
 from autofin.world.ledger import Flow
@@ -226,9 +227,10 @@ class OrderFinancing:
                 r.firms.edge_customer[bought],
                 r.banks.accounts[bank],
                 assigned,
-                False,
+                Collateral.UNSECURED,
                 settle,
                 carved_from=bought,
+                instrument=self.instrument,
             )
         ]
 
@@ -248,7 +250,16 @@ class OrderFinancing:
         def settle(paid: np.ndarray) -> None:
             r.banks.recognise_default(self.instrument, bank, cost, paid, r.step)
 
-        return [Claim(supplier[edges], r.banks.accounts[bank], face, False, settle)]
+        return [
+            Claim(
+                supplier[edges],
+                r.banks.accounts[bank],
+                face,
+                Collateral.UNSECURED,
+                settle,
+                instrument=self.instrument,
+            )
+        ]
 
     def owed(self, firms: Firms) -> np.ndarray:
         """What each firm owes, due or not yet (for concentration limits)."""

@@ -15,6 +15,7 @@ import numpy as np
 
 from autofin.scenario.finance_schema import ReverseFactoringSpec
 from autofin.world.banks import Instrument
+from autofin.world.estate import Collateral
 from autofin.world.finance.context import Claim, FinanceActivity, FinanceRound
 from autofin.world.finance.invoices import (
     BoughtInvoices,
@@ -306,7 +307,16 @@ class Platform:
         def settle(paid: np.ndarray) -> None:
             r.banks.recognise_default(self.instrument, bank, cost, paid, r.step)
 
-        return [Claim(r.firms.edge_customer[bought], r.banks.accounts[bank], face, False, settle)]
+        return [
+            Claim(
+                r.firms.edge_customer[bought],
+                r.banks.accounts[bank],
+                face,
+                Collateral.UNSECURED,
+                settle,
+                instrument=self.instrument,
+            )
+        ]
 
     def owed(self, firms: Firms) -> np.ndarray:
         """What each firm owes the platform banks: only the sponsor, its confirmed invoices."""
