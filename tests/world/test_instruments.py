@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import inspect
+
 import numpy as np
 import pytest
 
 from autofin.scenario.loading import load_scenario
 from autofin.world.banks import Instrument
-from autofin.world.finance import SupplyChainFinance
+from autofin.world.finance import FinanceInstrument, SupplyChainFinance
 from autofin.world.finance.inventory_financing import InventoryFinancing
 from autofin.world.finance.order_financing import OrderFinancing
 from autofin.world.ledger import Flow
@@ -442,3 +444,30 @@ def test_syndicated_loans_price_the_borrowers_risk_and_the_banks_capital():
     r.pd[facility.borrower] -= 0.05
     model.banks.quoted_funding = model.banks.quoted_funding + 0.01
     assert facility.price(r) > base
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "order_financing",
+        "inventory_financing",
+        "factoring",
+        "platform_reverse_factoring",
+        "syndicated_loan",
+    ],
+)
+def test_every_instrument_and_the_credit_line_share_one_interface(name):
+    model = AutofinModel(scenario(name, seed=0))
+    finance = model.finance
+    instruments = [*finance.instruments, finance.credit_line]
+    assert len(instruments) >= 2
+    signature = inspect.signature(FinanceInstrument.claims_on)
+    for instrument in instruments:
+        assert isinstance(instrument, FinanceInstrument)
+        assert inspect.signature(type(instrument).claims_on) == signature
+    # The credit line answers from the loan book that owns the firms' debt.
+    np.testing.assert_array_equal(finance.credit_line.owed(model.firms), model.firms.debt)
+    np.testing.assert_allclose(
+        finance.credit_line.carrying(model.firms, model.banks.count),
+        model.banks.exposure[Instrument.BANK_LOAN],
+    )

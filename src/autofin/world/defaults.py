@@ -16,7 +16,7 @@ from functools import partial
 
 import numpy as np
 
-from autofin.world.banks import Banks, Instrument
+from autofin.world.banks import Banks
 from autofin.world.estate import Claims, Estate, waterfall
 from autofin.world.finance.context import Claim
 from autofin.world.firms import Firms
@@ -112,7 +112,7 @@ def liquidate(
         recovery_rate: Share of inventory book value the liquidation realises.
         resourcing_delay_steps: Steps until the debtor's customers find another supplier.
         finance_claims: Called as ``finance_claims(debtors, bought_edges, remember_bad_debt)``
-            for the banks' claims under supply-chain-finance instruments.
+            for the banks' claims under every instrument, credit lines included.
         obligor_pd: Annual probability of default of every firm as the banks scored it, for
             the expected-collection price of receivables (None: collected in full).
         fixed_asset_rate: Share of fixed assets' book value the liquidation realises.
@@ -155,11 +155,10 @@ def liquidate(
     trade.sell_to_outside(firms, sold)
     firms.receivables[debtors] = 0.0
 
-    # 2. Everything the debtors owe: the banks' instruments, trade creditors (less what they
-    #    assigned to banks), the outside world and the banks' loans.
+    # 2. Everything the debtors owe: the banks (credit lines and every other instrument),
+    #    trade creditors (less what they assigned to banks) and the outside world.
     extra = finance_claims(debtors, bought, partial(chain.remember_bad_debt, step))
     invoiced, outside_claims = trade.take_claims_on(debtors, bought)
-    principal = banks.take_claims_on(firms, debtors)
     carved = np.zeros(len(firms.edge_supplier))
     for claim in extra:
         if claim.carved_from is not None:
@@ -171,7 +170,6 @@ def liquidate(
     parts += [
         Claims.of(position[firms.edge_customer[bought]], edge_claims),
         Claims.of(everyone, outside_claims.clip(0)),
-        Claims.of(everyone, principal.clip(0)),
     ]
     payout = waterfall(estate, Claims.concat(parts))
 
@@ -192,9 +190,7 @@ def liquidate(
         edge_paid,
         Flow.LIQUIDATION_PAYOUT,
     )
-    to_outside, recovered = np.split(payout.paid[start:], [debtors.size])
-    ledger.post(debtors, outside, to_outside, Flow.LIQUIDATION_PAYOUT)
-    banks.await_recovery(step, Instrument.BANK_LOAN, debtors, firms.house_bank[debtors], recovered)
+    ledger.post(debtors, outside, payout.paid[start:], Flow.LIQUIDATION_PAYOUT)
     ledger.post(debtors, outside, payout.residual, Flow.LIQUIDATION_PAYOUT)
 
     firms.receivables -= firms.by_supplier(invoiced, bought)
@@ -205,7 +201,6 @@ def liquidate(
         firms.edge_customer[bought][inside],
         (edge_claims - edge_paid)[inside],
     )
-    banks.book_defaults(firms, step, debtors, principal, recovered)
     firms.payables[debtors] = 0.0
 
     # 4. The firm stops: no stock, no orders, its customers must re-source.

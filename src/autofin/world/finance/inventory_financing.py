@@ -9,6 +9,8 @@ must be repaid from cash. In a default the bank is paid before unsecured credito
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from autofin.scenario.finance_schema import InventoryFinancingSpec
@@ -136,7 +138,13 @@ class InventoryFinancing:
         self.principal_due[paying] = 0.0
         self.interest_due[paying] = 0.0
 
-    def claims_on(self, r: FinanceRound, debtors: np.ndarray) -> list[Claim]:
+    def claims_on(
+        self,
+        r: FinanceRound,
+        debtors: np.ndarray,
+        bought: np.ndarray,
+        remember_bad_debt: Callable[[np.ndarray, np.ndarray, np.ndarray], None],
+    ) -> list[Claim]:
         """The banks' secured claims on defaulting firms."""
         carrying = self.balance[debtors].copy()
         amount = carrying + self.interest_due[debtors]

@@ -18,6 +18,8 @@ either defaults.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from autofin.scenario.finance_schema import OrderFinancingSpec
@@ -183,6 +185,23 @@ class OrderFinancing:
         """Edges past their deadline this step that still owe something."""
         return self.overdue[self.face[self.overdue] > 0]
 
+    def serves_tier(self, tier: int) -> bool:
+        """Order financing is not drawn on demand: advances are taken as orders are placed."""
+        return False
+
+    def rates(self, r: FinanceRound, applicants: np.ndarray) -> np.ndarray:
+        """Not drawn on demand (infinite cost)."""
+        return np.full(applicants.size, np.inf)
+
+    def quote(self, r: FinanceRound, applicants: np.ndarray, need: np.ndarray) -> np.ndarray:
+        """Nothing on demand: advances follow orders (`on_orders`)."""
+        return np.zeros(applicants.size)
+
+    def take(
+        self, r: FinanceRound, applicants: np.ndarray, amounts: np.ndarray, act: FinanceActivity
+    ) -> None:
+        """Nothing to take on demand (see `quote`)."""
+
     def due_now(self, firms: Firms, step: int) -> np.ndarray:
         """Advances the invoices have not repaid by their deadline, owed by each supplier."""
         overdue = self._overdue()
@@ -195,7 +214,13 @@ class OrderFinancing:
         if overdue.size:
             self._repay(r, overdue, self.face[overdue].copy())
 
-    def claims_on(self, r: FinanceRound, debtors: np.ndarray, bought: np.ndarray) -> list[Claim]:
+    def claims_on(
+        self,
+        r: FinanceRound,
+        debtors: np.ndarray,
+        bought: np.ndarray,
+        remember_bad_debt: Callable[[np.ndarray, np.ndarray, np.ndarray], None],
+    ) -> list[Claim]:
         """The banks' claims on defaulting firms.
 
         On a defaulting supplier, every advance not yet repaid. On a defaulting buyer, when

@@ -11,6 +11,8 @@ limit on the sponsor; a sponsor default is the platform banks' loss.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from autofin.scenario.finance_schema import ReverseFactoringSpec
@@ -299,7 +301,13 @@ class Platform:
         """The sponsor (if in ``payers``) pays the platform banks what is due now."""
         self.invoices.collect(r.firms, r.ledger, r.banks, r.step, payers)
 
-    def claims_on(self, r: FinanceRound, debtors: np.ndarray, bought: np.ndarray) -> list[Claim]:
+    def claims_on(
+        self,
+        r: FinanceRound,
+        debtors: np.ndarray,
+        bought: np.ndarray,
+        remember_bad_debt: Callable[[np.ndarray, np.ndarray, np.ndarray], None],
+    ) -> list[Claim]:
         """The platform banks' claims on a defaulting sponsor."""
         face, cost = self.invoices.take_claims_on(bought)
         bank = self.invoices.edge_bank[bought]

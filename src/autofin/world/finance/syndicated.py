@@ -12,6 +12,8 @@ facility is committed: banks fund draws whatever their capacity.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from autofin.scenario.finance_schema import SyndicatedLoanSpec
@@ -146,7 +148,13 @@ class SyndicatedLoan:
         surplus = r.ledger.balance[self.borrower] - self.keep_cash
         self._repay(r, min(self.drawn, max(surplus, 0.0)))
 
-    def claims_on(self, r: FinanceRound, debtors: np.ndarray) -> list[Claim]:
+    def claims_on(
+        self,
+        r: FinanceRound,
+        debtors: np.ndarray,
+        bought: np.ndarray,
+        remember_bad_debt: Callable[[np.ndarray, np.ndarray, np.ndarray], None],
+    ) -> list[Claim]:
         """The syndicate's claims on a defaulting borrower, shared in the set shares."""
         if self.borrower not in debtors or self.drawn <= 0:
             return []
