@@ -153,12 +153,11 @@ def liquidate(
     proceeds = estate.proceeds()
     ledger.post(outside, debtors, proceeds[1:].sum(axis=0), Flow.ASSET_SALE)
     trade.sell_to_outside(firms, sold)
-    firms.receivables[debtors] = 0.0
 
     # 2. Everything the debtors owe: the banks (credit lines and every other instrument),
     #    trade creditors (less what they assigned to banks) and the outside world.
     extra = finance_claims(debtors, bought, partial(chain.remember_bad_debt, step))
-    invoiced, outside_claims = trade.take_claims_on(debtors, bought)
+    invoiced, outside_claims = trade.take_claims_on(firms, debtors, bought)
     carved = np.zeros(len(firms.edge_supplier))
     for claim in extra:
         if claim.carved_from is not None:
@@ -193,7 +192,6 @@ def liquidate(
     ledger.post(debtors, outside, payout.paid[start:], Flow.LIQUIDATION_PAYOUT)
     ledger.post(debtors, outside, payout.residual, Flow.LIQUIDATION_PAYOUT)
 
-    firms.receivables -= firms.by_supplier(invoiced, bought)
     inside = firms.edge_supplier[bought] != OUTSIDE
     chain.remember_bad_debt(
         step,
@@ -201,7 +199,6 @@ def liquidate(
         firms.edge_customer[bought][inside],
         (edge_claims - edge_paid)[inside],
     )
-    firms.payables[debtors] = 0.0
 
     # 4. The firm stops: no stock, no orders, its customers must re-source.
     firms.active[debtors] = False

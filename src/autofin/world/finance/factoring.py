@@ -219,7 +219,7 @@ class Factoring:
         bought = bought[firms.edge_supplier[bought] != OUTSIDE]
         claims = [self._orphan_claims(r, book, bought) for book in self.orphans]
         self.orphans = [book for book in self.orphans if book.face.amounts.any()]
-        face, cost = self.invoices.take_claims_on(bought)
+        face, cost = self.invoices.take_claims_on(firms, bought)
         edge_bank = self.invoices.edge_bank[bought]
 
         def settle_invoices(paid: np.ndarray) -> None:
@@ -316,7 +316,7 @@ class Factoring:
 
     def _orphan_claims(self, r: FinanceRound, book: BoughtInvoices, bought: np.ndarray) -> Claim:
         """Orphaned invoices a defaulting buyer owes: the banks' loss, no recourse."""
-        face, cost = book.take_claims_on(bought)
+        face, cost = book.take_claims_on(r.firms, bought)
         bank = book.edge_bank[bought]
 
         def settle(paid: np.ndarray) -> None:

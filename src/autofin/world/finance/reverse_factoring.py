@@ -309,7 +309,7 @@ class Platform:
         remember_bad_debt: Callable[[np.ndarray, np.ndarray, np.ndarray], None],
     ) -> list[Claim]:
         """The platform banks' claims on a defaulting sponsor."""
-        face, cost = self.invoices.take_claims_on(bought)
+        face, cost = self.invoices.take_claims_on(r.firms, bought)
         bank = self.invoices.edge_bank[bought]
 
         def settle(paid: np.ndarray) -> None:
