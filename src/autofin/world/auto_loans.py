@@ -180,35 +180,36 @@ class ConsumerLoanBook:
             ledger.post(consumer_account, banks.accounts, paid, Flow.CONSUMER_LOAN_INSTALMENT)
         banks.exposure[Instrument.CONSUMER_LOAN] -= principal
         banks.earn(every_bank, interest)
-        exposure = banks.exposure[Instrument.CONSUMER_LOAN].copy()
+        exposure = float(banks.exposure[Instrument.CONSUMER_LOAN].sum())
         recovered = self.default_recovery.take_due(step)
         carrying = self.default_carrying.take_due(step)
-        banks.recognise_default(
+        loss = 0.0
+        if carrying.any():
+            banks.recognise_default(
+                Instrument.CONSUMER_LOAN,
+                every_bank,
+                carrying,
+                recovered,
+                step,
+                workout_steps=self.charge_off_delay,
+            )
+            banks.await_recovery(
+                step,
+                Instrument.CONSUMER_LOAN,
+                np.full(self.n_banks, ledger.outside),
+                every_bank,
+                recovered,
+                workout_steps=self.charge_off_delay,
+                flow=Flow.CONSUMER_LOAN_RECOVERY,
+            )
+            loss = float((carrying - recovered).sum())
+        if exposure > 0:
+            annual = loss / exposure / self.step_years
+            self.loss_rate = self.loss_memory * self.loss_rate + (1 - self.loss_memory) * annual
+        banks.provide(
             Instrument.CONSUMER_LOAN,
-            every_bank,
-            carrying,
-            recovered,
-            step,
-            workout_steps=self.charge_off_delay,
+            self.loss_rate * np.maximum(banks.exposure[Instrument.CONSUMER_LOAN], 0.0),
         )
-        banks.await_recovery(
-            step,
-            Instrument.CONSUMER_LOAN,
-            np.full(self.n_banks, ledger.outside),
-            every_bank,
-            recovered,
-            workout_steps=self.charge_off_delay,
-            flow=Flow.CONSUMER_LOAN_RECOVERY,
-        )
-        total = float(exposure.sum())
-        if total > 0:
-            loss = float((carrying - recovered).clip(0).sum()) / total / self.step_years
-            self.loss_rate = self.loss_memory * self.loss_rate + (1 - self.loss_memory) * loss
-        provisions = banks.expected_loss.copy()
-        provisions[Instrument.CONSUMER_LOAN] = self.loss_rate * np.maximum(
-            banks.exposure[Instrument.CONSUMER_LOAN], 0.0
-        )
-        banks.provide(provisions)
         defaulted = self.default_count.take_due(step)
         self.defaults_now = float(defaulted.sum())
         self.fraud_losses_now = float(self.fraud_loss.take_due(step).sum())

@@ -784,18 +784,22 @@ class Banks:
         mean_pd = np.bincount(bank, pd * firms.active, minlength=self.count) / np.maximum(
             clients, 1
         )
-        new = self.expected_loss.copy()
-        new[: Instrument.CONSUMER_LOAN] = lgd * mean_pd * self.exposure[: Instrument.CONSUMER_LOAN]
+        firm_claims = slice(0, Instrument.CONSUMER_LOAN)
+        new = lgd * mean_pd * self.exposure[firm_claims]
         # A past-due loan is provisioned at its loss given default (PD = 1).
         new[Instrument.BANK_LOAN] = lgd * np.bincount(
             bank, np.where(late, 1.0, pd) * firms.debt, minlength=self.count
         )
-        self.provide(new)
+        self.provide(firm_claims, new)
 
-    def provide(self, expected_loss: np.ndarray) -> None:
-        """Set the expected-loss provisions of performing claims; charge the change to capital."""
-        self.provision_charges += (expected_loss - self.expected_loss).sum(axis=0)
-        self.expected_loss = expected_loss
+    def provide(self, instruments: Instrument | slice, expected_loss: np.ndarray) -> None:
+        """Set the expected-loss provisions of performing claims of ``instruments``.
+
+        The change is charged to capital (`provision_charges`).
+        """
+        change = expected_loss - self.expected_loss[instruments]
+        self.provision_charges += change if change.ndim == 1 else change.sum(axis=0)
+        self.expected_loss[instruments] = expected_loss
 
     def non_performing(self) -> np.ndarray:
         """Gross non-performing claims (instrument × bank), until written off.
@@ -817,19 +821,36 @@ class Banks:
             instrument: One instrument, several, or all (None).
             bank: One bank, or all (None).
         """
-        rows = (
-            list(Instrument)
-            if instrument is None
-            else [instrument]
-            if isinstance(instrument, Instrument)
-            else instrument
-        )
-        columns = slice(None) if bank is None else bank
+        npl, total = self._npl_and_total(instrument)
+        if bank is not None:
+            npl, total = npl[bank], total[bank]
+        npl, total = float(npl.sum()), float(total.sum())
+        return npl / total if total > 0 else 0.0
+
+    def npl_ratio_by_bank(self) -> np.ndarray:
+        """`npl_ratio` of every bank, all instruments (0 for a bank without claims)."""
+        npl, total = self._npl_and_total(None)
+        return np.where(total > 0, npl / np.where(total > 0, total, 1.0), 0.0)
+
+    def _npl_and_total(
+        self, instrument: Instrument | list[Instrument] | None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Gross non-performing and all claims per bank, of the instruments given."""
+        if instrument is None:
+            defaulted = self.npl.sum(axis=0) + self.recoveries.sum(axis=0)
+            exposure = self.exposure.sum(axis=0)
+            past_due = True
+        elif isinstance(instrument, Instrument):
+            defaulted = self.npl[instrument] + self.recoveries[instrument]
+            exposure = self.exposure[instrument]
+            past_due = instrument == Instrument.BANK_LOAN
+        else:
+            defaulted = (self.npl[instrument] + self.recoveries[instrument]).sum(axis=0)
+            exposure = self.exposure[instrument].sum(axis=0)
+            past_due = Instrument.BANK_LOAN in instrument
         # Past-due loans are still in `exposure`; defaulted claims are not.
-        non_performing = float(self.non_performing()[rows][:, columns].sum())
-        defaulted = float((self.npl + self.recoveries)[rows][:, columns].sum())
-        total = float(self.exposure[rows][:, columns].sum()) + defaulted
-        return non_performing / total if total > 0 else 0.0
+        npl = defaulted + self.past_due if past_due else defaulted
+        return npl, exposure + defaulted
 
 
 def build_banks(

@@ -171,8 +171,9 @@ class MetricsRecorder:
             )
             row[f"inventory_value_tier{tier}"] = float(inventory[in_tier & firms.active].sum())
         capital_ratio = banks.capital_ratio(model.ledger)
+        npl_ratio = banks.npl_ratio_by_bank()
         for bank in range(banks.count):
-            row[f"bank_npl_ratio_bank{bank}"] = banks.npl_ratio(bank=bank)
+            row[f"bank_npl_ratio_bank{bank}"] = float(npl_ratio[bank])
             row[f"bank_capital_ratio_bank{bank}"] = float(capital_ratio[bank])
         minutes = model.market.all_decision_minutes[-1]  # this step's, joined by `shop`
         for q in (10, 90):
