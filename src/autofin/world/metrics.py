@@ -216,7 +216,7 @@ class MetricsRecorder:
         row["supplier_ccc_days"] = cash_conversion_cycle(firms, model.spec.step_days, input_price)
         row["platform_npl_ratio"] = banks.npl_ratio(Instrument.REVERSE_FACTORING)
         row["scf_npl_ratio"] = banks.npl_ratio(SUPPLY_CHAIN_FINANCE)
-        row["bank_loan_npl_ratio"] = banks.npl_ratio(Instrument.BANK_LOAN)
+        row["credit_line_npl_ratio"] = banks.npl_ratio(Instrument.BANK_LOAN)
         row["inventory_margin_calls"] = act.margin_calls
         row["inventory_max_loan_to_value"] = act.max_loan_to_value
         makers = firms.is_automaker & firms.active
@@ -322,7 +322,7 @@ class MetricsRecorder:
         out["invoice_to_cash_days_mean"] = float(timeseries["invoice_to_cash_days"].mean())
         out["platform_npl_ratio_final"] = float(timeseries["platform_npl_ratio"].iloc[-1])
         out["scf_npl_ratio_mean"] = float(timeseries["scf_npl_ratio"].mean())
-        out["bank_loan_npl_ratio_mean"] = float(timeseries["bank_loan_npl_ratio"].mean())
+        out["credit_line_npl_ratio_mean"] = float(timeseries["credit_line_npl_ratio"].mean())
         out["procurement_cost_index_final"] = float(timeseries["procurement_cost_index"].iloc[-1])
         return out
 
