@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import inspect
+
 import numpy as np
 import pytest
 
 from autofin.scenario.loading import load_scenario
 from autofin.world.banks import Instrument
-from autofin.world.finance import SupplyChainFinance
+from autofin.world.finance import FinanceInstrument, SupplyChainFinance
 from autofin.world.finance.inventory_financing import InventoryFinancing
 from autofin.world.finance.order_financing import OrderFinancing
 from autofin.world.ledger import Flow
@@ -108,18 +110,25 @@ def test_factoring_is_dearer_for_riskier_suppliers():
 
 
 def test_with_recourse_a_buyer_default_comes_back_to_the_supplier():
-    shock = [{"type": "force_default", "day": 150, "tier": 1, "rank": 1}]
+    # An automaker whose estate cannot pay all it owes (its plant realises nothing) defaults
+    # owing factored invoices to its tier-1 suppliers' banks.
+    shock = [{"type": "force_default", "day": 150, "tier": 0, "rank": 1}]
     overrides = {
         "seed": 0,
         "shocks": shock,
         "suppliers.payment_term_days": [150, 120, 60],
-        "finance.factoring.tiers": [2],
+        "finance.factoring.tiers": [1],
     }
     recourse = simulate(scenario("factoring", **overrides))
     no_recourse = simulate(
         scenario("factoring", **{**overrides, "finance.factoring.recourse": False})
     )
-    assert flow_total(recourse, "factoring_recourse", source="suppliers_tier2") > 0
+    assert flow_total(recourse, "factoring_recourse", source="suppliers_tier1") > 0
+    # Recourse falls due when the buyer's estate has paid out, after the workout.
+    flows = recourse.flows
+    first_step = flows.loc[flows["flow"] == "factoring_recourse", "step"].min()
+    first_day = first_step * recourse.scenario.step_days
+    assert first_day >= 150 + recourse.scenario.banks.workout_days
     assert flow_total(no_recourse, "factoring_recourse") == 0
     assert (
         no_recourse.summary["credit_losses_factoring"] > recourse.summary["credit_losses_factoring"]
@@ -192,6 +201,9 @@ def test_who_carries_the_buyer_risk_of_order_financing_decides_who_loses():
                 "seed": seed,
                 "finance.order_financing.buyer_risk": risk,
                 "shocks": [{"type": "force_default", "day": 300, "tier": 1, "rank": 1}],
+                # An estate that cannot pay in full: thin equity, stocks that fetch nothing.
+                "suppliers.recovery_rate": 0.0,
+                "suppliers.equity_days": 30,
             }
             summary = simulate(load_scenario(SCENARIOS / "order_financing.yaml", overrides)).summary
             losses += summary["credit_losses_order_financing"]
@@ -213,7 +225,7 @@ def test_inventory_financing_never_exceeds_its_loan_to_value(monkeypatch):
     assert result.summary["financing_volume_inventory_financing"] > 0
     assert result.timeseries["inventory_max_loan_to_value"].max() <= spec.loan_to_value + 1e-9
 
-    model = AutofinModel(scenario("inventory_financing", seed=1))
+    model = AutofinModel(scenario("inventory_financing", seed=3))  # a run with margin calls
     inventory = model.finance.inventory
     starts, draws = [], []
     start_step, quote = InventoryFinancing.start_step, InventoryFinancing.quote
@@ -411,3 +423,51 @@ def test_flows_carry_the_instrument_as_their_type():
         Flow.REVERSE_FACTORING_COLLECTION,
     ):
         assert flow.name.lower() in names
+
+
+def test_syndicated_loans_price_the_borrowers_risk_and_the_banks_capital():
+    model = AutofinModel(scenario("syndicated_loan", seed=0))
+    model.step()
+    facility = model.finance.syndicated[0]
+    r = model.finance.round
+    base = facility.price(r)
+    spec = model.banks.spec
+    funding = model.banks.quoted_funding[facility.banks]
+    charge = spec.min_capital_ratio * np.maximum(spec.cost_of_equity - funding, 0.0)
+    expected_loss = r.pd[facility.borrower] * spec.loss_given_default
+    expected = ((funding + expected_loss + charge) * facility.shares).sum() + facility.spec.spread
+    assert base == pytest.approx(expected)
+    # A riskier borrower pays more.
+    r.pd[facility.borrower] += 0.05
+    assert facility.price(r) == pytest.approx(base + 0.05 * spec.loss_given_default)
+    # Thinner banks fund themselves more dearly and so charge more.
+    r.pd[facility.borrower] -= 0.05
+    model.banks.quoted_funding = model.banks.quoted_funding + 0.01
+    assert facility.price(r) > base
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "order_financing",
+        "inventory_financing",
+        "factoring",
+        "platform_reverse_factoring",
+        "syndicated_loan",
+    ],
+)
+def test_every_instrument_and_the_credit_line_share_one_interface(name):
+    model = AutofinModel(scenario(name, seed=0))
+    finance = model.finance
+    instruments = [*finance.instruments, finance.credit_line]
+    assert len(instruments) >= 2
+    signature = inspect.signature(FinanceInstrument.claims_on)
+    for instrument in instruments:
+        assert isinstance(instrument, FinanceInstrument)
+        assert inspect.signature(type(instrument).claims_on) == signature
+    # The credit line answers from the loan book that owns the firms' debt.
+    np.testing.assert_array_equal(finance.credit_line.owed(model.firms), model.firms.debt)
+    np.testing.assert_allclose(
+        finance.credit_line.carrying(model.firms, model.banks.count),
+        model.banks.exposure[Instrument.BANK_LOAN],
+    )

@@ -69,7 +69,13 @@ def test_forced_default_is_logged_and_its_customers_resource():
 
 
 def test_defaults_caused_by_bad_debt_name_their_cause():
-    scenario = baseline(seed=0, shocks=[{"type": "force_default", "day": 182, "tier": 1}])
+    # Thin equity and stocks that fetch nothing, so that an estate leaves its suppliers bad
+    # debt (a sound firm's estate pays in full: receivables sell at expected collection).
+    scenario = baseline(
+        seed=0,
+        shocks=[{"type": "force_default", "day": 182, "tier": 1}],
+        **{"suppliers.recovery_rate": 0.0, "suppliers.equity_days": 30},
+    )
     events = simulate(scenario).events
     caused = events.dropna(subset=["cause_id"])
     assert len(caused) > 0

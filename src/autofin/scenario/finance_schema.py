@@ -174,7 +174,11 @@ class SyndicatedLoanSpec(Section):
     maturity_days: PositiveDays = Field(
         1095, description="Days from `draw_day` until everything drawn is due."
     )
-    spread: Rate = Field(0.012, description="Annual margin over the syndicate's funding cost.")
+    spread: Rate = Field(
+        0.012,
+        description="Annual margin over each bank's funding cost, expected loss and capital "
+        "charge on the borrower's risk.",
+    )
     keep_cash_days: Days = Field(
         30,
         description="Cash, in days of expected revenue, kept before repaying an `as_needed` draw.",

@@ -205,8 +205,16 @@ class SupplierSpec(Section):
     )
     recovery_rate: Probability = Field(
         0.3,
-        description="Share of inventory and receivables book value realised when a firm is "
-        "liquidated.",
+        description="Share of inventory book value realised when a firm is liquidated. Its "
+        "receivables are sold at their expected-collection price instead (face value × (1 − "
+        "the customer's scored probability of default over the term × `banks."
+        "loss_given_default`)).",
+    )
+    fixed_asset_recovery: Probability = Field(
+        0.0,
+        description="Share of fixed assets' (plant's) book value realised when a firm is "
+        "liquidated. 0 by default: plant built for one customer's parts is taken as worth "
+        "nothing to anyone else.",
     )
     equity_days: Days = Field(
         60,

@@ -8,6 +8,13 @@ checks' power refers to ("catches applicants who will default"). Once a loan is 
 instalments (split into interest and principal) and its default, if any, go into buckets by
 due step and bank, so collecting a step's instalments and defaults is one row read, whatever
 the number of loans.
+
+A loan whose instalment is missed stays performing (delinquent) until it is 90 days past due,
+when it becomes non-performing at its gross balance; the car is repossessed and sold, and at
+120 days past due the bank receives the proceeds and charges off the rest (the stages of the US
+FFIEC Uniform Retail Credit Classification and Account Management Policy, 65 FR 36903, 2000;
+see docs/metrics.md). Performing loans carry a provision of their expected loss over a year,
+estimated from the book's own realised loss rate.
 """
 
 from __future__ import annotations
@@ -17,7 +24,12 @@ import math
 import numpy as np
 
 from autofin.scenario.consumer_schema import ConsumerLoanSpec
-from autofin.world.banks import Banks, Instrument
+from autofin.world.banks import (
+    CAR_LOAN_CHARGE_OFF_DAYS,
+    NON_PERFORMING_DAYS_PAST_DUE,
+    Banks,
+    Instrument,
+)
 from autofin.world.ledger import Flow, Ledger
 from autofin.world.obligations import DueBook
 
@@ -61,7 +73,15 @@ class ConsumerLoanBook:
             [math.ceil(k * DAYS_PER_MONTH / step_days - 1e-9) for k in range(1, months + 1)],
             dtype=np.int64,
         )
-        longest = int(self.due_offset[-1])
+        # Days past due of the first missed instalment until non-performing, then charged off.
+        self.npl_delay = math.ceil(NON_PERFORMING_DAYS_PAST_DUE / step_days - 1e-9)
+        self.charge_off_delay = max(
+            1, math.ceil(CAR_LOAN_CHARGE_OFF_DAYS / step_days - 1e-9) - self.npl_delay
+        )
+        self.step_years = step_days / 365.0
+        self.loss_rate = 0.0  # annual loss over exposure, smoothed (half-life half a year)
+        self.loss_memory = 0.5 ** (step_days / 182.5)
+        longest = int(self.due_offset[-1]) + self.npl_delay
         self.principal_due = DueBook(n_banks, longest)
         self.interest_due = DueBook(n_banks, longest)
         self.default_carrying = DueBook(n_banks, longest)
@@ -130,8 +150,9 @@ class ConsumerLoanBook:
         recovery = np.where(fraud[defaults], 0.0, np.minimum(recovery, carrying))
         when = self.due_offset[d - 1]
         where = bank[defaults]
-        self.default_carrying.book(step, when, where, carrying)
-        self.default_recovery.book(step, when, where, recovery)
+        non_performing = when + self.npl_delay
+        self.default_carrying.book(step, non_performing, where, carrying)
+        self.default_recovery.book(step, non_performing, where, recovery)
         self.default_count.book(step, when, where, np.ones(d.size))
         self.fraud_loss.book(step, when, where, np.where(fraud[defaults], carrying, 0.0))
         repaid = bank[~defaults]
@@ -145,8 +166,9 @@ class ConsumerLoanBook:
     def collect(self, step: int, banks: Banks, ledger: Ledger, consumer_account: int) -> None:
         """Borrowers pay the instalments due now out of household income; defaults are booked.
 
-        A defaulted car is repossessed and sold to the outside world at once; the bank keeps
-        the proceeds and the rest of the balance becomes a non-performing loan.
+        A loan 90 days past due becomes non-performing: its car is repossessed and sold to the
+        outside world, which pays the bank at 120 days past due, when the rest of the balance
+        is charged off. Performing loans are provisioned at the book's expected loss.
         """
         every_bank = np.arange(self.n_banks)
         self.active_at_start = float(self.active.sum())
@@ -158,15 +180,35 @@ class ConsumerLoanBook:
             ledger.post(consumer_account, banks.accounts, paid, Flow.CONSUMER_LOAN_INSTALMENT)
         banks.exposure[Instrument.CONSUMER_LOAN] -= principal
         banks.earn(every_bank, interest)
+        exposure = float(banks.exposure[Instrument.CONSUMER_LOAN].sum())
         recovered = self.default_recovery.take_due(step)
-        if recovered.any():
-            ledger.post(ledger.outside, banks.accounts, recovered, Flow.CONSUMER_LOAN_RECOVERY)
-        banks.recognise_default(
+        carrying = self.default_carrying.take_due(step)
+        loss = 0.0
+        if carrying.any():
+            banks.recognise_default(
+                Instrument.CONSUMER_LOAN,
+                every_bank,
+                carrying,
+                recovered,
+                step,
+                workout_steps=self.charge_off_delay,
+            )
+            banks.await_recovery(
+                step,
+                Instrument.CONSUMER_LOAN,
+                np.full(self.n_banks, ledger.outside),
+                every_bank,
+                recovered,
+                workout_steps=self.charge_off_delay,
+                flow=Flow.CONSUMER_LOAN_RECOVERY,
+            )
+            loss = float((carrying - recovered).sum())
+        if exposure > 0:
+            annual = loss / exposure / self.step_years
+            self.loss_rate = self.loss_memory * self.loss_rate + (1 - self.loss_memory) * annual
+        banks.provide(
             Instrument.CONSUMER_LOAN,
-            every_bank,
-            self.default_carrying.take_due(step),
-            recovered,
-            step,
+            self.loss_rate * np.maximum(banks.exposure[Instrument.CONSUMER_LOAN], 0.0),
         )
         defaulted = self.default_count.take_due(step)
         self.defaults_now = float(defaulted.sum())

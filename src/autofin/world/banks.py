@@ -47,6 +47,24 @@ class Instrument(IntEnum):
 
 INSTRUMENT_NAMES = [instrument.name.lower() for instrument in Instrument]
 
+CAR_LOAN_CHARGE_OFF_DAYS = 120
+"""A car loan this many days past due is charged off (closed-end retail credit, US FFIEC
+Uniform Retail Credit Classification and Account Management Policy, 65 FR 36903, 2000)."""
+
+NON_PERFORMING_DAYS_PAST_DUE = 90
+"""A claim this many days past due is non-performing (EBA ITS on supervisory reporting of
+forbearance and non-performing exposures, EBA/ITS/2013/03; the same 90 days as the US FFIEC
+Uniform Retail Credit Classification policy's substandard class)."""
+
+
+SUPPLY_CHAIN_FINANCE = [
+    Instrument.ORDER_FINANCING,
+    Instrument.INVENTORY_FINANCING,
+    Instrument.FACTORING,
+    Instrument.REVERSE_FACTORING,
+]
+"""The supply-chain-finance instruments (for their NPL ratio as a book)."""
+
 
 @dataclass
 class LendingRound:
@@ -93,6 +111,27 @@ class LendingRound:
         return float(self.interest_weighted_by_bank.sum())
 
 
+@dataclass(frozen=True)
+class Workout:
+    """Recoveries the estates of firms that defaulted in one step pay the banks when it ends.
+
+    Attributes:
+        due_step: The step the workout ends.
+        debtor: Defaulted firm of each recovery (its closed account holds the cash meanwhile).
+        bank: Bank owed each recovery.
+        instrument: `Instrument` of each recovery.
+        amount: Cash to be paid.
+        flow: The ledger flow of the payment.
+    """
+
+    due_step: int
+    debtor: np.ndarray
+    bank: np.ndarray
+    instrument: np.ndarray
+    amount: np.ndarray
+    flow: Flow = Flow.LIQUIDATION_PAYOUT
+
+
 @dataclass
 class Banks:
     """State of all banks, one row per bank, and the loan book of every firm."""
@@ -133,6 +172,11 @@ class Banks:
     predicted_defaults: np.ndarray = field(default_factory=lambda: np.zeros(0))
     observed_defaults: np.ndarray = field(default_factory=lambda: np.zeros(0))
     base_pd: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    recoveries: np.ndarray = field(default_factory=lambda: np.zeros((len(Instrument), 0)))
+    workouts: list[Workout] = field(default_factory=list)
+    past_due: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    expected_loss: np.ndarray = field(default_factory=lambda: np.zeros((len(Instrument), 0)))
+    provision_charges: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
     def __post_init__(self) -> None:
         if self.facility.size != self.count:
@@ -144,6 +188,11 @@ class Banks:
             self.intercept_shift = np.zeros(self.count)
             self.predicted_defaults = np.zeros(self.count)
             self.observed_defaults = np.zeros(self.count)
+        if self.recoveries.shape[1] != self.count:
+            self.recoveries = np.zeros((len(Instrument), self.count))
+            self.expected_loss = np.zeros((len(Instrument), self.count))
+            self.past_due = np.zeros(self.count)
+            self.provision_charges = np.zeros(self.count)
 
     # ------------------------------------------------------------------ liquidity
     def connect(self, ledger: Ledger) -> None:
@@ -216,8 +265,14 @@ class Banks:
         )
 
     def ecosystem_assets(self) -> np.ndarray:
-        """Claims inside the simulated ecosystem (every instrument), net of provisions."""
-        return (self.exposure + self.npl - self.provisions).sum(axis=0)
+        """Claims inside the simulated ecosystem (every instrument), net of provisions.
+
+        What defaulted firms' estates will pay after the workout (`recoveries`) included;
+        performing claims net of their expected-loss provisions (`expected_loss`).
+        """
+        return (
+            self.exposure + self.npl + self.recoveries - self.provisions - self.expected_loss
+        ).sum(axis=0)
 
     def risk_assets(self) -> np.ndarray:
         """All loans net of provisions, other business included (all weighted 100%)."""
@@ -600,19 +655,22 @@ class Banks:
         carrying: np.ndarray,
         recovered: np.ndarray,
         step: int,
+        workout_steps: int | None = None,
     ) -> None:
         """Take defaulted claims off the performing book.
 
-        What was not recovered becomes a non-performing claim, fully provisioned, written off
-        after the workout period; a recovery above the carrying value (a discounted claim
-        collected in full) is income. The recovered cash has already been paid.
+        What will not be recovered becomes a non-performing claim, fully provisioned, written
+        off after the workout period; a recovery above the carrying value (a discounted claim
+        collected in full) is income. The recovery itself is booked apart: paid already (a
+        repossessed car) or awaited from the estate (`await_recovery`).
 
         Args:
             instrument: The kind of claim.
             banks: Bank of every claim.
             carrying: Carrying value of every claim (principal, or the price paid for it).
-            recovered: Cash recovered on every claim.
+            recovered: Cash recovered, or to be recovered, on every claim.
             step: The current step.
+            workout_steps: Steps until the loss is written off; `workout_days` if omitted.
         """
         carrying = np.broadcast_to(np.asarray(carrying, dtype=float), np.shape(banks))
         recovered = np.broadcast_to(np.asarray(recovered, dtype=float), np.shape(banks))
@@ -624,11 +682,79 @@ class Banks:
         self.losses_by_instrument[instrument] += loss_by_bank
         self.earn(banks, np.maximum(recovered - carrying, 0.0))
         self.write_off_book.book(
-            step, self.workout_steps, int(instrument) * self.count + banks, loss
+            step,
+            self.workout_steps if workout_steps is None else workout_steps,
+            int(instrument) * self.count + banks,
+            loss,
         )
 
+    def await_recovery(
+        self,
+        step: int,
+        instrument: Instrument | np.ndarray,
+        debtors: np.ndarray,
+        banks: np.ndarray,
+        amount: np.ndarray,
+        workout_steps: int | None = None,
+        flow: Flow = Flow.LIQUIDATION_PAYOUT,
+    ) -> None:
+        """Book what defaulted ``debtors``' estates will pay ``banks`` when the workout ends.
+
+        The cash stays in the debtors' (closed) accounts until then (the outside world's, for
+        a repossessed car being sold); the banks hold it as a non-performing claim
+        (`recoveries`), part of their gross NPL.
+
+        Args:
+            step: The current step.
+            instrument: `Instrument` of each recovery (or one for all).
+            debtors: Ledger account that pays each recovery.
+            banks: Bank owed each recovery.
+            amount: Cash to be paid.
+            workout_steps: Steps until it is paid; `workout_days` if omitted.
+            flow: The ledger flow of the payment.
+        """
+        amount = np.asarray(amount, dtype=float)
+        keep = amount > 0
+        if not keep.any():
+            return
+        instrument = np.broadcast_to(np.asarray(instrument, dtype=np.int64), amount.shape)
+        workout = Workout(
+            step + (self.workout_steps if workout_steps is None else workout_steps),
+            np.asarray(debtors)[keep],
+            np.asarray(banks)[keep],
+            instrument[keep],
+            amount[keep],
+            flow,
+        )
+        np.add.at(self.recoveries, (workout.instrument, workout.bank), workout.amount)
+        self.workouts.append(workout)
+
+    def held_by(self, accounts: int) -> np.ndarray:
+        """Cash each ledger account (a closed firm's) holds for the banks until a workout ends.
+
+        Args:
+            accounts: Number of ledger accounts.
+        """
+        held = np.zeros(accounts)
+        for workout in self.workouts:
+            held += np.bincount(workout.debtor, workout.amount, minlength=accounts)
+        return held
+
     def write_off(self, step: int) -> None:
-        """Write off non-performing claims whose workout period has ended."""
+        """End the workouts due now: estates pay the banks; the unrecovered rest is written off."""
+        if self.workouts and min(w.due_step for w in self.workouts) <= step:
+            ledger = self.ledger
+            assert ledger is not None
+            ending = [w for w in self.workouts if w.due_step <= step]
+            self.workouts = [w for w in self.workouts if w.due_step > step]
+            for workout in ending:
+                ledger.post(
+                    workout.debtor,
+                    self.accounts[workout.bank],
+                    workout.amount,
+                    workout.flow,
+                )
+                np.subtract.at(self.recoveries, (workout.instrument, workout.bank), workout.amount)
         amount = self.write_off_book.take_due(step).reshape(len(Instrument), self.count)
         self.npl -= amount
         self.provisions -= amount
@@ -639,12 +765,92 @@ class Banks:
         ledger.post(self.accounts, ledger.outside, cost, Flow.BANK_FUNDING_COST)
         self.funding_costs += cost
 
-    def npl_ratio(self, instrument: Instrument | None = None) -> float:
-        """Non-performing claims over all claims, gross: of one instrument or of all."""
-        rows = slice(None) if instrument is None else int(instrument)
-        npl = float(self.npl[rows].sum())
-        total = float(self.exposure[rows].sum()) + npl
+    def classify(self, firms: Firms, pd: np.ndarray) -> None:
+        """Classify the books at the start of a step, and provision performing claims.
+
+        Loans of firms `NON_PERFORMING_DAYS_PAST_DUE` days or more in arrears are
+        non-performing (`past_due`) although not yet defaulted. Performing claims on firms
+        carry a provision of their one-year expected loss, PD × LGD × exposure (IFRS 9 stage 1;
+        the loss given default is the one priced, `loss_given_default`): loans with each
+        borrower's scored PD, the other firm instruments with the mean PD of the bank's active
+        clients. The change of the provisions is charged to capital (`provision_charges`);
+        car loans are provisioned by their book (`ConsumerLoanBook.collect`).
+        """
+        bank = firms.house_bank
+        late = firms.arrears_steps * (self.step_years * 365.0) >= NON_PERFORMING_DAYS_PAST_DUE
+        self.past_due = np.bincount(bank, firms.debt * late, minlength=self.count)
+        lgd = self.spec.loss_given_default
+        clients = np.bincount(bank, firms.active, minlength=self.count)
+        mean_pd = np.bincount(bank, pd * firms.active, minlength=self.count) / np.maximum(
+            clients, 1
+        )
+        firm_claims = slice(0, Instrument.CONSUMER_LOAN)
+        new = lgd * mean_pd * self.exposure[firm_claims]
+        # A past-due loan is provisioned at its loss given default (PD = 1).
+        new[Instrument.BANK_LOAN] = lgd * np.bincount(
+            bank, np.where(late, 1.0, pd) * firms.debt, minlength=self.count
+        )
+        self.provide(firm_claims, new)
+
+    def provide(self, instruments: Instrument | slice, expected_loss: np.ndarray) -> None:
+        """Set the expected-loss provisions of performing claims of ``instruments``.
+
+        The change is charged to capital (`provision_charges`).
+        """
+        change = expected_loss - self.expected_loss[instruments]
+        self.provision_charges += change if change.ndim == 1 else change.sum(axis=0)
+        self.expected_loss[instruments] = expected_loss
+
+    def non_performing(self) -> np.ndarray:
+        """Gross non-performing claims (instrument × bank), until written off.
+
+        Defaulted claims: the unrecovered part (`npl`, fully provisioned) plus what the estates
+        will pay at the end of the workout (`recoveries`); and loans 90 days or more past due
+        whose borrower has not defaulted yet (`past_due`).
+        """
+        gross = self.npl + self.recoveries
+        gross[Instrument.BANK_LOAN] += self.past_due
+        return gross
+
+    def npl_ratio(
+        self, instrument: Instrument | list[Instrument] | None = None, bank: int | None = None
+    ) -> float:
+        """Gross non-performing claims over all claims (gross), as banks report NPL ratios.
+
+        Args:
+            instrument: One instrument, several, or all (None).
+            bank: One bank, or all (None).
+        """
+        npl, total = self._npl_and_total(instrument)
+        if bank is not None:
+            npl, total = npl[bank], total[bank]
+        npl, total = float(npl.sum()), float(total.sum())
         return npl / total if total > 0 else 0.0
+
+    def npl_ratio_by_bank(self) -> np.ndarray:
+        """`npl_ratio` of every bank, all instruments (0 for a bank without claims)."""
+        npl, total = self._npl_and_total(None)
+        return np.where(total > 0, npl / np.where(total > 0, total, 1.0), 0.0)
+
+    def _npl_and_total(
+        self, instrument: Instrument | list[Instrument] | None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Gross non-performing and all claims per bank, of the instruments given."""
+        if instrument is None:
+            defaulted = self.npl.sum(axis=0) + self.recoveries.sum(axis=0)
+            exposure = self.exposure.sum(axis=0)
+            past_due = True
+        elif isinstance(instrument, Instrument):
+            defaulted = self.npl[instrument] + self.recoveries[instrument]
+            exposure = self.exposure[instrument]
+            past_due = instrument == Instrument.BANK_LOAN
+        else:
+            defaulted = (self.npl[instrument] + self.recoveries[instrument]).sum(axis=0)
+            exposure = self.exposure[instrument].sum(axis=0)
+            past_due = Instrument.BANK_LOAN in instrument
+        # Past-due loans are still in `exposure`; defaulted claims are not.
+        npl = defaulted + self.past_due if past_due else defaulted
+        return npl, exposure + defaulted
 
 
 def build_banks(
@@ -677,7 +883,10 @@ def build_banks(
         opening_capital=np.zeros(count),
         principal_book=DueBook(n_firms, term_steps),
         interest_book=DueBook(n_firms, term_steps),
-        write_off_book=DueBook(len(Instrument) * count, workout_steps),
+        write_off_book=DueBook(
+            len(Instrument) * count,
+            max(workout_steps, steps_of(CAR_LOAN_CHARGE_OFF_DAYS, step_days)),
+        ),
         term_steps=term_steps,
         review_steps=max(1, steps_of(spec.review_days, step_days)),
         memory_steps=max(1, steps_of(spec.scoring.memory_days, step_days)),

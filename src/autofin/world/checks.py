@@ -97,13 +97,15 @@ class AccountingCheck:
             model.market.loans.outstanding(),
         )
         self._close(
-            "bank capital vs opening capital + interest − funding costs − credit losses",
+            "bank capital vs opening capital + interest − funding costs − credit losses − "
+            "expected-loss provisions",
             step,
             banks.capital(ledger),
             banks.opening_capital
             + banks.interest_income
             - banks.funding_costs
-            - banks.credit_losses,
+            - banks.credit_losses
+            - banks.provision_charges,
         )
         self._close(
             "banks' reserves are never negative (the facility covers any overdraft)",
@@ -122,7 +124,18 @@ class AccountingCheck:
             raise AccountingError(f"step {step}: an open invoice has an impossible issue term")
         gone = ~firms.active
         cash = ledger.balance[: firms.n]
-        self._close("cash of defaulted firms", step, np.abs(cash[gone]).sum(), 0.0)
+        self._close(
+            "cash of defaulted firms vs what their estates hold for the banks until the workout",
+            step,
+            cash[gone],
+            banks.held_by(len(ledger.balance))[: firms.n][gone],
+        )
+        self._close(
+            "banks' recoveries vs what the estates (and car buyers) hold for them",
+            step,
+            banks.recoveries.sum(),
+            banks.held_by(len(ledger.balance)).sum(),
+        )
         self._close(
             "debts of defaulted firms", step, (firms.payables[gone] + firms.debt[gone]).sum(), 0.0
         )

@@ -1,11 +1,11 @@
 """Defaults and their propagation along the credit chain.
 
-A firm that cannot pay what is due is liquidated: its inventories and receivables are sold to
-the outside world at the recovery rate, the proceeds and its cash are shared pro rata among
-everyone it owes (suppliers, banks, the outside world), and the unpaid rest becomes bad debt of
-its suppliers and credit losses of its bank — the credit-chain propagation of Battiston et al.
-(2007). Each default remembers the customer whose default left it the largest recent bad debt,
-so cascades can be traced.
+A firm that cannot pay what is due is liquidated: its estate is realised and shared among
+everyone it owes by the waterfall of `world/estate.py` (inventory lenders first from their
+collateral; suppliers, banks and the outside world pro rata), and the unpaid rest becomes bad
+debt of its suppliers and credit losses of its banks — the credit-chain propagation of
+Battiston et al. (2007). Each default remembers the customer whose default left it the largest
+recent bad debt, so cascades can be traced.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from functools import partial
 import numpy as np
 
 from autofin.world.banks import Banks
+from autofin.world.estate import Claims, Estate, waterfall
 from autofin.world.finance.context import Claim
 from autofin.world.firms import Firms
 from autofin.world.ledger import Flow, Ledger
@@ -84,11 +85,19 @@ def liquidate(
     recovery_rate: float,
     resourcing_delay_steps: int,
     finance_claims: Callable[..., list[Claim]],
+    obligor_pd: np.ndarray | None = None,
+    fixed_asset_rate: float = 0.0,
 ) -> None:
     """Default and liquidate ``debtors`` (firm indices), propagating losses to creditors.
 
-    Secured claims (inventory loans) are paid first; everything else the debtors owe shares
-    what is left pro rata.
+    The estate is realised (`world/estate.py`): cash, receivables sold to the outside world
+    at their expected-collection price, inventories (goods on their way in included) at
+    ``recovery_rate`` and fixed assets at ``fixed_asset_rate``. The waterfall pays inventory
+    lenders from the inventories' proceeds first; their shortfall and every other claim
+    (the banks' loans and instruments, trade creditors, the outside world) share the rest pro
+    rata as one general class; anything left goes to the owners. Trade creditors and the
+    outside world are paid at once; the banks' recoveries are paid when the workout ends
+    (`Banks.await_recovery`): until then the closed firm's account holds them.
 
     Args:
         debtors: Firms that default now.
@@ -100,10 +109,13 @@ def liquidate(
         trade: Open invoices.
         banks: The banks.
         chain: Bad-debt memory and the event log.
-        recovery_rate: Share of inventory and receivable book value the liquidation realises.
+        recovery_rate: Share of inventory book value the liquidation realises.
         resourcing_delay_steps: Steps until the debtor's customers find another supplier.
         finance_claims: Called as ``finance_claims(debtors, bought_edges, remember_bad_debt)``
-            for the banks' claims under supply-chain-finance instruments.
+            for the banks' claims under every instrument, credit lines included.
+        obligor_pd: Annual probability of default of every firm as the banks scored it, for
+            the expected-collection price of receivables (None: collected in full).
+        fixed_asset_rate: Share of fixed assets' book value the liquidation realises.
     """
     debtors = np.unique(debtors)
     debtors = debtors[firms.active[debtors]]
@@ -112,73 +124,74 @@ def liquidate(
     outside = ledger.outside
     is_debtor = np.zeros(firms.n, dtype=bool)
     is_debtor[debtors] = True
+    position = np.full(firms.n, -1, dtype=np.int64)
+    position[debtors] = np.arange(debtors.size)
     causes = chain.cause_of(step, debtors) if event == "default" else np.full(len(debtors), -1)
     bought = np.flatnonzero(is_debtor[firms.edge_customer])
     sold = np.flatnonzero(is_debtor[firms.edge_supplier] & (firms.edge_supplier != OUTSIDE))
 
-    # 1. Sell inventories (goods on their way in included) and receivables to the outside
-    #    world at the recovery rate; the debtors' customers now owe the debt buyer.
+    # 1. The estate: what the debtors own, and what selling it realises.
     in_transit = firms.by_customer(
         firms.in_transit.open_totals()[bought] * firms.edge_price()[bought], bought
     )
-    book_value = firms.inventory_value() + in_transit + firms.receivables
-    ledger.post(outside, debtors, recovery_rate * book_value[debtors], Flow.ASSET_SALE)
+    face = trade.edge_book.open_totals()[sold]
+    price = face * collection_rate(firms, sold, obligor_pd, banks)
+    receivables = firms.receivables[debtors]
+    estate = Estate(
+        cash=ledger.balance[debtors].clip(0),
+        receivables=receivables,
+        inventory=(firms.inventory_value() + in_transit)[debtors],
+        fixed_assets=firms.fixed_assets[debtors],
+        collection_rate=np.where(
+            receivables > 0,
+            firms.by_supplier(price, sold)[debtors] / np.maximum(receivables, 1e-12),
+            1.0,
+        ),
+        inventory_rate=recovery_rate,
+        fixed_asset_rate=fixed_asset_rate,
+    )
+    proceeds = estate.proceeds()
+    ledger.post(outside, debtors, proceeds[1:].sum(axis=0), Flow.ASSET_SALE)
     trade.sell_to_outside(firms, sold)
-    firms.receivables[debtors] = 0.0
 
-    # 2. Everything the debtors owe, and the share of it their estate can pay: secured
-    #    claims first, then everything else pro rata.
+    # 2. Everything the debtors owe: the banks (credit lines and every other instrument),
+    #    trade creditors (less what they assigned to banks) and the outside world.
     extra = finance_claims(debtors, bought, partial(chain.remember_bad_debt, step))
-    invoiced, outside_claims = trade.take_claims_on(debtors, bought)
-    principal = banks.take_claims_on(firms, debtors)
-    # Parts of suppliers' invoices assigned to banks are the banks' claims, not theirs.
+    invoiced, outside_claims = trade.take_claims_on(firms, debtors, bought)
     carved = np.zeros(len(firms.edge_supplier))
     for claim in extra:
         if claim.carved_from is not None:
             np.add.at(carved, claim.carved_from, claim.amount)
-    edge_claims = invoiced - carved[bought]
-    secured = np.zeros(firms.n)
-    unsecured = np.zeros(firms.n)
-    for claim in extra:
-        total = secured if claim.secured else unsecured
-        total += np.bincount(claim.debtor, claim.amount, minlength=firms.n)
-    estate = ledger.balance[debtors].clip(0)
-    secured_paid = np.minimum(estate, secured[debtors])
-    secured_share = np.zeros(firms.n)
-    secured_share[debtors] = np.where(
-        secured[debtors] > 0, secured_paid / np.maximum(secured[debtors], 1e-12), 1.0
-    )
-    estate = estate - secured_paid
-    claims = (
-        firms.by_customer(edge_claims, bought)[debtors]
-        + outside_claims
-        + principal
-        + unsecured[debtors]
-    )
-    paid_share = np.where(claims > 0, np.minimum(1.0, estate / np.maximum(claims, 1e-12)), 1.0)
-    share_of = np.zeros(firms.n)
-    share_of[debtors] = paid_share
+    edge_claims = np.maximum(invoiced - carved[bought], 0.0)
+    everyone = np.arange(debtors.size)
+    # Running totals can sit a rounding error below zero: a claim of nothing.
+    parts = [Claims.of(position[c.debtor], c.amount.clip(0), c.collateral) for c in extra]
+    parts += [
+        Claims.of(position[firms.edge_customer[bought]], edge_claims),
+        Claims.of(everyone, outside_claims.clip(0)),
+    ]
+    payout = waterfall(estate, Claims.concat(parts))
 
-    # 3. Pay creditors; the rest is bad debt and credit losses.
+    # 3. Pay creditors (banks after the workout); the rest is bad debt and credit losses.
+    start = 0
     for claim in extra:
-        paid = claim.amount * (secured_share if claim.secured else share_of)[claim.debtor]
-        ledger.post(claim.debtor, claim.creditor, paid, Flow.LIQUIDATION_PAYOUT)
+        paid = payout.paid[start : start + claim.amount.size]
+        start += claim.amount.size
+        banks.await_recovery(
+            step, claim.instrument, claim.debtor, claim.creditor - banks.accounts[0], paid
+        )
         claim.settle(paid)
-    edge_paid = edge_claims * share_of[firms.edge_customer[bought]]
+    edge_paid = payout.paid[start : start + bought.size]
+    start += bought.size
     ledger.post(
         firms.edge_customer[bought],
         trade.creditor_accounts(firms, ledger, bought),
         edge_paid,
         Flow.LIQUIDATION_PAYOUT,
     )
-    ledger.post(debtors, outside, outside_claims * paid_share, Flow.LIQUIDATION_PAYOUT)
-    recovered = principal * paid_share
-    ledger.post(
-        debtors, banks.accounts[firms.house_bank[debtors]], recovered, Flow.LIQUIDATION_PAYOUT
-    )
-    ledger.post(debtors, outside, ledger.balance[debtors].clip(0), Flow.LIQUIDATION_PAYOUT)
+    ledger.post(debtors, outside, payout.paid[start:], Flow.LIQUIDATION_PAYOUT)
+    ledger.post(debtors, outside, payout.residual, Flow.LIQUIDATION_PAYOUT)
 
-    firms.receivables -= firms.by_supplier(invoiced, bought)
     inside = firms.edge_supplier[bought] != OUTSIDE
     chain.remember_bad_debt(
         step,
@@ -186,8 +199,6 @@ def liquidate(
         firms.edge_customer[bought][inside],
         (edge_claims - edge_paid)[inside],
     )
-    banks.book_defaults(firms, step, debtors, principal, recovered)
-    firms.payables[debtors] = 0.0
 
     # 4. The firm stops: no stock, no orders, its customers must re-source.
     firms.active[debtors] = False
@@ -205,3 +216,22 @@ def liquidate(
         DefaultEvent(step, int(firm), event, int(cause), reason)
         for firm, cause in zip(debtors, causes, strict=True)
     )
+
+
+def collection_rate(
+    firms: Firms, edges: np.ndarray, obligor_pd: np.ndarray | None, banks: Banks
+) -> np.ndarray:
+    """Share of the open invoices of ``edges`` a buyer of them expects to collect.
+
+    1 − (the customer's probability of default over the invoice term) × loss given default,
+    with the banks' scored annual PD of each customer and their loss given default; the
+    outside world (no score) pays in full. The term is the edge's payment term, an upper bound
+    of the time left on its open invoices.
+    """
+    if obligor_pd is None or edges.size == 0:
+        return np.ones(edges.size)
+    customer = firms.edge_customer[edges]
+    years = firms.edge_term_steps[edges] * banks.step_years
+    annual = np.where(customer >= 0, obligor_pd[customer.clip(0)], 0.0)
+    over_term = -np.expm1(years * np.log1p(-np.minimum(annual, 1.0 - 1e-12)))
+    return 1.0 - over_term * banks.spec.loss_given_default

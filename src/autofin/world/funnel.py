@@ -512,6 +512,7 @@ def consumer_summary(timeseries: Any, market: ConsumerMarket) -> dict[str, Any]:
         "booked_loan_default_share": _ratio(total["consumer_loan_defaults"], market.loans_booked),
         "fraud_losses": float(total["fraud_losses"]),
         "consumer_npl_ratio_final": float(timeseries["consumer_npl_ratio"].iloc[-1]),
+        "consumer_npl_ratio_mean": float(timeseries["consumer_npl_ratio"].mean()),
     }
     for name in CHANNEL_NAMES:
         summary[f"conversion_rate_{name}"] = _ratio(

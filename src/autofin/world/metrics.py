@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from autofin.world.banks import INSTRUMENT_NAMES, Instrument
+from autofin.world.banks import INSTRUMENT_NAMES, SUPPLY_CHAIN_FINANCE, Instrument
 from autofin.world.finance.context import FinanceActivity
 from autofin.world.firms import Firms
 from autofin.world.funnel import consumer_metrics, consumer_summary
@@ -170,13 +170,10 @@ class MetricsRecorder:
                 float(act.ebit[in_tier].sum()) / revenue if revenue > 0 else float("nan")
             )
             row[f"inventory_value_tier{tier}"] = float(inventory[in_tier & firms.active].sum())
-        gross = banks.exposure + banks.npl
         capital_ratio = banks.capital_ratio(model.ledger)
+        npl_ratio = banks.npl_ratio_by_bank()
         for bank in range(banks.count):
-            total = float(gross[:, bank].sum())
-            row[f"bank_npl_ratio_bank{bank}"] = (
-                float(banks.npl[:, bank].sum()) / total if total > 0 else 0.0
-            )
+            row[f"bank_npl_ratio_bank{bank}"] = float(npl_ratio[bank])
             row[f"bank_capital_ratio_bank{bank}"] = float(capital_ratio[bank])
         minutes = model.market.all_decision_minutes[-1]  # this step's, joined by `shop`
         for q in (10, 90):
@@ -218,6 +215,8 @@ class MetricsRecorder:
         )
         row["supplier_ccc_days"] = cash_conversion_cycle(firms, model.spec.step_days, input_price)
         row["platform_npl_ratio"] = banks.npl_ratio(Instrument.REVERSE_FACTORING)
+        row["scf_npl_ratio"] = banks.npl_ratio(SUPPLY_CHAIN_FINANCE)
+        row["credit_line_npl_ratio"] = banks.npl_ratio(Instrument.BANK_LOAN)
         row["inventory_margin_calls"] = act.margin_calls
         row["inventory_max_loan_to_value"] = act.max_loan_to_value
         makers = firms.is_automaker & firms.active
@@ -320,6 +319,8 @@ class MetricsRecorder:
         out["supplier_ccc_days_mean"] = float(timeseries["supplier_ccc_days"].mean())
         out["invoice_to_cash_days_mean"] = float(timeseries["invoice_to_cash_days"].mean())
         out["platform_npl_ratio_final"] = float(timeseries["platform_npl_ratio"].iloc[-1])
+        out["scf_npl_ratio_mean"] = float(timeseries["scf_npl_ratio"].mean())
+        out["credit_line_npl_ratio_mean"] = float(timeseries["credit_line_npl_ratio"].mean())
         out["procurement_cost_index_final"] = float(timeseries["procurement_cost_index"].iloc[-1])
         return out
 

@@ -358,6 +358,8 @@ class AutofinModel(mesa.Model):
             self.spec.suppliers.recovery_rate,
             steps_of(self.spec.suppliers.resourcing_delay_days, self.spec.step_days),
             self.finance.claims_on,
+            None if self.finance.round is None else self.finance.round.pd,
+            self.spec.suppliers.fixed_asset_recovery,
         )
 
     def _sell_vehicles(self, t: int, demand_factor: float, activity: StepActivity) -> None:

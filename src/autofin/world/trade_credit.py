@@ -148,11 +148,15 @@ class TradeCredit:
             firms.payables[owing] += amount * penalty
 
     def take_claims_on(
-        self, debtors: np.ndarray, bought_edges: np.ndarray
+        self, firms: Firms, debtors: np.ndarray, bought_edges: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray]:
         """Remove every open invoice owed by ``debtors``, due now or later.
 
+        The suppliers' receivables and the debtors' payables fall by what is removed (the
+        waterfall pays the claims).
+
         Args:
+            firms: All firms.
             debtors: Firm indices.
             bought_edges: The edges over which the debtors buy.
 
@@ -161,15 +165,22 @@ class TradeCredit:
             world.
         """
         self.term_book.clear_columns(bought_edges)
-        return self.edge_book.clear_columns(bought_edges), self.outside_book.clear_columns(debtors)
+        invoiced = self.edge_book.clear_columns(bought_edges)
+        outside = self.outside_book.clear_columns(debtors)
+        firms.receivables -= firms.by_supplier(invoiced, bought_edges)
+        firms.payables -= firms.by_customer(invoiced, bought_edges)
+        firms.payables[debtors] -= outside
+        return invoiced, outside
 
     def sell_to_outside(self, firms: Firms, edges: np.ndarray) -> None:
         """Move the open invoices of ``edges`` to the outside world's book (a debt sale).
 
-        The customers owe the same amounts at the same dates, now to the outside world.
+        The customers owe the same amounts at the same dates, now to the outside world; the
+        sellers no longer hold them as receivables.
         """
         moved = self.edge_book.amounts[:, edges]
         np.add.at(self.outside_book.amounts.T, firms.edge_customer[edges], moved.T)
+        firms.receivables -= firms.by_supplier(moved.sum(axis=0), edges)
         self.edge_book.amounts[:, edges] = 0.0
         self.term_book.amounts[:, edges] = 0.0
 

@@ -2,8 +2,9 @@
 
 `SupplyChainFinance` holds every instrument the scenario switches on and answers the model's
 questions: what each firm owes now, how a firm short of cash raises it, what banks are owed by
-a defaulting firm. The instruments are in ``order_financing.py``, ``inventory_financing.py``,
-``factoring.py``, ``reverse_factoring.py`` and ``syndicated.py``; payment-term policies in
+a defaulting firm. Every instrument implements `FinanceInstrument` (``context.py``): the
+credit line (``credit_line.py``), ``order_financing.py``, ``inventory_financing.py``,
+``factoring.py``, ``reverse_factoring.py`` and ``syndicated.py``; payment-term policies are in
 ``payment_terms.py``.
 """
 
@@ -15,7 +16,8 @@ import numpy as np
 
 from autofin.scenario.finance_schema import FinanceSpec, ReverseFactoringSpec
 from autofin.world.banks import Banks, Instrument
-from autofin.world.finance.context import Claim, FinanceActivity, FinanceRound
+from autofin.world.finance.context import Claim, FinanceActivity, FinanceInstrument, FinanceRound
+from autofin.world.finance.credit_line import CreditLine
 from autofin.world.finance.factoring import Factoring
 from autofin.world.finance.inventory_financing import InventoryFinancing
 from autofin.world.finance.order_financing import OrderFinancing
@@ -26,10 +28,9 @@ from autofin.world.firms import Firms
 from autofin.world.ledger import Ledger
 from autofin.world.trade_credit import TradeCredit
 
-__all__ = ["Claim", "FinanceActivity", "FinanceRound", "SupplyChainFinance"]
+__all__ = ["Claim", "FinanceActivity", "FinanceInstrument", "FinanceRound", "SupplyChainFinance"]
 
 EPSILON = 1e-6
-BANK_LOAN = "bank_loan"
 
 
 class SupplyChainFinance:
@@ -84,8 +85,8 @@ class SupplyChainFinance:
                 self.factoring.edge_eligible[platform.sponsor_edges[on_platform]] = False
         self.activity = FinanceActivity.empty(firms.n)
         self.round: FinanceRound | None = None
-        self._choices_by_tier: dict[int, list] = {}
-        self.bank_loan_years = banks.term_steps * banks.step_years
+        self._choices_by_tier: dict[int, list[FinanceInstrument]] = {}
+        self.credit_line = CreditLine(banks, borrowing_buffer, banks.term_steps * banks.step_years)
 
     def add_platform(
         self, spec: ReverseFactoringSpec, firms: Firms, rng: np.random.Generator
@@ -103,18 +104,22 @@ class SupplyChainFinance:
 
     # ------------------------------------------------------------------ the instruments
     @property
-    def instruments(self) -> list:
-        """Every instrument switched on (objects with ``due_now``, ``collect``, ...)."""
+    def instruments(self) -> list[FinanceInstrument]:
+        """Every supply-chain-finance instrument switched on.
+
+        The credit line is apart (`credit_line`): its dues can fall into arrears, and the step
+        settles them with the trade invoices.
+        """
         found = [self.order_financing, self.inventory, self.factoring]
         return [i for i in found if i is not None] + self.platforms + self.syndicated
 
-    def _choices(self, tier: int | None = None) -> list:
+    def _choices(self, tier: int | None = None) -> list[FinanceInstrument]:
         """Instruments a firm (of ``tier``, if given) short of cash draws on, in order."""
-        by_name = {
-            "reverse_factoring": self.platforms,
+        by_name: dict[str, list[FinanceInstrument]] = {
+            "reverse_factoring": list(self.platforms),
             "factoring": [self.factoring] if self.factoring else [],
             "inventory_financing": [self.inventory] if self.inventory else [],
-            BANK_LOAN: [BANK_LOAN],
+            self.credit_line.name: [self.credit_line],
         }
         # A committed syndicated facility comes first for its borrower.
         choices = list(self.syndicated) + [
@@ -123,9 +128,7 @@ class SupplyChainFinance:
         if tier is None:
             return choices
         if tier not in self._choices_by_tier:
-            self._choices_by_tier[tier] = [
-                c for c in choices if c == BANK_LOAN or c.serves_tier(tier)
-            ]
+            self._choices_by_tier[tier] = [c for c in choices if c.serves_tier(tier)]
         return self._choices_by_tier[tier]
 
     # ------------------------------------------------------------------ the step
@@ -142,6 +145,7 @@ class SupplyChainFinance:
         everyone = np.arange(firms.n)
         pd = banks.score(firms, ledger.balance[: firms.n], everyone)
         banks.review_lines(firms, ledger, step, pd, ledger.balance[: firms.n])
+        banks.classify(firms, pd)
         # Concentration limits are checked against what each firm owed at the start of the
         # step, plus what it raises during it.
         self.round = FinanceRound(
@@ -176,7 +180,7 @@ class SupplyChainFinance:
 
     def exposure(self, firms: Firms) -> np.ndarray:
         """What each firm owes the banks, all instruments (for concentration limits)."""
-        owed = firms.debt.copy()
+        owed = self.credit_line.owed(firms).copy()
         for instrument in self.instruments:
             owed += instrument.owed(firms)
         return owed
@@ -229,12 +233,8 @@ class SupplyChainFinance:
                 if who.size == 0:
                     continue
                 firms_here = applicants[who]
-                if choice == BANK_LOAN:
-                    raised = self._bank_loan(firms_here, remaining[who], exposure)
-                else:
-                    offer = choice.quote(r, firms_here, remaining[who])
-                    choice.take(r, firms_here, offer, self.activity)
-                    raised = offer
+                raised = choice.quote(r, firms_here, remaining[who])
+                choice.take(r, firms_here, raised, self.activity)
                 # What was raised counts against the borrower's concentration limit at once
                 # (invoice finance counts it against its obligors itself).
                 if not isinstance(choice, Factoring | Platform):
@@ -248,35 +248,14 @@ class SupplyChainFinance:
         """Firms below their cash buffer draw on their credit lines to restore it."""
         if firms.size == 0 or self.round is None:
             return
-        raised = self._bank_loan(firms, need / (1.0 + self.borrowing_buffer), self.round.exposure)
+        line = self.credit_line
+        raised = line.quote(self.round, firms, need / (1.0 + self.borrowing_buffer))
+        line.take(self.round, firms, raised, self.activity)
         np.add.at(self.round.exposure, firms, raised)
 
-    def _rates(self, choice: object, applicants: np.ndarray) -> np.ndarray:
-        r = self.round
-        assert r is not None
-        if choice == BANK_LOAN:
-            return r.banks.line_rate[applicants]
-        return choice.rates(r, applicants)
-
-    def _bank_loan(
-        self, applicants: np.ndarray, short: np.ndarray, exposure: np.ndarray
-    ) -> np.ndarray:
-        r = self.round
-        assert r is not None
-        firms, banks = r.firms, r.banks
-        offer, rate = banks.quote(
-            firms,
-            r.ledger,
-            applicants,
-            short * (1.0 + self.borrowing_buffer),
-            r.pd[applicants],
-            exposure[applicants],
-            r.capacity,
-        )
-        granted = offer
-        banks.grant(firms, r.ledger, r.step, applicants, granted, rate)
-        self.activity.record(applicants, granted, rate, granted * rate * self.bank_loan_years)
-        return granted
+    def _rates(self, choice: FinanceInstrument, applicants: np.ndarray) -> np.ndarray:
+        assert self.round is not None
+        return choice.rates(self.round, applicants)
 
     def on_invoices_paid(
         self, edges: np.ndarray, paid: np.ndarray, buyer_tier: int | None = None
@@ -311,21 +290,11 @@ class SupplyChainFinance:
         bought: np.ndarray,
         remember_bad_debt: Callable[[np.ndarray, np.ndarray, np.ndarray], None],
     ) -> list[Claim]:
-        """The banks' claims on defaulting firms under every instrument."""
-        if self.round is None:
-            return []
-        r = self.round
+        """The banks' claims on defaulting firms under every instrument, credit lines included."""
+        assert self.round is not None, "firms default only after the banks' round has started"
         claims: list[Claim] = []
-        if self.order_financing is not None:
-            claims += self.order_financing.claims_on(r, debtors, bought)
-        if self.inventory is not None:
-            claims += self.inventory.claims_on(r, debtors)
-        if self.factoring is not None:
-            claims += self.factoring.claims_on(r, debtors, bought, remember_bad_debt)
-        for platform in self.platforms:
-            claims += platform.claims_on(r, debtors, bought)
-        for facility in self.syndicated:
-            claims += facility.claims_on(r, debtors)
+        for instrument in [*self.instruments, self.credit_line]:
+            claims += instrument.claims_on(self.round, debtors, bought, remember_bad_debt)
         return claims
 
     # ------------------------------------------------------------------ checks

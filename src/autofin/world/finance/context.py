@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 
-from autofin.world.banks import Banks
+from autofin.world.banks import Banks, Instrument
+from autofin.world.estate import Collateral
 from autofin.world.firms import Firms
 from autofin.world.ledger import Ledger
 from autofin.world.trade_credit import TradeCredit
@@ -103,18 +105,85 @@ class Claim:
         debtor: The firm owing each claim.
         creditor: The ledger account owed.
         amount: The amount owed.
-        secured: Paid before unsecured claims (collateralised).
-        settle: Called with what was paid on each claim, after the payout.
+        collateral: What the claims are secured on (`Collateral.UNSECURED` for nothing): a
+            secured claim is paid first from that collateral's proceeds (`world/estate.py`).
+        settle: Called with what the estate will pay on each claim, at the default (the cash
+            follows after the workout period, `Banks.await_recovery`).
         carved_from: For a claim that is part of a supplier's invoice assigned to a bank, the
             supply edge of each claim: the supplier's own claim on that edge is reduced by it.
+        instrument: The bank instrument the claims arise from (their recoveries and NPL are
+            booked under it).
     """
 
     debtor: np.ndarray
     creditor: np.ndarray
     amount: np.ndarray
-    secured: bool
+    collateral: Collateral
     settle: Callable[[np.ndarray], None] = field(repr=False)
     carved_from: np.ndarray | None = None
+    instrument: Instrument = field(kw_only=True)
+
+
+@runtime_checkable
+class FinanceInstrument(Protocol):
+    """What every instrument offers, the credit line included (``credit_line.py``).
+
+    A firm short of cash asks for a quote and takes it; the instrument keeps its own book,
+    from which it answers what each firm owes, what falls due now, what it carries per bank,
+    and which claims its banks hold on a defaulting firm (for the waterfall of
+    ``world/estate.py``). Each is priced on the party whose risk it carries (`Banks.price`:
+    funding + expected loss + capital charge + margin).
+    """
+
+    instrument: Instrument
+    name: str
+
+    def serves_tier(self, tier: int) -> bool:
+        """Whether firms of ``tier`` can draw on it when short of cash."""
+        ...
+
+    def rates(self, r: FinanceRound, applicants: np.ndarray) -> np.ndarray:
+        """Annual cost of drawing on it for each applicant (infinite when unavailable)."""
+        ...
+
+    def quote(self, r: FinanceRound, applicants: np.ndarray, need: np.ndarray) -> np.ndarray:
+        """What each applicant may raise for ``need`` (0 when declined)."""
+        ...
+
+    def take(
+        self, r: FinanceRound, applicants: np.ndarray, amounts: np.ndarray, act: FinanceActivity
+    ) -> None:
+        """Book what was quoted: pay the applicants and record the claims."""
+        ...
+
+    def owed(self, firms: Firms) -> np.ndarray:
+        """What each firm owes under the instrument, due now or later."""
+        ...
+
+    def due_now(self, firms: Firms, step: int) -> np.ndarray:
+        """What each firm must pay under it now."""
+        ...
+
+    def collect(self, r: FinanceRound, payers: np.ndarray) -> None:
+        """Firms in ``payers`` (a mask) pay what is due now."""
+        ...
+
+    def claims_on(
+        self,
+        r: FinanceRound,
+        debtors: np.ndarray,
+        bought: np.ndarray,
+        remember_bad_debt: Callable[[np.ndarray, np.ndarray, np.ndarray], None],
+    ) -> list[Claim]:
+        """Take the banks' claims on defaulting ``debtors`` off the book, for the waterfall.
+
+        ``bought`` are the edges over which the debtors buy.
+        """
+        ...
+
+    def carrying(self, firms: Firms, banks_count: int) -> np.ndarray:
+        """Carrying value of the instrument's claims per bank (for the accounting checks)."""
+        ...
 
 
 def supplier_tiers(tiers: list[int] | None, firms: Firms) -> list[int]:

@@ -2,8 +2,9 @@
 
 The bank pays the face value discounted at an annual rate for the days left and collects the
 face value from the customer on the due date. With recourse the bank prices on the supplier's
-risk, and if the customer defaults the supplier owes the bank what the customer's estate did not
-pay, at once; without recourse the bank prices on the customer's risk and takes the loss.
+risk, and if the customer defaults the supplier owes the bank what the customer's estate does
+not pay, when the estate's workout ends (not at once: until then the estate's payout is
+unknown); without recourse the bank prices on the customer's risk and takes the loss.
 A supplier short of cash sells the same fraction of every open invoice, just enough to cover
 its need.
 """
@@ -16,6 +17,7 @@ import numpy as np
 
 from autofin.scenario.finance_schema import FactoringSpec
 from autofin.world.banks import Instrument
+from autofin.world.estate import Collateral
 from autofin.world.finance.context import Claim, FinanceActivity, FinanceRound, supplier_tiers
 from autofin.world.finance.invoices import (
     BoughtInvoices,
@@ -64,6 +66,7 @@ class Factoring:
         # Recourse owed by each firm to each bank (the bank that bought the invoice).
         self.recourse_due = np.zeros((n_banks, firms.n))
         self.recourse_carrying = np.zeros((n_banks, firms.n))
+        self.recourse_due_step = np.zeros((n_banks, firms.n), dtype=np.int64)
         self._quote: dict[str, np.ndarray] = {}
         self._rates_step = -1
         self._rates_all = np.zeros(len(supplier))
@@ -181,7 +184,7 @@ class Factoring:
 
     def due_now(self, firms: Firms, step: int) -> np.ndarray:
         """Owed now per firm: factored invoices (as buyer) and recourse (as seller)."""
-        due = self.recourse_due.sum(axis=0)
+        due = (self.recourse_due * (self.recourse_due_step <= step)).sum(axis=0)
         for book in self.books:
             due = due + book.due_by_buyer(firms, step)
         return due
@@ -190,7 +193,9 @@ class Factoring:
         """Firms in ``payers`` (a mask) pay factored invoices and recourse due now."""
         for book in self.books:
             book.collect(r.firms, r.ledger, r.banks, r.step, payers)
-        bank, owing = np.nonzero(self.recourse_due * payers[None, :] > 0)
+        bank, owing = np.nonzero(
+            (self.recourse_due * payers[None, :] > 0) & (self.recourse_due_step <= r.step)
+        )
         if owing.size == 0:
             return
         amount, carrying = self.recourse_due[bank, owing], self.recourse_carrying[bank, owing]
@@ -214,15 +219,16 @@ class Factoring:
         bought = bought[firms.edge_supplier[bought] != OUTSIDE]
         claims = [self._orphan_claims(r, book, bought) for book in self.orphans]
         self.orphans = [book for book in self.orphans if book.face.amounts.any()]
-        face, cost = self.invoices.take_claims_on(bought)
+        face, cost = self.invoices.take_claims_on(firms, bought)
         edge_bank = self.invoices.edge_bank[bought]
 
         def settle_invoices(paid: np.ndarray) -> None:
             if not self.spec.recourse:
                 banks.recognise_default(self.instrument, edge_bank, cost, paid, r.step)
                 return
-            # The bank keeps what the estate paid; a seller still in business owes the rest
-            # now, and the bank loses what a seller already gone cannot pay.
+            # The bank keeps what the estate pays; a seller still in business owes the rest
+            # when the estate's workout ends, and the bank loses what a seller already gone
+            # cannot pay.
             seller = firms.edge_supplier[bought]
             gone = ~firms.active[seller]
             banks.recognise_default(
@@ -242,6 +248,7 @@ class Factoring:
             owed = face[live] - paid_live
             np.add.at(self.recourse_due, (bank, seller), owed)
             np.add.at(self.recourse_carrying, (bank, seller), carrying)
+            np.maximum.at(self.recourse_due_step, (bank, seller), r.step + banks.workout_steps)
             remember_bad_debt(seller, firms.edge_customer[bought][live], owed)
 
         rows, cols = np.nonzero(self.recourse_due[:, debtors] > 0)
@@ -260,10 +267,18 @@ class Factoring:
                 firms.edge_customer[bought],
                 banks.accounts[edge_bank],
                 face,
-                False,
+                Collateral.UNSECURED,
                 settle_invoices,
+                instrument=self.instrument,
             ),
-            Claim(debtor, banks.accounts[bank], recourse, False, settle_recourse),
+            Claim(
+                debtor,
+                banks.accounts[bank],
+                recourse,
+                Collateral.UNSECURED,
+                settle_recourse,
+                instrument=self.instrument,
+            ),
         ]
 
     def _orphan_invoices_of(self, firms: Firms, sellers: np.ndarray) -> None:
@@ -301,13 +316,20 @@ class Factoring:
 
     def _orphan_claims(self, r: FinanceRound, book: BoughtInvoices, bought: np.ndarray) -> Claim:
         """Orphaned invoices a defaulting buyer owes: the banks' loss, no recourse."""
-        face, cost = book.take_claims_on(bought)
+        face, cost = book.take_claims_on(r.firms, bought)
         bank = book.edge_bank[bought]
 
         def settle(paid: np.ndarray) -> None:
             r.banks.recognise_default(self.instrument, bank, cost, paid, r.step)
 
-        return Claim(r.firms.edge_customer[bought], r.banks.accounts[bank], face, False, settle)
+        return Claim(
+            r.firms.edge_customer[bought],
+            r.banks.accounts[bank],
+            face,
+            Collateral.UNSECURED,
+            settle,
+            instrument=self.instrument,
+        )
 
     def owed(self, firms: Firms) -> np.ndarray:
         """What each firm owes the banks: factored invoices as buyer, recourse as seller."""

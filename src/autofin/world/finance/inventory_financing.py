@@ -9,10 +9,13 @@ must be repaid from cash. In a default the bank is paid before unsecured credito
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from autofin.scenario.finance_schema import InventoryFinancingSpec
 from autofin.world.banks import Instrument
+from autofin.world.estate import Collateral
 from autofin.world.finance.context import Claim, FinanceActivity, FinanceRound, supplier_tiers
 from autofin.world.firms import Firms
 from autofin.world.ledger import Flow
@@ -135,7 +138,13 @@ class InventoryFinancing:
         self.principal_due[paying] = 0.0
         self.interest_due[paying] = 0.0
 
-    def claims_on(self, r: FinanceRound, debtors: np.ndarray) -> list[Claim]:
+    def claims_on(
+        self,
+        r: FinanceRound,
+        debtors: np.ndarray,
+        bought: np.ndarray,
+        remember_bad_debt: Callable[[np.ndarray, np.ndarray, np.ndarray], None],
+    ) -> list[Claim]:
         """The banks' secured claims on defaulting firms."""
         carrying = self.balance[debtors].copy()
         amount = carrying + self.interest_due[debtors]
@@ -147,7 +156,16 @@ class InventoryFinancing:
         def settle(paid: np.ndarray) -> None:
             r.banks.recognise_default(self.instrument, bank, carrying, paid, r.step)
 
-        return [Claim(debtors, r.banks.accounts[bank], amount, True, settle)]
+        return [
+            Claim(
+                debtors,
+                r.banks.accounts[bank],
+                amount,
+                Collateral.INVENTORY,
+                settle,
+                instrument=self.instrument,
+            )
+        ]
 
     def owed(self, firms: Firms) -> np.ndarray:
         """Principal each firm owes (for concentration limits)."""

@@ -114,9 +114,14 @@ class BoughtInvoices:
         face[edges] = 0.0
         cost[edges] = 0.0
 
-    def take_claims_on(self, edges: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Cancel the invoices of ``edges`` (a defaulting buyer's) and return face and cost."""
-        return self.face.clear_columns(edges), self.cost.clear_columns(edges)
+    def take_claims_on(self, firms: Firms, edges: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Cancel the invoices of ``edges`` (a defaulting buyer's) and return face and cost.
+
+        The buyers' payables fall by the face cancelled (the waterfall pays the claim).
+        """
+        face = self.face.clear_columns(edges)
+        firms.payables -= firms.by_customer(face, edges)
+        return face, self.cost.clear_columns(edges)
 
     def open_by_buyer(self, firms: Firms) -> np.ndarray:
         """Face value each firm owes the banks (for the accounting checks)."""

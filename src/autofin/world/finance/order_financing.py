@@ -18,10 +18,13 @@ either defaults.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from autofin.scenario.finance_schema import OrderFinancingSpec
 from autofin.world.banks import Instrument
+from autofin.world.estate import Collateral
 from autofin.world.finance.context import Claim, FinanceActivity, FinanceRound, supplier_tiers
 from autofin.world.firms import Firms, steps_of
 from autofin.world.ledger import Flow
@@ -182,6 +185,23 @@ class OrderFinancing:
         """Edges past their deadline this step that still owe something."""
         return self.overdue[self.face[self.overdue] > 0]
 
+    def serves_tier(self, tier: int) -> bool:
+        """Order financing is not drawn on demand: advances are taken as orders are placed."""
+        return False
+
+    def rates(self, r: FinanceRound, applicants: np.ndarray) -> np.ndarray:
+        """Not drawn on demand (infinite cost)."""
+        return np.full(applicants.size, np.inf)
+
+    def quote(self, r: FinanceRound, applicants: np.ndarray, need: np.ndarray) -> np.ndarray:
+        """Nothing on demand: advances follow orders (`on_orders`)."""
+        return np.zeros(applicants.size)
+
+    def take(
+        self, r: FinanceRound, applicants: np.ndarray, amounts: np.ndarray, act: FinanceActivity
+    ) -> None:
+        """Nothing to take on demand (see `quote`)."""
+
     def due_now(self, firms: Firms, step: int) -> np.ndarray:
         """Advances the invoices have not repaid by their deadline, owed by each supplier."""
         overdue = self._overdue()
@@ -194,7 +214,13 @@ class OrderFinancing:
         if overdue.size:
             self._repay(r, overdue, self.face[overdue].copy())
 
-    def claims_on(self, r: FinanceRound, debtors: np.ndarray, bought: np.ndarray) -> list[Claim]:
+    def claims_on(
+        self,
+        r: FinanceRound,
+        debtors: np.ndarray,
+        bought: np.ndarray,
+        remember_bad_debt: Callable[[np.ndarray, np.ndarray, np.ndarray], None],
+    ) -> list[Claim]:
         """The banks' claims on defaulting firms.
 
         On a defaulting supplier, every advance not yet repaid. On a defaulting buyer, when
@@ -226,9 +252,10 @@ class OrderFinancing:
                 r.firms.edge_customer[bought],
                 r.banks.accounts[bank],
                 assigned,
-                False,
+                Collateral.UNSECURED,
                 settle,
                 carved_from=bought,
+                instrument=self.instrument,
             )
         ]
 
@@ -248,7 +275,16 @@ class OrderFinancing:
         def settle(paid: np.ndarray) -> None:
             r.banks.recognise_default(self.instrument, bank, cost, paid, r.step)
 
-        return [Claim(supplier[edges], r.banks.accounts[bank], face, False, settle)]
+        return [
+            Claim(
+                supplier[edges],
+                r.banks.accounts[bank],
+                face,
+                Collateral.UNSECURED,
+                settle,
+                instrument=self.instrument,
+            )
+        ]
 
     def owed(self, firms: Firms) -> np.ndarray:
         """What each firm owes, due or not yet (for concentration limits)."""

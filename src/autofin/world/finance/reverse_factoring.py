@@ -11,10 +11,13 @@ limit on the sponsor; a sponsor default is the platform banks' loss.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from autofin.scenario.finance_schema import ReverseFactoringSpec
 from autofin.world.banks import Instrument
+from autofin.world.estate import Collateral
 from autofin.world.finance.context import Claim, FinanceActivity, FinanceRound
 from autofin.world.finance.invoices import (
     BoughtInvoices,
@@ -298,15 +301,30 @@ class Platform:
         """The sponsor (if in ``payers``) pays the platform banks what is due now."""
         self.invoices.collect(r.firms, r.ledger, r.banks, r.step, payers)
 
-    def claims_on(self, r: FinanceRound, debtors: np.ndarray, bought: np.ndarray) -> list[Claim]:
+    def claims_on(
+        self,
+        r: FinanceRound,
+        debtors: np.ndarray,
+        bought: np.ndarray,
+        remember_bad_debt: Callable[[np.ndarray, np.ndarray, np.ndarray], None],
+    ) -> list[Claim]:
         """The platform banks' claims on a defaulting sponsor."""
-        face, cost = self.invoices.take_claims_on(bought)
+        face, cost = self.invoices.take_claims_on(r.firms, bought)
         bank = self.invoices.edge_bank[bought]
 
         def settle(paid: np.ndarray) -> None:
             r.banks.recognise_default(self.instrument, bank, cost, paid, r.step)
 
-        return [Claim(r.firms.edge_customer[bought], r.banks.accounts[bank], face, False, settle)]
+        return [
+            Claim(
+                r.firms.edge_customer[bought],
+                r.banks.accounts[bank],
+                face,
+                Collateral.UNSECURED,
+                settle,
+                instrument=self.instrument,
+            )
+        ]
 
     def owed(self, firms: Firms) -> np.ndarray:
         """What each firm owes the platform banks: only the sponsor, its confirmed invoices."""

@@ -3,16 +3,22 @@
 Each bank funds its set share of every draw, earns that share of the interest and takes that
 share of any loss. By `schedule` the whole facility is drawn on ``draw_day`` and repaid at
 maturity; `as_needed` it is drawn when the borrower's cash falls short and repaid from cash
-above ``keep_cash_days`` of revenue. Interest (the syndicate's average funding rate plus the
-spread) is paid every step. The facility is committed: banks fund draws whatever their capacity.
+above ``keep_cash_days`` of revenue. Interest is paid every step at a floating rate: each bank's
+price of the borrower's risk (its funding rate + the borrower's scored PD × loss given default +
+its capital charge), averaged in the syndicate's shares, plus the spread as the margin; so a
+riskier borrower, or a syndicate of thinner banks (whose funding costs more), pays more. The
+facility is committed: banks fund draws whatever their capacity.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import numpy as np
 
 from autofin.scenario.finance_schema import SyndicatedLoanSpec
 from autofin.world.banks import Instrument
+from autofin.world.estate import Collateral
 from autofin.world.finance.context import Claim, FinanceActivity, FinanceRound
 from autofin.world.firms import Firms, step_of_day
 from autofin.world.ledger import Flow
@@ -46,6 +52,15 @@ class SyndicatedLoan:
         self.interest_due = 0.0
         self.principal_due = 0.0
 
+    def price(self, r: FinanceRound) -> float:
+        """Annual rate this step: each bank's price of the borrower's risk, in its share.
+
+        Funding + expected loss + capital charge (`Banks.price`) with the spread as margin.
+        """
+        pd = np.full(self.banks.size, r.pd[self.borrower])
+        rates = r.banks.price(pd, self.banks, r.ledger, margin=self.spec.spread)
+        return float((rates * self.shares).sum())
+
     def is_open(self, step: int) -> bool:
         """Whether the facility can be drawn at ``step``."""
         return self.open_step <= step < self.maturity_step
@@ -64,8 +79,7 @@ class SyndicatedLoan:
 
     def start_step(self, r: FinanceRound, act: FinanceActivity) -> None:
         """Set this step's rate and interest; draw by schedule; everything is due at maturity."""
-        funding = r.banks.funding_rate(r.ledger)[self.banks]
-        self.rate = float((funding * self.shares).sum()) + self.spec.spread
+        self.rate = self.price(r)
         if not r.firms.active[self.borrower]:
             return
         if self.spec.drawing == "schedule" and r.step == self.open_step:
@@ -134,7 +148,13 @@ class SyndicatedLoan:
         surplus = r.ledger.balance[self.borrower] - self.keep_cash
         self._repay(r, min(self.drawn, max(surplus, 0.0)))
 
-    def claims_on(self, r: FinanceRound, debtors: np.ndarray) -> list[Claim]:
+    def claims_on(
+        self,
+        r: FinanceRound,
+        debtors: np.ndarray,
+        bought: np.ndarray,
+        remember_bad_debt: Callable[[np.ndarray, np.ndarray, np.ndarray], None],
+    ) -> list[Claim]:
         """The syndicate's claims on a defaulting borrower, shared in the set shares."""
         if self.borrower not in debtors or self.drawn <= 0:
             return []
@@ -146,7 +166,16 @@ class SyndicatedLoan:
             r.banks.recognise_default(self.instrument, self.banks, carrying, paid, r.step)
 
         debtor = np.full(len(self.banks), self.borrower)
-        return [Claim(debtor, r.banks.accounts[self.banks], amount, False, settle)]
+        return [
+            Claim(
+                debtor,
+                r.banks.accounts[self.banks],
+                amount,
+                Collateral.UNSECURED,
+                settle,
+                instrument=self.instrument,
+            )
+        ]
 
     def owed(self, firms: Firms) -> np.ndarray:
         """What the borrower owes, per firm (for concentration limits)."""
