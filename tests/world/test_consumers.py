@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from autofin.scenario.consumer_schema import ApprovalSpec, BookingCurveSpec, CheckSpec
-from autofin.scenario.loading import deep_merge
+from autofin.scenario.loading import deep_merge, load_scenario
 from autofin.world.approval import Applicants, ApprovalPipeline, booked_share
 from autofin.world.banks import Instrument
 from autofin.world.consumers import CHANNEL_NAMES
@@ -468,3 +468,28 @@ def test_bank_app_sales_are_partly_taken_from_channels_and_automakers():
     assert incremental_estimate < attributed
     # ... and its automaker's gain is partly the other automaker's loss.
     assert maker0_with - maker0_without > with_app - without_app
+
+
+def test_shipped_consumer_scenarios_keep_their_directions():
+    # The documented stories, from the mechanisms and over seeds (a year, fewer consumers).
+    root = Path(__file__).resolve().parents[2] / "scenarios"
+
+    def mean_summary(name: str) -> pd.Series:
+        runs = []
+        for seed in range(3):
+            scenario = load_scenario(
+                root / f"{name}.yaml",
+                overrides={"seed": seed, "horizon_days": 364, "consumers.population": 100_000},
+            )
+            runs.append(pd.Series(simulate(scenario).summary))
+        return pd.concat(runs, axis=1).T.apply(pd.to_numeric, errors="coerce").mean()
+
+    traditional = mean_summary("consumer_traditional")
+    fast = mean_summary("three_minute_approval")
+    traffic = mean_summary("finance_traffic")
+    assert fast["median_decision_minutes"] < 5 < 60 < traditional["median_decision_minutes"]
+    assert fast["automated_decision_share"] > 0.8 > 0.3 > traditional["automated_decision_share"]
+    assert fast["sales_units"] > traditional["sales_units"]
+    assert traffic["sales_units"] > traditional["sales_units"]
+    # The app's buyers were in the market anyway: part of its sales are taken from walk-ins.
+    assert 0 < traffic["bank_app_incremental_sales"] < traffic["bank_app_sales"]
