@@ -78,9 +78,9 @@ class CheckTally:
     ) -> None:
         """Add a batch of verdicts (applicants × checks masks) of the checks that ran."""
         kind = np.where(applicants.fraud, 2, applicants.bad.astype(np.int64))
-        for k in range(3):
-            self.applicants[k] += ran[kind == k].sum(axis=0)
-            self.rejections[k] += (rejects & ran)[kind == k].sum(axis=0)
+        one_hot = (kind[:, None] == np.arange(3)).astype(float).T  # 3 × applicants
+        self.applicants += one_hot @ ran
+        self.rejections += one_hot @ (rejects & ran)
         self.inconclusive += (unsure & ran).sum(axis=0)
 
     def rates(self) -> dict[str, np.ndarray]:
@@ -111,6 +111,7 @@ class ApprovalPipeline:
         self.fraud_loading = np.array([c.fraud_loading for c in checks])
         self.noise = np.array([c.noise for c in checks])
         self.threshold = np.array([c.threshold for c in checks])
+        self.loadings = np.vstack([self.risk_loading, self.fraud_loading])  # 2 × checks
         self.automatic = np.array([c.automatic for c in checks], dtype=bool)
         self.band = np.where(self.automatic, [c.inconclusive_band for c in checks], 0.0)
         sources = [c.source or f"own:{k}" for k, c in enumerate(checks)]
@@ -170,8 +171,9 @@ class ApprovalPipeline:
             )
             rejects[rows] = review > self.threshold
         # Manual checks ran only on referred applications.
-        ran = np.broadcast_to(self.automatic | referred[:, None], rejects.shape)
-        rejects &= ran
+        ran = self.automatic | referred[:, None]
+        if self.has_manual_check:
+            rejects &= ran
         self.tally.count(applicants, rejects, first_unsure, ran)
         decided_at = arrival + self.automatic_minutes
         decided_at[referred] = self._queue(bank[referred], decided_at[referred])
@@ -225,16 +227,14 @@ class ApprovalPipeline:
         the checks of its data source.
         """
         n, k = applicants.risk.size, self.noise.size
-        mean = (
-            applicants.risk[:, None] * self.risk_loading
-            + applicants.fraud_propensity[:, None] * self.fraud_loading
-        )
-        own = rng.standard_normal((n, k))
-        if shared and self.spec.shared_error > 0:
-            common = rng.standard_normal((n, self.n_sources))[:, self.source]
-            rho = self.spec.shared_error
-            own = np.sqrt(rho) * common + np.sqrt(1.0 - rho) * own
-        return mean + noise * own
+        traits = np.column_stack([applicants.risk, applicants.fraud_propensity])
+        mean = traits @ self.loadings
+        rho = self.spec.shared_error if shared else 0.0
+        if rho <= 0:
+            return mean + noise * rng.standard_normal((n, k))
+        draws = rng.standard_normal((n, k + self.n_sources))
+        error = np.sqrt(1.0 - rho) * draws[:, :k] + np.sqrt(rho) * draws[:, k + self.source]
+        return mean + noise * error
 
     def _queue(self, bank: np.ndarray, ready: np.ndarray) -> np.ndarray:
         """Minute of the decision of referred applications, first come first served per bank.
