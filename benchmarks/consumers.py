@@ -98,6 +98,7 @@ def _worker(job: dict[str, Any]) -> dict[str, Any]:
             return run
 
         market.shop, market.repay = timed(market.shop), timed(market.repay)
+        market.deliver = timed(market.deliver)
         started = time.perf_counter()
         for _ in range(scenario.steps):
             model.step()

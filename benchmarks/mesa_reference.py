@@ -46,6 +46,7 @@ class ConsumerAgent(mesa.Agent):
         self.savings = spec.savings_years * self.income * math.exp(r.gauss(0.0, spec.savings_sigma))
         self.risk = r.gauss(0.0, 1.0)
         self.propensity = min(max(r.gauss(spec.purchase_propensity, 0.1), 0.0), 1.0)
+        self.fraud_propensity = r.gauss(0.0, 1.0)
         self.fraud = r.random() < spec.fraud_share
         walk_in = spec.channels.walk_in.weight
         share = walk_in / (walk_in + spec.channels.online.weight)
@@ -203,22 +204,18 @@ class ReferenceModel(mesa.Model):
                 return month
         return 0
 
-    def check_rejects(self, check: Any, agent: ConsumerAgent, bad: bool) -> bool:
-        """Whether one check rejects the applicant."""
-        if agent.fraud:
-            chance = check.power_fraud
-        elif bad:
-            chance = check.power_default
-        else:
-            chance = check.false_rejection
-        return self.random.random() < chance
+    def reading(self, check: Any, agent: ConsumerAgent, noise: float) -> float:
+        """The score one check observes (latent traits plus its error)."""
+        latent = check.risk_loading * agent.risk + check.fraud_loading * agent.fraud_propensity
+        return latent + noise * self.random.gauss(0.0, 1.0)
 
     def prequalify(self, agent: ConsumerAgent, bad: bool) -> bool:
         """The automatic checks, all conclusive and passed."""
         for check in self.checks:
-            if check.automatic and (
-                self.check_rejects(check, agent, bad) or self.random.random() < check.inconclusive
-            ):
+            if not check.automatic:
+                continue
+            score = self.reading(check, agent, check.noise)
+            if score > check.threshold - check.inconclusive_band:
                 return False
         return True
 
@@ -226,14 +223,21 @@ class ReferenceModel(mesa.Model):
         """Run the checks; referred applications wait in the bank's queue."""
         rejected = auto_rejected = unsure = False
         for check in self.checks:
-            rejects = self.check_rejects(check, agent, bad)
-            doubt = check.automatic and self.random.random() < check.inconclusive
+            score = self.reading(check, agent, check.noise)
+            rejects = score > check.threshold
+            doubt = check.automatic and abs(score - check.threshold) < check.inconclusive_band
             rejected |= rejects
             auto_rejected |= rejects and check.automatic and not doubt
             unsure |= doubt
         ready = arrive + self.auto_minutes
         if auto_rejected or not (self.has_manual or unsure):
             return not rejected, ready
+        # A reviewer re-reads every check with less noise.
+        share = self.consumers.approval.review_noise_share
+        rejected = any(
+            self.reading(check, agent, check.noise * share) > check.threshold
+            for check in self.checks
+        )
         day, within = divmod(ready, MINUTES_PER_DAY)
         working = day * self.shift + min(within, self.shift)
         gap = self.review / self.consumers.approval.reviewers

@@ -324,13 +324,12 @@ def consumer_yaml(consumers: str) -> str:
     ("consumers", "expected"),
     [
         (
-            "approval: {checks: [{name: fraud, power_fraud: 1.2}]}",
-            "consumers.approval.checks.0.power_fraud: got 1.2; "
-            "expected a value less than or equal to 1",
+            "approval: {checks: [{name: fraud, fraud_loading: 12}]}",
+            "consumers.approval.checks.0.fraud_loading: got 12.0; at most 10 is allowed",
         ),
         (
-            "approval: {checks: [{name: score, false_rejection: -0.1}]}",
-            "consumers.approval.checks.0.false_rejection: got -0.1; "
+            "approval: {checks: [{name: score, noise: -0.1}]}",
+            "consumers.approval.checks.0.noise: got -0.1; "
             "expected a value greater than or equal to 0",
         ),
         (
@@ -347,7 +346,32 @@ def consumer_yaml(consumers: str) -> str:
             "consumers.channels.walk_in.lead_rate: got 1.5; "
             "expected a value less than or equal to 1",
         ),
-        ("approval: {checks: [{power_default: 0.5}]}", "consumers.approval.checks.0.name"),
+        ("approval: {checks: [{risk_loading: 0.5}]}", "consumers.approval.checks.0.name"),
+        (
+            # The old input, now measured: refused, with the fields a check has.
+            "approval: {checks: [{name: score, power_default: 0.5}]}",
+            "consumers.approval.checks.0: unknown",
+        ),
+        (
+            "automaker_offers: [{automaker: 0, apr: 0.03}]",
+            "apr needs partner_bank",
+        ),
+        (
+            "automaker_offers: [{automaker: 0}, {automaker: 0}]",
+            "automaker 0 is given more than once",
+        ),
+        (
+            "automaker_offers: [{automaker: 3}]",
+            "consumers.automaker_offers.0.automaker is 3, but there is no automaker 3",
+        ),
+        (
+            "automaker_offers: [{automaker: 0, partner_bank: 7}]",
+            "consumers.automaker_offers.0.partner_bank is 7",
+        ),
+        (
+            "choice: {price_weight: 500}",
+            "consumers.choice.price_weight: got 500.0; at most 100 is allowed",
+        ),
     ],
 )
 def test_bad_consumer_settings_are_rejected_with_their_path(tmp_path, consumers, expected):

@@ -6,7 +6,7 @@ approval pipeline are in minutes because decisions take minutes to days.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
@@ -77,6 +77,20 @@ class BankAppSpec(Section):
         description="Share of consumers who use the bank's app.",
         json_schema_extra=_unit("share of consumers"),
     )
+    automaker: Index = Field(
+        0,
+        description="Row of the automaker whose cars the app offers (0 = first automaker).",
+        json_schema_extra=_unit("automaker index"),
+    )
+    reach_ahead_days: Annotated[int, Field(ge=0), at_most(MAX_DURATION_DAYS, DURATION_REASON)] = (
+        Field(
+            180,
+            description="An app user is in the market this long before its next shopping trip: "
+            "only then does an offer make it a lead, and its trip moves to now. The app shifts "
+            "demand earlier (and to its automaker); it does not create buyers.",
+            json_schema_extra=_unit("days"),
+        )
+    )
 
 
 class ChannelsSpec(Section):
@@ -97,8 +111,20 @@ class ChannelsSpec(Section):
         return self
 
 
+ScoreUnits = Annotated[float, Field(ge=-10.0), at_most(10.0, "standard deviations of a score")]
+Loading = Annotated[float, Field(ge=0.0), at_most(10.0, "standard deviations of a score")]
+
+
 class CheckSpec(Section):
-    """One risk check of the loan approval pipeline."""
+    """One risk check of the loan approval pipeline.
+
+    A check observes a score: ``risk_loading`` × the applicant's latent credit risk +
+    ``fraud_loading`` × its latent fraud propensity (both standard normal) + an error with
+    standard deviation ``noise``, part of which it shares with the checks reading the same
+    ``source``. It rejects when the score is above ``threshold``. How many would-be defaulters
+    and fraudsters it catches, and how many good applicants it rejects, follow from these and
+    are measured in a run (`approval_checks` in the summary), never set.
+    """
 
     name: str = Field(
         max_length=100, description="What the check is (identity, blacklist, fraud, ...)."
@@ -108,26 +134,38 @@ class CheckSpec(Section):
         description="Whether a system runs it; a manual check sends every application to the "
         "manual-review queue.",
     )
-    power_default: Probability = Field(
-        0.0,
-        description="Chance that it rejects an applicant who would default on the loan.",
-        json_schema_extra=_unit("probability"),
+    source: str = Field(
+        "",
+        max_length=100,
+        description="Data source it reads (bureau, documents, device, ...): checks of one source "
+        "share part of their errors (`approval.shared_error`). Empty: a source of its own.",
     )
-    power_fraud: Probability = Field(
+    risk_loading: Loading = Field(
         0.0,
-        description="Chance that it rejects a fraudulent applicant.",
-        json_schema_extra=_unit("probability"),
+        description="Weight of the applicant's latent credit risk (standard normal) in its score.",
+        json_schema_extra=_unit("score per sd"),
     )
-    false_rejection: Probability = Field(
+    fraud_loading: Loading = Field(
         0.0,
-        description="Chance that it rejects an applicant who would repay.",
-        json_schema_extra=_unit("probability"),
+        description="Weight of the applicant's latent fraud propensity (standard normal; the "
+        "top `fraud_share` are fraudsters) in its score.",
+        json_schema_extra=_unit("score per sd"),
     )
-    inconclusive: Probability = Field(
+    noise: Loading = Field(
+        1.0,
+        description="Standard deviation of the check's observation error.",
+        json_schema_extra=_unit("score sd"),
+    )
+    threshold: ScoreUnits = Field(
+        2.0,
+        description="The check rejects an applicant whose observed score is above this.",
+        json_schema_extra=_unit("score"),
+    )
+    inconclusive_band: Loading = Field(
         0.0,
-        description="Automatic checks: chance that it cannot decide, which refers the "
-        "application to manual review.",
-        json_schema_extra=_unit("probability"),
+        description="Automatic checks: a score this close to the threshold is inconclusive, "
+        "which refers the application to manual review (`approval.inconclusive`).",
+        json_schema_extra=_unit("score"),
     )
     latency_minutes: Annotated[float, at_most(1e6, MINUTES_REASON)] = Field(
         0.05,
@@ -139,18 +177,23 @@ class CheckSpec(Section):
 
 def _default_checks() -> list[CheckSpec]:
     return [
-        CheckSpec(name="identity", power_fraud=0.5, false_rejection=0.002, inconclusive=0.05),
-        CheckSpec(name="blacklist", power_default=0.1, power_fraud=0.2, false_rejection=0.002),
-        CheckSpec(name="credit_score", power_default=0.4, false_rejection=0.04, inconclusive=0.2),
         CheckSpec(
-            name="income_verification",
-            automatic=False,
-            power_default=0.2,
-            power_fraud=0.3,
-            false_rejection=0.02,
-            latency_minutes=20.0,
+            name="identity", source="id", fraud_loading=1.0, noise=0.4, threshold=2.6,
+            inconclusive_band=0.1,
         ),
-    ]
+        CheckSpec(
+            name="blacklist", source="bureau", risk_loading=0.6, fraud_loading=0.6, noise=0.8,
+            threshold=2.8,
+        ),
+        CheckSpec(
+            name="credit_score", source="bureau", risk_loading=1.0, noise=0.8, threshold=2.0,
+            inconclusive_band=0.3,
+        ),
+        CheckSpec(
+            name="income_verification", source="documents", automatic=False, risk_loading=1.0,
+            fraud_loading=1.0, noise=0.5, threshold=2.4, latency_minutes=20.0,
+        ),
+    ]  # fmt: skip
 
 
 class BookingCurveSpec(Section):
@@ -222,6 +265,24 @@ class ApprovalSpec(Section):
         le=24.0,
         description="Hours a day the reviewers work.",
         json_schema_extra=_unit("hours per day"),
+    )
+    shared_error: Probability = Field(
+        0.5,
+        description="Share of a check's error variance that is common to all checks reading the "
+        "same `source` (their errors are correlated with this coefficient).",
+        json_schema_extra=_unit("share of variance"),
+    )
+    review_noise_share: Probability = Field(
+        0.5,
+        description="A reviewer re-reads the data behind a referred application's checks with "
+        "this share of each check's noise: manual review observes more, at the cost of staff "
+        "time.",
+        json_schema_extra=_unit("share of noise"),
+    )
+    inconclusive: Literal["review", "approve", "reject"] = Field(
+        "review",
+        description="What happens to an application an automatic check cannot decide: manual "
+        "review, or an automatic approval or rejection without review.",
     )
     second_lender_share: Probability = Field(
         0.5,
@@ -303,3 +364,100 @@ class ConsumerLoanSpec(Section):
         description="Yearly loss of a car's resale value.",
         json_schema_extra=_unit("share per year"),
     )
+
+
+class ChoiceSpec(Section):
+    """How a lead chooses among automakers: a multinomial logit.
+
+    A lead's utility for automaker *k* is − ``price_weight`` × log(price / mean price) +
+    ``stock_weight`` × availability + log(reach in the lead's channel) and, weighted by the
+    chance the lead borrows, − ``apr_weight`` × APR − ``down_payment_weight`` × down-payment
+    share + ``decision_weight`` × the booking-curve value of the decision time shoppers expect
+    at that automaker (learnt from recent decisions). Each lead adds independent Gumbel tastes
+    and picks the best; market shares follow.
+    """
+
+    price_weight: Annotated[float, Field(ge=0.0), at_most(100.0, "a logit weight")] = Field(
+        4.0,
+        description="Utility lost per unit of log price relative to the mean price.",
+        json_schema_extra=_unit("utility per log price"),
+    )
+    stock_weight: Annotated[float, Field(ge=0.0), at_most(100.0, "a logit weight")] = Field(
+        1.0,
+        description="Utility of a car being available: stock over a week of demand, capped at 1.",
+        json_schema_extra=_unit("utility"),
+    )
+    apr_weight: Annotated[float, Field(ge=0.0), at_most(1000.0, "a logit weight")] = Field(
+        15.0,
+        description="Utility lost per unit of APR (0.01 = one percentage point), for borrowers.",
+        json_schema_extra=_unit("utility per unit rate"),
+    )
+    down_payment_weight: Annotated[float, Field(ge=0.0), at_most(100.0, "a logit weight")] = Field(
+        2.0,
+        description="Utility lost per unit of down-payment share of the price, for borrowers.",
+        json_schema_extra=_unit("utility per share"),
+    )
+    decision_weight: Annotated[float, Field(ge=0.0), at_most(100.0, "a logit weight")] = Field(
+        3.0,
+        description="Utility per unit of the booking-curve value of the expected decision time "
+        "(0.93 for an instant decision, about 0.5 for a day), for borrowers.",
+        json_schema_extra=_unit("utility"),
+    )
+    memory_days: Annotated[float, Field(gt=0.0), at_most(MAX_DURATION_DAYS, DURATION_REASON)] = (
+        Field(
+            91.0,
+            description="Time over which shoppers' expected decision time follows the decisions "
+            "an automaker's buyers received (exponential smoothing).",
+            json_schema_extra=_unit("days"),
+        )
+    )
+
+
+class AutomakerOfferSpec(Section):
+    """What one automaker offers buyers differently from the rest (a per-automaker override).
+
+    Unset fields keep the scenario's common settings.
+    """
+
+    automaker: Index = Field(
+        description="Row of the automaker (0 = first automaker).",
+        json_schema_extra=_unit("automaker index"),
+    )
+    partner_bank: Index | None = Field(
+        None,
+        description="Bank that finances this automaker's buyers first (a bank partnership); "
+        "unset: buyers apply to a bank chosen at random.",
+        json_schema_extra=_unit("bank index"),
+    )
+    approval: ApprovalSpec | None = Field(
+        None,
+        description="The approval stack and review team the partner bank runs for this "
+        "automaker's buyers (for example a faster one); needs `partner_bank`.",
+    )
+    apr: Annotated[float, Field(ge=0.0, le=1.0)] | None = Field(
+        None,
+        description="APR of this automaker's financing (needs `partner_bank`).",
+        json_schema_extra=_unit("annual rate"),
+    )
+    down_payment_share: Probability | None = Field(
+        None,
+        description="Down payment share of this automaker's financing (needs `partner_bank`).",
+        json_schema_extra=_unit("share of price"),
+    )
+    reach: Annotated[float, Field(gt=0.0), at_most(1000.0, "a relative reach")] = Field(
+        1.0,
+        description="Relative presence in dealer and online channels (dealer network, "
+        "advertising): its logarithm adds to the automaker's utility.",
+        json_schema_extra=_unit("relative reach"),
+    )
+
+    @model_validator(mode="after")
+    def _check_partner(self) -> AutomakerOfferSpec:
+        needs = [
+            name
+            for name in ("approval", "apr", "down_payment_share")
+            if getattr(self, name) is not None
+        ]
+        if needs and self.partner_bank is None:
+            raise ValueError(f"{', '.join(needs)} needs partner_bank (the bank that offers it)")
+        return self

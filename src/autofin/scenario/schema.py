@@ -26,7 +26,13 @@ from autofin.scenario._types import (
     at_most,
 )
 from autofin.scenario._types import Money as Money  # re-exported for importers of this module
-from autofin.scenario.consumer_schema import ApprovalSpec, ChannelsSpec, ConsumerLoanSpec
+from autofin.scenario.consumer_schema import (
+    ApprovalSpec,
+    AutomakerOfferSpec,
+    ChannelsSpec,
+    ChoiceSpec,
+    ConsumerLoanSpec,
+)
 from autofin.scenario.finance_schema import FinanceSpec
 
 
@@ -450,9 +456,32 @@ class ConsumerSpec(Section):
     holding_years: Annotated[float, at_most(100.0, "longer than a lifetime")] = Field(
         2.0, ge=0.0, description="Years after a purchase during which a consumer does not buy."
     )
+    new_household_rate: Annotated[float, Field(ge=0.0), at_most(1.0, "a yearly growth rate")] = (
+        Field(
+            0.0,
+            description="New households entering the car market per year, as a share of the "
+            "population (first-time buyers besides the replacement calendar).",
+            json_schema_extra={"unit": "share per year"},
+        )
+    )
     channels: ChannelsSpec = Field(default_factory=ChannelsSpec)
     approval: ApprovalSpec = Field(default_factory=ApprovalSpec)
     loans: ConsumerLoanSpec = Field(default_factory=ConsumerLoanSpec)
+    choice: ChoiceSpec = Field(default_factory=ChoiceSpec)
+    automaker_offers: list[AutomakerOfferSpec] = Field(
+        default_factory=list,
+        max_length=1000,
+        description="Per-automaker overrides: a bank partnership, a faster approval, other "
+        "loan terms or reach (at most one entry per automaker).",
+    )
+
+    @model_validator(mode="after")
+    def _check_offers(self) -> ConsumerSpec:
+        seen = [offer.automaker for offer in self.automaker_offers]
+        doubled = sorted({k for k in seen if seen.count(k) > 1})
+        if doubled:
+            raise ValueError(f"automaker_offers: automaker {doubled[0]} is given more than once")
+        return self
 
 
 class ForceDefault(Section):
@@ -571,7 +600,15 @@ class Scenario(Section):
                     raise ValueError(
                         f"{path} is {tier} but the network has only {n_tiers} supplier tiers"
                     )
-            for path, index in self.finance.automaker_references():
+            consumers = self.consumers
+            makers = [
+                (f"consumers.automaker_offers.{i}.automaker", offer.automaker)
+                for i, offer in enumerate(consumers.automaker_offers)
+            ]
+            makers.append(
+                ("consumers.channels.bank_app.automaker", consumers.channels.bank_app.automaker)
+            )
+            for path, index in [*self.finance.automaker_references(), *makers]:
                 if index >= self.network.automakers:
                     raise ValueError(
                         f"{path} is {index}, but there is no automaker {index}: the network has "
@@ -587,6 +624,12 @@ class Scenario(Section):
                 raise ValueError(
                     f"{path} is {index}, but there is no bank {index}: banks.count is "
                     f"{self.banks.count} (numbered from 0)"
+                )
+        for i, offer in enumerate(self.consumers.automaker_offers):
+            if offer.partner_bank is not None and offer.partner_bank >= self.banks.count:
+                raise ValueError(
+                    f"consumers.automaker_offers.{i}.partner_bank is {offer.partner_bank} but "
+                    f"there are only {self.banks.count} banks (rows 0 to {self.banks.count - 1})"
                 )
         partner = self.consumers.channels.bank_app.partner_bank
         if partner >= self.banks.count:

@@ -1,13 +1,20 @@
 """The car-loan approval pipeline: a stack of risk checks and a manual-review queue per bank.
 
-Each check rejects an applicant who would default with probability ``power_default``, a
-fraudster with ``power_fraud`` and a good applicant with ``false_rejection``, independently of
-the other checks. An automatic check may be inconclusive. An application is decided
-automatically when a conclusive automatic check rejects it, or when every automatic check is
-conclusive and the stack has no manual check; otherwise it joins its bank's manual-review
-queue. The queue is first come, first served; reviewers work ``working_hours`` a day, so waits
-grow when applications pile up. How long a decision takes drives abandonment through the
-booking curve.
+A check does not know the future. It observes a score made of the applicant's latent credit
+risk and fraud propensity (its loadings) plus an observation error; checks reading the same
+data source share part of their errors, so their mistakes are correlated. A check rejects a
+score above its threshold, and an automatic check is inconclusive when the score is within its
+band of the threshold. How often it catches applicants who will default, fraudsters, or
+rejects good applicants is a consequence of its noise and threshold, and is measured
+(`CheckTally`).
+
+An application is decided automatically when a conclusive automatic check rejects it, or when
+every automatic check is conclusive and the stack has no manual check; otherwise it joins its
+bank's manual-review queue (unless the scenario approves or rejects inconclusive applications
+unchecked). A reviewer re-reads the data behind every check with less noise
+(``review_noise_share``), so review adds information at the cost of staff time. The queue is
+first come, first served; reviewers work ``working_hours`` a day, so waits grow when
+applications pile up. How long a decision takes drives abandonment through the booking curve.
 """
 
 from __future__ import annotations
@@ -15,6 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.special import ndtr
 
 from autofin.scenario.consumer_schema import ApprovalSpec, BookingCurveSpec
 
@@ -37,8 +45,58 @@ class Decisions:
     automatic: np.ndarray
 
 
+@dataclass
+class Applicants:
+    """What the checks look at (latent traits) and what the tally grades them by (truth)."""
+
+    risk: np.ndarray
+    fraud_propensity: np.ndarray
+    bad: np.ndarray  # would default on the loan (known to the tally only)
+    fraud: np.ndarray  # is a fraudster (known to the tally only)
+
+    def take(self, rows: np.ndarray) -> Applicants:
+        """The given rows only."""
+        return Applicants(
+            self.risk[rows], self.fraud_propensity[rows], self.bad[rows], self.fraud[rows]
+        )
+
+
+class CheckTally:
+    """Each check's measured power and false-rejection rate over a run.
+
+    A check's verdict on an application (after review, if it was reviewed) is counted against
+    what the applicant really was: a fraudster, a borrower who defaults, or a good borrower.
+    """
+
+    def __init__(self, n_checks: int) -> None:
+        self.applicants = np.zeros((3, n_checks))  # good, bad, fraud applicants it ran on
+        self.rejections = np.zeros((3, n_checks))
+        self.inconclusive = np.zeros(n_checks)
+
+    def count(
+        self, applicants: Applicants, rejects: np.ndarray, unsure: np.ndarray, ran: np.ndarray
+    ) -> None:
+        """Add a batch of verdicts (applicants × checks masks) of the checks that ran."""
+        kind = np.where(applicants.fraud, 2, applicants.bad.astype(np.int64))
+        one_hot = (kind[:, None] == np.arange(3)).astype(float).T  # 3 × applicants
+        self.applicants += one_hot @ ran
+        self.rejections += one_hot @ (rejects & ran)
+        self.inconclusive += (unsure & ran).sum(axis=0)
+
+    def rates(self) -> dict[str, np.ndarray]:
+        """Power against defaulters and fraudsters, false rejections, inconclusive share."""
+        share = self.rejections / np.maximum(self.applicants, 1.0)
+        total = np.maximum(self.applicants.sum(axis=0), 1.0)
+        return {
+            "false_rejection": share[0],
+            "power_default": share[1],
+            "power_fraud": share[2],
+            "inconclusive": self.inconclusive / total,
+        }
+
+
 class ApprovalPipeline:
-    """The checks of the scenario and every bank's manual-review queue.
+    """A stack of checks and every bank's manual-review queue for it.
 
     Args:
         spec: The approval settings.
@@ -48,11 +106,18 @@ class ApprovalPipeline:
     def __init__(self, spec: ApprovalSpec, n_banks: int) -> None:
         self.spec = spec
         checks = spec.checks
-        self.power_default = np.array([c.power_default for c in checks])
-        self.power_fraud = np.array([c.power_fraud for c in checks])
-        self.false_rejection = np.array([c.false_rejection for c in checks])
+        self.names = [c.name for c in checks]
+        self.risk_loading = np.array([c.risk_loading for c in checks])
+        self.fraud_loading = np.array([c.fraud_loading for c in checks])
+        self.noise = np.array([c.noise for c in checks])
+        self.threshold = np.array([c.threshold for c in checks])
+        self.loadings = np.vstack([self.risk_loading, self.fraud_loading])  # 2 × checks
         self.automatic = np.array([c.automatic for c in checks], dtype=bool)
-        self.inconclusive = np.where(self.automatic, [c.inconclusive for c in checks], 0.0)
+        self.band = np.where(self.automatic, [c.inconclusive_band for c in checks], 0.0)
+        sources = [c.source or f"own:{k}" for k, c in enumerate(checks)]
+        names = sorted(set(sources))
+        self.source = np.array([names.index(s) for s in sources], dtype=np.int64)
+        self.n_sources = len(names)
         latency = np.array([c.latency_minutes for c in checks])
         auto_latency = latency[self.automatic]
         if auto_latency.size == 0:
@@ -65,12 +130,12 @@ class ApprovalPipeline:
         self.review_minutes = spec.review_minutes + float(latency[~self.automatic].sum())
         self.shift_minutes = spec.working_hours * 60.0
         self.free_at = np.zeros(n_banks)  # working minute when each bank's queue is next free
+        self.tally = CheckTally(len(checks))
 
     def decide(
         self,
         bank: np.ndarray,
-        bad: np.ndarray,
-        fraud: np.ndarray,
+        applicants: Applicants,
         arrival: np.ndarray,
         rng: np.random.Generator,
     ) -> Decisions:
@@ -78,50 +143,98 @@ class ApprovalPipeline:
 
         Args:
             bank: Bank of every application.
-            bad: Whether the applicant would default on the loan.
-            fraud: Whether the applicant is a fraudster.
+            applicants: The applicants' latent traits (and their truth, for the tally).
             arrival: Minute (since the start of the run) each application arrives.
             rng: The model's random generator.
 
         Returns:
             Approval, the minute of the decision and whether it was automatic.
         """
-        rejects, unsure = self._draw(bad, fraud, slice(None), rng)
-        auto_reject = (rejects & self.automatic & ~unsure).any(axis=1)
-        referred = ~auto_reject & (self.has_manual_check | unsure.any(axis=1))
+        spec = self.spec
+        score = self._observe(applicants, self.noise, shared=True, rng=rng)
+        rejects = score > self.threshold
+        unsure = np.abs(score - self.threshold) < self.band
+        first_unsure = unsure.copy()
+        conclusive_reject = (rejects & self.automatic & ~unsure).any(axis=1)
+        any_unsure = unsure.any(axis=1)
+        if spec.inconclusive == "review":
+            referred = ~conclusive_reject & (self.has_manual_check | any_unsure)
+        else:
+            referred = ~conclusive_reject & self.has_manual_check
+            # Unreviewed inconclusive results count as passes or as rejections.
+            rejects = np.where(unsure, spec.inconclusive == "reject", rejects)
+        # A reviewer re-reads the data behind every check with less noise.
+        rows = np.flatnonzero(referred)
+        if rows.size:
+            review = self._observe(
+                applicants.take(rows), self.noise * spec.review_noise_share, shared=False, rng=rng
+            )
+            rejects[rows] = review > self.threshold
+        # Manual checks ran only on referred applications.
+        ran = self.automatic | referred[:, None]
+        if self.has_manual_check:
+            rejects &= ran
+        self.tally.count(applicants, rejects, first_unsure, ran)
         decided_at = arrival + self.automatic_minutes
         decided_at[referred] = self._queue(bank[referred], decided_at[referred])
         return Decisions(~rejects.any(axis=1), decided_at, ~referred)
 
-    def prequalify(
-        self, bad: np.ndarray, fraud: np.ndarray, rng: np.random.Generator
-    ) -> np.ndarray:
+    def prequalify(self, applicants: Applicants, rng: np.random.Generator) -> np.ndarray:
         """Which applicants pass every automatic check conclusively (no queue involved)."""
-        rejects, unsure = self._draw(bad, fraud, self.automatic, rng)
-        return ~(rejects | unsure).any(axis=1)
+        score = self._observe(applicants, self.noise, shared=True, rng=rng)[:, self.automatic]
+        threshold, band = self.threshold[self.automatic], self.band[self.automatic]
+        return ~((score > threshold) | (np.abs(score - threshold) < band)).any(axis=1)
 
-    def _draw(
-        self,
-        bad: np.ndarray,
-        fraud: np.ndarray,
-        checks: slice | np.ndarray,
-        rng: np.random.Generator,
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """Which of ``checks`` reject each applicant, and which are inconclusive.
+    def pass_chance(self, risk: np.ndarray, fraud_propensity: np.ndarray) -> np.ndarray:
+        """Chance that each applicant passes every check (errors taken as independent).
 
-        Returns:
-            Two (applicants × checks) masks: rejections, then inconclusive results (drawn in
-            that order).
+        Used for sizing the market before the run, so it draws nothing.
         """
-        reject_chance = np.where(
-            fraud[:, None],
-            self.power_fraud[checks],
-            np.where(bad[:, None], self.power_default[checks], self.false_rejection[checks]),
+        mean = risk[:, None] * self.risk_loading + fraud_propensity[:, None] * self.fraud_loading
+        margin = (self.threshold - mean) / np.maximum(self.noise, 1e-9)
+        return np.prod(ndtr(margin), axis=1)
+
+    def automatic_share(self, risk: np.ndarray, fraud_propensity: np.ndarray) -> float:
+        """Expected share of applications decided without review (errors taken as independent).
+
+        Used for sizing before the run, so it draws nothing.
+        """
+        if self.has_manual_check:
+            return 0.0
+        if self.spec.inconclusive != "review":
+            return 1.0
+        mean = risk[:, None] * self.risk_loading + fraud_propensity[:, None] * self.fraud_loading
+        noise = np.maximum(self.noise, 1e-9)
+        unsure = ndtr((self.threshold + self.band - mean) / noise) - ndtr(
+            (self.threshold - self.band - mean) / noise
         )
-        shape = (bad.size, self.power_default[checks].size)
-        rejects = rng.random(shape) < reject_chance
-        unsure = rng.random(shape) < self.inconclusive[checks]
-        return rejects, unsure
+        return float(np.prod(1.0 - unsure, axis=1).mean())
+
+    def rates(self) -> dict[str, dict[str, float]]:
+        """Each check's measured rates over the run so far, by check name."""
+        rates = self.tally.rates()
+        return {
+            name: {key: float(values[k]) for key, values in rates.items()}
+            for k, name in enumerate(self.names)
+        }
+
+    def _observe(
+        self, applicants: Applicants, noise: np.ndarray, *, shared: bool, rng: np.random.Generator
+    ) -> np.ndarray:
+        """Scores the checks observe: latent traits plus errors (applicants × checks).
+
+        With ``shared``, a share ``shared_error`` of each check's error variance is common to
+        the checks of its data source.
+        """
+        n, k = applicants.risk.size, self.noise.size
+        traits = np.column_stack([applicants.risk, applicants.fraud_propensity])
+        mean = traits @ self.loadings
+        rho = self.spec.shared_error if shared else 0.0
+        if rho <= 0:
+            return mean + noise * rng.standard_normal((n, k))
+        draws = rng.standard_normal((n, k + self.n_sources))
+        error = np.sqrt(1.0 - rho) * draws[:, :k] + np.sqrt(rho) * draws[:, k + self.source]
+        return mean + noise * error
 
     def _queue(self, bank: np.ndarray, ready: np.ndarray) -> np.ndarray:
         """Minute of the decision of referred applications, first come first served per bank.

@@ -20,6 +20,7 @@ estimated from the book's own realised loss rate.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -54,21 +55,35 @@ class ConsumerLoanBook:
         step_days: Days per step.
     """
 
-    def __init__(self, spec: ConsumerLoanSpec, n_banks: int, steps: int, step_days: int) -> None:
+    def __init__(
+        self,
+        spec: ConsumerLoanSpec,
+        n_banks: int,
+        steps: int,
+        step_days: int,
+        aprs: Sequence[float] | None = None,
+    ) -> None:
         self.spec = spec
         months = spec.term_months
+        # One row of schedules per set of loan terms (automakers may offer their own APR).
+        self.aprs = np.asarray(aprs if aprs else [spec.apr], dtype=float)
         self.rate = spec.apr / 12.0
+        self.instalments = np.array([annuity_factor(a, months) for a in self.aprs])
         self.instalment = annuity_factor(spec.apr, months)
         paid = np.arange(months + 1)
-        if self.rate > 0:
-            # (1 + r)^k − 1, accurate for tiny rates.
-            grown = np.expm1(paid * np.log1p(self.rate))
-            balance = np.maximum(1.0 + grown - self.instalment * grown / self.rate, 0.0)
-        else:
-            balance = 1.0 - paid / months
-        self.balance_before = balance[:-1]  # unit balance before payment k = 1..months
-        self.interest = self.rate * self.balance_before
-        self.principal = self.instalment - self.interest
+        balances = []
+        for apr, instalment in zip(self.aprs.tolist(), self.instalments.tolist(), strict=True):
+            rate = apr / 12.0
+            if rate > 0:
+                # (1 + r)^k − 1, accurate for tiny rates.
+                grown = np.expm1(paid * np.log1p(rate))
+                balances.append(np.maximum(1.0 + grown - instalment * grown / rate, 0.0))
+            else:
+                balances.append(1.0 - paid / months)
+        balance = np.array(balances)
+        self.balance_before = balance[:, :-1]  # unit balance before payment k = 1..months
+        self.interest = self.aprs[:, None] / 12.0 * self.balance_before
+        self.principal = self.instalments[:, None] - self.interest
         self.due_offset = np.array(
             [math.ceil(k * DAYS_PER_MONTH / step_days - 1e-9) for k in range(1, months + 1)],
             dtype=np.int64,
@@ -130,20 +145,26 @@ class ConsumerLoanBook:
         fraud: np.ndarray,
         price: np.ndarray,
         banks: Banks,
+        terms: np.ndarray | None = None,
     ) -> None:
-        """Put new loans on the banks' books (the disbursement is posted by the caller)."""
+        """Put new loans on the banks' books (the disbursement is posted by the caller).
+
+        ``terms`` gives each loan's row of schedules (its APR); by default the common terms.
+        """
         if bank.size == 0:
             return
+        if terms is None:
+            terms = np.zeros(bank.size, dtype=np.int64)
         months = self.spec.term_months
         paid_months = np.where(default_month > 0, default_month - 1, months)
         month = np.arange(1, months + 1)
         paying = (month[None, :] <= paid_months[:, None]) * amount[:, None]  # loans × months
         delay, lender = self.due_offset[None, :], bank[:, None]
-        self.principal_due.book(step, delay, lender, paying * self.principal)
-        self.interest_due.book(step, delay, lender, paying * self.interest)
+        self.principal_due.book(step, delay, lender, paying * self.principal[terms])
+        self.interest_due.book(step, delay, lender, paying * self.interest[terms])
         defaults = default_month > 0
         d = default_month[defaults]
-        carrying = amount[defaults] * self.balance_before[d - 1]
+        carrying = amount[defaults] * self.balance_before[terms[defaults], d - 1]
         age_years = d / 12.0
         resale = price[defaults] * self.spec.repossession_value
         recovery = resale * (1.0 - self.spec.depreciation_rate) ** age_years

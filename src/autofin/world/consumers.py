@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from enum import IntEnum
 
 import numpy as np
+from scipy.special import ndtri
 
 from autofin.scenario.schema import ConsumerSpec
 
@@ -38,6 +39,7 @@ class Consumers:
     savings: np.ndarray
     risk: np.ndarray
     propensity: np.ndarray
+    fraud_propensity: np.ndarray
     fraudster: np.ndarray
     channel: np.ndarray
     app_users: np.ndarray
@@ -46,6 +48,8 @@ class Consumers:
     held_bank: np.ndarray
     held_fate: np.ndarray
     held_channel: np.ndarray
+    held_maker: np.ndarray
+    next_trip: np.ndarray
     calendar: list[list[np.ndarray]]
     step_years: float
     account: int
@@ -71,7 +75,12 @@ class Consumers:
         return step - self.last_purchase[who] < self.holding_steps
 
     def affordability(
-        self, who: np.ndarray, price: np.ndarray, wants_loan: np.ndarray, instalment: float
+        self,
+        who: np.ndarray,
+        price: np.ndarray,
+        wants_loan: np.ndarray,
+        instalment: float | np.ndarray,
+        down_payment_share: float | np.ndarray | None = None,
     ) -> np.ndarray:
         """How affordable the car feels to each of ``who``, from 0 to 1.
 
@@ -83,21 +92,26 @@ class Consumers:
             who: The consumers.
             price: The price of the car each considers.
             wants_loan: Whether each would borrow.
-            instalment: Monthly instalment per unit of loan (`ConsumerLoanBook.instalment`).
+            instalment: Monthly instalment per unit of loan (`ConsumerLoanBook.instalment`),
+                one for all or one per consumer.
+            down_payment_share: Down payment as a share of the price (one for all or one per
+                consumer); by default the scenario's.
         """
         spec, loans = self.spec, self.spec.loans
+        down = loans.down_payment_share if down_payment_share is None else down_payment_share
         income = self.income[who]
         burden = price / (spec.affordability_multiple * income)
-        payment = (1.0 - loans.down_payment_share) * price * instalment
+        payment = (1.0 - down) * price * instalment
         loan_burden = payment / (loans.comfortable_payment_share * income / 12.0)
         burden = np.where(wants_loan, np.maximum(burden, loan_burden), burden)
         feel = 1.0 / (1.0 + np.exp(np.clip(spec.price_sensitivity * (burden - 1.0), -50, 50)))
-        has_down = self.savings[who] >= loans.down_payment_share * price
+        has_down = self.savings[who] >= down * price
         return np.where(wants_loan & ~has_down & ~self.fraudster[who], 0.0, feel)
 
     def schedule(self, who: np.ndarray, first_step: int, gap_steps: np.ndarray) -> None:
         """Put ``who`` in the calendar at ``first_step + gap_steps`` (if within the horizon)."""
         when = first_step + gap_steps
+        self.next_trip[who] = np.minimum(when, len(self.calendar))
         inside = when < len(self.calendar)
         who, when = who[inside], when[inside]
         if who.size == 0:
@@ -114,7 +128,13 @@ class Consumers:
         """Consumers who shop at ``step``."""
         chunks = self.calendar[step]
         self.calendar[step] = []
-        return np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.int64)
+        who = np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.int64)
+        # A trip replaced by a later schedule (a buyer coming back for a car) is void.
+        return who[self.next_trip[who] == step]
+
+    def in_market(self, who: np.ndarray, step: int, ahead_steps: int) -> np.ndarray:
+        """Which of ``who`` plan a shopping trip within ``ahead_steps`` after ``step``."""
+        return (self.next_trip[who] > step) & (self.next_trip[who] <= step + ahead_steps)
 
     def next_trip_gaps(self, count: int, rng: np.random.Generator) -> np.ndarray:
         """Steps until the next shopping trip (geometric: a Poisson process in steps)."""
@@ -133,12 +153,14 @@ class Consumers:
         channel: np.ndarray,
         bank: np.ndarray,
         default_month: np.ndarray,
+        maker: np.ndarray,
     ) -> None:
         """Buyers who found no car in stock come back after ``retry_days``.
 
-        They keep their channel and their financing: the bank that approved their loan (-1
-        for cash) and the loan's fate.
+        They keep their channel, their automaker and their financing: the bank that approved
+        their loan (-1 for cash) and the loan's fate.
         """
+        self.held_maker[who] = maker
         self.retries[who] += 1
         self.held_channel[who] = channel
         self.held_bank[who] = bank
@@ -161,6 +183,10 @@ def build_consumers(
     else:
         propensity = np.full(n, mean)
     channels = spec.channels
+    # Fraud propensity is a latent trait the checks observe; the top `fraud_share` are
+    # fraudsters.
+    fraud_propensity = rng.standard_normal(n).astype(np.float32)
+    fraud_cut = ndtri(1.0 - spec.fraud_share) if spec.fraud_share > 0 else np.inf
     walk_in_share = channels.walk_in.weight / (channels.walk_in.weight + channels.online.weight)
     consumers = Consumers(
         spec=spec,
@@ -168,7 +194,8 @@ def build_consumers(
         savings=savings,
         risk=rng.standard_normal(n).astype(np.float32),
         propensity=propensity.astype(np.float32),
-        fraudster=rng.random(n) < spec.fraud_share,
+        fraud_propensity=fraud_propensity,
+        fraudster=fraud_propensity > fraud_cut,
         channel=np.where(rng.random(n) < walk_in_share, Channel.WALK_IN, Channel.ONLINE).astype(
             np.int8
         ),
@@ -178,6 +205,8 @@ def build_consumers(
         held_bank=np.full(n, -1, dtype=np.int16),
         held_fate=np.zeros(n, dtype=np.int16),
         held_channel=np.zeros(n, dtype=np.int8),
+        held_maker=np.zeros(n, dtype=np.int16),
+        next_trip=np.zeros(n, dtype=np.int32),
         calendar=[[] for _ in range(steps + 1)],
         step_years=step_days / 365.0,
         account=account,

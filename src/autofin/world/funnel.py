@@ -1,22 +1,21 @@
-"""The sales funnel: traffic → lead → test drive → decision → cash or loan → purchase.
+"""The consumer side of a step, in the order it happens: demand, choice, credit, delivery.
 
-`ConsumerMarket` runs the consumer side of a step over arrays of the consumers involved:
+`ConsumerMarket` runs the funnel over arrays of the consumers involved; each job has its own
+module:
 
-1. Shoppers arrive (their calendar trip, or a bank-app offer) and become leads per channel.
-2. A lead picks an automaker by market share and decides cash or loan: a loan if it cannot pay
-   cash (or with ``loan_preference`` if it can); fraudsters always borrow.
+1. Demand and channels (`autofin.world.channels`): shoppers arrive from the replacement
+   calendar, new households and the bank app, and become leads per channel.
+2. Choice (`autofin.world.choice`): a lead picks an automaker by multinomial logit on price,
+   stock, financing and reach, and decides cash or loan: a loan if it cannot pay cash (or with
+   ``loan_preference`` if it can); fraudsters always borrow. Bank-app leads were shown the
+   app's automaker.
 3. It test-drives with a chance that rises with how affordable the car feels (price, APR,
    term, down payment), then decides to buy with its purchase propensity.
-4. Cash buyers buy. Borrowers apply to a bank (bank-app leads to the partner bank); the
-   approval pipeline decides, automatically or after the manual-review queue. A pre-qualified
-   bank-app lead's financing was settled before it shopped, so it neither waits nor risks a
-   rejection: that is the only way the bank-app channel differs in conversion.
-5. A rejected applicant pays cash if it can, else may try another bank, else walks away. An
-   approved applicant still buys with a chance that falls with the decision's wait.
-6. Automakers sell from stock; buyers who find no car come back later or are lost.
-
-Money: cash buyers pay the price out of household income; borrowers pay the down payment
-and the bank pays the rest of the price to the automaker (the disbursement).
+4. Credit application and approval (`autofin.world.applications`): borrowers apply, banks
+   decide; an approved applicant still buys with a chance that falls with the decision's wait.
+5. The automakers sell from stock (`autofin.world.automakers.sell_vehicles`, called from the
+   model's step); buyers who find no car come back later or are lost.
+6. Sales and delivery (`autofin.world.sales`): the money of delivered cars and their loans.
 """
 
 from __future__ import annotations
@@ -26,14 +25,17 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from autofin.world.approval import MINUTES_PER_DAY, ApprovalPipeline, booked_share
-from autofin.world.auto_loans import DAYS_PER_MONTH, ConsumerLoanBook
-from autofin.world.automakers import take_from_stock
+from autofin.world.applications import Decided, Financing, LoanDesk
+from autofin.world.approval import ApprovalPipeline
+from autofin.world.auto_loans import ConsumerLoanBook
+from autofin.world.automakers import availability
 from autofin.world.banks import Banks, Instrument
-from autofin.world.channels import bank_app_leads, organic_leads
+from autofin.world.channels import Prospects, arrivals
+from autofin.world.choice import AutomakerOffers, choose_automakers, logit_shares
 from autofin.world.consumers import CHANNEL_NAMES, Channel, Consumers
 from autofin.world.firms import Firms
-from autofin.world.ledger import Flow, Ledger
+from autofin.world.ledger import Ledger
+from autofin.world.sales import pay_for_cars
 
 if TYPE_CHECKING:
     from autofin.world.records import LoanLog
@@ -45,25 +47,22 @@ def _per_channel() -> np.ndarray:
 
 @dataclass
 class FunnelCounts:
-    """What the funnel did in one step, per channel where it makes sense."""
+    """What the funnel did in one step, per channel (or per automaker) where it makes sense.
+
+    The bank app's attributed sales are split by what its buyers would have done without the
+    app (their expected purchase through their own channel at their calendar trip):
+    ``app_from_channels`` of the same automaker, ``app_from_automakers`` from another one;
+    the rest is incremental.
+    """
 
     traffic: np.ndarray = field(default_factory=_per_channel)
     leads: np.ndarray = field(default_factory=_per_channel)
     test_drives: np.ndarray = field(default_factory=_per_channel)
-    applications: np.ndarray = field(default_factory=_per_channel)
-    approvals: np.ndarray = field(default_factory=_per_channel)
+    decided: Decided = field(default_factory=Decided.none)
     sales: np.ndarray = field(default_factory=_per_channel)
-    automatic_decisions: int = 0
-    decision_minutes: list[np.ndarray] = field(default_factory=list)
-
-    def decided(
-        self, channel: np.ndarray, approved: np.ndarray, minutes: np.ndarray, automatic: np.ndarray
-    ) -> None:
-        """Count decided applications."""
-        self.applications += np.bincount(channel, minlength=len(Channel))
-        self.approvals += np.bincount(channel[approved], minlength=len(Channel))
-        self.automatic_decisions += int(automatic.sum())
-        self.decision_minutes.append(minutes)
+    sales_by_maker: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    app_from_channels: float = 0.0
+    app_from_automakers: float = 0.0
 
 
 @dataclass
@@ -76,95 +75,76 @@ class Purchases:
 
 
 @dataclass
-class Prospects:
-    """The consumers moving through the funnel this step, one row each."""
+class CarOrders:
+    """Buyers ready to take a car this step, with their financing (before stock is checked)."""
 
-    who: np.ndarray
-    channel: np.ndarray
-    is_lead: np.ndarray  # False for buyers back for a car that was out of stock
-    choice: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
-    price: np.ndarray = field(default_factory=lambda: np.zeros(0))
-    fraud: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
-    cash_capable: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
-    wants_loan: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
-
-    @property
-    def in_calendar(self) -> np.ndarray:
-        """Whether each came from the shopping calendar (bank-app leads keep their own trip)."""
-        return self.channel != Channel.BANK_APP
-
-    def take(self, rows: np.ndarray) -> Prospects:
-        """The given rows only."""
-        return Prospects(
-            self.who[rows],
-            self.channel[rows],
-            self.is_lead[rows],
-            self.choice[rows],
-            self.price[rows],
-            self.fraud[rows],
-            self.cash_capable[rows],
-            self.wants_loan[rows],
-        )
-
-
-@dataclass
-class Financing:
-    """Each buyer's loan: the bank, the principal, its fate and whether it was booked."""
-
-    bank: np.ndarray
-    amount: np.ndarray
-    default_month: np.ndarray
-    booked: np.ndarray
-
-    def take(self, rows: np.ndarray) -> Financing:
-        """The given rows only."""
-        return Financing(
-            self.bank[rows], self.amount[rows], self.default_month[rows], self.booked[rows]
-        )
+    buyers: Prospects
+    financing: Financing
+    buys: np.ndarray  # cash buyers and borrowers whose loan was booked
+    home: list[np.ndarray]  # consumers going home until their next trip
+    lost: int  # buyers back for a car who walked away
 
 
 class ConsumerMarket:
-    """The consumer side: population, channels, approval pipeline and car-loan book.
+    """The consumer side: population, channels, choice, loan desks and car-loan book.
 
     Args:
         consumers: The population.
         n_banks: Number of banks.
         steps: Steps in the horizon.
         step_days: Days per step.
+        n_automakers: Number of automakers.
     """
 
-    def __init__(self, consumers: Consumers, n_banks: int, steps: int, step_days: int) -> None:
+    def __init__(
+        self, consumers: Consumers, n_banks: int, steps: int, step_days: int, n_automakers: int = 1
+    ) -> None:
         spec = consumers.spec
         self.consumers = consumers
-        self.pipeline = ApprovalPipeline(spec.approval, n_banks)
-        self.loans = ConsumerLoanBook(spec.loans, n_banks, steps, step_days)
+        self.offers = AutomakerOffers.from_spec(spec, n_automakers)
+        self.desk = LoanDesk(consumers, self.offers, n_banks, steps, step_days)
+        self.offers.expected_booked = self.desk.expected_booked(self.offers)
         self.step_days = step_days
         self.n_banks = n_banks
-        self.counts = FunnelCounts()
+        self.counts = FunnelCounts(sales_by_maker=np.zeros(n_automakers))
         self.loans_booked = 0
-        self.decision_log: LoanLog | None = None
         self.all_decision_minutes: list[np.ndarray] = []
+
+    @property
+    def loans(self) -> ConsumerLoanBook:
+        """The banks' car loans."""
+        return self.desk.loans
+
+    @property
+    def pipeline(self) -> ApprovalPipeline:
+        """The common approval stack."""
+        return self.desk.pipeline
+
+    @property
+    def decision_log(self) -> LoanLog | None:
+        """Where car-loan decisions are logged (`--loans`), if anywhere."""
+        return self.desk.decision_log
+
+    @decision_log.setter
+    def decision_log(self, log: LoanLog | None) -> None:
+        self.desk.decision_log = log
 
     def expected_buyers_per_step(self, price: float) -> float:
         """Rough expected purchases per step in the long run, for sizing the supply chain.
 
-        The funnel's chances are averaged over (a sample of) the population, assuming
-        automatic decisions for pre-qualified leads and no queue; the automakers' forecasts
-        correct the rest within weeks.
+        The funnel's chances are averaged over (a sample of) the population, with the common
+        approval stack's pass chance and typical wait; the automakers' forecasts correct the
+        rest within weeks.
         """
         c, spec = self.consumers, self.consumers.spec
         who = np.arange(min(c.population, 20_000))
         prices = np.full(who.size, price)
         cash_capable = c.savings[who] >= price
         loan_share = np.where(cash_capable & ~c.fraudster[who], spec.loans.loan_preference, 1.0)
-        pipeline = self.pipeline
-        pass_checks = float(np.prod(1.0 - pipeline.false_rejection))
-        automatic = 0.0 if pipeline.has_manual_check else float(np.prod(1 - pipeline.inconclusive))
-        waits = pipeline.automatic_minutes + np.array(
-            [0.0, pipeline.review_minutes + MINUTES_PER_DAY / 2]
+        passes = self.pipeline.pass_chance(
+            c.risk[who].astype(float), c.fraud_propensity[who].astype(float)
         )
-        booked = booked_share(waits, spec.approval.booking)
-        loan_success = pass_checks * float(automatic * booked[0] + (1 - automatic) * booked[1])
+        loan_success = passes * float(self.offers.expected_booked.mean())
         borrows, instalment = np.ones(who.size, dtype=bool), self.loans.instalment
         buy = (
             spec.test_drive_propensity
@@ -177,13 +157,11 @@ class ConsumerMarket:
         channels = spec.channels
         walk_in = float((c.channel[who] == Channel.WALK_IN).mean())
         lead_rate = walk_in * channels.walk_in.lead_rate + (1 - walk_in) * channels.online.lead_rate
-        trips = c.population * c.step_years / spec.replacement_years
-        app = channels.bank_app
-        app_leads = app.monthly_traffic * self.step_days / DAYS_PER_MONTH * app.click_to_lead
-        if c.app_users.size == 0:
-            app_leads = 0.0
+        # Trips from the calendar and from new households; the bank app moves trips earlier.
+        yearly = 1.0 / spec.replacement_years + spec.new_household_rate
+        trips = c.population * c.step_years * yearly
         # The supply chain needs a positive scale even if nobody in the sample can buy.
-        return max(float((trips * lead_rate + app_leads) * buy.mean()), 1e-6)
+        return max(float(trips * lead_rate * buy.mean()), 1e-6)
 
     # ------------------------------------------------------------------ repaying
     def repay(self, step: int, banks: Banks, ledger: Ledger) -> None:
@@ -196,47 +174,86 @@ class ConsumerMarket:
         step: int,
         firms: Firms,
         makers: np.ndarray,
-        share: np.ndarray,
         factor: float,
         banks: Banks,
         ledger: Ledger,
         rng: np.random.Generator,
-    ) -> Purchases:
-        """Run the funnel of ``step``; automakers sell from stock.
+    ) -> CarOrders:
+        """Shoppers arrive, choose, test-drive, decide and apply for loans: the car orders.
 
         Args:
             step: The current step.
             firms: All firms.
             makers: Firm rows of the automakers.
-            share: Chance that a lead picks each automaker (sums to 1).
             factor: Demand multiplier in force (shocks).
             banks: The banks.
             ledger: The ledger.
-            rng: The model's random generator.
+            rng: The shopping stream.
         """
-        c = self.consumers
-        self.counts = FunnelCounts()
-        home: list[np.ndarray] = []  # who goes home until the next trip
-        prospects = self._leads(step, home, rng)
-        buyers = self._decide(prospects, firms.price[makers], share, factor, home, rng)
-        financing = self._finance(step, buyers, banks, ledger, rng)
-        buys = ~buyers.wants_loan | financing.booked
-        home.append(buyers.who[~buys & buyers.in_calendar])
-        lost = int((~buys & ~buyers.is_lead).sum())
-
-        # Automakers sell from stock, each serving its buyers in random order.
-        rows = np.flatnonzero(buys)
-        sold_by_maker, served = self._serve(firms, makers, buyers.choice[rows], rng)
-        got, missed = rows[served], rows[~served]
-        self.counts.sales = np.bincount(buyers.channel[got], minlength=len(Channel)).astype(float)
-        self._pay(step, makers, buyers.take(got), financing.take(got), banks, ledger)
-        c.last_purchase[buyers.who[got]] = step
-        home.append(buyers.who[got[buyers.in_calendar[got]]])
-        # A bank-app offer was for a car in stock: its leads do not come back for it.
-        back_again = buyers.in_calendar[missed] & (
-            c.retries[buyers.who[missed]] < c.spec.max_retries
+        self.counts = FunnelCounts(sales_by_maker=np.zeros(makers.size))
+        home: list[np.ndarray] = []
+        arrived = arrivals(self.consumers, step, self.step_days, home, rng)
+        self.counts.traffic, self.counts.leads = arrived.traffic, arrived.leads
+        open_for_sale = firms.active[makers].astype(bool)
+        if not open_for_sale.any():
+            open_for_sale, factor = np.ones(makers.size, dtype=bool), 0.0
+        market = _MarketView(firms.price[makers], availability(firms, makers), open_for_sale)
+        buyers = self._decide(arrived.prospects, market, factor, home, rng)
+        financing = self.desk.apply(
+            step, buyers, self.offers, banks, ledger, self.counts.decided, rng
         )
-        home.append(buyers.who[missed[~back_again & buyers.in_calendar[missed]]])
+        buys = ~buyers.wants_loan | financing.booked
+        home.append(buyers.who[~buys & buyers.from_calendar])
+        lost = int((~buys & ~buyers.is_lead).sum())
+        self._market = market
+        return CarOrders(buyers, financing, buys, home, lost)
+
+    def deliver(
+        self,
+        step: int,
+        orders: CarOrders,
+        sold: np.ndarray,
+        served: np.ndarray,
+        makers: np.ndarray,
+        banks: Banks,
+        ledger: Ledger,
+        rng: np.random.Generator,
+    ) -> Purchases:
+        """Buyers who got a car pay and take their loans; the others come back or are lost.
+
+        Args:
+            step: The current step.
+            orders: The step's car orders (`shop`).
+            sold: Vehicles each automaker sold (`autofin.world.automakers.sell_vehicles`).
+            served: Which of the ordering buyers got a car.
+            makers: Firm rows of the automakers.
+            banks: The banks.
+            ledger: The ledger.
+            rng: The shopping stream.
+        """
+        c, buyers, financing, home = self.consumers, orders.buyers, orders.financing, orders.home
+        rows = np.flatnonzero(orders.buys)
+        got, missed = rows[served], rows[~served]
+        counts = self.counts
+        counts.sales = np.bincount(buyers.channel[got], minlength=len(Channel)).astype(float)
+        counts.sales_by_maker = np.bincount(buyers.choice[got], minlength=makers.size).astype(float)
+        self._attribute_app_sales(buyers.take(got), financing.take(got))
+        self.loans_booked += pay_for_cars(
+            step,
+            makers[buyers.choice[got]],
+            buyers.take(got),
+            financing.take(got),
+            c.account,
+            self.loans,
+            banks,
+            ledger,
+        )
+        c.last_purchase[buyers.who[got]] = step
+        home.append(buyers.who[got[buyers.from_calendar[got]]])
+        # Buyers who found no car come back for it (their calendar trip moves to then); leads
+        # from outside the calendar who do not keep their calendar trip.
+        back_again = c.retries[buyers.who[missed]] < c.spec.max_retries
+        home.append(buyers.who[missed[~back_again & buyers.from_calendar[missed]]])
         again = missed[back_again]
         c.retry_later(
             buyers.who[again],
@@ -244,213 +261,119 @@ class ConsumerMarket:
             buyers.channel[again],
             np.where(buyers.wants_loan[again], financing.bank[again], -1),
             financing.default_month[again],
+            buyers.choice[again],
         )
         c.reschedule(np.concatenate(home), step, rng)
         fresh = rows[buyers.is_lead[rows]]
         new_demand = np.bincount(buyers.choice[fresh], minlength=len(makers)).astype(float)
-        minutes = self.counts.decision_minutes
+        minutes = counts.decided.minutes
         self.all_decision_minutes.append(np.concatenate(minutes) if minutes else np.zeros(0))
-        return Purchases(sold_by_maker, new_demand, lost + int((~back_again).sum()))
-
-    def _leads(self, step: int, home: list[np.ndarray], rng: np.random.Generator) -> Prospects:
-        """Traffic becomes leads; buyers back for a car out of stock join them."""
-        c, counts = self.consumers, self.counts
-        visitors = c.shoppers(step)
-        returning = visitors[c.retries[visitors] > 0]
-        fresh = visitors[c.retries[visitors] == 0]
-        recent = c.recently_bought(fresh, step)
-        organic = organic_leads(c, fresh[~recent], rng)
-        home += [fresh[recent], organic.not_leads]
-        app = bank_app_leads(c, step, self.step_days, visitors, rng)
-        counts.traffic = organic.traffic + app.traffic
-        lead_channel = np.concatenate([organic.channel, app.channel])
-        counts.leads = np.bincount(lead_channel, minlength=len(Channel)).astype(float)
-        who = np.concatenate([organic.who, app.who, returning])
-        channel = np.concatenate([lead_channel, c.held_channel[returning]])
-        return Prospects(who, channel, np.arange(who.size) < lead_channel.size)
+        return Purchases(sold, new_demand, orders.lost + int((~back_again).sum()))
 
     def _decide(
         self,
         prospects: Prospects,
-        prices: np.ndarray,
-        share: np.ndarray,
+        market: _MarketView,
         factor: float,
         home: list[np.ndarray],
         rng: np.random.Generator,
     ) -> Prospects:
         """Which car, cash or loan, test drive and the decision to buy: the buyers."""
-        c, spec, p = self.consumers, self.consumers.spec, prospects
+        c, spec, p, offers = self.consumers, self.consumers.spec, prospects, self.offers
         n = p.who.size
-        if len(share) > 1:
-            p.choice = rng.choice(len(share), size=n, p=share)
-        else:
-            p.choice = np.zeros(n, dtype=np.int64)
-        p.price = prices[p.choice]
         p.fraud = c.fraudster[p.who]
+        p.choice = choose_automakers(
+            offers,
+            spec,
+            market.price,
+            market.availability,
+            market.open_for_sale,
+            self._borrow_weight(p.who, market),
+            rng,
+        )
+        # Bank-app leads were shown the app's automaker; returning buyers keep their choice.
+        app_maker = min(spec.channels.bank_app.automaker, market.price.size - 1)
+        if market.open_for_sale[app_maker]:
+            p.choice[p.channel == Channel.BANK_APP] = app_maker
+        back = ~p.is_lead
+        p.choice[back] = np.minimum(c.held_maker[p.who[back]], market.price.size - 1)
+        p.price = market.price[p.choice]
         p.cash_capable = c.savings[p.who] >= p.price
         p.wants_loan = p.fraud | ~p.cash_capable | (rng.random(n) < spec.loans.loan_preference)
         # Returning buyers have decided and keep the financing they had.
-        p.wants_loan[~p.is_lead] = c.held_bank[p.who[~p.is_lead]] >= 0
-        afford = c.affordability(p.who, p.price, p.wants_loan, self.loans.instalment)
+        p.wants_loan[back] = c.held_bank[p.who[back]] >= 0
+        afford = c.affordability(
+            p.who,
+            p.price,
+            p.wants_loan,
+            offers.instalment[p.choice],
+            offers.down_payment_share[p.choice],
+        )
         drives = p.is_lead & (rng.random(n) < spec.test_drive_propensity * afford)
         self.counts.test_drives = np.bincount(p.channel[drives], minlength=len(Channel)).astype(
             float
         )
-        decides = ~p.is_lead | (drives & (rng.random(n) < c.propensity[p.who] * factor))
-        home.append(p.who[~decides & p.in_calendar])
+        decides = back | (drives & (rng.random(n) < c.propensity[p.who] * factor))
+        home.append(p.who[~decides & p.from_calendar])
         return p.take(np.flatnonzero(decides))
 
-    def _finance(
-        self,
-        step: int,
-        buyers: Prospects,
-        banks: Banks,
-        ledger: Ledger,
-        rng: np.random.Generator,
-    ) -> Financing:
-        """Borrowers' loans: fates, pre-qualification, applications, decisions and booking.
+    def _borrow_weight(self, who: np.ndarray, market: _MarketView) -> np.ndarray:
+        """Chance each consumer would finance a car at the market's mean price."""
+        c, spec = self.consumers, self.consumers.spec
+        mean_price = float(market.price[market.open_for_sale].mean())
+        certain = c.fraudster[who] | (c.savings[who] < mean_price)
+        return np.where(certain, 1.0, spec.loans.loan_preference)
 
-        Rejected borrowers who can pay cash switch to cash (``buyers.wants_loan`` is cleared).
+    def _attribute_app_sales(self, got: Prospects, financing: Financing) -> None:
+        """Split the bank app's sales by what their buyers would have done without the app.
+
+        Every app lead was in the market (a calendar trip within ``reach_ahead_days``). Without
+        the app it would have shopped through its own channel at that trip: the expected
+        purchase there (lead rate × test drive × affordability × propensity × the chance its
+        financing goes through) is a sale taken from the other channels if it would have
+        chosen the same automaker, and from the other automakers otherwise.
         """
-        c, spec, counts, b = self.consumers, self.consumers.spec, self.counts, buyers
-        n = b.who.size
-        amount = (1.0 - spec.loans.down_payment_share) * b.price
-        burden = amount * self.loans.instalment / (c.income[b.who] / 12.0)
-        within_limit = burden <= spec.loans.max_payment_to_income
-        asking = b.wants_loan & b.is_lead
-        default_month = np.zeros(n, dtype=np.int64)
-        default_month[asking] = self.loans.draw_fates(
-            c.risk[b.who[asking]].astype(float), burden[asking], b.fraud[asking], rng
-        )
-        back = np.flatnonzero(~b.is_lead)
-        default_month[back] = c.held_fate[b.who[back]]
-        bad = (default_month > 0) & ~b.fraud
-        # A loan is settled for returning buyers and, if it pre-qualifies, for app leads.
-        settled = ~b.is_lead & b.wants_loan
-        if spec.channels.bank_app.prequalified:
-            app = np.flatnonzero(asking & (b.channel == Channel.BANK_APP))
-            settled[app] = within_limit[app] & self.pipeline.prequalify(bad[app], b.fraud[app], rng)
-
-        bank = rng.integers(0, self.n_banks, size=n)
-        bank[b.channel == Channel.BANK_APP] = spec.channels.bank_app.partner_bank
-        bank[back] = np.maximum(c.held_bank[b.who[back]], 0)
-        capacity = banks.capacity(ledger)
-        start = ((step - 1) + rng.random(n)) * self.step_days * MINUTES_PER_DAY
-        decided_at = start.copy()
-        approved = _within_capacity(bank, amount, b.wants_loan & settled, capacity)
-        # Pre-qualified leads' applications were decided, automatically, before they shopped.
-        prequalified = np.flatnonzero(approved & b.is_lead)
-        counts.decided(
-            b.channel[prequalified],
-            np.ones(prequalified.size, dtype=bool),
-            np.zeros(prequalified.size),
-            np.ones(prequalified.size, dtype=bool),
-        )
-        pending = b.wants_loan & ~approved
-        for _attempt in range(2):
-            rows = np.flatnonzero(pending)
-            if rows.size == 0:
-                break
-            arrive = decided_at[rows]
-            decision = self.pipeline.decide(bank[rows], bad[rows], b.fraud[rows], arrive, rng)
-            # The bank's limit on the instalment is an automatic, conclusive rejection.
-            over_limit = ~within_limit[rows]
-            decision.decided_at[over_limit] = arrive[over_limit] + self.pipeline.automatic_minutes
-            yes = np.zeros(n, dtype=bool)
-            yes[rows] = decision.approved & ~over_limit
-            yes &= _within_capacity(bank, amount, yes, capacity)
-            decided_at[rows] = decision.decided_at
-            counts.decided(
-                b.channel[rows],
-                yes[rows],
-                decision.decided_at - arrive,
-                decision.automatic | over_limit,
-            )
-            approved |= yes
-            # Rejected: pay cash if possible, else maybe try another bank, else walk away.
-            rejected = pending & ~yes
-            to_cash = rejected & b.cash_capable & ~b.fraud
-            b.wants_loan &= ~to_cash
-            pending = rejected & ~to_cash & (rng.random(n) < spec.approval.second_lender_share)
-            if self.n_banks < 2:
-                break
-            shift = rng.integers(1, self.n_banks, size=int(pending.sum()))
-            bank[pending] = (bank[pending] + shift) % self.n_banks
-        # An approved applicant still buys with a chance that falls with the wait; a returning
-        # buyer has already decided.
-        waited = decided_at - start
-        booked = approved & (rng.random(n) < booked_share(waited, spec.approval.booking))
-        booked |= approved & ~b.is_lead
-        if self.decision_log is not None:
-            rows = np.flatnonzero(asking)
-            self.decision_log.car_loans(
-                step, b.who[rows], bank[rows], amount[rows], waited[rows], approved[rows],
-                booked[rows], default_month[rows], b.fraud[rows],
-            )  # fmt: skip
-        return Financing(bank, amount, default_month, booked)
-
-    def _serve(
-        self, firms: Firms, makers: np.ndarray, choice: np.ndarray, rng: np.random.Generator
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """Sell from each automaker's stock; its buyers are served in random order."""
-        wanted = np.bincount(choice, minlength=len(makers)).astype(float)
-        sold = take_from_stock(firms, makers, wanted)
-        order = np.lexsort((rng.random(choice.size), choice))
-        rank = np.empty(choice.size, dtype=np.int64)
-        group_start = np.concatenate([[0], np.cumsum(wanted)[:-1]]).astype(np.int64)
-        rank[order] = np.arange(choice.size) - group_start[choice[order]]
-        return sold, rank < sold[choice]
-
-    def _pay(
-        self,
-        step: int,
-        makers: np.ndarray,
-        buyers: Prospects,
-        financing: Financing,
-        banks: Banks,
-        ledger: Ledger,
-    ) -> None:
-        """Post the money of the served purchases and book their loans."""
-        if buyers.who.size == 0:
+        app = got.channel == Channel.BANK_APP
+        if not app.any():
             return
-        account = self.consumers.account
-        cash, financed = ~buyers.wants_loan, buyers.wants_loan
-        seller = makers[buyers.choice]
-        price, amount = buyers.price, financing.amount
-        down = price[financed] - amount[financed]
-        ledger.post(ledger.outside, account, price[cash].sum() + down.sum(), Flow.HOUSEHOLD_INCOME)
-        ledger.post(account, seller[cash], price[cash], Flow.VEHICLE_SALES)
-        ledger.post(account, seller[financed], down, Flow.DOWN_PAYMENT)
-        bank = financing.bank[financed]
-        ledger.post(
-            banks.accounts[bank],
-            seller[financed],
-            amount[financed],
-            Flow.CONSUMER_LOAN_DISBURSEMENT,
+        c, spec, market, offers = self.consumers, self.consumers.spec, self._market, self.offers
+        who, wants_loan = got.who[app], got.wants_loan[app]
+        channels = spec.channels
+        own = c.channel[who]
+        lead_rate = np.array([channels.walk_in.lead_rate, channels.online.lead_rate])[own]
+        shares = logit_shares(
+            offers,
+            spec,
+            market.price,
+            market.availability,
+            market.open_for_sale,
+            self._borrow_weight(who, market),
         )
-        self.loans.book(
-            step,
-            bank,
-            amount[financed],
-            financing.default_month[financed],
-            buyers.fraud[financed],
-            price[financed],
-            banks,
+        passes = self.pipeline.pass_chance(
+            c.risk[who].astype(float), c.fraud_propensity[who].astype(float)
         )
-        self.loans_booked += int(financed.sum())
+        chance = np.zeros_like(shares)
+        for k in range(market.price.size):
+            price = np.full(who.size, market.price[k])
+            afford = c.affordability(
+                who, price, wants_loan, offers.instalment[k], offers.down_payment_share[k]
+            )
+            financed = np.where(wants_loan, passes * offers.expected_booked[k], 1.0)
+            chance[:, k] = afford * financed
+        base = lead_rate * spec.test_drive_propensity * c.propensity[who]
+        would_buy = base[:, None] * shares * chance
+        same = would_buy[np.arange(who.size), got.choice[app]]
+        self.counts.app_from_channels += float(same.sum())
+        self.counts.app_from_automakers += float(would_buy.sum() - same.sum())
 
 
-def _within_capacity(
-    bank: np.ndarray, amount: np.ndarray, asking: np.ndarray, capacity: np.ndarray
-) -> np.ndarray:
-    """Which of the ``asking`` loans fit in their bank's remaining lending capacity.
+@dataclass
+class _MarketView:
+    """What shoppers see of the automakers this step."""
 
-    Loans are served in row order; what fits is taken off ``capacity``.
-    """
-    rows = np.flatnonzero(asking)
-    fits = np.zeros(asking.size, dtype=bool)
-    fits[rows] = Banks.fit_in_capacity(bank[rows], amount[rows], capacity) > 0
-    return fits
+    price: np.ndarray
+    availability: np.ndarray
+    open_for_sale: np.ndarray
 
 
 def _ratio(numerator: float, denominator: float) -> float:
@@ -459,16 +382,17 @@ def _ratio(numerator: float, denominator: float) -> float:
 
 def consumer_metrics(market: ConsumerMarket, banks: Banks) -> dict[str, float]:
     """The consumer columns of a step's row of the time series (see docs/metrics.md)."""
-    counts, loans = market.counts, market.loans
-    minutes = market.all_decision_minutes[-1]  # this step's, joined by `shop`
-    applications = float(counts.applications.sum())
+    counts, loans, decided = market.counts, market.loans, market.counts.decided
+    minutes = market.all_decision_minutes[-1]  # this step's, joined by `deliver`
+    applications = float(decided.applications.sum())
+    app_sales = float(counts.sales[Channel.BANK_APP])
     row: dict[str, float] = {
         "traffic": float(counts.traffic.sum()),
         "leads": float(counts.leads.sum()),
         "test_drives": float(counts.test_drives.sum()),
         "loan_applications": applications,
-        "loan_approvals": float(counts.approvals.sum()),
-        "automated_decision_share": _ratio(counts.automatic_decisions, applications),
+        "loan_approvals": float(decided.approvals.sum()),
+        "automated_decision_share": _ratio(decided.automatic, applications),
         "median_decision_minutes": float(np.median(minutes)) if minutes.size else float("nan"),
         "conversion_rate": _ratio(counts.sales.sum(), counts.leads.sum()),
         "test_drive_rate": _ratio(counts.test_drives.sum(), counts.leads.sum()),
@@ -478,16 +402,25 @@ def consumer_metrics(market: ConsumerMarket, banks: Banks) -> dict[str, float]:
         "consumer_npl_ratio": banks.npl_ratio(Instrument.CONSUMER_LOAN),
         "consumer_loan_exposure": float(banks.exposure[Instrument.CONSUMER_LOAN].sum()),
         "fraud_losses": loans.fraud_losses_now,
+        "bank_app_sales_from_channels": counts.app_from_channels,
+        "bank_app_sales_from_automakers": counts.app_from_automakers,
+        "bank_app_incremental_sales": app_sales
+        - counts.app_from_channels
+        - counts.app_from_automakers,
     }
     for channel, name in enumerate(CHANNEL_NAMES):
         row[f"traffic_{name}"] = float(counts.traffic[channel])
         row[f"leads_{name}"] = float(counts.leads[channel])
         row[f"test_drives_{name}"] = float(counts.test_drives[channel])
-        row[f"loan_applications_{name}"] = float(counts.applications[channel])
-        row[f"loan_approvals_{name}"] = float(counts.approvals[channel])
+        row[f"loan_applications_{name}"] = float(decided.applications[channel])
+        row[f"loan_approvals_{name}"] = float(decided.approvals[channel])
         row[f"sales_units_{name}"] = float(counts.sales[channel])
         row[f"conversion_rate_{name}"] = _ratio(counts.sales[channel], counts.leads[channel])
         row[f"test_drive_rate_{name}"] = _ratio(counts.test_drives[channel], counts.leads[channel])
+    total_sales = float(counts.sales_by_maker.sum())
+    for maker, units in enumerate(counts.sales_by_maker.tolist()):
+        row[f"sales_units_maker{maker}"] = units
+        row[f"market_share_maker{maker}"] = _ratio(units, total_sales)
     return row
 
 
@@ -513,9 +446,19 @@ def consumer_summary(timeseries: Any, market: ConsumerMarket) -> dict[str, Any]:
         "fraud_losses": float(total["fraud_losses"]),
         "consumer_npl_ratio_final": float(timeseries["consumer_npl_ratio"].iloc[-1]),
         "consumer_npl_ratio_mean": float(timeseries["consumer_npl_ratio"].mean()),
+        "bank_app_sales": float(total["sales_units_bank_app"]),
+        "bank_app_sales_from_channels": float(total["bank_app_sales_from_channels"]),
+        "bank_app_sales_from_automakers": float(total["bank_app_sales_from_automakers"]),
+        "bank_app_incremental_sales": float(total["bank_app_incremental_sales"]),
     }
     for name in CHANNEL_NAMES:
         summary[f"conversion_rate_{name}"] = _ratio(
             total[f"sales_units_{name}"], total[f"leads_{name}"]
         )
+    makers = [column for column in timeseries.columns if column.startswith("sales_units_maker")]
+    all_sales = float(total[makers].sum()) if makers else 0.0
+    for column in makers:
+        maker = column.removeprefix("sales_units_maker")
+        summary[f"market_share_maker{maker}"] = _ratio(float(total[column]), all_sales)
+    summary.update(market.desk.check_rates())
     return summary

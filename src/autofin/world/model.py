@@ -17,7 +17,7 @@ import numpy as np
 
 from autofin.results.result import Result
 from autofin.scenario.schema import Scenario
-from autofin.world import production, suppliers
+from autofin.world import automakers, production, suppliers
 from autofin.world.banks import build_banks
 from autofin.world.checks import AccountingCheck
 from autofin.world.consumers import build_consumers
@@ -90,10 +90,13 @@ class AutofinModel(mesa.Model):
             self.consumer_account,
             streams.consumers,
         )
-        self.market = ConsumerMarket(self.consumers, n_banks, scenario.steps, scenario.step_days)
         n_automakers = self.network.n_automakers
-        self.market_share = np.full(n_automakers, 1.0 / n_automakers)
-        expected_sales = self.market_share * self.market.expected_buyers_per_step(
+        self.market = ConsumerMarket(
+            self.consumers, n_banks, scenario.steps, scenario.step_days, n_automakers
+        )
+        # The supply chain is sized for equal shares; shares then emerge from buyers' choices.
+        self.sizing_share = np.full(n_automakers, 1.0 / n_automakers)
+        expected_sales = self.sizing_share * self.market.expected_buyers_per_step(
             scenario.automakers.vehicle_price
         )
         self.firms = build_firms(scenario, self.network, expected_sales, streams.firms)
@@ -363,21 +366,15 @@ class AutofinModel(mesa.Model):
         )
 
     def _sell_vehicles(self, t: int, demand_factor: float, activity: StepActivity) -> None:
-        firms = self.firms
+        """Consumers shop and apply for loans; automakers sell from stock; buyers pay."""
+        firms, rng = self.firms, self.streams.shopping
         makers = np.flatnonzero(firms.is_automaker)
-        # Leads choose among the automakers still in business, by market share.
-        share = self.market_share * firms.active[makers]
-        if share.sum() <= 0:
-            share, demand_factor = self.market_share, 0.0
-        purchases = self.market.shop(
-            t,
-            firms,
-            makers,
-            share / share.sum(),
-            demand_factor,
-            self.banks,
-            self.ledger,
-            self.streams.shopping,
+        orders = self.market.shop(t, firms, makers, demand_factor, self.banks, self.ledger, rng)
+        sold, served = automakers.sell_vehicles(
+            firms, makers, orders.buyers.choice[orders.buys], rng
+        )
+        purchases = self.market.deliver(
+            t, orders, sold, served, makers, self.banks, self.ledger, rng
         )
         activity.lost_sales = purchases.lost_sales
         # Forecasts follow new demand: buyers coming back for a car are not counted twice.

@@ -1,0 +1,180 @@
+"""Which automaker a lead buys from: a multinomial logit over what each automaker offers.
+
+Every automaker offers a price, a chance the car is in stock, financing (APR, down payment and
+the decision time shoppers expect from its buyers' recent decisions) and a presence in the
+channels (reach). A lead adds independent Gumbel tastes to each automaker's utility and picks
+the best, which is a draw from the logit shares: market shares emerge from the offers and move
+when an offer changes (a bank partnership, a faster approval, a stock-out).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from autofin.scenario.consumer_schema import ApprovalSpec
+from autofin.scenario.schema import ConsumerSpec
+from autofin.world.approval import booked_share
+from autofin.world.auto_loans import annuity_factor
+
+
+@dataclass
+class AutomakerOffers:
+    """What each automaker offers buyers, one entry per automaker row (0..n-1).
+
+    Attributes:
+        partner_bank: The bank that finances its buyers first (-1: a bank at random).
+        pipeline: Index into ``approvals`` of the stack its partner bank runs for its buyers
+            (0: the common stack).
+        apr: APR of its financing.
+        down_payment_share: Down payment of its financing, as a share of the price.
+        instalment: Monthly instalment per unit of loan at its APR.
+        terms: Index of its loan terms in the car-loan book (0: the common terms).
+        reach: Relative presence in dealer and online channels.
+        expected_booked: Booking-curve value of the decision time shoppers expect from it.
+        approvals: The approval stacks: the common one, then those of the overrides.
+    """
+
+    partner_bank: np.ndarray
+    pipeline: np.ndarray
+    apr: np.ndarray
+    down_payment_share: np.ndarray
+    instalment: np.ndarray
+    terms: np.ndarray
+    reach: np.ndarray
+    expected_booked: np.ndarray
+    approvals: list[ApprovalSpec]
+
+    @classmethod
+    def from_spec(cls, spec: ConsumerSpec, n_automakers: int) -> AutomakerOffers:
+        """The common offer for every automaker, with the scenario's overrides applied."""
+        loans = spec.loans
+        partner = np.full(n_automakers, -1, dtype=np.int64)
+        pipeline = np.zeros(n_automakers, dtype=np.int64)
+        apr = np.full(n_automakers, loans.apr)
+        down = np.full(n_automakers, loans.down_payment_share)
+        reach = np.ones(n_automakers)
+        approvals = [spec.approval]
+        for k, offer in enumerate(spec.automaker_offers):
+            if offer.automaker >= n_automakers:
+                raise ValueError(
+                    f"consumers.automaker_offers.{k}.automaker is {offer.automaker}, but there "
+                    f"is no automaker {offer.automaker}: the network has {n_automakers} "
+                    "(numbered from 0)"
+                )
+            row = offer.automaker
+            reach[row] = offer.reach
+            if offer.partner_bank is not None:
+                partner[row] = offer.partner_bank
+            if offer.approval is not None:
+                pipeline[row] = len(approvals)
+                approvals.append(offer.approval)
+            if offer.apr is not None:
+                apr[row] = offer.apr
+            if offer.down_payment_share is not None:
+                down[row] = offer.down_payment_share
+        distinct = sorted({loans.apr, *apr.tolist()}, key=lambda a: (a != loans.apr, a))
+        terms = np.array([distinct.index(a) for a in apr.tolist()], dtype=np.int64)
+        instalment = np.array([annuity_factor(a, loans.term_months) for a in apr.tolist()])
+        return cls(
+            partner,
+            pipeline,
+            apr,
+            down,
+            instalment,
+            terms,
+            reach,
+            np.ones(n_automakers),
+            approvals,
+        )
+
+    @property
+    def term_aprs(self) -> list[float]:
+        """APR of every loan-terms index (0: the common terms)."""
+        aprs = np.zeros(int(self.terms.max()) + 1)
+        aprs[self.terms] = self.apr
+        return aprs.tolist()
+
+    def learn_decisions(
+        self, maker: np.ndarray, minutes: np.ndarray, spec: ConsumerSpec, step_days: int
+    ) -> None:
+        """Shoppers' expected decision time follows the decisions each automaker's buyers got."""
+        if maker.size == 0:
+            return
+        n = self.expected_booked.size
+        count = np.bincount(maker, minlength=n)
+        value = np.bincount(maker, booked_share(minutes, spec.approval.booking), minlength=n)
+        seen = count > 0
+        weight = min(1.0, step_days / spec.choice.memory_days)
+        mean = value[seen] / count[seen]
+        self.expected_booked[seen] += weight * (mean - self.expected_booked[seen])
+
+
+def choose_automakers(
+    offers: AutomakerOffers,
+    spec: ConsumerSpec,
+    price: np.ndarray,
+    availability: np.ndarray,
+    open_for_sale: np.ndarray,
+    borrow_weight: np.ndarray,
+    rng: np.random.Generator,
+) -> np.ndarray:
+    """Each lead's automaker (row into the automakers), by multinomial logit.
+
+    Args:
+        offers: What each automaker offers.
+        spec: The consumer settings (`choice` holds the weights).
+        price: Price of each automaker's vehicle.
+        availability: Stock over a step's expected demand, capped at 1, per automaker.
+        open_for_sale: Automakers still in business (at least one).
+        borrow_weight: Per lead, the chance it would finance the car (weights the financing
+            terms in its utility).
+        rng: The shopping stream.
+    """
+    n, makers = borrow_weight.size, price.size
+    if makers == 1 or n == 0:
+        return np.zeros(n, dtype=np.int64)
+    utility = _utility(offers, spec, price, availability, open_for_sale, borrow_weight)
+    return (utility + rng.gumbel(size=(n, makers))).argmax(axis=1)
+
+
+def logit_shares(
+    offers: AutomakerOffers,
+    spec: ConsumerSpec,
+    price: np.ndarray,
+    availability: np.ndarray,
+    open_for_sale: np.ndarray,
+    borrow_weight: np.ndarray,
+) -> np.ndarray:
+    """Each lead's chance of choosing each automaker (leads × automakers), without drawing."""
+    utility = _utility(offers, spec, price, availability, open_for_sale, borrow_weight)
+    utility -= utility.max(axis=1, keepdims=True)
+    odds = np.exp(utility)
+    return odds / odds.sum(axis=1, keepdims=True)
+
+
+def _utility(
+    offers: AutomakerOffers,
+    spec: ConsumerSpec,
+    price: np.ndarray,
+    availability: np.ndarray,
+    open_for_sale: np.ndarray,
+    borrow_weight: np.ndarray,
+) -> np.ndarray:
+    """The systematic utility of every automaker for every lead (leads × automakers)."""
+    weights = spec.choice
+    mean_price = float(price[open_for_sale].mean())
+    common = (
+        -weights.price_weight * np.log(price / mean_price)
+        + weights.stock_weight * availability
+        + np.log(offers.reach)
+    )
+    finance = (
+        -weights.apr_weight * offers.apr
+        - weights.down_payment_weight * offers.down_payment_share
+        + weights.decision_weight * offers.expected_booked
+    )
+    utility = common[None, :] + borrow_weight[:, None] * finance[None, :]
+    utility[:, ~open_for_sale] = -np.inf
+    return utility
