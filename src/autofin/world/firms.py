@@ -86,6 +86,9 @@ class Firms:
     capacity_on_order: DueBook | None = None
     costs_due: np.ndarray = field(default_factory=lambda: np.zeros(0))
     investment_due: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    capacity_ordered: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    retaining: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
+    capacity_assets: np.ndarray = field(default_factory=lambda: np.zeros(0))
     finance_cost_per_step: np.ndarray = field(default_factory=lambda: np.zeros(0))
     finance_pass_through: float = 0.0
     cash_target: np.ndarray = field(default_factory=lambda: np.zeros(0))
@@ -99,6 +102,9 @@ class Firms:
         if self.costs_due.size != self.n:
             self.costs_due = np.zeros(self.n)
             self.investment_due = np.zeros(self.n)
+            self.capacity_ordered = np.zeros(self.n)
+            self.retaining = np.zeros(self.n, dtype=bool)
+            self.capacity_assets = np.zeros(self.n)
 
     @property
     def n(self) -> int:
@@ -186,8 +192,8 @@ class Firms:
         return self.payables + self.debt
 
     def leverage(self, cash: np.ndarray) -> np.ndarray:
-        """Liabilities over assets (cash, receivables and inventories)."""
-        assets = cash + self.receivables + self.inventory_value()
+        """Liabilities over assets (cash, receivables, inventories and new capacity)."""
+        assets = cash + self.receivables + self.inventory_value() + self.capacity_assets
         return self.liabilities() / np.maximum(assets, 1e-9)
 
 

@@ -181,8 +181,10 @@ class AutofinModel(mesa.Model):
             scenario.suppliers.forecast_smoothing,
         )
         # Suppliers whose demand presses against capacity order more (paid when settling).
-        firms.investment_due = capacity.invest(firms, scenario.suppliers, t, scenario.step_days)
-        activity.capacity_investment = float(firms.investment_due.sum())
+        if firms.capacity_on_order is not None:
+            firms.investment_due = capacity.invest(
+                firms, self.banks, ledger, scenario.suppliers, t, scenario.step_days
+            )
         activity.resourcing_cost = float(firms.costs_due.sum())
 
         # Produce, deliver and invoice.
@@ -291,13 +293,22 @@ class AutofinModel(mesa.Model):
             )
             self._liquidate(called, "default", t, "insolvent")
             in_tier = firms.active & (firms.tier == tier)
-            operating = (
-                firms.wages_due + firms.fixed_cost_per_step + firms.costs_due + firms.investment_due
-            ) * in_tier
+            operating = (firms.wages_due + firms.fixed_cost_per_step + firms.costs_due) * in_tier
             senior = finance.due_now(firms, t, tier) * in_tier + operating
             due = (trade.due_now(firms, t) + banks.due_now(t)) * in_tier + senior
-            applicants = np.flatnonzero(in_tier & (due > cash + EPSILON))
-            finance.cover(applicants, (due - cash)[applicants], tier)
+            # New capacity is paid for only by firms that can pay everything else too.
+            wanted = due + firms.investment_due * in_tier
+            applicants = np.flatnonzero(in_tier & (wanted > cash + EPSILON))
+            finance.cover(applicants, (wanted - cash)[applicants], tier)
+            investing = in_tier & (firms.investment_due > 0)
+            capacity.cancel(
+                firms,
+                self.spec.suppliers,
+                t,
+                self.spec.step_days,
+                np.flatnonzero(investing & (cash < wanted - EPSILON)),
+            )
+            investing &= cash >= wanted - EPSILON
             able = in_tier & (cash >= due - EPSILON)
             late = in_tier & ~able & (cash >= senior - EPSILON) & (firms.arrears_steps < grace)
             paid_edges, paid, terms = trade.pay_due(firms, ledger, t, able)
@@ -317,10 +328,13 @@ class AutofinModel(mesa.Model):
             ledger.post(paying, ledger.outside, firms.fixed_cost_per_step[paying], Flow.FIXED_COSTS)
             if firms.costs_due.any():
                 ledger.post(paying, ledger.outside, firms.costs_due[paying], Flow.RESOURCING_COST)
-            if firms.investment_due.any():
-                invested = firms.investment_due[paying]
-                ledger.post(paying, ledger.outside, invested, Flow.CAPACITY_INVESTMENT)
-                firms.fixed_assets[paying] += invested
+            if investing.any():
+                builders = np.flatnonzero(investing)
+                invested = firms.investment_due[builders]
+                ledger.post(builders, ledger.outside, invested, Flow.CAPACITY_INVESTMENT)
+                firms.fixed_assets[builders] += invested
+                firms.capacity_assets[builders] += invested
+                activity.capacity_investment += float(invested.sum())
             # Firms that paid everything draw on their lines to restore their cash buffer.
             below = np.flatnonzero(able & (cash < firms.cash_target - EPSILON))
             finance.top_up(below, (firms.cash_target - cash)[below])
@@ -356,7 +370,8 @@ class AutofinModel(mesa.Model):
             scenario.automakers.dividend_payout,
             scenario.suppliers.dividend_payout,
         )
-        sound = firms.active & (firms.arrears_steps == 0)
+        # Firms short of capacity keep their profits to pay for more.
+        sound = firms.active & (firms.arrears_steps == 0) & ~firms.retaining
         excess = np.maximum(
             np.minimum(
                 ledger.balance[: firms.n] - firms.cash_target, firms.equity - firms.equity_target
