@@ -106,14 +106,14 @@ class NetworkSpec(Section):
             parts = self.parts_list()
             if len(parts) != len(self.tiers):
                 raise ValueError(
-                    f"parts_per_tier has {len(parts)} values but there are {len(self.tiers)} "
-                    "tiers; give one value for all tiers or one per tier"
+                    f"network.parts_per_tier has {len(parts)} values but there are "
+                    f"{len(self.tiers)} tiers; give one value for all tiers or one per tier"
                 )
             for level, (count, n_parts) in enumerate(zip(self.tiers, parts, strict=True), 1):
                 if n_parts > count:
                     raise ValueError(
-                        f"parts_per_tier for tier {level} is {n_parts} but the tier has only "
-                        f"{count} suppliers; every part needs at least one supplier"
+                        f"network.parts_per_tier for tier {level} is {n_parts} but the tier has "
+                        f"only {count} suppliers; every part needs at least one supplier"
                     )
         if self.source == "file" and given:
             raise ValueError(
@@ -198,6 +198,12 @@ class CapacityInvestmentSpec(Section):
     )
     lead_days: Days = Field(
         180, description="Days from ordering new capacity until it produces (build and ramp-up)."
+    )
+    demand_days: PositiveDays = Field(
+        91,
+        description="Suppliers size capacity to lasting demand: the orders they receive, "
+        "exponentially smoothed over this many days (a longer view invests less in a "
+        "bullwhip swing).",
     )
     cost_years: Annotated[float, Field(ge=0.0), at_most(100.0, "years of revenue")] = Field(
         0.5,

@@ -2,15 +2,16 @@
 
 A supplier's capacity opens at `suppliers.capacity_slack` × its expected output and does not
 follow demand by itself, so a demand surge first meets stock-outs. With
-`suppliers.capacity_investment.enabled`, a supplier whose forecast demand exceeds
-`utilisation_trigger` × its capacity (installed and on order) orders enough new capacity to
-restore its slack; while capacity is on order it orders no more, so a large expansion comes
-in rounds. Its house bank, if sound and the firm's line is open, raises the firm's committed
-line by the price of the capacity and the working capital the added output needs: the term
-finance of the expansion. The firm pays the price when ordering, from cash and by drawing on
-that line, within what it can draw (an order it cannot pay when settling is cancelled); the
-new capacity produces after `lead_days`. Capacity bought this way is an asset (it counts in
-the firm's leverage), and a firm short of capacity pays no dividends.
+`suppliers.capacity_investment.enabled`, a supplier whose lasting demand (orders received,
+smoothed over `demand_days`) exceeds `utilisation_trigger` × its capacity (installed and on
+order) orders enough new capacity to restore its slack, at most `MAX_ROUND` of what it has;
+while capacity is on order it orders no more, so a large expansion comes in rounds. Its house
+bank, if sound and the firm's line is open, raises the firm's committed line by the price of the
+capacity and the working capital the added output needs: the term finance of the expansion. The
+firm pays the price when ordering, from cash and by drawing on that line, within what it can
+draw (an order it cannot pay when settling is cancelled); the new capacity produces after
+`lead_days`. Capacity bought this way is an asset (it counts in the firm's leverage), and a firm
+short of capacity pays no dividends.
 """
 
 from __future__ import annotations
@@ -22,19 +23,26 @@ from autofin.world.banks import Banks
 from autofin.world.firms import Firms, steps_of
 from autofin.world.ledger import Ledger
 
+MAX_ROUND = 0.25
+"""Largest expansion in one round, as a share of installed capacity."""
 
-def wanted(firms: Firms, spec: SupplierSpec) -> np.ndarray:
+
+def wanted(firms: Firms, spec: SupplierSpec, step_days: int) -> np.ndarray:
     """Capacity each supplier wants to add now (units per step; 0 for most)."""
     book = firms.capacity_on_order
     if book is None:
         return np.zeros(firms.n)
     installed = firms.capacity + book.open_totals()
-    demand = firms.order_forecast
+    # Capacity follows lasting demand: the orders received, smoothed over `demand_days`.
+    weight = min(1.0, step_days / max(spec.capacity_investment.demand_days, 1))
+    firms.lasting_demand += weight * (firms.order_forecast - firms.lasting_demand)
+    demand = firms.lasting_demand
     building = installed > firms.capacity
     supplier = ~firms.is_automaker & firms.active & ~building
     pressing = supplier & (demand > spec.capacity_investment.utilisation_trigger * installed)
     firms.retaining = pressing
-    return np.where(pressing, np.maximum(spec.capacity_slack * demand - installed, 0.0), 0.0)
+    gap = np.minimum(spec.capacity_slack * demand - installed, MAX_ROUND * installed)
+    return np.where(pressing, np.maximum(gap, 0.0), 0.0)
 
 
 def price_per_unit(firms: Firms, spec: SupplierSpec, step_days: int) -> np.ndarray:
@@ -66,7 +74,7 @@ def invest(
     book = firms.capacity_on_order
     if book is None:
         return np.zeros(firms.n)
-    added = wanted(firms, spec)
+    added = wanted(firms, spec, step_days)
     unit_price = price_per_unit(firms, spec, step_days)
     sound = banks.capital_ratio(ledger) >= banks.spec.min_capital_ratio
     bank = firms.house_bank

@@ -89,6 +89,7 @@ class Firms:
     capacity_ordered: np.ndarray = field(default_factory=lambda: np.zeros(0))
     retaining: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
     capacity_assets: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    lasting_demand: np.ndarray = field(default_factory=lambda: np.zeros(0))
     finance_cost_per_step: np.ndarray = field(default_factory=lambda: np.zeros(0))
     finance_pass_through: float = 0.0
     cash_target: np.ndarray = field(default_factory=lambda: np.zeros(0))
@@ -105,6 +106,7 @@ class Firms:
             self.capacity_ordered = np.zeros(self.n)
             self.retaining = np.zeros(self.n, dtype=bool)
             self.capacity_assets = np.zeros(self.n)
+            self.lasting_demand = self.expected_output.copy()
 
     @property
     def n(self) -> int:
