@@ -2,8 +2,10 @@
 
 Network files are validated as strictly as scenarios: firm names are text exactly as written
 (`NA`, `null` and `n/a` are names, not missing values), a CSV has exactly the columns
-`supplier,customer[,share]` on every line, shares are finite positive numbers, a GraphML
-graph is directed and its edges join declared nodes. Every error names the file, the line
+`supplier,customer[,share][,part]` on every line, shares are finite positive numbers, a
+GraphML graph is directed and its edges join declared nodes. A `part` (CSV column, or GraphML
+node attribute) names the part category a supplier makes: text, the same on every line of
+that supplier, given for every supplier or for none. Every error names the file, the line
 (or edge) and the value.
 """
 
@@ -21,7 +23,17 @@ MAX_FILE_BYTES = 50_000_000
 """Largest network file read."""
 MAX_EDGES = 1_000_000
 """Most edges in a network file: memory and run time grow with them."""
-COLUMNS = ("supplier", "customer", "share")
+COLUMNS = ("supplier", "customer", "share", "part")
+HEADERS = (
+    ["supplier", "customer"],
+    ["supplier", "customer", "share"],
+    ["supplier", "customer", "part"],
+    ["supplier", "customer", "share", "part"],
+)
+"""The column lists a CSV may have, in this order."""
+MAX_PART_CHARS = 100
+"""Longest part-category name."""
+Edge = tuple[str, str, float, str | None]
 _GRAPHML = "{http://graphml.graphdrawing.org/xmlns}"
 
 
@@ -33,10 +45,11 @@ def read_edges(path: Path) -> pd.DataFrame:
     """Read and check a network file's edges.
 
     Args:
-        path: An edge-list CSV (`supplier,customer[,share]`) or a `.graphml` file.
+        path: An edge-list CSV (`supplier,customer[,share][,part]`) or a `.graphml` file.
 
     Returns:
-        One row per edge: `supplier` and `customer` (text) and `share` (positive float).
+        One row per edge: `supplier` and `customer` (text), `share` (positive float) and
+        `part` (the supplier's part category, or None when the file gives no parts).
 
     Raises:
         NetworkFileError: If the file is missing, too large or malformed.
@@ -55,11 +68,46 @@ def read_edges(path: Path) -> pd.DataFrame:
     if not edges:
         raise NetworkFileError(f"{path}: the network has no edges")
     return pd.DataFrame(edges, columns=list(COLUMNS)).astype(
-        {"supplier": object, "customer": object, "share": float}
+        {"supplier": object, "customer": object, "share": float, "part": object}
     )
 
 
-def _read_csv(path: Path) -> list[tuple[str, str, float]]:
+def _check_parts(path: Path, edges: list[Edge], where: list[str]) -> None:
+    """Every supplier makes one part, and parts are given for every supplier or for none."""
+    part_of: dict[str, tuple[str | None, str]] = {}
+    given = [edge[3] is not None for edge in edges]
+    if any(given) and not all(given):
+        missing = where[given.index(False)]
+        raise NetworkFileError(
+            f"{path}: {missing}: no part given; give the part of every supplier or of none"
+        )
+    for edge, place in zip(edges, where, strict=True):
+        supplier, part = edge[0], edge[3]
+        if supplier in part_of and part_of[supplier][0] != part:
+            first_part, first_place = part_of[supplier]
+            raise NetworkFileError(
+                f"{path}: {place}: supplier {_short(supplier)} makes part {_short(str(part))} "
+                f"here but {_short(str(first_part))} at {first_place}; each supplier makes one "
+                "part category"
+            )
+        part_of.setdefault(supplier, (part, place))
+
+
+def _part(path: Path, where: str, text: str) -> str:
+    part = text.strip()
+    if not part:
+        raise NetworkFileError(
+            f"{path}: {where}: part is empty; expected the name of the supplier's part category"
+        )
+    if len(part) > MAX_PART_CHARS:
+        raise NetworkFileError(
+            f"{path}: {where}: part {_short(part)} is {len(part)} characters long; at most "
+            f"{MAX_PART_CHARS} are allowed"
+        )
+    return part
+
+
+def _read_csv(path: Path) -> list[Edge]:
     try:
         text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as error:
@@ -71,12 +119,13 @@ def _read_csv(path: Path) -> list[tuple[str, str, float]]:
         header = [name.strip() for name in next(reader, [])]
     except csv.Error as error:
         raise NetworkFileError(f"{path}: line 1: {error}") from None
-    if header not in (list(COLUMNS[:2]), list(COLUMNS)):
+    if header not in HEADERS:
         raise NetworkFileError(
             f"{path}: line 1: columns are {_short(','.join(header))}; expected exactly "
-            "supplier,customer or supplier,customer,share"
+            "supplier,customer with share and/or part after them (supplier,customer,share,part)"
         )
-    edges: list[tuple[str, str, float]] = []
+    edges: list[Edge] = []
+    where: list[str] = []
     first_line: dict[tuple[str, str], int] = {}
     try:
         for row in reader:
@@ -92,14 +141,18 @@ def _read_csv(path: Path) -> list[tuple[str, str, float]]:
                 _name(path, line, "supplier", row[0]),
                 _name(path, line, "customer", row[1]),
             )
-            share = _share(path, line, row[2]) if len(row) == 3 else 1.0
-            _add(path, f"line {line}", edges, first_line, supplier, customer, share, line)
+            fields = dict(zip(header, row, strict=True))
+            share = _share(path, line, fields["share"]) if "share" in fields else 1.0
+            part = _part(path, f"line {line}", fields["part"]) if "part" in fields else None
+            _add(path, f"line {line}", edges, first_line, supplier, customer, share, line, part)
+            where.append(f"line {line}")
     except csv.Error as error:
         raise NetworkFileError(f"{path}: line {reader.line_num}: {error}") from None
+    _check_parts(path, edges, where)
     return edges
 
 
-def _read_graphml(path: Path) -> list[tuple[str, str, float]]:
+def _read_graphml(path: Path) -> list[Edge]:
     try:
         tree = ET.parse(path)
     except ET.ParseError as error:
@@ -121,13 +174,23 @@ def _read_graphml(path: Path) -> list[tuple[str, str, float]]:
         for key in root.findall(f"{_GRAPHML}key")
         if key.get("attr.name") == "share" and key.get("for") in ("edge", "all", None)
     }
+    part_keys = {
+        key.get("id")
+        for key in root.findall(f"{_GRAPHML}key")
+        if key.get("attr.name") == "part" and key.get("for") in ("node", "all", None)
+    }
     declared = set()
+    part_of: dict[str, str] = {}
     for node in graph.findall(f"{_GRAPHML}node"):
         node_id = node.get("id")
         if node_id is None or not node_id.strip():
             raise NetworkFileError(f"{path}: a <node> has no id")
         declared.add(node_id)
-    edges: list[tuple[str, str, float]] = []
+        for data in node.findall(f"{_GRAPHML}data"):
+            if data.get("key") in part_keys:
+                part_of[node_id] = _part(path, f"node {_short(node_id)}", data.text or "")
+    edges: list[Edge] = []
+    places: list[str] = []
     first: dict[tuple[str, str], int] = {}
     for number, edge in enumerate(graph.findall(f"{_GRAPHML}edge"), start=1):
         where = f"edge {number}"
@@ -143,19 +206,23 @@ def _read_graphml(path: Path) -> list[tuple[str, str, float]]:
         for data in edge.findall(f"{_GRAPHML}data"):
             if data.get("key") in share_keys:
                 share = _share(path, where, data.text or "")
-        _add(path, where, edges, first, str(supplier), str(customer), share, number)
+        part = part_of.get(str(supplier))
+        _add(path, where, edges, first, str(supplier), str(customer), share, number, part)
+        places.append(where)
+    _check_parts(path, edges, places)
     return edges
 
 
 def _add(
     path: Path,
     where: str,
-    edges: list[tuple[str, str, float]],
+    edges: list[Edge],
     first: dict[tuple[str, str], int],
     supplier: str,
     customer: str,
     share: float,
     position: int,
+    part: str | None = None,
 ) -> None:
     """Append an edge after checking it is not a loop, a repeat or one too many."""
     if supplier == customer:
@@ -171,7 +238,7 @@ def _add(
             f"{path}: more than {MAX_EDGES:,} edges; memory and run time grow with the network"
         )
     first[key] = position
-    edges.append((supplier, customer, share))
+    edges.append((supplier, customer, share, part))
 
 
 def _name(path: Path, line: int, column: str, text: str) -> str:

@@ -61,7 +61,20 @@ class NetworkSpec(Section):
         description="Suppliers in each tier, tier 1 first (generated networks).",
     )
     suppliers_per_customer: Annotated[int, at_most(100)] = Field(
-        2, ge=1, description="Suppliers each customer buys from (multi-sourcing)."
+        2,
+        ge=1,
+        description="Suppliers each customer buys each part from (multi-sourcing within a part "
+        "category; with one part per tier, the suppliers it buys from).",
+    )
+    parts_per_tier: (
+        Annotated[int, Field(ge=1), at_most(100)]
+        | Annotated[list[Annotated[int, Field(ge=1), at_most(100)]], Field(max_length=50)]
+    ) = Field(
+        1,
+        description="Part categories each supplier tier makes (one value for every tier, or "
+        "one per tier, tier 1 first). Every supplier makes one part; every customer needs each "
+        "part of the tier above it in fixed proportions (a bill of materials), so production "
+        "stops when one part runs out. 1 pools all inputs of a tier.",
     )
     preferential_attachment: Annotated[
         float, at_most(20.0, "hub weights (customers + 1) ** x overflow beyond it")
@@ -86,6 +99,7 @@ class NetworkSpec(Section):
             "tiers",
             "suppliers_per_customer",
             "preferential_attachment",
+            "parts_per_tier",
         )
         # Values equal to the defaults are harmless (a base scenario may spell them out).
         given = [
@@ -94,12 +108,30 @@ class NetworkSpec(Section):
             if getattr(self, name)
             != type(self).model_fields[name].get_default(call_default_factory=True)
         ]
+        if self.source == "generated":
+            parts = self.parts_list()
+            if len(parts) != len(self.tiers):
+                raise ValueError(
+                    f"network.parts_per_tier has {len(parts)} values but there are "
+                    f"{len(self.tiers)} tiers; give one value for all tiers or one per tier"
+                )
+            for level, (count, n_parts) in enumerate(zip(self.tiers, parts, strict=True), 1):
+                if n_parts > count:
+                    raise ValueError(
+                        f"network.parts_per_tier for tier {level} is {n_parts} but the tier has "
+                        f"only {count} suppliers; every part needs at least one supplier"
+                    )
         if self.source == "file" and given:
             raise ValueError(
                 f"{', '.join(given)} only shape generated networks and would be ignored with "
                 "source: file (the file defines the firms and tiers); remove them"
             )
         return self
+
+    def parts_list(self) -> list[int]:
+        """Part categories of every tier, tier 1 first."""
+        parts = self.parts_per_tier
+        return list(parts) if isinstance(parts, list) else [parts] * len(self.tiers)
 
 
 class AutomakerSpec(Section):
@@ -156,6 +188,37 @@ class AutomakerSpec(Section):
         return self
 
 
+class CapacityInvestmentSpec(Section):
+    """Suppliers expanding capacity when demand presses against it."""
+
+    enabled: bool = Field(
+        False,
+        description="Suppliers invest in capacity; otherwise capacity stays where it opened "
+        "(`capacity_slack` × expected output) and only re-sourced business adds to it.",
+    )
+    utilisation_trigger: Annotated[float, at_most(10.0, "a multiple of capacity")] = Field(
+        0.95,
+        gt=0.0,
+        description="A supplier orders new capacity when its forecast demand exceeds this "
+        "share of its capacity (installed and on order).",
+    )
+    lead_days: Days = Field(
+        180, description="Days from ordering new capacity until it produces (build and ramp-up)."
+    )
+    demand_days: PositiveDays = Field(
+        91,
+        description="Suppliers size capacity to lasting demand: the orders they receive, "
+        "exponentially smoothed over this many days (a longer view invests less in a "
+        "bullwhip swing).",
+    )
+    cost_years: Annotated[float, Field(ge=0.0), at_most(100.0, "years of revenue")] = Field(
+        0.5,
+        description="Price of new capacity, in years of the revenue it can produce at current "
+        "prices; paid from cash when ordered (drawing the credit line when cash is short) "
+        "and kept as fixed assets.",
+    )
+
+
 class SupplierSpec(Section):
     """Suppliers of every tier: cost structure, production, inventories and payment terms."""
 
@@ -208,6 +271,21 @@ class SupplierSpec(Section):
     )
     resourcing_delay_days: Days = Field(
         90, description="Days a customer needs to replace a supplier that defaulted."
+    )
+    resourcing_cost_days: Days = Field(
+        0,
+        description="One-off cost of qualifying a replacement supplier (tooling, audits, "
+        "samples), in days of the purchases moved to it; the customer pays it when the "
+        "new supplier takes over.",
+    )
+    order_lead_days: Days = Field(
+        0,
+        description="Days from placing an order until the supplier accepts it into its "
+        "backlog (order processing). Customers count orders not yet accepted as on order; "
+        "suppliers plan, ship and borrow (order financing) against accepted orders only.",
+    )
+    capacity_investment: CapacityInvestmentSpec = Field(
+        default_factory=lambda: CapacityInvestmentSpec()
     )
     recovery_rate: Probability = Field(
         0.3,
@@ -409,6 +487,21 @@ class BankSpec(Section):
     scoring: ScoringSpec = Field(default_factory=ScoringSpec)
 
 
+class MarketSpec(Section):
+    """The car market the supply chain and the banks are sized for."""
+
+    vehicles_per_year: (
+        Annotated[float, Field(gt=0.0), at_most(1e9, "more vehicles than the world buys")] | None
+    ) = Field(
+        None,
+        description="Expected vehicle sales per year (all automakers) that suppliers' output "
+        "and capacity, opening inventories and the banks are sized for. Omitted: the "
+        "scenario's own expected demand, so a scenario that changes finance also changes the "
+        "size of its supply chain. Give it (in a base scenario) to hold the supply side fixed "
+        "while finance settings vary, so that extra demand can run into capacity.",
+    )
+
+
 class ConsumerSpec(Section):
     """The consumer population whose vehicle purchases are the automakers' revenue."""
 
@@ -550,6 +643,7 @@ class Scenario(Section):
     suppliers: SupplierSpec = Field(default_factory=SupplierSpec)
     banks: BankSpec = Field(default_factory=BankSpec)
     consumers: ConsumerSpec = Field(default_factory=ConsumerSpec)
+    market: MarketSpec = Field(default_factory=MarketSpec)
     finance: FinanceSpec = Field(
         default_factory=FinanceSpec,
         description="Supply-chain finance instruments and payment-term policies.",

@@ -202,11 +202,13 @@ def liquidate(
 
     # 4. The firm stops: no stock, no orders, its customers must re-source.
     firms.active[debtors] = False
-    firms.input_inventory[debtors] = 0.0
+    firms.clear_inputs(debtors)
     firms.output_inventory[debtors] = 0.0
     firms.work_in_progress.clear_columns(debtors)
     firms.wages_due[debtors] = 0.0
     firms.in_transit.clear_columns(bought)
+    firms.cancel_orders(bought)
+    firms.cancel_orders(sold)
     firms.edge_live[bought] = False
     firms.edge_backlog[bought] = 0.0
     firms.edge_live[sold] = False

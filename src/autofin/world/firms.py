@@ -75,6 +75,21 @@ class Firms:
     in_transit: DueBook
     lead_steps: int
     transit_steps: int
+    part: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    edge_slot: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    slot_customer: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    slot_weight: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    slot_stock: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    slot_start: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    orders_placed: DueBook | None = None
+    order_lead_steps: int = 0
+    capacity_on_order: DueBook | None = None
+    costs_due: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    investment_due: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    capacity_ordered: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    retaining: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
+    capacity_assets: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    lasting_demand: np.ndarray = field(default_factory=lambda: np.zeros(0))
     finance_cost_per_step: np.ndarray = field(default_factory=lambda: np.zeros(0))
     finance_pass_through: float = 0.0
     cash_target: np.ndarray = field(default_factory=lambda: np.zeros(0))
@@ -85,6 +100,13 @@ class Firms:
     def __post_init__(self) -> None:
         if self.finance_cost_per_step.size != self.n:
             self.finance_cost_per_step = np.zeros(self.n)
+        if self.costs_due.size != self.n:
+            self.costs_due = np.zeros(self.n)
+            self.investment_due = np.zeros(self.n)
+            self.capacity_ordered = np.zeros(self.n)
+            self.retaining = np.zeros(self.n, dtype=bool)
+            self.capacity_assets = np.zeros(self.n)
+            self.lasting_demand = self.expected_output.copy()
 
     @property
     def n(self) -> int:
@@ -117,6 +139,30 @@ class Firms:
         from_outside = self.edge_supplier == OUTSIDE
         return np.where(from_outside, RAW_MATERIAL_PRICE, self.price[self.edge_supplier])
 
+    def by_slot(self, values: np.ndarray) -> np.ndarray:
+        """Sum per-edge values for each input slot (a customer's part category)."""
+        return np.bincount(self.edge_slot, values, minlength=len(self.slot_customer))
+
+    def slot_need(self) -> np.ndarray:
+        """Units of each slot's part needed per unit of its customer's output."""
+        return self.input_per_unit[self.slot_customer] * self.slot_weight
+
+    def sync_input_inventory(self) -> None:
+        """Each firm's input inventory: the sum of its slots' stocks."""
+        self.input_inventory = np.bincount(self.slot_customer, self.slot_stock, minlength=self.n)
+
+    def clear_inputs(self, firms: np.ndarray) -> None:
+        """Empty the input stocks of ``firms`` (firm indices)."""
+        gone = np.zeros(self.n, dtype=bool)
+        gone[firms] = True
+        self.slot_stock[gone[self.slot_customer]] = 0.0
+        self.input_inventory[firms] = 0.0
+
+    def cancel_orders(self, edges: np.ndarray) -> None:
+        """Drop the orders on ``edges`` that their suppliers have not yet accepted."""
+        if self.orders_placed is not None:
+            self.orders_placed.clear_columns(edges)
+
     def input_price(self) -> np.ndarray:
         """Current average price of each firm's purchased inputs, weighted by edge shares."""
         return self.by_customer(self.edge_share * self.edge_price())
@@ -148,8 +194,8 @@ class Firms:
         return self.payables + self.debt
 
     def leverage(self, cash: np.ndarray) -> np.ndarray:
-        """Liabilities over assets (cash, receivables and inventories)."""
-        assets = cash + self.receivables + self.inventory_value()
+        """Liabilities over assets (cash, receivables, inventories and new capacity)."""
+        assets = cash + self.receivables + self.inventory_value() + self.capacity_assets
         return self.liabilities() / np.maximum(assets, 1e-9)
 
 
@@ -217,6 +263,14 @@ def build_firms(
 
     edge_flow = network.edge_share * (input_per_unit * expected_output)[network.edge_customer]
     n_edges = len(edge_flow)
+    edge_slot, slot_customer, slot_weight = input_slots(network)
+    slot_stock = (target_steps * input_per_unit * expected_output)[slot_customer] * slot_weight
+    order_lead_steps = steps_of(sup.order_lead_days, step_days)
+    orders_placed = DueBook(n_edges, order_lead_steps) if order_lead_steps > 0 else None
+    invest = sup.capacity_investment
+    capacity_on_order = (
+        DueBook(n, max(1, steps_of(invest.lead_days, step_days))) if invest.enabled else None
+    )
     work_in_progress = DueBook(n, max(lead_steps, 1))
     for delay in range(1, max(lead_steps, 1) + 1):
         work_in_progress.book(0, delay, np.arange(n), expected_output)
@@ -236,7 +290,7 @@ def build_firms(
         capacity=np.where(is_automaker, np.inf, sup.capacity_slack * expected_output),
         expected_output=expected_output,
         cost_shock=np.zeros(n),
-        input_inventory=target_steps * input_per_unit * expected_output,
+        input_inventory=np.bincount(slot_customer, slot_stock, minlength=n),
         output_inventory=target_steps * expected_output,
         order_forecast=expected_output.copy(),
         receivables=np.zeros(n),
@@ -261,7 +315,46 @@ def build_firms(
         lead_steps=lead_steps,
         transit_steps=transit_steps,
         finance_pass_through=sup.finance_cost_pass_through,
+        part=network.part.copy(),
+        edge_slot=edge_slot,
+        slot_customer=slot_customer,
+        slot_weight=slot_weight,
+        slot_stock=slot_stock,
+        slot_start=np.searchsorted(slot_customer, np.arange(n)),
+        orders_placed=orders_placed,
+        order_lead_steps=order_lead_steps,
+        capacity_on_order=capacity_on_order,
     )
+
+
+def input_slots(network: SupplyNetwork) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The bill of materials: each customer's input slots, one per part it buys.
+
+    A slot is a (customer, part category) pair; raw material bought outside is one more
+    part. Slots are numbered customer by customer, and a firm that buys nothing still has one
+    (empty) slot, so every firm's slots are one contiguous run.
+
+    Returns:
+        The slot of every edge, the customer of every slot, and every slot's share of its
+        customer's purchased inputs (the units of the part per unit of input).
+    """
+    n = network.n_firms
+    parts = len(network.part_names) + 1
+    edge_part = np.where(
+        network.edge_supplier == OUTSIDE, -1, network.part[network.edge_supplier.clip(0)]
+    )
+    keys = network.edge_customer * (parts + 1) + edge_part + 1
+    buys = np.zeros(n, dtype=bool)
+    buys[network.edge_customer] = True
+    idle = np.flatnonzero(~buys) * (parts + 1)
+    slots, inverse = np.unique(np.concatenate([keys, idle]), return_inverse=True)
+    edge_slot = inverse[: len(keys)]
+    slot_customer = slots // (parts + 1)
+    weight = np.bincount(edge_slot, network.edge_share, minlength=len(slots))
+    # A firm with a single slot (pooled inputs, or buying nothing) needs exactly its inputs.
+    single = np.bincount(slot_customer, minlength=n)[slot_customer] == 1
+    weight[single] = 1.0
+    return edge_slot.astype(np.int64), slot_customer.astype(np.int64), weight
 
 
 def payment_terms(scenario: Scenario, network: SupplyNetwork) -> np.ndarray:

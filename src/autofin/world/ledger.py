@@ -49,6 +49,8 @@ class Flow(IntEnum):
     FACILITY_REPAYMENT = 28
     FACILITY_INTEREST = 29
     DIVIDENDS = 30
+    RESOURCING_COST = 31
+    CAPACITY_INVESTMENT = 32
 
 
 FLOW_NAMES = [flow.name.lower() for flow in Flow]

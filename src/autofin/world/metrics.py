@@ -39,6 +39,8 @@ class StepActivity:
     lost_sales: int = 0
     bank_failures: int = 0
     resourced: int = 0
+    resourcing_cost: float = 0.0
+    capacity_investment: float = 0.0
     revenue: np.ndarray = field(default_factory=lambda: np.zeros(0))
     ebit: np.ndarray = field(default_factory=lambda: np.zeros(0))
     input_price: np.ndarray = field(default_factory=lambda: np.zeros(0))
@@ -153,6 +155,11 @@ class MetricsRecorder:
             row[f"orders_tier{tier}"] = float(
                 (activity.orders_by_supplier * firms.price)[in_tier].sum()
             )
+        live_supplier = supplier & firms.active
+        row["supplier_capacity"] = float((firms.capacity * firms.price)[live_supplier].sum())
+        row["supplier_backlog"] = float((firms.edge_backlog * firms.edge_price()).sum())
+        row["capacity_investment"] = activity.capacity_investment
+        row["resourcing_cost"] = activity.resourcing_cost
         row.update(consumer_metrics(model.market, banks))
         self._record_firm_tables(row, step, activity)
         self.rows.append(row)
@@ -290,6 +297,9 @@ class MetricsRecorder:
         }
         for tier in range(1, self.n_tiers + 1):
             summary[f"supplier_defaults_tier{tier}"] = int((defaults["tier"] == tier).sum())
+        summary["capacity_investment"] = float(timeseries["capacity_investment"].sum())
+        summary["resourcing_cost"] = float(timeseries["resourcing_cost"].sum())
+        summary.update(bullwhip(timeseries, self.n_tiers))
         summary.update(consumer_summary(timeseries, model.market))
         return summary
 
@@ -328,6 +338,23 @@ class MetricsRecorder:
 def is_count_column(name: str) -> bool:
     """Whether a time-series column is a count, stored as integers whatever was recorded."""
     return name in ("step", "day") or name.startswith(("supplier_defaults", "suppliers_active"))
+
+
+def bullwhip(timeseries: pd.DataFrame, n_tiers: int) -> dict[str, float]:
+    """Order variance by tier relative to consumer demand (the bullwhip effect).
+
+    For each tier, the variance of the orders it received over the variance of vehicle
+    demand, each relative to its mean (a ratio of squared coefficients of variation, so
+    vehicles and currency compare). 1 passes demand on unamplified; above 1 amplifies it.
+    """
+    demand = timeseries["vehicle_demand"]
+    demand_cv2 = float(demand.var() / demand.mean() ** 2) if demand.mean() > 0 else float("nan")
+    out: dict[str, float] = {}
+    for tier in range(1, n_tiers + 1):
+        orders = timeseries[f"orders_tier{tier}"]
+        cv2 = float(orders.var() / orders.mean() ** 2) if orders.mean() > 0 else float("nan")
+        out[f"bullwhip_tier{tier}"] = cv2 / demand_cv2 if demand_cv2 > 0 else float("nan")
+    return out
 
 
 def _volume_weighted(timeseries: pd.DataFrame, name: str) -> float:

@@ -17,7 +17,7 @@ import numpy as np
 
 from autofin.results.result import Result
 from autofin.scenario.schema import Scenario
-from autofin.world import automakers, production, suppliers
+from autofin.world import automakers, capacity, production, suppliers
 from autofin.world.banks import build_banks
 from autofin.world.checks import AccountingCheck
 from autofin.world.consumers import build_consumers
@@ -95,9 +95,14 @@ class AutofinModel(mesa.Model):
             self.consumers, n_banks, scenario.steps, scenario.step_days, n_automakers
         )
         # The supply chain is sized for equal shares; shares then emerge from buyers' choices.
+        # The supply side and the banks are sized for the market of `market:` when given, so
+        # that scenarios differing only in finance meet the same capacity.
         self.sizing_share = np.full(n_automakers, 1.0 / n_automakers)
-        expected_sales = self.sizing_share * self.market.expected_buyers_per_step(
-            scenario.automakers.vehicle_price
+        sized_for = scenario.market.vehicles_per_year
+        expected_sales = self.sizing_share * (
+            self.market.expected_buyers_per_step(scenario.automakers.vehicle_price)
+            if sized_for is None
+            else sized_for * scenario.step_days / 365.0
         )
         self.firms = build_firms(scenario, self.network, expected_sales, streams.firms)
         self.network_log = NetworkLog.opening(self.firms, scenario.step_days)
@@ -155,6 +160,9 @@ class AutofinModel(mesa.Model):
         moved = suppliers.resource(firms, t, scenario.suppliers.capacity_slack, streams.resourcing)
         self.network_log.record_moves(t, moved, before, firms)
         activity.resourced = moved.size
+        firms.costs_due = suppliers.resourcing_costs(
+            firms, moved, scenario.suppliers.resourcing_cost_days, scenario.step_days
+        )
         production.draw_cost_shocks(firms, scenario, streams.cost_shocks)
         production.update_prices(firms)
 
@@ -163,8 +171,10 @@ class AutofinModel(mesa.Model):
         finance = self.finance
         finance.start_step(t, firms, ledger, self.banks, self.trade)
 
-        # Plan production and send orders upstream; suppliers may borrow against new orders.
-        plan, edge_orders = production.plan_and_order(firms, scenario, firms.order_forecast)
+        # Plan production and send orders upstream; orders placed `order_lead_days` ago are
+        # accepted into the suppliers' backlogs, and suppliers may borrow against them.
+        plan, placed = production.plan_and_order(firms, scenario, firms.order_forecast)
+        edge_orders = production.accept_orders(firms, t, placed)
         activity.orders_by_supplier = firms.by_supplier(edge_orders)
         finance.on_orders(edge_orders, partial(self.banks.due_within, t))
         production.update_forecasts(
@@ -173,6 +183,12 @@ class AutofinModel(mesa.Model):
             ~firms.is_automaker,
             scenario.suppliers.forecast_smoothing,
         )
+        # Suppliers whose demand presses against capacity order more (paid when settling).
+        if firms.capacity_on_order is not None:
+            firms.investment_due = capacity.invest(
+                firms, self.banks, ledger, scenario.suppliers, t, scenario.step_days
+            )
+        activity.resourcing_cost = float(firms.costs_due.sum())
 
         # Produce, deliver and invoice.
         activity.started = production.produce(firms, plan, t)
@@ -280,11 +296,22 @@ class AutofinModel(mesa.Model):
             )
             self._liquidate(called, "default", t, "insolvent")
             in_tier = firms.active & (firms.tier == tier)
-            operating = (firms.wages_due + firms.fixed_cost_per_step) * in_tier
+            operating = (firms.wages_due + firms.fixed_cost_per_step + firms.costs_due) * in_tier
             senior = finance.due_now(firms, t, tier) * in_tier + operating
             due = (trade.due_now(firms, t) + banks.due_now(t)) * in_tier + senior
-            applicants = np.flatnonzero(in_tier & (due > cash + EPSILON))
-            finance.cover(applicants, (due - cash)[applicants], tier)
+            # New capacity is paid for only by firms that can pay everything else too.
+            wanted = due + firms.investment_due * in_tier
+            applicants = np.flatnonzero(in_tier & (wanted > cash + EPSILON))
+            finance.cover(applicants, (wanted - cash)[applicants], tier)
+            investing = in_tier & (firms.investment_due > 0)
+            capacity.cancel(
+                firms,
+                self.spec.suppliers,
+                t,
+                self.spec.step_days,
+                np.flatnonzero(investing & (cash < wanted - EPSILON)),
+            )
+            investing &= cash >= wanted - EPSILON
             able = in_tier & (cash >= due - EPSILON)
             late = in_tier & ~able & (cash >= senior - EPSILON) & (firms.arrears_steps < grace)
             paid_edges, paid, terms = trade.pay_due(firms, ledger, t, able)
@@ -302,6 +329,15 @@ class AutofinModel(mesa.Model):
             paying = np.flatnonzero(payers)
             ledger.post(paying, ledger.outside, firms.wages_due[paying], Flow.WAGES)
             ledger.post(paying, ledger.outside, firms.fixed_cost_per_step[paying], Flow.FIXED_COSTS)
+            if firms.costs_due.any():
+                ledger.post(paying, ledger.outside, firms.costs_due[paying], Flow.RESOURCING_COST)
+            if investing.any():
+                builders = np.flatnonzero(investing)
+                invested = firms.investment_due[builders]
+                ledger.post(builders, ledger.outside, invested, Flow.CAPACITY_INVESTMENT)
+                firms.fixed_assets[builders] += invested
+                firms.capacity_assets[builders] += invested
+                activity.capacity_investment += float(invested.sum())
             # Firms that paid everything draw on their lines to restore their cash buffer.
             below = np.flatnonzero(able & (cash < firms.cash_target - EPSILON))
             finance.top_up(below, (firms.cash_target - cash)[below])
@@ -337,7 +373,8 @@ class AutofinModel(mesa.Model):
             scenario.automakers.dividend_payout,
             scenario.suppliers.dividend_payout,
         )
-        sound = firms.active & (firms.arrears_steps == 0)
+        # Firms short of capacity keep their profits to pay for more.
+        sound = firms.active & (firms.arrears_steps == 0) & ~firms.retaining
         excess = np.maximum(
             np.minimum(
                 ledger.balance[: firms.n] - firms.cash_target, firms.equity - firms.equity_target

@@ -34,6 +34,9 @@ class SupplyNetwork:
         edge_supplier: Supplier of every edge (`OUTSIDE` for raw material).
         edge_customer: Customer of every edge.
         edge_share: Share of the customer's purchased inputs bought over the edge.
+        part: Part category every firm makes (an index into ``part_names``; -1 for
+            automakers). A customer needs every part its suppliers make, in fixed proportions.
+        part_names: Name of every part category.
     """
 
     tier: np.ndarray
@@ -41,6 +44,8 @@ class SupplyNetwork:
     edge_supplier: np.ndarray
     edge_customer: np.ndarray
     edge_share: np.ndarray
+    part: np.ndarray
+    part_names: list[str]
 
     @property
     def n_firms(self) -> int:
@@ -66,45 +71,83 @@ def build_network(spec: NetworkSpec, rng: np.random.Generator) -> SupplyNetwork:
 
 
 def generate_network(spec: NetworkSpec, rng: np.random.Generator) -> SupplyNetwork:
-    """Generate a layered network with multi-sourcing and preferential attachment.
+    """Generate a layered network with part categories, multi-sourcing and hubs.
 
-    Every supplier first gets one customer drawn at random, so nobody is idle; then each
-    customer tops up to `suppliers_per_customer` suppliers, picking with probability
-    proportional to ``(customers + 1) ** preferential_attachment`` so that hubs appear.
+    The suppliers of a tier make its `parts_per_tier` parts in turn (supplier ``i`` makes part
+    ``i mod parts``). For each part, every supplier first gets one customer drawn at random,
+    so nobody is idle; then each customer tops up to `suppliers_per_customer` suppliers of
+    that part, picking with probability proportional to
+    ``(customers + 1) ** preferential_attachment`` so that hubs appear. Each part is an equal
+    share of a customer's purchases; within a part, suppliers' shares are random.
     """
     sizes = [spec.automakers, *spec.tiers]
+    parts_per_tier = spec.parts_list()
     offsets = np.concatenate([[0], np.cumsum(sizes)])
     tier = np.repeat(np.arange(len(sizes)), sizes)
+    part = np.full(len(tier), -1, dtype=np.int64)
+    part_names: list[str] = []
     suppliers: list[np.ndarray] = []
     customers: list[np.ndarray] = []
     for level in range(1, len(sizes)):
         cust_ids = np.arange(offsets[level - 1], offsets[level])
-        supp_ids = np.arange(offsets[level], offsets[level + 1])
-        suppliers_of: list[set[int]] = [set() for _ in cust_ids]
-        degree = np.zeros(len(supp_ids))
-        first = rng.integers(0, len(cust_ids), size=len(supp_ids))
-        for s, c in enumerate(first):
-            suppliers_of[c].add(s)
-            degree[s] += 1
-        wanted = min(spec.suppliers_per_customer, len(supp_ids))
-        for have in suppliers_of:
-            while len(have) < wanted:
-                weight = (degree + 1.0) ** spec.preferential_attachment
-                weight[list(have)] = 0.0
-                s = int(rng.choice(len(supp_ids), p=weight / weight.sum()))
-                have.add(s)
-                degree[s] += 1
-        links = {(s, c) for c, have in enumerate(suppliers_of) for s in have}
+        n_parts = parts_per_tier[level - 1]
+        local_part = np.arange(sizes[level]) % n_parts
+        part[offsets[level] : offsets[level + 1]] = len(part_names) + local_part
+        part_names += [f"t{level}_part{p}" for p in range(n_parts)]
+        links: set[tuple[int, int]] = set()
+        for p in range(n_parts):
+            supp_ids = offsets[level] + np.flatnonzero(local_part == p)
+            links |= _attach(spec, rng, cust_ids, supp_ids)
         pairs = np.array(sorted(links))
-        suppliers.append(supp_ids[pairs[:, 0]])
-        customers.append(cust_ids[pairs[:, 1]])
+        suppliers.append(pairs[:, 0])
+        customers.append(pairs[:, 1])
     edge_supplier = np.concatenate(suppliers)
     edge_customer = np.concatenate(customers)
     edge_share = rng.gamma(2.0, size=len(edge_supplier))
+    if max(parts_per_tier) > 1:
+        # Each part an equal share of the customer's purchases, split among its suppliers.
+        n_slots = len(part_names) + 1
+        slot = edge_customer * n_slots + part[edge_supplier]
+        _, slot_of = np.unique(slot, return_inverse=True)
+        within = edge_share / np.bincount(slot_of, edge_share)[slot_of]
+        parts_of_customer = np.bincount(np.unique(slot) // n_slots, minlength=len(tier)).astype(
+            float
+        )
+        edge_share = within / parts_of_customer[edge_customer]
     labels = [f"automaker_{i}" for i in range(spec.automakers)] + [
         f"t{t}_{i}" for t, n in enumerate(spec.tiers, start=1) for i in range(n)
     ]
-    return _finish(tier, labels, edge_supplier, edge_customer, edge_share)
+    return _finish(tier, labels, edge_supplier, edge_customer, edge_share, part, part_names)
+
+
+def _attach(
+    spec: NetworkSpec, rng: np.random.Generator, cust_ids: np.ndarray, supp_ids: np.ndarray
+) -> set[tuple[int, int]]:
+    """Supplier-customer links of one part of one tier (firm indices)."""
+    suppliers_of: list[set[int]] = [set() for _ in cust_ids]
+    degree = np.zeros(len(supp_ids))
+    first = rng.integers(0, len(cust_ids), size=len(supp_ids))
+    for s, c in enumerate(first):
+        suppliers_of[c].add(s)
+        degree[s] += 1
+    wanted = min(spec.suppliers_per_customer, len(supp_ids))
+    strength = spec.preferential_attachment
+    attraction = (degree + 1.0) ** strength
+    for have in suppliers_of:
+        while len(have) < wanted:
+            weight = attraction.copy()
+            weight[list(have)] = 0.0
+            # The draw of ``rng.choice(len(weight), p=weight / weight.sum())``, without its
+            # checks (the same random number and the same result, several times faster).
+            cdf = (weight / weight.sum()).cumsum()
+            cdf /= cdf[-1]
+            s = int(cdf.searchsorted(rng.random(), side="right"))
+            have.add(s)
+            degree[s] += 1
+            attraction[s] = (degree[s] + 1.0) ** strength
+    return {
+        (int(supp_ids[s]), int(cust_ids[c])) for c, have in enumerate(suppliers_of) for s in have
+    }
 
 
 def load_network(path: Path) -> SupplyNetwork:
@@ -161,12 +204,23 @@ def _layer(frame: pd.DataFrame, path: Path) -> SupplyNetwork:
     order = sorted(names, key=lambda n: (tier_of[n], str(n)))
     index = {n: i for i, n in enumerate(order)}
     tier = np.array([tier_of[n] for n in order])
+    part_of = dict(zip(frame["supplier"], frame["part"], strict=True))
+    if frame["part"].isna().all():
+        # No parts given: every tier makes one part, so a customer pools its inputs.
+        names_of_part = [f"tier{k}" for k in range(1, int(tier.max()) + 1)]
+        part = np.where(tier > 0, tier - 1, -1)
+    else:
+        names_of_part = sorted({str(p) for p in part_of.values()})
+        code = {name: i for i, name in enumerate(names_of_part)}
+        part = np.array([code[str(part_of[n])] if n in part_of else -1 for n in order])
     return _finish(
         tier,
         [str(n) for n in order],
         frame["supplier"].map(index).to_numpy(),
         frame["customer"].map(index).to_numpy(),
         frame["share"].to_numpy(dtype=float),
+        part,
+        names_of_part,
     )
 
 
@@ -176,6 +230,8 @@ def _finish(
     edge_supplier: np.ndarray,
     edge_customer: np.ndarray,
     weight: np.ndarray,
+    part: np.ndarray,
+    part_names: list[str],
 ) -> SupplyNetwork:
     """Add raw-material edges for the top tier and normalise shares per customer."""
     top = np.flatnonzero(tier == tier.max())
@@ -189,4 +245,6 @@ def _finish(
         edge_supplier=edge_supplier.astype(np.int64),
         edge_customer=edge_customer.astype(np.int64),
         edge_share=weight / totals[edge_customer],
+        part=part.astype(np.int64),
+        part_names=part_names,
     )

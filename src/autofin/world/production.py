@@ -3,6 +3,10 @@
 Every rule acts on all firms or all edges at once. Firms plan with an order-up-to rule on
 smoothed demand, so the bullwhip effect (orders swinging more the further upstream) emerges
 from the rules rather than being imposed.
+
+Inputs follow a bill of materials: a customer holds one input stock per part category it buys
+(a *slot*), orders each part on its own, and can make only as many units as its scarcest part
+allows (Leontief). Orders reach the supplier's backlog after the order lead time.
 """
 
 from __future__ import annotations
@@ -27,8 +31,11 @@ class Shipments:
 def receive_goods(firms: Firms, step: int) -> None:
     """Shipments and finished work in progress that fall due this step arrive in inventory."""
     arrived = firms.in_transit.take_due(step)
-    firms.input_inventory += firms.by_customer(arrived)
+    firms.slot_stock += firms.by_slot(arrived)
+    firms.sync_input_inventory()
     firms.output_inventory += firms.work_in_progress.take_due(step)
+    if firms.capacity_on_order is not None:
+        firms.capacity += firms.capacity_on_order.take_due(step)
 
 
 def plan_and_order(
@@ -43,7 +50,8 @@ def plan_and_order(
             smoothed orders received for suppliers).
 
     Returns:
-        The production plan per firm (units this step) and the units ordered on each edge.
+        The production plan per firm (units this step) and the units ordered on each edge
+        (placed now; see `accept_orders` for when they reach the suppliers' backlogs).
     """
     step_days = scenario.step_days
     is_auto = firms.is_automaker
@@ -68,27 +76,60 @@ def plan_and_order(
     plan = np.clip(demand_forecast + gap / adjust_steps, 0.0, firms.capacity)
     plan[~firms.active] = 0.0
 
-    usage = firms.input_per_unit * demand_forecast
-    on_order = firms.by_customer(firms.edge_backlog + firms.in_transit.open_totals())
-    target_position = usage * (target_steps + firms.transit_steps)
-    position = firms.input_inventory + on_order
-    orders = np.maximum(usage + (target_position - position) / adjust_steps, 0.0)
-    orders[~firms.active] = 0.0
-    edge_orders = orders[firms.edge_customer] * firms.edge_share * firms.edge_live
-    firms.edge_backlog += edge_orders
+    # Each part is ordered on its own (order-up-to per input slot).
+    customer = firms.slot_customer
+    usage = firms.slot_need() * demand_forecast[customer]
+    open_edges = firms.edge_backlog + firms.in_transit.open_totals()
+    if firms.orders_placed is not None:
+        open_edges = open_edges + firms.orders_placed.open_totals()
+    on_order = firms.by_slot(open_edges)
+    target_position = (
+        usage * (target_steps + firms.transit_steps + firms.order_lead_steps)[customer]
+    )
+    position = firms.slot_stock + on_order
+    orders = np.maximum(usage + (target_position - position) / adjust_steps[customer], 0.0)
+    orders[~firms.active[customer]] = 0.0
+    within_slot = firms.edge_share / firms.slot_weight[firms.edge_slot]
+    edge_orders = orders[firms.edge_slot] * within_slot * firms.edge_live
     return plan, edge_orders
+
+
+def accept_orders(firms: Firms, step: int, placed: np.ndarray) -> np.ndarray:
+    """Orders placed ``order_lead_steps`` ago reach their suppliers' backlogs now.
+
+    Args:
+        firms: All firms.
+        step: The current step.
+        placed: Units ordered on each edge this step.
+
+    Returns:
+        Units accepted on each edge this step (what suppliers produce and borrow against).
+    """
+    if firms.orders_placed is None:
+        accepted = placed
+    else:
+        firms.orders_placed.book(step, firms.order_lead_steps, np.arange(len(placed)), placed)
+        accepted = firms.orders_placed.take_due(step) * firms.edge_live
+    firms.edge_backlog += accepted
+    return accepted
 
 
 def produce(firms: Firms, plan: np.ndarray, step: int) -> np.ndarray:
     """Turn input inventory into work in progress, within plan and inputs; book wages.
 
+    Production needs every part of the bill of materials: a firm makes at most what its
+    scarcest part allows.
+
     Returns:
         Units started per firm.
     """
-    started = np.minimum(plan, firms.input_inventory / firms.input_per_unit)
+    need = firms.slot_need()
+    possible = np.minimum.reduceat(firms.slot_stock / need, firms.slot_start)
+    started = np.minimum(plan, possible)
     started[~firms.active] = 0.0
-    firms.input_inventory -= started * firms.input_per_unit
-    firms.input_inventory[firms.input_inventory < 0] = 0.0
+    firms.slot_stock -= started[firms.slot_customer] * need
+    firms.slot_stock[firms.slot_stock < 0] = 0.0
+    firms.sync_input_inventory()
     firms.work_in_progress.book(step, max(firms.lead_steps, 1), np.arange(firms.n), started)
     firms.wages_due = started * firms.wage_per_unit * np.exp(firms.cost_shock)
     return started

@@ -1,8 +1,10 @@
 """Supplier rules beyond the shared goods flow: re-sourcing after a supplier defaults.
 
 When a supplier defaults its customers lose that supply. After the re-sourcing delay each
-broken edge is moved to a surviving supplier of the same tier, chosen with probability
-proportional to its size, which adds the capacity the new business needs.
+broken edge is moved to a surviving supplier of the same tier that makes the same part, chosen
+with probability proportional to its size, which adds the capacity the new business needs.
+Until then a customer whose only supplier of a part has gone cannot produce (the bill of
+materials needs every part).
 """
 
 from __future__ import annotations
@@ -27,9 +29,10 @@ def resource(
     due, customer = due[firms.active[customer]], customer[firms.active[customer]]
     firms.edge_resource_step[firms.edge_resource_step == step] = -1
     moved = []
-    for level in np.unique(firms.tier[customer] + 1):
-        edges = due[firms.tier[customer] + 1 == level]
-        candidates = np.flatnonzero(firms.active & (firms.tier == level))
+    part = firms.part[firms.edge_supplier[due]]
+    for level, made in np.unique(np.stack([firms.tier[customer] + 1, part]), axis=1).T:
+        edges = due[(firms.tier[customer] + 1 == level) & (part == made)]
+        candidates = np.flatnonzero(firms.active & (firms.tier == level) & (firms.part == made))
         if candidates.size == 0:
             firms.edge_resource_step[edges] = step + 1  # nobody left: try again later
             continue
@@ -48,3 +51,21 @@ def resource(
         firms.edge_live[edges] = True
         moved.append(edges)
     return np.concatenate(moved) if moved else np.zeros(0, dtype=np.int64)
+
+
+def resourcing_costs(
+    firms: Firms, moved: np.ndarray, cost_days: float, step_days: int
+) -> np.ndarray:
+    """What each customer pays to qualify the suppliers it moved to this step.
+
+    Args:
+        firms: All firms.
+        moved: The edges re-sourced this step.
+        cost_days: `suppliers.resourcing_cost_days`: the cost in days of the moved purchases.
+        step_days: Days per step.
+
+    Returns:
+        The cost per firm, due this step.
+    """
+    value = firms.edge_expected_flow[moved] * firms.edge_price()[moved] * cost_days / step_days
+    return np.bincount(firms.edge_customer[moved], value, minlength=firms.n)

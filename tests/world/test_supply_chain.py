@@ -1,0 +1,270 @@
+"""The supply side: bill of materials, order lead times and capacity.
+
+Each test runs small worlds chosen so that nothing defaults on its own (no size dispersion,
+no cost shocks, banks that may lend to one large firm), so that the mechanism under test is
+what moves the figures.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from autofin.scenario.loading import deep_merge, load_scenario
+from autofin.scenario.schema import Scenario
+from autofin.world.model import AutofinModel, simulate
+from autofin.world.network import NetworkFileError, load_network
+from conftest import SCENARIOS
+
+CALM = {
+    "name": "supply",
+    "seed": 3,
+    "horizon_days": 392,
+    "automakers": {"payment_term_days": 60},
+    "consumers": {"population": 50_000},
+    "banks": {"count": 3, "concentration_limit": 1.0},
+    "suppliers": {
+        "payment_term_days": [60, 45],
+        "size_dispersion": 0.0,
+        "cost_shock_sd": 0.0,
+        "margin_dispersion": 0.0,
+        "initial_cash_days": 90,
+        "resourcing_delay_days": 182,
+        "resourcing_cost_days": 30,
+    },
+}
+
+SOLE = """supplier,customer,share,part
+bat1,A1,2,battery
+body1,A1,1,body
+bat2,A2,2,battery
+body2,A2,1,body
+cell,bat1,1,cells
+cell,bat2,1,cells
+steel,body1,1,steel
+steel,body2,1,steel
+"""
+"""Two automakers, each buying its battery from one maker and its body from another."""
+
+DUAL = SOLE.replace("bat2,A2,2,battery", "bat2,A2,2,battery\nbat2,A1,2,battery\nbat1,A2,2,battery")
+"""The same, but both automakers buy batteries from both battery makers."""
+
+
+def network_world(tmp_path: Path, edges: str, shocks: list[dict]) -> Scenario:
+    path = tmp_path / "network.csv"
+    path.write_text(edges, encoding="utf-8")
+    settings = deep_merge(CALM, {"network": {"source": "file", "path": str(path)}})
+    settings["shocks"] = shocks
+    return Scenario.model_validate(settings)
+
+
+BATTERY_DEFAULT = [{"type": "force_default", "day": 70, "tier": 1, "rank": 1}]
+
+
+def automaker_runs(tmp_path: Path, edges: str) -> tuple[AutofinModel, np.ndarray, float]:
+    """The shocked model, A1's production by step, and the vehicle sales the default cost."""
+    quiet = simulate(network_world(tmp_path, edges, []))
+    model = AutofinModel(network_world(tmp_path, edges, BATTERY_DEFAULT), check=True)
+    a1 = model.network.labels.index("A1")
+    lead = max(model.firms.lead_steps, 1)
+    production = []
+    for step in range(1, model.spec.steps + 1):
+        model.step()
+        production.append(model.firms.work_in_progress.peek_due(step + lead)[a1])
+    sold = float(model.metrics.frame()["sales_units"].sum())
+    return model, np.array(production), float(quiet.summary["sales_units"]) - sold
+
+
+def test_a_sole_suppliers_default_stops_its_customer_until_it_resources(tmp_path):
+    model, production, lost = automaker_runs(tmp_path, SOLE)
+    labels = model.network.labels
+    assert [labels[f] for f in np.flatnonzero(~model.firms.active)] == ["bat1"]
+    frame = model.metrics.frame()
+    # Forced default in step 10; A1 re-sources 182 days (26 steps) later, and pays for it.
+    assert frame.loc[frame["resourced_edges"] > 0, "step"].tolist() == [36]
+    assert frame["resourcing_cost"].sum() > 0
+    # A1 uses up its battery stock, then makes nothing until its new supplier delivers.
+    stopped = np.flatnonzero(production == 0) + 1
+    assert stopped.size >= 3
+    assert stopped.min() > 10
+    assert stopped.max() <= 36 + 2
+    assert production[-5:].min() > 0.5 * production[:9].mean()
+    # The automaker sells fewer cars than without the default.
+    assert lost > 30
+
+
+def test_a_second_source_for_the_part_costs_far_fewer_sales(tmp_path):
+    _, production, lost_dual = automaker_runs(tmp_path, DUAL)
+    _, _, lost_sole = automaker_runs(tmp_path, SOLE)
+    assert not (production == 0).any()
+    assert lost_dual < 0.3 * lost_sole
+
+
+APP = {"monthly_traffic": 75_000, "click_to_lead": 0.01, "prequalified": True, "user_share": 0.3}
+"""A bank-app partnership sending pre-qualified leads (scaled to 50,000 consumers)."""
+SMALL_MARKET = {
+    "consumers.population": 50_000,
+    "market.vehicles_per_year": 785,  # consumer_traditional's own demand, scaled to 50,000
+    "horizon_days": 728,
+    "replications": 1,
+}
+
+
+def surge(**overrides):
+    """Three-minute approval plus the bank app, on the traditional world's supply chain."""
+    settings = {**SMALL_MARKET, "consumers.channels.bank_app": APP, **overrides}
+    return load_scenario(SCENARIOS / "three_minute_approval.yaml", overrides=settings)
+
+
+def test_with_capacity_fixed_a_finance_driven_surge_meets_stockouts_and_lost_sales():
+    traditional = simulate(
+        load_scenario(SCENARIOS / "consumer_traditional.yaml", overrides=SMALL_MARKET)
+    )
+    fixed = simulate(surge(), check=True)
+    sized_for_it = simulate(surge(**{"market.vehicles_per_year": None}))
+    assert traditional.summary["lost_sales_units"] == 0
+    assert sized_for_it.summary["lost_sales_units"] == 0
+    # The same surge on the supply chain built for the traditional market: cars run out.
+    assert fixed.summary["lost_sales_units"] > 0.3 * sized_for_it.summary["sales_units"]
+    assert (fixed.timeseries["automaker_inventory_units"] < 1).sum() > 20
+    assert fixed.summary["sales_units"] < 0.7 * sized_for_it.summary["sales_units"]
+
+
+def test_with_investment_capacity_follows_after_its_lead_time():
+    lead_days = 91
+    result = simulate(
+        surge(**{"suppliers.capacity_investment": {"enabled": True, "lead_days": lead_days}}),
+        check=True,
+    )
+    ts = result.timeseries.set_index("step")
+    opening = ts["supplier_capacity"].iloc[0]
+    first_order = int(ts.index[ts["capacity_investment"] > 0][0])
+    arrives = first_order + lead_days // 7
+    assert ts.loc[: arrives - 1, "supplier_capacity"].max() < 1.01 * opening
+    assert ts.loc[arrives : arrives + 4, "supplier_capacity"].max() > 1.2 * opening
+    assert result.summary["capacity_investment"] > 0
+
+
+def demand_shock_world(order_lead_days: int, seed: int) -> Scenario:
+    settings = deep_merge(
+        CALM,
+        {
+            "seed": seed,
+            "horizon_days": 728,
+            "network": {"tiers": [8, 20, 40], "parts_per_tier": 3},
+            "suppliers": {"payment_term_days": [60, 45, 30], "order_lead_days": order_lead_days},
+        },
+    )
+    settings["shocks"] = [{"type": "demand", "day": 182, "duration_days": 91, "factor": 1.5}]
+    return Scenario.model_validate(settings)
+
+
+def mean_bullwhip(order_lead_days: int) -> np.ndarray:
+    runs = [simulate(demand_shock_world(order_lead_days, seed)).summary for seed in range(3)]
+    return np.array([[run[f"bullwhip_tier{k}"] for k in (1, 2, 3)] for run in runs]).mean(axis=0)
+
+
+def test_order_variance_rises_with_the_tier_and_with_the_order_lead_time():
+    prompt, slow = mean_bullwhip(0), mean_bullwhip(28)
+    assert prompt[0] < prompt[1] < prompt[2]
+    assert slow[0] < slow[1] < slow[2]
+    assert np.all(slow > 1.3 * prompt)
+    assert prompt[2] > 2.0  # the top tier's orders swing more than consumer demand
+
+
+def test_runs_with_every_supply_mechanism_on_are_deterministic_and_balanced():
+    settings = deep_merge(
+        CALM,
+        {
+            "horizon_days": 364,
+            "network": {"tiers": [8, 20, 40], "parts_per_tier": [3, 4, 2]},
+            "market": {"vehicles_per_year": 500},
+            "suppliers": {
+                "payment_term_days": [60, 45, 30],
+                "order_lead_days": 14,
+                "size_dispersion": 0.8,
+                "cost_shock_sd": 0.04,
+                "capacity_investment": {"enabled": True, "lead_days": 56},
+            },
+            "shocks": [{"type": "force_default", "day": 60, "tier": 1, "rank": 1}],
+        },
+    )
+    scenario = Scenario.model_validate(settings)
+    first, second = simulate(scenario, check=True), simulate(scenario, check=True)
+    assert first.timeseries.equals(second.timeseries)
+    assert first.flows.equals(second.flows)
+    assert first.summary["capacity_investment"] > 0
+
+
+def test_generated_networks_give_each_customer_every_part_of_the_tier_above():
+    scenario = Scenario.model_validate(
+        deep_merge(CALM, {"network": {"tiers": [6, 12], "parts_per_tier": [3, 2]}})
+    )
+    model = AutofinModel(scenario)
+    firms, network = model.firms, model.network
+    inside = firms.edge_supplier >= 0
+    for customer in range(firms.n):
+        bought = np.unique(
+            network.part[firms.edge_supplier[inside & (firms.edge_customer == customer)]]
+        )
+        tier_above = firms.tier[customer] + 1
+        made = np.unique(network.part[firms.tier == tier_above])
+        assert np.array_equal(bought, made) or tier_above > 2
+    # Each part is an equal share of a customer's inputs.
+    assert np.allclose(firms.slot_weight[firms.slot_customer == 0], 1 / 3)
+
+
+def test_network_files_give_parts_in_a_column_or_node_attribute(tmp_path):
+    model = AutofinModel(network_world(tmp_path, SOLE, []))
+    network = model.network
+    assert network.part_names == ["battery", "body", "cells", "steel"]
+    assert network.part[network.labels.index("bat2")] == 0
+    assert network.part[network.labels.index("A1")] == -1
+    graphml = tmp_path / "net.graphml"
+    graphml.write_text(
+        '<graphml xmlns="http://graphml.graphdrawing.org/xmlns">'
+        '<key id="p" for="node" attr.name="part" attr.type="string"/>'
+        '<graph edgedefault="directed">'
+        '<node id="A"/><node id="b1"><data key="p">battery</data></node>'
+        '<node id="s1"><data key="p">seats</data></node>'
+        '<edge source="b1" target="A"/><edge source="s1" target="A"/></graph></graphml>',
+        encoding="utf-8",
+    )
+    loaded = load_network(graphml)
+    assert loaded.part_names == ["battery", "seats"]
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("supplier,customer,part\nb,A,\n", "line 2: part is empty"),
+        (
+            "supplier,customer,part\nb,A,battery\nb,C,seats\nx,b,cells\nx,z,cells\n",
+            "supplier 'b' makes part 'seats' here but 'battery' at line 2",
+        ),
+        ("supplier,customer,part,share\nb,A,battery,1\n", "columns are"),
+        ("supplier,customer,part\nb,A," + "x" * 101 + "\n", "at most 100 are allowed"),
+    ],
+)
+def test_bad_parts_in_a_network_file_are_named(tmp_path, text, message):
+    path = tmp_path / "bad.csv"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(NetworkFileError, match=re.escape(message)):
+        load_network(path)
+
+
+def test_graphml_parts_must_be_given_for_every_supplier_or_none(tmp_path):
+    path = tmp_path / "net.graphml"
+    path.write_text(
+        '<graphml xmlns="http://graphml.graphdrawing.org/xmlns">'
+        '<key id="p" for="node" attr.name="part" attr.type="string"/>'
+        '<graph edgedefault="directed">'
+        '<node id="A"/><node id="b1"><data key="p">battery</data></node><node id="s1"/>'
+        '<edge source="b1" target="A"/><edge source="s1" target="A"/></graph></graphml>',
+        encoding="utf-8",
+    )
+    with pytest.raises(NetworkFileError, match="edge 2: no part given"):
+        load_network(path)
