@@ -57,7 +57,7 @@ def test_a_car_loan_is_non_performing_at_90_days_past_due_and_charged_off_at_120
     loans.book(0, np.array([0]), np.array([amount]), np.array([3]), np.array([False]),
                np.array([price]), banks)  # fmt: skip
     missed_step = int(loans.due_offset[2])
-    carrying = amount * loans.balance_before[2]
+    carrying = amount * loans.balance_before[0, 2]  # the common terms (row 0)
     reserves = float(banks.reserves(ledger)[0])
     income = float(banks.interest_income[0])
     seen = {}
