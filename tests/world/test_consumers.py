@@ -24,6 +24,7 @@ SEEDS = range(5)
 
 WORLD: dict[str, Any] = {
     "horizon_days": 364,
+    "warmup_days": 0,  # the consumer side needs none; first steps are compared
     "network": {"tiers": [3, 4]},
     "suppliers": {"payment_term_days": [60, 30]},
     "banks": {"count": 3},

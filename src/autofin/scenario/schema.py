@@ -507,6 +507,12 @@ class Scenario(Section):
         at_most(MAX_HORIZON_DAYS, "a century; run time and memory grow with the number of steps"),
     ] = Field(1095, description="Simulated days.")
     step_days: PositiveDays = Field(7, description="Days per model step.")
+    warmup_days: Days = Field(
+        365,
+        description="Days the model runs before day 0 and leaves out of the results: firms "
+        "settle into their running state and banks learn from the defaults they see. Day 0 "
+        "of the results is the end of the warm-up; shocks and term changes are dated from it.",
+    )
     currency: str = Field("CNY", max_length=16, description="Currency unit of all money amounts.")
     network: NetworkSpec = Field(default_factory=NetworkSpec)
     automakers: AutomakerSpec = Field(default_factory=AutomakerSpec)

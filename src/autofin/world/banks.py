@@ -518,8 +518,12 @@ class Banks:
         self.principal_book.book(step, 1, who, principal)
         self.interest_book.book(step, 1, who, interest + penalty)
 
-    def open_loans(self, firms: Firms, ledger: Ledger, debt: np.ndarray) -> None:
+    def open_loans(
+        self, firms: Firms, ledger: Ledger, debt: np.ndarray, start_step: int = 0
+    ) -> None:
         """Open the loans of the starting steady state, maturities spread over the term.
+
+        ``start_step`` is the step the world opens at (negative with a warm-up).
 
         Deposits fund them, so opening loans leave bank reserves (and capital) unchanged.
         """
@@ -537,7 +541,7 @@ class Banks:
         rate = self.line_rate[borrowers]
         part = debt[borrowers] / self.term_steps
         for delay in range(1, self.term_steps + 1):
-            self._record_loans(firms, 0, delay, borrowers, part, rate)
+            self._record_loans(firms, start_step, delay, borrowers, part, rate)
         self.deposits += np.bincount(bank, debt[borrowers], minlength=self.count)
 
     def due_now(self, step: int) -> np.ndarray:

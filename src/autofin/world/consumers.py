@@ -50,6 +50,8 @@ class Consumers:
     step_years: float
     account: int
     marks: np.ndarray
+    origin: int = 0
+    """The step of the calendar's first row (negative when the run starts with a warm-up)."""
 
     def mark(self, who: np.ndarray) -> np.ndarray:
         """A population-sized mask that is True for ``who``; the caller clears it after use."""
@@ -97,7 +99,7 @@ class Consumers:
 
     def schedule(self, who: np.ndarray, first_step: int, gap_steps: np.ndarray) -> None:
         """Put ``who`` in the calendar at ``first_step + gap_steps`` (if within the horizon)."""
-        when = first_step + gap_steps
+        when = first_step + gap_steps - self.origin
         inside = when < len(self.calendar)
         who, when = who[inside], when[inside]
         if who.size == 0:
@@ -112,8 +114,8 @@ class Consumers:
 
     def shoppers(self, step: int) -> np.ndarray:
         """Consumers who shop at ``step``."""
-        chunks = self.calendar[step]
-        self.calendar[step] = []
+        chunks = self.calendar[step - self.origin]
+        self.calendar[step - self.origin] = []
         return np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.int64)
 
     def next_trip_gaps(self, count: int, rng: np.random.Generator) -> np.ndarray:
@@ -148,9 +150,18 @@ class Consumers:
 
 
 def build_consumers(
-    spec: ConsumerSpec, steps: int, step_days: int, account: int, rng: np.random.Generator
+    spec: ConsumerSpec,
+    steps: int,
+    step_days: int,
+    account: int,
+    rng: np.random.Generator,
+    first_step: int = 0,
 ) -> Consumers:
-    """Draw every consumer's attributes and first shopping trip."""
+    """Draw every consumer's attributes and first shopping trip.
+
+    The calendar covers steps ``first_step + 1`` to ``first_step + steps`` (a warm-up before
+    day 0 starts at a negative step).
+    """
     n = spec.population
     income = spec.income_median * np.exp(rng.normal(0.0, spec.income_sigma, n))
     savings = spec.savings_years * income * np.exp(rng.normal(0.0, spec.savings_sigma, n))
@@ -182,7 +193,8 @@ def build_consumers(
         step_years=step_days / 365.0,
         account=account,
         marks=np.zeros(n, dtype=bool),
+        origin=first_step,
     )
     everyone = np.arange(n)
-    consumers.schedule(everyone, 0, consumers.next_trip_gaps(n, rng))
+    consumers.schedule(everyone, first_step, consumers.next_trip_gaps(n, rng))
     return consumers

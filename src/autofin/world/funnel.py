@@ -145,6 +145,12 @@ class ConsumerMarket:
         self.decision_log: LoanLog | None = None
         self.all_decision_minutes: list[np.ndarray] = []
 
+    def forget_records(self) -> None:
+        """Drop what the run has recorded so far (the results start afresh after a warm-up)."""
+        self.loans_booked = 0
+        self.loans.defaults_scheduled = 0
+        self.all_decision_minutes.clear()
+
     def expected_buyers_per_step(self, price: float) -> float:
         """Rough expected purchases per step in the long run, for sizing the supply chain.
 

@@ -82,6 +82,9 @@ class MetricsRecorder:
         self.n_tiers = model.network.n_tiers
         makers = model.firms.is_automaker
         self.opening_input_price = float(model.firms.input_price()[makers].mean())
+        # Day 0 of the results: suppliers in business and losses booked before it.
+        self.opening_suppliers = int((~makers & model.firms.active).sum())
+        self.opening_losses = model.banks.losses_by_instrument.copy()
 
     def record(self, step: int, activity: StepActivity) -> None:
         """Append the metrics of ``step``."""
@@ -126,7 +129,7 @@ class MetricsRecorder:
         row["bank_new_loan_rate"] = (
             lending.interest_weighted / lending.volume if lending.volume > 0 else float("nan")
         )
-        row["bank_credit_losses"] = float(banks.credit_losses.sum())
+        row["bank_credit_losses"] = float(banks.credit_losses.sum() - self.opening_losses.sum())
         row["bank_facility"] = float(banks.facility.sum())
         pd_now = model.finance.round.pd if model.finance.round is not None else None
         live_suppliers = supplier & was_active
@@ -265,8 +268,7 @@ class MetricsRecorder:
     def summary(self, timeseries: pd.DataFrame, events: pd.DataFrame) -> dict[str, Any]:
         """Headline figures of the run."""
         model = self.model
-        firms = model.firms
-        n_suppliers = int((~firms.is_automaker).sum())
+        n_suppliers = self.opening_suppliers
         years = model.spec.steps * model.spec.step_days / 365.0
         defaults = events[events["agent_type"] == "supplier"]
         summary: dict[str, Any] = {
@@ -308,7 +310,9 @@ class MetricsRecorder:
             name = INSTRUMENT_NAMES[instrument]
             out[f"financing_volume_{name}"] = float(timeseries[f"financing_volume_{name}"].sum())
             out[f"financing_cost_{name}"] = _volume_weighted(timeseries, name)
-            out[f"credit_losses_{name}"] = float(banks.losses_by_instrument[instrument].sum())
+            out[f"credit_losses_{name}"] = float(
+                (banks.losses_by_instrument[instrument] - self.opening_losses[instrument]).sum()
+            )
         supplier_volume = timeseries["supplier_financing_volume"]
         out["supplier_financing_volume"] = float(supplier_volume.sum())
         out["supplier_financing_rate"] = (

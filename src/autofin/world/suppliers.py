@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from autofin.world.firms import Firms
+from autofin.world.firms import NOT_RESOURCING, Firms
 
 
 def resource(
@@ -25,7 +25,7 @@ def resource(
         return due
     customer = firms.edge_customer[due]
     due, customer = due[firms.active[customer]], customer[firms.active[customer]]
-    firms.edge_resource_step[firms.edge_resource_step == step] = -1
+    firms.edge_resource_step[firms.edge_resource_step == step] = NOT_RESOURCING
     moved = []
     for level in np.unique(firms.tier[customer] + 1):
         edges = due[firms.tier[customer] + 1 == level]
