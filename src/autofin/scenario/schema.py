@@ -265,12 +265,14 @@ class ScoringSpec(Section):
     learning_prior: Annotated[
         float, at_most(1e18, "a larger prior only means the bank never learns")
     ] = Field(
-        1.0,
+        3.0,
         ge=0.0,
         description="Each bank recalibrates its intercept to the defaults it observes among its "
-        "clients: the odds are scaled by (observed defaults + prior) / (defaults the model "
-        "predicted + prior). This prior, in defaults, says how much evidence moves it; with "
-        "a very large prior the bank never learns.",
+        "clients: its scored default hazard is scaled by (observed defaults + prior × pooled) "
+        "/ (defaults its model predicted + prior), where pooled is the same ratio over all "
+        "banks. This prior, in defaults, says how much of its own evidence a bank needs "
+        "before it departs from the industry's experience; with a very large prior the bank "
+        "never learns. See docs/calibration.md.",
     )
     memory_days: PositiveDays = Field(
         182,

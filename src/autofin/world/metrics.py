@@ -138,6 +138,13 @@ class MetricsRecorder:
             if pd_now is not None and live_suppliers.any()
             else float("nan")
         )
+        # The same PDs as annual default hazards, -ln(1 - PD): the unit of defaults per
+        # borrower-year, which banks learn in (Banks.learn).
+        row["scored_hazard_mean"] = (
+            float(-np.log1p(-np.minimum(pd_now[live_suppliers], 1.0 - 1e-12)).mean())
+            if pd_now is not None and live_suppliers.any()
+            else float("nan")
+        )
         row["firms_in_arrears"] = int((firms.active & (firms.arrears_steps > 0)).sum())
         row["credit_lines_frozen"] = int((firms.active & banks.line_frozen).sum())
         row["credit_line_undrawn"] = float(banks.undrawn(firms)[firms.active].sum())

@@ -65,7 +65,7 @@ class Factoring:
         self.recourse_due = np.zeros((n_banks, firms.n))
         self.recourse_carrying = np.zeros((n_banks, firms.n))
         self._quote: dict[str, np.ndarray] = {}
-        self._rates_step = -1
+        self._rates_step: int | None = None  # steps before day 0 are negative
         self._rates_all = np.zeros(len(supplier))
 
     # ------------------------------------------------------------------ quotes
