@@ -21,6 +21,7 @@ SCENARIOS = ROOT / "scenarios"
 TINY = """
 name: tiny
 horizon_days: 70
+warmup_days: 0
 network: {tiers: [3, 4]}
 suppliers: {payment_term_days: [60, 30]}
 consumers: {population: 500}

@@ -19,7 +19,7 @@ def write(tmp_path, scenario: str, network: str):
 def test_a_scenario_runs_on_a_network_from_a_csv_file(tmp_path):
     path = write(
         tmp_path,
-        "name: filed\nhorizon_days: 70\nnetwork: {source: file, path: net.csv}\n"
+        "name: filed\nhorizon_days: 70\nwarmup_days: 0\nnetwork: {source: file, path: net.csv}\n"
         "suppliers: {payment_term_days: [60, 30]}\nconsumers: {population: 2000}\n",
         "supplier,customer\nA,OEM\nB,OEM\nC,A\nC,B\nD,B\n",
     )

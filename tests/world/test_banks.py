@@ -21,8 +21,11 @@ def run(name: str, *overrides: str, check: bool = False) -> AutofinModel:
 
 
 def test_banks_do_not_depend_on_the_payment_terms_studied():
-    baseline = AutofinModel(load_scenario(SCENARIOS / "baseline.yaml"))
-    pledge = AutofinModel(load_scenario(SCENARIOS / "pledge_60_days.yaml"))
+    # The opening balance sheets, before any warm-up step.
+    baseline = AutofinModel(load_scenario(SCENARIOS / "baseline.yaml", overrides=["warmup_days=0"]))
+    pledge = AutofinModel(
+        load_scenario(SCENARIOS / "pledge_60_days.yaml", overrides=["warmup_days=0"])
+    )
     # The pledge halves the firms' opening debt, but both start with the same banks.
     assert pledge.firms.debt.sum() < 0.8 * baseline.firms.debt.sum()
     np.testing.assert_allclose(pledge.banks.opening_capital, baseline.banks.opening_capital)
@@ -57,9 +60,15 @@ def test_capital_ratio_falls_when_borrowers_default():
 
 
 def test_a_bank_hit_hard_enough_stops_lending_then_fails():
-    # One bank whose whole book is the stressed automotive sector.
+    # One bank whose whole book is the stressed automotive sector (with no warm-up: it
+    # would fail before day 0).
     model = run(
-        "long_terms_stress", "seed=1", "banks.count=1", "banks.automotive_share=1", check=True
+        "long_terms_stress",
+        "seed=1",
+        "warmup_days=0",
+        "banks.count=1",
+        "banks.automotive_share=1",
+        check=True,
     )
     series = model.metrics.frame()
     minimum = model.spec.banks.min_capital_ratio

@@ -28,6 +28,7 @@ WORLD: dict[str, Any] = {
     # 60-day automaker terms keep this small supply chain alive, so stock-outs do not blur
     # the consumer side.
     "automakers": {"payment_term_days": 60},
+    "warmup_days": 0,  # the consumer side needs none; first steps are compared
     "network": {"tiers": [3, 4]},
     "suppliers": {"payment_term_days": [60, 30]},
     "banks": {"count": 3},

@@ -118,6 +118,8 @@ def test_bank_below_minimum_capital_stops_lending():
 
 def test_buyers_who_find_no_car_return_then_are_lost_once():
     scenario = small_scenario(
+        # No warm-up: buyers turned away before day 0 would be lost after it, uncounted.
+        warmup_days=0,
         network={"tiers": [1, 2]},
         suppliers={"payment_term_days": [30, 30], "resourcing_delay_days": 1000},
         shocks=[{"type": "force_default", "day": 7, "tier": 1}],

@@ -759,7 +759,8 @@ def network_figure(results: Results, step: int | None = None) -> go.Figure:
             },
             hoverinfo="skip",
         )
-    failed = np.flatnonzero(shown & (state == "defaulted"))
+    # Firms that defaulted during the warm-up (before day 0) have no default step to show.
+    failed = np.flatnonzero(shown & (state == "defaulted") & np.isfinite(default_step))
     if 0 < failed.size <= MAX_STEP_LABELS:
         failed = failed[np.lexsort((x[failed], y[failed]))]  # alternate above and below
         canvas.add(

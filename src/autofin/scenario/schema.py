@@ -357,12 +357,14 @@ class ScoringSpec(Section):
     learning_prior: Annotated[
         float, at_most(1e18, "a larger prior only means the bank never learns")
     ] = Field(
-        1.0,
+        3.0,
         ge=0.0,
         description="Each bank recalibrates its intercept to the defaults it observes among its "
-        "clients: the odds are scaled by (observed defaults + prior) / (defaults the model "
-        "predicted + prior). This prior, in defaults, says how much evidence moves it; with "
-        "a very large prior the bank never learns.",
+        "clients: its scored default hazard is scaled by (observed defaults + prior × pooled) "
+        "/ (defaults its model predicted + prior), where pooled is the same ratio over all "
+        "banks. This prior, in defaults, says how much of its own evidence a bank needs "
+        "before it departs from the industry's experience; with a very large prior the bank "
+        "never learns. See docs/calibration.md.",
     )
     memory_days: PositiveDays = Field(
         182,
@@ -637,6 +639,12 @@ class Scenario(Section):
         at_most(MAX_HORIZON_DAYS, "a century; run time and memory grow with the number of steps"),
     ] = Field(1095, description="Simulated days.")
     step_days: PositiveDays = Field(7, description="Days per model step.")
+    warmup_days: Days = Field(
+        365,
+        description="Days the model runs before day 0 and leaves out of the results: firms "
+        "settle into their running state and banks learn from the defaults they see. Day 0 "
+        "of the results is the end of the warm-up; shocks and term changes are dated from it.",
+    )
     currency: str = Field("CNY", max_length=16, description="Currency unit of all money amounts.")
     network: NetworkSpec = Field(default_factory=NetworkSpec)
     automakers: AutomakerSpec = Field(default_factory=AutomakerSpec)

@@ -129,7 +129,8 @@ class ApprovalPipeline:
         self.has_manual_check = bool((~self.automatic).any())
         self.review_minutes = spec.review_minutes + float(latency[~self.automatic].sum())
         self.shift_minutes = spec.working_hours * 60.0
-        self.free_at = np.zeros(n_banks)  # working minute when each bank's queue is next free
+        # Working minute when each bank's queue is next free (a warm-up runs before minute 0).
+        self.free_at = np.full(n_banks, -np.inf)
         self.tally = CheckTally(len(checks))
 
     def decide(

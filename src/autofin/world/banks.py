@@ -65,6 +65,9 @@ SUPPLY_CHAIN_FINANCE = [
 ]
 """The supply-chain-finance instruments (for their NPL ratio as a book)."""
 
+LEARNT_SHIFT_BOUND = 15.0
+"""Largest learnt shift of a bank's log-odds, either way (e^15: beyond any evidence)."""
+
 
 @dataclass
 class LendingRound:
@@ -177,6 +180,7 @@ class Banks:
     past_due: np.ndarray = field(default_factory=lambda: np.zeros(0))
     expected_loss: np.ndarray = field(default_factory=lambda: np.zeros((len(Instrument), 0)))
     provision_charges: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    base_log_odds: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
     def __post_init__(self) -> None:
         if self.facility.size != self.count:
@@ -326,25 +330,35 @@ class Banks:
         )
         noise = self.scoring_error(bank)
         if applicants.size == firms.n:
-            # The model's own PD for each firm, without the learnt shift: what learning
+            # The model's own log-odds for each firm, without the learnt shift: what learning
             # compares with the defaults it sees.
-            self.base_pd = 1.0 / (1.0 + np.exp(-(base + noise)))
+            self.base_log_odds = base + noise
+            self.base_pd = 1.0 / (1.0 + np.exp(-self.base_log_odds))
         log_odds = base + self.intercept_shift[bank] + noise
         return 1.0 / (1.0 + np.exp(-log_odds))
 
     def learn(self, firms: Firms, was_active: np.ndarray, defaulted: np.ndarray) -> None:
-        """Recalibrate each bank's intercept to the defaults among its clients this step.
+        """Recalibrate each bank's intercept to the defaults among its clients.
 
-        Each bank adds up the defaults its unshifted model predicted (annual PD × the step's
+        A scored annual PD ``p`` is a default hazard of ``-ln(1 - p)`` per year (the
+        softplus of the log-odds), the unit in which defaults per borrower-year are counted.
+        Each bank adds up the defaults its unshifted model predicted (hazard × the step's
         share of a year, over its active clients) and the defaults it saw, older steps
-        weighing less (half-life `scoring.memory_days`); its intercept shift is
-        log((seen + prior) / (predicted + prior)). So the scored PD tracks the
-        realised default frequency, as far as the evidence goes.
+        weighing less (half-life `scoring.memory_days`). Their ratio, shrunk by a prior of
+        `learning_prior` defaults towards the pooled ratio of all banks (a credit bureau's
+        view: a bank with few defaults of its own follows the industry's realised frequency),
+        is how far its model is off: ``(seen + prior × pooled) / (predicted + prior)`` with
+        ``pooled = (all seen + prior) / (all predicted + prior)``.
+
+        The bank then sets its intercept shift so that the hazard it scores over its active
+        clients is that ratio times the hazard of its unshifted model (solved by bisection):
+        the calibration condition of a logistic model's intercept, exact for large PDs too.
         """
         bank = firms.house_bank
         keep = 0.5 ** (1.0 / max(self.memory_steps, 1))  # older evidence fades
+        base_hazard = np.logaddexp(0.0, self.base_log_odds)
         self.predicted_defaults = keep * self.predicted_defaults + np.bincount(
-            bank, self.base_pd * self.step_years * was_active, minlength=self.count
+            bank, base_hazard * self.step_years * was_active, minlength=self.count
         )
         self.observed_defaults = keep * self.observed_defaults + np.bincount(
             bank, defaulted, minlength=self.count
@@ -352,9 +366,22 @@ class Banks:
         prior = self.spec.scoring.learning_prior
         if prior > 1e12:
             return
-        self.intercept_shift = np.log(
-            (self.observed_defaults + prior) / (self.predicted_defaults + prior)
-        )
+        pooled = (self.observed_defaults.sum() + prior) / (self.predicted_defaults.sum() + prior)
+        ratio = (self.observed_defaults + prior * pooled) / (self.predicted_defaults + prior)
+        live = firms.active
+        target = ratio * np.bincount(bank, base_hazard * live, minlength=self.count)
+        low = np.full(self.count, -LEARNT_SHIFT_BOUND)
+        high = np.full(self.count, LEARNT_SHIFT_BOUND)
+        for _ in range(30):
+            mid = 0.5 * (low + high)
+            hazard = np.bincount(
+                bank, np.logaddexp(0.0, self.base_log_odds + mid[bank]) * live, minlength=self.count
+            )
+            above = hazard > target
+            high = np.where(above, mid, high)
+            low = np.where(above, low, mid)
+        clients = np.bincount(bank, live, minlength=self.count) > 0
+        self.intercept_shift = np.where(clients, 0.5 * (low + high), self.intercept_shift)
 
     def price(
         self,
@@ -573,8 +600,12 @@ class Banks:
         self.principal_book.book(step, 1, who, principal)
         self.interest_book.book(step, 1, who, interest + penalty)
 
-    def open_loans(self, firms: Firms, ledger: Ledger, debt: np.ndarray) -> None:
+    def open_loans(
+        self, firms: Firms, ledger: Ledger, debt: np.ndarray, start_step: int = 0
+    ) -> None:
         """Open the loans of the starting steady state, maturities spread over the term.
+
+        ``start_step`` is the step the world opens at (negative with a warm-up).
 
         Deposits fund them, so opening loans leave bank reserves (and capital) unchanged.
         """
@@ -592,7 +623,7 @@ class Banks:
         rate = self.line_rate[borrowers]
         part = debt[borrowers] / self.term_steps
         for delay in range(1, self.term_steps + 1):
-            self._record_loans(firms, 0, delay, borrowers, part, rate)
+            self._record_loans(firms, start_step, delay, borrowers, part, rate)
         self.deposits += np.bincount(bank, debt[borrowers], minlength=self.count)
 
     def due_now(self, step: int) -> np.ndarray:

@@ -54,6 +54,8 @@ class Consumers:
     step_years: float
     account: int
     marks: np.ndarray
+    origin: int = 0
+    """The step of the calendar's first row (negative when the run starts with a warm-up)."""
 
     def mark(self, who: np.ndarray) -> np.ndarray:
         """A population-sized mask that is True for ``who``; the caller clears it after use."""
@@ -110,8 +112,9 @@ class Consumers:
 
     def schedule(self, who: np.ndarray, first_step: int, gap_steps: np.ndarray) -> None:
         """Put ``who`` in the calendar at ``first_step + gap_steps`` (if within the horizon)."""
-        when = first_step + gap_steps
-        self.next_trip[who] = np.minimum(when, len(self.calendar))
+        # next_trip holds absolute steps; the calendar's row is the step less its origin.
+        self.next_trip[who] = np.minimum(first_step + gap_steps, self.origin + len(self.calendar))
+        when = first_step + gap_steps - self.origin
         inside = when < len(self.calendar)
         who, when = who[inside], when[inside]
         if who.size == 0:
@@ -126,8 +129,8 @@ class Consumers:
 
     def shoppers(self, step: int) -> np.ndarray:
         """Consumers who shop at ``step``."""
-        chunks = self.calendar[step]
-        self.calendar[step] = []
+        chunks = self.calendar[step - self.origin]
+        self.calendar[step - self.origin] = []
         who = np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.int64)
         # A trip replaced by a later schedule (a buyer coming back for a car) is void.
         return who[self.next_trip[who] == step]
@@ -170,9 +173,18 @@ class Consumers:
 
 
 def build_consumers(
-    spec: ConsumerSpec, steps: int, step_days: int, account: int, rng: np.random.Generator
+    spec: ConsumerSpec,
+    steps: int,
+    step_days: int,
+    account: int,
+    rng: np.random.Generator,
+    first_step: int = 0,
 ) -> Consumers:
-    """Draw every consumer's attributes and first shopping trip."""
+    """Draw every consumer's attributes and first shopping trip.
+
+    The calendar covers steps ``first_step + 1`` to ``first_step + steps`` (a warm-up before
+    day 0 starts at a negative step).
+    """
     n = spec.population
     income = spec.income_median * np.exp(rng.normal(0.0, spec.income_sigma, n))
     savings = spec.savings_years * income * np.exp(rng.normal(0.0, spec.savings_sigma, n))
@@ -211,7 +223,8 @@ def build_consumers(
         step_years=step_days / 365.0,
         account=account,
         marks=np.zeros(n, dtype=bool),
+        origin=first_step,
     )
     everyone = np.arange(n)
-    consumers.schedule(everyone, 0, consumers.next_trip_gaps(n, rng))
+    consumers.schedule(everyone, first_step, consumers.next_trip_gaps(n, rng))
     return consumers

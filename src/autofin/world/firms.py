@@ -22,6 +22,11 @@ RAW_MATERIAL_PRICE = 1.0
 """Price of one unit of raw material bought from outside the model (the numéraire)."""
 
 
+NOT_RESOURCING = -(2**62)
+"""`Firms.edge_resource_step` of an edge that is not waiting for a new supplier (steps before
+day 0 are negative, so no small number will do)."""
+
+
 def steps_of(days: float, step_days: int) -> int:
     """Whole steps in a duration of ``days`` (rounded, at least 0)."""
     return max(0, round(days / step_days))
@@ -200,7 +205,11 @@ class Firms:
 
 
 def build_firms(
-    scenario: Scenario, network: SupplyNetwork, expected_sales: np.ndarray, rng: np.random.Generator
+    scenario: Scenario,
+    network: SupplyNetwork,
+    expected_sales: np.ndarray,
+    rng: np.random.Generator,
+    start_step: int = 0,
 ) -> Firms:
     """Create every firm at its steady state for the expected vehicle sales per step.
 
@@ -209,6 +218,8 @@ def build_firms(
         network: The supply network.
         expected_sales: Expected vehicles sold per step, one value per automaker.
         rng: The model's random generator.
+        start_step: The step the world opens at (before the first step run; negative when
+            the run starts with a warm-up).
 
     Returns:
         The firms, with pipelines and inventories filled but no money (cash, invoices and
@@ -273,10 +284,10 @@ def build_firms(
     )
     work_in_progress = DueBook(n, max(lead_steps, 1))
     for delay in range(1, max(lead_steps, 1) + 1):
-        work_in_progress.book(0, delay, np.arange(n), expected_output)
+        work_in_progress.book(start_step, delay, np.arange(n), expected_output)
     in_transit = DueBook(n_edges, transit_steps)
     for delay in range(1, transit_steps + 1):
-        in_transit.book(0, delay, np.arange(n_edges), edge_flow)
+        in_transit.book(start_step, delay, np.arange(n_edges), edge_flow)
 
     return Firms(
         tier=tier,
@@ -309,7 +320,7 @@ def build_firms(
         edge_backlog=np.zeros(n_edges),
         edge_expected_flow=edge_flow,
         edge_term_steps=np.round(payment_terms(scenario, network) / step_days).astype(np.int64),
-        edge_resource_step=np.full(n_edges, -1, dtype=np.int64),
+        edge_resource_step=np.full(n_edges, NOT_RESOURCING, dtype=np.int64),
         work_in_progress=work_in_progress,
         in_transit=in_transit,
         lead_steps=lead_steps,

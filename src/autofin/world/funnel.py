@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from autofin.world.applications import Decided, Financing, LoanDesk
-from autofin.world.approval import ApprovalPipeline
+from autofin.world.approval import ApprovalPipeline, CheckTally
 from autofin.world.auto_loans import ConsumerLoanBook
 from autofin.world.automakers import availability
 from autofin.world.banks import Banks, Instrument
@@ -128,6 +128,18 @@ class ConsumerMarket:
     @decision_log.setter
     def decision_log(self, log: LoanLog | None) -> None:
         self.desk.decision_log = log
+
+    def forget_records(self) -> None:
+        """Drop what the run has recorded so far (the results start afresh after a warm-up).
+
+        Records go (loans booked, decision times, the checks' tallies); state stays (the
+        loan book, learnt decision times, who holds a car).
+        """
+        self.loans_booked = 0
+        self.loans.defaults_scheduled = 0
+        self.all_decision_minutes.clear()
+        for pipeline in self.desk.pipelines:
+            pipeline.tally = CheckTally(len(pipeline.names))
 
     def expected_buyers_per_step(self, price: float) -> float:
         """Rough expected purchases per step in the long run, for sizing the supply chain.

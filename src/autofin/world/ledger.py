@@ -142,11 +142,16 @@ class Ledger:
         """Money held by each sector now."""
         return np.bincount(self.account_sector, self.balance, minlength=self.n_sectors)
 
-    def close_step(self, step: int) -> None:
-        """Store the current step's sector flows and start a new step."""
-        cells = np.flatnonzero(self.step_flows)
-        self._flow_records.append((step, cells, self.step_flows[cells].copy()))
+    def close_step(self, step: int, *, keep: bool = True) -> None:
+        """Store the current step's sector flows (unless ``keep`` is false) and start a new step."""
+        if keep:
+            cells = np.flatnonzero(self.step_flows)
+            self._flow_records.append((step, cells, self.step_flows[cells].copy()))
         self.step_flows[:] = 0.0
+
+    def forget_flows(self) -> None:
+        """Drop the flows recorded so far (the results start afresh after a warm-up)."""
+        self._flow_records.clear()
 
     def flows_frame(self) -> pd.DataFrame:
         """All recorded flows as a tidy frame: step, source, target, flow, amount."""

@@ -84,6 +84,9 @@ class MetricsRecorder:
         self.n_tiers = model.network.n_tiers
         makers = model.firms.is_automaker
         self.opening_input_price = float(model.firms.input_price()[makers].mean())
+        # Day 0 of the results: suppliers in business and losses booked before it.
+        self.opening_suppliers = int((~makers & model.firms.active).sum())
+        self.opening_losses = model.banks.losses_by_instrument.copy()
 
     def record(self, step: int, activity: StepActivity) -> None:
         """Append the metrics of ``step``."""
@@ -128,12 +131,19 @@ class MetricsRecorder:
         row["bank_new_loan_rate"] = (
             lending.interest_weighted / lending.volume if lending.volume > 0 else float("nan")
         )
-        row["bank_credit_losses"] = float(banks.credit_losses.sum())
+        row["bank_credit_losses"] = float(banks.credit_losses.sum() - self.opening_losses.sum())
         row["bank_facility"] = float(banks.facility.sum())
         pd_now = model.finance.round.pd if model.finance.round is not None else None
         live_suppliers = supplier & was_active
         row["scored_pd_mean"] = (
             float(pd_now[live_suppliers].mean())
+            if pd_now is not None and live_suppliers.any()
+            else float("nan")
+        )
+        # The same PDs as annual default hazards, -ln(1 - PD): the unit of defaults per
+        # borrower-year, which banks learn in (Banks.learn).
+        row["scored_hazard_mean"] = (
+            float(-np.log1p(-np.minimum(pd_now[live_suppliers], 1.0 - 1e-12)).mean())
             if pd_now is not None and live_suppliers.any()
             else float("nan")
         )
@@ -269,8 +279,7 @@ class MetricsRecorder:
     def summary(self, timeseries: pd.DataFrame, events: pd.DataFrame) -> dict[str, Any]:
         """Headline figures of the run."""
         model = self.model
-        firms = model.firms
-        n_suppliers = int((~firms.is_automaker).sum())
+        n_suppliers = self.opening_suppliers
         years = model.spec.steps * model.spec.step_days / 365.0
         defaults = events[events["agent_type"] == "supplier"]
         summary: dict[str, Any] = {
@@ -315,7 +324,9 @@ class MetricsRecorder:
             name = INSTRUMENT_NAMES[instrument]
             out[f"financing_volume_{name}"] = float(timeseries[f"financing_volume_{name}"].sum())
             out[f"financing_cost_{name}"] = _volume_weighted(timeseries, name)
-            out[f"credit_losses_{name}"] = float(banks.losses_by_instrument[instrument].sum())
+            out[f"credit_losses_{name}"] = float(
+                (banks.losses_by_instrument[instrument] - self.opening_losses[instrument]).sum()
+            )
         supplier_volume = timeseries["supplier_financing_volume"]
         out["supplier_financing_volume"] = float(supplier_volume.sum())
         out["supplier_financing_rate"] = (

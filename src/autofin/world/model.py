@@ -37,6 +37,8 @@ from autofin.world.trade_credit import TradeCredit
 EPSILON = 1e-6
 """Cash shortfalls below this amount are rounding, not distress."""
 
+NO_FIRMS = np.zeros(0, dtype=np.int64)
+
 
 @dataclass(frozen=True)
 class DefaultCheck:
@@ -73,7 +75,9 @@ class AutofinModel(mesa.Model):
     ) -> None:
         super().__init__(rng=scenario.seed)
         self.spec = scenario
-        self.step_index = 0
+        # Steps run before day 0 (the warm-up) are numbered -warmup_steps + 1 .. 0.
+        self.warmup_steps = steps_of(scenario.warmup_days, scenario.step_days)
+        self.step_index = -self.warmup_steps
         n_banks = scenario.banks.count
         # One stream per subsystem: scenarios that differ in one part share the others' draws.
         self.streams = streams = RandomStreams.spawn(scenario.seed, n_banks)
@@ -83,16 +87,18 @@ class AutofinModel(mesa.Model):
         self.bank_accounts = np.arange(n_firms, n_firms + n_banks)
         self.consumer_account = n_firms + n_banks
 
+        all_steps = self.warmup_steps + scenario.steps
         self.consumers = build_consumers(
             scenario.consumers,
-            scenario.steps,
+            all_steps,
             scenario.step_days,
             self.consumer_account,
             streams.consumers,
+            first_step=-self.warmup_steps,
         )
         n_automakers = self.network.n_automakers
         self.market = ConsumerMarket(
-            self.consumers, n_banks, scenario.steps, scenario.step_days, n_automakers
+            self.consumers, n_banks, all_steps, scenario.step_days, n_automakers
         )
         # The supply chain is sized for equal shares; shares then emerge from buyers' choices.
         # The supply side and the banks are sized for the market of `market:` when given, so
@@ -104,8 +110,9 @@ class AutofinModel(mesa.Model):
             if sized_for is None
             else sized_for * scenario.step_days / 365.0
         )
-        self.firms = build_firms(scenario, self.network, expected_sales, streams.firms)
-        self.network_log = NetworkLog.opening(self.firms, scenario.step_days)
+        self.firms = build_firms(
+            scenario, self.network, expected_sales, streams.firms, self.step_index
+        )
         self.firm_ledger = FirmLedger.opening(self.firms, scenario.step_days, keep_panel=panel)
         self.ledger = Ledger(*self._accounts_and_sectors())
         max_term = int(
@@ -136,15 +143,42 @@ class AutofinModel(mesa.Model):
             n_firms, steps_of(scenario.suppliers.default_cause_window_days, scenario.step_days)
         )
         self.shocks = Shocks(scenario, self.firms)
-        self.metrics = MetricsRecorder(self)
-        self.loan_log = LoanLog(self) if loans else None
-        self.banks.decision_log = self.market.decision_log = self.loan_log
         self.checker = AccountingCheck(self) if check else None
         self._provenance: dict[str, Any] | None = None
+        self._keep_loans = loans
+        self.recording = False
+        self._open_records()
+        while self.step_index < 0:
+            self._advance()
+        self._open_records()
+
+    def _open_records(self) -> None:
+        """Start the results afresh: what the warm-up did is left out.
+
+        The one place that decides what the results hold: the records opened here at day 0
+        (time series, events, flows, the network and firm tables, the panel and the loan
+        log) see only the steps after the warm-up. The state of the world (books, scores,
+        what banks learnt) carries on.
+        """
+        self.recording = self.step_index >= 0
+        self.metrics = MetricsRecorder(self)
+        self.network_log = NetworkLog.opening(self.firms, self.spec.step_days)
+        self.firm_ledger = FirmLedger.opening(
+            self.firms, self.spec.step_days, keep_panel=self.firm_ledger.keep_panel
+        )
+        self.loan_log = LoanLog(self) if self._keep_loans and self.recording else None
+        self.banks.decision_log = self.market.decision_log = self.loan_log
+        self.ledger.forget_flows()
+        self.chain.events.clear()
+        self.market.forget_records()
         self.default_checks: list[DefaultCheck] = []
 
     # ------------------------------------------------------------------ the step
     def step(self) -> None:
+        """One period after the warm-up (Mesa counts these in `time`)."""
+        self._advance()
+
+    def _advance(self) -> None:
         """One period, in economic order."""
         self.step_index += 1
         t = self.step_index
@@ -152,7 +186,8 @@ class AutofinModel(mesa.Model):
         activity = StepActivity.start(firms)
         self.banks.start_round(ledger)
         self.chain.bad_debt_in_step = 0.0
-        forced_defaults, demand_factor = self.shocks.due(t)
+        # Shocks are dated from day 0: none falls in the warm-up.
+        forced_defaults, demand_factor = self.shocks.due(t) if t > 0 else (NO_FIRMS, 1.0)
 
         # Receive goods; customers that lost a supplier re-source; costs and prices move.
         production.receive_goods(firms, t)
@@ -224,10 +259,11 @@ class AutofinModel(mesa.Model):
             finance.activity.cost - firms.finance_cost_per_step
         )
         activity.close(firms)
-        self.metrics.record(t, activity)
+        if self.recording:
+            self.metrics.record(t, activity)
         if self.checker is not None:
             self.checker.verify(t)
-        ledger.close_step(t)
+        ledger.close_step(t, keep=self.recording)
 
     # ------------------------------------------------------------------ results
     def result(self, wall_time_s: float = 0.0) -> Result:
@@ -466,7 +502,9 @@ class AutofinModel(mesa.Model):
         flow_value = firms.edge_expected_flow * firms.edge_price()
         term_steps = np.maximum(firms.edge_term_steps, 1)
         for delay in range(1, int(term_steps.max()) + 1):
-            trade.invoice(firms, 0, np.where(term_steps >= delay, flow_value, 0.0), delay)
+            trade.invoice(
+                firms, self.step_index, np.where(term_steps >= delay, flow_value, 0.0), delay
+            )
         cash = self.ledger.balance[: firms.n]
         equity_days = np.where(
             firms.is_automaker, scenario.automakers.equity_days, scenario.suppliers.equity_days
@@ -491,7 +529,7 @@ class AutofinModel(mesa.Model):
         banks.deposits = banks.other_assets.copy()
         self.ledger.open_accounts(self.bank_accounts, capital)
         banks.opening_capital = capital.copy()
-        banks.open_loans(firms, self.ledger, debt)
+        banks.open_loans(firms, self.ledger, debt, self.step_index)
         # A firm whose payables exceed its current assets less its equity (an automaker with
         # long terms) holds the rest of its equity in fixed assets (plant), at book value.
         current_equity = assets - firms.payables - firms.debt

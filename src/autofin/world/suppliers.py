@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from autofin.world.firms import Firms
+from autofin.world.firms import NOT_RESOURCING, Firms
 
 
 def resource(
@@ -27,7 +27,7 @@ def resource(
         return due
     customer = firms.edge_customer[due]
     due, customer = due[firms.active[customer]], customer[firms.active[customer]]
-    firms.edge_resource_step[firms.edge_resource_step == step] = -1
+    firms.edge_resource_step[firms.edge_resource_step == step] = NOT_RESOURCING
     moved = []
     part = firms.part[firms.edge_supplier[due]]
     for level, made in np.unique(np.stack([firms.tier[customer] + 1, part]), axis=1).T:

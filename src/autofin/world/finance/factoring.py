@@ -68,7 +68,7 @@ class Factoring:
         self.recourse_carrying = np.zeros((n_banks, firms.n))
         self.recourse_due_step = np.zeros((n_banks, firms.n), dtype=np.int64)
         self._quote: dict[str, np.ndarray] = {}
-        self._rates_step = -1
+        self._rates_step: int | None = None  # steps before day 0 are negative
         self._rates_all = np.zeros(len(supplier))
 
     # ------------------------------------------------------------------ quotes

@@ -83,7 +83,7 @@ class Platform:
         )
         self.approval_steps = steps_of(spec.approval_days, step_days)
         self._quote: dict[str, np.ndarray] = {}
-        self._rates_step = -1
+        self._rates_step: int | None = None  # steps before day 0 are negative
         self._rates = np.zeros(0)
 
     # ------------------------------------------------------------------ quotes
