@@ -588,7 +588,12 @@ class ForceDefault(Section):
         1, ge=0, description="Tier of the firm to default (0 = automakers, 1 = tier-1 suppliers)."
     )
     rank: Annotated[int, at_most(10_000_000)] = Field(
-        1, ge=1, description="Which firm of that tier: 1 = the largest by expected revenue."
+        1,
+        ge=1,
+        description=(
+            "Which firm of that tier: 1 = the largest by expected revenue among those "
+            "trading at day 0 (after the warm-up)."
+        ),
     )
 
 

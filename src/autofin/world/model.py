@@ -142,7 +142,6 @@ class AutofinModel(mesa.Model):
         self.chain = CreditChain(
             n_firms, steps_of(scenario.suppliers.default_cause_window_days, scenario.step_days)
         )
-        self.shocks = Shocks(scenario, self.firms)
         self.checker = AccountingCheck(self) if check else None
         self._provenance: dict[str, Any] | None = None
         self._keep_loans = loans
@@ -151,6 +150,8 @@ class AutofinModel(mesa.Model):
         while self.step_index < 0:
             self._advance()
         self._open_records()
+        # Shocks are dated from day 0 and pick their firms among those trading then.
+        self.shocks = Shocks(scenario, self.firms)
 
     def _open_records(self) -> None:
         """Start the results afresh: what the warm-up did is left out.

@@ -12,7 +12,9 @@ class Shocks:
     """The scenario's shocks, resolved to firms and steps.
 
     A shock on day ``d`` happens in the step that contains it, ``ceil(d / step_days)``
-    (step 1 at the earliest).
+    (step 1 at the earliest). Forced defaults pick their firm by its rank in the tier at
+    day 0, when the model builds the shocks after the warm-up: firms still trading come
+    first, the largest by expected revenue first.
     """
 
     def __init__(self, scenario: Scenario, firms: Firms) -> None:
@@ -23,7 +25,9 @@ class Shocks:
         for shock in scenario.shocks:
             if isinstance(shock, ForceDefault):
                 in_tier = np.flatnonzero(firms.tier == shock.tier)
-                ranked = in_tier[np.argsort(-revenue[in_tier], kind="stable")]
+                # Firms that defaulted in the warm-up rank after every firm still trading.
+                order = np.lexsort((-revenue[in_tier], ~firms.active[in_tier]))
+                ranked = in_tier[order]
                 step = step_of_day(shock.day, step_days)
                 self._forced.setdefault(step, []).append(int(ranked[shock.rank - 1]))
             elif isinstance(shock, DemandShock):

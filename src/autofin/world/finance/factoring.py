@@ -66,7 +66,8 @@ class Factoring:
         # Recourse owed by each firm to each bank (the bank that bought the invoice).
         self.recourse_due = np.zeros((n_banks, firms.n))
         self.recourse_carrying = np.zeros((n_banks, firms.n))
-        self.recourse_due_step = np.zeros((n_banks, firms.n), dtype=np.int64)
+        # Step the recourse falls due (no claim yet: any step; a warm-up's steps are negative).
+        self.recourse_due_step = np.full((n_banks, firms.n), np.iinfo(np.int64).min)
         self._quote: dict[str, np.ndarray] = {}
         self._rates_step: int | None = None  # steps before day 0 are negative
         self._rates_all = np.zeros(len(supplier))
