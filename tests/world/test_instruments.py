@@ -225,7 +225,8 @@ def test_inventory_financing_never_exceeds_its_loan_to_value(monkeypatch):
     assert result.summary["financing_volume_inventory_financing"] > 0
     assert result.timeseries["inventory_max_loan_to_value"].max() <= spec.loan_to_value + 1e-9
 
-    model = AutofinModel(scenario("inventory_financing", seed=3))  # a run with margin calls
+    # A run with margin calls (seed 0: 10 after the warm-up; seed 3 had some only without it).
+    model = AutofinModel(scenario("inventory_financing", seed=0))
     inventory = model.finance.inventory
     starts, draws = [], []
     start_step, quote = InventoryFinancing.start_step, InventoryFinancing.quote
@@ -378,6 +379,9 @@ def test_money_is_conserved_every_step_with_every_instrument_on(choice):
         small_scenario(
             seed=2,
             horizon_days=364,
+            # No warm-up: this stress (200-day terms, 40 days of cash) takes the sponsor down
+            # in a year's warm-up, before the instruments and shocks below run.
+            warmup_days=0,
             automakers={"payment_term_days": 200, "initial_cash_days": 40},
             suppliers={"recovery_rate": 0.1},
             network={"automakers": 2},

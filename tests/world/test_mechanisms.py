@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
 from autofin.scenario.loading import load_scenario
 from autofin.world.model import AutofinModel, simulate
@@ -81,13 +82,20 @@ def test_defaults_caused_by_bad_debt_name_their_cause():
         shocks=[{"type": "force_default", "day": 182, "tier": 1}],
         **{"suppliers.recovery_rate": 0.0, "suppliers.equity_days": 30},
     )
-    events = simulate(scenario).events
+    result = simulate(scenario)
+    events = result.events
     caused = events.dropna(subset=["cause_id"])
     assert len(caused) > 0
-    # Every cause is a firm that defaulted earlier or in the same step.
+    # Every cause is a firm that defaulted earlier or in the same step: after day 0 (an
+    # event), or in the warm-up (no event; a defaulted firm without a default step).
     first_default = events.groupby("agent_id")["step"].min()
+    firms = result.firms.set_index("firm")
     for cause, step in zip(caused["cause_id"], caused["step"], strict=True):
-        assert first_default[int(cause)] <= step
+        if int(cause) in first_default.index:
+            assert first_default[int(cause)] <= step
+        else:
+            assert firms.loc[int(cause), "state"] == "defaulted"
+            assert pd.isna(firms.loc[int(cause), "default_step"])
 
 
 def test_better_capitalised_bank_lends_at_lower_rates():

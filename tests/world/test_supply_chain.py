@@ -23,6 +23,10 @@ CALM = {
     "name": "supply",
     "seed": 3,
     "horizon_days": 392,
+    # No warm-up: the timelines below (stock run-down, re-sourcing 182 days after the
+    # default) are counted from the opening steady state, and the twin battery makers rank
+    # by index only there (after a warm-up a random difference in revenue picks rank 1).
+    "warmup_days": 0,
     "automakers": {"payment_term_days": 60},
     "consumers": {"population": 50_000},
     "banks": {"count": 3, "concentration_limit": 1.0},
@@ -110,6 +114,9 @@ SMALL_MARKET = {
     "market.vehicles_per_year": 785,  # consumer_traditional's own demand, scaled to 50,000
     "horizon_days": 728,
     "replications": 1,
+    # No warm-up: the surge meets the supply chain as sized for the traditional market at
+    # opening (a year's warm-up already runs the surge, and capacity investment, before day 0).
+    "warmup_days": 0,
 }
 
 
