@@ -31,6 +31,12 @@ def scored_and_realised(name: str, *overrides: str) -> tuple[float, float]:
     return scored / firm_steps, defaults / firm_steps * steps_per_year
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="issue 8: on the merged rules with the warm-up, learnt scores are 0.104 against "
+    "0.446 realised and never-learnt 0.040 against 0.175: learning raises the realised "
+    "frequency as fast as the scores (procyclical line freezes), so the gap is not halved",
+)
 def test_under_stress_learning_closes_much_of_the_gap_but_lags_the_cascade():
     # Stress: far more defaults than the unlearnt model predicts. Learnt scores rise (and,
     # through frozen lines, so do defaults: learning is procyclical), closer to the realised
