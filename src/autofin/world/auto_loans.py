@@ -67,7 +67,6 @@ class ConsumerLoanBook:
         months = spec.term_months
         # One row of schedules per set of loan terms (automakers may offer their own APR).
         self.aprs = np.asarray(aprs if aprs else [spec.apr], dtype=float)
-        self.rate = spec.apr / 12.0
         self.instalments = np.array([annuity_factor(a, months) for a in self.aprs])
         self.instalment = annuity_factor(spec.apr, months)
         paid = np.arange(months + 1)
