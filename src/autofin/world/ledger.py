@@ -56,6 +56,20 @@ class Flow(IntEnum):
 FLOW_NAMES = [flow.name.lower() for flow in Flow]
 
 
+def _one_to_many(source: np.ndarray, target: np.ndarray, amount: np.ndarray) -> bool:
+    """Whether a posting is one list of amounts between equal lists of accounts or one account.
+
+    The common case, posted without broadcasting.
+    """
+    n = len(amount) if amount.ndim == 1 else -1
+    return (
+        n >= 0
+        and (source.ndim == 1 or target.ndim == 1)
+        and (source.ndim == 0 or (source.ndim == 1 and len(source) == n))
+        and (target.ndim == 0 or (target.ndim == 1 and len(target) == n))
+    )
+
+
 class Ledger:
     """Account balances plus the per-step capital flows between sectors.
 
@@ -119,19 +133,41 @@ class Ledger:
             flow: The type of the movement.
         """
         amount = np.asarray(amount, dtype=float)
-        source, target, amount = np.broadcast_arrays(source, target, amount)
+        source = np.asarray(source, dtype=np.int64)
+        target = np.asarray(target, dtype=np.int64)
+        if not _one_to_many(source, target, amount):
+            source, target, amount = (
+                a.ravel() for a in np.broadcast_arrays(source, target, amount)
+            )
         if amount.size == 0:
             return
-        n = self.n_accounts
-        self.balance -= np.bincount(source.ravel(), amount.ravel(), minlength=n)
-        self.balance += np.bincount(target.ravel(), amount.ravel(), minlength=n)
-        key = (
-            self.account_sector[source.ravel()] * self.n_sectors
-            + self.account_sector[target.ravel()]
-        ) * len(Flow) + int(flow)
-        self.step_flows += np.bincount(key, amount.ravel(), minlength=self._flow_cells)
+        # Only the accounts posted to are touched: the same sums, in the same order, as a
+        # full-length bincount (see `_move`), without its cost at large numbers of accounts.
+        self._move(source, amount, -1.0)
+        self._move(target, amount, 1.0)
+        key = (self.account_sector[source] * self.n_sectors + self.account_sector[target]) * len(
+            Flow
+        ) + int(flow)
+        self.step_flows += np.bincount(key.ravel(), amount, minlength=self._flow_cells)
         if self._on_overdraft is not None and self.balance[self._guarded].min() < 0.0:
             self._on_overdraft()
+
+    def _move(self, accounts: np.ndarray, amount: np.ndarray, sign: float) -> None:
+        """Add (``sign`` 1) or take (``sign`` -1) ``amount`` to or from ``accounts``.
+
+        Amounts to one account are summed in order from zero (as `np.bincount` does) before
+        they reach the balance, so the result is the same to the last bit.
+        """
+        if accounts.ndim == 0:
+            total = np.cumsum(amount)[-1]  # a sequential sum, as bincount's
+            self.balance[accounts] += sign * total
+            return
+        low, high = int(accounts.min()), int(accounts.max())
+        sums = np.bincount(accounts - low, amount, minlength=high - low + 1)
+        if sign > 0:
+            self.balance[low : high + 1] += sums
+        else:
+            self.balance[low : high + 1] -= sums
 
     def sector_net_inflow(self) -> np.ndarray:
         """Net money received by each sector in the current step, from the postings."""
