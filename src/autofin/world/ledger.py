@@ -55,6 +55,9 @@ class Flow(IntEnum):
 
 FLOW_NAMES = [flow.name.lower() for flow in Flow]
 
+SMALL_LEDGER = 2048
+"""Up to this many accounts a posting sums over all of them (cheaper than finding its range)."""
+
 
 def _one_to_many(source: np.ndarray, target: np.ndarray, amount: np.ndarray) -> bool:
     """Whether a posting is one list of amounts between equal lists of accounts or one account.
@@ -94,6 +97,9 @@ class Ledger:
         self.n_sectors = len(sector_names)
         self.total_money = float(self.balance.sum())
         self._flow_cells = self.n_sectors * self.n_sectors * len(Flow)
+        # A posting's cell in the flow cube is source key + target key + flow.
+        self._source_key = self.account_sector * (self.n_sectors * len(Flow))
+        self._target_key = self.account_sector * len(Flow)
         self.step_flows = np.zeros(self._flow_cells)
         self._flow_records: list[tuple[int, np.ndarray, np.ndarray]] = []
         self._guarded = np.zeros(0, dtype=np.int64)
@@ -136,18 +142,15 @@ class Ledger:
         source = np.asarray(source, dtype=np.int64)
         target = np.asarray(target, dtype=np.int64)
         if not _one_to_many(source, target, amount):
-            source, target, amount = (
-                a.ravel() for a in np.broadcast_arrays(source, target, amount)
-            )
+            broadcast = np.broadcast_arrays(source, target, amount)
+            source, target, amount = (a.ravel() for a in broadcast)
         if amount.size == 0:
             return
-        # Only the accounts posted to are touched: the same sums, in the same order, as a
-        # full-length bincount (see `_move`), without its cost at large numbers of accounts.
+        # The same sums, in the same order, as full-length bincounts (see `_move`), without
+        # their cost at large numbers of accounts.
         self._move(source, amount, -1.0)
         self._move(target, amount, 1.0)
-        key = (self.account_sector[source] * self.n_sectors + self.account_sector[target]) * len(
-            Flow
-        ) + int(flow)
+        key = self._source_key[source] + self._target_key[target] + int(flow)
         self.step_flows += np.bincount(key.ravel(), amount, minlength=self._flow_cells)
         if self._on_overdraft is not None and self.balance[self._guarded].min() < 0.0:
             self._on_overdraft()
@@ -156,14 +159,18 @@ class Ledger:
         """Add (``sign`` 1) or take (``sign`` -1) ``amount`` to or from ``accounts``.
 
         Amounts to one account are summed in order from zero (as `np.bincount` does) before
-        they reach the balance, so the result is the same to the last bit.
+        they reach the balance, so the result is the same to the last bit. In a large ledger
+        only the range of accounts posted to is touched.
         """
         if accounts.ndim == 0:
             total = np.cumsum(amount)[-1]  # a sequential sum, as bincount's
             self.balance[accounts] += sign * total
             return
-        low, high = int(accounts.min()), int(accounts.max())
-        sums = np.bincount(accounts - low, amount, minlength=high - low + 1)
+        if self.n_accounts <= SMALL_LEDGER:
+            low, high = 0, self.n_accounts - 1
+        else:
+            low, high = int(accounts.min()), int(accounts.max())
+        sums = np.bincount(accounts - low if low else accounts, amount, minlength=high - low + 1)
         if sign > 0:
             self.balance[low : high + 1] += sums
         else:
