@@ -87,9 +87,28 @@ class TradeCredit:
         firms.receivables += firms.by_supplier(value[edges], edges)
         firms.payables += firms.by_customer(value[edges], edges)
 
-    def due_now(self, firms: Firms, step: int) -> np.ndarray:
-        """Trade payables falling due at ``step`` for every firm."""
-        return firms.by_customer(self.edge_book.peek_due(step)) + self.outside_book.peek_due(step)
+    def due_now(
+        self, firms: Firms, step: int, rows: slice | None = None, bought: np.ndarray | None = None
+    ) -> np.ndarray:
+        """Trade payables falling due at ``step`` for every firm, or for the firms ``rows``.
+
+        Args:
+            firms: All firms.
+            step: The current step.
+            rows: Only these firms (a contiguous range, such as a tier).
+            bought: With ``rows``: the edges those firms buy over (`Firms.edges_bought_by`).
+        """
+        if rows is None:
+            return firms.by_customer(self.edge_book.peek_due(step)) + self.outside_book.peek_due(
+                step
+            )
+        assert bought is not None
+        owed = np.bincount(
+            firms.edge_customer[bought] - rows.start,
+            self.edge_book.peek_due(step)[bought],
+            minlength=rows.stop - rows.start,
+        )
+        return owed + self.outside_book.peek_due(step)[rows]
 
     def pay_due(
         self, firms: Firms, ledger: Ledger, step: int, payers: np.ndarray
