@@ -128,7 +128,7 @@ class Firms:
         """
         supplier = self.edge_supplier if edges is None else self.edge_supplier[edges]
         inside = supplier != OUTSIDE
-        return np.bincount(supplier.clip(0), np.asarray(values) * inside, minlength=self.n)
+        return np.bincount(np.maximum(supplier, 0), np.asarray(values) * inside, minlength=self.n)
 
     def by_customer(self, values: np.ndarray, edges: np.ndarray | None = None) -> np.ndarray:
         """Sum per-edge values for each buying firm.

@@ -330,8 +330,9 @@ class AutofinModel(mesa.Model):
         for tier, rows in enumerate(self._tier_rows):
             # Each tier's firms are one contiguous range, `rows`; `*_t` arrays cover only it.
             first = rows.start
-            self._liquidate(forced[firms.tier[forced] == tier], "forced_default", t, "forced")
-            called = first + np.flatnonzero(insolvent[rows])
+            if forced.size:
+                self._liquidate(forced[firms.tier[forced] == tier], "forced_default", t, "forced")
+            called = first + insolvent[rows].nonzero()[0]
             self.default_checks.extend(
                 DefaultCheck(int(f), "insolvent", float(equity[f]), float("nan"), 0)
                 for f in called.tolist()
@@ -345,22 +346,24 @@ class AutofinModel(mesa.Model):
                 firms.wages_due[rows] + firms.fixed_cost_per_step[rows] + firms.costs_due[rows]
             ) * active_t
             senior = finance.due_now(firms, t, tier)[rows] * active_t + operating
-            due = (
-                trade.due_now(firms, t, rows, self._tier_bought[tier]) + banks.due_now(t)[rows]
-            ) * active_t + senior
+            bought = self._tier_bought[tier]
+            owed_now = trade.due_now(firms, t, rows, bought) + banks.due_now(t)[rows]
+            due = owed_now * active_t + senior
             # New capacity is paid for only by firms that can pay everything else too.
             wanted = due + firms.investment_due[rows] * active_t
-            short = np.flatnonzero(active_t & (wanted > cash_t + EPSILON))
-            finance.cover(first + short, (wanted - cash_t)[short], tier)
+            short = (active_t & (wanted > cash_t + EPSILON)).nonzero()[0]
+            if short.size:
+                finance.cover(first + short, (wanted - cash_t)[short], tier)
             investing = active_t & (firms.investment_due[rows] > 0)
-            capacity.cancel(
-                firms,
-                self.spec.suppliers,
-                t,
-                self.spec.step_days,
-                first + np.flatnonzero(investing & (cash_t < wanted - EPSILON)),
-            )
-            investing &= cash_t >= wanted - EPSILON
+            if investing.any():
+                capacity.cancel(
+                    firms,
+                    self.spec.suppliers,
+                    t,
+                    self.spec.step_days,
+                    first + (investing & (cash_t < wanted - EPSILON)).nonzero()[0],
+                )
+                investing &= cash_t >= wanted - EPSILON
             able_t = active_t & (cash_t >= due - EPSILON)
             late_t = (
                 active_t
@@ -372,7 +375,7 @@ class AutofinModel(mesa.Model):
             able[rows] = able_t
             late = np.zeros(firms.n, dtype=bool)
             late[rows] = late_t
-            paid_edges, paid, terms = trade.pay_due(firms, ledger, t, able)
+            paid_edges, paid, terms = trade.pay_due(firms, ledger, t, able, bought)
             finance.on_invoices_paid(paid_edges, paid, tier)
             finance.activity.cash_in(
                 firms.edge_supplier[paid_edges].clip(0),
@@ -380,31 +383,32 @@ class AutofinModel(mesa.Model):
                 terms * self.spec.step_days,
             )
             banks.collect_due(firms, ledger, t, able)
-            trade.defer(firms, t, late, penalty)
-            banks.defer(firms, t, late)
+            if late_t.any():
+                trade.defer(firms, t, late, penalty, bought)
+                banks.defer(firms, t, late)
             payers_t = able_t | late_t
             finance.collect(able | late, tier)
-            paying = first + np.flatnonzero(payers_t)
+            paying = first + payers_t.nonzero()[0]
             ledger.post(paying, ledger.outside, firms.wages_due[paying], Flow.WAGES)
             ledger.post(paying, ledger.outside, firms.fixed_cost_per_step[paying], Flow.FIXED_COSTS)
             if firms.costs_due.any():
                 ledger.post(paying, ledger.outside, firms.costs_due[paying], Flow.RESOURCING_COST)
             if investing.any():
-                builders = first + np.flatnonzero(investing)
+                builders = first + investing.nonzero()[0]
                 invested = firms.investment_due[builders]
                 ledger.post(builders, ledger.outside, invested, Flow.CAPACITY_INVESTMENT)
                 firms.fixed_assets[builders] += invested
                 firms.capacity_assets[builders] += invested
                 activity.capacity_investment += float(invested.sum())
             # Firms that paid everything draw on their lines to restore their cash buffer.
-            below = np.flatnonzero(able_t & (cash_t < firms.cash_target[rows] - EPSILON))
+            below = (able_t & (cash_t < firms.cash_target[rows] - EPSILON)).nonzero()[0]
             finance.top_up(first + below, (firms.cash_target[rows] - cash_t)[below])
             firms.arrears_steps[rows][able_t] = 0
             firms.arrears_steps[rows][late_t] += 1
             history = firms.arrears_history[rows]  # a view
             history[active_t] += 0.1 * (late_t[active_t] - history[active_t])
 
-            illiquid = np.flatnonzero(active_t & ~payers_t)
+            illiquid = (active_t & ~payers_t).nonzero()[0]
             if illiquid.size:
                 gap = cash_t + banks.undrawn(firms)[rows] - due
                 self.default_checks.extend(
