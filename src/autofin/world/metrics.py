@@ -102,10 +102,11 @@ class MetricsRecorder:
         row["suppliers_active"] = n_active
         row["supplier_defaults"] = n_defaults
         row["supplier_default_rate"] = n_defaults / n_active if n_active else 0.0
+        tier_rows = model.tier_rows  # each tier's firms are one contiguous range
         for tier in range(1, self.n_tiers + 1):
-            in_tier = firms.tier == tier
-            active = int((was_active & in_tier).sum())
-            count = int((defaulted & in_tier).sum())
+            rows = tier_rows[tier]
+            active = int(was_active[rows].sum())
+            count = int(defaulted[rows].sum())
             row[f"supplier_defaults_tier{tier}"] = count
             row[f"supplier_default_rate_tier{tier}"] = count / active if active else 0.0
         row["automaker_defaults"] = int((defaulted & firms.is_automaker).sum())
@@ -161,9 +162,9 @@ class MetricsRecorder:
         row["automaker_inventory_units"] = float(firms.output_inventory[makers].sum())
         row["supplier_output_value"] = float(activity.revenue[supplier].sum())
         for tier in range(1, self.n_tiers + 1):
-            in_tier = firms.tier == tier
+            rows = tier_rows[tier]
             row[f"orders_tier{tier}"] = float(
-                (activity.orders_by_supplier * firms.price)[in_tier].sum()
+                (activity.orders_by_supplier[rows] * firms.price[rows]).sum()
             )
         live_supplier = supplier & firms.active
         row["supplier_capacity"] = float((firms.capacity * firms.price)[live_supplier].sum())
@@ -181,22 +182,25 @@ class MetricsRecorder:
         inventory = firms.inventory_value(act.input_price)
         live = act.active_at_start
         for tier in range(1, self.n_tiers + 1):
-            in_tier = (firms.tier == tier) & live
-            revenue = float(act.revenue[in_tier].sum())
+            rows = model.tier_rows[tier]
+            in_tier = live[rows]
+            revenue = float(act.revenue[rows][in_tier].sum())
             row[f"supplier_ebit_margin_tier{tier}"] = (
-                float(act.ebit[in_tier].sum()) / revenue if revenue > 0 else float("nan")
+                float(act.ebit[rows][in_tier].sum()) / revenue if revenue > 0 else float("nan")
             )
-            row[f"inventory_value_tier{tier}"] = float(inventory[in_tier & firms.active].sum())
+            row[f"inventory_value_tier{tier}"] = float(
+                inventory[rows][in_tier & firms.active[rows]].sum()
+            )
         capital_ratio = banks.capital_ratio(model.ledger)
         npl_ratio = banks.npl_ratio_by_bank()
         for bank in range(banks.count):
             row[f"bank_npl_ratio_bank{bank}"] = float(npl_ratio[bank])
             row[f"bank_capital_ratio_bank{bank}"] = float(capital_ratio[bank])
         minutes = model.market.all_decision_minutes[-1]  # this step's, joined by `shop`
-        for q in (10, 90):
-            row[f"decision_minutes_p{q}"] = (
-                float(np.percentile(minutes, q)) if minutes.size else float("nan")
-            )
+        quantiles = (10, 90)
+        values = np.percentile(minutes, quantiles) if minutes.size else [float("nan")] * 2
+        for q, value in zip(quantiles, values, strict=True):
+            row[f"decision_minutes_p{q}"] = float(value)
         model.firm_ledger.record(step, model, act.revenue, act.ebit, inventory)
 
     def _record_finance(

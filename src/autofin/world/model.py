@@ -115,8 +115,8 @@ class AutofinModel(mesa.Model):
         )
         self.firm_ledger = FirmLedger.opening(self.firms, scenario.step_days, keep_panel=panel)
         # Settlement works tier by tier on each tier's rows and the edges its firms buy over.
-        self._tier_rows = self.firms.tier_slices()
-        self._tier_bought = [self.firms.edges_bought_by(rows) for rows in self._tier_rows]
+        self.tier_rows = self.firms.tier_slices()
+        self._tier_bought = [self.firms.edges_bought_by(rows) for rows in self.tier_rows]
         self.ledger = Ledger(*self._accounts_and_sectors())
         max_term = int(
             max(
@@ -327,7 +327,7 @@ class AutofinModel(mesa.Model):
             firms.negative_equity_steps > steps_of(spec.insolvency_days, self.spec.step_days)
         )
         penalty = spec.late_rate * self.spec.step_days / 365.0
-        for tier, rows in enumerate(self._tier_rows):
+        for tier, rows in enumerate(self.tier_rows):
             # Each tier's firms are one contiguous range, `rows`; `*_t` arrays cover only it.
             first = rows.start
             if forced.size:
