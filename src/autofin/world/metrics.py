@@ -94,6 +94,7 @@ class MetricsRecorder:
         firms, banks, ledger = model.firms, model.banks, model.ledger
         cash = ledger.balance[: firms.n]
         supplier = ~firms.is_automaker
+        tier_rows = model.tier_rows  # each tier's firms are one contiguous range
         was_active = activity.active_at_start
         defaulted = was_active & ~firms.active
         row: dict[str, float] = {"step": step, "day": step * model.spec.step_days}
@@ -102,21 +103,22 @@ class MetricsRecorder:
         row["suppliers_active"] = n_active
         row["supplier_defaults"] = n_defaults
         row["supplier_default_rate"] = n_defaults / n_active if n_active else 0.0
-        tier_rows = model.tier_rows  # each tier's firms are one contiguous range
         for tier in range(1, self.n_tiers + 1):
             rows = tier_rows[tier]
             active = int(was_active[rows].sum())
             count = int(defaulted[rows].sum())
             row[f"supplier_defaults_tier{tier}"] = count
             row[f"supplier_default_rate_tier{tier}"] = count / active if active else 0.0
-        row["automaker_defaults"] = int((defaulted & firms.is_automaker).sum())
+        # Automakers are the rows of tier 0, suppliers all rows after them.
+        makers, suppliers = tier_rows[0], slice(tier_rows[0].stop, firms.n)
+        row["automaker_defaults"] = int(defaulted[makers].sum())
         row["trade_bad_debt"] = activity.bad_debt
         row["resourced_edges"] = activity.resourced
-        row["automaker_cash"] = float(cash[firms.is_automaker].sum())
-        row["supplier_cash"] = float(cash[supplier & firms.active].sum())
-        row["automaker_payables"] = float(firms.payables[firms.is_automaker].sum())
-        row["supplier_receivables"] = float(firms.receivables[supplier].sum())
-        row["supplier_debt"] = float(firms.debt[supplier].sum())
+        row["automaker_cash"] = float(cash[makers].sum())
+        row["supplier_cash"] = float(cash[suppliers][firms.active[suppliers]].sum())
+        row["automaker_payables"] = float(firms.payables[makers].sum())
+        row["supplier_receivables"] = float(firms.receivables[suppliers].sum())
+        row["supplier_debt"] = float(firms.debt[suppliers].sum())
         lending = banks.lending_round
         capital = banks.capital(ledger)
         risk_assets = banks.risk_assets().sum()
@@ -154,13 +156,12 @@ class MetricsRecorder:
         row["bank_failures"] = activity.bank_failures
         if activity.finance is not None:
             self._record_finance(row, activity.finance, activity.input_price)
-        makers = firms.is_automaker
         row["production_units"] = float(activity.started[makers].sum())
         row["sales_units"] = activity.vehicles_sold
         row["vehicle_demand"] = activity.vehicle_demand
         row["lost_sales_units"] = activity.lost_sales
         row["automaker_inventory_units"] = float(firms.output_inventory[makers].sum())
-        row["supplier_output_value"] = float(activity.revenue[supplier].sum())
+        row["supplier_output_value"] = float(activity.revenue[suppliers].sum())
         for tier in range(1, self.n_tiers + 1):
             rows = tier_rows[tier]
             row[f"orders_tier{tier}"] = float(
