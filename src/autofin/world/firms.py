@@ -9,6 +9,7 @@ a business that has been running at its expected output for a while.
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass, field
 
@@ -127,7 +128,7 @@ class Firms:
         """
         supplier = self.edge_supplier if edges is None else self.edge_supplier[edges]
         inside = supplier != OUTSIDE
-        return np.bincount(supplier.clip(0), np.asarray(values) * inside, minlength=self.n)
+        return np.bincount(np.maximum(supplier, 0), np.asarray(values) * inside, minlength=self.n)
 
     def by_customer(self, values: np.ndarray, edges: np.ndarray | None = None) -> np.ndarray:
         """Sum per-edge values for each buying firm.
@@ -202,6 +203,17 @@ class Firms:
         """Liabilities over assets (cash, receivables, inventories and new capacity)."""
         assets = cash + self.receivables + self.inventory_value() + self.capacity_assets
         return self.liabilities() / np.maximum(assets, 1e-9)
+
+    def tier_slices(self) -> list[slice]:
+        """The rows of each tier (0 = automakers): firms are stored tier by tier."""
+        if self.n and (np.diff(self.tier) < 0).any():
+            raise ValueError("firms must be stored tier by tier (automakers first)")
+        bounds = np.searchsorted(self.tier, np.arange(int(self.tier.max(initial=0)) + 2))
+        return [slice(int(a), int(b)) for a, b in itertools.pairwise(bounds)]
+
+    def edges_bought_by(self, rows: slice) -> np.ndarray:
+        """The edges whose customer is one of the firms ``rows``, in increasing order."""
+        return np.flatnonzero((self.edge_customer >= rows.start) & (self.edge_customer < rows.stop))
 
 
 def build_firms(

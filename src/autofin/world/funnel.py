@@ -420,15 +420,26 @@ def consumer_metrics(market: ConsumerMarket, banks: Banks) -> dict[str, float]:
         - counts.app_from_channels
         - counts.app_from_automakers,
     }
+    # Per channel, from Python lists (the same values; far fewer NumPy scalar reads).
+    traffic, leads, drives = (
+        counts.traffic.tolist(),
+        counts.leads.tolist(),
+        counts.test_drives.tolist(),
+    )
+    asked, approved, sales = (
+        decided.applications.tolist(),
+        decided.approvals.tolist(),
+        counts.sales.tolist(),
+    )
     for channel, name in enumerate(CHANNEL_NAMES):
-        row[f"traffic_{name}"] = float(counts.traffic[channel])
-        row[f"leads_{name}"] = float(counts.leads[channel])
-        row[f"test_drives_{name}"] = float(counts.test_drives[channel])
-        row[f"loan_applications_{name}"] = float(decided.applications[channel])
-        row[f"loan_approvals_{name}"] = float(decided.approvals[channel])
-        row[f"sales_units_{name}"] = float(counts.sales[channel])
-        row[f"conversion_rate_{name}"] = _ratio(counts.sales[channel], counts.leads[channel])
-        row[f"test_drive_rate_{name}"] = _ratio(counts.test_drives[channel], counts.leads[channel])
+        row[f"traffic_{name}"] = float(traffic[channel])
+        row[f"leads_{name}"] = float(leads[channel])
+        row[f"test_drives_{name}"] = float(drives[channel])
+        row[f"loan_applications_{name}"] = float(asked[channel])
+        row[f"loan_approvals_{name}"] = float(approved[channel])
+        row[f"sales_units_{name}"] = float(sales[channel])
+        row[f"conversion_rate_{name}"] = _ratio(sales[channel], leads[channel])
+        row[f"test_drive_rate_{name}"] = _ratio(drives[channel], leads[channel])
     total_sales = float(counts.sales_by_maker.sum())
     for maker, units in enumerate(counts.sales_by_maker.tolist()):
         row[f"sales_units_maker{maker}"] = units

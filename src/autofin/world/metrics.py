@@ -94,6 +94,7 @@ class MetricsRecorder:
         firms, banks, ledger = model.firms, model.banks, model.ledger
         cash = ledger.balance[: firms.n]
         supplier = ~firms.is_automaker
+        tier_rows = model.tier_rows  # each tier's firms are one contiguous range
         was_active = activity.active_at_start
         defaulted = was_active & ~firms.active
         row: dict[str, float] = {"step": step, "day": step * model.spec.step_days}
@@ -103,19 +104,21 @@ class MetricsRecorder:
         row["supplier_defaults"] = n_defaults
         row["supplier_default_rate"] = n_defaults / n_active if n_active else 0.0
         for tier in range(1, self.n_tiers + 1):
-            in_tier = firms.tier == tier
-            active = int((was_active & in_tier).sum())
-            count = int((defaulted & in_tier).sum())
+            rows = tier_rows[tier]
+            active = int(was_active[rows].sum())
+            count = int(defaulted[rows].sum())
             row[f"supplier_defaults_tier{tier}"] = count
             row[f"supplier_default_rate_tier{tier}"] = count / active if active else 0.0
-        row["automaker_defaults"] = int((defaulted & firms.is_automaker).sum())
+        # Automakers are the rows of tier 0, suppliers all rows after them.
+        makers, suppliers = tier_rows[0], slice(tier_rows[0].stop, firms.n)
+        row["automaker_defaults"] = int(defaulted[makers].sum())
         row["trade_bad_debt"] = activity.bad_debt
         row["resourced_edges"] = activity.resourced
-        row["automaker_cash"] = float(cash[firms.is_automaker].sum())
-        row["supplier_cash"] = float(cash[supplier & firms.active].sum())
-        row["automaker_payables"] = float(firms.payables[firms.is_automaker].sum())
-        row["supplier_receivables"] = float(firms.receivables[supplier].sum())
-        row["supplier_debt"] = float(firms.debt[supplier].sum())
+        row["automaker_cash"] = float(cash[makers].sum())
+        row["supplier_cash"] = float(cash[suppliers][firms.active[suppliers]].sum())
+        row["automaker_payables"] = float(firms.payables[makers].sum())
+        row["supplier_receivables"] = float(firms.receivables[suppliers].sum())
+        row["supplier_debt"] = float(firms.debt[suppliers].sum())
         lending = banks.lending_round
         capital = banks.capital(ledger)
         risk_assets = banks.risk_assets().sum()
@@ -153,17 +156,16 @@ class MetricsRecorder:
         row["bank_failures"] = activity.bank_failures
         if activity.finance is not None:
             self._record_finance(row, activity.finance, activity.input_price)
-        makers = firms.is_automaker
         row["production_units"] = float(activity.started[makers].sum())
         row["sales_units"] = activity.vehicles_sold
         row["vehicle_demand"] = activity.vehicle_demand
         row["lost_sales_units"] = activity.lost_sales
         row["automaker_inventory_units"] = float(firms.output_inventory[makers].sum())
-        row["supplier_output_value"] = float(activity.revenue[supplier].sum())
+        row["supplier_output_value"] = float(activity.revenue[suppliers].sum())
         for tier in range(1, self.n_tiers + 1):
-            in_tier = firms.tier == tier
+            rows = tier_rows[tier]
             row[f"orders_tier{tier}"] = float(
-                (activity.orders_by_supplier * firms.price)[in_tier].sum()
+                (activity.orders_by_supplier[rows] * firms.price[rows]).sum()
             )
         live_supplier = supplier & firms.active
         row["supplier_capacity"] = float((firms.capacity * firms.price)[live_supplier].sum())
@@ -181,22 +183,25 @@ class MetricsRecorder:
         inventory = firms.inventory_value(act.input_price)
         live = act.active_at_start
         for tier in range(1, self.n_tiers + 1):
-            in_tier = (firms.tier == tier) & live
-            revenue = float(act.revenue[in_tier].sum())
+            rows = model.tier_rows[tier]
+            in_tier = live[rows]
+            revenue = float(act.revenue[rows][in_tier].sum())
             row[f"supplier_ebit_margin_tier{tier}"] = (
-                float(act.ebit[in_tier].sum()) / revenue if revenue > 0 else float("nan")
+                float(act.ebit[rows][in_tier].sum()) / revenue if revenue > 0 else float("nan")
             )
-            row[f"inventory_value_tier{tier}"] = float(inventory[in_tier & firms.active].sum())
+            row[f"inventory_value_tier{tier}"] = float(
+                inventory[rows][in_tier & firms.active[rows]].sum()
+            )
         capital_ratio = banks.capital_ratio(model.ledger)
         npl_ratio = banks.npl_ratio_by_bank()
         for bank in range(banks.count):
             row[f"bank_npl_ratio_bank{bank}"] = float(npl_ratio[bank])
             row[f"bank_capital_ratio_bank{bank}"] = float(capital_ratio[bank])
         minutes = model.market.all_decision_minutes[-1]  # this step's, joined by `shop`
-        for q in (10, 90):
-            row[f"decision_minutes_p{q}"] = (
-                float(np.percentile(minutes, q)) if minutes.size else float("nan")
-            )
+        quantiles = (10, 90)
+        values = np.percentile(minutes, quantiles) if minutes.size else [float("nan")] * 2
+        for q, value in zip(quantiles, values, strict=True):
+            row[f"decision_minutes_p{q}"] = float(value)
         model.firm_ledger.record(step, model, act.revenue, act.ebit, inventory)
 
     def _record_finance(

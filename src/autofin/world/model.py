@@ -114,6 +114,9 @@ class AutofinModel(mesa.Model):
             scenario, self.network, expected_sales, streams.firms, self.step_index
         )
         self.firm_ledger = FirmLedger.opening(self.firms, scenario.step_days, keep_panel=panel)
+        # Settlement works tier by tier on each tier's rows and the edges its firms buy over.
+        self.tier_rows = self.firms.tier_slices()
+        self._tier_bought = [self.firms.edges_bought_by(rows) for rows in self.tier_rows]
         self.ledger = Ledger(*self._accounts_and_sectors())
         max_term = int(
             max(
@@ -324,34 +327,55 @@ class AutofinModel(mesa.Model):
             firms.negative_equity_steps > steps_of(spec.insolvency_days, self.spec.step_days)
         )
         penalty = spec.late_rate * self.spec.step_days / 365.0
-        for tier in range(self.network.n_tiers + 1):
-            self._liquidate(forced[firms.tier[forced] == tier], "forced_default", t, "forced")
-            called = np.flatnonzero(insolvent & (firms.tier == tier))
+        for tier, rows in enumerate(self.tier_rows):
+            # Each tier's firms are one contiguous range, `rows`; `*_t` arrays cover only it.
+            first = rows.start
+            if forced.size:
+                self._liquidate(forced[firms.tier[forced] == tier], "forced_default", t, "forced")
+            called = first + insolvent[rows].nonzero()[0]
             self.default_checks.extend(
                 DefaultCheck(int(f), "insolvent", float(equity[f]), float("nan"), 0)
                 for f in called.tolist()
             )
             self._liquidate(called, "default", t, "insolvent")
-            in_tier = firms.active & (firms.tier == tier)
-            operating = (firms.wages_due + firms.fixed_cost_per_step + firms.costs_due) * in_tier
-            senior = finance.due_now(firms, t, tier) * in_tier + operating
-            due = (trade.due_now(firms, t) + banks.due_now(t)) * in_tier + senior
+            active_t = firms.active[rows].copy()
+            in_tier = np.zeros(firms.n, dtype=bool)
+            in_tier[rows] = active_t
+            cash_t = cash[rows]  # a view, like `cash`
+            operating = (
+                firms.wages_due[rows] + firms.fixed_cost_per_step[rows] + firms.costs_due[rows]
+            ) * active_t
+            senior = finance.due_now(firms, t, tier)[rows] * active_t + operating
+            bought = self._tier_bought[tier]
+            owed_now = trade.due_now(firms, t, rows, bought) + banks.due_now(t)[rows]
+            due = owed_now * active_t + senior
             # New capacity is paid for only by firms that can pay everything else too.
-            wanted = due + firms.investment_due * in_tier
-            applicants = np.flatnonzero(in_tier & (wanted > cash + EPSILON))
-            finance.cover(applicants, (wanted - cash)[applicants], tier)
-            investing = in_tier & (firms.investment_due > 0)
-            capacity.cancel(
-                firms,
-                self.spec.suppliers,
-                t,
-                self.spec.step_days,
-                np.flatnonzero(investing & (cash < wanted - EPSILON)),
+            wanted = due + firms.investment_due[rows] * active_t
+            short = (active_t & (wanted > cash_t + EPSILON)).nonzero()[0]
+            if short.size:
+                finance.cover(first + short, (wanted - cash_t)[short], tier)
+            investing = active_t & (firms.investment_due[rows] > 0)
+            if investing.any():
+                capacity.cancel(
+                    firms,
+                    self.spec.suppliers,
+                    t,
+                    self.spec.step_days,
+                    first + (investing & (cash_t < wanted - EPSILON)).nonzero()[0],
+                )
+                investing &= cash_t >= wanted - EPSILON
+            able_t = active_t & (cash_t >= due - EPSILON)
+            late_t = (
+                active_t
+                & ~able_t
+                & (cash_t >= senior - EPSILON)
+                & (firms.arrears_steps[rows] < grace)
             )
-            investing &= cash >= wanted - EPSILON
-            able = in_tier & (cash >= due - EPSILON)
-            late = in_tier & ~able & (cash >= senior - EPSILON) & (firms.arrears_steps < grace)
-            paid_edges, paid, terms = trade.pay_due(firms, ledger, t, able)
+            able = np.zeros(firms.n, dtype=bool)
+            able[rows] = able_t
+            late = np.zeros(firms.n, dtype=bool)
+            late[rows] = late_t
+            paid_edges, paid, terms = trade.pay_due(firms, ledger, t, able, bought)
             finance.on_invoices_paid(paid_edges, paid, tier)
             finance.activity.cash_in(
                 firms.edge_supplier[paid_edges].clip(0),
@@ -359,40 +383,44 @@ class AutofinModel(mesa.Model):
                 terms * self.spec.step_days,
             )
             banks.collect_due(firms, ledger, t, able)
-            trade.defer(firms, t, late, penalty)
-            banks.defer(firms, t, late)
-            payers = able | late
-            finance.collect(payers, tier)
-            paying = np.flatnonzero(payers)
+            if late_t.any():
+                trade.defer(firms, t, late, penalty, bought)
+                banks.defer(firms, t, late)
+            payers_t = able_t | late_t
+            finance.collect(able | late, tier)
+            paying = first + payers_t.nonzero()[0]
             ledger.post(paying, ledger.outside, firms.wages_due[paying], Flow.WAGES)
             ledger.post(paying, ledger.outside, firms.fixed_cost_per_step[paying], Flow.FIXED_COSTS)
             if firms.costs_due.any():
                 ledger.post(paying, ledger.outside, firms.costs_due[paying], Flow.RESOURCING_COST)
             if investing.any():
-                builders = np.flatnonzero(investing)
+                builders = first + investing.nonzero()[0]
                 invested = firms.investment_due[builders]
                 ledger.post(builders, ledger.outside, invested, Flow.CAPACITY_INVESTMENT)
                 firms.fixed_assets[builders] += invested
                 firms.capacity_assets[builders] += invested
                 activity.capacity_investment += float(invested.sum())
             # Firms that paid everything draw on their lines to restore their cash buffer.
-            below = np.flatnonzero(able & (cash < firms.cash_target - EPSILON))
-            finance.top_up(below, (firms.cash_target - cash)[below])
-            firms.arrears_steps[able] = 0
-            firms.arrears_steps[late] += 1
-            firms.arrears_history[in_tier] += 0.1 * (late[in_tier] - firms.arrears_history[in_tier])
+            below = (able_t & (cash_t < firms.cash_target[rows] - EPSILON)).nonzero()[0]
+            finance.top_up(first + below, (firms.cash_target[rows] - cash_t)[below])
+            firms.arrears_steps[rows][able_t] = 0
+            firms.arrears_steps[rows][late_t] += 1
+            history = firms.arrears_history[rows]  # a view
+            history[active_t] += 0.1 * (late_t[active_t] - history[active_t])
 
-            illiquid = np.flatnonzero(in_tier & ~payers)
-            self.default_checks.extend(
-                DefaultCheck(int(f), "illiquid", float(equity[f]), float(gap), int(late_steps))
-                for f, gap, late_steps in zip(
-                    illiquid.tolist(),
-                    (cash + banks.undrawn(firms) - due)[illiquid].tolist(),
-                    firms.arrears_steps[illiquid].tolist(),
-                    strict=True,
+            illiquid = (active_t & ~payers_t).nonzero()[0]
+            if illiquid.size:
+                gap = cash_t + banks.undrawn(firms)[rows] - due
+                self.default_checks.extend(
+                    DefaultCheck(int(f), "illiquid", float(equity[f]), float(g), int(late_steps))
+                    for f, g, late_steps in zip(
+                        (first + illiquid).tolist(),
+                        gap[illiquid].tolist(),
+                        firms.arrears_steps[rows][illiquid].tolist(),
+                        strict=True,
+                    )
                 )
-            )
-            self._liquidate(illiquid, "default", t, "illiquid")
+            self._liquidate(first + illiquid, "default", t, "illiquid")
             if tier == 0:
                 finance.after_settlement()
         activity.bad_debt = self.chain.bad_debt_in_step
@@ -422,6 +450,8 @@ class AutofinModel(mesa.Model):
         ledger.post(paying, ledger.outside, (payout * excess)[paying], Flow.DIVIDENDS)
 
     def _liquidate(self, debtors: np.ndarray, event: str, t: int, reason: str) -> None:
+        if debtors.size == 0:
+            return
         liquidate(
             debtors,
             event,

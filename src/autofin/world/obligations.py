@@ -33,7 +33,12 @@ class DueBook:
             amounts: The amounts.
         """
         rows = (step + np.maximum(np.asarray(delay_steps), 1)) % self.horizon
-        if rows.ndim == 0:
+        columns = np.asarray(columns)
+        if columns.ndim == 1 and (columns.size < 2 or (columns[1:] > columns[:-1]).all()):
+            # Distinct columns (the usual case: indices in increasing order): one amount per
+            # cell, added in place; the same sums as the general paths below.
+            self.amounts[rows, columns] += amounts
+        elif rows.ndim == 0:
             # One due step: a bincount is much faster than an unbuffered add.
             self.amounts[int(rows)] += np.bincount(
                 np.asarray(columns, dtype=np.int64).ravel(),

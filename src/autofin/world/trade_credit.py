@@ -87,21 +87,52 @@ class TradeCredit:
         firms.receivables += firms.by_supplier(value[edges], edges)
         firms.payables += firms.by_customer(value[edges], edges)
 
-    def due_now(self, firms: Firms, step: int) -> np.ndarray:
-        """Trade payables falling due at ``step`` for every firm."""
-        return firms.by_customer(self.edge_book.peek_due(step)) + self.outside_book.peek_due(step)
+    def due_now(
+        self, firms: Firms, step: int, rows: slice | None = None, bought: np.ndarray | None = None
+    ) -> np.ndarray:
+        """Trade payables falling due at ``step`` for every firm, or for the firms ``rows``.
+
+        Args:
+            firms: All firms.
+            step: The current step.
+            rows: Only these firms (a contiguous range, such as a tier).
+            bought: With ``rows``: the edges those firms buy over (`Firms.edges_bought_by`).
+        """
+        if rows is None:
+            return firms.by_customer(self.edge_book.peek_due(step)) + self.outside_book.peek_due(
+                step
+            )
+        assert bought is not None
+        owed = np.bincount(
+            firms.edge_customer[bought] - rows.start,
+            self.edge_book.peek_due(step)[bought],
+            minlength=rows.stop - rows.start,
+        )
+        return owed + self.outside_book.peek_due(step)[rows]
 
     def pay_due(
-        self, firms: Firms, ledger: Ledger, step: int, payers: np.ndarray
+        self,
+        firms: Firms,
+        ledger: Ledger,
+        step: int,
+        payers: np.ndarray,
+        bought: np.ndarray | None = None,
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Pay every invoice due now whose buyer is in ``payers`` (a boolean mask).
+
+        Args:
+            firms: All firms.
+            ledger: The ledger.
+            step: The current step.
+            payers: Which firms pay.
+            bought: The edges the payers may buy over, in increasing order (all if omitted).
 
         Returns:
             The edges paid over, the amount paid on each, and the payment term (steps) those
             invoices were issued with.
         """
         edge_due = self.edge_book.peek_due(step)
-        edges = np.flatnonzero(payers[firms.edge_customer] & (edge_due > 0))
+        edges = _due_edges(firms, edge_due, payers, bought)
         amount = edge_due[edges]
         term_due = self.term_book.peek_due(step)
         terms = term_due[edges] / np.maximum(amount, 1e-300)
@@ -116,20 +147,27 @@ class TradeCredit:
         firms.payables -= firms.by_customer(amount, edges)
         edge_due[edges] = 0.0
         outside_due = self.outside_book.peek_due(step)
-        owing = np.flatnonzero(payers & (outside_due > 0))
+        owing = (payers & (outside_due > 0)).nonzero()[0]
         ledger.post(owing, ledger.outside, outside_due[owing], Flow.TRADE_PAYMENT)
         firms.payables[owing] -= outside_due[owing]
         outside_due[owing] = 0.0
         return edges, amount, terms
 
-    def defer(self, firms: Firms, step: int, late: np.ndarray, penalty: float) -> None:
+    def defer(
+        self,
+        firms: Firms,
+        step: int,
+        late: np.ndarray,
+        penalty: float,
+        bought: np.ndarray | None = None,
+    ) -> None:
         """Roll the invoices due now of buyers in ``late`` (a mask) to the next step.
 
         Each overdue invoice grows by ``penalty`` (a share of its face) for the step: the
-        late-payment cost, owed to the same creditor.
+        late-payment cost, owed to the same creditor. ``bought``: as in `pay_due`.
         """
         edge_due = self.edge_book.peek_due(step)
-        edges = np.flatnonzero(late[firms.edge_customer] & (edge_due > 0))
+        edges = _due_edges(firms, edge_due, late, bought)
         if edges.size:
             amount = edge_due[edges].copy()
             term = self.term_book.peek_due(step)[edges] / np.maximum(amount, 1e-300)
@@ -140,7 +178,7 @@ class TradeCredit:
             firms.receivables += firms.by_supplier(amount * penalty, edges)
             firms.payables += firms.by_customer(amount * penalty, edges)
         outside_due = self.outside_book.peek_due(step)
-        owing = np.flatnonzero(late & (outside_due > 0))
+        owing = (late & (outside_due > 0)).nonzero()[0]
         if owing.size:
             amount = outside_due[owing].copy()
             outside_due[owing] = 0.0
@@ -191,3 +229,16 @@ class TradeCredit:
     def open_by_buyer(self, firms: Firms) -> np.ndarray:
         """Open invoices owed by every firm, from the books (for the accounting checks)."""
         return firms.by_customer(self.edge_book.open_totals()) + self.outside_book.open_totals()
+
+
+def _due_edges(
+    firms: Firms, edge_due: np.ndarray, buyers: np.ndarray, bought: np.ndarray | None
+) -> np.ndarray:
+    """The edges, in increasing order, with something due whose customer is in ``buyers``.
+
+    With ``bought`` (increasing edges that include every edge of the buyers), only those
+    edges are looked at.
+    """
+    if bought is None:
+        return (buyers[firms.edge_customer] & (edge_due > 0)).nonzero()[0]
+    return bought[(buyers[firms.edge_customer[bought]] & (edge_due[bought] > 0)).nonzero()[0]]
