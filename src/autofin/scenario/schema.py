@@ -360,9 +360,10 @@ class ScoringSpec(Section):
         3.0,
         ge=0.0,
         description="Each bank recalibrates its intercept to the defaults it observes among its "
-        "clients: its scored default hazard is scaled by (observed defaults + prior × pooled) "
-        "/ (defaults its model predicted + prior), where pooled is the same ratio over all "
-        "banks. This prior, in defaults, says how much of its own evidence a bank needs "
+        "clients: its scored default hazard is scaled by e^r, where r, the log-ratio of "
+        "realised to predicted defaults, is estimated with a normal prior of this precision "
+        "centred on the same estimate over all banks (itself centred on the unlearnt model). "
+        "The precision is in defaults: it says how much of its own evidence a bank needs "
         "before it departs from the industry's experience; with a very large prior the bank "
         "never learns. See docs/calibration.md.",
     )

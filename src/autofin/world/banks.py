@@ -23,6 +23,7 @@ from enum import IntEnum
 from typing import TYPE_CHECKING
 
 import numpy as np
+from scipy.special import wrightomega
 
 from autofin.scenario.schema import BankSpec
 from autofin.world.firms import Firms, steps_of
@@ -344,14 +345,16 @@ class Banks:
         softplus of the log-odds), the unit in which defaults per borrower-year are counted.
         Each bank adds up the defaults its unshifted model predicted (hazard × the step's
         share of a year, over its active clients) and the defaults it saw, older steps
-        weighing less (half-life `scoring.memory_days`). Their ratio, shrunk by a prior of
-        `learning_prior` defaults towards the pooled ratio of all banks (a credit bureau's
-        view: a bank with few defaults of its own follows the industry's realised frequency),
-        is how far its model is off: ``(seen + prior × pooled) / (predicted + prior)`` with
-        ``pooled = (all seen + prior) / (all predicted + prior)``.
+        weighing less (half-life `scoring.memory_days`). How far its model is off is the
+        log-ratio ``r`` of realised to predicted hazard, estimated by its posterior mode
+        (`calibration_log_ratio`): Poisson evidence, and a normal prior on ``r`` of precision
+        `learning_prior` (in defaults: the evidence of that many defaults weighs as much)
+        centred on the same estimate over all banks' clients (a credit bureau's view: a bank
+        with few defaults of its own follows the industry's experience), itself centred on
+        the unlearnt model.
 
         The bank then sets its intercept shift so that the hazard it scores over its active
-        clients is that ratio times the hazard of its unshifted model (solved by bisection):
+        clients is ``e^r`` times the hazard of its unshifted model (`intercept_for_hazard`):
         the calibration condition of a logistic model's intercept, exact for large PDs too.
         """
         bank = firms.house_bank
@@ -366,22 +369,20 @@ class Banks:
         prior = self.spec.scoring.learning_prior
         if prior > 1e12:
             return
-        pooled = (self.observed_defaults.sum() + prior) / (self.predicted_defaults.sum() + prior)
-        ratio = (self.observed_defaults + prior * pooled) / (self.predicted_defaults + prior)
+        pooled = calibration_log_ratio(
+            self.observed_defaults.sum(keepdims=True),
+            self.predicted_defaults.sum(keepdims=True),
+            prior,
+            np.zeros(1),
+        )
+        log_ratio = calibration_log_ratio(
+            self.observed_defaults, self.predicted_defaults, prior, np.repeat(pooled, self.count)
+        )
         live = firms.active
-        target = ratio * np.bincount(bank, base_hazard * live, minlength=self.count)
-        low = np.full(self.count, -LEARNT_SHIFT_BOUND)
-        high = np.full(self.count, LEARNT_SHIFT_BOUND)
-        for _ in range(30):
-            mid = 0.5 * (low + high)
-            hazard = np.bincount(
-                bank, np.logaddexp(0.0, self.base_log_odds + mid[bank]) * live, minlength=self.count
-            )
-            above = hazard > target
-            high = np.where(above, mid, high)
-            low = np.where(above, low, mid)
+        target = np.exp(log_ratio) * np.bincount(bank, base_hazard * live, minlength=self.count)
         clients = np.bincount(bank, live, minlength=self.count) > 0
-        self.intercept_shift = np.where(clients, 0.5 * (low + high), self.intercept_shift)
+        shift = intercept_for_hazard(self.base_log_odds, bank, live, target, self.intercept_shift)
+        self.intercept_shift = np.where(clients, shift, self.intercept_shift)
 
     def price(
         self,
@@ -882,6 +883,76 @@ class Banks:
         # Past-due loans are still in `exposure`; defaulted claims are not.
         npl = defaulted + self.past_due if past_due else defaulted
         return npl, exposure + defaulted
+
+
+def calibration_log_ratio(
+    observed: np.ndarray, predicted: np.ndarray, precision: float, centre: np.ndarray
+) -> np.ndarray:
+    """Posterior mode of the log-ratio ``r`` of realised to predicted default hazard.
+
+    Maximises ``observed × r − predicted × e^r − precision × (r − centre)² / 2``: Poisson
+    counts of defaults against the hazard a model predicted, and a normal prior on ``r``. The
+    prior's precision is in defaults: near the mode the evidence weighs ``predicted × e^r``,
+    the defaults the recalibrated model expects, so a surprise of many defaults where few were
+    predicted moves ``r`` as far as the defaults seen warrant. (A gamma prior on ``e^r`` of
+    the same mean counts its weight in predicted defaults instead, and holds the ratio near
+    its centre however many defaults come when few were predicted.)
+
+    The first-order condition ``observed − predicted × e^r = precision × (r − centre)`` has
+    the closed form ``r = centre + observed / precision − ω(ln(predicted / precision) +
+    centre + observed / precision)``, with ω the Wright omega function (ω(y) = W(e^y),
+    Lambert's W, computed without overflow).
+
+    Args:
+        observed: Defaults seen, one value per model.
+        predicted: Defaults the unrecalibrated model predicted for the same borrowers.
+        precision: The prior's precision (> 0), in defaults.
+        centre: The prior's mean of ``r``.
+    """
+    reach = centre + observed / precision
+    with np.errstate(divide="ignore"):
+        return reach - wrightomega(np.log(np.maximum(predicted, 0.0) / precision) + reach)
+
+
+def intercept_for_hazard(
+    log_odds: np.ndarray,
+    bank: np.ndarray,
+    live: np.ndarray,
+    target: np.ndarray,
+    start: np.ndarray,
+) -> np.ndarray:
+    """Each bank's shift ``d`` of log-odds giving its live clients a summed hazard ``target``.
+
+    Solves ``ln Σ softplus(log_odds + d) = ln target`` per bank by Newton's method from
+    ``start`` (last step's shift: a step changes it little, and one or two iterations reach
+    1e-9). The derivative of the left side is ``Σ PD / Σ hazard``, 1 for small PDs, where the
+    hazard is proportional to ``e^d`` and one step is exact; the shift stays within
+    ±`LEARNT_SHIFT_BOUND`.
+
+    Args:
+        log_odds: Unshifted log-odds of every firm.
+        bank: Bank of every firm.
+        live: Firms counted (a mask).
+        target: Summed hazard wanted, per bank (> 0 for a bank with live clients).
+        start: First guess, per bank.
+    """
+    count = target.size
+    shift = np.minimum(np.maximum(start, -LEARNT_SHIFT_BOUND), LEARNT_SHIFT_BOUND)
+    who = np.flatnonzero(live)
+    odds, owner = log_odds[who], bank[who]
+    wanted = np.log(np.maximum(target, 1e-300))
+    for _ in range(30):
+        hazard = np.logaddexp(0.0, odds + shift[owner])
+        total = np.bincount(owner, hazard, minlength=count)
+        pd = np.bincount(owner, -np.expm1(-hazard), minlength=count)  # PD = 1 - e^-hazard
+        has = total > 0
+        step = np.where(has, (wanted - np.log(np.where(has, total, 1.0))) * total, 0.0) / (
+            np.where(has, pd, 1.0)
+        )
+        shift = np.minimum(np.maximum(shift + step, -LEARNT_SHIFT_BOUND), LEARNT_SHIFT_BOUND)
+        if float(np.abs(step).max()) < 1e-9:
+            break
+    return shift
 
 
 def build_banks(
