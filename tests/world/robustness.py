@@ -24,8 +24,9 @@ VARIANTS: dict[str, list[str]] = {
     "grace +25%": ["banks.grace_days=35"],
     "insolvency -25%": ["banks.insolvency_days=68"],
     "insolvency +25%": ["banks.insolvency_days=114"],
-    "covenant -25%": ["banks.covenant_leverage=0.675"],
-    "covenant off": ["banks.covenant_leverage=1.0"],
+    "covenant -25%": ["banks.covenant_headroom=0.5625"],
+    "covenant +25%": ["banks.covenant_headroom=0.9375"],
+    "covenant off": ["banks.covenant_headroom=1.0"],
     **{
         f"no {feature}": [f"banks.scoring.{feature}=0"]
         for feature in ("leverage", "cash_flow", "interest_cover", "arrears", "tier")

@@ -467,9 +467,12 @@ class BankSpec(Section):
         "breached and the bank is above its minimum capital ratio; otherwise it does not renew "
         "it: the line is frozen and its limit falls with every repayment.",
     )
-    covenant_leverage: Probability = Field(
-        0.9,
-        description="Covenant on a credit line: liabilities over assets above this breach it.",
+    covenant_headroom: Probability = Field(
+        0.75,
+        description="Leverage covenant on a credit line, set at origination with headroom over "
+        "the borrower's own opening leverage L0: the line is in breach when liabilities over "
+        "assets exceed 1 - (1 - headroom) x (1 - L0), i.e. when the borrower has lost this share "
+        "of its opening equity-to-assets ratio. 1 switches the covenant off.",
     )
     grace_days: Days = Field(
         28,

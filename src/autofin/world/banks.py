@@ -169,6 +169,7 @@ class Banks:
     line_contract: np.ndarray = field(default_factory=lambda: np.zeros(0))
     line_limit: np.ndarray = field(default_factory=lambda: np.zeros(0))
     line_frozen: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
+    line_covenant: np.ndarray = field(default_factory=lambda: np.zeros(0))
     line_rate: np.ndarray = field(default_factory=lambda: np.zeros(0))
     review_steps: int = 13
     memory_steps: int = 26
@@ -567,7 +568,7 @@ class Banks:
         falls due next step with the interest.
         """
         spec = self.spec
-        breach = firms.leverage(cash) > spec.covenant_leverage
+        breach = firms.leverage(cash) > self.line_covenant
         scheduled = (np.arange(firms.n) + step) % self.review_steps == 0
         review = firms.active & (scheduled | breach)
         if review.any():
@@ -626,6 +627,18 @@ class Banks:
         for delay in range(1, self.term_steps + 1):
             self._record_loans(firms, start_step, delay, borrowers, part, rate)
         self.deposits += np.bincount(bank, debt[borrowers], minlength=self.count)
+
+    def set_covenants(self, leverage: np.ndarray) -> None:
+        """Set each line's leverage covenant at origination, over the borrower's own leverage.
+
+        The line is in breach once the borrower has lost `covenant_headroom` of its opening
+        equity-to-assets ratio: liabilities over assets above 1 − (1 − headroom)(1 − L0).
+
+        Args:
+            leverage: Each firm's liabilities over assets when its line is signed.
+        """
+        opening = np.minimum(leverage, 1.0)
+        self.line_covenant = 1.0 - (1.0 - self.spec.covenant_headroom) * (1.0 - opening)
 
     def due_now(self, step: int) -> np.ndarray:
         """Principal plus interest falling due at ``step``, per firm."""

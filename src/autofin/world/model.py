@@ -580,6 +580,7 @@ class AutofinModel(mesa.Model):
         firms.wage_per_unit[supplier] = np.maximum(
             firms.wage_per_unit[supplier] - per_unit[supplier], 0.0
         )
+        banks.set_covenants(firms.leverage(cash))
 
 
 def simulate(
