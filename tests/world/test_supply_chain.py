@@ -285,3 +285,34 @@ def test_graphml_parts_must_be_given_for_every_supplier_or_none(tmp_path):
     )
     with pytest.raises(NetworkFileError, match="edge 2: no part given"):
         load_network(path)
+
+
+def test_capacity_paid_from_cash_leaves_the_house_banks_lines_alone():
+    def world(financing: str) -> Scenario:
+        investment = {"enabled": True, "lead_days": 56, "financing": financing}
+        settings = deep_merge(
+            CALM,
+            {
+                "horizon_days": 364,
+                "network": {"tiers": [8, 20]},
+                "market": {"vehicles_per_year": 500},
+                "suppliers": {"capacity_investment": investment},
+            },
+        )
+        settings["shocks"] = [{"type": "demand", "day": 0, "duration_days": 364, "factor": 1.5}]
+        return Scenario.model_validate(settings)
+
+    def run(financing: str) -> tuple[AutofinModel, float, float]:
+        model = AutofinModel(world(financing), check=True)
+        opening = model.banks.line_contract.copy()
+        for _ in range(model.spec.steps):
+            model.step()
+        invested = float(model.metrics.frame()["capacity_investment"].sum())
+        return model, float((model.banks.line_contract - opening).sum()), invested
+
+    _, cash_extension, cash_invested = run("cash")
+    _, line_extension, line_invested = run("house_line")
+    assert cash_extension == 0
+    assert line_extension > 0
+    # Retained cash pays for less new capacity than the bank's extended line.
+    assert 0 < cash_invested < line_invested

@@ -217,6 +217,13 @@ class CapacityInvestmentSpec(Section):
         "prices; paid from cash when ordered (drawing the credit line when cash is short) "
         "and kept as fixed assets.",
     )
+    financing: Literal["cash", "house_line"] = Field(
+        "house_line",
+        description="How new capacity is paid for: `cash`, from cash above the firm's buffer "
+        "(retained profits; a firm short of capacity pays no dividends); `house_line`, also "
+        "by drawing on the committed line, which the house bank raises by the price and the "
+        "added working capital (90-day draws rolled over while the line stays open).",
+    )
 
 
 class SupplierSpec(Section):
