@@ -234,6 +234,16 @@ def app_and_walk_in_conversion(prequalified: bool) -> tuple[float, float]:
     )
 
 
+def test_bank_app_leads_do_not_pile_up_as_the_horizon_nears():
+    # The app reaches users whose next trip is within `reach_ahead_days`; trips after the
+    # horizon are real trips, not trips at the horizon, so the last half-year looks like any
+    # other (the app's reach once saw every later trip as due at the last step).
+    app = {"monthly_traffic": 20_000, "click_to_lead": 0.05, "reach_ahead_days": 182}
+    leads = simulate(world(0, channels={"bank_app": app})).timeseries["leads_bank_app"]
+    first_half, last_half = leads.iloc[:26].sum(), leads.iloc[26:].sum()
+    assert 0.7 < last_half / first_half < 1.3
+
+
 def test_prequalified_bank_app_leads_convert_better_through_settled_financing():
     app_prequalified, walk_in = app_and_walk_in_conversion(prequalified=True)
     app_plain, walk_in_plain = app_and_walk_in_conversion(prequalified=False)

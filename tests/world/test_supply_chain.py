@@ -128,10 +128,13 @@ def surge(**overrides):
 
 @pytest.mark.xfail(
     strict=True,
-    reason="issue 9: since the bank app shifts buyers already in the market instead of adding "
-    "buyers, this surge is about +44% over the traditional market: the fixed chain sells "
-    "2,121 and loses 199, the chain sized for the surge sells 2,266 and loses 102 (both at "
-    "steps 92-104); the test needs a surge that is large without invented demand",
+    reason="issue 9: the bank app shifts buyers already in the market, so three-minute "
+    "approval plus the app sells 2,004 against the traditional world's 1,493 (+34%), within "
+    "the chain's 30% capacity headroom and its stocks: the fixed chain loses no sale (its "
+    "earlier 199 lost sales, like the sized chain's 102, came from the app treating every "
+    "trip after the horizon as due at the last step); a partnership 4x larger sells 2,093 "
+    "and loses 271 (12%, not the 30% this asks); the funnel's calibration lets finance move "
+    "demand by about a third, so no honest finance-only surge is large enough here",
 )
 def test_with_capacity_fixed_a_finance_driven_surge_meets_stockouts_and_lost_sales():
     traditional = simulate(
@@ -148,11 +151,11 @@ def test_with_capacity_fixed_a_finance_driven_surge_meets_stockouts_and_lost_sal
 
 
 def test_with_investment_capacity_follows_after_its_lead_time():
+    # Financed on the house bank's extended line, as this test was written for (term loans
+    # sized by debt-service coverage expand in smaller rounds: see the sustained-surge test).
     lead_days = 91
-    result = simulate(
-        surge(**{"suppliers.capacity_investment": {"enabled": True, "lead_days": lead_days}}),
-        check=True,
-    )
+    investment = {"enabled": True, "lead_days": lead_days, "financing": "house_line"}
+    result = simulate(surge(**{"suppliers.capacity_investment": investment}), check=True)
     ts = result.timeseries.set_index("step")
     opening = ts["supplier_capacity"].iloc[0]
     first_order = int(ts.index[ts["capacity_investment"] > 0][0])
@@ -282,3 +285,118 @@ def test_graphml_parts_must_be_given_for_every_supplier_or_none(tmp_path):
     )
     with pytest.raises(NetworkFileError, match="edge 2: no part given"):
         load_network(path)
+
+
+def test_capacity_paid_from_cash_leaves_the_house_banks_lines_alone():
+    def world(financing: str) -> Scenario:
+        investment = {"enabled": True, "lead_days": 56, "financing": financing}
+        settings = deep_merge(
+            CALM,
+            {
+                "horizon_days": 364,
+                "network": {"tiers": [8, 20]},
+                "market": {"vehicles_per_year": 500},
+                "suppliers": {"capacity_investment": investment},
+            },
+        )
+        settings["shocks"] = [{"type": "demand", "day": 0, "duration_days": 364, "factor": 1.5}]
+        return Scenario.model_validate(settings)
+
+    def run(financing: str) -> tuple[AutofinModel, float, float]:
+        model = AutofinModel(world(financing), check=True)
+        opening = model.banks.line_contract.copy()
+        for _ in range(model.spec.steps):
+            model.step()
+        invested = float(model.metrics.frame()["capacity_investment"].sum())
+        return model, float((model.banks.line_contract - opening).sum()), invested
+
+    _, cash_extension, cash_invested = run("cash")
+    _, line_extension, line_invested = run("house_line")
+    assert cash_extension == 0
+    assert line_extension > 0
+    # Retained cash pays for less new capacity than the bank's extended line.
+    assert 0 < cash_invested < line_invested
+
+
+def capacity_loan_world(financing: str) -> Scenario:
+    """Capacity binds from day 0 (the chain is sized for 500 cars a year) and is borrowed for."""
+    investment = {"enabled": True, "lead_days": 56, "financing": financing, "loan_term_days": 364}
+    settings = deep_merge(
+        CALM,
+        {
+            "horizon_days": 182,
+            "network": {"tiers": [8, 20]},
+            "market": {"vehicles_per_year": 500},
+            "suppliers": {"capacity_investment": investment},
+        },
+    )
+    return Scenario.model_validate(settings)
+
+
+@pytest.mark.parametrize("financing", ["term_loan", "syndicated_loan"])
+def test_capacity_loans_are_lent_in_shares_and_repaid_in_equal_instalments(financing):
+    model = AutofinModel(capacity_loan_world(financing), check=True)
+    loans = model.finance.capacity_loans
+    banks = model.banks
+    while not (loans.balance > 0).any():
+        model.step()
+    borrowers = np.flatnonzero(loans.balance > 0)
+    lent = loans.balance[borrowers].copy()
+    house = model.firms.house_bank[borrowers]
+    # Who lends: the house bank alone, or the house bank as arranger with its share and the
+    # other banks in equal shares.
+    expected = np.zeros((borrowers.size, banks.count))
+    if financing == "term_loan":
+        expected[np.arange(borrowers.size), house] = 1.0
+    else:
+        arranger = model.spec.suppliers.capacity_investment.arranger_share
+        expected[:] = (1 - arranger) / (banks.count - 1)
+        expected[np.arange(borrowers.size), house] = arranger
+    assert np.allclose(loans.shares[borrowers], expected)
+    assert np.isclose(banks.exposure[loans.instrument].sum(), lent.sum())
+    # The schedule: one 52nd of the principal each week, with interest on what is owed,
+    # until the capacity arrives (no new order before that).
+    for week in range(1, 7):
+        model.step()
+        assert np.allclose(loans.balance[borrowers], lent * (1 - week / loans.term_steps))
+    flows = model.ledger.flows_frame()
+    # (other suppliers borrow in later weeks too, so at least these borrowers' instalments)
+    repaid = flows.loc[flows["flow"] == "capacity_loan_repayment", "amount"].sum()
+    assert repaid >= lent.sum() * 6 / loans.term_steps * (1 - 1e-9)
+    assert flows.loc[flows["flow"] == "capacity_loan_interest", "amount"].sum() > 0
+
+
+def test_term_financed_capacity_follows_a_sustained_surge_and_does_not_collapse():
+    # A bank app four times the one above pulls buyers forward for three years, beyond what
+    # the chain built for the traditional market can make.
+    big_app = {**APP, "monthly_traffic": 4 * APP["monthly_traffic"]}
+    lead_days = 91
+    three_years = {"horizon_days": 1092, "consumers.channels.bank_app": big_app}
+    fixed = simulate(surge(**three_years))
+    investing = simulate(
+        surge(
+            **three_years,
+            **{
+                "suppliers.capacity_investment": {
+                    "enabled": True,
+                    "lead_days": lead_days,
+                    "financing": "term_loan",
+                }
+            },
+        ),
+        check=True,
+    )
+    ts = investing.timeseries.set_index("step")
+    capacity = ts["supplier_capacity"]
+    opening = capacity.iloc[0]
+    first_order = int(ts.index[ts["capacity_investment"] > 0][0])
+    assert capacity.loc[: first_order + lead_days // 7 - 1].max() < 1.01 * opening
+    # Capacity follows the surge and stays: no bust after the bullwhip's swing.
+    assert capacity.iloc[-1] > 1.2 * opening
+    last_year = capacity.iloc[-52:]
+    assert last_year.min() > 0.95 * capacity.max()
+    assert investing.summary["supplier_defaults"] <= fixed.summary["supplier_defaults"]
+    # The fixed chain runs out of cars; the growing one sells more and loses few.
+    assert fixed.summary["lost_sales_units"] > 0.1 * fixed.summary["sales_units"]
+    assert investing.summary["sales_units"] > 1.1 * fixed.summary["sales_units"]
+    assert investing.summary["lost_sales_units"] < 0.25 * fixed.summary["lost_sales_units"]

@@ -217,6 +217,33 @@ class CapacityInvestmentSpec(Section):
         "prices; paid from cash when ordered (drawing the credit line when cash is short) "
         "and kept as fixed assets.",
     )
+    financing: Literal["cash", "house_line", "term_loan", "syndicated_loan"] = Field(
+        "term_loan",
+        description="How new capacity is paid for: `cash`, from cash above the firm's buffer "
+        "(retained profits; a firm short of capacity pays no dividends); `house_line`, also "
+        "by drawing on the committed line, which the house bank raises by the price and the "
+        "added working capital (90-day draws rolled over while the line stays open); "
+        "`term_loan`, the rest borrowed from the house bank, repaid in equal instalments over "
+        "`loan_term_days`; `syndicated_loan`, the same loan arranged by the house bank, which "
+        "keeps `arranger_share` of it, and funded by the other banks in equal shares.",
+    )
+    loan_term_days: PositiveDays = Field(
+        1820,
+        description="Term of a capacity loan (`term_loan`, `syndicated_loan`): principal is "
+        "repaid in equal instalments every step, interest on what is owed.",
+    )
+    arranger_share: Share = Field(
+        0.3,
+        description="Share of a syndicated capacity loan the arranging house bank keeps; the "
+        "other banks fund the rest in equal shares.",
+    )
+    min_debt_service_coverage: Annotated[float, at_most(100.0, "times the debt service")] = Field(
+        1.25,
+        gt=0.0,
+        description="Capacity loans are sized so that the borrower's operating profit on the "
+        "output it expects with the new capacity covers the loan's instalment and interest, "
+        "and its other debts' service, this many times.",
+    )
 
 
 class SupplierSpec(Section):

@@ -44,6 +44,7 @@ class Instrument(IntEnum):
     REVERSE_FACTORING = 4
     SYNDICATED_LOAN = 5
     CONSUMER_LOAN = 6
+    TERM_LOAN = 7
 
 
 INSTRUMENT_NAMES = [instrument.name.lower() for instrument in Instrument]

@@ -112,8 +112,9 @@ class Consumers:
 
     def schedule(self, who: np.ndarray, first_step: int, gap_steps: np.ndarray) -> None:
         """Put ``who`` in the calendar at ``first_step + gap_steps`` (if within the horizon)."""
-        # next_trip holds absolute steps; the calendar's row is the step less its origin.
-        self.next_trip[who] = np.minimum(first_step + gap_steps, self.origin + len(self.calendar))
+        # next_trip holds absolute steps, also beyond the horizon (the bank app's reach looks
+        # ahead of it); the calendar's row is the step less its origin.
+        self.next_trip[who] = np.minimum(first_step + gap_steps, np.iinfo(np.int32).max)
         when = first_step + gap_steps - self.origin
         inside = when < len(self.calendar)
         who, when = who[inside], when[inside]

@@ -51,6 +51,9 @@ class Flow(IntEnum):
     DIVIDENDS = 30
     RESOURCING_COST = 31
     CAPACITY_INVESTMENT = 32
+    CAPACITY_LOAN_DISBURSEMENT = 33
+    CAPACITY_LOAN_REPAYMENT = 34
+    CAPACITY_LOAN_INTEREST = 35
 
 
 FLOW_NAMES = [flow.name.lower() for flow in Flow]

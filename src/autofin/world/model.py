@@ -23,6 +23,7 @@ from autofin.world.checks import AccountingCheck
 from autofin.world.consumers import build_consumers
 from autofin.world.defaults import CreditChain, liquidate
 from autofin.world.finance import SupplyChainFinance
+from autofin.world.finance.capacity_loans import CapacityLoans
 from autofin.world.finance.payment_terms import PaymentTermPolicy
 from autofin.world.firms import build_firms, steps_of
 from autofin.world.funnel import ConsumerMarket
@@ -142,6 +143,11 @@ class AutofinModel(mesa.Model):
             scenario.banks.borrowing_buffer,
             streams.platforms,
         )
+        investment = scenario.suppliers.capacity_investment
+        if investment.enabled and investment.financing in ("term_loan", "syndicated_loan"):
+            self.finance.capacity_loans = CapacityLoans(
+                investment, self.firms, self.banks, scenario.step_days
+            )
         self.chain = CreditChain(
             n_firms, steps_of(scenario.suppliers.default_cause_window_days, scenario.step_days)
         )
@@ -225,7 +231,7 @@ class AutofinModel(mesa.Model):
         # Suppliers whose demand presses against capacity order more (paid when settling).
         if firms.capacity_on_order is not None:
             firms.investment_due = capacity.invest(
-                firms, self.banks, ledger, scenario.suppliers, t, scenario.step_days
+                firms, self.banks, ledger, scenario.suppliers, t, scenario.step_days, finance
             )
         activity.resourcing_cost = float(firms.costs_due.sum())
 
@@ -362,6 +368,7 @@ class AutofinModel(mesa.Model):
                     t,
                     self.spec.step_days,
                     first + (investing & (cash_t < wanted - EPSILON)).nonzero()[0],
+                    finance,
                 )
                 investing &= cash_t >= wanted - EPSILON
             able_t = active_t & (cash_t >= due - EPSILON)

@@ -4,7 +4,8 @@
 questions: what each firm owes now, how a firm short of cash raises it, what banks are owed by
 a defaulting firm. Every instrument implements `FinanceInstrument` (``context.py``): the
 credit line (``credit_line.py``), ``order_financing.py``, ``inventory_financing.py``,
-``factoring.py``, ``reverse_factoring.py`` and ``syndicated.py``; payment-term policies are in
+``factoring.py``, ``reverse_factoring.py``, ``syndicated.py`` and ``capacity_loans.py`` (term
+or syndicated loans for suppliers' new capacity); payment-term policies are in
 ``payment_terms.py``.
 """
 
@@ -16,6 +17,7 @@ import numpy as np
 
 from autofin.scenario.finance_schema import FinanceSpec, ReverseFactoringSpec
 from autofin.world.banks import Banks, Instrument
+from autofin.world.finance.capacity_loans import CapacityLoans
 from autofin.world.finance.context import Claim, FinanceActivity, FinanceInstrument, FinanceRound
 from autofin.world.finance.credit_line import CreditLine
 from autofin.world.finance.factoring import Factoring
@@ -87,6 +89,9 @@ class SupplyChainFinance:
         self.round: FinanceRound | None = None
         self._choices_by_tier: dict[int, list[FinanceInstrument]] = {}
         self.credit_line = CreditLine(banks, borrowing_buffer, banks.term_steps * banks.step_years)
+        self.capacity_loans: CapacityLoans | None = None
+        """Term or syndicated loans for new capacity (set by the model when the scenario
+        finances capacity that way; `world/capacity.py` takes them)."""
 
     def add_platform(
         self, spec: ReverseFactoringSpec, firms: Firms, rng: np.random.Generator
@@ -110,7 +115,7 @@ class SupplyChainFinance:
         The credit line is apart (`credit_line`): its dues can fall into arrears, and the step
         settles them with the trade invoices.
         """
-        found = [self.order_financing, self.inventory, self.factoring]
+        found = [self.order_financing, self.inventory, self.factoring, self.capacity_loans]
         return [i for i in found if i is not None] + self.platforms + self.syndicated
 
     def _choices(self, tier: int | None = None) -> list[FinanceInstrument]:
@@ -166,6 +171,8 @@ class SupplyChainFinance:
             self.order_financing.start_step(step)
         for facility in self.syndicated:
             facility.start_step(self.round, self.activity)
+        if self.capacity_loans is not None:
+            self.capacity_loans.start_step(self.round)
 
     def on_orders(
         self, edge_orders: np.ndarray, loans_due_within: Callable[[int], np.ndarray]
