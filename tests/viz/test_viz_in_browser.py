@@ -79,6 +79,7 @@ class Page:
             f"""() => [...document.querySelectorAll('.js-plotly-plot')].some(g => {{
                     const t = (g.layout && g.layout.title && g.layout.title.text) || '';
                     if (!t.startsWith({title_start!r})) return false;
+                    if (!(g.getBoundingClientRect().height > 0)) return false;  // drawn
                     const f = g; return ({condition}); }})""",
             timeout=60_000,
         )

@@ -63,7 +63,7 @@ async function render({ model, el }) {
   const plot = document.createElement("div");
   plot.style.width = "100%";
   el.appendChild(plot);
-  const config = { displaylogo: false, responsive: true };
+  const config = { displaylogo: false };
   let figure = null;  // the figure as of `version`, the very objects plotly.js draws
   let version = -1;
   let scheduled = false;
@@ -112,9 +112,12 @@ async function render({ model, el }) {
   model.on("msg:custom", receive);
   model.send({ kind: "resend" });
   // A figure first drawn before its cell is laid out (a tab being opened) takes plotly's
-  // default width; follow the cell's size instead.
+  // default width; follow the cell's width instead. (Not plotly's own resizing: it drops the
+  // figure's height from the layout, which this view keeps from one step to the next.)
   const observer = new ResizeObserver(() => {
-    if (plot.data) window.Plotly.Plots.resize(plot);
+    const width = Math.round(el.getBoundingClientRect().width);
+    if (figure === null || !plot._fullLayout || width <= 0) return;
+    if (width !== plot._fullLayout.width) window.Plotly.relayout(plot, { width });
   });
   observer.observe(el);
   return () => {
