@@ -4,14 +4,14 @@
 Playwright) opens the page, on its first tab (the clock, defaults, supply network, banks).
 Two figures per scenario:
 
-* **Step round trip**: the median time from pressing Step until every figure of the tab shows
-  the new step (the defaults series has the new day and the network's title the new step),
-  i.e. one model step, the panels rebuilt on the server and redrawn in the browser.
+* **Step round trip**: the median time from pressing Step until every panel of the tab shows
+  the new step on screen (the clock's counter, the network's drawn title, the last day of the
+  defaults and banks series as plotly drew them), i.e. one model step, the panels rebuilt on
+  the server, the changes sent and the panels redrawn in the browser.
 * **Playing**: steps per second the step counter advances while playing with
-  ``--play-interval 1 --render-interval 1``. Panels redraw as often as they can; when the
-  model steps faster, Solara renders the newest step (intermediate ones are skipped) and the
-  browser draws at most once per frame, so this is the model's pace with the page following,
-  not one full redraw per step (the round trip measures that).
+  ``--play-interval 1 --render-interval 1``, and the steps drawn per second: steps that every
+  panel of the tab showed (the browser draws at most once per frame, so a step the model
+  outpaced may never be drawn).
 
 Cases: the baseline (340 suppliers) and a 10,000-supplier world (the baseline with tiers of
 1,000, 3,000 and 6,000; the network figure draws every defaulted firm and a sample of the rest).
@@ -21,6 +21,7 @@ Usage::
 
     .venv/bin/python benchmarks/viz.py                      # both cases
     .venv/bin/python benchmarks/viz.py --clicks 10 --play-seconds 20
+    PYTHONPATH=/tmp/old/src .venv/bin/python benchmarks/viz.py   # another version's page
 """
 
 from __future__ import annotations
@@ -48,51 +49,65 @@ network:
   tiers: [1000, 3000, 6000]
 """
 
-DRAWN = """(step, day) => {
+SHOWN_JS = """(stepDays) => {
+  // The step each panel of the first tab shows as drawn on screen: the clock's counter, the
+  // network's drawn title, the last day of the defaults and banks series (drawn data).
   const plots = [...document.querySelectorAll('.js-plotly-plot')];
-  const title = g => (g.layout && g.layout.title && g.layout.title.text) || '';
-  const net = plots.find(g => title(g).startsWith('Supply network at step ' + step + ':'));
-  const defaults = plots.find(g => title(g).startsWith('Defaults over time'));
-  if (!net || !defaults || !defaults._fullData || !defaults._fullData.length) return false;
-  const x = defaults._fullData[0].x;
-  return Boolean(x && x.length && Number(x[x.length - 1]) === day);
+  const title = g => (g.querySelector('.gtitle') || {}).textContent || '';
+  const lastDay = start => {
+    const g = plots.find(g => title(g).startsWith(start));
+    const x = g && g._fullData && g._fullData.length && g._fullData[0].x;
+    return x && x.length ? Number(x[x.length - 1]) / stepDays : null;
+  };
+  const net = plots.map(g => /^Supply network at step (\\d+):/.exec(title(g))).find(m => m);
+  const clock = /Step (\\d+) of/.exec(
+    (document.querySelector('.autofin-clock') || {}).textContent || '');
+  return {
+    clock: clock ? Number(clock[1]) : null,
+    network: net ? Number(net[1]) : null,
+    defaults: lastDay('Defaults over time'),
+    banks: lastDay('Banks'),
+  };
 }"""
 
-CLICK_JS = f"""async ([step, day]) => {{
-  const drawn = {DRAWN};
+PANELS = ("clock", "network", "defaults", "banks")
+"""The first tab's panels, all of which must show a step for it to count as drawn."""
+
+CLICK_JS = f"""async ([step, stepDays]) => {{
+  const shown = {SHOWN_JS};
+  const drawn = () => {{
+    const now = shown(stepDays);
+    return {list(PANELS)}.every(panel => now[panel] === step);
+  }};
   const button = [...document.querySelectorAll('button')]
     .find(b => b.textContent.trim() === 'Step');
   const started = performance.now();
   button.click();
-  while (!drawn(step, day)) await new Promise(r => requestAnimationFrame(r));
+  while (!drawn()) await new Promise(r => requestAnimationFrame(r));
   return (performance.now() - started) / 1000;
 }}"""
 
-WATCH_JS = """() => {
-  // Every animation frame, note the step the supply network shows and the last day of the
-  // defaults series: a step counts as drawn when both panels have shown it.
-  window.autofinSeen = { network: new Set(), defaults: new Set(), stop: false };
-  const title = g => (g.layout && g.layout.title && g.layout.title.text) || '';
-  const watch = () => {
-    const plots = [...document.querySelectorAll('.js-plotly-plot')];
-    for (const g of plots) {
-      const match = /^Supply network at step (\\d+):/.exec(title(g));
-      if (match) window.autofinSeen.network.add(Number(match[1]));
-      if (title(g).startsWith('Defaults over time') && g._fullData && g._fullData.length) {
-        const x = g._fullData[0].x;
-        if (x && x.length) window.autofinSeen.defaults.add(Number(x[x.length - 1]));
-      }
-    }
+WATCH_JS = f"""(stepDays) => {{
+  // Every animation frame, note the step each panel shows: a step counts as drawn when every
+  // panel of the tab has shown it.
+  const shown = {SHOWN_JS};
+  window.autofinSeen = {{ panels: {{}}, stop: false }};
+  for (const panel of {list(PANELS)}) window.autofinSeen.panels[panel] = new Set();
+  const watch = () => {{
+    const now = shown(stepDays);
+    for (const [panel, step] of Object.entries(now)) {{
+      if (step !== null) window.autofinSeen.panels[panel].add(step);
+    }}
     if (!window.autofinSeen.stop) requestAnimationFrame(watch);
-  };
+  }};
   requestAnimationFrame(watch);
-}"""
+}}"""
 
-SEEN_JS = """(stepDays) => {
+SEEN_JS = """() => {
   const seen = window.autofinSeen;
   seen.stop = true;
-  const days = new Set([...seen.network].map(s => s * stepDays));
-  return [...seen.defaults].filter(d => days.has(d)).length;
+  const sets = Object.values(seen.panels);
+  return [...sets[0]].filter(step => sets.every(set => set.has(step))).length;
 }"""
 
 
@@ -109,11 +124,11 @@ def measure(scenario: Path, clicks: int, play_seconds: float, step_days: int) ->
         trips = []
         for _ in range(clicks + 1):  # the first click (first figures drawn) is not counted
             target = step_count(page) + 1
-            trips.append(page.evaluate(CLICK_JS, [target, target * step_days]))
+            trips.append(page.evaluate(CLICK_JS, [target, step_days]))
         page.get_by_role("button", name="▶", exact=True).click()
         page.wait_for_timeout(1000)
         # Poll the counter; the rate runs to the last change seen (the run may end first).
-        page.evaluate(WATCH_JS)
+        page.evaluate(WATCH_JS, step_days)
         first, started = step_count(page), time.perf_counter()
         last, ended = first, started
         while time.perf_counter() - started < play_seconds:
@@ -121,7 +136,7 @@ def measure(scenario: Path, clicks: int, play_seconds: float, step_days: int) ->
             now = step_count(page)
             if now != last:
                 last, ended = now, time.perf_counter()
-        drawn = page.evaluate(SEEN_JS, step_days)
+        drawn = page.evaluate(SEEN_JS)
         elapsed = max(time.perf_counter() - started, 1e-9)
         browser.close()
     round_trip = statistics.median(trips[1:])

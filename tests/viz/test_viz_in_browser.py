@@ -13,6 +13,8 @@ import psutil
 import pytest
 from viz_browser import Server, figures, launch, serve, step_count
 
+from autofin.viz.components import TABS
+
 playwright_api = pytest.importorskip("playwright.sync_api")
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts" / "viz"
@@ -77,6 +79,7 @@ class Page:
             f"""() => [...document.querySelectorAll('.js-plotly-plot')].some(g => {{
                     const t = (g.layout && g.layout.title && g.layout.title.text) || '';
                     if (!t.startsWith({title_start!r})) return false;
+                    if (!(g.getBoundingClientRect().height > 0)) return false;  // drawn
                     const f = g; return ({condition}); }})""",
             timeout=60_000,
         )
@@ -107,6 +110,23 @@ def test_page_loads_offline_with_no_console_error(page, server):
     leaving = [url for url in page.requests if not server.is_local(url)]
     assert leaving == []
     assert step_count(page.tab) == 1
+
+
+def test_tabs_are_named_and_an_empty_defaults_chart_says_why(page):
+    tabs = page.tab.get_by_role("tab").all_inner_texts()
+    assert [t.lower() for t in tabs] == [t.lower() for t in TABS]
+    assert page.tab.get_by_text("Use Threads").count() == 0  # Mesa's switch, not explained
+    page.step()
+    # The baseline has no default in its first steps: the chart says so instead of an empty
+    # plot, on the figure as drawn (its annotation's text on screen).
+    page.tab.wait_for_function(
+        """() => [...document.querySelectorAll('.js-plotly-plot')].some(g =>
+               (g.querySelector('.gtitle') || {}).textContent === 'Defaults over time'
+               && g.querySelector('.annotation-text') && [...g.querySelectorAll(
+                   '.annotation-text')].some(a => a.textContent.startsWith(
+                   'No firm has defaulted yet (steps 1 to 1)')))""",
+        timeout=60_000,
+    )
 
 
 def test_step_advances_the_counter_and_redraws_series_and_network(page):
@@ -161,7 +181,7 @@ def test_moved_slider_applies_on_reset_and_shows_in_page_and_series(page):
     page.tab.get_by_text(re.compile("Step 0 of")).wait_for(timeout=60_000)
     page.tab.get_by_text(re.compile("automaker payment term 60 days")).wait_for()
     page.step()
-    page.tab.get_by_role("tab", name="Page 1").click()
+    page.tab.get_by_role("tab", name=TABS[1]).click()
     finance = page.wait_for_figure("Supply-chain finance")
     invoice_to_cash = next(t for t in finance["traces"] if t["name"] == "invoice-to-cash")
     # With 170 days the baseline's suppliers wait 126.5 days on average.
@@ -202,7 +222,7 @@ def test_side_by_side_overlays_a_second_run(page):
 
 def test_second_tab_draws_flows_financing_and_funnel(page):
     page.step(3)
-    page.tab.get_by_role("tab", name="Page 1").click()
+    page.tab.get_by_role("tab", name=TABS[1]).click()
     sankey = page.wait_for_figure("Capital flows, steps 1 to 3", "f._fullData.length === 1")
     assert len(sankey["traces"]) == 1
     finance = page.wait_for_figure("Supply-chain finance", "f._fullData.length > 0")

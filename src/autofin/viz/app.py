@@ -1,4 +1,4 @@
-"""The page served by `autofin viz`: Mesa's `SolaraViz` around an `ExploredModel`.
+"""The page served by `autofin viz`: Mesa's SolaraViz controls around an `ExploredModel`.
 
 Solara imports this module in the server process; the scenario to open comes from the
 ``AUTOFIN_VIZ_SCENARIO`` environment variable (set by `autofin viz`), and the playback
@@ -10,12 +10,12 @@ from __future__ import annotations
 import os
 
 import solara
-from mesa.visualization import SolaraViz
 
 from autofin.report import figures
 from autofin.viz.catalog import Catalog
-from autofin.viz.components import PANELS, draw
+from autofin.viz.components import PANELS, TABS, draw
 from autofin.viz.explored import ExploredModel, opening_terms
+from autofin.viz.frame import Frame
 from autofin.viz.server import PLAY_INTERVAL_ENV, RENDER_INTERVAL_ENV, SCENARIO_ENV
 from autofin.viz.terms import model_params
 
@@ -54,9 +54,10 @@ warm_up()
 def Page() -> None:
     """One model per browser session, so two tabs do not step each other's model."""
     model = solara.use_memo(lambda: ExploredModel(catalog=CATALOG), [])
-    SolaraViz(
+    Frame(
         model,
-        components=PANELS,
+        panels=PANELS,
+        tabs=TABS,
         model_params=MODEL_PARAMS,
         name=f"autofin · {CATALOG.opening}",
         play_interval=int(os.environ.get(PLAY_INTERVAL_ENV, "100")),

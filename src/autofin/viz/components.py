@@ -10,6 +10,7 @@ from collections.abc import Callable, Sequence
 from html import escape
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import solara
 from mesa.visualization.utils import force_update, update_counter
@@ -266,11 +267,18 @@ def SupplyNetwork(model: ExploredModel) -> None:
     """The supply network as it stands; clicking a firm shows its balance sheet and finance."""
     follow(model)
     clicked = solara.use_reactive(None)
+    drawn = solara.use_ref(None)  # (what the figure shows, the figure)
     if _not_started(model, "Supply network"):
         return
     runs = model.runs()
+    # Most steps change no firm's state and no supply edge: the figure is then the one drawn
+    # before (building it costs more than the rest of the page's redraw), with a new title.
+    shows = network_state(runs[0])
+    if drawn.current is None or not _same(drawn.current[0], shows):
+        drawn.current = (shows, draw(figures.network_figure, runs[0]))
+    network = drawn.current[1]
     figure = fit(
-        draw(figures.network_figure, runs[0]),
+        {"data": network["data"], "layout": dict(network["layout"])},
         f"Supply network at step {model.step_index}: firms by state, cascades in red",
     )
 
@@ -287,6 +295,33 @@ def SupplyNetwork(model: ExploredModel) -> None:
             for key, value in sheet.items()
         )
         solara.HTML(tag="table", unsafe_innerHTML=rows, classes=["autofin-firm-sheet"])
+
+
+def network_state(run: Run) -> tuple:
+    """What the network figure shows of a run; it is rebuilt only when this changes.
+
+    The firms' states and default steps, the supply edges (the same table until firms
+    re-source) and the number of default events.
+    """
+    result = run.result
+    firms = result.firms
+    return (
+        firms["state"].astype(str).to_numpy(),
+        firms["default_step"].to_numpy(dtype=float, na_value=-1.0),
+        result.network,
+        len(result.events),
+    )
+
+
+def _same(one: tuple, other: tuple) -> bool:
+    """Whether two `network_state`s are equal."""
+    states, steps, network, events = one
+    return (
+        events == other[3]
+        and network is other[2]
+        and np.array_equal(states, other[0])
+        and np.array_equal(steps, other[1])
+    )
 
 
 def _clicked_firm(firms_table: pd.DataFrame, point: dict | None) -> int | None:
@@ -390,7 +425,42 @@ def banks_in_a_cell(runs: Sequence[Run]) -> PlainFigure:
     return figure
 
 
-DefaultRates = time_series(figures.defaults_figure, "Default rates")
+def defaults_in_a_cell(runs: Sequence[Run]) -> PlainFigure:
+    """The report's defaults figure; until a firm defaults, it says so on a 0 to 1 scale.
+
+    Bars of zero height draw nothing: without a word, an empty plot looks like a broken one.
+    """
+    figure = figures.defaults_figure(runs)
+    if any(_defaults_so_far(run) for run in runs):
+        return figure
+    layout = figure["layout"]
+    last = max(len(run.result.timeseries) for run in runs)
+    layout["annotations"] = [
+        *layout.get("annotations", ()),
+        {
+            "text": f"No firm has defaulted yet (steps 1 to {last})",
+            "xref": "paper",
+            "yref": "paper",
+            "x": 0.45,
+            "y": 0.3,
+            "showarrow": False,
+            "font": {"size": 13, "color": "#555555"},
+        },
+    ]
+    for key in [k for k in layout if k.startswith("yaxis")]:
+        layout[key] = {**layout[key], "range": [0, 1]}
+    return figure
+
+
+def _defaults_so_far(run: Run) -> int:
+    """Firms (suppliers and automakers) that have defaulted in ``run`` so far."""
+    series = run.result.timeseries
+    return int(
+        sum(series[c].sum() for c in ("supplier_defaults", "automaker_defaults") if c in series)
+    )
+
+
+DefaultRates = time_series(defaults_in_a_cell, "Default rates")
 Banks = time_series(banks_in_a_cell, "Banks")
 
 
@@ -417,3 +487,6 @@ PANELS = [
     (SalesFunnel, 1),
 ]
 """The page's panels and the tab each is on (only the open tab redraws)."""
+
+TABS = ("Defaults, supply network, banks", "Capital flows, financing, sales")
+"""The tabs' names, by index."""

@@ -1,14 +1,19 @@
-"""A lean plotly view for the page: one JSON message and one `Plotly.react` per redraw.
+"""A lean plotly view for the page: each redraw sends only what changed in the figure.
 
 Solara's `FigurePlotly` validates every trace in Python (plotly's `FigureWidget`) and sends
-three messages per redraw (layout, add traces, delete traces). While the model plays, that
-outpaces a busy browser, which then queues redraws until it hangs. This widget sends the
-figure's JSON once, and the browser draws at most once per animation frame, always the newest
-figure it has received. Plotly.js comes from the plotly package on disk, so nothing is fetched.
+the whole figure on every redraw. This widget keeps the figure the browser has, and each step
+sends only the changes (`figure_changes`): the points appended to a series, a new title, a new
+mark. In the browser the figure is kept as one set of objects that the changes are applied to,
+so plotly.js sees which traces and layout keys changed and redraws no more than that (a new
+title alone is a cheap relayout; a figure given as a fresh copy would be redrawn in full).
+The browser draws at most once per animation frame, always the newest state. Plotly.js comes
+from the plotly package on disk, so nothing is fetched.
 """
 
 from __future__ import annotations
 
+import json
+import threading
 from collections.abc import Callable
 from importlib.resources import files
 from pathlib import Path
@@ -38,28 +43,36 @@ function loadPlotly() {
   return window.autofinPlotly;
 }
 
+// Apply the server's changes to the figure in place. A changed value is a new object (an
+// appended series a new array), an unchanged one keeps its identity: plotly.js compares data
+// arrays by identity, so it recomputes only the traces whose data changed.
+function applyChanges(figure, changes) {
+  for (const [op, path, value] of changes) {
+    if (path.length === 0) { figure = value; continue; }
+    let parent = figure;
+    for (const key of path.slice(0, -1)) parent = parent[key];
+    const key = path[path.length - 1];
+    if (op === "set") parent[key] = value;
+    else if (op === "extend") parent[key] = parent[key].concat(value);
+    else if (op === "delete") delete parent[key];
+  }
+  return figure;
+}
+
 async function render({ model, el }) {
-  await loadPlotly();
   const plot = document.createElement("div");
   plot.style.width = "100%";
   el.appendChild(plot);
-  const config = { displaylogo: false, responsive: true };
+  const config = { displaylogo: false };
+  let figure = null;  // the figure as of `version`, the very objects plotly.js draws
+  let version = -1;
   let scheduled = false;
   let listening = false;
-  let drawn = [];  // the traces drawn last, with their JSON text
+  let alive = true;
   function draw() {
     scheduled = false;
-    const figure = JSON.parse(model.get("figure_json") || "{}");
-    // A trace whose JSON is unchanged is passed as the very object drawn last: plotly.js then
-    // knows its data did not change and does not recompute or redraw it.
-    const traces = (figure.data || []).map((trace, i) => {
-      const text = JSON.stringify(trace);
-      const last = drawn[i];
-      return last && last.text === text ? last : { text, trace };
-    });
-    drawn = traces;
-    const data = traces.map((item) => item.trace);
-    window.Plotly.react(plot, data, figure.layout || {}, config);
+    if (!alive || figure === null) return;
+    window.Plotly.react(plot, figure.data, figure.layout, config);
     if (!listening && plot.on) {
       listening = true;
       plot.on("plotly_click", (event) => {
@@ -73,23 +86,43 @@ async function render({ model, el }) {
       });
     }
   }
-  // Figures that arrive faster than the browser draws are coalesced: one draw per frame,
-  // always of the newest figure.
+  // Changes that arrive faster than the browser draws are all applied, and drawn once per
+  // frame.
   function update() {
     if (!scheduled) {
       scheduled = true;
       requestAnimationFrame(draw);
     }
   }
-  model.on("change:figure_json", update);
-  draw();
+  function receive(message) {
+    if (message.version <= version) return;  // already in the figure (sent before a resend)
+    if (message.kind === "figure") {
+      figure = message.figure;
+    } else if (message.kind === "changes" && figure !== null && message.base === version) {
+      figure = applyChanges(figure, message.changes);
+    } else {
+      // Changes to a figure this view does not have (it opened meanwhile): ask for it whole.
+      model.send({ kind: "resend" });
+      return;
+    }
+    version = message.version;
+    update();
+  }
+  await loadPlotly();
+  model.on("msg:custom", receive);
+  model.send({ kind: "resend" });
   // A figure first drawn before its cell is laid out (a tab being opened) takes plotly's
-  // default width; follow the cell's size instead.
+  // default width; follow the cell's width instead. (Not plotly's own resizing: it drops the
+  // figure's height from the layout, which this view keeps from one step to the next.)
   const observer = new ResizeObserver(() => {
-    if (plot.data) window.Plotly.Plots.resize(plot);
+    const width = Math.round(el.getBoundingClientRect().width);
+    if (figure === null || !plot._fullLayout || width <= 0) return;
+    if (width !== plot._fullLayout.width) window.Plotly.relayout(plot, { width });
   });
   observer.observe(el);
   return () => {
+    alive = false;
+    model.off("msg:custom", receive);
     observer.disconnect();
     window.Plotly.purge(plot);
   };
@@ -101,18 +134,95 @@ export default { render };
 PLOTLY_JS_DIR = Path(str(files("plotly").joinpath("package_data")))
 """Folder of the plotly package's own plotly.min.js, served by `autofin viz` as a static asset."""
 
+Change = list[Any]
+"""One change to a figure: ``[op, path, value]``, ``op`` one of ``set``, ``extend`` (append
+``value`` to the list at ``path``) and ``delete``; ``path`` the keys and indices from the top."""
+
+
+def figure_changes(old: Any, new: Any, path: tuple = ()) -> list[Change]:
+    """The changes that turn the figure ``old`` into ``new`` (both plain JSON data).
+
+    Dictionaries are compared key by key and the traces one by one; a list that grew by
+    appended items (a series one step longer) becomes an ``extend`` of the new items only.
+    Equal values give no change, so an unchanged figure gives an empty list.
+    """
+    if isinstance(old, dict) and isinstance(new, dict):
+        changes: list[Change] = []
+        for key, value in new.items():
+            if key not in old:
+                changes.append(["set", [*path, key], value])
+            else:
+                changes.extend(figure_changes(old[key], value, (*path, key)))
+        changes.extend(["delete", [*path, key], None] for key in old if key not in new)
+        return changes
+    if isinstance(old, list) and isinstance(new, list):
+        if old == new:
+            return []
+        if path == ("data",) and len(old) == len(new):  # trace by trace
+            return [
+                c
+                for i, (a, b) in enumerate(zip(old, new, strict=True))
+                for c in figure_changes(a, b, (*path, i))
+            ]
+        if len(new) > len(old) and new[: len(old)] == old:
+            return [["extend", list(path), new[len(old) :]]]
+        return [["set", list(path), new]]
+    if old == new and type(old) is type(new):
+        return []
+    return [["set", list(path), new]]
+
 
 class PlotlyView(anywidget.AnyWidget):
-    """A plotly figure drawn in the browser from its JSON.
+    """A plotly figure drawn in the browser, sent whole once and then as changes.
 
     Attributes:
-        figure_json: The figure, as plotly JSON.
+        figure_json: The figure, as plotly JSON (kept in Python; views get `figure_changes`).
         clicked: The last point clicked: ``curve`` (trace), ``point`` (index) and ``text``.
     """
 
     _esm = RENDER_JS
-    figure_json = traitlets.Unicode("{}").tag(sync=True)
+    figure_json = traitlets.Unicode("{}")
     clicked = traitlets.Dict({}).tag(sync=True)
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._figure: dict[str, Any] = json.loads(self.figure_json)
+        self._version = 0
+        self._sending = threading.Lock()
+        self.on_msg(self._on_view_message)
+
+    @traitlets.observe("figure_json")
+    def _figure_changed(self, change: dict[str, Any]) -> None:
+        if not hasattr(self, "_sending"):
+            return  # set while constructing: read once constructed
+        figure = json.loads(change["new"])
+        with self._sending:
+            changes = figure_changes(self._figure, figure)
+            if not changes:
+                return
+            self._figure = figure
+            self._version += 1
+            self.send(
+                {
+                    "kind": "changes",
+                    "version": self._version,
+                    "base": self._version - 1,
+                    "changes": changes,
+                }
+            )
+
+    def _on_view_message(self, _widget: Any, content: dict[str, Any], _buffers: Any) -> None:
+        """A view that has no figure yet (or missed a change) asks for the whole figure."""
+        if content.get("kind") == "resend":
+            with self._sending:
+                self.send({"kind": "figure", "version": self._version, "figure": self._figure})
+
+
+def to_json(figure: go.Figure | dict[str, Any]) -> str:
+    """The figure as plotly JSON: a `go.Figure`, or its plain data (numpy arrays allowed)."""
+    if isinstance(figure, go.Figure):
+        return pio.to_json(figure, validate=False)
+    return to_json_plotly(figure)
 
 
 def show(
@@ -124,11 +234,7 @@ def show(
     allowed). It goes to the component as its JSON text: components re-render when their
     arguments change, and a figure holding numpy arrays cannot be compared reliably.
     """
-    if isinstance(figure, go.Figure):
-        text = pio.to_json(figure, validate=False)
-    else:
-        text = to_json_plotly(figure)
-    PlotlyFigure(text, on_click)
+    PlotlyFigure(to_json(figure), on_click)
 
 
 @solara.component

@@ -1,0 +1,104 @@
+"""The page's frame: Mesa's SolaraViz controls in the sidebar, the panels in named tabs.
+
+Mesa's `SolaraViz` composes its `ModelController` (Reset, play/pause, Step) and
+`ModelCreator` (the `model_params` sliders, applied on Reset) with tabs it names "Page 0",
+"Page 1" and a "Use Threads" switch. This frame composes the same Mesa components with tabs
+named after what they show and without that switch: stepping in a thread of its own is what
+the page does anyway (Mesa plays the model in a thread, and `ExploredModel.step` waits for
+the page to have drawn the step before).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import mesa
+import solara
+import solara.lab
+from mesa.visualization.solara_viz import (
+    ModelController,
+    ModelCreator,
+    make_initial_grid_layout,
+)
+
+Panel = tuple[Callable[[mesa.Model], solara.Element], int]
+"""A panel (a component drawing the model) and the index of the tab it is on."""
+
+
+@solara.component
+def Frame(
+    model: mesa.Model,
+    panels: Sequence[Panel],
+    tabs: Sequence[str],
+    model_params: dict,
+    name: str,
+    play_interval: int = 100,
+    render_interval: int = 1,
+) -> None:
+    """The whole page: the controls and model parameters in the sidebar, the panels by tab.
+
+    Args:
+        model: The model shown first (Reset replaces it with one built from `model_params`).
+        panels: The panels and the tab each is on.
+        tabs: The tabs' names, by index.
+        model_params: Mesa's `model_params`: sliders and switches, and fixed arguments.
+        name: The page's title.
+        play_interval: Milliseconds between steps while playing.
+        render_interval: Steps between redraws.
+    """
+    shown = solara.use_reactive(model)
+    parameters = solara.use_reactive({})
+    play = solara.use_reactive(play_interval)
+    render = solara.use_reactive(render_interval)
+    threads = solara.use_reactive(False)  # Mesa's switch, not shown (see the module's note)
+
+    with solara.AppBar():
+        solara.AppBarTitle(name)
+        solara.lab.ThemeToggle()
+    with solara.Sidebar(), solara.Column():
+        with solara.Card("Controls"):
+            solara.SliderInt(label="Play interval (ms)", value=play, min=1, max=500, step=10)
+            solara.SliderInt(
+                label="Render interval (steps between redraws)",
+                value=render,
+                min=1,
+                max=100,
+                step=1,
+            )
+            ModelController(
+                shown,
+                model_parameters=parameters,
+                play_interval=play,
+                render_interval=render,
+                use_threads=threads,
+            )
+        with solara.Card("Model parameters (apply on Reset)"):
+            ModelCreator(shown, model_params, model_parameters=parameters)
+    Tabs(shown.value, panels, tabs)
+
+
+@solara.component
+def Tabs(model: mesa.Model, panels: Sequence[Panel], tabs: Sequence[str]) -> None:
+    """The panels in named tabs; only the open tab's panels are drawn (and redraw)."""
+    current, set_current = solara.use_state(0)
+    layouts, set_layouts = solara.use_state({})
+    with solara.v.Tabs(v_model=current, on_v_model=set_current):
+        for title in tabs:
+            solara.v.Tab(children=[title])
+    with solara.v.Window(v_model=current):
+        for index in range(len(tabs)):
+            with solara.v.WindowItem():
+                if index != current:
+                    continue
+                members = [panel for panel, tab in panels if tab == index]
+
+                def on_layout(layout: list, index: int = index) -> None:
+                    set_layouts(lambda old: {**old, index: layout})
+
+                solara.GridDraggable(
+                    items=[panel(model) for panel in members],
+                    grid_layout=layouts.get(index) or make_initial_grid_layout(len(members)),
+                    resizable=True,
+                    draggable=True,
+                    on_grid_layout=on_layout,
+                )
