@@ -180,7 +180,8 @@ def wrong_type_for(value: Any) -> list[Any]:
     if isinstance(value, bool):
         return ["yes", 1, "true", [True]]
     if isinstance(value, int | float):
-        return [str(value), True, False, [value], {"value": value}, "1:30"]
+        # A list of text, not of numbers: some number fields also take a list (one per automaker).
+        return [str(value), True, False, [str(value)], {"value": value}, "1:30"]
     if isinstance(value, str):
         return [12345, True, 1.5, {"text": value}]
     return [{"nested": 1}, "text", True]  # None: an optional section or path

@@ -220,13 +220,13 @@ def test_who_carries_the_buyer_risk_of_order_financing_decides_who_loses():
 
 # --------------------------------------------------------------------- inventory financing
 def test_inventory_financing_never_exceeds_its_loan_to_value(monkeypatch):
-    result = simulate(scenario("inventory_financing", seed=0))
+    result = simulate(scenario("inventory_financing", seed=1))
     spec = result.scenario.finance.inventory_financing
     assert result.summary["financing_volume_inventory_financing"] > 0
     assert result.timeseries["inventory_max_loan_to_value"].max() <= spec.loan_to_value + 1e-9
 
-    # A run with margin calls (seed 0: 10 after the warm-up; seed 3 had some only without it).
-    model = AutofinModel(scenario("inventory_financing", seed=0))
+    # A run with margin calls: seed 1 (seed 0 has had none since the session-17 merges).
+    model = AutofinModel(scenario("inventory_financing", seed=1))
     inventory = model.finance.inventory
     starts, draws = [], []
     start_step, quote = InventoryFinancing.start_step, InventoryFinancing.quote
