@@ -36,13 +36,22 @@ KILLS = 20
 AUTOFIN = str(Path(sys.executable).with_name("autofin"))
 WRITER = textwrap.dedent(
     """
-    import pickle, sys
+    import pickle, signal, sys
     from autofin.results.writing import write_results
+
+    # Ctrl-C raises KeyboardInterrupt as usual, and also ends the loop: an interrupt that lands
+    # in a finaliser is printed and swallowed by Python, which left this writer looping forever.
+    interrupted = False
+    def on_interrupt(signum, frame):
+        global interrupted
+        interrupted = True
+        raise KeyboardInterrupt
+    signal.signal(signal.SIGINT, on_interrupt)
 
     result = pickle.load(open(sys.argv[1], "rb"))
     print("ready", flush=True)
     run = 0
-    while True:
+    while not interrupted:
         run += 1
         result.summary["writer_run"] = run
         write_results(result, sys.argv[2])
