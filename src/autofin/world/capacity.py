@@ -108,9 +108,7 @@ def invest(
     open_line = ~banks.line_frozen & sound[bank] & ~banks.failed[bank]
     financing = spec.capacity_investment.financing
     if financing == "house_line":
-        extension = np.where(open_line, added * (unit_price + working_capital), 0.0)
-        banks.line_contract += extension
-        banks.line_limit += extension
+        _extend_lines(banks, np.where(open_line, added * (unit_price + working_capital), 0.0))
         budget = budget + banks.undrawn(firms)
     loans = finance.capacity_loans
     if loans is not None and finance.round is not None:
@@ -121,14 +119,18 @@ def invest(
         output = np.minimum(firms.lasting_demand, installed + added)[builders]
         budget[builders] += loans.lend(finance.round, builders, need, output)
         added = np.minimum(added, budget / np.maximum(unit_price, 1e-300))
-        extension = np.where(open_line, added * working_capital, 0.0)
-        banks.line_contract += extension
-        banks.line_limit += extension
+        _extend_lines(banks, np.where(open_line, added * working_capital, 0.0))
     else:
         added = np.minimum(added, budget / np.maximum(unit_price + working_capital, 1e-300))
     firms.capacity_ordered = added
     book.book(step, _lead(spec, step_days), np.arange(firms.n), added)
     return added * unit_price
+
+
+def _extend_lines(banks: Banks, extension: np.ndarray) -> None:
+    """Raise each firm's committed line (contract and limit) by ``extension``."""
+    banks.line_contract += extension
+    banks.line_limit += extension
 
 
 def cancel(
