@@ -142,6 +142,48 @@ def test_a_killed_worker_loses_no_run_and_runs_none_twice(tmp_path, client):
     client.wait_for_workers(2, timeout=60)  # the nanny restarts the killed worker
 
 
+def test_a_worker_killed_after_its_batch_finished_loses_no_run(tmp_path, client):
+    # The race seen once in CI: a batch finishes, and its worker dies before the driver reads
+    # the result. The scheduler runs the batch again elsewhere; the driver must wait for that
+    # run, not record the batch's runs as failed.
+    plan = plan_sweep(load_experiment(experiment_file(tmp_path, terms="[30, 60, 90, 120, 170]")))
+    pids = client.run(os.getpid)
+    killed: list[str] = []
+
+    def kill_the_holder_of_a_finished_batch(status):
+        if killed or status.done < 2:
+            return
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            finished = [
+                key
+                for key, state in list(client.futures.items())
+                if str(key).startswith("autofin-runs-") and state.status == "finished"
+            ]
+            holders = client.who_has() if finished else {}
+            for key in finished:
+                for address in holders.get(key, ()):
+                    os.kill(pids[address], signal.SIGKILL)
+                    killed.append(key)
+                    # Return to the driver only once the client knows the result is lost.
+                    while client.futures[key].status == "finished":
+                        assert time.monotonic() < deadline + 30, "the loss was never seen"
+                        time.sleep(0.02)
+                    return
+            time.sleep(0.02)
+
+    outcome = run_sweep(
+        plan, tmp_path / "sweep", client, progress=kill_the_holder_of_a_finished_batch
+    )
+
+    assert killed, "no finished batch was seen before the sweep ended"
+    assert outcome.status.failed == 0, outcome.failures
+    assert outcome.status.done == len(plan.design) == 20
+    assert outcome.status.duplicates == 0
+    assert set(outcome.runs["run_id"]) == set(plan.design["run_id"])
+    client.wait_for_workers(2, timeout=60)
+
+
 def test_a_failing_run_is_recorded_and_the_others_finish(tmp_path, client, monkeypatch):
     # Every scenario value that could crash the model is refused before a sweep starts, so the
     # failing runs read a network file that vanished after planning: their model raises.

@@ -15,6 +15,7 @@ import math
 import time
 import traceback
 from collections.abc import Callable
+from concurrent.futures import CancelledError
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -121,6 +122,11 @@ def execute(
                 # worker died may finish before the next poll would have seen it.
                 _poll(client, in_flight, suspicious, status)
             for future in ready:
+                if not future.done():
+                    # Finished, then lost with its worker before we read it: the scheduler
+                    # runs it again elsewhere; wait for that run instead of failing its runs.
+                    tasks.add(future)
+                    continue
                 runs = in_flight.pop(future)
                 for outcome in _outcomes(future, runs):
                     if store.is_finished(outcome.run.run_id):
@@ -151,15 +157,21 @@ def execute(
 
 
 def _outcomes(future: Future, runs: list[Run]) -> list[Outcome]:
-    """The outcomes of a finished task; a task that could not run fails all its runs."""
-    if future.status == "finished":
+    """The outcomes of a finished task; a task that could not run fails all its runs.
+
+    A task whose worker died after it finished is run again by the scheduler, so its future
+    may be pending again here: `result` then waits for the new run.
+    """
+    try:
         return future.result()
-    error = future.exception()
-    if isinstance(error, OutputError):
-        raise error
-    trace = future.traceback()
-    text = "".join(traceback.format_tb(trace)) if trace is not None else ""
-    return [Outcome(run, error=f"{type(error).__name__}: {error}", traceback=text) for run in runs]
+    except OutputError:
+        raise
+    except (Exception, CancelledError) as error:
+        trace = error.__traceback__
+        text = "".join(traceback.format_tb(trace)) if trace is not None else ""
+        return [
+            Outcome(run, error=f"{type(error).__name__}: {error}", traceback=text) for run in runs
+        ]
 
 
 def _poll(
