@@ -125,14 +125,54 @@ def fit(figure: PlainFigure, title: str | None = None, height: int = CELL_HEIGHT
         heading["text"] = title
     legend = dict(layout.get("legend") or {})
     legend["font"] = {**legend.get("font", {}), "size": 10}
+    # The legend hangs from the title in pixels (container coordinates): placed in paper
+    # coordinates above a short plot, its second row would cover the subplot titles.
+    rows = _legend_rows(figure.get("data", ()))
+    legend.update(yref="container", y=1 - TITLE_PX / height, yanchor="top", x=0)
+    subplot_titles = any(
+        note.get("yref") == "paper" and note.get("y", 0) >= 1
+        for note in layout.get("annotations", ())
+    )
+    top = TITLE_PX + rows * LEGEND_ROW_PX + (SUBPLOT_TITLE_PX if subplot_titles else 8)
     layout.update(
         autosize=True,
         height=height,
-        margin={"t": 96, "b": 45, "l": 60, "r": 20},
+        margin={"t": max(top, 60), "b": 45, "l": 60, "r": 20},
         title=heading,
         legend=legend,
     )
     return figure
+
+
+TITLE_PX = 30
+"""Height (px) of a cell figure's title."""
+LEGEND_ROW_PX = 28
+"""Height (px) of one row of a horizontal legend in 10-point type."""
+SUBPLOT_TITLE_PX = 36
+"""Room (px) above the plots for subplot titles."""
+CELL_LEGEND_WIDTH = 340
+"""Width (px) a cell's legend rows may fill (a laptop's cell is ~460 px, less margins)."""
+
+
+def _legend_rows(traces: Sequence[dict]) -> int:
+    """How many rows a horizontal legend of these traces takes in a cell (an estimate).
+
+    Counts the traces plotly lists (named and not hidden from the legend), each about 40 px
+    of symbol and padding plus 6 px a character.
+    """
+    widths = [
+        40 + 6 * len(str(trace["name"]))
+        for trace in traces
+        if trace.get("name") and trace.get("showlegend") is not False
+    ]
+    if len(widths) < 2 and not any(trace.get("showlegend") for trace in traces):
+        return 0  # plotly shows no legend for a single trace
+    rows, used = 1, 0.0
+    for width in widths:
+        if used and used + width > CELL_LEGEND_WIDTH:
+            rows, used = rows + 1, 0.0
+        used += width
+    return rows
 
 
 def follow(model: ExploredModel) -> None:
@@ -421,7 +461,6 @@ def banks_in_a_cell(runs: Sequence[Run]) -> PlainFigure:
         {**note, "font": {**note.get("font", {}), "size": 11}}
         for note in layout.get("annotations", ())
     ]
-    layout["legend"] = {**layout.get("legend", {}), "y": 1.1}
     return figure
 
 
