@@ -72,7 +72,9 @@ def _grid_layout(
         vertical_spacing=vertical_spacing,
         shared_xaxes=shared_xaxes,
     )
-    return json.dumps(figure.layout.to_plotly_json())
+    layout = figure.layout.to_plotly_json()
+    layout.pop("template", None)  # plotly's default (~100 kB of JSON); `figure` sets ours
+    return json.dumps(layout)
 
 
 def _plain(value: Any) -> Any:

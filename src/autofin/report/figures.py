@@ -203,15 +203,16 @@ def banks_figure(results: Results) -> go.Figure:
         )
         colour = run_colour(index)
         name = "all banks" if single else run.label
+        day = ts["day"].to_numpy()
         if single:
             banks = sorted(_numbered(ts.columns, "bank_npl_ratio_bank"))
             for bank in banks:
                 shade = run_colour(bank + 1)
                 for row, column in ((1, "bank_npl_ratio_bank"), (2, "bank_capital_ratio_bank")):
-                    values = ts[f"{column}{bank}"].replace([np.inf, -np.inf], np.nan)
+                    values = _finite(ts[f"{column}{bank}"])
                     canvas.add(
                         "scatter",
-                        x=ts["day"],
+                        x=day,
                         y=100 * values,
                         name=f"bank {bank}",
                         legendgroup=f"bank {bank}",
@@ -997,14 +998,23 @@ def bullwhip_figure(results: Results) -> go.Figure:
 # ---------------------------------------------------------------- helpers
 def _numbered(columns: pd.Index, prefix: str) -> list[int]:
     """The numbers k of columns named `<prefix>k`."""
-    found = (re.fullmatch(re.escape(prefix) + r"(\d+)", str(c)) for c in columns)
+    pattern = re.compile(re.escape(prefix) + r"(\d+)")
+    found = (pattern.fullmatch(c) for c in map(str, columns.tolist()))
     return [int(match.group(1)) for match in found if match]
 
 
 def _suffixes(columns: pd.Index, prefix: str) -> list[str]:
     """The names n of columns `<prefix>n` (letters and underscores, not numbers)."""
-    found = (re.fullmatch(re.escape(prefix) + r"([a-z_]+)", str(c)) for c in columns)
+    pattern = re.compile(re.escape(prefix) + r"([a-z_]+)")
+    found = (pattern.fullmatch(c) for c in map(str, columns.tolist()))
     return [match.group(1) for match in found if match]
+
+
+def _finite(values: pd.Series) -> np.ndarray:
+    """A column as floats, infinities (ratios over nothing) as gaps."""
+    array = values.to_numpy(dtype=float, copy=True)
+    array[np.isinf(array)] = np.nan
+    return array
 
 
 FIGURES = {
