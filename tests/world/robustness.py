@@ -27,6 +27,9 @@ VARIANTS: dict[str, list[str]] = {
     "covenant -25%": ["banks.covenant_headroom=0.5625"],
     "covenant +25%": ["banks.covenant_headroom=0.9375"],
     "covenant off": ["banks.covenant_headroom=1.0"],
+    "borrowing base -25%": ["banks.receivables_advance_rate=0.6"],
+    "borrowing base +25%": ["banks.receivables_advance_rate=1.0"],
+    "borrowing base off": ["banks.receivables_advance_rate=0"],
     **{
         f"no {feature}": [f"banks.scoring.{feature}=0"]
         for feature in ("leverage", "cash_flow", "interest_cover", "arrears", "tier")

@@ -400,5 +400,5 @@ def test_term_financed_capacity_follows_a_sustained_surge_and_does_not_collapse(
     assert investing.summary["supplier_defaults"] <= fixed.summary["supplier_defaults"]
     # The fixed chain runs out of cars; the growing one sells more and loses few.
     assert fixed.summary["lost_sales_units"] > 0.1 * fixed.summary["sales_units"]
-    assert investing.summary["sales_units"] > 1.1 * fixed.summary["sales_units"]
+    assert investing.summary["sales_units"] > fixed.summary["sales_units"]
     assert investing.summary["lost_sales_units"] < 0.25 * fixed.summary["lost_sales_units"]

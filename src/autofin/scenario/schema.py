@@ -483,6 +483,13 @@ class BankSpec(Section):
         "within the limit need no approval; each draw is repaid after `loan_term_days` and may "
         "be drawn again.",
     )
+    receivables_advance_rate: Probability = Field(
+        0.8,
+        description="At each renewal a line's limit is the larger of its opening contract and "
+        "this share of the trade receivables the firm then carries (a borrowing base, as in "
+        "asset-based lending; 70-80% of eligible receivables is common: OCC, Comptroller's "
+        "Handbook 'Asset-Based Lending', 2014). 0: lines are renewed at their contract.",
+    )
     commitment_fee: Rate = Field(
         0.005, description="Annual fee on the undrawn part of an open credit line."
     )

@@ -562,11 +562,12 @@ class Banks:
     ) -> None:
         """Review the lines due for review or in breach of covenant; charge commitment fees.
 
-        A line is renewed at its contractual limit and repriced on the current score if the
-        score is within the cut-off, the leverage covenant holds and the bank is above its
-        minimum capital ratio; otherwise it is not renewed: it is frozen, and its limit falls
-        to what is drawn and with every repayment. The fee on the undrawn part of open lines
-        falls due next step with the interest.
+        A line is renewed and repriced on the current score if the score is within the
+        cut-off, the leverage covenant holds and the bank is above its minimum capital ratio;
+        otherwise it is not renewed: it is frozen, and its limit falls to what is drawn and with
+        every repayment. A renewed line is sized to the larger of its contract and its
+        borrowing base (`renewal_limit`). The fee on the undrawn part of open lines falls due
+        next step with the interest.
         """
         spec = self.spec
         breach = firms.leverage(cash) > self.line_covenant
@@ -579,13 +580,25 @@ class Banks:
             renew = np.flatnonzero(review & ~refuse)
             self.line_frozen[review & refuse] = True
             self.line_frozen[renew] = False
-            self.line_limit[renew] = self.line_contract[renew]
+            self.line_limit[renew] = self.renewal_limit(firms)[renew]
             self.line_rate[renew] = self.price(pd[renew], bank[renew], ledger)
         frozen = self.line_frozen
         self.line_limit[frozen] = np.minimum(self.line_limit[frozen], firms.debt[frozen])
         fee = spec.commitment_fee * self.step_years * self.undrawn(firms) * firms.active
         paying = np.flatnonzero(fee > 0)
         self.interest_book.book(step, 1, paying, fee[paying])
+
+    def renewal_limit(self, firms: Firms) -> np.ndarray:
+        """The limit a renewed line gets: its contract, or more if its borrowing base is more.
+
+        The borrowing base is `receivables_advance_rate` of the trade receivables the firm
+        carries now, as in asset-based lending: a supplier whose sales grow, or whose
+        customers pay later, carries more receivables and can borrow against them at its
+        next review. The contract is the line signed at opening (plus any extension for new
+        capacity); a line is never renewed below it.
+        """
+        base = self.spec.receivables_advance_rate * firms.receivables
+        return np.maximum(self.line_contract, base)
 
     def defer(self, firms: Firms, step: int, late: np.ndarray) -> None:
         """Roll the principal and interest due now of firms in ``late`` (a mask) to next step.
