@@ -487,7 +487,7 @@ class Banks:
         """
         bank = firms.house_bank[applicants]
         headroom = np.minimum(
-            self.concentration_room(ledger, bank, exposure), self.undrawn(firms, applicants)
+            self.concentration_room(ledger, bank, exposure), self.undrawn(firms)[applicants]
         )
         offer = np.minimum(amounts, headroom)
         offer = self.fit_in_capacity(bank, offer, capacity)
@@ -556,17 +556,10 @@ class Banks:
         )
 
     # ------------------------------------------------------------------ credit lines
-    def undrawn(self, firms: Firms, rows: np.ndarray | None = None) -> np.ndarray:
-        """What each firm (of ``rows``, if given) may still draw on its line.
-
-        0 for a frozen line or a failed bank.
-        """
-        if rows is None:
-            open_line = ~self.line_frozen & ~self.failed[firms.house_bank]
-            return np.where(open_line, np.maximum(self.line_limit - firms.debt, 0.0), 0.0)
-        open_line = ~self.line_frozen[rows] & ~self.failed[firms.house_bank[rows]]
-        drawable = np.maximum(self.line_limit[rows] - firms.debt[rows], 0.0)
-        return np.where(open_line, drawable, 0.0)
+    def undrawn(self, firms: Firms) -> np.ndarray:
+        """What each firm may still draw on its line (0 for a frozen line or a failed bank)."""
+        open_line = ~self.line_frozen & ~self.failed[firms.house_bank]
+        return np.where(open_line, np.maximum(self.line_limit - firms.debt, 0.0), 0.0)
 
     def review_lines(
         self, firms: Firms, ledger: Ledger, step: int, pd: np.ndarray, cash: np.ndarray
