@@ -38,9 +38,12 @@ import os
 import platform
 import subprocess
 import sys
+import types
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIO_DIR = ROOT / "scenarios"
@@ -74,6 +77,16 @@ def _worker(job: dict[str, Any]) -> dict[str, Any]:
 
     scenario = autofin.load_scenario(job["path"], overrides=job["overrides"] or None)
     base_rss = peak_rss_mb()
+    finished: list[AutofinModel] = []
+    if job.get("census"):
+        # Keep the model `simulate` builds (it calls `result` once, at the end) for the census.
+        assemble = AutofinModel.result
+
+        def keep_model(model: AutofinModel, *args: Any, **kwargs: Any) -> Any:
+            finished.append(model)
+            return assemble(model, *args, **kwargs)
+
+        AutofinModel.result = keep_model  # type: ignore[method-assign]
     if job["warmup"]:
         simulate(scenario.model_copy(update={"horizon_days": scenario.step_days, "shocks": []}))
     build_s = None
@@ -99,6 +112,8 @@ def _worker(job: dict[str, Any]) -> dict[str, Any]:
         out["base_rss_mb"] = base_rss
         out["os_threads"] = _os_threads()
         out["affinity"] = sorted(os.sched_getaffinity(0))
+    if finished:
+        out["census"] = array_census(finished[-1])
     out.update(
         scenario=scenario.name,
         steps=len(result.timeseries),
@@ -107,6 +122,48 @@ def _worker(job: dict[str, Any]) -> dict[str, Any]:
         supplier_defaults=int(result.summary["supplier_defaults"]),
     )
     return out
+
+
+def array_census(model: Any) -> dict[str, int]:
+    """Bytes of the NumPy arrays a finished model holds: the consumer side and the rest.
+
+    The consumer side is what ``model.consumers`` and ``model.market`` reach (the population's
+    arrays, its calendar, the car-loan book); the supply side everything else the model
+    reaches (firms, edges, due books, banks, instruments, ledger, records kept as arrays).
+    Each array buffer is counted once (views count towards the array they view). Python
+    objects (the metric rows, event lists) are not counted: they are the rest of the peak RSS.
+    """
+    seen: set[int] = set()
+
+    def reach(start: Any) -> int:
+        total, stack = 0, [start]
+        while stack:
+            obj = stack.pop()
+            if id(obj) in seen:
+                continue
+            seen.add(id(obj))
+            if isinstance(obj, np.ndarray):
+                root = obj
+                while isinstance(root.base, np.ndarray):
+                    root = root.base
+                if root is not obj and id(root) in seen:
+                    continue
+                seen.add(id(root))
+                total += root.nbytes
+            elif isinstance(obj, dict):
+                stack.extend(obj.values())
+            elif isinstance(obj, list | tuple | set | frozenset):
+                stack.extend(obj)
+            elif isinstance(obj, type | types.ModuleType | np.random.Generator) or callable(obj):
+                continue
+            elif hasattr(obj, "__dict__"):
+                stack.extend(vars(obj).values())
+            elif hasattr(obj, "__slots__"):
+                stack.extend(getattr(obj, name) for name in obj.__slots__ if hasattr(obj, name))
+        return total
+
+    consumer = reach(model.consumers) + reach(model.market)
+    return {"consumer_bytes": consumer, "supply_bytes": reach(model)}
 
 
 def _os_threads() -> int | None:
@@ -198,6 +255,7 @@ def measure(
         "cpu": cpu,
         "mode": "time",
         "build": build,
+        "census": True,
     }
     runs = [run_job(job) for _ in range(repeat)]
     best = min(runs, key=lambda run: run["wall_s"])
@@ -219,6 +277,7 @@ def measure(
         "base_rss_mb": max(run["base_rss_mb"] for run in runs),
         "heap_peak_mb": None,
         "os_threads": max(run["os_threads"] or 0 for run in runs),
+        **memory_report(best),
         "runs": runs,
     }
     if heap:
@@ -226,6 +285,30 @@ def measure(
             "heap_peak_mb"
         ]
     return figures
+
+
+def memory_report(run: dict[str, Any]) -> dict[str, Any]:
+    """A run's memory beyond its peak RSS: what the run added, bytes per consumer and supplier.
+
+    The bytes per agent are the arrays of each side of the finished model (`array_census`)
+    over the number of agents: per consumer the consumer side (population, calendar, car-loan
+    book), per supplier the supply side (firms, edges, due books, banks, instruments, ledger).
+    """
+    census = run.get("census") or {}
+    consumers, suppliers = run["consumers"], run["suppliers"]
+    consumer_bytes = census.get("consumer_bytes")
+    supply_bytes = census.get("supply_bytes")
+    return {
+        "run_rss_mb": run["peak_rss_mb"] - run["base_rss_mb"],
+        "consumer_arrays_mb": None if consumer_bytes is None else consumer_bytes / MB,
+        "supply_arrays_mb": None if supply_bytes is None else supply_bytes / MB,
+        "bytes_per_consumer": (
+            consumer_bytes / consumers if consumer_bytes is not None and consumers else None
+        ),
+        "bytes_per_supplier": (
+            supply_bytes / suppliers if supply_bytes is not None and suppliers else None
+        ),
+    }
 
 
 def machine_info(repeat: int, warmup: bool, cpu: int | None) -> dict[str, Any]:
@@ -321,7 +404,9 @@ def describe_method(info: dict[str, Any]) -> str:
             f"time: autofin.simulate() only, best of {info['repeat']} fresh subprocesses"
             + (", after an untimed 1-step warm-up" if info["warmup"] else ", cold first call"),
             "memory: peak RSS = ru_maxrss of the run's subprocess (interpreter + imports "
-            "included; 'base' = before the run); heap = tracemalloc peak during simulate()",
+            "included; 'base' = before the run); heap = tracemalloc peak during simulate(); "
+            "B/consumer, B/supplier = bytes of the finished model's consumer-side and "
+            "supply-side arrays per consumer and per supplier",
         ]
     )
 
@@ -399,6 +484,8 @@ def main(argv: list[str] | None = None) -> int:
             "peak RSS MB",
             "base MB",
             "heap MB",
+            "B/consumer",
+            "B/supplier",
         ]
         rows = [
             [
@@ -412,6 +499,8 @@ def main(argv: list[str] | None = None) -> int:
                 fmt_number(r["peak_rss_mb"], 1),
                 fmt_number(r["base_rss_mb"], 1),
                 fmt_number(r["heap_peak_mb"], 1),
+                fmt_number(r["bytes_per_consumer"], 0),
+                fmt_number(r["bytes_per_supplier"], 0),
             ]
             for r in results
         ]

@@ -441,6 +441,10 @@ class Banks:
         Returns:
             The offers kept (each kept whole or dropped).
         """
+        totals = np.bincount(banks, offer, minlength=len(capacity))
+        if _all_fit(offer, totals, capacity):
+            capacity -= totals  # the same sums as the general path's, every offer kept
+            return offer.copy()
         order = np.argsort(banks, kind="stable")
         sorted_bank = banks[order]
         before = np.cumsum(offer[order]) - offer[order]
@@ -910,6 +914,23 @@ class Banks:
         # Past-due loans are still in `exposure`; defaulted claims are not.
         npl = defaulted + self.past_due if past_due else defaulted
         return npl, exposure + defaulted
+
+
+def _all_fit(offer: np.ndarray, totals: np.ndarray, capacity: np.ndarray) -> bool:
+    """Whether every offer fits, whatever the rounding of the running sums per bank.
+
+    True when each bank's total (``totals``) plus a bound on the rounding error of any
+    running sum of the offers stays within its capacity; `Banks.fit_in_capacity` then keeps
+    every offer, as its running sums would. Offers must not be negative (a running sum could
+    then exceed the total).
+    """
+    if offer.size == 0:
+        return True
+    smallest = offer.min()
+    if not smallest >= 0.0:  # negative, or not a number
+        return False
+    slack = (4 * offer.size + 16) * np.finfo(float).eps * float(totals.sum())
+    return bool((totals + slack <= capacity).all())
 
 
 def calibration_log_ratio(

@@ -102,6 +102,7 @@ class Firms:
     equity: np.ndarray = field(default_factory=lambda: np.zeros(0))
     fixed_assets: np.ndarray = field(default_factory=lambda: np.zeros(0))
     equity_target: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    _supplied: int | None = field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.finance_cost_per_step.size != self.n:
@@ -126,9 +127,31 @@ class Firms:
             values: One value per edge, or per edge of ``edges``.
             edges: The edges the values belong to (all edges when omitted).
         """
+        if edges is None:
+            supplied = self._supplied_edges()
+            if supplied is not None:
+                # Raw-material edges are the last ones: only the edges before them are summed.
+                # The same sums (the full-length form adds only zeros to firm 0, an automaker).
+                return np.bincount(
+                    self.edge_supplier[:supplied], np.asarray(values)[:supplied], minlength=self.n
+                )
         supplier = self.edge_supplier if edges is None else self.edge_supplier[edges]
         inside = supplier != OUTSIDE
         return np.bincount(np.maximum(supplier, 0), np.asarray(values) * inside, minlength=self.n)
+
+    def _supplied_edges(self) -> int | None:
+        """How many edges come before the raw-material edges, if those are the last ones.
+
+        Networks are built with the raw-material edges last, and re-sourcing only moves an
+        edge between firms, so the count is found once.
+        """
+        if self._supplied is None:
+            from_outside = np.flatnonzero(self.edge_supplier == OUTSIDE)
+            first = int(from_outside[0]) if from_outside.size else len(self.edge_supplier)
+            last_ones = from_outside.size == len(self.edge_supplier) - first
+            firm_0_buys_only = self.n > 0 and bool(self.is_automaker[0])
+            self._supplied = first if last_ones and firm_0_buys_only else -1
+        return None if self._supplied < 0 else self._supplied
 
     def by_customer(self, values: np.ndarray, edges: np.ndarray | None = None) -> np.ndarray:
         """Sum per-edge values for each buying firm.

@@ -156,10 +156,21 @@ class Ledger:
         # their cost at large numbers of accounts.
         self._move(source, amount, -1.0)
         self._move(target, amount, 1.0)
-        key = self._source_key[source] + self._target_key[target] + int(flow)
-        self.step_flows += np.bincount(key, amount, minlength=self._flow_cells)
+        self._add_flows(self._source_key[source] + self._target_key[target] + int(flow), amount)
         if self._on_overdraft is not None and self.balance[self._guarded].min() < 0.0:
             self._on_overdraft()
+
+    def _add_flows(self, cells: np.ndarray, amount: np.ndarray) -> None:
+        """Add ``amount`` to the flow cube's ``cells``: a posting touches a few of them.
+
+        The amounts of each cell are summed in order from zero, as a full-length bincount
+        would, over the range of cells posted to only.
+        """
+        low, high = int(cells.min()), int(cells.max())
+        if low == high:
+            self.step_flows[low] += amount.cumsum()[-1]  # a sequential sum, as bincount's
+        else:
+            self.step_flows[low : high + 1] += np.bincount(cells - low, amount)
 
     def _move(self, accounts: np.ndarray, amount: np.ndarray, sign: float) -> None:
         """Add (``sign`` 1) or take (``sign`` -1) ``amount`` to or from ``accounts``.
@@ -169,8 +180,8 @@ class Ledger:
         only the range of accounts posted to is touched.
         """
         if accounts.ndim == 0:
-            total = np.cumsum(amount)[-1]  # a sequential sum, as bincount's
-            self.balance[accounts] += sign * total
+            total = amount.cumsum()[-1]  # a sequential sum, as bincount's
+            self.balance[int(accounts)] += sign * total
             return
         if self.n_accounts <= SMALL_LEDGER:
             low, high = 0, self.n_accounts - 1

@@ -154,8 +154,10 @@ class MetricsRecorder:
         row["credit_lines_frozen"] = int((firms.active & banks.line_frozen).sum())
         row["credit_line_undrawn"] = float(banks.undrawn(firms)[firms.active].sum())
         row["bank_failures"] = activity.bank_failures
+        # The book value of inventories, for the working-capital cycle and the tier tables.
+        inventory = firms.inventory_value(activity.input_price)
         if activity.finance is not None:
-            self._record_finance(row, activity.finance, activity.input_price)
+            self._record_finance(row, activity.finance, activity.input_price, inventory)
         row["production_units"] = float(activity.started[makers].sum())
         row["sales_units"] = activity.vehicles_sold
         row["vehicle_demand"] = activity.vehicle_demand
@@ -173,14 +175,15 @@ class MetricsRecorder:
         row["capacity_investment"] = activity.capacity_investment
         row["resourcing_cost"] = activity.resourcing_cost
         row.update(consumer_metrics(model.market, banks))
-        self._record_firm_tables(row, step, activity)
+        self._record_firm_tables(row, step, activity, inventory)
         self.rows.append(row)
 
-    def _record_firm_tables(self, row: dict[str, float], step: int, act: StepActivity) -> None:
+    def _record_firm_tables(
+        self, row: dict[str, float], step: int, act: StepActivity, inventory: np.ndarray
+    ) -> None:
         """Margins and inventories by tier, per-bank ratios, decision-time spread; firm totals."""
         model = self.model
         firms, banks = model.firms, model.banks
-        inventory = firms.inventory_value(act.input_price)
         live = act.active_at_start
         for tier in range(1, self.n_tiers + 1):
             rows = model.tier_rows[tier]
@@ -205,7 +208,11 @@ class MetricsRecorder:
         model.firm_ledger.record(step, model, act.revenue, act.ebit, inventory)
 
     def _record_finance(
-        self, row: dict[str, float], act: FinanceActivity, input_price: np.ndarray
+        self,
+        row: dict[str, float],
+        act: FinanceActivity,
+        input_price: np.ndarray,
+        inventory: np.ndarray,
     ) -> None:
         """Financing by instrument, suppliers' working capital and the procurement cost."""
         model = self.model
@@ -235,7 +242,9 @@ class MetricsRecorder:
         row["invoice_to_cash_days"] = (
             float(act.cash_days[supplier].sum()) / face if face > 0 else float("nan")
         )
-        row["supplier_ccc_days"] = cash_conversion_cycle(firms, model.spec.step_days, input_price)
+        row["supplier_ccc_days"] = cash_conversion_cycle(
+            firms, model.spec.step_days, input_price, inventory
+        )
         row["platform_npl_ratio"] = banks.npl_ratio(Instrument.REVERSE_FACTORING)
         row["scf_npl_ratio"] = banks.npl_ratio(SUPPLY_CHAIN_FINANCE)
         row["credit_line_npl_ratio"] = banks.npl_ratio(Instrument.BANK_LOAN)
@@ -381,11 +390,14 @@ def _volume_weighted(timeseries: pd.DataFrame, name: str) -> float:
     return float((volume * timeseries[f"financing_cost_{name}"].fillna(0.0)).sum() / total)
 
 
-def cash_conversion_cycle(firms: Firms, step_days: int, input_price: np.ndarray) -> float:
+def cash_conversion_cycle(
+    firms: Firms, step_days: int, input_price: np.ndarray, inventory: np.ndarray | None = None
+) -> float:
     """Active suppliers' cash-conversion cycle in days: inventory + receivable − payable days.
 
     Each term is a stock over its expected daily flow (cost of output, revenue, purchases),
-    summed over active suppliers.
+    summed over active suppliers. ``inventory``: the firms' `Firms.inventory_value` at
+    ``input_price``, if already known.
     """
     live = ~firms.is_automaker & firms.active
     if not live.any():
@@ -394,7 +406,9 @@ def cash_conversion_cycle(firms: Firms, step_days: int, input_price: np.ndarray)
     cost_per_day = (firms.unit_cost(input_price)[live] * output).sum() / step_days
     revenue_per_day = firms.daily_revenue(step_days)[live].sum()
     purchases_per_day = (input_price[live] * firms.input_per_unit[live] * output).sum() / step_days
-    inventory_days = firms.inventory_value(input_price)[live].sum() / max(cost_per_day, 1e-12)
+    if inventory is None:
+        inventory = firms.inventory_value(input_price)
+    inventory_days = inventory[live].sum() / max(cost_per_day, 1e-12)
     receivable_days = firms.receivables[live].sum() / max(revenue_per_day, 1e-12)
     payable_days = firms.payables[live].sum() / max(purchases_per_day, 1e-12)
     return float(inventory_days + receivable_days - payable_days)

@@ -345,8 +345,6 @@ class AutofinModel(mesa.Model):
             )
             self._liquidate(called, "default", t, "insolvent")
             active_t = firms.active[rows].copy()
-            in_tier = np.zeros(firms.n, dtype=bool)
-            in_tier[rows] = active_t
             cash_t = cash[rows]  # a view, like `cash`
             operating = (
                 firms.wages_due[rows] + firms.fixed_cost_per_step[rows] + firms.costs_due[rows]

@@ -252,13 +252,13 @@ class SupplyChainFinance:
         return np.where(short, remaining, 0.0)
 
     def top_up(self, firms: np.ndarray, need: np.ndarray) -> None:
-        """Firms below their cash buffer draw on their credit lines to restore it."""
+        """Firms below their cash buffer (distinct) draw on their credit lines to restore it."""
         if firms.size == 0 or self.round is None:
             return
         line = self.credit_line
         raised = line.quote(self.round, firms, need / (1.0 + self.borrowing_buffer))
         line.take(self.round, firms, raised, self.activity)
-        np.add.at(self.round.exposure, firms, raised)
+        self.round.exposure[firms] += raised  # distinct firms: one addition each
 
     def _rates(self, choice: FinanceInstrument, applicants: np.ndarray) -> np.ndarray:
         assert self.round is not None

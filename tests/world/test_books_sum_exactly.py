@@ -1,0 +1,125 @@
+"""The books' shortcuts give the same bits as the general sums they stand for.
+
+Speed changes must not change results (`benchmarks/same_results.py`); these tests pin the
+shortcuts in the due books, the ledger's flow cube, the banks' capacity check and the
+per-supplier sums against the plain full-length form, including the cases that must fall
+back to it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from autofin.world.banks import Banks
+from autofin.world.finance.context import FinanceActivity
+from autofin.world.ledger import Flow, Ledger
+from autofin.world.obligations import DueBook
+
+
+def same_bits(a: np.ndarray, b: np.ndarray) -> bool:
+    return np.asarray(a).tobytes() == np.asarray(b).tobytes()
+
+
+def general_fit(banks: np.ndarray, offer: np.ndarray, capacity: np.ndarray) -> np.ndarray:
+    """The running-sum rule of `Banks.fit_in_capacity`, without its shortcut."""
+    order = np.argsort(banks, kind="stable")
+    sorted_bank = banks[order]
+    before = np.cumsum(offer[order]) - offer[order]
+    first = np.searchsorted(sorted_bank, np.arange(len(capacity)))
+    used_before = before - before[first[sorted_bank]] if banks.size else before
+    fits = used_before + offer[order] <= capacity[sorted_bank]
+    kept = np.zeros_like(offer)
+    kept[order] = np.where(fits, offer[order], 0.0)
+    capacity -= np.bincount(banks, kept, minlength=len(capacity))
+    return kept
+
+
+@pytest.mark.parametrize("room", [1e9, 1.0, 0.999999, 0.5, 0.0])
+def test_capacity_shortcut_keeps_and_uses_up_what_the_running_sums_would(room):
+    rng = np.random.default_rng(3)
+    for _ in range(50):
+        banks = rng.integers(0, 4, size=rng.integers(0, 40))
+        offer = rng.lognormal(0.0, 2.0, size=banks.size) * (rng.random(banks.size) < 0.9)
+        totals = np.bincount(banks, offer, minlength=4)
+        capacity = totals * room + rng.random(4) * (room > 0.9)
+        ours, theirs = capacity.copy(), capacity.copy()
+        kept = Banks.fit_in_capacity(banks, offer, ours)
+        assert same_bits(kept, general_fit(banks, offer, theirs))
+        assert same_bits(ours, theirs)
+
+
+def test_capacity_shortcut_is_not_taken_for_negative_offers():
+    banks = np.array([0, 0])
+    offer = np.array([5.0, -4.0])
+    capacity = np.array([1.5])
+    kept = Banks.fit_in_capacity(banks, offer, capacity)
+    # The first offer alone exceeds the capacity: dropped, although the total fits.
+    np.testing.assert_array_equal(kept, [0.0, -4.0])
+
+
+@pytest.mark.parametrize(
+    "columns",
+    [np.arange(7), np.array([1, 4, 6]), np.array([0]), np.array([2, 2, 5]), np.array([5, 1])],
+)
+@pytest.mark.parametrize("delay", ["one", "per column"])
+def test_due_book_adds_exactly_as_an_unbuffered_add(columns, delay):
+    rng = np.random.default_rng(7)
+    book = DueBook(7, 5)
+    book.amounts[:] = rng.normal(size=book.amounts.shape)
+    expected = book.amounts.copy()
+    amounts = rng.normal(size=columns.size)
+    delays = 3 if delay == "one" else rng.integers(1, 6, size=columns.size)
+    book.book(11, delays, columns, amounts)
+    rows = (11 + np.maximum(np.asarray(delays), 1)) % book.horizon
+    np.add.at(expected, (rows, columns), amounts)
+    assert same_bits(book.amounts, expected)
+
+
+def test_due_book_still_refuses_columns_outside_it():
+    book = DueBook(4, 2)
+    with pytest.raises(IndexError):
+        book.book(0, np.array([1, 2]), np.array([2, 4]), np.ones(2))
+
+
+def test_flow_cube_holds_the_sums_of_full_length_bincounts():
+    rng = np.random.default_rng(11)
+    sectors = np.array([0, 1, 1, 2, 2, 2, 3, 4])
+    ledger = Ledger(sectors, ["a", "b", "c", "d", "outside"], np.full(8, 100.0))
+    cube = np.zeros(5 * 5 * len(Flow))
+    for _ in range(30):
+        n = int(rng.integers(1, 6))
+        source = rng.integers(0, 7, size=n)
+        target = int(rng.integers(0, 8)) if rng.random() < 0.5 else rng.integers(0, 8, size=n)
+        amount = rng.lognormal(size=n)
+        flow = Flow(int(rng.integers(0, len(Flow))))
+        ledger.post(source, target, amount, flow)
+        key = sectors[source] * 5 * len(Flow) + sectors[np.broadcast_to(target, (n,))] * len(Flow)
+        cube += np.bincount(key + int(flow), amount, minlength=cube.size)
+    assert same_bits(ledger.step_flows, cube)
+
+
+def test_finance_activity_adds_repeated_and_distinct_firms_as_bincounts():
+    activity = FinanceActivity.empty(6)
+    expected = np.zeros(6)
+    for firms in (np.array([0, 2, 5]), np.array([3, 3, 1]), np.array([4])):
+        values = np.linspace(0.1, 0.7, firms.size) * 3.3
+        activity.cash_in(firms, values, np.ones(firms.size))
+        expected += np.bincount(firms, values, minlength=6)
+    assert same_bits(activity.cash_face, expected)
+
+
+def test_sums_per_supplier_skip_only_the_raw_material_edges():
+    from autofin.scenario.loading import load_scenario
+    from autofin.world.model import AutofinModel
+    from autofin.world.network import OUTSIDE
+    from conftest import SCENARIOS
+
+    model = AutofinModel(load_scenario(SCENARIOS / "baseline.yaml", overrides=["warmup_days=0"]))
+    firms = model.firms
+    values = np.random.default_rng(5).normal(size=firms.edge_supplier.size)
+    inside = firms.edge_supplier != OUTSIDE
+    full = np.bincount(np.maximum(firms.edge_supplier, 0), values * inside, minlength=firms.n)
+    assert inside.any()
+    assert not inside[-1]  # raw-material edges are there, and last
+    assert same_bits(firms.by_supplier(values), full)
