@@ -478,10 +478,10 @@ class BankSpec(Section):
     ] = Field(
         120.0,
         gt=0.0,
-        description="Committed credit line of every firm with its house bank, in days of the "
-        "firm's expected revenue (at least 1.25 × its opening debt). Draws and repayments "
-        "within the limit need no approval; each draw is repaid after `loan_term_days` and may "
-        "be drawn again.",
+        description="Committed credit line of every firm with its bank or banks "
+        "(`relationships`), in days of the firm's expected revenue (at least 1.25 × its "
+        "opening debt). Draws and repayments within the limit need no approval; each draw is "
+        "repaid after `loan_term_days` and may be drawn again.",
     )
     receivables_advance_rate: Probability = Field(
         0.8,
@@ -524,7 +524,37 @@ class BankSpec(Section):
         "has been negative this long has its lines called and defaults "
         "(insolvent).",
     )
+    relationships: Annotated[int, at_most(1000)] = Field(
+        1,
+        ge=1,
+        description="Banks in every firm's committed credit line: its main bank (the house "
+        "bank) and `relationships` - 1 other banks, each holding its part of the limit. Draws "
+        "and repayments are shared between the parts; each bank scores the firm with its own "
+        "model and reviews, freezes, reprices or (failing) cuts only its part. At most "
+        "`count`; 1 keeps the whole line with the house bank.",
+    )
+    main_bank_share: Annotated[float, Field(gt=0.0, le=1.0)] = Field(
+        0.6,
+        description="The main bank's share of every credit line when `relationships` > 1; the "
+        "other banks share the rest equally. See docs/calibration.md for the figure.",
+    )
     scoring: ScoringSpec = Field(default_factory=ScoringSpec)
+
+    @model_validator(mode="after")
+    def _check_relationships(self) -> BankSpec:
+        if self.relationships > self.count:
+            raise ValueError(
+                f"relationships is {self.relationships} but there are only {self.count} banks "
+                "(count); a firm's line is with distinct banks"
+            )
+        return self
+
+    def line_shares(self) -> list[float]:
+        """Each relationship's share of a firm's line: the main bank's first."""
+        if self.relationships == 1:
+            return [1.0]
+        other = (1.0 - self.main_bank_share) / (self.relationships - 1)
+        return [self.main_bank_share] + [other] * (self.relationships - 1)
 
 
 class MarketSpec(Section):

@@ -29,6 +29,7 @@ from autofin.scenario.schema import BankSpec
 from autofin.world.firms import Firms, steps_of
 from autofin.world.ledger import Flow, Ledger
 from autofin.world.obligations import DueBook
+from autofin.world.relationships import draw_relationship_banks, pro_rata
 
 if TYPE_CHECKING:
     from autofin.world.records import LoanLog
@@ -139,7 +140,15 @@ class Workout:
 
 @dataclass
 class Banks:
-    """State of all banks, one row per bank, and the loan book of every firm."""
+    """State of all banks, one row per bank, and the loan book of every firm.
+
+    Every firm's committed line is shared by its relationship banks (``world/relationships.py``):
+    the ``part_*`` arrays have one row per part (row 0 the main bank's) and one column per firm:
+    its bank, share, contractual and current limit, whether it is frozen, its rate, what is
+    drawn on it, the interest and fees owed to it, and its bank's scored PD of the firm. The
+    loan book of draws and their due dates (`principal_book`, `interest_book`) is the firm's;
+    every payment on it is shared between the parts (`pro_rata`).
+    """
 
     spec: BankSpec
     accounts: np.ndarray
@@ -167,11 +176,17 @@ class Banks:
     failed: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
     failed_step: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     ledger: Ledger | None = None
-    line_contract: np.ndarray = field(default_factory=lambda: np.zeros(0))
-    line_limit: np.ndarray = field(default_factory=lambda: np.zeros(0))
-    line_frozen: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
+    part_bank: np.ndarray = field(default_factory=lambda: np.zeros((1, 0), dtype=np.int64))
+    part_share: np.ndarray = field(default_factory=lambda: np.ones(1))
+    part_contract: np.ndarray = field(default_factory=lambda: np.zeros((1, 0)))
+    part_limit: np.ndarray = field(default_factory=lambda: np.zeros((1, 0)))
+    part_frozen: np.ndarray = field(default_factory=lambda: np.zeros((1, 0), dtype=bool))
+    part_rate: np.ndarray = field(default_factory=lambda: np.zeros((1, 0)))
+    part_drawn: np.ndarray = field(default_factory=lambda: np.zeros((1, 0)))
+    part_interest: np.ndarray = field(default_factory=lambda: np.zeros((1, 0)))
+    part_pd: np.ndarray = field(default_factory=lambda: np.zeros((1, 0)))
+    relationship_stream: np.random.Generator | None = None
     line_covenant: np.ndarray = field(default_factory=lambda: np.zeros(0))
-    line_rate: np.ndarray = field(default_factory=lambda: np.zeros(0))
     review_steps: int = 13
     memory_steps: int = 26
     intercept_shift: np.ndarray = field(default_factory=lambda: np.zeros(0))
@@ -248,6 +263,32 @@ class Banks:
         return len(self.accounts)
 
     @property
+    def relationships(self) -> int:
+        """Parts of every firm's line (relationship banks, the main bank's included)."""
+        return self.part_bank.shape[0]
+
+    @property
+    def line_contract(self) -> np.ndarray:
+        """Each firm's contractual line limit, all parts."""
+        return self.part_contract.sum(axis=0)
+
+    @property
+    def line_limit(self) -> np.ndarray:
+        """Each firm's current line limit, all parts."""
+        return self.part_limit.sum(axis=0)
+
+    @property
+    def line_frozen(self) -> np.ndarray:
+        """Firms whose every part of the line is frozen (no relationship bank renewed it)."""
+        return self.part_frozen.all(axis=0)
+
+    @property
+    def line_rate(self) -> np.ndarray:
+        """Each firm's annual line rate: its parts' rates, weighted by their contract limits."""
+        weight = pro_rata(np.ones(self.part_rate.shape[1]), self.part_contract)
+        return (weight * self.part_rate).sum(axis=0)
+
+    @property
     def loans(self) -> np.ndarray:
         """Performing working-capital loans to firms, per bank (a view of `exposure`)."""
         return self.exposure[Instrument.BANK_LOAN]
@@ -314,7 +355,9 @@ class Banks:
         """Estimated annual probability of default of each applicant, with scoring noise.
 
         Log-odds from observables (leverage, cash-flow margin, interest cover, arrears, tier),
-        plus each bank's learnt shift of its intercept (`learn`), plus the scoring error.
+        plus each bank's learnt shift of its intercept (`learn`), plus the scoring error. The
+        main bank's score is returned; scoring every firm also has every relationship bank
+        score it with its own intercept and error (`part_pd`).
         """
         weights = self.spec.scoring
         bank = firms.house_bank[applicants]
@@ -332,13 +375,27 @@ class Banks:
             + weights.tier * firms.tier[applicants]
         )
         noise = self.scoring_error(bank)
-        if applicants.size == firms.n:
-            # The model's own log-odds for each firm, without the learnt shift: what learning
-            # compares with the defaults it sees.
-            self.base_log_odds = base + noise
-            self.base_pd = 1.0 / (1.0 + np.exp(-self.base_log_odds))
         log_odds = base + self.intercept_shift[bank] + noise
-        return 1.0 / (1.0 + np.exp(-log_odds))
+        pd = 1.0 / (1.0 + np.exp(-log_odds))
+        if applicants.size == firms.n:
+            # Each relationship bank's own log-odds for each firm, without the learnt shift:
+            # what learning compares with the defaults it sees. The main bank's error is drawn
+            # above from its stream; the other banks' from the relationships' stream.
+            odds = np.empty(self.part_bank.shape)
+            odds[0] = base + noise
+            self.part_pd = np.empty(self.part_bank.shape)
+            self.part_pd[0] = pd
+            if self.relationships > 1:
+                assert self.relationship_stream is not None
+                error = self.relationship_stream.normal(
+                    0.0, self.spec.scoring_noise, size=odds[1:].shape
+                )
+                odds[1:] = base + error
+                shifted = odds[1:] + self.intercept_shift[self.part_bank[1:]]
+                self.part_pd[1:] = 1.0 / (1.0 + np.exp(-shifted))
+            self.base_log_odds = odds
+            self.base_pd = 1.0 / (1.0 + np.exp(-odds[0]))
+        return pd
 
     def learn(self, firms: Firms, was_active: np.ndarray, defaulted: np.ndarray) -> None:
         """Recalibrate each bank's intercept to the defaults among its clients.
@@ -346,44 +403,52 @@ class Banks:
         A scored annual PD ``p`` is a default hazard of ``-ln(1 - p)`` per year (the
         softplus of the log-odds), the unit in which defaults per borrower-year are counted.
         Each bank adds up the defaults its unshifted model predicted (hazard × the step's
-        share of a year, over its active clients) and the defaults it saw, older steps
+        share of a year, over its active clients: the firms whose line it has a part of) and
+        the defaults it saw, older steps
         weighing less (half-life `scoring.memory_days`). How far its model is off is the
         log-ratio ``r`` of realised to predicted hazard, estimated by its posterior mode
         (`calibration_log_ratio`): Poisson evidence, and a normal prior on ``r`` of precision
         `learning_prior` (in defaults: the evidence of that many defaults weighs as much)
         centred on the same estimate over all banks' clients (a credit bureau's view: a bank
-        with few defaults of its own follows the industry's experience), itself centred on
-        the unlearnt model.
+        with few defaults of its own follows the industry's experience; a firm with several
+        banks counts once in it), itself centred on the unlearnt model.
 
         The bank then sets its intercept shift so that the hazard it scores over its active
         clients is ``e^r`` times the hazard of its unshifted model (`intercept_for_hazard`):
         the calibration condition of a logistic model's intercept, exact for large PDs too.
         """
-        bank = firms.house_bank
+        # One row per relationship: a firm counts for each of its banks.
+        bank = self.part_bank.ravel()
+        shape = self.part_bank.shape
         keep = 0.5 ** (1.0 / max(self.memory_steps, 1))  # older evidence fades
         base_hazard = np.logaddexp(0.0, self.base_log_odds)
         self.predicted_defaults = keep * self.predicted_defaults + np.bincount(
-            bank, base_hazard * self.step_years * was_active, minlength=self.count
+            bank, (base_hazard * self.step_years * was_active).ravel(), minlength=self.count
         )
         self.observed_defaults = keep * self.observed_defaults + np.bincount(
-            bank, defaulted, minlength=self.count
+            bank, np.broadcast_to(defaulted, shape).ravel(), minlength=self.count
         )
         prior = self.spec.scoring.learning_prior
         if prior > 1e12:
             return
+        # The industry's view counts every firm once, however many banks it has.
+        parts = self.relationships
         pooled = calibration_log_ratio(
-            self.observed_defaults.sum(keepdims=True),
-            self.predicted_defaults.sum(keepdims=True),
+            self.observed_defaults.sum(keepdims=True) / parts,
+            self.predicted_defaults.sum(keepdims=True) / parts,
             prior,
             np.zeros(1),
         )
         log_ratio = calibration_log_ratio(
             self.observed_defaults, self.predicted_defaults, prior, np.repeat(pooled, self.count)
         )
-        live = firms.active
-        target = np.exp(log_ratio) * np.bincount(bank, base_hazard * live, minlength=self.count)
+        live = np.broadcast_to(firms.active, shape).ravel()
+        hazard = base_hazard.ravel()
+        target = np.exp(log_ratio) * np.bincount(bank, hazard * live, minlength=self.count)
         clients = np.bincount(bank, live, minlength=self.count) > 0
-        shift = intercept_for_hazard(self.base_log_odds, bank, live, target, self.intercept_shift)
+        shift = intercept_for_hazard(
+            self.base_log_odds.ravel(), bank, live, target, self.intercept_shift
+        )
         self.intercept_shift = np.where(clients, shift, self.intercept_shift)
 
     def price(
@@ -465,13 +530,16 @@ class Banks:
         pd_estimate: np.ndarray,
         exposure: np.ndarray,
         capacity: np.ndarray,
-    ) -> tuple[np.ndarray, np.ndarray]:
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """What ``applicants`` may draw on their credit lines for ``amounts``, and at what rate.
 
-        A draw needs no approval: it is limited by the undrawn part of an open (not frozen)
-        line, by what keeps the borrower within the bank's concentration limit and by what
-        keeps the bank at or above its minimum capital ratio (draws are served in order and use
-        up ``capacity``); it bears the line's rate, set at its last review.
+        A draw needs no approval. Each part of a line is limited by its undrawn limit (nothing
+        on a frozen part or a failed bank's), by what keeps the borrower within its bank's
+        concentration limit (the main bank is owed everything the borrower owes the banks but
+        the other parts) and by what keeps the bank at or above its minimum capital ratio
+        (draws are served in order and use up ``capacity``; a part is kept whole or dropped).
+        A draw is shared between the parts in proportion to what each can lend, and bears
+        their rates, set at their last reviews.
 
         Args:
             firms: All firms.
@@ -483,15 +551,23 @@ class Banks:
             capacity: Remaining lending capacity per bank (decreased by the offers).
 
         Returns:
-            The amount offered to each applicant (0 when declined) and the annual rate.
+            The amount offered to each applicant (0 when declined), its annual rate, and its
+            parts (parts × applicants).
         """
-        bank = firms.house_bank[applicants]
+        bank = self.part_bank[:, applicants]
+        owed = np.empty(bank.shape)
+        owed[1:] = self.part_drawn[1:, applicants]
+        owed[0] = exposure - owed[1:].sum(axis=0)
         headroom = np.minimum(
-            self.concentration_room(ledger, bank, exposure), self.undrawn(firms)[applicants]
+            self.concentration_room(ledger, bank, owed), self.part_undrawn()[:, applicants]
         )
-        offer = np.minimum(amounts, headroom)
-        offer = self.fit_in_capacity(bank, offer, capacity)
-        return offer, self.line_rate[applicants]
+        parts = pro_rata(np.minimum(amounts, headroom.sum(axis=0)), headroom)
+        parts = self.fit_in_capacity(bank.ravel(), parts.ravel(), capacity).reshape(bank.shape)
+        offer = parts.sum(axis=0)
+        rate = (pro_rata(np.ones(applicants.size), parts) * self.part_rate[:, applicants]).sum(
+            axis=0
+        )
+        return offer, rate, parts
 
     def grant(
         self,
@@ -501,16 +577,31 @@ class Banks:
         applicants: np.ndarray,
         principal: np.ndarray,
         rate: np.ndarray,
+        parts: np.ndarray | None = None,
     ) -> None:
-        """Book the working-capital loans of ``applicants`` (zero principal: declined)."""
-        self._book_loans(firms, ledger, step, applicants, principal, rate)
-        bank = firms.house_bank[applicants]
+        """Book the working-capital loans of ``applicants`` (zero principal: declined).
+
+        Args:
+            firms: All firms.
+            ledger: The ledger.
+            step: The current step.
+            applicants: Firm indices.
+            principal: Amount each draws.
+            rate: Annual rate of each draw (its parts' rates, weighted by the parts).
+            parts: Each draw's parts (parts × applicants, as quoted); shared in proportion to
+                the undrawn parts if omitted.
+        """
+        if parts is None:
+            parts = pro_rata(principal, self.part_undrawn()[:, applicants])
+        self._book_loans(firms, ledger, step, applicants, parts)
+        bank = self.part_bank[:, applicants].ravel()
+        part_rate = self.part_rate[:, applicants]
         lending = self.lending_round
         lending.applications += int(applicants.size)
         lending.approvals += int((principal > 0).sum())
-        lending.volume_by_bank += np.bincount(bank, principal, minlength=self.count)
+        lending.volume_by_bank += np.bincount(bank, parts.ravel(), minlength=self.count)
         lending.interest_weighted_by_bank += np.bincount(
-            bank, principal * rate, minlength=self.count
+            bank, (parts * part_rate).ravel(), minlength=self.count
         )
         lending.record(Instrument.BANK_LOAN, principal, rate)
         if self.decision_log is not None:
@@ -522,16 +613,22 @@ class Banks:
         ledger: Ledger,
         step: int,
         borrowers: np.ndarray,
-        principal: np.ndarray,
-        rate: np.ndarray,
+        parts: np.ndarray,
     ) -> None:
-        keep = principal > 0
-        borrowers, principal, rate = borrowers[keep], principal[keep], rate[keep]
+        keep = parts.sum(axis=0) > 0
+        borrowers, parts = borrowers[keep], parts[:, keep]
         if borrowers.size == 0:
             return
-        bank = firms.house_bank[borrowers]
-        ledger.post(self.accounts[bank], borrowers, principal, Flow.LOAN_DISBURSEMENT)
-        self._record_loans(firms, step, self.term_steps, borrowers, principal, rate)
+        bank = self.part_bank[:, borrowers]
+        ledger.post(
+            self.accounts[bank].ravel(),
+            np.tile(borrowers, self.relationships),
+            parts.ravel(),
+            Flow.LOAN_DISBURSEMENT,
+        )
+        self._record_loans(
+            firms, step, self.term_steps, borrowers, parts, self.part_rate[:, borrowers]
+        )
 
     def _record_loans(
         self,
@@ -539,75 +636,143 @@ class Banks:
         step: int,
         delay_steps: int,
         borrowers: np.ndarray,
-        principal: np.ndarray,
+        parts: np.ndarray,
         rate: np.ndarray,
     ) -> None:
         """Book loans due ``delay_steps`` from ``step`` on both sides' balance sheets.
 
-        Interest for the whole term is due with the principal, whatever the delay.
+        Interest for the whole term is due with the principal, whatever the delay. Each part
+        (parts × borrowers) bears its own rate (``rate``, the same shape).
         """
+        principal = parts.sum(axis=0)
+        interest = parts * rate * self.term_steps * self.step_years
         self.principal_book.book(step, delay_steps, borrowers, principal)
-        self.interest_book.book(
-            step, delay_steps, borrowers, principal * rate * self.term_steps * self.step_years
-        )
+        self.interest_book.book(step, delay_steps, borrowers, interest.sum(axis=0))
         firms.debt += np.bincount(borrowers, principal, minlength=firms.n)
+        for part in range(self.relationships):
+            self.part_drawn[part] += np.bincount(borrowers, parts[part], minlength=firms.n)
+            self.part_interest[part] += np.bincount(borrowers, interest[part], minlength=firms.n)
         self.exposure[Instrument.BANK_LOAN] += np.bincount(
-            firms.house_bank[borrowers], principal, minlength=self.count
+            self.part_bank[:, borrowers].ravel(), parts.ravel(), minlength=self.count
         )
 
     # ------------------------------------------------------------------ credit lines
     def undrawn(self, firms: Firms) -> np.ndarray:
-        """What each firm may still draw on its line (0 for a frozen line or a failed bank)."""
-        open_line = ~self.line_frozen & ~self.failed[firms.house_bank]
-        return np.where(open_line, np.maximum(self.line_limit - firms.debt, 0.0), 0.0)
+        """What each firm may still draw on its line, all parts (`part_undrawn`)."""
+        return self.part_undrawn().sum(axis=0)
+
+    def part_undrawn(self) -> np.ndarray:
+        """What each firm may still draw on each part of its line (parts × firms).
+
+        Nothing on a frozen part or on a failed bank's: a failed bank's part is cut, and the
+        firm keeps the others.
+        """
+        open_part = ~self.part_frozen & ~self.failed[self.part_bank]
+        return np.where(open_part, np.maximum(self.part_limit - self.part_drawn, 0.0), 0.0)
+
+    def open_relationships(
+        self, house_bank: np.ndarray, rng: np.random.Generator | None = None
+    ) -> None:
+        """Give every firm its relationship banks: the house bank and `relationships` - 1 others.
+
+        Args:
+            house_bank: Each firm's main bank.
+            rng: The relationships' random stream (draws the other banks and their scoring
+                errors); needed only with more than one relationship.
+        """
+        spec = self.spec
+        if spec.relationships > 1 and rng is None:
+            raise ValueError("more than one relationship needs the relationships' stream")
+        self.relationship_stream = rng
+        self.part_bank = draw_relationship_banks(
+            house_bank,
+            self.count,
+            spec.relationships,
+            rng if rng is not None else np.random.default_rng(0),
+        )
+        self.part_share = np.asarray(spec.line_shares(), dtype=float)
+        shape = self.part_bank.shape
+        self.part_drawn = np.zeros(shape)
+        self.part_interest = np.zeros(shape)
+        self.part_pd = np.zeros(shape)
+
+    def lent_by_bank(self, debt: np.ndarray) -> np.ndarray:
+        """What each bank lends of the lines' drawn ``debt`` (per firm), in the parts' shares."""
+        parts = self.part_share[:, None] * debt
+        return np.bincount(self.part_bank.ravel(), parts.ravel(), minlength=self.count)
+
+    def extend_main_lines(self, extension: np.ndarray) -> None:
+        """The main banks raise their parts of the lines (contract and limit) by ``extension``."""
+        self.part_contract[0] += extension
+        self.part_limit[0] += extension
+
+    def line_carrying(self) -> np.ndarray:
+        """Drawn principal on the lines, per bank."""
+        return np.bincount(self.part_bank.ravel(), self.part_drawn.ravel(), minlength=self.count)
 
     def review_lines(
         self, firms: Firms, ledger: Ledger, step: int, pd: np.ndarray, cash: np.ndarray
     ) -> None:
         """Review the lines due for review or in breach of covenant; charge commitment fees.
 
-        A line is renewed and repriced on the current score if the score is within the
-        cut-off, the leverage covenant holds and the bank is above its minimum capital ratio;
-        otherwise it is not renewed: it is frozen, and its limit falls to what is drawn and with
-        every repayment. A renewed line is sized to the larger of its contract and its
-        borrowing base (`renewal_limit`). The fee on the undrawn part of open lines falls due
-        next step with the interest.
+        Each relationship bank reviews its part of a line (on the same schedule; the covenant
+        is the line's). A part is renewed and repriced on its bank's current score if that
+        score is within the cut-off, the leverage covenant holds and the bank is above its
+        minimum capital ratio; otherwise it is not renewed: it is frozen, and its limit falls to
+        what is drawn on it and with every repayment. A renewed part is sized to the larger of
+        its contract and its share of the borrowing base (`renewal_limit`). The fee on the
+        undrawn part of open parts falls due next step with the interest.
+
+        Args:
+            firms: All firms.
+            ledger: The ledger.
+            step: The current step.
+            pd: The main banks' scores (the other banks' are `part_pd`).
+            cash: Each firm's cash.
+        """
         """
         spec = self.spec
         breach = firms.leverage(cash) > self.line_covenant
         scheduled = (np.arange(firms.n) + step) % self.review_steps == 0
         review = firms.active & (scheduled | breach)
         if review.any():
-            bank = firms.house_bank
+            bank = self.part_bank
+            part_pd = self.part_pd.copy()
+            part_pd[0] = pd
             sound = ~self.failed & (self.capital_ratio(ledger) >= spec.min_capital_ratio)
-            refuse = (pd > spec.max_probability_of_default) | breach | ~sound[bank]
-            renew = np.flatnonzero(review & ~refuse)
-            self.line_frozen[review & refuse] = True
-            self.line_frozen[renew] = False
-            self.line_limit[renew] = self.renewal_limit(firms)[renew]
-            self.line_rate[renew] = self.price(pd[renew], bank[renew], ledger)
-        frozen = self.line_frozen
-        self.line_limit[frozen] = np.minimum(self.line_limit[frozen], firms.debt[frozen])
-        fee = spec.commitment_fee * self.step_years * self.undrawn(firms) * firms.active
+            refuse = (part_pd > spec.max_probability_of_default) | breach | ~sound[bank]
+            renew = review & ~refuse
+            self.part_frozen[review & refuse] = True
+            self.part_frozen[renew] = False
+            self.part_limit[renew] = self.renewal_limit(firms)[renew]
+            self.part_rate[renew] = self.price(part_pd[renew], bank[renew], ledger)
+        frozen = self.part_frozen
+        self.part_limit[frozen] = np.minimum(self.part_limit[frozen], self.part_drawn[frozen])
+        fee = spec.commitment_fee * self.step_years * self.part_undrawn() * firms.active
+        self.part_interest += fee
+        fee = fee.sum(axis=0)
         paying = np.flatnonzero(fee > 0)
         self.interest_book.book(step, 1, paying, fee[paying])
 
     def renewal_limit(self, firms: Firms) -> np.ndarray:
-        """The limit a renewed line gets: its contract, or more if its borrowing base is more.
+        """The limit each renewed part gets: its contract, or more if its share of the
+        borrowing base is more (one row per part, as `part_contract`).
 
         The borrowing base is `receivables_advance_rate` of the trade receivables the firm
         carries now, as in asset-based lending: a supplier whose sales grow, or whose
         customers pay later, carries more receivables and can borrow against them at its
-        next review. The contract is the line signed at opening (plus any extension for new
-        capacity); a line is never renewed below it.
+        next review. Each relationship bank lends its share (`part_share`) of it. The
+        contract is the part signed at opening (plus, for the main bank, any extension for
+        new capacity); a part is never renewed below it.
         """
         base = self.spec.receivables_advance_rate * firms.receivables
-        return np.maximum(self.line_contract, base)
+        return np.maximum(self.part_contract, self.part_share[:, None] * base)
 
     def defer(self, firms: Firms, step: int, late: np.ndarray) -> None:
         """Roll the principal and interest due now of firms in ``late`` (a mask) to next step.
 
-        The amount in arrears bears `late_rate` for the step, added to the interest.
+        The amount in arrears bears `late_rate` for the step, added to the interest and owed
+        to the parts in proportion to what each is owed.
         """
         who = np.flatnonzero(late)
         if who.size == 0:
@@ -617,6 +782,8 @@ class Banks:
         self.principal_book.peek_due(step)[who] = 0.0
         self.interest_book.peek_due(step)[who] = 0.0
         penalty = (principal + interest) * self.spec.late_rate * self.step_years
+        owed = self.part_drawn[:, who] + self.part_interest[:, who]
+        self.part_interest[:, who] += pro_rata(penalty, owed)
         self.principal_book.book(step, 1, who, principal)
         self.interest_book.book(step, 1, who, interest + penalty)
 
@@ -627,24 +794,32 @@ class Banks:
 
         ``start_step`` is the step the world opens at (negative with a warm-up).
 
-        Deposits fund them, so opening loans leave bank reserves (and capital) unchanged.
+        Deposits fund them, so opening loans leave bank reserves (and capital) unchanged. Each
+        relationship bank holds its share (`part_share`) of every line and of its draws, priced
+        on its own score.
         """
         everyone = np.arange(firms.n)
-        pd_all = self.score(firms, ledger.balance[: firms.n], everyone)
-        self.line_rate = self.price(pd_all, firms.house_bank, ledger)
+        pd = self.score(firms, ledger.balance[: firms.n], everyone)
+        part_pd = self.part_pd.copy()
+        part_pd[0] = pd
+        self.part_rate = self.price(part_pd, self.part_bank, ledger)
         revenue_days = self.spec.line_limit_days * firms.daily_revenue(
             round(self.step_years * 365.0)
         )
-        self.line_contract = np.maximum(revenue_days, 1.25 * debt)
-        self.line_limit = self.line_contract.copy()
-        self.line_frozen = np.zeros(firms.n, dtype=bool)
+        share = self.part_share[:, None]
+        self.part_contract = share * np.maximum(revenue_days, 1.25 * debt)
+        self.part_limit = self.part_contract.copy()
+        self.part_frozen = np.zeros(self.part_bank.shape, dtype=bool)
         borrowers = np.flatnonzero(debt > 0)
-        bank = firms.house_bank[borrowers]
-        rate = self.line_rate[borrowers]
-        part = debt[borrowers] / self.term_steps
+        rate = self.part_rate[:, borrowers]
+        parts = share * (debt[borrowers] / self.term_steps)
         for delay in range(1, self.term_steps + 1):
-            self._record_loans(firms, start_step, delay, borrowers, part, rate)
-        self.deposits += np.bincount(bank, debt[borrowers], minlength=self.count)
+            self._record_loans(firms, start_step, delay, borrowers, parts, rate)
+        self.deposits += np.bincount(
+            self.part_bank[:, borrowers].ravel(),
+            (share * debt[borrowers]).ravel(),
+            minlength=self.count,
+        )
 
     def set_covenants(self, leverage: np.ndarray) -> None:
         """Set each line's leverage covenant at origination, over the borrower's own leverage.
@@ -669,26 +844,40 @@ class Banks:
         )
 
     def collect_due(self, firms: Firms, ledger: Ledger, step: int, payers: np.ndarray) -> None:
-        """Collect principal and interest due now from every firm in ``payers`` (a mask)."""
+        """Collect principal and interest due now from every firm in ``payers`` (a mask).
+
+        The principal repaid is shared between the parts in proportion to what is drawn on
+        each, the interest in proportion to the interest and fees each is owed.
+        """
         principal = self.principal_book.peek_due(step)
         interest = self.interest_book.peek_due(step)
         paying = np.flatnonzero(payers & ((principal > 0) | (interest > 0)))
-        bank = firms.house_bank[paying]
-        ledger.post(paying, self.accounts[bank], principal[paying], Flow.LOAN_REPAYMENT)
-        ledger.post(paying, self.accounts[bank], interest[paying], Flow.LOAN_INTEREST)
+        bank = self.part_bank[:, paying].ravel()
+        payer = np.tile(paying, self.relationships)
+        principal_parts = pro_rata(principal[paying], self.part_drawn[:, paying])
+        interest_parts = pro_rata(interest[paying], self.part_interest[:, paying])
+        ledger.post(payer, self.accounts[bank], principal_parts.ravel(), Flow.LOAN_REPAYMENT)
+        ledger.post(payer, self.accounts[bank], interest_parts.ravel(), Flow.LOAN_INTEREST)
         firms.debt[paying] -= principal[paying]
+        self.part_drawn[:, paying] -= principal_parts
+        self.part_interest[:, paying] -= interest_parts
         self.exposure[Instrument.BANK_LOAN] -= np.bincount(
-            bank, principal[paying], minlength=self.count
+            bank, principal_parts.ravel(), minlength=self.count
         )
-        self.earn(bank, interest[paying])
+        self.earn(bank, interest_parts.ravel())
         principal[paying] = 0.0
         interest[paying] = 0.0
 
     def take_claims_on(self, firms: Firms, debtors: np.ndarray) -> np.ndarray:
-        """Cancel the loan book of ``debtors`` and return their outstanding principal."""
+        """Cancel the loan book of ``debtors``; return the principal drawn on each part.
+
+        Returns:
+            Outstanding principal, parts × debtors (each relationship bank's claim).
+        """
         self.principal_book.clear_columns(debtors)
         self.interest_book.clear_columns(debtors)
-        return firms.debt[debtors].copy()
+        self.part_interest[:, debtors] = 0.0
+        return self.part_drawn[:, debtors].copy()
 
     def book_defaults(
         self,
@@ -701,11 +890,23 @@ class Banks:
         """Move defaulted loans to non-performing, fully provisioned net of what was recovered.
 
         The recovered cash has already been paid to the banks by the liquidation.
+
+        Args:
+            firms: All firms.
+            step: The current step.
+            debtors: The defaulted firms.
+            principal: Principal drawn on each part (parts × debtors, `take_claims_on`).
+            recovered: What each part's bank recovered (the same shape, or flattened).
         """
         self.recognise_default(
-            Instrument.BANK_LOAN, firms.house_bank[debtors], principal, recovered, step
+            Instrument.BANK_LOAN,
+            self.part_bank[:, debtors].ravel(),
+            principal.ravel(),
+            np.ravel(recovered),
+            step,
         )
         firms.debt[debtors] = 0.0
+        self.part_drawn[:, debtors] = 0.0
 
     def earn(self, banks: np.ndarray, amount: np.ndarray) -> None:
         """Record income (interest, discounts, fees) already received in cash by ``banks``."""
@@ -839,9 +1040,12 @@ class Banks:
         clients. The change of the provisions is charged to capital (`provision_charges`);
         car loans are provisioned by their book (`ConsumerLoanBook.collect`).
         """
-        bank = firms.house_bank
+        bank = firms.house_bank  # the other instruments are with the main bank
         late = firms.arrears_steps * (self.step_years * 365.0) >= NON_PERFORMING_DAYS_PAST_DUE
-        self.past_due = np.bincount(bank, firms.debt * late, minlength=self.count)
+        part_bank = self.part_bank.ravel()
+        self.past_due = np.bincount(
+            part_bank, (self.part_drawn * late).ravel(), minlength=self.count
+        )
         lgd = self.spec.loss_given_default
         clients = np.bincount(bank, firms.active, minlength=self.count)
         mean_pd = np.bincount(bank, pd * firms.active, minlength=self.count) / np.maximum(
@@ -849,9 +1053,13 @@ class Banks:
         )
         firm_claims = slice(0, Instrument.CONSUMER_LOAN)
         new = lgd * mean_pd * self.exposure[firm_claims]
-        # A past-due loan is provisioned at its loss given default (PD = 1).
+        # A past-due loan is provisioned at its loss given default (PD = 1); each part with
+        # its own bank's score.
+        part_pd = self.part_pd.copy()
+        part_pd[0] = pd
+        at_risk = np.where(late, 1.0, part_pd) * self.part_drawn
         new[Instrument.BANK_LOAN] = lgd * np.bincount(
-            bank, np.where(late, 1.0, pd) * firms.debt, minlength=self.count
+            part_bank, at_risk.ravel(), minlength=self.count
         )
         self.provide(firm_claims, new)
 
@@ -1009,6 +1217,8 @@ def build_banks(
     n_firms: int,
     step_days: int,
     scoring_streams: tuple[np.random.Generator, ...],
+    house_bank: np.ndarray,
+    relationship_stream: np.random.Generator | None = None,
 ) -> Banks:
     """Banks with empty books; capital is opened by the model through the ledger.
 
@@ -1018,11 +1228,14 @@ def build_banks(
         n_firms: Number of firms.
         step_days: Days per step.
         scoring_streams: One random stream per bank for its scoring error.
+        house_bank: Each firm's main bank.
+        relationship_stream: The stream that draws the firms' other relationship banks and
+            their scoring errors (`Banks.open_relationships`).
     """
     count = spec.count
     term_steps = max(1, steps_of(spec.loan_term_days, step_days))
     workout_steps = max(1, steps_of(spec.workout_days, step_days))
-    return Banks(
+    banks = Banks(
         spec=spec,
         accounts=accounts,
         deposits=np.zeros(count),
@@ -1048,3 +1261,5 @@ def build_banks(
         lending_round=LendingRound.empty(count),
         scoring_streams=scoring_streams,
     )
+    banks.open_relationships(house_bank, relationship_stream)
+    return banks

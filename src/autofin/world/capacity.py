@@ -105,7 +105,8 @@ def invest(
     budget = np.maximum(cash - firms.cash_target, 0.0)
     sound = banks.capital_ratio(ledger) >= banks.spec.min_capital_ratio
     bank = firms.house_bank
-    open_line = ~banks.line_frozen & sound[bank] & ~banks.failed[bank]
+    # The house bank (the main bank of the line) finances the capacity's working capital.
+    open_line = ~banks.part_frozen[0] & sound[bank] & ~banks.failed[bank]
     financing = spec.capacity_investment.financing
     if financing == "house_line":
         _extend_lines(banks, np.where(open_line, added * (unit_price + working_capital), 0.0))
@@ -128,9 +129,8 @@ def invest(
 
 
 def _extend_lines(banks: Banks, extension: np.ndarray) -> None:
-    """Raise each firm's committed line (contract and limit) by ``extension``."""
-    banks.line_contract += extension
-    banks.line_limit += extension
+    """Raise each firm's committed line (its main bank's part: contract and limit)."""
+    banks.extend_main_lines(extension)
 
 
 def cancel(

@@ -85,6 +85,21 @@ class AccountingCheck:
         )
         self._close("banks' loans vs firms' debt", step, banks.loans.sum(), firms.debt.sum())
         self._close(
+            "banks' loans vs the drawn parts of the lines", step, banks.loans, banks.line_carrying()
+        )
+        self._close(
+            "firms' debt vs the drawn parts of their lines",
+            step,
+            firms.debt,
+            banks.part_drawn.sum(axis=0),
+        )
+        self._close(
+            "interest and fees owed on the lines vs the parts owed them",
+            step,
+            banks.interest_book.open_totals(),
+            banks.part_interest.sum(axis=0),
+        )
+        self._close(
             "consumers' cash (households pay out of income as they spend)",
             step,
             ledger.balance[model.consumer_account],

@@ -130,7 +130,13 @@ class AutofinModel(mesa.Model):
         )
         self.trade = TradeCredit.empty(len(self.firms.edge_supplier), n_firms, max_term)
         self.banks = build_banks(
-            scenario.banks, self.bank_accounts, n_firms, scenario.step_days, streams.scoring
+            scenario.banks,
+            self.bank_accounts,
+            n_firms,
+            scenario.step_days,
+            streams.scoring,
+            self.firms.house_bank,
+            streams.relationships,
         )
         self._open_balance_sheets()
         self.banks.connect(self.ledger)
@@ -555,7 +561,7 @@ class AutofinModel(mesa.Model):
         revenue = float(firms.daily_revenue(scenario.step_days).sum())
         book = np.full(spec.count, spec.automotive_book_days * revenue / spec.automotive_share)
         book /= spec.count
-        loans = np.bincount(firms.house_bank, debt, minlength=spec.count)
+        loans = banks.lent_by_bank(debt)
         book = np.maximum(book, loans)
         if spec.capital is None:
             capital = spec.capital_ratio * book

@@ -21,8 +21,11 @@ SUBSYSTEMS = (
     "platforms",
     "consumers",
     "shopping",
+    "relationships",
 )
-"""The subsystems with a stream of their own (banks' scoring has one stream per bank)."""
+"""The subsystems with a stream of their own (banks' scoring has one stream per bank).
+
+New subsystems go at the end: a stream depends on its position, so the others keep theirs."""
 
 
 @dataclass(frozen=True)
@@ -37,6 +40,7 @@ class RandomStreams:
         platforms: Which suppliers a reverse-factoring platform onboards.
         consumers: The consumer population.
         shopping: Consumers' trips, funnel, loan approvals and loan fates.
+        relationships: Firms' other relationship banks, and those banks' scoring errors.
         scoring: One generator per bank: its scoring error.
     """
 
@@ -47,6 +51,7 @@ class RandomStreams:
     platforms: np.random.Generator
     consumers: np.random.Generator
     shopping: np.random.Generator
+    relationships: np.random.Generator
     scoring: tuple[np.random.Generator, ...]
 
     @classmethod

@@ -1,12 +1,15 @@
-"""Committed credit lines with the house bank, behind the interface every instrument shares.
+"""Committed credit lines with the relationship banks, behind the interface all instruments share.
 
 The lines themselves (limits, reviews, covenants, the loan book of draws and their due dates)
 live in `Banks`, which owns the loan book and the firms' `debt`; this class is how the
 financing choice and the liquidation see them: a firm short of cash draws within its undrawn
 limit (`quote`, `take`), owes its drawn principal (`owed`), repays each draw with its interest
-after `banks.loan_term_days` (`due_now`, `collect`), and its bank claims the principal on its
-default (`claims_on`). Unlike the supply-chain-finance instruments, what falls due on a line can
-fall into arrears; the step settles it with the trade invoices, not with them.
+after `banks.loan_term_days` (`due_now`, `collect`), and its banks claim the principal on its
+default (`claims_on`). A line is shared by the firm's relationship banks
+(``banks.relationships``; one, the house bank, by default): each holds its part, and each
+draw, repayment and claim is shared between the parts (`Banks.quote`, `Banks.collect_due`).
+Unlike the supply-chain-finance instruments, what falls due on a line can fall into arrears;
+the step settles it with the trade invoices, not with them.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from autofin.world.firms import Firms
 
 
 class CreditLine:
-    """Every firm's committed line with its house bank.
+    """Every firm's committed line with its relationship banks.
 
     Args:
         banks: The banks (they keep the lines and the loan book).
@@ -39,6 +42,7 @@ class CreditLine:
         self.borrowing_buffer = borrowing_buffer
         self.loan_years = loan_years
         self._rate = np.zeros(0)
+        self._parts = np.zeros((1, 0))
 
     def serves_tier(self, tier: int) -> bool:
         """Every firm has a line."""
@@ -51,10 +55,10 @@ class CreditLine:
     def quote(self, r: FinanceRound, applicants: np.ndarray, need: np.ndarray) -> np.ndarray:
         """What each applicant may draw for ``need`` × (1 + the borrowing buffer).
 
-        Limited by the undrawn limit, the concentration limit and the bank's capital
-        (`Banks.quote`); the bank's capacity is reserved for the offer.
+        Limited by the undrawn limit, the concentration limit and the bank's capital, part by
+        part (`Banks.quote`); the banks' capacity is reserved for the offer.
         """
-        offer, self._rate = r.banks.quote(
+        offer, self._rate, self._parts = r.banks.quote(
             r.firms,
             r.ledger,
             applicants,
@@ -68,9 +72,11 @@ class CreditLine:
     def take(
         self, r: FinanceRound, applicants: np.ndarray, amounts: np.ndarray, act: FinanceActivity
     ) -> None:
-        """Draw ``amounts`` (as quoted) at the line rate."""
-        rate = self._rate if self._rate.size == applicants.size else self.rates(r, applicants)
-        r.banks.grant(r.firms, r.ledger, r.step, applicants, amounts, rate)
+        """Draw ``amounts`` (as quoted) at the line rate, shared between the parts as quoted."""
+        quoted = self._rate.size == applicants.size
+        rate = self._rate if quoted else self.rates(r, applicants)
+        parts = self._parts if quoted else None
+        r.banks.grant(r.firms, r.ledger, r.step, applicants, amounts, rate, parts)
         act.record(applicants, amounts, rate, amounts * rate * self.loan_years)
 
     def owed(self, firms: Firms) -> np.ndarray:
@@ -92,7 +98,11 @@ class CreditLine:
         bought: np.ndarray,
         remember_bad_debt: Callable[[np.ndarray, np.ndarray, np.ndarray], None],
     ) -> list[Claim]:
-        """The house banks' claims on defaulting firms: the principal drawn (unsecured)."""
+        """Each relationship bank's claim on defaulting firms: the principal drawn on its part.
+
+        The claims are unsecured and rank together, so the estate pays them pro rata to what
+        is drawn on each part (`world/estate.py`).
+        """
         firms, banks, step = r.firms, r.banks, r.step
         principal = banks.take_claims_on(firms, debtors)
 
@@ -101,9 +111,9 @@ class CreditLine:
 
         return [
             Claim(
-                debtors,
-                banks.accounts[firms.house_bank[debtors]],
-                principal,
+                np.tile(debtors, banks.relationships),
+                banks.accounts[banks.part_bank[:, debtors]].ravel(),
+                principal.ravel(),
                 Collateral.UNSECURED,
                 settle,
                 instrument=self.instrument,
@@ -111,5 +121,5 @@ class CreditLine:
         ]
 
     def carrying(self, firms: Firms, banks_count: int) -> np.ndarray:
-        """Drawn principal per bank."""
-        return np.bincount(firms.house_bank, firms.debt, minlength=banks_count)
+        """Drawn principal per bank, every part of every line."""
+        return self._banks.line_carrying()
