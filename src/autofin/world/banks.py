@@ -730,7 +730,6 @@ class Banks:
             pd: The main banks' scores (the other banks' are `part_pd`).
             cash: Each firm's cash.
         """
-        """
         spec = self.spec
         breach = firms.leverage(cash) > self.line_covenant
         scheduled = (np.arange(firms.n) + step) % self.review_steps == 0
@@ -755,11 +754,11 @@ class Banks:
         self.interest_book.book(step, 1, paying, fee[paying])
 
     def renewal_limit(self, firms: Firms) -> np.ndarray:
-        """The limit each renewed part gets: its contract, or more if its share of the
-        borrowing base is more (one row per part, as `part_contract`).
+        """Each renewed part's limit: its contract, or its share of the borrowing base if more.
 
-        The borrowing base is `receivables_advance_rate` of the trade receivables the firm
-        carries now, as in asset-based lending: a supplier whose sales grow, or whose
+        One row per part, as `part_contract`. The borrowing base is
+        `receivables_advance_rate` of the trade receivables the firm carries now, as in
+        asset-based lending: a supplier whose sales grow, or whose
         customers pay later, carries more receivables and can borrow against them at its
         next review. Each relationship bank lends its share (`part_share`) of it. The
         contract is the part signed at opening (plus, for the main bank, any extension for
