@@ -70,3 +70,20 @@ def test_fast_approval_on_the_traditional_chain_sells_more_without_breaking_it()
         ).summary
         assert fast["sales_units"] > 1.1 * traditional["sales_units"]
         assert fast["supplier_defaults"] < 0.05 * 340
+
+
+def test_a_renewal_lends_the_advance_rate_of_receivables_never_below_the_contract():
+    scenario = load_scenario(
+        SCENARIOS / "baseline.yaml",
+        overrides=["warmup_days=0", "banks.relationships=2", "banks.main_bank_share=0.6"],
+    )
+    model = AutofinModel(scenario)
+    firms, banks = model.firms, model.banks
+    contract = banks.part_contract.copy()
+    firms.receivables[:] = 0.0
+    firms.receivables[1] = 2.0 * contract[:, 1].sum() / 0.8  # twice the line in collateral
+    limit = banks.renewal_limit(firms)
+    # Without collateral above it, every part renews at its contract.
+    np.testing.assert_array_equal(limit[:, 2:], contract[:, 2:])
+    # With it, each bank lends its share of 80% of the receivables: twice the line here.
+    np.testing.assert_allclose(limit[:, 1], np.array([0.6, 0.4]) * 2.0 * contract[:, 1].sum())
