@@ -42,6 +42,7 @@ class GrowingSeries:
         self.columns: tuple[str, ...] | None = None
         self.values = np.zeros((0, 0))
         self.integers = np.zeros(0, dtype=bool)
+        self.counts = np.zeros(0, dtype=bool)
         self.count = 0
         self.rebuild = False
 
@@ -52,6 +53,7 @@ class GrowingSeries:
                 self.columns = columns
                 self.values = np.zeros((64, len(columns)))
                 self.integers = np.ones(len(columns), dtype=bool)
+                self.counts = np.array([is_count_column(name) for name in columns])
             kinds = [type(value) for value in row.values()]
             if columns != self.columns or any(k is not int and k is not float for k in kinds):
                 self.rebuild = True
@@ -74,7 +76,7 @@ class GrowingSeries:
             return self.metrics.frame().iloc[:steps]
         block = self.values[:steps]
         # Two 2-D blocks (counts, the rest) joined once: a column at a time costs 4x more.
-        whole = self.integers | np.array([is_count_column(name) for name in self.columns])
+        whole = self.integers | self.counts
         names = np.array(self.columns, dtype=object)
         counts = pd.DataFrame(block[:, whole].astype(np.int64), columns=names[whole])
         rest = pd.DataFrame(block[:, ~whole], columns=names[~whole])
