@@ -49,11 +49,29 @@ class Page:
         self.tab.set_default_timeout(60_000)
         self.errors: list[str] = []
         self.requests: list[str] = []
+        self.sent: list[str] = []  # websocket frames the page sent to the server
         self.tab.on("console", lambda m: m.type == "error" and self.errors.append(m.text))
         self.tab.on("pageerror", lambda e: self.errors.append(str(e)))
         self.tab.on("request", lambda r: self.requests.append(r.url))
+        self.tab.on("websocket", lambda ws: ws.on("framesent", self._record_frame))
         self.tab.goto(server.url)
         self.button("Step").wait_for(timeout=60_000)
+
+    def _record_frame(self, payload: str | bytes) -> None:
+        self.sent.append(payload if isinstance(payload, str) else payload.decode("latin-1"))
+
+    def wait_until_sent(self, pattern: str, since: int, timeout_ms: int = 60_000) -> None:
+        """Wait until the page has sent the server a frame matching ``pattern`` (a regex),
+        among the frames sent after the first ``since``.
+
+        Under load ipywidgets holds back a widget's state changes until the server has
+        acknowledged the previous one, while a button's click goes out at once: a click
+        right after a slider moved can reach the server before the slider's last value.
+        """
+        deadline = self.tab.evaluate("Date.now()") + timeout_ms
+        while not any(re.search(pattern, frame) for frame in self.sent[since:]):
+            assert self.tab.evaluate("Date.now()") < deadline, f"no frame matched {pattern}"
+            self.tab.wait_for_timeout(100)
 
     def button(self, name: str):
         return self.tab.get_by_role("button", name=name, exact=True)
@@ -173,12 +191,13 @@ def _slider(page: Page, label: str):
 def test_moved_slider_applies_on_reset_and_shows_in_page_and_series(page):
     thumb = _slider(page, "Automaker payment term (days)")
     thumb.focus()
+    sent = len(page.sent)
     for _ in range(22):  # 170 days, 5 days a press
         page.tab.keyboard.press("ArrowLeft")
     assert thumb.get_attribute("aria-valuenow") == "60"
     page.tab.get_by_text(re.compile("payment term 170 days")).wait_for()  # not applied yet
+    page.wait_until_sent(r'"state":\s*\{"v_model":\s*60\}', since=sent)  # the server has it
     page.button("Reset").click()
-    page.tab.get_by_text(re.compile("Step 0 of")).wait_for(timeout=60_000)
     page.tab.get_by_text(re.compile("automaker payment term 60 days")).wait_for()
     page.step()
     page.tab.get_by_role("tab", name=TABS[1]).click()
@@ -209,7 +228,9 @@ def test_live_intervention_takes_effect_next_step_and_is_marked(page):
 
 
 def test_side_by_side_overlays_a_second_run(page):
+    sent = len(page.sent)
     page.tab.get_by_text("Side by side: run a second copy").click()
+    page.wait_until_sent(r'"state":\s*\{"v_model":\s*true\}', since=sent)
     page.button("Reset").click()
     page.tab.get_by_text(re.compile("Side by side with baseline.term60d")).wait_for(timeout=60_000)
     page.step(2)
