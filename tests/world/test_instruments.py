@@ -39,6 +39,7 @@ def flow_total(result, flow: str, source: str | None = None) -> float:
 
 
 # --------------------------------------------------------------------- reverse factoring
+@pytest.mark.robustness  # many seeds: the second stage of make test
 def test_reverse_factoring_lowers_supplier_defaults_and_financing_cost():
     none = mean_summary("scf_none", "supplier_defaults")
     platform = mean_summary("platform_reverse_factoring", "supplier_defaults")
@@ -90,6 +91,7 @@ def test_multi_tier_platform_reaches_tier_two_suppliers():
 
 
 # --------------------------------------------------------------------- factoring
+@pytest.mark.robustness  # many seeds: the second stage of make test
 def test_factoring_is_dearer_for_riskier_suppliers():
     # Suppliers with thinner equity carry more debt for the same business: banks score them
     # riskier and, with recourse, discount their invoices at a higher rate.
@@ -316,6 +318,7 @@ def test_a_scheduled_facility_is_drawn_on_its_day_and_repaid_at_maturity():
 
 
 # --------------------------------------------------------------------- payment terms
+@pytest.mark.robustness  # many seeds: the second stage of make test
 def test_a_60_day_pledge_mid_run_lowers_supplier_defaults_after_it_takes_effect():
     day = 546
     pledge = {"finance.payment_terms": [{"day": day, "payment_term_days": 60}]}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from autofin.scenario.loading import load_scenario
 from autofin.world.model import AutofinModel, simulate
@@ -29,6 +30,7 @@ def mean_supplier_defaults(term_days: int) -> float:
     )
 
 
+@pytest.mark.robustness  # many seeds: the second stage of make test
 def test_longer_automaker_payment_terms_raise_supplier_defaults():
     short, long, longer = (mean_supplier_defaults(days) for days in (60, 170, 240))
     assert short < long < longer
@@ -41,6 +43,7 @@ def run_model(scenario):
     return model
 
 
+@pytest.mark.robustness  # many seeds: the second stage of make test
 def test_default_of_a_large_tier1_supplier_spreads_to_its_own_suppliers():
     # Thin equity and stocks that fetch nothing: the estate cannot pay its trade creditors in
     # full (a sound firm's estate does), so the default reaches its suppliers as bad debt as
@@ -98,6 +101,7 @@ def test_defaults_caused_by_bad_debt_name_their_cause():
             assert pd.isna(firms.loc[int(cause), "default_step"])
 
 
+@pytest.mark.robustness  # many seeds: the second stage of make test
 def test_better_capitalised_bank_lends_at_lower_rates():
     volume = np.zeros(2)
     interest = np.zeros(2)
