@@ -333,18 +333,39 @@ def flows_sankey(results: Results, window: tuple[int, int] | None = None) -> go.
             canvas.annotate(f"<b>{run.label}</b>", index * width + width / 2, 1.0)
     key = dict(sorted(set(FLOW_FAMILIES.values()) | _OTHER_FAMILIES))
     canvas.annotate(
-        "  ".join(f"<span style='color:{c}'>■</span> {name}" for name, c in key.items()),
+        _key_lines(
+            [(f"<span style='color:{c}'>■</span> {name}", len(name) + 2) for name, c in key.items()]
+        ),
         0,
         1.04,
         xanchor="left",
         yanchor="bottom",
         font={"size": 11},
+        align="left",
+        name="colour key",
     )
     span = "whole run" if window is None else f"steps {window[0]}–{window[1]}"
     currency = drawn[0].currency
     return canvas.figure(
         f"Capital flows between sectors ({span}, {currency})", height=580, hovermode="closest"
     )
+
+
+KEY_LINE_CHARS = 60
+"""Characters of a colour key's line (about 400 px in 11-point type: a cell of the browser view)."""
+
+
+def _key_lines(items: list[tuple[str, int]]) -> str:
+    """A colour key's items (markup, visible length) in lines of at most `KEY_LINE_CHARS`."""
+    lines: list[list[str]] = [[]]
+    used = 0
+    for markup, length in items:
+        if lines[-1] and used + length > KEY_LINE_CHARS:
+            lines.append([])
+            used = 0
+        lines[-1].append(markup)
+        used += length + 2
+    return "<br>".join("  ".join(line) for line in lines)
 
 
 def _sector_order(names: np.ndarray) -> list[str]:

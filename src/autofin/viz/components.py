@@ -6,6 +6,7 @@ Each panel is a Solara component that takes the `ExploredModel` and reads Mesa's
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Sequence
 from html import escape
 from typing import Any
@@ -129,11 +130,21 @@ def fit(figure: PlainFigure, title: str | None = None, height: int = CELL_HEIGHT
     # coordinates above a short plot, its second row would cover the subplot titles.
     rows = _legend_rows(figure.get("data", ()))
     legend.update(yref="container", y=1 - TITLE_PX / height, yanchor="top", x=0)
-    subplot_titles = any(
-        note.get("yref") == "paper" and note.get("y", 0) >= 1
+    above = [
+        note
         for note in layout.get("annotations", ())
+        if note.get("yref") == "paper" and note.get("y", 0) >= 1
+    ]
+    # A colour key written above the plot (the Sankey's) takes a line of type per line.
+    keys = [note for note in above if note.get("name") == "colour key"]
+    key_lines = max((str(note["text"]).count("<br>") + 1 for note in keys), default=0)
+    subplot_titles = len(above) > len(keys)
+    top = (
+        TITLE_PX
+        + rows * LEGEND_ROW_PX
+        + key_lines * KEY_LINE_PX
+        + (SUBPLOT_TITLE_PX if subplot_titles else 8)
     )
-    top = TITLE_PX + rows * LEGEND_ROW_PX + (SUBPLOT_TITLE_PX if subplot_titles else 8)
     layout.update(
         autosize=True,
         height=height,
@@ -141,7 +152,45 @@ def fit(figure: PlainFigure, title: str | None = None, height: int = CELL_HEIGHT
         title=heading,
         legend=legend,
     )
+    _space_rows(layout, height - max(top, 60) - 45)
     return figure
+
+
+def _space_rows(layout: dict, plot_px: float) -> None:
+    """Open the gaps between rows of subplots to fit their titles in ``plot_px`` of height.
+
+    A report figure's spacing is a share of its height: in a short cell of the page a
+    lower row's title would cover the row above. The rows keep their order and proportions;
+    the subplot titles move with the tops of their rows.
+    """
+    axes = [value for key, value in layout.items() if key.startswith("yaxis")]
+    rows = sorted({tuple(axis["domain"]) for axis in axes if "domain" in axis}, reverse=True)
+    if len(rows) < 2 or plot_px <= 0:
+        return
+    titles = [
+        note
+        for note in layout.get("annotations", ())
+        if note.get("yref") == "paper" and any(abs(note.get("y", -1) - r[1]) < 1e-9 for r in rows)
+    ]
+    lines = max((str(note.get("text", "")).count("<br>") + 1 for note in titles), default=1)
+    gap = min((6 + KEY_LINE_PX * lines) / plot_px, 0.3)
+    if all(low - next_high >= gap - 1e-9 for (low, _), (_, next_high) in itertools.pairwise(rows)):
+        return
+    scale = (1.0 - gap * (len(rows) - 1)) / sum(high - low for low, high in rows)
+    moved, top = {}, 1.0
+    for low, high in rows:
+        bottom = top - (high - low) * scale
+        moved[(low, high)] = (max(bottom, 0.0), top)
+        top = bottom - gap
+    for axis in axes:
+        if "domain" in axis:
+            axis["domain"] = list(moved[tuple(axis["domain"])])
+    tops = {high: new_high for (_, high), (_, new_high) in moved.items()}
+    for note in layout.get("annotations", ()):
+        if note.get("yref") == "paper":
+            for old_top, new_top in tops.items():
+                if abs(note.get("y", -1) - old_top) < 1e-9:
+                    note["y"] = new_top
 
 
 TITLE_PX = 30
@@ -150,6 +199,8 @@ LEGEND_ROW_PX = 28
 """Height (px) of one row of a horizontal legend in 10-point type."""
 SUBPLOT_TITLE_PX = 36
 """Room (px) above the plots for subplot titles."""
+KEY_LINE_PX = 16
+"""Height (px) of one line of a key written above the plot in 11-point type."""
 CELL_LEGEND_WIDTH = 340
 """Width (px) a cell's legend rows may fill (a laptop's cell is ~460 px, less margins)."""
 
