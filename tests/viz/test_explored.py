@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -13,7 +15,7 @@ from autofin.viz import interventions
 from autofin.viz.catalog import Catalog, UnknownScenarioError
 from autofin.viz.explored import ExploredModel
 from autofin.viz.interventions import InterventionError
-from autofin.world.model import simulate
+from autofin.world.model import AutofinModel, simulate
 from conftest import TINY, write
 
 runner = CliRunner()
@@ -175,3 +177,23 @@ def test_viz_command_rejects_bad_input_with_exit_code_2(args, message):
     result = runner.invoke(app, args)
     assert result.exit_code == 2
     assert message in result.output
+
+
+def test_a_clicked_firms_sheet_shows_each_relationship_banks_part_of_its_line(tmp_path):
+    path = write(tmp_path, "tiny.yaml", TINY)
+    for count, relationships in ((2, 1), (3, 3)):
+        model = AutofinModel(
+            load_scenario(
+                path, overrides={"banks.count": count, "banks.relationships": relationships}
+            )
+        )
+        firm = int(np.flatnonzero(~model.firms.is_automaker & (model.firms.debt > 0))[0])
+        sheet = interventions.firm_sheet(model, firm)
+        parts = sheet["credit line"].split("; ")
+        assert len(parts) == relationships
+        if relationships > 1:
+            main = int(model.banks.part_bank[0, firm])
+            assert parts[0].startswith(f"bank {main} (main, 60%): limit ")
+        # What the parts say is drawn adds up to the firm's bank loans.
+        drawn = sum(float(re.search(r"drawn ([\d,]+)", p).group(1).replace(",", "")) for p in parts)
+        assert drawn == pytest.approx(sheet["bank loans"], abs=relationships)

@@ -134,6 +134,7 @@ def firm_sheet(model: AutofinModel, firm: int) -> dict[str, object]:
         "inventory value": inventory,
         "payables": float(firms.payables[firm]),
         "bank loans": float(firms.debt[firm]),
+        "credit line": _credit_line(model, firm),
     }
     for instrument in model.finance.instruments:
         sheet[f"owes {instrument.name.replace('_', ' ')}"] = float(instrument.owed(firms)[firm])
@@ -151,3 +152,19 @@ def firm_sheet(model: AutofinModel, firm: int) -> dict[str, object]:
         or "none"
     )
     return sheet
+
+
+def _credit_line(model: AutofinModel, firm: int) -> str:
+    """The firm's committed line: limit and drawn, and each relationship bank's part of it."""
+    banks = model.banks
+    parts = []
+    for k in range(banks.part_bank.shape[0]):
+        role = "main" if k == 0 else "other"
+        part = (
+            f"bank {int(banks.part_bank[k, firm])} ({role}, {banks.part_share[k]:.0%}): "
+            f"limit {banks.part_limit[k, firm]:,.0f}, drawn {banks.part_drawn[k, firm]:,.0f}"
+        )
+        parts.append(part + (", frozen" if banks.part_frozen[k, firm] else ""))
+    if len(parts) == 1:
+        return parts[0].split(": ", 1)[1]
+    return "; ".join(parts)
