@@ -10,7 +10,7 @@ from autofin.cli import app
 from autofin.scenario.errors import ScenarioError
 from autofin.scenario.loading import load_scenario
 from autofin.world.banks import Instrument
-from autofin.world.model import AutofinModel
+from autofin.world.model import AutofinModel, simulate
 from conftest import SCENARIOS, TINY, write
 
 
@@ -177,3 +177,26 @@ def test_wrong_relationships_are_clear_errors_with_exit_code_2(tmp_path, setting
     assert result.exit_code == 2
     assert expected in result.stderr
     assert "Traceback" not in result.output
+
+
+def test_the_loan_log_gives_each_relationship_bank_its_part_of_every_draw():
+    scenario = load_scenario(
+        SCENARIOS / "baseline.yaml", ["banks.relationships=2", "horizon_days=182"]
+    )
+    result = simulate(scenario, loans=True)
+    firm = result.loans[result.loans["kind"] == "firm_loan"]
+    decisions = firm.groupby(["step", "applicant"])
+    # A row per bank for every decision (a firm may draw twice in a step), from two banks.
+    rows = firm.groupby(["step", "applicant", "part"]).size().unstack()
+    assert list(rows.columns) == [0, 1]
+    assert (rows[0] == rows[1]).all()
+    assert (decisions["bank"].nunique() == 2).all()
+    # The parts add up to what the banks lent in each step, and are shared 60/40 or as
+    # the undrawn room of each part allowed.
+    lending = result.timeseries.set_index("step")["bank_lending_volume"]
+    per_step = firm.groupby("step")["amount"].sum().reindex(lending.index, fill_value=0)
+    assert per_step.to_numpy() == pytest.approx(lending.to_numpy())
+    main = firm[firm["part"] == 0].set_index(["step", "applicant"])["amount"]
+    total = decisions["amount"].sum()
+    granted = total > 0
+    assert (main[granted] / total[granted]).median() == pytest.approx(0.6, abs=0.05)

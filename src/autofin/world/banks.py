@@ -605,7 +605,7 @@ class Banks:
         )
         lending.record(Instrument.BANK_LOAN, principal, rate)
         if self.decision_log is not None:
-            self.decision_log.firm_loans(step, applicants, principal, rate)
+            self.decision_log.firm_loans(step, applicants, principal, rate, parts)
 
     def _book_loans(
         self,

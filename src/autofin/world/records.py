@@ -235,20 +235,47 @@ class LoanLog:
     car_parts: list[dict[str, np.ndarray]] = field(default_factory=list)
 
     def firm_loans(
-        self, step: int, applicants: np.ndarray, principal: np.ndarray, rate: np.ndarray
+        self,
+        step: int,
+        applicants: np.ndarray,
+        principal: np.ndarray,
+        rate: np.ndarray,
+        parts: np.ndarray | None = None,
     ) -> None:
-        """Record the working-capital loan decisions of a step (zero principal: declined)."""
+        """Record the working-capital loan decisions of a step (zero principal: declined).
+
+        With one bank per firm, a row per decision. With several relationship banks
+        (``parts``: each bank's part of each draw, parts × applicants), a row per bank: its
+        part of the draw, its own score and rate.
+        """
         if applicants.size == 0:
             return
+        banks = self.model.banks
         finance_round = self.model.finance.round
         scored = finance_round.pd[applicants] if finance_round is not None else np.nan
+        scored = np.broadcast_to(scored, applicants.shape).astype(float)
+        if parts is None or banks.relationships == 1:
+            bank = self.model.firms.house_bank[applicants]
+            amount, part = principal, np.zeros_like(applicants)
+        else:
+            count = banks.relationships
+            bank = banks.part_bank[:, applicants].ravel()
+            amount = parts.ravel()
+            rate = banks.part_rate[:, applicants].ravel()
+            pd_by_part = banks.part_pd[:, applicants].copy()
+            pd_by_part[0] = scored
+            scored = pd_by_part.ravel()
+            part = np.repeat(np.arange(count), applicants.size)
+            applicants = np.tile(applicants, count)
+            principal = np.tile(principal, count)
         self.firm_parts.append(
             {
                 "step": np.full(applicants.size, step, dtype=np.int64),
                 "applicant": applicants.astype(np.int64),
-                "bank": self.model.firms.house_bank[applicants].astype(np.int64),
-                "amount": principal.astype(float),
-                "scored_pd": np.broadcast_to(scored, applicants.shape).astype(float),
+                "bank": bank.astype(np.int64),
+                "part": part.astype(np.int64),
+                "amount": amount.astype(float),
+                "scored_pd": scored,
                 "rate": rate.astype(float),
                 "approved": principal > 0,
             }
@@ -322,8 +349,9 @@ class LoanLog:
         for column in ("approved", "booked", "fraud"):
             if column in frame:
                 frame[column] = frame[column].astype("boolean")
-        if "default_month" in frame:
-            frame["default_month"] = frame["default_month"].astype("Int64")
+        for column in ("default_month", "part"):
+            if column in frame:
+                frame[column] = frame[column].astype("Int64")
         return frame
 
 
