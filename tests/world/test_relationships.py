@@ -200,3 +200,16 @@ def test_the_loan_log_gives_each_relationship_bank_its_part_of_every_draw():
     total = decisions["amount"].sum()
     granted = total > 0
     assert (main[granted] / total[granted]).median() == pytest.approx(0.6, abs=0.05)
+
+
+def test_a_line_frozen_by_one_of_two_banks_counts_as_partly_frozen():
+    rows = {}
+    for frozen_by_main in (False, True):
+        model = model_of("scf_none", 2, "warmup_days=0")
+        firm = _supplier_with_open_line(model)
+        model.banks.part_frozen[0, firm] = frozen_by_main
+        model.step()
+        rows[frozen_by_main] = model.metrics.frame().iloc[-1]
+    # The same world a step on, but for one firm whose main bank froze its part.
+    assert rows[True]["credit_lines_partly_frozen"] == rows[False]["credit_lines_partly_frozen"] + 1
+    assert rows[True]["credit_lines_frozen"] == rows[False]["credit_lines_frozen"]

@@ -152,6 +152,8 @@ class MetricsRecorder:
         )
         row["firms_in_arrears"] = int((firms.active & (firms.arrears_steps > 0)).sum())
         row["credit_lines_frozen"] = int((firms.active & banks.line_frozen).sum())
+        partly = banks.part_frozen.any(axis=0) & ~banks.line_frozen
+        row["credit_lines_partly_frozen"] = int((firms.active & partly).sum())
         row["credit_line_undrawn"] = float(banks.undrawn(firms)[firms.active].sum())
         row["bank_failures"] = activity.bank_failures
         # The book value of inventories, for the working-capital cycle and the tier tables.
