@@ -222,8 +222,9 @@ class AutofinModel(mesa.Model):
         finance = self.finance
         finance.start_step(t, firms, ledger, self.banks, self.trade)
 
-        # Plan production and send orders upstream; orders placed `order_lead_days` ago are
-        # accepted into the suppliers' backlogs, and suppliers may borrow against them.
+        # Plan production and send orders upstream, suppliers within what their funds can
+        # carry; orders placed `order_lead_days` ago are accepted into the suppliers'
+        # backlogs, and suppliers may borrow against them.
         plan, placed = production.plan_and_order(
             firms, scenario, firms.order_forecast, self._fundable_output()
         )
@@ -591,8 +592,8 @@ class AutofinModel(mesa.Model):
         # Firms pay dividends out of equity above their opening equity (see _pay_dividends).
         firms.equity_target = current_equity + firms.fixed_assets
         firms.equity = firms.equity_target.copy()
-        # Suppliers fund growth in proportion to the working capital each unit of output
-        # needs now (see `production.fundable_output`).
+        # The working capital a unit of output per step ties up in each supplier's opening
+        # balance sheet: what its funds must carry per unit (see `production.fundable_output`).
         if scenario.suppliers.finance_constrained_production:
             per_unit = firms.working_capital() / np.maximum(firms.expected_output, 1e-12)
             firms.working_capital_per_unit = np.where(
