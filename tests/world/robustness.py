@@ -30,12 +30,14 @@ VARIANTS: dict[str, list[str]] = {
     "borrowing base -25%": ["banks.receivables_advance_rate=0.6"],
     "borrowing base +25%": ["banks.receivables_advance_rate=1.0"],
     "borrowing base off": ["banks.receivables_advance_rate=0"],
+    "finance constraint off": ["suppliers.finance_constrained_production=false"],
     **{
         f"no {feature}": [f"banks.scoring.{feature}=0"]
         for feature in ("leverage", "cash_flow", "interest_cover", "arrears", "tier")
     },
 }
-"""Each variant's overrides: cut-off and thresholds ±25%, or one scoring feature off."""
+"""Each variant's overrides: cut-off and thresholds ±25%, or one scoring feature or mechanism
+off."""
 
 CASES: dict[str, tuple[str, list[str]]] = {
     "pledge 60d": ("pledge_60_days", []),

@@ -49,8 +49,13 @@ def test_lines_grow_with_the_receivables_of_a_demand_surge():
 
 
 def test_without_a_borrowing_base_a_surge_makes_sound_suppliers_illiquid():
+    # Suppliers that make every order, funded or not: with production limited to what their
+    # funds carry, neither line defaults here (tests/world/test_working_capital.py).
     def defaults(*overrides: str) -> float:
-        return float(np.mean([(~surged(seed, *overrides).firms.active).sum() for seed in range(3)]))
+        unconstrained = ("suppliers.finance_constrained_production=false", *overrides)
+        return float(
+            np.mean([(~surged(seed, *unconstrained).firms.active).sum() for seed in range(3)])
+        )
 
     with_base, fixed_lines = defaults(), defaults("banks.receivables_advance_rate=0")
     assert with_base < fixed_lines

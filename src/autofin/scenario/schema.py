@@ -314,6 +314,16 @@ class SupplierSpec(Section):
     capacity_investment: CapacityInvestmentSpec = Field(
         default_factory=lambda: CapacityInvestmentSpec()
     )
+    finance_constrained_production: bool = Field(
+        True,
+        description="A supplier plans production and input orders only up to the output its "
+        "funds can carry: its equity (less plant) and committed credit (line limits and "
+        "capacity loans), less its cash buffer, over the working capital (receivables and "
+        "inventories less payables) one unit of output per step needed in its opening "
+        "balance sheet. Orders beyond it wait in its backlog, and its customers run short, "
+        "instead of making it illiquid. Off: it accepts and makes every order it can within "
+        "capacity, financed or not.",
+    )
     recovery_rate: Probability = Field(
         0.3,
         description="Share of inventory book value realised when a firm is liquidated. Its "

@@ -102,6 +102,7 @@ class Firms:
     equity: np.ndarray = field(default_factory=lambda: np.zeros(0))
     fixed_assets: np.ndarray = field(default_factory=lambda: np.zeros(0))
     equity_target: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    working_capital_per_unit: np.ndarray = field(default_factory=lambda: np.zeros(0))
     _supplied: int | None = field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -114,6 +115,8 @@ class Firms:
             self.retaining = np.zeros(self.n, dtype=bool)
             self.capacity_assets = np.zeros(self.n)
             self.lasting_demand = self.expected_output.copy()
+        if self.working_capital_per_unit.size != self.n:
+            self.working_capital_per_unit = np.zeros(self.n)
 
     @property
     def n(self) -> int:
@@ -217,6 +220,10 @@ class Firms:
         input_price = self.input_price() if input_price is None else input_price
         in_process = self.work_in_progress.open_totals() + self.output_inventory
         return self.input_inventory * input_price + in_process * self.unit_cost(input_price)
+
+    def working_capital(self) -> np.ndarray:
+        """Receivables and inventories less trade payables."""
+        return self.receivables + self.inventory_value() - self.payables
 
     def liabilities(self) -> np.ndarray:
         """Trade payables plus bank debt."""

@@ -222,9 +222,12 @@ class AutofinModel(mesa.Model):
         finance = self.finance
         finance.start_step(t, firms, ledger, self.banks, self.trade)
 
-        # Plan production and send orders upstream; orders placed `order_lead_days` ago are
-        # accepted into the suppliers' backlogs, and suppliers may borrow against them.
-        plan, placed = production.plan_and_order(firms, scenario, firms.order_forecast)
+        # Plan production and send orders upstream, suppliers within what their funds can
+        # carry; orders placed `order_lead_days` ago are accepted into the suppliers'
+        # backlogs, and suppliers may borrow against them.
+        plan, placed = production.plan_and_order(
+            firms, scenario, firms.order_forecast, self._fundable_output()
+        )
         edge_orders = production.accept_orders(firms, t, placed)
         activity.orders_by_supplier = firms.by_supplier(edge_orders)
         finance.on_orders(edge_orders, partial(self.banks.due_within, t))
@@ -436,6 +439,16 @@ class AutofinModel(mesa.Model):
                 finance.after_settlement()
         activity.bad_debt = self.chain.bad_debt_in_step
 
+    def _fundable_output(self) -> np.ndarray | None:
+        """The output each supplier's funds can carry, or None when suppliers are not limited."""
+        if not self.spec.suppliers.finance_constrained_production:
+            return None
+        loans = self.finance.capacity_loans
+        committed = self.banks.line_limit
+        if loans is not None:
+            committed = committed + loans.owed(self.firms)
+        return production.fundable_output(self.firms, committed)
+
     def _pay_dividends(self) -> None:
         """Firms pay out part of their profits: equity above its opening level.
 
@@ -579,6 +592,13 @@ class AutofinModel(mesa.Model):
         # Firms pay dividends out of equity above their opening equity (see _pay_dividends).
         firms.equity_target = current_equity + firms.fixed_assets
         firms.equity = firms.equity_target.copy()
+        # The working capital a unit of output per step ties up in each supplier's opening
+        # balance sheet: what its funds must carry per unit (see `production.fundable_output`).
+        if scenario.suppliers.finance_constrained_production:
+            per_unit = firms.working_capital() / np.maximum(firms.expected_output, 1e-12)
+            firms.working_capital_per_unit = np.where(
+                firms.is_automaker, 0.0, np.maximum(per_unit, 0.0)
+            )
         # Suppliers pass part of their financing cost into cost-plus prices; opening prices
         # stay where they are.
         firms.finance_cost_per_step = banks.interest_book.open_totals() / banks.term_steps

@@ -7,6 +7,12 @@ from the rules rather than being imposed.
 Inputs follow a bill of materials: a customer holds one input stock per part category it buys
 (a *slot*), orders each part on its own, and can make only as many units as its scarcest part
 allows (Leontief). Orders reach the supplier's backlog after the order lead time.
+
+Growth needs finance (the working-capital channel of Delli Gatti et al. 2005 and Dosi, Fagiolo
+and Roventini 2010): with `suppliers.finance_constrained_production`, a supplier plans, stocks
+and orders inputs for no more output than its equity and committed credit can carry
+(`fundable_output`). It still accepts every order; what it cannot fund waits in its backlog,
+so demand beyond the chain's finance reaches customers as shortages, not as its default.
 """
 
 from __future__ import annotations
@@ -39,7 +45,10 @@ def receive_goods(firms: Firms, step: int) -> None:
 
 
 def plan_and_order(
-    firms: Firms, scenario: Scenario, demand_forecast: np.ndarray
+    firms: Firms,
+    scenario: Scenario,
+    demand_forecast: np.ndarray,
+    fundable: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Set each firm's production plan and place input orders on its live supply edges.
 
@@ -48,6 +57,8 @@ def plan_and_order(
         scenario: The scenario (inventory targets and adjustment speeds).
         demand_forecast: Expected demand per step for every firm (vehicles for automakers,
             smoothed orders received for suppliers).
+        fundable: The output per step each firm's funds can carry (`fundable_output`); a
+            firm plans, stocks and orders inputs for no more. None: no limit.
 
     Returns:
         The production plan per firm (units this step) and the units ordered on each edge
@@ -69,11 +80,14 @@ def plan_and_order(
     adjust_steps = np.maximum(adjust_steps, 1.0)
     target_steps = target_days / step_days
 
+    if fundable is not None:
+        demand_forecast = np.minimum(demand_forecast, fundable)
     backlog = firms.by_supplier(firms.edge_backlog)
     in_process = firms.work_in_progress.open_totals()
     target_output = (target_steps + max(firms.lead_steps, 1)) * demand_forecast
     gap = target_output + backlog - firms.output_inventory - in_process
-    plan = np.clip(demand_forecast + gap / adjust_steps, 0.0, firms.capacity)
+    ceiling = firms.capacity if fundable is None else np.minimum(firms.capacity, fundable)
+    plan = np.clip(demand_forecast + gap / adjust_steps, 0.0, ceiling)
     plan[~firms.active] = 0.0
 
     # Each part is ordered on its own (order-up-to per input slot).
@@ -92,6 +106,32 @@ def plan_and_order(
     within_slot = firms.edge_share / firms.slot_weight[firms.edge_slot]
     edge_orders = orders[firms.edge_slot] * within_slot * firms.edge_live
     return plan, edge_orders
+
+
+def fundable_output(firms: Firms, committed_credit: np.ndarray) -> np.ndarray:
+    """The output per step each firm's funds can carry (the working-capital constraint).
+
+    Growth ties up working capital: more receivables and inventories than the payables
+    that come with them. A firm can fund it from its equity not sunk in plant and from its
+    committed credit (line limits, capacity loans), less the cash it keeps as a buffer; each
+    unit of output per step needs what it needed in the firm's opening balance sheet
+    (`Firms.working_capital_per_unit`). A firm that needed none (an automaker its payables
+    finance) is not limited.
+
+    Args:
+        firms: All firms.
+        committed_credit: Each firm's committed credit: its line limits and the principal of
+            its capacity loans.
+
+    Returns:
+        Units per step (``inf`` where not limited).
+    """
+    funds = firms.equity - firms.fixed_assets + committed_credit - firms.cash_target
+    per_unit = firms.working_capital_per_unit
+    limited = per_unit > 0
+    fundable = np.full(firms.n, np.inf)
+    fundable[limited] = np.maximum(funds[limited], 0.0) / per_unit[limited]
+    return fundable
 
 
 def accept_orders(firms: Firms, step: int, placed: np.ndarray) -> np.ndarray:
