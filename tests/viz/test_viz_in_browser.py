@@ -7,6 +7,7 @@ Screenshots go to tests/artifacts/viz/ (git-ignored).
 from __future__ import annotations
 
 import re
+import time
 from pathlib import Path
 
 import psutil
@@ -68,10 +69,10 @@ class Page:
         acknowledged the previous one, while a button's click goes out at once: a click
         right after a slider moved can reach the server before the slider's last value.
         """
-        deadline = self.tab.evaluate("Date.now()") + timeout_ms
+        deadline = time.monotonic() + timeout_ms / 1000
         while not any(re.search(pattern, frame) for frame in self.sent[since:]):
-            assert self.tab.evaluate("Date.now()") < deadline, f"no frame matched {pattern}"
-            self.tab.wait_for_timeout(100)
+            assert time.monotonic() < deadline, f"no frame matched {pattern}"
+            self.tab.wait_for_timeout(100)  # lets Playwright deliver the frames meanwhile
 
     def button(self, name: str):
         return self.tab.get_by_role("button", name=name, exact=True)

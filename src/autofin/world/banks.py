@@ -397,6 +397,12 @@ class Banks:
             self.base_pd = 1.0 / (1.0 + np.exp(-odds[0]))
         return pd
 
+    def part_scores(self, pd: np.ndarray) -> np.ndarray:
+        """Each part's score (parts × firms): the main banks' ``pd``, the other banks' own."""
+        scores = self.part_pd.copy()
+        scores[0] = pd
+        return scores
+
     def learn(self, firms: Firms, was_active: np.ndarray, defaulted: np.ndarray) -> None:
         """Recalibrate each bank's intercept to the defaults among its clients.
 
@@ -736,8 +742,7 @@ class Banks:
         review = firms.active & (scheduled | breach)
         if review.any():
             bank = self.part_bank
-            part_pd = self.part_pd.copy()
-            part_pd[0] = pd
+            part_pd = self.part_scores(pd)
             sound = ~self.failed & (self.capital_ratio(ledger) >= spec.min_capital_ratio)
             refuse = (part_pd > spec.max_probability_of_default) | breach | ~sound[bank]
             renew = review & ~refuse
@@ -799,8 +804,7 @@ class Banks:
         """
         everyone = np.arange(firms.n)
         pd = self.score(firms, ledger.balance[: firms.n], everyone)
-        part_pd = self.part_pd.copy()
-        part_pd[0] = pd
+        part_pd = self.part_scores(pd)
         self.part_rate = self.price(part_pd, self.part_bank, ledger)
         revenue_days = self.spec.line_limit_days * firms.daily_revenue(
             round(self.step_years * 365.0)
@@ -1054,8 +1058,7 @@ class Banks:
         new = lgd * mean_pd * self.exposure[firm_claims]
         # A past-due loan is provisioned at its loss given default (PD = 1); each part with
         # its own bank's score.
-        part_pd = self.part_pd.copy()
-        part_pd[0] = pd
+        part_pd = self.part_scores(pd)
         at_risk = np.where(late, 1.0, part_pd) * self.part_drawn
         new[Instrument.BANK_LOAN] = lgd * np.bincount(
             part_bank, at_risk.ravel(), minlength=self.count

@@ -240,13 +240,12 @@ class LoanLog:
         applicants: np.ndarray,
         principal: np.ndarray,
         rate: np.ndarray,
-        parts: np.ndarray | None = None,
+        parts: np.ndarray,
     ) -> None:
         """Record the working-capital loan decisions of a step (zero principal: declined).
 
-        With one bank per firm, a row per decision. With several relationship banks
-        (``parts``: each bank's part of each draw, parts × applicants), a row per bank: its
-        part of the draw, its own score and rate.
+        With one bank per firm, a row per decision. With several relationship banks, a row
+        per bank: its part of the draw (``parts``: parts × applicants), its own score and rate.
         """
         if applicants.size == 0:
             return
@@ -254,7 +253,7 @@ class LoanLog:
         finance_round = self.model.finance.round
         scored = finance_round.pd[applicants] if finance_round is not None else np.nan
         scored = np.broadcast_to(scored, applicants.shape).astype(float)
-        if parts is None or banks.relationships == 1:
+        if banks.relationships == 1:
             bank = self.model.firms.house_bank[applicants]
             amount, part = principal, np.zeros_like(applicants)
         else:
@@ -263,7 +262,7 @@ class LoanLog:
             amount = parts.ravel()
             rate = banks.part_rate[:, applicants].ravel()
             pd_by_part = banks.part_pd[:, applicants].copy()
-            pd_by_part[0] = scored
+            pd_by_part[0] = scored  # the main bank's score as the finance round saw it
             scored = pd_by_part.ravel()
             part = np.repeat(np.arange(count), applicants.size)
             applicants = np.tile(applicants, count)
