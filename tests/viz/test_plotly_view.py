@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import copy
 import json
+import threading
+import time
 
 from autofin.report import figures
 from autofin.viz import interventions
 from autofin.viz.catalog import Catalog
 from autofin.viz.components import banks_in_a_cell, defaults_in_a_cell, draw, fit
 from autofin.viz.explored import ExploredModel
-from autofin.viz.plotly_view import figure_changes, to_json
+from autofin.viz.plotly_view import PlotlyView, Screen, figure_changes, to_json
 
 
 def apply(figure, changes):
@@ -77,3 +79,66 @@ def test_an_unchanged_figure_sends_nothing_and_a_new_trace_is_sent_whole():
     assert any(
         change[1][:1] == ["data"] and "defaulted" in json.dumps(change[2]) for change in network
     ), "the defaulted firm is drawn"
+
+
+def test_screen_waits_until_the_browser_has_drawn_what_each_view_was_sent():
+    screen = Screen()
+    assert screen.wait(0.0)  # nothing sent: nothing to wait for
+    screen.sent(1, 4)
+    screen.sent(2, 7)
+    screen.drawn(2, 6)  # an older version on screen: still waiting for 7
+    later = threading.Timer(0.2, lambda: (screen.drawn(1, 4), screen.drawn(2, 7)))
+    started = time.monotonic()
+    later.start()
+    assert screen.wait(10.0)
+    assert 0.15 < time.monotonic() - started < 5.0
+
+
+def test_a_view_that_does_not_draw_in_time_is_not_waited_for_until_it_reports():
+    # A browser tab in the background draws nothing: the model plays on without it.
+    screen = Screen()
+    screen.sent(1, 1)
+    assert not screen.wait(0.05)
+    screen.sent(1, 2)
+    assert screen.wait(0.0)  # asleep: not waited for
+    screen.drawn(1, 2)  # back: waited for again
+    screen.sent(1, 3)
+    assert not screen.wait(0.05)
+
+
+def from_the_browser(view: PlotlyView, message: dict) -> None:
+    """Deliver a view's message as the server does: on a thread of its own, not the player's."""
+    delivery = threading.Thread(target=view._on_view_message, args=(view, message, []))
+    delivery.start()
+    delivery.join()
+
+
+def test_the_widget_tells_its_screen_what_it_sent_and_what_its_view_drew():
+    screen = Screen()
+    view = PlotlyView(figure_json=json.dumps({"data": [], "layout": {}}), screen=screen)
+    view.figure_json = json.dumps({"data": [], "layout": {"title": {"text": "step 1"}}})
+    assert screen.wait(0.0)  # no view has opened the figure yet: nothing to wait for
+    from_the_browser(view, {"kind": "resend"})  # a view opens and is sent the whole figure
+    assert not screen.wait(0.0)  # version 1, not drawn yet
+    from_the_browser(view, {"kind": "drawn", "version": 1})
+    assert screen.wait(0.0)
+    view.figure_json = json.dumps({"data": [], "layout": {"title": {"text": "step 2"}}})
+    assert not screen.wait(0.0)
+    view.close()  # a closed view (its tab left) is not waited for
+    assert screen.wait(0.0)
+
+
+def test_a_step_on_the_thread_that_delivers_the_browsers_reports_does_not_wait_for_them():
+    # A click on Step is handled on the thread that delivers the views' messages: waiting
+    # there for a view's report would hold that report back until the wait ran out.
+    screen = Screen()
+    screen.heard(threading.get_ident())  # the views' messages are delivered on this thread
+    screen.sent(1, 1)
+    started = time.monotonic()
+    assert screen.wait(5.0)
+    assert time.monotonic() - started < 1.0
+    elsewhere = []  # the playing thread still waits
+    player = threading.Thread(target=lambda: elsewhere.append(screen.wait(0.05)))
+    player.start()
+    player.join()
+    assert elsewhere == [False]

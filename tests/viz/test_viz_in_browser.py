@@ -171,7 +171,35 @@ def test_step_advances_the_counter_and_redraws_series_and_network(page):
     page.shot("stepped")
 
 
+def _slider(page: Page, label: str):
+    return page.tab.locator(".v-input", has_text=label).locator("[role=slider]").first
+
+
+WATCH_NETWORK_JS = """() => {
+  // Every animation frame, note the step the network figure shows as drawn (its title).
+  window.autofinNetworkSteps = new Set();
+  const watch = () => {
+    for (const g of document.querySelectorAll('.js-plotly-plot')) {
+      const m = /^Supply network at step (\\d+):/.exec(
+        (g.querySelector('.gtitle') || {}).textContent || '');
+      if (m) window.autofinNetworkSteps.add(Number(m[1]));
+    }
+    requestAnimationFrame(watch);
+  };
+  requestAnimationFrame(watch);
+}"""
+
+
 def test_play_runs_steps_and_pause_stops_them(page):
+    # As fast as the model steps (1 ms between steps), faster than the browser draws.
+    thumb = _slider(page, "Play interval (ms)")
+    thumb.focus()
+    sent = len(page.sent)
+    page.tab.keyboard.press("Home")
+    assert thumb.get_attribute("aria-valuenow") == "1"
+    page.wait_until_sent(r'"state":\s*\{"v_model":\s*1\}', since=sent)
+    page.wait_for_figure("Supply network: press Step")  # the page is drawn, as a user sees it
+    page.tab.evaluate(WATCH_NETWORK_JS)
     page.button("▶").click()
     page.wait_for_step(4)
     page.button("❚❚").click()
@@ -181,12 +209,13 @@ def test_play_runs_steps_and_pause_stops_them(page):
     page.tab.wait_for_timeout(2000)
     assert step_count(page.tab) == paused_at
     assert 4 <= paused_at < 156  # it stopped before the end of the run
-    defaults = page.wait_for_figure("Defaults over time", "f._fullData[0].x.length > 3")
+    defaults = page.wait_for_figure(
+        "Defaults over time", "f._fullData.length && f._fullData[0].x.length > 3"
+    )
     assert len(defaults["traces"][0]["x"]) == paused_at  # the series followed the counter
-
-
-def _slider(page: Page, label: str):
-    return page.tab.locator(".v-input", has_text=label).locator("[role=slider]").first
+    # The model waits for the browser: every step played was drawn, none skipped.
+    shown = page.tab.evaluate("() => [...window.autofinNetworkSteps]")
+    assert set(range(1, paused_at + 1)) <= set(shown)
 
 
 def test_moved_slider_applies_on_reset_and_shows_in_page_and_series(page):

@@ -238,7 +238,10 @@ def _not_started(model: ExploredModel, what: str) -> bool:
         return False
     # An empty figure, not a text: the figure's widget then exists before the model plays
     # (widgets created while the model plays are not drawn until it pauses).
-    show(fit({"data": [], "layout": {}}, f"{what}: press Step or ▶ to start the run"))
+    show(
+        fit({"data": [], "layout": {}}, f"{what}: press Step or ▶ to start the run"),
+        screen=model.screen,
+    )
     return True
 
 
@@ -256,7 +259,7 @@ def time_series(build: FigureBuilder, name: str) -> Callable:
         follow(model)
         if _not_started(model, name):
             return
-        show(fit(mark_interventions(draw(build, model.runs()), model.marks)))
+        show(fit(mark_interventions(draw(build, model.runs()), model.marks)), screen=model.screen)
 
     return TimeSeries
 
@@ -375,7 +378,7 @@ def SupplyNetwork(model: ExploredModel) -> None:
 
     # A stable handler (the reactive's own setter): a new closure on every render would make
     # the widget drop figure updates.
-    show(figure, on_click=clicked.set)
+    show(figure, on_click=clicked.set, screen=model.screen)
     firm = _clicked_firm(runs[0].result.firms, clicked.value)
     if firm is not None:
         with model.lock:
@@ -439,7 +442,8 @@ def CapitalFlows(model: ExploredModel) -> None:
             draw(figures.flows_sankey, model.runs(), window=span),
             f"Capital flows, steps {span[0]} to {span[1]}",
             height=CELL_HEIGHT - 50,  # the slider above it shares the cell
-        )
+        ),
+        screen=model.screen,
     )
 
 

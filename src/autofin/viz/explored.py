@@ -7,6 +7,7 @@ steps, so with untouched sliders the page's series are those of `autofin run`.
 
 from __future__ import annotations
 
+import logging
 import threading
 from dataclasses import fields
 from functools import cache
@@ -20,12 +21,18 @@ from autofin.scenario.schema import Scenario
 from autofin.viz import interventions
 from autofin.viz.catalog import Catalog
 from autofin.viz.live import LiveModel
+from autofin.viz.plotly_view import Screen
 from autofin.viz.terms import Terms
 from autofin.world.model import AutofinModel
 
+log = logging.getLogger(__name__)
+
 TERM_NAMES = [f.name for f in fields(Terms)]
 PAGE_WAIT_S = 2.0
-"""Longest wait (seconds) of a step for the page to draw the step before it."""
+"""Longest wait (seconds) of a step for the page to rebuild its panels for the step before it."""
+BROWSER_WAIT_S = 5.0
+"""Longest wait (seconds) of a step for the browser to draw the step before it (the first
+draw of a page just opened loads plotly.js too)."""
 
 
 @cache
@@ -112,6 +119,7 @@ class ExploredModel(mesa.Model):
         self._runs: tuple[int, list[Run]] | None = None
         self._drawn = threading.Condition()
         self._drawn_update: int | None = None  # None: no page draws this model
+        self.screen = Screen()  # what the browser has drawn of the page's figures
         self.running = scenario.steps > 0
 
     @staticmethod
@@ -137,9 +145,12 @@ class ExploredModel(mesa.Model):
         """One step of the main model and, in lockstep, of the second copy.
 
         When a page draws the model, the step first waits (at most `PAGE_WAIT_S`) until the
-        page has drawn every update asked of it: while playing, Mesa steps the model in a
-        thread of its own, and a model stepping faster than the page draws would keep Solara
-        re-rendering without ever sending a frame (the page froze until the run ended).
+        page has rebuilt its panels for every update asked of it, and then (at most
+        `BROWSER_WAIT_S`) until the browser has drawn them (`Screen`): while playing, Mesa
+        steps the model in a thread of its own. A model stepping faster than the server
+        rebuilds would keep Solara re-rendering without ever sending a frame (the page froze
+        until the run ended); one stepping faster than the browser draws would show only some
+        of its steps.
         """
         self._wait_for_page()
         with self.lock:
@@ -158,8 +169,20 @@ class ExploredModel(mesa.Model):
         if self._drawn_update is None:
             return
         with self._drawn:
-            self._drawn.wait_for(
+            rebuilt = self._drawn.wait_for(
                 lambda: (self._drawn_update or 0) >= update_counter.value, timeout=PAGE_WAIT_S
+            )
+        if not rebuilt:
+            log.warning(
+                "step %d: the page's panels were not rebuilt within %.0f s; stepping on",
+                self.step_index + 1,
+                PAGE_WAIT_S,
+            )
+        if not self.screen.wait(BROWSER_WAIT_S):
+            log.warning(
+                "step %d: the browser did not draw within %.0f s; stepping on",
+                self.step_index + 1,
+                BROWSER_WAIT_S,
             )
 
     @property

@@ -25,6 +25,7 @@ import plotly.io as pio
 import solara
 import traitlets
 from plotly.io.json import to_json_plotly
+from solara.server import kernel_context
 
 RENDER_JS = """
 function loadPlotly() {
@@ -69,10 +70,13 @@ async function render({ model, el }) {
   let scheduled = false;
   let listening = false;
   let alive = true;
-  function draw() {
+  async function draw() {
     scheduled = false;
     if (!alive || figure === null) return;
-    window.Plotly.react(plot, figure.data, figure.layout, config);
+    const drawing = version;
+    await window.Plotly.react(plot, figure.data, figure.layout, config);
+    // Tell the server which version is on screen: a playing model waits for it (Screen).
+    if (alive) model.send({ kind: "drawn", version: drawing });
     if (!listening && plot.on) {
       listening = true;
       plot.on("plotly_click", (event) => {
@@ -172,22 +176,97 @@ def figure_changes(old: Any, new: Any, path: tuple = ()) -> list[Change]:
     return [["set", list(path), new]]
 
 
+_MESSAGE_THREADS: dict[str, int] = {}
+"""The thread each page (Solara kernel) delivers its views' messages on, by kernel id."""
+
+
+def _page() -> str | None:
+    """The id of the page (Solara kernel) the calling thread works for; None outside a page."""
+    if not kernel_context.has_current_context():
+        return None
+    return kernel_context.get_current_context().id
+
+
+class Screen:
+    """What the browser has drawn of each figure view: the page's pace while playing.
+
+    Each `PlotlyView` given a screen notes every version it sends and every version its view
+    reports drawn. `wait` blocks until every view has drawn what it was sent, so a playing
+    model steps no faster than the browser draws: each step is drawn, none is skipped. A view
+    that does not report within the wait (a browser tab in the background draws nothing) is
+    not waited for again until it reports.
+
+    A wait on the thread that delivers the views' messages (a click on Step is handled
+    there) returns at once: it would hold back the very reports it waits for.
+    """
+
+    def __init__(self) -> None:
+        self._changed = threading.Condition()
+        self._pending: dict[int, int] = {}  # view id -> newest version sent, not yet drawn
+        self._asleep: set[int] = set()
+        # The thread delivering the views' messages (a model reset on a page: the page's).
+        self._messages: int | None = _MESSAGE_THREADS.get(_page())
+
+    def heard(self, thread: int) -> None:
+        """Note that the views' messages are delivered on ``thread`` (a thread identifier)."""
+        self._messages = thread
+
+    def sent(self, view: int, version: int) -> None:
+        """Note that ``view`` was sent ``version`` of its figure."""
+        with self._changed:
+            self._pending[view] = version
+
+    def drawn(self, view: int, version: int) -> None:
+        """Note that ``view`` has drawn ``version`` of its figure."""
+        with self._changed:
+            self._asleep.discard(view)
+            if self._pending.get(view, version + 1) <= version:
+                del self._pending[view]
+            self._changed.notify_all()
+
+    def forget(self, view: int) -> None:
+        """Stop waiting for ``view`` (its widget is closed)."""
+        with self._changed:
+            self._pending.pop(view, None)
+            self._asleep.discard(view)
+            self._changed.notify_all()
+
+    def wait(self, timeout: float) -> bool:
+        """Wait until every awake view has drawn what it was sent; False if any did not.
+
+        Views still drawing after ``timeout`` seconds are not waited for again until they
+        report a drawn version.
+        """
+        if threading.get_ident() == self._messages:
+            return True
+        with self._changed:
+            done = self._changed.wait_for(
+                lambda: not self._pending.keys() - self._asleep, timeout=timeout
+            )
+            if not done:
+                self._asleep |= self._pending.keys()
+            return done
+
+
 class PlotlyView(anywidget.AnyWidget):
     """A plotly figure drawn in the browser, sent whole once and then as changes.
 
     Attributes:
         figure_json: The figure, as plotly JSON (kept in Python; views get `figure_changes`).
         clicked: The last point clicked: ``curve`` (trace), ``point`` (index) and ``text``.
+        screen: Told each version sent and each version the view has drawn (optional).
     """
 
     _esm = RENDER_JS
     figure_json = traitlets.Unicode("{}")
     clicked = traitlets.Dict({}).tag(sync=True)
+    screen = traitlets.Instance(Screen, allow_none=True)
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._figure: dict[str, Any] = json.loads(self.figure_json)
         self._version = 0
+        self._opened = False  # whether a view in the browser has spoken (it then reports draws)
         self._sending = threading.Lock()
         self.on_msg(self._on_view_message)
 
@@ -202,6 +281,7 @@ class PlotlyView(anywidget.AnyWidget):
                 return
             self._figure = figure
             self._version += 1
+            self._note_sent()
             self.send(
                 {
                     "kind": "changes",
@@ -212,10 +292,34 @@ class PlotlyView(anywidget.AnyWidget):
             )
 
     def _on_view_message(self, _widget: Any, content: dict[str, Any], _buffers: Any) -> None:
-        """A view that has no figure yet (or missed a change) asks for the whole figure."""
+        """A message from a view: asking for the whole figure, or reporting a version drawn.
+
+        A view asks for the whole figure when it has none yet or missed a change.
+        """
+        self._opened = True
+        thread = threading.get_ident()
+        page = _page()
+        if page is not None:
+            _MESSAGE_THREADS[page] = thread
+        if self.screen is not None:
+            self.screen.heard(thread)
         if content.get("kind") == "resend":
             with self._sending:
+                self._note_sent()
                 self.send({"kind": "figure", "version": self._version, "figure": self._figure})
+        elif content.get("kind") == "drawn" and self.screen is not None:
+            self.screen.drawn(id(self), int(content["version"]))
+
+    def _note_sent(self) -> None:
+        # A figure no view has opened yet (its page still loading) is drawn when one opens.
+        if self.screen is not None and self._opened:
+            self.screen.sent(id(self), self._version)
+
+    def close(self) -> None:
+        """Close the widget; its screen no longer waits for it."""
+        if self.screen is not None:
+            self.screen.forget(id(self))
+        super().close()
 
 
 def to_json(figure: go.Figure | dict[str, Any]) -> str:
@@ -226,18 +330,26 @@ def to_json(figure: go.Figure | dict[str, Any]) -> str:
 
 
 def show(
-    figure: go.Figure | dict[str, Any], on_click: Callable[[dict], None] | None = None
+    figure: go.Figure | dict[str, Any],
+    on_click: Callable[[dict], None] | None = None,
+    screen: Screen | None = None,
 ) -> None:
     """Draw ``figure``; ``on_click`` receives the clicked point (see `PlotlyView.clicked`).
+
+    ``screen`` is told what the browser has drawn of it (see `Screen`).
 
     The figure is a `go.Figure` or its plain data (``{"data", "layout"}``, numpy arrays
     allowed). It goes to the component as its JSON text: components re-render when their
     arguments change, and a figure holding numpy arrays cannot be compared reliably.
     """
-    PlotlyFigure(to_json(figure), on_click)
+    PlotlyFigure(to_json(figure), on_click, screen)
 
 
 @solara.component
-def PlotlyFigure(figure_json: str, on_click: Callable[[dict], None] | None = None) -> None:
+def PlotlyFigure(
+    figure_json: str,
+    on_click: Callable[[dict], None] | None = None,
+    screen: Screen | None = None,
+) -> None:
     """Draw a figure given as plotly JSON."""
-    PlotlyView.element(figure_json=figure_json, on_clicked=on_click)
+    PlotlyView.element(figure_json=figure_json, on_clicked=on_click, screen=screen)
