@@ -14,7 +14,9 @@ the price when ordering, from cash above its buffer and by `capacity_investment.
   operating profit on the output the firm expects covers its debt service
   `min_debt_service_coverage` times, so a swing of orders its margins cannot carry is not
   financed. The house bank raises the firm's line by the working capital the added output
-  needs (receivables grow with sales).
+  needs (receivables grow with sales): `line_limit_days` of the revenue it adds, as lines are
+  sized at signing (`Banks.finance_new_output`, which also finances business re-sourced to a
+  supplier).
 - `cash`: from cash alone (its own working capital included).
 - `house_line`: its house bank, if sound and the firm's line is open, raises the line by the
   price and the working capital, and the firm draws it: plant financed with 90-day draws.
