@@ -11,8 +11,9 @@ seeds every direction holds, and which it misses where it does not.
 
 With ``--growth-finance`` it prints instead the table of the finance that follows new output
 (`Banks.finance_new_output`): `tests/world/test_supply_chain.py`'s second-source world (lost
-sales when the battery maker defaults, with a sole and a second source) and its house-line
-surge (sales, capacity added, supplier defaults), with `banks.line_limit_days` ±25%, the line
+sales when the battery maker defaults, with a sole and a second source) and the surge above
+with the default term-loan investment (sales, lost sales, capacity added, supplier
+defaults), with `banks.line_limit_days` ±25%, the line
 extension for re-sourced business off, and finance-constrained production off.
 
 Usage::
@@ -73,15 +74,18 @@ def variants() -> dict[str, dict[str, Any]]:
     return out
 
 
-def run(seed: int, investment: dict[str, Any] | None) -> dict[str, float]:
+def run(
+    seed: int, investment: dict[str, Any] | None, extra: dict[str, Any] | None = None
+) -> dict[str, float]:
     """The surge on one seed, with capacity fixed (None) or investing as given."""
-    overrides = {**SURGE, "seed": seed}
+    overrides = {**SURGE, "seed": seed, **(extra or {})}
     if investment is not None:
         overrides["suppliers.capacity_investment"] = investment
     result = simulate(load_scenario(SCENARIOS / "three_minute_approval.yaml", overrides=overrides))
     capacity = result.timeseries["supplier_capacity"].to_numpy()
     return {
         "sold": result.summary["sales_units"],
+        "added": result.summary["capacity_investment"] / 1e6,
         "lost": result.summary["lost_sales_units"],
         "defaults": result.summary["supplier_defaults"],
         "growth": capacity[-1] / capacity[0],
@@ -120,12 +124,10 @@ def growth_finance_table(seeds: range) -> None:
 
     tests = Path(__file__).resolve().parents[1] / "tests"
     sys.path[:0] = [str(tests), str(tests / "world")]
-    from test_supply_chain import APP as TEST_APP
     from test_supply_chain import (  # type: ignore[import-not-found]
         BATTERY_DEFAULT,
         CALM,
         DUAL,
-        SMALL_MARKET,
         SOLE,
     )
 
@@ -157,27 +159,13 @@ def growth_finance_table(seeds: range) -> None:
         return quiet["sales_units"] - shocked["sales_units"], shocked["supplier_defaults"]
 
     def surge(seed: int, overrides: dict) -> dict[str, float]:
-        investment = {"enabled": True, "lead_days": 91, "financing": "house_line"}
-        settings = {
-            **SMALL_MARKET,
-            "seed": seed,
-            "consumers.channels.bank_app": TEST_APP,
-            "suppliers.capacity_investment": investment,
-            **overrides,
-        }
-        scenario = load_scenario(SCENARIOS / "three_minute_approval.yaml", overrides=settings)
-        result = simulate(scenario)
-        return {
-            "sold": result.summary["sales_units"],
-            "added": result.summary["capacity_investment"] / 1e6,
-            "defaults": result.summary["supplier_defaults"],
-        }
+        return run(seed, DEFAULTS, overrides)
 
     print(
         "| variant | lost, sole source | lost, second source | dual/sole | defaults (dual) "
-        "| surge sold | capacity added (million) | surge supplier defaults |"
+        "| surge sold | surge lost | capacity added (million) | surge supplier defaults |"
     )
-    print("|---" * 8 + "|")
+    print("|---" * 9 + "|")
     for name, overrides in GROWTH_VARIANTS.items():
         Banks.finance_new_output = without_resourced if name.startswith("no line") else extend
         sole = [lost(SOLE, seed, overrides) for seed in seeds]
@@ -189,6 +177,7 @@ def growth_finance_table(seeds: range) -> None:
             f"| {name} | {lost_sole:.1f} | {lost_dual:.1f} "
             f"| {lost_dual / max(lost_sole, 1e-9):.2f} | {np.mean([d[1] for d in dual]):.2f} "
             f"| {np.mean([r['sold'] for r in runs]):.0f} "
+            f"| {np.mean([r['lost'] for r in runs]):.0f} "
             f"| {np.mean([r['added'] for r in runs]):.1f} "
             f"| {np.mean([r['defaults'] for r in runs]):.2f} |",
             flush=True,
