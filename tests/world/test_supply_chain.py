@@ -57,18 +57,10 @@ DUAL = SOLE.replace("bat2,A2,2,battery", "bat2,A2,2,battery\nbat2,A1,2,battery\n
 """The same, but both automakers buy batteries from both battery makers."""
 
 
-def network_world(
-    tmp_path: Path, edges: str, shocks: list[dict], constrained: bool = True
-) -> Scenario:
+def network_world(tmp_path: Path, edges: str, shocks: list[dict]) -> Scenario:
     path = tmp_path / "network.csv"
     path.write_text(edges, encoding="utf-8")
-    settings = deep_merge(
-        CALM,
-        {
-            "network": {"source": "file", "path": str(path)},
-            "suppliers": {"finance_constrained_production": constrained},
-        },
-    )
+    settings = deep_merge(CALM, {"network": {"source": "file", "path": str(path)}})
     settings["shocks"] = shocks
     return Scenario.model_validate(settings)
 
@@ -76,12 +68,10 @@ def network_world(
 BATTERY_DEFAULT = [{"type": "force_default", "day": 70, "tier": 1, "rank": 1}]
 
 
-def automaker_runs(
-    tmp_path: Path, edges: str, constrained: bool = True
-) -> tuple[AutofinModel, np.ndarray, float]:
+def automaker_runs(tmp_path: Path, edges: str) -> tuple[AutofinModel, np.ndarray, float]:
     """The shocked model, A1's production by step, and the vehicle sales the default cost."""
-    quiet = simulate(network_world(tmp_path, edges, [], constrained))
-    model = AutofinModel(network_world(tmp_path, edges, BATTERY_DEFAULT, constrained), check=True)
+    quiet = simulate(network_world(tmp_path, edges, []))
+    model = AutofinModel(network_world(tmp_path, edges, BATTERY_DEFAULT), check=True)
     a1 = model.network.labels.index("A1")
     lead = max(model.firms.lead_steps, 1)
     production = []
@@ -111,12 +101,10 @@ def test_a_sole_suppliers_default_stops_its_customer_until_it_resources(tmp_path
 
 
 def test_a_second_source_for_the_part_costs_far_fewer_sales(tmp_path):
-    # Second sourcing alone, by suppliers that make every order they can: with production
-    # limited to what the second source's funds carry (the default), it takes over less of the
-    # lost maker's volume and the second source saves less (lost 55 against 140, seed 3, not
-    # below 30%): how second sourcing and growth finance combine is not yet calibrated.
-    _, production, lost_dual = automaker_runs(tmp_path, DUAL, constrained=False)
-    _, _, lost_sole = automaker_runs(tmp_path, SOLE, constrained=False)
+    # The second source makes what it can fund: the lost maker's business, once moved to it,
+    # comes with the line its bank extends for it (`Banks.finance_new_output`).
+    _, production, lost_dual = automaker_runs(tmp_path, DUAL)
+    _, _, lost_sole = automaker_runs(tmp_path, SOLE)
     assert not (production == 0).any()
     assert lost_dual < 0.3 * lost_sole
 
@@ -171,21 +159,28 @@ def test_with_investment_capacity_follows_after_its_lead_time():
     # sized by debt-service coverage expand in smaller rounds: see the sustained-surge test).
     lead_days = 91
     investment = {"enabled": True, "lead_days": lead_days, "financing": "house_line"}
-    # Suppliers that make every order they can: with production limited to what their funds
-    # carry (the default), upper tiers see smaller orders and add less (at most +13.5% within
-    # four steps of arrival, seed 42): capacity investment under finance-constrained production
-    # is not yet calibrated.
-    unconstrained = {"suppliers.finance_constrained_production": False}
-    result = simulate(
-        surge(**{"suppliers.capacity_investment": investment}, **unconstrained), check=True
-    )
-    ts = result.timeseries.set_index("step")
-    opening = ts["supplier_capacity"].iloc[0]
-    first_order = int(ts.index[ts["capacity_investment"] > 0][0])
-    arrives = first_order + lead_days // 7
-    assert ts.loc[: arrives - 1, "supplier_capacity"].max() < 1.01 * opening
-    assert ts.loc[arrives : arrives + 4, "supplier_capacity"].max() > 1.2 * opening
-    assert result.summary["capacity_investment"] > 0
+    model = AutofinModel(surge(**{"suppliers.capacity_investment": investment}), check=True)
+    firms = model.firms
+    tiers = [np.flatnonzero(firms.tier == k) for k in range(1, int(firms.tier.max()) + 1)]
+    capacity, ordering = [], []
+    for _ in range(model.spec.steps):
+        model.step()
+        capacity.append([(firms.capacity * firms.price * firms.active)[t].sum() for t in tiers])
+        ordering.append([(firms.capacity_ordered[t] > 0).any() for t in tiers])
+    capacity, ordering = np.array(capacity), np.array(ordering)
+    first_order = ordering.argmax(axis=0)  # row of each tier's first order (step - 1)
+    assert ordering.any(axis=0).all()
+    # Each tier's capacity: flat until its first order has had its lead time, then up by a
+    # round (25%) within four steps of arriving.
+    for tier, first in enumerate(first_order):
+        arrives = first + lead_days // 7
+        assert capacity[:arrives, tier].max() < 1.01 * capacity[0, tier]
+        assert capacity[arrives : arrives + 5, tier].max() > 1.2 * capacity[0, tier]
+    # Tier 1 invests first: a tier orders more of the tier above only as far as it can fund
+    # the output (finance-constrained production), so upper tiers see the surge after the
+    # tier below has financed it, and do not build for orders it could not pay for.
+    assert (first_order[1:] >= first_order[0]).all()
+    assert model.result().summary["capacity_investment"] > 0
 
 
 def demand_shock_world(order_lead_days: int, seed: int) -> Scenario:
@@ -319,14 +314,11 @@ def test_capacity_paid_from_cash_leaves_the_house_banks_lines_alone():
                 "horizon_days": 364,
                 "network": {"tiers": [8, 20]},
                 "market": {"vehicles_per_year": 500},
-                # Suppliers that make every order they can: with production limited to what
-                # their funds carry (the default), the cash-financed world invests nothing
-                # here (the tier-1 orders' swing is smaller and no cash piles above the
-                # buffer): not yet calibrated.
-                "suppliers": {
-                    "capacity_investment": investment,
-                    "finance_constrained_production": False,
-                },
+                # Suppliers whose equity carries their working capital (no opening bank
+                # debt): retained profits pile up as cash only where no line is drawn. With
+                # `equity_days` 60 every supplier carries debt and uses what it retains to
+                # fund working capital, so paying from cash buys no capacity at all.
+                "suppliers": {"capacity_investment": investment, "equity_days": 180},
             },
         )
         settings["shocks"] = [{"type": "demand", "day": 0, "duration_days": 364, "factor": 1.5}]

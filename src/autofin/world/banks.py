@@ -712,6 +712,40 @@ class Banks:
         self.part_contract[0] += extension
         self.part_limit[0] += extension
 
+    def open_main_lines(self, ledger: Ledger) -> np.ndarray:
+        """Firms whose main bank's part is open and whose main bank is sound (may extend it)."""
+        sound = ~self.failed & (self.capital_ratio(ledger) >= self.spec.min_capital_ratio)
+        return ~self.part_frozen[0] & sound[self.part_bank[0]]
+
+    def line_per_unit(self, firms: Firms, step_days: int) -> np.ndarray:
+        """Line per unit of output per step: `line_limit_days` of the revenue it makes."""
+        return self.spec.line_limit_days * firms.price / step_days
+
+    def finance_new_output(
+        self,
+        firms: Firms,
+        ledger: Ledger,
+        added: np.ndarray,
+        step_days: int,
+        open_line: np.ndarray | None = None,
+    ) -> np.ndarray:
+        """Raise the lines of firms whose committed output grows by ``added`` (units per step).
+
+        A line is signed at `line_limit_days` of the firm's expected revenue; when the firm
+        commits to more output (capacity it orders, a customer's business moved to it), its
+        main bank raises the line the same way, so the working capital the new output ties
+        up is financed as the old was. Only open lines of sound banks are raised
+        (``open_line``: `open_main_lines` when the caller took it before lending).
+
+        Returns:
+            The extension per firm.
+        """
+        if open_line is None:
+            open_line = self.open_main_lines(ledger)
+        extension = np.where(open_line, added * self.line_per_unit(firms, step_days), 0.0)
+        self.extend_main_lines(extension)
+        return extension
+
     def line_carrying(self) -> np.ndarray:
         """Drawn principal on the lines, per bank."""
         return np.bincount(self.part_bank.ravel(), self.part_drawn.ravel(), minlength=self.count)

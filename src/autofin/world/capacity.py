@@ -14,7 +14,9 @@ the price when ordering, from cash above its buffer and by `capacity_investment.
   operating profit on the output the firm expects covers its debt service
   `min_debt_service_coverage` times, so a swing of orders its margins cannot carry is not
   financed. The house bank raises the firm's line by the working capital the added output
-  needs (receivables grow with sales).
+  needs (receivables grow with sales): `line_limit_days` of the revenue it adds, as lines are
+  sized at signing (`Banks.finance_new_output`, which also finances business re-sourced to a
+  supplier).
 - `cash`: from cash alone (its own working capital included).
 - `house_line`: its house bank, if sound and the firm's line is open, raises the line by the
   price and the working capital, and the firm draws it: plant financed with 90-day draws.
@@ -100,16 +102,15 @@ def invest(
     installed = firms.capacity + book.open_totals()
     added = wanted(firms, spec, step_days)
     unit_price = price_per_unit(firms, spec, step_days)
-    working_capital = banks.spec.line_limit_days * firms.price / step_days
+    working_capital = banks.line_per_unit(firms, step_days)
     cash = ledger.balance[: firms.n]
     budget = np.maximum(cash - firms.cash_target, 0.0)
-    sound = banks.capital_ratio(ledger) >= banks.spec.min_capital_ratio
-    bank = firms.house_bank
     # The house bank (the main bank of the line) finances the capacity's working capital.
-    open_line = ~banks.part_frozen[0] & sound[bank] & ~banks.failed[bank]
+    open_line = banks.open_main_lines(ledger)
     financing = spec.capacity_investment.financing
     if financing == "house_line":
-        _extend_lines(banks, np.where(open_line, added * (unit_price + working_capital), 0.0))
+        _extend_lines(banks, np.where(open_line, added * unit_price, 0.0))
+        banks.finance_new_output(firms, ledger, added, step_days, open_line)
         budget = budget + banks.undrawn(firms)
     loans = finance.capacity_loans
     if loans is not None and finance.round is not None:
@@ -120,7 +121,7 @@ def invest(
         output = np.minimum(firms.lasting_demand, installed + added)[builders]
         budget[builders] += loans.lend(finance.round, builders, need, output)
         added = np.minimum(added, budget / np.maximum(unit_price, 1e-300))
-        _extend_lines(banks, np.where(open_line, added * working_capital, 0.0))
+        banks.finance_new_output(firms, ledger, added, step_days, open_line)
     else:
         added = np.minimum(added, budget / np.maximum(unit_price + working_capital, 1e-300))
     firms.capacity_ordered = added

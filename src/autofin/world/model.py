@@ -208,7 +208,13 @@ class AutofinModel(mesa.Model):
         # Receive goods; customers that lost a supplier re-source; costs and prices move.
         production.receive_goods(firms, t)
         before = firms.edge_supplier.copy()
+        output_before = firms.expected_output.copy()
         moved = suppliers.resource(firms, t, scenario.suppliers.capacity_slack, streams.resourcing)
+        if moved.size:
+            # The new supplier's bank finances the business moved to it, as new capacity.
+            self.banks.finance_new_output(
+                firms, ledger, firms.expected_output - output_before, scenario.step_days
+            )
         self.network_log.record_moves(t, moved, before, firms)
         activity.resourced = moved.size
         firms.costs_due = suppliers.resourcing_costs(

@@ -2,7 +2,9 @@
 
 When a supplier defaults its customers lose that supply. After the re-sourcing delay each
 broken edge is moved to a surviving supplier of the same tier that makes the same part, chosen
-with probability proportional to its size, which adds the capacity the new business needs.
+with probability proportional to its size, which adds the capacity the new business needs
+(the step then has its main bank raise its line for the working capital,
+`Banks.finance_new_output`).
 Until then a customer whose only supplier of a part has gone cannot produce (the bill of
 materials needs every part).
 """
