@@ -201,8 +201,9 @@ SUBPLOT_TITLE_PX = 36
 """Room (px) above the plots for subplot titles."""
 KEY_LINE_PX = 16
 """Height (px) of one line of a key written above the plot in 11-point type."""
-CELL_LEGEND_WIDTH = 340
-"""Width (px) a cell's legend rows may fill (a laptop's cell is ~460 px, less margins)."""
+CELL_LEGEND_WIDTH = 380
+"""Width (px) a cell's legend rows may fill (a laptop's cell is ~460 px; the legend starts at
+the plot's left margin)."""
 
 
 def _legend_rows(traces: Sequence[dict]) -> int:
@@ -303,7 +304,7 @@ def LiveInterventions(model: ExploredModel) -> None:
     spread = solara.use_reactive(0.005)
     share = solara.use_reactive(1.0)
     factor = solara.use_reactive(0.7)
-    duration = solara.use_reactive(90)
+    duration = solara.use_reactive(91)  # 13 weeks, on the slider's 7-day steps
     firm = solara.use_reactive(0)
     message = solara.use_reactive("")
 
@@ -516,6 +517,11 @@ def banks_in_a_cell(runs: Sequence[Run]) -> PlainFigure:
         {**note, "font": {**note.get("font", {}), "size": 11}}
         for note in layout.get("annotations", ())
     ]
+    # Plotly stacks the entries of a legend group one above another: the lending bars, in
+    # the "all banks" group, would take a legend row of their own from the short plot rows.
+    for trace in figure["data"]:
+        if trace.get("type") == "bar":
+            trace["legendgroup"] = trace.get("name")
     return figure
 
 

@@ -21,6 +21,13 @@ from mesa.visualization.solara_viz import (
     make_initial_grid_layout,
 )
 
+PAGE_CSS = """
+/* A slider shows its value beside its track at all times (Vuetify shows it only while
+   dragged), so that a term set on the page can be read before Reset applies it. */
+.v-slider__thumb-label-container { display: block !important; }
+.v-input__slider { padding-top: 26px; }
+"""
+
 Panel = tuple[Callable[[mesa.Model], solara.Element], int]
 """A panel (a component drawing the model) and the index of the tab it is on."""
 
@@ -52,6 +59,7 @@ def Frame(
     render = solara.use_reactive(render_interval)
     threads = solara.use_reactive(False)  # Mesa's switch, not shown (see the module's note)
 
+    solara.Style(PAGE_CSS)
     with solara.AppBar():
         solara.AppBarTitle(name)
         solara.lab.ThemeToggle()
