@@ -491,7 +491,9 @@ class BankSpec(Section):
         description="Committed credit line of every firm with its bank or banks "
         "(`relationships`), in days of the firm's expected revenue (at least 1.25 × its "
         "opening debt). Draws and repayments within the limit need no approval; each draw is "
-        "repaid after `loan_term_days` and may be drawn again.",
+        "repaid after `loan_term_days` and may be drawn again. When a supplier commits to new "
+        "output (capacity it orders, a customer's business re-sourced to it) its main bank "
+        "raises the line by this many days of the revenue the new output adds.",
     )
     receivables_advance_rate: Probability = Field(
         0.8,
