@@ -654,10 +654,20 @@ class Banks:
         interest = parts * rate * self.term_steps * self.step_years
         self.principal_book.book(step, delay_steps, borrowers, principal)
         self.interest_book.book(step, delay_steps, borrowers, interest.sum(axis=0))
-        firms.debt += np.bincount(borrowers, principal, minlength=firms.n)
-        for part in range(self.relationships):
-            self.part_drawn[part] += np.bincount(borrowers, parts[part], minlength=firms.n)
-            self.part_interest[part] += np.bincount(borrowers, interest[part], minlength=firms.n)
+        if borrowers.size < 2 or (borrowers[1:] > borrowers[:-1]).all():
+            # Distinct borrowers (the usual case, in increasing order): one addition per cell,
+            # in place; the same bits as the bincounts below, since these totals start at +0
+            # and are never -0, where adding a value and adding its sum from zero could differ.
+            firms.debt[borrowers] += principal
+            self.part_drawn[:, borrowers] += parts
+            self.part_interest[:, borrowers] += interest
+        else:
+            firms.debt += np.bincount(borrowers, principal, minlength=firms.n)
+            for part in range(self.relationships):
+                self.part_drawn[part] += np.bincount(borrowers, parts[part], minlength=firms.n)
+                self.part_interest[part] += np.bincount(
+                    borrowers, interest[part], minlength=firms.n
+                )
         self.exposure[Instrument.BANK_LOAN] += np.bincount(
             self.part_bank[:, borrowers].ravel(), parts.ravel(), minlength=self.count
         )
