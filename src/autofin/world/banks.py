@@ -565,7 +565,7 @@ class Banks:
         owed[1:] = self.part_drawn[1:, applicants]
         owed[0] = exposure - owed[1:].sum(axis=0)
         headroom = np.minimum(
-            self.concentration_room(ledger, bank, owed), self.part_undrawn()[:, applicants]
+            self.concentration_room(ledger, bank, owed), self.part_undrawn(applicants)
         )
         parts = pro_rata(np.minimum(amounts, headroom.sum(axis=0)), headroom)
         parts = self.fit_in_capacity(bank.ravel(), parts.ravel(), capacity).reshape(bank.shape)
@@ -598,7 +598,7 @@ class Banks:
                 the undrawn parts if omitted.
         """
         if parts is None:
-            parts = pro_rata(principal, self.part_undrawn()[:, applicants])
+            parts = pro_rata(principal, self.part_undrawn(applicants))
         self._book_loans(firms, ledger, step, applicants, parts)
         bank = self.part_bank[:, applicants].ravel()
         part_rate = self.part_rate[:, applicants]
@@ -654,10 +654,20 @@ class Banks:
         interest = parts * rate * self.term_steps * self.step_years
         self.principal_book.book(step, delay_steps, borrowers, principal)
         self.interest_book.book(step, delay_steps, borrowers, interest.sum(axis=0))
-        firms.debt += np.bincount(borrowers, principal, minlength=firms.n)
-        for part in range(self.relationships):
-            self.part_drawn[part] += np.bincount(borrowers, parts[part], minlength=firms.n)
-            self.part_interest[part] += np.bincount(borrowers, interest[part], minlength=firms.n)
+        if borrowers.size < 2 or (borrowers[1:] > borrowers[:-1]).all():
+            # Distinct borrowers (the usual case, in increasing order): one addition per cell,
+            # in place; the same bits as the bincounts below, since these totals start at +0
+            # and are never -0, where adding a value and adding its sum from zero could differ.
+            firms.debt[borrowers] += principal
+            self.part_drawn[:, borrowers] += parts
+            self.part_interest[:, borrowers] += interest
+        else:
+            firms.debt += np.bincount(borrowers, principal, minlength=firms.n)
+            for part in range(self.relationships):
+                self.part_drawn[part] += np.bincount(borrowers, parts[part], minlength=firms.n)
+                self.part_interest[part] += np.bincount(
+                    borrowers, interest[part], minlength=firms.n
+                )
         self.exposure[Instrument.BANK_LOAN] += np.bincount(
             self.part_bank[:, borrowers].ravel(), parts.ravel(), minlength=self.count
         )
@@ -667,14 +677,24 @@ class Banks:
         """What each firm may still draw on its line, all parts (`part_undrawn`)."""
         return self.part_undrawn().sum(axis=0)
 
-    def part_undrawn(self) -> np.ndarray:
-        """What each firm may still draw on each part of its line (parts × firms).
+    def part_undrawn(self, firms: np.ndarray | None = None) -> np.ndarray:
+        """What each firm (of ``firms``, if given) may still draw on each part of its line.
 
-        Nothing on a frozen part or on a failed bank's: a failed bank's part is cut, and the
-        firm keeps the others.
+        Parts × firms. Nothing on a frozen part or on a failed bank's: a failed bank's part is
+        cut, and the firm keeps the others.
         """
-        open_part = ~self.part_frozen & ~self.failed[self.part_bank]
-        return np.where(open_part, np.maximum(self.part_limit - self.part_drawn, 0.0), 0.0)
+        if firms is None:
+            frozen, bank, limit, drawn = (
+                self.part_frozen,
+                self.part_bank,
+                self.part_limit,
+                self.part_drawn,
+            )
+        else:  # the same elements, computed for the columns asked for only
+            frozen, bank = self.part_frozen[:, firms], self.part_bank[:, firms]
+            limit, drawn = self.part_limit[:, firms], self.part_drawn[:, firms]
+        open_part = ~frozen & ~self.failed[bank]
+        return np.where(open_part, np.maximum(limit - drawn, 0.0), 0.0)
 
     def open_relationships(
         self, house_bank: np.ndarray, rng: np.random.Generator | None = None
@@ -893,8 +913,9 @@ class Banks:
         payer = np.tile(paying, self.relationships)
         principal_parts = pro_rata(principal[paying], self.part_drawn[:, paying])
         interest_parts = pro_rata(interest[paying], self.part_interest[:, paying])
-        ledger.post(payer, self.accounts[bank], principal_parts.ravel(), Flow.LOAN_REPAYMENT)
-        ledger.post(payer, self.accounts[bank], interest_parts.ravel(), Flow.LOAN_INTEREST)
+        lenders = self.accounts[bank]
+        ledger.post(payer, lenders, principal_parts.ravel(), Flow.LOAN_REPAYMENT)
+        ledger.post(payer, lenders, interest_parts.ravel(), Flow.LOAN_INTEREST)
         firms.debt[paying] -= principal[paying]
         self.part_drawn[:, paying] -= principal_parts
         self.part_interest[:, paying] -= interest_parts

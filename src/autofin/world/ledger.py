@@ -145,13 +145,15 @@ class Ledger:
             flow: The type of the movement.
         """
         amount = np.asarray(amount, dtype=float)
+        if amount.ndim == 1 and amount.size == 0:
+            return  # nothing moves (a broadcast against an empty list is empty too)
         source = np.asarray(source, dtype=np.int64)
         target = np.asarray(target, dtype=np.int64)
         if not _one_to_many(source, target, amount):
             broadcast = np.broadcast_arrays(source, target, amount)
             source, target, amount = (a.ravel() for a in broadcast)
-        if amount.size == 0:
-            return
+            if amount.size == 0:
+                return
         # The same sums, in the same order, as full-length bincounts (see `_move`), without
         # their cost at large numbers of accounts.
         self._move(source, amount, -1.0)

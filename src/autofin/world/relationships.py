@@ -53,6 +53,10 @@ def pro_rata(amount: np.ndarray, weights: np.ndarray) -> np.ndarray:
     Returns:
         The parts of every amount (parts × columns), summing to it.
     """
+    if weights.shape[0] == 1 and np.isfinite(weights).all():
+        # One part: every share is 1 (a weight over itself, or 1 on the main bank's part for
+        # a zero weight), so the amounts are kept as they are, the same bits.
+        return np.multiply(amount, 1.0, out=np.empty(weights.shape))
     total = weights.sum(axis=0)
     has = total > 0
     share = np.where(has, weights / np.where(has, total, 1.0), 0.0)
