@@ -300,6 +300,10 @@ class PlotlyView(anywidget.AnyWidget):
         thread = threading.get_ident()
         page = _page()
         if page is not None:
+            if page not in _MESSAGE_THREADS:  # forgotten when the page's kernel closes
+                kernel_context.get_current_context().on_close(
+                    lambda: _MESSAGE_THREADS.pop(page, None)
+                )
             _MESSAGE_THREADS[page] = thread
         if self.screen is not None:
             self.screen.heard(thread)
