@@ -3,10 +3,12 @@
 Usage::
 
     .venv/bin/python benchmarks/robustness.py
+    .venv/bin/python benchmarks/robustness.py --relationships 2   # lines shared by two banks
 """
 
 from __future__ import annotations
 
+import argparse
 import sys
 from pathlib import Path
 
@@ -18,10 +20,19 @@ from robustness import CASES, VARIANTS, directions, measure  # noqa: E402
 
 def main() -> None:
     """Print one row per variant: mean defaults per case, platform vs bank rate, directions."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--relationships",
+        type=int,
+        default=None,
+        help="Banks sharing each firm's credit line (banks.relationships), in every variant.",
+    )
+    args = parser.parse_args()
+    extra = [] if args.relationships is None else [f"banks.relationships={args.relationships}"]
     print("| variant | " + " | ".join(CASES) + " | rate scf_none | rate platform | all hold |")
     print("|---" * (len(CASES) + 4) + "|")
     for name, overrides in VARIANTS.items():
-        m = measure(overrides)
+        m = measure([*overrides, *extra])
         cells = " | ".join(f"{m[c]['defaults']:.2f}" for c in CASES)
         rates = f"{m['scf_none 170d']['rate']:.4f} | {m['platform 170d']['rate']:.4f}"
         held = all(directions(m).values())
