@@ -37,6 +37,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from autofin.scenario.loading import load_scenario
 from scenarios import (
     ROOT,
     add_pinning_arguments,
@@ -57,12 +58,23 @@ WEEKS = 260
 
 
 def national_overrides(fraction: float = 1.0) -> dict[str, Any]:
-    """The overrides of the baseline that make the national world (scaled by ``fraction``)."""
+    """The overrides of the baseline that make the national world (scaled by ``fraction``).
+
+    The banks' car-loan review desks are staffed in proportion to the population, as in the
+    baseline (its reviewers per bank per consumer): with the baseline's four reviewers per
+    bank for 200 times its population, the review queue grows without end, buyers walk away,
+    sales fall by a third below what the supply chain was sized for, and almost every supplier
+    fails within five years.
+    """
+    base = load_scenario(BASELINE)
+    population = max(1, round(CONSUMERS * fraction))
+    reviewers = base.consumers.approval.reviewers * population / base.consumers.population
     return {
         "network.automakers": AUTOMAKERS,
         "network.tiers": [max(1, round(size * fraction)) for size in TIERS],
         "suppliers.payment_term_days": list(PAYMENT_TERM_DAYS),
-        "consumers.population": max(1, round(CONSUMERS * fraction)),
+        "consumers.population": population,
+        "consumers.approval.reviewers": max(1, round(reviewers)),
         "horizon_days": WEEKS * 7,
         "step_days": 7,
     }
@@ -99,6 +111,8 @@ def measure_national(
         "wall_s_range": [min(wall), max(wall)],
         "cpu_s_median": statistics.median(cpu_s),
         "cpu_s_range": [min(cpu_s), max(cpu_s)],
+        "supplier_defaults": median_run["supplier_defaults"],
+        "sales_units": median_run["sales_units"],
         "peak_rss_mb": max(run["peak_rss_mb"] for run in runs),
         "base_rss_mb": max(run["base_rss_mb"] for run in runs),
         **memory_report(median_run),
@@ -146,6 +160,8 @@ def main(argv: list[str] | None = None) -> int:
         fmt_number(figures["run_rss_mb"], 0),
         fmt_number(figures["bytes_per_consumer"], 0),
         fmt_number(figures["bytes_per_supplier"], 0),
+        f"{figures['supplier_defaults']:,}",
+        f"{figures['sales_units']:,.0f}",
     ]
     headers = [
         "fraction",
@@ -159,6 +175,8 @@ def main(argv: list[str] | None = None) -> int:
         "run MB",
         "B/consumer",
         "B/supplier",
+        "supplier defaults",
+        "cars sold",
     ]
     print(format_table(headers, [row]))
     if args.fraction < 1:

@@ -120,6 +120,7 @@ def _worker(job: dict[str, Any]) -> dict[str, Any]:
         suppliers=int(result.summary["suppliers"]),
         consumers=int(scenario.consumers.population),
         supplier_defaults=int(result.summary["supplier_defaults"]),
+        sales_units=float(result.summary.get("sales_units", float("nan"))),
     )
     return out
 

@@ -7,7 +7,13 @@ import numpy as np
 import pytest
 
 from autofin.scenario.schema import NetworkSpec
-from autofin.world.network import OUTSIDE, NetworkFileError, generate_network, load_network
+from autofin.world.network import (
+    OUTSIDE,
+    NetworkFileError,
+    _Urn,
+    generate_network,
+    load_network,
+)
 
 
 def test_generated_network_is_layered_and_multi_sourced():
@@ -39,6 +45,26 @@ def test_preferential_attachment_makes_hubs():
         return np.mean(sizes)
 
     assert largest_hub(3.0) > largest_hub(0.0)
+
+
+def test_weighted_draws_pick_what_numpy_choice_picks():
+    """The generator's urn draws the item ``rng.choice(p=w / w.sum())`` would for the same
+    uniform number, never one left out, as its weights change one at a time."""
+    rng = np.random.default_rng(7)
+    for n in (1, 3, 17, 400, 5_000):
+        weight = rng.gamma(0.5, size=n) * 10.0 ** rng.integers(-3, 4, size=n)
+        urn = _Urn(weight)
+        for _ in range(200):
+            left_out = set(rng.integers(0, n, size=min(2, n - 1)).tolist())
+            u = rng.random()
+            kept = weight.copy()
+            kept[list(left_out)] = 0.0
+            cdf = (kept / kept.sum()).cumsum()
+            expected = int(np.searchsorted(cdf / cdf[-1], u, side="right"))
+            assert urn.draw(u, left_out) == expected
+            item = int(rng.integers(0, n))
+            weight[item] = rng.gamma(0.5) * 10.0 ** rng.integers(-3, 4)
+            urn.set(item, weight[item])
 
 
 def test_edge_list_csv_is_loaded_with_tiers_inferred(tmp_path):

@@ -132,22 +132,67 @@ def _attach(
         degree[s] += 1
     wanted = min(spec.suppliers_per_customer, len(supp_ids))
     strength = spec.preferential_attachment
-    attraction = (degree + 1.0) ** strength
+    urn = _Urn((degree + 1.0) ** strength)
     for have in suppliers_of:
         while len(have) < wanted:
-            weight = attraction.copy()
-            weight[list(have)] = 0.0
-            # The draw of ``rng.choice(len(weight), p=weight / weight.sum())``, without its
-            # checks (the same random number and the same result, several times faster).
-            cdf = (weight / weight.sum()).cumsum()
-            cdf /= cdf[-1]
-            s = int(cdf.searchsorted(rng.random(), side="right"))
+            s = urn.draw(rng.random(), have)
             have.add(s)
             degree[s] += 1
-            attraction[s] = (degree[s] + 1.0) ** strength
+            urn.set(s, (degree[s] + 1.0) ** strength)
     return {
         (int(supp_ids[s]), int(cust_ids[c])) for c, have in enumerate(suppliers_of) for s in have
     }
+
+
+class _Urn:
+    """Weighted draws of one item, with weights that change one at a time.
+
+    The draw of ``rng.choice(len(w), p=w / w.sum())`` for a uniform number ``u``, with some
+    items left out: the first item whose cumulative weight exceeds ``u`` times the total. The
+    weights are kept in blocks of about the square root of their number with each block's sum,
+    so a draw reads the block sums and one block instead of every weight, and a new weight
+    changes one block's sum.
+    """
+
+    def __init__(self, weight: np.ndarray) -> None:
+        n = len(weight)
+        self.size = max(8, int(np.sqrt(n)))
+        blocks = -(-n // self.size)
+        self.weight = np.zeros(blocks * self.size)
+        self.weight[:n] = weight
+        self.block_sum = self.weight.reshape(blocks, self.size).sum(axis=1)
+
+    def set(self, item: int, weight: float) -> None:
+        """Give ``item`` a new weight."""
+        self.weight[item] = weight
+        block = item // self.size
+        start = block * self.size
+        self.block_sum[block] = self.weight[start : start + self.size].sum()
+
+    def draw(self, u: float, left_out: set[int]) -> int:
+        """The item drawn by the uniform number ``u`` (in [0, 1)), leaving out ``left_out``."""
+        out = np.fromiter(left_out, dtype=np.int64, count=len(left_out))
+        kept = self.weight[out]
+        self.weight[out] = 0.0
+        blocks = np.unique(out // self.size)
+        kept_sums = self.block_sum[blocks]
+        for block in blocks.tolist():
+            start = block * self.size
+            self.block_sum[block] = self.weight[start : start + self.size].sum()
+        cumulative = self.block_sum.cumsum()
+        target = u * cumulative[-1]
+        block = min(int(cumulative.searchsorted(target, side="right")), len(cumulative) - 1)
+        while self.block_sum[block] <= 0.0:  # rounding at the very end: the last block with weight
+            block -= 1
+        start = block * self.size
+        within = self.weight[start : start + self.size].cumsum()
+        below = cumulative[block - 1] if block else 0.0
+        item = min(int(within.searchsorted(target - below, side="right")), self.size - 1)
+        while self.weight[start + item] <= 0.0:
+            item -= 1
+        self.weight[out] = kept
+        self.block_sum[blocks] = kept_sums
+        return start + item
 
 
 def load_network(path: Path) -> SupplyNetwork:
