@@ -104,6 +104,8 @@ class Firms:
     equity_target: np.ndarray = field(default_factory=lambda: np.zeros(0))
     working_capital_per_unit: np.ndarray = field(default_factory=lambda: np.zeros(0))
     _supplied: int | None = field(default=None, init=False, repr=False, compare=False)
+    _edge_price: np.ndarray | None = field(default=None, init=False, repr=False, compare=False)
+    _input_price: np.ndarray | None = field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.finance_cost_per_step.size != self.n:
@@ -166,10 +168,23 @@ class Firms:
         customer = self.edge_customer if edges is None else self.edge_customer[edges]
         return np.bincount(customer, values, minlength=self.n)
 
+    def prices_moved(self) -> None:
+        """Forget the edge and input prices: ``price``, ``edge_supplier`` or ``edge_share`` changed.
+
+        Whoever changes one of them calls it (cost-plus pricing and re-sourcing do), so the
+        prices, read many times a step, are computed once after each change.
+        """
+        self._edge_price = self._input_price = None
+
     def edge_price(self) -> np.ndarray:
-        """Price of a unit bought over every edge: the supplier's, or raw material's."""
-        from_outside = self.edge_supplier == OUTSIDE
-        return np.where(from_outside, RAW_MATERIAL_PRICE, self.price[self.edge_supplier])
+        """Price of a unit bought over every edge: the supplier's, or raw material's (read-only)."""
+        if self._edge_price is None:
+            from_outside = self.edge_supplier == OUTSIDE
+            self._edge_price = np.where(
+                from_outside, RAW_MATERIAL_PRICE, self.price[self.edge_supplier]
+            )
+            self._edge_price.flags.writeable = False
+        return self._edge_price
 
     def by_slot(self, values: np.ndarray) -> np.ndarray:
         """Sum per-edge values for each input slot (a customer's part category)."""
@@ -196,8 +211,14 @@ class Firms:
             self.orders_placed.clear_columns(edges)
 
     def input_price(self) -> np.ndarray:
-        """Current average price of each firm's purchased inputs, weighted by edge shares."""
-        return self.by_customer(self.edge_share * self.edge_price())
+        """Current average price of each firm's purchased inputs, weighted by edge shares.
+
+        Read-only: computed once after each change of prices or suppliers.
+        """
+        if self._input_price is None:
+            self._input_price = self.by_customer(self.edge_share * self.edge_price())
+            self._input_price.flags.writeable = False
+        return self._input_price
 
     def unit_cost(self, input_price: np.ndarray | None = None) -> np.ndarray:
         """Expected cost of one unit of output: inputs, wages, fixed and financing cost.

@@ -197,6 +197,7 @@ def update_prices(firms: Firms) -> None:
     """Cost-plus pricing: suppliers pass changes of their input prices into their own."""
     supplier = ~firms.is_automaker & firms.active
     firms.price[supplier] = (firms.unit_cost() * (1.0 + firms.margin))[supplier]
+    firms.prices_moved()
 
 
 def update_forecasts(firms: Firms, demand: np.ndarray, rows: np.ndarray, smoothing: float) -> None:

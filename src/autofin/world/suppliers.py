@@ -50,6 +50,7 @@ def resource(
         firms.capacity += capacity_slack * added
         firms.order_forecast += added
         firms.edge_supplier[edges] = chosen
+        firms.prices_moved()
         firms.edge_live[edges] = True
         moved.append(edges)
     return np.concatenate(moved) if moved else np.zeros(0, dtype=np.int64)
