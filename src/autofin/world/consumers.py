@@ -120,7 +120,9 @@ class Consumers:
         who, when = who[inside], when[inside]
         if who.size == 0:
             return
-        order = np.argsort(when, kind="stable")
+        # Steps fit 16 bits, whose stable sort is a radix sort: the same order, faster.
+        small = len(self.calendar) <= np.iinfo(np.int16).max and when.min() >= 0
+        order = np.argsort(when.astype(np.int16) if small else when, kind="stable")
         who, when = who[order], when[order]
         bounds = np.flatnonzero(np.diff(when)) + 1
         starts = np.concatenate([[0], bounds]).tolist()
