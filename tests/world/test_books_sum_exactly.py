@@ -99,6 +99,38 @@ def test_flow_cube_holds_the_sums_of_full_length_bincounts():
     assert same_bits(ledger.step_flows, cube)
 
 
+@pytest.mark.parametrize(
+    "sectors", [[0, 1, 1, 2, 2, 2, 3, 4], [2, 1, 1, 2, 0, 2, 3, 4]], ids=["sorted", "unsorted"]
+)
+def test_flow_cube_sums_one_sector_paying_another_as_a_bincount(sectors):
+    """A tier paying its wages, say: every posting one cell of the cube (or, with accounts
+    not stored sector by sector, the general path)."""
+    rng = np.random.default_rng(12)
+    sectors = np.array(sectors)
+    ledger = Ledger(sectors, ["a", "b", "c", "d", "outside"], np.full(8, 100.0))
+    cube = np.zeros(5 * 5 * len(Flow))
+    for _ in range(20):
+        source = rng.integers(3, 6, size=int(rng.integers(1, 40)))
+        amount = rng.lognormal(sigma=4.0, size=source.size)
+        ledger.post(source, 7, amount, Flow.WAGES)
+        key = sectors[source] * 5 * len(Flow) + sectors[7] * len(Flow) + int(Flow.WAGES)
+        cube += np.bincount(key, amount, minlength=cube.size)
+    assert same_bits(ledger.step_flows, cube)
+
+
+def test_due_book_totals_of_some_columns_are_those_of_all_columns():
+    rng = np.random.default_rng(13)
+    book = DueBook(500, 25)
+    book.amounts[:] = rng.standard_normal(book.amounts.shape) * 10.0 ** rng.integers(
+        -8, 8, size=book.amounts.shape
+    )
+    before = book.amounts.copy()
+    columns = np.sort(rng.choice(500, size=40, replace=False))
+    for some in (columns, columns[:1], columns[:3]):
+        assert same_bits(book.open_totals_of(some), book.open_totals()[some])
+    assert same_bits(book.amounts, before)  # reading the totals changes nothing
+
+
 def test_finance_activity_adds_repeated_and_distinct_firms_as_bincounts():
     activity = FinanceActivity.empty(6)
     expected = np.zeros(6)

@@ -132,9 +132,9 @@ def liquidate(
 
     # 1. The estate: what the debtors own, and what selling it realises.
     in_transit = firms.by_customer(
-        firms.in_transit.open_totals()[bought] * firms.edge_price()[bought], bought
+        firms.in_transit.open_totals_of(bought) * firms.edge_price()[bought], bought
     )
-    face = trade.edge_book.open_totals()[sold]
+    face = trade.edge_book.open_totals_of(sold)
     price = face * collection_rate(firms, sold, obligor_pd, banks)
     receivables = firms.receivables[debtors]
     estate = Estate(

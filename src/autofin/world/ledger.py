@@ -103,6 +103,8 @@ class Ledger:
         # A posting's cell in the flow cube is source key + target key + flow.
         self._source_key = self.account_sector * (self.n_sectors * len(Flow))
         self._target_key = self.account_sector * len(Flow)
+        # Accounts stored sector by sector: a range of accounts within one sector is all of it.
+        self._sectors_sorted = bool((np.diff(self.account_sector) >= 0).all())
         self.step_flows = np.zeros(self._flow_cells)
         self._flow_records: list[tuple[int, np.ndarray, np.ndarray]] = []
         self._guarded: np.ndarray | slice = np.zeros(0, dtype=np.int64)
@@ -156,9 +158,21 @@ class Ledger:
                 return
         # The same sums, in the same order, as full-length bincounts (see `_move`), without
         # their cost at large numbers of accounts.
-        self._move(source, amount, -1.0)
-        self._move(target, amount, 1.0)
-        self._add_flows(self._source_key[source] + self._target_key[target] + int(flow), amount)
+        source_low, source_high = self._bounds(source)
+        target_low, target_high = self._bounds(target)
+        self._move(source, amount, -1.0, source_low, source_high)
+        self._move(target, amount, 1.0, target_low, target_high)
+        sector = self.account_sector
+        if (
+            self._sectors_sorted
+            and sector[source_low] == sector[source_high]
+            and sector[target_low] == sector[target_high]
+        ):
+            # One sector pays one sector (a tier its wages, say): one cell of the flow cube.
+            cell = self._source_key[source_low] + self._target_key[target_low] + int(flow)
+            self.step_flows[cell] += amount.cumsum()[-1]  # a sequential sum, as bincount's
+        else:
+            self._add_flows(self._source_key[source] + self._target_key[target] + int(flow), amount)
         if self._on_overdraft is not None and self.balance[self._guarded].min() < 0.0:
             self._on_overdraft()
 
@@ -174,12 +188,20 @@ class Ledger:
         else:
             self.step_flows[low : high + 1] += np.bincount(cells - low, amount)
 
-    def _move(self, accounts: np.ndarray, amount: np.ndarray, sign: float) -> None:
+    def _bounds(self, accounts: np.ndarray) -> tuple[int, int]:
+        """The lowest and highest of ``accounts`` (one account or a list)."""
+        if accounts.ndim == 0:
+            return int(accounts), int(accounts)
+        return int(accounts.min()), int(accounts.max())
+
+    def _move(
+        self, accounts: np.ndarray, amount: np.ndarray, sign: float, low: int, high: int
+    ) -> None:
         """Add (``sign`` 1) or take (``sign`` -1) ``amount`` to or from ``accounts``.
 
         Amounts to one account are summed in order from zero (as `np.bincount` does) before
         they reach the balance, so the result is the same to the last bit. In a large ledger
-        only the range of accounts posted to is touched.
+        only the range of accounts posted to, ``low`` to ``high``, is touched.
         """
         if accounts.ndim == 0:
             total = amount.cumsum()[-1]  # a sequential sum, as bincount's
@@ -187,8 +209,6 @@ class Ledger:
             return
         if self.n_accounts <= SMALL_LEDGER:
             low, high = 0, self.n_accounts - 1
-        else:
-            low, high = int(accounts.min()), int(accounts.max())
         sums = np.bincount(accounts - low if low else accounts, amount, minlength=high - low + 1)
         if sign > 0:
             self.balance[low : high + 1] += sums

@@ -97,6 +97,17 @@ class DueBook:
         """Everything still owed, one total per column."""
         return self.amounts.sum(axis=0)
 
+    def open_totals_of(self, columns: np.ndarray) -> np.ndarray:
+        """``open_totals()[columns]`` without summing the other columns.
+
+        The rows are added in order, as the sum over the whole book adds them, so the totals
+        are the same to the last bit.
+        """
+        total = self.amounts[0, columns].copy()  # never a view into the book
+        for row in self.amounts[1:]:
+            total += row[columns]
+        return total
+
     def clear_columns(self, columns: np.ndarray) -> np.ndarray:
         """Cancel every open amount of the given columns and return their totals."""
         totals = self.amounts[:, columns].sum(axis=0)

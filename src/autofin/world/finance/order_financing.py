@@ -240,7 +240,7 @@ class OrderFinancing:
         self.cost[bought] = 0.0
         owed = face > 0
         bought, face, cost = bought[owed], face[owed], cost[owed]
-        invoiced = r.trade.edge_book.open_totals()[bought]
+        invoiced = r.trade.edge_book.open_totals_of(bought)
         assigned = np.minimum(face, invoiced)
         bank = self.edge_bank[bought]
 

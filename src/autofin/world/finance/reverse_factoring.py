@@ -154,7 +154,7 @@ class Platform:
         rate = self._bank_rates(r)[self.invoices.edge_bank[edges]]
         factor = price_factor(steps_left[:, None], rate[None, :], r.step_days)
         # Each edge's supplier limit caps the confirmed invoices that can still be sold.
-        room = np.maximum(self.edge_limit[edges] - self.invoices.cost.open_totals()[edges], 0.0)
+        room = np.maximum(self.edge_limit[edges] - self.invoices.cost.open_totals_of(edges), 0.0)
         sellable = (face * factor).sum(axis=0)
         face = face * np.minimum(1.0, room / np.maximum(sellable, 1e-12))[None, :]
         value = face * factor
