@@ -155,3 +155,30 @@ def test_sums_per_supplier_skip_only_the_raw_material_edges():
     assert inside.any()
     assert not inside[-1]  # raw-material edges are there, and last
     assert same_bits(firms.by_supplier(values), full)
+
+
+def test_sums_added_per_supplier_and_customer_touch_only_the_firms_involved():
+    """Paying one tier's invoices changes those firms' receivables and payables by the
+    full-length sums, and no other firm's."""
+    from autofin.scenario.loading import load_scenario
+    from autofin.world.model import AutofinModel
+    from autofin.world.network import OUTSIDE
+    from conftest import SCENARIOS
+
+    model = AutofinModel(load_scenario(SCENARIOS / "baseline.yaml", overrides=["warmup_days=0"]))
+    firms = model.firms
+    rng = np.random.default_rng(6)
+    top = firms.tier.max()
+    for tier in range(top + 1):
+        edges = np.flatnonzero(firms.tier[firms.edge_customer] == tier)
+        values = rng.lognormal(sigma=3.0, size=edges.size)
+        assert (firms.edge_supplier[edges] == OUTSIDE).any() == (tier == top)
+        for sign in (1.0, -1.0):
+            target = rng.normal(size=firms.n)
+            expected = target + sign * firms.by_supplier(values, edges)
+            firms.add_by_supplier(target, values, edges, sign)
+            assert same_bits(target, expected)
+            target = rng.normal(size=firms.n)
+            expected = target + sign * firms.by_customer(values, edges)
+            firms.add_by_customer(target, values, edges, sign)
+            assert same_bits(target, expected)

@@ -890,9 +890,9 @@ class Banks:
         opening = np.minimum(leverage, 1.0)
         self.line_covenant = 1.0 - (1.0 - self.spec.covenant_headroom) * (1.0 - opening)
 
-    def due_now(self, step: int) -> np.ndarray:
-        """Principal plus interest falling due at ``step``, per firm."""
-        return self.principal_book.peek_due(step) + self.interest_book.peek_due(step)
+    def due_now(self, step: int, rows: slice = slice(None)) -> np.ndarray:
+        """Principal plus interest falling due at ``step``, per firm (of ``rows`` only)."""
+        return self.principal_book.peek_due(step)[rows] + self.interest_book.peek_due(step)[rows]
 
     def due_within(self, step: int, steps: int) -> np.ndarray:
         """Principal plus interest falling due from ``step`` for ``steps`` steps, per firm."""
@@ -900,15 +900,26 @@ class Banks:
             step, steps
         )
 
-    def collect_due(self, firms: Firms, ledger: Ledger, step: int, payers: np.ndarray) -> None:
+    def collect_due(
+        self,
+        firms: Firms,
+        ledger: Ledger,
+        step: int,
+        payers: np.ndarray,
+        rows: slice = slice(None),
+    ) -> None:
         """Collect principal and interest due now from every firm in ``payers`` (a mask).
 
         The principal repaid is shared between the parts in proportion to what is drawn on
-        each, the interest in proportion to the interest and fees each is owed.
+        each, the interest in proportion to the interest and fees each is owed. With
+        ``rows`` (a contiguous range of firms, such as a tier), only payers among them pay.
         """
         principal = self.principal_book.peek_due(step)
         interest = self.interest_book.peek_due(step)
-        paying = np.flatnonzero(payers & ((principal > 0) | (interest > 0)))
+        first = rows.start or 0
+        paying = first + np.flatnonzero(
+            payers[rows] & ((principal[rows] > 0) | (interest[rows] > 0))
+        )
         bank = self.part_bank[:, paying].ravel()
         payer = np.tile(paying, self.relationships)
         principal_parts = pro_rata(principal[paying], self.part_drawn[:, paying])

@@ -38,6 +38,21 @@ def step_of_day(day: float, step_days: int) -> int:
     return max(1, math.ceil(day / step_days))
 
 
+def _add_over_range(target: np.ndarray, index: np.ndarray, values: np.ndarray, sign: float) -> None:
+    """Add (``sign`` 1) or take (-1) the sums of ``values`` per ``index`` to or from ``target``.
+
+    Only the range of ``index`` is summed and touched; the sums are full-length bincounts'.
+    """
+    if index.size == 0:
+        return
+    low, high = int(index.min()), int(index.max())
+    sums = np.bincount(index - low, values, minlength=high - low + 1)
+    if sign > 0:
+        target[low : high + 1] += sums
+    else:
+        target[low : high + 1] -= sums
+
+
 @dataclass
 class Firms:
     """State of all firms, one row per firm, and of the goods on the supply edges.
@@ -143,6 +158,26 @@ class Firms:
         supplier = self.edge_supplier if edges is None else self.edge_supplier[edges]
         inside = supplier != OUTSIDE
         return np.bincount(np.maximum(supplier, 0), np.asarray(values) * inside, minlength=self.n)
+
+    def add_by_supplier(
+        self, target: np.ndarray, values: np.ndarray, edges: np.ndarray, sign: float = 1.0
+    ) -> None:
+        """``target += sign * by_supplier(values, edges)``, touching only the suppliers involved.
+
+        The same sums to the last bit (each supplier's values added in order, as by
+        `by_supplier`); useful when ``edges`` are one tier's.
+        """
+        supplier = self.edge_supplier[edges]
+        inside = supplier != OUTSIDE
+        if not inside.all():
+            supplier, values = supplier[inside], np.asarray(values)[inside]
+        _add_over_range(target, supplier, values, sign)
+
+    def add_by_customer(
+        self, target: np.ndarray, values: np.ndarray, edges: np.ndarray, sign: float = 1.0
+    ) -> None:
+        """``target += sign * by_customer(values, edges)``, touching only the customers involved."""
+        _add_over_range(target, self.edge_customer[edges], values, sign)
 
     def _supplied_edges(self) -> int | None:
         """How many edges come before the raw-material edges, if those are the last ones.

@@ -366,7 +366,7 @@ class AutofinModel(mesa.Model):
             ) * active_t
             senior = finance.due_now(firms, t, tier)[rows] * active_t + operating
             bought = self._tier_bought[tier]
-            owed_now = trade.due_now(firms, t, rows, bought) + banks.due_now(t)[rows]
+            owed_now = trade.due_now(firms, t, rows, bought) + banks.due_now(t, rows)
             due = owed_now * active_t + senior
             # New capacity is paid for only by firms that can pay everything else too.
             wanted = due + firms.investment_due[rows] * active_t
@@ -402,7 +402,7 @@ class AutofinModel(mesa.Model):
                 paid * (firms.edge_supplier[paid_edges] >= 0),
                 terms * self.spec.step_days,
             )
-            banks.collect_due(firms, ledger, t, able)
+            banks.collect_due(firms, ledger, t, able, rows)
             if late_t.any():
                 trade.defer(firms, t, late, penalty, bought)
                 banks.defer(firms, t, late)

@@ -143,8 +143,8 @@ class TradeCredit:
             amount,
             Flow.TRADE_PAYMENT,
         )
-        firms.receivables -= firms.by_supplier(amount, edges)
-        firms.payables -= firms.by_customer(amount, edges)
+        firms.add_by_supplier(firms.receivables, amount, edges, -1.0)
+        firms.add_by_customer(firms.payables, amount, edges, -1.0)
         edge_due[edges] = 0.0
         outside_due = self.outside_book.peek_due(step)
         owing = (payers & (outside_due > 0)).nonzero()[0]
@@ -175,8 +175,8 @@ class TradeCredit:
             self.term_book.peek_due(step)[edges] = 0.0
             self.edge_book.book(step, 1, edges, amount * (1.0 + penalty))
             self.term_book.book(step, 1, edges, amount * (1.0 + penalty) * term)
-            firms.receivables += firms.by_supplier(amount * penalty, edges)
-            firms.payables += firms.by_customer(amount * penalty, edges)
+            firms.add_by_supplier(firms.receivables, amount * penalty, edges)
+            firms.add_by_customer(firms.payables, amount * penalty, edges)
         outside_due = self.outside_book.peek_due(step)
         owing = (late & (outside_due > 0)).nonzero()[0]
         if owing.size:
@@ -205,8 +205,8 @@ class TradeCredit:
         self.term_book.clear_columns(bought_edges)
         invoiced = self.edge_book.clear_columns(bought_edges)
         outside = self.outside_book.clear_columns(debtors)
-        firms.receivables -= firms.by_supplier(invoiced, bought_edges)
-        firms.payables -= firms.by_customer(invoiced, bought_edges)
+        firms.add_by_supplier(firms.receivables, invoiced, bought_edges, -1.0)
+        firms.add_by_customer(firms.payables, invoiced, bought_edges, -1.0)
         firms.payables[debtors] -= outside
         return invoiced, outside
 
@@ -218,7 +218,7 @@ class TradeCredit:
         """
         moved = self.edge_book.amounts[:, edges]
         np.add.at(self.outside_book.amounts.T, firms.edge_customer[edges], moved.T)
-        firms.receivables -= firms.by_supplier(moved.sum(axis=0), edges)
+        firms.add_by_supplier(firms.receivables, moved.sum(axis=0), edges, -1.0)
         self.edge_book.amounts[:, edges] = 0.0
         self.term_book.amounts[:, edges] = 0.0
 
