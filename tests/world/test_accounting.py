@@ -20,6 +20,25 @@ def test_shipped_scenarios_keep_every_identity(path):
     assert len(result.timeseries) == load_scenario(path).steps
 
 
+def test_a_national_market_in_miniature_keeps_every_identity():
+    """The shape of the national benchmark (`benchmarks/national.py`): twenty automakers
+    sharing four tiers of suppliers, one payment term per tier, review desks staffed for the
+    population; at 1/200 of its size, over a year."""
+    overrides = {
+        "network.automakers": 20,
+        "network.tiers": [30, 70, 150, 250],
+        "suppliers.payment_term_days": [90, 60, 45, 30],
+        "consumers.population": 50_000,
+        "consumers.approval.reviewers": 4,
+        "horizon_days": 364,
+        "step_days": 7,
+    }
+    scenario = load_scenario(SCENARIOS / "baseline.yaml", overrides=overrides)
+    result = simulate(scenario, check=True)
+    assert len(result.timeseries) == 52
+    assert result.summary["sales_units"] > 0
+
+
 @st.composite
 def finance_settings(
     draw: st.DrawFn, n_tiers: int, automakers: int, n_banks: int, horizon: int
