@@ -82,7 +82,9 @@ def test_due_book_still_refuses_columns_outside_it():
         book.book(0, np.array([1, 2]), np.array([2, 4]), np.ones(2))
 
 
-def test_flow_cube_holds_the_sums_of_full_length_bincounts():
+@pytest.mark.parametrize("small_ledger", [2048, 0], ids=["small", "large"])
+def test_flow_cube_holds_the_sums_of_full_length_bincounts(small_ledger, monkeypatch):
+    monkeypatch.setattr("autofin.world.ledger.SMALL_LEDGER", small_ledger)
     rng = np.random.default_rng(11)
     sectors = np.array([0, 1, 1, 2, 2, 2, 3, 4])
     ledger = Ledger(sectors, ["a", "b", "c", "d", "outside"], np.full(8, 100.0))
@@ -99,12 +101,14 @@ def test_flow_cube_holds_the_sums_of_full_length_bincounts():
     assert same_bits(ledger.step_flows, cube)
 
 
+@pytest.mark.parametrize("small_ledger", [2048, 0], ids=["small", "large"])
 @pytest.mark.parametrize(
     "sectors", [[0, 1, 1, 2, 2, 2, 3, 4], [2, 1, 1, 2, 0, 2, 3, 4]], ids=["sorted", "unsorted"]
 )
-def test_flow_cube_sums_one_sector_paying_another_as_a_bincount(sectors):
+def test_flow_cube_sums_one_sector_paying_another_as_a_bincount(sectors, small_ledger, monkeypatch):
     """A tier paying its wages, say: every posting one cell of the cube (or, with accounts
-    not stored sector by sector, the general path)."""
+    not stored sector by sector, the general path); a large ledger takes the shortcut."""
+    monkeypatch.setattr("autofin.world.ledger.SMALL_LEDGER", small_ledger)
     rng = np.random.default_rng(12)
     sectors = np.array(sectors)
     ledger = Ledger(sectors, ["a", "b", "c", "d", "outside"], np.full(8, 100.0))
@@ -120,13 +124,13 @@ def test_flow_cube_sums_one_sector_paying_another_as_a_bincount(sectors):
 
 def test_due_book_totals_of_some_columns_are_those_of_all_columns():
     rng = np.random.default_rng(13)
-    book = DueBook(500, 25)
+    book = DueBook(5000, 25)
     book.amounts[:] = rng.standard_normal(book.amounts.shape) * 10.0 ** rng.integers(
         -8, 8, size=book.amounts.shape
     )
     before = book.amounts.copy()
-    columns = np.sort(rng.choice(500, size=40, replace=False))
-    for some in (columns, columns[:1], columns[:3]):
+    columns = np.sort(rng.choice(5000, size=400, replace=False))
+    for some in (columns, columns[:40], columns[:1], columns[:3]):  # summed whole, by rows
         assert same_bits(book.open_totals_of(some), book.open_totals()[some])
     assert same_bits(book.amounts, before)  # reading the totals changes nothing
 
@@ -157,9 +161,11 @@ def test_sums_per_supplier_skip_only_the_raw_material_edges():
     assert same_bits(firms.by_supplier(values), full)
 
 
-def test_sums_added_per_supplier_and_customer_touch_only_the_firms_involved():
+@pytest.mark.parametrize("few_firms", [2048, 0], ids=["few", "many"])
+def test_sums_added_per_supplier_and_customer_touch_only_the_firms_involved(few_firms, monkeypatch):
     """Paying one tier's invoices changes those firms' receivables and payables by the
-    full-length sums, and no other firm's."""
+    full-length sums, and no other firm's (in a large world, by summing over them only)."""
+    monkeypatch.setattr("autofin.world.firms.FEW_FIRMS", few_firms)
     from autofin.scenario.loading import load_scenario
     from autofin.world.model import AutofinModel
     from autofin.world.network import OUTSIDE

@@ -38,6 +38,18 @@ def step_of_day(day: float, step_days: int) -> int:
     return max(1, math.ceil(day / step_days))
 
 
+FEW_FIRMS = 2048
+"""Up to this many firms, per-firm sums run over all firms (cheaper than finding a range)."""
+
+
+def _add(target: np.ndarray, sums: np.ndarray, sign: float) -> None:
+    """Add (``sign`` 1) or take (-1) ``sums`` to or from ``target``, in place."""
+    if sign > 0:
+        target += sums
+    else:
+        target -= sums
+
+
 def _add_over_range(target: np.ndarray, index: np.ndarray, values: np.ndarray, sign: float) -> None:
     """Add (``sign`` 1) or take (-1) the sums of ``values`` per ``index`` to or from ``target``.
 
@@ -46,11 +58,7 @@ def _add_over_range(target: np.ndarray, index: np.ndarray, values: np.ndarray, s
     if index.size == 0:
         return
     low, high = int(index.min()), int(index.max())
-    sums = np.bincount(index - low, values, minlength=high - low + 1)
-    if sign > 0:
-        target[low : high + 1] += sums
-    else:
-        target[low : high + 1] -= sums
+    _add(target[low : high + 1], np.bincount(index - low, values, minlength=high - low + 1), sign)
 
 
 @dataclass
@@ -167,6 +175,9 @@ class Firms:
         The same sums to the last bit (each supplier's values added in order, as by
         `by_supplier`); useful when ``edges`` are one tier's.
         """
+        if self.n <= FEW_FIRMS:
+            _add(target, self.by_supplier(values, edges), sign)
+            return
         supplier = self.edge_supplier[edges]
         inside = supplier != OUTSIDE
         if not inside.all():
@@ -177,6 +188,9 @@ class Firms:
         self, target: np.ndarray, values: np.ndarray, edges: np.ndarray, sign: float = 1.0
     ) -> None:
         """``target += sign * by_customer(values, edges)``, touching only the customers involved."""
+        if self.n <= FEW_FIRMS:
+            _add(target, self.by_customer(values, edges), sign)
+            return
         _add_over_range(target, self.edge_customer[edges], values, sign)
 
     def _supplied_edges(self) -> int | None:

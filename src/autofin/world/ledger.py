@@ -158,6 +158,14 @@ class Ledger:
                 return
         # The same sums, in the same order, as full-length bincounts (see `_move`), without
         # their cost at large numbers of accounts.
+        if self.n_accounts <= SMALL_LEDGER:
+            # Few accounts: finding the range of a posting costs more than it saves.
+            self._move(source, amount, -1.0, 0, self.n_accounts - 1)
+            self._move(target, amount, 1.0, 0, self.n_accounts - 1)
+            self._add_flows(self._source_key[source] + self._target_key[target] + int(flow), amount)
+            if self._on_overdraft is not None and self.balance[self._guarded].min() < 0.0:
+                self._on_overdraft()
+            return
         source_low, source_high = self._bounds(source)
         target_low, target_high = self._bounds(target)
         self._move(source, amount, -1.0, source_low, source_high)
@@ -207,8 +215,6 @@ class Ledger:
             total = amount.cumsum()[-1]  # a sequential sum, as bincount's
             self.balance[int(accounts)] += sign * total
             return
-        if self.n_accounts <= SMALL_LEDGER:
-            low, high = 0, self.n_accounts - 1
         sums = np.bincount(accounts - low if low else accounts, amount, minlength=high - low + 1)
         if sign > 0:
             self.balance[low : high + 1] += sums
