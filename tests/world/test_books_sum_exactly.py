@@ -14,6 +14,7 @@ import pytest
 from autofin.world.banks import Banks
 from autofin.world.finance.context import FinanceActivity
 from autofin.world.ledger import Flow, Ledger
+from autofin.world.model import AutofinModel
 from autofin.world.obligations import DueBook
 
 
@@ -188,3 +189,45 @@ def test_sums_added_per_supplier_and_customer_touch_only_the_firms_involved(few_
             expected = target + sign * firms.by_customer(values, edges)
             firms.add_by_customer(target, values, edges, sign)
             assert same_bits(target, expected)
+
+
+def test_kept_prices_follow_pricing_and_re_sourcing():
+    """The edge and input prices a firm keeps are those of its current suppliers at their
+    current prices, after cost-plus pricing and after an edge moves to a new supplier."""
+    from autofin.scenario.loading import load_scenario
+    from autofin.world import production, suppliers
+    from autofin.world.firms import RAW_MATERIAL_PRICE
+    from autofin.world.network import OUTSIDE
+    from conftest import SCENARIOS
+
+    model = AutofinModel(load_scenario(SCENARIOS / "baseline.yaml", overrides=["warmup_days=0"]))
+    firms = model.firms
+
+    def fresh() -> tuple[np.ndarray, np.ndarray]:
+        outside = firms.edge_supplier == OUTSIDE
+        supplier_price = firms.price[np.maximum(firms.edge_supplier, 0)]
+        edge = np.where(outside, RAW_MATERIAL_PRICE, supplier_price)
+        return edge, np.bincount(firms.edge_customer, firms.edge_share * edge, minlength=firms.n)
+
+    before = firms.input_price().copy()
+    firms.cost_shock[firms.tier == firms.tier.max()] += 0.5  # the top tier's wages jump
+    production.update_prices(firms)
+    edge, inputs = fresh()
+    assert same_bits(firms.edge_price(), edge)
+    assert same_bits(firms.input_price(), inputs)
+    assert (firms.input_price() > before).any()
+
+    # A tier-1 supplier fails; its customers' edges move to another supplier of the part.
+    gone = int(np.flatnonzero(firms.tier == 1)[0])
+    edges = np.flatnonzero(firms.edge_supplier == gone)
+    firms.active[gone] = False
+    firms.price[np.flatnonzero(firms.tier == 1)] *= np.linspace(0.5, 1.5, (firms.tier == 1).sum())
+    firms.prices_moved()
+    firms.edge_price()  # kept
+    firms.edge_resource_step[edges] = 5
+    moved = suppliers.resource(firms, 5, 0.0, np.random.default_rng(0))
+    assert moved.size == edges.size
+    assert (firms.edge_supplier[edges] != gone).all()
+    edge, inputs = fresh()
+    assert same_bits(firms.edge_price(), edge)
+    assert same_bits(firms.input_price(), inputs)
