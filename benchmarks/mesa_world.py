@@ -1,4 +1,4 @@
-"""A plain-Mesa rival of autofin's whole `scf_none` world: one `mesa.Agent` per firm, bank, consumer.
+"""A plain-Mesa rival of autofin's whole `scf_none` world, one `mesa.Agent` per firm and bank.
 
 The rival runs autofin's rules for a world without supply-chain-finance instruments (the
 supply chain, trade credit, committed bank lines, defaults and their waterfall, re-sourcing,
