@@ -67,8 +67,8 @@ def check_supported(scenario: Scenario) -> None:
         problems.append("finance instruments")
     if fin.reverse_factoring or fin.syndicated_loans or fin.payment_terms:
         problems.append("finance instruments")
-    if fin.preference != ["bank_loan"]:
-        problems.append("finance.preference")
+    if "bank_loan" not in fin.preference:  # other names matter only for instruments that are on
+        problems.append("finance.preference without bank_loan")
     if sup.capacity_investment.enabled:
         problems.append("capacity investment")
     if sup.order_lead_days and steps_of(sup.order_lead_days, scenario.step_days):
@@ -343,6 +343,7 @@ class StepRecord:
     consumer_loans_booked: int = 0
     consumer_loan_defaults: float = 0.0
     leads: float = 0.0
+    test_drives: float = 0.0
     loan_applications: float = 0.0
     loan_approvals: float = 0.0
     bank_capital: float = 0.0
@@ -625,24 +626,27 @@ class MesaWorld(mesa.Model):
         slack = self.spec.suppliers.capacity_slack
         added: dict[int, float] = {}
         by_firm: dict[int, FirmAgent] = {}
+        groups: dict[tuple[int, int], list[Edge]] = {}
         for edge in due:
-            if not edge.customer.active:
-                continue
-            tier, part = edge.customer.tier + 1, edge.supplier.part
+            if edge.customer.active:
+                key = (edge.customer.tier + 1, edge.supplier.part)
+                groups.setdefault(key, []).append(edge)
+        for (tier, part), edges in groups.items():
+            # The surviving suppliers of the part, chosen in proportion to their size.
             candidates = [x for x in self.tiers[tier] if x.active and x.part == part]
             if not candidates:
-                self.resourcing.setdefault(t + 1, []).append(edge)
+                self.resourcing.setdefault(t + 1, []).extend(edges)
                 continue
-            chosen = self.random.choices(
-                candidates, weights=[x.expected_output for x in candidates]
-            )[0]
-            demand = edge.share * edge.customer.input_per_unit * edge.customer.expected_output
-            added[id(chosen)] = added.get(id(chosen), 0.0) + demand
-            by_firm[id(chosen)] = chosen
-            edge.supplier.sold.remove(edge)
-            edge.supplier = chosen
-            chosen.sold.append(edge)
-            edge.live = True
+            weights = [x.expected_output for x in candidates]
+            chosen_all = self.random.choices(candidates, weights=weights, k=len(edges))
+            for edge, chosen in zip(edges, chosen_all, strict=True):
+                demand = edge.share * edge.customer.input_per_unit * edge.customer.expected_output
+                added[id(chosen)] = added.get(id(chosen), 0.0) + demand
+                by_firm[id(chosen)] = chosen
+                edge.supplier.sold.remove(edge)
+                edge.supplier = chosen
+                chosen.sold.append(edge)
+                edge.live = True
         for key, amount in added.items():
             firm = by_firm[key]
             firm.expected_output += amount
@@ -1137,6 +1141,7 @@ class MesaWorld(mesa.Model):
                 p.wants_loan = c.held_bank >= 0
             afford = self.affordability(c, price, p.wants_loan)
             drives = p.is_lead and r.random() < cs.test_drive_propensity * afford
+            rec.test_drives += drives
             if not p.is_lead or (drives and r.random() < c.propensity * factor):
                 buyers.append(p)
             elif p.from_calendar:
@@ -1483,6 +1488,7 @@ class MesaWorld(mesa.Model):
             "consumer_loans_booked": sum(r.consumer_loans_booked for r in recs),
             "consumer_loan_defaults": sum(r.consumer_loan_defaults for r in recs),
             "leads": sum(r.leads for r in recs),
+            "test_drives": sum(r.test_drives for r in recs),
             "loan_applications": sum(r.loan_applications for r in recs),
             "loan_approvals": sum(r.loan_approvals for r in recs),
             "production_units": sum(r.production_units for r in recs),
@@ -1565,6 +1571,7 @@ def autofin_summary(scenario: Scenario) -> dict[str, float]:
         "consumer_loans_booked": float(s["consumer_loans_booked"]),
         "consumer_loan_defaults": float(s["consumer_loan_defaults"]),
         "leads": float(s["leads"]),
+        "test_drives": float(s["test_drives"]),
         "loan_applications": float(s["loan_applications"]),
         "loan_approvals": float(s["loan_approvals"]),
         "production_units": float(ts["production_units"].sum()),
