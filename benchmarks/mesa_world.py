@@ -160,8 +160,8 @@ class FirmAgent(mesa.Agent):
         )
 
     def wip_open(self) -> float:
-        """Units in work in progress."""
-        return sum(self.wip.values())
+        """Units in work in progress (a running total of `wip`)."""
+        return self.wip_total
 
     def inventory_value(self, input_price: float) -> float:
         """Book value of input stock, work in progress and finished output."""
@@ -171,7 +171,7 @@ class FirmAgent(mesa.Agent):
 
     def leverage(self) -> float:
         """Liabilities over assets."""
-        assets = self.cash + self.receivables + self.inventory_value(self.input_price())
+        assets = self.cash + self.receivables + self.inventory_value(self.input_price_now)
         return (self.payables + self.debt) / max(assets, 1e-9)
 
     def undrawn(self) -> float:
@@ -453,6 +453,8 @@ class MesaWorld(mesa.Model):
             firm.raised = 0.0
             firm.finance_cost_now = 0.0
             firm.exposure = 0.0
+            firm.wip_total = float(f.work_in_progress.amounts[:, i].sum())
+            firm.input_price_now = 0.0
             for row in range(f.work_in_progress.horizon):
                 units = float(f.work_in_progress.amounts[row, i])
                 if units:
@@ -616,7 +618,9 @@ class MesaWorld(mesa.Model):
                     edge.slot.stock += units
         for firm in self.firms:
             if firm.wip:
-                firm.output_inventory += firm.wip.pop(t, 0.0)
+                units = firm.wip.pop(t, 0.0)
+                firm.output_inventory += units
+                firm.wip_total = sum(firm.wip.values()) if firm.wip else 0.0
 
     def resource(self, t: int) -> None:
         """Broken edges whose delay has run out move to a new supplier (size-weighted)."""
@@ -674,6 +678,8 @@ class MesaWorld(mesa.Model):
         ]
         for firm, price in new:
             firm.price = price
+        for firm in self.firms:  # prices hold for the rest of the step
+            firm.input_price_now = firm.input_price()
 
     # ------------------------------------------------------------------ banks' round
     def score_review_classify(self, t: int) -> None:
@@ -792,6 +798,7 @@ class MesaWorld(mesa.Model):
                 slot.stock = max(slot.stock - started * need * slot.weight, 0.0)
             if started:
                 firm.wip[due] = firm.wip.get(due, 0.0) + started
+                firm.wip_total += started
             firm.wages_due = started * firm.wage_per_unit * math.exp(firm.cost_shock)
             if firm.is_automaker:
                 total += started
@@ -836,7 +843,7 @@ class MesaWorld(mesa.Model):
             equity = (
                 firm.cash
                 + firm.receivables
-                + firm.inventory_value(firm.input_price())
+                + firm.inventory_value(firm.input_price_now)
                 + firm.fixed_assets
                 - firm.payables
                 - firm.debt
@@ -968,7 +975,7 @@ class MesaWorld(mesa.Model):
                 continue
             self.rec.supplier_defaults += 0 if debtor.is_automaker else 1
             # 1. The estate.
-            input_price = debtor.input_price()
+            input_price = debtor.input_price_now
             in_transit = sum(sum(e.transit.values()) * e.price() for e in debtor.bought)
             inventory = debtor.inventory_value(input_price) + in_transit
             price = 0.0
@@ -1029,6 +1036,7 @@ class MesaWorld(mesa.Model):
                 slot.stock = 0.0
             debtor.output_inventory = 0.0
             debtor.wip.clear()
+            debtor.wip_total = 0.0
             debtor.wages_due = 0.0
             for edge in debtor.bought:
                 edge.transit.clear()
