@@ -204,7 +204,8 @@ class BankAgent(mesa.Agent):
         # Car-loan book by due step: principal, interest, carrying, recovery, defaults, fraud
         # loss, maturing.
         self.car_due: dict[int, list[float]] = {}
-        self.write_offs: dict[int, float] = {}
+        # Unrecovered losses written off after the workout, by step: [line loans, car loans].
+        self.write_offs: dict[int, list[float]] = {}
         self.workouts: dict[int, list[tuple[Any, float]]] = {}
         self.car_active = 0.0
 
@@ -271,11 +272,13 @@ class BankAgent(mesa.Agent):
         else:
             self.loans -= carrying
         self.npl += loss
+        if not car:
+            self.npl_loans += loss
         self.provisions += loss
         self.interest_income += max(recovered - carrying, 0.0)
         if loss:
             due = self.model.t + delay
-            self.write_offs[due] = self.write_offs.get(due, 0.0) + loss
+            self.write_offs.setdefault(due, [0.0, 0.0])[1 if car else 0] += loss
 
     def await_recovery(self, payer: Any, amount: float, delay: int) -> None:
         """What an estate (or the outside world, for a repossessed car) pays after a workout."""
@@ -397,6 +400,7 @@ class MesaWorld(mesa.Model):
             bank.loans = float(exposure[0, b])
             bank.car_loans = float(exposure[6, b])
             bank.npl = float(banks.npl[:, b].sum())
+            bank.npl_loans = float(banks.npl[0, b])
             bank.provisions = float(banks.provisions[:, b].sum())
             bank.recoveries = float(banks.recoveries[:, b].sum())
             bank.expected_loss_loans = float(banks.expected_loss[:6, b].sum())
@@ -603,7 +607,7 @@ class MesaWorld(mesa.Model):
         smoothing = min(1.0, self.step_days / 91.0)
         for firm in self.firms:
             firm.finance_cost += smoothing * (firm.finance_cost_now - firm.finance_cost)
-        rec.bank_loans = sum(bank.loans for bank in self.banks)
+        rec.bank_loans = sum(bank.loans + bank.npl_loans for bank in self.banks)
         rec.bank_capital = sum(bank.capital() for bank in self.banks)
         if t > 0:
             self.records.append(rec)
@@ -1475,7 +1479,9 @@ class MesaWorld(mesa.Model):
                     payer.cash -= amount
                 bank.cash += amount
                 bank.recoveries -= amount
-            amount = bank.write_offs.pop(t, 0.0)
+            loans, cars = bank.write_offs.pop(t, (0.0, 0.0))
+            amount = loans + cars
+            bank.npl_loans -= loans
             bank.npl -= amount
             bank.provisions -= amount
         for bank in self.banks:
