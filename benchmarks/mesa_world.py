@@ -38,6 +38,7 @@ from autofin.world.banks import (
     NON_PERFORMING_DAYS_PAST_DUE,
 )
 from autofin.world.firms import steps_of
+from autofin.world.metrics import MARGIN_SMOOTHING
 from autofin.world.model import AutofinModel
 
 EPSILON = 1e-6
@@ -454,7 +455,7 @@ class MesaWorld(mesa.Model):
             firm.covenant = float(banks.line_covenant[i])
             firm.pd = 0.0
             firm.base_log_odds = 0.0
-            firm.raised = 0.0
+            firm.revenue_now = 0.0
             firm.finance_cost_now = 0.0
             firm.exposure = 0.0
             firm.wip_total = float(f.work_in_progress.amounts[:, i].sum())
@@ -585,7 +586,7 @@ class MesaWorld(mesa.Model):
         self.score_review_classify(t)
         orders = self.plan_and_order()
         for firm in self.firms:
-            firm.raised = 0.0
+            firm.revenue_now = 0.0
             firm.finance_cost_now = 0.0
         smoothing = self.spec.suppliers.forecast_smoothing
         received = {id(firm): 0.0 for firm in self.firms}
@@ -607,6 +608,7 @@ class MesaWorld(mesa.Model):
         smoothing = min(1.0, self.step_days / 91.0)
         for firm in self.firms:
             firm.finance_cost += smoothing * (firm.finance_cost_now - firm.finance_cost)
+        self.smooth_margins()
         rec.bank_loans = sum(bank.loans + bank.npl_loans for bank in self.banks)
         rec.bank_capital = sum(bank.capital() for bank in self.banks)
         if t > 0:
@@ -835,6 +837,7 @@ class MesaWorld(mesa.Model):
             if supplier is not None:
                 supplier.output_inventory = max(supplier.output_inventory - units, 0.0)
                 supplier.receivables += value
+                supplier.revenue_now += value
             customer.payables += value
             bills = customer.bills.setdefault(t + max(edge.term, 1), {})
             bills[edge] = bills.get(edge, 0.0) + value
@@ -1193,6 +1196,7 @@ class MesaWorld(mesa.Model):
                     home.append(c)
         demand = float(sum(1 for p in orders if p.is_lead))
         rec.sales_units += sold
+        maker.revenue_now += sold * price
         rec.vehicle_demand = demand
         maker.forecast += self.spec.automakers.forecast_smoothing * (demand - maker.forecast)
         rate = min(self.step_years / cs.replacement_years, 1.0)
@@ -1488,6 +1492,25 @@ class MesaWorld(mesa.Model):
             if not bank.failed and bank.capital() <= 0.0:
                 bank.failed = True
                 self.rec.bank_failures += 1
+
+    def smooth_margins(self) -> None:
+        """Each active firm's smoothed operating margin, the cash-flow signal banks score.
+
+        autofin does this in `StepActivity.close` (``world/metrics.py``): revenue less the
+        variable cost of what was delivered and the fixed cost, over expected revenue.
+        """
+        for firm in self.firms:
+            if not firm.active:
+                continue
+            revenue = firm.revenue_now
+            units = revenue / max(firm.price, 1e-12)
+            variable = firm.input_per_unit * firm.input_price() + firm.wage_per_unit * math.exp(
+                firm.cost_shock
+            )
+            profit = revenue - units * variable - firm.fixed_cost
+            expected = max(firm.price * firm.expected_output, 1e-9)
+            margin = min(max(profit / expected, -1.0), 1.0)
+            firm.cash_flow_margin += MARGIN_SMOOTHING * (margin - firm.cash_flow_margin)
 
     # ------------------------------------------------------------------ results
     def summary(self) -> dict[str, float]:
