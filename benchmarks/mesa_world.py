@@ -641,7 +641,9 @@ class MesaWorld(mesa.Model):
             if edge.customer.active:
                 key = (edge.customer.tier + 1, edge.supplier.part)
                 groups.setdefault(key, []).append(edge)
-        for (tier, part), edges in groups.items():
+        # Tier by tier (as autofin): a customer's output raised by one group counts in the next.
+        for tier, part in sorted(groups):
+            edges = groups[(tier, part)]
             # The surviving suppliers of the part, chosen in proportion to their size.
             candidates = [x for x in self.tiers[tier] if x.active and x.part == part]
             if not candidates:
@@ -649,19 +651,23 @@ class MesaWorld(mesa.Model):
                 continue
             weights = [x.expected_output for x in candidates]
             chosen_all = self.random.choices(candidates, weights=weights, k=len(edges))
+            group: dict[int, float] = {}
             for edge, chosen in zip(edges, chosen_all, strict=True):
                 demand = edge.share * edge.customer.input_per_unit * edge.customer.expected_output
-                added[id(chosen)] = added.get(id(chosen), 0.0) + demand
+                group[id(chosen)] = group.get(id(chosen), 0.0) + demand
                 by_firm[id(chosen)] = chosen
                 edge.supplier.sold.remove(edge)
                 edge.supplier = chosen
                 chosen.sold.append(edge)
                 edge.live = True
+            for key, amount in group.items():
+                firm = by_firm[key]
+                firm.expected_output += amount
+                firm.capacity += slack * amount
+                firm.forecast += amount
+                added[key] = added.get(key, 0.0) + amount
         for key, amount in added.items():
             firm = by_firm[key]
-            firm.expected_output += amount
-            firm.capacity += slack * amount
-            firm.forecast += amount
             # The new supplier's main bank raises the line for the new output.
             if not firm.line_frozen and firm.bank.sound():
                 extension = amount * self.bank_spec.line_limit_days * firm.price / self.step_days
