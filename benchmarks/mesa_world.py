@@ -818,32 +818,31 @@ class MesaWorld(mesa.Model):
 
     def ship_and_invoice(self, t: int) -> None:
         """Ship against backlogs, pro rata when short; invoice at the buyer's term."""
-        fill = {}
         for firm in self.firms:
-            if not firm.sold:
-                continue
-            backlog = sum(e.backlog for e in firm.sold)
-            fill[id(firm)] = (
-                min(1.0, firm.output_inventory / max(backlog, 1e-12)) if firm.active else 0.0
-            )
+            if firm.sold:
+                backlog = sum(e.backlog for e in firm.sold)
+                firm.fill = (
+                    min(1.0, firm.output_inventory / max(backlog, 1e-12)) if firm.active else 0.0
+                )
         arrive = t + self.transit_steps
-        shipped = []
         for edge in self.edges:
             if not edge.live or edge.backlog <= 0:
                 continue
-            share = 1.0 if edge.supplier is None else fill[id(edge.supplier)]
-            units = edge.backlog * share
+            supplier = edge.supplier
+            units = edge.backlog if supplier is None else edge.backlog * supplier.fill
             if units <= 0:
                 continue
             edge.backlog -= units
-            edge.transit[arrive] = edge.transit.get(arrive, 0.0) + units
-            shipped.append((edge, units, units * edge.price()))
-        for edge, units, value in shipped:
-            supplier, customer = edge.supplier, edge.customer
-            if supplier is not None:
+            transit = edge.transit
+            transit[arrive] = transit.get(arrive, 0.0) + units
+            if supplier is None:
+                value = units  # raw material at price 1
+            else:
+                value = units * supplier.price
                 supplier.output_inventory = max(supplier.output_inventory - units, 0.0)
                 supplier.receivables += value
                 supplier.revenue_now += value
+            customer = edge.customer
             customer.payables += value
             bills = customer.bills.setdefault(t + max(edge.term, 1), {})
             bills[edge] = bills.get(edge, 0.0) + value
@@ -1510,7 +1509,7 @@ class MesaWorld(mesa.Model):
                 continue
             revenue = firm.revenue_now
             units = revenue / max(firm.price, 1e-12)
-            variable = firm.input_per_unit * firm.input_price() + firm.wage_per_unit * math.exp(
+            variable = firm.input_per_unit * firm.input_price_now + firm.wage_per_unit * math.exp(
                 firm.cost_shock
             )
             profit = revenue - units * variable - firm.fixed_cost
