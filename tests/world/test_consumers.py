@@ -453,6 +453,30 @@ def test_identical_automakers_share_the_market_equally_within_noise():
     assert abs(share - 0.5) < 4 * 0.5 / np.sqrt(sales.sum())
 
 
+def test_leads_choose_automakers_with_the_logit_shares_and_never_a_closed_one():
+    from autofin.world.choice import AutomakerOffers, choose_automakers, logit_shares
+
+    spec = small_scenario(**WORLD).consumers
+    offers = AutomakerOffers.from_spec(spec, 4)
+    offers.apr = np.array([0.04, 0.09, 0.06, 0.05])
+    offers.reach = np.array([1.0, 2.0, 0.5, 1.0])
+    price = np.array([30_000.0, 34_000.0, 28_000.0, 31_000.0])
+    availability = np.array([1.0, 0.5, 0.9, 1.0])
+    open_for_sale = np.array([True, True, True, False])
+    borrow = np.random.default_rng(0).random(200_000)
+    choice = choose_automakers(
+        offers, spec, price, availability, open_for_sale, borrow, np.random.default_rng(1)
+    )
+    expected = logit_shares(offers, spec, price, availability, open_for_sale, borrow).sum(axis=0)
+    counts = np.bincount(choice, minlength=4)
+    assert counts[3] == 0
+    assert expected[3] == 0.0
+    # Within four binomial standard errors of the expected counts.
+    spread = np.sqrt(expected * (1.0 - expected / borrow.size))
+    assert np.all(np.abs(counts - expected) <= 4.0 * spread + 1e-9), (counts, expected)
+    assert expected[open_for_sale].min() > 0.05 * borrow.size  # every open one is chosen
+
+
 def test_bank_app_sales_are_partly_taken_from_channels_and_automakers():
     app = {
         "monthly_traffic": 20_000,
@@ -504,3 +528,23 @@ def test_shipped_consumer_scenarios_keep_their_directions():
     assert traffic["sales_units"] > traditional["sales_units"]
     # The app's buyers were in the market anyway: part of its sales are taken from walk-ins.
     assert 0 < traffic["bank_app_incremental_sales"] < traffic["bank_app_sales"]
+
+
+def test_a_population_built_in_chunks_is_the_population_built_at_once(monkeypatch):
+    """Large populations are drawn a chunk at a time (to bound memory): same consumers."""
+    from autofin.world import consumers as consumer_module
+
+    spec = small_scenario(**WORLD).consumers
+
+    def build() -> consumer_module.Consumers:
+        return consumer_module.build_consumers(spec, 60, 7, 0, np.random.default_rng(3), -8)
+
+    whole = build()
+    monkeypatch.setattr(consumer_module, "_CHUNK", 7_001)  # 20,000 consumers: 3 chunks
+    chunked = build()
+    for name in ("income", "savings", "risk", "propensity", "fraud_propensity", "fraudster"):
+        np.testing.assert_array_equal(getattr(chunked, name), getattr(whole, name), name)
+    for name in ("channel", "app_users", "next_trip"):
+        np.testing.assert_array_equal(getattr(chunked, name), getattr(whole, name), name)
+    for step in range(-8, -8 + len(whole.calendar)):
+        np.testing.assert_array_equal(chunked.shoppers(step), whole.shoppers(step))

@@ -373,8 +373,9 @@ class ChoiceSpec(Section):
     ``stock_weight`` × availability + log(reach in the lead's channel) and, weighted by the
     chance the lead borrows, − ``apr_weight`` × APR − ``down_payment_weight`` × down-payment
     share + ``decision_weight`` × the booking-curve value of the decision time shoppers expect
-    at that automaker (learnt from recent decisions). Each lead adds independent Gumbel tastes
-    and picks the best; market shares follow.
+    at that automaker (learnt from recent decisions). Each lead picks an automaker with
+    probability proportional to e^utility (the logit shares: as if it added independent Gumbel
+    tastes and took the best); market shares follow.
     """
 
     price_weight: Annotated[float, Field(ge=0.0), at_most(100.0, "a logit weight")] = Field(

@@ -346,9 +346,14 @@ class Banks:
     def scoring_error(self, bank: np.ndarray) -> np.ndarray:
         """Each scored firm's error on the log-odds, drawn from its bank's own stream."""
         error = np.zeros(bank.size)
-        for b, stream in enumerate(self.scoring_streams):
-            mine = bank == b
-            error[mine] = stream.normal(0.0, self.spec.scoring_noise, size=int(mine.sum()))
+        # Each bank's scored firms in ascending order, as a mask would give them: one sort
+        # (a radix sort of small keys) instead of a full-length mask per bank.
+        order = np.argsort(bank.astype(np.int16) if self.count < 2**15 else bank, kind="stable")
+        ends = np.cumsum(np.bincount(bank, minlength=self.count)).tolist()
+        start = 0
+        for stream, end in zip(self.scoring_streams, ends, strict=False):
+            error[order[start:end]] = stream.normal(0.0, self.spec.scoring_noise, size=end - start)
+            start = end
         return error
 
     def score(self, firms: Firms, cash: np.ndarray, applicants: np.ndarray) -> np.ndarray:

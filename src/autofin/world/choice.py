@@ -2,9 +2,9 @@
 
 Every automaker offers a price, a chance the car is in stock, financing (APR, down payment and
 the decision time shoppers expect from its buyers' recent decisions) and a presence in the
-channels (reach). A lead adds independent Gumbel tastes to each automaker's utility and picks
-the best, which is a draw from the logit shares: market shares emerge from the offers and move
-when an offer changes (a bank partnership, a faster approval, a stock-out).
+channels (reach). A lead picks an automaker with the logit shares of its utilities (as if it
+added independent Gumbel tastes and took the best): market shares emerge from the offers and
+move when an offer changes (a bank partnership, a faster approval, a stock-out).
 """
 
 from __future__ import annotations
@@ -135,8 +135,15 @@ def choose_automakers(
     n, makers = borrow_weight.size, price.size
     if makers == 1 or n == 0:
         return np.zeros(n, dtype=np.int64)
-    utility = _utility(offers, spec, price, availability, open_for_sale, borrow_weight)
-    return (utility + rng.gumbel(size=(n, makers))).argmax(axis=1)
+    # One uniform per lead against the cumulated logit odds (automakers × leads): the same
+    # choice in distribution as the best of Gumbel tastes, without a draw per automaker.
+    odds = _utility(offers, spec, price, availability, open_for_sale, borrow_weight)
+    odds -= odds.max(axis=0)
+    np.exp(odds, out=odds)
+    for k in range(1, makers):  # a cumulative sum over the automakers, row by row (faster)
+        odds[k] += odds[k - 1]
+    draw = rng.random(n) * odds[-1]
+    return (odds <= draw).sum(axis=0)
 
 
 def logit_shares(
@@ -148,7 +155,7 @@ def logit_shares(
     borrow_weight: np.ndarray,
 ) -> np.ndarray:
     """Each lead's chance of choosing each automaker (leads × automakers), without drawing."""
-    utility = _utility(offers, spec, price, availability, open_for_sale, borrow_weight)
+    utility = _utility(offers, spec, price, availability, open_for_sale, borrow_weight).T
     utility -= utility.max(axis=1, keepdims=True)
     odds = np.exp(utility)
     return odds / odds.sum(axis=1, keepdims=True)
@@ -162,7 +169,7 @@ def _utility(
     open_for_sale: np.ndarray,
     borrow_weight: np.ndarray,
 ) -> np.ndarray:
-    """The systematic utility of every automaker for every lead (leads × automakers)."""
+    """The systematic utility of every automaker for every lead (automakers × leads)."""
     weights = spec.choice
     mean_price = float(price[open_for_sale].mean())
     common = (
@@ -175,6 +182,7 @@ def _utility(
         - weights.down_payment_weight * offers.down_payment_share
         + weights.decision_weight * offers.expected_booked
     )
-    utility = common[None, :] + borrow_weight[:, None] * finance[None, :]
-    utility[:, ~open_for_sale] = -np.inf
+    utility = np.multiply.outer(finance, borrow_weight)
+    utility += common[:, None]
+    utility[~open_for_sale] = -np.inf
     return utility

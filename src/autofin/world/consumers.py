@@ -10,10 +10,12 @@ into a purchase is in `autofin.world.funnel`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import IntEnum
 
 import numpy as np
+from numpy.typing import DTypeLike
 from scipy.special import ndtri
 
 from autofin.scenario.schema import ConsumerSpec
@@ -189,32 +191,43 @@ def build_consumers(
     day 0 starts at a negative step).
     """
     n = spec.population
-    income = spec.income_median * np.exp(rng.normal(0.0, spec.income_sigma, n))
-    savings = spec.savings_years * income * np.exp(rng.normal(0.0, spec.savings_sigma, n))
+    # Population-sized draws go a chunk at a time (`_drawn`) and arithmetic in place: at
+    # millions of consumers, memory touched once more costs as much as the arithmetic.
+    income = rng.normal(0.0, spec.income_sigma, n)
+    income = np.exp(income, out=income)
+    income *= spec.income_median
+    savings = rng.normal(0.0, spec.savings_sigma, n)
+    savings = np.exp(savings, out=savings)
+    for part in _chunks(n):
+        savings[part] *= spec.savings_years * income[part]
     mean, sd = spec.purchase_propensity, spec.purchase_propensity_dispersion
     if 0.0 < mean < 1.0 and 0.0 < sd**2 < mean * (1.0 - mean):
         strength = mean * (1.0 - mean) / sd**2 - 1.0
-        propensity = rng.beta(mean * strength, (1.0 - mean) * strength, n)
+        a, b = mean * strength, (1.0 - mean) * strength
+        propensity = _drawn(n, np.float32, lambda k: rng.beta(a, b, k))
     else:
-        propensity = np.full(n, mean)
+        propensity = np.full(n, mean, dtype=np.float32)
     channels = spec.channels
     # Fraud propensity is a latent trait the checks observe; the top `fraud_share` are
     # fraudsters.
-    fraud_propensity = rng.standard_normal(n).astype(np.float32)
+    fraud_propensity = _drawn(n, np.float32, rng.standard_normal)
     fraud_cut = ndtri(1.0 - spec.fraud_share) if spec.fraud_share > 0 else np.inf
-    walk_in_share = channels.walk_in.weight / (channels.walk_in.weight + channels.online.weight)
+    risk = _drawn(n, np.float32, rng.standard_normal)
+    walk_in = channels.walk_in.weight / (channels.walk_in.weight + channels.online.weight)
+    online, walking = np.int8(Channel.ONLINE), np.int8(Channel.WALK_IN)
+    channel = _drawn(n, np.int8, lambda k: np.where(rng.random(k) < walk_in, walking, online))
+    app_share = channels.bank_app.user_share
+    app_users = np.flatnonzero(_drawn(n, bool, lambda k: rng.random(k) < app_share))
     consumers = Consumers(
         spec=spec,
         income=income,
         savings=savings,
-        risk=rng.standard_normal(n).astype(np.float32),
-        propensity=propensity.astype(np.float32),
+        risk=risk,
+        propensity=propensity,
         fraud_propensity=fraud_propensity,
         fraudster=fraud_propensity > fraud_cut,
-        channel=np.where(rng.random(n) < walk_in_share, Channel.WALK_IN, Channel.ONLINE).astype(
-            np.int8
-        ),
-        app_users=np.flatnonzero(rng.random(n) < channels.bank_app.user_share),
+        channel=channel,
+        app_users=app_users,
         last_purchase=np.full(n, -(10**6), dtype=np.int32),
         retries=np.zeros(n, dtype=np.int16),
         held_bank=np.full(n, -1, dtype=np.int16),
@@ -228,6 +241,28 @@ def build_consumers(
         marks=np.zeros(n, dtype=bool),
         origin=first_step,
     )
-    everyone = np.arange(n)
-    consumers.schedule(everyone, first_step, consumers.next_trip_gaps(n, rng))
+    for part in _chunks(n):
+        who = np.arange(part.start, part.stop)
+        consumers.schedule(who, first_step, consumers.next_trip_gaps(who.size, rng))
     return consumers
+
+
+_CHUNK = 1 << 20
+"""Consumers drawn at a time when the population is built."""
+
+
+def _chunks(n: int) -> list[slice]:
+    """Consecutive slices of ``_CHUNK`` consumers covering ``range(n)``."""
+    return [slice(start, min(n, start + _CHUNK)) for start in range(0, n, _CHUNK)]
+
+
+def _drawn(n: int, dtype: DTypeLike, draw: Callable[[int], np.ndarray]) -> np.ndarray:
+    """``draw(size)`` for ``n`` consumers, a chunk at a time, stored as ``dtype``.
+
+    A random stream is consumed in order, so the numbers are those of one call
+    ``draw(n)``, without its temporary the size of the population.
+    """
+    out = np.empty(n, dtype=dtype)
+    for part in _chunks(n):
+        out[part] = draw(part.stop - part.start)
+    return out
