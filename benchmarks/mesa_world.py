@@ -37,8 +37,7 @@ from autofin.world.banks import (
     LEARNT_SHIFT_BOUND,
     NON_PERFORMING_DAYS_PAST_DUE,
 )
-from autofin.world.firms import steps_of
-from autofin.world.metrics import MARGIN_SMOOTHING
+from autofin.world.firms import MARGIN_SMOOTHING, steps_of
 from autofin.world.model import AutofinModel
 
 EPSILON = 1e-6
@@ -1501,7 +1500,7 @@ class MesaWorld(mesa.Model):
     def smooth_margins(self) -> None:
         """Each active firm's smoothed operating margin, the cash-flow signal banks score.
 
-        autofin does this in `StepActivity.close` (``world/metrics.py``): revenue less the
+        autofin does this in `Firms.close_step` (``world/firms.py``): revenue less the
         variable cost of what was delivered and the fixed cost, over expected revenue.
         """
         for firm in self.firms:

@@ -23,6 +23,10 @@ RAW_MATERIAL_PRICE = 1.0
 """Price of one unit of raw material bought from outside the model (the numéraire)."""
 
 
+MARGIN_SMOOTHING = 0.1
+"""Weight of the latest step in the smoothed cash-flow margin banks observe."""
+
+
 NOT_RESOURCING = -(2**62)
 """`Firms.edge_resource_step` of an edge that is not waiting for a new supplier (steps before
 day 0 are negative, so no small number will do)."""
@@ -280,6 +284,35 @@ class Firms:
         overhead = self.fixed_cost_per_step + self.finance_pass_through * self.finance_cost_per_step
         per_unit = overhead / np.maximum(self.expected_output, 1e-12)
         return input_price * self.input_per_unit + self.wage_per_unit + per_unit
+
+    def close_step(
+        self, shipped_value: np.ndarray, sales_value: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Close the step's books: each firm's revenue and operating profit; smooth its margin.
+
+        Revenue is invoiced deliveries (``shipped_value``, per edge) plus vehicle sales
+        (``sales_value``, per firm). The step's operating profit (EBIT) is revenue minus the
+        variable cost of what was delivered (at the current wage shock) minus fixed costs;
+        over the firm's expected revenue it is the step's cash-flow margin, the signal banks
+        score, which active firms smooth (`MARGIN_SMOOTHING`): idle capacity and cost shocks
+        show in it, the timing of production does not.
+
+        Returns:
+            Revenue and EBIT of every firm.
+        """
+        revenue = self.by_supplier(shipped_value) + sales_value
+        units = revenue / np.maximum(self.price, 1e-12)
+        variable = self.input_per_unit * self.input_price() + self.wage_per_unit * np.exp(
+            self.cost_shock
+        )
+        profit = revenue - units * variable - self.fixed_cost_per_step
+        expected = np.maximum(self.price * self.expected_output, 1e-9)
+        margin = np.clip(profit / expected, -1.0, 1.0)
+        live = self.active
+        self.cash_flow_margin[live] += MARGIN_SMOOTHING * (
+            margin[live] - self.cash_flow_margin[live]
+        )
+        return revenue, profit
 
     def daily_revenue(self, step_days: int) -> np.ndarray:
         """Expected revenue per day of every firm: price × expected output per step / days."""

@@ -20,10 +20,6 @@ if TYPE_CHECKING:
     from autofin.world.model import AutofinModel
 
 
-MARGIN_SMOOTHING = 0.1
-"""Weight of the latest step in the smoothed operating margin banks observe."""
-
-
 @dataclass
 class StepActivity:
     """Flows of one step that the metrics need, gathered while the step runs."""
@@ -50,29 +46,6 @@ class StepActivity:
     def start(cls, firms: Firms) -> StepActivity:
         """Begin a step: remember who is active."""
         return cls(active_at_start=firms.active.copy())
-
-    def close(self, firms: Firms) -> None:
-        """End the step: total each firm's revenue and smooth its operating margin.
-
-        Revenue is invoiced deliveries plus vehicle sales. The margin of a step, the
-        cash-flow signal banks observe, is revenue minus the variable cost of what was
-        delivered (at the current wage shock) minus fixed costs, over the firm's expected
-        revenue, so idle capacity and cost shocks show, but the timing of production does not.
-        The firms' input prices, final for the step, are kept for the metrics.
-        """
-        self.input_price = firms.input_price()
-        self.revenue = revenue = firms.by_supplier(self.shipped_value) + self.sales_value
-        units = revenue / np.maximum(firms.price, 1e-12)
-        variable = firms.input_per_unit * self.input_price + firms.wage_per_unit * np.exp(
-            firms.cost_shock
-        )
-        self.ebit = profit = revenue - units * variable - firms.fixed_cost_per_step
-        expected = np.maximum(firms.price * firms.expected_output, 1e-9)
-        margin = np.clip(profit / expected, -1.0, 1.0)
-        live = firms.active
-        firms.cash_flow_margin[live] += MARGIN_SMOOTHING * (
-            margin[live] - firms.cash_flow_margin[live]
-        )
 
 
 class MetricsRecorder:

@@ -277,13 +277,17 @@ class AutofinModel(mesa.Model):
         self.banks.write_off(t)
         activity.bank_failures = self.banks.resolve_failures(ledger, t).size
 
-        # Financing costs pass into cost-plus prices; record.
+        # Financing costs pass into cost-plus prices; firms close the step's books (revenue,
+        # EBIT, the cash-flow margin banks score); record.
         activity.finance = finance.activity
         smoothing = min(1.0, scenario.step_days / 91.0)
         firms.finance_cost_per_step += smoothing * (
             finance.activity.cost - firms.finance_cost_per_step
         )
-        activity.close(firms)
+        activity.revenue, activity.ebit = firms.close_step(
+            activity.shipped_value, activity.sales_value
+        )
+        activity.input_price = firms.input_price()
         if self.recording:
             self.metrics.record(t, activity)
         if self.checker is not None:
