@@ -57,21 +57,24 @@ DUAL = SOLE.replace("bat2,A2,2,battery", "bat2,A2,2,battery\nbat2,A1,2,battery\n
 """The same, but both automakers buy batteries from both battery makers."""
 
 
-def network_world(tmp_path: Path, edges: str, shocks: list[dict]) -> Scenario:
+def network_world(tmp_path: Path, edges: str, shocks: list[dict], seed: int = 3) -> Scenario:
     path = tmp_path / "network.csv"
     path.write_text(edges, encoding="utf-8")
     settings = deep_merge(CALM, {"network": {"source": "file", "path": str(path)}})
     settings["shocks"] = shocks
+    settings["seed"] = seed
     return Scenario.model_validate(settings)
 
 
 BATTERY_DEFAULT = [{"type": "force_default", "day": 70, "tier": 1, "rank": 1}]
 
 
-def automaker_runs(tmp_path: Path, edges: str) -> tuple[AutofinModel, np.ndarray, float]:
+def automaker_runs(
+    tmp_path: Path, edges: str, seed: int = 3
+) -> tuple[AutofinModel, np.ndarray, float]:
     """The shocked model, A1's production by step, and the vehicle sales the default cost."""
-    quiet = simulate(network_world(tmp_path, edges, []))
-    model = AutofinModel(network_world(tmp_path, edges, BATTERY_DEFAULT), check=True)
+    quiet = simulate(network_world(tmp_path, edges, [], seed))
+    model = AutofinModel(network_world(tmp_path, edges, BATTERY_DEFAULT, seed), check=True)
     a1 = model.network.labels.index("A1")
     lead = max(model.firms.lead_steps, 1)
     production = []
@@ -103,10 +106,29 @@ def test_a_sole_suppliers_default_stops_its_customer_until_it_resources(tmp_path
 def test_a_second_source_for_the_part_costs_far_fewer_sales(tmp_path):
     # The second source makes what it can fund: the lost maker's business, once moved to it,
     # comes with the line its bank extends for it (`Banks.finance_new_output`).
-    _, production, lost_dual = automaker_runs(tmp_path, DUAL)
-    _, _, lost_sole = automaker_runs(tmp_path, SOLE)
-    assert not (production == 0).any()
+    # Summed over seeds: one seed's lost sales are mostly shopping noise (a standard
+    # deviation of about 20 cars, against about 55 lost with a sole source).
+    lost_dual = lost_sole = 0.0
+    for seed in range(8):
+        _, production, dual = automaker_runs(tmp_path, DUAL, seed)
+        _, sole_production, sole = automaker_runs(tmp_path, SOLE, seed)
+        # The sole-sourced line stops for weeks; the dual-sourced one never stops for the
+        # part (a step without production now and then is a demand dip, as without the
+        # default: 9-15 such steps in 1,680 over 30 seeds of the quiet world).
+        assert longest_stop(sole_production) >= 10
+        assert longest_stop(production) <= 2
+        lost_dual += dual
+        lost_sole += sole
     assert lost_dual < 0.3 * lost_sole
+
+
+def longest_stop(production: np.ndarray) -> int:
+    """The most consecutive steps without production."""
+    longest = run = 0
+    for made in production.tolist():
+        run = run + 1 if made == 0 else 0
+        longest = max(longest, run)
+    return longest
 
 
 APP = {"monthly_traffic": 75_000, "click_to_lead": 0.01, "prequalified": True, "user_share": 0.3}
