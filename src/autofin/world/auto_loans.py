@@ -129,8 +129,13 @@ class ConsumerLoanBook:
         spec = self.spec
         months = spec.term_months
         base = spec.default_intercept + spec.risk_weight * risk + spec.burden_weight * burden
-        shock = rng.normal(0.0, spec.income_shock_sd, size=(risk.size, months))
-        hazard = 1.0 / (1.0 + np.exp(-(base[:, None] + shock)))
+        # The monthly hazard 1 / (1 + e^-(base + shock)), computed in place (loans × months).
+        hazard = rng.normal(0.0, spec.income_shock_sd, size=(risk.size, months))
+        hazard += base[:, None]
+        np.negative(hazard, out=hazard)
+        np.exp(hazard, out=hazard)
+        hazard += 1.0
+        np.divide(1.0, hazard, out=hazard)
         missed = rng.random((risk.size, months)) < hazard
         first = np.where(missed.any(axis=1), missed.argmax(axis=1) + 1, 0)
         return np.where(fraud, 1, first)
