@@ -231,3 +231,18 @@ def test_kept_prices_follow_pricing_and_re_sourcing():
     edge, inputs = fresh()
     assert same_bits(firms.edge_price(), edge)
     assert same_bits(firms.input_price(), inputs)
+
+
+def test_inventory_value_of_some_firms_is_that_of_all_firms():
+    """A liquidation values its debtors' inventories alone: the same bits as for everyone."""
+    from autofin.scenario.loading import load_scenario
+    from conftest import SCENARIOS
+
+    model = AutofinModel(load_scenario(SCENARIOS / "baseline.yaml", overrides=["warmup_days=0"]))
+    for _ in range(6):  # work in progress, stocks and financing costs of a running world
+        model.step()
+    firms = model.firms
+    rows = np.array([0, 3, 7, firms.n // 2, firms.n - 1])
+    assert same_bits(firms.inventory_value(rows=rows), firms.inventory_value()[rows])
+    price = firms.input_price() * 1.1
+    assert same_bits(firms.inventory_value(price, rows), firms.inventory_value(price)[rows])

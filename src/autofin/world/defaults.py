@@ -140,7 +140,7 @@ def liquidate(
     estate = Estate(
         cash=ledger.balance[debtors].clip(0),
         receivables=receivables,
-        inventory=(firms.inventory_value() + in_transit)[debtors],
+        inventory=firms.inventory_value(rows=debtors) + in_transit[debtors],
         fixed_assets=firms.fixed_assets[debtors],
         collection_rate=np.where(
             receivables > 0,

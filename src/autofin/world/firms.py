@@ -281,9 +281,16 @@ class Firms:
         finance reaches cost-plus prices.
         """
         input_price = self.input_price() if input_price is None else input_price
-        overhead = self.fixed_cost_per_step + self.finance_pass_through * self.finance_cost_per_step
-        per_unit = overhead / np.maximum(self.expected_output, 1e-12)
-        return input_price * self.input_per_unit + self.wage_per_unit + per_unit
+        return self._unit_cost(input_price, slice(None))
+
+    def _unit_cost(self, input_price: np.ndarray, rows: slice | np.ndarray) -> np.ndarray:
+        """`unit_cost` of the firms ``rows`` (elementwise: the same values as for all)."""
+        overhead = (
+            self.fixed_cost_per_step[rows]
+            + self.finance_pass_through * self.finance_cost_per_step[rows]
+        )
+        per_unit = overhead / np.maximum(self.expected_output[rows], 1e-12)
+        return input_price[rows] * self.input_per_unit[rows] + self.wage_per_unit[rows] + per_unit
 
     def close_step(
         self, shipped_value: np.ndarray, sales_value: np.ndarray
@@ -318,11 +325,21 @@ class Firms:
         """Expected revenue per day of every firm: price × expected output per step / days."""
         return self.price * self.expected_output / step_days
 
-    def inventory_value(self, input_price: np.ndarray | None = None) -> np.ndarray:
-        """Book value of input inventory, work in progress and finished output."""
+    def inventory_value(
+        self, input_price: np.ndarray | None = None, rows: np.ndarray | None = None
+    ) -> np.ndarray:
+        """Book value of input inventory, work in progress and finished output.
+
+        With ``rows``, of those firms only: the same values, without the others' work.
+        """
         input_price = self.input_price() if input_price is None else input_price
-        in_process = self.work_in_progress.open_totals() + self.output_inventory
-        return self.input_inventory * input_price + in_process * self.unit_cost(input_price)
+        if rows is None:
+            in_process = self.work_in_progress.open_totals() + self.output_inventory
+            return self.input_inventory * input_price + in_process * self.unit_cost(input_price)
+        in_process = self.work_in_progress.open_totals_of(rows) + self.output_inventory[rows]
+        return self.input_inventory[rows] * input_price[rows] + in_process * self._unit_cost(
+            input_price, rows
+        )
 
     def working_capital(self) -> np.ndarray:
         """Receivables and inventories less trade payables."""
