@@ -87,7 +87,7 @@ def test_a_renewal_lends_the_advance_rate_of_receivables_never_below_the_contrac
     contract = banks.part_contract.copy()
     firms.receivables[:] = 0.0
     firms.receivables[1] = 2.0 * contract[:, 1].sum() / 0.8  # twice the line in collateral
-    limit = banks.renewal_limit(firms)
+    limit = banks.base_limit(firms.receivables)
     # Without collateral above it, every part renews at its contract.
     np.testing.assert_array_equal(limit[:, 2:], contract[:, 2:])
     # With it, each bank lends its share of 80% of the receivables: twice the line here.
