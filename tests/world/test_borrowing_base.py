@@ -45,7 +45,7 @@ def test_lines_grow_with_the_receivables_of_a_demand_surge():
     assert np.all(banks.line_limit[live] >= banks.line_contract[live] * (1 - 1e-12))
     np.testing.assert_allclose(
         banks.line_limit[grown], 0.8 * firms.receivables[grown], rtol=0.35
-    )  # renewed on the receivables of their last review, up to 13 steps ago
+    )  # approved on the receivables of their last review (up to 13 steps ago), followed since
 
 
 def test_without_a_borrowing_base_a_surge_makes_sound_suppliers_illiquid():

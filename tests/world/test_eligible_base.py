@@ -162,3 +162,25 @@ def test_several_banks_lend_no_more_than_one_against_the_same_base():
         # The extended contract is the larger: the line is that, whatever the banks' shares.
         np.testing.assert_allclose(lines[k], 1.5 * contract)
         assert np.all(banks.part_limit[:, firm] >= banks.part_contract[:, firm] * (1 - 1e-12))
+
+
+def test_invoices_sold_to_a_bank_leave_the_sellers_base():
+    # Not a flaw: factoring and reverse factoring take a sold invoice off the trade book and
+    # out of the seller's receivables when they buy it, so the base never counts it.
+    for name in ("factoring", "platform_reverse_factoring"):
+        model = opened(name)
+        finance = model.finance
+        books = [p.invoices for p in finance.platforms]
+        if finance.factoring is not None:
+            books.append(finance.factoring.invoices)
+        sold = 0.0
+        for _ in range(26):
+            model.step()
+            sold = max(sold, sum(book.face.open_totals().sum() for book in books))
+            firms = model.firms
+            np.testing.assert_allclose(
+                firms.receivables, model.trade.open_by_supplier(firms), rtol=1e-9, atol=1e-6
+            )
+            eligible = finance.eligible_receivables(firms, model.trade, model.banks)
+            np.testing.assert_array_equal(eligible, firms.receivables)
+        assert sold > 0, name

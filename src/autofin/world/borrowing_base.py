@@ -45,9 +45,10 @@ def eligible_receivables(
     Returns:
         Eligible receivables per firm (never below zero).
     """
-    customer = firms.edge_customer
     long_late = firms.arrears_steps * step_days > past_due_days
-    late_edge = long_late[customer]
+    if claimed is None and not long_late.any():  # the usual step: every receivable counts
+        return firms.receivables.copy()
+    late_edge = long_late[firms.edge_customer]
     held = late_edge if claimed is None else late_edge | (claimed > 0)
     edges = np.flatnonzero(held & (firms.edge_supplier >= 0))
     if edges.size == 0:
