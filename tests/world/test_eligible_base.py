@@ -62,15 +62,18 @@ def test_invoices_of_a_buyer_long_in_arrears_are_not_in_the_base():
     model = opened("baseline", "banks.grace_days=182")
     firms, banks, trade = model.firms, model.banks, model.trade
     open_invoices = trade.edge_book.open_totals()
-    edge = int(
-        np.flatnonzero((firms.edge_supplier >= 0) & (firms.tier[firms.edge_customer] > 0))[0]
-    )
+    # A supplier with several customers, one of them a supplier itself (it can fall late).
+    pairs = np.unique(np.stack([firms.edge_supplier, firms.edge_customer]), axis=1)
+    sellers, customers = np.unique(pairs[0][pairs[0] >= 0], return_counts=True)
+    several = np.isin(firms.edge_supplier, sellers[customers > 1])
+    candidates = several & (firms.tier[firms.edge_customer] > 0) & (open_invoices > 0)
+    edge = int(np.flatnonzero(candidates)[0])
     supplier, buyer = int(firms.edge_supplier[edge]), int(firms.edge_customer[edge])
-    assert open_invoices[edge] > 0
     cutoff_steps = -(-banks.spec.ineligible_days_past_due // model.spec.step_days)
     firms.arrears_steps[buyer] = cutoff_steps + 1  # its oldest rolled invoice is that late
     late = firms.edge_customer == buyer
     excluded = firms.by_supplier(np.where(late, open_invoices, 0.0))[supplier]
+    assert 0 < excluded < firms.receivables[supplier]
     banks.part_contract[:, supplier] = 0.0  # nothing signed or drawn: the base sizes the line
     banks.part_drawn[:, supplier] = 0.0
     review(model, reviewed_at(model, supplier))
