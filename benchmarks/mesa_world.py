@@ -448,6 +448,7 @@ class MesaWorld(mesa.Model):
             firm.bank.clients.append(firm)
             firm.line_contract = float(banks.part_contract[0, i])
             firm.line_limit = float(banks.part_limit[0, i])
+            firm.line_approved = float(banks.part_approved[0, i])
             firm.line_frozen = bool(banks.part_frozen[0, i])
             firm.line_rate = float(banks.part_rate[0, i])
             firm.line_interest = float(banks.part_interest[0, i])
@@ -671,6 +672,7 @@ class MesaWorld(mesa.Model):
             if not firm.line_frozen and firm.bank.sound():
                 extension = amount * self.bank_spec.line_limit_days * firm.price / self.step_days
                 firm.line_contract += extension
+                firm.line_approved += extension
                 firm.line_limit += extension
 
     def cost_shocks_and_prices(self) -> None:
@@ -693,6 +695,19 @@ class MesaWorld(mesa.Model):
             firm.input_price_now = firm.input_price()
 
     # ------------------------------------------------------------------ banks' round
+    def ineligible_receivables(self) -> dict[int, float]:
+        """Open invoices owed by buyers long past due, per supplier (keyed by ``id``)."""
+        days = self.bank_spec.ineligible_days_past_due
+        out: dict[int, float] = {}
+        for buyer in self.firms:
+            if buyer.arrears_steps * self.step_days <= days:
+                continue
+            for bills in buyer.bills.values():
+                for key, amount in bills.items():
+                    if key is not OUTSIDE and key.supplier is not None:
+                        out[id(key.supplier)] = out.get(id(key.supplier), 0.0) + amount
+        return out
+
     def score_review_classify(self, t: int) -> None:
         """Banks score every firm, review lines due or in breach, charge fees, provision."""
         spec = self.bank_spec
@@ -718,18 +733,23 @@ class MesaWorld(mesa.Model):
             firm.pd = 1.0 / (1.0 + math.exp(-(base + firm.bank.intercept_shift + noise)))
         sound = {id(bank): bank.sound() for bank in self.banks}
         fee_rate = spec.commitment_fee * self.step_years
+        ineligible = self.ineligible_receivables()
         for i, firm in enumerate(self.firms):
             breach = firm.lev > firm.covenant
+            eligible = max(firm.receivables - ineligible.get(id(firm), 0.0), 0.0)
+            supported = max(firm.line_contract, spec.receivables_advance_rate * eligible)
             if firm.active and ((i + t) % self.review_steps == 0 or breach):
                 if firm.pd > spec.max_probability_of_default or breach or not sound[id(firm.bank)]:
                     firm.line_frozen = True
                 else:
                     firm.line_frozen = False
-                    base = spec.receivables_advance_rate * firm.receivables
-                    firm.line_limit = max(firm.line_contract, base)
+                    firm.line_approved = supported
                     firm.line_rate = firm.bank.price(firm.pd)
             if firm.line_frozen:
                 firm.line_limit = min(firm.line_limit, firm.debt)
+            else:  # between reviews the limit follows the borrowing base
+                held = min(firm.debt, firm.line_limit)
+                firm.line_limit = max(min(firm.line_approved, supported), held)
             fee = fee_rate * firm.undrawn() if firm.active else 0.0
             if fee > 0:
                 firm.line_interest += fee

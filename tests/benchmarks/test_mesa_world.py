@@ -233,3 +233,24 @@ def test_supply_side_and_banks_follow_autofin_in_lockstep() -> None:
         assert max(worst.values()) < 1e-6, f"step {model.step_index}: {worst}"
     # The stress did its work: many defaults, re-sourcing and bank losses were compared.
     assert model.firms.active.sum() < model.firms.n - 30
+
+
+def test_lines_follow_their_borrowing_base_in_lockstep() -> None:
+    # At an advance rate of 1 the base lifts tier-1 lines above their contracts, and between
+    # reviews their limits follow it down and up: the rival's lines must do the same.
+    overrides = {"consumers.population": 20_000, "seed": 1, "banks.receivables_advance_rate": 1.0}
+    model, world = _lockstep_pair(overrides)
+    above = followed = 0
+    for _ in range(model.warmup_steps + model.spec.steps):
+        model._advance()
+        world.step()
+        worst = _differences(model, world)
+        assert worst["active"] == 0.0, f"step {model.step_index}: different defaults"
+        assert max(worst.values()) < 1e-6, f"step {model.step_index}: {worst}"
+        banks = model.banks
+        open_line = model.firms.active & ~banks.line_frozen
+        above += int((open_line & (banks.line_limit > banks.line_contract * (1 + 1e-9))).sum())
+        approved = banks.part_approved.sum(axis=0)
+        followed += int((open_line & (banks.line_limit < approved * (1 - 1e-9))).sum())
+    assert above > 100
+    assert followed > 100

@@ -45,7 +45,7 @@ def test_lines_grow_with_the_receivables_of_a_demand_surge():
     assert np.all(banks.line_limit[live] >= banks.line_contract[live] * (1 - 1e-12))
     np.testing.assert_allclose(
         banks.line_limit[grown], 0.8 * firms.receivables[grown], rtol=0.35
-    )  # renewed on the receivables of their last review, up to 13 steps ago
+    )  # approved on the receivables of their last review (up to 13 steps ago), followed since
 
 
 def test_without_a_borrowing_base_a_surge_makes_sound_suppliers_illiquid():
@@ -87,7 +87,7 @@ def test_a_renewal_lends_the_advance_rate_of_receivables_never_below_the_contrac
     contract = banks.part_contract.copy()
     firms.receivables[:] = 0.0
     firms.receivables[1] = 2.0 * contract[:, 1].sum() / 0.8  # twice the line in collateral
-    limit = banks.renewal_limit(firms)
+    limit = banks.base_limit(firms.receivables)
     # Without collateral above it, every part renews at its contract.
     np.testing.assert_array_equal(limit[:, 2:], contract[:, 2:])
     # With it, each bank lends its share of 80% of the receivables: twice the line here.

@@ -497,10 +497,27 @@ class BankSpec(Section):
     )
     receivables_advance_rate: Probability = Field(
         0.8,
-        description="At each renewal a line's limit is the larger of its opening contract and "
-        "this share of the trade receivables the firm then carries (a borrowing base, as in "
-        "asset-based lending; 70-80% of eligible receivables is common: OCC, Comptroller's "
-        "Handbook 'Asset-Based Lending', 2014). 0: lines are renewed at their contract.",
+        description="Borrowing base of a credit line: this share of the firm's eligible trade "
+        "receivables (as in asset-based lending; 70-80% of eligible receivables is common: "
+        "OCC, Comptroller's Handbook 'Asset-Based Lending', 2014). Eligible: not claimed by "
+        "another lender (an order-financing bank is owed out of its edge's invoices) and not "
+        "owed by a buyer long past due (`ineligible_days_past_due`); invoices sold under "
+        "factoring and defaulted buyers' invoices are off the books already. A line is the "
+        "larger of its contract and the base; what the base supports beyond the contract is "
+        "shared between the relationship banks in their line shares. A review approves that "
+        "much; between reviews the limit follows the current base (never above what was "
+        "approved, never below the contract or what is drawn), as monthly borrowing-base "
+        "certificates do. 0: lines stay at their contract.",
+    )
+    ineligible_days_past_due: Days = Field(
+        60,
+        description="A buyer whose oldest unpaid invoice is more than this many days past due "
+        "(its time in arrears: rolled-over invoices keep no age of their own) has all its "
+        "invoices excluded from its suppliers' borrowing bases, as lenders' cross-ageing "
+        "rules exclude a long-late customer's whole account. Asset-based lenders commonly "
+        "exclude receivables over 90 days past invoice date or 60 days past due. With "
+        "`grace_days` at or below it, a buyer defaults (and its invoices leave the books) "
+        "before any invoice is this late.",
     )
     commitment_fee: Rate = Field(
         0.005, description="Annual fee on the undrawn part of an open credit line."

@@ -144,10 +144,11 @@ class Banks:
 
     Every firm's committed line is shared by its relationship banks (``world/relationships.py``):
     the ``part_*`` arrays have one row per part (row 0 the main bank's) and one column per firm:
-    its bank, share, contractual and current limit, whether it is frozen, its rate, what is
-    drawn on it, the interest and fees owed to it, and its bank's scored PD of the firm. The
-    loan book of draws and their due dates (`principal_book`, `interest_book`) is the firm's;
-    every payment on it is shared between the parts (`pro_rata`).
+    its bank, share, contractual limit, limit approved at its last review, limit available
+    now, whether it is frozen, its rate, what is drawn on it, the interest and fees owed to
+    it, and its bank's scored PD of the firm. The loan book of draws and their due dates
+    (`principal_book`, `interest_book`) is the firm's; every payment on it is shared between
+    the parts (`pro_rata`).
     """
 
     spec: BankSpec
@@ -180,6 +181,7 @@ class Banks:
     part_share: np.ndarray = field(default_factory=lambda: np.ones(1))
     part_contract: np.ndarray = field(default_factory=lambda: np.zeros((1, 0)))
     part_limit: np.ndarray = field(default_factory=lambda: np.zeros((1, 0)))
+    part_approved: np.ndarray = field(default_factory=lambda: np.zeros((1, 0)))
     part_frozen: np.ndarray = field(default_factory=lambda: np.zeros((1, 0), dtype=bool))
     part_rate: np.ndarray = field(default_factory=lambda: np.zeros((1, 0)))
     part_drawn: np.ndarray = field(default_factory=lambda: np.zeros((1, 0)))
@@ -733,8 +735,12 @@ class Banks:
         return np.bincount(self.part_bank.ravel(), parts.ravel(), minlength=self.count)
 
     def extend_main_lines(self, extension: np.ndarray) -> None:
-        """The main banks raise their parts of the lines (contract and limit) by ``extension``."""
+        """The main banks raise their parts of the lines by ``extension``.
+
+        The contract, the approved limit and the limit available now all rise by it.
+        """
         self.part_contract[0] += extension
+        self.part_approved[0] += extension
         self.part_limit[0] += extension
 
     def open_main_lines(self, ledger: Ledger) -> np.ndarray:
@@ -776,17 +782,27 @@ class Banks:
         return np.bincount(self.part_bank.ravel(), self.part_drawn.ravel(), minlength=self.count)
 
     def review_lines(
-        self, firms: Firms, ledger: Ledger, step: int, pd: np.ndarray, cash: np.ndarray
+        self,
+        firms: Firms,
+        ledger: Ledger,
+        step: int,
+        pd: np.ndarray,
+        cash: np.ndarray,
+        eligible: np.ndarray,
     ) -> None:
-        """Review the lines due for review or in breach of covenant; charge commitment fees.
+        """Review the lines due for review or in breach; let the rest follow the borrowing base.
 
         Each relationship bank reviews its part of a line (on the same schedule; the covenant
         is the line's). A part is renewed and repriced on its bank's current score if that
         score is within the cut-off, the leverage covenant holds and the bank is above its
         minimum capital ratio; otherwise it is not renewed: it is frozen, and its limit falls to
-        what is drawn on it and with every repayment. A renewed part is sized to the larger of
-        its contract and its share of the borrowing base (`renewal_limit`). The fee on the
-        undrawn part of open parts falls due next step with the interest.
+        what is drawn on it and with every repayment. A renewed part is approved at what the
+        borrowing base supports now (`base_limit`). Between reviews, as under an asset-based
+        lender's monthly borrowing-base certificates, an open part's limit follows the current
+        base: down when eligible receivables fall, back up as they recover, never above what
+        the review approved, never below the contract, and never below what is drawn (a part
+        whose base falls below its draws takes no new draws until repayments bring them under
+        it). The fee on the undrawn part of open parts falls due next step with the interest.
 
         Args:
             firms: All firms.
@@ -794,11 +810,13 @@ class Banks:
             step: The current step.
             pd: The main banks' scores (the other banks' are `part_pd`).
             cash: Each firm's cash.
+            eligible: Each firm's eligible receivables (`borrowing_base.eligible_receivables`).
         """
         spec = self.spec
         breach = firms.leverage(cash) > self.line_covenant
         scheduled = (np.arange(firms.n) + step) % self.review_steps == 0
         review = firms.active & (scheduled | breach)
+        supported = self.base_limit(eligible)
         if review.any():
             bank = self.part_bank
             part_pd = self.part_scores(pd)
@@ -807,29 +825,39 @@ class Banks:
             renew = review & ~refuse
             self.part_frozen[review & refuse] = True
             self.part_frozen[renew] = False
-            self.part_limit[renew] = self.renewal_limit(firms)[renew]
+            self.part_approved[renew] = supported[renew]
             self.part_rate[renew] = self.price(part_pd[renew], bank[renew], ledger)
         frozen = self.part_frozen
-        self.part_limit[frozen] = np.minimum(self.part_limit[frozen], self.part_drawn[frozen])
+        available = np.minimum(self.part_approved, supported)
+        held = np.minimum(self.part_drawn, self.part_limit)
+        self.part_limit[:] = np.where(
+            frozen, np.minimum(self.part_limit, self.part_drawn), np.maximum(available, held)
+        )
         fee = spec.commitment_fee * self.step_years * self.part_undrawn() * firms.active
         self.part_interest += fee
         fee = fee.sum(axis=0)
         paying = np.flatnonzero(fee > 0)
         self.interest_book.book(step, 1, paying, fee[paying])
 
-    def renewal_limit(self, firms: Firms) -> np.ndarray:
-        """Each renewed part's limit: its contract, or its share of the borrowing base if more.
+    def base_limit(self, eligible: np.ndarray) -> np.ndarray:
+        """Each part's limit as the borrowing base supports it now: its contract, or more.
 
         One row per part, as `part_contract`. The borrowing base is
-        `receivables_advance_rate` of the trade receivables the firm carries now, as in
-        asset-based lending: a supplier whose sales grow, or whose
-        customers pay later, carries more receivables and can borrow against them at its
-        next review. Each relationship bank lends its share (`part_share`) of it. The
-        contract is the part signed at opening (plus, for the main bank, any extension for
-        new capacity); a part is never renewed below it.
+        `receivables_advance_rate` of the firm's eligible receivables, as in asset-based
+        lending: a supplier whose sales grow, or whose customers pay later, carries more
+        receivables and can borrow against them. The line is the larger of its contract and
+        the base; what the base supports beyond the whole line's contract is shared between
+        the relationship banks in their shares (`part_share`), on top of each part's
+        contract. The line is thus the same whatever its parts: the main bank's extension for
+        new output (`finance_new_output`) is part of the line's contract, and no other bank
+        lends again against the receivables it finances.
+
+        Args:
+            eligible: Each firm's eligible receivables.
         """
-        base = self.spec.receivables_advance_rate * firms.receivables
-        return np.maximum(self.part_contract, self.part_share[:, None] * base)
+        base = self.spec.receivables_advance_rate * eligible
+        beyond = np.maximum(base - self.line_contract, 0.0)
+        return self.part_contract + self.part_share[:, None] * beyond
 
     def defer(self, firms: Firms, step: int, late: np.ndarray) -> None:
         """Roll the principal and interest due now of firms in ``late`` (a mask) to next step.
@@ -871,6 +899,7 @@ class Banks:
         share = self.part_share[:, None]
         self.part_contract = share * np.maximum(revenue_days, 1.25 * debt)
         self.part_limit = self.part_contract.copy()
+        self.part_approved = self.part_contract.copy()
         self.part_frozen = np.zeros(self.part_bank.shape, dtype=bool)
         borrowers = np.flatnonzero(debt > 0)
         rate = self.part_rate[:, borrowers]

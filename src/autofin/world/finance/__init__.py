@@ -17,6 +17,7 @@ import numpy as np
 
 from autofin.scenario.finance_schema import FinanceSpec, ReverseFactoringSpec
 from autofin.world.banks import Banks, Instrument
+from autofin.world.borrowing_base import eligible_receivables
 from autofin.world.finance.capacity_loans import CapacityLoans
 from autofin.world.finance.context import Claim, FinanceActivity, FinanceInstrument, FinanceRound
 from autofin.world.finance.credit_line import CreditLine
@@ -149,7 +150,8 @@ class SupplyChainFinance:
         self.terms.apply(firms, step)
         everyone = np.arange(firms.n)
         pd = banks.score(firms, ledger.balance[: firms.n], everyone)
-        banks.review_lines(firms, ledger, step, pd, ledger.balance[: firms.n])
+        eligible = self.eligible_receivables(firms, trade, banks)
+        banks.review_lines(firms, ledger, step, pd, ledger.balance[: firms.n], eligible)
         banks.classify(firms, pd)
         # Concentration limits are checked against what each firm owed at the start of the
         # step, plus what it raises during it.
@@ -173,6 +175,21 @@ class SupplyChainFinance:
             facility.start_step(self.round, self.activity)
         if self.capacity_loans is not None:
             self.capacity_loans.start_step(self.round)
+
+    def eligible_receivables(self, firms: Firms, trade: TradeCredit, banks: Banks) -> np.ndarray:
+        """Each firm's receivables its credit line may lend against (`borrowing_base`).
+
+        Order-financing advances are claims on their edges' invoices: what is owed on an
+        edge, due or not yet, is the order-financing bank's collateral, up to the edge's
+        open invoices.
+        """
+        claimed = None
+        if self.order_financing is not None:
+            of = self.order_financing
+            claimed = of.face + of.pending_face.open_totals()
+        return eligible_receivables(
+            firms, trade, claimed, banks.spec.ineligible_days_past_due, self.step_days
+        )
 
     def on_orders(
         self, edge_orders: np.ndarray, loans_due_within: Callable[[int], np.ndarray]
