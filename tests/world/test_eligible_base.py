@@ -28,7 +28,7 @@ def review(model: AutofinModel, step: int) -> None:
         model.ledger,
         step,
         np.zeros(firms.n),
-        model.ledger.balance[: firms.n],
+        firms.leverage(model.ledger.balance[: firms.n]),
         model.finance.eligible_receivables(firms, model.trade, model.banks),
     )
 

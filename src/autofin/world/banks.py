@@ -358,13 +358,20 @@ class Banks:
             start = end
         return error
 
-    def score(self, firms: Firms, cash: np.ndarray, applicants: np.ndarray) -> np.ndarray:
+    def score(
+        self,
+        firms: Firms,
+        cash: np.ndarray,
+        applicants: np.ndarray,
+        leverage: np.ndarray | None = None,
+    ) -> np.ndarray:
         """Estimated annual probability of default of each applicant, with scoring noise.
 
         Log-odds from observables (leverage, cash-flow margin, interest cover, arrears, tier),
         plus each bank's learnt shift of its intercept (`learn`), plus the scoring error. The
         main bank's score is returned; scoring every firm also has every relationship bank
-        score it with its own intercept and error (`part_pd`).
+        score it with its own intercept and error (`part_pd`). ``leverage`` (every firm's,
+        `Firms.leverage` of ``cash``) saves computing it again when the caller has it.
         """
         weights = self.spec.scoring
         bank = firms.house_bank[applicants]
@@ -375,7 +382,8 @@ class Banks:
         ).clip(0.0)
         base = (
             weights.intercept
-            + weights.leverage * firms.leverage(cash)[applicants]
+            + weights.leverage
+            * (firms.leverage(cash) if leverage is None else leverage)[applicants]
             - weights.cash_flow * firms.cash_flow_margin[applicants]
             - weights.interest_cover * cover[applicants]
             + weights.arrears * firms.arrears_history[applicants]
@@ -787,7 +795,7 @@ class Banks:
         ledger: Ledger,
         step: int,
         pd: np.ndarray,
-        cash: np.ndarray,
+        leverage: np.ndarray,
         eligible: np.ndarray,
     ) -> None:
         """Review the lines due for review or in breach; let the rest follow the borrowing base.
@@ -809,11 +817,11 @@ class Banks:
             ledger: The ledger.
             step: The current step.
             pd: The main banks' scores (the other banks' are `part_pd`).
-            cash: Each firm's cash.
+            leverage: Each firm's leverage (`Firms.leverage`), for the covenant.
             eligible: Each firm's eligible receivables (`borrowing_base.eligible_receivables`).
         """
         spec = self.spec
-        breach = firms.leverage(cash) > self.line_covenant
+        breach = leverage > self.line_covenant
         scheduled = (np.arange(firms.n) + step) % self.review_steps == 0
         review = firms.active & (scheduled | breach)
         supported = self.base_limit(eligible)

@@ -149,9 +149,11 @@ class SupplyChainFinance:
         """Terms that change now; banks score every firm and review its line if it is due."""
         self.terms.apply(firms, step)
         everyone = np.arange(firms.n)
-        pd = banks.score(firms, ledger.balance[: firms.n], everyone)
+        cash = ledger.balance[: firms.n]
+        leverage = firms.leverage(cash)
+        pd = banks.score(firms, cash, everyone, leverage)
         eligible = self.eligible_receivables(firms, trade, banks)
-        banks.review_lines(firms, ledger, step, pd, ledger.balance[: firms.n], eligible)
+        banks.review_lines(firms, ledger, step, pd, leverage, eligible)
         banks.classify(firms, pd)
         # Concentration limits are checked against what each firm owed at the start of the
         # step, plus what it raises during it.
