@@ -838,9 +838,7 @@ class Banks:
         frozen = self.part_frozen
         available = np.minimum(self.part_approved, supported)
         held = np.minimum(self.part_drawn, self.part_limit)
-        self.part_limit[:] = np.where(
-            frozen, np.minimum(self.part_limit, self.part_drawn), np.maximum(available, held)
-        )
+        self.part_limit[:] = np.where(frozen, held, np.maximum(available, held))
         fee = spec.commitment_fee * self.step_years * self.part_undrawn() * firms.active
         self.part_interest += fee
         fee = fee.sum(axis=0)

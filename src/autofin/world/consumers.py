@@ -194,10 +194,10 @@ def build_consumers(
     # Population-sized draws go a chunk at a time (`_drawn`) and arithmetic in place: at
     # millions of consumers, memory touched once more costs as much as the arithmetic.
     income = rng.normal(0.0, spec.income_sigma, n)
-    income = np.exp(income, out=income)
+    np.exp(income, out=income)
     income *= spec.income_median
     savings = rng.normal(0.0, spec.savings_sigma, n)
-    savings = np.exp(savings, out=savings)
+    np.exp(savings, out=savings)
     for part in _chunks(n):
         savings[part] *= spec.savings_years * income[part]
     mean, sd = spec.purchase_propensity, spec.purchase_propensity_dispersion

@@ -273,18 +273,17 @@ class Firms:
             self._input_price.flags.writeable = False
         return self._input_price
 
-    def unit_cost(self, input_price: np.ndarray | None = None) -> np.ndarray:
+    def unit_cost(
+        self, input_price: np.ndarray | None = None, rows: np.ndarray | slice = slice(None)
+    ) -> np.ndarray:
         """Expected cost of one unit of output: inputs, wages, fixed and financing cost.
 
         The financing cost per unit (interest and discounts, smoothed) counts at the share
         suppliers can pass on (`suppliers.finance_cost_pass_through`): it is how cheaper
-        finance reaches cost-plus prices.
+        finance reaches cost-plus prices. With ``rows``, of those firms only (elementwise:
+        the same values as for all).
         """
         input_price = self.input_price() if input_price is None else input_price
-        return self._unit_cost(input_price, slice(None))
-
-    def _unit_cost(self, input_price: np.ndarray, rows: slice | np.ndarray) -> np.ndarray:
-        """`unit_cost` of the firms ``rows`` (elementwise: the same values as for all)."""
         overhead = (
             self.fixed_cost_per_step[rows]
             + self.finance_pass_through * self.finance_cost_per_step[rows]
@@ -334,12 +333,12 @@ class Firms:
         """
         input_price = self.input_price() if input_price is None else input_price
         if rows is None:
-            in_process = self.work_in_progress.open_totals() + self.output_inventory
-            return self.input_inventory * input_price + in_process * self.unit_cost(input_price)
-        in_process = self.work_in_progress.open_totals_of(rows) + self.output_inventory[rows]
-        return self.input_inventory[rows] * input_price[rows] + in_process * self._unit_cost(
-            input_price, rows
-        )
+            rows, in_process = slice(None), self.work_in_progress.open_totals()
+        else:
+            in_process = self.work_in_progress.open_totals_of(rows)
+        in_process = in_process + self.output_inventory[rows]
+        unit_cost = self.unit_cost(input_price, rows)
+        return self.input_inventory[rows] * input_price[rows] + in_process * unit_cost
 
     def working_capital(self) -> np.ndarray:
         """Receivables and inventories less trade payables."""

@@ -185,10 +185,8 @@ class SupplyChainFinance:
         edge, due or not yet, is the order-financing bank's collateral, up to the edge's
         open invoices.
         """
-        claimed = None
-        if self.order_financing is not None:
-            of = self.order_financing
-            claimed = of.face + of.pending_face.open_totals()
+        of = self.order_financing
+        claimed = None if of is None else of.owed_per_edge()
         return eligible_receivables(
             firms, trade, claimed, banks.spec.ineligible_days_past_due, self.step_days
         )

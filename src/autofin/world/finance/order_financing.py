@@ -286,9 +286,13 @@ class OrderFinancing:
             )
         ]
 
+    def owed_per_edge(self) -> np.ndarray:
+        """What is owed on each supply edge, due or not yet: a claim on its invoices."""
+        return self.face + self.pending_face.open_totals()
+
     def owed(self, firms: Firms) -> np.ndarray:
         """What each firm owes, due or not yet (for concentration limits)."""
-        return firms.by_supplier(self.face + self.pending_face.open_totals())
+        return firms.by_supplier(self.owed_per_edge())
 
     def carrying(self, firms: Firms, banks_count: int) -> np.ndarray:
         """Carrying value per bank from the books (for the accounting checks)."""
