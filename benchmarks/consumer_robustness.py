@@ -84,6 +84,9 @@ VARIANTS: dict[str, Change] = {
     ),
     **plus_minus("new_household_rate", lambda f: scaled("new_household_rate", f)),
     **plus_minus("down_payment_share", lambda f: scaled("loans.down_payment_share", f)),
+    **plus_minus("car-loan margin", lambda f: scaled("loans.margin", f)),
+    # Car loans' funding cost the same at every bank, whatever its capital.
+    "no funding premium": lambda consumers: {"banks.funding_premium": 0.0},
     "inconclusive approved unreviewed": fixed("approval.inconclusive", "approve"),
     "app not prequalified": fixed("channels.bank_app.prequalified", False),
 }

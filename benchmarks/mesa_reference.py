@@ -20,6 +20,7 @@ import mesa
 from autofin.scenario.schema import Scenario
 from autofin.world.approval import MINUTES_PER_DAY
 from autofin.world.auto_loans import DAYS_PER_MONTH, annuity_factor
+from autofin.world.banks import claim_rate, funding_rate_at
 
 
 class Loan:
@@ -85,7 +86,13 @@ class ReferenceModel(mesa.Model):
         self.step_years = scenario.step_days / 365.0
         self.holding_steps = round(spec.holding_years / self.step_years)
         self.lead_rates = (spec.channels.walk_in.lead_rate, spec.channels.online.lead_rate)
-        self.instalment = annuity_factor(spec.loans.apr, spec.loans.term_months)
+        # No bank balance sheets here: loans at the price banks quote at their opening capital
+        # ratio, before any loss (what autofin sizes its market with).
+        banks = scenario.banks
+        self.apr = float(
+            claim_rate(banks, funding_rate_at(banks, banks.capital_ratio), 0.0, spec.loans.margin)
+        )
+        self.instalment = annuity_factor(self.apr, spec.loans.term_months)
         approval = spec.approval
         self.checks = approval.checks
         auto = [c.latency_minutes for c in self.checks if c.automatic]
@@ -257,7 +264,7 @@ class ReferenceModel(mesa.Model):
     def collect(self, agent: ConsumerAgent, loan: Loan) -> None:
         """One monthly instalment, or the default and the repossession."""
         loans = self.consumers.loans
-        rate = loans.apr / 12.0
+        rate = self.apr / 12.0
         k = loan.months_paid
         growth = (1.0 + rate) ** k
         unit = (

@@ -31,7 +31,7 @@ from scipy.special import wrightomega
 
 from autofin.scenario.schema import Scenario
 from autofin.world.approval import MINUTES_PER_DAY
-from autofin.world.auto_loans import DAYS_PER_MONTH
+from autofin.world.auto_loans import DAYS_PER_MONTH, annuity_factor, unit_schedules
 from autofin.world.banks import (
     CAR_LOAN_CHARGE_OFF_DAYS,
     LEARNT_SHIFT_BOUND,
@@ -257,6 +257,13 @@ class BankAgent(mesa.Agent):
         charge = spec.min_capital_ratio * max(spec.cost_of_equity - funding, 0.0)
         return funding + pd * spec.loss_given_default + charge + spec.margin
 
+    def car_loan_cost(self, expected_loss: float) -> float:
+        """Annual rate of a car loan before its margin: funding + expected loss + charge."""
+        spec = self.model.bank_spec
+        funding = self.quoted_funding
+        charge = spec.min_capital_ratio * max(spec.cost_of_equity - funding, 0.0)
+        return funding + expected_loss + charge
+
     def pay(self, amount: float) -> None:
         """Pay out ``amount``, drawing on the facility whenever reserves would go negative."""
         self.cash -= amount
@@ -322,6 +329,7 @@ class Prospect:
     wants_loan: bool = False
     bank: int = 0
     amount: float = 0.0
+    apr: float = 0.0
     fate: int = 0
     within_limit: bool = True
     approved: bool = False
@@ -519,13 +527,11 @@ class MesaWorld(mesa.Model):
         self.app_users = [self.consumers[r] for r in c.app_users.tolist()]
         self.holding_steps = c.holding_steps
         offers = world.market.offers
-        self.instalment = float(offers.instalment[0])
+        self.instalment = 0.0  # the posted APR's, every step (`post_car_rates`)
         self.down_share = float(offers.down_payment_share[0])
         self.partner_bank = int(offers.partner_bank[0])
+        self.partner_margin = float(offers.margin[0])
         book = world.market.loans
-        self.car_principal = book.principal[0].tolist()
-        self.car_interest = book.interest[0].tolist()
-        self.car_balance = book.balance_before[0].tolist()
         self.car_offsets = book.due_offset.tolist()
         self.npl_delay = book.npl_delay
         self.charge_off_delay = book.charge_off_delay
@@ -1149,6 +1155,7 @@ class MesaWorld(mesa.Model):
         maker = self.makers[0]
         home: list[ConsumerAgent] = []
         prospects: list[Prospect] = []
+        self.post_car_rates()
         channels = cs.channels
         lead_rates = (channels.walk_in.lead_rate, channels.online.lead_rate)
         visitors = [c for c in self.trips.pop(t, ()) if c.next_trip == t]
@@ -1279,6 +1286,30 @@ class MesaWorld(mesa.Model):
                 return month
         return 0
 
+    def post_car_rates(self) -> None:
+        """Banks price car loans; the automaker posts the APR its shoppers expect."""
+        cost = [bank.car_loan_cost(self.car_loss_rate) for bank in self.banks]
+        lending = [c for c, bank in zip(cost, self.banks, strict=True) if not bank.failed]
+        margin = self.consumer_spec.loans.margin
+        if self.partner_bank >= 0:
+            posted = max(cost[self.partner_bank] + self.partner_margin, 0.0)
+        else:
+            posted = max(sum(lending or cost) / len(lending or cost) + margin, 0.0)
+        self.car_cost = cost
+        self.instalment = float(annuity_factor(posted, self.consumer_spec.loans.term_months))
+
+    def car_loan_rate(self, bank: int) -> float:
+        """APR of a car loan from ``bank``: its cost plus the partner's or the common margin."""
+        margin = (
+            self.partner_margin if bank == self.partner_bank else self.consumer_spec.loans.margin
+        )
+        return max(self.car_cost[bank] + margin, 0.0)
+
+    def loan_burden(self, p: Prospect) -> float:
+        """The instalment at the prospect's loan's APR over monthly income."""
+        months = self.consumer_spec.loans.term_months
+        return p.amount * float(annuity_factor(p.apr, months)) / (p.who.income / 12.0)
+
     def apply_for_loans(self, t: int, buyers: list[Prospect]) -> None:
         """Borrowers apply; the stack of checks and the review queues decide; booking curve."""
         cs = self.consumer_spec
@@ -1290,13 +1321,7 @@ class MesaWorld(mesa.Model):
         for p in buyers:
             c = p.who
             p.amount = (1.0 - self.down_share) * p.price
-            burden = p.amount * self.instalment / (c.income / 12.0)
-            p.within_limit = burden <= cs.loans.max_payment_to_income
             asking = p.wants_loan and p.is_lead
-            if asking:
-                p.fate = self.draw_fate(c, burden)
-            elif not p.is_lead:
-                p.fate = c.held_fate
             p.bank = r.randrange(n_banks)
             if self.partner_bank >= 0:
                 p.bank = self.partner_bank
@@ -1304,6 +1329,13 @@ class MesaWorld(mesa.Model):
                 p.bank = app.partner_bank
             if not p.is_lead:
                 p.bank = max(c.held_bank, 0)
+            p.apr = self.car_loan_rate(p.bank)
+            burden = self.loan_burden(p)
+            p.within_limit = burden <= cs.loans.max_payment_to_income
+            if asking:
+                p.fate = self.draw_fate(c, burden)
+            elif not p.is_lead:
+                p.fate = c.held_fate
             settled = not p.is_lead and p.wants_loan
             if app.prequalified and asking and p.channel == 2:
                 settled = p.within_limit and self.prequalify(c)
@@ -1352,6 +1384,8 @@ class MesaWorld(mesa.Model):
                 break
             for p in again:
                 p.bank = (p.bank + r.randrange(1, n_banks)) % n_banks
+                p.apr = self.car_loan_rate(p.bank)
+                p.within_limit = self.loan_burden(p) <= cs.loans.max_payment_to_income
             pending = again
         curve = cs.approval.booking
         for p in buyers:
@@ -1452,13 +1486,16 @@ class MesaWorld(mesa.Model):
         months = self.consumer_spec.loans.term_months
         paid = p.fate - 1 if p.fate > 0 else months
         offsets = self.car_offsets
+        balance, interest, principal = (
+            part[0].tolist() for part in unit_schedules(np.array([p.apr]), months)
+        )
         for k in range(paid):
             row = bank.car_due.setdefault(t + max(offsets[k], 1), [0.0] * 7)
-            row[0] += p.amount * self.car_principal[k]
-            row[1] += p.amount * self.car_interest[k]
+            row[0] += p.amount * principal[k]
+            row[1] += p.amount * interest[k]
         if p.fate > 0:
             d = p.fate
-            carrying = p.amount * self.car_balance[d - 1]
+            carrying = p.amount * balance[d - 1]
             loans = self.consumer_spec.loans
             recovery = (
                 p.price * loans.repossession_value * (1.0 - loans.depreciation_rate) ** (d / 12.0)

@@ -353,8 +353,17 @@ def consumer_yaml(consumers: str) -> str:
             "consumers.approval.checks.0: unknown",
         ),
         (
-            "automaker_offers: [{automaker: 0, apr: 0.03}]",
-            "apr needs partner_bank",
+            "automaker_offers: [{automaker: 0, margin: 0.01}]",
+            "margin needs partner_bank",
+        ),
+        (
+            # The old fixed APR: refused, with what to write instead.
+            "loans: {apr: 0.06}",
+            "consumers.loans: apr is 0.06, but a car loan's APR is priced by its bank",
+        ),
+        (
+            "automaker_offers: [{automaker: 0, partner_bank: 0, apr: 0.03}]",
+            "set margin instead",
         ),
         (
             "automaker_offers: [{automaker: 0}, {automaker: 0}]",

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from autofin.scenario.loading import load_scenario
+from autofin.world.auto_loans import unit_schedules
 from autofin.world.banks import Instrument
 from autofin.world.model import AutofinModel
 from conftest import SCENARIOS
@@ -58,9 +59,9 @@ def test_a_car_loan_is_non_performing_at_90_days_past_due_and_charged_off_at_120
     amount, price = 20_000.0, 25_000.0
     # One loan whose borrower misses the third instalment.
     loans.book(0, np.array([0]), np.array([amount]), np.array([3]), np.array([False]),
-               np.array([price]), banks)  # fmt: skip
+               np.array([price]), banks, np.array([0.06]))  # fmt: skip
     missed_step = int(loans.due_offset[2])
-    carrying = amount * loans.balance_before[0, 2]  # the common terms (row 0)
+    carrying = amount * unit_schedules(np.array([0.06]), loans.spec.term_months)[0][0, 2]
     reserves = float(banks.reserves(ledger)[0])
     income = float(banks.interest_income[0])
     seen = {}

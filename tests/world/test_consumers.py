@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from autofin.scenario.consumer_schema import ApprovalSpec, BookingCurveSpec, CheckSpec
 from autofin.scenario.loading import deep_merge, load_scenario
 from autofin.world.approval import Applicants, ApprovalPipeline, booked_share
+from autofin.world.auto_loans import annuity_factor, unit_schedules
 from autofin.world.banks import Instrument
 from autofin.world.consumers import CHANNEL_NAMES
 from autofin.world.funnel import ConsumerMarket, consumer_metrics, consumer_summary
@@ -94,18 +95,18 @@ def test_faster_decisions_sell_more_cars_from_the_same_applicants():
 
 
 def test_dearer_credit_sells_fewer_cars_and_fewer_on_credit():
-    def financed_share_and_demand(apr: float) -> tuple[float, float]:
+    def financed_share_and_demand(margin: float) -> tuple[float, float]:
         booked = demand = sales = 0.0
         for seed in SEEDS:
-            model = run(world(seed, loans={"apr": apr}))
+            model = run(world(seed, loans={"margin": margin}))
             frame = model.metrics.frame()
             booked += model.market.loans_booked
             demand += frame["vehicle_demand"].sum()
             sales += frame["sales_units"].sum()
         return booked / sales, demand
 
-    cheap_share, cheap_demand = financed_share_and_demand(0.02)
-    dear_share, dear_demand = financed_share_and_demand(0.15)
+    cheap_share, cheap_demand = financed_share_and_demand(-0.02)  # APRs about 2%
+    dear_share, dear_demand = financed_share_and_demand(0.11)  # about 15%
     assert dear_demand < cheap_demand
     assert dear_share < cheap_share
 
@@ -276,7 +277,7 @@ def test_consumer_loans_keep_every_identity_with_defaults_fraud_and_tight_capita
         channels={"bank_app": {"monthly_traffic": 5_000, "prequalified": True, "automaker": 1}},
         new_household_rate=0.02,
         automaker_offers=[
-            {"automaker": 0, "partner_bank": 1, "apr": 0.03, "down_payment_share": 0.1},
+            {"automaker": 0, "partner_bank": 1, "margin": -0.01, "down_payment_share": 0.1},
             {"automaker": 1, "partner_bank": 2, "approval": {"checks": SCREEN, "reviewers": 2}},
         ],
     )
@@ -319,7 +320,7 @@ def test_same_seed_same_consumer_results():
         11,
         channels={"bank_app": {"monthly_traffic": 5_000, "prequalified": True}},
         new_household_rate=0.02,
-        automaker_offers=[{"automaker": 1, "partner_bank": 0, "apr": 0.03}],
+        automaker_offers=[{"automaker": 1, "partner_bank": 0, "margin": -0.01}],
     )
     first, second = simulate(scenario), simulate(scenario)
     pd.testing.assert_frame_equal(first.timeseries, second.timeseries)
@@ -370,12 +371,12 @@ def consumer_settings(draw: st.DrawFn) -> dict[str, Any]:
             {
                 "automaker": 1,
                 "partner_bank": draw(st.integers(0, 2)),
-                "apr": draw(st.floats(0.0, 0.3)),
+                "margin": draw(st.floats(-0.1, 0.3)),
                 "approval": {"parallel": draw(st.booleans()), "reviewers": 1},
             }
         ],
         "loans": {
-            "apr": draw(st.floats(0.0, 0.3)),
+            "margin": draw(st.floats(-0.1, 0.3)),
             "term_months": draw(st.integers(1, 84)),
             "down_payment_share": draw(unit),
             "default_intercept": draw(st.floats(-10.0, -1.0)),
@@ -548,3 +549,70 @@ def test_a_population_built_in_chunks_is_the_population_built_at_once(monkeypatc
         np.testing.assert_array_equal(getattr(chunked, name), getattr(whole, name), name)
     for step in range(-8, -8 + len(whole.calendar)):
         np.testing.assert_array_equal(chunked.shoppers(step), whole.shoppers(step))
+
+
+# ---------------------------------------------------------------- car-loan pricing
+# Car loans are priced by their bank: funding + expected loss + capital charge + margin.
+
+
+def car_loans(scenario) -> pd.DataFrame:
+    """The booked car loans of a run (the loan log)."""
+    log = simulate(scenario, loans=True).loans
+    return log[(log["kind"] == "car_loan") & log["booked"].astype(bool)]
+
+
+def test_a_schedule_repays_the_loan_at_its_own_rate():
+    apr = np.array([0.0, 0.06, 0.15])
+    balance, interest, principal = unit_schedules(apr, 36)
+    assert principal.sum(axis=1) == pytest.approx(np.ones(3))
+    assert balance[:, 0] == pytest.approx(np.ones(3))
+    instalment = np.asarray(annuity_factor(apr, 36))
+    assert interest + principal == pytest.approx(np.repeat(instalment[:, None], 36, axis=1))
+    # A dearer loan costs more interest over its life; a free one none.
+    assert interest.sum(axis=1)[0] == 0.0
+    assert interest.sum(axis=1)[1] < interest.sum(axis=1)[2]
+
+
+def test_a_bank_with_less_capital_quotes_dearer_car_loans():
+    # Bank 0 holds three quarters of the others' capital (a capital ratio near 9% against
+    # 12%): its funding costs more, and its car loans carry that cost (the same borrowers,
+    # the same book losses).
+    rates = []
+    for seed in SEEDS:
+        scenario = world(seed)
+        banks = scenario.banks.model_copy(update={"capital": [9e6, 12e6, 12e6]})
+        loans = car_loans(scenario.model_copy(update={"banks": banks}))
+        rates.append(loans.groupby("bank")["rate"].mean().to_numpy())
+    poor, rich, rich_too = np.mean(rates, axis=0)
+    assert poor > rich + 0.002
+    assert poor > rich_too + 0.002
+
+
+def test_car_loan_losses_raise_the_rate_borrowers_pay():
+    # Riskier borrowers: the book loses more, and the expected loss passes into the APR of
+    # the loans booked once losses have been seen (the second half-year).
+    def late_rate(scenario) -> float:
+        loans = car_loans(scenario)
+        return float(loans.loc[loans["step"] > 26, "rate"].mean())
+
+    safe = np.mean([late_rate(world(seed)) for seed in SEEDS])
+    risky = np.mean([late_rate(world(seed, loans={"default_intercept": -5.0})) for seed in SEEDS])
+    assert risky > safe + 0.005
+
+
+def test_a_subsidised_partner_margin_lowers_its_automakers_rate_and_wins_buyers():
+    share = []
+    for seed in SEEDS:
+        scenario = two_makers(
+            seed, automaker_offers=[{"automaker": 0, "partner_bank": 0, "margin": -0.03}]
+        )
+        result = simulate(scenario, loans=True)
+        loans = result.loans[result.loans["kind"] == "car_loan"]
+        # Bank 0 lends to automaker 0's buyers at the subsidised margin (and to some of
+        # automaker 1's at the common one); the other banks never below the common margin.
+        assert (
+            loans[loans["bank"] == 0]["rate"].min() < loans[loans["bank"] != 0]["rate"].min() - 0.02
+        )
+        sales = result.timeseries[["sales_units_maker0", "sales_units_maker1"]].sum()
+        share.append(sales["sales_units_maker0"] / sales.sum())
+    assert np.mean(share) > 0.52

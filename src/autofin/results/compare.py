@@ -52,6 +52,7 @@ DEFAULT_METRICS = (
     "median_decision_minutes",
     "consumer_default_rate",
     "consumer_npl_ratio",
+    "car_loan_apr",
 )
 """Metrics compared when none are asked for: names and glob patterns; absent ones are skipped."""
 

@@ -6,7 +6,7 @@ approval pipeline are in minutes because decisions take minutes to days.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, model_validator
 
@@ -26,6 +26,16 @@ MINUTES_REASON = "about two years in minutes"
 
 def _unit(unit: str) -> dict[str, str]:
     return {"unit": unit}
+
+
+def _priced(data: Any) -> Any:
+    """Reject a fixed car-loan APR (older scenario files) with what to write instead."""
+    if isinstance(data, dict) and "apr" in data:
+        raise ValueError(
+            f"apr is {data['apr']!r}, but a car loan's APR is priced by its bank (funding + "
+            "expected loss + capital charge + margin): set margin instead (an annual rate)"
+        )
+    return data
 
 
 class OrganicChannelSpec(Section):
@@ -295,13 +305,20 @@ class ApprovalSpec(Section):
 class ConsumerLoanSpec(Section):
     """Car-loan terms and how borrowers repay or default."""
 
-    apr: float = Field(
-        0.06,
-        ge=0.0,
-        le=1.0,
-        description="Annual interest rate of car loans.",
+    margin: Annotated[float, Field(ge=-1.0, le=1.0)] = Field(
+        0.016,
+        description="Annual margin of car loans over the lender's cost. A loan's APR is its "
+        "bank's funding rate + the car-loan book's expected loss (its annual loss rate) + the "
+        "capital charge + this margin, set when it is booked (0 at least). See "
+        "docs/calibration.md.",
         json_schema_extra=_unit("annual rate"),
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_fixed_apr(cls, data: Any) -> Any:
+        return _priced(data)
+
     term_months: int = Field(
         36, gt=0, le=120, description="Loan term.", json_schema_extra=_unit("months")
     )
@@ -435,9 +452,11 @@ class AutomakerOfferSpec(Section):
         description="The approval stack and review team the partner bank runs for this "
         "automaker's buyers (for example a faster one); needs `partner_bank`.",
     )
-    apr: Annotated[float, Field(ge=0.0, le=1.0)] | None = Field(
+    margin: Annotated[float, Field(ge=-1.0, le=1.0)] | None = Field(
         None,
-        description="APR of this automaker's financing (needs `partner_bank`).",
+        description="Margin the partner bank charges this automaker's buyers instead of "
+        "`loans.margin` (a lower one is a subsidised rate; the APR is 0 at least); needs "
+        "`partner_bank`.",
         json_schema_extra=_unit("annual rate"),
     )
     down_payment_share: Probability | None = Field(
@@ -452,11 +471,16 @@ class AutomakerOfferSpec(Section):
         json_schema_extra=_unit("relative reach"),
     )
 
+    @model_validator(mode="before")
+    @classmethod
+    def _no_fixed_apr(cls, data: Any) -> Any:
+        return _priced(data)
+
     @model_validator(mode="after")
     def _check_partner(self) -> AutomakerOfferSpec:
         needs = [
             name
-            for name in ("approval", "apr", "down_payment_share")
+            for name in ("approval", "margin", "down_payment_share")
             if getattr(self, name) is not None
         ]
         if needs and self.partner_bank is None:

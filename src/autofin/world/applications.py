@@ -19,7 +19,7 @@ import numpy as np
 
 from autofin.scenario.schema import ConsumerSpec
 from autofin.world.approval import MINUTES_PER_DAY, Applicants, ApprovalPipeline, booked_share
-from autofin.world.auto_loans import ConsumerLoanBook
+from autofin.world.auto_loans import ConsumerLoanBook, annuity_factor
 from autofin.world.banks import Banks
 from autofin.world.channels import Prospects
 from autofin.world.choice import AutomakerOffers
@@ -32,12 +32,12 @@ if TYPE_CHECKING:
 
 @dataclass
 class Financing:
-    """Each buyer's loan: bank, principal, fate, loan terms, whether it was booked, the wait."""
+    """Each buyer's loan: bank, principal, fate, APR, whether it was booked, the wait."""
 
     bank: np.ndarray
     amount: np.ndarray
     default_month: np.ndarray
-    terms: np.ndarray
+    apr: np.ndarray
     booked: np.ndarray
     waited: np.ndarray
 
@@ -47,7 +47,7 @@ class Financing:
             self.bank[rows],
             self.amount[rows],
             self.default_month[rows],
-            self.terms[rows],
+            self.apr[rows],
             self.booked[rows],
             self.waited[rows],
         )
@@ -99,7 +99,7 @@ class LoanDesk:
         spec: ConsumerSpec = consumers.spec
         self.consumers = consumers
         self.pipelines = [ApprovalPipeline(stack, n_banks) for stack in offers.approvals]
-        self.loans = ConsumerLoanBook(spec.loans, n_banks, steps, step_days, offers.term_aprs)
+        self.loans = ConsumerLoanBook(spec.loans, n_banks, steps, step_days)
         self.n_banks = n_banks
         self.step_days = step_days
         self.decision_log: LoanLog | None = None
@@ -139,30 +139,18 @@ class LoanDesk:
         ledger: Ledger,
         decided: Decided,
         rng: np.random.Generator,
+        cost: np.ndarray,
     ) -> Financing:
-        """Borrowers' loans: fates, pre-qualification, applications, decisions.
+        """Borrowers' loans: lenders and prices, fates, pre-qualification, applications, decisions.
+
+        ``cost`` is each bank's cost of a car loan this step (`Banks.car_loan_cost`).
 
         Rejected borrowers who can pay cash switch to cash (``buyers.wants_loan`` is cleared).
         """
         c, spec, b = self.consumers, self.consumers.spec, buyers
         n = b.who.size
-        terms = offers.terms[b.choice]
-        amount = (1.0 - offers.down_payment_share[b.choice]) * b.price
-        burden = amount * offers.instalment[b.choice] / (c.income[b.who] / 12.0)
-        within_limit = burden <= spec.loans.max_payment_to_income
         asking = b.wants_loan & b.is_lead
-        default_month = np.zeros(n, dtype=np.int64)
-        default_month[asking] = self.loans.draw_fates(
-            c.risk[b.who[asking]].astype(float), burden[asking], b.fraud[asking], rng
-        )
         back = np.flatnonzero(~b.is_lead)
-        default_month[back] = c.held_fate[b.who[back]]
-        applicants = Applicants(
-            c.risk[b.who].astype(float),
-            c.fraud_propensity[b.who].astype(float),
-            (default_month > 0) & ~b.fraud,
-            b.fraud,
-        )
         bank = rng.integers(0, self.n_banks, size=n)
         partner = offers.partner_bank[b.choice]
         bank = np.where(partner >= 0, partner, bank)
@@ -170,6 +158,24 @@ class LoanDesk:
         bank[back] = np.maximum(c.held_bank[b.who[back]], 0)
         # The partner bank runs the automaker's own stack for its buyers.
         stack = np.where(bank == partner, offers.pipeline[b.choice], 0)
+        # Each loan is priced by the bank it goes to; the instalment it sets is what the
+        # bank's limit checks and what the borrower's fate depends on.
+        apr = offers.loan_rates(cost, bank, b.choice, spec.loans.margin)
+        amount = (1.0 - offers.down_payment_share[b.choice]) * b.price
+        months = spec.loans.term_months
+        burden = payment_to_income(amount, apr, months, c.income[b.who])
+        within_limit = burden <= spec.loans.max_payment_to_income
+        default_month = np.zeros(n, dtype=np.int64)
+        default_month[asking] = self.loans.draw_fates(
+            c.risk[b.who[asking]].astype(float), burden[asking], b.fraud[asking], rng
+        )
+        default_month[back] = c.held_fate[b.who[back]]
+        applicants = Applicants(
+            c.risk[b.who].astype(float),
+            c.fraud_propensity[b.who].astype(float),
+            (default_month > 0) & ~b.fraud,
+            b.fraud,
+        )
 
         # A loan is settled for returning buyers and, if it pre-qualifies, for app leads.
         settled = ~b.is_lead & b.wants_loan
@@ -225,6 +231,14 @@ class LoanDesk:
             shift = rng.integers(1, self.n_banks, size=int(pending.sum()))
             bank[pending] = (bank[pending] + shift) % self.n_banks
             stack[pending] = 0  # another bank runs the common stack
+            # ... and prices the loan itself; its limit checks the instalment at its price.
+            apr[pending] = offers.loan_rates(
+                cost, bank[pending], b.choice[pending], spec.loans.margin
+            )
+            again = payment_to_income(
+                amount[pending], apr[pending], months, c.income[b.who[pending]]
+            )
+            within_limit[pending] = again <= spec.loans.max_payment_to_income
         # An approved applicant still buys with a chance that falls with the wait; a returning
         # buyer has already decided.
         waited = decided_at - start
@@ -234,10 +248,10 @@ class LoanDesk:
         offers.learn_decisions(b.choice[rows], waited[rows], spec, self.step_days)
         if self.decision_log is not None:
             self.decision_log.car_loans(
-                step, b.who[rows], bank[rows], amount[rows], waited[rows], approved[rows],
-                booked[rows], default_month[rows], b.fraud[rows],
+                step, b.who[rows], bank[rows], amount[rows], apr[rows], waited[rows],
+                approved[rows], booked[rows], default_month[rows], b.fraud[rows],
             )  # fmt: skip
-        return Financing(bank, amount, default_month, terms, booked, waited)
+        return Financing(bank, amount, default_month, apr, booked, waited)
 
     def check_rates(self) -> dict[str, float]:
         """Every check's measured power and false-rejection rate, as summary figures.
@@ -252,6 +266,13 @@ class LoanDesk:
                 for rate, value in rates.items():
                     figures[f"{prefix}{name}_{rate}"] = value
         return figures
+
+
+def payment_to_income(
+    amount: np.ndarray, apr: np.ndarray, months: int, income: np.ndarray
+) -> np.ndarray:
+    """Each loan's monthly instalment at its APR over the borrower's monthly income."""
+    return amount * annuity_factor(apr, months) / (income / 12.0)
 
 
 def _within_capacity(

@@ -1,8 +1,10 @@
 """Car loans in the banks' books: monthly instalments, defaults and repossession.
 
-A loan is an annuity at the scenario's APR and term. Its fate is drawn when the applicant
-applies: every month the borrower defaults with a hazard whose log-odds add the latent credit
-risk, the instalment's burden on income and that month's income shock; a fraudster never pays.
+A loan is an annuity at its own APR (its lender's price: funding + expected loss + capital
+charge + margin, `Banks.car_loan_cost`) over the scenario's term. Its fate is drawn when the
+applicant applies: every month the borrower defaults with a hazard whose log-odds add the
+latent credit risk, the instalment's burden on income and that month's income shock; a
+fraudster never pays.
 Drawing the fate up front is equivalent to drawing it month by month, and it is what the risk
 checks' power refers to ("catches applicants who will default"). Once a loan is booked, its
 instalments (split into interest and principal) and its default, if any, go into buckets by
@@ -20,7 +22,6 @@ estimated from the book's own realised loss rate.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 
 import numpy as np
 
@@ -37,12 +38,33 @@ from autofin.world.obligations import DueBook
 DAYS_PER_MONTH = 365.0 / 12.0
 
 
-def annuity_factor(apr: float, months: int) -> float:
-    """Monthly instalment per unit of loan at annual rate ``apr`` over ``months``."""
-    rate = apr / 12.0
-    if rate <= 0:
-        return 1.0 / months
-    return float(rate / -np.expm1(-months * np.log1p(rate)))
+def annuity_factor(apr: float | np.ndarray, months: int) -> float | np.ndarray:
+    """Monthly instalment per unit of loan at annual rate ``apr`` (one or one per loan)."""
+    rate = np.asarray(apr, dtype=float) / 12.0
+    paid_off = -np.expm1(-months * np.log1p(rate))  # 1 − (1 + r)^−months
+    factor = np.divide(rate, paid_off, out=np.full(rate.shape, 1.0 / months), where=rate > 0)
+    return float(factor) if factor.ndim == 0 else factor
+
+
+def unit_schedules(apr: np.ndarray, months: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each loan's schedule per unit lent at its APR: balance before, interest and principal.
+
+    Loans × months: the balance before instalment k = 1..months, and the interest and the
+    principal instalment k pays. A zero rate repays in equal parts.
+    """
+    rate = np.asarray(apr, dtype=float)[:, None] / 12.0
+    instalment = np.asarray(annuity_factor(apr, months), dtype=float).reshape(-1, 1)
+    paid = np.arange(months)[None, :]
+    grown = np.expm1(paid * np.log1p(rate))  # (1 + r)^k − 1, accurate for tiny rates
+    owed = np.divide(
+        instalment * grown,
+        rate,
+        out=np.broadcast_to(paid / months, grown.shape).copy(),
+        where=rate > 0,
+    )
+    balance = np.maximum(1.0 + grown - owed, 0.0)
+    interest = rate * balance
+    return balance, interest, instalment - interest
 
 
 class ConsumerLoanBook:
@@ -55,34 +77,9 @@ class ConsumerLoanBook:
         step_days: Days per step.
     """
 
-    def __init__(
-        self,
-        spec: ConsumerLoanSpec,
-        n_banks: int,
-        steps: int,
-        step_days: int,
-        aprs: Sequence[float] | None = None,
-    ) -> None:
+    def __init__(self, spec: ConsumerLoanSpec, n_banks: int, steps: int, step_days: int) -> None:
         self.spec = spec
         months = spec.term_months
-        # One row of schedules per set of loan terms (automakers may offer their own APR).
-        self.aprs = np.asarray(aprs if aprs else [spec.apr], dtype=float)
-        self.instalments = np.array([annuity_factor(a, months) for a in self.aprs])
-        self.instalment = annuity_factor(spec.apr, months)
-        paid = np.arange(months + 1)
-        balances = []
-        for apr, instalment in zip(self.aprs.tolist(), self.instalments.tolist(), strict=True):
-            rate = apr / 12.0
-            if rate > 0:
-                # (1 + r)^k − 1, accurate for tiny rates.
-                grown = np.expm1(paid * np.log1p(rate))
-                balances.append(np.maximum(1.0 + grown - instalment * grown / rate, 0.0))
-            else:
-                balances.append(1.0 - paid / months)
-        balance = np.array(balances)
-        self.balance_before = balance[:, :-1]  # unit balance before payment k = 1..months
-        self.interest = self.aprs[:, None] / 12.0 * self.balance_before
-        self.principal = self.instalments[:, None] - self.interest
         self.due_offset = np.array(
             [math.ceil(k * DAYS_PER_MONTH / step_days - 1e-9) for k in range(1, months + 1)],
             dtype=np.int64,
@@ -149,26 +146,25 @@ class ConsumerLoanBook:
         fraud: np.ndarray,
         price: np.ndarray,
         banks: Banks,
-        terms: np.ndarray | None = None,
+        apr: np.ndarray,
     ) -> None:
-        """Put new loans on the banks' books (the disbursement is posted by the caller).
+        """Put new loans, each at its own ``apr``, on the banks' books.
 
-        ``terms`` gives each loan's row of schedules (its APR); by default the common terms.
+        The disbursement is posted by the caller.
         """
         if bank.size == 0:
             return
-        if terms is None:
-            terms = np.zeros(bank.size, dtype=np.int64)
         months = self.spec.term_months
+        balance_before, interest, principal = unit_schedules(apr, months)
         paid_months = np.where(default_month > 0, default_month - 1, months)
         month = np.arange(1, months + 1)
         paying = (month[None, :] <= paid_months[:, None]) * amount[:, None]  # loans × months
         delay, lender = self.due_offset[None, :], bank[:, None]
-        self.principal_due.book(step, delay, lender, paying * self.principal[terms])
-        self.interest_due.book(step, delay, lender, paying * self.interest[terms])
+        self.principal_due.book(step, delay, lender, paying * principal)
+        self.interest_due.book(step, delay, lender, paying * interest)
         defaults = default_month > 0
         d = default_month[defaults]
-        carrying = amount[defaults] * self.balance_before[terms[defaults], d - 1]
+        carrying = amount[defaults] * balance_before[defaults, d - 1]
         age_years = d / 12.0
         resale = price[defaults] * self.spec.repossession_value
         recovery = resale * (1.0 - self.spec.depreciation_rate) ** age_years

@@ -340,10 +340,7 @@ class Banks:
 
     def funding_rate(self, ledger: Ledger) -> np.ndarray:
         """Annual funding cost of each bank: base rate plus a premium that falls with capital."""
-        spec = self.spec
-        ratio = np.maximum(self.capital_ratio(ledger), 1e-3)
-        relative = np.minimum(spec.min_capital_ratio / ratio, 10.0)
-        return spec.funding_rate + spec.funding_premium * relative
+        return funding_rate_at(self.spec, np.maximum(self.capital_ratio(ledger), 1e-3))
 
     def scoring_error(self, bank: np.ndarray) -> np.ndarray:
         """Each scored firm's error on the log-odds, drawn from its bank's own stream."""
@@ -494,10 +491,23 @@ class Banks:
         """
         spec = self.spec
         rates = self.funding_rate(ledger) if self.quoted_funding is None else self.quoted_funding
-        funding = rates[banks]
         lgd = spec.loss_given_default if loss_given_default is None else loss_given_default
-        charge = spec.min_capital_ratio * np.maximum(spec.cost_of_equity - funding, 0.0)
-        return funding + pd_estimate * lgd + charge + (spec.margin if margin is None else margin)
+        return claim_rate(
+            spec, rates[banks], pd_estimate * lgd, spec.margin if margin is None else margin
+        )
+
+    def car_loan_cost(self, ledger: Ledger, expected_loss: float) -> np.ndarray:
+        """Each bank's annual rate for a car loan before its margin.
+
+        Funding + expected loss + capital charge (`price` with no margin), on the borrower's
+        risk: ``expected_loss`` is the car-loan book's annual loss per unit lent, the estimate
+        its provisions use (`ConsumerLoanBook.loss_rate`). A bank whose funding costs more
+        (less capital) or whose book loses more quotes a dearer loan.
+        """
+        every = np.arange(self.count)
+        return self.price(
+            np.full(self.count, expected_loss), every, ledger, margin=0.0, loss_given_default=1.0
+        )
 
     def capacity(self, ledger: Ledger) -> np.ndarray:
         """New claims each bank can take on and stay at its minimum capital ratio.
@@ -1230,6 +1240,28 @@ class Banks:
         # Past-due loans are still in `exposure`; defaulted claims are not.
         npl = defaulted + self.past_due if past_due else defaulted
         return npl, exposure + defaulted
+
+
+def funding_rate_at(spec: BankSpec, capital_ratio: np.ndarray | float) -> np.ndarray:
+    """Annual funding rate of a bank at ``capital_ratio``: base rate plus a premium.
+
+    The premium is `funding_premium` at the minimum capital ratio and shrinks in proportion as
+    the ratio rises (at most ten times it below).
+    """
+    relative = np.minimum(spec.min_capital_ratio / capital_ratio, 10.0)
+    return spec.funding_rate + spec.funding_premium * relative
+
+
+def claim_rate(
+    spec: BankSpec, funding: np.ndarray | float, expected_loss: np.ndarray | float, margin: float
+) -> np.ndarray:
+    """Annual rate of a claim: funding + expected loss + capital charge + margin.
+
+    The capital charge is what the capital the claim consumes costs above funding:
+    ``min_capital_ratio`` × (cost of equity − funding rate).
+    """
+    charge = spec.min_capital_ratio * np.maximum(spec.cost_of_equity - funding, 0.0)
+    return funding + expected_loss + charge + margin
 
 
 def _all_fit(offer: np.ndarray, totals: np.ndarray, capacity: np.ndarray) -> bool:

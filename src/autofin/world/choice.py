@@ -27,10 +27,12 @@ class AutomakerOffers:
         partner_bank: The bank that finances its buyers first (-1: a bank at random).
         pipeline: Index into ``approvals`` of the stack its partner bank runs for its buyers
             (0: the common stack).
-        apr: APR of its financing.
+        margin: Margin its partner bank charges its buyers' loans (the common margin for
+            automakers without a partner or an offer of their own).
+        apr: APR shoppers expect of its financing: its partner bank's price, or the banks'
+            average price (`post_rates`, every step).
         down_payment_share: Down payment of its financing, as a share of the price.
-        instalment: Monthly instalment per unit of loan at its APR.
-        terms: Index of its loan terms in the car-loan book (0: the common terms).
+        instalment: Monthly instalment per unit of loan at ``apr``.
         reach: Relative presence in dealer and online channels.
         expected_booked: Booking-curve value of the decision time shoppers expect from it.
         approvals: The approval stacks: the common one, then those of the overrides.
@@ -38,21 +40,24 @@ class AutomakerOffers:
 
     partner_bank: np.ndarray
     pipeline: np.ndarray
+    margin: np.ndarray
     apr: np.ndarray
     down_payment_share: np.ndarray
     instalment: np.ndarray
-    terms: np.ndarray
     reach: np.ndarray
     expected_booked: np.ndarray
     approvals: list[ApprovalSpec]
 
     @classmethod
     def from_spec(cls, spec: ConsumerSpec, n_automakers: int) -> AutomakerOffers:
-        """The common offer for every automaker, with the scenario's overrides applied."""
+        """The common offer for every automaker, with the scenario's overrides applied.
+
+        APRs are posted each step from the banks' prices (`post_rates`); until then they are 0.
+        """
         loans = spec.loans
         partner = np.full(n_automakers, -1, dtype=np.int64)
         pipeline = np.zeros(n_automakers, dtype=np.int64)
-        apr = np.full(n_automakers, loans.apr)
+        margin = np.full(n_automakers, loans.margin)
         down = np.full(n_automakers, loans.down_payment_share)
         reach = np.ones(n_automakers)
         approvals = [spec.approval]
@@ -70,31 +75,58 @@ class AutomakerOffers:
             if offer.approval is not None:
                 pipeline[row] = len(approvals)
                 approvals.append(offer.approval)
-            if offer.apr is not None:
-                apr[row] = offer.apr
+            if offer.margin is not None:
+                margin[row] = offer.margin
             if offer.down_payment_share is not None:
                 down[row] = offer.down_payment_share
-        distinct = sorted({loans.apr, *apr.tolist()}, key=lambda a: (a != loans.apr, a))
-        terms = np.array([distinct.index(a) for a in apr.tolist()], dtype=np.int64)
-        instalment = np.array([annuity_factor(a, loans.term_months) for a in apr.tolist()])
         return cls(
             partner,
             pipeline,
-            apr,
+            margin,
+            np.zeros(n_automakers),
             down,
-            instalment,
-            terms,
+            np.asarray(annuity_factor(np.zeros(n_automakers), loans.term_months)),
             reach,
             np.ones(n_automakers),
             approvals,
         )
 
-    @property
-    def term_aprs(self) -> list[float]:
-        """APR of every loan-terms index (0: the common terms)."""
-        aprs = np.zeros(int(self.terms.max()) + 1)
-        aprs[self.terms] = self.apr
-        return aprs.tolist()
+    def loan_rates(
+        self, cost: np.ndarray, bank: np.ndarray, maker: np.ndarray, common_margin: float
+    ) -> np.ndarray:
+        """APR of loans from ``bank`` to buyers of ``maker``: the bank's cost plus its margin.
+
+        A partner bank charges its automaker's buyers that automaker's margin; any other
+        loan carries the common margin. Never below 0.
+
+        Args:
+            cost: Each bank's cost of a car loan (`Banks.car_loan_cost`).
+            bank: The lender of each loan.
+            maker: The automaker (row) each loan's buyer chose.
+            common_margin: The margin of loans outside a partnership (`loans.margin`).
+        """
+        partnered = bank == self.partner_bank[maker]
+        margin = np.where(partnered, self.margin[maker], common_margin)
+        return np.maximum(cost[bank] + margin, 0.0)
+
+    def post_rates(
+        self, cost: np.ndarray, lending: np.ndarray, common_margin: float, months: int
+    ) -> None:
+        """Post each automaker's APR for this step's shoppers: what they expect to pay.
+
+        Buyers of an automaker with a partner bank borrow there; the others from a bank at
+        random, so they expect the average price of the banks still lending.
+
+        Args:
+            cost: Each bank's cost of a car loan (`Banks.car_loan_cost`).
+            lending: Banks still lending (not failed); all of them if none is.
+            common_margin: The margin of loans outside a partnership (`loans.margin`).
+            months: Loan term in months.
+        """
+        average = float(cost[lending].mean()) if lending.any() else float(cost.mean())
+        own = np.maximum(cost[np.maximum(self.partner_bank, 0)] + self.margin, 0.0)
+        self.apr = np.where(self.partner_bank >= 0, own, max(average + common_margin, 0.0))
+        self.instalment = np.asarray(annuity_factor(self.apr, months))
 
     def learn_decisions(
         self, maker: np.ndarray, minutes: np.ndarray, spec: ConsumerSpec, step_days: int

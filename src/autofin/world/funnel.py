@@ -27,7 +27,7 @@ import numpy as np
 
 from autofin.world.applications import Decided, Financing, LoanDesk
 from autofin.world.approval import ApprovalPipeline, CheckTally
-from autofin.world.auto_loans import ConsumerLoanBook
+from autofin.world.auto_loans import ConsumerLoanBook, annuity_factor
 from autofin.world.automakers import availability
 from autofin.world.banks import Banks, Instrument
 from autofin.world.channels import Prospects, arrivals
@@ -141,12 +141,12 @@ class ConsumerMarket:
         for pipeline in self.desk.pipelines:
             pipeline.tally = CheckTally(len(pipeline.names))
 
-    def expected_buyers_per_step(self, price: float) -> float:
+    def expected_buyers_per_step(self, price: float, apr: float) -> float:
         """Rough expected purchases per step in the long run, for sizing the supply chain.
 
         The funnel's chances are averaged over (a sample of) the population, with the common
-        approval stack's pass chance and typical wait; the automakers' forecasts correct the
-        rest within weeks.
+        approval stack's pass chance and typical wait, and loans at ``apr``; the automakers'
+        forecasts correct the rest within weeks.
         """
         c, spec = self.consumers, self.consumers.spec
         who = np.arange(min(c.population, 20_000))
@@ -157,7 +157,8 @@ class ConsumerMarket:
             c.risk[who].astype(float), c.fraud_propensity[who].astype(float)
         )
         loan_success = passes * float(self.offers.expected_booked.mean())
-        borrows, instalment = np.ones(who.size, dtype=bool), self.loans.instalment
+        borrows = np.ones(who.size, dtype=bool)
+        instalment = annuity_factor(apr, spec.loans.term_months)
         buy = (
             spec.test_drive_propensity
             * c.propensity[who]
@@ -210,9 +211,14 @@ class ConsumerMarket:
         if not open_for_sale.any():
             open_for_sale, factor = np.ones(makers.size, dtype=bool), 0.0
         market = _MarketView(firms.price[makers], availability(firms, makers), open_for_sale)
+        # Banks price car loans on this step's funding and the book's loss experience;
+        # automakers post the APR their shoppers can expect.
+        loans = self.consumers.spec.loans
+        cost = banks.car_loan_cost(ledger, self.loans.loss_rate)
+        self.offers.post_rates(cost, ~banks.failed, loans.margin, loans.term_months)
         buyers = self._decide(arrived.prospects, market, factor, home, rng)
         financing = self.desk.apply(
-            step, buyers, self.offers, banks, ledger, self.counts.decided, rng
+            step, buyers, self.offers, banks, ledger, self.counts.decided, rng, cost
         )
         buys = ~buyers.wants_loan | financing.booked
         home.append(buyers.who[~buys & buyers.from_calendar])
@@ -413,6 +419,7 @@ def consumer_metrics(market: ConsumerMarket, banks: Banks) -> dict[str, float]:
         "consumer_default_rate": _ratio(loans.defaults_now, loans.active_at_start),
         "consumer_npl_ratio": banks.npl_ratio(Instrument.CONSUMER_LOAN),
         "consumer_loan_exposure": float(banks.exposure[Instrument.CONSUMER_LOAN].sum()),
+        "car_loan_apr": float(market.offers.apr.mean()),
         "fraud_losses": loans.fraud_losses_now,
         "bank_app_sales_from_channels": counts.app_from_channels,
         "bank_app_sales_from_automakers": counts.app_from_automakers,

@@ -286,13 +286,14 @@ class LoanLog:
         consumers: np.ndarray,
         bank: np.ndarray,
         amount: np.ndarray,
+        apr: np.ndarray,
         minutes: np.ndarray,
         approved: np.ndarray,
         booked: np.ndarray,
         default_month: np.ndarray,
         fraud: np.ndarray,
     ) -> None:
-        """Record the car-loan applications of a step and how they were decided."""
+        """Record the car-loan applications of a step, their prices and how they were decided."""
         if consumers.size == 0:
             return
         self.car_parts.append(
@@ -301,6 +302,7 @@ class LoanLog:
                 "applicant": consumers.astype(np.int64),
                 "bank": bank.astype(np.int64),
                 "amount": amount.astype(float),
+                "rate": apr.astype(float),
                 "decision_minutes": minutes.astype(float),
                 "approved": approved.copy(),
                 "booked": booked.copy(),
@@ -339,7 +341,6 @@ class LoanLog:
                 ["declined", "not booked", "fraud loss", "defaulted"],
                 "performing",
             )
-            car["rate"] = np.full(car["step"].size, model.spec.consumers.loans.apr)
             car["scored_pd"] = np.full(car["step"].size, np.nan)
             parts.append(pd.DataFrame({"kind": "car_loan", **car}))
         if not parts:

@@ -63,6 +63,6 @@ def pay_for_cars(
         buyers.fraud[financed],
         price[financed],
         banks,
-        financing.terms[financed],
+        financing.apr[financed],
     )
     return int(financed.sum())
