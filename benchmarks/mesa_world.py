@@ -1003,7 +1003,7 @@ class MesaWorld(mesa.Model):
             later[1] += interest + late
 
     def liquidate(self, debtors: list[FirmAgent], t: int) -> None:
-        """Default: realise the estate, pay creditors pro rata, stop the firm."""
+        """Default: realise the estate, pay the line from the receivables, the rest pro rata."""
         spec = self.spec
         lgd = self.bank_spec.loss_given_default
         recovery_rate = spec.suppliers.recovery_rate
@@ -1052,11 +1052,16 @@ class MesaWorld(mesa.Model):
                 debtor.payables -= amount
                 if key is not OUTSIDE and key.supplier is not None:
                     key.supplier.receivables -= amount
-            owed = max(bank_claim, 0.0) + sum(max(a, 0.0) for a in trade.values())
-            share = min(estate / owed, 1.0) if owed > 0 else 1.0
+            # The line is secured on the receivables: paid from what they fetch first; its
+            # shortfall ranks with the trade creditors in the rest of the estate.
+            secured = min(max(bank_claim, 0.0), receivables * rate)
+            shortfall = max(bank_claim, 0.0) - secured
+            free = estate - secured
+            owed = shortfall + sum(max(a, 0.0) for a in trade.values())
+            share = min(free / owed, 1.0) if owed > 0 else 1.0
             # 3. Pay: banks after the workout, trade creditors now; the rest to the owners.
             bank = debtor.bank
-            paid = max(bank_claim, 0.0) * share
+            paid = secured + shortfall * share
             bank.await_recovery(debtor, paid, self.workout_steps)
             bank.recognise_default(bank_claim, paid, self.workout_steps, car=False)
             debtor.debt = 0.0
@@ -1066,7 +1071,7 @@ class MesaWorld(mesa.Model):
                 if key is not OUTSIDE and key.supplier is not None:
                     key.supplier.cash += got
                     self.rec.trade_bad_debt += max(amount, 0.0) - got
-            debtor.cash -= max(estate - owed, 0.0)  # the residual, to the owners
+            debtor.cash -= max(free - owed, 0.0)  # the residual, to the owners
             # 4. The firm stops; its customers re-source after the delay.
             debtor.active = False
             for slot in debtor.slots:

@@ -40,11 +40,17 @@ def test_capital_ratio_falls_when_borrowers_default():
         )
         + "]"
     )
-    # Thin equity and stocks that fetch nothing: the estate of a sound firm would pay its
-    # creditors in full (its receivables are sold at their expected-collection price). No
-    # warm-up: after a year of trading the largest tier-1 firms hold enough cash and
-    # receivables that their estates repay their banks in full, so the banks lose nothing.
-    fire_sale = ("suppliers.recovery_rate=0", "suppliers.equity_days=30", "warmup_days=0")
+    # The lines are secured on the firms' receivables, so their banks lose only what the
+    # receivables do not cover: firms paid at 30 days (few receivables), with thin equity
+    # (10 days) and large stocks (60 days) that fetch nothing. No warm-up: after a year of
+    # trading the largest tier-1 firms hold enough cash that their estates repay their banks.
+    fire_sale = (
+        "suppliers.recovery_rate=0",
+        "suppliers.equity_days=10",
+        "suppliers.inventory_target_days=60",
+        "automakers.payment_term_days=30",
+        "warmup_days=0",
+    )
     falls = []
     for seed in range(3):
         calm = run("baseline", f"seed={seed}", "horizon_days=140", *fire_sale).metrics.frame()

@@ -5,7 +5,9 @@ from __future__ import annotations
 import numpy as np
 
 from autofin.scenario.loading import load_scenario
+from autofin.world.banks import Instrument
 from autofin.world.firms import steps_of
+from autofin.world.ledger import Flow
 from autofin.world.model import AutofinModel
 from conftest import SCENARIOS
 
@@ -52,3 +54,30 @@ def test_firms_in_arrears_pay_a_penalty_and_recover_or_default_after_grace():
     assert int(model.firms.arrears_steps.max()) <= grace
     late = np.flatnonzero(model.firms.arrears_history > 0)
     assert late.size > 0
+
+
+def test_a_credit_line_is_repaid_first_from_the_receivables_it_lent_against():
+    # The line lends against a borrowing base of receivables and is secured on them: when a
+    # supplier with a drawn line fails, its banks recover what the receivables fetch before
+    # the trade creditors share what is left. (The supplier whose receivables fall furthest
+    # short of its debts; its cash is gone and its inventories fetch nothing, so the estate
+    # falls short and the order of payment shows.)
+    for seed in range(3):
+        model = run("scf_none", seed, "horizon_days=91", "suppliers.recovery_rate=0")
+        firms, banks = model.firms, model.banks
+        suppliers = np.flatnonzero(firms.active & (firms.tier > 0) & (firms.debt > 0))
+        short = firms.debt + firms.payables - firms.receivables
+        firm = int(suppliers[np.argmax(short[suppliers])])
+        drawn = float(firms.debt[firm])
+        bought = np.flatnonzero((firms.edge_customer == firm) & (firms.edge_supplier >= 0))
+        owed_trade = float(model.trade.edge_book.open_totals_of(bought).sum())
+        ledger = model.ledger
+        ledger.post(firm, ledger.outside, ledger.balance[firm], Flow.FIXED_COSTS)
+        recovered = banks.recoveries[Instrument.BANK_LOAN].sum()
+        model.chain.bad_debt_in_step = 0.0
+        model._liquidate(np.array([firm]), "forced_default", model.step_index, "forced")
+        recovered = banks.recoveries[Instrument.BANK_LOAN].sum() - recovered
+        trade_recovered = 1.0 - model.chain.bad_debt_in_step / owed_trade
+        assert trade_recovered < 1.0  # the estate fell short
+        # Unsecured, the banks and the trade creditors would recover the same share.
+        assert recovered / drawn > trade_recovered + 0.1

@@ -85,7 +85,31 @@ def test_receivables_are_sold_at_their_expected_collection_price_not_the_invento
     estate = one_estate(
         receivables=100.0, inventory=100.0, collection_rate=0.97, inventory_rate=0.3
     )
-    np.testing.assert_allclose(estate.proceeds()[:, 0], [0.0, 97.0, 30.0, 0.0])
+    np.testing.assert_allclose(estate.proceeds()[:, 0], [0.0, 97.0, 30.0, 0.0, 0.0])
+
+
+def test_assigned_invoices_pay_their_lender_and_the_other_receivables_pay_the_line():
+    # Receivables 100 of the line's and 60 assigned to an order-financing bank, both sold at
+    # 90%: the line (owed 120) takes 90 and the order financier (owed 50) 50 of its 54; the
+    # 4 left joins the cash 10, shared by the line's 30 shortfall and a 40 trade claim (0.2).
+    estate = Estate(
+        np.array([10.0]),
+        np.array([100.0]),
+        np.zeros(1),
+        np.zeros(1),
+        collection_rate=0.9,
+        assigned_receivables=np.array([60.0]),
+    )
+    claims = Claims.concat(
+        [
+            Claims.of([0], [120.0], Collateral.RECEIVABLES),
+            Claims.of([0], [50.0], Collateral.ASSIGNED_RECEIVABLES),
+            Claims.of([0], [40.0]),
+        ]
+    )
+    payout = waterfall(estate, claims)
+    np.testing.assert_allclose(payout.paid, [90.0 + 6.0, 50.0, 8.0])
+    conserved(estate, claims, payout)
 
 
 def test_several_debtors_are_settled_independently():
@@ -118,11 +142,12 @@ def test_random_estates_conserve_money_and_never_pay_a_claim_more_than_it_is_owe
             collection_rate=rng.uniform(0.5, 1.0, size=n),
             inventory_rate=rng.uniform(0, 1, size=n),
             fixed_asset_rate=rng.uniform(0, 1, size=n),
+            assigned_receivables=rng.uniform(0, 100, size=n),
         )
         claims = Claims(
             rng.integers(0, n, size=k),
             rng.uniform(0, 150, size=k),
-            rng.integers(-1, 4, size=k),
+            rng.integers(-1, len(Collateral) - 1, size=k),
             rng.integers(0, 3, size=k),
         )
         payout = waterfall(estate, claims)

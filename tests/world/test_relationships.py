@@ -97,8 +97,15 @@ def test_a_firm_keeps_the_other_banks_part_when_its_main_bank_fails_or_freezes(c
 
 def test_a_default_splits_the_loss_between_the_banks_in_their_drawn_shares():
     default = "shocks=[{type: force_default, day: 91, tier: 1, rank: 1}]"
-    # Thin equity and stocks that fetch nothing: the estate cannot repay the banks in full.
-    fire_sale = ("suppliers.recovery_rate=0", "suppliers.equity_days=30", "warmup_days=0")
+    # Few receivables (the automaker pays at 30 days; the lines are secured on them), thin
+    # equity and large stocks that fetch nothing: the estate cannot repay the banks in full.
+    fire_sale = (
+        "suppliers.recovery_rate=0",
+        "suppliers.equity_days=10",
+        "suppliers.inventory_target_days=60",
+        "automakers.payment_term_days=30",
+        "warmup_days=0",
+    )
     model = model_of("scf_none", 2, "horizon_days=140", *fire_sale, default, check=True)
     banks = model.banks
     claims: list[tuple[np.ndarray, np.ndarray]] = []

@@ -87,15 +87,19 @@ def liquidate(
     finance_claims: Callable[..., list[Claim]],
     obligor_pd: np.ndarray | None = None,
     fixed_asset_rate: float = 0.0,
+    claimed: np.ndarray | None = None,
 ) -> None:
     """Default and liquidate ``debtors`` (firm indices), propagating losses to creditors.
 
     The estate is realised (`world/estate.py`): cash, receivables sold to the outside world
     at their expected-collection price, inventories (goods on their way in included) at
-    ``recovery_rate`` and fixed assets at ``fixed_asset_rate``. The waterfall pays inventory
-    lenders from the inventories' proceeds first; their shortfall and every other claim
-    (the banks' loans and instruments, trade creditors, the outside world) share the rest pro
-    rata as one general class; anything left goes to the owners. Trade creditors and the
+    ``recovery_rate`` and fixed assets at ``fixed_asset_rate``. The waterfall pays each secured
+    lender from its collateral's proceeds first: the order-financing bank from the invoices
+    assigned to it (``claimed``), the credit line from the other receivables (its borrowing
+    base), inventory lenders from the inventories, capacity lenders from the plant. Their
+    shortfalls and every other claim (the banks' other instruments, trade creditors, the
+    outside world) share the rest pro rata as one general class; anything left goes to the
+    owners. Trade creditors and the
     outside world are paid at once; the banks' recoveries are paid when the workout ends
     (`Banks.await_recovery`): until then the closed firm's account holds them.
 
@@ -116,6 +120,8 @@ def liquidate(
         obligor_pd: Annual probability of default of every firm as the banks scored it, for
             the expected-collection price of receivables (None: collected in full).
         fixed_asset_rate: Share of fixed assets' book value the liquidation realises.
+        claimed: Per supply edge, what a lender is owed out of the edge's invoices (order
+            financing); that much of the edge's open invoices is assigned to it. None: nothing.
     """
     debtors = np.unique(debtors)
     debtors = debtors[firms.active[debtors]]
@@ -137,9 +143,14 @@ def liquidate(
     face = trade.edge_book.open_totals_of(sold)
     price = face * collection_rate(firms, sold, obligor_pd, banks)
     receivables = firms.receivables[debtors]
+    assigned = np.zeros(debtors.size)
+    if claimed is not None:
+        assigned = firms.by_supplier(np.minimum(face, claimed[sold]), sold)[debtors]
+        assigned = np.minimum(assigned, receivables)
     estate = Estate(
         cash=ledger.balance[debtors].clip(0),
-        receivables=receivables,
+        receivables=receivables - assigned,
+        assigned_receivables=assigned,
         inventory=firms.inventory_value(rows=debtors) + in_transit[debtors],
         fixed_assets=firms.fixed_assets[debtors],
         collection_rate=np.where(

@@ -7,7 +7,8 @@ class). The order, applied to every debtor at once:
 1. **Realise the estate.** Cash at face; receivables sold at their expected-collection price
    (face × the share the buyer expects to collect, so the buyer neither gains nor loses on
    average: no money is created or leaked by the sale); inventories and fixed assets at their
-   realisation rates.
+   realisation rates. Receivables assigned to one lender (the invoices an order-financing
+   bank is repaid from) are a collateral of their own, apart from the rest.
 2. **Secured claims** are paid from the proceeds of their own collateral only, pro rata among
    the claims secured on the same collateral of the same debtor, up to those proceeds. What
    their collateral does not cover (the shortfall) joins the claim's class as an unsecured
@@ -37,6 +38,7 @@ class Collateral(IntEnum):
     RECEIVABLES = 1
     INVENTORY = 2
     FIXED_ASSETS = 3
+    ASSIGNED_RECEIVABLES = 4
 
 
 class Rank(IntEnum):
@@ -56,7 +58,8 @@ class Estate:
 
     Attributes:
         cash: Cash.
-        receivables: Face value of open invoices others owe the debtor.
+        receivables: Face value of open invoices others owe the debtor, those assigned to a
+            lender excepted.
         inventory: Book value of inventories (goods on their way in included).
         fixed_assets: Book value of plant and equipment.
         collection_rate: Share of the receivables' face value their buyer expects to collect
@@ -64,6 +67,8 @@ class Estate:
             the price per unit of face at which they are sold.
         inventory_rate: Share of the inventories' book value a sale realises.
         fixed_asset_rate: Share of the fixed assets' book value a sale realises.
+        assigned_receivables: Face value of open invoices assigned to a lender (sold at the
+            same ``collection_rate``).
     """
 
     cash: np.ndarray
@@ -73,6 +78,7 @@ class Estate:
     collection_rate: np.ndarray | float = 1.0
     inventory_rate: np.ndarray | float = 1.0
     fixed_asset_rate: np.ndarray | float = 0.0
+    assigned_receivables: np.ndarray | float = 0.0
 
     @property
     def size(self) -> int:
@@ -81,14 +87,14 @@ class Estate:
 
     def proceeds(self) -> np.ndarray:
         """Cash each kind of asset realises: collateral × debtor (rows in `Collateral` order)."""
-        return np.stack(
-            [
-                np.maximum(np.asarray(self.cash, dtype=float), 0.0),
-                np.asarray(self.receivables, dtype=float) * self.collection_rate,
-                np.asarray(self.inventory, dtype=float) * self.inventory_rate,
-                np.asarray(self.fixed_assets, dtype=float) * self.fixed_asset_rate,
-            ]
-        ) * np.ones(self.size)
+        rows = [
+            np.maximum(np.asarray(self.cash, dtype=float), 0.0),
+            np.asarray(self.receivables, dtype=float) * self.collection_rate,
+            np.asarray(self.inventory, dtype=float) * self.inventory_rate,
+            np.asarray(self.fixed_assets, dtype=float) * self.fixed_asset_rate,
+            np.asarray(self.assigned_receivables, dtype=float) * self.collection_rate,
+        ]
+        return np.stack([np.broadcast_to(row, (self.size,)) for row in rows])
 
     def realised(self) -> np.ndarray:
         """What each debtor's estate realises in all."""

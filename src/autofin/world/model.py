@@ -511,6 +511,7 @@ class AutofinModel(mesa.Model):
             self.finance.claims_on,
             None if self.finance.round is None else self.finance.round.pd,
             self.spec.suppliers.fixed_asset_recovery,
+            self.finance.claimed_receivables(),
         )
 
     def _sell_vehicles(self, t: int, demand_factor: float, activity: StepActivity) -> None:

@@ -178,17 +178,27 @@ class SupplyChainFinance:
         if self.capacity_loans is not None:
             self.capacity_loans.start_step(self.round)
 
-    def eligible_receivables(self, firms: Firms, trade: TradeCredit, banks: Banks) -> np.ndarray:
-        """Each firm's receivables its credit line may lend against (`borrowing_base`).
+    def claimed_receivables(self) -> np.ndarray | None:
+        """Per supply edge, what a lender is owed out of the edge's invoices (None: nothing).
 
         Order-financing advances are claims on their edges' invoices: what is owed on an
         edge, due or not yet, is the order-financing bank's collateral, up to the edge's
-        open invoices.
+        open invoices. The credit line neither lends against it nor is secured on it.
         """
         of = self.order_financing
-        claimed = None if of is None else of.owed_per_edge()
+        return None if of is None else of.owed_per_edge()
+
+    def eligible_receivables(self, firms: Firms, trade: TradeCredit, banks: Banks) -> np.ndarray:
+        """Each firm's receivables its credit line may lend against (`borrowing_base`).
+
+        Receivables claimed by another lender (`claimed_receivables`) are not eligible.
+        """
         return eligible_receivables(
-            firms, trade, claimed, banks.spec.ineligible_days_past_due, self.step_days
+            firms,
+            trade,
+            self.claimed_receivables(),
+            banks.spec.ineligible_days_past_due,
+            self.step_days,
         )
 
     def on_orders(

@@ -100,8 +100,10 @@ class CreditLine:
     ) -> list[Claim]:
         """Each relationship bank's claim on defaulting firms: the principal drawn on its part.
 
-        The claims are unsecured and rank together, so the estate pays them pro rata to what
-        is drawn on each part (`world/estate.py`).
+        The line lends against a borrowing base of receivables, and it is secured on them:
+        the claims are paid first from the debtor's receivables (those not assigned to an
+        order-financing bank), pro rata to what is drawn on each part; what they do not
+        cover ranks with the general claims (`world/estate.py`).
         """
         firms, banks, step = r.firms, r.banks, r.step
         principal = banks.take_claims_on(firms, debtors)
@@ -114,7 +116,7 @@ class CreditLine:
                 np.tile(debtors, banks.relationships),
                 banks.accounts[banks.part_bank[:, debtors]].ravel(),
                 principal.ravel(),
-                Collateral.UNSECURED,
+                Collateral.RECEIVABLES,
                 settle,
                 instrument=self.instrument,
             )

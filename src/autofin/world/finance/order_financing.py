@@ -275,12 +275,13 @@ class OrderFinancing:
         def settle(paid: np.ndarray) -> None:
             r.banks.recognise_default(self.instrument, bank, cost, paid, r.step)
 
+        # Secured on the edges' invoices assigned to the bank (the estate's assigned receivables).
         return [
             Claim(
                 supplier[edges],
                 r.banks.accounts[bank],
                 face,
-                Collateral.UNSECURED,
+                Collateral.ASSIGNED_RECEIVABLES,
                 settle,
                 instrument=self.instrument,
             )
