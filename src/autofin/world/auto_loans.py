@@ -155,7 +155,11 @@ class ConsumerLoanBook:
         if bank.size == 0:
             return
         months = self.spec.term_months
-        balance_before, interest, principal = unit_schedules(apr, months)
+        # Loans of a step share a few prices (one per bank and margin): one schedule each.
+        rates, which = np.unique(apr, return_inverse=True)
+        balance_before, interest, principal = (
+            part[which] for part in unit_schedules(rates, months)
+        )
         paid_months = np.where(default_month > 0, default_month - 1, months)
         month = np.arange(1, months + 1)
         paying = (month[None, :] <= paid_months[:, None]) * amount[:, None]  # loans × months
