@@ -19,6 +19,7 @@ reports but the rival does not. `MesaWorld` refuses a scenario that switches one
 
 from __future__ import annotations
 
+import bisect
 import math
 import random
 from collections import defaultdict
@@ -419,7 +420,7 @@ class MesaWorld(mesa.Model):
             bank.observed = float(banks.observed_defaults[b])
             bank.interest_income = 0.0
             bank.funding_costs = 0.0
-            bank.car_loss_rate = 0.0
+            bank.car_loss_rate = float(world.market.loans.loss_rate[b])
         self.firms = firms = [FirmAgent(self, i) for i in range(n)]
         cash = ledger.balance[:n]
         for i, firm in enumerate(firms):
@@ -536,7 +537,6 @@ class MesaWorld(mesa.Model):
         self.npl_delay = book.npl_delay
         self.charge_off_delay = book.charge_off_delay
         self.loss_memory = book.loss_memory
-        self.car_loss_rate = float(book.loss_rate)
         self.free_at = [-math.inf] * len(self.banks)
         self.checks = list(cs.approval.checks)
         sources = sorted({ch.source or f"own:{k}" for k, ch in enumerate(self.checks)})
@@ -1120,9 +1120,8 @@ class MesaWorld(mesa.Model):
     def repay_car_loans(self, t: int) -> None:
         """Instalments due now; loans 90 days past due go non-performing; provisions.
 
-        The book's loss rate is one for all banks (autofin `ConsumerLoanBook.collect`).
+        Each bank's loss rate is its own book's (autofin `ConsumerLoanBook.collect`).
         """
-        loss = 0.0
         for bank in self.banks:
             due = bank.car_due.pop(t, None)
             if due is None:
@@ -1134,23 +1133,18 @@ class MesaWorld(mesa.Model):
             bank.car_due_now = (carrying, recovery)
             bank.car_active -= defaults + maturing
             self.rec.consumer_loan_defaults += defaults
-        exposure = 0.0
-        for bank in self.banks:
-            exposure += bank.car_loans
         for bank in self.banks:
             carrying, recovery = getattr(bank, "car_due_now", (0.0, 0.0))
             bank.car_due_now = (0.0, 0.0)
             if carrying:
                 bank.recognise_default(carrying, recovery, self.car_charge_off, car=True)
                 bank.await_recovery(OUTSIDE, recovery, self.car_charge_off)
-                loss += carrying - recovery
-        if exposure > 0:
-            annual = loss / exposure / self.step_years
-            self.car_loss_rate = (
-                self.loss_memory * self.car_loss_rate + (1 - self.loss_memory) * annual
-            )
-        for bank in self.banks:
-            bank.expected_loss_cars = self.car_loss_rate * max(bank.car_loans, 0.0)
+            if bank.car_loans > 0:
+                annual = (carrying - recovery) / bank.car_loans / self.step_years
+                bank.car_loss_rate = (
+                    self.loss_memory * bank.car_loss_rate + (1 - self.loss_memory) * annual
+                )
+            bank.expected_loss_cars = bank.car_loss_rate * max(bank.car_loans, 0.0)
 
     def sell_vehicles(self, t: int) -> None:
         """Consumers shop, apply for loans, banks decide; the automaker sells from stock."""
@@ -1293,7 +1287,7 @@ class MesaWorld(mesa.Model):
 
     def post_car_rates(self) -> None:
         """Banks price car loans; the automaker posts the APR its shoppers expect."""
-        cost = [bank.car_loan_cost(self.car_loss_rate) for bank in self.banks]
+        cost = [bank.car_loan_cost(bank.car_loss_rate) for bank in self.banks]
         lending = [c for c, bank in zip(cost, self.banks, strict=True) if not bank.failed]
         margin = self.consumer_spec.loans.margin
         if self.partner_bank >= 0:
@@ -1319,7 +1313,8 @@ class MesaWorld(mesa.Model):
         """Borrowers apply; the stack of checks and the review queues decide; booking curve."""
         cs = self.consumer_spec
         r = self.random
-        n_banks = len(self.banks)
+        lending = [b for b, bank in enumerate(self.banks) if not bank.failed]
+        lending = lending or list(range(len(self.banks)))
         capacity = [bank.capacity() for bank in self.banks]
         app = cs.channels.bank_app
         pending = []
@@ -1327,7 +1322,7 @@ class MesaWorld(mesa.Model):
             c = p.who
             p.amount = (1.0 - self.down_share) * p.price
             asking = p.wants_loan and p.is_lead
-            p.bank = r.randrange(n_banks)
+            p.bank = lending[r.randrange(len(lending))]
             if self.partner_bank >= 0:
                 p.bank = self.partner_bank
             if p.channel == 2:
@@ -1385,10 +1380,11 @@ class MesaWorld(mesa.Model):
                     p.wants_loan = False
                 elif r.random() < cs.approval.second_lender_share:
                     again.append(p)
-            if n_banks < 2:
+            if len(lending) < 2:
                 break
             for p in again:
-                p.bank = (p.bank + r.randrange(1, n_banks)) % n_banks
+                place = bisect.bisect_left(lending, p.bank)
+                p.bank = lending[(place + r.randrange(1, len(lending))) % len(lending)]
                 p.apr = self.car_loan_rate(p.bank)
                 p.within_limit = self.loan_burden(p) <= cs.loans.max_payment_to_income
             pending = again

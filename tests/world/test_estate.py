@@ -112,6 +112,29 @@ def test_assigned_invoices_pay_their_lender_and_the_other_receivables_pay_the_li
     conserved(estate, claims, payout)
 
 
+def test_assigned_invoices_fetch_their_own_buyers_price():
+    # 100 of invoices on a risky buyer (60%) assigned to the order financier, 100 on a safe one
+    # (100%) left to the line: each lender gets what its own invoices fetch, not the average.
+    estate = Estate(
+        np.zeros(1),
+        np.array([100.0]),
+        np.zeros(1),
+        np.zeros(1),
+        collection_rate=1.0,
+        assigned_receivables=np.array([100.0]),
+        assigned_collection_rate=0.6,
+    )
+    claims = Claims.concat(
+        [
+            Claims.of([0], [100.0], Collateral.RECEIVABLES),
+            Claims.of([0], [100.0], Collateral.ASSIGNED_RECEIVABLES),
+        ]
+    )
+    payout = waterfall(estate, claims)
+    np.testing.assert_allclose(payout.paid, [100.0, 60.0])
+    conserved(estate, claims, payout)
+
+
 def test_several_debtors_are_settled_independently():
     estate = Estate(
         np.array([10.0, 100.0]),

@@ -151,7 +151,11 @@ class LoanDesk:
         n = b.who.size
         asking = b.wants_loan & b.is_lead
         back = np.flatnonzero(~b.is_lead)
-        bank = rng.integers(0, self.n_banks, size=n)
+        # A buyer without a partner bank applies to a bank still lending, chosen at random.
+        lending = np.flatnonzero(~banks.failed)
+        if lending.size == 0:
+            lending = np.arange(self.n_banks)
+        bank = lending[rng.integers(0, lending.size, size=n)]
         partner = offers.partner_bank[b.choice]
         bank = np.where(partner >= 0, partner, bank)
         bank[b.channel == Channel.BANK_APP] = spec.channels.bank_app.partner_bank
@@ -226,10 +230,11 @@ class LoanDesk:
             to_cash = rejected & b.cash_capable & ~b.fraud
             b.wants_loan &= ~to_cash
             pending = rejected & ~to_cash & (rng.random(n) < spec.approval.second_lender_share)
-            if self.n_banks < 2:
+            if lending.size < 2:
                 break
-            shift = rng.integers(1, self.n_banks, size=int(pending.sum()))
-            bank[pending] = (bank[pending] + shift) % self.n_banks
+            shift = rng.integers(1, lending.size, size=int(pending.sum()))
+            place = np.searchsorted(lending, bank[pending])
+            bank[pending] = lending[(place + shift) % lending.size]
             stack[pending] = 0  # another bank runs the common stack
             # ... and prices the loan itself; its limit checks the instalment at its price.
             apr[pending] = offers.loan_rates(

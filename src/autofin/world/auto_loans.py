@@ -16,7 +16,7 @@ when it becomes non-performing at its gross balance; the car is repossessed and 
 120 days past due the bank receives the proceeds and charges off the rest (the stages of the US
 FFIEC Uniform Retail Credit Classification and Account Management Policy, 65 FR 36903, 2000;
 see docs/metrics.md). Performing loans carry a provision of their expected loss over a year,
-estimated from the book's own realised loss rate.
+estimated from each bank's own realised loss rate, which also prices its new loans.
 """
 
 from __future__ import annotations
@@ -52,7 +52,8 @@ def unit_schedules(apr: np.ndarray, months: int) -> tuple[np.ndarray, np.ndarray
     Loans × months: the balance before instalment k = 1..months, and the interest and the
     principal instalment k pays. A zero rate repays in equal parts.
     """
-    rate = np.asarray(apr, dtype=float)[:, None] / 12.0
+    apr = np.asarray(apr, dtype=float).reshape(-1)
+    rate = apr[:, None] / 12.0
     instalment = np.asarray(annuity_factor(apr, months), dtype=float).reshape(-1, 1)
     paid = np.arange(months)[None, :]
     grown = np.expm1(paid * np.log1p(rate))  # (1 + r)^k − 1, accurate for tiny rates
@@ -90,7 +91,8 @@ class ConsumerLoanBook:
             1, math.ceil(CAR_LOAN_CHARGE_OFF_DAYS / step_days - 1e-9) - self.npl_delay
         )
         self.step_years = step_days / 365.0
-        self.loss_rate = 0.0  # annual loss over exposure, smoothed (half-life half a year)
+        # Each bank's annual loss over its exposure, smoothed (half-life half a year).
+        self.loss_rate = np.zeros(n_banks)
         self.loss_memory = 0.5 ** (step_days / 182.5)
         longest = int(self.due_offset[-1]) + self.npl_delay
         self.principal_due = DueBook(n_banks, longest)
@@ -205,10 +207,9 @@ class ConsumerLoanBook:
             ledger.post(consumer_account, banks.accounts, paid, Flow.CONSUMER_LOAN_INSTALMENT)
         banks.exposure[Instrument.CONSUMER_LOAN] -= principal
         banks.earn(every_bank, interest)
-        exposure = float(banks.exposure[Instrument.CONSUMER_LOAN].sum())
+        exposure = banks.exposure[Instrument.CONSUMER_LOAN]
         recovered = self.default_recovery.take_due(step)
         carrying = self.default_carrying.take_due(step)
-        loss = 0.0
         if carrying.any():
             banks.recognise_default(
                 Instrument.CONSUMER_LOAN,
@@ -227,14 +228,13 @@ class ConsumerLoanBook:
                 workout_steps=self.charge_off_delay,
                 flow=Flow.CONSUMER_LOAN_RECOVERY,
             )
-            loss = float((carrying - recovered).sum())
-        if exposure > 0:
-            annual = loss / exposure / self.step_years
-            self.loss_rate = self.loss_memory * self.loss_rate + (1 - self.loss_memory) * annual
-        banks.provide(
-            Instrument.CONSUMER_LOAN,
-            self.loss_rate * np.maximum(banks.exposure[Instrument.CONSUMER_LOAN], 0.0),
-        )
+        # Each bank learns its expected loss from its own book (a bank with no book keeps
+        # what it had).
+        lending = exposure > 0
+        annual = (carrying - recovered)[lending] / exposure[lending] / self.step_years
+        memory = self.loss_memory
+        self.loss_rate[lending] = memory * self.loss_rate[lending] + (1 - memory) * annual
+        banks.provide(Instrument.CONSUMER_LOAN, self.loss_rate * np.maximum(exposure, 0.0))
         defaulted = self.default_count.take_due(step)
         self.defaults_now = float(defaulted.sum())
         self.fraud_losses_now = float(self.fraud_loss.take_due(step).sum())

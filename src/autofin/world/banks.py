@@ -496,18 +496,17 @@ class Banks:
             spec, rates[banks], pd_estimate * lgd, spec.margin if margin is None else margin
         )
 
-    def car_loan_cost(self, ledger: Ledger, expected_loss: float) -> np.ndarray:
+    def car_loan_cost(self, ledger: Ledger, expected_loss: np.ndarray) -> np.ndarray:
         """Each bank's annual rate for a car loan before its margin.
 
-        Funding + expected loss + capital charge (`price` with no margin), on the borrower's
-        risk: ``expected_loss`` is the car-loan book's annual loss per unit lent, the estimate
-        its provisions use (`ConsumerLoanBook.loss_rate`). A bank whose funding costs more
-        (less capital) or whose book loses more quotes a dearer loan.
+        Funding + expected loss + capital charge (`price` with no margin), on the borrowers'
+        risk: ``expected_loss`` is each bank's car-loan annual loss per unit lent, net of
+        recoveries, the estimate its provisions use (`ConsumerLoanBook.loss_rate`). A bank
+        whose funding costs more (less capital) or whose car loans lose more quotes a dearer
+        loan.
         """
         every = np.arange(self.count)
-        return self.price(
-            np.full(self.count, expected_loss), every, ledger, margin=0.0, loss_given_default=1.0
-        )
+        return self.price(expected_loss, every, ledger, margin=0.0, loss_given_default=1.0)
 
     def capacity(self, ledger: Ledger) -> np.ndarray:
         """New claims each bank can take on and stay at its minimum capital ratio.

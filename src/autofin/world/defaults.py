@@ -141,23 +141,32 @@ def liquidate(
         firms.in_transit.open_totals_of(bought) * firms.edge_price()[bought], bought
     )
     face = trade.edge_book.open_totals_of(sold)
-    price = face * collection_rate(firms, sold, obligor_pd, banks)
+    rate = collection_rate(firms, sold, obligor_pd, banks)
     receivables = firms.receivables[debtors]
-    assigned = np.zeros(debtors.size)
+    price = firms.by_supplier(face * rate, sold)[debtors]
+    # Invoices assigned to an order-financing bank (up to what it is owed on each edge) are
+    # its collateral, each at its own buyer's price; the line's are the rest.
+    assigned_face = np.zeros(firms.n)
+    assigned_price = np.zeros(firms.n)
     if claimed is not None:
-        assigned = firms.by_supplier(np.minimum(face, claimed[sold]), sold)[debtors]
-        assigned = np.minimum(assigned, receivables)
+        held = np.minimum(face, claimed[sold])
+        assigned_face, assigned_price = (
+            firms.by_supplier(held, sold),
+            firms.by_supplier(held * rate, sold),
+        )
+    assigned = np.minimum(assigned_face[debtors], receivables)
+    assigned_price = np.minimum(assigned_price[debtors], price)
+    free = receivables - assigned
     estate = Estate(
         cash=ledger.balance[debtors].clip(0),
-        receivables=receivables - assigned,
+        receivables=free,
         assigned_receivables=assigned,
+        assigned_collection_rate=np.where(
+            assigned > 0, assigned_price / np.maximum(assigned, 1e-12), 1.0
+        ),
         inventory=firms.inventory_value(rows=debtors) + in_transit[debtors],
         fixed_assets=firms.fixed_assets[debtors],
-        collection_rate=np.where(
-            receivables > 0,
-            firms.by_supplier(price, sold)[debtors] / np.maximum(receivables, 1e-12),
-            1.0,
-        ),
+        collection_rate=np.where(free > 0, (price - assigned_price) / np.maximum(free, 1e-12), 1.0),
         inventory_rate=recovery_rate,
         fixed_asset_rate=fixed_asset_rate,
     )

@@ -67,8 +67,9 @@ class Estate:
             the price per unit of face at which they are sold.
         inventory_rate: Share of the inventories' book value a sale realises.
         fixed_asset_rate: Share of the fixed assets' book value a sale realises.
-        assigned_receivables: Face value of open invoices assigned to a lender (sold at the
-            same ``collection_rate``).
+        assigned_receivables: Face value of open invoices assigned to a lender.
+        assigned_collection_rate: The price per unit of face of the assigned invoices (their
+            own buyers' expected collection); ``collection_rate`` if None.
     """
 
     cash: np.ndarray
@@ -79,6 +80,7 @@ class Estate:
     inventory_rate: np.ndarray | float = 1.0
     fixed_asset_rate: np.ndarray | float = 0.0
     assigned_receivables: np.ndarray | float = 0.0
+    assigned_collection_rate: np.ndarray | float | None = None
 
     @property
     def size(self) -> int:
@@ -92,7 +94,12 @@ class Estate:
             np.asarray(self.receivables, dtype=float) * self.collection_rate,
             np.asarray(self.inventory, dtype=float) * self.inventory_rate,
             np.asarray(self.fixed_assets, dtype=float) * self.fixed_asset_rate,
-            np.asarray(self.assigned_receivables, dtype=float) * self.collection_rate,
+            np.asarray(self.assigned_receivables, dtype=float)
+            * (
+                self.collection_rate
+                if self.assigned_collection_rate is None
+                else self.assigned_collection_rate
+            ),
         ]
         return np.stack([np.broadcast_to(row, (self.size,)) for row in rows])
 
