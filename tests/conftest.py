@@ -18,6 +18,21 @@ from autofin.world.model import simulate
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = ROOT / "scenarios"
 
+LINES_BEYOND_COLLATERAL = (
+    "suppliers.recovery_rate=0",
+    "suppliers.equity_days=10",
+    "suppliers.inventory_target_days=60",
+    "automakers.payment_term_days=30",
+    "warmup_days=0",
+)
+"""Overrides that leave suppliers owing their banks more than their estates fetch.
+
+Credit lines are secured on the receivables, so a bank loses on a default only what they do
+not cover: firms paid at 30 days (few receivables), with thin equity (10 days) and large
+stocks (60 days) that fetch nothing. No warm-up: after a year of trading the largest tier-1
+firms hold enough cash that their estates repay their banks.
+"""
+
 TINY = """
 name: tiny
 horizon_days: 70

@@ -8,7 +8,7 @@ import pytest
 from autofin.scenario.loading import load_scenario
 from autofin.world.ledger import Flow
 from autofin.world.model import AutofinModel
-from conftest import SCENARIOS
+from conftest import LINES_BEYOND_COLLATERAL, SCENARIOS
 
 
 def run(name: str, *overrides: str, check: bool = False) -> AutofinModel:
@@ -40,17 +40,7 @@ def test_capital_ratio_falls_when_borrowers_default():
         )
         + "]"
     )
-    # The lines are secured on the firms' receivables, so their banks lose only what the
-    # receivables do not cover: firms paid at 30 days (few receivables), with thin equity
-    # (10 days) and large stocks (60 days) that fetch nothing. No warm-up: after a year of
-    # trading the largest tier-1 firms hold enough cash that their estates repay their banks.
-    fire_sale = (
-        "suppliers.recovery_rate=0",
-        "suppliers.equity_days=10",
-        "suppliers.inventory_target_days=60",
-        "automakers.payment_term_days=30",
-        "warmup_days=0",
-    )
+    fire_sale = LINES_BEYOND_COLLATERAL  # the estates cannot repay the banks in full
     falls = []
     for seed in range(3):
         calm = run("baseline", f"seed={seed}", "horizon_days=140", *fire_sale).metrics.frame()

@@ -11,7 +11,7 @@ from autofin.scenario.errors import ScenarioError
 from autofin.scenario.loading import load_scenario
 from autofin.world.banks import Instrument
 from autofin.world.model import AutofinModel, simulate
-from conftest import SCENARIOS, TINY, write
+from conftest import LINES_BEYOND_COLLATERAL, SCENARIOS, TINY, write
 
 
 def model_of(name: str, relationships: int, *overrides: str, check: bool = False) -> AutofinModel:
@@ -97,15 +97,7 @@ def test_a_firm_keeps_the_other_banks_part_when_its_main_bank_fails_or_freezes(c
 
 def test_a_default_splits_the_loss_between_the_banks_in_their_drawn_shares():
     default = "shocks=[{type: force_default, day: 91, tier: 1, rank: 1}]"
-    # Few receivables (the automaker pays at 30 days; the lines are secured on them), thin
-    # equity and large stocks that fetch nothing: the estate cannot repay the banks in full.
-    fire_sale = (
-        "suppliers.recovery_rate=0",
-        "suppliers.equity_days=10",
-        "suppliers.inventory_target_days=60",
-        "automakers.payment_term_days=30",
-        "warmup_days=0",
-    )
+    fire_sale = LINES_BEYOND_COLLATERAL  # the estate cannot repay the banks in full
     model = model_of("scf_none", 2, "horizon_days=140", *fire_sale, default, check=True)
     banks = model.banks
     claims: list[tuple[np.ndarray, np.ndarray]] = []
