@@ -20,7 +20,7 @@ import mesa
 from autofin.scenario.schema import Scenario
 from autofin.world.approval import MINUTES_PER_DAY
 from autofin.world.auto_loans import DAYS_PER_MONTH, annuity_factor
-from autofin.world.banks import claim_rate, funding_rate_at
+from autofin.world.banks import opening_car_loan_rate
 
 
 class Loan:
@@ -88,10 +88,7 @@ class ReferenceModel(mesa.Model):
         self.lead_rates = (spec.channels.walk_in.lead_rate, spec.channels.online.lead_rate)
         # No bank balance sheets here: loans at the price banks quote at their opening capital
         # ratio, before any loss (what autofin sizes its market with).
-        banks = scenario.banks
-        self.apr = float(
-            claim_rate(banks, funding_rate_at(banks, banks.capital_ratio), 0.0, spec.loans.margin)
-        )
+        self.apr = opening_car_loan_rate(scenario.banks, spec.loans.margin)
         self.instalment = annuity_factor(self.apr, spec.loans.term_months)
         approval = spec.approval
         self.checks = approval.checks

@@ -1251,6 +1251,14 @@ def funding_rate_at(spec: BankSpec, capital_ratio: np.ndarray | float) -> np.nda
     return spec.funding_rate + spec.funding_premium * relative
 
 
+def opening_car_loan_rate(spec: BankSpec, margin: float) -> float:
+    """A car loan's price at the banks' opening capital ratio, before any loss.
+
+    What a market is sized with, before any bank has a balance sheet or a loss history.
+    """
+    return float(claim_rate(spec, funding_rate_at(spec, spec.capital_ratio), 0.0, margin))
+
+
 def claim_rate(
     spec: BankSpec, funding: np.ndarray | float, expected_loss: np.ndarray | float, margin: float
 ) -> np.ndarray:

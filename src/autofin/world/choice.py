@@ -124,7 +124,8 @@ class AutomakerOffers:
             months: Loan term in months.
         """
         average = float(cost[lending].mean()) if lending.any() else float(cost.mean())
-        own = np.maximum(cost[np.maximum(self.partner_bank, 0)] + self.margin, 0.0)
+        makers = np.arange(self.partner_bank.size)
+        own = self.loan_rates(cost, np.maximum(self.partner_bank, 0), makers, common_margin)
         self.apr = np.where(self.partner_bank >= 0, own, max(average + common_margin, 0.0))
         self.instalment = np.asarray(annuity_factor(self.apr, months))
 

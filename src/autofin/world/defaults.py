@@ -146,16 +146,13 @@ def liquidate(
     price = firms.by_supplier(face * rate, sold)[debtors]
     # Invoices assigned to an order-financing bank (up to what it is owed on each edge) are
     # its collateral, each at its own buyer's price; the line's are the rest.
-    assigned_face = np.zeros(firms.n)
-    assigned_price = np.zeros(firms.n)
+    held_face = held_price = np.zeros(debtors.size)
     if claimed is not None:
         held = np.minimum(face, claimed[sold])
-        assigned_face, assigned_price = (
-            firms.by_supplier(held, sold),
-            firms.by_supplier(held * rate, sold),
-        )
-    assigned = np.minimum(assigned_face[debtors], receivables)
-    assigned_price = np.minimum(assigned_price[debtors], price)
+        held_face = firms.by_supplier(held, sold)[debtors]
+        held_price = firms.by_supplier(held * rate, sold)[debtors]
+    assigned = np.minimum(held_face, receivables)
+    assigned_price = np.minimum(held_price, price)
     free = receivables - assigned
     estate = Estate(
         cash=ledger.balance[debtors].clip(0),

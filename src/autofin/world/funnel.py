@@ -211,7 +211,7 @@ class ConsumerMarket:
         if not open_for_sale.any():
             open_for_sale, factor = np.ones(makers.size, dtype=bool), 0.0
         market = _MarketView(firms.price[makers], availability(firms, makers), open_for_sale)
-        # Banks price car loans on this step's funding and the book's loss experience;
+        # Banks price car loans on this step's funding and their own car loans' losses;
         # automakers post the APR their shoppers can expect.
         loans = self.consumers.spec.loans
         cost = banks.car_loan_cost(ledger, self.loans.loss_rate)

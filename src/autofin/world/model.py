@@ -18,7 +18,7 @@ import numpy as np
 from autofin.results.result import Result
 from autofin.scenario.schema import Scenario
 from autofin.world import automakers, capacity, production, suppliers
-from autofin.world.banks import build_banks, claim_rate, funding_rate_at
+from autofin.world.banks import build_banks, opening_car_loan_rate
 from autofin.world.checks import AccountingCheck
 from autofin.world.consumers import build_consumers
 from autofin.world.defaults import CreditChain, liquidate
@@ -106,16 +106,7 @@ class AutofinModel(mesa.Model):
         # that scenarios differing only in finance meet the same capacity.
         self.sizing_share = np.full(n_automakers, 1.0 / n_automakers)
         sized_for = scenario.market.vehicles_per_year
-        # Car loans priced by banks at their opening capital ratio, before any loss.
-        bank_spec = scenario.banks
-        sizing_apr = float(
-            claim_rate(
-                bank_spec,
-                funding_rate_at(bank_spec, bank_spec.capital_ratio),
-                0.0,
-                scenario.consumers.loans.margin,
-            )
-        )
+        sizing_apr = opening_car_loan_rate(scenario.banks, scenario.consumers.loans.margin)
         expected_sales = self.sizing_share * (
             self.market.expected_buyers_per_step(scenario.automakers.vehicle_price, sizing_apr)
             if sized_for is None
