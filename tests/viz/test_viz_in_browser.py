@@ -204,9 +204,17 @@ def test_play_runs_steps_and_pause_stops_them(page):
     page.wait_for_step(4)
     page.button("❚❚").click()
     page.button("▶").wait_for()
-    page.tab.wait_for_timeout(1500)  # let a step in flight finish
-    paused_at = step_count(page.tab)
-    page.tab.wait_for_timeout(2000)
+    # A step in flight still finishes (on a loaded machine a played step, drawn before the
+    # next, can take more than a second): wait until the counter has held for 2.5 s. Still
+    # playing, it would keep moving and never hold for 20 s.
+    paused_at, held_since, deadline = step_count(page.tab), time.monotonic(), time.monotonic() + 20
+    while time.monotonic() - held_since < 2.5:
+        assert time.monotonic() < deadline, "the steps did not stop after pause"
+        page.tab.wait_for_timeout(250)
+        now = step_count(page.tab)
+        if now != paused_at:
+            paused_at, held_since = now, time.monotonic()
+    page.tab.wait_for_timeout(2500)
     assert step_count(page.tab) == paused_at
     assert 4 <= paused_at < 156  # it stopped before the end of the run
     defaults = page.wait_for_figure(
