@@ -91,6 +91,10 @@ def test_finance_figure_shows_volume_cost_and_working_capital(baseline):
     figure = finance_figure(baseline)
     (loans, _cost) = traces(figure, "bank loan")
     assert values(loans, "y").sum() > 0
+    (apr,) = traces(figure, "car loans (posted APR)")
+    posted = 100 * baseline.timeseries["car_loan_apr"].to_numpy()
+    assert np.allclose(values(apr, "y"), posted)
+    assert 4 < np.mean(posted) < 9  # % a year
     (cycle,) = traces(figure, "cash-conversion cycle")
     assert np.nanmean(values(cycle, "y")) > 0
     assert traces(figure, "procurement cost index")

@@ -423,8 +423,9 @@ def finance_figure(results: Results) -> go.Figure:
     """Supply-chain finance: volume and cost by instrument, working-capital days, procurement.
 
     Four panels: new financing per step by instrument (stacked for one run, the total per
-    run for several), its volume-weighted annual cost, suppliers' cash-conversion cycle and
-    invoice-to-cash days, and the automakers' procurement cost index.
+    run for several), its volume-weighted annual cost with the car loans' posted APR beside
+    it (dashed), suppliers' cash-conversion cycle and invoice-to-cash days, and the
+    automakers' procurement cost index.
     """
     drawn = runs(results)
     one = len(drawn) == 1
@@ -499,6 +500,22 @@ def finance_figure(results: Results) -> go.Figure:
                     legendgroup=run.label, showlegend=False, line={"color": colour},
                     hovertemplate="%{y:.2f}% a year", row=1, col=2,
                 )  # fmt: skip
+        if "car_loan_apr" in ts and ts["car_loan_apr"].notna().any():
+            # Consumer credit beside the suppliers': both are priced on the banks' funding,
+            # losses and capital, so both move when bank capital does.
+            canvas.add(
+                "scatter",
+                x=day,
+                y=100 * ts["car_loan_apr"],
+                name="car loans (posted APR)" if single else f"{run.label}: car loans",
+                legendgroup="car_loan_apr" if single else run.label,
+                showlegend=single,
+                mode="lines",
+                line={"color": "#444444" if single else colour, "dash": "dash", "width": 1.5},
+                hovertemplate="%{y:.2f}% a year",
+                row=1,
+                col=2,
+            )
         for column, label, dash in (
             ("supplier_ccc_days", "cash-conversion cycle", "solid"),
             ("invoice_to_cash_days", "invoice-to-cash", "dot"),

@@ -84,8 +84,9 @@ PANELS = (
         "finance",
         figures.finance_figure,
         "New supply-chain financing per step by instrument and its volume-weighted annual "
-        "cost; suppliers' cash-conversion cycle and invoice-to-cash days; automakers' parts "
-        "price index (1 at the start).",
+        "cost, with the car loans' APR the automakers post (dashed); suppliers' "
+        "cash-conversion cycle and invoice-to-cash days; automakers' parts price index (1 at "
+        "the start).",
     ),
     Panel(
         "funnel",
