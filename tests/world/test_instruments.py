@@ -225,6 +225,73 @@ def test_who_carries_the_buyer_risk_of_order_financing_decides_who_loses():
     assert bank_bad_debt < supplier_bad_debt
 
 
+def test_a_buyer_and_its_order_financed_supplier_failing_together_are_claimed_once(monkeypatch):
+    # With the bank carrying the buyer's risk, the advances on a defaulting buyer's orders are
+    # claimed on the buyer's estate. When the buyer's own supplier fails in the same step
+    # (settlement runs tier by tier from the automakers up, so the buyer's estate is wound up
+    # first), the supplier's estate must not be charged for those advances again.
+    model = AutofinModel(
+        scenario("order_financing", seed=0, **{"finance.order_financing.buyer_risk": "bank"}),
+        check=True,  # the accounting identities, every step
+    )
+    firms, of = model.firms, model.finance.order_financing
+    for _ in range(40):
+        model.step()
+    owed = of.owed_per_edge()
+    pair = np.flatnonzero(
+        (owed > 0)
+        & (firms.tier[firms.edge_customer] == 1)
+        & (firms.tier[firms.edge_supplier.clip(0)] == 2)
+        & firms.active[firms.edge_customer]
+        & firms.active[firms.edge_supplier.clip(0)]
+    )
+    edge = int(pair[np.argmax(owed[pair])])
+    buyer, seller = int(firms.edge_customer[edge]), int(firms.edge_supplier[edge])
+    live = firms.active.copy()
+    claimed_on = []
+    carried = []  # at each liquidation, on the edges of its debtors not claimed on before
+    seen = np.zeros(firms.edge_customer.size, dtype=bool)
+    claims_on = OrderFinancing.claims_on
+
+    def record_claims(self, r, debtors, bought, remember_bad_debt):
+        failing = np.zeros(firms.n, dtype=bool)
+        failing[debtors] = True
+        edges = failing[firms.edge_customer] | failing[firms.edge_supplier.clip(0)]
+        carrying = self.cost + self.pending_cost.open_totals()
+        carried.append(float(carrying[edges & ~seen].sum()))
+        seen[edges] = True
+        claims = claims_on(self, r, debtors, bought, remember_bad_debt)
+        claimed_on.extend(
+            (int(d), float(a)) for c in claims for d, a in zip(c.debtor, c.amount, strict=True)
+        )
+        return claims
+
+    recognised = []
+    recognise = type(model.banks).recognise_default
+
+    def record_recognised(self, instrument, banks, carrying, recovered, step, *rest):
+        if instrument == Instrument.ORDER_FINANCING:
+            recognised.append(float(np.sum(carrying)))
+        return recognise(self, instrument, banks, carrying, recovered, step, *rest)
+
+    monkeypatch.setattr(OrderFinancing, "claims_on", record_claims)
+    monkeypatch.setattr(type(model.banks), "recognise_default", record_recognised)
+    model.shocks.force_default(model.step_index + 1, buyer)
+    model.shocks.force_default(model.step_index + 1, seller)
+    model.step()  # the accounting check passes: no money created or lost
+
+    failed = live & ~firms.active  # the two, and any firm their losses brought down
+    assert failed[buyer]
+    assert failed[seller]
+    on_failed = failed[firms.edge_customer] | failed[firms.edge_supplier.clip(0)]
+    assert of.owed_per_edge()[on_failed].sum() == 0  # nothing left owed on their edges
+    # Each advance was taken off the books once: what the failed firms' edges carried when
+    # the first of the two firms on each edge failed.
+    assert sum(recognised) == pytest.approx(sum(carried), rel=1e-9)
+    # The advances on the buyer's orders from the seller were claimed on the buyer's estate.
+    assert any(debtor == buyer and amount > 0 for debtor, amount in claimed_on)
+
+
 # --------------------------------------------------------------------- inventory financing
 def test_inventory_financing_never_exceeds_its_loan_to_value(monkeypatch):
     result = simulate(scenario("inventory_financing", seed=1))
