@@ -33,7 +33,14 @@ VARIANTS: dict[str, list[str]] = {
     "finance constraint off": ["suppliers.finance_constrained_production=false"],
     **{
         f"no {feature}": [f"banks.scoring.{feature}=0"]
-        for feature in ("leverage", "cash_flow", "interest_cover", "arrears", "tier")
+        for feature in (
+            "leverage",
+            "cash_flow",
+            "interest_cover",
+            "arrears",
+            "past_due",
+            "tier",
+        )
     },
 }
 """Each variant's overrides: cut-off and thresholds ±25%, or one scoring feature or mechanism
