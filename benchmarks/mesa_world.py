@@ -720,7 +720,6 @@ class MesaWorld(mesa.Model):
         w = spec.scoring
         gauss = self.random.gauss
         late_days = NON_PERFORMING_DAYS_PAST_DUE
-        months_per_step = self.step_years * 365.0 / 30.0
         for firm in self.firms:
             revenue = firm.price * firm.expected_output
             cover = min(
@@ -733,7 +732,6 @@ class MesaWorld(mesa.Model):
                 - w.cash_flow * firm.cash_flow_margin
                 - w.interest_cover * cover
                 + w.arrears * firm.arrears_history
-                + w.past_due * (firm.arrears_steps * months_per_step)
                 + w.tier * firm.tier
             )
             noise = gauss(0.0, spec.scoring_noise)

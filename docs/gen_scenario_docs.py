@@ -70,7 +70,6 @@ UNITS: dict[str, str] = {
     "ScoringSpec.leverage": "log-odds per unit of leverage",
     "ScoringSpec.cash_flow": "log-odds per unit of cash-flow ratio",
     "ScoringSpec.arrears": "log-odds per unit of arrears frequency",
-    "ScoringSpec.past_due": "log-odds per month past due",
     "ScoringSpec.interest_cover": "log-odds per unit of interest cover",
     "ScoringSpec.tier": "log-odds per tier",
     "ScoringSpec.learning_prior": "defaults",

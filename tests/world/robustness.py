@@ -33,14 +33,7 @@ VARIANTS: dict[str, list[str]] = {
     "finance constraint off": ["suppliers.finance_constrained_production=false"],
     **{
         f"no {feature}": [f"banks.scoring.{feature}=0"]
-        for feature in (
-            "leverage",
-            "cash_flow",
-            "interest_cover",
-            "arrears",
-            "past_due",
-            "tier",
-        )
+        for feature in ("leverage", "cash_flow", "interest_cover", "arrears", "tier")
     },
 }
 """Each variant's overrides: cut-off and thresholds ±25%, or one scoring feature or mechanism

@@ -85,9 +85,8 @@ def test_without_the_constraint_a_surge_beyond_fixed_lines_makes_sound_suppliers
 def test_fast_approval_beyond_the_chains_finance_is_rationed_not_a_collapse():
     # Three-minute approval wins buyers the traditional chain was not sized for. With lines
     # renewed on 60% of receivables (the default's -25%), the growth outruns the tier-1
-    # suppliers' lines: unconstrained, they fall past due and default, and banks freeze the
-    # lines of others; 20 suppliers fail in this seed (105, a third of the chain, before the
-    # score saw months past due), none with the constraint.
+    # suppliers' lines: unconstrained, they default in the warm-up, banks learn a higher
+    # default rate, freeze weaker firms' lines and a cascade takes about a third of the chain.
     def run(constrained: bool) -> tuple[dict, int]:
         scenario = load_scenario(
             SCENARIOS / "three_minute_approval.yaml",
@@ -110,7 +109,7 @@ def test_fast_approval_beyond_the_chains_finance_is_rationed_not_a_collapse():
     free, _ = run(False)
     constrained, limited = run(True)
     suppliers = 340
+    assert free["supplier_defaults"] > 0.1 * suppliers
     assert constrained["supplier_defaults"] < 0.02 * suppliers
-    assert free["supplier_defaults"] > 5 * max(constrained["supplier_defaults"], 1)
     assert limited > 0  # the constraint bound: some supplier's funds fell short of its demand
     assert constrained["sales_units"] > free["sales_units"]

@@ -372,9 +372,7 @@ class SupplierSpec(Section):
 class ScoringSpec(Section):
     """How banks score a borrower: log-odds of default from its observable data."""
 
-    intercept: Weight = Field(
-        -7.0, description="Log-odds of a firm with zero leverage and nothing past due."
-    )
+    intercept: Weight = Field(-7.0, description="Log-odds of a firm with zero leverage.")
     leverage: Weight = Field(5.0, description="Weight of leverage (liabilities over assets).")
     cash_flow: Weight = Field(
         8.0, description="Weight of the smoothed operating cash-flow margin (lowers the odds)."
@@ -384,13 +382,6 @@ class ScoringSpec(Section):
         description="Weight of how often the firm was recently in arrears (a smoothed frequency "
         "of steps with payments overdue, 0 to 1). Every firm can fall into arrears whatever "
         "finance it uses.",
-    )
-    past_due: Weight = Field(
-        12.0,
-        description="Weight of how long the firm's oldest unpaid bank due or invoice has been "
-        "overdue now, in months of 30 days (0 for a firm that paid everything due): a "
-        "point-in-time view of distress, unlike the smoothed `arrears` frequency. Every firm "
-        "can fall past due whatever finance it uses.",
     )
     interest_cover: Weight = Field(
         0.5,

@@ -364,12 +364,11 @@ class Banks:
     ) -> np.ndarray:
         """Estimated annual probability of default of each applicant, with scoring noise.
 
-        Log-odds from observables (leverage, cash-flow margin, interest cover, the smoothed
-        arrears record, months past due now, tier), plus each bank's learnt shift of its
-        intercept (`learn`), plus the scoring error. The main bank's score is returned;
-        scoring every firm also has every relationship bank score it with its own intercept
-        and error (`part_pd`). ``leverage`` (every firm's, `Firms.leverage` of ``cash``)
-        saves computing it again when the caller has it.
+        Log-odds from observables (leverage, cash-flow margin, interest cover, arrears, tier),
+        plus each bank's learnt shift of its intercept (`learn`), plus the scoring error. The
+        main bank's score is returned; scoring every firm also has every relationship bank
+        score it with its own intercept and error (`part_pd`). ``leverage`` (every firm's,
+        `Firms.leverage` of ``cash``) saves computing it again when the caller has it.
         """
         weights = self.spec.scoring
         bank = firms.house_bank[applicants]
@@ -385,7 +384,6 @@ class Banks:
             - weights.cash_flow * firms.cash_flow_margin[applicants]
             - weights.interest_cover * cover[applicants]
             + weights.arrears * firms.arrears_history[applicants]
-            + weights.past_due * self.months_past_due(firms)[applicants]
             + weights.tier * firms.tier[applicants]
         )
         noise = self.scoring_error(bank)
@@ -410,10 +408,6 @@ class Banks:
             self.base_log_odds = odds
             self.base_pd = 1.0 / (1.0 + np.exp(-odds[0]))
         return pd
-
-    def months_past_due(self, firms: Firms) -> np.ndarray:
-        """How long each firm has been in arrears now, in months of 30 days (0: none)."""
-        return firms.arrears_steps * (self.step_years * 365.0 / 30.0)
 
     def part_scores(self, pd: np.ndarray) -> np.ndarray:
         """Each part's score (parts × firms): the main banks' ``pd``, the other banks' own."""
