@@ -9,9 +9,11 @@ the unit in which defaults per borrower-year are counted (they coincide for smal
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from autofin.scenario.loading import load_scenario
+from autofin.world.metrics import one_year_pd_calibration
 from autofin.world.model import simulate
 from conftest import SCENARIOS
 
@@ -60,3 +62,33 @@ def test_scored_pd_within_a_factor_of_1_5_of_realised_frequency():
     for name in ("baseline", "long_terms_stress"):
         learnt, realised = scored_and_realised(name)
         assert abs(np.log(learnt / realised)) < np.log(1.5), name
+
+
+def test_one_year_calibration_compares_each_cohorts_scores_with_its_defaults_that_year():
+    # 1,000 suppliers, one default a week: a cohort loses 52 of them in its year. Scores of
+    # 5.2% a year are calibrated; scores twice as high read 2.
+    steps = 3 * 52
+    active = 1000.0 - np.arange(steps)
+    series = pd.DataFrame({"suppliers_active": active, "supplier_defaults": np.ones(steps)})
+    calibrated = 52.0 / active  # each cohort's own one-year default share
+    assert one_year_pd_calibration(series.assign(scored_pd_mean=calibrated), 7) == (
+        pytest.approx(1.0)
+    )
+    assert one_year_pd_calibration(series.assign(scored_pd_mean=2 * calibrated), 7) == (
+        pytest.approx(2.0)
+    )
+    # A default counts for the cohort whose step it falls in, and for the year's earlier ones.
+    first = np.zeros(steps)
+    first[0] = 10.0
+    burst = series.assign(supplier_defaults=first, scored_pd_mean=first / active)
+    assert one_year_pd_calibration(burst, 7) == pytest.approx(1.0)
+    # Less than a year after the warm-up, or no default: nothing to compare.
+    short = series.assign(scored_pd_mean=calibrated).head(40)
+    assert np.isnan(one_year_pd_calibration(short, 7))
+    quiet = series.assign(scored_pd_mean=calibrated, supplier_defaults=0.0)
+    assert np.isnan(one_year_pd_calibration(quiet, 7))
+
+
+def test_every_run_reports_its_one_year_calibration():
+    summary = simulate(load_scenario(SCENARIOS / "long_terms_stress.yaml")).summary
+    assert summary["scored_pd_one_year_ratio"] > 0

@@ -278,6 +278,7 @@ class MetricsRecorder:
             "supplier_annual_default_rate": (
                 len(defaults) / n_suppliers / years if n_suppliers else 0.0
             ),
+            "scored_pd_one_year_ratio": one_year_pd_calibration(timeseries, model.spec.step_days),
             "automaker_defaults": int((events["agent_type"] == "automaker").sum()),
             "defaults_with_cause": int(events["cause_id"].notna().sum()),
             "largest_cascade": largest_cascade(events),
@@ -387,6 +388,36 @@ def cash_conversion_cycle(
     receivable_days = firms.receivables[live].sum() / max(revenue_per_day, 1e-12)
     payable_days = firms.payables[live].sum() / max(purchases_per_day, 1e-12)
     return float(inventory_days + receivable_days - payable_days)
+
+
+def one_year_pd_calibration(timeseries: pd.DataFrame, step_days: int) -> float:
+    """Banks' scored PDs against the share of each cohort that defaults within a year.
+
+    Every step with a full year after it opens a cohort, the suppliers active at its start:
+    the banks expected `scored_pd_mean` × `suppliers_active` of them to default within a year,
+    and the supplier defaults of that step and the year's other steps are theirs (no supplier
+    enters). The expected defaults over the realised, summed over the cohorts: 1 is calibrated,
+    above 1 scores too high. Unlike `scored_hazard_mean` against the annual default frequency,
+    a firm's score is compared with what befell it over the year the PD speaks of.
+
+    Args:
+        timeseries: The run's time series (`scored_pd_mean`, `suppliers_active`,
+            `supplier_defaults`).
+        step_days: Days per step.
+
+    Returns:
+        The ratio, or NaN when the run is shorter than a year or no cohort had a default.
+    """
+    year = max(round(365.0 / step_days), 1)
+    cohorts = len(timeseries) - year + 1
+    if cohorts <= 0:
+        return float("nan")
+    ran = np.concatenate([[0.0], np.cumsum(timeseries["supplier_defaults"].to_numpy(float))])
+    realised = float((ran[year:] - ran[:-year]).sum())
+    expected = (timeseries["scored_pd_mean"] * timeseries["suppliers_active"]).to_numpy(float)
+    if realised <= 0:
+        return float("nan")
+    return float(np.nansum(expected[:cohorts]) / realised)
 
 
 def largest_cascade(events: pd.DataFrame) -> int:
