@@ -31,6 +31,7 @@ import numpy as np
 from scipy.special import wrightomega
 
 from autofin.scenario.schema import Scenario
+from autofin.world.applications import payment_to_income
 from autofin.world.approval import MINUTES_PER_DAY
 from autofin.world.auto_loans import DAYS_PER_MONTH, annuity_factor, unit_schedules
 from autofin.world.banks import (
@@ -1288,14 +1289,19 @@ class MesaWorld(mesa.Model):
     def post_car_rates(self) -> None:
         """Banks price car loans; the automaker posts the APR its shoppers expect."""
         cost = [bank.car_loan_cost(bank.car_loss_rate) for bank in self.banks]
-        lending = [c for c, bank in zip(cost, self.banks, strict=True) if not bank.failed]
+        lending = [cost[b] for b in self.lending_banks()]
         margin = self.consumer_spec.loans.margin
         if self.partner_bank >= 0:
             posted = max(cost[self.partner_bank] + self.partner_margin, 0.0)
         else:
-            posted = max(sum(lending or cost) / len(lending or cost) + margin, 0.0)
+            posted = max(sum(lending) / len(lending) + margin, 0.0)
         self.car_cost = cost
         self.instalment = float(annuity_factor(posted, self.consumer_spec.loans.term_months))
+
+    def lending_banks(self) -> list[int]:
+        """The banks still lending (not failed), or all of them if none is."""
+        lending = [b for b, bank in enumerate(self.banks) if not bank.failed]
+        return lending or list(range(len(self.banks)))
 
     def car_loan_rate(self, bank: int) -> float:
         """APR of a car loan from ``bank``: its cost plus the partner's or the common margin."""
@@ -1307,14 +1313,13 @@ class MesaWorld(mesa.Model):
     def loan_burden(self, p: Prospect) -> float:
         """The instalment at the prospect's loan's APR over monthly income."""
         months = self.consumer_spec.loans.term_months
-        return p.amount * float(annuity_factor(p.apr, months)) / (p.who.income / 12.0)
+        return float(payment_to_income(p.amount, p.apr, months, p.who.income))
 
     def apply_for_loans(self, t: int, buyers: list[Prospect]) -> None:
         """Borrowers apply; the stack of checks and the review queues decide; booking curve."""
         cs = self.consumer_spec
         r = self.random
-        lending = [b for b, bank in enumerate(self.banks) if not bank.failed]
-        lending = lending or list(range(len(self.banks)))
+        lending = self.lending_banks()
         capacity = [bank.capacity() for bank in self.banks]
         app = cs.channels.bank_app
         pending = []

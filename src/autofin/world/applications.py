@@ -152,9 +152,7 @@ class LoanDesk:
         asking = b.wants_loan & b.is_lead
         back = np.flatnonzero(~b.is_lead)
         # A buyer without a partner bank applies to a bank still lending, chosen at random.
-        lending = np.flatnonzero(~banks.failed)
-        if lending.size == 0:
-            lending = np.arange(self.n_banks)
+        lending = banks.lending()
         bank = lending[rng.integers(0, lending.size, size=n)]
         partner = offers.partner_bank[b.choice]
         bank = np.where(partner >= 0, partner, bank)

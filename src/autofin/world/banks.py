@@ -264,6 +264,11 @@ class Banks:
         """Number of banks."""
         return len(self.accounts)
 
+    def lending(self) -> np.ndarray:
+        """The banks still lending to consumers (not failed), or all of them if none is."""
+        open_banks = np.flatnonzero(~self.failed)
+        return open_banks if open_banks.size else np.arange(self.count)
+
     @property
     def relationships(self) -> int:
         """Parts of every firm's line (relationship banks, the main bank's included)."""

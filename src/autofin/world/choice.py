@@ -119,11 +119,11 @@ class AutomakerOffers:
 
         Args:
             cost: Each bank's cost of a car loan (`Banks.car_loan_cost`).
-            lending: Banks still lending (not failed); all of them if none is.
+            lending: The banks still lending (`Banks.lending`).
             common_margin: The margin of loans outside a partnership (`loans.margin`).
             months: Loan term in months.
         """
-        average = float(cost[lending].mean()) if lending.any() else float(cost.mean())
+        average = float(cost[lending].mean())
         makers = np.arange(self.partner_bank.size)
         own = self.loan_rates(cost, np.maximum(self.partner_bank, 0), makers, common_margin)
         self.apr = np.where(self.partner_bank >= 0, own, max(average + common_margin, 0.0))

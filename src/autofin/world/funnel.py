@@ -215,7 +215,7 @@ class ConsumerMarket:
         # automakers post the APR their shoppers can expect.
         loans = self.consumers.spec.loans
         cost = banks.car_loan_cost(ledger, self.loans.loss_rate)
-        self.offers.post_rates(cost, ~banks.failed, loans.margin, loans.term_months)
+        self.offers.post_rates(cost, banks.lending(), loans.margin, loans.term_months)
         buyers = self._decide(arrived.prospects, market, factor, home, rng)
         financing = self.desk.apply(
             step, buyers, self.offers, banks, ledger, self.counts.decided, rng, cost

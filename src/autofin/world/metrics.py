@@ -13,7 +13,7 @@ import pandas as pd
 
 from autofin.world.banks import INSTRUMENT_NAMES, SUPPLY_CHAIN_FINANCE, Instrument
 from autofin.world.finance.context import FinanceActivity
-from autofin.world.firms import Firms
+from autofin.world.firms import Firms, steps_of
 from autofin.world.funnel import consumer_metrics, consumer_summary
 
 if TYPE_CHECKING:
@@ -408,15 +408,15 @@ def one_year_pd_calibration(timeseries: pd.DataFrame, step_days: int) -> float:
     Returns:
         The ratio, or NaN when the run is shorter than a year or no cohort had a default.
     """
-    year = max(round(365.0 / step_days), 1)
+    year = max(steps_of(365, step_days), 1)
     cohorts = len(timeseries) - year + 1
     if cohorts <= 0:
         return float("nan")
     ran = np.concatenate([[0.0], np.cumsum(timeseries["supplier_defaults"].to_numpy(float))])
     realised = float((ran[year:] - ran[:-year]).sum())
-    expected = (timeseries["scored_pd_mean"] * timeseries["suppliers_active"]).to_numpy(float)
     if realised <= 0:
         return float("nan")
+    expected = (timeseries["scored_pd_mean"] * timeseries["suppliers_active"]).to_numpy(float)
     return float(np.nansum(expected[:cohorts]) / realised)
 
 
