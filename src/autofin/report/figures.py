@@ -454,6 +454,8 @@ def finance_figure(results: Results) -> go.Figure:
             if ts[f"financing_volume_{name}"].fillna(0).any()
         ]
         day = ts["day"]
+        # The cost lines take plotly's default mode: points while a series is short (the
+        # browser view's first steps, where a line of one point draws nothing), lines after.
         if single:
             for k, name in enumerate(instruments):
                 shade = run_colour(k)
@@ -476,7 +478,6 @@ def finance_figure(results: Results) -> go.Figure:
                     name=label,
                     legendgroup=name,
                     showlegend=False,
-                    mode="lines",
                     connectgaps=False,
                     line={"color": shade, "width": 1.5},
                     hovertemplate="%{y:.2f}% a year",
@@ -510,7 +511,6 @@ def finance_figure(results: Results) -> go.Figure:
                 name="car loans (posted APR)" if single else f"{run.label}: car loans",
                 legendgroup="car_loan_apr" if single else run.label,
                 showlegend=single,
-                mode="lines",
                 line={"color": "#444444" if single else colour, "dash": "dash", "width": 1.5},
                 hovertemplate="%{y:.2f}% a year",
                 row=1,
