@@ -643,6 +643,7 @@ class MesaWorld(mesa.Model):
         slack = self.spec.suppliers.capacity_slack
         added: dict[int, float] = {}
         by_firm: dict[int, FirmAgent] = {}
+        moved: list[tuple[Edge, FirmAgent]] = []
         groups: dict[tuple[int, int], list[Edge]] = {}
         for edge in due:
             if edge.customer.active:
@@ -663,6 +664,7 @@ class MesaWorld(mesa.Model):
                 demand = edge.share * edge.customer.input_per_unit * edge.customer.expected_output
                 group[id(chosen)] = group.get(id(chosen), 0.0) + demand
                 by_firm[id(chosen)] = chosen
+                moved.append((edge, edge.supplier))
                 edge.supplier.sold.remove(edge)
                 edge.supplier = chosen
                 chosen.sold.append(edge)
@@ -673,6 +675,8 @@ class MesaWorld(mesa.Model):
                 firm.capacity += slack * amount
                 firm.forecast += amount
                 added[key] = added.get(key, 0.0) + amount
+        if self.spec.suppliers.inputs_follow_business:
+            self.transfer_inputs(moved)
         for key, amount in added.items():
             firm = by_firm[key]
             # The new supplier's main bank raises the line for the new output.
@@ -681,6 +685,58 @@ class MesaWorld(mesa.Model):
                 firm.line_contract += extension
                 firm.line_approved += extension
                 firm.line_limit += extension
+
+    def transfer_inputs(self, moved: list[tuple[Edge, FirmAgent]]) -> None:
+        """A defaulted supplier's own suppliers follow its business to its largest taker.
+
+        The heir (the firm that took the most of its expected flow, the lower row on a tie)
+        buys over each input edge from a live supplier, in its slot for the same part, the
+        share of the edge's expected flow it took; each receiving slot's share of the heir's
+        inputs is split among its edges by expected flow.
+        """
+        taken: dict[int, dict[int, float]] = {}
+        for edge, dead in moved:
+            by_taker = taken.setdefault(dead.row, {})
+            row = edge.supplier.row
+            by_taker[row] = by_taker.get(row, 0.0) + edge.expected_flow
+        transfers: list[tuple[Edge, FirmAgent, Slot, float]] = []
+        for dead_row, by_taker in sorted(taken.items()):
+            total = sum(by_taker.values())
+            if total <= 0:
+                continue
+            heir_row = min(by_taker, key=lambda row: (-by_taker[row], row))
+            heir, dead = self.firms[heir_row], self.firms[dead_row]
+            for edge in dead.bought:
+                if edge.supplier is None or not edge.supplier.active:
+                    continue
+                part = edge.supplier.part
+                slot = next(
+                    (
+                        s
+                        for s in heir.slots
+                        if any(e.supplier is not None and e.supplier.part == part for e in s.edges)
+                    ),
+                    None,
+                )
+                if slot is not None:
+                    transfers.append((edge, heir, slot, by_taker[heir_row] / total))
+        own = {id(slot): sum(e.share for e in slot.edges) for _, _, slot, _ in transfers}
+        receiving: dict[int, Slot] = {}
+        for edge, heir, slot, fraction in transfers:
+            edge.customer.bought.remove(edge)
+            edge.slot.edges.remove(edge)
+            edge.expected_flow *= fraction
+            edge.customer = heir
+            heir.bought.append(edge)
+            edge.slot = slot
+            slot.edges.append(edge)
+            edge.live = True
+            receiving[id(slot)] = slot
+        for key, slot in receiving.items():
+            flow = sum(e.expected_flow for e in slot.edges)
+            if flow > 0:
+                for e in slot.edges:
+                    e.share = own[key] * e.expected_flow / flow
 
     def cost_shocks_and_prices(self) -> None:
         """AR(1) wage-cost shocks; cost-plus prices (all computed on last step's prices)."""

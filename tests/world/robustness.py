@@ -31,6 +31,7 @@ VARIANTS: dict[str, list[str]] = {
     "borrowing base +25%": ["banks.receivables_advance_rate=1.0"],
     "borrowing base off": ["banks.receivables_advance_rate=0"],
     "finance constraint off": ["suppliers.finance_constrained_production=false"],
+    "inputs follow business off": ["suppliers.inputs_follow_business=false"],
     **{
         f"no {feature}": [f"banks.scoring.{feature}=0"]
         for feature in ("leverage", "cash_flow", "interest_cover", "arrears", "tier")

@@ -122,6 +122,57 @@ def test_a_second_source_for_the_part_costs_far_fewer_sales(tmp_path):
     assert lost_dual < 0.3 * lost_sole
 
 
+OWN_CELLS = SOLE.replace("cell,bat1,1,cells", "cell1,bat1,1,cells").replace(
+    "cell,bat2,1,cells", "cell2,bat2,1,cells"
+)
+"""As SOLE, but each battery maker buys its cells from a cell maker of its own."""
+
+
+@pytest.mark.parametrize("follow", [True, False])
+def test_a_defaulted_makers_own_supplier_follows_its_business_to_the_new_maker(tmp_path, follow):
+    # bat1 defaults in step 10; A1 moves its battery business to bat2 in step 36. With
+    # `inputs_follow_business`, bat1's cell maker sells its cells to bat2 from then on (as a
+    # directed-buy sub-supplier would), and bat2 buys from both cell makers in proportion to
+    # the business each brings; without it, cell1 has no customer left.
+    scenario = network_world(tmp_path, OWN_CELLS, BATTERY_DEFAULT)
+    scenario = scenario.model_copy(
+        update={
+            "suppliers": scenario.suppliers.model_copy(
+                update={"inputs_follow_business": follow}
+            )
+        }
+    )
+    model = AutofinModel(scenario, check=True)
+    labels = model.network.labels
+    cell1, bat1, bat2 = (labels.index(name) for name in ("cell1", "bat1", "bat2"))
+    sold = []
+    for _ in range(model.spec.steps):
+        model.step()
+        sold.append(model.firm_ledger.revenue[cell1])
+    weekly = np.diff(sold)
+    assert weekly[:8].min() > 0
+    assert weekly[12:34].max() == 0  # no customer between bat1's default and the re-sourcing
+    edge = int(np.flatnonzero(model.firms.edge_supplier == cell1)[0])
+    moves = model.result().network
+    moved = moves[(moves["edge"] == edge) & (moves["event"] == "transferred")]
+    if follow:
+        assert weekly[-8:].mean() > 0.5 * weekly[:8].mean()
+        assert model.firms.active[cell1]
+        assert model.firms.edge_customer[edge] == bat2
+        assert moved[["step", "customer", "previous_customer"]].values.tolist() == [
+            [36, bat2, bat1]
+        ]
+        # bat2's cells slot now splits between its own maker and bat1's, by their business.
+        slot = model.firms.edge_slot[edge]
+        shares = model.firms.edge_share[model.firms.edge_slot == slot]
+        assert shares.size == 2
+        assert shares.sum() == pytest.approx(model.firms.slot_weight[slot])
+        assert shares.min() > 0.3 * shares.max()
+    else:
+        assert weekly[-8:].max() == 0
+        assert moved.empty
+
+
 def longest_stop(production: np.ndarray) -> int:
     """The most consecutive steps without production."""
     longest = run = 0

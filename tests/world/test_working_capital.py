@@ -85,8 +85,12 @@ def test_without_the_constraint_a_surge_beyond_fixed_lines_makes_sound_suppliers
 def test_fast_approval_beyond_the_chains_finance_is_rationed_not_a_collapse():
     # Three-minute approval wins buyers the traditional chain was not sized for. With lines
     # renewed on 60% of receivables (the default's -25%), the growth outruns the tier-1
-    # suppliers' lines: unconstrained, they default in the warm-up, banks learn a higher
-    # default rate, freeze weaker firms' lines and a cascade takes about a third of the chain.
+    # suppliers' lines: unconstrained, 20 suppliers default in seed 3 (0 to 3 in seeds 0-2,
+    # 4 and 5). Before their suppliers followed a defaulted supplier's business
+    # (`suppliers.inputs_follow_business`) those defaults left orphaned suppliers that failed
+    # in turn, banks learnt a higher default rate and froze lines, and a cascade took about
+    # a third of the chain (105 defaults in seed 3, fewer cars sold); the cascade is gone,
+    # the defaults of growth beyond the lines are what the constraint removes.
     def run(constrained: bool) -> tuple[dict, int]:
         scenario = load_scenario(
             SCENARIOS / "three_minute_approval.yaml",
@@ -109,7 +113,7 @@ def test_fast_approval_beyond_the_chains_finance_is_rationed_not_a_collapse():
     free, _ = run(False)
     constrained, limited = run(True)
     suppliers = 340
-    assert free["supplier_defaults"] > 0.1 * suppliers
-    assert constrained["supplier_defaults"] < 0.02 * suppliers
+    assert free["supplier_defaults"] > 0.03 * suppliers
+    assert constrained["supplier_defaults"] == 0
     assert limited > 0  # the constraint bound: some supplier's funds fell short of its demand
-    assert constrained["sales_units"] > free["sales_units"]
+    assert constrained["sales_units"] >= free["sales_units"]

@@ -23,9 +23,10 @@ class Result:
             wall time).
         replicates: For a run over several replications, one row per replication (its
             seed and every summary figure); `None` for a single run.
-        network: Supply edges at the start (step 0) and every re-sourcing after: `step`,
-            `edge`, `event`, `supplier`, `customer`, `previous_supplier`, labels, tier,
-            `share`, `payment_term_days` (empty for results written before it existed).
+        network: Supply edges at the start (step 0) and every re-sourcing or transfer
+            after: `step`, `edge`, `event`, `supplier`, `customer`, `previous_supplier`,
+            `previous_customer`, labels, tier, `share`, `payment_term_days` (empty for
+            results written before it existed).
         firms: One row per firm: type, tier, house bank, opening and closing size, equity,
             revenue, EBIT, inventory value, state, default step, event and cause.
         panel: Firm × step panel (cash, debt, receivables, payables, inventory value,

@@ -299,6 +299,13 @@ class SupplierSpec(Section):
     resourcing_delay_days: Days = Field(
         90, description="Days a customer needs to replace a supplier that defaulted."
     )
+    inputs_follow_business: bool = Field(
+        True,
+        description="When a defaulted supplier's customers are re-sourced, its own suppliers "
+        "follow the business to the firm that takes the largest share of it (directed-buy "
+        "sub-suppliers and customer-owned tooling move with a programme). Off: they keep "
+        "their capacity and costs with no customer until they fail in turn.",
+    )
     resourcing_cost_days: Days = Field(
         0,
         description="One-off cost of qualifying a replacement supplier (tooling, audits, "

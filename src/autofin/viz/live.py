@@ -99,8 +99,7 @@ class LiveModel:
         self._provenance: dict[str, Any] | None = None
 
     def network(self) -> pd.DataFrame:
-        """The supply edges (rebuilt after re-sourcing only)."""
-        """The supply-edge table, rebuilt only after firms have re-sourced."""
+        """The supply-edge table, rebuilt only after the network has changed."""
         moves = len(self.model.network_log.moves)
         if self._network is None or self._network[0] != moves:
             self._network = (moves, network_frame(self.model))

@@ -211,12 +211,16 @@ class AutofinModel(mesa.Model):
         before = firms.edge_supplier.copy()
         output_before = firms.expected_output.copy()
         moved = suppliers.resource(firms, t, scenario.suppliers.capacity_slack, streams.resourcing)
+        self.network_log.record_moves(t, moved, before, firms)
         if moved.size:
+            if scenario.suppliers.inputs_follow_business:
+                # The defaulted suppliers' own suppliers follow the business to its heir.
+                inherited, heir_before = suppliers.transfer_inputs(firms, moved, before[moved])
+                self.network_log.record_transfers(t, inherited, heir_before, firms)
             # The new supplier's bank finances the business moved to it, as new capacity.
             self.banks.finance_new_output(
                 firms, ledger, firms.expected_output - output_before, scenario.step_days
             )
-        self.network_log.record_moves(t, moved, before, firms)
         activity.resourced = moved.size
         firms.costs_due = suppliers.resourcing_costs(
             firms, moved, scenario.suppliers.resourcing_cost_days, scenario.step_days

@@ -47,13 +47,19 @@ def equity_of(firms: Firms, cash: np.ndarray, inventory_value: np.ndarray) -> np
 
 @dataclass
 class NetworkLog:
-    """The supply edges at the start, and each re-sourcing (edge, step, old supplier)."""
+    """The supply edges at the start, and each change after: re-sourcings and transfers.
+
+    A change is (step, event, edges, supplier, customer, previous supplier, previous
+    customer), the previous firm −1 where it did not change.
+    """
 
     supplier: np.ndarray
     customer: np.ndarray
     share: np.ndarray
     term_days: np.ndarray
-    moves: list[tuple[int, np.ndarray, np.ndarray, np.ndarray]] = field(default_factory=list)
+    moves: list[tuple[int, str, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = (
+        field(default_factory=list)
+    )
 
     @classmethod
     def opening(cls, firms: Firms, step_days: int) -> NetworkLog:
@@ -68,7 +74,34 @@ class NetworkLog:
     def record_moves(self, step: int, edges: np.ndarray, before: np.ndarray, firms: Firms) -> None:
         """Remember edges re-sourced in `step`, with their supplier before and after."""
         if edges.size:
-            self.moves.append((step, edges, before[edges], firms.edge_supplier[edges].copy()))
+            self.moves.append(
+                (
+                    step,
+                    "resourced",
+                    edges,
+                    firms.edge_supplier[edges].copy(),
+                    firms.edge_customer[edges].copy(),
+                    before[edges],
+                    np.full(edges.size, -1, dtype=np.int64),
+                )
+            )
+
+    def record_transfers(
+        self, step: int, edges: np.ndarray, before: np.ndarray, firms: Firms
+    ) -> None:
+        """Remember input edges moved in `step` to a new customer, with the customer before."""
+        if edges.size:
+            self.moves.append(
+                (
+                    step,
+                    "transferred",
+                    edges,
+                    firms.edge_supplier[edges].copy(),
+                    firms.edge_customer[edges].copy(),
+                    np.full(edges.size, -1, dtype=np.int64),
+                    before,
+                )
+            )
 
 
 def network_frame(model: AutofinModel) -> pd.DataFrame:
@@ -90,20 +123,22 @@ def network_frame(model: AutofinModel) -> pd.DataFrame:
                 "supplier": log.supplier[edges],
                 "customer": log.customer[edges],
                 "previous_supplier": np.full(edges.size, -1, dtype=np.int64),
+                "previous_customer": np.full(edges.size, -1, dtype=np.int64),
             }
         )
     ]
-    for step, moved, before, after in log.moves:
-        keep = after != OUTSIDE
+    for step, event, moved, supplier, customer, before, before_customer in log.moves:
+        keep = supplier != OUTSIDE
         parts.append(
             pd.DataFrame(
                 {
                     "step": np.full(int(keep.sum()), step, dtype=np.int64),
                     "edge": moved[keep],
-                    "event": "resourced",
-                    "supplier": after[keep],
-                    "customer": log.customer[moved[keep]],
+                    "event": event,
+                    "supplier": supplier[keep],
+                    "customer": customer[keep],
                     "previous_supplier": before[keep],
+                    "previous_customer": before_customer[keep],
                 }
             )
         )

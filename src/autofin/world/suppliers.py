@@ -7,6 +7,12 @@ with probability proportional to its size, which adds the capacity the new busin
 `Banks.finance_new_output`).
 Until then a customer whose only supplier of a part has gone cannot produce (the bill of
 materials needs every part).
+
+The defaulted supplier's own suppliers follow its business (`transfer_inputs`, unless
+`suppliers.inputs_follow_business` is off): the firm that takes the largest share of it buys
+their parts from then on, as directed-buy sub-suppliers and customer-owned tooling move with a
+programme. Without it they would keep their capacity and costs with no customer until they
+too failed, and their suppliers after them.
 """
 
 from __future__ import annotations
@@ -20,6 +26,9 @@ def resource(
     firms: Firms, step: int, capacity_slack: float, rng: np.random.Generator
 ) -> np.ndarray:
     """Re-point every broken edge whose delay has run out to a new supplier.
+
+    The supplier each edge had (the defaulted one) is left in `edge_supplier` of the edges
+    returned until this returns; the caller keeps a copy to see it.
 
     Returns:
         The edges re-sourced this step.
@@ -72,3 +81,90 @@ def resourcing_costs(
     """
     value = firms.edge_expected_flow[moved] * firms.edge_price()[moved] * cost_days / step_days
     return np.bincount(firms.edge_customer[moved], value, minlength=firms.n)
+
+
+def transfer_inputs(
+    firms: Firms, moved: np.ndarray, previous: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The suppliers of each defaulted supplier follow its business to its largest taker.
+
+    Each defaulted supplier whose customers were re-sourced this step has an heir: the
+    firm that took the largest share of its expected sales (ties go to the lower index).
+    The defaulted firm's input edges from live suppliers move to the heir, into the heir's
+    slot for the same part, carrying the share of their expected flow that the heir took.
+    The heir's need for each part per unit is unchanged (its bill of materials): the slot's
+    share of its inputs is split among the slot's edges in proportion to their expected
+    flows, so the heir buys what it bought before from its own suppliers and the rest from
+    the ones it inherited. An input whose part the heir does not buy stays where it was.
+
+    Args:
+        firms: All firms.
+        moved: The edges re-sourced this step (`resource`).
+        previous: Each moved edge's supplier before (the defaulted firm).
+
+    Returns:
+        The input edges that moved, and the customer each had before.
+    """
+    dead, which = np.unique(previous, return_inverse=True)
+    taker = firms.edge_supplier[moved]
+    pair, pair_of = np.unique(which * firms.n + taker, return_inverse=True)
+    taken = np.bincount(pair_of, firms.edge_expected_flow[moved], minlength=pair.size)
+    owner = pair // firms.n
+    # The largest taker of each defaulted firm: sort by firm, then by flow taken, largest first.
+    order = np.lexsort((pair % firms.n, -taken, owner))
+    first = order[np.r_[True, owner[order][1:] != owner[order][:-1]]]
+    total = np.bincount(owner, taken, minlength=dead.size)
+    heir = np.full(dead.size, -1, dtype=np.int64)
+    fraction = np.zeros(dead.size)
+    good = total[owner[first]] > 0
+    heir[owner[first][good]] = pair[first][good] % firms.n
+    fraction[owner[first][good]] = taken[first][good] / total[owner[first][good]]
+
+    index_of = np.full(firms.n, -1, dtype=np.int64)
+    index_of[dead] = np.arange(dead.size)
+    supplier = firms.edge_supplier
+    inputs = np.flatnonzero((index_of[firms.edge_customer] >= 0) & (supplier >= 0))
+    has_heir = heir[index_of[firms.edge_customer[inputs]]] >= 0
+    inputs = inputs[firms.active[supplier[inputs]] & has_heir]
+    nothing = np.zeros(0, dtype=np.int64)
+    if inputs.size == 0:
+        return nothing, nothing
+    source = index_of[firms.edge_customer[inputs]]
+    new_customer = heir[source]
+    # The heir's slot for each input's part, read off the heir's own edges.
+    n_parts = int(firms.part.max()) + 1
+    held = np.flatnonzero(np.isin(firms.edge_customer, np.unique(new_customer)) & (supplier >= 0))
+    held_key = firms.edge_customer[held] * n_parts + firms.part[supplier[held]]
+    key_order = np.argsort(held_key, kind="stable")
+    held_key, held_slot = held_key[key_order], firms.edge_slot[held[key_order]]
+    wanted = new_customer * n_parts + firms.part[supplier[inputs]]
+    at = np.minimum(np.searchsorted(held_key, wanted), max(held_key.size - 1, 0))
+    found = (held_key.size > 0) & (held_key[at] == wanted)
+    inputs, source, new_customer, slot = (
+        inputs[found],
+        source[found],
+        new_customer[found],
+        held_slot[at[found]],
+    )
+    if inputs.size == 0:
+        return nothing, nothing
+    before = firms.edge_customer[inputs].copy()
+    firms.edge_expected_flow[inputs] *= fraction[source]
+    firms.edge_customer[inputs] = new_customer
+    firms.edge_slot[inputs] = slot
+    firms.edge_live[inputs] = True
+    # Split each receiving slot's share of its customer's inputs by expected flow.
+    n_slots = firms.slot_customer.size
+    members = np.flatnonzero(np.isin(firms.edge_slot, slot))
+    own = members[~np.isin(members, inputs)]
+    share = np.bincount(firms.edge_slot[own], firms.edge_share[own], minlength=n_slots)
+    flow = np.bincount(
+        firms.edge_slot[members], firms.edge_expected_flow[members], minlength=n_slots
+    )
+    member_slot = firms.edge_slot[members]
+    split = firms.edge_expected_flow[members] / np.maximum(flow[member_slot], 1e-300)
+    firms.edge_share[members] = np.where(
+        flow[member_slot] > 0, share[member_slot] * split, firms.edge_share[members]
+    )
+    firms.prices_moved()
+    return inputs, before
