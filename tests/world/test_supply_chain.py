@@ -137,9 +137,7 @@ def test_a_defaulted_makers_own_supplier_follows_its_business_to_the_new_maker(t
     scenario = network_world(tmp_path, OWN_CELLS, BATTERY_DEFAULT)
     scenario = scenario.model_copy(
         update={
-            "suppliers": scenario.suppliers.model_copy(
-                update={"inputs_follow_business": follow}
-            )
+            "suppliers": scenario.suppliers.model_copy(update={"inputs_follow_business": follow})
         }
     )
     model = AutofinModel(scenario, check=True)
