@@ -641,6 +641,7 @@ class MesaWorld(mesa.Model):
         if not due:
             return
         slack = self.spec.suppliers.capacity_slack
+        output_before = [firm.expected_output for firm in self.firms]
         added: dict[int, float] = {}
         by_firm: dict[int, FirmAgent] = {}
         moved: list[tuple[Edge, FirmAgent]] = []
@@ -676,7 +677,7 @@ class MesaWorld(mesa.Model):
                 firm.forecast += amount
                 added[key] = added.get(key, 0.0) + amount
         if self.spec.suppliers.inputs_follow_business:
-            self.transfer_inputs(moved)
+            self.transfer_inputs(moved, output_before)
         for key, amount in added.items():
             firm = by_firm[key]
             # The new supplier's main bank raises the line for the new output.
@@ -686,19 +687,26 @@ class MesaWorld(mesa.Model):
                 firm.line_approved += extension
                 firm.line_limit += extension
 
-    def transfer_inputs(self, moved: list[tuple[Edge, FirmAgent]]) -> None:
+    def transfer_inputs(
+        self, moved: list[tuple[Edge, FirmAgent]], output_before: list[float]
+    ) -> None:
         """A defaulted supplier's own suppliers follow its business to its largest taker.
 
-        The heir (the firm that took the most of its expected flow, the lower row on a tie)
-        buys over each input edge from a live supplier, in its slot for the same part, the
-        share of the edge's expected flow it took; each receiving slot's share of the heir's
-        inputs is split among its edges by expected flow.
+        The heir (the firm that took the most of its business, at the customers' current
+        output; the lower row on a tie) buys over each input edge from a live supplier, in
+        its slot for the same part, the share of the edge's flow it took; each receiving
+        slot's share of the heir's inputs is split among its edges by flow, its own edges'
+        at its output before this step's re-sourcing.
         """
+
+        def flow(edge: Edge, output: float) -> float:
+            return edge.share * edge.customer.input_per_unit * output
+
         taken: dict[int, dict[int, float]] = {}
         for edge, dead in moved:
             by_taker = taken.setdefault(dead.row, {})
             row = edge.supplier.row
-            by_taker[row] = by_taker.get(row, 0.0) + edge.expected_flow
+            by_taker[row] = by_taker.get(row, 0.0) + flow(edge, edge.customer.expected_output)
         transfers: list[tuple[Edge, FirmAgent, Slot, float]] = []
         for dead_row, by_taker in sorted(taken.items()):
             total = sum(by_taker.values())
@@ -706,6 +714,7 @@ class MesaWorld(mesa.Model):
                 continue
             heir_row = min(by_taker, key=lambda row: (-by_taker[row], row))
             heir, dead = self.firms[heir_row], self.firms[dead_row]
+            fraction = by_taker[heir_row] / total
             for edge in dead.bought:
                 if edge.supplier is None or not edge.supplier.active:
                     continue
@@ -719,13 +728,14 @@ class MesaWorld(mesa.Model):
                     None,
                 )
                 if slot is not None:
-                    transfers.append((edge, heir, slot, by_taker[heir_row] / total))
-        own = {id(slot): sum(e.share for e in slot.edges) for _, _, slot, _ in transfers}
+                    inherited = flow(edge, dead.expected_output) * fraction
+                    transfers.append((edge, heir, slot, inherited))
+        own = {id(slot): list(slot.edges) for _, _, slot, _ in transfers}
         receiving: dict[int, Slot] = {}
-        for edge, heir, slot, fraction in transfers:
+        for edge, heir, slot, inherited in transfers:
             edge.customer.bought.remove(edge)
             edge.slot.edges.remove(edge)
-            edge.expected_flow *= fraction
+            edge.expected_flow = inherited
             edge.customer = heir
             heir.bought.append(edge)
             edge.slot = slot
@@ -733,10 +743,13 @@ class MesaWorld(mesa.Model):
             edge.live = True
             receiving[id(slot)] = slot
         for key, slot in receiving.items():
-            flow = sum(e.expected_flow for e in slot.edges)
-            if flow > 0:
+            for e in own[key]:
+                e.expected_flow = flow(e, output_before[e.customer.row])
+            share = sum(e.share for e in own[key])
+            total = sum(e.expected_flow for e in slot.edges)
+            if total > 0:
                 for e in slot.edges:
-                    e.share = own[key] * e.expected_flow / flow
+                    e.share = share * e.expected_flow / total
 
     def cost_shocks_and_prices(self) -> None:
         """AR(1) wage-cost shocks; cost-plus prices (all computed on last step's prices)."""

@@ -35,13 +35,14 @@ def test_baseline_keeps_supplier_debt_and_automaker_cash_within_15_percent():
 def test_over_seven_years_the_baseline_does_not_unravel_through_orphaned_suppliers():
     # A defaulted supplier's own suppliers used to keep their capacity and costs with no
     # customer; they failed in turn, orphaned the tier above them, and banks learning from the
-    # stream of defaults froze lines: four of seeds 0-3 lost 19 to 254 suppliers in years 5-7
-    # (490 in all). Following the business to its new maker (`inputs_follow_business`), the
-    # baseline keeps a steady trickle of defaults instead.
+    # stream of defaults froze lines: seeds 0-7 lost 1,190 suppliers in years 5-7 (five seeds
+    # collapsed). Following the business to its new maker (`inputs_follow_business`), they
+    # lose 162, 89 of them in seed 7, which still spirals late (26 and 60 defaults in years 6
+    # and 7) through learning: with it off it does not (see docs/calibration.md).
     late = {}
     for follow in (True, False):
         late[follow] = 0.0
-        for seed in range(4):
+        for seed in range(8):
             series = simulate(
                 load_scenario(
                     SCENARIOS / "baseline.yaml",
@@ -53,6 +54,6 @@ def test_over_seven_years_the_baseline_does_not_unravel_through_orphaned_supplie
                 )
             ).timeseries
             late[follow] += float(series["supplier_defaults"].iloc[4 * 52 :].sum())
-    suppliers, seed_years = 340, 4 * 3
+    suppliers, seed_years = 340, 8 * 3
     assert late[True] < 0.25 * late[False]
     assert late[True] / seed_years < 0.03 * suppliers  # under 3% of the suppliers a year

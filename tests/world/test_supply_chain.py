@@ -160,6 +160,12 @@ def test_a_defaulted_makers_own_supplier_follows_its_business_to_the_new_maker(t
         assert moved[["step", "customer", "previous_customer"]].values.tolist() == [
             [36, bat2, bat1]
         ]
+        # The table shows each edge's share as it changed: cell2's edge to bat2 was reshared.
+        own = int(np.flatnonzero(model.firms.edge_supplier == labels.index("cell2"))[0])
+        reshared = moves[(moves["edge"] == own) & (moves["event"] == "reshared")]
+        assert reshared["step"].tolist() == [36]
+        for row, e in ((moved, edge), (reshared, own)):
+            assert row["share"].iloc[0] == model.firms.edge_share[e]
         # bat2's cells slot now splits between its own maker and bat1's, by their business.
         slot = model.firms.edge_slot[edge]
         shares = model.firms.edge_share[model.firms.edge_slot == slot]

@@ -215,8 +215,9 @@ class AutofinModel(mesa.Model):
         if moved.size:
             if scenario.suppliers.inputs_follow_business:
                 # The defaulted suppliers' own suppliers follow the business to its heir.
-                inherited, heir_before = suppliers.transfer_inputs(firms, moved, before[moved])
-                self.network_log.record_transfers(t, inherited, heir_before, firms)
+                self.network_log.record_transfers(
+                    t, *suppliers.transfer_inputs(firms, moved, before[moved], output_before), firms
+                )
             # The new supplier's bank finances the business moved to it, as new capacity.
             self.banks.finance_new_output(
                 firms, ledger, firms.expected_output - output_before, scenario.step_days

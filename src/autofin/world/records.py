@@ -10,7 +10,7 @@ into the tidy tables written as `network.parquet`, `firms.parquet` and `panel.pa
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -50,16 +50,14 @@ class NetworkLog:
     """The supply edges at the start, and each change after: re-sourcings and transfers.
 
     A change is (step, event, edges, supplier, customer, previous supplier, previous
-    customer), the previous firm −1 where it did not change.
+    customer, share), the previous firms −1 where they did not change.
     """
 
     supplier: np.ndarray
     customer: np.ndarray
     share: np.ndarray
     term_days: np.ndarray
-    moves: list[tuple[int, str, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = (
-        field(default_factory=list)
-    )
+    moves: list[tuple[Any, ...]] = field(default_factory=list)
 
     @classmethod
     def opening(cls, firms: Firms, step_days: int) -> NetworkLog:
@@ -74,34 +72,50 @@ class NetworkLog:
     def record_moves(self, step: int, edges: np.ndarray, before: np.ndarray, firms: Firms) -> None:
         """Remember edges re-sourced in `step`, with their supplier before and after."""
         if edges.size:
-            self.moves.append(
-                (
-                    step,
-                    "resourced",
-                    edges,
-                    firms.edge_supplier[edges].copy(),
-                    firms.edge_customer[edges].copy(),
-                    before[edges],
-                    np.full(edges.size, -1, dtype=np.int64),
-                )
-            )
+            none = np.full(edges.size, -1, dtype=np.int64)
+            self._record(step, "resourced", edges, before[edges], none, firms)
 
     def record_transfers(
-        self, step: int, edges: np.ndarray, before: np.ndarray, firms: Firms
+        self,
+        step: int,
+        edges: np.ndarray,
+        before: np.ndarray,
+        reshared: np.ndarray,
+        firms: Firms,
     ) -> None:
-        """Remember input edges moved in `step` to a new customer, with the customer before."""
+        """Remember input edges moved in `step` to a new customer, and the reshared ones.
+
+        ``before`` is each moved edge's customer before; ``reshared`` are the other edges of
+        the slots they moved into, whose share of their customer's inputs changed.
+        """
         if edges.size:
-            self.moves.append(
-                (
-                    step,
-                    "transferred",
-                    edges,
-                    firms.edge_supplier[edges].copy(),
-                    firms.edge_customer[edges].copy(),
-                    np.full(edges.size, -1, dtype=np.int64),
-                    before,
-                )
+            none = np.full(edges.size, -1, dtype=np.int64)
+            self._record(step, "transferred", edges, none, before, firms)
+        if reshared.size:
+            none = np.full(reshared.size, -1, dtype=np.int64)
+            self._record(step, "reshared", reshared, none, none, firms)
+
+    def _record(
+        self,
+        step: int,
+        event: str,
+        edges: np.ndarray,
+        previous_supplier: np.ndarray,
+        previous_customer: np.ndarray,
+        firms: Firms,
+    ) -> None:
+        self.moves.append(
+            (
+                step,
+                event,
+                edges,
+                firms.edge_supplier[edges].copy(),
+                firms.edge_customer[edges].copy(),
+                previous_supplier,
+                previous_customer,
+                firms.edge_share[edges].copy(),
             )
+        )
 
 
 def network_frame(model: AutofinModel) -> pd.DataFrame:
@@ -124,10 +138,11 @@ def network_frame(model: AutofinModel) -> pd.DataFrame:
                 "customer": log.customer[edges],
                 "previous_supplier": np.full(edges.size, -1, dtype=np.int64),
                 "previous_customer": np.full(edges.size, -1, dtype=np.int64),
+                "share": log.share[edges],
             }
         )
     ]
-    for step, event, moved, supplier, customer, before, before_customer in log.moves:
+    for step, event, moved, supplier, customer, before, before_customer, share in log.moves:
         keep = supplier != OUTSIDE
         parts.append(
             pd.DataFrame(
@@ -139,6 +154,7 @@ def network_frame(model: AutofinModel) -> pd.DataFrame:
                     "customer": customer[keep],
                     "previous_supplier": before[keep],
                     "previous_customer": before_customer[keep],
+                    "share": share[keep],
                 }
             )
         )
@@ -147,8 +163,9 @@ def network_frame(model: AutofinModel) -> pd.DataFrame:
     frame["supplier_label"] = labels[frame["supplier"].to_numpy()]
     frame["customer_label"] = labels[frame["customer"].to_numpy()]
     frame["supplier_tier"] = tier[frame["supplier"].to_numpy()]
-    frame["share"] = log.share[frame["edge"].to_numpy()]
     frame["payment_term_days"] = log.term_days[frame["edge"].to_numpy()].astype(np.int64)
+    share = frame.pop("share")
+    frame.insert(frame.columns.get_loc("payment_term_days"), "share", share)
     return frame
 
 

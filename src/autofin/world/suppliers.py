@@ -84,54 +84,44 @@ def resourcing_costs(
 
 
 def transfer_inputs(
-    firms: Firms, moved: np.ndarray, previous: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
+    firms: Firms, moved: np.ndarray, previous: np.ndarray, output_before: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The suppliers of each defaulted supplier follow its business to its largest taker.
 
-    Each defaulted supplier whose customers were re-sourced this step has an heir: the
-    firm that took the largest share of its expected sales (ties go to the lower index).
-    The defaulted firm's input edges from live suppliers move to the heir, into the heir's
-    slot for the same part, carrying the share of their expected flow that the heir took.
+    Each defaulted supplier whose customers were re-sourced this step has an heir
+    (`_heirs`). The defaulted firm's input edges from live suppliers move to the heir, into
+    the heir's slot for the same part, each carrying the share of its flow the heir took
+    (the rest of the defaulted firm's business went to takers with suppliers of their own).
     The heir's need for each part per unit is unchanged (its bill of materials): the slot's
-    share of its inputs is split among the slot's edges in proportion to their expected
-    flows, so the heir buys what it bought before from its own suppliers and the rest from
-    the ones it inherited. An input whose part the heir does not buy stays where it was.
+    share of its inputs is split among the slot's edges in proportion to their flows, its
+    own edges' at its output before this step's re-sourcing, so it buys what it bought
+    before from its own suppliers and the new business's inputs from the ones it inherited.
+    The slot's expected flows are set to these. An input whose part the heir does not buy
+    stays where it was (only in a loaded network: generated customers buy every part).
 
     Args:
         firms: All firms.
         moved: The edges re-sourced this step (`resource`).
         previous: Each moved edge's supplier before (the defaulted firm).
+        output_before: Every firm's expected output before this step's re-sourcing.
 
     Returns:
-        The input edges that moved, and the customer each had before.
+        The input edges that moved, the customer each had before, and the other edges of
+        the slots they moved into (whose shares changed).
     """
-    dead, which = np.unique(previous, return_inverse=True)
-    taker = firms.edge_supplier[moved]
-    pair, pair_of = np.unique(which * firms.n + taker, return_inverse=True)
-    taken = np.bincount(pair_of, firms.edge_expected_flow[moved], minlength=pair.size)
-    owner = pair // firms.n
-    # The largest taker of each defaulted firm: sort by firm, then by flow taken, largest first.
-    order = np.lexsort((pair % firms.n, -taken, owner))
-    first = order[np.r_[True, owner[order][1:] != owner[order][:-1]]]
-    total = np.bincount(owner, taken, minlength=dead.size)
-    heir = np.full(dead.size, -1, dtype=np.int64)
-    fraction = np.zeros(dead.size)
-    good = total[owner[first]] > 0
-    heir[owner[first][good]] = pair[first][good] % firms.n
-    fraction[owner[first][good]] = taken[first][good] / total[owner[first][good]]
-
+    nothing = np.zeros(0, dtype=np.int64)
+    dead, heir, fraction = _heirs(firms, moved, previous)
     index_of = np.full(firms.n, -1, dtype=np.int64)
     index_of[dead] = np.arange(dead.size)
     supplier = firms.edge_supplier
     inputs = np.flatnonzero((index_of[firms.edge_customer] >= 0) & (supplier >= 0))
     has_heir = heir[index_of[firms.edge_customer[inputs]]] >= 0
     inputs = inputs[firms.active[supplier[inputs]] & has_heir]
-    nothing = np.zeros(0, dtype=np.int64)
     if inputs.size == 0:
-        return nothing, nothing
+        return nothing, nothing, nothing
     source = index_of[firms.edge_customer[inputs]]
-    new_customer = heir[source]
     # The heir's slot for each input's part, read off the heir's own edges.
+    new_customer = heir[source]
     n_parts = int(firms.part.max()) + 1
     held = np.flatnonzero(np.isin(firms.edge_customer, np.unique(new_customer)) & (supplier >= 0))
     held_key = firms.edge_customer[held] * n_parts + firms.part[supplier[held]]
@@ -140,23 +130,20 @@ def transfer_inputs(
     wanted = new_customer * n_parts + firms.part[supplier[inputs]]
     at = np.minimum(np.searchsorted(held_key, wanted), max(held_key.size - 1, 0))
     found = (held_key.size > 0) & (held_key[at] == wanted)
-    inputs, source, new_customer, slot = (
-        inputs[found],
-        source[found],
-        new_customer[found],
-        held_slot[at[found]],
-    )
+    inputs, source, slot = inputs[found], source[found], held_slot[at[found]]
     if inputs.size == 0:
-        return nothing, nothing
+        return nothing, nothing, nothing
     before = firms.edge_customer[inputs].copy()
-    firms.edge_expected_flow[inputs] *= fraction[source]
-    firms.edge_customer[inputs] = new_customer
+    inherited_flow = flow_at(firms, inputs, firms.expected_output) * fraction[source]
+    firms.edge_customer[inputs] = heir[source]
     firms.edge_slot[inputs] = slot
     firms.edge_live[inputs] = True
-    # Split each receiving slot's share of its customer's inputs by expected flow.
+    # Split each receiving slot's share of its customer's inputs by flow.
     n_slots = firms.slot_customer.size
     members = np.flatnonzero(np.isin(firms.edge_slot, slot))
     own = members[~np.isin(members, inputs)]
+    firms.edge_expected_flow[own] = flow_at(firms, own, output_before)
+    firms.edge_expected_flow[inputs] = inherited_flow
     share = np.bincount(firms.edge_slot[own], firms.edge_share[own], minlength=n_slots)
     flow = np.bincount(
         firms.edge_slot[members], firms.edge_expected_flow[members], minlength=n_slots
@@ -167,4 +154,38 @@ def transfer_inputs(
         flow[member_slot] > 0, share[member_slot] * split, firms.edge_share[members]
     )
     firms.prices_moved()
-    return inputs, before
+    return inputs, before, own
+
+
+def flow_at(firms: Firms, edges: np.ndarray, output: np.ndarray) -> np.ndarray:
+    """Units a step over ``edges`` when their customers make ``output`` (per firm)."""
+    customer = firms.edge_customer[edges]
+    return firms.edge_share[edges] * firms.input_per_unit[customer] * output[customer]
+
+
+def _heirs(
+    firms: Firms, moved: np.ndarray, previous: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each defaulted supplier's heir: the firm that took the most of its business.
+
+    The business is the flow each moved edge's customer buys at its current output; ties go
+    to the lower index.
+
+    Returns:
+        The defaulted suppliers (sorted), each one's heir (-1 if it had no business) and the
+        heir's share of the business.
+    """
+    dead, which = np.unique(previous, return_inverse=True)
+    pair, pair_of = np.unique(which * firms.n + firms.edge_supplier[moved], return_inverse=True)
+    taken = np.bincount(pair_of, flow_at(firms, moved, firms.expected_output), minlength=pair.size)
+    owner, taker = pair // firms.n, pair % firms.n
+    # Sorted by defaulted firm, then by business taken (largest first), then by taker.
+    order = np.lexsort((taker, -taken, owner))
+    largest = order[np.r_[True, owner[order][1:] != owner[order][:-1]]]
+    total = np.bincount(owner, taken, minlength=dead.size)
+    largest = largest[total[owner[largest]] > 0]
+    heir = np.full(dead.size, -1, dtype=np.int64)
+    fraction = np.zeros(dead.size)
+    heir[owner[largest]] = taker[largest]
+    fraction[owner[largest]] = taken[largest] / total[owner[largest]]
+    return dead, heir, fraction

@@ -68,8 +68,9 @@ class Platform:
             Instrument.REVERSE_FACTORING, len(supplier), horizon_steps, edge_bank
         )
         self.multi_tier = 2 in spec.tiers
-        # Edges into tier-1 suppliers: their customers never change (re-sourcing changes an
-        # edge's supplier), so the tier-2 edges a platform can reach are fixed.
+        # Edges into tier-1 suppliers: re-sourcing changes an edge's supplier, and a transfer
+        # (`suppliers.transfer_inputs`) its customer for another of the same tier, so the
+        # tier-2 edges a platform can reach are fixed.
         self.tier2_edges = np.flatnonzero(
             (firms.tier[firms.edge_customer] == 1)
             & (supplier != OUTSIDE)
