@@ -100,6 +100,16 @@ def test_finance_figure_shows_volume_cost_and_working_capital(baseline):
     assert traces(figure, "procurement cost index")
 
 
+def test_finance_figure_marks_the_points_of_a_short_run(baseline):
+    # After one step of the browser view a line or a stacked area of one point draws
+    # nothing: short series show their points, long ones are lines.
+    short = dataclasses.replace(baseline, timeseries=baseline.timeseries.head(1))
+    for result, marked in ((short, True), (baseline, False)):
+        (volume, _cost) = traces(finance_figure(result), "bank loan")
+        assert len(values(volume, "y")) == len(result.timeseries)
+        assert ("markers" in volume["mode"]) is marked  # a stacked area: lines by default
+
+
 def test_funnel_narrows_from_traffic_to_sales_per_channel(baseline):
     figure = funnel_figure(baseline)
     funnels = [t for t in traces(figure) if t["type"] == "funnel"]

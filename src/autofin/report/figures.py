@@ -28,6 +28,9 @@ from autofin.report.style import (
 DAYS = "days since start"
 MAX_NETWORK_NODES = 1500
 """Above this many firms the network figure draws a sample of them (see `_sample_firms`)."""
+SHORT_SERIES = 20
+"""Below this many points plotly draws a line with its markers (a line of one point is
+invisible); stacked areas are given the same rule."""
 MAX_STEP_LABELS = 40
 """Up to this many defaulted firms drawn, each is labelled with the step of its default."""
 
@@ -456,6 +459,8 @@ def finance_figure(results: Results) -> go.Figure:
         day = ts["day"]
         # The cost lines take plotly's default mode: points while a series is short (the
         # browser view's first steps, where a line of one point draws nothing), lines after.
+        # Stacked areas default to lines whatever their length, so they are told the same.
+        stacked_mode = "lines+markers" if len(day) < SHORT_SERIES else "lines"
         if single:
             for k, name in enumerate(instruments):
                 shade = run_colour(k)
@@ -467,6 +472,7 @@ def finance_figure(results: Results) -> go.Figure:
                     name=label,
                     legendgroup=name,
                     stackgroup="volume",
+                    mode=stacked_mode,
                     line={"color": shade, "width": 0.5},
                     row=1,
                     col=1,
