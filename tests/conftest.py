@@ -91,8 +91,12 @@ def artifacts() -> Path:
 @pytest.fixture(scope="session")
 def baseline() -> Result:
     """The baseline's world under stress, so that defaults and cascades occur (about 340 firms,
-    156 weekly steps; the baseline itself has a few defaults in some seeds and none in others)."""
-    return simulate(load_scenario(SCENARIOS / "long_terms_stress.yaml"))
+    156 weekly steps; the baseline itself has a few defaults in some seeds and none in others).
+
+    Seed 0: 40 defaults, 7 of them caused by a customer's default (the scenario's own seed 42
+    has 25 and none since banks learn from the long run).
+    """
+    return simulate(load_scenario(SCENARIOS / "long_terms_stress.yaml", ["seed=0"]))
 
 
 @pytest.fixture(scope="session")

@@ -412,9 +412,11 @@ class ScoringSpec(Section):
         "never learns. See docs/calibration.md.",
     )
     memory_days: PositiveDays = Field(
-        182,
+        1825,
         description="Half-life of the evidence a bank learns from: defaults seen and predicted "
-        "this many days ago weigh half as much as today's.",
+        "this many days ago weigh half as much as today's. Five years: a PD is calibrated to "
+        "the long-run default rate (Basel IRB: a long-run average of one-year default rates, "
+        "from at least five years of data), not to the last few months'.",
     )
 
 
