@@ -36,8 +36,8 @@ def test_over_seven_years_the_baseline_does_not_unravel_through_orphaned_supplie
     # A defaulted supplier's own suppliers used to keep their capacity and costs with no
     # customer; they failed in turn, orphaned the tier above them, and banks learning from the
     # stream of defaults froze lines. Seeds 0-7 lost 1,190 suppliers in years 5-7 (five seeds
-    # collapsed) with neither change of 2026-12-03; 475 with five-year learning alone; 162
-    # with the business followed alone (seed 7 still spiralled); 72 with both, the rules
+    # collapsed) with neither change of 2026-12-03; 492 with long-run learning alone; 162
+    # with the business followed alone (seed 7 still spiralled); 81 with both, the rules
     # tested here (see docs/calibration.md).
     late = {}
     for follow in (True, False):

@@ -412,11 +412,11 @@ class ScoringSpec(Section):
         "never learns. See docs/calibration.md.",
     )
     memory_days: PositiveDays = Field(
-        1825,
+        1265,
         description="Half-life of the evidence a bank learns from: defaults seen and predicted "
-        "this many days ago weigh half as much as today's. Five years: a PD is calibrated to "
-        "the long-run default rate (Basel IRB: a long-run average of one-year default rates, "
-        "from at least five years of data), not to the last few months'.",
+        "this many days ago weigh half as much as today's. 1,265 days (5 ln 2 years) weighs "
+        "as much evidence in all as five years counted equally: Basel's long-run average of "
+        "one-year default rates over at least five years, not the last few months'.",
     )
 
 
