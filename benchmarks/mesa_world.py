@@ -662,7 +662,7 @@ class MesaWorld(mesa.Model):
             chosen_all = self.random.choices(candidates, weights=weights, k=len(edges))
             group: dict[int, float] = {}
             for edge, chosen in zip(edges, chosen_all, strict=True):
-                demand = edge.share * edge.customer.input_per_unit * edge.customer.expected_output
+                demand = _flow(edge, edge.customer.expected_output)
                 group[id(chosen)] = group.get(id(chosen), 0.0) + demand
                 by_firm[id(chosen)] = chosen
                 moved.append((edge, edge.supplier))
@@ -698,15 +698,11 @@ class MesaWorld(mesa.Model):
         slot's share of the heir's inputs is split among its edges by flow, its own edges'
         at its output before this step's re-sourcing.
         """
-
-        def flow(edge: Edge, output: float) -> float:
-            return edge.share * edge.customer.input_per_unit * output
-
         taken: dict[int, dict[int, float]] = {}
         for edge, dead in moved:
             by_taker = taken.setdefault(dead.row, {})
             row = edge.supplier.row
-            by_taker[row] = by_taker.get(row, 0.0) + flow(edge, edge.customer.expected_output)
+            by_taker[row] = by_taker.get(row, 0.0) + _flow(edge, edge.customer.expected_output)
         transfers: list[tuple[Edge, FirmAgent, Slot, float]] = []
         for dead_row, by_taker in sorted(taken.items()):
             total = sum(by_taker.values())
@@ -728,7 +724,7 @@ class MesaWorld(mesa.Model):
                     None,
                 )
                 if slot is not None:
-                    inherited = flow(edge, dead.expected_output) * fraction
+                    inherited = _flow(edge, dead.expected_output) * fraction
                     transfers.append((edge, heir, slot, inherited))
         own = {id(slot): list(slot.edges) for _, _, slot, _ in transfers}
         receiving: dict[int, Slot] = {}
@@ -744,7 +740,7 @@ class MesaWorld(mesa.Model):
             receiving[id(slot)] = slot
         for key, slot in receiving.items():
             for e in own[key]:
-                e.expected_flow = flow(e, output_before[e.customer.row])
+                e.expected_flow = _flow(e, output_before[e.customer.row])
             share = sum(e.share for e in own[key])
             total = sum(e.expected_flow for e in slot.edges)
             if total > 0:
@@ -1671,6 +1667,11 @@ class MesaWorld(mesa.Model):
 
 
 # ====================================================================== helpers
+def _flow(edge: Edge, output: float) -> float:
+    """Units a step over ``edge`` when its customer makes ``output`` (autofin's `flow_at`)."""
+    return edge.share * edge.customer.input_per_unit * output
+
+
 def _softplus(x: float) -> float:
     """ln(1 + e^x), without overflow."""
     return x + math.log1p(math.exp(-x)) if x > 0 else math.log1p(math.exp(x))

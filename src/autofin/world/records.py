@@ -72,8 +72,7 @@ class NetworkLog:
     def record_moves(self, step: int, edges: np.ndarray, before: np.ndarray, firms: Firms) -> None:
         """Remember edges re-sourced in `step`, with their supplier before and after."""
         if edges.size:
-            none = np.full(edges.size, -1, dtype=np.int64)
-            self._record(step, "resourced", edges, before[edges], none, firms)
+            self._record(step, "resourced", edges, firms, previous_supplier=before[edges])
 
     def record_transfers(
         self,
@@ -89,21 +88,21 @@ class NetworkLog:
         the slots they moved into, whose share of their customer's inputs changed.
         """
         if edges.size:
-            none = np.full(edges.size, -1, dtype=np.int64)
-            self._record(step, "transferred", edges, none, before, firms)
+            self._record(step, "transferred", edges, firms, previous_customer=before)
         if reshared.size:
-            none = np.full(reshared.size, -1, dtype=np.int64)
-            self._record(step, "reshared", reshared, none, none, firms)
+            self._record(step, "reshared", reshared, firms)
 
     def _record(
         self,
         step: int,
         event: str,
         edges: np.ndarray,
-        previous_supplier: np.ndarray,
-        previous_customer: np.ndarray,
         firms: Firms,
+        previous_supplier: np.ndarray | None = None,
+        previous_customer: np.ndarray | None = None,
     ) -> None:
+        """One change: the edges' firms and shares now, and the firm each had before (-1)."""
+        unchanged = np.full(edges.size, -1, dtype=np.int64)
         self.moves.append(
             (
                 step,
@@ -111,8 +110,8 @@ class NetworkLog:
                 edges,
                 firms.edge_supplier[edges].copy(),
                 firms.edge_customer[edges].copy(),
-                previous_supplier,
-                previous_customer,
+                unchanged if previous_supplier is None else previous_supplier,
+                unchanged if previous_customer is None else previous_customer,
                 firms.edge_share[edges].copy(),
             )
         )

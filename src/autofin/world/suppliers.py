@@ -49,12 +49,7 @@ def resource(
             continue
         weight = firms.expected_output[candidates]
         chosen = rng.choice(candidates, size=edges.size, p=weight / weight.sum())
-        demand = (
-            firms.edge_share[edges]
-            * firms.input_per_unit[firms.edge_customer[edges]]
-            * firms.expected_output[firms.edge_customer[edges]]
-        )
-        added = np.bincount(chosen, demand, minlength=firms.n)
+        added = np.bincount(chosen, flow_at(firms, edges, firms.expected_output), minlength=firms.n)
         firms.expected_output += added
         firms.capacity += capacity_slack * added
         firms.order_forecast += added
@@ -124,12 +119,14 @@ def transfer_inputs(
     new_customer = heir[source]
     n_parts = int(firms.part.max()) + 1
     held = np.flatnonzero(np.isin(firms.edge_customer, np.unique(new_customer)) & (supplier >= 0))
+    if held.size == 0:  # heirs that buy only raw material (a loaded network)
+        return nothing, nothing, nothing
     held_key = firms.edge_customer[held] * n_parts + firms.part[supplier[held]]
     key_order = np.argsort(held_key, kind="stable")
     held_key, held_slot = held_key[key_order], firms.edge_slot[held[key_order]]
     wanted = new_customer * n_parts + firms.part[supplier[inputs]]
-    at = np.minimum(np.searchsorted(held_key, wanted), max(held_key.size - 1, 0))
-    found = (held_key.size > 0) & (held_key[at] == wanted)
+    at = np.minimum(np.searchsorted(held_key, wanted), held_key.size - 1)
+    found = held_key[at] == wanted
     inputs, source, slot = inputs[found], source[found], held_slot[at[found]]
     if inputs.size == 0:
         return nothing, nothing, nothing
