@@ -253,6 +253,14 @@ def test_live_intervention_takes_effect_next_step_and_is_marked(page):
     page.tab.get_by_text("Intervention from step 3: firm 5 forced into default").wait_for()
     page.button("Apply term").click()
     page.tab.get_by_text(re.compile("Intervention from step 3: automakers pay in 60 d")).wait_for()
+    # The clock's two new lines push the panel past its cell: it scrolls inside the cell
+    # rather than spill over the supply network below it (as it did until 2026-12-03).
+    cell = page.tab.locator(".vue-grid-item").filter(has=page.tab.locator(".autofin-run-panel"))
+    note = page.tab.get_by_text("Applies from step 3: automakers pay in 60 d")
+    note.scroll_into_view_if_needed()
+    box, inside = note.bounding_box(), cell.bounding_box()
+    assert inside["y"] <= box["y"]
+    assert box["y"] + box["height"] <= inside["y"] + inside["height"]
     page.step()
     defaults = page.wait_for_figure("Defaults over time", "f._fullData[0].x.length === 3")
     marks = [s for s in defaults["shapes"] if s["name"].startswith("intervention")]

@@ -292,9 +292,14 @@ def Clock(model: ExploredModel) -> None:
 
 @solara.component
 def RunPanel(model: ExploredModel) -> None:
-    """The clock, and the live interventions panel below it."""
-    Clock(model)
-    LiveInterventions(model)
+    """The clock, and the live interventions panel below it, scrolling within their cell.
+
+    The clock gains a line with every intervention; the panel scrolls rather than spill over
+    the panel below it.
+    """
+    with solara.Column(classes=["autofin-run-panel"]):
+        Clock(model)
+        LiveInterventions(model)
 
 
 @solara.component

@@ -26,6 +26,8 @@ PAGE_CSS = """
    dragged), so that a term set on the page can be read before Reset applies it. */
 .v-slider__thumb-label-container { display: block !important; }
 .v-input__slider { padding-top: 26px; }
+/* A panel taller than its cell scrolls inside it instead of spilling over the next one. */
+.autofin-run-panel { height: 100%; overflow-y: auto; flex-wrap: nowrap; }
 """
 
 Panel = tuple[Callable[[mesa.Model], solara.Element], int]
