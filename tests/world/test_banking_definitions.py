@@ -23,15 +23,15 @@ def model() -> AutofinModel:
 def test_a_loan_90_days_past_due_is_non_performing_before_its_borrower_defaults(model):
     firms, banks = model.firms, model.banks
     pd = np.full(firms.n, 0.01)
-    banks.classify(firms, pd)
+    banks.classify(firms, pd, model.spec.step_days)
     assert banks.npl_ratio(Instrument.BANK_LOAN) == 0.0
     borrower = int(np.argmax(firms.debt))
     step_days = model.spec.step_days
     firms.arrears_steps[borrower] = 89 // step_days  # under 90 days: delinquent, performing
-    banks.classify(firms, pd)
+    banks.classify(firms, pd, model.spec.step_days)
     assert banks.npl_ratio(Instrument.BANK_LOAN) == 0.0
     firms.arrears_steps[borrower] = -(-90 // step_days)
-    banks.classify(firms, pd)
+    banks.classify(firms, pd, model.spec.step_days)
     bank = firms.house_bank[borrower]
     assert banks.non_performing()[Instrument.BANK_LOAN, bank] == pytest.approx(firms.debt[borrower])
     gross = banks.exposure[Instrument.BANK_LOAN].sum()
@@ -43,12 +43,12 @@ def test_performing_loans_are_provisioned_at_their_expected_loss_charged_to_capi
     lgd = banks.spec.loss_given_default
     capital = banks.capital(ledger).copy()
     pd = np.full(firms.n, 0.02)
-    banks.classify(firms, pd)
+    banks.classify(firms, pd, model.spec.step_days)
     loans = np.bincount(firms.house_bank, firms.debt, minlength=banks.count)
     np.testing.assert_allclose(banks.expected_loss[Instrument.BANK_LOAN], 0.02 * lgd * loans)
     np.testing.assert_allclose(capital - banks.capital(ledger), banks.provision_charges)
     # Riskier borrowers: more provisions, less capital, before anyone defaults.
-    banks.classify(firms, pd * 2)
+    banks.classify(firms, pd * 2, model.spec.step_days)
     np.testing.assert_allclose(banks.expected_loss[Instrument.BANK_LOAN], 0.04 * lgd * loans)
     assert np.all(banks.capital(ledger) < capital - 0.03 * lgd * loans)
 

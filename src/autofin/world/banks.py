@@ -1152,7 +1152,7 @@ class Banks:
         ledger.post(self.accounts, ledger.outside, cost, Flow.BANK_FUNDING_COST)
         self.funding_costs += cost
 
-    def classify(self, firms: Firms, pd: np.ndarray) -> None:
+    def classify(self, firms: Firms, pd: np.ndarray, step_days: int) -> None:
         """Classify the books at the start of a step, and provision performing claims.
 
         Loans of firms `NON_PERFORMING_DAYS_PAST_DUE` days or more in arrears are
@@ -1164,7 +1164,7 @@ class Banks:
         car loans are provisioned by their book (`ConsumerLoanBook.collect`).
         """
         bank = firms.house_bank  # the other instruments are with the main bank
-        late = firms.arrears_steps * (self.step_years * 365.0) >= NON_PERFORMING_DAYS_PAST_DUE
+        late = firms.days_past_due(step_days) >= NON_PERFORMING_DAYS_PAST_DUE
         part_bank = self.part_bank.ravel()
         self.past_due = np.bincount(
             part_bank, (self.part_drawn * late).ravel(), minlength=self.count

@@ -45,7 +45,7 @@ def eligible_receivables(
     Returns:
         Eligible receivables per firm (never below zero).
     """
-    long_late = firms.arrears_steps * step_days > past_due_days
+    long_late = firms.days_past_due(step_days) > past_due_days
     if claimed is None and not long_late.any():  # the usual step: every receivable counts
         return firms.receivables.copy()
     late_edge = long_late[firms.edge_customer]

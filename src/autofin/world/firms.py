@@ -348,6 +348,10 @@ class Firms:
         """Trade payables plus bank debt."""
         return self.payables + self.debt
 
+    def days_past_due(self, step_days: int) -> np.ndarray:
+        """How many days each firm has been in arrears (0 when it pays what falls due)."""
+        return self.arrears_steps * step_days
+
     def leverage(self, cash: np.ndarray) -> np.ndarray:
         """Liabilities over assets (cash, receivables, inventories and new capacity)."""
         assets = cash + self.receivables + self.inventory_value() + self.capacity_assets

@@ -154,7 +154,7 @@ class SupplyChainFinance:
         pd = banks.score(firms, cash, everyone, leverage)
         eligible = self.eligible_receivables(firms, trade, banks)
         banks.review_lines(firms, ledger, step, pd, leverage, eligible)
-        banks.classify(firms, pd)
+        banks.classify(firms, pd, self.step_days)
         # Concentration limits are checked against what each firm owed at the start of the
         # step, plus what it raises during it.
         self.round = FinanceRound(
