@@ -631,7 +631,11 @@ def sweep(
         options = SlurmOptions(queue, account, walltime, cores, memory, jobs)
         cluster = options.over(spec.cluster)
     if dry_run:
-        _sweep_dry_run(plan, SweepStore(directory), cluster, workers, scheduler)
+        try:
+            _sweep_dry_run(plan, SweepStore(directory), cluster, workers, scheduler)
+        except OutputError as error:  # the estimate runs the model once
+            _print_error(str(error))
+            raise typer.Exit(EXIT_BAD_INPUT) from None
         return
     try:
         SweepStore(directory).open(plan.resolved, plan.design, plan.fingerprint)

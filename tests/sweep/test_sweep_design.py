@@ -52,6 +52,20 @@ def experiment(tmp_path, text):
         (BASE + "replicatons: 3\n", "replicatons: unknown key; did you mean 'replications'?"),
         (BASE.replace("tiny.yaml", "missing.yaml"), "scenario: no such file: missing.yaml"),
         (BASE + "overrides: {horizon_days: -5}\n", "overrides: "),
+        # Outputs are checked before any run (on a one-step run of the base scenario).
+        (
+            BASE + "outputs: {summary: [supplier_defaults, supplier_defualts]}\n",
+            "outputs.summary: got 'supplier_defualts': did you mean 'supplier_defaults'?",
+        ),
+        (
+            BASE + "outputs: {timeseries: [{metric: bank_npl_ratoi, stat: max}]}\n",
+            "outputs.timeseries: got 'bank_npl_ratoi': did you mean 'bank_npl_ratio'?",
+        ),
+        (
+            BASE + "overrides: {horizon_days: 364}\n"
+            "outputs: {timeseries: [{metric: bank_npl_ratio, stat: max, window: [730, 1095]}]}\n",
+            "outputs.timeseries.0.window: got [730, 1095]; expected days that hold a step",
+        ),
     ],
 )
 def test_bad_experiments_name_the_field_and_exit_2(tmp_path, text, message):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -234,13 +235,15 @@ def test_a_failing_run_is_recorded_and_the_others_finish(tmp_path, client, monke
 
 
 def test_an_output_the_model_lacks_stops_the_sweep_and_frees_the_directory(tmp_path, client):
-    path = experiment_file(tmp_path)
-    path.write_text(
-        path.read_text().replace("summary: [supplier_defaults,", "summary: [supplier_defualts,")
-    )
-    plan = plan_sweep(load_experiment(path))
+    # Names are checked when the experiment loads (test_sweep_design); a run that lacks one
+    # all the same (a figure only some settings report) stops the sweep here.
+    loaded = load_experiment(experiment_file(tmp_path))
+    spec = loaded.spec
+    wrong = spec.outputs.model_copy(update={"summary": ["supplier_defualts"]})
+    wrong_spec = spec.model_copy(update={"outputs": wrong})
+    plan = plan_sweep(loaded.model_copy(update={"spec": wrong_spec}))
 
-    with pytest.raises(OutputError, match=r"no summary figure 'supplier_defualts'.*available"):
+    with pytest.raises(OutputError, match=r"got 'supplier_defualts': did you mean"):
         run_sweep(plan, tmp_path / "sweep", client)
     fixed = plan_sweep(load_experiment(experiment_file(tmp_path)))
     SweepStore(tmp_path / "sweep").open(fixed.resolved, fixed.design, fixed.fingerprint)
@@ -260,6 +263,25 @@ def test_a_directory_holding_another_experiment_is_refused(tmp_path):
     assert result.exit_code == 2
     assert "holds a different experiment" in result.output
     assert "Traceback" not in result.output
+
+
+@pytest.mark.skipif(not hasattr(os, "sched_setaffinity"), reason="no CPU affinity here")
+def test_a_local_sweep_starts_one_worker_per_core_it_may_use(tmp_path):
+    # Under `taskset -c 0` (or a batch system's CPU set) a local sweep is one worker, not one
+    # per core of the machine.
+    path = experiment_file(tmp_path)
+    script = (
+        "import sys; from typer.testing import CliRunner; from autofin.cli import app; "
+        "r = CliRunner().invoke(app, ['sweep', sys.argv[1], '--dry-run', '-o', sys.argv[2]]); "
+        "print(r.output)"
+    )
+    shown = subprocess.run(
+        ["taskset", "-c", "0", sys.executable, "-c", script, str(path), str(tmp_path / "s")],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert re.search(r"on 1 worker$", shown, re.MULTILINE), shown
 
 
 def test_dry_run_prints_size_and_estimate_and_runs_nothing(tmp_path):

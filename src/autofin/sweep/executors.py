@@ -40,8 +40,15 @@ class SlurmOptions:
 
 
 def local_workers(workers: int | None) -> int:
-    """Worker processes of a local sweep: the given number, or every core."""
-    return workers if workers else (os.cpu_count() or 1)
+    """Worker processes of a local sweep: the given number, or every core this process may use.
+
+    The cores it may use, not the machine's: under `taskset` or a batch system's CPU set,
+    one worker per allowed core.
+    """
+    if workers:
+        return workers
+    allowed = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else None
+    return len(allowed) if allowed else (os.cpu_count() or 1)
 
 
 @contextmanager

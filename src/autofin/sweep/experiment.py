@@ -249,6 +249,7 @@ def load_experiment(path: str | Path, overrides: list[str] | None = None) -> Loa
     # scenario's.
     base = base.model_copy(update={"replications": 1})
     _check_parameters(spec, base, source)
+    _check_outputs(spec, base, source)
     return LoadedExperiment(spec=spec, source=source, base=base)
 
 
@@ -288,6 +289,59 @@ def _check_parameters(spec: Experiment, base: Scenario, source: str) -> None:
                 break
     if problems:
         raise ExperimentError(source, problems)
+
+
+def _check_outputs(spec: Experiment, base: Scenario, source: str) -> None:
+    """Every output the experiment names exists, and every window holds a step of the run.
+
+    The names are those of a one-step run of the base scenario without its warm-up (a few
+    hundredths of a second at the shipped scenarios' size), the same names a full run has.
+    A window is checked against the longest horizon the sweep can have.
+    """
+    from autofin.sweep.runs import OutputError, extract  # runs imports this module
+
+    problems: list[str] = []
+    outputs = spec.outputs
+    horizons = [base] + [
+        scenario_at(base, {path: value})
+        for path, parameter in spec.parameters.items()
+        if path in ("horizon_days", "step_days")
+        for value in parameter.ends()
+    ]
+    for index, aggregate in enumerate(outputs.timeseries):
+        if aggregate.window is None:
+            continue
+        first, last = aggregate.window
+        if not any(_holds_a_step(scenario, first, last) for scenario in horizons):
+            longest = max(horizons, key=lambda scenario: scenario.steps * scenario.step_days)
+            problems.append(
+                f"outputs.timeseries.{index}.window: got {[first, last]}; expected days that "
+                f"hold a step of the run (steps fall on days {longest.step_days} to "
+                f"{longest.steps * longest.step_days}, every {longest.step_days} days)"
+            )
+    named = (
+        outputs.summary != "all"
+        or bool(outputs.timeseries)
+        or isinstance(outputs.keep_timeseries, list)
+    )
+    if named:
+        from autofin.world.model import simulate  # late: the model is heavy to import
+
+        probe = base.model_copy(update={"horizon_days": base.step_days, "warmup_days": 0})
+        try:
+            extract(simulate(probe), outputs)
+        except OutputError as error:
+            problems.append(str(error))
+    if problems:
+        raise ExperimentError(source, problems)
+
+
+def _holds_a_step(scenario: Scenario, first: int, last: int) -> bool:
+    """Whether a step of the run falls on a day in [first, last] (steps end on day k × step)."""
+    step = scenario.step_days
+    earliest = max(first, step)
+    latest = min(last, scenario.steps * step)
+    return earliest <= latest and -(-earliest // step) * step <= latest
 
 
 def _problems(error: ValidationError) -> list[str]:

@@ -15,12 +15,14 @@ import math
 import os
 import time
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from difflib import get_close_matches
 from typing import Any
 
 import pandas as pd
 
+from autofin.scenario.paths import suggestion
 from autofin.scenario.schema import Scenario
 from autofin.sweep.experiment import Outputs
 
@@ -148,18 +150,13 @@ def extract(result: Any, outputs: Outputs) -> tuple[dict[str, Any], pd.DataFrame
     else:
         missing = [name for name in outputs.summary if name not in numeric]
         if missing:
-            raise OutputError(
-                f"outputs.summary: no summary figure {', '.join(map(repr, missing))}; "
-                f"available: {', '.join(sorted(numeric))}"
-            )
+            raise OutputError(_unknown("outputs.summary", "summary figure", missing, numeric))
         row = {name: numeric[name] for name in outputs.summary}
     series: pd.DataFrame = result.timeseries
     for aggregate in outputs.timeseries:
         if aggregate.metric not in series:
-            raise OutputError(
-                f"outputs.timeseries: no metric {aggregate.metric!r}; "
-                f"available: {', '.join(c for c in series.columns if c not in ('step', 'day'))}"
-            )
+            metrics = [c for c in series.columns if c not in ("step", "day")]
+            raise OutputError(_unknown("outputs.timeseries", "metric", [aggregate.metric], metrics))
         values = series[aggregate.metric]
         if aggregate.window is not None:
             first, last = aggregate.window
@@ -172,11 +169,23 @@ def extract(result: Any, outputs: Outputs) -> tuple[dict[str, Any], pd.DataFrame
             missing = [name for name in outputs.keep_timeseries if name not in series]
             if missing:
                 raise OutputError(
-                    f"outputs.keep_timeseries: no metric {', '.join(map(repr, missing))}"
+                    _unknown("outputs.keep_timeseries", "metric", missing, list(series.columns))
                 )
             columns = ["step", "day", *outputs.keep_timeseries]
         kept = series[columns].reset_index(drop=True)
     return row, kept
+
+
+def _unknown(field: str, kind: str, missing: Sequence[str], known: Iterable[str]) -> str:
+    """The error for names a run does not report: each with the closest name it does."""
+    choices = sorted(known)
+    hints = "; ".join(
+        f"got {name!r}: {suggestion(name, choices)}"
+        if get_close_matches(name, choices, n=1, cutoff=0.6)
+        else f"got {name!r}: no {kind} of that name"
+        for name in missing
+    )
+    return f"{field}: {hints} (docs/metrics.md lists every {kind} a run reports)"
 
 
 def _aggregate(values: pd.Series, stat: str) -> float:
