@@ -113,3 +113,31 @@ def test_zero_replications_is_bad_input(tmp_path):
     result = CliRunner().invoke(app, ["run", str(scenario), "--set", "replications=0"])
     assert result.exit_code == 2
     assert "replications" in result.output
+
+
+def test_the_bullwhip_figure_of_replications_shows_the_mean_of_each_replications(replicated):
+    # The variance of the mean series over replications is not the mean of their variances
+    # (averaging seeds smooths demand more than orders): the figure shows what the summary
+    # table does, each replication's bullwhip averaged.
+    from autofin.report.figures import bullwhip_figure
+
+    combined, singles = replicated
+    (bars,) = bullwhip_figure(combined).data
+    shown = dict(zip(bars.x, bars.y, strict=True))
+    for label, key in (
+        ("automaker production", "bullwhip_production"),
+        ("orders to tier 1", "bullwhip_tier1"),
+    ):
+        # (A replication with no demand has none: the summary's mean leaves it out.)
+        mean = np.nanmean([single.summary[key] for single in singles])
+        assert shown[label] == pytest.approx(mean)
+
+
+def test_the_network_figure_says_it_draws_the_first_replication(replicated):
+    # firms.parquet and network.parquet are the first replication's: a network drawn all
+    # healthy beside defaults counted over every replication must say whose it is.
+    from autofin.report.figures import network_figure
+
+    combined, _ = replicated
+    title = network_figure(combined).layout.title.text
+    assert "the first of 3 replications (seed 5)" in title

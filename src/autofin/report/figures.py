@@ -839,6 +839,12 @@ def network_figure(results: Results, step: int | None = None) -> go.Figure:
     )
     when = "end of run" if step is None else f"step {step}"
     title = f"Supply network ({when}); marker size grows with opening revenue"
+    summary = run.result.summary
+    replications = int(summary.get("replications") or 1)
+    if replications > 1:  # firms.parquet and network.parquet are the first replication's
+        seeds = summary.get("replication_seeds") or [summary.get("seed")]
+        first = f"the first of {replications} replications (seed {seeds[0]})"
+        note = f"{first}; {note}" if note else first
     if note:
         title += f"<br><span style='font-size:12px;color:#555'>{note}</span>"
     return canvas.figure(
@@ -986,12 +992,28 @@ def cascade_sizes_figure(results: Results) -> go.Figure:
 
 
 # ---------------------------------------------------------------- bullwhip
-def bullwhip_table(timeseries: pd.DataFrame) -> pd.Series:
+def bullwhip_table(run: Run) -> pd.Series:
     """Variance of orders at each level relative to consumer demand (squared CV ratios).
 
-    Each series's variance over its squared mean (so units cancel), divided by that of
-    `vehicle_demand`: 1 means orders swing as much as demand does; above 1, amplification.
+    The run's own `bullwhip_*` summary figures (over several replications, the mean of each
+    replication's, as the summary table shows them); for results without them, computed from
+    the time series: each series's variance over its squared mean (so units cancel), divided
+    by that of `vehicle_demand`. 1 means orders swing as much as demand does; above 1,
+    amplification. (The variance of a mean over replications is not the mean variance:
+    averaging seeds smooths demand more than orders, so the mean series overstates it.)
     """
+    summary = run.result.summary
+    timeseries = run.columns("bullwhip", "vehicle_demand", "production_units")
+    tiers = sorted(_numbered(timeseries.columns, "orders_tier"))
+    keys = ["bullwhip_production", *(f"bullwhip_tier{tier}" for tier in tiers)]
+    if all(key in summary for key in keys):
+        names = ["automaker production", *(f"orders to {tier_name(tier)}" for tier in tiers)]
+        return pd.Series(
+            {
+                "consumer demand": 1.0,
+                **{n: float(summary[k]) for n, k in zip(names, keys, strict=True)},
+            }
+        )
     demand = timeseries["vehicle_demand"]
     base = demand.var() / max(demand.mean() ** 2, 1e-12)
     levels = {"consumer demand": demand, "automaker production": timeseries["production_units"]}
@@ -1009,13 +1031,12 @@ def bullwhip_figure(results: Results) -> go.Figure:
     """Bullwhip: how much more orders swing at each tier than consumer demand does.
 
     Bars: each level's squared coefficient of variation over the run divided by that of
-    consumer demand (1 = no amplification), one bar group per run.
+    consumer demand (1 = no amplification; `bullwhip_table`), one bar group per run.
     """
     drawn = runs(results)
     canvas = Canvas()
     for index, run in enumerate(drawn):
-        ts = run.columns("bullwhip", "vehicle_demand", "production_units")
-        table = bullwhip_table(ts)
+        table = bullwhip_table(run)
         canvas.add(
             "bar",
             x=table.index,

@@ -344,17 +344,20 @@ def is_count_column(name: str) -> bool:
 def bullwhip(timeseries: pd.DataFrame, n_tiers: int) -> dict[str, float]:
     """Order variance by tier relative to consumer demand (the bullwhip effect).
 
-    For each tier, the variance of the orders it received over the variance of vehicle
-    demand, each relative to its mean (a ratio of squared coefficients of variation, so
-    vehicles and currency compare). 1 passes demand on unamplified; above 1 amplifies it.
+    For the automakers' production and for each tier's orders, the variance over the
+    variance of vehicle demand, each relative to its mean (a ratio of squared coefficients of
+    variation, so vehicles and currency compare). 1 passes demand on unamplified; above 1
+    amplifies it.
     """
     demand = timeseries["vehicle_demand"]
     demand_cv2 = float(demand.var() / demand.mean() ** 2) if demand.mean() > 0 else float("nan")
-    out: dict[str, float] = {}
+    levels = {"bullwhip_production": timeseries["production_units"]}
     for tier in range(1, n_tiers + 1):
-        orders = timeseries[f"orders_tier{tier}"]
-        cv2 = float(orders.var() / orders.mean() ** 2) if orders.mean() > 0 else float("nan")
-        out[f"bullwhip_tier{tier}"] = cv2 / demand_cv2 if demand_cv2 > 0 else float("nan")
+        levels[f"bullwhip_tier{tier}"] = timeseries[f"orders_tier{tier}"]
+    out: dict[str, float] = {}
+    for name, series in levels.items():
+        cv2 = float(series.var() / series.mean() ** 2) if series.mean() > 0 else float("nan")
+        out[name] = cv2 / demand_cv2 if demand_cv2 > 0 else float("nan")
     return out
 
 
