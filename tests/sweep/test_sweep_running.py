@@ -118,6 +118,13 @@ def test_local_cluster_equals_a_serial_run(tmp_path, client):
     means = pd.read_csv(tmp_path / "sweep" / "analysis" / "means.csv")
     assert len(means) == 4 * 5  # 4 points x 5 outputs
     assert (means["n"] == 2).all()
+    # ... and the terminal shows them (20 lines: few enough to print).
+    first = means.iloc[0]
+    assert (
+        f"automakers.payment_term_days={first['automakers.payment_term_days']:.4g}, "
+        f"banks.margin={first['banks.margin']:.4g}: {first['metric']} {first['mean']:.4g} "
+        f"({first['low']:.4g} to {first['high']:.4g})"
+    ) in result.output
 
 
 def test_a_killed_worker_loses_no_run_and_runs_none_twice(tmp_path, client):

@@ -69,8 +69,38 @@ class SweepAnalysis:
                     f"  {metric}: most influential {best['parameter']} "
                     f"({best['index']} {best['value']:.3g} ± {best['conf']:.2g})"
                 )
+        lines.extend(self._means_lines())
         lines.extend(f"  note: {note}" for note in self.notes)
         return "\n".join(lines)
+
+    def _means_lines(self) -> list[str]:
+        """The means with their 95% intervals, one line per point and output, when few.
+
+        A sweep of more than `PRINTED_MEANS` of them says where the table is instead.
+        """
+        if len(self.means) > PRINTED_MEANS:
+            return ["  means with 95% intervals per point and output: analysis/means.csv"]
+        lines = ["  means over replications (95% interval), per design point:"]
+        for _, row in self.means.iterrows():
+            at = ", ".join(f"{p}={_short(row[p])}" for p in self.parameters)
+            interval = (
+                f" ({_short(row['low'])} to {_short(row['high'])})"
+                if math.isfinite(row["low"])
+                else " (one run)"
+            )
+            lines.append(f"    {at}: {row['metric']} {_short(row['mean'])}{interval}")
+        return lines
+
+
+PRINTED_MEANS = 40
+"""Most lines of means `SweepAnalysis.describe` prints (a design point × an output each)."""
+
+
+def _short(value: object) -> str:
+    """A number in four significant figures (other values as they are)."""
+    return (
+        f"{value:.4g}" if isinstance(value, float | int | np.floating | np.integer) else str(value)
+    )
 
 
 def analyze_sweep(directory: str | Path) -> SweepAnalysis:
