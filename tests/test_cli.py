@@ -261,3 +261,25 @@ def test_run_table_leaves_out_instruments_the_run_never_used(tmp_path):
     assert "not used:" in result.stdout
     assert "order_financing" in result.stdout.split("not used:")[1]
     assert "financing_volume_bank_loan" in result.stdout
+
+
+def test_tables_written_to_a_file_are_not_cut_to_80_columns(baseline_dir, variant_dir):
+    # Redirected, Rich assumed an 80-column terminal and cut metric and run names to "…",
+    # so a saved comparison could not tell its rows apart.
+    shown = subprocess.run(
+        [
+            str(Path(sys.executable).with_name("autofin")),
+            "compare",
+            str(baseline_dir),
+            str(variant_dir),
+            "-m",
+            "financing_outstanding_inventory_financing,bank_capital_ratio",
+            "--no-summary",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert "financing_outstanding_inventory_financing (mean)" in shown
+    assert "platform_reverse_factoring" in shown
+    assert "…" not in shown

@@ -37,6 +37,7 @@ from rich.progress import (
 )
 from rich.table import Table
 from rich.text import Text
+from typer import rich_utils
 
 from autofin.report import REPORT_HTML
 from autofin.results.compare import (
@@ -97,8 +98,16 @@ app = _App(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-out = Console(highlight=False)
-err = Console(stderr=True, highlight=False)
+# Written to a file or a pipe, Rich would assume 80 columns and cut the cells of wide tables
+# (metric and run names); then the lines are as long as their content needs.
+NOT_A_TERMINAL_WIDTH = 1_000
+out = Console(highlight=False, width=None if sys.stdout.isatty() else NOT_A_TERMINAL_WIDTH)
+err = Console(
+    stderr=True, highlight=False, width=None if sys.stderr.isatty() else NOT_A_TERMINAL_WIDTH
+)
+if not sys.stdout.isatty() and rich_utils.MAX_WIDTH is None:
+    # `--help` piped: wide enough for the option names, still wrapped for reading.
+    rich_utils.MAX_WIDTH = 120
 
 
 def _show_version(value: bool) -> None:
