@@ -140,7 +140,12 @@ def test_run_refuses_bad_input_with_exit_code_2(tmp_path, text, expected):
             "automakers.paymnet_term_days=60",
             "unknown key 'paymnet_term_days' in automakers; did you mean 'payment_term_days'?",
         ),
-        ("banks.count=0", "banks.count: got 0; expected a value greater than or equal to 1"),
+        # A bad value given with --set is blamed on the --set, not on the file that is fine.
+        (
+            "banks.count=0",
+            "error: --set banks.count=0: banks.count: got 0; expected a value greater than or "
+            "equal to 1",
+        ),
         ("network.tiers", "expected PATH=VALUE"),
     ],
 )

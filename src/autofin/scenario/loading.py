@@ -258,13 +258,14 @@ def _build(
     data: dict[str, Any], overrides: Overrides | None, source: str, root: Path | None
 ) -> Scenario:
     """Apply overrides to merged raw data, then validate it into a `Scenario`."""
-    for dotted_path, value, name in _normalise(overrides):
+    changes = _normalise(overrides)
+    for dotted_path, value, name in changes:
         apply_override(data, dotted_path, value, name)
     _absolute_network_path(data, Path.cwd())
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as error:
-        raise validation_error(error, source) from None
+        raise validation_error(error, _blamed(error, changes, source)) from None
     network_path = scenario.network.path
     if network_path is not None:
         _check_inside(Path(network_path), root, source, "network.path")
@@ -329,6 +330,17 @@ def _check_network_file(scenario: Scenario, source: str) -> None:
             f"{file_name} has {network.n_automakers} automakers; give one term per automaker "
             "or a single value",
         )
+
+
+def _blamed(error: ValidationError, changes: list[tuple[str, Any, str]], source: str) -> str:
+    """Who to name for invalid values: the one `--set` that set them all, else the file."""
+    locations = [".".join(str(part) for part in item["loc"]) for item in error.errors()]
+    for dotted_path, _, name in changes:
+        if name.startswith("--set") and all(
+            where == dotted_path or where.startswith(dotted_path + ".") for where in locations
+        ):
+            return name
+    return source
 
 
 def _normalise(overrides: Overrides | None) -> list[tuple[str, Any, str]]:
