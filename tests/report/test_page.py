@@ -52,6 +52,9 @@ def test_comparison_report_overlays_the_runs(baseline, variant):
     assert page.count(get_plotlyjs()[:200]) == 1
     assert '"name":"long_terms_stress: default rate"' in page
     assert '"name":"platform_reverse_factoring: default rate"' in page
+    # Overlaid, the defaults are lines, and the caption says so (it spoke of bars).
+    assert "one colour per run" in page
+    assert "(bars, left axis)" not in page
     # A network per run.
     assert "figure-network-long-terms-stress" in page
     assert "figure-network-platform-reverse-factoring" in page

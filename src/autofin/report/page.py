@@ -45,6 +45,12 @@ class Panel:
     draw: Callable[[list[Run]], go.Figure]
     caption: str
     each_run: bool = False
+    caption_several: str | None = None
+    """The caption when the figure overlays several runs, if it is drawn otherwise then."""
+
+    def caption_for(self, runs: int) -> str:
+        """The caption under the figure of ``runs`` runs."""
+        return self.caption_several if runs > 1 and self.caption_several else self.caption
 
 
 def _last_quarter(drawn: list[Run]) -> go.Figure:
@@ -61,6 +67,9 @@ PANELS = (
         "Share of each tier's active suppliers that defaulted in each step (bars, left axis) "
         "and the running count of defaults (line, right axis); triangles mark steps with "
         "defaults caused by another firm's default.",
+        caption_several="Each run's share of its active suppliers that defaulted in each step "
+        "(thin line, left axis) and its running count of defaults (thick line, right axis), "
+        "one colour per run.",
     ),
     Panel(
         "banks",
@@ -308,5 +317,5 @@ def _figure_section(panel: Panel, drawn: list[Run], key: str) -> str:
     )
     return (
         f"<section id='{anchor}' class='figure'>{div}"
-        f"<p class='caption'>{html.escape(panel.caption)}</p></section>"
+        f"<p class='caption'>{html.escape(panel.caption_for(len(drawn)))}</p></section>"
     )
