@@ -251,7 +251,8 @@ def test_run_shows_progress_and_a_table_of_the_headline_figures(tmp_path, monkey
     assert "10/10" in result.stderr
     lines = result.stdout.splitlines()
     assert any("supplier_defaults" in line and line.rstrip(" │").endswith("4") for line in lines)
-    assert any("bank_npl_ratio_mean" in line and "0.0065" in line for line in lines)
+    # A ratio in percent, as compare and the report show it.
+    assert any("bank_npl_ratio_mean" in line and "0.65%" in line for line in lines)
     assert "scenario_sha256" not in result.stdout  # provenance goes to summary.json only
     assert "note" not in result.stdout
 
@@ -288,3 +289,19 @@ def test_tables_written_to_a_file_are_not_cut_to_80_columns(baseline_dir, varian
     assert "financing_outstanding_inventory_financing (mean)" in shown
     assert "platform_reverse_factoring" in shown
     assert "…" not in shown
+
+
+def test_compare_shows_fractions_in_percent_and_multiples_as_numbers(baseline_dir, baseline):
+    # A PD calibration ratio of 0.3 is a multiple (scores are 0.3 times the defaults), not
+    # 30%; an APR and a check's power are fractions, shown in percent like every rate.
+    result = invoke("compare", baseline_dir, "-m", "car_loan_apr")
+    assert result.exit_code == 0, result.output
+    rows = {
+        line.split("│")[1].strip(): line.split("│")[2].strip()
+        for line in result.stdout.splitlines()
+        if line.count("│") == 3
+    }
+    ratio = baseline.summary["scored_pd_one_year_ratio"]
+    assert rows["scored_pd_one_year_ratio (summary)"] == f"{ratio:.4g}"
+    assert rows["car_loan_apr (mean)"].endswith("%")
+    assert rows["check_identity_power_fraud (summary)"].endswith("%")

@@ -42,9 +42,9 @@ from typer import rich_utils
 from autofin.report import REPORT_HTML
 from autofin.results.compare import (
     CONFIDENCE_KEY,
-    RATE_WORDS,
     CompareError,
     compare_runs,
+    is_fraction,
     summary_figures,
     write_comparison_csv,
 )
@@ -528,11 +528,11 @@ def _summary_table(summary: dict[str, Any]) -> Table:
     for key, value in summary_figures(summary):
         if key in hidden:
             continue
-        cells = [key, _format_number(value)]
+        cells = [key, _format_figure(key, value)]
         if intervals:
             low, high = intervals.get(key) or (None, None)
             cells.append(
-                f"{_format_number(low)} – {_format_number(high)}"
+                f"{_format_figure(key, low)} – {_format_figure(key, high)}"
                 if isinstance(low, int | float) and isinstance(high, int | float)
                 else ""
             )
@@ -563,7 +563,7 @@ def _format_figure(figure: str, value: float) -> str:
     if math.isnan(value):
         return ""
     name = figure.rsplit(" (", 1)[0]
-    if RATE_WORDS & set(name.replace(".", "_").split("_")):
+    if is_fraction(name):
         return f"{value * 100:.4g}%"
     return _format_number(value)
 

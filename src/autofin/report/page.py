@@ -21,7 +21,7 @@ from plotly.offline import get_plotlyjs
 from autofin.report import figures
 from autofin.report.runs import ReportDataError, Results, Run, runs
 from autofin.report.style import FONT, run_colour
-from autofin.results.compare import RATE_WORDS, summary_figures
+from autofin.results.compare import is_fraction, summary_figures
 from autofin.results.writing import _write_atomically
 
 PROVENANCE_ROWS = (
@@ -270,7 +270,8 @@ def _headline_section(drawn: list[Run]) -> str:
     return (
         "<section id='headline'><h2>Headline figures</h2>"
         "<p class='caption'>Totals and averages over the run from each summary.json "
-        "(rates, ratios and financing costs in percent; money in the scenario's currency; "
+        "(rates, ratios, shares, APRs, PDs and financing costs in percent, the PD calibration "
+        "ratio as a multiple; money in the scenario's currency; "
         "figures that are zero in every run, such as unused instruments, are left out).</p>"
         f"<table><tr><th>figure</th>{head}</tr>{rows}</table></section>"
     )
@@ -288,7 +289,7 @@ def _format(name: str, value: float) -> str:
     """A headline cell: empty when missing, rates in percent, large numbers grouped."""
     if value is None or math.isnan(value):
         return ""
-    if RATE_WORDS & set(name.replace(".", "_").split("_")) or name.startswith("financing_cost_"):
+    if is_fraction(name):
         return f"{value * 100:.3g}%"
     if abs(value) >= 1000 or float(value).is_integer():
         return f"{value:,.0f}"

@@ -59,8 +59,27 @@ DEFAULT_METRICS = (
 TIME_COLUMNS = ("step", "day")
 """Columns that index the time series rather than measure anything; never matched by globs."""
 
-RATE_WORDS = {"rate", "ratio", "share"}
+FRACTION_WORDS = frozenset(
+    {"rate", "ratio", "share", "apr", "pd", "hazard", "power", "rejection", "inconclusive"}
+)
 """Words of a metric's name that mark it a fraction, shown in percent (CLI and report)."""
+
+MULTIPLES = frozenset({"scored_pd_one_year_ratio"})
+"""Ratios of two like quantities (scored against realised defaults), shown as numbers."""
+
+
+def is_fraction(name: str) -> bool:
+    """Whether a metric or summary figure is a fraction or a rate, shown in percent.
+
+    The words of its name say so (`FRACTION_WORDS`: `bank_npl_ratio`, `car_loan_apr`,
+    `check_identity_power_fraud`) or its prefix (`financing_cost_`, the annual cost of an
+    instrument); `MULTIPLES` are not, though their names say ratio.
+    """
+    if name in MULTIPLES:
+        return False
+    words = set(name.replace(".", "_").split("_"))
+    return bool(FRACTION_WORDS & words) or name.startswith("financing_cost_")
+
 
 MEAN = "mean"
 FINAL = "final"
