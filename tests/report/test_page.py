@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import pandas as pd
 import pytest
 from plotly.offline import get_plotlyjs
 from typer.testing import CliRunner
@@ -69,6 +70,20 @@ def test_a_run_without_the_network_tables_gets_a_note_instead(baseline_dir, tmp_
     page = build_report(copy)
     assert "Not drawn: long_terms_stress: the supply network figure needs network.parquet" in page
     assert 'id="figure-defaults"' in page
+
+
+def test_a_run_whose_data_changed_after_it_is_refused_as_compare_refuses_it(
+    baseline_dir, tmp_path
+):
+    import shutil
+
+    copy = tmp_path / "edited"
+    shutil.copytree(baseline_dir, copy)
+    series = pd.read_parquet(copy / "timeseries.parquet")
+    series.loc[0, "supplier_defaults"] += 1
+    series.to_parquet(copy / "timeseries.parquet")
+    with pytest.raises(ReportDataError, match=r"timeseries.parquet changed after the run"):
+        build_report(copy)
 
 
 def test_write_report_needs_a_run():

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from autofin.results.folder import changed_files
 from autofin.results.result import Result
 from autofin.results.writing import (
     EVENTS_PARQUET,
@@ -116,9 +117,15 @@ def load_run_directory(directory: str | Path) -> Result:
         raise ReportDataError(f"{directory / SCENARIO_YAML}: {error}") from None
     try:
         summary = json.loads((directory / SUMMARY_JSON).read_text(encoding="utf-8"))
+        changed = changed_files(directory, summary)
         tables = {name: read_table(directory, file) for name, file in TABLE_FILES.items()}
     except (OSError, ValueError) as error:
         raise ReportDataError(f"{directory}: cannot read the results: {error}") from None
+    if changed:  # as `autofin compare` refuses them; a missing table only leaves a note
+        raise ReportDataError(
+            f"{directory}: {', '.join(changed)} changed after the run (the SHA-256 in "
+            f"{SUMMARY_JSON} differs); run the scenario again"
+        )
     empty = pd.DataFrame()
     return Result(
         scenario=scenario,

@@ -252,6 +252,23 @@ def verify_results(directory: str | Path) -> dict[str, Any]:
     return summary
 
 
+def changed_files(directory: str | Path, summary: dict[str, Any]) -> list[str]:
+    """The recorded files of a results folder that are present but differ from their SHA-256.
+
+    Missing files are not listed (`verify_results` refuses those too; the report draws what
+    it has). Folders written before SHA-256s were recorded have none.
+    """
+    directory = Path(directory)
+    recorded = summary.get(MANIFEST_KEY) if isinstance(summary, dict) else None
+    if not isinstance(recorded, dict):
+        return []
+    return [
+        name
+        for name, digest in sorted(recorded.items())
+        if (directory / name).is_file() and file_sha256(directory / name) != digest
+    ]
+
+
 def _exchange(first: Path, second: Path) -> None:
     """Swap two paths atomically (Linux `renameat2`), or as two renames where unsupported."""
     if sys.platform.startswith("linux"):
