@@ -291,11 +291,16 @@ def _check_parameters(spec: Experiment, base: Scenario, source: str) -> None:
         raise ExperimentError(source, problems)
 
 
+PROBE_CONSUMERS = 10_000
+"""Consumers of the one-step run that reads the names of a run's outputs (`_check_outputs`)."""
+
+
 def _check_outputs(spec: Experiment, base: Scenario, source: str) -> None:
     """Every output the experiment names exists, and every window holds a step of the run.
 
-    The names are those of a one-step run of the base scenario without its warm-up (a few
-    hundredths of a second at the shipped scenarios' size), the same names a full run has.
+    The names are those of a one-step run of the base scenario without its warm-up and with
+    at most `PROBE_CONSUMERS` consumers (a few hundredths of a second at the shipped
+    scenarios' size): the same names a full run has.
     A window is checked against the longest horizon the sweep can have.
     """
     from autofin.sweep.runs import OutputError, extract  # runs imports this module
@@ -327,7 +332,14 @@ def _check_outputs(spec: Experiment, base: Scenario, source: str) -> None:
     if named:
         from autofin.world.model import simulate  # late: the model is heavy to import
 
-        probe = base.model_copy(update={"horizon_days": base.step_days, "warmup_days": 0})
+        # What a run reports does not depend on how many consumers there are: a national
+        # scenario's ten million would cost the driver seconds and gigabytes for names.
+        consumers = base.consumers.model_copy(
+            update={"population": min(base.consumers.population, PROBE_CONSUMERS)}
+        )
+        probe = base.model_copy(
+            update={"horizon_days": base.step_days, "warmup_days": 0, "consumers": consumers}
+        )
         try:
             extract(simulate(probe), outputs)
         except OutputError as error:
