@@ -72,9 +72,7 @@ def test_a_run_without_the_network_tables_gets_a_note_instead(baseline_dir, tmp_
     assert 'id="figure-defaults"' in page
 
 
-def test_a_run_whose_data_changed_after_it_is_refused_as_compare_refuses_it(
-    baseline_dir, tmp_path
-):
+def test_a_run_whose_data_changed_after_it_is_refused_as_compare_refuses_it(baseline_dir, tmp_path):
     import shutil
 
     copy = tmp_path / "edited"

@@ -56,6 +56,23 @@ def test_sliders_left_alone_keep_the_picked_scenarios_own_terms(catalog):
     )
     assert model.main.spec == load_scenario(catalog.files["platform_reverse_factoring"])
     assert model.terms.platform
+    # The page passes every slider: those left where the opening scenario put them are the
+    # picked scenario's own, and the terms shown (the clock's line) are the ones in force.
+    stress = ExploredModel(
+        catalog=catalog,
+        scenario_name="long_terms_stress",
+        automaker_term_days=opening,
+        platform=False,
+    )
+    assert stress.main.spec.automakers.payment_term_days == 240
+    assert stress.terms.automaker_term_days == 240
+    platform = ExploredModel(
+        catalog=catalog,
+        scenario_name="platform_reverse_factoring",
+        automaker_term_days=opening,
+        platform=False,
+    )
+    assert platform.terms.platform
 
 
 def test_moved_slider_changes_the_models_payment_term_and_its_series(catalog):

@@ -94,11 +94,13 @@ class ExploredModel(mesa.Model):
         }
         scenario = catalog.load(name)
         own = Terms.of(scenario)
-        values = {
-            key: getattr(own, key) if given[key] is None else given[key] for key in TERM_NAMES
-        }
-        terms = Terms(**values)
-        moved = {k for k in TERM_NAMES if given[k] is not None} & terms.changed_from(opening)
+        asked = Terms(
+            **{key: getattr(own, key) if given[key] is None else given[key] for key in TERM_NAMES}
+        )
+        moved = {k for k in TERM_NAMES if given[k] is not None} & asked.changed_from(opening)
+        # The terms in force: the moved sliders', the scenario's own for the others (the page
+        # passes every slider, most of them where the opening scenario put them).
+        terms = Terms(**{key: getattr(asked if key in moved else own, key) for key in TERM_NAMES})
         if seed is not None and seed != opening_seed:
             scenario = scenario.model_copy(update={"seed": int(seed)})
         scenario = terms.apply(scenario, moved)
