@@ -271,6 +271,11 @@ def test_live_intervention_takes_effect_next_step_and_is_marked(page):
     network = page.wait_for_figure("Supply network at step 3")
     assert "defaulted" in [t["name"] for t in network["traces"]]
     page.shot("intervention")
+    # Reset: a new model, with no intervention and no message about the old one's.
+    page.button("Reset").click()
+    page.tab.get_by_text(re.compile(r"Step 0 of")).wait_for()
+    assert page.tab.get_by_text("Applies from step 3").count() == 0
+    assert page.tab.get_by_text("Intervention from step 3").count() == 0
 
 
 def test_side_by_side_overlays_a_second_run(page):

@@ -310,8 +310,11 @@ def LiveInterventions(model: ExploredModel) -> None:
     share = solara.use_reactive(1.0)
     factor = solara.use_reactive(0.7)
     duration = solara.use_reactive(91)  # 13 weeks, on the slider's 7-day steps
-    firm = solara.use_reactive(0)
-    message = solara.use_reactive("")
+    main = model.main
+    automakers = int(main.network.n_automakers)
+    firm = solara.use_reactive(automakers)  # the first supplier: firms 0 to n-1 are automakers
+    # The last message and the model it is about: a Reset's new model starts without one.
+    message = solara.use_reactive(("", None))
 
     def apply(change: Callable[[], Intervention]) -> None:
         try:
@@ -319,12 +322,11 @@ def LiveInterventions(model: ExploredModel) -> None:
                 mark = change()
                 model.intervene(mark)
         except InterventionError as error:
-            message.set(f"Not applied: {error}")
+            message.set((f"Not applied: {error}", model))
             return
-        message.set(f"Applies from step {mark.step}: {mark.label}")
+        message.set((f"Applies from step {mark.step}: {mark.label}", model))
         force_update()
 
-    main = model.main
     with solara.Card("Live interventions (from the next step on)"):
         with solara.Row():
             solara.SliderInt(
@@ -353,13 +355,15 @@ def LiveInterventions(model: ExploredModel) -> None:
                 ),
             )
         with solara.Row():
-            solara.InputInt("Firm", value=firm)
+            first = "automaker 0" if automakers == 1 else f"automakers 0 to {automakers - 1}"
+            solara.InputInt(f"Firm (number; {first})", value=firm)
             solara.Button(
                 "Force default",
                 on_click=lambda: apply(lambda: interventions.force_default(main, firm.value)),
             )
-        if message.value:
-            solara.Text(message.value)
+        text, about = message.value
+        if text and about is model:
+            solara.Text(text)
 
 
 @solara.component

@@ -25,7 +25,17 @@ PAGE_CSS = """
 /* A slider shows its value beside its track at all times (Vuetify shows it only while
    dragged), so that a term set on the page can be read before Reset applies it. */
 .v-slider__thumb-label-container { display: block !important; }
-.v-input__slider { padding-top: 26px; }
+.v-input__slider { padding-top: 6px; }
+/* A slider's label sits on its own line above a full-width track, its value between them:
+   beside a long label (or a button) the track was squeezed to a few pixels and could not be
+   dragged. */
+.v-input__slider .v-input__slot { flex-wrap: wrap; }
+.v-input__slider .v-input__slot > .v-label {
+  flex: 1 0 100%; max-width: 100%; white-space: normal; margin-bottom: 30px;
+}
+.v-input__slider .v-input__slot > .v-slider { flex: 1 0 100%; }
+/* Room under the panels for Solara's badge, which is fixed at the bottom of the window. */
+.v-window { padding-bottom: 48px; }
 /* A panel taller than its cell scrolls inside it instead of spilling over the next one. */
 .autofin-run-panel { height: 100%; overflow-y: auto; flex-wrap: nowrap; }
 """
