@@ -120,6 +120,12 @@ def test_payment_term_intervention_applies_from_the_next_step(catalog):
     pd.testing.assert_frame_equal(before[0].iloc[:3], before[1].iloc[:3])
     assert not before[0].iloc[3:].equals(before[1].iloc[3:])
     assert changed.marks == [mark]
+    # The model pays in whole steps; a term that is not one says what it is in force.
+    assert mark.label == "automakers pay in 14 d"
+    odd = interventions.payment_term(changed.main, 60)
+    assert odd.label == "automakers pay in 60 d (63 d in whole 7-day steps)"
+    tier1 = changed.main.firms.tier[changed.main.firms.edge_customer] == 0
+    assert (changed.main.firms.edge_term_steps[tier1] == 9).all()
 
 
 def test_forced_default_intervention_defaults_the_firm_at_the_next_step(catalog):

@@ -168,6 +168,14 @@ def test_step_advances_the_counter_and_redraws_series_and_network(page):
     )
     page.tab.get_by_text("house bank").wait_for(timeout=30_000)
     page.tab.get_by_text("bank loans").wait_for()
+    # The title points to the sheet, which is inside the network's cell (it was drawn below
+    # the cell, out of sight, so a click seemed to do nothing).
+    page.wait_for_figure("Supply network at step 3", "t.includes(\"sheet is below the figure\")")
+    sheet = page.tab.locator(".autofin-firm-sheet")
+    sheet.scroll_into_view_if_needed()
+    cell = page.tab.locator(".vue-grid-item").filter(has=sheet).bounding_box()
+    box = sheet.bounding_box()
+    assert cell["y"] <= box["y"] < cell["y"] + cell["height"]
     page.shot("stepped")
 
 
@@ -255,7 +263,8 @@ def test_live_intervention_takes_effect_next_step_and_is_marked(page):
     page.tab.get_by_text(re.compile("Intervention from step 3: automakers pay in 60 d")).wait_for()
     # The clock's two new lines push the panel past its cell: it scrolls inside the cell
     # rather than spill over the supply network below it (as it did until 2026-12-03).
-    cell = page.tab.locator(".vue-grid-item").filter(has=page.tab.locator(".autofin-run-panel"))
+    run_panel = page.tab.locator(".autofin-scrolling").filter(has_text="Live interventions")
+    cell = page.tab.locator(".vue-grid-item").filter(has=run_panel)
     note = page.tab.get_by_text("Applies from step 3: automakers pay in 60 d")
     note.scroll_into_view_if_needed()
     box, inside = note.bounding_box(), cell.bounding_box()

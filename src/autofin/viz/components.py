@@ -276,6 +276,7 @@ def Clock(model: ExploredModel) -> None:
         f"(year {year + 1}, day {day_of_year})",
         f"Scenario {spec.name}, seed {spec.seed}: automaker payment term "
         f"{model.terms.automaker_term_days} days"
+        + interventions.in_whole_steps(model.terms.automaker_term_days, spec.step_days)
         + (", reverse-factoring platform on" if model.terms.platform else "")
         + (", factoring on" if model.terms.factoring else "")
         + (", order financing on" if model.terms.order_financing else ""),
@@ -297,7 +298,7 @@ def RunPanel(model: ExploredModel) -> None:
     The clock gains a line with every intervention; the panel scrolls rather than spill over
     the panel below it.
     """
-    with solara.Column(classes=["autofin-run-panel"]):
+    with solara.Column(classes=["autofin-scrolling"]):
         Clock(model)
         LiveInterventions(model)
 
@@ -372,33 +373,36 @@ def SupplyNetwork(model: ExploredModel) -> None:
     follow(model)
     clicked = solara.use_reactive(None)
     drawn = solara.use_ref(None)  # (what the figure shows, the figure)
-    if _not_started(model, "Supply network"):
-        return
-    runs = model.runs()
-    # Most steps change no firm's state and no supply edge: the figure is then the one drawn
-    # before (building it costs more than the rest of the page's redraw), with a new title.
-    shows = network_state(runs[0])
-    if drawn.current is None or not _same(drawn.current[0], shows):
-        drawn.current = (shows, draw(figures.network_figure, runs[0]))
-    network = drawn.current[1]
-    figure = fit(
-        {"data": network["data"], "layout": dict(network["layout"])},
-        f"Supply network at step {model.step_index}: firms by state, cascades in red",
-    )
-
-    # A stable handler (the reactive's own setter): a new closure on every render would make
-    # the widget drop figure updates.
-    show(figure, on_click=clicked.set, screen=model.screen)
-    firm = _clicked_firm(runs[0].result.firms, clicked.value)
-    if firm is not None:
-        with model.lock:
-            sheet = interventions.firm_sheet(model.main, firm)
-        rows = "".join(
-            f"<tr><td>{escape(str(key))}</td><td style='text-align:right'>"
-            f"{escape(f'{value:,.0f}' if isinstance(value, float) else str(value))}</td></tr>"
-            for key, value in sheet.items()
-        )
-        solara.HTML(tag="table", unsafe_innerHTML=rows, classes=["autofin-firm-sheet"])
+    # The figure and the clicked firm's sheet scroll inside the cell, not over the next one;
+    # the placeholder before the first step is the same widget as the figure after it (one
+    # created while the model plays is not drawn until it pauses).
+    with solara.Column(classes=["autofin-scrolling"]):
+        if _not_started(model, "Supply network"):
+            return
+        runs = model.runs()
+        # Most steps change no firm's state and no supply edge: the figure is then the one
+        # drawn before (building it costs more than the rest of the page's redraw).
+        shows = network_state(runs[0])
+        if drawn.current is None or not _same(drawn.current[0], shows):
+            drawn.current = (shows, draw(figures.network_figure, runs[0]))
+        network = drawn.current[1]
+        firm = _clicked_firm(runs[0].result.firms, clicked.value)
+        title = f"Supply network at step {model.step_index}: firms by state, cascades in red"
+        if firm is not None:
+            title += f" · firm {firm}'s sheet is below the figure"
+        figure = fit({"data": network["data"], "layout": dict(network["layout"])}, title)
+        # A stable handler (the reactive's own setter): a new closure on every render would
+        # make the widget drop figure updates.
+        show(figure, on_click=clicked.set, screen=model.screen)
+        if firm is not None:
+            with model.lock:
+                sheet = interventions.firm_sheet(model.main, firm)
+            rows = "".join(
+                f"<tr><td>{escape(str(key))}</td><td style='text-align:right'>"
+                f"{escape(f'{value:,.0f}' if isinstance(value, float) else str(value))}</td></tr>"
+                for key, value in sheet.items()
+            )
+            solara.HTML(tag="table", unsafe_innerHTML=rows, classes=["autofin-firm-sheet"])
 
 
 def network_state(run: Run) -> tuple:

@@ -37,7 +37,7 @@ PAGE_CSS = """
 /* Room under the panels for Solara's badge, which is fixed at the bottom of the window. */
 .v-window { padding-bottom: 48px; }
 /* A panel taller than its cell scrolls inside it instead of spilling over the next one. */
-.autofin-run-panel { height: 100%; overflow-y: auto; flex-wrap: nowrap; }
+.autofin-scrolling { height: 100%; overflow-y: auto; flex-wrap: nowrap; }
 """
 
 Panel = tuple[Callable[[mesa.Model], solara.Element], int]

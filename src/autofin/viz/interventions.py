@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from autofin.scenario.finance_schema import ReverseFactoringSpec
+from autofin.world.firms import steps_of
 from autofin.world.model import AutofinModel
 
 
@@ -59,9 +60,19 @@ def payment_term(model: AutofinModel, term_days: int, buyer_tier: int = 0) -> In
             "this run's trade books hold)"
         )
     edges = firms.tier[firms.edge_customer] == buyer_tier
-    firms.edge_term_steps[edges] = round(term_days / step_days)
+    firms.edge_term_steps[edges] = steps_of(term_days, step_days)
     who = "automakers" if buyer_tier == 0 else f"tier-{buyer_tier} buyers"
-    return _next(model, f"{who} pay in {term_days} d")
+    return _next(model, f"{who} pay in {term_days} d{in_whole_steps(term_days, step_days)}")
+
+
+def in_whole_steps(days: int, step_days: int) -> str:
+    """What a term of ``days`` is in whole steps, as " (63 d in whole 7-day steps)".
+
+    The model counts terms in steps (a 60-day term is paid after 9 weekly steps); "" when
+    the term is a whole number of steps.
+    """
+    kept = steps_of(days, step_days) * step_days
+    return "" if kept == days else f" ({kept} d in whole {step_days}-day steps)"
 
 
 def platform_on(model: AutofinModel, spread: float, onboarded_share: float) -> Intervention:
