@@ -142,3 +142,23 @@ def test_a_step_on_the_thread_that_delivers_the_browsers_reports_does_not_wait_f
     player.start()
     player.join()
     assert elsewhere == [False]
+
+
+def test_a_long_intervention_label_is_cut_to_fit_its_line_with_the_full_text_on_hover():
+    # Several interventions on one day make one long label; written up the line in full it
+    # ran off the bottom of the plot and over the bars.
+    from autofin.viz.components import mark_interventions
+
+    model = ExploredModel(catalog=Catalog.build())
+    model.step()
+    said = [
+        "automakers pay in 60 d (63 d in whole 7-day steps)",
+        "platform on (spread 0.5%, 100% onboarded)",
+        "firm 5 forced into default",
+    ]
+    marks = [interventions.Intervention(2, 14, label) for label in said]
+    figure = mark_interventions(draw(figures.defaults_figure, model.runs()), marks)
+    (note,) = [a for a in figure["layout"]["annotations"] if a.get("hovertext")]
+    assert note["hovertext"] == "; ".join(said)
+    assert len(note["text"]) <= 40
+    assert note["text"].endswith("…")

@@ -170,7 +170,7 @@ def test_step_advances_the_counter_and_redraws_series_and_network(page):
     page.tab.get_by_text("bank loans").wait_for()
     # The title points to the sheet, which is inside the network's cell (it was drawn below
     # the cell, out of sight, so a click seemed to do nothing).
-    page.wait_for_figure("Supply network at step 3", "t.includes(\"sheet is below the figure\")")
+    page.wait_for_figure("Supply network at step 3", 't.includes("sheet is below the figure")')
     sheet = page.tab.locator(".autofin-firm-sheet")
     sheet.scroll_into_view_if_needed()
     cell = page.tab.locator(".vue-grid-item").filter(has=sheet).bounding_box()

@@ -34,6 +34,10 @@ PlainFigure = dict[str, Any]
 FigureBuilder = Callable[[Sequence[Run]], PlainFigure]
 
 
+TALL_LABEL_CHARACTERS = 40
+"""Characters of an intervention's label written up its line (10-px type in a cell's plot)."""
+
+
 def mark_interventions(figure: PlainFigure, marks: Sequence[Intervention]) -> PlainFigure:
     """Draw each intervention as a dotted vertical line on every day axis of ``figure``.
 
@@ -88,15 +92,18 @@ def mark_interventions(figure: PlainFigure, marks: Sequence[Intervention]) -> Pl
             anchor = layout.get("yaxis" + axis.get("anchor", "y")[1:]) or {}
             low, high = anchor.get("domain", (0, 1))
             # Up the line in a tall plot; in a short row of stacked subplots, where it would
-            # run over the rows below, a short label across the top (the full text on hover).
+            # run over the rows below, a short label across the top. Either is cut to what
+            # fits (several interventions on one day make a long text; the full text is on
+            # hover and in the line's name).
             tall = high - low >= 0.5
+            room = TALL_LABEL_CHARACTERS if tall else 24
             notes.append(
                 {
                     "xref": xref,
                     "yref": yref,
                     "x": day,
                     "y": 1,
-                    "text": text if tall or len(text) <= 24 else text[:22] + "…",
+                    "text": text if len(text) <= room else text[: room - 1] + "…",
                     "hovertext": text,
                     "showarrow": False,
                     "textangle": -90 if tall else 0,
