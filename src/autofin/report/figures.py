@@ -1002,28 +1002,17 @@ def bullwhip_table(run: Run) -> pd.Series:
     amplification. (The variance of a mean over replications is not the mean variance:
     averaging seeds smooths demand more than orders, so the mean series overstates it.)
     """
-    summary = run.result.summary
     timeseries = run.columns("bullwhip", "vehicle_demand", "production_units")
     tiers = sorted(_numbered(timeseries.columns, "orders_tier"))
     keys = ["bullwhip_production", *(f"bullwhip_tier{tier}" for tier in tiers)]
-    if all(key in summary for key in keys):
-        names = ["automaker production", *(f"orders to {tier_name(tier)}" for tier in tiers)]
-        return pd.Series(
-            {
-                "consumer demand": 1.0,
-                **{n: float(summary[k]) for n, k in zip(names, keys, strict=True)},
-            }
-        )
-    demand = timeseries["vehicle_demand"]
-    base = demand.var() / max(demand.mean() ** 2, 1e-12)
-    levels = {"consumer demand": demand, "automaker production": timeseries["production_units"]}
-    for tier in sorted(_numbered(timeseries.columns, "orders_tier")):
-        levels[f"orders to {tier_name(tier)}"] = timeseries[f"orders_tier{tier}"]
+    ratios = run.result.summary
+    if not all(key in ratios for key in keys):  # results written before the summary had them
+        from autofin.world.metrics import bullwhip  # late: only old results need the model
+
+        ratios = bullwhip(timeseries, len(tiers))
+    names = ["automaker production", *(f"orders to {tier_name(tier)}" for tier in tiers)]
     return pd.Series(
-        {
-            name: (s.var() / max(s.mean() ** 2, 1e-12)) / max(base, 1e-12)
-            for name, s in levels.items()
-        }
+        {"consumer demand": 1.0, **{n: float(ratios[k]) for n, k in zip(names, keys, strict=True)}}
     )
 
 

@@ -239,16 +239,16 @@ def verify_results(directory: str | Path) -> dict[str, Any]:
         REPORT_HTML,
     }
     for name in sorted(set(recorded) | present):
-        path = directory / name
         if name not in recorded:
             raise ResultsIntegrityError(f"{directory}: {name} is not part of the recorded run")
-        if not path.is_file():
+        if not (directory / name).is_file():
             raise ResultsIntegrityError(f"{directory}: {name} is missing")
-        if file_sha256(path) != recorded[name]:
-            raise ResultsIntegrityError(
-                f"{directory}: {name} does not match the SHA-256 in {SUMMARY_JSON}; the folder "
-                "mixes runs or was changed after the run"
-            )
+    changed = changed_files(directory, summary)
+    if changed:
+        raise ResultsIntegrityError(
+            f"{directory}: {changed[0]} does not match the SHA-256 in {SUMMARY_JSON}; the "
+            "folder mixes runs or was changed after the run"
+        )
     return summary
 
 

@@ -17,7 +17,6 @@ import time
 import traceback
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from difflib import get_close_matches
 from typing import Any
 
 import pandas as pd
@@ -179,13 +178,12 @@ def extract(result: Any, outputs: Outputs) -> tuple[dict[str, Any], pd.DataFrame
 def _unknown(field: str, kind: str, missing: Sequence[str], known: Iterable[str]) -> str:
     """The error for names a run does not report: each with the closest name it does."""
     choices = sorted(known)
-    hints = "; ".join(
-        f"got {name!r}: {suggestion(name, choices)}"
-        if get_close_matches(name, choices, n=1, cutoff=0.6)
-        else f"got {name!r}: no {kind} of that name"
-        for name in missing
-    )
-    return f"{field}: {hints} (docs/metrics.md lists every {kind} a run reports)"
+    hints = []
+    for name in missing:
+        hint = suggestion(name, choices)  # or the whole list, too long to print here
+        close = hint.startswith("did you mean")
+        hints.append(f"got {name!r}: {hint if close else f'no {kind} of that name'}")
+    return f"{field}: {'; '.join(hints)} (docs/metrics.md lists every {kind} a run reports)"
 
 
 def _aggregate(values: pd.Series, stat: str) -> float:

@@ -36,6 +36,8 @@ FigureBuilder = Callable[[Sequence[Run]], PlainFigure]
 
 TALL_LABEL_CHARACTERS = 40
 """Characters of an intervention's label written up its line (10-px type in a cell's plot)."""
+SHORT_LABEL_CHARACTERS = 24
+"""Characters of the label across the top of a short row of stacked subplots."""
 
 
 def mark_interventions(figure: PlainFigure, marks: Sequence[Intervention]) -> PlainFigure:
@@ -96,7 +98,7 @@ def mark_interventions(figure: PlainFigure, marks: Sequence[Intervention]) -> Pl
             # fits (several interventions on one day make a long text; the full text is on
             # hover and in the line's name).
             tall = high - low >= 0.5
-            room = TALL_LABEL_CHARACTERS if tall else 24
+            room = TALL_LABEL_CHARACTERS if tall else SHORT_LABEL_CHARACTERS
             notes.append(
                 {
                     "xref": xref,
