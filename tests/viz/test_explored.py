@@ -13,8 +13,9 @@ from autofin.cli import app
 from autofin.scenario.loading import load_scenario
 from autofin.viz import interventions
 from autofin.viz.catalog import Catalog, UnknownScenarioError
-from autofin.viz.explored import ExploredModel
+from autofin.viz.explored import ExploredModel, scenario_terms
 from autofin.viz.interventions import InterventionError
+from autofin.viz.terms import model_params
 from autofin.world.model import AutofinModel, simulate
 from conftest import TINY, write
 
@@ -47,32 +48,31 @@ def test_catalogue_lists_shipped_scenarios_and_refuses_other_names(catalog):
         catalog.load("../../etc/passwd")
 
 
-def test_sliders_left_alone_keep_the_picked_scenarios_own_terms(catalog):
-    # The opening scenario (tiny) has a 170-day automaker term by default; pledge_60_days
-    # changes terms by policy; the platform scenario has its own platform.
-    opening = catalog.load("tiny").automakers.payment_term_days
-    model = ExploredModel(
-        catalog=catalog, scenario_name="platform_reverse_factoring", automaker_term_days=opening
+def page_values(catalog: Catalog, name: str, **moved) -> dict:
+    """What the page passes on Reset after picking ``name`` and moving ``moved``."""
+    params = model_params(*scenario_terms(catalog, name), catalog.names, name)
+    return {key: spec["value"] for key, spec in params.items()} | moved
+
+
+def test_picking_a_scenario_sets_the_sliders_to_its_own_terms(catalog):
+    # The opening scenario (tiny) has a 170-day automaker term and no platform; the stress
+    # scenario 240 days; the platform scenario its own platform.
+    assert page_values(catalog, "tiny")["automaker_term_days"] == 170
+    assert page_values(catalog, "long_terms_stress")["automaker_term_days"] == 240
+    assert page_values(catalog, "platform_reverse_factoring")["platform"]
+    # Left alone, the sliders give exactly the scenario's file, seed included.
+    for name in ("long_terms_stress", "platform_reverse_factoring"):
+        model = ExploredModel(catalog=catalog, **page_values(catalog, name))
+        assert model.main.spec == load_scenario(catalog.files[name])
+    # A slider moved after picking is written into the picked scenario, and only that one.
+    moved = ExploredModel(
+        catalog=catalog, **page_values(catalog, "long_terms_stress", automaker_term_days=120)
     )
-    assert model.main.spec == load_scenario(catalog.files["platform_reverse_factoring"])
-    assert model.terms.platform
-    # The page passes every slider: those left where the opening scenario put them are the
-    # picked scenario's own, and the terms shown (the clock's line) are the ones in force.
-    stress = ExploredModel(
-        catalog=catalog,
-        scenario_name="long_terms_stress",
-        automaker_term_days=opening,
-        platform=False,
-    )
-    assert stress.main.spec.automakers.payment_term_days == 240
-    assert stress.terms.automaker_term_days == 240
-    platform = ExploredModel(
-        catalog=catalog,
-        scenario_name="platform_reverse_factoring",
-        automaker_term_days=opening,
-        platform=False,
-    )
-    assert platform.terms.platform
+    assert moved.terms.automaker_term_days == 120
+    stress = load_scenario(catalog.files["long_terms_stress"])
+    assert moved.main.spec.automakers.payment_term_days == 120
+    assert moved.main.spec.banks == stress.banks
+    assert moved.main.spec.suppliers == stress.suppliers
 
 
 def test_moved_slider_changes_the_models_payment_term_and_its_series(catalog):

@@ -254,6 +254,23 @@ def test_moved_slider_applies_on_reset_and_shows_in_page_and_series(page):
     page.shot("slider-reset")
 
 
+def test_picking_a_scenario_sets_the_sliders_to_its_terms_and_reset_runs_it(page):
+    term = _slider(page, "Automaker payment term (days)")
+    assert term.get_attribute("aria-valuenow") == "170"  # the baseline's
+    page.tab.locator(".v-select", has_text="Scenario").click()
+    page.tab.get_by_role("option", name="long_terms_stress", exact=True).click()
+    # The sliders show the picked scenario's terms before Reset, not the opening one's.
+    page.tab.wait_for_function(
+        """() => [...document.querySelectorAll('.v-input')].some(i =>
+              i.innerText.includes('Automaker payment term (days)') &&
+              i.querySelector('[role=slider]').getAttribute('aria-valuenow') === '240')"""
+    )
+    page.shot("scenario-picked")
+    page.button("Reset").click()
+    page.tab.get_by_text(re.compile("automaker payment term 240 days")).wait_for()
+    assert _slider(page, "Automaker payment term (days)").get_attribute("aria-valuenow") == "240"
+
+
 def test_live_intervention_takes_effect_next_step_and_is_marked(page):
     page.step(2)
     page.tab.get_by_label("Firm").fill("5")

@@ -14,17 +14,20 @@ import solara
 from autofin.report import figures
 from autofin.viz.catalog import Catalog
 from autofin.viz.components import PANELS, TABS, draw
-from autofin.viz.explored import ExploredModel, opening_terms
+from autofin.viz.explored import ExploredModel, scenario_terms
 from autofin.viz.frame import Frame
 from autofin.viz.server import PLAY_INTERVAL_ENV, RENDER_INTERVAL_ENV, SCENARIO_ENV
 from autofin.viz.terms import model_params
 
 CATALOG = Catalog.build(os.environ.get(SCENARIO_ENV) or None)
-_terms, _seed = opening_terms(CATALOG)
-MODEL_PARAMS = {
-    "catalog": CATALOG,
-    **model_params(_terms, CATALOG.names, CATALOG.opening, _seed),
-}
+
+
+def params_for(name: str) -> dict:
+    """The page's `model_params` with every slider where the scenario ``name`` sets it."""
+    return {"catalog": CATALOG, **model_params(*scenario_terms(CATALOG, name), CATALOG.names, name)}
+
+
+MODEL_PARAMS = params_for(CATALOG.opening)
 
 
 def warm_up() -> None:
@@ -59,6 +62,7 @@ def Page() -> None:
         panels=PANELS,
         tabs=TABS,
         model_params=MODEL_PARAMS,
+        params_for=params_for,
         name=f"autofin · {CATALOG.opening}",
         play_interval=int(os.environ.get(PLAY_INTERVAL_ENV, "100")),
         render_interval=int(os.environ.get(RENDER_INTERVAL_ENV, "1")),

@@ -36,9 +36,9 @@ draw of a page just opened loads plotly.js too)."""
 
 
 @cache
-def opening_terms(catalog: Catalog) -> tuple[Terms, int]:
-    """The opening scenario's terms and seed: sliders left there keep a scenario's own values."""
-    scenario = catalog.load(catalog.opening)
+def scenario_terms(catalog: Catalog, name: str) -> tuple[Terms, int]:
+    """A scenario's terms and seed: where the sliders stand when it is picked."""
+    scenario = catalog.load(name)
     return Terms.of(scenario), scenario.seed
 
 
@@ -48,11 +48,14 @@ class ExploredModel(mesa.Model):
     Args:
         catalog: The scenarios the page may open.
         scenario_name: The scenario to run (a name from the catalogue).
-        seed: The seed (the scenario's own if None or left at the opening scenario's).
+        seed: The seed (None: the scenario's own).
         compare: Also run a second copy from the same seed, stepping in lockstep.
         compare_term_days: The second copy's automaker payment term.
         compare_platform: Whether the second copy has a reverse-factoring platform.
-        **terms: The values of `Terms` fields (None: the scenario's own).
+        **terms: The values of `Terms` fields (None: the scenario's own). The page passes
+            every slider; picking a scenario first sets them to its own values
+            (`scenario_terms`), so only those moved since differ from the scenario's terms,
+            and only those are written into it.
     """
 
     def __init__(
@@ -77,7 +80,6 @@ class ExploredModel(mesa.Model):
         compare_platform: bool | None = None,
     ) -> None:
         catalog = catalog or Catalog.build()
-        opening, opening_seed = opening_terms(catalog)
         name = scenario_name or catalog.opening
         given = {
             "automaker_term_days": automaker_term_days,
@@ -94,14 +96,12 @@ class ExploredModel(mesa.Model):
         }
         scenario = catalog.load(name)
         own = Terms.of(scenario)
-        asked = Terms(
+        # The terms in force: the sliders', the scenario's own where none is given.
+        terms = Terms(
             **{key: getattr(own, key) if given[key] is None else given[key] for key in TERM_NAMES}
         )
-        moved = {k for k in TERM_NAMES if given[k] is not None} & asked.changed_from(opening)
-        # The terms in force: the moved sliders', the scenario's own for the others (the page
-        # passes every slider, most of them where the opening scenario put them).
-        terms = Terms(**{key: getattr(asked if key in moved else own, key) for key in TERM_NAMES})
-        if seed is not None and seed != opening_seed:
+        moved = terms.changed_from(own)
+        if seed is not None and seed != scenario.seed:
             scenario = scenario.model_copy(update={"seed": int(seed)})
         scenario = terms.apply(scenario, moved)
         super().__init__(rng=scenario.seed)

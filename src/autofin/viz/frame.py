@@ -53,6 +53,7 @@ def Frame(
     name: str,
     play_interval: int = 100,
     render_interval: int = 1,
+    params_for: Callable[[str], dict] | None = None,
 ) -> None:
     """The whole page: the controls and model parameters in the sidebar, the panels by tab.
 
@@ -64,12 +65,22 @@ def Frame(
         name: The page's title.
         play_interval: Milliseconds between steps while playing.
         render_interval: Steps between redraws.
+        params_for: The `model_params` for a scenario picked in the ``scenario_name`` select:
+            picking one rebuilds the sliders where that scenario sets them (Mesa's
+            `ModelCreator` takes its values once, when it is built, so it is built anew).
     """
     shown = solara.use_reactive(model)
     parameters = solara.use_reactive({})
     play = solara.use_reactive(play_interval)
     render = solara.use_reactive(render_interval)
     threads = solara.use_reactive(False)  # Mesa's switch, not shown (see the module's note)
+
+    opening = model_params.get("scenario_name", {}).get("value")
+    picked = parameters.value.get("scenario_name", opening)
+    shown_params = solara.use_memo(
+        lambda: model_params if params_for is None or picked == opening else params_for(picked),
+        [picked],
+    )
 
     solara.Style(PAGE_CSS)
     with solara.AppBar():
@@ -93,7 +104,7 @@ def Frame(
                 use_threads=threads,
             )
         with solara.Card("Model parameters (apply on Reset)"):
-            ModelCreator(shown, model_params, model_parameters=parameters)
+            ModelCreator(shown, shown_params, model_parameters=parameters).key(f"params-{picked}")
     Tabs(shown.value, panels, tabs)
 
 

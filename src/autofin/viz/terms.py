@@ -1,8 +1,8 @@
 """The terms researchers vary from the page's sliders and switches (applied on reset).
 
-`Terms.of` reads them from a scenario; `Terms.apply` writes into a scenario only the terms the
-user moved away from the opening scenario's values, so a scenario picked later keeps its own
-settings for every slider left alone.
+`Terms.of` reads them from a scenario; picking a scenario on the page sets every slider to its
+terms, and `Terms.apply` writes into the scenario only the terms the user moved since, so every
+slider left alone keeps the scenario's own setting.
 """
 
 from __future__ import annotations
@@ -135,14 +135,14 @@ def _prefer(finance: dict[str, Any], instrument: str, on: bool) -> None:
         finance["preference"].insert(0, instrument)
 
 
-def model_params(opening: Terms, catalog_names: list[str], opening_name: str, seed: int) -> dict:
+def model_params(terms: Terms, seed: int, catalog_names: list[str], picked: str) -> dict:
     """Mesa `model_params` for the page: the scenario picker, the seed and every term.
 
     Args:
-        opening: The opening scenario's terms (the sliders' starting values).
+        terms: The picked scenario's terms (the sliders' values).
+        seed: The picked scenario's seed.
         catalog_names: Names for the scenario picker.
-        opening_name: The scenario the picker starts on.
-        seed: The opening scenario's seed.
+        picked: The scenario the picker shows.
     """
 
     def slider(label: str, value: float, low: float, high: float, step: float) -> dict:
@@ -152,12 +152,12 @@ def model_params(opening: Terms, catalog_names: list[str], opening_name: str, se
     def switch(label: str, value: bool) -> dict:
         return {"type": "Checkbox", "label": label, "value": value}
 
-    t = opening
+    t = terms
     return {
         "scenario_name": {
             "type": "Select",
             "label": "Scenario",
-            "value": opening_name,
+            "value": picked,
             "values": catalog_names,
         },
         "seed": slider("Seed", seed, 0, 100, 1),
