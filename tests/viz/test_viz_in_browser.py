@@ -206,7 +206,12 @@ def test_play_runs_steps_and_pause_stops_them(page):
     page.tab.keyboard.press("Home")
     assert thumb.get_attribute("aria-valuenow") == "1"
     page.wait_until_sent(r'"state":\s*\{"v_model":\s*1\}', since=sent)
-    page.wait_for_figure("Supply network: press Step")  # the page is drawn, as a user sees it
+    # The page is drawn, as a user sees it: the network's cell says how to start, with no axes.
+    page.wait_for_figure(
+        "Supply network",
+        "f.data.length === 0 && (f.layout.annotations || []).some("
+        "a => a.text.startsWith('Press Step'))",
+    )
     page.tab.evaluate(WATCH_NETWORK_JS)
     page.button("▶").click()
     page.wait_for_step(4)

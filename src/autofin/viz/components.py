@@ -248,11 +248,22 @@ def _not_started(model: ExploredModel, what: str) -> bool:
         return False
     # An empty figure, not a text: the figure's widget then exists before the model plays
     # (widgets created while the model plays are not drawn until it pauses).
-    show(
-        fit({"data": [], "layout": {}}, f"{what}: press Step or ▶ to start the run"),
-        screen=model.screen,
-    )
+    hint = {
+        "text": NOT_STARTED,
+        "xref": "paper",
+        "yref": "paper",
+        "x": 0.5,
+        "y": 0.5,
+        "showarrow": False,
+        "font": {"size": 14, "color": "#666"},
+    }
+    layout = {"xaxis": {"visible": False}, "yaxis": {"visible": False}, "annotations": [hint]}
+    show(fit({"data": [], "layout": layout}, what), screen=model.screen)
     return True
+
+
+NOT_STARTED = "Press Step or ▶ to start the run"
+"""What an empty cell says before the first step (no axes: there is nothing to measure yet)."""
 
 
 def draw(build: Callable[..., PlainFigure], *args: Any, **kwargs: Any) -> PlainFigure:
