@@ -27,6 +27,8 @@ from autofin.viz.plotly_view import show
 MARK_COLOUR = "#9467bd"
 CELL_HEIGHT = 380
 """Figure height (px) that fits a cell of Mesa's initial grid layout."""
+SLIDER_PX = 80
+"""Height (px) of a slider in a cell: its label on a line of its own, its value, its track."""
 
 
 PlainFigure = dict[str, Any]
@@ -475,7 +477,7 @@ def CapitalFlows(model: ExploredModel) -> None:
         fit(
             draw(figures.flows_sankey, model.runs(), window=span),
             f"Capital flows, steps {span[0]} to {span[1]}",
-            height=CELL_HEIGHT - 50,  # the slider above it shares the cell
+            height=CELL_HEIGHT - SLIDER_PX,  # the slider above it shares the cell
         ),
         screen=model.screen,
     )
