@@ -12,7 +12,7 @@ from scipy import stats
 from typer.testing import CliRunner
 
 from autofin.cli import app
-from autofin.results.compare import compare_runs
+from autofin.results.compare import compare_runs, natural_range
 from autofin.results.replications import mean_confidence_interval, simulate_replications
 from autofin.results.writing import read_results, write_results
 from autofin.scenario.loading import load_scenario_dict
@@ -75,6 +75,29 @@ def test_the_interval_is_the_student_t_interval():
     assert (low, high) == pytest.approx((2.5 - half, 2.5 + half))
     assert mean_confidence_interval(np.array([7.0])) == (7.0, 7.0)
     assert all(math.isnan(v) for v in mean_confidence_interval(np.array([np.nan])))
+
+
+def test_an_interval_stays_within_what_the_figure_can_be():
+    # Defaults in four replications: 0, 0, 0, 3. The t-interval reaches below 0 (-1.64);
+    # no count of defaults can, so the interval starts at 0 and keeps its upper end.
+    values = np.array([0.0, 0.0, 0.0, 3.0])
+    low, high = mean_confidence_interval(values)
+    assert low < 0
+    assert mean_confidence_interval(values, natural_range("supplier_defaults")) == (0.0, high)
+    # A share cannot pass 1; an NPL ratio is a share; a figure whose name says neither, or a
+    # difference of estimates, keeps the whole t-interval.
+    shares = np.array([0.9, 1.0, 1.0, 1.0])
+    assert mean_confidence_interval(shares, natural_range("conversion_rate_online"))[1] == 1.0
+    assert natural_range("bank_npl_ratio_mean") == (0.0, 1.0)
+    for signed in ("bank_capital_ratio_min", "bank_app_incremental_sales", "trade_bad_debt"):
+        assert natural_range(signed) == (-math.inf, math.inf)
+
+
+def test_a_replicated_runs_intervals_never_show_a_negative_count(replicated):
+    combined, _ = replicated
+    intervals = combined.summary["confidence_95"]
+    for figure in ("supplier_defaults", "sales_units", "consumer_loan_defaults"):
+        assert intervals[figure][0] >= 0, figure
 
 
 def test_replicated_results_round_trip_and_compare_with_intervals(replicated, tmp_path):

@@ -81,6 +81,57 @@ def is_fraction(name: str) -> bool:
     return bool(FRACTION_WORDS & words) or name.startswith("financing_cost_")
 
 
+NON_NEGATIVE_WORDS = frozenset(
+    {
+        "defaults",
+        "default",
+        "units",
+        "sales",
+        "leads",
+        "drives",
+        "applications",
+        "approvals",
+        "booked",
+        "failures",
+        "suppliers",
+        "steps",
+        "volume",
+        "days",
+        "minutes",
+        "cascade",
+        "replications",
+        "bullwhip",
+        "investment",
+        "unmet",
+    }
+)
+"""Words of a summary figure's name that mark a count, an amount, a duration or a rate of
+defaults, none of which can be negative."""
+
+SHARE_WORDS = frozenset({"share", "power", "rejection", "inconclusive", "conversion", "npl"})
+"""Words of a summary figure's name that mark a share of a whole (between 0 and 1)."""
+
+
+def natural_range(name: str) -> tuple[float, float]:
+    """The values a summary figure can take, as its name says (unbounded if it says nothing).
+
+    A share of a whole (`SHARE_WORDS`: `supplier_default_share`, `conversion_rate_online`,
+    `bank_npl_ratio_mean`, and `loan_approval_rate`) lies in [0, 1]; a count, an amount, a
+    duration or a rate of defaults (`NON_NEGATIVE_WORDS`: `supplier_defaults`,
+    `financing_volume_factoring`, `supplier_annual_default_rate`) is at least 0. A
+    confidence interval cut to this range covers the true value as often as before, since
+    the true value lies in it (`autofin.results.replications.mean_confidence_interval`).
+    """
+    words = set(name.replace(".", "_").split("_"))
+    if "incremental" in words:  # a difference of estimates (`bank_app_incremental_sales`)
+        return -math.inf, math.inf
+    if SHARE_WORDS & words or name == "loan_approval_rate":
+        return 0.0, 1.0
+    if NON_NEGATIVE_WORDS & words:
+        return 0.0, math.inf
+    return -math.inf, math.inf
+
+
 MEAN = "mean"
 FINAL = "final"
 SUMMARY = "summary"

@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from autofin.results.compare import CONFIDENCE_KEY, summary_figures
+from autofin.results.compare import CONFIDENCE_KEY, natural_range, summary_figures
 from autofin.results.result import Result
 from autofin.scenario.schema import Scenario
 
@@ -115,7 +115,7 @@ def combine(scenario: Scenario, results: Sequence[Result], wall_time_s: float) -
     for figure in figures:
         values = replicates[figure].to_numpy(dtype=float)
         summary[figure] = float(np.nanmean(values)) if np.isfinite(values).any() else math.nan
-        intervals[figure] = list(mean_confidence_interval(values))
+        intervals[figure] = list(mean_confidence_interval(values, natural_range(figure)))
     summary["replications"] = len(results)
     summary["replication_seeds"] = [int(result.scenario.seed) for result in results]
     summary[CONFIDENCE_KEY] = intervals
@@ -140,11 +140,16 @@ def combine(scenario: Scenario, results: Sequence[Result], wall_time_s: float) -
     )
 
 
-def mean_confidence_interval(values: np.ndarray) -> tuple[float, float]:
+def mean_confidence_interval(
+    values: np.ndarray, bounds: tuple[float, float] = (-math.inf, math.inf)
+) -> tuple[float, float]:
     """The two-sided 95% Student-t confidence interval of the mean of `values`.
 
     Args:
         values: One value per replication; NaN values are left out.
+        bounds: The values the mean can take (`autofin.results.compare.natural_range`); the
+            interval is cut to them (no negative count of defaults), which keeps its
+            coverage, since the mean lies within them.
 
     Returns:
         `(low, high)`; both equal to the value when there is one, NaN when there is none.
@@ -161,7 +166,7 @@ def mean_confidence_interval(values: np.ndarray) -> tuple[float, float]:
         * finite.std(ddof=1)
         / math.sqrt(finite.size)
     )
-    return mean - half, mean + half
+    return max(mean - half, bounds[0]), min(mean + half, bounds[1])
 
 
 def _figures(summary: dict[str, Any]) -> dict[str, float]:
