@@ -162,3 +162,30 @@ def test_a_long_intervention_label_is_cut_to_fit_its_line_with_the_full_text_on_
     assert note["hovertext"] == "; ".join(said)
     assert len(note["text"]) <= 40
     assert note["text"].endswith("…")
+
+
+def test_an_intervention_label_does_not_stretch_the_day_axis():
+    # A label written left of its line made plotly widen the axis to show it: a platform
+    # switched on at step 4 stretched "Supply-chain finance" to -22 days.
+    from autofin.viz.components import in_a_cell, mark_interventions
+
+    model = ExploredModel(catalog=Catalog.build())
+    for _ in range(7):
+        model.step()
+    marks = [
+        interventions.Intervention(4, 28, "platform on (0.5%, 100% onboarded)"),
+        interventions.Intervention(5, 35, "firm 5 forced into default"),
+    ]
+    figure = mark_interventions(draw(in_a_cell(figures.finance_figure), model.runs()), marks)
+    day_axes = [
+        axis
+        for key, axis in figure["layout"].items()
+        if key.startswith("xaxis") and (axis.get("title") or {}).get("text") == figures.DAYS
+    ]
+    assert day_axes
+    for axis in day_axes:
+        low, high = axis["range"]
+        assert 0 < low < 7 and 49 < high < 56  # the run's days, 7 to 49, and a little room
+    # Marks a step apart are labelled at different heights, not over each other.
+    notes = [a for a in figure["layout"]["annotations"] if a.get("hovertext")]
+    assert len({(a["y"], a.get("yshift", 0)) for a in notes}) == 2

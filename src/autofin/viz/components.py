@@ -42,6 +42,42 @@ SHORT_LABEL_CHARACTERS = 24
 """Characters of the label across the top of a short row of stacked subplots."""
 
 
+def _pin_range(figure: PlainFigure, key: str, axis: dict, labels: dict[int, list[str]]) -> None:
+    """Fix a day axis's range to its traces' days and the marks' (unless it has one)."""
+    if axis.get("range") is not None:
+        return
+    name = "x" + key[5:]
+    xs = [float(day) for day in labels]
+    for trace in figure.get("data", ()):
+        values = trace.get("x")
+        if trace.get("xaxis", "x") == name and values is not None and len(values):
+            finite = pd.to_numeric(pd.Series(values), errors="coerce").dropna()
+            xs.extend((float(finite.min()), float(finite.max())) if len(finite) else ())
+    low, high = min(xs), max(xs)
+    pad = 0.02 * (high - low) or 1.0
+    axis["range"] = [low - pad, high + pad]
+
+
+def _label_levels(axis: dict, labels: dict[int, list[str]], tall: bool, room: int) -> list[int]:
+    """A level (0, 1, 2) for each mark's label: the next one down when it would touch the last.
+
+    Labels are written left of their lines: up the line (about 16 px wide) in a tall plot,
+    across (about 5.5 px a character) in a short one; the axis is about its domain's share of
+    `CELL_PLOT_WIDTH` wide.
+    """
+    low, high = axis["range"]
+    domain = axis.get("domain", (0, 1))
+    px_per_day = (domain[1] - domain[0]) * CELL_PLOT_WIDTH / max(high - low, 1e-9)
+    levels: list[int] = []
+    last = None
+    for day, said in labels.items():
+        width = 16 if tall else 5.5 * min(len("; ".join(said)), room)
+        touches = last is not None and (day - last) * px_per_day < width
+        levels.append((levels[-1] + 1) % 3 if touches else 0)
+        last = day
+    return levels
+
+
 def mark_interventions(figure: PlainFigure, marks: Sequence[Intervention]) -> PlainFigure:
     """Draw each intervention as a dotted vertical line on every day axis of ``figure``.
 
@@ -76,6 +112,10 @@ def mark_interventions(figure: PlainFigure, marks: Sequence[Intervention]) -> Pl
     for key, axis in days.items():
         xref = "x" + key[5:]
         yref = f"{axis.get('anchor', 'y')} domain"
+        # The axis keeps the days of its data (and of the marks): plotly widens a range to
+        # show an annotation in data coordinates, and a label written left of its line
+        # stretched the axis into negative days.
+        _pin_range(figure, key, axis, labels)
         for day, said in labels.items():
             shapes.append(
                 {
@@ -90,23 +130,26 @@ def mark_interventions(figure: PlainFigure, marks: Sequence[Intervention]) -> Pl
                     "name": f"intervention: {'; '.join(said)}",
                 }
             )
-            if key != labelled:
-                continue
+        if key != labelled:
+            continue
+        anchor = layout.get("yaxis" + axis.get("anchor", "y")[1:]) or {}
+        low, high = anchor.get("domain", (0, 1))
+        # Up the line in a tall plot; in a short row of stacked subplots, where it would
+        # run over the rows below, a short label across the top. Either is cut to what
+        # fits (several interventions on one day make a long text; the full text is on
+        # hover and in the line's name). Labels of marks close together are staggered.
+        tall = high - low >= 0.5
+        room = TALL_LABEL_CHARACTERS if tall else SHORT_LABEL_CHARACTERS
+        levels = _label_levels(axis, labels, tall, room)
+        for (day, said), level in zip(labels.items(), levels, strict=True):
             text = "; ".join(said)
-            anchor = layout.get("yaxis" + axis.get("anchor", "y")[1:]) or {}
-            low, high = anchor.get("domain", (0, 1))
-            # Up the line in a tall plot; in a short row of stacked subplots, where it would
-            # run over the rows below, a short label across the top. Either is cut to what
-            # fits (several interventions on one day make a long text; the full text is on
-            # hover and in the line's name).
-            tall = high - low >= 0.5
-            room = TALL_LABEL_CHARACTERS if tall else SHORT_LABEL_CHARACTERS
             notes.append(
                 {
                     "xref": xref,
                     "yref": yref,
                     "x": day,
-                    "y": 1,
+                    "y": 1 - level * 0.34 if tall else 1,
+                    "yshift": 0 if tall else -12 * level,
                     "text": text if len(text) <= room else text[: room - 1] + "…",
                     "hovertext": text,
                     "showarrow": False,
