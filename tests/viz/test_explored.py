@@ -141,6 +141,41 @@ def test_forced_default_intervention_defaults_the_firm_at_the_next_step(catalog)
         interventions.force_default(model.main, firm)
 
 
+def test_a_firm_forced_into_default_once_is_not_forced_twice(catalog):
+    model = ExploredModel(catalog=catalog)
+    firm = int(np.flatnonzero(~model.main.firms.is_automaker)[0])
+    model.intervene(interventions.force_default(model.main, firm))
+    with pytest.raises(InterventionError, match=f"firm {firm} is already forced into default"):
+        interventions.force_default(model.main, firm)
+
+
+def test_side_by_side_a_shock_hits_both_runs_and_a_change_of_terms_the_first(catalog):
+    from autofin.viz.components import _on_the_copy
+
+    model = ExploredModel(catalog=catalog, compare=True, compare_term_days=35)
+    _steps(model, 2)
+    firm = int(np.flatnonzero(~model.main.firms.is_automaker)[0])
+
+    def force(m):
+        return interventions.force_default(m, firm)
+
+    mark = _on_the_copy(force(model.main), force, model.twin, "tiny", shock=True)
+    assert mark.label == f"firm {firm} forced into default"
+    model.intervene(mark)
+    model.step()
+    for result in model.results():  # both runs lose the firm at step 3
+        events = result.events
+        assert events.loc[events["agent_id"] == firm, "step"].tolist() == [3]
+
+    def term(m):
+        return interventions.payment_term(m, 90)
+
+    mark = _on_the_copy(term(model.main), term, model.twin, "tiny", shock=False)
+    assert mark.label.endswith("(tiny only)")
+    makers = model.twin.firms.tier[model.twin.firms.edge_customer] == 0
+    assert set(model.twin.firms.edge_term_steps[makers]) == {5}  # the copy keeps 35 days
+
+
 def test_demand_shock_intervention_cuts_demand_from_the_next_step(tmp_path):
     # Enough consumers that a step without the shock has demand (500 shop about once in
     # three steps since the car market's rework).
@@ -180,6 +215,11 @@ def test_platform_intervention_opens_a_platform_that_finances_tier_1(catalog):
         (lambda m: interventions.force_default(m, 10**6), "firm 1000000: expected 0 to"),
         (lambda m: interventions.demand_shock(m, -1.0, 30), "demand factor -1.0"),
         (lambda m: interventions.platform_on(m, 0.005, 1.5), "platform settings"),
+        (
+            lambda m: interventions.firm_number("1.5", m.firms.n),
+            "firm '1.5': expected a whole number from 0 to",
+        ),
+        (lambda m: interventions.firm_number("", m.firms.n), "firm '': expected a whole number"),
     ],
 )
 def test_bad_interventions_say_what_was_expected(catalog, change, message):

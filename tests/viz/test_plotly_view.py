@@ -185,7 +185,8 @@ def test_an_intervention_label_does_not_stretch_the_day_axis():
     assert day_axes
     for axis in day_axes:
         low, high = axis["range"]
-        assert 0 < low < 7 and 49 < high < 56  # the run's days, 7 to 49, and a little room
+        assert 0 < low < 7  # the run's days, 7 to 49, and a little room
+        assert 49 < high < 56
     # Marks a step apart are labelled at different heights, not over each other.
     notes = [a for a in figure["layout"]["annotations"] if a.get("hovertext")]
     assert len({(a["y"], a.get("yshift", 0)) for a in notes}) == 2

@@ -274,6 +274,11 @@ def test_picking_a_scenario_sets_the_sliders_to_its_terms_and_reset_runs_it(page
     page.button("Reset").click()
     page.tab.get_by_text(re.compile("automaker payment term 240 days")).wait_for()
     assert _slider(page, "Automaker payment term (days)").get_attribute("aria-valuenow") == "240"
+    # The title names the scenario running and its step, whichever tab is open.
+    page.tab.get_by_role("tab", name=TABS[1]).click()
+    page.tab.get_by_text(re.compile(r"^autofin · long_terms_stress · step 0 of \d+$")).wait_for()
+    page.button("Step").click()  # the clock is on the first tab; the title says it too
+    page.tab.get_by_text(re.compile(r"^autofin · long_terms_stress · step 1 of \d+$")).wait_for()
 
 
 def test_live_intervention_takes_effect_next_step_and_is_marked(page):

@@ -440,7 +440,7 @@ def finance_figure(results: Results) -> go.Figure:
         vertical_spacing=0.12,
         titles=(
             "New financing by instrument" if one else "New financing, all instruments",
-            "Cost of new financing" if one else "Suppliers' cost of new financing",
+            "Cost of new financing" if one else "Cost: suppliers (solid), car loans (dashed)",
             "Suppliers' working capital"
             if one
             else "Cash-conversion cycle (solid), invoice-to-cash (dotted)",
@@ -644,6 +644,7 @@ def funnel_figure(results: Results) -> go.Figure:
                 y=pd.concat([ts["decision_minutes_p90"], ts["decision_minutes_p10"][::-1]]),
                 fill="toself",
                 fillcolor=rgba(colour, 0.18),
+                mode="lines",  # a short series' default adds markers: corners, not data
                 line={"width": 0},
                 name="10th–90th percentile" if single else f"{run.label}: 10th–90th pct.",
                 legendgroup=run.label,
@@ -816,9 +817,9 @@ def network_figure(results: Results, step: int | None = None) -> go.Figure:
             text=[str(int(w)) for w in default_step[failed]],
             textposition=np.where(np.arange(failed.size) % 2 == 0, "top center", "bottom center"),
             textfont={"size": 10, "color": "#a51d1d"},
-            showlegend=False,
+            showlegend=True,
             hoverinfo="skip",
-            name="default steps",
+            name="step of default (red numbers)",
         )
     levels = int(tier.max()) + 1 if len(tier) else 1
     canvas.axis(

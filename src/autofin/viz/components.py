@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from html import escape
 from typing import Any
 
@@ -23,6 +24,7 @@ from autofin.viz import interventions
 from autofin.viz.explored import ExploredModel
 from autofin.viz.interventions import Intervention, InterventionError
 from autofin.viz.plotly_view import show
+from autofin.world.model import AutofinModel
 
 MARK_COLOUR = "#9467bd"
 CELL_HEIGHT = 380
@@ -51,10 +53,12 @@ def _pin_range(figure: PlainFigure, key: str, axis: dict, labels: dict[int, list
     for trace in figure.get("data", ()):
         values = trace.get("x")
         if trace.get("xaxis", "x") == name and values is not None and len(values):
-            finite = pd.to_numeric(pd.Series(values), errors="coerce").dropna()
-            xs.extend((float(finite.min()), float(finite.max())) if len(finite) else ())
-    low, high = min(xs), max(xs)
-    pad = 0.02 * (high - low) or 1.0
+            xs.extend(pd.to_numeric(pd.Series(values), errors="coerce").dropna().tolist())
+    points = np.unique(xs)
+    low, high = float(points[0]), float(points[-1])
+    # Room for half a bar (a step) at either end, or 2% of the span if more.
+    half_step = float(np.diff(points).min()) / 2 if points.size > 1 else 1.0
+    pad = max(0.02 * (high - low), half_step)
     axis["range"] = [low - pad, high + pad]
 
 
@@ -331,6 +335,15 @@ def time_series(build: FigureBuilder, name: str) -> Callable:
 
 
 @solara.component
+def Heading(model: ExploredModel) -> None:
+    """The app bar's title: the scenario running and its step, seen from every tab."""
+    follow(model)
+    spec = model.main.spec
+    twin = f" and {model.twin.spec.name}" if model.twin is not None else ""
+    solara.AppBarTitle(f"autofin · {spec.name}{twin} · step {model.step_index} of {spec.steps}")
+
+
+@solara.component
 def Clock(model: ExploredModel) -> None:
     """Step counter, simulated date, the scenario and the terms in force, and the runs shown."""
     follow(model)
@@ -370,7 +383,12 @@ def RunPanel(model: ExploredModel) -> None:
 
 @solara.component
 def LiveInterventions(model: ExploredModel) -> None:
-    """Changes to the running model from its next step on, marked on every time-series chart."""
+    """Changes to the running model from its next step on, marked on every time-series chart.
+
+    Side by side, a shock (a demand shock, a forced default) hits both runs, which stay
+    comparable; a change of terms (the payment term, a platform) applies to the first run
+    only, and its mark says so.
+    """
     term = solara.use_reactive(60)
     spread = solara.use_reactive(0.005)
     share = solara.use_reactive(1.0)
@@ -378,14 +396,18 @@ def LiveInterventions(model: ExploredModel) -> None:
     duration = solara.use_reactive(91)  # 13 weeks, on the slider's 7-day steps
     main = model.main
     automakers = int(main.network.n_automakers)
-    firm = solara.use_reactive(automakers)  # the first supplier: firms 0 to n-1 are automakers
+    # The first supplier: firms 0 to n-1 are automakers. Text, so that anything typed is
+    # answered (a number box ignores what does not parse and keeps the last message).
+    firm = solara.use_reactive(str(automakers))
     # The last message and the model it is about: a Reset's new model starts without one.
     message = solara.use_reactive(("", None))
 
-    def apply(change: Callable[[], Intervention]) -> None:
+    def apply(change: Callable[[AutofinModel], Intervention], shock: bool) -> None:
         try:
             with model.lock:  # not in the middle of a step while playing
-                mark = change()
+                mark = change(main)
+                if model.twin is not None:
+                    mark = _on_the_copy(mark, change, model.twin, main.spec.name, shock)
                 model.intervene(mark)
         except InterventionError as error:
             message.set((f"Not applied: {error}", model))
@@ -400,15 +422,19 @@ def LiveInterventions(model: ExploredModel) -> None:
             )
             solara.Button(
                 "Apply term",
-                on_click=lambda: apply(lambda: interventions.payment_term(main, term.value)),
+                on_click=lambda: apply(
+                    lambda m: interventions.payment_term(m, term.value), shock=False
+                ),
             )
         with solara.Row():
-            solara.SliderFloat("Platform spread", value=spread, min=0.0, max=0.05, step=0.001)
+            solara.SliderFloat(
+                "Platform spread (annual)", value=spread, min=0.0, max=0.05, step=0.001
+            )
             solara.SliderFloat("Onboarded share", value=share, min=0.0, max=1.0, step=0.05)
             solara.Button(
                 "Platform on",
                 on_click=lambda: apply(
-                    lambda: interventions.platform_on(main, spread.value, share.value)
+                    lambda m: interventions.platform_on(m, spread.value, share.value), shock=False
                 ),
             )
         with solara.Row():
@@ -417,19 +443,42 @@ def LiveInterventions(model: ExploredModel) -> None:
             solara.Button(
                 "Demand shock",
                 on_click=lambda: apply(
-                    lambda: interventions.demand_shock(main, factor.value, duration.value)
+                    lambda m: interventions.demand_shock(m, factor.value, duration.value),
+                    shock=True,
                 ),
             )
         with solara.Row():
             first = "automaker 0" if automakers == 1 else f"automakers 0 to {automakers - 1}"
-            solara.InputInt(f"Firm (number; {first})", value=firm)
+            solara.InputText(f"Firm (number; {first})", value=firm)
             solara.Button(
                 "Force default",
-                on_click=lambda: apply(lambda: interventions.force_default(main, firm.value)),
+                on_click=lambda: apply(
+                    lambda m: interventions.force_default(
+                        m, interventions.firm_number(firm.value, m.firms.n)
+                    ),
+                    shock=True,
+                ),
             )
         text, about = message.value
         if text and about is model:
             solara.Text(text)
+
+
+def _on_the_copy(
+    mark: Intervention,
+    change: Callable[[AutofinModel], Intervention],
+    twin: AutofinModel,
+    first: str,
+    shock: bool,
+) -> Intervention:
+    """Apply a shock to the second copy too; say on the mark where the change applies."""
+    if not shock:
+        return replace(mark, label=f"{mark.label} ({first} only)")
+    try:
+        change(twin)
+    except InterventionError as error:
+        return replace(mark, label=f"{mark.label} (not in {twin.spec.name}: {error})")
+    return mark
 
 
 @solara.component
@@ -453,6 +502,8 @@ def SupplyNetwork(model: ExploredModel) -> None:
         network = drawn.current[1]
         firm = _clicked_firm(runs[0].result.firms, clicked.value)
         title = f"Supply network at step {model.step_index}: firms by state, cascades in red"
+        if model.twin is not None:
+            title += f" ({runs[0].label})"
         if firm is not None:
             title += f" · firm {firm}'s sheet is below the figure"
         figure = fit({"data": network["data"], "layout": dict(network["layout"])}, title)

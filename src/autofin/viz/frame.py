@@ -54,6 +54,7 @@ def Frame(
     play_interval: int = 100,
     render_interval: int = 1,
     params_for: Callable[[str], dict] | None = None,
+    heading: Callable[[mesa.Model], solara.Element] | None = None,
 ) -> None:
     """The whole page: the controls and model parameters in the sidebar, the panels by tab.
 
@@ -65,6 +66,8 @@ def Frame(
         name: The page's title.
         play_interval: Milliseconds between steps while playing.
         render_interval: Steps between redraws.
+        heading: A component drawing the app bar's title for the model shown (``name`` if
+            omitted).
         params_for: The `model_params` for a scenario picked in the ``scenario_name`` select:
             picking one rebuilds the sliders where that scenario sets them (Mesa's
             `ModelCreator` takes its values once, when it is built, so it is built anew).
@@ -84,11 +87,14 @@ def Frame(
 
     solara.Style(PAGE_CSS)
     with solara.AppBar():
-        solara.AppBarTitle(name)
+        if heading is None:
+            solara.AppBarTitle(name)
+        else:
+            heading(shown.value)
         solara.lab.ThemeToggle()
     with solara.Sidebar(), solara.Column():
         with solara.Card("Controls"):
-            solara.SliderInt(label="Play interval (ms)", value=play, min=1, max=500, step=10)
+            solara.SliderInt(label="Play interval (ms)", value=play, min=1, max=500, step=1)
             solara.SliderInt(
                 label="Render interval (steps between redraws)",
                 value=render,

@@ -118,7 +118,8 @@ def force_default(model: AutofinModel, firm: int) -> Intervention:
     """Force ``firm`` into default at the next step.
 
     Raises:
-        InterventionError: No such firm, or it has already defaulted.
+        InterventionError: No such firm, it has already defaulted, or it is already forced
+            into default at the next step.
     """
     firms = model.firms
     if not 0 <= firm < firms.n:
@@ -126,8 +127,24 @@ def force_default(model: AutofinModel, firm: int) -> Intervention:
     if not firms.active[firm]:
         raise InterventionError(f"firm {firm} has already defaulted")
     mark = _next(model, f"firm {firm} forced into default")
+    if firm in model.shocks.target_of(mark.step):
+        raise InterventionError(f"firm {firm} is already forced into default at step {mark.step}")
     model.shocks.force_default(mark.step, firm)
     return mark
+
+
+def firm_number(text: str, firms: int) -> int:
+    """The firm number typed in the page's box.
+
+    Raises:
+        InterventionError: The text is not a whole number.
+    """
+    try:
+        return int(text.strip())
+    except ValueError:
+        raise InterventionError(
+            f"firm {text.strip()!r}: expected a whole number from 0 to {firms - 1}"
+        ) from None
 
 
 def firm_sheet(model: AutofinModel, firm: int) -> dict[str, object]:
