@@ -621,7 +621,7 @@ def sweep(
 ) -> None:
     """Run a parameter sweep: a design of scenarios x replications, resumable, on any cluster."""
     from autofin.sweep import ExperimentError, StoreError, load_experiment, plan_sweep, run_sweep
-    from autofin.sweep.executors import SlurmOptions, open_client
+    from autofin.sweep.executors import ClusterError, SlurmOptions, open_client
     from autofin.sweep.runs import OutputError
     from autofin.sweep.store import SweepStore
 
@@ -641,13 +641,18 @@ def sweep(
         cluster = options.over(spec.cluster)
     if dry_run:
         try:
+            SweepStore(directory).check(plan.resolved, plan.fingerprint)
             _sweep_dry_run(plan, SweepStore(directory), cluster, workers, scheduler)
-        except OutputError as error:  # the estimate runs the model once
+        except (StoreError, OutputError) as error:  # the estimate runs the model once
             _print_error(str(error))
             raise typer.Exit(EXIT_BAD_INPUT) from None
         return
     try:
         SweepStore(directory).open(plan.resolved, plan.design, plan.fingerprint)
+    except StoreError as error:
+        _print_error(str(error))
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+    try:
         with (
             open_client(
                 workers=workers,
@@ -661,6 +666,9 @@ def sweep(
     except (StoreError, OutputError) as error:
         _print_error(str(error))
         raise typer.Exit(EXIT_BAD_INPUT) from None
+    except ClusterError as error:
+        _print_error(str(error))
+        raise typer.Exit(EXIT_BAD_INPUT if error.bad_input else EXIT_FAILED) from None
     except OSError as error:
         _print_error(f"cannot reach the cluster: {error}")
         raise typer.Exit(EXIT_FAILED) from None
@@ -711,9 +719,20 @@ def _sweep_dry_run(
     )
 
 
+PLAIN_PROGRESS_SECONDS = 30.0
+"""Seconds between the progress lines of a sweep whose output is not a terminal."""
+
+
 @contextmanager
 def _sweep_progress() -> Iterator[Callable[[Any], None]]:
-    """A Rich progress bar of a sweep: done, failed, running, elapsed and ETA."""
+    """A Rich progress bar of a sweep: done, failed, running, elapsed and ETA.
+
+    Not on a terminal (a batch job's log, a pipe) a bar draws nothing until the end, so a line
+    is printed instead every `PLAIN_PROGRESS_SECONDS`, and when the last run is in.
+    """
+    if not err.is_terminal:
+        yield _plain_progress()
+        return
     columns = (
         TextColumn("sweep"),
         BarColumn(),
@@ -737,6 +756,28 @@ def _sweep_progress() -> Iterator[Callable[[Any], None]]:
         yield advance
 
 
+def _plain_progress() -> Callable[[Any], None]:
+    """A sweep's progress as a line of text now and then (see `_sweep_progress`)."""
+    started = time.monotonic()
+    last = {"at": -math.inf, "done": False}
+
+    def line(status: Any) -> None:
+        now = time.monotonic()
+        done = bool(status.total) and status.finished >= status.total
+        if now - last["at"] < PLAIN_PROGRESS_SECONDS and not (done and not last["done"]):
+            return
+        last.update(at=now, done=done)
+        err.print(
+            f"sweep: {status.finished}/{status.total} runs finished, {status.failed} failed, "
+            f"{status.running} running, {status.workers} workers, "
+            f"{describe_duration(now - started)} elapsed",
+            markup=False,
+            soft_wrap=True,
+        )
+
+    return line
+
+
 @app.command()
 def analyze(
     sweep_dir: Annotated[Path, typer.Argument(metavar="DIR", help="A finished sweep directory.")],
@@ -747,7 +788,7 @@ def analyze(
 ) -> None:
     """Summarise a sweep: means with confidence intervals, Sobol or Morris indices, a report."""
     from autofin.sweep.analysis import AnalysisError, analyze_sweep
-    from autofin.sweep.report import write_report
+    from autofin.sweep.report import table_paths, write_report
 
     try:
         analysis = analyze_sweep(sweep_dir)
@@ -762,3 +803,7 @@ def analyze(
         raise typer.Exit(EXIT_FAILED) from None
     out.print(analysis.describe(), markup=False, soft_wrap=True)
     out.print(f"report: {target}", markup=False, soft_wrap=True)
+    means_csv, indices_csv = table_paths(Path(target))
+    out.print(f"means table: {means_csv}", markup=False, soft_wrap=True)
+    if not analysis.indices.empty:
+        out.print(f"indices table: {indices_csv}", markup=False, soft_wrap=True)

@@ -125,6 +125,17 @@ def test_local_cluster_equals_a_serial_run(tmp_path, client):
         f"banks.margin={first['banks.margin']:.4g}: {first['metric']} {first['mean']:.4g} "
         f"({first['low']:.4g} to {first['high']:.4g})"
     ) in result.output
+    # No interval shows a negative count of defaults.
+    assert (means.loc[means["metric"] == "supplier_defaults", "low"] >= 0).all()
+    # Two reports written into one folder keep their own tables.
+    shared = tmp_path / "reports"
+    for name, sweep in (("mine", "sweep"), ("theirs", "cli")):
+        result = CliRunner().invoke(
+            app, ["analyze", str(tmp_path / sweep), "-o", str(shared / f"{name}.html")]
+        )
+        assert result.exit_code == 0, result.output
+        assert f"means table: {shared / (name + '.means.csv')}" in result.output
+    assert {p.name for p in shared.glob("*.csv")} == {"mine.means.csv", "theirs.means.csv"}
 
 
 def test_a_killed_worker_loses_no_run_and_runs_none_twice(tmp_path, client):
@@ -291,6 +302,31 @@ def test_a_local_sweep_starts_one_worker_per_core_it_may_use(tmp_path):
     assert re.search(r"on 1 worker$", shown, re.MULTILINE), shown
 
 
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--set", "banks.count"], "--set banks.count: expected PATH=VALUE"),
+        (["--set", "banks.margin=0.02"], "banks.margin is a parameter the sweep varies"),
+        (["-o", "{tmp}/a_file"], "a_file is a file; give a directory with -o"),
+        (["--dry-run", "-o", "{tmp}/a_file"], "a_file is a file; give a directory with -o"),
+        (["--dry-run", "-o", "{tmp}/other"], "holds a different experiment"),
+    ],
+)
+def test_bad_sweep_input_is_named_with_exit_code_2(tmp_path, extra, message):
+    path = experiment_file(tmp_path)
+    (tmp_path / "a_file").write_text("not a directory", encoding="utf-8")
+    other = plan_sweep(load_experiment(experiment_file(tmp_path, terms="[90]", name="b.yaml")))
+    SweepStore(tmp_path / "other").open(other.resolved, other.design, other.fingerprint)
+    args = [arg.format(tmp=tmp_path) for arg in extra]
+    if "-o" not in args:
+        args += ["-o", str(tmp_path / "fresh")]
+    result = CliRunner().invoke(app, ["sweep", str(path), *args])
+    assert result.exit_code == 2, result.output
+    assert message in result.output
+    assert "Traceback" not in result.output
+    assert "internal error" not in result.output
+
+
 def test_dry_run_prints_size_and_estimate_and_runs_nothing(tmp_path):
     path = experiment_file(tmp_path)
     result = CliRunner().invoke(
@@ -326,6 +362,9 @@ def test_the_driver_killed_then_resumed_completes_exactly_the_design(tmp_path):
     resumed = subprocess.run(command, capture_output=True, text=True, timeout=300, check=False)
 
     assert resumed.returncode == 0, resumed.stderr
+    # Not a terminal: progress comes as lines of text (a bar draws nothing until the end).
+    assert re.search(r"^sweep: \d+/20 runs finished", resumed.stderr, re.MULTILINE)
+    assert "sweep: 20/20 runs finished" in resumed.stderr
     assert f"{len(before)} already done" in resumed.stdout
     assert f"{20 - len(before)} runs finished" in resumed.stdout
     after = {path.name: path.stat().st_mtime_ns for path in finished_files(runs)}

@@ -174,3 +174,55 @@ def test_a_sweep_on_slurm_equals_the_local_sweep(tmp_path, slurm):
     assert sorted(on_cluster["run_id"]) == sorted(local)
     for row in on_cluster.to_dict("records"):
         assert {name: row[name] for name in local[row["run_id"]]} == local[row["run_id"]]
+
+
+def test_a_job_slurm_refuses_is_named_at_once_not_waited_for(tmp_path, slurm):
+    # An unknown partition used to leave the sweep waiting for workers for ever.
+    write(tmp_path, "tiny.yaml", TINY)
+    path = write(tmp_path, "exp.yaml", EXPERIMENT)
+    refused = subprocess.run(
+        [
+            *[str(AUTOFIN), "sweep", str(path), "-o", str(tmp_path / "out")],
+            "--slurm",
+            "--queue",
+            "nosuch",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env=slurm,
+        cwd=tmp_path,
+    )
+    assert refused.returncode == 2, refused.stderr
+    assert "SLURM refuses the workers' job (--queue nosuch" in refused.stderr
+    assert "Traceback" not in refused.stderr
+
+
+@pytest.mark.robustness  # waits for SLURM to end and start jobs: the second stage
+def test_a_sweep_whose_jobs_all_end_submits_them_again_and_finishes(tmp_path, slurm):
+    # Jobs that reach their walltime or are cancelled take their workers with them; the
+    # sweep used to wait for ever with runs left.
+    write(tmp_path, "tiny.yaml", TINY)
+    longer = EXPERIMENT.replace("horizon_days: 56", "horizon_days: 364").replace(
+        "values: [45, 170]", "values: [30, 45, 60, 90, 120, 170]"
+    )
+    path = write(tmp_path, "exp.yaml", longer)
+    out = tmp_path / "out"
+    command = [str(AUTOFIN), "sweep", str(path), "-o", str(out), "--slurm"]
+    driver = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=slurm
+    )
+    deadline = time.monotonic() + 180
+    while len(list((out / "runs").glob("*.json"))) < 2:
+        assert driver.poll() is None, driver.communicate()
+        assert time.monotonic() < deadline, "no run finished in three minutes"
+        time.sleep(0.05)
+    subprocess.run(["scancel", "--user=root"], env=slurm, check=True)
+    _, stderr = driver.communicate(timeout=300)
+
+    assert driver.returncode == 0, stderr
+    table = pd.read_parquet(out / "runs.parquet")
+    assert len(table) == 24
+    assert table["run_id"].is_unique
+    assert len(list((out / "slurm").glob("*.out"))) > 2  # the jobs were submitted again

@@ -18,6 +18,7 @@ from pathlib import Path
 import pandas as pd
 from distributed import Client
 
+from autofin.sweep.executors import watch_of
 from autofin.sweep.experiment import ExperimentError, load_experiment
 from autofin.sweep.plan import SweepPlan, plan_sweep
 from autofin.sweep.runner import Progress, SweepStatus, execute
@@ -70,7 +71,9 @@ def run_sweep(
     store = SweepStore(directory)
     store.open(plan.resolved, plan.design, plan.fingerprint)
     try:
-        status = execute(plan, store, client, progress=progress, simulation=simulation)
+        status = execute(
+            plan, store, client, progress=progress, simulation=simulation, watch=watch_of(client)
+        )
     except OutputError:
         if not store.finished():
             store.discard()  # nothing ran: leave the directory free for the corrected file

@@ -19,6 +19,7 @@ import pandas as pd
 import yaml
 from scipy import stats
 
+from autofin.results.compare import natural_range
 from autofin.sweep.design import POINT, unit_problem
 from autofin.sweep.store import DESIGN, RESOLVED, RUNS
 
@@ -79,15 +80,18 @@ class SweepAnalysis:
         A sweep of more than `PRINTED_MEANS` of them says where the table is instead.
         """
         if len(self.means) > PRINTED_MEANS:
-            return ["  means with 95% intervals per point and output: analysis/means.csv"]
+            return ["  means with 95% intervals per point and output: in the means table below"]
         lines = ["  means over replications (95% interval), per design point:"]
         for _, row in self.means.iterrows():
             at = ", ".join(f"{p}={_short(row[p])}" for p in self.parameters)
-            interval = (
-                f" ({_short(row['low'])} to {_short(row['high'])})"
-                if math.isfinite(row["low"])
-                else " (one run)"
-            )
+            if math.isfinite(row["low"]):
+                interval = f" ({_short(row['low'])} to {_short(row['high'])})"
+            elif row["n"] == 1:
+                interval = " (one run)"
+            elif row["n"] == 0:
+                interval = " (no run gave a value)"
+            else:
+                interval = f" ({int(row['n'])} runs gave a value)"
             lines.append(f"    {at}: {row['metric']} {_short(row['mean'])}{interval}")
         return lines
 
@@ -151,6 +155,8 @@ def analyze_sweep(directory: str | Path) -> SweepAnalysis:
 def point_means(runs: pd.DataFrame, parameters: list[str], outputs: list[str]) -> pd.DataFrame:
     """Mean of every output per design point, with a Student-t confidence interval.
 
+    The interval is cut to the values the output can take (`natural_range`).
+
     Args:
         runs: One row per run.
         parameters: Parameter columns (constant within a point).
@@ -166,8 +172,11 @@ def point_means(runs: pd.DataFrame, parameters: list[str], outputs: list[str]) -
         stats.t.ppf(0.5 + CONFIDENCE / 2, n - 1) * sd / math.sqrt(n) if n > 1 else math.nan
         for sd, n in zip(table["sd"], table["n"], strict=True)
     ]
-    table["low"] = table["mean"] - half
-    table["high"] = table["mean"] + half
+    # Cut to the values each output can take, as a replicated run's intervals are
+    # (`natural_range`: no negative count of defaults, no share above 1).
+    bounds = table["metric"].map(natural_range)
+    table["low"] = np.maximum(table["mean"] - half, [low for low, _ in bounds])
+    table["high"] = np.minimum(table["mean"] + half, [high for _, high in bounds])
     return table
 
 

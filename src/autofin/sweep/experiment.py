@@ -238,7 +238,18 @@ def load_experiment(path: str | Path, overrides: list[str] | None = None) -> Loa
         )
     fixed = dict(spec.overrides)
     for text_override in overrides or []:
-        key, value = parse_override(text_override)
+        try:
+            key, value = parse_override(text_override)
+        except ScenarioError as error:
+            raise ExperimentError(
+                source, [f"--set {text_override}: {problem}" for problem in error.problems]
+            ) from None
+        if key in spec.parameters:
+            raise ExperimentError(
+                source,
+                f"--set {text_override}: {key} is a parameter the sweep varies; change its "
+                "values in the experiment file instead",
+            )
         fixed[key] = value
     spec = spec.model_copy(update={"overrides": fixed, "scenario": str(scenario_file)})
     try:

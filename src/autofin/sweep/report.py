@@ -23,8 +23,22 @@ MAX_OUTPUTS = 12
 """Outputs charted (all of them are in the CSV tables)."""
 
 
+def table_paths(report: Path) -> tuple[Path, Path]:
+    """The CSV tables written beside a report: its means and its indices.
+
+    Beside the default `report.html`: means.csv and indices.csv; beside any other report
+    `<name>.html`: `<name>.means.csv` and `<name>.indices.csv`, so that two sweeps' reports
+    in one folder keep their own tables.
+    """
+    if report.name == "report.html":
+        return report.with_name("means.csv"), report.with_name("indices.csv")
+    return report.with_name(f"{report.stem}.means.csv"), report.with_name(
+        f"{report.stem}.indices.csv"
+    )
+
+
 def write_report(analysis: SweepAnalysis, target: str | Path) -> Path:
-    """Write the HTML report and, beside it, means.csv and indices.csv.
+    """Write the HTML report and, beside it, its means and indices tables (`table_paths`).
 
     Args:
         analysis: From `analyze_sweep`.
@@ -35,10 +49,9 @@ def write_report(analysis: SweepAnalysis, target: str | Path) -> Path:
     """
     path = Path(target)
     path.parent.mkdir(parents=True, exist_ok=True)
-    means_csv = path.with_name("means.csv")
+    means_csv, indices_csv = table_paths(path)
     _write_atomically(means_csv, lambda file: analysis.means.to_csv(file, index=False))
     if not analysis.indices.empty:
-        indices_csv = path.with_name("indices.csv")
         _write_atomically(indices_csv, lambda file: analysis.indices.to_csv(file, index=False))
     page = render(analysis)
     _write_atomically(path, lambda file: file.write_text(page, encoding="utf-8"))

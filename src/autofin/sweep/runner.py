@@ -61,6 +61,7 @@ def execute(
     *,
     progress: Progress | None = None,
     simulation: Simulation | None = None,
+    watch: Callable[[int, int], None] | None = None,
 ) -> SweepStatus:
     """Run the plan's unfinished runs on the client's cluster, writing each as it arrives.
 
@@ -70,6 +71,9 @@ def execute(
         client: A Dask client connected to any cluster.
         progress: Called with the counts after every change (and a few times a second).
         simulation: A stand-in for `autofin.simulate` (tests).
+        watch: Called about once a second with the connected workers and the runs
+            finished (`autofin.sweep.executors.watch_of`): it may submit lost SLURM jobs
+            again, or raise to end the sweep.
 
     Returns:
         The final counts.
@@ -145,6 +149,8 @@ def execute(
                 last_poll = now
                 _poll(client, in_flight, suspicious, status)
                 report()
+                if watch is not None:
+                    watch(status.workers, status.finished)
             if not ready:
                 time.sleep(POLL_SECONDS)
     finally:

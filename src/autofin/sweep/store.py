@@ -66,6 +66,41 @@ class SweepStore:
         self.directory = Path(directory)
         self.runs_dir = self.directory / RUNS_DIR
 
+    def check(self, resolved: dict[str, Any], print_id: str) -> bool:
+        """Whether the directory already holds this experiment (False: it is free for it).
+
+        Args:
+            resolved: The resolved experiment.
+            print_id: The experiment's fingerprint.
+
+        Raises:
+            StoreError: If the path is a file, or the directory holds a different experiment
+                or other files.
+        """
+        if self.directory.exists() and not self.directory.is_dir():
+            raise StoreError(f"{self.directory} is a file; give a directory with -o")
+        marker = self.directory / RESOLVED
+        if marker.is_file():
+            held = yaml.safe_load(marker.read_text(encoding="utf-8")) or {}
+            if held.get("fingerprint") != print_id:
+                raise StoreError(
+                    f"{self.directory} holds a different experiment "
+                    f"({held.get('name', '?')!s}, fingerprint {str(held.get('fingerprint'))[:12]}; "
+                    f"this one is {resolved.get('name')}, {print_id[:12]}); "
+                    "choose another directory with -o or delete it"
+                )
+            return True
+        ours = {RUNS_DIR, DESIGN}  # what an interrupted first attempt leaves before the marker
+        if self.directory.exists() and any(
+            entry.name not in ours and not entry.name.endswith(".tmp")
+            for entry in self.directory.iterdir()
+        ):
+            raise StoreError(
+                f"{self.directory} is not empty and holds no sweep; "
+                "choose another directory with -o"
+            )
+        return False
+
     def open(self, resolved: dict[str, Any], design: pd.DataFrame, print_id: str) -> None:
         """Create the directory for an experiment, or check it holds the same one.
 
@@ -77,26 +112,9 @@ class SweepStore:
         Raises:
             StoreError: If the directory holds a different experiment, or is not writable.
         """
-        marker = self.directory / RESOLVED
-        if marker.is_file():
-            held = yaml.safe_load(marker.read_text(encoding="utf-8")) or {}
-            if held.get("fingerprint") != print_id:
-                raise StoreError(
-                    f"{self.directory} holds a different experiment "
-                    f"({held.get('name', '?')!s}, fingerprint {str(held.get('fingerprint'))[:12]}; "
-                    f"this one is {resolved.get('name')}, {print_id[:12]}); "
-                    "choose another directory with -o or delete it"
-                )
+        if self.check(resolved, print_id):
             return
-        ours = {RUNS_DIR, DESIGN}  # what an interrupted first attempt leaves before the marker
-        if self.directory.exists() and any(
-            entry.name not in ours and not entry.name.endswith(".tmp")
-            for entry in self.directory.iterdir()
-        ):
-            raise StoreError(
-                f"{self.directory} is not empty and holds no sweep; "
-                "choose another directory with -o"
-            )
+        marker = self.directory / RESOLVED
         try:
             self.runs_dir.mkdir(parents=True, exist_ok=True)
             _write_atomically(
