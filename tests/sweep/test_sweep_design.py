@@ -5,13 +5,14 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
 from autofin.cli import app
 from autofin.sweep import ExperimentError, load_experiment, plan_sweep
-from autofin.sweep.analysis import morris_indices, sobol_indices
-from autofin.sweep.design import design_points, replication_seeds
+from autofin.sweep.analysis import SweepAnalysis, _sensitivity, morris_indices, sobol_indices
+from autofin.sweep.design import POINT, design_points, replication_seeds
 from autofin.sweep.experiment import Parameter
 from conftest import TINY, write
 
@@ -160,3 +161,39 @@ def test_morris_measures_the_slopes_of_a_linear_model():
     assert table[("mu_star", "x2")] == pytest.approx(2 * math.pi)
     assert table[("mu_star", "x3")] == pytest.approx(0, abs=1e-9)
     assert table[("sigma", "x1")] == pytest.approx(0, abs=1e-9)
+
+
+def _ishigami_analysis(samples: int) -> SweepAnalysis:
+    parameters = {name: Parameter(range=(-math.pi, math.pi)) for name in ("x1", "x2", "x3")}
+    design = design_points(parameters, "sobol", samples=samples, seed=3)
+    design[POINT] = np.arange(len(design))
+    means = pd.DataFrame(
+        {
+            POINT: design[POINT],
+            "metric": "y",
+            "mean": ishigami(design["x1"], design["x2"], design["x3"]).to_numpy(),
+        }
+    )
+    analysis = SweepAnalysis(
+        name="ishigami",
+        design="sobol",
+        parameters=list(parameters),
+        outputs=["y"],
+        means=means,
+        indices=pd.DataFrame(),
+        runs=pd.DataFrame(),
+    )
+    analysis.indices = _sensitivity(analysis, design, {})
+    return analysis
+
+
+def test_sobol_indices_outside_0_to_1_come_with_a_note_asking_for_more_samples():
+    # Eight samples cannot apportion the Ishigami function's variance: indices fall outside
+    # [0, 1], which no reader should take for a result. 2,048 samples can (no note).
+    few = _ishigami_analysis(8)
+    values = few.indices["value"]
+    assert values.min() < -0.05 or values.max() > 1.05
+    assert any(
+        "outside 0 to 1" in note and "raise the design's samples" in note for note in few.notes
+    )
+    assert not any("outside 0 to 1" in note for note in _ishigami_analysis(2048).notes)

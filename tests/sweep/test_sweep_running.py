@@ -358,6 +358,9 @@ def test_the_driver_killed_then_resumed_completes_exactly_the_design(tmp_path):
             child.kill()
     before = {path.name: path.stat().st_mtime_ns for path in finished_files(runs)}
     assert 0 < len(before) < 20
+    early = CliRunner().invoke(app, ["analyze", str(directory)])
+    assert early.exit_code == 2
+    assert f"stopped with {len(before)} of 20 runs finished; run the same" in early.output
 
     resumed = subprocess.run(command, capture_output=True, text=True, timeout=300, check=False)
 

@@ -21,7 +21,7 @@ from scipy import stats
 
 from autofin.results.compare import natural_range
 from autofin.sweep.design import POINT, unit_problem
-from autofin.sweep.store import DESIGN, RESOLVED, RUNS
+from autofin.sweep.store import DESIGN, RESOLVED, RUNS, SweepStore
 
 CONFIDENCE = 0.95
 BOOTSTRAP_SEED = 12345
@@ -120,6 +120,18 @@ def analyze_sweep(directory: str | Path) -> SweepAnalysis:
         AnalysisError: If the directory holds no finished sweep.
     """
     folder = Path(directory)
+    if (
+        (folder / RESOLVED).is_file()
+        and (folder / DESIGN).is_file()
+        and not (folder / RUNS).is_file()
+    ):
+        finished = len(SweepStore(folder).finished())
+        total = len(pd.read_parquet(folder / DESIGN))
+        raise AnalysisError(
+            f"{folder}: the sweep stopped with {finished} of {total} runs finished; run the "
+            "same `autofin sweep` command again to finish it (its tables are written when "
+            "it ends)"
+        )
     for name in (RESOLVED, DESIGN, RUNS):
         if not (folder / name).is_file():
             raise AnalysisError(
@@ -255,6 +267,10 @@ def morris_indices(
     return pd.DataFrame(rows)
 
 
+SOBOL_SLACK = 0.05
+"""How far outside [0, 1] a Sobol index may fall by sampling error before a note says so."""
+
+
 def _sensitivity(
     analysis: SweepAnalysis, design: pd.DataFrame, resolved: dict[str, Any]
 ) -> pd.DataFrame:
@@ -276,6 +292,13 @@ def _sensitivity(
             continue
         if analysis.design == "sobol":
             table = sobol_indices(analysis.parameters, values)
+            low, high = float(table["value"].min()), float(table["value"].max())
+            if low < -SOBOL_SLACK or high > 1 + SOBOL_SLACK:
+                analysis.notes.append(
+                    f"Sobol indices of {metric} run from {low:.2g} to {high:.2g}, outside 0 "
+                    "to 1: too few samples for this output to apportion its variance; raise "
+                    "the design's samples"
+                )
         else:
             table = morris_indices(analysis.parameters, unit, values, int(resolved["levels"]))
         table.insert(0, "metric", metric)
