@@ -326,6 +326,13 @@ def test_side_by_side_overlays_a_second_run(page):
     assert "baseline.term60d" in names
     assert "baseline:" in names or "baseline " in names
     page.shot("side-by-side")
+    # The capital flows show one run at a time (two in a cell overprinted their labels).
+    page.tab.get_by_role("tab", name=TABS[1]).click()
+    page.wait_for_figure("Capital flows, steps 1 to 2 · baseline", "true")
+    page.button("baseline.term60d").click()
+    flows = page.wait_for_figure("Capital flows, steps 1 to 2 · baseline.term60d")
+    assert flows["title"].endswith("· baseline.term60d")
+    page.shot("side-by-side-flows")
 
 
 def test_second_tab_draws_flows_financing_and_funnel(page):

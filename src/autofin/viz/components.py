@@ -559,22 +559,41 @@ def _clicked_firm(firms_table: pd.DataFrame, point: dict | None) -> int | None:
 
 @solara.component
 def CapitalFlows(model: ExploredModel) -> None:
-    """The capital-flow Sankey over the last N steps."""
+    """The capital-flow Sankey over the last N steps; side by side, of one run at a time.
+
+    Two Sankeys in one cell overprinted each other's labels; a switch picks the run.
+    """
     follow(model)
     window = solara.use_reactive(13)
-    solara.SliderInt("Sankey: last N steps", value=window, min=1, max=156)
+    picked = solara.use_reactive("")
+    solara.SliderInt("Sankey: last N steps", value=window, min=1, max=max(1, model.main.spec.steps))
+    names = [m.spec.name for m in model.models]
+    height = CELL_HEIGHT - SLIDER_PX  # the slider above it shares the cell
+    if len(names) > 1:
+        solara.ToggleButtonsSingle(
+            value=picked.value if picked.value in names else names[0],
+            values=names,
+            on_value=picked.set,
+            dense=True,
+        )
+        height -= TOGGLE_PX
     if _not_started(model, "Capital flows"):
         return
     last = model.step_index
     span = (max(1, last - window.value + 1), max(last, 1))
+    runs = model.runs()
+    shown = names.index(picked.value) if picked.value in names else 0
+    title = f"Capital flows, steps {span[0]} to {span[1]}"
+    if len(runs) > 1:
+        title += f" · {runs[shown].label}"
     show(
-        fit(
-            draw(figures.flows_sankey, model.runs(), window=span),
-            f"Capital flows, steps {span[0]} to {span[1]}",
-            height=CELL_HEIGHT - SLIDER_PX,  # the slider above it shares the cell
-        ),
+        fit(draw(figures.flows_sankey, runs[shown : shown + 1], window=span), title, height=height),
         screen=model.screen,
     )
+
+
+TOGGLE_PX = 40
+"""Height (px) of a row of toggle buttons in a cell."""
 
 
 CELL_PLOT_WIDTH = 680
