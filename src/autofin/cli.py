@@ -783,7 +783,7 @@ def analyze(
     sweep_dir: Annotated[Path, typer.Argument(metavar="DIR", help="A finished sweep directory.")],
     output: Annotated[
         Path | None,
-        typer.Option("--output", "-o", help="HTML report (default: DIR/report.html)."),
+        typer.Option("--output", "-o", help="HTML report (default: DIR/analysis/report.html)."),
     ] = None,
 ) -> None:
     """Summarise a sweep: means with confidence intervals, Sobol or Morris indices, a report."""

@@ -45,6 +45,8 @@ def experiment(tmp_path, text):
         ),
         (BASE + "design: sobl\n", "design: got 'sobl'; expected 'grid', 'random'"),
         (BASE + "design: sobol\nsamples: 6\n", "samples: sobol needs a power of two, got 6"),
+        (BASE + "samples: 8\n", "samples: a grid design takes no samples"),
+        (BASE + "design: sobol\nsamples: 8\ntrajectories: 5\n", "trajectories: only a morris"),
         (
             BASE.replace("{values: [30, 120]}", "{range: [0.5, 2.0]}"),
             "design: a grid needs values: [...] or range with points: N for "
@@ -163,7 +165,7 @@ def test_morris_measures_the_slopes_of_a_linear_model():
     assert table[("sigma", "x1")] == pytest.approx(0, abs=1e-9)
 
 
-def _ishigami_analysis(samples: int) -> SweepAnalysis:
+def _ishigami_analysis(samples: int, offset: float = 0.0, scale: float = 1.0) -> SweepAnalysis:
     parameters = {name: Parameter(range=(-math.pi, math.pi)) for name in ("x1", "x2", "x3")}
     design = design_points(parameters, "sobol", samples=samples, seed=3)
     design[POINT] = np.arange(len(design))
@@ -171,7 +173,7 @@ def _ishigami_analysis(samples: int) -> SweepAnalysis:
         {
             POINT: design[POINT],
             "metric": "y",
-            "mean": ishigami(design["x1"], design["x2"], design["x3"]).to_numpy(),
+            "mean": offset + scale * ishigami(design["x1"], design["x2"], design["x3"]).to_numpy(),
         }
     )
     analysis = SweepAnalysis(
@@ -197,3 +199,10 @@ def test_sobol_indices_outside_0_to_1_come_with_a_note_asking_for_more_samples()
         "outside 0 to 1" in note and "raise the design's samples" in note for note in few.notes
     )
     assert not any("outside 0 to 1" in note for note in _ishigami_analysis(2048).notes)
+
+
+def test_indices_of_an_output_that_hardly_moves_come_with_a_note():
+    # 18,310 plus or minus a unit: the indices would apportion rounding noise.
+    steady = _ishigami_analysis(64, offset=18_310.0, scale=0.05)
+    assert any("moves by only" in note for note in steady.notes)
+    assert not any("moves by only" in note for note in _ishigami_analysis(64).notes)

@@ -267,6 +267,8 @@ def morris_indices(
     return pd.DataFrame(rows)
 
 
+SMALL_SPREAD = 0.01
+"""A range of an output's means across the design below this share of their mean is noted."""
 SOBOL_SLACK = 0.05
 """How far outside [0, 1] a Sobol index may fall by sampling error before a note says so."""
 
@@ -290,6 +292,12 @@ def _sensitivity(
         if np.allclose(values, values[0]):
             analysis.notes.append(f"no indices for {metric}: it is the same at every point")
             continue
+        spread = float(np.ptp(values)) / max(float(np.abs(values).mean()), 1e-300)
+        if spread < SMALL_SPREAD:
+            analysis.notes.append(
+                f"{metric} moves by only {spread:.2%} of its mean across the design: its "
+                "indices apportion that small a variation (read them with its size in mind)"
+            )
         if analysis.design == "sobol":
             table = sobol_indices(analysis.parameters, values)
             low, high = float(table["value"].min()), float(table["value"].max())

@@ -186,6 +186,15 @@ class Experiment(_Section):
             raise ValueError(f"samples: sobol needs a power of two, got {self.samples}")
         if self.design == "morris" and self.levels % 2:
             raise ValueError(f"levels: morris needs an even number, got {self.levels}")
+        given = self.model_fields_set
+        if "samples" in given and self.design in ("grid", "morris"):
+            raise ValueError(
+                f"samples: a {self.design} design takes no samples (its points come from "
+                + ("the values and ranges)" if self.design == "grid" else "trajectories)")
+            )
+        for name in ("trajectories", "levels"):
+            if name in given and self.design != "morris":
+                raise ValueError(f"{name}: only a morris design takes {name}, not {self.design}")
         return self
 
 
