@@ -273,6 +273,7 @@ def test_picking_a_scenario_sets_the_sliders_to_its_terms_and_reset_runs_it(page
     page.shot("scenario-picked")
     page.button("Reset").click()
     page.tab.get_by_text(re.compile("automaker payment term 240 days")).wait_for()
+    page.tab.get_by_text(re.compile("tiers 1 to 3 pay in 150, 120, 60 days")).wait_for()
     assert _slider(page, "Automaker payment term (days)").get_attribute("aria-valuenow") == "240"
     # The title names the scenario running and its step, whichever tab is open.
     page.tab.get_by_role("tab", name=TABS[1]).click()

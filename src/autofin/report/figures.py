@@ -194,7 +194,7 @@ def banks_figure(results: Results) -> go.Figure:
         shared_xaxes=True,
         vertical_spacing=0.09,
         titles=(
-            "Non-performing loans (gross, % of claims)",
+            "Non-performing loans, car loans included (gross, % of claims)",
             "Capital ratio (% of risk assets)",
             f"New lending ({currency} per step)",
         ),

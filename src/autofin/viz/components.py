@@ -355,6 +355,8 @@ def Clock(model: ExploredModel) -> None:
         f"Scenario {spec.name}, seed {spec.seed}: automaker payment term "
         f"{model.terms.automaker_term_days} days"
         + interventions.in_whole_steps(model.terms.automaker_term_days, spec.step_days)
+        + f", tiers 1 to {len(spec.suppliers.payment_term_days)} pay in "
+        + f"{_days(spec.suppliers.payment_term_days)} days"
         + (", reverse-factoring platform on" if model.terms.platform else "")
         + (", factoring on" if model.terms.factoring else "")
         + (", order financing on" if model.terms.order_financing else ""),
@@ -367,6 +369,11 @@ def Clock(model: ExploredModel) -> None:
         solara.Text(lines[0], style={"font-weight": "bold", "font-size": "16px"})
         for line in lines[1:]:
             solara.Text(line)
+
+
+def _days(terms: Sequence[int]) -> str:
+    """Suppliers' payment terms, tier 1 first, as "90, 60, 45"."""
+    return ", ".join(str(int(days)) for days in terms)
 
 
 @solara.component
