@@ -206,3 +206,30 @@ def test_indices_of_an_output_that_hardly_moves_come_with_a_note():
     steady = _ishigami_analysis(64, offset=18_310.0, scale=0.05)
     assert any("moves by only" in note for note in steady.notes)
     assert not any("moves by only" in note for note in _ishigami_analysis(64).notes)
+
+
+def test_analyze_prints_shares_and_rates_in_percent_as_run_does():
+    means = pd.DataFrame(
+        {
+            POINT: [0, 0],
+            "banks.margin": [0.01, 0.01],
+            "metric": ["bank_npl_ratio_max", "supplier_defaults"],
+            "mean": [0.0123, 2.5],
+            "low": [0.01, 1.0],
+            "high": [0.0146, 4.0],
+            "sd": [0.001, 1.0],
+            "n": [3, 3],
+        }
+    )
+    analysis = SweepAnalysis(
+        name="units",
+        design="grid",
+        parameters=["banks.margin"],
+        outputs=["bank_npl_ratio_max", "supplier_defaults"],
+        means=means,
+        indices=pd.DataFrame(),
+        runs=pd.DataFrame(),
+    )
+    text = analysis.describe()
+    assert "bank_npl_ratio_max 1.23% (1% to 1.46%)" in text
+    assert "supplier_defaults 2.5 (1 to 4)" in text

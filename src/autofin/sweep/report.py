@@ -11,6 +11,7 @@ from __future__ import annotations
 import html
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 import plotly.io as pio
@@ -132,18 +133,35 @@ def _band(analysis: SweepAnalysis, metric: str, parameter: str) -> go.Figure:
 
 
 def _indices_chart(table: pd.DataFrame) -> go.Figure:
-    """Sensitivity indices as grouped bars with their confidence intervals."""
+    """Sensitivity indices as grouped bars with their confidence intervals.
+
+    An index without an interval (Morris σ) has no whisker, rather than one of zero width
+    that reads as exact; μ*'s whisker stops at 0, below which it cannot be.
+    """
     figure = go.Figure()
     for index, group in table.groupby("index", sort=False):
+        conf = group["conf"].astype(float)
+        below = np.minimum(conf, group["value"]) if index == "mu_star" else conf
         figure.add_trace(
             go.Bar(
                 x=group["parameter"],
                 y=group["value"],
-                error_y={"type": "data", "array": group["conf"].fillna(0)},
-                name=str(index),
+                error_y={
+                    "type": "data",
+                    "array": conf.where(conf.notna(), None).tolist(),
+                    "arrayminus": below.where(below.notna(), None).tolist(),
+                    "visible": bool(conf.notna().any()),
+                },
+                name={"mu_star": "μ*", "sigma": "σ"}.get(str(index), str(index)),
             )
         )
-    figure.update_layout(barmode="group", yaxis_title="index", height=380)
+    morris = set(table["index"]) & {"mu_star", "sigma"}
+    title = (
+        "Morris μ* and σ (output's units per step of a setting's range)"
+        if morris
+        else "Sobol index (share of the output's variance)"
+    )
+    figure.update_layout(barmode="group", yaxis_title=title, height=380)
     return figure
 
 
