@@ -311,7 +311,9 @@ def test_live_intervention_takes_effect_next_step_and_is_marked(page):
     # Reset: a new model, with no intervention and no message about the old one's.
     page.button("Reset").click()
     page.tab.get_by_text(re.compile(r"Step 0 of")).wait_for()
-    assert page.tab.get_by_text("Applies from step 3").count() == 0
+    # The panel's parts redraw one after the other; on a loaded machine the card may follow
+    # the clock by a moment, so wait (a message that stays fails here).
+    page.tab.get_by_text("Applies from step 3").wait_for(state="detached", timeout=30_000)
     assert page.tab.get_by_text("Intervention from step 3").count() == 0
 
 

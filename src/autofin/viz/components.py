@@ -336,8 +336,13 @@ def time_series(build: FigureBuilder, name: str) -> Callable:
 
 @solara.component
 def Heading(model: ExploredModel) -> None:
-    """The app bar's title: the scenario running and its step, seen from every tab."""
-    follow(model)
+    """The app bar's title: the scenario running and its step, seen from every tab.
+
+    It redraws with every step (it reads Mesa's update counter) but does not tell the model
+    it has drawn (`follow`): the title is drawn at once, and would let a playing model step
+    on before the panels have drawn.
+    """
+    update_counter.get()
     spec = model.main.spec
     twin = f" and {model.twin.spec.name}" if model.twin is not None else ""
     solara.AppBarTitle(f"autofin · {spec.name}{twin} · step {model.step_index} of {spec.steps}")
@@ -422,7 +427,7 @@ def LiveInterventions(model: ExploredModel) -> None:
         message.set((f"Applies from step {mark.step}: {mark.label}", model))
         force_update()
 
-    with solara.Card("Live interventions (from the next step on)"):
+    with solara.Card("Live interventions", subtitle="Each applies from the next step on."):
         with solara.Row():
             solara.SliderInt(
                 "New automaker payment term (days)", value=term, min=0, max=240, step=5
