@@ -43,6 +43,7 @@ from autofin.report import REPORT_HTML
 from autofin.results.compare import (
     CONFIDENCE_KEY,
     CompareError,
+    as_percent,
     compare_runs,
     is_fraction,
     summary_figures,
@@ -564,7 +565,7 @@ def _format_figure(figure: str, value: float) -> str:
         return ""
     name = figure.rsplit(" (", 1)[0]
     if is_fraction(name):
-        return f"{value * 100:.4g}%"
+        return as_percent(value)
     return _format_number(value)
 
 
@@ -641,8 +642,9 @@ def sweep(
         cluster = options.over(spec.cluster)
     if dry_run:
         try:
-            SweepStore(directory).check(plan.resolved, plan.fingerprint)
-            _sweep_dry_run(plan, SweepStore(directory), cluster, workers, scheduler)
+            store = SweepStore(directory)
+            store.check(plan.resolved, plan.fingerprint)
+            _sweep_dry_run(plan, store, cluster, workers, scheduler)
         except (StoreError, OutputError) as error:  # the estimate runs the model once
             _print_error(str(error))
             raise typer.Exit(EXIT_BAD_INPUT) from None

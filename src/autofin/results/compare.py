@@ -81,6 +81,11 @@ def is_fraction(name: str) -> bool:
     return bool(FRACTION_WORDS & words) or name.startswith("financing_cost_")
 
 
+def as_percent(value: float) -> str:
+    """A fraction (`is_fraction`) in percent, four significant digits: 0.0123 as "1.23%"."""
+    return f"{value * 100:.4g}%"
+
+
 NON_NEGATIVE_WORDS = frozenset(
     {
         "defaults",

@@ -19,7 +19,7 @@ import pandas as pd
 import yaml
 from scipy import stats
 
-from autofin.results.compare import is_fraction, natural_range
+from autofin.results.compare import as_percent, is_fraction, natural_range
 from autofin.sweep.design import POINT, unit_problem
 from autofin.sweep.store import DESIGN, RESOLVED, RUNS, SweepStore
 
@@ -84,7 +84,7 @@ class SweepAnalysis:
         lines = ["  means over replications (95% interval), per design point:"]
         for _, row in self.means.iterrows():
             at = ", ".join(f"{p}={_short(row[p])}" for p in self.parameters)
-            show = _percent if is_fraction(row["metric"]) else _short
+            show = as_percent if is_fraction(row["metric"]) else _short
             if math.isfinite(row["low"]):
                 interval = f" ({show(row['low'])} to {show(row['high'])})"
             elif row["n"] == 1:
@@ -99,11 +99,6 @@ class SweepAnalysis:
 
 PRINTED_MEANS = 40
 """Most lines of means `SweepAnalysis.describe` prints (a design point × an output each)."""
-
-
-def _percent(value: float) -> str:
-    """A fraction in percent, four significant figures (`is_fraction` outputs)."""
-    return f"{100 * value:.4g}%"
 
 
 def _short(value: object) -> str:

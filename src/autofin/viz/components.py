@@ -361,7 +361,8 @@ def Clock(model: ExploredModel) -> None:
         f"{model.terms.automaker_term_days} days"
         + interventions.in_whole_steps(model.terms.automaker_term_days, spec.step_days)
         + f", tiers 1 to {len(spec.suppliers.payment_term_days)} pay in "
-        + f"{_days(spec.suppliers.payment_term_days)} days"
+        + ", ".join(str(int(days)) for days in spec.suppliers.payment_term_days)
+        + " days"
         + (", reverse-factoring platform on" if model.terms.platform else "")
         + (", factoring on" if model.terms.factoring else "")
         + (", order financing on" if model.terms.order_financing else ""),
@@ -374,11 +375,6 @@ def Clock(model: ExploredModel) -> None:
         solara.Text(lines[0], style={"font-weight": "bold", "font-size": "16px"})
         for line in lines[1:]:
             solara.Text(line)
-
-
-def _days(terms: Sequence[int]) -> str:
-    """Suppliers' payment terms, tier 1 first, as "90, 60, 45"."""
-    return ", ".join(str(int(days)) for days in terms)
 
 
 @solara.component
@@ -581,9 +577,10 @@ def CapitalFlows(model: ExploredModel) -> None:
     solara.SliderInt("Sankey: last N steps", value=window, min=1, max=max(1, model.main.spec.steps))
     names = [m.spec.name for m in model.models]
     height = CELL_HEIGHT - SLIDER_PX  # the slider above it shares the cell
+    current = picked.value if picked.value in names else names[0]
     if len(names) > 1:
         solara.ToggleButtonsSingle(
-            value=picked.value if picked.value in names else names[0],
+            value=current,
             values=names,
             on_value=picked.set,
             dense=True,
@@ -594,7 +591,7 @@ def CapitalFlows(model: ExploredModel) -> None:
     last = model.step_index
     span = (max(1, last - window.value + 1), max(last, 1))
     runs = model.runs()
-    shown = names.index(picked.value) if picked.value in names else 0
+    shown = names.index(current)
     title = f"Capital flows, steps {span[0]} to {span[1]}"
     if len(runs) > 1:
         title += f" · {runs[shown].label}"
