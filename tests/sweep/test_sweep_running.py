@@ -12,6 +12,7 @@ import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -21,7 +22,7 @@ import pytest
 from typer.testing import CliRunner
 
 from autofin.cli import app
-from autofin.sweep import StoreError, load_experiment, plan_sweep, run_sweep
+from autofin.sweep import StoreError, load_experiment, plan_sweep, run_sweep, runner
 from autofin.sweep.executors import open_client
 from autofin.sweep.runs import OutputError, run_batch
 from autofin.sweep.store import SweepStore
@@ -201,6 +202,30 @@ def test_a_worker_killed_after_its_batch_finished_loses_no_run(tmp_path, client)
     assert outcome.status.duplicates == 0
     assert set(outcome.runs["run_id"]) == set(plan.design["run_id"])
     client.wait_for_workers(2, timeout=60)
+
+
+def test_reading_a_batch_whose_worker_does_not_answer_gives_way_to_the_loop(client):
+    # On SLURM a batch can finish and lose its worker (walltime, scancel) before the driver
+    # reads it; reading it then waits until it has run again, which needs the job watch to
+    # submit jobs, and only the driver's loop calls the watch: the sweep hung (CI, once). A
+    # stopped worker holding a finished batch makes the same wait.
+    address, pid = next(iter(client.run(os.getpid).items()))
+    future = client.submit(os.getpid, pure=False, workers=[address])
+    deadline = time.monotonic() + 60
+    while future.status != "finished":  # finished, its result still on the worker
+        assert time.monotonic() < deadline, future.status
+        time.sleep(0.02)
+    os.kill(pid, signal.SIGSTOP)
+    wake = threading.Timer(30, os.kill, (pid, signal.SIGCONT))  # should the read wait
+    wake.start()
+    try:
+        started = time.monotonic()
+        assert runner._outcomes(future, []) is None  # not read: the loop reads it later
+        assert time.monotonic() - started < 10 * runner.RESULT_WAIT_SECONDS
+    finally:
+        wake.cancel()
+        os.kill(pid, signal.SIGCONT)
+    assert runner._outcomes(future, []) == pid  # read once the worker answers
 
 
 def test_a_failing_run_is_recorded_and_the_others_finish(tmp_path, client, monkeypatch):

@@ -26,6 +26,13 @@ from autofin.sweep.runs import Outcome, OutputError, Run, Simulation, run_batch
 from autofin.sweep.store import SweepStore
 
 POLL_SECONDS = 0.2
+RESULT_WAIT_SECONDS = 1.0
+"""How long the loop waits to read a finished batch before it goes on and reads it later.
+
+A batch whose worker died after it finished (a SLURM job at its walltime or cancelled) is run
+again, and reading it waits for that run; on SLURM the run may first need the job watch to
+submit jobs again, which only the loop can do.
+"""
 TASKS_PER_WORKER = 2
 """Batches in flight per worker: one running, one queued so no worker waits for the driver."""
 
@@ -126,13 +133,16 @@ def execute(
                 # worker died may finish before the next poll would have seen it.
                 _poll(client, in_flight, suspicious, status)
             for future in ready:
-                if not future.done():
-                    # Finished, then lost with its worker before we read it: the scheduler
-                    # runs it again elsewhere; wait for that run instead of failing its runs.
+                outcomes = _outcomes(future, in_flight[future]) if future.done() else None
+                if outcomes is None:
+                    # Finished, then lost with its worker before we read it (or not read in
+                    # time): the scheduler runs it again elsewhere; wait for that run instead
+                    # of failing its runs, and go on meanwhile (the watch may have to submit
+                    # jobs for it to run).
                     tasks.add(future)
                     continue
-                runs = in_flight.pop(future)
-                for outcome in _outcomes(future, runs):
+                del in_flight[future]
+                for outcome in outcomes:
                     if store.is_finished(outcome.run.run_id):
                         status.duplicates += 1  # never expected: a run delivered twice
                     store.record(outcome)
@@ -162,17 +172,20 @@ def execute(
     return status
 
 
-def _outcomes(future: Future, runs: list[Run]) -> list[Outcome]:
+def _outcomes(future: Future, runs: list[Run]) -> list[Outcome] | None:
     """The outcomes of a finished task; a task that could not run fails all its runs.
 
     A task whose worker died after it finished is run again by the scheduler, so its future
-    may be pending again here: `result` then waits for the new run.
+    may be pending again here. Reading it then waits for the new run, for at most
+    `RESULT_WAIT_SECONDS`: None means "not yet, read it later".
     """
     try:
-        return future.result()
+        return future.result(timeout=RESULT_WAIT_SECONDS)
     except OutputError:
         raise
     except (Exception, CancelledError) as error:
+        if isinstance(error, TimeoutError) and future.status != "error":
+            return None  # not read in time (a task that raised TimeoutError failed: below)
         trace = error.__traceback__
         text = "".join(traceback.format_tb(trace)) if trace is not None else ""
         return [
