@@ -14,6 +14,7 @@ from autofin.sweep import ExperimentError, load_experiment, plan_sweep
 from autofin.sweep.analysis import SweepAnalysis, _sensitivity, morris_indices, sobol_indices
 from autofin.sweep.design import POINT, design_points, replication_seeds
 from autofin.sweep.experiment import Parameter
+from autofin.sweep.report import _heat_map
 from conftest import TINY, write
 
 BASE = """
@@ -233,3 +234,35 @@ def test_analyze_prints_shares_and_rates_in_percent_as_run_does():
     text = analysis.describe()
     assert "bank_npl_ratio_max 1.23% (1% to 1.46%)" in text
     assert "supplier_defaults 2.5 (1 to 4)" in text
+
+
+def test_a_grid_heat_map_gives_each_cell_its_interval():
+    # A colour alone cannot say whether two cells differ beyond noise: each cell reads its
+    # mean and 95% interval, in percent for a rate; a cell one run made says so.
+    means = pd.DataFrame(
+        {
+            POINT: [0, 1, 2, 3],
+            "automakers.payment_term_days": [60, 170, 60, 170],
+            "banks.margin": [0.01, 0.01, 0.03, 0.03],
+            "metric": ["bank_npl_ratio_max"] * 4,
+            "mean": [0.0123, 0.02, 0.015, 0.03],
+            "low": [0.01, 0.018, 0.012, math.nan],
+            "high": [0.0146, 0.022, 0.018, math.nan],
+            "sd": [0.001, 0.001, 0.001, math.nan],
+            "n": [3, 3, 3, 1],
+        }
+    )
+    analysis = SweepAnalysis(
+        name="heat",
+        design="grid",
+        parameters=["automakers.payment_term_days", "banks.margin"],
+        outputs=["bank_npl_ratio_max"],
+        means=means,
+        indices=pd.DataFrame(),
+        runs=pd.DataFrame(),
+    )
+    heat = _heat_map(analysis, "bank_npl_ratio_max").data[0]
+    cell = {(x, y): heat.text[i][j] for i, y in enumerate(heat.y) for j, x in enumerate(heat.x)}
+    assert cell[("60", "0.01")] == "1.23%<br>(1% to 1.46%)"
+    assert cell[("170", "0.03")] == "3%<br>(one run)"
+    assert heat.z[1][0] == 0.015  # the colour is the mean (margin 0.03, 60 days)

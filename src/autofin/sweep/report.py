@@ -3,12 +3,15 @@
 plotly.js is embedded once in the page (no CDN), so the report opens without a network.
 Charts: each output against each parameter (mean over replications with its confidence
 band), sensitivity indices as bar charts with their confidence intervals, and a heat map of
-the interaction for a grid over two parameters.
+the interaction for a grid over two parameters, each cell with its mean and 95% interval.
+Shares and rates are shown in percent, as the terminal prints them.
 """
 
 from __future__ import annotations
 
 import html
+import math
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -17,8 +20,9 @@ import plotly.graph_objects as go
 import plotly.io as pio
 
 from autofin.report.page import offline_page
+from autofin.results.compare import as_percent, is_fraction
 from autofin.results.writing import _write_atomically
-from autofin.sweep.analysis import SweepAnalysis
+from autofin.sweep.analysis import SweepAnalysis, _short
 
 MAX_OUTPUTS = 12
 """Outputs charted (all of them are in the CSV tables)."""
@@ -128,7 +132,11 @@ def _band(analysis: SweepAnalysis, metric: str, parameter: str) -> go.Figure:
                 name=metric,
             )
         )
-    figure.update_layout(xaxis_title=parameter, yaxis_title=f"{metric} (mean, 95% CI)", height=380)
+    figure.update_layout(
+        xaxis_title=parameter,
+        yaxis={"title": f"{metric} (mean, 95% CI)", "tickformat": _tick_format(metric)},
+        height=380,
+    )
     return figure
 
 
@@ -166,17 +174,59 @@ def _indices_chart(table: pd.DataFrame) -> go.Figure:
 
 
 def _heat_map(analysis: SweepAnalysis, metric: str) -> go.Figure:
-    """A two-parameter grid's mean of a metric as a heat map."""
+    """A two-parameter grid's mean of a metric as a heat map, each cell with its 95% interval.
+
+    A colour alone hides whether two cells differ beyond noise; each cell's text gives the
+    mean and its interval (as the terminal prints them), and says so when one run made it.
+    """
     first, second = analysis.parameters
     table = analysis.means[analysis.means["metric"] == metric]
-    grid = table.pivot_table(index=second, columns=first, values="mean", aggfunc="mean")
+    cells = table.pivot_table(
+        index=second,
+        columns=first,
+        values=["mean", "low", "high", "n"],
+        aggfunc="first",
+        dropna=False,
+    )
+    mean = cells["mean"]
+    low, high, runs = (cells[name].to_numpy() for name in ("low", "high", "n"))
+    show = as_percent if is_fraction(metric) else _short
+    values = mean.to_numpy()
+    text = [
+        [_cell_text(show, *cell) for cell in zip(*row, strict=True)]
+        for row in zip(values, low, high, runs, strict=True)
+    ]
     figure = go.Figure(
         go.Heatmap(
-            z=grid.to_numpy(),
-            x=[str(value) for value in grid.columns],
-            y=[str(value) for value in grid.index],
-            colorbar={"title": metric},
+            z=mean.to_numpy(),
+            x=[_short(value) for value in mean.columns],
+            y=[_short(value) for value in mean.index],
+            text=text,
+            texttemplate="%{text}",
+            hovertemplate=f"{first}=%{{x}}<br>{second}=%{{y}}<br>{metric}: %{{text}}"
+            "<extra></extra>",
+            colorbar={"title": metric, "tickformat": _tick_format(metric)},
         )
     )
-    figure.update_layout(xaxis_title=first, yaxis_title=second, height=420)
+    figure.update_layout(
+        xaxis={"title": first, "type": "category"},
+        yaxis={"title": second, "type": "category"},
+        height=420,
+    )
     return figure
+
+
+def _tick_format(metric: str) -> str:
+    """Axis ticks in percent for a share or a rate (`is_fraction`), as the cells show it."""
+    return ".3~%" if is_fraction(metric) else ""
+
+
+def _cell_text(
+    show: Callable[[float], str], mean: float, low: float, high: float, runs: float
+) -> str:
+    """A heat-map cell's mean with its 95% interval, or why it has none."""
+    if not math.isfinite(mean):
+        return "no value"
+    if math.isfinite(low) and math.isfinite(high):
+        return f"{show(mean)}<br>({show(low)} to {show(high)})"
+    return f"{show(mean)}<br>(one run)" if runs == 1 else show(mean)
