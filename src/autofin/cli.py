@@ -713,9 +713,15 @@ def _sweep_dry_run(
         soft_wrap=True,
     )
     workers = f"{count} worker{'s' if count != 1 else ''}"
+    where = (
+        " once SLURM has started the jobs (runs timed on this machine; time waiting in the "
+        "queue not included)"
+        if cluster is not None
+        else ""
+    )
     out.print(
         f"about {estimate['seconds_per_run']:.2f} s per run; estimated "
-        f"{describe_duration(estimate['estimate_seconds'])} on {workers}",
+        f"{describe_duration(estimate['estimate_seconds'])} on {workers}{where}",
         markup=False,
         soft_wrap=True,
     )

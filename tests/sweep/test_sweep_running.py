@@ -362,6 +362,15 @@ def test_dry_run_prints_size_and_estimate_and_runs_nothing(tmp_path):
     assert "estimated" in result.output
     assert "on 4 workers" in result.output
     assert not (tmp_path / "sweep").exists()
+    # On SLURM the estimate cannot know the queue: it says so.
+    result = CliRunner().invoke(
+        app,
+        ["sweep", str(path), "-o", str(tmp_path / "sweep"), "--dry-run", "--slurm", "--jobs", "3"],
+    )
+    assert result.exit_code == 0, result.output
+    assert "once SLURM has started the jobs" in " ".join(result.output.split())
+    assert "queue not included" in " ".join(result.output.split())
+    assert not (tmp_path / "sweep").exists()
 
 
 def test_the_driver_killed_then_resumed_completes_exactly_the_design(tmp_path):

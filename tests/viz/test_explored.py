@@ -260,3 +260,23 @@ def test_a_clicked_firms_sheet_shows_each_relationship_banks_part_of_its_line(tm
         # What the parts say is drawn adds up to the firm's bank loans.
         drawn = sum(float(re.search(r"drawn ([\d,]+)", p).group(1).replace(",", "")) for p in parts)
         assert drawn == pytest.approx(sheet["bank loans"], abs=relationships)
+
+
+def test_a_clicked_firms_sheet_says_how_near_it_is_to_losing_its_line(tmp_path):
+    # A line is not renewed past the leverage covenant or the score cut-off, and a firm in
+    # arrears past the grace period defaults: the sheet shows each beside its limit.
+    model = AutofinModel(load_scenario(write(tmp_path, "tiny.yaml", TINY)))
+    for _ in range(3):
+        model.step()
+    firm = int(np.flatnonzero(~model.firms.is_automaker & model.firms.active)[0])
+    sheet = interventions.firm_sheet(model, firm)
+    leverage = model.firms.leverage(model.ledger.balance[: model.firms.n])[firm]
+    covenant = model.banks.line_covenant[firm]
+    assert sheet["leverage (covenant)"] == f"{leverage:.1%} ({covenant:.1%})"
+    cutoff = model.spec.banks.max_probability_of_default
+    pd_now = model.finance.round.pd[firm]
+    assert sheet["scored PD (cut-off)"] == f"{pd_now:.2%} ({cutoff:.0%})"
+    assert sheet["equity"] == pytest.approx(model.firms.equity[firm])
+    model.firms.arrears_steps[firm] = 2
+    days = 2 * model.spec.step_days
+    assert interventions.firm_sheet(model, firm)["in arrears"].startswith(f"{days} days (grace ")

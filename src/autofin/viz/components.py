@@ -31,6 +31,8 @@ CELL_HEIGHT = 380
 """Figure height (px) that fits a cell of Mesa's initial grid layout."""
 SLIDER_PX = 80
 """Height (px) of a slider in a cell: its label on a line of its own, its value, its track."""
+SHEET_STYLE = "font-size: 13px; line-height: 1.3; width: 100%; border-spacing: 4px 0"
+"""A clicked firm's sheet: compact rows, so that all of it fits in the network's cell."""
 
 
 PlainFigure = dict[str, Any]
@@ -521,12 +523,19 @@ def SupplyNetwork(model: ExploredModel) -> None:
         if firm is not None:
             with model.lock:
                 sheet = interventions.firm_sheet(model.main, firm)
+            currency = model.main.spec.currency
             rows = "".join(
                 f"<tr><td>{escape(str(key))}</td><td style='text-align:right'>"
-                f"{escape(f'{value:,.0f}' if isinstance(value, float) else str(value))}</td></tr>"
+                f"{escape(f'{value:,.0f} {currency}' if isinstance(value, float) else str(value))}"
+                "</td></tr>"
                 for key, value in sheet.items()
             )
-            solara.HTML(tag="table", unsafe_innerHTML=rows, classes=["autofin-firm-sheet"])
+            solara.HTML(
+                tag="table",
+                unsafe_innerHTML=rows,
+                classes=["autofin-firm-sheet"],
+                style=SHEET_STYLE,
+            )
 
 
 def network_state(run: Run) -> tuple:

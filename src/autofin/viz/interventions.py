@@ -148,7 +148,10 @@ def firm_number(text: str, firms: int) -> int:
 
 
 def firm_sheet(model: AutofinModel, firm: int) -> dict[str, object]:
-    """A firm's balance sheet, bank and financing now (shown when a firm is clicked)."""
+    """A firm's balance sheet, bank, standing and financing now (shown when a firm is clicked).
+
+    Amounts of money are floats (in the scenario's currency); the other rows are text.
+    """
     firms = model.firms
     cash = float(model.ledger.balance[firm])
     inventory = float(firms.inventory_value()[firm])
@@ -164,6 +167,7 @@ def firm_sheet(model: AutofinModel, firm: int) -> dict[str, object]:
         "bank loans": float(firms.debt[firm]),
         "credit line": _credit_line(model, firm),
     }
+    sheet.update(_standing(model, firm))
     for instrument in model.finance.instruments:
         sheet[f"owes {instrument.name.replace('_', ' ')}"] = float(instrument.owed(firms)[firm])
     customers = np.unique(firms.edge_customer[firms.edge_supplier == firm])
@@ -180,6 +184,30 @@ def firm_sheet(model: AutofinModel, firm: int) -> dict[str, object]:
         or "none"
     )
     return sheet
+
+
+def _standing(model: AutofinModel, firm: int) -> dict[str, object]:
+    """What its banks see of a firm: leverage against its covenant, its score, its arrears.
+
+    A line is not renewed when leverage passes the covenant or the score passes the cut-off
+    (`Banks.review_lines`), and a firm still in arrears after the grace period defaults: the
+    rows say how near the firm is to each.
+    """
+    firms, banks, spec = model.firms, model.banks, model.spec
+    leverage = float(firms.leverage(model.ledger.balance[: firms.n])[firm])
+    standing: dict[str, object] = {
+        "equity": float(firms.equity[firm]),
+        "leverage (covenant)": f"{leverage:.1%} ({float(banks.line_covenant[firm]):.1%})",
+    }
+    scored = model.finance.round
+    if scored is not None:
+        cutoff = spec.banks.max_probability_of_default
+        standing["scored PD (cut-off)"] = f"{float(scored.pd[firm]):.2%} ({cutoff:.0%})"
+    late = int(firms.arrears_steps[firm])
+    standing["in arrears"] = (
+        f"{late * spec.step_days} days (grace {spec.banks.grace_days:g} days)" if late else "no"
+    )
+    return standing
 
 
 def _credit_line(model: AutofinModel, firm: int) -> str:
