@@ -120,6 +120,13 @@ def test_funnel_narrows_from_traffic_to_sales_per_channel(baseline):
     assert traces(figure, "median decision time")
 
 
+def test_two_runs_funnels_stand_side_by_side_not_stacked(baseline, variant):
+    # Stacked, two runs' funnels made a bar as long as both runs together, and the thin
+    # stages of one hid the other's numbers; one run's channels do add up to its funnel.
+    assert funnel_figure([baseline, variant]).layout.funnelmode == "group"
+    assert funnel_figure(baseline).layout.funnelmode == "stack"
+
+
 def test_network_draws_every_firm_by_state_and_cascades_as_arrows(baseline):
     figure = network_figure(baseline)
     by_state = {

@@ -621,6 +621,8 @@ def funnel_figure(results: Results) -> go.Figure:
                 legendgroup=run.label,
                 marker={"color": colour},
                 texttemplate="%{value:,.0f}",
+                # Side by side, one run's connectors would shade the other run's bars.
+                connector={"visible": single},
             )
         canvas.add(
             "scatter",
@@ -680,7 +682,9 @@ def funnel_figure(results: Results) -> go.Figure:
         "Sales funnel and car-loan decisions",
         height=500,
         hovermode="closest",
-        funnelmode="stack",
+        # One run's channels add up to its funnel; two runs' funnels do not add up to anything,
+        # and stacked, the thinner stages of one hid the other's numbers: side by side.
+        funnelmode="stack" if single else "group",
     )
 
 
