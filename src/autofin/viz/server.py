@@ -52,6 +52,10 @@ def server_environment(
     env[RENDER_INTERVAL_ENV] = str(render_interval)
     env["SOLARA_TELEMETRY_MIXPANEL_ENABLE"] = "False"
     env["SOLARA_ASSETS_EXTRA_LOCATIONS"] = str(PLOTLY_JS_DIR)
+    # Solara's "This website runs on Solara" badge is pinned over the page's bottom right
+    # corner, where it covered a chart's title at laptop widths; the tab says autofin.
+    env["SOLARA_THEME_SHOW_BANNER"] = "False"
+    env["SOLARA_THEME_TITLE"] = "autofin"
     # Solara warns that its cookie falls back to samesite=lax over http; that is expected here.
     env["PYTHONWARNINGS"] = "ignore:Cookies with samesite:UserWarning"
     if scenario is not None:
