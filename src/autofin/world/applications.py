@@ -157,9 +157,14 @@ class LoanDesk:
         partner = offers.partner_bank[b.choice]
         bank = np.where(partner >= 0, partner, bank)
         bank[b.channel == Channel.BANK_APP] = spec.channels.bank_app.partner_bank
-        bank[back] = np.maximum(c.held_bank[b.who[back]], 0)
+        if back.size:
+            bank[back] = np.maximum(c.held_bank[b.who[back]], 0)
         # The partner bank runs the automaker's own stack for its buyers.
-        stack = np.where(bank == partner, offers.pipeline[b.choice], 0)
+        single_stack = len(self.pipelines) == 1
+        if single_stack:
+            stack = np.zeros(n, dtype=np.int64)
+        else:
+            stack = np.where(bank == partner, offers.pipeline[b.choice], 0)
         # Each loan is priced by the bank it goes to; the instalment it sets is what the
         # bank's limit checks and what the borrower's fate depends on.
         apr = offers.loan_rates(cost, bank, b.choice, spec.loans.margin)
@@ -171,7 +176,8 @@ class LoanDesk:
         default_month[asking] = self.loans.draw_fates(
             c.risk[b.who[asking]].astype(float), burden[asking], b.fraud[asking], rng
         )
-        default_month[back] = c.held_fate[b.who[back]]
+        if back.size:
+            default_month[back] = c.held_fate[b.who[back]]
         applicants = Applicants(
             c.risk[b.who].astype(float),
             c.fraud_propensity[b.who].astype(float),
@@ -191,34 +197,38 @@ class LoanDesk:
         capacity = banks.capacity(ledger)
         start = ((step - 1) + rng.random(n)) * self.step_days * MINUTES_PER_DAY
         decided_at = start.copy()
-        approved = _within_capacity(bank, amount, b.wants_loan & settled, capacity)
-        # Pre-qualified leads' applications were decided, automatically, before they shopped.
-        prequalified = np.flatnonzero(approved & b.is_lead)
-        decided.add(
-            b.channel[prequalified],
-            np.ones(prequalified.size, dtype=bool),
-            np.zeros(prequalified.size),
-            np.ones(prequalified.size, dtype=bool),
-        )
+        if settled.any():
+            approved = _within_capacity(bank, amount, b.wants_loan & settled, capacity)
+            # Pre-qualified leads' applications were decided, automatically, before they
+            # shopped.
+            prequalified = np.flatnonzero(approved & b.is_lead)
+            decided.add(
+                b.channel[prequalified],
+                np.ones(prequalified.size, dtype=bool),
+                np.zeros(prequalified.size),
+                np.ones(prequalified.size, dtype=bool),
+            )
+        else:
+            approved = np.zeros(n, dtype=bool)  # nothing settled: nothing fits or is counted
         pending = b.wants_loan & ~approved
         for _attempt in range(2):
-            if not pending.any():
+            rows = np.flatnonzero(pending)
+            if rows.size == 0:
                 break
             yes = np.zeros(n, dtype=bool)
-            for k in np.unique(stack[pending]).tolist():
-                rows = np.flatnonzero(pending & (stack == k))
+            for k in [0] if single_stack else np.unique(stack[rows]).tolist():
+                these = rows if single_stack else rows[stack[rows] == k]
                 pipeline = self.pipelines[k]
-                arrive = decided_at[rows]
-                decision = pipeline.decide(bank[rows], applicants.take(rows), arrive, rng)
+                arrive = decided_at[these]
+                decision = pipeline.decide(bank[these], applicants.take(these), arrive, rng)
                 # The bank's limit on the instalment is an automatic, conclusive rejection.
-                over_limit = ~within_limit[rows]
+                over_limit = ~within_limit[these]
                 decision.decided_at[over_limit] = arrive[over_limit] + pipeline.automatic_minutes
-                yes[rows] = decision.approved & ~over_limit
-                decided_at[rows] = decision.decided_at
+                yes[these] = decision.approved & ~over_limit
+                decided_at[these] = decision.decided_at
                 automatic = decision.automatic | over_limit
                 decided.automatic += int(automatic.sum())
                 decided.minutes.append(decision.decided_at - arrive)
-            rows = np.flatnonzero(pending)
             yes &= _within_capacity(bank, amount, yes, capacity)
             decided.applications += np.bincount(b.channel[rows], minlength=len(Channel))
             decided.approvals += np.bincount(b.channel[rows[yes[rows]]], minlength=len(Channel))
@@ -231,22 +241,22 @@ class LoanDesk:
             if lending.size < 2:
                 break
             shift = rng.integers(1, lending.size, size=int(pending.sum()))
-            place = np.searchsorted(lending, bank[pending])
-            bank[pending] = lending[(place + shift) % lending.size]
-            stack[pending] = 0  # another bank runs the common stack
+            if shift.size == 0:
+                continue  # nobody tries another bank (the draw above is still made)
+            moving = np.flatnonzero(pending)
+            place = np.searchsorted(lending, bank[moving])
+            bank[moving] = lending[(place + shift) % lending.size]
+            stack[moving] = 0  # another bank runs the common stack
             # ... and prices the loan itself; its limit checks the instalment at its price.
-            apr[pending] = offers.loan_rates(
-                cost, bank[pending], b.choice[pending], spec.loans.margin
-            )
-            again = payment_to_income(
-                amount[pending], apr[pending], months, c.income[b.who[pending]]
-            )
-            within_limit[pending] = again <= spec.loans.max_payment_to_income
+            apr[moving] = offers.loan_rates(cost, bank[moving], b.choice[moving], spec.loans.margin)
+            again = payment_to_income(amount[moving], apr[moving], months, c.income[b.who[moving]])
+            within_limit[moving] = again <= spec.loans.max_payment_to_income
         # An approved applicant still buys with a chance that falls with the wait; a returning
         # buyer has already decided.
         waited = decided_at - start
         booked = approved & (rng.random(n) < booked_share(waited, spec.approval.booking))
-        booked |= approved & ~b.is_lead
+        if back.size:
+            booked |= approved & ~b.is_lead
         rows = np.flatnonzero(asking)
         offers.learn_decisions(b.choice[rows], waited[rows], spec, self.step_days)
         if self.decision_log is not None:
@@ -285,7 +295,8 @@ def _within_capacity(
 
     Loans are served in row order; what fits is taken off ``capacity``.
     """
-    rows = np.flatnonzero(asking)
+    rows = asking.nonzero()[0]
     fits = np.zeros(asking.size, dtype=bool)
-    fits[rows] = Banks.fit_in_capacity(bank[rows], amount[rows], capacity) > 0
+    if rows.size:  # (with no loans, nothing is taken off the capacity)
+        fits[rows] = Banks.fit_in_capacity(bank[rows], amount[rows], capacity) > 0
     return fits

@@ -103,6 +103,8 @@ class ConsumerLoanBook:
         self.fraud_loss = DueBook(n_banks, longest)
         self.maturing_count = DueBook(n_banks, longest)
         self.active = np.zeros(n_banks)
+        self.every_bank = np.arange(n_banks)
+        self.month = np.arange(1, months + 1)  # instalments' months, 1..term
         self.defaults_scheduled = 0  # loans booked that will default, now or later
         self.n_banks = n_banks
         # What happened in the current step.
@@ -157,34 +159,32 @@ class ConsumerLoanBook:
         if bank.size == 0:
             return
         months = self.spec.term_months
-        # Loans of a step share a few prices (one per bank and margin): one schedule each.
-        rates, which = np.unique(apr, return_inverse=True)
-        balance_before, interest, principal = (
-            part[which] for part in unit_schedules(rates, months)
-        )
+        # A schedule per loan, element by element: the numbers of one per price (a step's
+        # loans share a few), without the cost of finding the distinct prices.
+        balance_before, interest, principal = unit_schedules(apr, months)
         paid_months = np.where(default_month > 0, default_month - 1, months)
-        month = np.arange(1, months + 1)
-        paying = (month[None, :] <= paid_months[:, None]) * amount[:, None]  # loans × months
+        paying = (self.month[None, :] <= paid_months[:, None]) * amount[:, None]  # loans × months
         delay, lender = self.due_offset[None, :], bank[:, None]
         self.principal_due.book(step, delay, lender, paying * principal)
         self.interest_due.book(step, delay, lender, paying * interest)
         defaults = default_month > 0
-        d = default_month[defaults]
-        carrying = amount[defaults] * balance_before[defaults, d - 1]
-        age_years = d / 12.0
-        resale = price[defaults] * self.spec.repossession_value
-        recovery = resale * (1.0 - self.spec.depreciation_rate) ** age_years
-        recovery = np.where(fraud[defaults], 0.0, np.minimum(recovery, carrying))
-        when = self.due_offset[d - 1]
-        where = bank[defaults]
-        non_performing = when + self.npl_delay
-        self.default_carrying.book(step, non_performing, where, carrying)
-        self.default_recovery.book(step, non_performing, where, recovery)
-        self.default_count.book(step, when, where, np.ones(d.size))
-        self.fraud_loss.book(step, when, where, np.where(fraud[defaults], carrying, 0.0))
+        if defaults.any():  # (booking no defaults would change nothing)
+            d = default_month[defaults]
+            carrying = amount[defaults] * balance_before[defaults, d - 1]
+            age_years = d / 12.0
+            resale = price[defaults] * self.spec.repossession_value
+            recovery = resale * (1.0 - self.spec.depreciation_rate) ** age_years
+            recovery = np.where(fraud[defaults], 0.0, np.minimum(recovery, carrying))
+            when = self.due_offset[d - 1]
+            where = bank[defaults]
+            non_performing = when + self.npl_delay
+            self.default_carrying.book(step, non_performing, where, carrying)
+            self.default_recovery.book(step, non_performing, where, recovery)
+            self.default_count.book(step, when, where, np.ones(d.size))
+            self.fraud_loss.book(step, when, where, np.where(fraud[defaults], carrying, 0.0))
+            self.defaults_scheduled += d.size
         repaid = bank[~defaults]
         self.maturing_count.book(step, self.due_offset[-1], repaid, np.ones(repaid.size))
-        self.defaults_scheduled += int(defaults.sum())
         self.active += np.bincount(bank, minlength=self.n_banks)
         banks.exposure[Instrument.CONSUMER_LOAN] += np.bincount(
             bank, amount, minlength=self.n_banks
@@ -197,7 +197,7 @@ class ConsumerLoanBook:
         outside world, which pays the bank at 120 days past due, when the rest of the balance
         is charged off. Performing loans are provisioned at the book's expected loss.
         """
-        every_bank = np.arange(self.n_banks)
+        every_bank = self.every_bank
         self.active_at_start = float(self.active.sum())
         principal = self.principal_due.take_due(step)
         interest = self.interest_due.take_due(step)

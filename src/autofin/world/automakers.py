@@ -26,7 +26,10 @@ def sell_vehicles(
     """
     wanted = np.bincount(choice, minlength=len(makers)).astype(float)
     sold = take_from_stock(firms, makers, wanted)
-    order = np.lexsort((rng.random(choice.size), choice))
+    draws = rng.random(choice.size)  # drawn even when the order does not matter
+    if (sold == wanted).all():
+        return sold, np.ones(choice.size, dtype=bool)  # enough stock for every buyer
+    order = np.lexsort((draws, choice))
     rank = np.empty(choice.size, dtype=np.int64)
     group_start = np.concatenate([[0], np.cumsum(wanted)[:-1]]).astype(np.int64)
     rank[order] = np.arange(choice.size) - group_start[choice[order]]

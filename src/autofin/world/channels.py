@@ -86,8 +86,11 @@ def arrivals(
     """
     c = consumers
     visitors = c.shoppers(step)
-    returning = visitors[c.retries[visitors] > 0]
-    fresh = visitors[c.retries[visitors] == 0]
+    back = c.retries[visitors] > 0
+    if back.any():
+        returning, fresh = visitors[back], visitors[~back]
+    else:  # (the usual case: nobody is back for a car that was out of stock)
+        returning, fresh = visitors[:0], visitors
     recent = c.recently_bought(fresh, step)
     organic = organic_leads(c, fresh[~recent], rng)
     home += [fresh[recent], organic.not_leads]
@@ -97,13 +100,9 @@ def arrivals(
     lead_channel = np.concatenate([organic.channel, extra.channel, app.channel])
     who = np.concatenate([organic.who, extra.who, app.who, returning])
     channel = np.concatenate([lead_channel, c.held_channel[returning]])
-    calendar = np.concatenate(
-        [
-            np.ones(organic.who.size, dtype=bool),
-            np.zeros(extra.who.size + app.who.size, dtype=bool),
-            np.ones(returning.size, dtype=bool),
-        ]
-    )
+    # Organic leads and returning buyers came from the calendar; the others did not.
+    calendar = np.ones(who.size, dtype=bool)
+    calendar[organic.who.size : lead_channel.size] = False
     prospects = Prospects(who, channel, np.arange(who.size) < lead_channel.size, calendar)
     return Arrivals(
         prospects,

@@ -31,6 +31,9 @@ class Channel(IntEnum):
 
 CHANNEL_NAMES = [channel.name.lower() for channel in Channel]
 
+_INT16_MAX = int(np.iinfo(np.int16).max)
+_INT32_MAX = int(np.iinfo(np.int32).max)
+
 
 @dataclass
 class Consumers:
@@ -116,19 +119,19 @@ class Consumers:
         """Put ``who`` in the calendar at ``first_step + gap_steps`` (if within the horizon)."""
         # next_trip holds absolute steps, also beyond the horizon (the bank app's reach looks
         # ahead of it); the calendar's row is the step less its origin.
-        self.next_trip[who] = np.minimum(first_step + gap_steps, np.iinfo(np.int32).max)
+        self.next_trip[who] = np.minimum(first_step + gap_steps, _INT32_MAX)
         when = first_step + gap_steps - self.origin
         inside = when < len(self.calendar)
         who, when = who[inside], when[inside]
         if who.size == 0:
             return
         # Steps fit 16 bits, whose stable sort is a radix sort: the same order, faster.
-        small = len(self.calendar) <= np.iinfo(np.int16).max and when.min() >= 0
+        small = len(self.calendar) <= _INT16_MAX and when.min() >= 0
         order = np.argsort(when.astype(np.int16) if small else when, kind="stable")
         who, when = who[order], when[order]
-        bounds = np.flatnonzero(np.diff(when)) + 1
-        starts = np.concatenate([[0], bounds]).tolist()
-        ends = [*bounds.tolist(), who.size]
+        bounds = ((when[1:] != when[:-1]).nonzero()[0] + 1).tolist()
+        starts = [0, *bounds]
+        ends = [*bounds, who.size]
         for start, end, step in zip(starts, ends, when[starts].tolist(), strict=True):
             self.calendar[step].append(who[start:end])
 

@@ -255,38 +255,42 @@ class ConsumerMarket:
         counts = self.counts
         counts.sales = np.bincount(buyers.channel[got], minlength=len(Channel)).astype(float)
         counts.sales_by_maker = np.bincount(buyers.choice[got], minlength=makers.size).astype(float)
-        self._attribute_app_sales(buyers.take(got), financing.take(got))
+        got_buyers, got_financing = buyers.take(got), financing.take(got)
+        self._attribute_app_sales(got_buyers, got_financing)
         self.loans_booked += pay_for_cars(
             step,
-            makers[buyers.choice[got]],
-            buyers.take(got),
-            financing.take(got),
+            makers[got_buyers.choice],
+            got_buyers,
+            got_financing,
             c.account,
             self.loans,
             banks,
             ledger,
         )
-        c.last_purchase[buyers.who[got]] = step
-        home.append(buyers.who[got[buyers.from_calendar[got]]])
+        c.last_purchase[got_buyers.who] = step
+        home.append(got_buyers.who[got_buyers.from_calendar])
         # Buyers who found no car come back for it (their calendar trip moves to then); leads
         # from outside the calendar who do not keep their calendar trip.
-        back_again = c.retries[buyers.who[missed]] < c.spec.max_retries
-        home.append(buyers.who[missed[~back_again & buyers.from_calendar[missed]]])
-        again = missed[back_again]
-        c.retry_later(
-            buyers.who[again],
-            step,
-            buyers.channel[again],
-            np.where(buyers.wants_loan[again], financing.bank[again], -1),
-            financing.default_month[again],
-            buyers.choice[again],
-        )
+        walked_away = 0
+        if missed.size:
+            back_again = c.retries[buyers.who[missed]] < c.spec.max_retries
+            walked_away = int((~back_again).sum())
+            home.append(buyers.who[missed[~back_again & buyers.from_calendar[missed]]])
+            again = missed[back_again]
+            c.retry_later(
+                buyers.who[again],
+                step,
+                buyers.channel[again],
+                np.where(buyers.wants_loan[again], financing.bank[again], -1),
+                financing.default_month[again],
+                buyers.choice[again],
+            )
         c.reschedule(np.concatenate(home), step, rng)
         fresh = rows[buyers.is_lead[rows]]
         new_demand = np.bincount(buyers.choice[fresh], minlength=len(makers)).astype(float)
         minutes = counts.decided.minutes
         self.all_decision_minutes.append(np.concatenate(minutes) if minutes else np.zeros(0))
-        return Purchases(sold, new_demand, orders.lost + int((~back_again).sum()))
+        return Purchases(sold, new_demand, orders.lost + walked_away)
 
     def _decide(
         self,
@@ -300,26 +304,32 @@ class ConsumerMarket:
         c, spec, p, offers = self.consumers, self.consumers.spec, prospects, self.offers
         n = p.who.size
         p.fraud = c.fraudster[p.who]
-        p.choice = choose_automakers(
-            offers,
-            spec,
-            market.price,
-            market.availability,
-            market.open_for_sale,
-            self._borrow_weight(p.who, market),
-            rng,
-        )
+        if market.price.size == 1:
+            p.choice = np.zeros(n, dtype=np.int64)  # one automaker: no choice (and no draw)
+        else:
+            p.choice = choose_automakers(
+                offers,
+                spec,
+                market.price,
+                market.availability,
+                market.open_for_sale,
+                self._borrow_weight(p.who, market),
+                rng,
+            )
         # Bank-app leads were shown the app's automaker; returning buyers keep their choice.
         app_maker = min(spec.channels.bank_app.automaker, market.price.size - 1)
         if market.open_for_sale[app_maker]:
             p.choice[p.channel == Channel.BANK_APP] = app_maker
         back = ~p.is_lead
-        p.choice[back] = np.minimum(c.held_maker[p.who[back]], market.price.size - 1)
+        any_back = bool(back.any())
+        if any_back:
+            p.choice[back] = np.minimum(c.held_maker[p.who[back]], market.price.size - 1)
         p.price = market.price[p.choice]
         p.cash_capable = c.savings[p.who] >= p.price
         p.wants_loan = p.fraud | ~p.cash_capable | (rng.random(n) < spec.loans.loan_preference)
         # Returning buyers have decided and keep the financing they had.
-        p.wants_loan[back] = c.held_bank[p.who[back]] >= 0
+        if any_back:
+            p.wants_loan[back] = c.held_bank[p.who[back]] >= 0
         afford = c.affordability(
             p.who,
             p.price,
@@ -398,6 +408,23 @@ def _ratio(numerator: float, denominator: float) -> float:
     return float(numerator / denominator) if denominator > 0 else 0.0
 
 
+def _median(values: np.ndarray) -> float:
+    """``np.median`` of a few floats (NaN if there are none), without its overhead.
+
+    The middle value, or the mean of the middle two, of the sorted values: what
+    ``np.median`` computes, to the bit; NaN if any value is NaN (sorted last), as there.
+    """
+    if values.size == 0:
+        return float("nan")
+    ordered = np.sort(values).tolist()
+    middle = len(ordered) // 2
+    if ordered[-1] != ordered[-1]:  # NaN
+        return float("nan")
+    if len(ordered) % 2:
+        return ordered[middle]
+    return (ordered[middle - 1] + ordered[middle]) / 2.0
+
+
 def consumer_metrics(market: ConsumerMarket, banks: Banks) -> dict[str, float]:
     """The consumer columns of a step's row of the time series (see docs/metrics.md)."""
     counts, loans, decided = market.counts, market.loans, market.counts.decided
@@ -411,7 +438,7 @@ def consumer_metrics(market: ConsumerMarket, banks: Banks) -> dict[str, float]:
         "loan_applications": applications,
         "loan_approvals": float(decided.approvals.sum()),
         "automated_decision_share": _ratio(decided.automatic, applications),
-        "median_decision_minutes": float(np.median(minutes)) if minutes.size else float("nan"),
+        "median_decision_minutes": _median(minutes),
         "conversion_rate": _ratio(counts.sales.sum(), counts.leads.sum()),
         "test_drive_rate": _ratio(counts.test_drives.sum(), counts.leads.sum()),
         "consumer_loans_active": loans.active_at_start,
