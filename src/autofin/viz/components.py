@@ -428,7 +428,12 @@ def LiveInterventions(model: ExploredModel) -> None:
     with solara.Card("Live interventions", subtitle="Each applies from the next step on."):
         with solara.Row():
             solara.SliderInt(
-                "New automaker payment term (days)", value=term, min=0, max=240, step=5
+                f"New automaker payment term: {term.value} days",
+                value=term,
+                min=0,
+                max=240,
+                step=5,
+                thumb_label=False,
             )
             solara.Button(
                 "Apply term",
@@ -438,9 +443,21 @@ def LiveInterventions(model: ExploredModel) -> None:
             )
         with solara.Row():
             solara.SliderFloat(
-                "Platform spread (annual)", value=spread, min=0.0, max=0.05, step=0.001
+                f"Spread: {spread.value:.1%} a year",
+                value=spread,
+                min=0.0,
+                max=0.05,
+                step=0.001,
+                thumb_label=False,
             )
-            solara.SliderFloat("Onboarded share", value=share, min=0.0, max=1.0, step=0.05)
+            solara.SliderFloat(
+                f"Onboarded: {share.value:.0%}",
+                value=share,
+                min=0.0,
+                max=1.0,
+                step=0.05,
+                thumb_label=False,
+            )
             solara.Button(
                 "Platform on",
                 on_click=lambda: apply(
@@ -448,8 +465,22 @@ def LiveInterventions(model: ExploredModel) -> None:
                 ),
             )
         with solara.Row():
-            solara.SliderFloat("Demand factor", value=factor, min=0.0, max=2.0, step=0.05)
-            solara.SliderInt("Duration (days)", value=duration, min=7, max=720, step=7)
+            solara.SliderFloat(
+                f"Demand × {factor.value:.2f}",
+                value=factor,
+                min=0.0,
+                max=2.0,
+                step=0.05,
+                thumb_label=False,
+            )
+            solara.SliderInt(
+                f"For {duration.value} days",
+                value=duration,
+                min=7,
+                max=720,
+                step=7,
+                thumb_label=False,
+            )
             solara.Button(
                 "Demand shock",
                 on_click=lambda: apply(
