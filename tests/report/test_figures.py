@@ -301,7 +301,7 @@ def test_funnel_shows_the_distribution_of_decision_times_when_loans_were_kept():
     assert values(histogram, "y").sum() == pytest.approx(100)
 
 
-def test_an_automaker_default_shows_as_its_rate_and_on_the_network():
+def test_an_automaker_default_is_marked_on_the_count_and_on_the_network():
     from autofin.world.model import simulate
     from conftest import small_scenario
 
@@ -311,10 +311,17 @@ def test_an_automaker_default_shows_as_its_rate_and_on_the_network():
         shocks=[{"type": "force_default", "day": 98, "tier": 0}],
     )
     result = simulate(scenario)
-    (makers,) = traces(defaults_figure(result), "automakers default rate")
-    rates = values(makers, "y")
-    assert rates.max() == pytest.approx(50.0)  # one of two automakers
-    assert rates.sum() == pytest.approx(50.0)
+    figure = defaults_figure(result)
+    (makers,) = traces(figure, "automaker default")
+    series = result.timeseries
+    at = series.loc[series["automaker_defaults"] > 0, "day"].tolist()
+    assert values(makers, "x").tolist() == at  # the day it defaulted
+    count = (series["supplier_defaults"] + series["automaker_defaults"]).cumsum()
+    assert values(makers, "y").tolist() == count[series["automaker_defaults"] > 0].tolist()
+    assert makers["hovertemplate"].endswith("of 2 automakers defaulted")
+    # The suppliers' bars keep their own scale: no bar of 50% (one automaker of two) beside them.
+    bars = [t for t in traces(figure) if t["type"] == "bar"]
+    assert max(values(bar, "y").max() for bar in bars) < 50.0
     network = network_figure(result)
     defaulted = traces(network, "defaulted")[0]
     assert any("automakers" in text for text in defaulted["text"])

@@ -63,8 +63,8 @@ def defaults_figure(results: Results) -> go.Figure:
     """Supplier default rate per tier and automaker defaults, with the cumulative count.
 
     One run: bars of each tier's default rate per step (% of the tier's active suppliers),
-    the cumulative number of defaults on the right axis, and triangles where defaults were
-    caused by another firm's default (cascades). Several runs: each run's overall supplier
+    the cumulative number of defaults on the right axis, crosses on it where an automaker
+    defaulted, and triangles where defaults were caused by another firm's default (cascades). Several runs: each run's overall supplier
     default rate and cumulative count, one colour per run.
     """
     drawn = runs(results)
@@ -88,14 +88,25 @@ def defaults_figure(results: Results) -> go.Figure:
                     hovertemplate="%{y:.2f}%",
                 )
             if "automaker_defaults" in ts and ts["automaker_defaults"].any():
-                # Automakers still active at the start of each step (none come back).
-                makers = _automakers(run) - ts["automaker_defaults"].cumsum().shift(fill_value=0)
+                # A mark on the count, not a bar: one automaker of one is a rate of 100% and
+                # flattened the suppliers' bars of a few percent beside it.
+                hit = ts["automaker_defaults"] > 0
+                count = ts["automaker_defaults"][hit].astype(int)
                 canvas.add(
-                    "bar",
-                    x=day,
-                    y=100 * ts["automaker_defaults"] / makers.clip(lower=1),
-                    name="automakers default rate",
-                    marker={"color": tier_colour(0)},
+                    "scatter",
+                    x=day[hit],
+                    y=cumulative[hit],
+                    mode="markers",
+                    name="automaker default",
+                    marker={
+                        "symbol": "x",
+                        "size": 13,
+                        "color": tier_colour(0),
+                        "line": {"color": "white", "width": 1},
+                    },
+                    customdata=count,
+                    hovertemplate=f"%{{customdata}} of {_automakers(run)} automakers defaulted",
+                    secondary_y=True,
                 )
         else:
             canvas.add(
