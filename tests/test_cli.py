@@ -305,3 +305,65 @@ def test_compare_shows_fractions_in_percent_and_multiples_as_numbers(baseline_di
     assert rows["scored_pd_one_year_ratio (summary)"] == f"{ratio:.4g}"
     assert rows["car_loan_apr (mean)"].endswith("%")
     assert rows["check_identity_power_fraud (summary)"].endswith("%")
+
+
+def test_ctrl_c_during_replications_writes_those_that_finished(tmp_path, monkeypatch):
+    # Four replications, Ctrl-C in the third: the first two are the results, said so, exit 130
+    # (hours of a long run were thrown away before).
+    import autofin.world.model as model
+
+    real, calls = model.simulate, []
+
+    def interrupted_third(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(model, "simulate", interrupted_third)
+    out = tmp_path / "out"
+    args = ["run", str(write(tmp_path, "tiny.yaml", TINY)), "-o", str(out), "--replications", "4"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 130, result.output
+    said = " ".join(result.output.split())
+    assert "interrupted after 2 of 4 replications" in said
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["replications"] == 2
+    assert summary["replications_planned"] == 4
+    first = load_scenario(tmp_path / "tiny.yaml").seed
+    assert summary["replication_seeds"] == [first, first + 1]
+
+
+def test_ctrl_c_before_any_run_finished_keeps_the_folders_earlier_results(tmp_path, monkeypatch):
+    import autofin.world.model as model
+
+    path, out = write(tmp_path, "tiny.yaml", TINY), tmp_path / "out"
+    assert CliRunner().invoke(app, ["run", str(path), "-o", str(out)]).exit_code == 0
+    before = (out / "summary.json").read_text()
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(model, "simulate", interrupted)
+    result = CliRunner().invoke(app, ["run", str(path), "-o", str(out), "--replications", "3"])
+    assert result.exit_code == 130
+    assert "no results written" in " ".join(result.output.split())
+    assert (out / "summary.json").read_text() == before
+
+
+def test_sigterm_stops_a_run_as_ctrl_c_does():
+    # A cluster's time limit sends SIGTERM: it must take the path that keeps finished work.
+    import os
+    import signal
+
+    from autofin.cli import _terminate_as_interrupt
+
+    def terminated() -> None:
+        with _terminate_as_interrupt():
+            os.kill(os.getpid(), signal.SIGTERM)
+            for _ in range(1000):  # the handler runs between bytecodes
+                pass
+
+    with pytest.raises(KeyboardInterrupt):
+        terminated()
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # put back afterwards

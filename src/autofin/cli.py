@@ -15,8 +15,10 @@ import json
 import math
 import os
 import shutil
+import signal
 import sys
 import tempfile
+import threading
 import time
 import traceback
 from collections.abc import Callable, Iterator
@@ -245,25 +247,40 @@ def run(
         _print_error(f"{too_big}; make the scenario smaller, or pass --force to run it anyway")
         raise typer.Exit(EXIT_BAD_INPUT)
 
+    from autofin.results.replications import StoppedEarly
+
     directory = output if output is not None else Path("results") / scenario.name
-    try:
-        with ResultsFolder(directory) as folder:
-            _check_free_space(folder, workload)
-            result = _simulate(scenario, check, panel=panel, loans=loans)
-            write_results(result, folder, report=report)
-    except OutputFolderError as error:
-        _print_error(f"cannot write results: {error}")
-        raise typer.Exit(EXIT_BAD_INPUT) from None
-    except OSError as error:
-        _print_error(_environment_message(error, directory))
-        raise typer.Exit(EXIT_FAILED) from None
-    except KeyboardInterrupt:
-        _print_error(f"interrupted; {directory} keeps its previous content")
-        raise typer.Exit(EXIT_INTERRUPTED) from None
+    stopped = None
+    with _terminate_as_interrupt():  # a cluster's time limit sends SIGTERM
+        try:
+            with ResultsFolder(directory) as folder:
+                _check_free_space(folder, workload)
+                try:
+                    result = _simulate(scenario, check, panel=panel, loans=loans)
+                except StoppedEarly as early:  # the replications that finished are written
+                    result, stopped = early.result, early
+                write_results(result, folder, report=report)
+        except OutputFolderError as error:
+            _print_error(f"cannot write results: {error}")
+            raise typer.Exit(EXIT_BAD_INPUT) from None
+        except OSError as error:
+            _print_error(_environment_message(error, directory))
+            raise typer.Exit(EXIT_FAILED) from None
+        except KeyboardInterrupt:
+            _print_error(f"interrupted; {directory} keeps its previous content")
+            raise typer.Exit(EXIT_INTERRUPTED) from None
     out.print(_summary_table(result.summary))
     out.print(f"results: {directory}", markup=False, soft_wrap=True)
     if report:
         out.print(f"report: {directory / REPORT_HTML}", markup=False, soft_wrap=True)
+    if stopped is not None:
+        seeds = result.summary["replication_seeds"]
+        _print_error(
+            f"interrupted after {stopped.finished} of {stopped.planned} replications; the "
+            f"results above and in {directory} are of those {stopped.finished} (seeds "
+            f"{seeds[0]} to {seeds[-1]}); run again for all {stopped.planned}"
+        )
+        raise typer.Exit(EXIT_INTERRUPTED)
 
 
 @app.command("report")
@@ -410,8 +427,12 @@ def _write_report(results: Path | list[Path], path: Path) -> None:
 
 
 def _simulate(scenario: Scenario, check: bool, **tables: bool) -> Result:
-    """Run the engine with a progress bar; engine errors a user can act on exit cleanly."""
-    from autofin.results.replications import simulate_replications
+    """Run the engine with a progress bar; engine errors a user can act on exit cleanly.
+
+    Ctrl-C after some of several replications have finished raises `StoppedEarly` with those
+    combined, for the caller to write; before any has finished, the command exits 130.
+    """
+    from autofin.results.replications import StoppedEarly, simulate_replications
     from autofin.world.checks import AccountingError
 
     try:
@@ -420,10 +441,32 @@ def _simulate(scenario: Scenario, check: bool, **tables: bool) -> Result:
     except AccountingError as error:
         _print_error(f"accounting check failed: {error}")
         raise typer.Exit(EXIT_FAILED) from None
+    except StoppedEarly:
+        raise
     except KeyboardInterrupt:
-        _print_error("interrupted; no results written")
+        _print_error(
+            "interrupted before a run had finished; no results written (the folder keeps "
+            "what it held)"
+        )
         raise typer.Exit(EXIT_INTERRUPTED) from None
     return result
+
+
+@contextmanager
+def _terminate_as_interrupt() -> Iterator[None]:
+    """Within the block, SIGTERM stops the process as Ctrl-C does (finished work is kept)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield  # signal handlers belong to the main thread (tests may call from others)
+        return
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _memory_problem(workload: Workload) -> str:

@@ -48,6 +48,23 @@ def replication_seeds(seed: int, replications: int) -> list[int]:
     return [seed + k for k in range(replications)]
 
 
+class StoppedEarly(KeyboardInterrupt):
+    """Ctrl-C (or a termination signal) during the replications, after some had finished.
+
+    A `KeyboardInterrupt`, so that code not expecting it stops as it would have.
+
+    Attributes:
+        result: The replications that finished, combined (see `combine`); their count and
+            the number planned are in its summary (`replications`, `replications_planned`).
+        finished: How many replications finished.
+        planned: How many were asked for.
+    """
+
+    def __init__(self, result: Result, finished: int, planned: int) -> None:
+        super().__init__(f"stopped after {finished} of {planned} replications")
+        self.result, self.finished, self.planned = result, finished, planned
+
+
 def simulate_replications(
     scenario: Scenario,
     *,
@@ -66,6 +83,10 @@ def simulate_replications(
     Returns:
         The combined result (see the module docstring); with one replication, the plain
         result of `simulate`.
+
+    Raises:
+        StoppedEarly: Interrupted (Ctrl-C) after at least one of several replications had
+            finished: it carries those combined, so that no finished run is lost.
     """
     from autofin.world.model import simulate
 
@@ -83,7 +104,14 @@ def simulate_replications(
 
         # The panel and loan log are kept of the first replication only (see `combine`).
         kept = tables if k == 0 else {}
-        results.append(simulate(run, check=check, progress=advance, **kept))
+        try:
+            results.append(simulate(run, check=check, progress=advance, **kept))
+        except KeyboardInterrupt:
+            if not results:
+                raise
+            kept_runs = combine(scenario, results, time.perf_counter() - started)
+            kept_runs.summary["replications_planned"] = len(seeds)
+            raise StoppedEarly(kept_runs, len(results), len(seeds)) from None
     if len(results) == 1:
         return results[0]
     return combine(scenario, results, time.perf_counter() - started)
