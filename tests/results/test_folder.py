@@ -120,7 +120,9 @@ def test_a_second_writer_is_refused_while_the_first_holds_the_folder(tmp_path):
 
 
 def test_two_concurrent_cli_runs_into_one_folder_the_second_is_refused(tmp_path):
-    scenario = write(tmp_path, "s.yaml", "name: s\nhorizon_days: 70\n")
+    # A year, so that the first run is still going when the second has started on a loaded
+    # machine (with 70 days the first once finished before the second looked at the lock).
+    scenario = write(tmp_path, "s.yaml", "name: s\nhorizon_days: 364\n")
     target = tmp_path / "out"
     first = subprocess.Popen(
         [AUTOFIN, "run", str(scenario), "-o", str(target)],

@@ -64,8 +64,9 @@ def defaults_figure(results: Results) -> go.Figure:
 
     One run: bars of each tier's default rate per step (% of the tier's active suppliers),
     the cumulative number of defaults on the right axis, crosses on it where an automaker
-    defaulted, and triangles where defaults were caused by another firm's default (cascades). Several runs: each run's overall supplier
-    default rate and cumulative count, one colour per run.
+    defaulted, and triangles where defaults were caused by another firm's default
+    (cascades). Several runs: each run's overall supplier default rate and cumulative count,
+    one colour per run.
     """
     drawn = runs(results)
     canvas = Canvas(secondary_y=True)

@@ -108,10 +108,13 @@ NON_NEGATIVE_WORDS = frozenset(
         "bullwhip",
         "investment",
         "unmet",
+        "losses",
+        "debt",
     }
 )
 """Words of a summary figure's name that mark a count, an amount, a duration or a rate of
-defaults, none of which can be negative."""
+defaults, none of which can be negative (a loss is booked at least 0; a recovery above the
+claim is income, not a negative loss)."""
 
 SHARE_WORDS = frozenset({"share", "power", "rejection", "inconclusive", "conversion", "npl"})
 """Words of a summary figure's name that mark a share of a whole (between 0 and 1)."""
@@ -123,7 +126,8 @@ def natural_range(name: str) -> tuple[float, float]:
     A share of a whole (`SHARE_WORDS`: `supplier_default_share`, `conversion_rate_online`,
     `bank_npl_ratio_mean`, and `loan_approval_rate`) lies in [0, 1]; a count, an amount, a
     duration or a rate of defaults (`NON_NEGATIVE_WORDS`: `supplier_defaults`,
-    `financing_volume_factoring`, `supplier_annual_default_rate`) is at least 0. A
+    `financing_volume_factoring`, `trade_bad_debt`, `fraud_losses`) and a ratio of two such
+    (`MULTIPLES`) are at least 0. A
     confidence interval cut to this range covers the true value as often as before, since
     the true value lies in it (`autofin.results.replications.mean_confidence_interval`).
     """
@@ -132,7 +136,7 @@ def natural_range(name: str) -> tuple[float, float]:
         return -math.inf, math.inf
     if SHARE_WORDS & words or name == "loan_approval_rate":
         return 0.0, 1.0
-    if NON_NEGATIVE_WORDS & words:
+    if NON_NEGATIVE_WORDS & words or name in MULTIPLES:
         return 0.0, math.inf
     return -math.inf, math.inf
 
