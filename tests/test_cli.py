@@ -367,3 +367,25 @@ def test_sigterm_stops_a_run_as_ctrl_c_does():
     with pytest.raises(KeyboardInterrupt):
         terminated()
     assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # put back afterwards
+
+
+def test_a_world_that_fails_in_its_warm_up_is_said_so_not_shown_as_no_defaults(tmp_path):
+    # Draws due within a week cannot carry a supplier's working capital: suppliers fail
+    # before day 0, and the results (which start at day 0) showed no defaults without a word
+    # (the baseline with banks at their minimum capital ratio lost all 340 so).
+    path = write(tmp_path, "tiny.yaml", TINY.replace("warmup_days: 0", "warmup_days: 182"))
+    out = tmp_path / "out"
+    result = CliRunner().invoke(
+        app, ["run", str(path), "-o", str(out), "--set", "banks.loan_term_days=7"]
+    )
+    assert result.exit_code == 0, result.output
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["warmup_supplier_defaults"] > 0
+    said = " ".join(result.output.split())
+    assert f"warning: {summary['warmup_supplier_defaults']} suppliers defaulted during" in said
+    # Without a warm-up nothing can fail before day 0, and nothing is said.
+    plain = write(tmp_path, "plain.yaml", TINY)
+    healthy = CliRunner().invoke(app, ["run", str(plain), "-o", str(tmp_path / "ok")])
+    assert "during the warm-up" not in healthy.output
+    ok = json.loads((tmp_path / "ok" / "summary.json").read_text())
+    assert ok["warmup_supplier_defaults"] == 0

@@ -273,6 +273,7 @@ def run(
     out.print(f"results: {directory}", markup=False, soft_wrap=True)
     if report:
         out.print(f"report: {directory / REPORT_HTML}", markup=False, soft_wrap=True)
+    _warn_of_warmup_defaults(result.summary)
     if stopped is not None:
         seeds = result.summary["replication_seeds"]
         _print_error(
@@ -424,6 +425,21 @@ def _write_report(results: Path | list[Path], path: Path) -> None:
         _print_error(f"cannot write the report to {path}: {error.strerror or error}")
         raise typer.Exit(EXIT_FAILED) from None
     out.print(f"report: {path}", markup=False, soft_wrap=True)
+
+
+def _warn_of_warmup_defaults(summary: dict[str, Any]) -> None:
+    """Say so when suppliers failed before day 0: the results leave the warm-up out."""
+    failed = summary.get("warmup_supplier_defaults", 0)
+    if failed:
+        in_business = summary.get("suppliers", 0)
+        err.print(
+            f"warning: {failed:,.4g} suppliers defaulted during the warm-up, before day 0 "
+            f"({in_business:,.4g} were in business at day 0); the results start from what the "
+            "warm-up left and do not count them (warmup_supplier_defaults in summary.json)",
+            style="yellow",
+            markup=False,
+            soft_wrap=True,
+        )
 
 
 def _simulate(scenario: Scenario, check: bool, **tables: bool) -> Result:

@@ -59,6 +59,7 @@ class MetricsRecorder:
         self.opening_input_price = float(model.firms.input_price()[makers].mean())
         # Day 0 of the results: suppliers in business and losses booked before it.
         self.opening_suppliers = int((~makers & model.firms.active).sum())
+        self.warmup_supplier_defaults = int((~makers & ~model.firms.active).sum())
         self.opening_losses = model.banks.losses_by_instrument.copy()
 
     def record(self, step: int, activity: StepActivity) -> None:
@@ -273,6 +274,7 @@ class MetricsRecorder:
         defaults = events[events["agent_type"] == "supplier"]
         summary: dict[str, Any] = {
             "suppliers": n_suppliers,
+            "warmup_supplier_defaults": self.warmup_supplier_defaults,
             "supplier_defaults": len(defaults),
             "supplier_default_share": len(defaults) / n_suppliers if n_suppliers else 0.0,
             "supplier_annual_default_rate": (
