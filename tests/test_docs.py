@@ -1,4 +1,5 @@
-"""docs/scenarios.md documents every scenario setting and is up to date with the schema."""
+"""docs/scenarios.md documents every scenario setting, up to date with the schema; docs/metrics.md
+names every flow type."""
 
 from __future__ import annotations
 
@@ -56,3 +57,12 @@ def test_every_section_is_documented():
         return found
 
     assert reachable(Scenario) == models
+
+
+def test_every_flow_type_has_a_row_in_metrics_md():
+    # flows.parquet names each money movement by its type; a reader looks it up there
+    # (dividends and the banks' funding facility were missing).
+    from autofin.world.ledger import FLOW_NAMES
+
+    text = (DOCS / "metrics.md").read_text(encoding="utf-8")
+    assert [name for name in FLOW_NAMES if f"| `{name}` |" not in text] == []
