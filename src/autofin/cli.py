@@ -48,6 +48,7 @@ from autofin.results.compare import (
     as_percent,
     compare_runs,
     is_fraction,
+    paired_differences,
     summary_figures,
     write_comparison_csv,
 )
@@ -338,6 +339,8 @@ def compare(
         _print_error(str(error))
         raise typer.Exit(EXIT_BAD_INPUT) from None
     out.print(_comparison_table(table))
+    if summary and len(run_dirs or []) > 1:
+        _print_differences(paired_differences(run_dirs or []), table.columns[0])
     if output is not None:
         try:
             write_comparison_csv(table, output)
@@ -347,6 +350,51 @@ def compare(
         out.print(f"csv: {output}", markup=False, soft_wrap=True)
     if html is not None:
         _write_report(run_dirs or [], html)
+
+
+PRINTED_DIFFERENCES = 30
+"""Most lines of differences beyond noise `autofin compare` prints."""
+
+
+def _print_differences(differences: pd.DataFrame, reference: str) -> None:
+    """The summary figures whose paired difference from the first run is beyond noise."""
+    if differences.empty:
+        out.print(
+            f"no paired differences: no run shares {reference}'s replication seeds (paired "
+            "differences need replicated runs with the same base seed)",
+            markup=False,
+            soft_wrap=True,
+        )
+        return
+    beyond = differences[(differences["low"] > 0) | (differences["high"] < 0)]
+    seeds = int(differences["seeds"].max())
+    out.print(
+        f"differences from {reference} beyond noise (paired over {seeds} seeds, 95% interval "
+        f"excluding 0): {len(beyond)} of {len(differences)} (about "
+        f"{0.05 * len(differences):.0f} would be by chance alone)",
+        markup=False,
+        soft_wrap=True,
+    )
+    for row in beyond.head(PRINTED_DIFFERENCES).itertuples():
+        show = _points if is_fraction(row.figure) else _short_number
+        out.print(
+            f"  {row.figure}: {row.run} {show(row.difference)} "
+            f"({show(row.low)} to {show(row.high)})",
+            markup=False,
+            soft_wrap=True,
+        )
+    if len(beyond) > PRINTED_DIFFERENCES:
+        out.print(f"  ... and {len(beyond) - PRINTED_DIFFERENCES} more", markup=False)
+
+
+def _short_number(value: float) -> str:
+    """A signed difference in four significant figures."""
+    return f"{value:+,.4g}"
+
+
+def _points(value: float) -> str:
+    """A signed difference of two fractions, in percentage points."""
+    return f"{value * 100:+.3g} pp"
 
 
 @app.command()

@@ -264,3 +264,51 @@ def test_cli_bad_input_is_an_error_with_exit_code_2(runs, tmp_path, case, expect
     assert result.stderr.startswith("error: ")
     assert expected in result.stderr
     assert result.stdout == ""
+
+
+@pytest.fixture(scope="module")
+def replicated(tmp_path_factory) -> list[Path]:
+    """`tiny` at 60-day automaker terms and at 30, four replications each (same seeds)."""
+    from autofin.results.replications import simulate_replications
+
+    root = tmp_path_factory.mktemp("replicated")
+    return [
+        write_results(
+            simulate_replications(
+                load_scenario_dict(
+                    {**TINY, "replications": 4, "automakers": {"payment_term_days": term}}
+                )
+            ),
+            root / f"term{term}",
+        )
+        for term in (60, 30)
+    ]
+
+
+def test_paired_differences_match_the_seed_by_seed_differences(replicated):
+    from autofin.results.compare import paired_differences
+
+    table = paired_differences(replicated).set_index("figure")
+    per_seed = [pd.read_parquet(d / "replications.parquet").set_index("seed") for d in replicated]
+    gap = per_seed[1]["supplier_financing_volume"] - per_seed[0]["supplier_financing_volume"]
+    row = table.loc["supplier_financing_volume"]
+    assert row["difference"] == pytest.approx(gap.mean())
+    assert row["seeds"] == 4
+    assert row["low"] < row["difference"] < row["high"]
+    # What does not differ (the suppliers in business) has no interval beyond 0.
+    assert table.loc["suppliers", "difference"] == 0
+    assert table.loc["suppliers", "low"] == 0 == table.loc["suppliers", "high"]
+    # A single run has no seeds to pair with.
+    assert paired_differences([replicated[0], *replicated[:0]]).empty
+
+
+def test_cli_says_which_differences_are_beyond_noise(replicated, runs):
+    result = CliRunner().invoke(app, ["compare", *map(str, replicated)])
+    assert result.exit_code == 0, result.output
+    said = " ".join(result.output.split())
+    assert "differences from tiny (term60) beyond noise (paired over 4 seeds" in said
+    assert "would be by chance alone" in said
+    # Shorter terms shorten the cash cycle, by more than the seeds' noise.
+    assert "invoice_to_cash_days_mean: tiny (term30) -" in said
+    unpaired = CliRunner().invoke(app, ["compare", *map(str, runs[:2])])
+    assert "no paired differences" in " ".join(unpaired.output.split())

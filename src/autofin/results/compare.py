@@ -21,11 +21,17 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from autofin.results.folder import ResultsIntegrityError, verify_results
 from autofin.results.provenance import PROVENANCE_KEYS
-from autofin.results.writing import SUMMARY_JSON, TIMESERIES_PARQUET, _write_atomically
+from autofin.results.writing import (
+    REPLICATIONS_PARQUET,
+    SUMMARY_JSON,
+    TIMESERIES_PARQUET,
+    _write_atomically,
+)
 
 DEFAULT_METRICS = (
     "supplier_default_rate",
@@ -210,6 +216,63 @@ def compare_runs(
     result = pd.DataFrame(table, index=pd.Index(rows, name="figure"), columns=labels, dtype=float)
     result.columns.name = None
     return result
+
+
+def paired_differences(run_dirs: Sequence[str | Path]) -> pd.DataFrame:
+    """Each run's difference from the first, summary figure by figure, paired by seed.
+
+    Replicated runs of two scenarios with the same base seed see the same seeds (common
+    random numbers), so their difference is best measured seed by seed: the mean of the
+    per-seed differences, with its two-sided 95% Student-t interval
+    (`autofin.results.replications.mean_confidence_interval`). Runs whose replications do
+    not share the first run's seeds (or that have one run only) are left out.
+
+    Args:
+        run_dirs: Results directories; the first is the reference.
+
+    Returns:
+        One row per figure and other run: `figure`, `run`, `difference`, `low`, `high`,
+        `seeds` (the number of pairs); empty when no run pairs with the first.
+
+    Raises:
+        CompareError: As `compare_runs`, for a directory that is not a finished run.
+    """
+    from autofin.results.replications import mean_confidence_interval  # it imports this module
+
+    directories = [Path(directory) for directory in run_dirs]
+    summaries = [_load_run(directory)[0] for directory in directories]
+    labels = _labels(directories, summaries)
+    columns = ["figure", "run", "difference", "low", "high", "seeds"]
+    tables = [
+        pd.read_parquet(directory / REPLICATIONS_PARQUET)
+        if (directory / REPLICATIONS_PARQUET).is_file()
+        else None
+        for directory in directories
+    ]
+    reference = tables[0] if tables else None
+    rows: list[dict[str, Any]] = []
+    if reference is None or len(reference) < 2:
+        return pd.DataFrame(rows, columns=columns)
+    reference = reference.set_index("seed").sort_index()
+    for label, table in zip(labels[1:], tables[1:], strict=True):
+        if table is None or sorted(table["seed"]) != list(reference.index):
+            continue
+        other = table.set_index("seed").sort_index()
+        for figure in [c for c in reference.columns if c in other.columns and c != "replication"]:
+            pairs = (other[figure] - reference[figure]).to_numpy(dtype=float)
+            low, high = mean_confidence_interval(pairs)
+            finite = pairs[np.isfinite(pairs)]
+            rows.append(
+                {
+                    "figure": figure,
+                    "run": label,
+                    "difference": float(finite.mean()) if finite.size else math.nan,
+                    "low": low,
+                    "high": high,
+                    "seeds": int(finite.size),
+                }
+            )
+    return pd.DataFrame(rows, columns=columns)
 
 
 def summary_figures(summary: Mapping[str, Any], prefix: str = "") -> Iterator[tuple[str, float]]:
