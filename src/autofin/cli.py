@@ -339,6 +339,16 @@ def compare(
         _print_error(str(error))
         raise typer.Exit(EXIT_BAD_INPUT) from None
     out.print(_comparison_table(table))
+    steps = table.loc["steps (summary)"] if "steps (summary)" in table.index else None
+    if steps is not None and (steps != steps.iloc[0]).any():
+        spans = ", ".join(f"{label} {value:.0f}" for label, value in steps.items())
+        err.print(
+            f"warning: the runs cover different horizons (steps: {spans}): their means and "
+            "totals are over different periods",
+            style="yellow",
+            markup=False,
+            soft_wrap=True,
+        )
     if summary and len(run_dirs or []) > 1:
         _print_differences(paired_differences(run_dirs or []), table.columns[0])
     if output is not None:

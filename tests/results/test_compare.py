@@ -312,3 +312,15 @@ def test_cli_says_which_differences_are_beyond_noise(replicated, runs):
     assert "invoice_to_cash_days_mean: tiny (term30) -" in said
     unpaired = CliRunner().invoke(app, ["compare", *map(str, runs[:2])])
     assert "no paired differences" in " ".join(unpaired.output.split())
+
+
+def test_cli_warns_when_runs_cover_different_horizons(runs, tmp_path):
+    longer = write_results(
+        simulate(load_scenario_dict({**TINY, "horizon_days": 2 * TINY["horizon_days"]})),
+        tmp_path / "longer",
+    )
+    result = CliRunner().invoke(app, ["compare", str(runs[0]), str(longer)])
+    assert result.exit_code == 0, result.output
+    assert "the runs cover different horizons" in " ".join(result.output.split())
+    same = CliRunner().invoke(app, ["compare", str(runs[0]), str(runs[1])])
+    assert "different horizons" not in same.output
