@@ -340,8 +340,8 @@ class Banks:
         capital = (
             self.reserves(ledger) + ecosystem + self.other_assets - self.deposits - self.facility
         )
-        with np.errstate(divide="ignore"):
-            return np.where(assets > 0, capital / np.maximum(assets, 1e-12), np.inf)
+        # The divisor is at least 1e-12: no division by zero to silence.
+        return np.where(assets > 0, capital / np.maximum(assets, 1e-12), np.inf)
 
     def funding_rate(self, ledger: Ledger) -> np.ndarray:
         """Annual funding cost of each bank: base rate plus a premium that falls with capital."""
@@ -589,19 +589,28 @@ class Banks:
             The amount offered to each applicant (0 when declined), its annual rate, and its
             parts (parts × applicants).
         """
-        bank = self.part_bank[:, applicants]
-        owed = np.empty(bank.shape)
-        owed[1:] = self.part_drawn[1:, applicants]
-        owed[0] = exposure - owed[1:].sum(axis=0)
+        # Columns are taken with `take`: numpy's two-dimensional fancy indexing costs
+        # several times more (here and below).
+        bank = self.part_bank.take(applicants, axis=1)
+        if self.relationships == 1:
+            owed = exposure[None, :]  # less the other parts' draws: less an empty sum, +0
+        else:
+            owed = np.empty(bank.shape)
+            owed[1:] = self.part_drawn[1:].take(applicants, axis=1)
+            owed[0] = exposure - owed[1:].sum(axis=0)
         headroom = np.minimum(
             self.concentration_room(ledger, bank, owed), self.part_undrawn(applicants)
         )
         parts = pro_rata(np.minimum(amounts, headroom.sum(axis=0)), headroom)
         parts = self.fit_in_capacity(bank.ravel(), parts.ravel(), capacity).reshape(bank.shape)
         offer = parts.sum(axis=0)
-        rate = (pro_rata(np.ones(applicants.size), parts) * self.part_rate[:, applicants]).sum(
-            axis=0
-        )
+        if self.relationships == 1 and np.isfinite(offer).all():
+            # One part of finite size: its weight is 1, so the rate is the part's, summed
+            # from +0 as the sum over the parts does.
+            rate = self.part_rate[0, applicants] + 0.0
+        else:
+            weight = pro_rata(np.ones(applicants.size), parts)
+            rate = (weight * self.part_rate.take(applicants, axis=1)).sum(axis=0)
         return offer, rate, parts
 
     def grant(
@@ -629,11 +638,11 @@ class Banks:
         if parts is None:
             parts = pro_rata(principal, self.part_undrawn(applicants))
         self._book_loans(firms, ledger, step, applicants, parts)
-        bank = self.part_bank[:, applicants].ravel()
-        part_rate = self.part_rate[:, applicants]
+        bank = self.part_bank.take(applicants, axis=1).ravel()
+        part_rate = self.part_rate.take(applicants, axis=1)
         lending = self.lending_round
         lending.applications += int(applicants.size)
-        lending.approvals += int((principal > 0).sum())
+        lending.approvals += int(np.count_nonzero(principal > 0))
         lending.volume_by_bank += np.bincount(bank, parts.ravel(), minlength=self.count)
         lending.interest_weighted_by_bank += np.bincount(
             bank, (parts * part_rate).ravel(), minlength=self.count
@@ -651,18 +660,18 @@ class Banks:
         parts: np.ndarray,
     ) -> None:
         keep = parts.sum(axis=0) > 0
-        borrowers, parts = borrowers[keep], parts[:, keep]
+        borrowers, parts = borrowers[keep], parts.compress(keep, axis=1)
         if borrowers.size == 0:
             return
-        bank = self.part_bank[:, borrowers]
+        bank = self.part_bank.take(borrowers, axis=1)
         ledger.post(
             self.accounts[bank].ravel(),
-            np.tile(borrowers, self.relationships),
+            self._per_part(borrowers),
             parts.ravel(),
             Flow.LOAN_DISBURSEMENT,
         )
         self._record_loans(
-            firms, step, self.term_steps, borrowers, parts, self.part_rate[:, borrowers]
+            firms, step, self.term_steps, borrowers, parts, self.part_rate.take(borrowers, axis=1)
         )
 
     def _record_loans(
@@ -681,15 +690,17 @@ class Banks:
         """
         principal = parts.sum(axis=0)
         interest = parts * rate * self.term_steps * self.step_years
-        self.principal_book.book(step, delay_steps, borrowers, principal)
-        self.interest_book.book(step, delay_steps, borrowers, interest.sum(axis=0))
-        if borrowers.size < 2 or (borrowers[1:] > borrowers[:-1]).all():
+        increasing = borrowers.size < 2 or bool((borrowers[1:] > borrowers[:-1]).all())
+        books = self.principal_book, self.interest_book
+        for book, amounts in zip(books, (principal, interest.sum(axis=0)), strict=True):
+            book.book(step, delay_steps, borrowers, amounts, increasing=increasing)
+        if increasing:
             # Distinct borrowers (the usual case, in increasing order): one addition per cell,
             # in place; the same bits as the bincounts below, since these totals start at +0
             # and are never -0, where adding a value and adding its sum from zero could differ.
             firms.debt[borrowers] += principal
-            self.part_drawn[:, borrowers] += parts
-            self.part_interest[:, borrowers] += interest
+            _add_to_columns(self.part_drawn, borrowers, parts)
+            _add_to_columns(self.part_interest, borrowers, interest)
         else:
             firms.debt += np.bincount(borrowers, principal, minlength=firms.n)
             for part in range(self.relationships):
@@ -698,8 +709,12 @@ class Banks:
                     borrowers, interest[part], minlength=firms.n
                 )
         self.exposure[Instrument.BANK_LOAN] += np.bincount(
-            self.part_bank[:, borrowers].ravel(), parts.ravel(), minlength=self.count
+            self.part_bank.take(borrowers, axis=1).ravel(), parts.ravel(), minlength=self.count
         )
+
+    def _per_part(self, firms: np.ndarray) -> np.ndarray:
+        """``firms`` once per part of their lines, part by part (as `part_bank[:, firms]`)."""
+        return firms if self.relationships == 1 else np.tile(firms, self.relationships)
 
     # ------------------------------------------------------------------ credit lines
     def undrawn(self, firms: Firms) -> np.ndarray:
@@ -720,8 +735,8 @@ class Banks:
                 self.part_drawn,
             )
         else:  # the same elements, computed for the columns asked for only
-            frozen, bank = self.part_frozen[:, firms], self.part_bank[:, firms]
-            limit, drawn = self.part_limit[:, firms], self.part_drawn[:, firms]
+            frozen, bank = self.part_frozen.take(firms, axis=1), self.part_bank.take(firms, axis=1)
+            limit, drawn = self.part_limit.take(firms, axis=1), self.part_drawn.take(firms, axis=1)
         open_part = ~frozen & ~self.failed[bank]
         return np.where(open_part, np.maximum(limit - drawn, 0.0), 0.0)
 
@@ -856,8 +871,8 @@ class Banks:
         fee = spec.commitment_fee * self.step_years * self.part_undrawn() * firms.active
         self.part_interest += fee
         fee = fee.sum(axis=0)
-        paying = np.flatnonzero(fee > 0)
-        self.interest_book.book(step, 1, paying, fee[paying])
+        paying = (fee > 0).nonzero()[0]
+        self.interest_book.book(step, 1, paying, fee[paying], increasing=True)
 
     def base_limit(self, eligible: np.ndarray) -> np.ndarray:
         """Each part's limit as the borrowing base supports it now: its contract, or more.
@@ -971,19 +986,21 @@ class Banks:
         principal = self.principal_book.peek_due(step)
         interest = self.interest_book.peek_due(step)
         first = rows.start or 0
-        paying = first + np.flatnonzero(
-            payers[rows] & ((principal[rows] > 0) | (interest[rows] > 0))
+        paying = (
+            first + (payers[rows] & ((principal[rows] > 0) | (interest[rows] > 0))).nonzero()[0]
         )
-        bank = self.part_bank[:, paying].ravel()
-        payer = np.tile(paying, self.relationships)
-        principal_parts = pro_rata(principal[paying], self.part_drawn[:, paying])
-        interest_parts = pro_rata(interest[paying], self.part_interest[:, paying])
+        if paying.size == 0:
+            return  # nothing moves, and every total below would add zeros
+        bank = self.part_bank.take(paying, axis=1).ravel()
+        payer = self._per_part(paying)
+        principal_parts = pro_rata(principal[paying], self.part_drawn.take(paying, axis=1))
+        interest_parts = pro_rata(interest[paying], self.part_interest.take(paying, axis=1))
         lenders = self.accounts[bank]
         ledger.post(payer, lenders, principal_parts.ravel(), Flow.LOAN_REPAYMENT)
         ledger.post(payer, lenders, interest_parts.ravel(), Flow.LOAN_INTEREST)
         firms.debt[paying] -= principal[paying]
-        self.part_drawn[:, paying] -= principal_parts
-        self.part_interest[:, paying] -= interest_parts
+        _add_to_columns(self.part_drawn, paying, principal_parts, -1.0)
+        _add_to_columns(self.part_interest, paying, interest_parts, -1.0)
         self.exposure[Instrument.BANK_LOAN] -= np.bincount(
             bank, principal_parts.ravel(), minlength=self.count
         )
@@ -1276,6 +1293,25 @@ def claim_rate(
     return funding + expected_loss + charge + margin
 
 
+def _add_to_columns(
+    target: np.ndarray, columns: np.ndarray, values: np.ndarray, sign: float = 1.0
+) -> None:
+    """``target[:, columns] += values`` (or ``-=``, ``sign`` -1) for distinct ``columns``.
+
+    Row by row: numpy's one-dimensional indexing is several times faster than its
+    two-dimensional one, and each cell receives the same one addition.
+    """
+    for part in range(target.shape[0]):
+        row = target[part]  # a view
+        if sign > 0:
+            row[columns] += values[part]
+        else:
+            row[columns] -= values[part]
+
+
+_EPSILON = float(np.finfo(float).eps)
+
+
 def _all_fit(offer: np.ndarray, totals: np.ndarray, capacity: np.ndarray) -> bool:
     """Whether every offer fits, whatever the rounding of the running sums per bank.
 
@@ -1289,7 +1325,7 @@ def _all_fit(offer: np.ndarray, totals: np.ndarray, capacity: np.ndarray) -> boo
     smallest = offer.min()
     if not smallest >= 0.0:  # negative, or not a number
         return False
-    slack = (4 * offer.size + 16) * np.finfo(float).eps * float(totals.sum())
+    slack = (4 * offer.size + 16) * _EPSILON * float(totals.sum())
     return bool((totals + slack <= capacity).all())
 
 

@@ -160,9 +160,16 @@ class Ledger:
         # their cost at large numbers of accounts.
         if self.n_accounts <= SMALL_LEDGER:
             # Few accounts: finding the range of a posting costs more than it saves.
-            self._move(source, amount, -1.0, 0, self.n_accounts - 1)
-            self._move(target, amount, 1.0, 0, self.n_accounts - 1)
-            self._add_flows(self._source_key[source] + self._target_key[target] + int(flow), amount)
+            self._move_all(source, amount, -1.0)
+            self._move_all(target, amount, 1.0)
+            # And few sectors: a bincount over the whole flow cube costs less than finding
+            # the cells posted to. Each cell's amounts are summed in order from zero, as in
+            # `_add_flows`; its sequential sum differs from this one only in the sign of a
+            # zero, which cannot change a cell of the cube (cells start at +0 and so are
+            # never -0), and the other cells add +0.
+            self.step_flows += np.bincount(
+                self._cells(source, target, flow), amount, minlength=self._flow_cells
+            )
             if self._on_overdraft is not None and self.balance[self._guarded].min() < 0.0:
                 self._on_overdraft()
             return
@@ -180,9 +187,17 @@ class Ledger:
             cell = self._source_key[source_low] + self._target_key[target_low] + int(flow)
             self.step_flows[cell] += amount.cumsum()[-1]  # a sequential sum, as bincount's
         else:
-            self._add_flows(self._source_key[source] + self._target_key[target] + int(flow), amount)
+            self._add_flows(self._cells(source, target, flow), amount)
         if self._on_overdraft is not None and self.balance[self._guarded].min() < 0.0:
             self._on_overdraft()
+
+    def _cells(self, source: np.ndarray, target: np.ndarray, flow: Flow) -> np.ndarray:
+        """The flow cube's cell of every posting (one account's key is added as a number)."""
+        if target.ndim == 0:
+            return self._source_key[source] + (int(self._target_key[target]) + int(flow))
+        if source.ndim == 0:
+            return self._target_key[target] + (int(self._source_key[source]) + int(flow))
+        return self._source_key[source] + self._target_key[target] + int(flow)
 
     def _add_flows(self, cells: np.ndarray, amount: np.ndarray) -> None:
         """Add ``amount`` to the flow cube's ``cells``: a posting touches a few of them.
@@ -220,6 +235,15 @@ class Ledger:
             self.balance[low : high + 1] += sums
         else:
             self.balance[low : high + 1] -= sums
+
+    def _move_all(self, accounts: np.ndarray, amount: np.ndarray, sign: float) -> None:
+        """`_move` over the range of every account (a small ledger), without the slice."""
+        if accounts.ndim == 0:
+            self._move(accounts, amount, sign, 0, 0)
+        elif sign > 0:
+            self.balance += np.bincount(accounts, amount, minlength=self.n_accounts)
+        else:
+            self.balance -= np.bincount(accounts, amount, minlength=self.n_accounts)
 
     def sector_net_inflow(self) -> np.ndarray:
         """Net money received by each sector in the current step, from the postings."""

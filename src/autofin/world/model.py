@@ -407,10 +407,9 @@ class AutofinModel(mesa.Model):
             late[rows] = late_t
             paid_edges, paid, terms = trade.pay_due(firms, ledger, t, able, bought)
             finance.on_invoices_paid(paid_edges, paid, tier)
+            paid_to = firms.edge_supplier[paid_edges]
             finance.activity.cash_in(
-                firms.edge_supplier[paid_edges].clip(0),
-                paid * (firms.edge_supplier[paid_edges] >= 0),
-                terms * self.spec.step_days,
+                np.maximum(paid_to, 0), paid * (paid_to >= 0), terms * self.spec.step_days
             )
             banks.collect_due(firms, ledger, t, able, rows)
             if late_t.any():

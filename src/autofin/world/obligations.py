@@ -22,7 +22,13 @@ class DueBook:
         self.amounts = np.zeros((self.horizon, columns))
 
     def book(
-        self, step: int, delay_steps: np.ndarray | int, columns: np.ndarray, amounts: np.ndarray
+        self,
+        step: int,
+        delay_steps: np.ndarray | int,
+        columns: np.ndarray,
+        amounts: np.ndarray,
+        *,
+        increasing: bool = False,
     ) -> None:
         """Add amounts due ``delay_steps`` after ``step`` to the given columns.
 
@@ -31,14 +37,21 @@ class DueBook:
             delay_steps: Steps until due (at least 1, at most the book's maximum).
             columns: Column of each amount.
             amounts: The amounts.
+            increasing: The caller knows ``columns`` to be one list of increasing indices
+                (so distinct): they are not checked again.
         """
-        rows = (step + np.maximum(np.asarray(delay_steps), 1)) % self.horizon
+        if isinstance(delay_steps, int):  # one due step (the usual case): a Python int
+            rows: np.ndarray | int = (step + max(delay_steps, 1)) % self.horizon
+        else:
+            rows = (step + np.maximum(np.asarray(delay_steps), 1)) % self.horizon
         columns = np.asarray(columns)
-        if columns.ndim == 1 and (columns.size < 2 or (columns[1:] > columns[:-1]).all()):
+        if increasing or (
+            columns.ndim == 1 and (columns.size < 2 or (columns[1:] > columns[:-1]).all())
+        ):
             # Distinct columns (the usual case: indices in increasing order): one amount per
             # cell, added in place; the same sums as the general paths below.
             self._add_to_cells(rows, columns, amounts)
-        elif rows.ndim == 0:
+        elif np.ndim(rows) == 0:
             # One due step: a bincount is much faster than an unbuffered add.
             self.amounts[int(rows)] += np.bincount(
                 np.asarray(columns, dtype=np.int64).ravel(),
@@ -48,7 +61,9 @@ class DueBook:
         else:
             np.add.at(self.amounts, (rows, columns), amounts)
 
-    def _add_to_cells(self, rows: np.ndarray, columns: np.ndarray, amounts: np.ndarray) -> None:
+    def _add_to_cells(
+        self, rows: np.ndarray | int, columns: np.ndarray, amounts: np.ndarray
+    ) -> None:
         """Add ``amounts`` to the cells (``rows``, ``columns``), the columns distinct and sorted.
 
         Each cell receives one addition, so any order of the additions gives the same bits; a
@@ -64,7 +79,7 @@ class DueBook:
         )
         if not inside or not self.amounts.flags.c_contiguous:
             self.amounts[rows, columns] += amounts  # numpy's own checks and wrapping
-        elif rows.ndim == 0:
+        elif isinstance(rows, int) or rows.ndim == 0:
             row = self.amounts[int(rows)]  # a view
             if columns.size == n_columns:  # sorted, distinct and inside: every column
                 row += amounts

@@ -9,6 +9,8 @@ one column per firm. How a sum is shared between the parts is `pro_rata`.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 
@@ -53,9 +55,11 @@ def pro_rata(amount: np.ndarray, weights: np.ndarray) -> np.ndarray:
     Returns:
         The parts of every amount (parts × columns), summing to it.
     """
-    if weights.shape[0] == 1 and np.isfinite(weights).all():
+    if weights.shape[0] == 1 and math.isfinite(weights.sum()):
         # One part: every share is 1 (a weight over itself, or 1 on the main bank's part for
-        # a zero weight), so the amounts are kept as they are, the same bits.
+        # a zero weight), so the amounts are kept as they are, the same bits. (A finite sum
+        # has no infinite or NaN term; a sum that overflows takes the general path, which
+        # gives the same shares of finite weights.)
         return np.multiply(amount, 1.0, out=np.empty(weights.shape))
     total = weights.sum(axis=0)
     has = total > 0

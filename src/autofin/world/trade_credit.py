@@ -78,12 +78,14 @@ class TradeCredit:
             value: Invoice value per edge (zero for no invoice).
             delay_steps: Steps until due; the buyer's payment term of each edge if omitted.
         """
-        edges = np.flatnonzero(value > 0)
+        edges = (value > 0).nonzero()[0]
         if edges.size == 0:
             return
         delay = firms.edge_term_steps[edges] if delay_steps is None else delay_steps
-        self.edge_book.book(step, delay, edges, value[edges])
-        self.term_book.book(step, delay, edges, value[edges] * firms.edge_term_steps[edges])
+        self.edge_book.book(step, delay, edges, value[edges], increasing=True)
+        self.term_book.book(
+            step, delay, edges, value[edges] * firms.edge_term_steps[edges], increasing=True
+        )
         firms.receivables += firms.by_supplier(value[edges], edges)
         firms.payables += firms.by_customer(value[edges], edges)
 

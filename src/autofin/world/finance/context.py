@@ -85,29 +85,32 @@ class FinanceActivity:
         self, firms: np.ndarray, volume: np.ndarray, rate: np.ndarray, cost: np.ndarray
     ) -> None:
         """Add new financing of ``firms``: amounts, annual cost rates, and the cost taken on."""
-        _add_per_firm(self.volume, firms, volume)
-        _add_per_firm(self.cost_weighted, firms, volume * rate)
-        _add_per_firm(self.cost, firms, cost)
+        _add_per_firm(
+            (self.volume, self.cost_weighted, self.cost), firms, (volume, volume * rate, cost)
+        )
 
     def cash_in(self, firms: np.ndarray, face: np.ndarray, days: np.ndarray) -> None:
         """Invoices of face value ``face`` turned into cash ``days`` after they were issued."""
-        _add_per_firm(self.cash_face, firms, face)
-        _add_per_firm(self.cash_days, firms, face * days)
+        _add_per_firm((self.cash_face, self.cash_days), firms, (face, face * days))
 
 
-def _add_per_firm(totals: np.ndarray, firms: np.ndarray, values: np.ndarray) -> None:
-    """Add ``values`` to the ``totals`` of ``firms`` (a firm may appear more than once).
+def _add_per_firm(
+    totals: tuple[np.ndarray, ...], firms: np.ndarray, values: tuple[np.ndarray, ...]
+) -> None:
+    """Add each of ``values`` to its ``totals`` at ``firms`` (a firm may appear more than once).
 
-    Distinct firms in increasing order (the usual case) are added in place; otherwise the
-    values are summed per firm first, as a full-length bincount. The same bits either way:
-    the totals start at +0 and so are never -0, where adding a value and adding its sum from
-    zero could differ.
+    Distinct firms in increasing order (the usual case, checked once for all the totals) are
+    added in place; otherwise the values are summed per firm first, as a full-length
+    bincount. The same bits either way: the totals start at +0 and so are never -0, where
+    adding a value and adding its sum from zero could differ.
     """
     firms = np.asarray(firms)
-    if firms.ndim == 1 and (firms.size < 2 or (firms[1:] > firms[:-1]).all()):
-        totals[firms] += values
-    else:
-        totals += np.bincount(firms, values, minlength=totals.size)
+    distinct = firms.ndim == 1 and (firms.size < 2 or bool((firms[1:] > firms[:-1]).all()))
+    for total, value in zip(totals, values, strict=True):
+        if distinct:
+            total[firms] += value
+        else:
+            total += np.bincount(firms, value, minlength=total.size)
 
 
 @dataclass
