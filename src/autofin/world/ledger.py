@@ -159,19 +159,7 @@ class Ledger:
         # The same sums, in the same order, as full-length bincounts (see `_move`), without
         # their cost at large numbers of accounts.
         if self.n_accounts <= SMALL_LEDGER:
-            # Few accounts: finding the range of a posting costs more than it saves.
-            self._move_all(source, amount, -1.0)
-            self._move_all(target, amount, 1.0)
-            # And few sectors: a bincount over the whole flow cube costs less than finding
-            # the cells posted to. Each cell's amounts are summed in order from zero, as in
-            # `_add_flows`; its sequential sum differs from this one only in the sign of a
-            # zero, which cannot change a cell of the cube (cells start at +0 and so are
-            # never -0), and the other cells add +0.
-            self.step_flows += np.bincount(
-                self._cells(source, target, flow), amount, minlength=self._flow_cells
-            )
-            if self._on_overdraft is not None and self.balance[self._guarded].min() < 0.0:
-                self._on_overdraft()
+            self._post_small(source, target, amount, flow)
             return
         source_low, source_high = self._bounds(source)
         target_low, target_high = self._bounds(target)
@@ -189,6 +177,37 @@ class Ledger:
         else:
             self._add_flows(self._cells(source, target, flow), amount)
         if self._on_overdraft is not None and self.balance[self._guarded].min() < 0.0:
+            self._on_overdraft()
+
+    def _post_small(
+        self, source: np.ndarray, target: np.ndarray, amount: np.ndarray, flow: Flow
+    ) -> None:
+        """`post` in a small ledger: every sum runs over all accounts and the whole flow cube.
+
+        Few accounts: finding the range of a posting costs more than it saves. One account
+        on a side receives or pays the sequential sum of the amounts (as its bincount would;
+        the two differ only in the sign of a zero, which cannot change a balance that is
+        never -0). Each cell of the flow cube adds its amounts summed in order from zero, as
+        in `_add_flows`; its sequential sum differs from this one only in the sign of a zero,
+        which cannot change a cell of the cube (cells start at +0 and so are never -0), and
+        the other cells add +0.
+        """
+        balance, n_accounts = self.balance, self.n_accounts
+        if source.ndim == 0:
+            balance[int(source)] -= np.add.accumulate(amount)[-1]
+            cells = self._target_key[target] + (int(self._source_key[source]) + int(flow))
+        else:
+            balance -= np.bincount(source, amount, minlength=n_accounts)
+            if target.ndim == 0:
+                cells = self._source_key[source] + (int(self._target_key[target]) + int(flow))
+            else:
+                cells = self._source_key[source] + self._target_key[target] + int(flow)
+        if target.ndim == 0:
+            balance[int(target)] += np.add.accumulate(amount)[-1]
+        else:
+            balance += np.bincount(target, amount, minlength=n_accounts)
+        self.step_flows += np.bincount(cells, amount, minlength=self._flow_cells)
+        if self._on_overdraft is not None and np.minimum.reduce(balance[self._guarded]) < 0.0:
             self._on_overdraft()
 
     def _cells(self, source: np.ndarray, target: np.ndarray, flow: Flow) -> np.ndarray:
@@ -235,15 +254,6 @@ class Ledger:
             self.balance[low : high + 1] += sums
         else:
             self.balance[low : high + 1] -= sums
-
-    def _move_all(self, accounts: np.ndarray, amount: np.ndarray, sign: float) -> None:
-        """`_move` over the range of every account (a small ledger), without the slice."""
-        if accounts.ndim == 0:
-            self._move(accounts, amount, sign, 0, 0)
-        elif sign > 0:
-            self.balance += np.bincount(accounts, amount, minlength=self.n_accounts)
-        else:
-            self.balance -= np.bincount(accounts, amount, minlength=self.n_accounts)
 
     def sector_net_inflow(self) -> np.ndarray:
         """Net money received by each sector in the current step, from the postings."""

@@ -357,34 +357,40 @@ class AutofinModel(mesa.Model):
         insolvent = firms.active & (
             firms.negative_equity_steps > steps_of(spec.insolvency_days, self.spec.step_days)
         )
+        anyone_insolvent = bool(insolvent.any())
         penalty = spec.late_rate * self.spec.step_days / 365.0
+        resourcing = bool(firms.costs_due.any())  # re-sourcing costs due this step
         for tier, rows in enumerate(self.tier_rows):
             # Each tier's firms are one contiguous range, `rows`; `*_t` arrays cover only it.
             first = rows.start
             if forced.size:
                 self._liquidate(forced[firms.tier[forced] == tier], "forced_default", t, "forced")
-            called = first + insolvent[rows].nonzero()[0]
-            self.default_checks.extend(
-                DefaultCheck(int(f), "insolvent", float(equity[f]), float("nan"), 0)
-                for f in called.tolist()
-            )
-            self._liquidate(called, "default", t, "insolvent")
+            if anyone_insolvent:
+                called = first + insolvent[rows].nonzero()[0]
+                self.default_checks.extend(
+                    DefaultCheck(int(f), "insolvent", float(equity[f]), float("nan"), 0)
+                    for f in called.tolist()
+                )
+                self._liquidate(called, "default", t, "insolvent")
             active_t = firms.active[rows].copy()
             cash_t = cash[rows]  # a view, like `cash`
             operating = (
                 firms.wages_due[rows] + firms.fixed_cost_per_step[rows] + firms.costs_due[rows]
             ) * active_t
-            senior = finance.due_now(firms, t, tier)[rows] * active_t + operating
+            senior = finance.due_now(firms, t, tier, rows) * active_t + operating
             bought = self._tier_bought[tier]
             owed_now = trade.due_now(firms, t, rows, bought) + banks.due_now(t, rows)
             due = owed_now * active_t + senior
-            # New capacity is paid for only by firms that can pay everything else too.
-            wanted = due + firms.investment_due[rows] * active_t
+            # New capacity is paid for only by firms that can pay everything else too. (When
+            # nobody builds, `wanted` would be `due` + 0: only the sign of a zero could differ,
+            # and a zero is neither short of cash nor subtracted.)
+            builds = firms.capacity_on_order is not None
+            wanted = due + firms.investment_due[rows] * active_t if builds else due
             short = (active_t & (wanted > cash_t + EPSILON)).nonzero()[0]
             if short.size:
                 finance.cover(first + short, (wanted - cash_t)[short], tier)
-            investing = active_t & (firms.investment_due[rows] > 0)
-            if investing.any():
+            investing = active_t & (firms.investment_due[rows] > 0) if builds else None
+            if investing is not None and investing.any():
                 capacity.cancel(
                     firms,
                     self.spec.suppliers,
@@ -395,16 +401,22 @@ class AutofinModel(mesa.Model):
                 )
                 investing &= cash_t >= wanted - EPSILON
             able_t = active_t & (cash_t >= due - EPSILON)
-            late_t = (
-                active_t
-                & ~able_t
-                & (cash_t >= senior - EPSILON)
-                & (firms.arrears_steps[rows] < grace)
-            )
+            # Firms that cannot pay everything: in arrears if they can pay what cannot wait
+            # and are within the grace period, illiquid otherwise (usually there are none).
+            unable_t = active_t & ~able_t
+            anyone_unable = bool(unable_t.any())
+            if anyone_unable:
+                late_t = (
+                    unable_t & (cash_t >= senior - EPSILON) & (firms.arrears_steps[rows] < grace)
+                )
+                anyone_late = bool(late_t.any())
+            else:
+                late_t, anyone_late = unable_t, False
             able = np.zeros(firms.n, dtype=bool)
             able[rows] = able_t
             late = np.zeros(firms.n, dtype=bool)
-            late[rows] = late_t
+            if anyone_late:
+                late[rows] = late_t
             paid_edges, paid, terms = trade.pay_due(firms, ledger, t, able, bought)
             finance.on_invoices_paid(paid_edges, paid, tier)
             paid_to = firms.edge_supplier[paid_edges]
@@ -412,17 +424,18 @@ class AutofinModel(mesa.Model):
                 np.maximum(paid_to, 0), paid * (paid_to >= 0), terms * self.spec.step_days
             )
             banks.collect_due(firms, ledger, t, able, rows)
-            if late_t.any():
+            if anyone_late:
                 trade.defer(firms, t, late, penalty, bought)
                 banks.defer(firms, t, late)
-            payers_t = able_t | late_t
-            finance.collect(able | late, tier)
+            payers_t = able_t | late_t if anyone_late else able_t
+            if finance.owed_by(tier):
+                finance.collect(able | late, tier)
             paying = first + payers_t.nonzero()[0]
             ledger.post(paying, ledger.outside, firms.wages_due[paying], Flow.WAGES)
             ledger.post(paying, ledger.outside, firms.fixed_cost_per_step[paying], Flow.FIXED_COSTS)
-            if firms.costs_due.any():
+            if resourcing:
                 ledger.post(paying, ledger.outside, firms.costs_due[paying], Flow.RESOURCING_COST)
-            if investing.any():
+            if investing is not None and investing.any():
                 builders = first + investing.nonzero()[0]
                 invested = firms.investment_due[builders]
                 ledger.post(builders, ledger.outside, invested, Flow.CAPACITY_INVESTMENT)
@@ -433,23 +446,30 @@ class AutofinModel(mesa.Model):
             below = (able_t & (cash_t < firms.cash_target[rows] - EPSILON)).nonzero()[0]
             finance.top_up(first + below, (firms.cash_target[rows] - cash_t)[below])
             firms.arrears_steps[rows][able_t] = 0
-            firms.arrears_steps[rows][late_t] += 1
+            if anyone_late:
+                firms.arrears_steps[rows][late_t] += 1
             history = firms.arrears_history[rows]  # a view
-            history[active_t] += 0.1 * (late_t[active_t] - history[active_t])
+            if active_t.all():  # the same update of every firm, without selecting them
+                history += 0.1 * (late_t - history)
+            else:
+                history[active_t] += 0.1 * (late_t[active_t] - history[active_t])
 
-            illiquid = (active_t & ~payers_t).nonzero()[0]
-            if illiquid.size:
-                gap = cash_t + banks.undrawn(firms)[rows] - due
-                self.default_checks.extend(
-                    DefaultCheck(int(f), "illiquid", float(equity[f]), float(g), int(late_steps))
-                    for f, g, late_steps in zip(
-                        (first + illiquid).tolist(),
-                        gap[illiquid].tolist(),
-                        firms.arrears_steps[rows][illiquid].tolist(),
-                        strict=True,
+            if anyone_unable:
+                illiquid = (unable_t & ~late_t).nonzero()[0]
+                if illiquid.size:
+                    gap = cash_t + banks.undrawn(firms)[rows] - due
+                    self.default_checks.extend(
+                        DefaultCheck(
+                            int(f), "illiquid", float(equity[f]), float(g), int(late_steps)
+                        )
+                        for f, g, late_steps in zip(
+                            (first + illiquid).tolist(),
+                            gap[illiquid].tolist(),
+                            firms.arrears_steps[rows][illiquid].tolist(),
+                            strict=True,
+                        )
                     )
-                )
-            self._liquidate(first + illiquid, "default", t, "illiquid")
+                self._liquidate(first + illiquid, "default", t, "illiquid")
             if tier == 0:
                 finance.after_settlement()
         activity.bad_debt = self.chain.bad_debt_in_step

@@ -150,9 +150,10 @@ class TradeCredit:
         edge_due[edges] = 0.0
         outside_due = self.outside_book.peek_due(step)
         owing = (payers & (outside_due > 0)).nonzero()[0]
-        ledger.post(owing, ledger.outside, outside_due[owing], Flow.TRADE_PAYMENT)
-        firms.payables[owing] -= outside_due[owing]
-        outside_due[owing] = 0.0
+        if owing.size:  # usually nobody owes the outside world's book
+            ledger.post(owing, ledger.outside, outside_due[owing], Flow.TRADE_PAYMENT)
+            firms.payables[owing] -= outside_due[owing]
+            outside_due[owing] = 0.0
         return edges, amount, terms
 
     def defer(

@@ -219,18 +219,23 @@ class SupplyChainFinance:
             owed += instrument.owed(firms)
         return owed
 
-    def _owed_by(self, tier: int | None) -> list:
+    def owed_by(self, tier: int | None) -> list[FinanceInstrument]:
         """The instruments firms of ``tier`` can owe something to (all if ``tier`` is None)."""
         if tier is None:
             return self.instruments
         return [i for i in self.instruments if tier in i.debtor_tiers]
 
-    def due_now(self, firms: Firms, step: int, tier: int | None = None) -> np.ndarray:
-        """Everything each firm (of ``tier``, if given) owes the banks' instruments now."""
+    def due_now(
+        self, firms: Firms, step: int, tier: int | None = None, rows: slice = slice(None)
+    ) -> np.ndarray:
+        """Everything each firm (of ``tier``, if given; of ``rows``) owes the instruments now."""
+        owed_by = self.owed_by(tier)
+        if not owed_by:
+            return np.zeros(len(range(firms.n)[rows]))  # nothing: +0 for every firm
         due = np.zeros(firms.n)
-        for instrument in self._owed_by(tier):
+        for instrument in owed_by:
             due += instrument.due_now(firms, step)
-        return due
+        return due[rows]
 
     def cover(
         self, applicants: np.ndarray, need: np.ndarray, tier: int | None = None
@@ -243,14 +248,14 @@ class SupplyChainFinance:
         its undrawn limit allows (no approval is needed within the limit).
 
         Args:
-            applicants: Firms short of cash.
+            applicants: Firms short of cash (distinct).
             need: How much each is short.
             tier: The applicants' tier, if they share one (skips instruments not for it).
 
         Returns:
             What is still missing for each applicant (0 when covered).
         """
-        remaining = need.astype(float).copy()
+        remaining = np.array(need, dtype=float)  # a copy
         if applicants.size == 0 or self.round is None:
             return remaining
         r = self.round
@@ -259,20 +264,27 @@ class SupplyChainFinance:
             costs = np.array([self._rates(choice, applicants) for choice in choices])
             rank = np.argsort(costs, axis=0, kind="stable")
         else:
-            rank = np.repeat(np.arange(len(choices))[:, None], applicants.size, axis=1)
+            rank = None  # every applicant tries the instruments in the preference order
         exposure = r.exposure
         for position in range(len(choices)):
             for index, choice in enumerate(choices):
-                who = np.flatnonzero((rank[position] == index) & (remaining > EPSILON))
+                if rank is None:
+                    if index != position:
+                        continue
+                    asking = remaining > EPSILON
+                else:
+                    asking = (rank[position] == index) & (remaining > EPSILON)
+                who = np.flatnonzero(asking)
                 if who.size == 0:
                     continue
                 firms_here = applicants[who]
                 raised = choice.quote(r, firms_here, remaining[who])
                 choice.take(r, firms_here, raised, self.activity)
                 # What was raised counts against the borrower's concentration limit at once
-                # (invoice finance counts it against its obligors itself).
+                # (invoice finance counts it against its obligors itself). Distinct firms:
+                # one addition each.
                 if not isinstance(choice, Factoring | Platform):
-                    np.add.at(exposure, firms_here, raised)
+                    exposure[firms_here] += raised
                 remaining[who] -= np.minimum(raised, remaining[who])
         short = remaining > EPSILON
         self.activity.unmet_need[applicants[short]] += remaining[short]
@@ -308,7 +320,7 @@ class SupplyChainFinance:
         """Firms in ``payers`` (a mask; all of ``tier``, if given) pay what is due now."""
         if self.round is None:
             return
-        for instrument in self._owed_by(tier):
+        for instrument in self.owed_by(tier):
             instrument.collect(self.round, payers)
 
     def after_settlement(self) -> None:
