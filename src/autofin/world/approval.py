@@ -122,6 +122,8 @@ class ApprovalPipeline:
         names = sorted(set(sources))
         self.source = np.array([names.index(s) for s in sources], dtype=np.int64)
         self.n_sources = len(names)
+        # Column of an observation's draws that holds each check's share of its source's error.
+        self._source_draw = len(checks) + self.source
         latency = np.array([c.latency_minutes for c in checks])
         auto_latency = latency[self.automatic]
         if auto_latency.size == 0:
@@ -240,7 +242,8 @@ class ApprovalPipeline:
         if rho <= 0:
             return mean + noise * rng.standard_normal((n, k))
         draws = rng.standard_normal((n, k + self.n_sources))
-        error = math.sqrt(1.0 - rho) * draws[:, :k] + math.sqrt(rho) * draws[:, k + self.source]
+        shared_error = draws.take(self._source_draw, axis=1)  # (cheaper than draws[:, ...])
+        error = math.sqrt(1.0 - rho) * draws[:, :k] + math.sqrt(rho) * shared_error
         return mean + noise * error
 
     def _queue(self, bank: np.ndarray, ready: np.ndarray) -> np.ndarray:

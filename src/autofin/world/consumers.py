@@ -127,7 +127,7 @@ class Consumers:
             return
         # Steps fit 16 bits, whose stable sort is a radix sort: the same order, faster.
         small = len(self.calendar) <= _INT16_MAX and when.min() >= 0
-        order = np.argsort(when.astype(np.int16) if small else when, kind="stable")
+        order = (when.astype(np.int16) if small else when).argsort(kind="stable")
         who, when = who[order], when[order]
         bounds = ((when[1:] != when[:-1]).nonzero()[0] + 1).tolist()
         starts = [0, *bounds]
