@@ -157,7 +157,8 @@ class LoanDesk:
         if offers.partner_bank.max() >= 0:  # (with no partnership, nobody has a partner)
             partner = offers.partner_bank[b.choice]
             bank = np.where(partner >= 0, partner, bank)
-        bank[b.channel == Channel.BANK_APP] = spec.channels.bank_app.partner_bank
+        if spec.channels.bank_app.monthly_traffic > 0:  # (app leads come from its views only)
+            bank[b.channel == Channel.BANK_APP] = spec.channels.bank_app.partner_bank
         if back.size:
             bank[back] = np.maximum(c.held_bank[b.who[back]], 0)
         # The partner bank runs the automaker's own stack for its buyers.

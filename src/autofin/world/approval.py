@@ -135,6 +135,7 @@ class ApprovalPipeline:
         self.has_manual_check = bool((~self.automatic).any())
         self.review_minutes = spec.review_minutes + float(latency[~self.automatic].sum())
         self.shift_minutes = spec.working_hours * 60.0
+        self.review_noise = self.noise * spec.review_noise_share  # a reviewer's, per check
         # Working minute when each bank's queue is next free (a warm-up runs before minute 0).
         self.free_at = np.full(n_banks, -np.inf)
         self.tally = CheckTally(len(checks))
@@ -172,9 +173,7 @@ class ApprovalPipeline:
         # A reviewer re-reads the data behind every check with less noise.
         rows = referred.nonzero()[0]
         if rows.size:
-            review = self._observe(
-                applicants.take(rows), self.noise * spec.review_noise_share, shared=False, rng=rng
-            )
+            review = self._observe(applicants.take(rows), self.review_noise, shared=False, rng=rng)
             rejects[rows] = review > self.threshold
         # Manual checks ran only on referred applications.
         ran = self.automatic | referred[:, None]

@@ -148,6 +148,9 @@ class AutomakerOffers:
         value = np.bincount(maker, booked, minlength=n)
         seen = count > 0
         weight = min(1.0, step_days / spec.choice.memory_days)
+        if seen.all():  # (every automaker had decisions: the same numbers, fewer calls)
+            self.expected_booked += weight * (value / count - self.expected_booked)
+            return
         mean = value[seen] / count[seen]
         self.expected_booked[seen] += weight * (mean - self.expected_booked[seen])
 

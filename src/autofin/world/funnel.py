@@ -318,7 +318,8 @@ class ConsumerMarket:
             )
         # Bank-app leads were shown the app's automaker; returning buyers keep their choice.
         app_maker = min(spec.channels.bank_app.automaker, market.price.size - 1)
-        if market.open_for_sale[app_maker]:
+        has_app_leads = spec.channels.bank_app.monthly_traffic > 0  # (they come from its views)
+        if has_app_leads and market.open_for_sale[app_maker]:
             p.choice[p.channel == Channel.BANK_APP] = app_maker
         back = ~p.is_lead
         any_back = bool(back.any())
