@@ -264,9 +264,10 @@ class ApprovalPipeline:
         # Each application's place in its bank's queue, and the closed form's terms.
         slope = (np.arange(ready.size) - starts.repeat(count)) * gap
         lifted = self._to_working(ready[order]) - slope
+        for first, end in zip(starts.tolist(), ends.tolist(), strict=True):
+            if end > first:  # (a bank with referred applications)
+                np.maximum.accumulate(lifted[first:end], out=lifted[first:end])
         queues = count.nonzero()[0]
-        for first, end in zip(starts[queues].tolist(), ends[queues].tolist(), strict=True):
-            np.maximum.accumulate(lifted[first:end], out=lifted[first:end])
         start = slope + np.maximum(self.free_at.repeat(count), lifted)
         self.free_at[queues] = start[ends[queues] - 1] + gap
         decided = np.empty_like(ready)

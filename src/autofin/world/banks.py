@@ -692,11 +692,14 @@ class Banks:
         Interest for the whole term is due with the principal, whatever the delay. Each part
         (parts × borrowers) bears its own rate (``rate``, the same shape).
         """
-        principal = parts.sum(axis=0)
         interest = parts * rate * self.term_steps * self.step_years
+        if self.relationships == 1:  # one part: the sums are the part added to +0, as a sum
+            principal, interest_due = parts[0] + 0.0, interest[0] + 0.0
+        else:
+            principal, interest_due = parts.sum(axis=0), interest.sum(axis=0)
         increasing = borrowers.size < 2 or bool((borrowers[1:] > borrowers[:-1]).all())
         books = self.principal_book, self.interest_book
-        for book, amounts in zip(books, (principal, interest.sum(axis=0)), strict=True):
+        for book, amounts in zip(books, (principal, interest_due), strict=True):
             book.book(step, delay_steps, borrowers, amounts, increasing=increasing)
         if increasing:
             # Distinct borrowers (the usual case, in increasing order): one addition per cell,
