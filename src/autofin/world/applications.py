@@ -150,13 +150,15 @@ class LoanDesk:
         c, spec, b = self.consumers, self.consumers.spec, buyers
         n = b.who.size
         asking = b.wants_loan & b.is_lead
-        back = np.flatnonzero(~b.is_lead)
+        back = (~b.is_lead).nonzero()[0]
         # A buyer without a partner bank applies to a bank still lending, chosen at random.
         lending = banks.lending()
         bank = lending[rng.integers(0, lending.size, size=n)]
-        partner = offers.partner_bank[b.choice]
-        bank = np.where(partner >= 0, partner, bank)
-        bank[b.channel == Channel.BANK_APP] = spec.channels.bank_app.partner_bank
+        if offers.partner_bank.max() >= 0:  # (with no partnership, nobody has a partner)
+            partner = offers.partner_bank[b.choice]
+            bank = np.where(partner >= 0, partner, bank)
+        if spec.channels.bank_app.monthly_traffic > 0:  # (app leads come from its views only)
+            bank[b.channel == Channel.BANK_APP] = spec.channels.bank_app.partner_bank
         if back.size:
             bank[back] = np.maximum(c.held_bank[b.who[back]], 0)
         # The partner bank runs the automaker's own stack for its buyers.
@@ -164,7 +166,7 @@ class LoanDesk:
         if single_stack:
             stack = np.zeros(n, dtype=np.int64)
         else:
-            stack = np.where(bank == partner, offers.pipeline[b.choice], 0)
+            stack = np.where(bank == offers.partner_bank[b.choice], offers.pipeline[b.choice], 0)
         # Each loan is priced by the bank it goes to; the instalment it sets is what the
         # bank's limit checks and what the borrower's fate depends on.
         apr = offers.loan_rates(cost, bank, b.choice, spec.loans.margin)
@@ -172,14 +174,15 @@ class LoanDesk:
         months = spec.loans.term_months
         burden = payment_to_income(amount, apr, months, c.income[b.who])
         within_limit = burden <= spec.loans.max_payment_to_income
+        risk = c.risk[b.who].astype(float)
         default_month = np.zeros(n, dtype=np.int64)
         default_month[asking] = self.loans.draw_fates(
-            c.risk[b.who[asking]].astype(float), burden[asking], b.fraud[asking], rng
+            risk[asking], burden[asking], b.fraud[asking], rng
         )
         if back.size:
             default_month[back] = c.held_fate[b.who[back]]
         applicants = Applicants(
-            c.risk[b.who].astype(float),
+            risk,
             c.fraud_propensity[b.who].astype(float),
             (default_month > 0) & ~b.fraud,
             b.fraud,
@@ -190,7 +193,7 @@ class LoanDesk:
         if spec.channels.bank_app.prequalified:
             app = asking & (b.channel == Channel.BANK_APP)
             for k in np.unique(stack[app]).tolist():
-                rows = np.flatnonzero(app & (stack == k))
+                rows = (app & (stack == k)).nonzero()[0]
                 passed = self.pipelines[k].prequalify(applicants.take(rows), rng)
                 settled[rows] = within_limit[rows] & passed
 
@@ -201,7 +204,7 @@ class LoanDesk:
             approved = _within_capacity(bank, amount, b.wants_loan & settled, capacity)
             # Pre-qualified leads' applications were decided, automatically, before they
             # shopped.
-            prequalified = np.flatnonzero(approved & b.is_lead)
+            prequalified = (approved & b.is_lead).nonzero()[0]
             decided.add(
                 b.channel[prequalified],
                 np.ones(prequalified.size, dtype=bool),
@@ -212,7 +215,7 @@ class LoanDesk:
             approved = np.zeros(n, dtype=bool)  # nothing settled: nothing fits or is counted
         pending = b.wants_loan & ~approved
         for _attempt in range(2):
-            rows = np.flatnonzero(pending)
+            rows = pending.nonzero()[0]
             if rows.size == 0:
                 break
             yes = np.zeros(n, dtype=bool)
@@ -243,8 +246,8 @@ class LoanDesk:
             shift = rng.integers(1, lending.size, size=int(pending.sum()))
             if shift.size == 0:
                 continue  # nobody tries another bank (the draw above is still made)
-            moving = np.flatnonzero(pending)
-            place = np.searchsorted(lending, bank[moving])
+            moving = pending.nonzero()[0]
+            place = lending.searchsorted(bank[moving])
             bank[moving] = lending[(place + shift) % lending.size]
             stack[moving] = 0  # another bank runs the common stack
             # ... and prices the loan itself; its limit checks the instalment at its price.
@@ -254,11 +257,12 @@ class LoanDesk:
         # An approved applicant still buys with a chance that falls with the wait; a returning
         # buyer has already decided.
         waited = decided_at - start
-        booked = approved & (rng.random(n) < booked_share(waited, spec.approval.booking))
+        booking = booked_share(waited, spec.approval.booking)
+        booked = approved & (rng.random(n) < booking)
         if back.size:
             booked |= approved & ~b.is_lead
-        rows = np.flatnonzero(asking)
-        offers.learn_decisions(b.choice[rows], waited[rows], spec, self.step_days)
+        rows = asking.nonzero()[0]
+        offers.learn_decisions(b.choice[rows], booking[rows], spec, self.step_days)
         if self.decision_log is not None:
             self.decision_log.car_loans(
                 step, b.who[rows], bank[rows], amount[rows], apr[rows], waited[rows],

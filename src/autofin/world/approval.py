@@ -122,6 +122,8 @@ class ApprovalPipeline:
         names = sorted(set(sources))
         self.source = np.array([names.index(s) for s in sources], dtype=np.int64)
         self.n_sources = len(names)
+        # Column of an observation's draws that holds each check's share of its source's error.
+        self._source_draw = len(checks) + self.source
         latency = np.array([c.latency_minutes for c in checks])
         auto_latency = latency[self.automatic]
         if auto_latency.size == 0:
@@ -133,6 +135,7 @@ class ApprovalPipeline:
         self.has_manual_check = bool((~self.automatic).any())
         self.review_minutes = spec.review_minutes + float(latency[~self.automatic].sum())
         self.shift_minutes = spec.working_hours * 60.0
+        self.review_noise = self.noise * spec.review_noise_share  # a reviewer's, per check
         # Working minute when each bank's queue is next free (a warm-up runs before minute 0).
         self.free_at = np.full(n_banks, -np.inf)
         self.tally = CheckTally(len(checks))
@@ -170,9 +173,7 @@ class ApprovalPipeline:
         # A reviewer re-reads the data behind every check with less noise.
         rows = referred.nonzero()[0]
         if rows.size:
-            review = self._observe(
-                applicants.take(rows), self.noise * spec.review_noise_share, shared=False, rng=rng
-            )
+            review = self._observe(applicants.take(rows), self.review_noise, shared=False, rng=rng)
             rejects[rows] = review > self.threshold
         # Manual checks ran only on referred applications.
         ran = self.automatic | referred[:, None]
@@ -240,7 +241,8 @@ class ApprovalPipeline:
         if rho <= 0:
             return mean + noise * rng.standard_normal((n, k))
         draws = rng.standard_normal((n, k + self.n_sources))
-        error = math.sqrt(1.0 - rho) * draws[:, :k] + math.sqrt(rho) * draws[:, k + self.source]
+        shared_error = draws.take(self._source_draw, axis=1)  # (cheaper than draws[:, ...])
+        error = math.sqrt(1.0 - rho) * draws[:, :k] + math.sqrt(rho) * shared_error
         return mean + noise * error
 
     def _queue(self, bank: np.ndarray, ready: np.ndarray) -> np.ndarray:
@@ -262,9 +264,10 @@ class ApprovalPipeline:
         # Each application's place in its bank's queue, and the closed form's terms.
         slope = (np.arange(ready.size) - starts.repeat(count)) * gap
         lifted = self._to_working(ready[order]) - slope
+        for first, end in zip(starts.tolist(), ends.tolist(), strict=True):
+            if end > first:  # (a bank with referred applications)
+                np.maximum.accumulate(lifted[first:end], out=lifted[first:end])
         queues = count.nonzero()[0]
-        for first, end in zip(starts[queues].tolist(), ends[queues].tolist(), strict=True):
-            np.maximum.accumulate(lifted[first:end], out=lifted[first:end])
         start = slope + np.maximum(self.free_at.repeat(count), lifted)
         self.free_at[queues] = start[ends[queues] - 1] + gap
         decided = np.empty_like(ready)

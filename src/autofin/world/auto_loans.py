@@ -42,7 +42,10 @@ def annuity_factor(apr: float | np.ndarray, months: int) -> float | np.ndarray:
     """Monthly instalment per unit of loan at annual rate ``apr`` (one or one per loan)."""
     rate = np.asarray(apr, dtype=float) / 12.0
     paid_off = -np.expm1(-months * np.log1p(rate))  # 1 − (1 + r)^−months
-    factor = np.divide(rate, paid_off, out=np.full(rate.shape, 1.0 / months), where=rate > 0)
+    if (rate > 0).all():  # (the usual case: every rate positive)
+        factor = rate / paid_off
+    else:
+        factor = np.divide(rate, paid_off, out=np.full(rate.shape, 1.0 / months), where=rate > 0)
     return float(factor) if factor.ndim == 0 else factor
 
 
@@ -57,12 +60,15 @@ def unit_schedules(apr: np.ndarray, months: int) -> tuple[np.ndarray, np.ndarray
     instalment = np.asarray(annuity_factor(apr, months), dtype=float).reshape(-1, 1)
     paid = np.arange(months)[None, :]
     grown = np.expm1(paid * np.log1p(rate))  # (1 + r)^k − 1, accurate for tiny rates
-    owed = np.divide(
-        instalment * grown,
-        rate,
-        out=np.broadcast_to(paid / months, grown.shape).copy(),
-        where=rate > 0,
-    )
+    if (rate > 0).all():  # (the usual case: every rate positive)
+        owed = instalment * grown / rate
+    else:
+        owed = np.divide(
+            instalment * grown,
+            rate,
+            out=np.broadcast_to(paid / months, grown.shape).copy(),
+            where=rate > 0,
+        )
     balance = np.maximum(1.0 + grown - owed, 0.0)
     interest = rate * balance
     return balance, interest, instalment - interest
@@ -184,7 +190,7 @@ class ConsumerLoanBook:
             self.fraud_loss.book(step, when, where, np.where(fraud[defaults], carrying, 0.0))
             self.defaults_scheduled += d.size
         repaid = bank[~defaults]
-        self.maturing_count.book(step, self.due_offset[-1], repaid, np.ones(repaid.size))
+        self.maturing_count.book(step, int(self.due_offset[-1]), repaid, np.ones(repaid.size))
         self.active += np.bincount(bank, minlength=self.n_banks)
         banks.exposure[Instrument.CONSUMER_LOAN] += np.bincount(
             bank, amount, minlength=self.n_banks

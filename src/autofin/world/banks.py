@@ -266,7 +266,7 @@ class Banks:
 
     def lending(self) -> np.ndarray:
         """The banks still lending to consumers (not failed), or all of them if none is."""
-        open_banks = np.flatnonzero(~self.failed)
+        open_banks = (~self.failed).nonzero()[0]
         return open_banks if open_banks.size else np.arange(self.count)
 
     @property
@@ -352,7 +352,7 @@ class Banks:
         error = np.zeros(bank.size)
         # Each bank's scored firms in ascending order, as a mask would give them: one sort
         # (a radix sort of small keys) instead of a full-length mask per bank.
-        order = np.argsort(bank.astype(np.int16) if self.count < 2**15 else bank, kind="stable")
+        order = (bank.astype(np.int16) if self.count < 2**15 else bank).argsort(kind="stable")
         ends = np.cumsum(np.bincount(bank, minlength=self.count)).tolist()
         start = 0
         for stream, end in zip(self.scoring_streams, ends, strict=False):
@@ -376,7 +376,9 @@ class Banks:
         `Firms.leverage` of ``cash``) saves computing it again when the caller has it.
         """
         weights = self.spec.scoring
-        bank = firms.house_bank[applicants]
+        # Every firm (in order, as below) is read whole: the same values, without the copies.
+        rows = slice(None) if applicants.size == firms.n else applicants
+        bank = firms.house_bank[rows]
         revenue = firms.price * firms.expected_output
         cover = np.minimum(
             firms.cash_flow_margin * revenue / np.maximum(firms.finance_cost_per_step, 1e-9),
@@ -384,12 +386,11 @@ class Banks:
         ).clip(0.0)
         base = (
             weights.intercept
-            + weights.leverage
-            * (firms.leverage(cash) if leverage is None else leverage)[applicants]
-            - weights.cash_flow * firms.cash_flow_margin[applicants]
-            - weights.interest_cover * cover[applicants]
-            + weights.arrears * firms.arrears_history[applicants]
-            + weights.tier * firms.tier[applicants]
+            + weights.leverage * (firms.leverage(cash) if leverage is None else leverage)[rows]
+            - weights.cash_flow * firms.cash_flow_margin[rows]
+            - weights.interest_cover * cover[rows]
+            + weights.arrears * firms.arrears_history[rows]
+            + weights.tier * firms.tier[rows]
         )
         noise = self.scoring_error(bank)
         log_odds = base + self.intercept_shift[bank] + noise
@@ -442,14 +443,13 @@ class Banks:
         """
         # One row per relationship: a firm counts for each of its banks.
         bank = self.part_bank.ravel()
-        shape = self.part_bank.shape
         keep = 0.5 ** (1.0 / max(self.memory_steps, 1))  # older evidence fades
         base_hazard = np.logaddexp(0.0, self.base_log_odds)
         self.predicted_defaults = keep * self.predicted_defaults + np.bincount(
             bank, (base_hazard * self.step_years * was_active).ravel(), minlength=self.count
         )
         self.observed_defaults = keep * self.observed_defaults + np.bincount(
-            bank, np.broadcast_to(defaulted, shape).ravel(), minlength=self.count
+            bank, self._per_part(defaulted), minlength=self.count
         )
         prior = self.spec.scoring.learning_prior
         if prior > 1e12:
@@ -463,9 +463,9 @@ class Banks:
             np.zeros(1),
         )
         log_ratio = calibration_log_ratio(
-            self.observed_defaults, self.predicted_defaults, prior, np.repeat(pooled, self.count)
+            self.observed_defaults, self.predicted_defaults, prior, pooled.repeat(self.count)
         )
-        live = np.broadcast_to(firms.active, shape).ravel()
+        live = self._per_part(firms.active)
         hazard = base_hazard.ravel()
         target = np.exp(log_ratio) * np.bincount(bank, hazard * live, minlength=self.count)
         clients = np.bincount(bank, live, minlength=self.count) > 0
@@ -518,7 +518,11 @@ class Banks:
 
         A failed bank takes on nothing.
         """
-        room = self.capital(ledger) / max(self.spec.min_capital_ratio, 1e-9) - self.risk_assets()
+        ecosystem = self.ecosystem_assets()  # once for both (the same sums as the methods)
+        capital = (
+            self.reserves(ledger) + ecosystem + self.other_assets - self.deposits - self.facility
+        )
+        room = capital / max(self.spec.min_capital_ratio, 1e-9) - (ecosystem + self.other_assets)
         return np.where(self.failed, 0.0, np.maximum(room, 0.0))
 
     def concentration_room(
@@ -688,11 +692,14 @@ class Banks:
         Interest for the whole term is due with the principal, whatever the delay. Each part
         (parts × borrowers) bears its own rate (``rate``, the same shape).
         """
-        principal = parts.sum(axis=0)
         interest = parts * rate * self.term_steps * self.step_years
+        if self.relationships == 1:  # one part: the sums are the part added to +0, as a sum
+            principal, interest_due = parts[0] + 0.0, interest[0] + 0.0
+        else:
+            principal, interest_due = parts.sum(axis=0), interest.sum(axis=0)
         increasing = borrowers.size < 2 or bool((borrowers[1:] > borrowers[:-1]).all())
         books = self.principal_book, self.interest_book
-        for book, amounts in zip(books, (principal, interest.sum(axis=0)), strict=True):
+        for book, amounts in zip(books, (principal, interest_due), strict=True):
             book.book(step, delay_steps, borrowers, amounts, increasing=increasing)
         if increasing:
             # Distinct borrowers (the usual case, in increasing order): one addition per cell,
@@ -851,7 +858,8 @@ class Banks:
         """
         spec = self.spec
         breach = leverage > self.line_covenant
-        scheduled = (np.arange(firms.n) + step) % self.review_steps == 0
+        scheduled = np.zeros(firms.n, dtype=bool)  # firms f with (f + step) % review_steps == 0
+        scheduled[-step % self.review_steps :: self.review_steps] = True
         review = firms.active & (scheduled | breach)
         supported = self.base_limit(eligible)
         if review.any():
@@ -1382,7 +1390,7 @@ def intercept_for_hazard(
     """
     count = target.size
     shift = np.minimum(np.maximum(start, -LEARNT_SHIFT_BOUND), LEARNT_SHIFT_BOUND)
-    who = np.flatnonzero(live)
+    who = live.nonzero()[0]
     odds, owner = log_odds[who], bank[who]
     wanted = np.log(np.maximum(target, 1e-300))
     for _ in range(30):
@@ -1390,9 +1398,12 @@ def intercept_for_hazard(
         total = np.bincount(owner, hazard, minlength=count)
         pd = np.bincount(owner, -np.expm1(-hazard), minlength=count)  # PD = 1 - e^-hazard
         has = total > 0
-        step = np.where(has, (wanted - np.log(np.where(has, total, 1.0))) * total, 0.0) / (
-            np.where(has, pd, 1.0)
-        )
+        if has.all():  # (every bank has live clients: the same numbers, fewer calls)
+            step = (wanted - np.log(total)) * total / pd
+        else:
+            step = np.where(has, (wanted - np.log(np.where(has, total, 1.0))) * total, 0.0) / (
+                np.where(has, pd, 1.0)
+            )
         shift = np.minimum(np.maximum(shift + step, -LEARNT_SHIFT_BOUND), LEARNT_SHIFT_BOUND)
         if float(np.abs(step).max()) < 1e-9:
             break

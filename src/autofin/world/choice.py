@@ -15,7 +15,6 @@ import numpy as np
 
 from autofin.scenario.consumer_schema import ApprovalSpec
 from autofin.scenario.schema import ConsumerSpec
-from autofin.world.approval import booked_share
 from autofin.world.auto_loans import annuity_factor
 
 
@@ -105,6 +104,8 @@ class AutomakerOffers:
             maker: The automaker (row) each loan's buyer chose.
             common_margin: The margin of loans outside a partnership (`loans.margin`).
         """
+        if self.partner_bank.max() < 0:  # no partnership: every loan at the common margin
+            return np.maximum(cost[bank] + common_margin, 0.0)
         partnered = bank == self.partner_bank[maker]
         margin = np.where(partnered, self.margin[maker], common_margin)
         return np.maximum(cost[bank] + margin, 0.0)
@@ -123,23 +124,33 @@ class AutomakerOffers:
             common_margin: The margin of loans outside a partnership (`loans.margin`).
             months: Loan term in months.
         """
-        average = float(cost[lending].mean())
-        makers = np.arange(self.partner_bank.size)
-        own = self.loan_rates(cost, np.maximum(self.partner_bank, 0), makers, common_margin)
-        self.apr = np.where(self.partner_bank >= 0, own, max(average + common_margin, 0.0))
+        average = float(cost[lending].sum()) / lending.size  # `mean`, without its overhead
+        expected = max(average + common_margin, 0.0)
+        if self.partner_bank.max() < 0:  # no partnership: every automaker's buyers expect it
+            self.apr = np.full(self.partner_bank.size, expected)
+        else:
+            makers = np.arange(self.partner_bank.size)
+            own = self.loan_rates(cost, np.maximum(self.partner_bank, 0), makers, common_margin)
+            self.apr = np.where(self.partner_bank >= 0, own, expected)
         self.instalment = np.asarray(annuity_factor(self.apr, months))
 
     def learn_decisions(
-        self, maker: np.ndarray, minutes: np.ndarray, spec: ConsumerSpec, step_days: int
+        self, maker: np.ndarray, booked: np.ndarray, spec: ConsumerSpec, step_days: int
     ) -> None:
-        """Shoppers' expected decision time follows the decisions each automaker's buyers got."""
+        """Shoppers' expected decision time follows the decisions each automaker's buyers got.
+
+        ``booked`` is each decision's value on the booking curve (`booked_share` of its wait).
+        """
         if maker.size == 0:
             return
         n = self.expected_booked.size
         count = np.bincount(maker, minlength=n)
-        value = np.bincount(maker, booked_share(minutes, spec.approval.booking), minlength=n)
+        value = np.bincount(maker, booked, minlength=n)
         seen = count > 0
         weight = min(1.0, step_days / spec.choice.memory_days)
+        if seen.all():  # (every automaker had decisions: the same numbers, fewer calls)
+            self.expected_booked += weight * (value / count - self.expected_booked)
+            return
         mean = value[seen] / count[seen]
         self.expected_booked[seen] += weight * (mean - self.expected_booked[seen])
 

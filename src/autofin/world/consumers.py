@@ -111,7 +111,9 @@ class Consumers:
         payment = (1.0 - down) * price * instalment
         loan_burden = payment / (loans.comfortable_payment_share * income / 12.0)
         burden = np.where(wants_loan, np.maximum(burden, loan_burden), burden)
-        feel = 1.0 / (1.0 + np.exp(np.clip(spec.price_sensitivity * (burden - 1.0), -50, 50)))
+        # Clipped to ±50 (np.clip's values, with less overhead).
+        exponent = np.minimum(np.maximum(spec.price_sensitivity * (burden - 1.0), -50.0), 50.0)
+        feel = 1.0 / (1.0 + np.exp(exponent))
         has_down = self.savings[who] >= down * price
         return np.where(wants_loan & ~has_down & ~self.fraudster[who], 0.0, feel)
 
@@ -127,7 +129,7 @@ class Consumers:
             return
         # Steps fit 16 bits, whose stable sort is a radix sort: the same order, faster.
         small = len(self.calendar) <= _INT16_MAX and when.min() >= 0
-        order = np.argsort(when.astype(np.int16) if small else when, kind="stable")
+        order = (when.astype(np.int16) if small else when).argsort(kind="stable")
         who, when = who[order], when[order]
         bounds = ((when[1:] != when[:-1]).nonzero()[0] + 1).tolist()
         starts = [0, *bounds]

@@ -250,7 +250,7 @@ class ConsumerMarket:
             rng: The shopping stream.
         """
         c, buyers, financing, home = self.consumers, orders.buyers, orders.financing, orders.home
-        rows = np.flatnonzero(orders.buys)
+        rows = orders.buys.nonzero()[0]
         got, missed = rows[served], rows[~served]
         counts = self.counts
         counts.sales = np.bincount(buyers.channel[got], minlength=len(Channel)).astype(float)
@@ -318,7 +318,8 @@ class ConsumerMarket:
             )
         # Bank-app leads were shown the app's automaker; returning buyers keep their choice.
         app_maker = min(spec.channels.bank_app.automaker, market.price.size - 1)
-        if market.open_for_sale[app_maker]:
+        has_app_leads = spec.channels.bank_app.monthly_traffic > 0  # (they come from its views)
+        if has_app_leads and market.open_for_sale[app_maker]:
             p.choice[p.channel == Channel.BANK_APP] = app_maker
         back = ~p.is_lead
         any_back = bool(back.any())
@@ -343,7 +344,7 @@ class ConsumerMarket:
         )
         decides = back | (drives & (rng.random(n) < c.propensity[p.who] * factor))
         home.append(p.who[~decides & p.from_calendar])
-        return p.take(np.flatnonzero(decides))
+        return p.take(decides.nonzero()[0])
 
     def _borrow_weight(self, who: np.ndarray, market: _MarketView) -> np.ndarray:
         """Chance each consumer would finance a car at the market's mean price."""
@@ -408,6 +409,14 @@ def _ratio(numerator: float, denominator: float) -> float:
     return float(numerator / denominator) if denominator > 0 else 0.0
 
 
+def mean_of(values: np.ndarray) -> float:
+    """``float(values.mean())`` of a non-empty float array, without its overhead.
+
+    Its sum over its size, as ``np.mean`` computes it: the same value to the bit.
+    """
+    return float(values.sum()) / values.size
+
+
 def _median(values: np.ndarray) -> float:
     """``np.median`` of a few floats (NaN if there are none), without its overhead.
 
@@ -446,7 +455,7 @@ def consumer_metrics(market: ConsumerMarket, banks: Banks) -> dict[str, float]:
         "consumer_default_rate": _ratio(loans.defaults_now, loans.active_at_start),
         "consumer_npl_ratio": banks.npl_ratio(Instrument.CONSUMER_LOAN),
         "consumer_loan_exposure": float(banks.exposure[Instrument.CONSUMER_LOAN].sum()),
-        "car_loan_apr": float(market.offers.apr.mean()),
+        "car_loan_apr": mean_of(market.offers.apr),
         "fraud_losses": loans.fraud_losses_now,
         "bank_app_sales_from_channels": counts.app_from_channels,
         "bank_app_sales_from_automakers": counts.app_from_automakers,

@@ -15,7 +15,7 @@ import pandas as pd
 from autofin.world.banks import INSTRUMENT_NAMES, SUPPLY_CHAIN_FINANCE, Instrument
 from autofin.world.finance.context import FinanceActivity
 from autofin.world.firms import Firms, steps_of
-from autofin.world.funnel import consumer_metrics, consumer_summary
+from autofin.world.funnel import consumer_metrics, consumer_summary, mean_of
 
 if TYPE_CHECKING:
     from autofin.world.model import AutofinModel
@@ -113,21 +113,18 @@ class MetricsRecorder:
         row["bank_facility"] = float(banks.facility.sum())
         pd_now = model.finance.round.pd if model.finance.round is not None else None
         live_suppliers = supplier & was_active
-        row["scored_pd_mean"] = (
-            float(pd_now[live_suppliers].mean())
-            if pd_now is not None and live_suppliers.any()
-            else float("nan")
-        )
-        # The same PDs as annual default hazards, -ln(1 - PD): the unit of defaults per
-        # borrower-year, which banks learn in (Banks.learn).
-        row["scored_hazard_mean"] = (
-            float(-np.log1p(-np.minimum(pd_now[live_suppliers], 1.0 - 1e-12)).mean())
-            if pd_now is not None and live_suppliers.any()
-            else float("nan")
-        )
+        if pd_now is not None and live_suppliers.any():
+            scored = pd_now[live_suppliers]
+            row["scored_pd_mean"] = mean_of(scored)
+            # The same PDs as annual default hazards, -ln(1 - PD): the unit of defaults per
+            # borrower-year, which banks learn in (Banks.learn).
+            row["scored_hazard_mean"] = -mean_of(np.log1p(-np.minimum(scored, 1.0 - 1e-12)))
+        else:
+            row["scored_pd_mean"] = row["scored_hazard_mean"] = float("nan")
         row["firms_in_arrears"] = int((firms.active & (firms.arrears_steps > 0)).sum())
-        row["credit_lines_frozen"] = int((firms.active & banks.line_frozen).sum())
-        partly = banks.part_frozen.any(axis=0) & ~banks.line_frozen
+        frozen = banks.line_frozen
+        row["credit_lines_frozen"] = int((firms.active & frozen).sum())
+        partly = banks.part_frozen.any(axis=0) & ~frozen
         row["credit_lines_partly_frozen"] = int((firms.active & partly).sum())
         row["credit_line_undrawn"] = float(banks.undrawn(firms)[firms.active].sum())
         row["bank_failures"] = activity.bank_failures
@@ -172,11 +169,11 @@ class MetricsRecorder:
             row[f"inventory_value_tier{tier}"] = float(
                 inventory[rows][in_tier & firms.active[rows]].sum()
             )
-        capital_ratio = banks.capital_ratio(model.ledger)
-        npl_ratio = banks.npl_ratio_by_bank()
+        capital_ratio = banks.capital_ratio(model.ledger).tolist()
+        npl_ratio = banks.npl_ratio_by_bank().tolist()
         for bank in range(banks.count):
-            row[f"bank_npl_ratio_bank{bank}"] = float(npl_ratio[bank])
-            row[f"bank_capital_ratio_bank{bank}"] = float(capital_ratio[bank])
+            row[f"bank_npl_ratio_bank{bank}"] = npl_ratio[bank]
+            row[f"bank_capital_ratio_bank{bank}"] = capital_ratio[bank]
         minutes = model.market.all_decision_minutes[-1]  # this step's, joined by `shop`
         for q in (10, 90):
             row[f"decision_minutes_p{q}"] = _percentile(minutes, q)
@@ -193,18 +190,20 @@ class MetricsRecorder:
         model = self.model
         firms, banks = model.firms, model.banks
         lending = banks.lending_round
+        # Per instrument, from Python lists (the same values; far fewer NumPy scalar reads).
+        volumes = lending.volume_by_instrument.tolist()
+        costs = lending.cost_weighted_by_instrument.tolist()
+        outstanding = banks.exposure.sum(axis=1).tolist()  # each row summed as on its own
         for instrument in Instrument:
             if instrument == Instrument.CONSUMER_LOAN:
                 continue
             name = INSTRUMENT_NAMES[instrument]
-            volume = float(lending.volume_by_instrument[instrument])
+            volume = volumes[instrument]
             row[f"financing_volume_{name}"] = volume
             row[f"financing_cost_{name}"] = (
-                float(lending.cost_weighted_by_instrument[instrument]) / volume
-                if volume > 0
-                else float("nan")
+                costs[instrument] / volume if volume > 0 else float("nan")
             )
-            row[f"financing_outstanding_{name}"] = float(banks.exposure[instrument].sum())
+            row[f"financing_outstanding_{name}"] = outstanding[instrument]
         supplier = ~firms.is_automaker
         volume = float(act.volume[supplier].sum())
         row["supplier_financing_volume"] = volume
@@ -227,7 +226,7 @@ class MetricsRecorder:
         row["inventory_max_loan_to_value"] = act.max_loan_to_value
         makers = firms.is_automaker & firms.active
         row["procurement_cost_index"] = (
-            float(input_price[makers].mean()) / self.opening_input_price
+            mean_of(input_price[makers]) / self.opening_input_price
             if makers.any()
             else float("nan")
         )

@@ -532,7 +532,7 @@ class AutofinModel(mesa.Model):
     def _sell_vehicles(self, t: int, demand_factor: float, activity: StepActivity) -> None:
         """Consumers shop and apply for loans; automakers sell from stock; buyers pay."""
         firms, rng = self.firms, self.streams.shopping
-        makers = np.flatnonzero(firms.is_automaker)
+        makers = firms.is_automaker.nonzero()[0]
         orders = self.market.shop(t, firms, makers, demand_factor, self.banks, self.ledger, rng)
         sold, served = automakers.sell_vehicles(
             firms, makers, orders.buyers.choice[orders.buys], rng

@@ -44,24 +44,24 @@ def pay_for_cars(
     if buyers.who.size == 0:
         return 0
     cash, financed = ~buyers.wants_loan, buyers.wants_loan
-    price, amount = buyers.price, financing.amount
-    down = price[financed] - amount[financed]
+    # Each selection once (the same values, read by several postings).
+    cash_price, price = buyers.price[cash], buyers.price[financed]
+    amount, lender = financing.amount[financed], financing.bank[financed]
+    seller_of_financed = seller[financed]
+    down = price - amount
     ledger.post(
-        ledger.outside, consumer_account, price[cash].sum() + down.sum(), Flow.HOUSEHOLD_INCOME
+        ledger.outside, consumer_account, cash_price.sum() + down.sum(), Flow.HOUSEHOLD_INCOME
     )
-    ledger.post(consumer_account, seller[cash], price[cash], Flow.VEHICLE_SALES)
-    ledger.post(consumer_account, seller[financed], down, Flow.DOWN_PAYMENT)
-    bank = financing.bank[financed]
-    ledger.post(
-        banks.accounts[bank], seller[financed], amount[financed], Flow.CONSUMER_LOAN_DISBURSEMENT
-    )
+    ledger.post(consumer_account, seller[cash], cash_price, Flow.VEHICLE_SALES)
+    ledger.post(consumer_account, seller_of_financed, down, Flow.DOWN_PAYMENT)
+    ledger.post(banks.accounts[lender], seller_of_financed, amount, Flow.CONSUMER_LOAN_DISBURSEMENT)
     loans.book(
         step,
-        bank,
-        amount[financed],
+        lender,
+        amount,
         financing.default_month[financed],
         buyers.fraud[financed],
-        price[financed],
+        price,
         banks,
         financing.apr[financed],
     )
