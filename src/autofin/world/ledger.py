@@ -106,6 +106,11 @@ class Ledger:
         # Accounts stored sector by sector: a range of accounts within one sector is all of it.
         self._sectors_sorted = bool((np.diff(self.account_sector) >= 0).all())
         self.step_flows = np.zeros(self._flow_cells)
+        # A small ledger sums a posting over the sector pairs of its flow only: the cube seen as
+        # one column per flow (views of `step_flows`), a pair's row source pair + target pair.
+        self._n_pairs = self.n_sectors * self.n_sectors
+        self._source_pair = self.account_sector * self.n_sectors
+        self._flow_columns = [self.step_flows[flow :: len(Flow)] for flow in Flow]
         self._flow_records: list[tuple[int, np.ndarray, np.ndarray]] = []
         self._guarded: np.ndarray | slice = np.zeros(0, dtype=np.int64)
         self._on_overdraft: Callable[[], None] | None = None
@@ -146,6 +151,14 @@ class Ledger:
             amount: Amount(s) moved; zero amounts are allowed and ignored.
             flow: The type of the movement.
         """
+        if (
+            isinstance(amount, float)
+            and isinstance(source, int | np.integer)
+            and isinstance(target, int | np.integer)
+            and self.n_accounts <= SMALL_LEDGER
+        ):
+            self._post_one(int(source), int(target), amount, flow)
+            return
         amount = np.asarray(amount, dtype=float)
         if amount.ndim == 1 and amount.size == 0:
             return  # nothing moves (a broadcast against an empty list is empty too)
@@ -193,20 +206,37 @@ class Ledger:
         the other cells add +0.
         """
         balance, n_accounts = self.balance, self.n_accounts
+        source_pair, target_pair = self._source_pair, self.account_sector
         if source.ndim == 0:
             balance[int(source)] -= np.add.accumulate(amount)[-1]
-            cells = self._target_key[target] + (int(self._source_key[source]) + int(flow))
+            pairs = target_pair[target] + int(source_pair[source])
         else:
             balance -= np.bincount(source, amount, minlength=n_accounts)
             if target.ndim == 0:
-                cells = self._source_key[source] + (int(self._target_key[target]) + int(flow))
+                pairs = source_pair[source] + int(target_pair[target])
             else:
-                cells = self._source_key[source] + self._target_key[target] + int(flow)
+                pairs = source_pair[source] + target_pair[target]
         if target.ndim == 0:
             balance[int(target)] += np.add.accumulate(amount)[-1]
         else:
             balance += np.bincount(target, amount, minlength=n_accounts)
-        self.step_flows += np.bincount(cells, amount, minlength=self._flow_cells)
+        # The flow's column only: the other flows' cells would add +0 (a no-op, see above).
+        self._flow_columns[flow] += np.bincount(pairs, amount, minlength=self._n_pairs)
+        if self._on_overdraft is not None and np.minimum.reduce(balance[self._guarded]) < 0.0:
+            self._on_overdraft()
+
+    def _post_one(self, source: int, target: int, amount: float, flow: Flow) -> None:
+        """`post` of one amount between two accounts in a small ledger.
+
+        The sums of `_post_small` on lists of one: the amount summed from zero (``0.0 +
+        amount``, as bincount's) leaves the source, reaches the target and its flow's cell.
+        """
+        total = 0.0 + amount
+        balance = self.balance
+        balance[source] -= total
+        balance[target] += total
+        pair = int(self._source_pair[source]) + int(self.account_sector[target])
+        self._flow_columns[flow][pair] += total
         if self._on_overdraft is not None and np.minimum.reduce(balance[self._guarded]) < 0.0:
             self._on_overdraft()
 
