@@ -13,6 +13,7 @@ change of rule. It exits 1 if anything differs.
 
 Each scenario runs from the *base commit's* scenario file for the base run and from this
 checkout's file for the new run, so compare against a commit whose scenario files mean the same.
+A scenario file outside the checkout runs from that one file on both sides.
 ``--horizon-days`` cuts every run short (the warm-up still runs in full).
 
 Usage::
@@ -170,9 +171,13 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="autofin-base-") as tmp:
         base = export(args.base, Path(tmp) / "base")
         for path in paths:
-            relative = path.relative_to(ROOT)
+            # A scenario outside the checkout (a benchmark's world written out, say) runs from
+            # the same file on both sides.
+            inside = path.is_relative_to(ROOT)
+            relative = path.relative_to(ROOT) if inside else path
             with tempfile.TemporaryDirectory() as out:
-                old = run(base / "src", base / relative, args.horizon_days, Path(out) / "a")
+                old_path = base / relative if inside else path
+                old = run(base / "src", old_path, args.horizon_days, Path(out) / "a")
                 new = run(ROOT / "src", path, args.horizon_days, Path(out) / "b")
             problems = compare(old, new)
             failed += bool(problems)

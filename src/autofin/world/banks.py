@@ -194,7 +194,6 @@ class Banks:
     intercept_shift: np.ndarray = field(default_factory=lambda: np.zeros(0))
     predicted_defaults: np.ndarray = field(default_factory=lambda: np.zeros(0))
     observed_defaults: np.ndarray = field(default_factory=lambda: np.zeros(0))
-    base_pd: np.ndarray = field(default_factory=lambda: np.zeros(0))
     recoveries: np.ndarray = field(default_factory=lambda: np.zeros((len(Instrument), 0)))
     workouts: list[Workout] = field(default_factory=list)
     past_due: np.ndarray = field(default_factory=lambda: np.zeros(0))
@@ -349,15 +348,20 @@ class Banks:
 
     def scoring_error(self, bank: np.ndarray) -> np.ndarray:
         """Each scored firm's error on the log-odds, drawn from its bank's own stream."""
-        error = np.zeros(bank.size)
         # Each bank's scored firms in ascending order, as a mask would give them: one sort
-        # (a radix sort of small keys) instead of a full-length mask per bank.
+        # (a radix sort of small keys) instead of a full-length mask per bank. Each bank's
+        # stream fills its firms' run of standard normals in that order, scaled once: the
+        # numbers `Generator.normal` would give (``0 + scale × z``), without a copy per bank.
         order = (bank.astype(np.int16) if self.count < 2**15 else bank).argsort(kind="stable")
         ends = np.cumsum(np.bincount(bank, minlength=self.count)).tolist()
+        drawn = np.zeros(bank.size)  # (a bank without a stream of its own adds no error)
         start = 0
         for stream, end in zip(self.scoring_streams, ends, strict=False):
-            error[order[start:end]] = stream.normal(0.0, self.spec.scoring_noise, size=end - start)
+            stream.standard_normal(out=drawn[start:end])
             start = end
+        drawn *= self.spec.scoring_noise
+        error = np.empty(bank.size)
+        error[order] = drawn
         return error
 
     def score(
@@ -412,7 +416,6 @@ class Banks:
                 shifted = odds[1:] + self.intercept_shift[self.part_bank[1:]]
                 self.part_pd[1:] = 1.0 / (1.0 + np.exp(-shifted))
             self.base_log_odds = odds
-            self.base_pd = 1.0 / (1.0 + np.exp(-odds[0]))
         return pd
 
     def part_scores(self, pd: np.ndarray) -> np.ndarray:

@@ -176,8 +176,11 @@ class Ledger:
             return
         source_low, source_high = self._bounds(source)
         target_low, target_high = self._bounds(target)
-        self._move(source, amount, -1.0, source_low, source_high)
-        self._move(target, amount, 1.0, target_low, target_high)
+        # One account on a side pays or receives the amounts summed in order from zero (as
+        # its bincount would); a flow cell of one sector pair adds the same sum.
+        total = amount.cumsum()[-1] if source.ndim == 0 or target.ndim == 0 else None
+        self._move(source, amount, -1.0, source_low, source_high, total)
+        self._move(target, amount, 1.0, target_low, target_high, total)
         sector = self.account_sector
         if (
             self._sectors_sorted
@@ -186,7 +189,7 @@ class Ledger:
         ):
             # One sector pays one sector (a tier its wages, say): one cell of the flow cube.
             cell = self._source_key[source_low] + self._target_key[target_low] + int(flow)
-            self.step_flows[cell] += amount.cumsum()[-1]  # a sequential sum, as bincount's
+            self.step_flows[cell] += amount.cumsum()[-1] if total is None else total
         else:
             self._add_flows(self._cells(source, target, flow), amount)
         if self._on_overdraft is not None and self.balance[self._guarded].min() < 0.0:
@@ -267,16 +270,24 @@ class Ledger:
         return int(accounts.min()), int(accounts.max())
 
     def _move(
-        self, accounts: np.ndarray, amount: np.ndarray, sign: float, low: int, high: int
+        self,
+        accounts: np.ndarray,
+        amount: np.ndarray,
+        sign: float,
+        low: int,
+        high: int,
+        total: float | None = None,
     ) -> None:
         """Add (``sign`` 1) or take (``sign`` -1) ``amount`` to or from ``accounts``.
 
         Amounts to one account are summed in order from zero (as `np.bincount` does) before
-        they reach the balance, so the result is the same to the last bit. In a large ledger
-        only the range of accounts posted to, ``low`` to ``high``, is touched.
+        they reach the balance, so the result is the same to the last bit; ``total`` is that
+        sum when the caller has it. In a large ledger only the range of accounts posted to,
+        ``low`` to ``high``, is touched.
         """
         if accounts.ndim == 0:
-            total = amount.cumsum()[-1]  # a sequential sum, as bincount's
+            if total is None:
+                total = amount.cumsum()[-1]  # a sequential sum, as bincount's
             self.balance[int(accounts)] += sign * total
             return
         sums = np.bincount(accounts - low if low else accounts, amount, minlength=high - low + 1)
