@@ -606,7 +606,7 @@ class Banks:
             owed[1:] = self.part_drawn[1:].take(applicants, axis=1)
             owed[0] = exposure - owed[1:].sum(axis=0)
         headroom = np.minimum(
-            self.concentration_room(ledger, bank, owed), self.part_undrawn(applicants)
+            self.concentration_room(ledger, bank, owed), self.part_undrawn(applicants, bank)
         )
         parts = pro_rata(np.minimum(amounts, headroom.sum(axis=0)), headroom)
         parts = self.fit_in_capacity(bank.ravel(), parts.ravel(), capacity).reshape(bank.shape)
@@ -644,15 +644,16 @@ class Banks:
         """
         if parts is None:
             parts = pro_rata(principal, self.part_undrawn(applicants))
-        self._book_loans(firms, ledger, step, applicants, parts)
-        bank = self.part_bank.take(applicants, axis=1).ravel()
+        # Each part's bank and rate, looked up once for the booking and the round's figures.
+        bank = self.part_bank.take(applicants, axis=1)
         part_rate = self.part_rate.take(applicants, axis=1)
+        self._book_loans(firms, ledger, step, applicants, parts, bank, part_rate)
         lending = self.lending_round
         lending.applications += int(applicants.size)
         lending.approvals += int(np.count_nonzero(principal > 0))
-        lending.volume_by_bank += np.bincount(bank, parts.ravel(), minlength=self.count)
+        lending.volume_by_bank += np.bincount(bank.ravel(), parts.ravel(), minlength=self.count)
         lending.interest_weighted_by_bank += np.bincount(
-            bank, (parts * part_rate).ravel(), minlength=self.count
+            bank.ravel(), (parts * part_rate).ravel(), minlength=self.count
         )
         lending.record(Instrument.BANK_LOAN, principal, rate)
         if self.decision_log is not None:
@@ -665,21 +666,26 @@ class Banks:
         step: int,
         borrowers: np.ndarray,
         parts: np.ndarray,
+        bank: np.ndarray,
+        rate: np.ndarray,
     ) -> None:
+        """Pay out and book the draws ``parts`` (parts × borrowers) of the parts' ``bank``.
+
+        ``rate``: each part's rate (the same shape). Borrowers drawing nothing are left out.
+        """
         keep = parts.sum(axis=0) > 0
-        borrowers, parts = borrowers[keep], parts.compress(keep, axis=1)
+        if not keep.all():
+            borrowers, parts = borrowers[keep], parts.compress(keep, axis=1)
+            bank, rate = bank.compress(keep, axis=1), rate.compress(keep, axis=1)
         if borrowers.size == 0:
             return
-        bank = self.part_bank.take(borrowers, axis=1)
         ledger.post(
             self.accounts[bank].ravel(),
             self._per_part(borrowers),
             parts.ravel(),
             Flow.LOAN_DISBURSEMENT,
         )
-        self._record_loans(
-            firms, step, self.term_steps, borrowers, parts, self.part_rate.take(borrowers, axis=1)
-        )
+        self._record_loans(firms, step, self.term_steps, borrowers, parts, rate, bank)
 
     def _record_loans(
         self,
@@ -689,11 +695,13 @@ class Banks:
         borrowers: np.ndarray,
         parts: np.ndarray,
         rate: np.ndarray,
+        bank: np.ndarray | None = None,
     ) -> None:
         """Book loans due ``delay_steps`` from ``step`` on both sides' balance sheets.
 
         Interest for the whole term is due with the principal, whatever the delay. Each part
-        (parts × borrowers) bears its own rate (``rate``, the same shape).
+        (parts × borrowers) bears its own rate (``rate``, the same shape); ``bank``: each
+        part's bank (``part_bank[:, borrowers]``), if the caller has looked it up.
         """
         interest = parts * rate * self.term_steps * self.step_years
         if self.relationships == 1:  # one part: the sums are the part added to +0, as a sum
@@ -718,8 +726,10 @@ class Banks:
                 self.part_interest[part] += np.bincount(
                     borrowers, interest[part], minlength=firms.n
                 )
+        if bank is None:
+            bank = self.part_bank.take(borrowers, axis=1)
         self.exposure[Instrument.BANK_LOAN] += np.bincount(
-            self.part_bank.take(borrowers, axis=1).ravel(), parts.ravel(), minlength=self.count
+            bank.ravel(), parts.ravel(), minlength=self.count
         )
 
     def _per_part(self, firms: np.ndarray) -> np.ndarray:
@@ -731,11 +741,14 @@ class Banks:
         """What each firm may still draw on its line, all parts (`part_undrawn`)."""
         return self.part_undrawn().sum(axis=0)
 
-    def part_undrawn(self, firms: np.ndarray | None = None) -> np.ndarray:
+    def part_undrawn(
+        self, firms: np.ndarray | None = None, bank: np.ndarray | None = None
+    ) -> np.ndarray:
         """What each firm (of ``firms``, if given) may still draw on each part of its line.
 
         Parts × firms. Nothing on a frozen part or on a failed bank's: a failed bank's part is
-        cut, and the firm keeps the others.
+        cut, and the firm keeps the others. ``bank``: the parts' banks
+        (``part_bank[:, firms]``), if the caller has looked them up.
         """
         if firms is None:
             frozen, bank, limit, drawn = (
@@ -745,9 +758,11 @@ class Banks:
                 self.part_drawn,
             )
         else:  # the same elements, computed for the columns asked for only
-            frozen, bank = self.part_frozen.take(firms, axis=1), self.part_bank.take(firms, axis=1)
+            frozen = self.part_frozen.take(firms, axis=1)
+            if bank is None:
+                bank = self.part_bank.take(firms, axis=1)
             limit, drawn = self.part_limit.take(firms, axis=1), self.part_drawn.take(firms, axis=1)
-        open_part = ~frozen & ~self.failed[bank]
+        open_part = ~(frozen | self.failed[bank])
         return np.where(open_part, np.maximum(limit - drawn, 0.0), 0.0)
 
     def open_relationships(
@@ -1004,12 +1019,13 @@ class Banks:
             return  # nothing moves, and every total below would add zeros
         bank = self.part_bank.take(paying, axis=1).ravel()
         payer = self._per_part(paying)
-        principal_parts = pro_rata(principal[paying], self.part_drawn.take(paying, axis=1))
+        principal_paid = principal[paying]
+        principal_parts = pro_rata(principal_paid, self.part_drawn.take(paying, axis=1))
         interest_parts = pro_rata(interest[paying], self.part_interest.take(paying, axis=1))
         lenders = self.accounts[bank]
         ledger.post(payer, lenders, principal_parts.ravel(), Flow.LOAN_REPAYMENT)
         ledger.post(payer, lenders, interest_parts.ravel(), Flow.LOAN_INTEREST)
-        firms.debt[paying] -= principal[paying]
+        firms.debt[paying] -= principal_paid
         _add_to_columns(self.part_drawn, paying, principal_parts, -1.0)
         _add_to_columns(self.part_interest, paying, interest_parts, -1.0)
         self.exposure[Instrument.BANK_LOAN] -= np.bincount(

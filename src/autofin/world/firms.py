@@ -172,30 +172,49 @@ class Firms:
         return np.bincount(np.maximum(supplier, 0), np.asarray(values) * inside, minlength=self.n)
 
     def add_by_supplier(
-        self, target: np.ndarray, values: np.ndarray, edges: np.ndarray, sign: float = 1.0
+        self,
+        target: np.ndarray,
+        values: np.ndarray,
+        edges: np.ndarray,
+        sign: float = 1.0,
+        *,
+        supplier: np.ndarray | None = None,
     ) -> None:
         """``target += sign * by_supplier(values, edges)``, touching only the suppliers involved.
 
         The same sums to the last bit (each supplier's values added in order, as by
-        `by_supplier`); useful when ``edges`` are one tier's.
+        `by_supplier`); useful when ``edges`` are one tier's. ``supplier``: the edges'
+        suppliers (``edge_supplier[edges]``), if the caller has looked them up.
         """
         if self.n <= FEW_FIRMS:
             _add(target, self.by_supplier(values, edges), sign)
             return
-        supplier = self.edge_supplier[edges]
+        if supplier is None:
+            supplier = self.edge_supplier[edges]
         inside = supplier != OUTSIDE
         if not inside.all():
             supplier, values = supplier[inside], np.asarray(values)[inside]
         _add_over_range(target, supplier, values, sign)
 
     def add_by_customer(
-        self, target: np.ndarray, values: np.ndarray, edges: np.ndarray, sign: float = 1.0
+        self,
+        target: np.ndarray,
+        values: np.ndarray,
+        edges: np.ndarray,
+        sign: float = 1.0,
+        *,
+        customer: np.ndarray | None = None,
     ) -> None:
-        """``target += sign * by_customer(values, edges)``, touching only the customers involved."""
+        """``target += sign * by_customer(values, edges)``, touching only the customers involved.
+
+        ``customer``: the edges' customers (``edge_customer[edges]``), if the caller has them.
+        """
         if self.n <= FEW_FIRMS:
             _add(target, self.by_customer(values, edges), sign)
             return
-        _add_over_range(target, self.edge_customer[edges], values, sign)
+        _add_over_range(
+            target, self.edge_customer[edges] if customer is None else customer, values, sign
+        )
 
     def _supplied_edges(self) -> int | None:
         """How many edges come before the raw-material edges, if those are the last ones.
@@ -314,10 +333,10 @@ class Firms:
         profit = revenue - units * variable - self.fixed_cost_per_step
         expected = np.maximum(self.price * self.expected_output, 1e-9)
         margin = np.clip(profit / expected, -1.0, 1.0)
-        live = self.active
-        self.cash_flow_margin[live] += MARGIN_SMOOTHING * (
-            margin[live] - self.cash_flow_margin[live]
-        )
+        # Active firms smooth their margin: every firm's update is computed and kept for the
+        # active ones only (the same arithmetic, element by element, without selecting them).
+        smoothed = self.cash_flow_margin + MARGIN_SMOOTHING * (margin - self.cash_flow_margin)
+        np.copyto(self.cash_flow_margin, smoothed, where=self.active)
         return revenue, profit
 
     def daily_revenue(self, step_days: int) -> np.ndarray:

@@ -417,15 +417,17 @@ class AutofinModel(mesa.Model):
             late = np.zeros(firms.n, dtype=bool)
             if anyone_late:
                 late[rows] = late_t
-            paid_edges, paid, terms = trade.pay_due(firms, ledger, t, able, bought)
+            paid_edges, paid, terms = trade.pay_due(firms, ledger, t, able, bought, rows)
             finance.on_invoices_paid(paid_edges, paid, tier)
+            # Suppliers turned these invoices into cash (raw material's are not counted).
             paid_to = firms.edge_supplier[paid_edges]
-            finance.activity.cash_in(
-                np.maximum(paid_to, 0), paid * (paid_to >= 0), terms * self.spec.step_days
-            )
+            to_firms = paid_to >= 0
+            if not to_firms.all():
+                paid_to, paid, terms = paid_to[to_firms], paid[to_firms], terms[to_firms]
+            finance.activity.cash_in(paid_to, paid, terms * self.spec.step_days)
             banks.collect_due(firms, ledger, t, able, rows)
             if anyone_late:
-                trade.defer(firms, t, late, penalty, bought)
+                trade.defer(firms, t, late, penalty, bought, rows)
                 banks.defer(firms, t, late)
             payers_t = able_t | late_t if anyone_late else able_t
             if finance.owed_by(tier):
@@ -445,14 +447,14 @@ class AutofinModel(mesa.Model):
             # Firms that paid everything draw on their lines to restore their cash buffer.
             below = (able_t & (cash_t < firms.cash_target[rows] - EPSILON)).nonzero()[0]
             finance.top_up(first + below, (firms.cash_target[rows] - cash_t)[below])
-            firms.arrears_steps[rows][able_t] = 0
+            arrears = firms.arrears_steps[rows]  # a view
+            np.copyto(arrears, 0, where=able_t)
             if anyone_late:
-                firms.arrears_steps[rows][late_t] += 1
+                np.copyto(arrears, arrears + 1, where=late_t)
+            # Active firms' history moves towards their arrears: every firm's update is
+            # computed and kept for the active ones (the same arithmetic, element by element).
             history = firms.arrears_history[rows]  # a view
-            if active_t.all():  # the same update of every firm, without selecting them
-                history += 0.1 * (late_t - history)
-            else:
-                history[active_t] += 0.1 * (late_t[active_t] - history[active_t])
+            np.copyto(history, history + 0.1 * (late_t - history), where=active_t)
 
             if anyone_unable:
                 illiquid = (unable_t & ~late_t).nonzero()[0]

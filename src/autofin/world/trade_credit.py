@@ -64,8 +64,7 @@ class TradeCredit:
     @staticmethod
     def creditor_accounts(firms: Firms, ledger: Ledger, edges: np.ndarray) -> np.ndarray:
         """Ledger account paid over each of ``edges``: the supplier, or the outside world."""
-        supplier = firms.edge_supplier[edges]
-        return np.where(supplier == OUTSIDE, ledger.outside, supplier)
+        return _creditors(ledger, firms.edge_supplier[edges])
 
     def invoice(
         self, firms: Firms, step: int, value: np.ndarray, delay_steps: int | None = None
@@ -78,16 +77,21 @@ class TradeCredit:
             value: Invoice value per edge (zero for no invoice).
             delay_steps: Steps until due; the buyer's payment term of each edge if omitted.
         """
-        edges = (value > 0).nonzero()[0]
+        invoicing = value > 0
+        edges = invoicing.nonzero()[0]
         if edges.size == 0:
             return
-        delay = firms.edge_term_steps[edges] if delay_steps is None else delay_steps
-        self.edge_book.book(step, delay, edges, value[edges], increasing=True)
-        self.term_book.book(
-            step, delay, edges, value[edges] * firms.edge_term_steps[edges], increasing=True
-        )
-        firms.receivables += firms.by_supplier(value[edges], edges)
-        firms.payables += firms.by_customer(value[edges], edges)
+        invoiced = value[edges]  # each edge's values and terms are looked up once
+        term = firms.edge_term_steps[edges]
+        delay = term if delay_steps is None else delay_steps
+        cells = self.edge_book.cells(step, delay, edges)  # the same in the term book
+        self.edge_book.add_to(cells, invoiced)
+        self.term_book.add_to(cells, invoiced * term)
+        # The totals over every edge, zero where nothing is invoiced: the same sums (adding
+        # +0 leaves a sum from +0 as it is), without looking up the invoiced edges' firms.
+        every_edge = np.where(invoicing, value, 0.0)
+        firms.receivables += firms.by_supplier(every_edge)
+        firms.payables += firms.by_customer(every_edge)
 
     def due_now(
         self, firms: Firms, step: int, rows: slice | None = None, bought: np.ndarray | None = None
@@ -105,9 +109,10 @@ class TradeCredit:
                 step
             )
         assert bought is not None
+        span = _span(bought)
         owed = np.bincount(
-            firms.edge_customer[bought] - rows.start,
-            self.edge_book.peek_due(step)[bought],
+            firms.edge_customer[span] - rows.start,
+            self.edge_book.peek_due(step)[span],
             minlength=rows.stop - rows.start,
         )
         return owed + self.outside_book.peek_due(step)[rows]
@@ -119,6 +124,7 @@ class TradeCredit:
         step: int,
         payers: np.ndarray,
         bought: np.ndarray | None = None,
+        rows: slice = slice(None),
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Pay every invoice due now whose buyer is in ``payers`` (a boolean mask).
 
@@ -128,6 +134,7 @@ class TradeCredit:
             step: The current step.
             payers: Which firms pay.
             bought: The edges the payers may buy over, in increasing order (all if omitted).
+            rows: A contiguous range of firms (such as a tier) that holds every payer.
 
         Returns:
             The edges paid over, the amount paid on each, and the payment term (steps) those
@@ -139,17 +146,13 @@ class TradeCredit:
         term_due = self.term_book.peek_due(step)
         terms = term_due[edges] / np.maximum(amount, 1e-300)
         term_due[edges] = 0.0
-        ledger.post(
-            firms.edge_customer[edges],
-            self.creditor_accounts(firms, ledger, edges),
-            amount,
-            Flow.TRADE_PAYMENT,
-        )
-        firms.add_by_supplier(firms.receivables, amount, edges, -1.0)
-        firms.add_by_customer(firms.payables, amount, edges, -1.0)
+        customer, supplier = firms.edge_customer[edges], firms.edge_supplier[edges]
+        ledger.post(customer, _creditors(ledger, supplier), amount, Flow.TRADE_PAYMENT)
+        firms.add_by_supplier(firms.receivables, amount, edges, -1.0, supplier=supplier)
+        firms.add_by_customer(firms.payables, amount, edges, -1.0, customer=customer)
         edge_due[edges] = 0.0
         outside_due = self.outside_book.peek_due(step)
-        owing = (payers & (outside_due > 0)).nonzero()[0]
+        owing = _owing(outside_due, payers, rows)
         if owing.size:  # usually nobody owes the outside world's book
             ledger.post(owing, ledger.outside, outside_due[owing], Flow.TRADE_PAYMENT)
             firms.payables[owing] -= outside_due[owing]
@@ -163,11 +166,12 @@ class TradeCredit:
         late: np.ndarray,
         penalty: float,
         bought: np.ndarray | None = None,
+        rows: slice = slice(None),
     ) -> None:
         """Roll the invoices due now of buyers in ``late`` (a mask) to the next step.
 
         Each overdue invoice grows by ``penalty`` (a share of its face) for the step: the
-        late-payment cost, owed to the same creditor. ``bought``: as in `pay_due`.
+        late-payment cost, owed to the same creditor. ``bought`` and ``rows``: as in `pay_due`.
         """
         edge_due = self.edge_book.peek_due(step)
         edges = _due_edges(firms, edge_due, late, bought)
@@ -181,7 +185,7 @@ class TradeCredit:
             firms.add_by_supplier(firms.receivables, amount * penalty, edges)
             firms.add_by_customer(firms.payables, amount * penalty, edges)
         outside_due = self.outside_book.peek_due(step)
-        owing = (late & (outside_due > 0)).nonzero()[0]
+        owing = _owing(outside_due, late, rows)
         if owing.size:
             amount = outside_due[owing].copy()
             outside_due[owing] = 0.0
@@ -244,4 +248,31 @@ def _due_edges(
     """
     if bought is None:
         return (buyers[firms.edge_customer] & (edge_due > 0)).nonzero()[0]
-    return bought[(buyers[firms.edge_customer[bought]] & (edge_due[bought] > 0)).nonzero()[0]]
+    span = _span(bought)
+    due = (buyers[firms.edge_customer[span]] & (edge_due[span] > 0)).nonzero()[0]
+    return span.start + due if isinstance(span, slice) else bought[due]
+
+
+def _span(edges: np.ndarray) -> slice | np.ndarray:
+    """Increasing ``edges`` as a slice when they are one range (a tier's usually are).
+
+    Distinct and increasing, they are one range exactly when the last is as far from the first
+    as their count; a slice reads the edges' values as views, without gathering them.
+    """
+    if edges.size and int(edges[-1]) - int(edges[0]) + 1 == edges.size:
+        return slice(int(edges[0]), int(edges[-1]) + 1)
+    return edges
+
+
+def _owing(outside_due: np.ndarray, buyers: np.ndarray, rows: slice) -> np.ndarray:
+    """The firms of ``buyers`` (a mask) among ``rows`` that owe the outside world's book now.
+
+    In increasing order; ``rows`` must hold every buyer (only they are looked at).
+    """
+    first = rows.start or 0
+    return first + (buyers[rows] & (outside_due[rows] > 0)).nonzero()[0]
+
+
+def _creditors(ledger: Ledger, supplier: np.ndarray) -> np.ndarray:
+    """Ledger account of each supplier: its own, or the outside world's."""
+    return np.where(supplier == OUTSIDE, ledger.outside, supplier)

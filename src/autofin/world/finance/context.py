@@ -101,16 +101,21 @@ def _add_per_firm(
 
     Distinct firms in increasing order (the usual case, checked once for all the totals) are
     added in place; otherwise the values are summed per firm first, as a full-length
-    bincount. The same bits either way: the totals start at +0 and so are never -0, where
-    adding a value and adding its sum from zero could differ.
+    bincount would, over the range of firms given only. The same bits either way: the totals
+    start at +0 and so are never -0, where adding a value and adding its sum from zero could
+    differ (and where adding the full-length bincount's +0 to the firms outside the range
+    could too).
     """
     firms = np.asarray(firms)
     distinct = firms.ndim == 1 and (firms.size < 2 or bool((firms[1:] > firms[:-1]).all()))
-    for total, value in zip(totals, values, strict=True):
-        if distinct:
+    if distinct:
+        for total, value in zip(totals, values, strict=True):
             total[firms] += value
-        else:
-            total += np.bincount(firms, value, minlength=total.size)
+        return
+    low, high = int(firms.min()), int(firms.max())
+    index = firms - low
+    for total, value in zip(totals, values, strict=True):
+        total[low : high + 1] += np.bincount(index, value, minlength=high - low + 1)
 
 
 @dataclass
