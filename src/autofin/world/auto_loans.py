@@ -165,18 +165,19 @@ class ConsumerLoanBook:
         if bank.size == 0:
             return
         months = self.spec.term_months
-        # A schedule per loan, element by element: the numbers of one per price (a step's
-        # loans share a few), without the cost of finding the distinct prices.
-        balance_before, interest, principal = unit_schedules(apr, months)
+        # A step's loans share a few APRs (one per lender and margin): one schedule per
+        # distinct APR, computed element by element as for each loan on its own.
+        rates, rate_of = np.unique(apr, return_inverse=True)
+        balance_before, interest, principal = unit_schedules(rates, months)
         paid_months = np.where(default_month > 0, default_month - 1, months)
         paying = (self.month[None, :] <= paid_months[:, None]) * amount[:, None]  # loans × months
         delay, lender = self.due_offset[None, :], bank[:, None]
-        self.principal_due.book(step, delay, lender, paying * principal)
-        self.interest_due.book(step, delay, lender, paying * interest)
+        self.principal_due.book(step, delay, lender, paying * principal.take(rate_of, axis=0))
+        self.interest_due.book(step, delay, lender, paying * interest.take(rate_of, axis=0))
         defaults = default_month > 0
         if defaults.any():  # (booking no defaults would change nothing)
             d = default_month[defaults]
-            carrying = amount[defaults] * balance_before[defaults, d - 1]
+            carrying = amount[defaults] * balance_before[rate_of[defaults], d - 1]
             age_years = d / 12.0
             resale = price[defaults] * self.spec.repossession_value
             recovery = resale * (1.0 - self.spec.depreciation_rate) ** age_years

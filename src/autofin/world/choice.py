@@ -163,6 +163,7 @@ def choose_automakers(
     open_for_sale: np.ndarray,
     borrow_weight: np.ndarray,
     rng: np.random.Generator,
+    kind: np.ndarray | None = None,
 ) -> np.ndarray:
     """Each lead's automaker (row into the automakers), by multinomial logit.
 
@@ -172,22 +173,33 @@ def choose_automakers(
         price: Price of each automaker's vehicle.
         availability: Stock over a step's expected demand, capped at 1, per automaker.
         open_for_sale: Automakers still in business (at least one).
-        borrow_weight: Per lead, the chance it would finance the car (weights the financing
-            terms in its utility).
+        borrow_weight: The chance a lead would finance the car (weights the financing terms
+            in its utility): per lead, or with ``kind`` per kind of lead.
         rng: The shopping stream.
+        kind: Each lead's kind (an index into ``borrow_weight``) when leads come in a few
+            kinds; None: one weight per lead.
     """
-    n, makers = borrow_weight.size, price.size
+    n = borrow_weight.size if kind is None else kind.size
+    makers = price.size
     if makers == 1 or n == 0:
         return np.zeros(n, dtype=np.int64)
-    # One uniform per lead against the cumulated logit odds (automakers × leads): the same
-    # choice in distribution as the best of Gumbel tastes, without a draw per automaker.
+    # One uniform per lead against the cumulated logit odds of its kind (automakers × kinds):
+    # the same choice in distribution as the best of Gumbel tastes, without a draw per
+    # automaker. Leads of a kind share their odds, so they are worked out once per kind.
     odds = _utility(offers, spec, price, availability, open_for_sale, borrow_weight)
     odds -= odds.max(axis=0)
     np.exp(odds, out=odds)
-    for k in range(1, makers):  # a cumulative sum over the automakers, row by row (faster)
-        odds[k] += odds[k - 1]
-    draw = rng.random(n) * odds[-1]
-    return (odds <= draw).sum(axis=0)
+    odds = odds.cumsum(axis=0)  # (added row by row, as a running sum)
+    if kind is None:
+        draw = rng.random(n) * odds[-1]
+        return (odds <= draw).sum(axis=0)
+    draw = rng.random(n) * odds[-1, kind]
+    # The automakers whose cumulated odds are at most the draw, counted kind by kind.
+    choice = np.empty(n, dtype=np.int64)
+    for k in range(borrow_weight.size):
+        rows = (kind == k).nonzero()[0]
+        choice[rows] = (odds[:, k, None] <= draw[rows]).sum(axis=0)
+    return choice
 
 
 def logit_shares(

@@ -219,8 +219,8 @@ def build_consumers(
     fraud_cut = ndtri(1.0 - spec.fraud_share) if spec.fraud_share > 0 else np.inf
     risk = _drawn(n, np.float32, rng.standard_normal)
     walk_in = channels.walk_in.weight / (channels.walk_in.weight + channels.online.weight)
-    online, walking = np.int8(Channel.ONLINE), np.int8(Channel.WALK_IN)
-    channel = _drawn(n, np.int8, lambda k: np.where(rng.random(k) < walk_in, walking, online))
+    # Channel.WALK_IN (0) for a draw below the walk-in share, else Channel.ONLINE (1).
+    channel = _drawn(n, np.int8, lambda k: rng.random(k) >= walk_in)
     app_share = channels.bank_app.user_share
     app_users = np.flatnonzero(_drawn(n, bool, lambda k: rng.random(k) < app_share))
     consumers = Consumers(

@@ -304,17 +304,20 @@ class ConsumerMarket:
         c, spec, p, offers = self.consumers, self.consumers.spec, prospects, self.offers
         n = p.who.size
         p.fraud = c.fraudster[p.who]
+        savings = c.savings[p.who]  # (read once from the population: it is large)
         if market.price.size == 1:
             p.choice = np.zeros(n, dtype=np.int64)  # one automaker: no choice (and no draw)
         else:
+            # Leads come in two kinds: certain borrowers and the others (`_borrow_weight`).
             p.choice = choose_automakers(
                 offers,
                 spec,
                 market.price,
                 market.availability,
                 market.open_for_sale,
-                self._borrow_weight(p.who, market),
+                np.array([spec.loans.loan_preference, 1.0]),
                 rng,
+                kind=_certain_borrowers(p.fraud, savings, market).view(np.int8),
             )
         # Bank-app leads were shown the app's automaker; returning buyers keep their choice.
         app_maker = min(spec.channels.bank_app.automaker, market.price.size - 1)
@@ -326,7 +329,7 @@ class ConsumerMarket:
         if any_back:
             p.choice[back] = np.minimum(c.held_maker[p.who[back]], market.price.size - 1)
         p.price = market.price[p.choice]
-        p.cash_capable = c.savings[p.who] >= p.price
+        p.cash_capable = savings >= p.price
         p.wants_loan = p.fraud | ~p.cash_capable | (rng.random(n) < spec.loans.loan_preference)
         # Returning buyers have decided and keep the financing they had.
         if any_back:
@@ -348,10 +351,9 @@ class ConsumerMarket:
 
     def _borrow_weight(self, who: np.ndarray, market: _MarketView) -> np.ndarray:
         """Chance each consumer would finance a car at the market's mean price."""
-        c, spec = self.consumers, self.consumers.spec
-        mean_price = float(market.price[market.open_for_sale].mean())
-        certain = c.fraudster[who] | (c.savings[who] < mean_price)
-        return np.where(certain, 1.0, spec.loans.loan_preference)
+        c = self.consumers
+        certain = _certain_borrowers(c.fraudster[who], c.savings[who], market)
+        return np.where(certain, 1.0, c.spec.loans.loan_preference)
 
     def _attribute_app_sales(self, got: Prospects, financing: Financing) -> None:
         """Split the bank app's sales by what their buyers would have done without the app.
@@ -403,6 +405,15 @@ class _MarketView:
     price: np.ndarray
     availability: np.ndarray
     open_for_sale: np.ndarray
+
+
+def _certain_borrowers(fraud: np.ndarray, savings: np.ndarray, market: _MarketView) -> np.ndarray:
+    """Which consumers (fraudsters, and their savings) would surely finance a car.
+
+    Fraudsters always borrow; so does whoever cannot pay the market's mean price in cash.
+    """
+    mean_price = float(market.price[market.open_for_sale].mean())
+    return fraud | (savings < mean_price)
 
 
 def _ratio(numerator: float, denominator: float) -> float:

@@ -204,7 +204,8 @@ class MetricsRecorder:
                 costs[instrument] / volume if volume > 0 else float("nan")
             )
             row[f"financing_outstanding_{name}"] = outstanding[instrument]
-        supplier = ~firms.is_automaker
+        # Suppliers are the rows after the automakers' (a slice: the same values as a mask).
+        supplier = slice(model.tier_rows[0].stop, firms.n)
         volume = float(act.volume[supplier].sum())
         row["supplier_financing_volume"] = volume
         row["supplier_financing_rate"] = (

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass
+from itertools import chain
 from pathlib import Path
 
 import numpy as np
@@ -94,13 +95,17 @@ def generate_network(spec: NetworkSpec, rng: np.random.Generator) -> SupplyNetwo
         local_part = np.arange(sizes[level]) % n_parts
         part[offsets[level] : offsets[level + 1]] = len(part_names) + local_part
         part_names += [f"t{level}_part{p}" for p in range(n_parts)]
-        links: set[tuple[int, int]] = set()
-        for p in range(n_parts):
-            supp_ids = offsets[level] + np.flatnonzero(local_part == p)
-            links |= _attach(spec, rng, cust_ids, supp_ids)
-        pairs = np.array(sorted(links))
-        suppliers.append(pairs[:, 0])
-        customers.append(pairs[:, 1])
+        links = [
+            _attach(spec, rng, cust_ids, offsets[level] + np.flatnonzero(local_part == p))
+            for p in range(n_parts)
+        ]
+        supplier = np.concatenate([link[0] for link in links])
+        customer = np.concatenate([link[1] for link in links])
+        # Each link once (a part's suppliers make no other part), sorted by supplier, then
+        # customer.
+        order = np.lexsort((customer, supplier))
+        suppliers.append(supplier[order])
+        customers.append(customer[order])
     edge_supplier = np.concatenate(suppliers)
     edge_customer = np.concatenate(customers)
     edge_share = rng.gamma(2.0, size=len(edge_supplier))
@@ -122,26 +127,27 @@ def generate_network(spec: NetworkSpec, rng: np.random.Generator) -> SupplyNetwo
 
 def _attach(
     spec: NetworkSpec, rng: np.random.Generator, cust_ids: np.ndarray, supp_ids: np.ndarray
-) -> set[tuple[int, int]]:
-    """Supplier-customer links of one part of one tier (firm indices)."""
+) -> tuple[np.ndarray, np.ndarray]:
+    """Supplier-customer links of one part of one tier: the suppliers and the customers."""
     suppliers_of: list[set[int]] = [set() for _ in cust_ids]
-    degree = np.zeros(len(supp_ids))
     first = rng.integers(0, len(cust_ids), size=len(supp_ids))
-    for s, c in enumerate(first):
+    for s, c in enumerate(first.tolist()):
         suppliers_of[c].add(s)
-        degree[s] += 1
+    degree = np.ones(len(supp_ids))  # every supplier has its first customer
     wanted = min(spec.suppliers_per_customer, len(supp_ids))
     strength = spec.preferential_attachment
     urn = _Urn((degree + 1.0) ** strength)
-    for have in suppliers_of:
-        while len(have) < wanted:
-            s = urn.draw(rng.random(), have)
+    # One uniform number per supplier a customer lacks, in turn (the numbers of one call each).
+    missing = [max(wanted - len(have), 0) for have in suppliers_of]
+    uniform = iter(rng.random(sum(missing)).tolist())
+    for have, lacking in zip(suppliers_of, missing, strict=True):
+        for _ in range(lacking):
+            s = urn.draw(next(uniform), have)
             have.add(s)
             degree[s] += 1
             urn.set(s, (degree[s] + 1.0) ** strength)
-    return {
-        (int(supp_ids[s]), int(cust_ids[c])) for c, have in enumerate(suppliers_of) for s in have
-    }
+    linked = np.fromiter(chain.from_iterable(suppliers_of), dtype=np.int64)
+    return supp_ids[linked], np.repeat(cust_ids, [len(have) for have in suppliers_of])
 
 
 class _Urn:
@@ -171,27 +177,31 @@ class _Urn:
 
     def draw(self, u: float, left_out: set[int]) -> int:
         """The item drawn by the uniform number ``u`` (in [0, 1)), leaving out ``left_out``."""
-        out = np.fromiter(left_out, dtype=np.int64, count=len(left_out))
-        kept = self.weight[out]
-        self.weight[out] = 0.0
-        blocks = np.unique(out // self.size)
-        kept_sums = self.block_sum[blocks]
-        for block in blocks.tolist():
-            start = block * self.size
-            self.block_sum[block] = self.weight[start : start + self.size].sum()
-        cumulative = self.block_sum.cumsum()
+        # The few items left out, one at a time (cheaper than indexing with an array).
+        weight, block_sum, size = self.weight, self.block_sum, self.size
+        kept = [(item, weight[item]) for item in left_out]
+        for item in left_out:
+            weight[item] = 0.0
+        blocks = sorted({item // size for item in left_out})
+        kept_sums = [(block, block_sum[block]) for block in blocks]
+        for block in blocks:
+            start = block * size
+            block_sum[block] = weight[start : start + size].sum()
+        cumulative = block_sum.cumsum()
         target = u * cumulative[-1]
         block = min(int(cumulative.searchsorted(target, side="right")), len(cumulative) - 1)
-        while self.block_sum[block] <= 0.0:  # rounding at the very end: the last block with weight
+        while block_sum[block] <= 0.0:  # rounding at the very end: the last block with weight
             block -= 1
-        start = block * self.size
-        within = self.weight[start : start + self.size].cumsum()
+        start = block * size
+        within = weight[start : start + size].cumsum()
         below = cumulative[block - 1] if block else 0.0
-        item = min(int(within.searchsorted(target - below, side="right")), self.size - 1)
-        while self.weight[start + item] <= 0.0:
+        item = min(int(within.searchsorted(target - below, side="right")), size - 1)
+        while weight[start + item] <= 0.0:
             item -= 1
-        self.weight[out] = kept
-        self.block_sum[blocks] = kept_sums
+        for left, value in kept:
+            weight[left] = value
+        for changed, value in kept_sums:
+            block_sum[changed] = value
         return start + item
 
 
