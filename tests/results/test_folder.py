@@ -120,8 +120,8 @@ def test_a_second_writer_is_refused_while_the_first_holds_the_folder(tmp_path):
 
 
 def test_two_concurrent_cli_runs_into_one_folder_the_second_is_refused(tmp_path):
-    # A year, so that the first run is still going when the second has started on a loaded
-    # machine (with 70 days the first once finished before the second looked at the lock).
+    # The first run is stopped (SIGSTOP) while it holds the lock, so it is still going when
+    # the second looks, however fast it runs (a year's run once finished first on CI).
     scenario = write(tmp_path, "s.yaml", "name: s\nhorizon_days: 364\n")
     target = tmp_path / "out"
     first = subprocess.Popen(
@@ -137,6 +137,7 @@ def test_two_concurrent_cli_runs_into_one_folder_the_second_is_refused(tmp_path)
             assert time.monotonic() < deadline, "the first run never took the lock"
             assert first.poll() is None, first.stderr.read() if first.stderr else ""
             time.sleep(0.05)
+        os.kill(first.pid, signal.SIGSTOP)
         second = subprocess.run(
             [AUTOFIN, "run", str(scenario), "-o", str(target)],
             capture_output=True,
@@ -145,6 +146,7 @@ def test_two_concurrent_cli_runs_into_one_folder_the_second_is_refused(tmp_path)
             check=False,
         )
     finally:
+        os.kill(first.pid, signal.SIGCONT)
         first.wait(timeout=300)
     assert first.returncode == 0
     assert second.returncode == 2
