@@ -8,11 +8,6 @@ from __future__ import annotations
 
 import numpy as np
 
-_SCHEDULES_WORTH_IT = 16384
-"""Amounts from which a block of schedules is added by running sums rather than one by one."""
-_SCHEDULE_COLUMNS = 16
-"""Most columns a block of schedules added by running sums may share (one pass each)."""
-
 
 class DueBook:
     """Amounts owed per column, bucketed by the step they fall due.
@@ -60,47 +55,8 @@ class DueBook:
                 np.broadcast_to(np.asarray(amounts, dtype=float), np.shape(columns)).ravel(),
                 minlength=self.amounts.shape[1],
             )
-        elif not self._add_schedules(rows, columns, amounts):
+        else:
             np.add.at(self.amounts, (rows, columns), amounts)
-
-    def _add_schedules(
-        self, rows: np.ndarray | int, columns: np.ndarray, amounts: np.ndarray
-    ) -> bool:
-        """`np.add.at` of a large block of payment schedules sharing a few columns; the same bits.
-
-        Schedules are a grid of amounts, one row per schedule (all in one column of the
-        book, ``columns`` of shape schedules × 1) and one column per due row (``rows`` of
-        shape 1 × due rows, distinct). `np.add.at` adds each cell's amounts to what it
-        holds one by one, schedule by schedule; a running sum down each column's schedules,
-        started from what its cells hold, adds them in the same order, as a whole row of
-        cells at a time.
-
-        Returns:
-            Whether the amounts were added (False: not such a block, nothing was done).
-        """
-        rows, columns = np.asarray(rows), np.asarray(columns)
-        if not (
-            rows.ndim == 2
-            and rows.shape[0] == 1
-            and columns.ndim == 2
-            and columns.shape[1] == 1
-            and columns.size * rows.size >= _SCHEDULES_WORTH_IT
-        ):
-            return False
-        due, column = rows[0], columns[:, 0]
-        if column.min() < 0 or np.unique(due).size != due.size:
-            return False  # wrapped or repeated indices: cells reached in another order
-        held = np.unique(column)
-        if held.size > _SCHEDULE_COLUMNS or held[-1] >= self.amounts.shape[1]:
-            return False
-        grid = np.broadcast_to(amounts, (column.size, due.size))
-        for col in held.tolist():
-            block = grid[column == col]
-            running = np.empty((block.shape[0] + 1, due.size))
-            running[0] = self.amounts[due, col]
-            running[1:] = block
-            self.amounts[due, col] = np.add.accumulate(running, axis=0)[-1]
-        return True
 
     def _due_rows(self, step: int, delay_steps: np.ndarray | int) -> np.ndarray | int:
         """The row of the amounts due ``delay_steps`` (at least 1) after ``step``."""
