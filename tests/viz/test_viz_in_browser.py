@@ -186,17 +186,23 @@ def _slider(page: Page, label: str):
 
 
 WATCH_NETWORK_JS = """() => {
-  // Every animation frame, note the step the network figure shows as drawn (its title).
+  // Note every step the network figure's title shows, from the DOM's own record of changes:
+  // text removed or replaced is read from the mutation records, so a title drawn and replaced
+  // before the page is polled (a loaded machine) is still seen.
   window.autofinNetworkSteps = new Set();
-  const watch = () => {
-    for (const g of document.querySelectorAll('.js-plotly-plot')) {
-      const m = /^Supply network at step (\\d+):/.exec(
-        (g.querySelector('.gtitle') || {}).textContent || '');
-      if (m) window.autofinNetworkSteps.add(Number(m[1]));
-    }
-    requestAnimationFrame(watch);
+  const note = (text) => {
+    const m = /Supply network at step (\\d+):/.exec(text || '');
+    if (m) window.autofinNetworkSteps.add(Number(m[1]));
   };
-  requestAnimationFrame(watch);
+  new MutationObserver((records) => {
+    for (const r of records) {
+      note(r.oldValue);
+      note(r.target.textContent);
+      for (const n of [...r.addedNodes, ...r.removedNodes]) note(n.textContent);
+    }
+  }).observe(document.body, {
+    subtree: true, childList: true, characterData: true, characterDataOldValue: true,
+  });
 }"""
 
 
