@@ -14,10 +14,11 @@ from hypothesis import strategies as st
 
 from autofin.scenario.consumer_schema import ApprovalSpec, BookingCurveSpec, CheckSpec
 from autofin.scenario.loading import deep_merge, load_scenario
+from autofin.scenario.schema import ConsumerSpec
 from autofin.world.approval import Applicants, ApprovalPipeline, booked_share
 from autofin.world.auto_loans import annuity_factor, unit_schedules
 from autofin.world.banks import Instrument
-from autofin.world.consumers import CHANNEL_NAMES
+from autofin.world.consumers import CHANNEL_NAMES, build_consumers
 from autofin.world.funnel import ConsumerMarket, consumer_metrics, consumer_summary
 from autofin.world.model import AutofinModel, simulate
 from conftest import small_scenario
@@ -618,3 +619,25 @@ def test_a_subsidised_partner_margin_lowers_its_automakers_rate_and_wins_buyers(
         sales = result.timeseries[["sales_units_maker0", "sales_units_maker1"]].sum()
         share.append(sales["sales_units_maker0"] / sales.sum())
     assert np.mean(share) > 0.52
+
+
+def test_the_calendar_files_a_block_or_an_array_as_a_full_sort_does():
+    """Trips filed by the radix path (a block or an array) are what a full stable sort files."""
+    rng = np.random.default_rng(3)
+    spec = ConsumerSpec(population=5_000)
+    fast = build_consumers(spec, 60, 7, 0, np.random.default_rng(1), first_step=-10)
+    full = build_consumers(spec, 60, 7, 0, np.random.default_rng(1), first_step=-10)
+    for _ in range(3):
+        who = rng.permutation(5_000)[:1_500]
+        row = rng.integers(0, 120, who.size)
+        fast._file(who, row.copy())
+        full._file_sorted(who, row.copy())
+        block = slice(1_000, 2_000)
+        row = rng.integers(0, 120, 1_000)
+        fast._file(block, row.copy())
+        full._file_sorted(np.arange(1_000, 2_000), row.copy())
+    for mine, theirs in zip(fast.calendar, full.calendar, strict=True):
+        joined = np.concatenate(mine) if mine else np.zeros(0, dtype=np.int64)
+        expected = np.concatenate(theirs) if theirs else np.zeros(0, dtype=np.int64)
+        assert joined.dtype == expected.dtype
+        assert np.array_equal(joined, expected)

@@ -88,6 +88,9 @@ class Consumers:
         wants_loan: np.ndarray,
         instalment: float | np.ndarray,
         down_payment_share: float | np.ndarray | None = None,
+        *,
+        savings: np.ndarray | None = None,
+        fraudster: np.ndarray | None = None,
     ) -> np.ndarray:
         """How affordable the car feels to each of ``who``, from 0 to 1.
 
@@ -103,38 +106,87 @@ class Consumers:
                 one for all or one per consumer.
             down_payment_share: Down payment as a share of the price (one for all or one per
                 consumer); by default the scenario's.
+            savings: ``self.savings[who]``, if the caller has read it already.
+            fraudster: ``self.fraudster[who]``, if the caller has read it already.
         """
         spec, loans = self.spec, self.spec.loans
         down = loans.down_payment_share if down_payment_share is None else down_payment_share
+        savings = self.savings[who] if savings is None else savings
+        fraudster = self.fraudster[who] if fraudster is None else fraudster
         income = self.income[who]
         burden = price / (spec.affordability_multiple * income)
         payment = (1.0 - down) * price * instalment
         loan_burden = payment / (loans.comfortable_payment_share * income / 12.0)
         burden = np.where(wants_loan, np.maximum(burden, loan_burden), burden)
-        # Clipped to ±50 (np.clip's values, with less overhead).
-        exponent = np.minimum(np.maximum(spec.price_sensitivity * (burden - 1.0), -50.0), 50.0)
-        feel = 1.0 / (1.0 + np.exp(exponent))
-        has_down = self.savings[who] >= down * price
-        return np.where(wants_loan & ~has_down & ~self.fraudster[who], 0.0, feel)
+        # 1 / (1 + e^x) of x = price_sensitivity × (burden − 1) clipped to ±50, in place.
+        feel = np.subtract(burden, 1.0, out=burden)
+        feel *= spec.price_sensitivity
+        np.maximum(feel, -50.0, out=feel)
+        np.minimum(feel, 50.0, out=feel)
+        np.exp(feel, out=feel)
+        feel += 1.0
+        np.divide(1.0, feel, out=feel)
+        has_down = savings >= down * price
+        feel[wants_loan & ~has_down & ~fraudster] = 0.0
+        return feel
 
-    def schedule(self, who: np.ndarray, first_step: int, gap_steps: np.ndarray) -> None:
-        """Put ``who`` in the calendar at ``first_step + gap_steps`` (if within the horizon)."""
+    def schedule(self, who: np.ndarray | slice, first_step: int, gap_steps: np.ndarray) -> None:
+        """Put ``who`` in the calendar at ``first_step + gap_steps`` (if within the horizon).
+
+        ``who`` is an array of consumers or a slice of them (a block of the population).
+        """
         # next_trip holds absolute steps, also beyond the horizon (the bank app's reach looks
-        # ahead of it); the calendar's row is the step less its origin.
-        self.next_trip[who] = np.minimum(first_step + gap_steps, _INT32_MAX)
-        when = first_step + gap_steps - self.origin
-        inside = when < len(self.calendar)
-        who, when = who[inside], when[inside]
+        # ahead of it); the calendar's row is the step less its origin. A trip clipped to
+        # int32 is far beyond the horizon either way.
+        trip = first_step + gap_steps
+        np.minimum(trip, _INT32_MAX, out=trip)
+        self.next_trip[who] = trip
+        trip -= self.origin
+        self._file(who, trip)
+
+    def _file(self, who: np.ndarray | slice, row: np.ndarray) -> None:
+        """Append ``who`` to the calendar at ``row`` each; rows past its end are dropped.
+
+        A row's consumers keep their order in ``who`` (a stable sort by row).
+        """
+        n_rows = len(self.calendar)
+        if row.size == 0:
+            return
+        if n_rows > _INT16_MAX or row.min() < 0:
+            who = np.arange(who.start, who.stop) if isinstance(who, slice) else who
+            self._file_sorted(who, row)
+            return
+        # Rows past the end share the key n_rows and sort last. Sixteen-bit keys' stable sort
+        # is a radix sort; the keys' counts bound the rows.
+        key = np.minimum(row, n_rows).astype(np.int16)
+        order = key.argsort(kind="stable")
+        counts = np.bincount(key, minlength=n_rows + 1)[:n_rows]
+        kept = order[: int(counts.sum())]
+        if kept.size == 0:
+            return
+        if isinstance(who, slice):  # a block of consumers: positions in it number them
+            kept += who.start
+            filed = kept
+        else:
+            filed = who[kept]
+        rows = counts.nonzero()[0]
+        ends = counts[rows].cumsum().tolist()
+        calendar = self.calendar
+        for step, start, end in zip(rows.tolist(), [0, *ends[:-1]], ends, strict=True):
+            calendar[step].append(filed[start:end])
+
+    def _file_sorted(self, who: np.ndarray, row: np.ndarray) -> None:
+        """`_file` for any rows, sorted in full (a calendar of more than 32,767 rows)."""
+        inside = row < len(self.calendar)
+        who, row = who[inside], row[inside]
         if who.size == 0:
             return
-        # Steps fit 16 bits, whose stable sort is a radix sort: the same order, faster.
-        small = len(self.calendar) <= _INT16_MAX and when.min() >= 0
-        order = (when.astype(np.int16) if small else when).argsort(kind="stable")
-        who, when = who[order], when[order]
-        bounds = ((when[1:] != when[:-1]).nonzero()[0] + 1).tolist()
+        order = row.argsort(kind="stable")
+        who, row = who[order], row[order]
+        bounds = ((row[1:] != row[:-1]).nonzero()[0] + 1).tolist()
         starts = [0, *bounds]
         ends = [*bounds, who.size]
-        for start, end, step in zip(starts, ends, when[starts].tolist(), strict=True):
+        for start, end, step in zip(starts, ends, row[starts].tolist(), strict=True):
             self.calendar[step].append(who[start:end])
 
     def shoppers(self, step: int) -> np.ndarray:
@@ -215,9 +267,9 @@ def build_consumers(
     channels = spec.channels
     # Fraud propensity is a latent trait the checks observe; the top `fraud_share` are
     # fraudsters.
-    fraud_propensity = _drawn(n, np.float32, rng.standard_normal)
+    fraud_propensity = _standard_normals(n, rng)
     fraud_cut = ndtri(1.0 - spec.fraud_share) if spec.fraud_share > 0 else np.inf
-    risk = _drawn(n, np.float32, rng.standard_normal)
+    risk = _standard_normals(n, rng)
     walk_in = channels.walk_in.weight / (channels.walk_in.weight + channels.online.weight)
     # Channel.WALK_IN (0) for a draw below the walk-in share, else Channel.ONLINE (1).
     channel = _drawn(n, np.int8, lambda k: rng.random(k) >= walk_in)
@@ -247,8 +299,7 @@ def build_consumers(
         origin=first_step,
     )
     for part in _chunks(n):
-        who = np.arange(part.start, part.stop)
-        consumers.schedule(who, first_step, consumers.next_trip_gaps(who.size, rng))
+        consumers.schedule(part, first_step, consumers.next_trip_gaps(part.stop - part.start, rng))
     return consumers
 
 
@@ -270,4 +321,18 @@ def _drawn(n: int, dtype: DTypeLike, draw: Callable[[int], np.ndarray]) -> np.nd
     out = np.empty(n, dtype=dtype)
     for part in _chunks(n):
         out[part] = draw(part.stop - part.start)
+    return out
+
+
+def _standard_normals(n: int, rng: np.random.Generator) -> np.ndarray:
+    """``rng.standard_normal(n)`` stored as float32, a chunk at a time through one buffer.
+
+    The numbers of one call (`_drawn`), without a fresh temporary per chunk.
+    """
+    out = np.empty(n, dtype=np.float32)
+    buffer = np.empty(min(n, _CHUNK))
+    for part in _chunks(n):
+        drawn = buffer[: part.stop - part.start]
+        rng.standard_normal(out=drawn)
+        out[part] = drawn
     return out

@@ -340,12 +340,18 @@ class ConsumerMarket:
             p.wants_loan,
             offers.instalment[p.choice],
             offers.down_payment_share[p.choice],
+            savings=savings,
+            fraudster=p.fraud,
         )
         drives = p.is_lead & (rng.random(n) < spec.test_drive_propensity * afford)
         self.counts.test_drives = np.bincount(p.channel[drives], minlength=len(Channel)).astype(
             float
         )
-        decides = back | (drives & (rng.random(n) < c.propensity[p.who] * factor))
+        # One number per prospect; the propensity is read for those who test-drove only.
+        chance = rng.random(n)
+        drove = drives.nonzero()[0]
+        decides = back.copy()
+        decides[drove] |= chance[drove] < c.propensity[p.who[drove]] * factor
         home.append(p.who[~decides & p.from_calendar])
         return p.take(decides.nonzero()[0])
 
