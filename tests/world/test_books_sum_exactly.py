@@ -246,3 +246,112 @@ def test_inventory_value_of_some_firms_is_that_of_all_firms():
     assert same_bits(firms.inventory_value(rows=rows), firms.inventory_value()[rows])
     price = firms.input_price() * 1.1
     assert same_bits(firms.inventory_value(price, rows), firms.inventory_value(price)[rows])
+
+
+@pytest.mark.parametrize("small_ledger", [2048, 0], ids=["small", "large"])
+def test_several_postings_at_once_are_those_posted_in_turn(small_ledger, monkeypatch):
+    """Wages and fixed costs of the same firms, posted at once: the same balances, flows and
+    overdraft calls as each posted in turn (a bank's account is guarded)."""
+    monkeypatch.setattr("autofin.world.ledger.SMALL_LEDGER", small_ledger)
+    rng = np.random.default_rng(21)
+    sectors = np.array([0, 1, 1, 2, 2, 2, 3, 4])
+    books = [Ledger(sectors, ["a", "b", "c", "d", "outside"], np.full(8, 10.0)) for _ in "ab"]
+    calls: list[list[float]] = [[], []]
+    for ledger, seen in zip(books, calls, strict=True):
+        ledger.guard(np.array([6]), lambda ledger=ledger, seen=seen: seen.append(ledger.balance[6]))
+    for _ in range(30):
+        n = int(rng.integers(0, 5))
+        source = rng.integers(0, 7, size=n)
+        target = 7 if rng.random() < 0.5 else rng.integers(0, 8, size=n)
+        amounts = [rng.lognormal(sigma=2.0, size=n) for _ in range(int(rng.integers(1, 4)))]
+        flows = [Flow(int(f)) for f in rng.integers(0, len(Flow), size=len(amounts))]
+        for amount, flow in zip(amounts, flows, strict=True):
+            books[0].post(source, target, amount, flow)
+        books[1].post_several(source, target, amounts, flows)
+    assert same_bits(books[0].balance, books[1].balance)
+    assert same_bits(books[0].step_flows, books[1].step_flows)
+    assert calls[0]
+    assert calls[0] == calls[1]
+
+
+def test_kept_unit_costs_follow_every_change_of_their_inputs():
+    """`Firms.unit_cost` is kept between changes: each input's change is seen at once."""
+    from autofin.scenario.loading import load_scenario
+    from autofin.world import production
+    from conftest import SCENARIOS
+
+    model = AutofinModel(load_scenario(SCENARIOS / "baseline.yaml", overrides=["warmup_days=0"]))
+    for _ in range(3):
+        model.step()
+    firms = model.firms
+
+    def fresh() -> np.ndarray:
+        return firms._unit_cost_of(firms.input_price(), slice(None))
+
+    assert same_bits(firms.unit_cost(), fresh())
+    assert firms.unit_cost() is firms.unit_cost(firms.input_price())  # kept, not recomputed
+    assert not firms.unit_cost().flags.writeable
+    price = firms.input_price() * 1.1  # other input prices: computed afresh
+    assert same_bits(firms.unit_cost(price), firms._unit_cost_of(price, slice(None)))
+    kept = firms.unit_cost()
+    # Cost-plus pricing moves the input prices and so the unit costs.
+    firms.cost_shock[:] += 0.3
+    firms.finance_cost_per_step += 5.0
+    firms.costs_moved()
+    assert not same_bits(firms.unit_cost(), kept)
+    assert same_bits(firms.unit_cost(), fresh())
+    kept = firms.unit_cost()
+    production.update_prices(firms)
+    assert not same_bits(firms.unit_cost(), kept)
+    assert same_bits(firms.unit_cost(), fresh())
+    # A step smooths the financing cost into it.
+    model.step()
+    assert same_bits(firms.unit_cost(), fresh())
+    for name in ("expected_output", "wage_per_unit", "fixed_cost_per_step"):
+        kept = firms.unit_cost()
+        getattr(firms, name)[1:] *= 1.5
+        firms.costs_moved()
+        assert not same_bits(firms.unit_cost(), kept), name
+        assert same_bits(firms.unit_cost(), fresh()), name
+
+
+def test_kept_slot_shares_and_needs_follow_the_edges():
+    """The edges' shares of their slots and the slots' needs are kept until edges move."""
+    from autofin.scenario.loading import load_scenario
+    from autofin.world import production
+    from conftest import SCENARIOS
+
+    model = AutofinModel(load_scenario(SCENARIOS / "baseline.yaml", overrides=["warmup_days=0"]))
+    firms, scenario = model.firms, model.spec
+    within = firms.within_slot()
+    assert same_bits(within, firms.edge_share / firms.slot_weight[firms.edge_slot])
+    assert same_bits(
+        firms.slot_need(), firms.input_per_unit[firms.slot_customer] * firms.slot_weight
+    )
+    firms.edge_share[: firms.edge_share.size // 2] *= 0.5
+    firms.prices_moved()
+    assert same_bits(firms.within_slot(), firms.edge_share / firms.slot_weight[firms.edge_slot])
+    assert not same_bits(firms.within_slot(), within)
+    firms.input_per_unit[:] *= 2.0
+    firms.costs_moved()
+    assert same_bits(
+        firms.slot_need(), firms.input_per_unit[firms.slot_customer] * firms.slot_weight
+    )
+    # Planning with the rules kept by the model is planning with the scenario's.
+    demand = firms.order_forecast * 1.2
+    kept = production.plan_and_order(firms, scenario, demand, rules=model.planning)
+    afresh = production.plan_and_order(firms, scenario, demand)
+    assert all(same_bits(a, b) for a, b in zip(kept, afresh, strict=True))
+
+
+@pytest.mark.parametrize("longest", [5, 9], ids=["within the book", "past its end"])
+def test_due_rows_of_many_delays_are_the_ring_buffers_rows(longest):
+    """Rows found without dividing are ``(step + delay) % horizon``, warm-up steps included."""
+    rng = np.random.default_rng(17)
+    book = DueBook(3, 5)
+    for step in range(-30, 30):
+        delays = rng.integers(-1, longest + 1, size=20)
+        expected = (step + np.maximum(delays, 1)) % book.horizon
+        rows = book._due_rows(step, delays)
+        assert rows.dtype == expected.dtype
+        np.testing.assert_array_equal(rows, expected)

@@ -133,6 +133,9 @@ class Firms:
     _supplied: int | None = field(default=None, init=False, repr=False, compare=False)
     _edge_price: np.ndarray | None = field(default=None, init=False, repr=False, compare=False)
     _input_price: np.ndarray | None = field(default=None, init=False, repr=False, compare=False)
+    _unit_cost: np.ndarray | None = field(default=None, init=False, repr=False, compare=False)
+    _within_slot: np.ndarray | None = field(default=None, init=False, repr=False, compare=False)
+    _slot_need: np.ndarray | None = field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.finance_cost_per_step.size != self.n:
@@ -241,12 +244,24 @@ class Firms:
         return np.bincount(customer, values, minlength=self.n)
 
     def prices_moved(self) -> None:
-        """Forget the edge and input prices: ``price``, ``edge_supplier`` or ``edge_share`` changed.
+        """Forget what is read off prices and edges: a price, or an edge's firms, slot or share.
 
         Whoever changes one of them calls it (cost-plus pricing and re-sourcing do), so the
-        prices, read many times a step, are computed once after each change.
+        edge and input prices, the unit costs and the edges' shares of their slots, read many
+        times a step, are computed once after each change. Re-sourcing, which also moves
+        ``expected_output``, needs no `costs_moved` besides.
         """
-        self._edge_price = self._input_price = None
+        self._edge_price = self._input_price = self._within_slot = None
+        self.costs_moved()
+
+    def costs_moved(self) -> None:
+        """Forget the unit costs: ``expected_output`` or a cost per unit or per step changed.
+
+        Whoever changes ``expected_output``, ``input_per_unit``, ``wage_per_unit``,
+        ``fixed_cost_per_step``, ``finance_cost_per_step`` or ``finance_pass_through`` calls
+        it (or `prices_moved`), so `unit_cost` is computed once after each change.
+        """
+        self._unit_cost = self._slot_need = None
 
     def edge_price(self) -> np.ndarray:
         """Price of a unit bought over every edge: the supplier's, or raw material's (read-only)."""
@@ -263,8 +278,21 @@ class Firms:
         return np.bincount(self.edge_slot, values, minlength=len(self.slot_customer))
 
     def slot_need(self) -> np.ndarray:
-        """Units of each slot's part needed per unit of its customer's output."""
-        return self.input_per_unit[self.slot_customer] * self.slot_weight
+        """Units of each slot's part needed per unit of its customer's output (read-only)."""
+        if self._slot_need is None:
+            self._slot_need = self.input_per_unit[self.slot_customer] * self.slot_weight
+            self._slot_need.flags.writeable = False
+        return self._slot_need
+
+    def within_slot(self) -> np.ndarray:
+        """Each edge's share of its slot: of the units its customer orders of the part.
+
+        Read-only: computed once after each change of the edges (`prices_moved`).
+        """
+        if self._within_slot is None:
+            self._within_slot = self.edge_share / self.slot_weight[self.edge_slot]
+            self._within_slot.flags.writeable = False
+        return self._within_slot
 
     def sync_input_inventory(self) -> None:
         """Each firm's input inventory: the sum of its slots' stocks."""
@@ -301,8 +329,21 @@ class Firms:
         suppliers can pass on (`suppliers.finance_cost_pass_through`): it is how cheaper
         finance reaches cost-plus prices. With ``rows``, of those firms only (elementwise:
         the same values as for all).
+
+        At the current input prices and for every firm, the costs are read-only and computed
+        once after each change of their inputs (`prices_moved`, `costs_moved`).
         """
-        input_price = self.input_price() if input_price is None else input_price
+        current = input_price is None or input_price is self._input_price
+        every_firm = isinstance(rows, slice) and rows == slice(None)
+        if current and every_firm:
+            if self._unit_cost is None:
+                self._unit_cost = self._unit_cost_of(self.input_price(), rows)
+                self._unit_cost.flags.writeable = False
+            return self._unit_cost
+        return self._unit_cost_of(self.input_price() if input_price is None else input_price, rows)
+
+    def _unit_cost_of(self, input_price: np.ndarray, rows: np.ndarray | slice) -> np.ndarray:
+        """`unit_cost` at ``input_price`` of the firms ``rows``, computed afresh."""
         overhead = (
             self.fixed_cost_per_step[rows]
             + self.finance_pass_through * self.finance_cost_per_step[rows]

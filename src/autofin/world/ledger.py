@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from enum import IntEnum
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -76,6 +77,29 @@ def _one_to_many(source: np.ndarray, target: np.ndarray, amount: np.ndarray) -> 
     )
 
 
+class _Span(NamedTuple):
+    """The accounts of one side of a posting: their range, and each one's place in it.
+
+    Attributes:
+        low: The lowest account.
+        high: The highest account.
+        offsets: Each account less ``low`` (None for one account given as a number).
+    """
+
+    low: int
+    high: int
+    offsets: np.ndarray | None
+
+    @classmethod
+    def of(cls, accounts: np.ndarray) -> _Span:
+        """The span of ``accounts``: one account (0-d) or a non-empty list."""
+        if accounts.ndim == 0:
+            return cls(int(accounts), int(accounts), None)
+        low = int(np.minimum.reduce(accounts))
+        high = int(np.maximum.reduce(accounts))
+        return cls(low, high, accounts - low if low else accounts)
+
+
 class Ledger:
     """Account balances plus the per-step capital flows between sectors.
 
@@ -105,6 +129,7 @@ class Ledger:
         self._target_key = self.account_sector * len(Flow)
         # Accounts stored sector by sector: a range of accounts within one sector is all of it.
         self._sectors_sorted = bool((np.diff(self.account_sector) >= 0).all())
+        self._sector_of = self.account_sector.tolist()  # read one account at a time
         self.step_flows = np.zeros(self._flow_cells)
         # A small ledger sums a posting over the sector pairs of its flow only: the cube seen as
         # one column per flow (views of `step_flows`), a pair's row source pair + target pair.
@@ -174,25 +199,71 @@ class Ledger:
         if self.n_accounts <= SMALL_LEDGER:
             self._post_small(source, target, amount, flow)
             return
-        source_low, source_high = self._bounds(source)
-        target_low, target_high = self._bounds(target)
+        self._post_large(source, target, amount, flow, _Span.of(source), _Span.of(target))
+
+    def post_several(
+        self,
+        source: np.ndarray | int,
+        target: np.ndarray | int,
+        amounts: list[np.ndarray],
+        flows: list[Flow],
+    ) -> None:
+        """Post each of ``amounts`` from ``source`` to ``target`` as its flow, in turn.
+
+        The same as `post` of each amount in order (the same bits, the same overdraft
+        calls), with the accounts looked at once: the wages and fixed costs of the same
+        firms, say.
+
+        Args:
+            source: Paying account(s).
+            target: Receiving account(s).
+            amounts: Amounts moved, each one per account of ``source`` or ``target``.
+            flows: The type of each movement.
+        """
+        source = np.asarray(source, dtype=np.int64)
+        target = np.asarray(target, dtype=np.int64)
+        amounts = [np.asarray(amount, dtype=float) for amount in amounts]
+        if self.n_accounts <= SMALL_LEDGER or not all(
+            _one_to_many(source, target, amount) for amount in amounts
+        ):
+            for amount, flow in zip(amounts, flows, strict=True):
+                self.post(source, target, amount, flow)
+            return
+        if not amounts or amounts[0].size == 0:
+            return  # nothing moves (the amounts are one list's: all empty)
+        source_span, target_span = _Span.of(source), _Span.of(target)
+        for amount, flow in zip(amounts, flows, strict=True):
+            self._post_large(source, target, amount, flow, source_span, target_span)
+
+    def _post_large(
+        self,
+        source: np.ndarray,
+        target: np.ndarray,
+        amount: np.ndarray,
+        flow: Flow,
+        source_span: _Span,
+        target_span: _Span,
+    ) -> None:
+        """`post` in a large ledger: only the ranges of accounts posted to are touched."""
         # One account on a side pays or receives the amounts summed in order from zero (as
         # its bincount would); a flow cell of one sector pair adds the same sum.
         total = amount.cumsum()[-1] if source.ndim == 0 or target.ndim == 0 else None
-        self._move(source, amount, -1.0, source_low, source_high, total)
-        self._move(target, amount, 1.0, target_low, target_high, total)
-        sector = self.account_sector
+        self._move(source_span, amount, -1.0, total)
+        self._move(target_span, amount, 1.0, total)
+        sector = self._sector_of
+        paying, receiving = sector[source_span.low], sector[target_span.low]
         if (
             self._sectors_sorted
-            and sector[source_low] == sector[source_high]
-            and sector[target_low] == sector[target_high]
+            and paying == sector[source_span.high]
+            and receiving == sector[target_span.high]
         ):
-            # One sector pays one sector (a tier its wages, say): one cell of the flow cube.
-            cell = self._source_key[source_low] + self._target_key[target_low] + int(flow)
+            # One sector pays one sector (a tier its wages, say): one cell of the flow cube
+            # (its source key + target key + flow).
+            cell = (paying * self.n_sectors + receiving) * len(Flow) + int(flow)
             self.step_flows[cell] += amount.cumsum()[-1] if total is None else total
         else:
             self._add_flows(self._cells(source, target, flow), amount)
-        if self._on_overdraft is not None and self.balance[self._guarded].min() < 0.0:
+        if self._on_overdraft is not None and np.minimum.reduce(self.balance[self._guarded]) < 0.0:
             self._on_overdraft()
 
     def _post_small(
@@ -263,34 +334,21 @@ class Ledger:
         else:
             self.step_flows[low : high + 1] += np.bincount(cells - low, amount)
 
-    def _bounds(self, accounts: np.ndarray) -> tuple[int, int]:
-        """The lowest and highest of ``accounts`` (one account or a list)."""
-        if accounts.ndim == 0:
-            return int(accounts), int(accounts)
-        return int(accounts.min()), int(accounts.max())
-
-    def _move(
-        self,
-        accounts: np.ndarray,
-        amount: np.ndarray,
-        sign: float,
-        low: int,
-        high: int,
-        total: float | None = None,
-    ) -> None:
-        """Add (``sign`` 1) or take (``sign`` -1) ``amount`` to or from ``accounts``.
+    def _move(self, span: _Span, amount: np.ndarray, sign: float, total: float | None) -> None:
+        """Add (``sign`` 1) or take (``sign`` -1) ``amount`` to or from the accounts of ``span``.
 
         Amounts to one account are summed in order from zero (as `np.bincount` does) before
         they reach the balance, so the result is the same to the last bit; ``total`` is that
         sum when the caller has it. In a large ledger only the range of accounts posted to,
-        ``low`` to ``high``, is touched.
+        ``span.low`` to ``span.high``, is touched.
         """
-        if accounts.ndim == 0:
+        low, high = span.low, span.high
+        if span.offsets is None:
             if total is None:
                 total = amount.cumsum()[-1]  # a sequential sum, as bincount's
-            self.balance[int(accounts)] += sign * total
+            self.balance[low] += sign * total
             return
-        sums = np.bincount(accounts - low if low else accounts, amount, minlength=high - low + 1)
+        sums = np.bincount(span.offsets, amount, minlength=high - low + 1)
         if sign > 0:
             self.balance[low : high + 1] += sums
         else:

@@ -116,6 +116,7 @@ class AutofinModel(mesa.Model):
             scenario, self.network, expected_sales, streams.firms, self.step_index
         )
         self.firm_ledger = FirmLedger.opening(self.firms, scenario.step_days, keep_panel=panel)
+        self.planning = production.PlanningRules.of(self.firms, scenario)
         # Settlement works tier by tier on each tier's rows and the edges its firms buy over.
         self.tier_rows = self.firms.tier_slices()
         self._tier_bought = [self.firms.edges_bought_by(rows) for rows in self.tier_rows]
@@ -238,7 +239,7 @@ class AutofinModel(mesa.Model):
         # carry; orders placed `order_lead_days` ago are accepted into the suppliers'
         # backlogs, and suppliers may borrow against them.
         plan, placed = production.plan_and_order(
-            firms, scenario, firms.order_forecast, self._fundable_output()
+            firms, scenario, firms.order_forecast, self._fundable_output(), self.planning
         )
         edge_orders = production.accept_orders(firms, t, placed)
         activity.orders_by_supplier = firms.by_supplier(edge_orders)
@@ -290,6 +291,7 @@ class AutofinModel(mesa.Model):
         firms.finance_cost_per_step += smoothing * (
             finance.activity.cost - firms.finance_cost_per_step
         )
+        firms.costs_moved()
         activity.revenue, activity.ebit = firms.close_step(
             activity.shipped_value, activity.sales_value
         )
@@ -433,10 +435,12 @@ class AutofinModel(mesa.Model):
             if finance.owed_by(tier):
                 finance.collect(able | late, tier)
             paying = first + payers_t.nonzero()[0]
-            ledger.post(paying, ledger.outside, firms.wages_due[paying], Flow.WAGES)
-            ledger.post(paying, ledger.outside, firms.fixed_cost_per_step[paying], Flow.FIXED_COSTS)
+            costs = [firms.wages_due[paying], firms.fixed_cost_per_step[paying]]
+            flows = [Flow.WAGES, Flow.FIXED_COSTS]
             if resourcing:
-                ledger.post(paying, ledger.outside, firms.costs_due[paying], Flow.RESOURCING_COST)
+                costs.append(firms.costs_due[paying])
+                flows.append(Flow.RESOURCING_COST)
+            ledger.post_several(paying, ledger.outside, costs, flows)
             if investing is not None and investing.any():
                 builders = first + investing.nonzero()[0]
                 invested = firms.investment_due[builders]
@@ -649,6 +653,7 @@ class AutofinModel(mesa.Model):
         firms.wage_per_unit[supplier] = np.maximum(
             firms.wage_per_unit[supplier] - per_unit[supplier], 0.0
         )
+        firms.costs_moved()
         banks.set_covenants(firms.leverage(cash))
 
 

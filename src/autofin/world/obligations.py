@@ -60,9 +60,17 @@ class DueBook:
 
     def _due_rows(self, step: int, delay_steps: np.ndarray | int) -> np.ndarray | int:
         """The row of the amounts due ``delay_steps`` (at least 1) after ``step``."""
+        horizon = self.horizon
         if isinstance(delay_steps, int):  # one due step (the usual case): a Python int
-            return (step + max(delay_steps, 1)) % self.horizon
-        return (step + np.maximum(np.asarray(delay_steps), 1)) % self.horizon
+            return (step + max(delay_steps, 1)) % horizon
+        delay = np.maximum(np.asarray(delay_steps), 1)
+        if delay.dtype.kind not in "iu" or delay.size == 0 or delay.max() >= horizon:
+            return (step + delay) % horizon
+        # Delays within the book: (step + delay) % horizon is the step's row plus the delay,
+        # less the horizon if that passes the last row (the same integers, without dividing).
+        rows = np.add(delay, step % horizon, out=delay)  # `delay` is a new array
+        np.subtract(rows, horizon, out=rows, where=rows >= horizon)
+        return rows
 
     def cells(self, step: int, delay_steps: np.ndarray | int, columns: np.ndarray) -> np.ndarray:
         """Where amounts due ``delay_steps`` after ``step`` in ``columns`` go, as flat indices.

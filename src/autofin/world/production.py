@@ -23,7 +23,6 @@ import numpy as np
 
 from autofin.scenario.schema import Scenario
 from autofin.world.firms import Firms
-from autofin.world.network import OUTSIDE
 
 
 @dataclass
@@ -44,11 +43,60 @@ def receive_goods(firms: Firms, step: int) -> None:
         firms.capacity += firms.capacity_on_order.take_due(step)
 
 
+@dataclass(frozen=True)
+class PlanningRules:
+    """The steps of demand every firm and input slot holds and closes its gaps over.
+
+    They follow from the scenario and from what never changes in a run (which firms are
+    automakers, the lead times, each slot's customer), so they are found once (`of`).
+
+    Attributes:
+        output_steps: Steps of demand each firm holds in finished output and in process.
+        adjust_steps: Steps over which each firm closes its inventory gap.
+        position_steps: Steps of usage each slot holds in stock and on order.
+        slot_adjust_steps: Steps over which each slot closes its gap (its customer's).
+    """
+
+    output_steps: np.ndarray
+    adjust_steps: np.ndarray
+    position_steps: np.ndarray
+    slot_adjust_steps: np.ndarray
+
+    @classmethod
+    def of(cls, firms: Firms, scenario: Scenario) -> PlanningRules:
+        """The rules of ``scenario`` for ``firms``."""
+        step_days = scenario.step_days
+        is_auto = firms.is_automaker
+        target_days = np.where(
+            is_auto,
+            scenario.automakers.inventory_target_days,
+            scenario.suppliers.inventory_target_days,
+        )
+        adjust_steps = (
+            np.where(
+                is_auto,
+                scenario.automakers.inventory_adjustment_days,
+                scenario.suppliers.inventory_adjustment_days,
+            )
+            / step_days
+        )
+        adjust_steps = np.maximum(adjust_steps, 1.0)
+        target_steps = target_days / step_days
+        customer = firms.slot_customer
+        return cls(
+            output_steps=target_steps + max(firms.lead_steps, 1),
+            adjust_steps=adjust_steps,
+            position_steps=(target_steps + firms.transit_steps + firms.order_lead_steps)[customer],
+            slot_adjust_steps=adjust_steps[customer],
+        )
+
+
 def plan_and_order(
     firms: Firms,
     scenario: Scenario,
     demand_forecast: np.ndarray,
     fundable: np.ndarray | None = None,
+    rules: PlanningRules | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Set each firm's production plan and place input orders on its live supply edges.
 
@@ -59,35 +107,22 @@ def plan_and_order(
             smoothed orders received for suppliers).
         fundable: The output per step each firm's funds can carry (`fundable_output`); a
             firm plans, stocks and orders inputs for no more. None: no limit.
+        rules: ``PlanningRules.of(firms, scenario)``, if the caller keeps them.
 
     Returns:
         The production plan per firm (units this step) and the units ordered on each edge
         (placed now; see `accept_orders` for when they reach the suppliers' backlogs).
     """
-    step_days = scenario.step_days
-    is_auto = firms.is_automaker
-    target_days = np.where(
-        is_auto, scenario.automakers.inventory_target_days, scenario.suppliers.inventory_target_days
-    )
-    adjust_steps = (
-        np.where(
-            is_auto,
-            scenario.automakers.inventory_adjustment_days,
-            scenario.suppliers.inventory_adjustment_days,
-        )
-        / step_days
-    )
-    adjust_steps = np.maximum(adjust_steps, 1.0)
-    target_steps = target_days / step_days
-
+    if rules is None:
+        rules = PlanningRules.of(firms, scenario)
     if fundable is not None:
         demand_forecast = np.minimum(demand_forecast, fundable)
     backlog = firms.by_supplier(firms.edge_backlog)
     in_process = firms.work_in_progress.open_totals()
-    target_output = (target_steps + max(firms.lead_steps, 1)) * demand_forecast
+    target_output = rules.output_steps * demand_forecast
     gap = target_output + backlog - firms.output_inventory - in_process
     ceiling = firms.capacity if fundable is None else np.minimum(firms.capacity, fundable)
-    plan = np.clip(demand_forecast + gap / adjust_steps, 0.0, ceiling)
+    plan = np.clip(demand_forecast + gap / rules.adjust_steps, 0.0, ceiling)
     plan[~firms.active] = 0.0
 
     # Each part is ordered on its own (order-up-to per input slot).
@@ -95,16 +130,13 @@ def plan_and_order(
     usage = firms.slot_need() * demand_forecast[customer]
     open_edges = firms.edge_backlog + firms.in_transit.open_totals()
     if firms.orders_placed is not None:
-        open_edges = open_edges + firms.orders_placed.open_totals()
+        open_edges += firms.orders_placed.open_totals()
     on_order = firms.by_slot(open_edges)
-    target_position = (
-        usage * (target_steps + firms.transit_steps + firms.order_lead_steps)[customer]
-    )
+    target_position = usage * rules.position_steps
     position = firms.slot_stock + on_order
-    orders = np.maximum(usage + (target_position - position) / adjust_steps[customer], 0.0)
+    orders = np.maximum(usage + (target_position - position) / rules.slot_adjust_steps, 0.0)
     orders[~firms.active[customer]] = 0.0
-    within_slot = firms.edge_share / firms.slot_weight[firms.edge_slot]
-    edge_orders = orders[firms.edge_slot] * within_slot * firms.edge_live
+    edge_orders = orders[firms.edge_slot] * firms.within_slot() * firms.edge_live
     return plan, edge_orders
 
 
@@ -148,7 +180,8 @@ def accept_orders(firms: Firms, step: int, placed: np.ndarray) -> np.ndarray:
     if firms.orders_placed is None:
         accepted = placed
     else:
-        firms.orders_placed.book(step, firms.order_lead_steps, np.arange(len(placed)), placed)
+        every_edge = np.arange(len(placed))
+        firms.orders_placed.book(step, firms.order_lead_steps, every_edge, placed, increasing=True)
         accepted = firms.orders_placed.take_due(step) * firms.edge_live
     firms.edge_backlog += accepted
     return accepted
@@ -170,7 +203,9 @@ def produce(firms: Firms, plan: np.ndarray, step: int) -> np.ndarray:
     firms.slot_stock -= started[firms.slot_customer] * need
     firms.slot_stock[firms.slot_stock < 0] = 0.0
     firms.sync_input_inventory()
-    firms.work_in_progress.book(step, max(firms.lead_steps, 1), np.arange(firms.n), started)
+    firms.work_in_progress.book(
+        step, max(firms.lead_steps, 1), np.arange(firms.n), started, increasing=True
+    )
     firms.wages_due = started * firms.wage_per_unit * np.exp(firms.cost_shock)
     return started
 
@@ -180,16 +215,18 @@ def ship(firms: Firms, step: int) -> Shipments:
 
     Raw-material edges (supplier outside the model) are always shipped in full.
     """
-    from_outside = firms.edge_supplier == OUTSIDE
     backlog_out = firms.by_supplier(firms.edge_backlog)
     fill = np.minimum(1.0, firms.output_inventory / np.maximum(backlog_out, 1e-12))
     fill[~firms.active] = 0.0
-    edge_fill = np.where(from_outside, 1.0, fill[firms.edge_supplier])
+    # One more fill after the last firm's, 1: the raw-material edges' (their supplier,
+    # OUTSIDE, is -1), which are always shipped in full.
+    edge_fill = np.append(fill, 1.0)[firms.edge_supplier]
     units = firms.edge_backlog * edge_fill * firms.edge_live
     firms.edge_backlog -= units
     firms.output_inventory -= firms.by_supplier(units)
     firms.output_inventory[firms.output_inventory < 0] = 0.0
-    firms.in_transit.book(step, firms.transit_steps, np.arange(len(units)), units)
+    every_edge = np.arange(len(units))
+    firms.in_transit.book(step, firms.transit_steps, every_edge, units, increasing=True)
     return Shipments(units=units, value=units * firms.edge_price())
 
 

@@ -107,7 +107,10 @@ def _add_per_firm(
     could too).
     """
     firms = np.asarray(firms)
-    distinct = firms.ndim == 1 and (firms.size < 2 or bool((firms[1:] > firms[:-1]).all()))
+    # Out of order at the first pair (suppliers paid over edges, say): not checked further.
+    distinct = firms.ndim == 1 and (
+        firms.size < 2 or (firms[1] > firms[0] and bool((firms[1:] > firms[:-1]).all()))
+    )
     if distinct:
         for total, value in zip(totals, values, strict=True):
             total[firms] += value
