@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from autofin.scenario.loading import load_scenario
+from autofin.world.banks import LEARNT_SHIFT_BOUND, Banks, build_banks, intercept_for_hazard
 from autofin.world.ledger import Flow
 from autofin.world.model import AutofinModel
 from conftest import LINES_BEYOND_COLLATERAL, SCENARIOS
@@ -106,3 +107,63 @@ def test_reserves_never_go_negative_a_facility_covers_the_shortfall():
     assert banks.funding_costs[0] > 0.0
     # Whole runs check that reserves are never negative after any step (check=True).
     run("long_terms_stress", "seed=1", "banks.count=1", "banks.automotive_share=1.0", check=True)
+
+
+def _banks(count: int, firms: int, seed: int = 0) -> Banks:
+    spec = load_scenario(SCENARIOS / "baseline.yaml", overrides=[f"banks.count={count}"]).banks
+    streams = tuple(np.random.default_rng([seed, bank]) for bank in range(count))
+    house_bank = np.random.default_rng(seed).integers(0, count, size=firms)
+    return build_banks(spec, np.arange(count), firms, 7, streams, house_bank)
+
+
+def test_each_banks_scoring_error_is_drawn_from_its_own_stream_in_firm_order():
+    banks = _banks(4, 500)
+    noise = banks.spec.scoring_noise
+    house_bank = banks.part_bank[0]
+    other_bank = np.random.default_rng(9).integers(0, 4, size=500)
+    # The same banks twice (the second reuses the sort of the first), then other banks.
+    for bank in (house_bank, house_bank.copy(), other_bank):
+        expected = np.zeros(bank.size)
+        before = [np.random.default_rng() for _ in range(4)]
+        for stream, copy in zip(banks.scoring_streams, before, strict=True):
+            copy.bit_generator.state = stream.bit_generator.state
+        for b, stream in enumerate(before):
+            expected[bank == b] = stream.normal(0.0, noise, size=int((bank == b).sum()))
+        error = banks.scoring_error(bank)
+        assert np.array_equal(error, expected)
+
+
+def _plain_newton(log_odds, bank, live, target, start):
+    """`intercept_for_hazard` as the formulas read, one temporary per operation."""
+    count = target.size
+    shift = np.minimum(np.maximum(start, -LEARNT_SHIFT_BOUND), LEARNT_SHIFT_BOUND)
+    who = live.nonzero()[0]
+    odds, owner = log_odds[who], bank[who]
+    wanted = np.log(np.maximum(target, 1e-300))
+    for _ in range(30):
+        hazard = np.logaddexp(0.0, odds + shift[owner])
+        total = np.bincount(owner, hazard, minlength=count)
+        pd = np.bincount(owner, -np.expm1(-hazard), minlength=count)
+        has = total > 0
+        step = np.where(has, (wanted - np.log(np.where(has, total, 1.0))) * total, 0.0) / (
+            np.where(has, pd, 1.0)
+        )
+        shift = np.minimum(np.maximum(shift + step, -LEARNT_SHIFT_BOUND), LEARNT_SHIFT_BOUND)
+        if float(np.abs(step).max()) < 1e-9:
+            break
+    return shift
+
+
+@pytest.mark.parametrize("empty_bank", [False, True])
+def test_the_learnt_shift_is_the_plain_newton_solution_to_the_bit(empty_bank):
+    rng = np.random.default_rng(3)
+    log_odds = rng.normal(-4.0, 1.5, size=2000)
+    bank = rng.integers(0, 5, size=2000)
+    live = rng.random(2000) < 0.9
+    if empty_bank:
+        live &= bank != 2  # a bank without a live client keeps its start
+    hazard = np.logaddexp(0.0, log_odds)
+    target = 1.7 * np.bincount(bank, hazard * live, minlength=5)
+    start = rng.normal(0.0, 0.3, size=5)
+    shift = intercept_for_hazard(log_odds, bank, live, target, start)
+    assert np.array_equal(shift, _plain_newton(log_odds, bank, live, target, start))

@@ -200,6 +200,9 @@ class Banks:
     expected_loss: np.ndarray = field(default_factory=lambda: np.zeros((len(Instrument), 0)))
     provision_charges: np.ndarray = field(default_factory=lambda: np.zeros(0))
     base_log_odds: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    scored_runs: tuple[np.ndarray, np.ndarray, list[int]] | None = field(
+        default=None, repr=False, compare=False
+    )
 
     def __post_init__(self) -> None:
         if self.facility.size != self.count:
@@ -348,21 +351,35 @@ class Banks:
 
     def scoring_error(self, bank: np.ndarray) -> np.ndarray:
         """Each scored firm's error on the log-odds, drawn from its bank's own stream."""
-        # Each bank's scored firms in ascending order, as a mask would give them: one sort
-        # (a radix sort of small keys) instead of a full-length mask per bank. Each bank's
-        # stream fills its firms' run of standard normals in that order, scaled once: the
-        # numbers `Generator.normal` would give (``0 + scale × z``), without a copy per bank.
-        order = (bank.astype(np.int16) if self.count < 2**15 else bank).argsort(kind="stable")
-        ends = np.cumsum(np.bincount(bank, minlength=self.count)).tolist()
+        # Each bank's stream fills the run of standard normals of its scored firms, in
+        # ascending order as a mask would give them (`_bank_runs`), scaled once: the numbers
+        # `Generator.normal` would give (``0 + scale × z``), without a copy per bank.
+        rank, ends = self._bank_runs(bank)
         drawn = np.zeros(bank.size)  # (a bank without a stream of its own adds no error)
         start = 0
         for stream, end in zip(self.scoring_streams, ends, strict=False):
             stream.standard_normal(out=drawn[start:end])
             start = end
         drawn *= self.spec.scoring_noise
-        error = np.empty(bank.size)
-        error[order] = drawn
-        return error
+        return drawn.take(rank)
+
+    def _bank_runs(self, bank: np.ndarray) -> tuple[np.ndarray, list[int]]:
+        """Where each firm of ``bank`` falls when they are sorted by bank, stably; run ends.
+
+        Returns each firm's place in the sorted order (the firms of bank ``b``, in ascending
+        order, take places ``ends[b - 1]`` to ``ends[b]``) and the end of each bank's run.
+        One sort (a radix sort of small keys) instead of a full-length mask per bank, kept
+        while the firms' banks stay the same (every step scores the same house banks).
+        """
+        runs = self.scored_runs
+        if runs is not None and np.array_equal(runs[0], bank):
+            return runs[1], runs[2]
+        order = (bank.astype(np.int16) if self.count < 2**15 else bank).argsort(kind="stable")
+        rank = np.empty(bank.size, dtype=np.intp)
+        rank[order] = np.arange(bank.size)
+        ends = np.cumsum(np.bincount(bank, minlength=self.count)).tolist()
+        self.scored_runs = (bank.copy(), rank, ends)
+        return rank, ends
 
     def score(
         self,
@@ -397,14 +414,19 @@ class Banks:
             + weights.tier * firms.tier[rows]
         )
         noise = self.scoring_error(bank)
-        log_odds = base + self.intercept_shift[bank] + noise
-        pd = 1.0 / (1.0 + np.exp(-log_odds))
+        # (`take` gathers the same shifts as fancy indexing, in fewer instructions.)
+        log_odds = base + self.intercept_shift.take(bank)
+        log_odds += noise
+        pd = np.negative(log_odds)  # 1 / (1 + e^-log_odds), in place
+        np.exp(pd, out=pd)
+        np.add(1.0, pd, out=pd)
+        np.divide(1.0, pd, out=pd)
         if applicants.size == firms.n:
             # Each relationship bank's own log-odds for each firm, without the learnt shift:
             # what learning compares with the defaults it sees. The main bank's error is drawn
             # above from its stream; the other banks' from the relationships' stream.
             odds = np.empty(self.part_bank.shape)
-            odds[0] = base + noise
+            np.add(base, noise, out=odds[0])
             self.part_pd = np.empty(self.part_bank.shape)
             self.part_pd[0] = pd
             if self.relationships > 1:
@@ -413,15 +435,16 @@ class Banks:
                     0.0, self.spec.scoring_noise, size=odds[1:].shape
                 )
                 odds[1:] = base + error
-                shifted = odds[1:] + self.intercept_shift[self.part_bank[1:]]
+                shifted = odds[1:] + self.intercept_shift.take(self.part_bank[1:])
                 self.part_pd[1:] = 1.0 / (1.0 + np.exp(-shifted))
             self.base_log_odds = odds
         return pd
 
     def part_scores(self, pd: np.ndarray) -> np.ndarray:
         """Each part's score (parts × firms): the main banks' ``pd``, the other banks' own."""
-        scores = self.part_pd.copy()
+        scores = np.empty(self.part_pd.shape)
         scores[0] = pd
+        scores[1:] = self.part_pd[1:]
         return scores
 
     def learn(self, firms: Firms, was_active: np.ndarray, defaulted: np.ndarray) -> None:
@@ -448,8 +471,10 @@ class Banks:
         bank = self.part_bank.ravel()
         keep = 0.5 ** (1.0 / max(self.memory_steps, 1))  # older evidence fades
         base_hazard = np.logaddexp(0.0, self.base_log_odds)
+        weighted = base_hazard * self.step_years
+        weighted *= was_active
         self.predicted_defaults = keep * self.predicted_defaults + np.bincount(
-            bank, (base_hazard * self.step_years * was_active).ravel(), minlength=self.count
+            bank, weighted.ravel(), minlength=self.count
         )
         self.observed_defaults = keep * self.observed_defaults + np.bincount(
             bank, self._per_part(defaulted), minlength=self.count
@@ -470,7 +495,8 @@ class Banks:
         )
         live = self._per_part(firms.active)
         hazard = base_hazard.ravel()
-        target = np.exp(log_ratio) * np.bincount(bank, hazard * live, minlength=self.count)
+        weighted = np.multiply(hazard, live, out=weighted.ravel())
+        target = np.exp(log_ratio) * np.bincount(bank, weighted, minlength=self.count)
         clients = np.bincount(bank, live, minlength=self.count) > 0
         shift = intercept_for_hazard(
             self.base_log_odds.ravel(), bank, live, target, self.intercept_shift
@@ -501,7 +527,7 @@ class Banks:
         rates = self.funding_rate(ledger) if self.quoted_funding is None else self.quoted_funding
         lgd = spec.loss_given_default if loss_given_default is None else loss_given_default
         return claim_rate(
-            spec, rates[banks], pd_estimate * lgd, spec.margin if margin is None else margin
+            spec, rates.take(banks), pd_estimate * lgd, spec.margin if margin is None else margin
         )
 
     def car_loan_cost(self, ledger: Ledger, expected_loss: np.ndarray) -> np.ndarray:
@@ -533,7 +559,7 @@ class Banks:
     ) -> np.ndarray:
         """How much more each of ``banks`` may lend to an obligor already owing ``exposure``."""
         return np.maximum(
-            self.spec.concentration_limit * self.capital(ledger)[banks] - exposure, 0.0
+            self.spec.concentration_limit * self.capital(ledger).take(banks) - exposure, 0.0
         )
 
     @staticmethod
@@ -680,7 +706,7 @@ class Banks:
         if borrowers.size == 0:
             return
         ledger.post(
-            self.accounts[bank].ravel(),
+            self.accounts.take(bank).ravel(),
             self._per_part(borrowers),
             parts.ravel(),
             Flow.LOAN_DISBURSEMENT,
@@ -716,7 +742,7 @@ class Banks:
             # Distinct borrowers (the usual case, in increasing order): one addition per cell,
             # in place; the same bits as the bincounts below, since these totals start at +0
             # and are never -0, where adding a value and adding its sum from zero could differ.
-            firms.debt[borrowers] += principal
+            np.add.at(firms.debt, borrowers, principal)  # (`_add_to_columns`, one row)
             _add_to_columns(self.part_drawn, borrowers, parts)
             _add_to_columns(self.part_interest, borrowers, interest)
         else:
@@ -762,8 +788,12 @@ class Banks:
             if bank is None:
                 bank = self.part_bank.take(firms, axis=1)
             limit, drawn = self.part_limit.take(firms, axis=1), self.part_drawn.take(firms, axis=1)
-        open_part = ~(frozen | self.failed[bank])
-        return np.where(open_part, np.maximum(limit - drawn, 0.0), 0.0)
+        undrawn = np.subtract(limit, drawn)
+        np.maximum(undrawn, 0.0, out=undrawn)
+        # Closed parts: frozen, or a failed bank's (none to look up while every bank stands).
+        closed = frozen | self.failed.take(bank) if self.failed.any() else frozen
+        np.copyto(undrawn, 0.0, where=closed)
+        return undrawn
 
     def open_relationships(
         self, house_bank: np.ndarray, rng: np.random.Generator | None = None
@@ -808,7 +838,7 @@ class Banks:
     def open_main_lines(self, ledger: Ledger) -> np.ndarray:
         """Firms whose main bank's part is open and whose main bank is sound (may extend it)."""
         sound = ~self.failed & (self.capital_ratio(ledger) >= self.spec.min_capital_ratio)
-        return ~self.part_frozen[0] & sound[self.part_bank[0]]
+        return ~self.part_frozen[0] & sound.take(self.part_bank[0])
 
     def line_per_unit(self, firms: Firms, step_days: int) -> np.ndarray:
         """Line per unit of output per step: `line_limit_days` of the revenue it makes."""
@@ -884,17 +914,20 @@ class Banks:
             bank = self.part_bank
             part_pd = self.part_scores(pd)
             sound = ~self.failed & (self.capital_ratio(ledger) >= spec.min_capital_ratio)
-            refuse = (part_pd > spec.max_probability_of_default) | breach | ~sound[bank]
+            refuse = (part_pd > spec.max_probability_of_default) | breach | ~sound.take(bank)
             renew = review & ~refuse
             self.part_frozen[review & refuse] = True
             self.part_frozen[renew] = False
             self.part_approved[renew] = supported[renew]
             self.part_rate[renew] = self.price(part_pd[renew], bank[renew], ledger)
         frozen = self.part_frozen
-        available = np.minimum(self.part_approved, supported)
         held = np.minimum(self.part_drawn, self.part_limit)
-        self.part_limit[:] = np.where(frozen, held, np.maximum(available, held))
-        fee = spec.commitment_fee * self.step_years * self.part_undrawn() * firms.active
+        available = np.minimum(self.part_approved, supported, out=supported)
+        np.maximum(available, held, out=self.part_limit)
+        np.copyto(self.part_limit, held, where=frozen)
+        fee = self.part_undrawn()
+        np.multiply(spec.commitment_fee * self.step_years, fee, out=fee)
+        fee *= firms.active
         self.part_interest += fee
         fee = fee.sum(axis=0)
         paying = (fee > 0).nonzero()[0]
@@ -1022,10 +1055,10 @@ class Banks:
         principal_paid = principal[paying]
         principal_parts = pro_rata(principal_paid, self.part_drawn.take(paying, axis=1))
         interest_parts = pro_rata(interest[paying], self.part_interest.take(paying, axis=1))
-        lenders = self.accounts[bank]
+        lenders = self.accounts.take(bank)
         ledger.post(payer, lenders, principal_parts.ravel(), Flow.LOAN_REPAYMENT)
         ledger.post(payer, lenders, interest_parts.ravel(), Flow.LOAN_INTEREST)
-        firms.debt[paying] -= principal_paid
+        np.subtract.at(firms.debt, paying, principal_paid)  # (`_add_to_columns`, one row)
         _add_to_columns(self.part_drawn, paying, principal_parts, -1.0)
         _add_to_columns(self.part_interest, paying, interest_parts, -1.0)
         self.exposure[Instrument.BANK_LOAN] -= np.bincount(
@@ -1222,8 +1255,9 @@ class Banks:
         new = lgd * mean_pd * self.exposure[firm_claims]
         # A past-due loan is provisioned at its loss given default (PD = 1); each part with
         # its own bank's score.
-        part_pd = self.part_scores(pd)
-        at_risk = np.where(late, 1.0, part_pd) * self.part_drawn
+        at_risk = self.part_scores(pd)
+        np.copyto(at_risk, 1.0, where=late)
+        at_risk *= self.part_drawn
         new[Instrument.BANK_LOAN] = lgd * np.bincount(
             part_bank, at_risk.ravel(), minlength=self.count
         )
@@ -1326,14 +1360,12 @@ def _add_to_columns(
     """``target[:, columns] += values`` (or ``-=``, ``sign`` -1) for distinct ``columns``.
 
     Row by row: numpy's one-dimensional indexing is several times faster than its
-    two-dimensional one, and each cell receives the same one addition.
+    two-dimensional one, and each cell receives the same one addition. `numpy.ufunc.at`
+    does it in place, in fewer instructions than a gather, an addition and a scatter.
     """
+    operation = np.add if sign > 0 else np.subtract
     for part in range(target.shape[0]):
-        row = target[part]  # a view
-        if sign > 0:
-            row[columns] += values[part]
-        else:
-            row[columns] -= values[part]
+        operation.at(target[part], columns, values[part])
 
 
 _EPSILON = float(np.finfo(float).eps)
@@ -1409,13 +1441,21 @@ def intercept_for_hazard(
     """
     count = target.size
     shift = np.minimum(np.maximum(start, -LEARNT_SHIFT_BOUND), LEARNT_SHIFT_BOUND)
-    who = live.nonzero()[0]
-    odds, owner = log_odds[who], bank[who]
+    odds, owner = log_odds[live], bank[live]
     wanted = np.log(np.maximum(target, 1e-300))
+    # Every iteration works in the same two buffers, in place: no temporary of the clients'
+    # size. `take` (valid indices: no bound to clip) gathers each client's shift in fewer
+    # instructions than fancy indexing; the values are the same.
+    hazard, work = np.empty(odds.size), np.empty(odds.size)
     for _ in range(30):
-        hazard = np.logaddexp(0.0, odds + shift[owner])
+        np.add(odds, np.take(shift, owner, out=work, mode="clip"), out=work)
+        np.logaddexp(0.0, work, out=hazard)
         total = np.bincount(owner, hazard, minlength=count)
-        pd = np.bincount(owner, -np.expm1(-hazard), minlength=count)  # PD = 1 - e^-hazard
+        # PD = 1 - e^-hazard = -expm1(-hazard). A sum of negated terms is the negated sum,
+        # bit for bit (rounding is symmetric), so the sign is changed once per bank; only a
+        # bank whose hazards are all zero could differ (-0 for +0), and it has no total.
+        np.expm1(np.negative(hazard, out=work), out=work)
+        pd = -np.bincount(owner, work, minlength=count)
         has = total > 0
         if has.all():  # (every bank has live clients: the same numbers, fewer calls)
             step = (wanted - np.log(total)) * total / pd
