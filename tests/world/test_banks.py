@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from autofin.scenario.loading import load_scenario
-from autofin.world.banks import LEARNT_SHIFT_BOUND, Banks, build_banks, intercept_for_hazard
+from autofin.world.banks import Banks, build_banks, intercept_for_hazard
 from autofin.world.ledger import Flow
 from autofin.world.model import AutofinModel
 from conftest import LINES_BEYOND_COLLATERAL, SCENARIOS
@@ -133,37 +133,20 @@ def test_each_banks_scoring_error_is_drawn_from_its_own_stream_in_firm_order():
         assert np.array_equal(error, expected)
 
 
-def _plain_newton(log_odds, bank, live, target, start):
-    """`intercept_for_hazard` as the formulas read, one temporary per operation."""
-    count = target.size
-    shift = np.minimum(np.maximum(start, -LEARNT_SHIFT_BOUND), LEARNT_SHIFT_BOUND)
-    who = live.nonzero()[0]
-    odds, owner = log_odds[who], bank[who]
-    wanted = np.log(np.maximum(target, 1e-300))
-    for _ in range(30):
-        hazard = np.logaddexp(0.0, odds + shift[owner])
-        total = np.bincount(owner, hazard, minlength=count)
-        pd = np.bincount(owner, -np.expm1(-hazard), minlength=count)
-        has = total > 0
-        step = np.where(has, (wanted - np.log(np.where(has, total, 1.0))) * total, 0.0) / (
-            np.where(has, pd, 1.0)
-        )
-        shift = np.minimum(np.maximum(shift + step, -LEARNT_SHIFT_BOUND), LEARNT_SHIFT_BOUND)
-        if float(np.abs(step).max()) < 1e-9:
-            break
-    return shift
-
-
 @pytest.mark.parametrize("empty_bank", [False, True])
-def test_the_learnt_shift_is_the_plain_newton_solution_to_the_bit(empty_bank):
+def test_the_learnt_shift_gives_each_bank_its_target_hazard(empty_bank):
     rng = np.random.default_rng(3)
-    log_odds = rng.normal(-4.0, 1.5, size=2000)
+    log_odds = rng.normal(-1.0, 2.0, size=2000)  # PDs up to near 1: Newton needs several steps
     bank = rng.integers(0, 5, size=2000)
     live = rng.random(2000) < 0.9
     if empty_bank:
         live &= bank != 2  # a bank without a live client keeps its start
     hazard = np.logaddexp(0.0, log_odds)
-    target = 1.7 * np.bincount(bank, hazard * live, minlength=5)
+    target = np.array([1.7, 0.4, 3.0, 1.0, 12.0]) * np.bincount(bank, hazard * live, minlength=5)
     start = rng.normal(0.0, 0.3, size=5)
     shift = intercept_for_hazard(log_odds, bank, live, target, start)
-    assert np.array_equal(shift, _plain_newton(log_odds, bank, live, target, start))
+    reached = np.bincount(bank, np.logaddexp(0.0, log_odds + shift[bank]) * live, minlength=5)
+    has = np.bincount(bank, live, minlength=5) > 0
+    # Converged to well within the precision any rule could notice (1e-9 of the target).
+    np.testing.assert_allclose(reached[has], target[has], rtol=1e-9)
+    assert np.array_equal(shift[~has], start[~has])
