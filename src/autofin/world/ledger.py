@@ -257,9 +257,9 @@ class Ledger:
             and paying == sector[source_span.high]
             and receiving == sector[target_span.high]
         ):
-            # One sector pays one sector (a tier its wages, say): one cell of the flow cube
-            # (its source key + target key + flow).
-            cell = (paying * self.n_sectors + receiving) * len(Flow) + int(flow)
+            # One sector pays one sector (a tier its wages, say): one cell of the flow cube.
+            cell = int(self._source_key[source_span.low] + self._target_key[target_span.low])
+            cell += int(flow)
             self.step_flows[cell] += amount.cumsum()[-1] if total is None else total
         else:
             self._add_flows(self._cells(source, target, flow), amount)
