@@ -76,7 +76,7 @@ NEWTON_DONE = 1e-5
 
 Newton's next step would be at most about half its square (below 5e-11 in log-odds, a
 relative change of the hazard of the same size): the log of a sum of softplus has a second
-derivative no larger than its first.
+derivative no larger than its first (``|g''| ≤ g' ≤ 1``).
 """
 
 
@@ -1438,9 +1438,7 @@ def intercept_for_hazard(
     ``start`` (last step's shift: a step changes it little). The derivative of the left side
     is ``Σ PD / Σ hazard``, 1 for small PDs, where the hazard is proportional to ``e^d`` and
     one step is exact; the shift stays within ±`LEARNT_SHIFT_BOUND`. A step below
-    `NEWTON_DONE` ends the solve: the left side's second derivative is no larger than its
-    first (``|g''| ≤ g' ≤ 1``), so the step Newton's method would take next is at most about
-    half the square of the last (the shift is within about 5e-11 of the root).
+    `NEWTON_DONE` ends the solve (why that is close enough: see the constant).
 
     Args:
         log_odds: Unshifted log-odds of every firm.
