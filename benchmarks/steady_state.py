@@ -22,15 +22,30 @@ import numpy as np
 import pandas as pd
 
 from autofin.results.replications import replication_seeds
+from autofin.scenario.errors import ScenarioError
 from autofin.scenario.loading import load_scenario
 from autofin.world.model import simulate
 
 ROOT = Path(__file__).resolve().parents[1]
 QUARTER_DAYS = 91
+"""Days averaged into one row of the table: a quarter of a year, 13 weekly steps."""
 
 
 def quarterly_drift(values: np.ndarray, quarter_steps: int) -> np.ndarray:
-    """Means of whole quarters relative to the first value, less one (0.1 is 10% above day 0)."""
+    """How far each whole quarter's mean lies from the first value.
+
+    Args:
+        values: A stock, one value per step after the warm-up; the first is day 0.
+        quarter_steps: Steps per quarter. A last, incomplete quarter is left out.
+
+    Returns:
+        One figure per quarter: its mean over day 0's value, less one (0.1 is 10% above).
+
+    Raises:
+        ValueError: If day 0's value is zero (nothing to compare with).
+    """
+    if values[0] == 0:
+        raise ValueError("the stock is zero at day 0: no drift to measure")
     whole = values[: values.size // quarter_steps * quarter_steps]
     return whole.reshape(-1, quarter_steps).mean(axis=1) / values[0] - 1.0
 
@@ -52,32 +67,47 @@ def main() -> None:
         help="Time-series column (default: supplier_debt and automaker_cash).",
     )
     args = parser.parse_args()
+    if args.replications is not None and args.replications < 1:
+        parser.error(f"--replications must be at least 1, not {args.replications}")
+    try:
+        scenario = load_scenario(Path(args.scenario), overrides=args.set)
+    except ScenarioError as error:
+        parser.error(str(error))
     columns = args.column or ["supplier_debt", "automaker_cash"]
-    scenario = load_scenario(Path(args.scenario), overrides=args.set)
-    count = args.replications or scenario.replications
+    seeds = replication_seeds(scenario.seed, args.replications or scenario.replications)
     quarter_steps = max(1, round(QUARTER_DAYS / scenario.step_days))
+    # The columns a run of this scenario records, from one step of it, before the long runs.
+    one_step = {"horizon_days": scenario.step_days, "warmup_days": 0, "replications": 1}
+    recorded = simulate(scenario.model_copy(update=one_step)).timeseries.columns
+    unknown = sorted(set(columns) - set(recorded))
+    if unknown:
+        parser.error(f"--column: no time series named {', '.join(unknown)}")
     runs, defaults = [], []
-    for seed in replication_seeds(scenario.seed, count):
-        series = simulate(scenario.model_copy(update={"seed": seed, "replications": 1})).timeseries
-        runs.append(series[columns])
+    for seed in seeds:
+        run = scenario.model_copy(update={"seed": seed, "replications": 1})
+        series = simulate(run).timeseries
+        runs.append(series[["step", *columns]])
         defaults.append(float(series["supplier_defaults"].sum()))
         print(f"  seed {seed}: {defaults[-1]:.0f} supplier defaults", flush=True)
-    mean = pd.concat(runs).groupby(level=0).mean()
-    seeds = replication_seeds(scenario.seed, count)
+    # The step-by-step mean over the runs, as `autofin run` reports a scenario's replications.
+    mean = pd.concat(runs, ignore_index=True).groupby("step", sort=True).mean()
     print(
         f"{scenario.name}: seeds {seeds[0]}-{seeds[-1]}, warm-up {scenario.warmup_days} days, "
         f"{scenario.steps} steps after it; quarterly means relative to day 0"
     )
-    for column in columns:
-        drift = quarterly_drift(mean[column].to_numpy(), quarter_steps)
-        singles = np.concatenate(
-            [quarterly_drift(run[column].to_numpy(), quarter_steps) for run in runs]
-        )
-        print(
-            f"{column}: mean path {drift.min():+.1%}..{drift.max():+.1%} "
-            f"(single runs {singles.min():+.1%}..{singles.max():+.1%})"
-        )
-        print("  by quarter: " + " ".join(f"{x:+.1%}" for x in drift))
+    try:
+        for column in columns:
+            drift = quarterly_drift(mean[column].to_numpy(), quarter_steps)
+            singles = np.concatenate(
+                [quarterly_drift(run[column].to_numpy(), quarter_steps) for run in runs]
+            )
+            print(
+                f"{column}: mean path {drift.min():+.1%}..{drift.max():+.1%} "
+                f"(single runs {singles.min():+.1%}..{singles.max():+.1%})"
+            )
+            print("  by quarter: " + " ".join(f"{x:+.1%}" for x in drift))
+    except ValueError as error:
+        parser.error(f"{column}: {error}")
     print(f"supplier defaults per run: {np.mean(defaults):.2f}")
 
 
