@@ -19,9 +19,8 @@ import argparse
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
-from autofin.results.replications import replication_seeds
+from autofin.results.replications import combine, replication_seeds
 from autofin.scenario.errors import ScenarioError
 from autofin.scenario.loading import load_scenario
 from autofin.world.model import simulate
@@ -82,24 +81,22 @@ def main() -> None:
     unknown = sorted(set(columns) - set(recorded))
     if unknown:
         parser.error(f"--column: no time series named {', '.join(unknown)}")
-    runs, defaults = [], []
+    runs = []
     for seed in seeds:
-        run = scenario.model_copy(update={"seed": seed, "replications": 1})
-        series = simulate(run).timeseries
-        runs.append(series[["step", *columns]])
-        defaults.append(float(series["supplier_defaults"].sum()))
-        print(f"  seed {seed}: {defaults[-1]:.0f} supplier defaults", flush=True)
-    # The step-by-step mean over the runs, as `autofin run` reports a scenario's replications.
-    mean = pd.concat(runs, ignore_index=True).groupby("step", sort=True).mean()
+        runs.append(simulate(scenario.model_copy(update={"seed": seed, "replications": 1})))
+        defaults = runs[-1].summary["supplier_defaults"]
+        print(f"  seed {seed}: {defaults:.0f} supplier defaults", flush=True)
+    # What `autofin run` reports for the scenario's replications: the step-by-step mean.
+    reported = combine(scenario, runs, 0.0)
     print(
         f"{scenario.name}: seeds {seeds[0]}-{seeds[-1]}, warm-up {scenario.warmup_days} days, "
         f"{scenario.steps} steps after it; quarterly means relative to day 0"
     )
     try:
         for column in columns:
-            drift = quarterly_drift(mean[column].to_numpy(), quarter_steps)
+            drift = quarterly_drift(reported.timeseries[column].to_numpy(), quarter_steps)
             singles = np.concatenate(
-                [quarterly_drift(run[column].to_numpy(), quarter_steps) for run in runs]
+                [quarterly_drift(run.timeseries[column].to_numpy(), quarter_steps) for run in runs]
             )
             print(
                 f"{column}: mean path {drift.min():+.1%}..{drift.max():+.1%} "
@@ -108,7 +105,7 @@ def main() -> None:
             print("  by quarter: " + " ".join(f"{x:+.1%}" for x in drift))
     except ValueError as error:
         parser.error(f"{column}: {error}")
-    print(f"supplier defaults per run: {np.mean(defaults):.2f}")
+    print(f"supplier defaults per run: {reported.summary['supplier_defaults']:.2f}")
 
 
 if __name__ == "__main__":
