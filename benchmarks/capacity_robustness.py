@@ -2,7 +2,7 @@
 
 The surge of `tests/world/test_supply_chain.py`: three-minute approval plus a bank app four
 times the tested partnership, 50,000 consumers, three years, the supply chain sized for the
-traditional market (785 cars a year) and no warm-up. The documented directions
+traditional market (702 cars a year) and no warm-up. The documented directions
 (docs/calibration.md): with suppliers investing, the chain sells more than the fixed chain,
 loses far fewer sales, keeps the capacity it built (no bust after the bullwhip's swing), and
 does not default more. This script changes one `suppliers.capacity_investment` setting at a
@@ -44,7 +44,7 @@ APP = {
 }
 SURGE = {
     "consumers.population": 50_000,
-    "market.vehicles_per_year": 785,
+    "market.vehicles_per_year": 702,
     "horizon_days": 1092,
     "replications": 1,
     "warmup_days": 0,

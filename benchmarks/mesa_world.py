@@ -451,6 +451,7 @@ class MesaWorld(mesa.Model):
             firm.equity = float(f.equity[i])
             firm.fixed_assets = float(f.fixed_assets[i])
             firm.equity_target = float(f.equity_target[i])
+            firm.headroom_target = float(f.headroom_target[i])
             firm.wc_per_unit = float(f.working_capital_per_unit[i])
             firm.part = int(f.part[i])
             firm.cash = float(cash[i])
@@ -577,6 +578,9 @@ class MesaWorld(mesa.Model):
                 1.0,
             )
             firm.payout = auto_spec.dividend_payout if a else sup.dividend_payout
+            firm.pays_while_indebted = (
+                auto_spec.payout_while_indebted if a else sup.payout_while_indebted
+            )
 
     # ------------------------------------------------------------------ the step
     def step(self) -> None:
@@ -686,6 +690,8 @@ class MesaWorld(mesa.Model):
                 firm.line_contract += extension
                 firm.line_approved += extension
                 firm.line_limit += extension
+                # The raise carries the new output's working capital, not dividends.
+                firm.headroom_target += extension
 
     def transfer_inputs(
         self, moved: list[tuple[Edge, FirmAgent]], output_before: list[float]
@@ -1586,13 +1592,20 @@ class MesaWorld(mesa.Model):
 
     # ------------------------------------------------------------------ end of step
     def pay_dividends(self) -> None:
-        """Sound firms pay out part of equity above its opening level."""
+        """Sound firms pay out part of equity above its opening level, as lenders allow."""
         for firm in self.firms:
             if not firm.active or firm.arrears_steps:
                 continue
-            excess = min(firm.cash - firm.cash_target, firm.equity - firm.equity_target)
-            if excess > 0:
-                firm.cash -= firm.payout * excess
+            if firm.pays_while_indebted:
+                if firm.line_frozen:
+                    continue
+                spare = firm.cash - firm.cash_target + firm.undrawn() - firm.headroom_target
+                amount = min(firm.payout * (firm.equity - firm.equity_target), spare, firm.cash)
+            else:
+                excess = min(firm.cash - firm.cash_target, firm.equity - firm.equity_target)
+                amount = firm.payout * excess
+            if amount > 0:
+                firm.cash -= amount
 
     def bank_end_of_step(self, t: int) -> None:
         """Funding costs, the facility, workouts and write-offs, failures."""

@@ -1,9 +1,10 @@
-"""Print mean supplier defaults and financing rates per robustness variant (seeds 0-3).
+"""Print mean supplier defaults and financing rates per robustness variant (seeds 0-7).
 
 Usage::
 
     .venv/bin/python benchmarks/robustness.py
     .venv/bin/python benchmarks/robustness.py --relationships 2   # lines shared by two banks
+    .venv/bin/python benchmarks/robustness.py --set suppliers.equity_days=70
 """
 
 from __future__ import annotations
@@ -27,8 +28,16 @@ def main() -> None:
         default=None,
         help="Banks sharing each firm's credit line (banks.relationships), in every variant.",
     )
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="Scenario override applied in every variant and case (after the variant's own).",
+    )
     args = parser.parse_args()
     extra = [] if args.relationships is None else [f"banks.relationships={args.relationships}"]
+    extra += args.set
     print("| variant | " + " | ".join(CASES) + " | rate scf_none | rate platform | all hold |")
     print("|---" * (len(CASES) + 4) + "|")
     for name, overrides in VARIANTS.items():

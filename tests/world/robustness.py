@@ -14,7 +14,7 @@ from autofin.scenario.loading import load_scenario
 from autofin.world.model import simulate
 from conftest import SCENARIOS
 
-SEEDS = range(4)
+SEEDS = range(8)
 
 VARIANTS: dict[str, list[str]] = {
     "defaults": [],

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
+from autofin.results.replications import simulate_replications
 from autofin.scenario.loading import load_scenario
 from autofin.world.model import simulate
 from conftest import SCENARIOS
@@ -12,27 +14,40 @@ from conftest import SCENARIOS
 QUARTER_STEPS = 13
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 8: after the warm-up, baseline supplier debt's quarterly means range from "
-    "-43% to +19% of day 0 over seeds 42-45 (re-measured 2026-12-03; automaker cash -6% to "
-    "+7%): the year's warm-up ends half-way through a seven-quarter transient (day 0 sits "
-    "13-16% above where debt settles), and single runs of a market of 14.5 cars a week swing "
-    "-40% to +32% even after two years' warm-up. The mean path of eight replications "
-    "passes after a two-year warm-up (worst -13% over seeds 0-7, 42-49, 50-57) but that "
-    "warm-up takes the baseline to 1.78x its time at 439607d (budget 1.5); see "
-    "docs/calibration.md",
-)
+def quarterly_drift(series: pd.DataFrame, column: str) -> np.ndarray:
+    """Each whole quarter's mean of ``column`` relative to its value at day 0, less one."""
+    values = series[column].to_numpy()
+    whole = values[: values.size // QUARTER_STEPS * QUARTER_STEPS]
+    return whole.reshape(-1, QUARTER_STEPS).mean(axis=1) / values[0] - 1.0
+
+
 def test_baseline_keeps_supplier_debt_and_automaker_cash_within_15_percent():
-    for seed in (42, 43, 44):
-        series = simulate(
-            load_scenario(SCENARIOS / "baseline.yaml", overrides=[f"seed={seed}"])
-        ).timeseries
+    # What `autofin run scenarios/baseline.yaml` reports: the mean path of its eight
+    # replications (seeds 42-49). Single runs of a market of about 14 cars a week wander
+    # further by chance (see docs/calibration.md); the mean path must not drift.
+    scenario = load_scenario(SCENARIOS / "baseline.yaml")
+    assert scenario.replications == 8
+    series = simulate_replications(scenario).timeseries
+    for column in ("supplier_debt", "automaker_cash"):
+        assert np.all(np.abs(quarterly_drift(series, column)) <= 0.15), column
+
+
+@pytest.mark.robustness  # sixteen three-year runs: the second stage of make test
+def test_the_steady_state_holds_on_other_seeds_and_drifts_without_payouts():
+    # Two other sets of eight seeds stay within the band; with no payouts at all profits
+    # pile up as equity, repay debt and fill the automaker's cash, and the band is broken.
+    for seed in (0, 50):
+        scenario = load_scenario(SCENARIOS / "baseline.yaml", overrides=[f"seed={seed}"])
+        series = simulate_replications(scenario).timeseries
         for column in ("supplier_debt", "automaker_cash"):
-            values = series[column].to_numpy()
-            whole = values[: values.size // QUARTER_STEPS * QUARTER_STEPS]
-            quarters = whole.reshape(-1, QUARTER_STEPS).mean(axis=1)
-            assert np.all(np.abs(quarters / values[0] - 1.0) <= 0.15), (seed, column)
+            assert np.all(np.abs(quarterly_drift(series, column)) <= 0.15), (seed, column)
+    hoarding = load_scenario(
+        SCENARIOS / "baseline.yaml",
+        overrides=["suppliers.dividend_payout=0", "automakers.dividend_payout=0"],
+    )
+    series = simulate_replications(hoarding).timeseries
+    assert quarterly_drift(series, "supplier_debt").min() < -0.15
+    assert quarterly_drift(series, "automaker_cash").max() > 0.15
 
 
 @pytest.mark.robustness  # eight seven-year runs: the second stage of make test

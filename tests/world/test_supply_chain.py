@@ -190,7 +190,7 @@ APP = {"monthly_traffic": 75_000, "click_to_lead": 0.01, "prequalified": True, "
 """A bank-app partnership sending pre-qualified leads (scaled to 50,000 consumers)."""
 SMALL_MARKET = {
     "consumers.population": 50_000,
-    "market.vehicles_per_year": 785,  # consumer_traditional's own demand, scaled to 50,000
+    "market.vehicles_per_year": 702,  # consumer_traditional's own demand, scaled to 50,000
     "horizon_days": 728,
     "replications": 1,
     # No warm-up: the surge meets the supply chain as sized for the traditional market at
@@ -505,11 +505,17 @@ def test_term_financed_capacity_follows_a_sustained_surge_and_does_not_collapse(
         last_year = capacity.iloc[-52:]
         assert last_year.min() > 0.95 * capacity.max()
         assert investing.summary["supplier_defaults"] <= fixed.summary["supplier_defaults"]
-        # The growing chain sells more.
+        # The growing chain sells more and loses fewer buyers.
         assert investing.summary["sales_units"] > fixed.summary["sales_units"]
+        assert investing.summary["lost_sales_units"] < fixed.summary["lost_sales_units"]
         for name, run in (("fixed", fixed), ("investing", investing)):
             sold[name] += run.summary["sales_units"]
             lost[name] += run.summary["lost_sales_units"]
-    # The fixed chain runs out of cars; the growing one loses few.
+    # The fixed chain runs out of cars; the growing one loses fewer, but does not catch the
+    # whole surge: in years 2-3 the surge wants about 1.59 times the output the chain was
+    # sized for, and debt-service coverage finances about 27% more capacity, so it loses about
+    # half of what the fixed chain loses (1,179 against 2,315 on 2026-12-04). Before consumers
+    # opened holding their recent cars the chain was sized about 10% above the traditional
+    # market's demand, the surge wanted 1.44 times it, and investing lost a sixth.
     assert lost["fixed"] > 0.1 * sold["fixed"]
-    assert lost["investing"] < 0.25 * lost["fixed"]
+    assert lost["investing"] < lost["fixed"]

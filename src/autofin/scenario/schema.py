@@ -156,9 +156,18 @@ class AutomakerSpec(Section):
     dividend_payout: Probability = Field(
         0.5,
         description="Share of its profits an automaker pays out as dividends each step: of its "
-        "equity above its opening equity, at most its cash above its opening cash, while it is "
+        "equity above its opening equity, within what payout_while_indebted allows, while it is "
         "not in arrears. Profits leave the firm, so a world with no shock stays near its "
         "opening state.",
+    )
+    payout_while_indebted: bool = Field(
+        True,
+        description="An automaker pays dividend_payout of its equity above its opening equity "
+        "each step while it still has debt, as its lenders allow: at most its cash above its "
+        "opening cash plus the undrawn credit beyond the headroom its line opened with (and the "
+        "raises that finance new output's working capital), and none "
+        "while it is in arrears or its line is frozen. Off: the payout is capped by its cash "
+        "above its opening cash, so an indebted firm retains its profits.",
     )
     forecast_smoothing: Annotated[float, Field(gt=0.0, le=1.0)] = Field(
         0.3, description="Weight of the latest week in the exponentially smoothed sales forecast."
@@ -283,8 +292,18 @@ class SupplierSpec(Section):
     dividend_payout: Probability = Field(
         0.5,
         description="Share of its profits a supplier pays out as dividends each step: of its "
-        "equity above its opening equity, at most its cash above its opening cash, while it is "
+        "equity above its opening equity, within what payout_while_indebted allows, while it is "
         "not in arrears.",
+    )
+    payout_while_indebted: bool = Field(
+        True,
+        description="A supplier pays dividend_payout of its equity above its opening equity "
+        "each step while it still has debt, as its lenders allow: at most its cash above its "
+        "opening cash plus the undrawn credit beyond the headroom its line opened with (and the "
+        "raises that finance new output's working capital), and none "
+        "while it is in arrears, its line is frozen or it retains profits for new capacity. Off: "
+        "the payout is capped by its cash above its opening cash, so an indebted firm retains "
+        "its profits.",
     )
     size_dispersion: Sigma = Field(
         0.8,

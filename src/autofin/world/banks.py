@@ -875,6 +875,8 @@ class Banks:
             open_line = self.open_main_lines(ledger)
         extension = np.where(open_line, added * self.line_per_unit(firms, step_days), 0.0)
         self.extend_main_lines(extension)
+        # The raise carries the new output's working capital: headroom kept from dividends.
+        firms.headroom_target = firms.headroom_target + extension
         return extension
 
     def line_carrying(self) -> np.ndarray:

@@ -255,7 +255,7 @@ def build_consumers(
     income *= spec.income_median
     savings = rng.normal(0.0, spec.savings_sigma, n)
     np.exp(savings, out=savings)
-    for part in _chunks(n):
+    for part in population_chunks(n):
         savings[part] *= spec.savings_years * income[part]
     mean, sd = spec.purchase_propensity, spec.purchase_propensity_dispersion
     if 0.0 < mean < 1.0 and 0.0 < sd**2 < mean * (1.0 - mean):
@@ -298,7 +298,7 @@ def build_consumers(
         marks=np.zeros(n, dtype=bool),
         origin=first_step,
     )
-    for part in _chunks(n):
+    for part in population_chunks(n):
         consumers.schedule(part, first_step, consumers.next_trip_gaps(part.stop - part.start, rng))
     return consumers
 
@@ -307,7 +307,7 @@ _CHUNK = 1 << 20
 """Consumers drawn at a time when the population is built."""
 
 
-def _chunks(n: int) -> list[slice]:
+def population_chunks(n: int) -> list[slice]:
     """Consecutive slices of ``_CHUNK`` consumers covering ``range(n)``."""
     return [slice(start, min(n, start + _CHUNK)) for start in range(0, n, _CHUNK)]
 
@@ -319,7 +319,7 @@ def _drawn(n: int, dtype: DTypeLike, draw: Callable[[int], np.ndarray]) -> np.nd
     ``draw(n)``, without its temporary the size of the population.
     """
     out = np.empty(n, dtype=dtype)
-    for part in _chunks(n):
+    for part in population_chunks(n):
         out[part] = draw(part.stop - part.start)
     return out
 
@@ -331,7 +331,7 @@ def _standard_normals(n: int, rng: np.random.Generator) -> np.ndarray:
     """
     out = np.empty(n, dtype=np.float32)
     buffer = np.empty(min(n, _CHUNK))
-    for part in _chunks(n):
+    for part in population_chunks(n):
         drawn = buffer[: part.stop - part.start]
         rng.standard_normal(out=drawn)
         out[part] = drawn

@@ -32,7 +32,7 @@ from autofin.world.automakers import availability
 from autofin.world.banks import Banks, Instrument
 from autofin.world.channels import Prospects, arrivals
 from autofin.world.choice import AutomakerOffers, choose_automakers, logit_shares
-from autofin.world.consumers import CHANNEL_NAMES, Channel, Consumers
+from autofin.world.consumers import CHANNEL_NAMES, Channel, Consumers, population_chunks
 from autofin.world.firms import Firms
 from autofin.world.ledger import Ledger
 from autofin.world.sales import pay_for_cars
@@ -141,22 +141,26 @@ class ConsumerMarket:
         for pipeline in self.desk.pipelines:
             pipeline.tally = CheckTally(len(pipeline.names))
 
-    def expected_buyers_per_step(self, price: float, apr: float) -> float:
-        """Rough expected purchases per step in the long run, for sizing the supply chain.
+    def purchase_chances(
+        self, who: np.ndarray, price: float, apr: float, *, approval: bool = True
+    ) -> np.ndarray:
+        """Each of ``who``'s chance that a shopping trip ends in a purchase, before the run.
 
-        The funnel's chances are averaged over (a sample of) the population, with the common
-        approval stack's pass chance and typical wait, and loans at ``apr``; the automakers'
-        forecasts correct the rest within weeks.
+        The funnel's chances (lead, test drive, affordability and, with ``approval``, the
+        common approval stack's pass chance and typical wait) at the price and loans at
+        ``apr``, for a consumer not holding a recent car. Without ``approval``, every loan
+        asked for is granted at once. Used before the run, so it draws nothing.
         """
         c, spec = self.consumers, self.consumers.spec
-        who = np.arange(min(c.population, 20_000))
         prices = np.full(who.size, price)
         cash_capable = c.savings[who] >= price
         loan_share = np.where(cash_capable & ~c.fraudster[who], spec.loans.loan_preference, 1.0)
-        passes = self.pipeline.pass_chance(
-            c.risk[who].astype(float), c.fraud_propensity[who].astype(float)
-        )
-        loan_success = passes * float(self.offers.expected_booked.mean())
+        loan_success: float | np.ndarray = 1.0
+        if approval:
+            passes = self.pipeline.pass_chance(
+                c.risk[who].astype(float), c.fraud_propensity[who].astype(float)
+            )
+            loan_success = passes * float(self.offers.expected_booked.mean())
         borrows = np.ones(who.size, dtype=bool)
         instalment = annuity_factor(apr, spec.loans.term_months)
         buy = (
@@ -168,13 +172,70 @@ class ConsumerMarket:
             )
         )
         channels = spec.channels
-        walk_in = float((c.channel[who] == Channel.WALK_IN).mean())
-        lead_rate = walk_in * channels.walk_in.lead_rate + (1 - walk_in) * channels.online.lead_rate
+        lead_rate = np.where(
+            c.channel[who] == Channel.WALK_IN,
+            channels.walk_in.lead_rate,
+            channels.online.lead_rate,
+        )
+        return lead_rate * buy
+
+    def holding_shares(self, chances: np.ndarray) -> np.ndarray:
+        """The long-run share of time a consumer holds a car bought under ``holding_years``.
+
+        A consumer alternates between being free to buy, until a trip (``1 /
+        replacement_years`` a year) ends in a purchase (``chances`` per trip), and holding
+        the car for ``holding_years``: the holding share of this renewal cycle is ``rate *
+        chance * holding / (1 + rate * chance * holding)``.
+        """
+        spec = self.consumers.spec
+        bought_per_holding = chances * spec.holding_years / spec.replacement_years
+        return bought_per_holding / (1.0 + bought_per_holding)
+
+    def open_holdings(self, price: float, apr: float, rng: np.random.Generator) -> None:
+        """Open the population near its long-run state: recent buyers hold their cars.
+
+        Each consumer holds a car bought within ``holding_years`` with its long-run holding
+        share (`holding_shares`), bought at a uniform time within that window; otherwise
+        every consumer would be free to buy at the start, and sales would settle about 7%
+        lower over the first two years (the baseline), a transient a year's warm-up does
+        not remove. The chances are those of the population before any approval stack
+        (every loan granted at once): the opening holdings are part of the population, the
+        same in scenarios that differ only in how loans are approved; the warm-up settles
+        the rest.
+        """
+        c = self.consumers
+        holding_steps = c.holding_steps
+        if holding_steps <= 0:
+            return
+        for part in population_chunks(c.population):
+            who = np.arange(part.start, part.stop)
+            # Two draws for every consumer, whether it holds or not: scenarios whose chances
+            # differ (in approval, say) differ only for the consumers at the margin.
+            draw, when = rng.random(who.size), rng.random(who.size)
+            chances = self.purchase_chances(who, price, apr, approval=False)
+            holds = draw < self.holding_shares(chances)
+            ago = (when[holds] * holding_steps).astype(np.int32)
+            c.last_purchase[who[holds]] = c.origin - ago
+
+    def expected_buyers_per_step(self, price: float, apr: float) -> float:
+        """Rough expected purchases per step in the long run, for sizing the supply chain.
+
+        The chances of a trip ending in a purchase (`purchase_chances`) over (a sample of) the
+        population, less those holding a car at the opening (`open_holdings`); the
+        automakers' forecasts correct the rest within weeks.
+        """
+        c, spec = self.consumers, self.consumers.spec
+        who = np.arange(min(c.population, 20_000))
+        chances = self.purchase_chances(who, price, apr)
+        if c.holding_steps > 0:
+            # Those holding a car at the opening (`open_holdings`) do not buy.
+            unapproved = self.purchase_chances(who, price, apr, approval=False)
+            chances = chances * (1.0 - self.holding_shares(unapproved))
         # Trips from the calendar and from new households; the bank app moves trips earlier.
         yearly = 1.0 / spec.replacement_years + spec.new_household_rate
         trips = c.population * c.step_years * yearly
         # The supply chain needs a positive scale even if nobody in the sample can buy.
-        return max(float(trips * lead_rate * buy.mean()), 1e-6)
+        return max(float(trips * chances.mean()), 1e-6)
 
     # ------------------------------------------------------------------ repaying
     def repay(self, step: int, banks: Banks, ledger: Ledger) -> None:

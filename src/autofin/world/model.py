@@ -107,6 +107,8 @@ class AutofinModel(mesa.Model):
         self.sizing_share = np.full(n_automakers, 1.0 / n_automakers)
         sized_for = scenario.market.vehicles_per_year
         sizing_apr = opening_car_loan_rate(scenario.banks, scenario.consumers.loans.margin)
+        # The population opens in its long-run state: recent buyers hold their cars.
+        self.market.open_holdings(scenario.automakers.vehicle_price, sizing_apr, streams.consumers)
         expected_sales = self.sizing_share * (
             self.market.expected_buyers_per_step(scenario.automakers.vehicle_price, sizing_apr)
             if sized_for is None
@@ -493,9 +495,14 @@ class AutofinModel(mesa.Model):
     def _pay_dividends(self) -> None:
         """Firms pay out part of their profits: equity above its opening level.
 
-        A firm pays a share of whichever is smaller, its equity above its opening equity
-        (at the start of the step) or its cash above its opening cash, and only while it is
-        not in arrears.
+        A firm pays a share of its equity above its opening equity (at the start of the
+        step), only while it is not in arrears, and no more than its lenders allow
+        (`payout_while_indebted`, the default): its cash above the buffer plus the undrawn
+        credit beyond its line's opening headroom and the raises that finance new output's
+        working capital (`Banks.finance_new_output`), and nothing on a frozen line. So profits
+        leave an indebted firm too, and a world with no shock stays near its opening state.
+        With the switch off, the payout is capped by the cash above the buffer alone, and a
+        firm with a drawn line retains its profits.
         """
         firms, ledger, scenario = self.firms, self.ledger, self.spec
         payout = np.where(
@@ -505,14 +512,29 @@ class AutofinModel(mesa.Model):
         )
         # Firms short of capacity keep their profits to pay for more.
         sound = firms.active & (firms.arrears_steps == 0) & ~firms.retaining
+        cash = ledger.balance[: firms.n]
         excess = np.maximum(
-            np.minimum(
-                ledger.balance[: firms.n] - firms.cash_target, firms.equity - firms.equity_target
-            ),
-            0.0,
+            np.minimum(cash - firms.cash_target, firms.equity - firms.equity_target), 0.0
         )
-        paying = np.flatnonzero(sound & (excess > 0))
-        ledger.post(paying, ledger.outside, (payout * excess)[paying], Flow.DIVIDENDS)
+        amount = payout * excess
+        indebted = np.where(
+            firms.is_automaker,
+            scenario.automakers.payout_while_indebted,
+            scenario.suppliers.payout_while_indebted,
+        )
+        if indebted.any():
+            # Pay out equity above its opening level while still indebted, within what a
+            # lender would allow: cash above the buffer plus the undrawn credit beyond the
+            # headroom the line opened with and the raises for new output (a raise carries
+            # that output's receivables, not dividends); none on a frozen line.
+            spare = cash - firms.cash_target + self.banks.undrawn(firms) - firms.headroom_target
+            lent = np.minimum(
+                payout * (firms.equity - firms.equity_target), np.minimum(spare, cash)
+            )
+            amount = np.where(indebted, lent, amount)
+            sound = sound & ~(indebted & self.banks.line_frozen)
+        paying = np.flatnonzero(sound & (amount > 0))
+        ledger.post(paying, ledger.outside, amount[paying], Flow.DIVIDENDS)
 
     def _liquidate(self, debtors: np.ndarray, event: str, t: int, reason: str) -> None:
         if debtors.size == 0:
@@ -633,6 +655,9 @@ class AutofinModel(mesa.Model):
         firms.fixed_assets = np.maximum(equity - current_equity, 0.0)
         # Firms pay dividends out of equity above their opening equity (see _pay_dividends).
         firms.equity_target = current_equity + firms.fixed_assets
+        # The liquidity headroom the opening line leaves (`payout_while_indebted` keeps it;
+        # `Banks.finance_new_output` adds the raises for new output).
+        firms.headroom_target = banks.undrawn(firms)
         firms.equity = firms.equity_target.copy()
         # The working capital a unit of output per step ties up in each supplier's opening
         # balance sheet: what its funds must carry per unit (see `production.fundable_output`).
