@@ -518,4 +518,4 @@ def test_term_financed_capacity_follows_a_sustained_surge_and_does_not_collapse(
     # opened holding their recent cars the chain was sized about 10% above the traditional
     # market's demand, the surge wanted 1.44 times it, and investing lost a sixth.
     assert lost["fixed"] > 0.1 * sold["fixed"]
-    assert lost["investing"] < lost["fixed"]
+    assert lost["investing"] < 0.75 * lost["fixed"]

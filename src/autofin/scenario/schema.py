@@ -163,11 +163,11 @@ class AutomakerSpec(Section):
     payout_while_indebted: bool = Field(
         True,
         description="An automaker pays dividend_payout of its equity above its opening equity "
-        "each step while it still has debt, as its lenders allow: at most its cash above its "
-        "opening cash plus the undrawn credit beyond the headroom its line opened with (and the "
-        "raises that finance new output's working capital), and none "
-        "while it is in arrears or its line is frozen. Off: the payout is capped by its cash "
-        "above its opening cash, so an indebted firm retains its profits.",
+        "each step, indebted or not, as its lenders allow: at most its cash above its opening "
+        "cash plus the undrawn credit beyond the headroom its line opened with (and beyond the "
+        "raises for new output); none while "
+        "it is in arrears or every part of its line is frozen. Off: the payout is capped by its "
+        "cash above its opening cash, so a firm with a drawn line retains its profits.",
     )
     forecast_smoothing: Annotated[float, Field(gt=0.0, le=1.0)] = Field(
         0.3, description="Weight of the latest week in the exponentially smoothed sales forecast."
@@ -298,12 +298,12 @@ class SupplierSpec(Section):
     payout_while_indebted: bool = Field(
         True,
         description="A supplier pays dividend_payout of its equity above its opening equity "
-        "each step while it still has debt, as its lenders allow: at most its cash above its "
-        "opening cash plus the undrawn credit beyond the headroom its line opened with (and the "
-        "raises that finance new output's working capital), and none "
-        "while it is in arrears, its line is frozen or it retains profits for new capacity. Off: "
-        "the payout is capped by its cash above its opening cash, so an indebted firm retains "
-        "its profits.",
+        "each step, indebted or not, as its lenders allow: at most its cash above its opening "
+        "cash plus the undrawn credit beyond the headroom its line opened with (and beyond the "
+        "raises for new output); none while "
+        "it is in arrears, every part of its line is frozen or it retains profits for new "
+        "capacity. Off: the payout is capped by its cash above its opening cash, so a firm "
+        "with a drawn line retains its profits.",
     )
     size_dispersion: Sigma = Field(
         0.8,

@@ -875,7 +875,8 @@ class Banks:
             open_line = self.open_main_lines(ledger)
         extension = np.where(open_line, added * self.line_per_unit(firms, step_days), 0.0)
         self.extend_main_lines(extension)
-        # The raise carries the new output's working capital: headroom kept from dividends.
+        # The raise is kept from dividends (`payout_while_indebted`): a firm pays none out of
+        # what it draws on it, so the new output's working capital comes first.
         firms.headroom_target = firms.headroom_target + extension
         return extension
 

@@ -183,12 +183,13 @@ class ConsumerMarket:
         """The long-run share of time a consumer holds a car bought under ``holding_years``.
 
         A consumer alternates between being free to buy, until a trip (``1 /
-        replacement_years`` a year) ends in a purchase (``chances`` per trip), and holding
-        the car for ``holding_years``: the holding share of this renewal cycle is ``rate *
-        chance * holding / (1 + rate * chance * holding)``.
+        replacement_years + new_household_rate`` a year, as in the sizing) ends in a purchase
+        (``chances`` per trip), and holding the car for ``holding_years``: the holding share
+        of this renewal cycle is ``rate * chance * holding / (1 + rate * chance * holding)``.
         """
         spec = self.consumers.spec
-        bought_per_holding = chances * spec.holding_years / spec.replacement_years
+        yearly = 1.0 / spec.replacement_years + spec.new_household_rate
+        bought_per_holding = chances * spec.holding_years * yearly
         return bought_per_holding / (1.0 + bought_per_holding)
 
     def open_holdings(self, price: float, apr: float, rng: np.random.Generator) -> None:

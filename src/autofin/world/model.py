@@ -498,11 +498,13 @@ class AutofinModel(mesa.Model):
         A firm pays a share of its equity above its opening equity (at the start of the
         step), only while it is not in arrears, and no more than its lenders allow
         (`payout_while_indebted`, the default): its cash above the buffer plus the undrawn
-        credit beyond its line's opening headroom and the raises that finance new output's
-        working capital (`Banks.finance_new_output`), and nothing on a frozen line. So profits
-        leave an indebted firm too, and a world with no shock stays near its opening state.
-        With the switch off, the payout is capped by the cash above the buffer alone, and a
-        firm with a drawn line retains its profits.
+        credit beyond its line's opening headroom and the raises for new output
+        (`Banks.finance_new_output`), and nothing while every part of its line is frozen. What
+        it pays beyond the cash above its buffer leaves its cash below the buffer until it
+        draws on its line at the next settlement. So profits leave an indebted firm too, and
+        a world with no shock stays near its opening state. With the switch off, the payout
+        is capped by the cash above the buffer alone, and a firm with a drawn line retains
+        its profits.
         """
         firms, ledger, scenario = self.firms, self.ledger, self.spec
         payout = np.where(
