@@ -451,7 +451,7 @@ class MesaWorld(mesa.Model):
             firm.equity = float(f.equity[i])
             firm.fixed_assets = float(f.fixed_assets[i])
             firm.equity_target = float(f.equity_target[i])
-            firm.headroom_target = float(f.headroom_target[i])
+            firm.headroom_target = float(banks.kept_headroom[i])
             firm.wc_per_unit = float(f.working_capital_per_unit[i])
             firm.part = int(f.part[i])
             firm.cash = float(cash[i])

@@ -23,30 +23,12 @@ import numpy as np
 from autofin.results.replications import combine, replication_seeds
 from autofin.scenario.errors import ScenarioError
 from autofin.scenario.loading import load_scenario
+from autofin.world.metrics import quarterly_drift
 from autofin.world.model import simulate
 
 ROOT = Path(__file__).resolve().parents[1]
 QUARTER_DAYS = 91
 """Days averaged into one row of the table: a quarter of a year, 13 weekly steps."""
-
-
-def quarterly_drift(values: np.ndarray, quarter_steps: int) -> np.ndarray:
-    """How far each whole quarter's mean lies from the first value.
-
-    Args:
-        values: A stock, one value per step after the warm-up; the first is day 0.
-        quarter_steps: Steps per quarter. A last, incomplete quarter is left out.
-
-    Returns:
-        One figure per quarter: its mean over day 0's value, less one (0.1 is 10% above).
-
-    Raises:
-        ValueError: If day 0's value is zero (nothing to compare with).
-    """
-    if values[0] == 0:
-        raise ValueError("the stock is zero at day 0: no drift to measure")
-    whole = values[: values.size // quarter_steps * quarter_steps]
-    return whole.reshape(-1, quarter_steps).mean(axis=1) / values[0] - 1.0
 
 
 def main() -> None:

@@ -197,6 +197,9 @@ class Banks:
     part_pd: np.ndarray = field(default_factory=lambda: np.zeros((1, 0)))
     relationship_stream: np.random.Generator | None = None
     line_covenant: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    kept_headroom: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    """Per firm, the undrawn credit its lenders keep from dividends: what its line left
+    undrawn at the opening, plus the raises for new output (`finance_new_output`)."""
     review_steps: int = 13
     memory_steps: int = 26
     intercept_shift: np.ndarray = field(default_factory=lambda: np.zeros(0))
@@ -877,7 +880,7 @@ class Banks:
         self.extend_main_lines(extension)
         # The raise is kept from dividends (`payout_while_indebted`): a firm pays none out of
         # what it draws on it, so the new output's working capital comes first.
-        firms.headroom_target = firms.headroom_target + extension
+        self.kept_headroom = self.kept_headroom + extension
         return extension
 
     def line_carrying(self) -> np.ndarray:
@@ -1016,6 +1019,7 @@ class Banks:
             (share * debt[borrowers]).ravel(),
             minlength=self.count,
         )
+        self.kept_headroom = self.undrawn(firms)
 
     def set_covenants(self, leverage: np.ndarray) -> None:
         """Set each line's leverage covenant at origination, over the borrower's own leverage.

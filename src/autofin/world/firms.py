@@ -129,7 +129,6 @@ class Firms:
     equity: np.ndarray = field(default_factory=lambda: np.zeros(0))
     fixed_assets: np.ndarray = field(default_factory=lambda: np.zeros(0))
     equity_target: np.ndarray = field(default_factory=lambda: np.zeros(0))
-    headroom_target: np.ndarray = field(default_factory=lambda: np.zeros(0))
     working_capital_per_unit: np.ndarray = field(default_factory=lambda: np.zeros(0))
     _supplied: int | None = field(default=None, init=False, repr=False, compare=False)
     _edge_price: np.ndarray | None = field(default=None, init=False, repr=False, compare=False)

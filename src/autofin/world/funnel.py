@@ -187,10 +187,13 @@ class ConsumerMarket:
         (``chances`` per trip), and holding the car for ``holding_years``: the holding share
         of this renewal cycle is ``rate * chance * holding / (1 + rate * chance * holding)``.
         """
-        spec = self.consumers.spec
-        yearly = 1.0 / spec.replacement_years + spec.new_household_rate
-        bought_per_holding = chances * spec.holding_years * yearly
+        bought_per_holding = chances * self.consumers.spec.holding_years * self._trips_per_year()
         return bought_per_holding / (1.0 + bought_per_holding)
+
+    def _trips_per_year(self) -> float:
+        """Shopping trips a consumer makes a year: the calendar's and new households'."""
+        spec = self.consumers.spec
+        return 1.0 / spec.replacement_years + spec.new_household_rate
 
     def open_holdings(self, price: float, apr: float, rng: np.random.Generator) -> None:
         """Open the population near its long-run state: recent buyers hold their cars.
@@ -225,7 +228,7 @@ class ConsumerMarket:
         population, less those holding a car at the opening (`open_holdings`); the
         automakers' forecasts correct the rest within weeks.
         """
-        c, spec = self.consumers, self.consumers.spec
+        c = self.consumers
         who = np.arange(min(c.population, 20_000))
         chances = self.purchase_chances(who, price, apr)
         if c.holding_steps > 0:
@@ -233,8 +236,7 @@ class ConsumerMarket:
             unapproved = self.purchase_chances(who, price, apr, approval=False)
             chances = chances * (1.0 - self.holding_shares(unapproved))
         # Trips from the calendar and from new households; the bank app moves trips earlier.
-        yearly = 1.0 / spec.replacement_years + spec.new_household_rate
-        trips = c.population * c.step_years * yearly
+        trips = c.population * c.step_years * self._trips_per_year()
         # The supply chain needs a positive scale even if nobody in the sample can buy.
         return max(float(trips * chances.mean()), 1e-6)
 

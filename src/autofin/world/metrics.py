@@ -394,6 +394,25 @@ def cash_conversion_cycle(
     return float(inventory_days + receivable_days - payable_days)
 
 
+def quarterly_drift(values: np.ndarray, quarter_steps: int) -> np.ndarray:
+    """How far each whole quarter's mean of a stock lies from its first value.
+
+    Args:
+        values: A stock, one value per step after the warm-up; the first is day 0.
+        quarter_steps: Steps per quarter. A last, incomplete quarter is left out.
+
+    Returns:
+        One figure per quarter: its mean over day 0's value, less one (0.1 is 10% above).
+
+    Raises:
+        ValueError: If day 0's value is zero (nothing to compare with).
+    """
+    if values[0] == 0:
+        raise ValueError("the stock is zero at day 0: no drift to measure")
+    whole = values[: values.size // quarter_steps * quarter_steps]
+    return whole.reshape(-1, quarter_steps).mean(axis=1) / values[0] - 1.0
+
+
 def one_year_pd_calibration(timeseries: pd.DataFrame, step_days: int) -> float:
     """Banks' scored PDs against the share of each cohort that defaults within a year.
 

@@ -529,7 +529,7 @@ class AutofinModel(mesa.Model):
             # lender would allow: cash above the buffer plus the undrawn credit beyond the
             # headroom the line opened with and the raises for new output (a raise carries
             # that output's receivables, not dividends); none on a frozen line.
-            spare = cash - firms.cash_target + self.banks.undrawn(firms) - firms.headroom_target
+            spare = cash - firms.cash_target + self.banks.undrawn(firms) - self.banks.kept_headroom
             lent = np.minimum(
                 payout * (firms.equity - firms.equity_target), np.minimum(spare, cash)
             )
@@ -657,9 +657,6 @@ class AutofinModel(mesa.Model):
         firms.fixed_assets = np.maximum(equity - current_equity, 0.0)
         # Firms pay dividends out of equity above their opening equity (see _pay_dividends).
         firms.equity_target = current_equity + firms.fixed_assets
-        # The liquidity headroom the opening line leaves (`payout_while_indebted` keeps it;
-        # `Banks.finance_new_output` adds the raises for new output).
-        firms.headroom_target = banks.undrawn(firms)
         firms.equity = firms.equity_target.copy()
         # The working capital a unit of output per step ties up in each supplier's opening
         # balance sheet: what its funds must carry per unit (see `production.fundable_output`).
