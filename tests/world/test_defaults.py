@@ -45,6 +45,34 @@ def test_defaulted_firms_are_illiquid_or_insolvent_and_the_event_says_which():
     assert checked > 50
 
 
+def test_credit_a_bank_may_not_lend_does_not_count_as_liquidity():
+    # A bank lends on a committed line only within its concentration limit (`Banks.quote`).
+    # With a tight limit, some firms fail with part of their line undrawn but held back by
+    # it: they could not have drawn it, and the check counts only what they could.
+    model = AutofinModel(
+        load_scenario(
+            SCENARIOS / "long_terms_stress.yaml",
+            overrides=["seed=0", "banks.concentration_limit=0.1"],
+        )
+    )
+    held_back = []
+    drawable = model.banks.drawable
+
+    def recording(ledger, applicants, exposure, capacity):
+        could = drawable(ledger, applicants, exposure, capacity)
+        held_back.extend(model.banks.undrawn(model.firms)[applicants] - could)
+        return could
+
+    model.banks.drawable = recording  # type: ignore[method-assign]
+    while model.step_index < model.spec.steps:
+        model.step()
+    illiquid = [c for c in model.default_checks if c.reason == "illiquid"]
+    assert len(held_back) == len(illiquid)
+    assert all(c.liquidity < 0 for c in illiquid)
+    # Counting the undrawn limit alone, some would have looked able to pay.
+    assert any(c.liquidity + held >= 0 for c, held in zip(illiquid, held_back, strict=True))
+
+
 def test_firms_in_arrears_pay_a_penalty_and_recover_or_default_after_grace():
     model = run("long_terms_stress", 0)
     frame = model.metrics.frame()

@@ -1,12 +1,14 @@
 """Banks learn their PD models from the defaults they observe.
 
 Realised default frequency: supplier defaults per supplier-year active, over the steps after
-the warm-up (the warm-up is the burn-in), seeds 0-2 pooled. The scored side is the same
+the warm-up (the warm-up is the burn-in), seeds 0-7 pooled. The scored side is the same
 population's mean scored PD expressed as an annual hazard, -ln(1 - PD) (`scored_hazard_mean`),
 the unit in which defaults per borrower-year are counted (they coincide for small PDs).
 """
 
 from __future__ import annotations
+
+import functools
 
 import numpy as np
 import pandas as pd
@@ -20,10 +22,11 @@ from conftest import SCENARIOS
 NEVER_LEARN = "banks.scoring.learning_prior=1e15"
 
 
-def scored_and_realised(name: str, *overrides: str) -> tuple[float, float]:
-    """Mean scored hazard and realised defaults per borrower-year after the warm-up, seeds 0-2."""
+@functools.cache
+def scored_and_realised(name: str, *overrides: str, seeds: range = range(8)) -> tuple[float, float]:
+    """Mean scored hazard and realised defaults per borrower-year after the warm-up, pooled."""
     scored, defaults, firm_steps = 0.0, 0.0, 0.0
-    for seed in range(3):
+    for seed in seeds:
         scenario = load_scenario(SCENARIOS / f"{name}.yaml", overrides=[f"seed={seed}", *overrides])
         series = simulate(scenario).timeseries
         scored += float((series["scored_hazard_mean"] * series["suppliers_active"]).sum())
@@ -33,41 +36,39 @@ def scored_and_realised(name: str, *overrides: str) -> tuple[float, float]:
     return scored / firm_steps, defaults / firm_steps * steps_per_year
 
 
+@pytest.mark.robustness
 @pytest.mark.xfail(
     strict=True,
-    reason="issue 8: re-measured 2026-12-04 with the opening holdings and the payout while "
-    "indebted: learnt scores are 0.016 against 0.041 realised, never-learnt 0.034 against "
-    "0.061 (2026-12-03: 0.016 against 0.037, 0.036 against 0.058): an "
-    "intercept learnt in the calm, default-free warm-up lowers the scores through the "
-    "cascade (fewer lines freeze, fewer firms fail); most stressed defaults are suppliers "
-    "drawn with a margin below cost, failing as their cash runs out (realised hazard 0.005, "
-    "0.032, 0.077 in years 1-3 against an unlearnt model's 0.03-0.04 on 2026-12-03); see "
-    "docs/calibration.md",
-)
-def test_under_stress_learning_closes_much_of_the_gap_but_lags_the_cascade():
-    # What issue 8 asks under stress, where far more defaults come than the unlearnt model
-    # predicts: learnt scores rise, closer to the realised frequency than a model that never
-    # learns, yet below it (a model fitted to past evidence lags a cascade).
-    learnt, realised = scored_and_realised("long_terms_stress")
-    fixed, realised_fixed = scored_and_realised("long_terms_stress", NEVER_LEARN)
-    assert fixed < learnt < realised
-    assert abs(np.log(learnt / realised)) < 0.5 * abs(np.log(fixed / realised_fixed))
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 8: re-measured 2026-12-04 with the opening holdings and the payout while "
-    "indebted: the baseline reads 1.03 (0.0034 scored against 0.0033 realised), "
-    "long_terms_stress 0.39 (0.0159 against 0.0410); on 2026-12-03 75 of its 110 defaults "
-    "were suppliers drawn with a margin below cost, whose hazard climbs as their cash runs "
-    "out; the model's "
-    "features do not see that clock and an intercept anchored in the warm-up lags it; see "
-    "docs/calibration.md",
+    reason="issue 8: measured 2026-12-05 over seeds 0-7, the baseline reads 1.55 (0.0032 scored "
+    "against 0.0021 realised; 1.03 on seeds 0-2 alone) and long_terms_stress 0.46 (0.0137 "
+    "against 0.0300). A watch list learnt apart with a log-leverage score brings both within "
+    "1.5 (0.72 and 0.93) but lets seven-year baselines spiral (branch explore-watchlist); "
+    "see docs/calibration.md",
 )
 def test_scored_pd_within_a_factor_of_1_5_of_realised_frequency():
+    # Issue 8, averaged over eight replications: a baseline with about two defaults a run
+    # and a stressed world with about thirty.
     for name in ("baseline", "long_terms_stress"):
         learnt, realised = scored_and_realised(name)
         assert abs(np.log(learnt / realised)) < np.log(1.5), name
+
+
+@pytest.mark.robustness
+@pytest.mark.xfail(
+    strict=True,
+    reason="issue 8: measured 2026-12-05 over seeds 0-7, never learning reads 0.68 and learning "
+    "0.46: an intercept learnt in the calm, default-free warm-up lowers the stressed scores, "
+    "and the defaults of clients whose lines were frozen (5 a year against 0.2 scored) are "
+    "what the model misses; see docs/calibration.md",
+)
+def test_under_stress_learning_closes_most_of_the_gap_but_lags_the_cascade():
+    # The unlearnt model scores the stressed world's defaults too low; each bank's learnt
+    # intercepts, raised by the defaults it sees, should close most of the gap in the log,
+    # and stay below the realised frequency (a model fitted to past evidence lags a cascade).
+    learnt = np.divide(*scored_and_realised("long_terms_stress"))
+    fixed = np.divide(*scored_and_realised("long_terms_stress", NEVER_LEARN))
+    assert fixed < learnt < 1.0
+    assert abs(np.log(learnt)) < 0.5 * abs(np.log(fixed))
 
 
 def test_one_year_calibration_compares_each_cohorts_scores_with_its_defaults_that_year():

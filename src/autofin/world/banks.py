@@ -636,15 +636,7 @@ class Banks:
         # Columns are taken with `take`: numpy's two-dimensional fancy indexing costs
         # several times more (here and below).
         bank = self.part_bank.take(applicants, axis=1)
-        if self.relationships == 1:
-            owed = exposure[None, :]  # less the other parts' draws: less an empty sum, +0
-        else:
-            owed = np.empty(bank.shape)
-            owed[1:] = self.part_drawn[1:].take(applicants, axis=1)
-            owed[0] = exposure - owed[1:].sum(axis=0)
-        headroom = np.minimum(
-            self.concentration_room(ledger, bank, owed), self.part_undrawn(applicants, bank)
-        )
+        headroom = self._headroom(ledger, applicants, bank, exposure)
         parts = pro_rata(np.minimum(amounts, headroom.sum(axis=0)), headroom)
         parts = self.fit_in_capacity(bank.ravel(), parts.ravel(), capacity).reshape(bank.shape)
         offer = parts.sum(axis=0)
@@ -656,6 +648,41 @@ class Banks:
             weight = pro_rata(np.ones(applicants.size), parts)
             rate = (weight * self.part_rate.take(applicants, axis=1)).sum(axis=0)
         return offer, rate, parts
+
+    def _headroom(
+        self, ledger: Ledger, applicants: np.ndarray, bank: np.ndarray, exposure: np.ndarray
+    ) -> np.ndarray:
+        """Each part's undrawn limit within its bank's concentration limit (parts × applicants).
+
+        The main bank is owed everything the borrower owes the banks but the other parts.
+        """
+        if self.relationships == 1:
+            owed = exposure[None, :]  # less the other parts' draws: less an empty sum, +0
+        else:
+            owed = np.empty(bank.shape)
+            owed[1:] = self.part_drawn[1:].take(applicants, axis=1)
+            owed[0] = exposure - owed[1:].sum(axis=0)
+        return np.minimum(
+            self.concentration_room(ledger, bank, owed), self.part_undrawn(applicants, bank)
+        )
+
+    def drawable(
+        self, ledger: Ledger, applicants: np.ndarray, exposure: np.ndarray, capacity: np.ndarray
+    ) -> np.ndarray:
+        """What each applicant could still draw on its line now, as `quote` would allow.
+
+        Each part's undrawn limit, within its bank's concentration limit and its bank's
+        remaining ``capacity`` (each part on its own: an upper bound when several draw).
+
+        Args:
+            ledger: The ledger.
+            applicants: Firm indices.
+            exposure: What each applicant owes the banks, all instruments.
+            capacity: Remaining lending capacity per bank.
+        """
+        bank = self.part_bank.take(applicants, axis=1)
+        headroom = self._headroom(ledger, applicants, bank, exposure)
+        return np.minimum(headroom, capacity.take(bank)).sum(axis=0)
 
     def grant(
         self,

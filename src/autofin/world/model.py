@@ -49,8 +49,9 @@ class DefaultCheck:
         firm: The firm.
         reason: ``illiquid`` or ``insolvent``.
         equity: Its equity at the start of the step.
-        liquidity: Cash + undrawn committed credit − everything due, when it defaulted
-            (illiquid only; NaN otherwise).
+        liquidity: Cash + the committed credit it could still draw (its lines' undrawn
+            limits, within its banks' concentration limits and capital) − everything due,
+            when it defaulted (illiquid only; NaN otherwise).
         arrears_steps: Steps it had already been in arrears (illiquid only).
     """
 
@@ -465,14 +466,21 @@ class AutofinModel(mesa.Model):
             if anyone_unable:
                 illiquid = (unable_t & ~late_t).nonzero()[0]
                 if illiquid.size:
-                    gap = cash_t + banks.undrawn(firms)[rows] - due
+                    # What the firm could still draw: its lines' undrawn limits, within its
+                    # banks' concentration limits and capital (a bank at its minimum ratio
+                    # lends no more, even on a committed line).
+                    r = finance.round
+                    gap = cash_t[illiquid] - due[illiquid]
+                    gap += banks.drawable(
+                        ledger, first + illiquid, r.exposure[first + illiquid], r.capacity
+                    )
                     self.default_checks.extend(
                         DefaultCheck(
                             int(f), "illiquid", float(equity[f]), float(g), int(late_steps)
                         )
                         for f, g, late_steps in zip(
                             (first + illiquid).tolist(),
-                            gap[illiquid].tolist(),
+                            gap.tolist(),
                             firms.arrears_steps[rows][illiquid].tolist(),
                             strict=True,
                         )
