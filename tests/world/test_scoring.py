@@ -41,9 +41,10 @@ def scored_and_realised(name: str, *overrides: str, seeds: range = range(8)) -> 
     strict=True,
     reason="issue 8: measured 2026-12-05 over seeds 0-7, the baseline reads 1.55 (0.0032 scored "
     "against 0.0021 realised; 1.03 on seeds 0-2 alone) and long_terms_stress 0.46 (0.0137 "
-    "against 0.0300). A watch list learnt apart with a log-leverage score brings both within "
-    "1.5 (0.72 and 0.93) but lets seven-year baselines spiral (branch explore-watchlist); "
-    "see docs/calibration.md",
+    "against 0.0300). A log-leverage score with a watch list brings both within 1.5 (0.72 "
+    "and 0.93) but lets seven-year baselines spiral; renewing lines at any score, priced on "
+    "it, reads 1.16 and 1.05 but rests on a leverage cap and unbounded prices (branch "
+    "explore-watchlist); see docs/calibration.md",
 )
 def test_scored_pd_within_a_factor_of_1_5_of_realised_frequency():
     # Issue 8, averaged over eight replications: a baseline with about two defaults a run
