@@ -93,13 +93,19 @@ class Page:
         )
 
     def wait_for_figure(self, title_start: str, condition: str = "true") -> dict:
-        """Wait until a figure whose title starts so exists and ``condition`` (JS on f) holds."""
+        """Wait until a figure whose title starts so exists and ``condition`` (JS on f) holds.
+
+        A condition that throws (a figure caught mid-redraw, without its traces) counts as
+        not holding yet, and the wait goes on.
+        """
         self.tab.wait_for_function(
             f"""() => [...document.querySelectorAll('.js-plotly-plot')].some(g => {{
                     const t = (g.layout && g.layout.title && g.layout.title.text) || '';
                     if (!t.startsWith({title_start!r})) return false;
                     if (!(g.getBoundingClientRect().height > 0)) return false;  // drawn
-                    const f = g; return ({condition}); }})""",
+                    // A figure redrawn between two polls may briefly have no traces: not yet.
+                    const f = g;
+                    try {{ return ({condition}); }} catch (e) {{ return false; }} }})""",
             timeout=60_000,
         )
         return next(f for t, f in figures(self.tab).items() if t.startswith(title_start))
