@@ -451,7 +451,7 @@ class MesaWorld(mesa.Model):
             firm.equity = float(f.equity[i])
             firm.fixed_assets = float(f.fixed_assets[i])
             firm.equity_target = float(f.equity_target[i])
-            firm.headroom_target = float(banks.kept_headroom[i])
+            firm.kept_headroom = float(banks.kept_headroom[i])
             firm.wc_per_unit = float(f.working_capital_per_unit[i])
             firm.part = int(f.part[i])
             firm.cash = float(cash[i])
@@ -691,7 +691,7 @@ class MesaWorld(mesa.Model):
                 firm.line_approved += extension
                 firm.line_limit += extension
                 # The raise carries the new output's working capital, not dividends.
-                firm.headroom_target += extension
+                firm.kept_headroom += extension
 
     def transfer_inputs(
         self, moved: list[tuple[Edge, FirmAgent]], output_before: list[float]
@@ -1599,7 +1599,7 @@ class MesaWorld(mesa.Model):
             if firm.pays_while_indebted:
                 if firm.line_frozen:
                     continue
-                spare = firm.cash - firm.cash_target + firm.undrawn() - firm.headroom_target
+                spare = firm.cash - firm.cash_target + firm.undrawn() - firm.kept_headroom
                 amount = min(firm.payout * (firm.equity - firm.equity_target), spare, firm.cash)
             else:
                 excess = min(firm.cash - firm.cash_target, firm.equity - firm.equity_target)

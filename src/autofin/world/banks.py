@@ -907,7 +907,7 @@ class Banks:
         self.extend_main_lines(extension)
         # The raise is kept from dividends (`payout_while_indebted`): a firm pays none out of
         # what it draws on it, so the new output's working capital comes first.
-        self.kept_headroom = self.kept_headroom + extension
+        self.kept_headroom += extension
         return extension
 
     def line_carrying(self) -> np.ndarray:

@@ -465,27 +465,26 @@ class AutofinModel(mesa.Model):
 
             if anyone_unable:
                 illiquid = (unable_t & ~late_t).nonzero()[0]
+                debtors = first + illiquid
                 if illiquid.size:
                     # What the firm could still draw: its lines' undrawn limits, within its
                     # banks' concentration limits and capital (a bank at its minimum ratio
                     # lends no more, even on a committed line).
                     r = finance.round
                     gap = cash_t[illiquid] - due[illiquid]
-                    gap += banks.drawable(
-                        ledger, first + illiquid, r.exposure[first + illiquid], r.capacity
-                    )
+                    gap += banks.drawable(ledger, debtors, r.exposure[debtors], r.capacity)
                     self.default_checks.extend(
                         DefaultCheck(
                             int(f), "illiquid", float(equity[f]), float(g), int(late_steps)
                         )
                         for f, g, late_steps in zip(
-                            (first + illiquid).tolist(),
+                            debtors.tolist(),
                             gap.tolist(),
                             firms.arrears_steps[rows][illiquid].tolist(),
                             strict=True,
                         )
                     )
-                self._liquidate(first + illiquid, "default", t, "illiquid")
+                self._liquidate(debtors, "default", t, "illiquid")
             if tier == 0:
                 finance.after_settlement()
         activity.bad_debt = self.chain.bad_debt_in_step
