@@ -34,13 +34,10 @@ from autofin.scenario.schema import Scenario
 from autofin.world.applications import payment_to_income
 from autofin.world.approval import MINUTES_PER_DAY
 from autofin.world.auto_loans import DAYS_PER_MONTH, annuity_factor, unit_schedules
-from autofin.world.banks import (
-    CAR_LOAN_CHARGE_OFF_DAYS,
-    LEARNT_SHIFT_BOUND,
-    NON_PERFORMING_DAYS_PAST_DUE,
-)
+from autofin.world.banks import CAR_LOAN_CHARGE_OFF_DAYS, NON_PERFORMING_DAYS_PAST_DUE
 from autofin.world.firms import MARGIN_SMOOTHING, steps_of
 from autofin.world.model import AutofinModel
+from autofin.world.scoring import LEARNT_SHIFT_BOUND
 
 EPSILON = 1e-6
 OUTSIDE = None  # the creditor of raw-material invoices and of invoices sold to a debt buyer
@@ -416,9 +413,9 @@ class MesaWorld(mesa.Model):
             bank.expected_loss_loans = float(banks.expected_loss[:6, b].sum())
             bank.expected_loss_cars = float(banks.expected_loss[6, b])
             bank.facility = float(banks.facility[b])
-            bank.intercept_shift = float(banks.intercept_shift[b])
-            bank.predicted = float(banks.predicted_defaults[b])
-            bank.observed = float(banks.observed_defaults[b])
+            bank.intercept_shift = float(banks.scoring.intercept_shift[b])
+            bank.predicted = float(banks.scoring.predicted_defaults[b])
+            bank.observed = float(banks.scoring.observed_defaults[b])
             bank.interest_income = 0.0
             bank.funding_costs = 0.0
             bank.car_loss_rate = float(world.market.loans.loss_rate[b])
@@ -559,7 +556,7 @@ class MesaWorld(mesa.Model):
         self.transit_steps = f.transit_steps
         self.term_steps = banks.term_steps
         self.review_steps = banks.review_steps
-        self.memory_steps = banks.memory_steps
+        self.memory_steps = banks.scoring.memory_steps
         self.workout_steps = banks.workout_steps
         self.grace = steps_of(self.bank_spec.grace_days, self.step_days)
         self.insolvency_steps = steps_of(self.bank_spec.insolvency_days, self.step_days)

@@ -158,14 +158,14 @@ def _lockstep_pair(overrides: dict[str, Any]) -> tuple[Any, mesa_world.MesaWorld
 
     object.__setattr__(model.streams, "cost_shocks", Recorded(model.streams.cost_shocks))
     object.__setattr__(model.streams, "resourcing", Largest())
-    scoring_error = model.banks.scoring_error
+    scoring_error = model.banks.scoring.error
 
     def recorded_error(bank: np.ndarray) -> np.ndarray:
         error = scoring_error(bank)
         shared.extend(error.tolist())
         return error
 
-    model.banks.scoring_error = recorded_error
+    model.banks.scoring.error = recorded_error
 
     def sell_autofin(t: int, factor: float, activity: Any) -> None:
         firms = model.firms

@@ -6,9 +6,10 @@ import numpy as np
 import pytest
 
 from autofin.scenario.loading import load_scenario
-from autofin.world.banks import Banks, build_banks, intercept_for_hazard
+from autofin.world.banks import Banks, build_banks
 from autofin.world.ledger import Flow
 from autofin.world.model import AutofinModel
+from autofin.world.scoring import intercept_for_hazard
 from conftest import LINES_BEYOND_COLLATERAL, SCENARIOS
 
 
@@ -143,11 +144,11 @@ def test_each_banks_scoring_error_is_drawn_from_its_own_stream_in_firm_order():
     for bank in (house_bank, house_bank.copy(), other_bank):
         expected = np.zeros(bank.size)
         before = [np.random.default_rng() for _ in range(4)]
-        for stream, copy in zip(banks.scoring_streams, before, strict=True):
+        for stream, copy in zip(banks.scoring.streams, before, strict=True):
             copy.bit_generator.state = stream.bit_generator.state
         for b, stream in enumerate(before):
             expected[bank == b] = stream.normal(0.0, noise, size=int((bank == b).sum()))
-        error = banks.scoring_error(bank)
+        error = banks.scoring.error(bank)
         assert np.array_equal(error, expected)
 
 

@@ -38,8 +38,8 @@ def test_the_warm_up_moves_the_world_and_banks_learn_during_it():
     assert warm.warmup_steps == 26
     # The warm model has already run: its firms and its banks' scores have moved.
     assert not np.allclose(cold.firms.cash_flow_margin, warm.firms.cash_flow_margin)
-    assert np.all(cold.banks.intercept_shift == 0.0)
-    assert np.all(warm.banks.intercept_shift != 0.0)
+    assert np.all(cold.banks.scoring.intercept_shift == 0.0)
+    assert np.all(warm.banks.scoring.intercept_shift != 0.0)
 
 
 def test_a_warm_run_is_the_tail_of_a_longer_cold_run():

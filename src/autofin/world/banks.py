@@ -1,8 +1,9 @@
 """Banks as rows: capital, funding, scoring, pricing, the loan book and losses.
 
 A bank scores an applicant with a noisy estimate of its probability of default from data it
-can observe (leverage, cash-flow margin, how often it ran short of cash), declines above a
-cut-off, and prices a loan as funding cost + expected loss + margin. Its own funding cost falls
+can observe (leverage, cash-flow margin, how often it ran short of cash; `world/scoring.py`,
+`Banks.scoring`), declines above a cut-off, and prices a loan as funding cost + expected loss +
+margin. Its own funding cost falls
 as its capital ratio rises, so better-capitalised banks lend more cheaply (Delli Gatti et al.
 2010). A bank below its minimum capital ratio makes no new loans.
 
@@ -23,13 +24,13 @@ from enum import IntEnum
 from typing import TYPE_CHECKING
 
 import numpy as np
-from scipy.special import wrightomega
 
 from autofin.scenario.schema import BankSpec
 from autofin.world.firms import Firms, steps_of
 from autofin.world.ledger import Flow, Ledger
 from autofin.world.obligations import DueBook
-from autofin.world.relationships import draw_relationship_banks, pro_rata
+from autofin.world.relationships import draw_relationship_banks, per_part, pro_rata
+from autofin.world.scoring import Scoring
 
 if TYPE_CHECKING:
     from autofin.world.records import LoanLog
@@ -67,17 +68,6 @@ SUPPLY_CHAIN_FINANCE = [
     Instrument.REVERSE_FACTORING,
 ]
 """The supply-chain-finance instruments (for their NPL ratio as a book)."""
-
-LEARNT_SHIFT_BOUND = 15.0
-"""Largest learnt shift of a bank's log-odds, either way (e^15: beyond any evidence)."""
-
-NEWTON_DONE = 1e-5
-"""A Newton step of the learnt shift this small ends the solve (`intercept_for_hazard`).
-
-Newton's next step would be at most about half its square (below 5e-11 in log-odds, a
-relative change of the hazard of the same size): the log of a sum of softplus has a second
-derivative no larger than its first (``|g''| ≤ g' ≤ 1``).
-"""
 
 
 @dataclass
@@ -153,10 +143,11 @@ class Banks:
     Every firm's committed line is shared by its relationship banks (``world/relationships.py``):
     the ``part_*`` arrays have one row per part (row 0 the main bank's) and one column per firm:
     its bank, share, contractual limit, limit approved at its last review, limit available
-    now, whether it is frozen, its rate, what is drawn on it, the interest and fees owed to
-    it, and its bank's scored PD of the firm. The loan book of draws and their due dates
-    (`principal_book`, `interest_book`) is the firm's; every payment on it is shared between
-    the parts (`pro_rata`).
+    now, whether it is frozen, its rate, what is drawn on it, and the interest and fees owed
+    to it; its bank's scored PD of the firm is `scoring.part_pd` (`Scoring`, the banks'
+    scoring and learning). The loan book of draws and their due dates (`principal_book`,
+    `interest_book`) is the firm's; every payment on it is shared between the parts
+    (`pro_rata`).
     """
 
     spec: BankSpec
@@ -177,7 +168,7 @@ class Banks:
     funding_costs: np.ndarray
     losses_by_instrument: np.ndarray
     lending_round: LendingRound
-    scoring_streams: tuple[np.random.Generator, ...] = ()
+    scoring: Scoring
     quoted_funding: np.ndarray | None = None
     decision_log: LoanLog | None = None
     facility: np.ndarray = field(default_factory=lambda: np.zeros(0))
@@ -194,26 +185,16 @@ class Banks:
     part_rate: np.ndarray = field(default_factory=lambda: np.zeros((1, 0)))
     part_drawn: np.ndarray = field(default_factory=lambda: np.zeros((1, 0)))
     part_interest: np.ndarray = field(default_factory=lambda: np.zeros((1, 0)))
-    part_pd: np.ndarray = field(default_factory=lambda: np.zeros((1, 0)))
-    relationship_stream: np.random.Generator | None = None
     line_covenant: np.ndarray = field(default_factory=lambda: np.zeros(0))
     kept_headroom: np.ndarray = field(default_factory=lambda: np.zeros(0))
     """Per firm, the undrawn credit its lenders keep from dividends: what its line left
     undrawn at the opening, plus the raises for new output (`finance_new_output`)."""
     review_steps: int = 13
-    memory_steps: int = 26
-    intercept_shift: np.ndarray = field(default_factory=lambda: np.zeros(0))
-    predicted_defaults: np.ndarray = field(default_factory=lambda: np.zeros(0))
-    observed_defaults: np.ndarray = field(default_factory=lambda: np.zeros(0))
     recoveries: np.ndarray = field(default_factory=lambda: np.zeros((len(Instrument), 0)))
     workouts: list[Workout] = field(default_factory=list)
     past_due: np.ndarray = field(default_factory=lambda: np.zeros(0))
     expected_loss: np.ndarray = field(default_factory=lambda: np.zeros((len(Instrument), 0)))
     provision_charges: np.ndarray = field(default_factory=lambda: np.zeros(0))
-    base_log_odds: np.ndarray = field(default_factory=lambda: np.zeros(0))
-    scored_runs: tuple[np.ndarray, np.ndarray, list[int]] | None = field(
-        default=None, repr=False, compare=False
-    )
 
     def __post_init__(self) -> None:
         if self.facility.size != self.count:
@@ -221,10 +202,6 @@ class Banks:
             self.facility_draws = np.zeros(self.count)
             self.failed = np.zeros(self.count, dtype=bool)
             self.failed_step = np.full(self.count, -1, dtype=np.int64)
-        if self.intercept_shift.size != self.count:
-            self.intercept_shift = np.zeros(self.count)
-            self.predicted_defaults = np.zeros(self.count)
-            self.observed_defaults = np.zeros(self.count)
         if self.recoveries.shape[1] != self.count:
             self.recoveries = np.zeros((len(Instrument), self.count))
             self.expected_loss = np.zeros((len(Instrument), self.count))
@@ -359,160 +336,6 @@ class Banks:
     def funding_rate(self, ledger: Ledger) -> np.ndarray:
         """Annual funding cost of each bank: base rate plus a premium that falls with capital."""
         return funding_rate_at(self.spec, np.maximum(self.capital_ratio(ledger), 1e-3))
-
-    def scoring_error(self, bank: np.ndarray) -> np.ndarray:
-        """Each scored firm's error on the log-odds, drawn from its bank's own stream."""
-        # Each bank's stream fills the run of standard normals of its scored firms, in
-        # ascending order as a mask would give them (`_bank_runs`), scaled once: the numbers
-        # `Generator.normal` would give (``0 + scale × z``), without a copy per bank.
-        rank, ends = self._bank_runs(bank)
-        drawn = np.zeros(bank.size)  # (a bank without a stream of its own adds no error)
-        start = 0
-        for stream, end in zip(self.scoring_streams, ends, strict=False):
-            stream.standard_normal(out=drawn[start:end])
-            start = end
-        drawn *= self.spec.scoring_noise
-        return drawn.take(rank)
-
-    def _bank_runs(self, bank: np.ndarray) -> tuple[np.ndarray, list[int]]:
-        """Where each firm of ``bank`` falls when they are sorted by bank, stably; run ends.
-
-        Returns each firm's place in the sorted order (the firms of bank ``b``, in ascending
-        order, take places ``ends[b - 1]`` to ``ends[b]``) and the end of each bank's run.
-        One sort (a radix sort of small keys) instead of a full-length mask per bank, kept
-        while the firms' banks stay the same (every step scores the same house banks).
-        """
-        runs = self.scored_runs
-        if runs is not None and np.array_equal(runs[0], bank):
-            return runs[1], runs[2]
-        order = (bank.astype(np.int16) if self.count < 2**15 else bank).argsort(kind="stable")
-        rank = np.empty(bank.size, dtype=np.intp)
-        rank[order] = np.arange(bank.size)
-        ends = np.cumsum(np.bincount(bank, minlength=self.count)).tolist()
-        self.scored_runs = (bank.copy(), rank, ends)
-        return rank, ends
-
-    def score(
-        self,
-        firms: Firms,
-        cash: np.ndarray,
-        applicants: np.ndarray,
-        leverage: np.ndarray | None = None,
-    ) -> np.ndarray:
-        """Estimated annual probability of default of each applicant, with scoring noise.
-
-        Log-odds from observables (leverage, cash-flow margin, interest cover, arrears, tier),
-        plus each bank's learnt shift of its intercept (`learn`), plus the scoring error. The
-        main bank's score is returned; scoring every firm also has every relationship bank
-        score it with its own intercept and error (`part_pd`). ``leverage`` (every firm's,
-        `Firms.leverage` of ``cash``) saves computing it again when the caller has it.
-        """
-        weights = self.spec.scoring
-        # Every firm (in order, as below) is read whole: the same values, without the copies.
-        rows = slice(None) if applicants.size == firms.n else applicants
-        bank = firms.house_bank[rows]
-        revenue = firms.price * firms.expected_output
-        cover = np.minimum(
-            firms.cash_flow_margin * revenue / np.maximum(firms.finance_cost_per_step, 1e-9),
-            10.0,
-        ).clip(0.0)
-        base = (
-            weights.intercept
-            + weights.leverage * (firms.leverage(cash) if leverage is None else leverage)[rows]
-            - weights.cash_flow * firms.cash_flow_margin[rows]
-            - weights.interest_cover * cover[rows]
-            + weights.arrears * firms.arrears_history[rows]
-            + weights.tier * firms.tier[rows]
-        )
-        noise = self.scoring_error(bank)
-        # (`take` gathers the same shifts as fancy indexing, in fewer instructions.)
-        log_odds = base + self.intercept_shift.take(bank)
-        log_odds += noise
-        pd = np.negative(log_odds)  # 1 / (1 + e^-log_odds), in place
-        np.exp(pd, out=pd)
-        np.add(1.0, pd, out=pd)
-        np.divide(1.0, pd, out=pd)
-        if applicants.size == firms.n:
-            # Each relationship bank's own log-odds for each firm, without the learnt shift:
-            # what learning compares with the defaults it sees. The main bank's error is drawn
-            # above from its stream; the other banks' from the relationships' stream.
-            odds = np.empty(self.part_bank.shape)
-            np.add(base, noise, out=odds[0])
-            self.part_pd = np.empty(self.part_bank.shape)
-            self.part_pd[0] = pd
-            if self.relationships > 1:
-                assert self.relationship_stream is not None
-                error = self.relationship_stream.normal(
-                    0.0, self.spec.scoring_noise, size=odds[1:].shape
-                )
-                odds[1:] = base + error
-                shifted = odds[1:] + self.intercept_shift.take(self.part_bank[1:])
-                self.part_pd[1:] = 1.0 / (1.0 + np.exp(-shifted))
-            self.base_log_odds = odds
-        return pd
-
-    def part_scores(self, pd: np.ndarray) -> np.ndarray:
-        """Each part's score (parts × firms): the main banks' ``pd``, the other banks' own."""
-        scores = np.empty(self.part_pd.shape)
-        scores[0] = pd
-        scores[1:] = self.part_pd[1:]
-        return scores
-
-    def learn(self, firms: Firms, was_active: np.ndarray, defaulted: np.ndarray) -> None:
-        """Recalibrate each bank's intercept to the defaults among its clients.
-
-        A scored annual PD ``p`` is a default hazard of ``-ln(1 - p)`` per year (the
-        softplus of the log-odds), the unit in which defaults per borrower-year are counted.
-        Each bank adds up the defaults its unshifted model predicted (hazard × the step's
-        share of a year, over its active clients: the firms whose line it has a part of) and
-        the defaults it saw, older steps
-        weighing less (half-life `scoring.memory_days`). How far its model is off is the
-        log-ratio ``r`` of realised to predicted hazard, estimated by its posterior mode
-        (`calibration_log_ratio`): Poisson evidence, and a normal prior on ``r`` of precision
-        `learning_prior` (in defaults: the evidence of that many defaults weighs as much)
-        centred on the same estimate over all banks' clients (a credit bureau's view: a bank
-        with few defaults of its own follows the industry's experience; a firm with several
-        banks counts once in it), itself centred on the unlearnt model.
-
-        The bank then sets its intercept shift so that the hazard it scores over its active
-        clients is ``e^r`` times the hazard of its unshifted model (`intercept_for_hazard`):
-        the calibration condition of a logistic model's intercept, exact for large PDs too.
-        """
-        # One row per relationship: a firm counts for each of its banks.
-        bank = self.part_bank.ravel()
-        keep = 0.5 ** (1.0 / max(self.memory_steps, 1))  # older evidence fades
-        base_hazard = np.logaddexp(0.0, self.base_log_odds)
-        weighted = base_hazard * self.step_years
-        weighted *= was_active
-        self.predicted_defaults = keep * self.predicted_defaults + np.bincount(
-            bank, weighted.ravel(), minlength=self.count
-        )
-        self.observed_defaults = keep * self.observed_defaults + np.bincount(
-            bank, self._per_part(defaulted), minlength=self.count
-        )
-        prior = self.spec.scoring.learning_prior
-        if prior > 1e12:
-            return
-        # The industry's view counts every firm once, however many banks it has.
-        parts = self.relationships
-        pooled = calibration_log_ratio(
-            self.observed_defaults.sum(keepdims=True) / parts,
-            self.predicted_defaults.sum(keepdims=True) / parts,
-            prior,
-            np.zeros(1),
-        )
-        log_ratio = calibration_log_ratio(
-            self.observed_defaults, self.predicted_defaults, prior, pooled.repeat(self.count)
-        )
-        live = self._per_part(firms.active)
-        hazard = base_hazard.ravel()
-        weighted = np.multiply(hazard, live, out=weighted.ravel())
-        target = np.exp(log_ratio) * np.bincount(bank, weighted, minlength=self.count)
-        clients = np.bincount(bank, live, minlength=self.count) > 0
-        shift = intercept_for_hazard(
-            self.base_log_odds.ravel(), bank, live, target, self.intercept_shift
-        )
-        self.intercept_shift = np.where(clients, shift, self.intercept_shift)
 
     def price(
         self,
@@ -745,7 +568,7 @@ class Banks:
             return
         ledger.post(
             self.accounts.take(bank).ravel(),
-            self._per_part(borrowers),
+            per_part(borrowers, self.relationships),
             parts.ravel(),
             Flow.LOAN_DISBURSEMENT,
         )
@@ -796,10 +619,6 @@ class Banks:
             bank.ravel(), parts.ravel(), minlength=self.count
         )
 
-    def _per_part(self, firms: np.ndarray) -> np.ndarray:
-        """``firms`` once per part of their lines, part by part (as `part_bank[:, firms]`)."""
-        return firms if self.relationships == 1 else np.tile(firms, self.relationships)
-
     # ------------------------------------------------------------------ credit lines
     def undrawn(self, firms: Firms) -> np.ndarray:
         """What each firm may still draw on its line, all parts (`part_undrawn`)."""
@@ -846,7 +665,6 @@ class Banks:
         spec = self.spec
         if spec.relationships > 1 and rng is None:
             raise ValueError("more than one relationship needs the relationships' stream")
-        self.relationship_stream = rng
         self.part_bank = draw_relationship_banks(
             house_bank,
             self.count,
@@ -857,7 +675,7 @@ class Banks:
         shape = self.part_bank.shape
         self.part_drawn = np.zeros(shape)
         self.part_interest = np.zeros(shape)
-        self.part_pd = np.zeros(shape)
+        self.scoring.open_parts(shape, rng)
 
     def lent_by_bank(self, debt: np.ndarray) -> np.ndarray:
         """What each bank lends of the lines' drawn ``debt`` (per firm), in the parts' shares."""
@@ -941,7 +759,7 @@ class Banks:
             firms: All firms.
             ledger: The ledger.
             step: The current step.
-            pd: The main banks' scores (the other banks' are `part_pd`).
+            pd: The main banks' scores (the other banks' are `Scoring.part_pd`).
             leverage: Each firm's leverage (`Firms.leverage`), for the covenant.
             eligible: Each firm's eligible receivables (`borrowing_base.eligible_receivables`).
         """
@@ -953,7 +771,7 @@ class Banks:
         supported = self.base_limit(eligible)
         if review.any():
             bank = self.part_bank
-            part_pd = self.part_scores(pd)
+            part_pd = self.scoring.part_scores(pd)
             sound = ~self.failed & (self.capital_ratio(ledger) >= spec.min_capital_ratio)
             refuse = (part_pd > spec.max_probability_of_default) | breach | ~sound.take(bank)
             renew = review & ~refuse
@@ -1025,8 +843,8 @@ class Banks:
         on its own score.
         """
         everyone = np.arange(firms.n)
-        pd = self.score(firms, ledger.balance[: firms.n], everyone)
-        part_pd = self.part_scores(pd)
+        pd = self.scoring.score(firms, ledger.balance[: firms.n], everyone, self.part_bank)
+        part_pd = self.scoring.part_scores(pd)
         self.part_rate = self.price(part_pd, self.part_bank, ledger)
         revenue_days = self.spec.line_limit_days * firms.daily_revenue(
             round(self.step_years * 365.0)
@@ -1093,7 +911,7 @@ class Banks:
         if paying.size == 0:
             return  # nothing moves, and every total below would add zeros
         bank = self.part_bank.take(paying, axis=1).ravel()
-        payer = self._per_part(paying)
+        payer = per_part(paying, self.relationships)
         principal_paid = principal[paying]
         principal_parts = pro_rata(principal_paid, self.part_drawn.take(paying, axis=1))
         interest_parts = pro_rata(interest[paying], self.part_interest.take(paying, axis=1))
@@ -1297,7 +1115,7 @@ class Banks:
         new = lgd * mean_pd * self.exposure[firm_claims]
         # A past-due loan is provisioned at its loss given default (PD = 1); each part with
         # its own bank's score.
-        at_risk = self.part_scores(pd)
+        at_risk = self.scoring.part_scores(pd)
         np.copyto(at_risk, 1.0, where=late)
         at_risk *= self.part_drawn
         new[Instrument.BANK_LOAN] = lgd * np.bincount(
@@ -1430,87 +1248,6 @@ def _all_fit(offer: np.ndarray, totals: np.ndarray, capacity: np.ndarray) -> boo
     return bool((totals + slack <= capacity).all())
 
 
-def calibration_log_ratio(
-    observed: np.ndarray, predicted: np.ndarray, precision: float, centre: np.ndarray
-) -> np.ndarray:
-    """Posterior mode of the log-ratio ``r`` of realised to predicted default hazard.
-
-    Maximises ``observed × r − predicted × e^r − precision × (r − centre)² / 2``: Poisson
-    counts of defaults against the hazard a model predicted, and a normal prior on ``r``. The
-    prior's precision is in defaults: near the mode the evidence weighs ``predicted × e^r``,
-    the defaults the recalibrated model expects, so a surprise of many defaults where few were
-    predicted moves ``r`` as far as the defaults seen warrant. (A gamma prior on ``e^r`` of
-    the same mean counts its weight in predicted defaults instead, and holds the ratio near
-    its centre however many defaults come when few were predicted.)
-
-    The first-order condition ``observed − predicted × e^r = precision × (r − centre)`` has
-    the closed form ``r = centre + observed / precision − ω(ln(predicted / precision) +
-    centre + observed / precision)``, with ω the Wright omega function (ω(y) = W(e^y),
-    Lambert's W, computed without overflow).
-
-    Args:
-        observed: Defaults seen, one value per model.
-        predicted: Defaults the unrecalibrated model predicted for the same borrowers.
-        precision: The prior's precision (> 0), in defaults.
-        centre: The prior's mean of ``r``.
-    """
-    reach = centre + observed / precision
-    with np.errstate(divide="ignore"):
-        return reach - wrightomega(np.log(np.maximum(predicted, 0.0) / precision) + reach)
-
-
-def intercept_for_hazard(
-    log_odds: np.ndarray,
-    bank: np.ndarray,
-    live: np.ndarray,
-    target: np.ndarray,
-    start: np.ndarray,
-) -> np.ndarray:
-    """Each bank's shift ``d`` of log-odds giving its live clients a summed hazard ``target``.
-
-    Solves ``ln Σ softplus(log_odds + d) = ln target`` per bank by Newton's method from
-    ``start`` (last step's shift: a step changes it little). The derivative of the left side
-    is ``Σ PD / Σ hazard``, 1 for small PDs, where the hazard is proportional to ``e^d`` and
-    one step is exact; the shift stays within ±`LEARNT_SHIFT_BOUND`. A step below
-    `NEWTON_DONE` ends the solve (why that is close enough: see the constant).
-
-    Args:
-        log_odds: Unshifted log-odds of every firm.
-        bank: Bank of every firm.
-        live: Firms counted (a mask).
-        target: Summed hazard wanted, per bank (> 0 for a bank with live clients).
-        start: First guess, per bank.
-    """
-    count = target.size
-    shift = np.minimum(np.maximum(start, -LEARNT_SHIFT_BOUND), LEARNT_SHIFT_BOUND)
-    odds, owner = log_odds[live], bank[live]
-    wanted = np.log(np.maximum(target, 1e-300))
-    # Every iteration works in the same two buffers, in place: no temporary of the clients'
-    # size. `take` (valid indices: no bound to clip) gathers each client's shift in fewer
-    # instructions than fancy indexing; the values are the same.
-    hazard, work = np.empty(odds.size), np.empty(odds.size)
-    for _ in range(30):
-        np.add(odds, np.take(shift, owner, out=work, mode="clip"), out=work)
-        np.logaddexp(0.0, work, out=hazard)
-        total = np.bincount(owner, hazard, minlength=count)
-        # PD = 1 - e^-hazard = -expm1(-hazard). A sum of negated terms is the negated sum,
-        # bit for bit (rounding is symmetric), so the sign is changed once per bank; only a
-        # bank whose hazards are all zero could differ (-0 for +0), and it has no total.
-        np.expm1(np.negative(hazard, out=work), out=work)
-        pd = -np.bincount(owner, work, minlength=count)
-        has = total > 0
-        if has.all():  # (every bank has live clients: the same numbers, fewer calls)
-            step = (wanted - np.log(total)) * total / pd
-        else:
-            step = np.where(has, (wanted - np.log(np.where(has, total, 1.0))) * total, 0.0) / (
-                np.where(has, pd, 1.0)
-            )
-        shift = np.minimum(np.maximum(shift + step, -LEARNT_SHIFT_BOUND), LEARNT_SHIFT_BOUND)
-        if float(np.abs(step).max()) < NEWTON_DONE:
-            break
-    return shift
-
-
 def build_banks(
     spec: BankSpec,
     accounts: np.ndarray,
@@ -1535,6 +1272,7 @@ def build_banks(
     count = spec.count
     term_steps = max(1, steps_of(spec.loan_term_days, step_days))
     workout_steps = max(1, steps_of(spec.workout_days, step_days))
+    step_years = step_days / 365.0
     banks = Banks(
         spec=spec,
         accounts=accounts,
@@ -1552,14 +1290,19 @@ def build_banks(
         ),
         term_steps=term_steps,
         review_steps=max(1, steps_of(spec.review_days, step_days)),
-        memory_steps=max(1, steps_of(spec.scoring.memory_days, step_days)),
         workout_steps=workout_steps,
-        step_years=step_days / 365.0,
+        step_years=step_years,
         interest_income=np.zeros(count),
         funding_costs=np.zeros(count),
         losses_by_instrument=np.zeros((len(Instrument), count)),
         lending_round=LendingRound.empty(count),
-        scoring_streams=scoring_streams,
+        scoring=Scoring(
+            spec,
+            count,
+            step_years,
+            memory_steps=max(1, steps_of(spec.scoring.memory_days, step_days)),
+            streams=scoring_streams,
+        ),
     )
     banks.open_relationships(house_bank, relationship_stream)
     return banks

@@ -117,7 +117,7 @@ class MetricsRecorder:
             scored = pd_now[live_suppliers]
             row["scored_pd_mean"] = mean_of(scored)
             # The same PDs as annual default hazards, -ln(1 - PD): the unit of defaults per
-            # borrower-year, which banks learn in (Banks.learn).
+            # borrower-year, which banks learn in (Scoring.learn).
             row["scored_hazard_mean"] = -mean_of(np.log1p(-np.minimum(scored, 1.0 - 1e-12)))
         else:
             row["scored_pd_mean"] = row["scored_hazard_mean"] = float("nan")

@@ -270,7 +270,10 @@ class AutofinModel(mesa.Model):
         # travel upstream within the same step (automakers settle first).
         self._settle(t, forced_defaults, activity)
         # Banks compare the defaults they saw with those their models predicted.
-        self.banks.learn(firms, activity.active_at_start, activity.active_at_start & ~firms.active)
+        was_active = activity.active_at_start
+        self.banks.scoring.learn(
+            firms, self.banks.part_bank, was_active, was_active & ~firms.active
+        )
 
         # Car-loan borrowers pay their instalments or default; consumers shop, apply for
         # loans, banks decide; automakers sell from stock.

@@ -312,7 +312,7 @@ class LoanLog:
             bank = banks.part_bank[:, applicants].ravel()
             amount = parts.ravel()
             rate = banks.part_rate[:, applicants].ravel()
-            pd_by_part = banks.part_pd[:, applicants].copy()
+            pd_by_part = banks.scoring.part_pd[:, applicants].copy()
             pd_by_part[0] = scored  # the main bank's score as the finance round saw it
             scored = pd_by_part.ravel()
             part = np.repeat(np.arange(count), applicants.size)

@@ -4,7 +4,8 @@ Corporate borrowers keep several banks, one of them the main (house) bank that h
 largest part of the committed credit and the firm's other business (Petersen and Rajan
 1994; Ongena and Smith 2000; see docs/calibration.md). A firm's line is cut into parts, one
 per relationship bank (part 0 the main bank); arrays of the parts have one row per part and
-one column per firm. How a sum is shared between the parts is `pro_rata`.
+one column per firm. How a sum is shared between the parts is `pro_rata`; a value per firm
+repeated for each part is `per_part`.
 """
 
 from __future__ import annotations
@@ -66,3 +67,12 @@ def pro_rata(amount: np.ndarray, weights: np.ndarray) -> np.ndarray:
     share = np.where(has, weights / np.where(has, total, 1.0), 0.0)
     share[0] = np.where(has, share[0], 1.0)
     return amount * share
+
+
+def per_part(values: np.ndarray, parts: int) -> np.ndarray:
+    """``values`` (one per firm) once per part of their lines, part by part.
+
+    In the order of `Banks.part_bank` ravelled (``part_bank[:, firms]``); with one part,
+    ``values`` itself.
+    """
+    return values if parts == 1 else np.tile(values, parts)

@@ -151,7 +151,7 @@ class SupplyChainFinance:
         everyone = np.arange(firms.n)
         cash = ledger.balance[: firms.n]
         leverage = firms.leverage(cash)
-        pd = banks.score(firms, cash, everyone, leverage)
+        pd = banks.scoring.score(firms, cash, everyone, banks.part_bank, leverage)
         eligible = self.eligible_receivables(firms, trade, banks)
         banks.review_lines(firms, ledger, step, pd, leverage, eligible)
         banks.classify(firms, pd, self.step_days)
