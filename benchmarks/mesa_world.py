@@ -78,6 +78,8 @@ def check_supported(scenario: Scenario) -> None:
         problems.append("shocks")
     if scenario.banks.relationships != 1:
         problems.append("relationships")
+    if scenario.banks.roll_over_maturing_draws:
+        problems.append("rollover of maturing draws")
     if con.new_household_rate > 0:
         problems.append("new households")
     if scenario.network.automakers != 1 or con.automaker_offers:

@@ -44,6 +44,9 @@ VOLATILE_SUMMARY = (
     "provenance",
     "git",
     "created",
+    # The resolved scenario's hash: a new schema field changes it (its default is written in)
+    # while the results stay the same.
+    "scenario_sha256",
 )
 
 

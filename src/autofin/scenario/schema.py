@@ -231,10 +231,11 @@ class CapacityInvestmentSpec(Section):
         description="How new capacity is paid for: `cash`, from cash above the firm's buffer "
         "(retained profits; a firm short of capacity pays no dividends); `house_line`, also "
         "by drawing on the committed line, which the house bank raises by the price and the "
-        "added working capital (90-day draws rolled over while the line stays open); "
-        "`term_loan`, the rest borrowed from the house bank, repaid in equal instalments over "
-        "`loan_term_days`; `syndicated_loan`, the same loan arranged by the house bank, which "
-        "keeps `arranger_share` of it, and funded by the other banks in equal shares.",
+        "added working capital (90-day draws, each repaid and drawn again while the line "
+        "stays open; `banks.roll_over_maturing_draws`); `term_loan`, the rest borrowed from "
+        "the house bank, repaid in equal instalments over `loan_term_days`; "
+        "`syndicated_loan`, the same loan arranged by the house bank, which keeps "
+        "`arranger_share` of it, and funded by the other banks in equal shares.",
     )
     loan_term_days: PositiveDays = Field(
         1820,
@@ -557,6 +558,18 @@ class BankSpec(Section):
         "scored probability of default is at most `max_probability_of_default`, no covenant is "
         "breached and the bank is above its minimum capital ratio; otherwise it does not renew "
         "it: the line is frozen and its limit falls with every repayment.",
+    )
+    roll_over_maturing_draws: bool = Field(
+        False,
+        description="Whether a draw falling due on an open line may be refinanced by a new draw "
+        "in the same step (a cashless rollover, as under a revolving credit facility; in China, "
+        "renewal without repaying the principal first, which the CBRC's 2014 notice on "
+        "small-business loans opened and the 2025 measures (Jinfa [2025] No. 21) extend to all "
+        "small and micro firms and, until September 2027, to medium-sized ones). Off, the "
+        "principal falling due is repaid from cash before the line frees room to draw again "
+        "(repay first, then borrow again: the practice whose costly bridge loans that notice "
+        "addressed), so a firm at its limit needs the cash for each maturing draw. See "
+        "docs/calibration.md.",
     )
     covenant_headroom: Probability = Field(
         0.75,

@@ -427,6 +427,7 @@ class Banks:
         self,
         firms: Firms,
         ledger: Ledger,
+        step: int,
         applicants: np.ndarray,
         amounts: np.ndarray,
         pd_estimate: np.ndarray,
@@ -446,6 +447,7 @@ class Banks:
         Args:
             firms: All firms.
             ledger: The ledger.
+            step: The current step (what falls due now may be rolled over).
             applicants: Firm indices.
             amounts: Amount each applicant asks for.
             pd_estimate: Scored probability of default of each applicant.
@@ -459,7 +461,7 @@ class Banks:
         # Columns are taken with `take`: numpy's two-dimensional fancy indexing costs
         # several times more (here and below).
         bank = self.part_bank.take(applicants, axis=1)
-        headroom = self._headroom(ledger, applicants, bank, exposure)
+        headroom = self._headroom(ledger, step, applicants, bank, exposure)
         parts = pro_rata(np.minimum(amounts, headroom.sum(axis=0)), headroom)
         parts = self.fit_in_capacity(bank.ravel(), parts.ravel(), capacity).reshape(bank.shape)
         offer = parts.sum(axis=0)
@@ -473,11 +475,19 @@ class Banks:
         return offer, rate, parts
 
     def _headroom(
-        self, ledger: Ledger, applicants: np.ndarray, bank: np.ndarray, exposure: np.ndarray
+        self,
+        ledger: Ledger,
+        step: int,
+        applicants: np.ndarray,
+        bank: np.ndarray,
+        exposure: np.ndarray,
     ) -> np.ndarray:
         """Each part's undrawn limit within its bank's concentration limit (parts × applicants).
 
         The main bank is owed everything the borrower owes the banks but the other parts.
+        With `roll_over_maturing_draws`, the principal falling due now on an open part is
+        room to draw again (it is repaid this step: a rollover), and is not counted against
+        the concentration limit; a draw it does not repay stays drawn and leaves no room.
         """
         if self.relationships == 1:
             owed = exposure[None, :]  # less the other parts' draws: less an empty sum, +0
@@ -485,12 +495,26 @@ class Banks:
             owed = np.empty(bank.shape)
             owed[1:] = self.part_drawn[1:].take(applicants, axis=1)
             owed[0] = exposure - owed[1:].sum(axis=0)
-        return np.minimum(
-            self.concentration_room(ledger, bank, owed), self.part_undrawn(applicants, bank)
-        )
+        if not self.spec.roll_over_maturing_draws:
+            return np.minimum(
+                self.concentration_room(ledger, bank, owed), self.part_undrawn(applicants, bank)
+            )
+        drawn = self.part_drawn.take(applicants, axis=1)
+        maturing = pro_rata(self.principal_book.peek_due(step).take(applicants), drawn)
+        closed = self.part_frozen.take(applicants, axis=1) | self.failed.take(bank)
+        np.copyto(maturing, 0.0, where=closed)
+        undrawn = self.part_limit.take(applicants, axis=1) - drawn + maturing
+        np.copyto(undrawn, 0.0, where=closed)
+        room = self.concentration_room(ledger, bank, owed - maturing)
+        return np.minimum(room, undrawn.clip(0.0), out=room)
 
     def drawable(
-        self, ledger: Ledger, applicants: np.ndarray, exposure: np.ndarray, capacity: np.ndarray
+        self,
+        ledger: Ledger,
+        step: int,
+        applicants: np.ndarray,
+        exposure: np.ndarray,
+        capacity: np.ndarray,
     ) -> np.ndarray:
         """What each applicant could still draw on its line now, as `quote` would allow.
 
@@ -499,12 +523,13 @@ class Banks:
 
         Args:
             ledger: The ledger.
+            step: The current step.
             applicants: Firm indices.
             exposure: What each applicant owes the banks, all instruments.
             capacity: Remaining lending capacity per bank.
         """
         bank = self.part_bank.take(applicants, axis=1)
-        headroom = self._headroom(ledger, applicants, bank, exposure)
+        headroom = self._headroom(ledger, step, applicants, bank, exposure)
         return np.minimum(headroom, capacity.take(bank)).sum(axis=0)
 
     def grant(

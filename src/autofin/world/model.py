@@ -475,7 +475,7 @@ class AutofinModel(mesa.Model):
                     # lends no more, even on a committed line).
                     r = finance.round
                     gap = cash_t[illiquid] - due[illiquid]
-                    gap += banks.drawable(ledger, debtors, r.exposure[debtors], r.capacity)
+                    gap += banks.drawable(ledger, t, debtors, r.exposure[debtors], r.capacity)
                     self.default_checks.extend(
                         DefaultCheck(
                             int(f), "illiquid", float(equity[f]), float(g), int(late_steps)

@@ -30,6 +30,36 @@ derivative no larger than its first (``|g''| ≤ g' ≤ 1``).
 """
 
 
+def features(
+    firms: Firms, cash: np.ndarray, leverage: np.ndarray | None = None
+) -> dict[str, np.ndarray]:
+    """Every firm's scored features, each signed as it moves the log-odds of default.
+
+    Keyed by the name of its weight in `ScoringSpec`: the log-odds are the intercept plus
+    each weight times its feature. Leverage (liabilities over assets), the smoothed
+    operating cash-flow margin and interest cover (that margin's cash flow over the
+    financing cost, 0 to 10) negated, as both lower the odds, the smoothed frequency of
+    steps in arrears, and the tier.
+
+    Args:
+        firms: All firms.
+        cash: Every firm's cash.
+        leverage: Every firm's leverage (`Firms.leverage` of ``cash``), if the caller has it.
+    """
+    revenue = firms.price * firms.expected_output
+    cover = np.minimum(
+        firms.cash_flow_margin * revenue / np.maximum(firms.finance_cost_per_step, 1e-9),
+        10.0,
+    ).clip(0.0)
+    return {
+        "leverage": firms.leverage(cash) if leverage is None else leverage,
+        "cash_flow": -firms.cash_flow_margin,
+        "interest_cover": -cover,
+        "arrears": firms.arrears_history,
+        "tier": firms.tier,
+    }
+
+
 @dataclass
 class Scoring:
     """Every bank's scorecard: its scores of every firm and what it has learnt from defaults.
@@ -147,19 +177,9 @@ class Scoring:
         # Every firm (in order, as below) is read whole: the same values, without the copies.
         rows = slice(None) if applicants.size == firms.n else applicants
         bank = firms.house_bank[rows]
-        revenue = firms.price * firms.expected_output
-        cover = np.minimum(
-            firms.cash_flow_margin * revenue / np.maximum(firms.finance_cost_per_step, 1e-9),
-            10.0,
-        ).clip(0.0)
-        base = (
-            weights.intercept
-            + weights.leverage * (firms.leverage(cash) if leverage is None else leverage)[rows]
-            - weights.cash_flow * firms.cash_flow_margin[rows]
-            - weights.interest_cover * cover[rows]
-            + weights.arrears * firms.arrears_history[rows]
-            + weights.tier * firms.tier[rows]
-        )
+        base = np.full(firms.house_bank[rows].shape, weights.intercept)
+        for name, value in features(firms, cash, leverage).items():
+            base += getattr(weights, name) * value[rows]
         noise = self.error(bank)
         # (`take` gathers the same shifts as fancy indexing, in fewer instructions.)
         log_odds = base + self.intercept_shift.take(bank)

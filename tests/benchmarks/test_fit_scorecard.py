@@ -1,0 +1,51 @@
+"""`benchmarks/fit_scorecard.py` records what the banks scored and what befell each supplier."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from autofin.scenario.loading import load_scenario
+from autofin.world.model import simulate
+from conftest import SCENARIOS
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+import fit_scorecard  # noqa: E402
+
+
+def test_the_record_holds_every_supplier_step_and_default_the_run_counts():
+    overrides = ["horizon_days=364"]
+    history = fit_scorecard.record("long_terms_stress", range(2), overrides)
+    runs = [
+        simulate(
+            load_scenario(SCENARIOS / "long_terms_stress.yaml", overrides=[f"seed={s}", *overrides])
+        )
+        for s in range(2)
+    ]
+    defaults = sum(run.timeseries["supplier_defaults"].sum() for run in runs)
+    supplier_steps = sum(run.timeseries["suppliers_active"].sum() for run in runs)
+    assert defaults > 0
+    assert history["defaulted"].sum() == defaults
+    assert history["defaulted"].size == supplier_steps
+    # The recorded features and errors rebuild the banks' scores, as `scored_hazard_mean`.
+    spec = load_scenario(SCENARIOS / "long_terms_stress.yaml").banks.scoring
+    weights = np.array([getattr(spec, k) for k in fit_scorecard.NAMES])
+    log_odds = fit_scorecard.design(history) @ weights + history["error"] + history["shift"]
+    hazard = np.logaddexp(0.0, np.minimum(log_odds, 27.6))
+    scored = sum(
+        (run.timeseries["scored_hazard_mean"] * run.timeseries["suppliers_active"]).sum()
+        for run in runs
+    )
+    np.testing.assert_allclose(hazard.sum(), scored, rtol=1e-9)
+
+
+def test_a_fit_keeps_the_signs_the_schema_gives_and_raises_the_likelihood():
+    history = fit_scorecard.record("long_terms_stress", range(2), ["horizon_days=364"])
+    start = np.array([-7.0, 5.0, 8.0, 0.5, 2.0, 0.2])
+    fitted = fit_scorecard.fit([history], start, "step")
+    assert np.all(fitted[1:] >= 0.0)
+    assert not np.allclose(fitted, start)
