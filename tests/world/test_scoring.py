@@ -1,9 +1,11 @@
 """Banks learn their PD models from the defaults they observe.
 
 Realised default frequency: supplier defaults per supplier-year active, over the steps after
-the warm-up (the warm-up is the burn-in), seeds 0-7 pooled. The scored side is the same
-population's mean scored PD expressed as an annual hazard, -ln(1 - PD) (`scored_hazard_mean`),
-the unit in which defaults per borrower-year are counted (they coincide for small PDs).
+the warm-up (the warm-up is the burn-in), seeds pooled (0-31 for the baseline, whose two
+defaults a run leave eight seeds' ratio anywhere from 0.9 to 4.4; 0-7 under stress). The
+scored side is the same population's mean scored PD expressed as an annual hazard,
+-ln(1 - PD) (`scored_hazard_mean`), the unit in which defaults per borrower-year are counted
+(they coincide for small PDs).
 """
 
 from __future__ import annotations
@@ -39,18 +41,19 @@ def scored_and_realised(name: str, *overrides: str, seeds: range = range(8)) -> 
 @pytest.mark.robustness
 @pytest.mark.xfail(
     strict=True,
-    reason="issue 8: measured 2026-12-05 over seeds 0-7, the baseline reads 1.55 (0.0032 scored "
-    "against 0.0021 realised; 1.03 on seeds 0-2 alone) and long_terms_stress 0.46 (0.0137 "
-    "against 0.0300). A log-leverage score with a watch list brings both within 1.5 (0.72 "
-    "and 0.93) but lets seven-year baselines spiral; renewing lines at any score, priced on "
-    "it, reads 1.16 and 1.05 but rests on a leverage cap and unbounded prices (branch "
-    "explore-watchlist); see docs/calibration.md",
+    reason="issue 8: measured 2026-12-05, the baseline reads 1.73 over seeds 0-31 (95% interval "
+    "over resampled seeds 1.15-2.88; 1.55 over seeds 0-7, 1.69 over 0-63) and long_terms_stress "
+    "0.46 over seeds 0-7 (0.0137 against 0.0300). A log-leverage score with a watch list "
+    "brings both within 1.5 over seeds 0-7 (0.72 and 0.93) but lets seven-year baselines "
+    "spiral; renewing lines at any score, priced on it, reads 1.16 and 1.05 but rests on a "
+    "leverage cap and unbounded prices (branch explore-watchlist); refitted scorecards chase "
+    "the defaults their refusals make (benchmarks/fit_scorecard.py); see docs/calibration.md",
 )
 def test_scored_pd_within_a_factor_of_1_5_of_realised_frequency():
-    # Issue 8, averaged over eight replications: a baseline with about two defaults a run
-    # and a stressed world with about thirty.
-    for name in ("baseline", "long_terms_stress"):
-        learnt, realised = scored_and_realised(name)
+    # Issue 8, averaged over replications: a baseline with about two defaults a run (32 of
+    # them) and a stressed world with about thirty (8).
+    for name, seeds in (("baseline", range(32)), ("long_terms_stress", range(8))):
+        learnt, realised = scored_and_realised(name, seeds=seeds)
         assert abs(np.log(learnt / realised)) < np.log(1.5), name
 
 
