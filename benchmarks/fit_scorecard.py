@@ -6,8 +6,9 @@ error it drew, its learnt intercept shift, whether its line was frozen, and whet
 defaulted in the step. It then prints:
 
 - where the defaults happen: firm-years, defaults, realised hazard and mean scored hazard
-  (−ln(1 − PD) a year) by the firm's state when scored (current or in arrears, line open or
-  frozen);
+  (−ln(1 − PD) a year) by the firm's state when scored: its arrears record
+  (`Firms.arrears_history`, which decays but never returns to 0: 0 is never late, 0.3 or more
+  four late steps in a row) and whether its line was frozen;
 - the scorecard fitted by maximum likelihood to that history, the weights' signs held to the
   schema's (a weight that lowers the odds stays ≤ 0 on its signed feature), with the
   scoring error as an offset and no learnt shift: either to each step's defaults (a Poisson
@@ -39,14 +40,11 @@ from scipy.special import expit
 
 from autofin.scenario.loading import load_scenario
 from autofin.world import scoring as scoring_module
-from autofin.world.firms import Firms
+from autofin.world.firms import Firms, steps_of
 from autofin.world.model import AutofinModel
 
 ROOT = Path(__file__).resolve().parents[1]
 NAMES = ("intercept", "leverage", "cash_flow", "interest_cover", "arrears", "tier")
-LOWERS_ODDS = ("cash_flow", "interest_cover")
-"""Weights whose signed feature is negated (`scoring.features`): fitted as ≥ 0 like the rest."""
-YEAR_STEPS = 52
 ARREARS_AT_GRACE = 0.3
 """An arrears record (`Firms.arrears_history`) this high: four late steps in a row or more."""
 
@@ -108,6 +106,7 @@ def record(name: str, seeds: range, overrides: list[str]) -> dict[str, np.ndarra
         state["run"] += 1
     history = {k: np.concatenate(v) for k, v in columns.items()}
     history["step_years"] = np.array(scenario.step_days / 365.0)
+    history["year_steps"] = np.array(steps_of(365, scenario.step_days))
     history["within_year"], history["year_ahead"] = within_a_year(history)
     return history
 
@@ -121,8 +120,9 @@ def within_a_year(h: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     last = np.zeros(int(h["run"].max()) + 1, dtype=np.int64)
     np.maximum.at(last, h["run"].astype(np.int64), h["step"].astype(np.int64))
     when = default_step[key]
-    within = (when >= h["step"]) & (when < h["step"] + YEAR_STEPS)
-    return within.astype(float), h["step"] + YEAR_STEPS - 1 <= last[h["run"].astype(np.int64)]
+    year = int(h["year_steps"])
+    within = (when >= h["step"]) & (when < h["step"] + year)
+    return within.astype(float), h["step"] + year - 1 <= last[h["run"].astype(np.int64)]
 
 
 def design(h: dict[str, np.ndarray]) -> np.ndarray:
@@ -175,10 +175,10 @@ def states(name: str, h: dict[str, np.ndarray], weights: np.ndarray) -> None:
     arrears, frozen = h["arrears"], h["frozen"]
     print(f"\n{name}: state when scored | firm-years | defaults | realised hazard | scored")
     for label, mask in (
-        ("current, line open", (arrears == 0) & ~frozen),
-        ("current, line frozen", (arrears == 0) & frozen),
-        ("in arrears, under four weeks", (arrears > 0) & (arrears < ARREARS_AT_GRACE)),
-        ("in arrears four weeks or more", arrears >= ARREARS_AT_GRACE),
+        ("never late, line open", (arrears == 0) & ~frozen),
+        ("never late, line frozen", (arrears == 0) & frozen),
+        ("late before, record under 0.3", (arrears > 0) & (arrears < ARREARS_AT_GRACE)),
+        ("record 0.3 or more", arrears >= ARREARS_AT_GRACE),
         ("all", np.ones(arrears.size, dtype=bool)),
     ):
         n, d = mask.sum(), h["defaulted"][mask].sum()
@@ -204,7 +204,9 @@ def main() -> None:
         name, seeds = run.split(":")
         first, last = (int(s) for s in seeds.split("-"))
         histories[name] = record(name, range(first, last + 1), args.set)
-    spec = load_scenario(ROOT / "scenarios" / "baseline.yaml", overrides=args.set).banks.scoring
+    # The weights as set in the first scenario named (every shipped scenario keeps the same).
+    first = args.runs[0].split(":")[0]
+    spec = load_scenario(ROOT / "scenarios" / f"{first}.yaml", overrides=args.set).banks.scoring
     shipped = np.array([getattr(spec, k) for k in NAMES], dtype=float)
     for name, h in histories.items():
         states(name, h, shipped)

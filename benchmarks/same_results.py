@@ -13,7 +13,8 @@ change of rule. It exits 1 if anything differs.
 
 Each scenario runs from the *base commit's* scenario file for the base run and from this
 checkout's file for the new run, so compare against a commit whose scenario files mean the same.
-A scenario file outside the checkout runs from that one file on both sides.
+A scenario file outside the checkout runs from that one file on both sides; a shipped scenario
+the base commit does not have is skipped, and said so.
 ``--horizon-days`` cuts every run short (the warm-up still runs in full).
 
 Usage::
@@ -169,15 +170,21 @@ def main(argv: list[str] | None = None) -> int:
         _worker(json.loads(args.worker))
         return 0
 
-    paths = [p.resolve() for p in args.scenarios] or sorted((ROOT / "scenarios").glob("*.yaml"))
+    given = [p.resolve() for p in args.scenarios]
+    paths = given or sorted((ROOT / "scenarios").glob("*.yaml"))
     failed = 0
     with tempfile.TemporaryDirectory(prefix="autofin-base-") as tmp:
         base = export(args.base, Path(tmp) / "base")
-        for path in paths:
+        for path in list(paths):
             # A scenario outside the checkout (a benchmark's world written out, say) runs from
             # the same file on both sides.
             inside = path.is_relative_to(ROOT)
             relative = path.relative_to(ROOT) if inside else path
+            if inside and not given and not (base / relative).exists():
+                # A scenario added since the base commit: nothing to compare it with.
+                print(f"{relative}: not in {args.base}, skipped", flush=True)
+                paths.remove(path)
+                continue
             with tempfile.TemporaryDirectory() as out:
                 old_path = base / relative if inside else path
                 old = run(base / "src", old_path, args.horizon_days, Path(out) / "a")

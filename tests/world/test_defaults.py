@@ -58,8 +58,8 @@ def test_credit_a_bank_may_not_lend_does_not_count_as_liquidity():
     held_back = []
     drawable = model.banks.drawable
 
-    def recording(ledger, step, applicants, exposure, capacity):
-        could = drawable(ledger, step, applicants, exposure, capacity)
+    def recording(ledger, applicants, exposure, capacity):
+        could = drawable(ledger, applicants, exposure, capacity)
         held_back.extend(model.banks.undrawn(model.firms)[applicants] - could)
         return could
 

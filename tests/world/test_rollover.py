@@ -9,42 +9,81 @@ from autofin.world.model import AutofinModel, simulate
 from conftest import SCENARIOS
 
 
-def _at_limit(*overrides: str) -> tuple[AutofinModel, np.ndarray, np.ndarray]:
-    """The baseline as opened, with the lines of the firms owing a draw at step 1 at their limit.
-
-    Returns the model, those firms and the principal each owes at step 1.
-    """
+def _opened(*overrides: str) -> AutofinModel:
+    """The baseline as opened (no warm-up): every line's draws fall due over its first term."""
     scenario = load_scenario(SCENARIOS / "baseline.yaml", overrides=["warmup_days=0", *overrides])
-    model = AutofinModel(scenario)
-    banks = model.banks
-    due = banks.principal_book.peek_due(1)
-    owing = np.flatnonzero(due > 0)
-    banks.part_limit[:, owing] = banks.part_drawn[:, owing]
-    return model, owing, due[owing]
+    return AutofinModel(scenario)
 
 
-def _drawable(model: AutofinModel, firms: np.ndarray) -> np.ndarray:
-    banks = model.banks
-    capacity = np.full(banks.count, np.inf)
-    exposure = banks.part_drawn[:, firms].sum(axis=0)
-    return banks.drawable(model.ledger, 1, firms, exposure, capacity)
-
-
-def test_a_line_at_its_limit_refinances_what_falls_due_only_when_draws_roll_over():
-    repay_first, owing, due = _at_limit()
+def test_a_rollover_moves_the_maturing_principal_a_term_on_without_cash():
+    model = _opened("banks.roll_over_maturing_draws=true")
+    banks, firms = model.banks, model.firms
+    term = banks.term_steps
+    principal, interest = banks.principal_book, banks.interest_book
+    owing = np.flatnonzero(principal.peek_due(1) > 0)
     assert owing.size > 10
-    # Repay first, then borrow: nothing to draw until the maturing draw is paid from cash.
-    assert np.all(_drawable(repay_first, owing) == 0.0)
-    # Rolled over: the principal falling due is room to draw again, and no more.
-    rolling, owing_too, _ = _at_limit("banks.roll_over_maturing_draws=true")
-    np.testing.assert_array_equal(owing_too, owing)
-    np.testing.assert_allclose(_drawable(rolling, owing), due, rtol=1e-12)
+    due = principal.peek_due(1)[owing].copy()
+    later, interest_later = principal.peek_due(1 + term)[owing].copy(), interest.peek_due(1 + term)
+    interest_later = interest_later[owing].copy()
+    interest_now = interest.peek_due(1)[owing].copy()
+    drawn, debt, cash = banks.part_drawn.copy(), firms.debt.copy(), model.ledger.balance.copy()
+    # Half the firms are short of half their maturing principal, the rest of more than all.
+    shortfall = np.where(np.arange(owing.size) % 2 == 0, 0.5 * due, 2.0 * due)
+    rolled = banks.roll_over(1, owing, shortfall)
+    np.testing.assert_allclose(rolled, np.minimum(shortfall, due), rtol=1e-12)
+    np.testing.assert_allclose(principal.peek_due(1)[owing], due - rolled, atol=1e-9)
+    np.testing.assert_allclose(principal.peek_due(1 + term)[owing], later + rolled, rtol=1e-12)
+    # The new draws bear the new term's interest at the line's rate; today's is still due.
+    new_interest = rolled * banks.part_rate[0, owing] * term * banks.step_years
+    np.testing.assert_allclose(
+        interest.peek_due(1 + term)[owing], interest_later + new_interest, rtol=1e-12
+    )
+    np.testing.assert_array_equal(interest.peek_due(1)[owing], interest_now)
+    # Nothing is paid out or drawn: the line's use and every balance stay as they were.
+    np.testing.assert_array_equal(banks.part_drawn, drawn)
+    np.testing.assert_array_equal(firms.debt, debt)
+    np.testing.assert_array_equal(model.ledger.balance, cash)
 
 
 def test_a_frozen_line_does_not_roll_over():
-    model, owing, _ = _at_limit("banks.roll_over_maturing_draws=true")
-    model.banks.part_frozen[:, owing] = True
-    assert np.all(_drawable(model, owing) == 0.0)
+    model = _opened("banks.roll_over_maturing_draws=true")
+    banks = model.banks
+    owing = np.flatnonzero(banks.principal_book.peek_due(1) > 0)
+    banks.part_frozen[:, owing] = True
+    rolled = banks.roll_over(1, owing, np.full(owing.size, np.inf))
+    assert np.all(rolled == 0.0)
+
+
+def test_no_open_line_is_drawn_beyond_its_limit_and_no_late_firm_rolls_over():
+    # `long_terms_stress` seed 6 has firms in arrears on open lines at their limits. A
+    # rollover that paid out the maturing principal let such a firm keep it and defer the
+    # repayment, one draw more over its limit each step; a cashless one cannot.
+    scenario = load_scenario(
+        SCENARIOS / "long_terms_stress.yaml",
+        overrides=["seed=6", "banks.roll_over_maturing_draws=true"],
+    )
+    model = AutofinModel(scenario)
+    banks, firms = model.banks, model.firms
+    roll_over = banks.roll_over
+    rolled, late_rolled = [], []
+
+    def recording(step, borrowers, shortfall):
+        amounts = roll_over(step, borrowers, shortfall)
+        rolled.extend(amounts)
+        late_rolled.extend(amounts[firms.arrears_steps[borrowers] > 0])
+        return amounts
+
+    banks.roll_over = recording  # type: ignore[method-assign]
+    late_seen = False
+    while model.step_index < model.spec.steps:
+        model.step()
+        open_part = ~banks.part_frozen & firms.active
+        over = (banks.part_drawn - banks.part_limit)[open_part]
+        assert over.max(initial=0.0) <= 1e-6 * banks.part_limit.max()
+        late_seen |= bool((firms.active & (firms.arrears_steps > 0)).any())
+    assert sum(rolled) > 0
+    assert late_seen
+    assert not late_rolled
 
 
 def test_suppliers_at_their_limits_fail_for_want_of_cash_only_when_they_must_repay_first():

@@ -561,15 +561,18 @@ class BankSpec(Section):
     )
     roll_over_maturing_draws: bool = Field(
         False,
-        description="Whether a draw falling due on an open line may be refinanced by a new draw "
-        "in the same step (a cashless rollover, as under a revolving credit facility; in China, "
-        "renewal without repaying the principal first, which the CBRC's 2014 notice on "
-        "small-business loans opened and the 2025 measures (Jinfa [2025] No. 21) extend to all "
-        "small and micro firms and, until September 2027, to medium-sized ones). Off, the "
-        "principal falling due is repaid from cash before the line frees room to draw again "
-        "(repay first, then borrow again: the practice whose costly bridge loans that notice "
-        "addressed), so a firm at its limit needs the cash for each maturing draw. See "
-        "docs/calibration.md.",
+        description="Whether a firm short of cash, and not in arrears, rolls the draws falling "
+        "due on the open parts of its line into new ones (as far as it is short): no cash "
+        "moves, the principal falls due `loan_term_days` later with the new term's interest, "
+        "as a revolving facility's rollover loans refinance maturing ones; in China, renewal "
+        "without repaying the principal first, opened by the CBRC in 2014 and extended by the "
+        "NFRA in September 2024 to all small and micro firms and, until September 2027, to "
+        "medium-sized ones. Off, the principal falling due is repaid from cash before the line "
+        "frees room to draw again (repay first, then borrow again), so a firm at its limit "
+        "needs the cash for each maturing draw, and one without it falls into arrears: harsher "
+        "than the practice, which applied to loans maturing about once a year and which firms "
+        "bridged with costly short-term funds. Off by default, so every shipped result stays "
+        "as measured; see docs/calibration.md.",
     )
     covenant_headroom: Probability = Field(
         0.75,

@@ -427,7 +427,6 @@ class Banks:
         self,
         firms: Firms,
         ledger: Ledger,
-        step: int,
         applicants: np.ndarray,
         amounts: np.ndarray,
         pd_estimate: np.ndarray,
@@ -447,7 +446,6 @@ class Banks:
         Args:
             firms: All firms.
             ledger: The ledger.
-            step: The current step (what falls due now may be rolled over).
             applicants: Firm indices.
             amounts: Amount each applicant asks for.
             pd_estimate: Scored probability of default of each applicant.
@@ -461,7 +459,7 @@ class Banks:
         # Columns are taken with `take`: numpy's two-dimensional fancy indexing costs
         # several times more (here and below).
         bank = self.part_bank.take(applicants, axis=1)
-        headroom = self._headroom(ledger, step, applicants, bank, exposure)
+        headroom = self._headroom(ledger, applicants, bank, exposure)
         parts = pro_rata(np.minimum(amounts, headroom.sum(axis=0)), headroom)
         parts = self.fit_in_capacity(bank.ravel(), parts.ravel(), capacity).reshape(bank.shape)
         offer = parts.sum(axis=0)
@@ -475,19 +473,11 @@ class Banks:
         return offer, rate, parts
 
     def _headroom(
-        self,
-        ledger: Ledger,
-        step: int,
-        applicants: np.ndarray,
-        bank: np.ndarray,
-        exposure: np.ndarray,
+        self, ledger: Ledger, applicants: np.ndarray, bank: np.ndarray, exposure: np.ndarray
     ) -> np.ndarray:
         """Each part's undrawn limit within its bank's concentration limit (parts × applicants).
 
         The main bank is owed everything the borrower owes the banks but the other parts.
-        With `roll_over_maturing_draws`, the principal falling due now on an open part is
-        room to draw again (it is repaid this step: a rollover), and is not counted against
-        the concentration limit; a draw it does not repay stays drawn and leaves no room.
         """
         if self.relationships == 1:
             owed = exposure[None, :]  # less the other parts' draws: less an empty sum, +0
@@ -495,26 +485,12 @@ class Banks:
             owed = np.empty(bank.shape)
             owed[1:] = self.part_drawn[1:].take(applicants, axis=1)
             owed[0] = exposure - owed[1:].sum(axis=0)
-        if not self.spec.roll_over_maturing_draws:
-            return np.minimum(
-                self.concentration_room(ledger, bank, owed), self.part_undrawn(applicants, bank)
-            )
-        drawn = self.part_drawn.take(applicants, axis=1)
-        maturing = pro_rata(self.principal_book.peek_due(step).take(applicants), drawn)
-        closed = self.part_frozen.take(applicants, axis=1) | self.failed.take(bank)
-        np.copyto(maturing, 0.0, where=closed)
-        undrawn = self.part_limit.take(applicants, axis=1) - drawn + maturing
-        np.copyto(undrawn, 0.0, where=closed)
-        room = self.concentration_room(ledger, bank, owed - maturing)
-        return np.minimum(room, undrawn.clip(0.0), out=room)
+        return np.minimum(
+            self.concentration_room(ledger, bank, owed), self.part_undrawn(applicants, bank)
+        )
 
     def drawable(
-        self,
-        ledger: Ledger,
-        step: int,
-        applicants: np.ndarray,
-        exposure: np.ndarray,
-        capacity: np.ndarray,
+        self, ledger: Ledger, applicants: np.ndarray, exposure: np.ndarray, capacity: np.ndarray
     ) -> np.ndarray:
         """What each applicant could still draw on its line now, as `quote` would allow.
 
@@ -523,13 +499,12 @@ class Banks:
 
         Args:
             ledger: The ledger.
-            step: The current step.
             applicants: Firm indices.
             exposure: What each applicant owes the banks, all instruments.
             capacity: Remaining lending capacity per bank.
         """
         bank = self.part_bank.take(applicants, axis=1)
-        headroom = self._headroom(ledger, step, applicants, bank, exposure)
+        headroom = self._headroom(ledger, applicants, bank, exposure)
         return np.minimum(headroom, capacity.take(bank)).sum(axis=0)
 
     def grant(
@@ -952,6 +927,42 @@ class Banks:
         self.earn(bank, interest_parts.ravel())
         principal[paying] = 0.0
         interest[paying] = 0.0
+
+    def roll_over(self, step: int, borrowers: np.ndarray, shortfall: np.ndarray) -> np.ndarray:
+        """Roll the principal falling due now on open parts into new draws, up to ``shortfall``.
+
+        With `roll_over_maturing_draws`, a firm short of cash refinances the draws maturing
+        on the open parts of its line by new ones, as a revolving facility's rollover loans
+        do: no cash moves, what is drawn stays the same, the principal rolled falls due
+        `loan_term_days` later with the new term's interest at the part's rate, and the
+        interest due now is still due. A frozen part, or a failed bank's, rolls nothing.
+
+        Args:
+            step: The current step.
+            borrowers: Firm indices, increasing.
+            shortfall: How much more each needs than it has in cash.
+
+        Returns:
+            The principal rolled over per borrower.
+        """
+        due = self.principal_book.peek_due(step)  # a view: what is rolled is no longer due
+        bank = self.part_bank.take(borrowers, axis=1)
+        parts = pro_rata(due[borrowers], self.part_drawn.take(borrowers, axis=1))
+        np.copyto(
+            parts, 0.0, where=self.part_frozen.take(borrowers, axis=1) | self.failed.take(bank)
+        )
+        maturing = parts.sum(axis=0)
+        parts *= np.minimum(shortfall / np.where(maturing > 0, maturing, 1.0), 1.0)
+        rolled = parts.sum(axis=0)
+        due[borrowers] -= rolled
+        interest = parts * self.part_rate.take(borrowers, axis=1)
+        interest *= self.term_steps * self.step_years
+        self.principal_book.book(step, self.term_steps, borrowers, rolled, increasing=True)
+        self.interest_book.book(
+            step, self.term_steps, borrowers, interest.sum(axis=0), increasing=True
+        )
+        _add_to_columns(self.part_interest, borrowers, interest)
+        return rolled
 
     def take_claims_on(self, firms: Firms, debtors: np.ndarray) -> np.ndarray:
         """Cancel the loan book of ``debtors``; return the principal drawn on each part.

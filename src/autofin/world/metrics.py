@@ -351,15 +351,21 @@ def bullwhip(timeseries: pd.DataFrame, n_tiers: int) -> dict[str, float]:
     amplifies it.
     """
     demand = timeseries["vehicle_demand"]
-    demand_cv2 = float(demand.var() / demand.mean() ** 2) if demand.mean() > 0 else float("nan")
+    demand_cv2 = _squared_variation(demand)
     levels = {"bullwhip_production": timeseries["production_units"]}
     for tier in range(1, n_tiers + 1):
         levels[f"bullwhip_tier{tier}"] = timeseries[f"orders_tier{tier}"]
     out: dict[str, float] = {}
     for name, series in levels.items():
-        cv2 = float(series.var() / series.mean() ** 2) if series.mean() > 0 else float("nan")
+        cv2 = _squared_variation(series)
         out[name] = cv2 / demand_cv2 if demand_cv2 > 0 else float("nan")
     return out
+
+
+def _squared_variation(series: pd.Series) -> float:
+    """Variance over the squared mean; NaN unless the mean is positive and its square too."""
+    mean = float(series.mean())
+    return float(series.var()) / mean**2 if mean > 0 and mean**2 > 0 else float("nan")
 
 
 def _volume_weighted(timeseries: pd.DataFrame, name: str) -> float:

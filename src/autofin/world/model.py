@@ -397,6 +397,17 @@ class AutofinModel(mesa.Model):
             short = (active_t & (wanted > cash_t + EPSILON)).nonzero()[0]
             if short.size:
                 finance.cover(first + short, (wanted - cash_t)[short], tier)
+                if spec.roll_over_maturing_draws:
+                    # Still short, a firm not in arrears rolls its maturing draws over.
+                    rolling = short[
+                        (wanted[short] > cash_t[short] + EPSILON)
+                        & (firms.arrears_steps[first + short] == 0)
+                    ]
+                    if rolling.size:
+                        rolled = banks.roll_over(t, first + rolling, (wanted - cash_t)[rolling])
+                        due[rolling] -= rolled
+                        if builds:
+                            wanted[rolling] -= rolled
             investing = active_t & (firms.investment_due[rows] > 0) if builds else None
             if investing is not None and investing.any():
                 capacity.cancel(
@@ -475,7 +486,7 @@ class AutofinModel(mesa.Model):
                     # lends no more, even on a committed line).
                     r = finance.round
                     gap = cash_t[illiquid] - due[illiquid]
-                    gap += banks.drawable(ledger, t, debtors, r.exposure[debtors], r.capacity)
+                    gap += banks.drawable(ledger, debtors, r.exposure[debtors], r.capacity)
                     self.default_checks.extend(
                         DefaultCheck(
                             int(f), "illiquid", float(equity[f]), float(g), int(late_steps)

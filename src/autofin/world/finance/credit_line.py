@@ -61,7 +61,6 @@ class CreditLine:
         offer, self._rate, self._parts = r.banks.quote(
             r.firms,
             r.ledger,
-            r.step,
             applicants,
             need * (1.0 + self.borrowing_buffer),
             r.pd[applicants],
