@@ -27,6 +27,7 @@ def test_a_rollover_moves_the_maturing_principal_a_term_on_without_cash():
     interest_later = interest_later[owing].copy()
     interest_now = interest.peek_due(1)[owing].copy()
     drawn, debt, cash = banks.part_drawn.copy(), firms.debt.copy(), model.ledger.balance.copy()
+    owed_interest = banks.part_interest.copy()
     # Half the firms are short of half their maturing principal, the rest of more than all.
     shortfall = np.where(np.arange(owing.size) % 2 == 0, 0.5 * due, 2.0 * due)
     rolled = banks.roll_over(1, owing, shortfall)
@@ -39,6 +40,9 @@ def test_a_rollover_moves_the_maturing_principal_a_term_on_without_cash():
         interest.peek_due(1 + term)[owing], interest_later + new_interest, rtol=1e-12
     )
     np.testing.assert_array_equal(interest.peek_due(1)[owing], interest_now)
+    np.testing.assert_allclose(
+        banks.part_interest[0, owing], owed_interest[0, owing] + new_interest, rtol=1e-12
+    )
     # Nothing is paid out or drawn: the line's use and every balance stay as they were.
     np.testing.assert_array_equal(banks.part_drawn, drawn)
     np.testing.assert_array_equal(firms.debt, debt)
@@ -54,6 +58,34 @@ def test_a_frozen_line_does_not_roll_over():
     assert np.all(rolled == 0.0)
 
 
+def test_each_bank_of_a_shared_line_rolls_its_part_at_its_rate_and_a_closed_part_stops_it():
+    # Three banks share each line. A firm whose part with one bank is frozen, or whose bank
+    # has failed, rolls nothing: the closed part runs off as before, and the loan book's one
+    # amount due per firm is repaid in the parts' shares.
+    model = _opened("banks.roll_over_maturing_draws=true", "banks.relationships=3")
+    banks = model.banks
+    owing = np.flatnonzero(banks.principal_book.peek_due(1) > 0)
+    frozen, failed_bank = owing[0::3], 2
+    banks.part_frozen[1, frozen] = True
+    banks.failed[failed_bank] = True
+    closed = np.isin(owing, frozen) | (banks.part_bank[:, owing] == failed_bank).any(axis=0)
+    assert closed.any()
+    assert (~closed).any()
+    due = banks.principal_book.peek_due(1)[owing].copy()
+    owed_interest = banks.part_interest[:, owing].copy()
+    rolled = banks.roll_over(1, owing, np.full(owing.size, np.inf))
+    assert np.all(rolled[closed] == 0.0)
+    np.testing.assert_allclose(rolled[~closed], due[~closed], rtol=1e-12)
+    # Each part's new interest is its share of the rolled principal at its own rate.
+    drawn = banks.part_drawn[:, owing]
+    share = drawn / drawn.sum(axis=0)
+    rate = banks.part_rate[:, owing]
+    term_years = banks.term_steps * banks.step_years
+    expected = owed_interest + share * rolled * rate * term_years
+    np.testing.assert_allclose(banks.part_interest[:, owing], expected, rtol=1e-9)
+    assert np.ptp(rate[:, ~closed], axis=0).max() > 0  # the banks' rates differ
+
+
 def test_no_open_line_is_drawn_beyond_its_limit_and_no_late_firm_rolls_over():
     # `long_terms_stress` seed 6 has firms in arrears on open lines at their limits. A
     # rollover that paid out the maturing principal let such a firm keep it and defer the
@@ -62,7 +94,7 @@ def test_no_open_line_is_drawn_beyond_its_limit_and_no_late_firm_rolls_over():
         SCENARIOS / "long_terms_stress.yaml",
         overrides=["seed=6", "banks.roll_over_maturing_draws=true"],
     )
-    model = AutofinModel(scenario)
+    model = AutofinModel(scenario, check=True)  # the accounting identities, every step
     banks, firms = model.banks, model.firms
     roll_over = banks.roll_over
     rolled, late_rolled = [], []

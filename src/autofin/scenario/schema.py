@@ -561,10 +561,11 @@ class BankSpec(Section):
     )
     roll_over_maturing_draws: bool = Field(
         False,
-        description="Whether a firm short of cash, and not in arrears, rolls the draws falling "
-        "due on the open parts of its line into new ones (as far as it is short): no cash "
-        "moves, the principal falls due `loan_term_days` later with the new term's interest, "
-        "as a revolving facility's rollover loans refinance maturing ones; in China, renewal "
+        description="Whether a firm still short of what is due after its other finance, not in "
+        "arrears and with no part of its line frozen, rolls the draws falling due on its line "
+        "into new ones (as far as it is short): no cash moves, the principal falls due "
+        "`loan_term_days` later with the new term's interest, as a revolving facility's "
+        "rollover loans refinance maturing ones; in China, renewal "
         "without repaying the principal first, opened by the CBRC in 2014 and extended by the "
         "NFRA in September 2024 to all small and micro firms and, until September 2027, to "
         "medium-sized ones. Off, the principal falling due is repaid from cash before the line "

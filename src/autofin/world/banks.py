@@ -935,7 +935,10 @@ class Banks:
         on the open parts of its line by new ones, as a revolving facility's rollover loans
         do: no cash moves, what is drawn stays the same, the principal rolled falls due
         `loan_term_days` later with the new term's interest at the part's rate, and the
-        interest due now is still due. A frozen part, or a failed bank's, rolls nothing.
+        interest due now is still due. A firm with a frozen part, or a failed bank's, rolls
+        nothing: the loan book keeps one amount due per firm, shared between the parts in
+        proportion to what is drawn on each, so the open parts could not roll without slowing
+        the closed parts' run-off.
 
         Args:
             step: The current step.
@@ -948,9 +951,8 @@ class Banks:
         due = self.principal_book.peek_due(step)  # a view: what is rolled is no longer due
         bank = self.part_bank.take(borrowers, axis=1)
         parts = pro_rata(due[borrowers], self.part_drawn.take(borrowers, axis=1))
-        np.copyto(
-            parts, 0.0, where=self.part_frozen.take(borrowers, axis=1) | self.failed.take(bank)
-        )
+        closed = self.part_frozen.take(borrowers, axis=1) | self.failed.take(bank)
+        parts *= ~closed.any(axis=0)
         maturing = parts.sum(axis=0)
         parts *= np.minimum(shortfall / np.where(maturing > 0, maturing, 1.0), 1.0)
         rolled = parts.sum(axis=0)

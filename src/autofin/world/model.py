@@ -398,13 +398,15 @@ class AutofinModel(mesa.Model):
             if short.size:
                 finance.cover(first + short, (wanted - cash_t)[short], tier)
                 if spec.roll_over_maturing_draws:
-                    # Still short, a firm not in arrears rolls its maturing draws over.
+                    # Still short of what is due, after every other source of finance (a
+                    # last resort before arrears), a firm not in arrears rolls its maturing
+                    # draws over; never for new capacity alone.
                     rolling = short[
-                        (wanted[short] > cash_t[short] + EPSILON)
+                        (due[short] > cash_t[short] + EPSILON)
                         & (firms.arrears_steps[first + short] == 0)
                     ]
                     if rolling.size:
-                        rolled = banks.roll_over(t, first + rolling, (wanted - cash_t)[rolling])
+                        rolled = banks.roll_over(t, first + rolling, (due - cash_t)[rolling])
                         due[rolling] -= rolled
                         if builds:
                             wanted[rolling] -= rolled
