@@ -339,7 +339,8 @@ class AutofinModel(mesa.Model):
     def _settle(self, t: int, forced: np.ndarray, activity: StepActivity) -> None:
         """Settle what is due, tier by tier from the automakers up.
 
-        A firm short of cash draws on its finance; one that still cannot pay everything pays
+        A firm short of cash draws on its finance (and, with `banks.roll_over_maturing_draws`,
+        then rolls its maturing line draws over); one that still cannot pay everything pays
         what cannot wait (the banks' supply-chain-finance claims, wages and fixed costs) and
         is in arrears on its invoices and bank dues, which roll over at a penalty. It defaults
         when it cannot even pay what cannot wait, or is still in arrears after the grace
