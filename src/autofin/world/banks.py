@@ -586,9 +586,43 @@ class Banks:
     ) -> None:
         """Book loans due ``delay_steps`` from ``step`` on both sides' balance sheets.
 
-        Interest for the whole term is due with the principal, whatever the delay. Each part
-        (parts × borrowers) bears its own rate (``rate``, the same shape); ``bank``: each
-        part's bank (``part_bank[:, borrowers]``), if the caller has looked it up.
+        Their principal and interest fall due (`_book_due`), and what is drawn, the firms'
+        debt and the banks' exposure rise by them. ``bank``: each part's bank
+        (``part_bank[:, borrowers]``), if the caller has looked it up.
+        """
+        principal, increasing = self._book_due(step, delay_steps, borrowers, parts, rate)
+        if increasing:
+            # Distinct borrowers (the usual case, in increasing order): one addition per cell,
+            # in place; the same bits as the bincounts below, since these totals start at +0
+            # and are never -0, where adding a value and adding its sum from zero could differ.
+            np.add.at(firms.debt, borrowers, principal)  # (`_add_to_columns`, one row)
+            _add_to_columns(self.part_drawn, borrowers, parts)
+        else:
+            firms.debt += np.bincount(borrowers, principal, minlength=firms.n)
+            for part in range(self.relationships):
+                self.part_drawn[part] += np.bincount(borrowers, parts[part], minlength=firms.n)
+        if bank is None:
+            bank = self.part_bank.take(borrowers, axis=1)
+        self.exposure[Instrument.BANK_LOAN] += np.bincount(
+            bank.ravel(), parts.ravel(), minlength=self.count
+        )
+
+    def _book_due(
+        self,
+        step: int,
+        delay_steps: int,
+        borrowers: np.ndarray,
+        parts: np.ndarray,
+        rate: np.ndarray,
+    ) -> tuple[np.ndarray, bool]:
+        """Book the draws ``parts`` (parts × borrowers) to fall due ``delay_steps`` from ``step``.
+
+        Interest for the whole term is due with the principal, whatever the delay, and owed
+        to each part at its own rate (``rate``, the same shape as ``parts``).
+
+        Returns:
+            The principal booked per borrower, and whether the borrowers were distinct and
+            increasing.
         """
         interest = parts * rate * self.term_steps * self.step_years
         if self.relationships == 1:  # one part: the sums are the part added to +0, as a sum
@@ -600,24 +634,13 @@ class Banks:
         for book, amounts in zip(books, (principal, interest_due), strict=True):
             book.book(step, delay_steps, borrowers, amounts, increasing=increasing)
         if increasing:
-            # Distinct borrowers (the usual case, in increasing order): one addition per cell,
-            # in place; the same bits as the bincounts below, since these totals start at +0
-            # and are never -0, where adding a value and adding its sum from zero could differ.
-            np.add.at(firms.debt, borrowers, principal)  # (`_add_to_columns`, one row)
-            _add_to_columns(self.part_drawn, borrowers, parts)
             _add_to_columns(self.part_interest, borrowers, interest)
         else:
-            firms.debt += np.bincount(borrowers, principal, minlength=firms.n)
             for part in range(self.relationships):
-                self.part_drawn[part] += np.bincount(borrowers, parts[part], minlength=firms.n)
                 self.part_interest[part] += np.bincount(
-                    borrowers, interest[part], minlength=firms.n
+                    borrowers, interest[part], minlength=self.part_interest.shape[1]
                 )
-        if bank is None:
-            bank = self.part_bank.take(borrowers, axis=1)
-        self.exposure[Instrument.BANK_LOAN] += np.bincount(
-            bank.ravel(), parts.ravel(), minlength=self.count
-        )
+        return principal, increasing
 
     # ------------------------------------------------------------------ credit lines
     def undrawn(self, firms: Firms) -> np.ndarray:
@@ -955,15 +978,9 @@ class Banks:
         parts *= ~closed.any(axis=0)
         maturing = parts.sum(axis=0)
         parts *= np.minimum(shortfall / np.where(maturing > 0, maturing, 1.0), 1.0)
-        rolled = parts.sum(axis=0)
+        rate = self.part_rate.take(borrowers, axis=1)
+        rolled, _ = self._book_due(step, self.term_steps, borrowers, parts, rate)
         due[borrowers] -= rolled
-        interest = parts * self.part_rate.take(borrowers, axis=1)
-        interest *= self.term_steps * self.step_years
-        self.principal_book.book(step, self.term_steps, borrowers, rolled, increasing=True)
-        self.interest_book.book(
-            step, self.term_steps, borrowers, interest.sum(axis=0), increasing=True
-        )
-        _add_to_columns(self.part_interest, borrowers, interest)
         return rolled
 
     def take_claims_on(self, firms: Firms, debtors: np.ndarray) -> np.ndarray:

@@ -177,7 +177,7 @@ class Scoring:
         # Every firm (in order, as below) is read whole: the same values, without the copies.
         rows = slice(None) if applicants.size == firms.n else applicants
         bank = firms.house_bank[rows]
-        base = np.full(firms.house_bank[rows].shape, weights.intercept)
+        base = np.full(bank.shape, weights.intercept)
         for name, value in features(firms, cash, leverage).items():
             base += getattr(weights, name) * value[rows]
         noise = self.error(bank)
