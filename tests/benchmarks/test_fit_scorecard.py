@@ -49,3 +49,21 @@ def test_a_fit_keeps_the_signs_the_schema_gives_and_raises_the_likelihood():
     fitted = fit_scorecard.fit([history], start, "step")
     assert np.all(fitted[1:] >= 0.0)
     assert not np.allclose(fitted, start)
+
+
+def test_held_weights_stay_and_a_levelled_model_scores_the_defaults_seen():
+    history = fit_scorecard.record("long_terms_stress", range(2), ["horizon_days=364"])
+    start = np.array([-7.0, 5.0, 8.0, 0.5, 2.0, 0.2])
+    fitted = fit_scorecard.fit(
+        [history], start, "year", hold={"leverage": 5.0}, most={"arrears": 3.0}
+    )
+    assert fitted[fit_scorecard.NAMES.index("leverage")] == 5.0
+    assert fitted[fit_scorecard.NAMES.index("arrears")] <= 3.0
+    # Levelled, the unlearnt scores' hazard adds up to the defaults (per year of exposure);
+    # only the intercept moved.
+    levelled = fit_scorecard.level([history], fitted)
+    np.testing.assert_array_equal(levelled[1:], fitted[1:])
+    log_odds = fit_scorecard.design(history) @ levelled + history["error"]
+    scored = np.logaddexp(0.0, log_odds).sum() * float(history["step_years"])
+    assert history["defaulted"].sum() > 0
+    np.testing.assert_allclose(scored, history["defaulted"].sum(), rtol=1e-6)

@@ -22,7 +22,12 @@ def run(name: str, seed: int, *overrides: str) -> AutofinModel:
 
 def test_defaulted_firms_are_illiquid_or_insolvent_and_the_event_says_which():
     checked = 0
-    for name, seed in (("long_terms_stress", 0), ("long_terms_stress", 1), ("baseline", 0)):
+    for name, seed in (
+        ("long_terms_stress", 0),
+        ("long_terms_stress", 1),
+        ("long_terms_stress", 2),
+        ("baseline", 0),
+    ):
         model = run(name, seed)
         spec = model.spec.banks
         grace = steps_of(spec.grace_days, model.spec.step_days)

@@ -135,7 +135,7 @@ def test_a_default_splits_the_loss_between_the_banks_in_their_drawn_shares():
 
 def test_three_relationships_keep_the_books_and_are_deterministic():
     # A stressed world (defaults, frozen lines, arrears), its identities checked every step.
-    settings = ("horizon_days=364", "seed=1")
+    settings = ("horizon_days=364", "seed=2")
     first = run(model_of("long_terms_stress", 3, *settings, check=True))
     second = run(model_of("long_terms_stress", 3, *settings))
     assert first.banks.part_bank.shape == (3, first.firms.n)

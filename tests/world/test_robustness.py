@@ -6,7 +6,18 @@ import pytest
 
 from robustness import VARIANTS, directions, measure
 
-KNOWN_FAILURES: dict[str, str] = {}
+_TERMS_TIE = (
+    "issue 8: measured 2026-12-05 with the calibrated scorecard over seeds 0-7, scf_none loses "
+    "2.25 suppliers a run at 170 days and 2.25 at 240 (with the hand-set scorecard 2.62 and "
+    "3.88). Priced on calibrated PDs, credit to stretched suppliers is cheaper and longer "
+    "terms kill fewer; over seeds 0-31 with no borrowing base 240 days lose 1.03 fewer than "
+    "170 (± 0.71), with the hand-set scorecard 0.06 fewer: the direction was never robust "
+    "without a borrowing base; see docs/calibration.md"
+)
+KNOWN_FAILURES: dict[str, str] = {
+    "borrowing base -25%": _TERMS_TIE,
+    "borrowing base off": _TERMS_TIE,
+}
 """Variants whose directions are known not to hold (strict xfails), with the reason."""
 
 

@@ -85,13 +85,11 @@ def test_without_the_constraint_a_surge_beyond_fixed_lines_makes_sound_suppliers
 def test_fast_approval_beyond_the_chains_finance_is_rationed_instead_of_defaulting():
     # Three-minute approval wins buyers the traditional chain was not sized for. With lines
     # renewed on 60% of receivables (the default's -25%), the growth outruns the tier-1
-    # suppliers' lines. Unconstrained, 96 suppliers default in seed 3, which sells 11% fewer
-    # cars (1, 5 and 32 in seeds 0-2, 0, 7, 15 and 42 in seeds 4-7, measured 2026-12-04 on
-    # the chain sized for the traditional market's demand with its recent buyers holding
-    # their cars); constrained, none default in any of seeds 0-7, and the shortfall becomes
-    # rationed output instead. (On the chain sized 10% larger before, seed 3 lost 20 to
-    # growth beyond the lines; before suppliers followed a defaulted supplier's business,
-    # `suppliers.inputs_follow_business`, a cascade of orphaned suppliers took 105.)
+    # suppliers' lines. Constrained, none default in any of seeds 0-7 and the shortfall
+    # becomes rationed output instead; unconstrained, seeds 0-7 lose 1, 0, 2, 1, 0, 1, 1 and 1
+    # suppliers (measured 2026-12-05 with the calibrated scorecard; with the hand-set one,
+    # which scored the baseline's firms about three times their defaults, 1, 5, 32, 96, 0, 7,
+    # 15 and 42: its dear credit and refusals made most of those).
     def run(constrained: bool) -> tuple[dict, int]:
         scenario = load_scenario(
             SCENARIOS / "three_minute_approval.yaml",
@@ -113,7 +111,5 @@ def test_fast_approval_beyond_the_chains_finance_is_rationed_instead_of_defaulti
 
     free, _ = run(False)
     constrained, limited = run(True)
-    suppliers = 340
-    assert free["supplier_defaults"] > 0.03 * suppliers
-    assert constrained["supplier_defaults"] == 0
+    assert free["supplier_defaults"] > constrained["supplier_defaults"] == 0
     assert limited > 0  # the constraint bound: some supplier's funds fell short of its demand

@@ -397,26 +397,45 @@ class SupplierSpec(Section):
 
 
 class ScoringSpec(Section):
-    """How banks score a borrower: log-odds of default from its observable data."""
+    """How banks score a borrower: log-odds of default from its observable data.
 
-    intercept: Weight = Field(-7.0, description="Log-odds of a firm with zero leverage.")
-    leverage: Weight = Field(5.0, description="Weight of leverage (liabilities over assets).")
+    The defaults are calibrated on the model's own history (`benchmarks/fit_scorecard.py`,
+    docs/calibration.md, "The scorecard's calibration"): the slopes fitted to default within
+    a year with leverage held at 5 and the arrears weight bounded at 50, then the intercept
+    set so that the unlearnt scores match the baseline's long-run default frequency.
+    """
+
+    intercept: Weight = Field(
+        -8.9,
+        description="Log-odds of a firm with zero leverage (set so that the unlearnt scores "
+        "match the baseline's long-run default frequency: docs/calibration.md).",
+    )
+    leverage: Weight = Field(
+        5.0,
+        description="Weight of leverage (liabilities over assets). Set by hand: fitted, it "
+        "has no fixed point (a steeper weight makes the defaults that steepen it).",
+    )
     cash_flow: Weight = Field(
-        8.0, description="Weight of the smoothed operating cash-flow margin (lowers the odds)."
+        40.0,
+        description="Weight of the smoothed operating cash-flow margin (lowers the odds; "
+        "fitted to default within a year).",
     )
     arrears: Weight = Field(
-        2.0,
+        50.0,
         description="Weight of how often the firm was recently in arrears (a smoothed frequency "
         "of steps with payments overdue, 0 to 1). Every firm can fall into arrears whatever "
-        "finance it uses.",
+        "finance it uses. Bounded at 50 in the fit, where it separates: four late steps in a "
+        "row already give a PD of almost 1.",
     )
     interest_cover: Weight = Field(
-        0.5,
+        0.19,
         description="Weight of interest cover (operating margin × revenue over financing "
-        "cost, capped at 10; lowers the odds).",
+        "cost, capped at 10; lowers the odds; fitted to default within a year).",
     )
     tier: Weight = Field(
-        0.2, description="Weight of the firm's tier (0 for automakers; upstream is riskier)."
+        0.0,
+        description="Weight of the firm's tier (0 for automakers; upstream is riskier). The "
+        "fit finds none once cash flow and arrears are scored.",
     )
     learning_prior: Annotated[
         float, at_most(1e18, "a larger prior only means the bank never learns")
