@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from autofin.scenario.loading import load_scenario
 from autofin.world.model import simulate
@@ -51,14 +52,27 @@ def test_a_fit_keeps_the_signs_the_schema_gives_and_raises_the_likelihood():
     assert not np.allclose(fitted, start)
 
 
-def test_held_weights_stay_and_a_levelled_model_scores_the_defaults_seen():
+def test_held_and_bounded_weights_stay_and_a_levelled_model_scores_the_defaults_seen():
     history = fit_scorecard.record("long_terms_stress", range(2), ["horizon_days=364"])
     start = np.array([-7.0, 5.0, 8.0, 0.5, 2.0, 0.2])
+    names = fit_scorecard.NAMES
+    held = fit_scorecard.fit([history], start, "year", hold={"leverage": 5.0})
+    # Unbounded, this history fits a steeper cash-flow weight and a higher intercept than the
+    # bounds below allow: the bounds must bind to pass.
+    assert held[names.index("cash_flow")] > 20.0
+    assert held[names.index("intercept")] > -12.0
     fitted = fit_scorecard.fit(
-        [history], start, "year", hold={"leverage": 5.0}, most={"arrears": 3.0}
+        [history],
+        start,
+        "year",
+        hold={"leverage": 5.0},
+        most={"cash_flow": 20.0, "intercept": -12.0},
     )
-    assert fitted[fit_scorecard.NAMES.index("leverage")] == 5.0
-    assert fitted[fit_scorecard.NAMES.index("arrears")] <= 3.0
+    assert fitted[names.index("leverage")] == 5.0
+    assert fitted[names.index("cash_flow")] == pytest.approx(20.0)
+    assert fitted[names.index("intercept")] == pytest.approx(-12.0)
+    with pytest.raises(ValueError, match="lev: not a weight"):
+        fit_scorecard.fit([history], start, "year", hold={"lev": 5.0})
     # Levelled, the unlearnt scores' hazard adds up to the defaults (per year of exposure);
     # only the intercept moved.
     levelled = fit_scorecard.level([history], fitted)
@@ -67,3 +81,7 @@ def test_held_weights_stay_and_a_levelled_model_scores_the_defaults_seen():
     scored = np.logaddexp(0.0, log_odds).sum() * float(history["step_years"])
     assert history["defaulted"].sum() > 0
     np.testing.assert_allclose(scored, history["defaulted"].sum(), rtol=1e-6)
+    # No intercept scores a history without defaults: levelling one is refused, not clamped.
+    calm = {**history, "defaulted": np.zeros_like(history["defaulted"])}
+    with pytest.raises(ValueError, match="no default"):
+        fit_scorecard.level([calm], fitted)
