@@ -34,6 +34,24 @@ def test_banks_do_not_depend_on_the_payment_terms_studied():
     np.testing.assert_allclose(pledge.banks.risk_assets(), baseline.banks.risk_assets(), rtol=1e-9)
 
 
+@pytest.mark.parametrize("headroom", [0.0, 0.5])
+def test_every_line_opens_with_at_least_its_headroom_over_the_firms_debt(headroom):
+    model = AutofinModel(
+        load_scenario(
+            SCENARIOS / "baseline.yaml",
+            overrides=["warmup_days=0", f"banks.opening_line_headroom={headroom}"],
+        )
+    )
+    debt, line = model.firms.debt, model.banks.line_contract
+    borrowers = debt > 0
+    assert borrowers.sum() > 100
+    assert np.all(line[borrowers] >= (1.0 + headroom) * debt[borrowers] * (1 - 1e-12))
+    # Where a firm's debt is large against its revenue (long receivable terms), the headroom
+    # is what sizes its line; elsewhere `line_limit_days` of revenue does.
+    sized_by_debt = np.isclose(line, (1.0 + headroom) * debt, rtol=1e-9) & borrowers
+    assert 0 < sized_by_debt.sum() < borrowers.sum()
+
+
 def test_capital_ratio_falls_when_borrowers_default():
     shocks = (
         "shocks=["

@@ -16,7 +16,17 @@ _TERMS_TIE = (
     "direction holds with or without a borrowing base (0.47 to 0.69, +0.22 +- 0.09). See "
     "docs/calibration.md, 'Two kinds of default'"
 )
+_ROOMIER_LINES = (
+    "issue 8: measured 2026-12-05 over seeds 0-7, with lines opening at 1.3125 times the "
+    "opening debt scf_none loses 1.75 suppliers a run at 170 days and 1.50 at 240 (at 1.1875: "
+    "2.00 and 3.88); over seeds 0-31 1.72 and 1.28 (-0.44 +- 0.57; at 1.25 +0.47 +- 0.58, at "
+    "1.1875 +2.28 +- 0.67). Roomier lines spare the 240-day world's sound suppliers the "
+    "repay-first squeeze (0.28 a run against 0.97 at 170 days); with draws rolled over the term "
+    "effect is +0.19 +- 0.08 at 1.3125 and +0.25 +- 0.09 at 1.1875. See docs/calibration.md, "
+    "'Two kinds of default'"
+)
 KNOWN_FAILURES: dict[str, str] = {
+    "opening headroom +25%": _ROOMIER_LINES,
     "borrowing base -25%": _TERMS_TIE,
     "borrowing base off": _TERMS_TIE,
 }

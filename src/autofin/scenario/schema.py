@@ -537,11 +537,22 @@ class BankSpec(Section):
         120.0,
         gt=0.0,
         description="Committed credit line of every firm with its bank or banks "
-        "(`relationships`), in days of the firm's expected revenue (at least 1.25 × its "
-        "opening debt). Draws and repayments within the limit need no approval; each draw is "
-        "repaid after `loan_term_days` and may be drawn again. When a supplier commits to new "
-        "output (capacity it orders, a customer's business re-sourced to it) its main bank "
-        "raises the line by this many days of the revenue the new output adds.",
+        "(`relationships`), in days of the firm's expected revenue (at least its opening debt "
+        "and `opening_line_headroom` more). Draws and repayments within the limit need no "
+        "approval; each draw is repaid after `loan_term_days` and may be drawn again. When a "
+        "supplier commits to new output (capacity it orders, a customer's business re-sourced "
+        "to it) its main bank raises the line by this many days of the revenue the new output "
+        "adds.",
+    )
+    opening_line_headroom: Annotated[
+        float, at_most(10.0, "a line eleven times its firm's debt is no working-capital line")
+    ] = Field(
+        0.25,
+        ge=0.0,
+        description="Least undrawn room of a credit line when it opens, as a share of the "
+        "firm's opening debt: the line is at least (1 + this) × that debt. Not a published "
+        "figure; the room a bank leaves over a borrower's present working-capital need "
+        "(docs/calibration.md, 'Two kinds of default').",
     )
     receivables_advance_rate: Probability = Field(
         0.8,

@@ -873,7 +873,9 @@ class Banks:
             round(self.step_years * 365.0)
         )
         share = self.part_share[:, None]
-        self.part_contract = share * np.maximum(revenue_days, 1.25 * debt)
+        self.part_contract = share * np.maximum(
+            revenue_days, (1.0 + self.spec.opening_line_headroom) * debt
+        )
         self.part_limit = self.part_contract.copy()
         self.part_approved = self.part_contract.copy()
         self.part_frozen = np.zeros(self.part_bank.shape, dtype=bool)
