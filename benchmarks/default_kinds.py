@@ -29,9 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "src"), str(ROOT / "tests"), str(ROOT / "tests" / "world")]
 
 from autofin.results.result import Result  # noqa: E402
-from autofin.scenario.loading import load_scenario  # noqa: E402
-from autofin.world.model import simulate  # noqa: E402
-from robustness import CASES  # noqa: E402
+from robustness import CASES, runs  # noqa: E402
 
 
 def kinds(result: Result) -> tuple[int, int]:
@@ -55,18 +53,12 @@ def kinds(result: Result) -> tuple[int, int]:
 
 def measure(seeds: range, overrides: list[str]) -> dict[str, np.ndarray]:
     """Per case, an array of ``(sound, loss_makers)`` per seed."""
-    out = {}
-    for case, (name, extra) in CASES.items():
-        rows = []
-        for seed in seeds:
-            scenario = load_scenario(
-                ROOT / "scenarios" / f"{name}.yaml", overrides=[f"seed={seed}", *extra, *overrides]
-            )
-            rows.append(kinds(simulate(scenario)))
-            print(".", end="", file=sys.stderr, flush=True)
-        out[case] = np.array(rows, dtype=float)
+    split: dict[str, list[tuple[int, int]]] = {case: [] for case in CASES}
+    for case, result in runs(overrides, seeds):
+        split[case].append(kinds(result))
+        print(".", end="", file=sys.stderr, flush=True)
     print(file=sys.stderr)
-    return out
+    return {case: np.array(rows, dtype=float) for case, rows in split.items()}
 
 
 def main() -> None:

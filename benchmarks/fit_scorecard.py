@@ -147,6 +147,13 @@ def ratios(h: dict[str, np.ndarray], weights: np.ndarray, shift: bool) -> tuple[
     return hazard.mean() / realised, pd.mean() / max(h["within_year"][ahead].mean(), 1e-300)
 
 
+def check_names(weights: dict[str, float]) -> None:
+    """Raise `ValueError` naming the first key of ``weights`` that is not in `NAMES`."""
+    for k in weights:
+        if k not in NAMES:
+            raise ValueError(f"{k}: not a weight; expected one of {', '.join(NAMES)}")
+
+
 def fit(
     histories: list[dict[str, np.ndarray]],
     start: np.ndarray,
@@ -170,10 +177,9 @@ def fit(
     Raises:
         ValueError: ``hold`` or ``most`` names no weight.
     """
-    for given in (hold or {}, most or {}):
-        for k in given:
-            if k not in NAMES:
-                raise ValueError(f"{k}: not a weight; expected one of {', '.join(NAMES)}")
+    hold, most = hold or {}, most or {}
+    check_names(hold)
+    check_names(most)
     x = np.concatenate([design(h) for h in histories])
     offset = np.concatenate([h["error"] for h in histories])
     if horizon == "year":
@@ -195,11 +201,11 @@ def fit(
         ll = (y * np.log(hazard) - hazard).sum()
         return -ll, -(x * ((y / hazard - 1.0) * p * step_years)[:, None]).sum(axis=0)
 
-    bounds: list[tuple[float | None, float | None]] = [(None, (most or {}).get(NAMES[0]))]
-    bounds += [(0.0, (most or {}).get(k)) for k in NAMES[1:]]
-    for k, value in (hold or {}).items():
+    bounds: list[tuple[float | None, float | None]] = [(None, most.get(NAMES[0]))]
+    bounds += [(0.0, most.get(k)) for k in NAMES[1:]]
+    for k, value in hold.items():
         bounds[NAMES.index(k)] = (value, value)
-    start = np.array([(hold or {}).get(k, w) for k, w in zip(NAMES, start, strict=True)])
+    start = np.array([hold.get(k, w) for k, w in zip(NAMES, start, strict=True)])
     return minimize(loss, start, jac=True, method="L-BFGS-B", bounds=bounds).x
 
 
@@ -270,10 +276,10 @@ def _weights(parser: argparse.ArgumentParser, option: str, given: list[str]) -> 
     weights = {}
     for argument in given:
         name, _, value = argument.partition("=")
-        if name not in NAMES:
-            parser.error(
-                f"{option} {argument}: {name!r} is not a weight; expected one of {', '.join(NAMES)}"
-            )
+        try:
+            check_names({name: 0.0})
+        except ValueError as error:
+            parser.error(f"{option} {argument}: {error}")
         try:
             weights[name] = float(value)
         except ValueError:

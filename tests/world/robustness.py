@@ -6,10 +6,12 @@ table of mean defaults and financing rates per variant).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
 
+from autofin.results.result import Result
 from autofin.scenario.loading import load_scenario
 from autofin.world.model import simulate
 from conftest import SCENARIOS
@@ -50,20 +52,28 @@ CASES: dict[str, tuple[str, list[str]]] = {
 }
 
 
-def measure(overrides: list[str], seeds: range = SEEDS) -> dict[str, dict[str, float]]:
-    """Mean supplier defaults and supplier financing rate of every case over ``seeds``."""
-    out: dict[str, dict[str, Any]] = {}
+def runs(overrides: list[str], seeds: range = SEEDS) -> Iterator[tuple[str, Result]]:
+    """Every case run on every seed of ``seeds`` with ``overrides``: (case, result), in order."""
     for case, (name, extra) in CASES.items():
-        defaults, rates = [], []
         for seed in seeds:
             scenario = load_scenario(
                 SCENARIOS / f"{name}.yaml", overrides=[f"seed={seed}", *extra, *overrides]
             )
-            summary = simulate(scenario).summary
-            defaults.append(summary["supplier_defaults"])
-            rates.append(summary["supplier_financing_rate"])
-        out[case] = {"defaults": float(np.mean(defaults)), "rate": float(np.nanmean(rates))}
-    return out
+            yield case, simulate(scenario)
+
+
+def measure(overrides: list[str], seeds: range = SEEDS) -> dict[str, dict[str, float]]:
+    """Mean supplier defaults and supplier financing rate of every case over ``seeds``."""
+    summaries: dict[str, list[dict[str, Any]]] = {case: [] for case in CASES}
+    for case, result in runs(overrides, seeds):
+        summaries[case].append(result.summary)
+    return {
+        case: {
+            "defaults": float(np.mean([s["supplier_defaults"] for s in rows])),
+            "rate": float(np.nanmean([s["supplier_financing_rate"] for s in rows])),
+        }
+        for case, rows in summaries.items()
+    }
 
 
 def directions(m: dict[str, dict[str, float]]) -> dict[str, bool]:
