@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "src"), str(ROOT / "tests"), str(ROOT / "tests" / "world")]
 
 from autofin.results.result import Result  # noqa: E402
-from robustness import CASES, runs  # noqa: E402
+from robustness import CASES, parse_seeds, runs  # noqa: E402
 
 
 def kinds(result: Result) -> tuple[int, int]:
@@ -74,10 +74,10 @@ def main() -> None:
     )
     args = parser.parse_args()
     try:
-        first, last = (int(s) for s in args.seeds.split("-"))
-    except ValueError:
-        parser.error(f"--seeds {args.seeds}: expected FIRST-LAST, as 0-31")
-    seeds = range(first, last + 1)
+        seeds = parse_seeds(args.seeds)
+    except ValueError as error:
+        parser.error(str(error))
+    first, last = seeds.start, seeds.stop - 1
     split = measure(seeds, args.set)
     print(f"seeds {first}-{last}, overrides {args.set or 'none'}: mean defaults a run")
     print("| case | all = sound + loss-makers |")

@@ -1,10 +1,15 @@
 """Print mean supplier defaults and financing rates per robustness variant (seeds 0-7).
 
+With ``--paired`` it also prints each documented direction as a difference paired by seed
+(the cases of one seed share their consumers and supply-side draws), with its standard error
+over the seeds: a row whose means tie, or hold by less than their noise, shows it.
+
 Usage::
 
     .venv/bin/python benchmarks/robustness.py
     .venv/bin/python benchmarks/robustness.py --relationships 2   # lines shared by two banks
     .venv/bin/python benchmarks/robustness.py --set suppliers.equity_days=70
+    .venv/bin/python benchmarks/robustness.py --seeds 0-31 --paired --only defaults,"covenant off"
 """
 
 from __future__ import annotations
@@ -13,10 +18,41 @@ import argparse
 import sys
 from pathlib import Path
 
+import numpy as np
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "tests"), str(ROOT / "tests" / "world")]
 
-from robustness import CASES, VARIANTS, directions, measure  # noqa: E402
+from robustness import CASES, SEEDS, VARIANTS, directions, parse_seeds, runs  # noqa: E402
+
+PAIRS: dict[str, tuple[str, str, str]] = {
+    "240 less 170 days": ("defaults", "scf_none 240d", "scf_none 170d"),
+    "170 days less pledge": ("defaults", "scf_none 170d", "pledge 60d"),
+    "170 days less platform": ("defaults", "scf_none 170d", "platform 170d"),
+    "rate gap, bp": ("rate", "scf_none 170d", "platform 170d"),
+}
+"""Each documented direction as the paired difference (measure, larger case, smaller case)
+that is positive when it holds."""
+
+
+def per_seed(overrides: list[str], seeds: range) -> dict[str, dict[str, np.ndarray]]:
+    """Supplier defaults and financing rate of every case, one value per seed."""
+    rows: dict[str, dict[str, list[float]]] = {c: {"defaults": [], "rate": []} for c in CASES}
+    for case, result in runs(overrides, seeds):
+        rows[case]["defaults"].append(float(result.summary["supplier_defaults"]))
+        rows[case]["rate"].append(float(result.summary["supplier_financing_rate"]))
+    return {c: {k: np.array(v) for k, v in m.items()} for c, m in rows.items()}
+
+
+def paired(values: dict[str, dict[str, np.ndarray]], pair: tuple[str, str, str]) -> str:
+    """``mean ± standard error`` of one paired difference over the seeds."""
+    measure, larger, smaller = pair
+    gap = values[larger][measure] - values[smaller][measure]
+    gap = gap[~np.isnan(gap)] * (1e4 if measure == "rate" else 1.0)
+    if gap.size == 0:
+        return "n/a"
+    error = gap.std(ddof=1) / np.sqrt(gap.size) if gap.size > 1 else float("nan")
+    return f"{gap.mean():+.2f} ± {error:.2f}"
 
 
 def main() -> None:
@@ -35,17 +71,56 @@ def main() -> None:
         metavar="KEY=VALUE",
         help="Scenario override applied in every variant and case (after the variant's own).",
     )
+    parser.add_argument(
+        "--seeds",
+        default=f"{SEEDS.start}-{SEEDS.stop - 1}",
+        help="First and last seed, as 0-31 (default: the test's, 0-7).",
+    )
+    parser.add_argument(
+        "--only",
+        default=None,
+        help="Comma-separated variants to run (default: all), as 'defaults,covenant off'.",
+    )
+    parser.add_argument(
+        "--paired",
+        action="store_true",
+        help="Also print each direction as a paired difference ± its standard error.",
+    )
     args = parser.parse_args()
+    try:
+        seeds = parse_seeds(args.seeds)
+    except ValueError as error:
+        parser.error(str(error))
+    names = list(VARIANTS) if args.only is None else [n.strip() for n in args.only.split(",")]
+    unknown = [name for name in names if name not in VARIANTS]
+    if unknown:
+        parser.error(
+            f"--only {', '.join(unknown)}: no such variant; expected some of: "
+            + ", ".join(VARIANTS)
+        )
     extra = [] if args.relationships is None else [f"banks.relationships={args.relationships}"]
     extra += args.set
+    print(f"seeds {seeds.start}-{seeds.stop - 1}; mean supplier defaults a run")
     print("| variant | " + " | ".join(CASES) + " | rate scf_none | rate platform | all hold |")
     print("|---" * (len(CASES) + 4) + "|")
-    for name, overrides in VARIANTS.items():
-        m = measure([*overrides, *extra])
+    gaps = []
+    for name in names:
+        values = per_seed([*VARIANTS[name], *extra], seeds)
+        m = {
+            case: {"defaults": float(v["defaults"].mean()), "rate": float(np.nanmean(v["rate"]))}
+            for case, v in values.items()
+        }
         cells = " | ".join(f"{m[c]['defaults']:.2f}" for c in CASES)
         rates = f"{m['scf_none 170d']['rate']:.4f} | {m['platform 170d']['rate']:.4f}"
         held = all(directions(m).values())
         print(f"| {name} | {cells} | {rates} | {'yes' if held else 'NO'} |", flush=True)
+        gaps.append((name, [paired(values, pair) for pair in PAIRS.values()]))
+    if args.paired:
+        print("\nPaired by seed, mean ± standard error (each holds when positive)")
+        print("| variant | " + " | ".join(PAIRS) + " |")
+        print("|---" * (len(PAIRS) + 1) + "|")
+        for name, cells in gaps:
+            print(f"| {name} | " + " | ".join(cells) + " |")
 
 
 if __name__ == "__main__":

@@ -29,8 +29,8 @@ VARIANTS: dict[str, list[str]] = {
     "covenant -25%": ["banks.covenant_headroom=0.5625"],
     "covenant +25%": ["banks.covenant_headroom=0.9375"],
     "covenant off": ["banks.covenant_headroom=1.0"],
-    "opening headroom -25%": ["banks.opening_line_headroom=0.1875"],
-    "opening headroom +25%": ["banks.opening_line_headroom=0.3125"],
+    "expected growth -25%": ["banks.expected_sales_growth=0.03"],
+    "expected growth +25%": ["banks.expected_sales_growth=0.05"],
     "borrowing base -25%": ["banks.receivables_advance_rate=0.6"],
     "borrowing base +25%": ["banks.receivables_advance_rate=1.0"],
     "borrowing base off": ["banks.receivables_advance_rate=0"],
@@ -50,6 +50,21 @@ CASES: dict[str, tuple[str, list[str]]] = {
     "scf_none 240d": ("scf_none", ["automakers.payment_term_days=240"]),
     "platform 170d": ("platform_reverse_factoring", []),
 }
+
+
+def parse_seeds(text: str) -> range:
+    """The seeds of ``FIRST-LAST`` (as ``0-31``), both included.
+
+    Raises:
+        ValueError: ``text`` is not two integers, the first at most the second.
+    """
+    try:
+        first, last = (int(part) for part in text.split("-"))
+    except ValueError:
+        raise ValueError(f"seeds {text!r}: expected FIRST-LAST, as 0-31") from None
+    if first < 0 or last < first:
+        raise ValueError(f"seeds {text!r}: expected 0 <= FIRST <= LAST, as 0-31")
+    return range(first, last + 1)
 
 
 def runs(overrides: list[str], seeds: range = SEEDS) -> Iterator[tuple[str, Result]]:

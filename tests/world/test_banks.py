@@ -34,22 +34,24 @@ def test_banks_do_not_depend_on_the_payment_terms_studied():
     np.testing.assert_allclose(pledge.banks.risk_assets(), baseline.banks.risk_assets(), rtol=1e-9)
 
 
-@pytest.mark.parametrize("headroom", [0.0, 0.5])
-def test_every_line_opens_with_at_least_its_headroom_over_the_firms_debt(headroom):
+@pytest.mark.parametrize("growth", [0.0, 0.5])
+def test_every_line_opens_with_room_for_the_growth_the_bank_expects(growth):
     model = AutofinModel(
         load_scenario(
             SCENARIOS / "baseline.yaml",
-            overrides=["warmup_days=0", f"banks.opening_line_headroom={headroom}"],
+            overrides=["warmup_days=0", f"banks.expected_sales_growth={growth}"],
         )
     )
-    debt, line = model.firms.debt, model.banks.line_contract
+    firms, line = model.firms, model.banks.line_contract
+    debt, need = firms.debt, firms.working_capital()
     borrowers = debt > 0
     assert borrowers.sum() > 100
-    assert np.all(line[borrowers] >= (1.0 + headroom) * debt[borrowers] * (1 - 1e-12))
-    # Where a firm's debt is large against its revenue (long receivable terms), the headroom
-    # is what sizes its line; elsewhere `line_limit_days` of revenue does.
-    sized_by_debt = np.isclose(line, (1.0 + headroom) * debt, rtol=1e-9) & borrowers
-    assert 0 < sized_by_debt.sum() < borrowers.sum()
+    room = debt + growth * need
+    assert np.all(line[borrowers] >= room[borrowers] * (1 - 1e-12))
+    # Where a firm's debt is large against its revenue (long receivable terms), the need at
+    # the expected growth is what sizes its line; elsewhere `line_limit_days` of revenue does.
+    sized_by_need = np.isclose(line, room, rtol=1e-9) & borrowers
+    assert 0 < sized_by_need.sum() < borrowers.sum()
 
 
 def test_capital_ratio_falls_when_borrowers_default():

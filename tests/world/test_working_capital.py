@@ -12,7 +12,7 @@ import numpy as np
 
 from autofin.scenario.loading import load_scenario
 from autofin.world import production
-from autofin.world.model import AutofinModel
+from autofin.world.model import AutofinModel, simulate
 from conftest import SCENARIOS
 
 
@@ -67,19 +67,28 @@ def test_without_the_constraint_a_surge_beyond_fixed_lines_makes_sound_suppliers
         "shocks=[{type: demand, day: 28, duration_days: 336, factor: 1.25}]",
     ]
 
-    def defaults(constrained: bool) -> list[int]:
+    def sound_defaults(constrained: bool) -> list[int]:
+        """Suppliers that defaulted although they made an operating profit over the run."""
         out = []
         for seed in range(3):
-            model = opening(
-                f"seed={seed}", *surge, f"suppliers.finance_constrained_production={constrained}"
-            )
-            while model.step_index < model.spec.steps:
-                model.step()
-            out.append(int((~model.firms.active).sum()))
+            firms = simulate(
+                load_scenario(
+                    SCENARIOS / "baseline.yaml",
+                    overrides=[
+                        "warmup_days=0",
+                        f"seed={seed}",
+                        *surge,
+                        f"suppliers.finance_constrained_production={constrained}",
+                    ],
+                )
+            ).firms
+            out.append(int((firms["default_step"].notna() & (firms["ebit"] > 0)).sum()))
         return out
 
-    assert sum(defaults(False)) > 0
-    assert sum(defaults(True)) == 0
+    assert sum(sound_defaults(False)) > 0
+    # (A loss-maker may still fail under the constraint: seed 0 loses one tier-1 supplier
+    # with an operating loss over the year; the constraint spares the sound ones.)
+    assert sum(sound_defaults(True)) == 0
 
 
 def test_fast_approval_beyond_the_chains_finance_is_rationed_instead_of_defaulting():

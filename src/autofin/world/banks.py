@@ -733,11 +733,12 @@ class Banks:
     ) -> np.ndarray:
         """Raise the lines of firms whose committed output grows by ``added`` (units per step).
 
-        A line is signed at `line_limit_days` of the firm's expected revenue; when the firm
-        commits to more output (capacity it orders, a customer's business moved to it), its
-        main bank raises the line the same way, so the working capital the new output ties
-        up is financed as the old was. Only open lines of sound banks are raised
-        (``open_line``: `open_main_lines` when the caller took it before lending).
+        A line is signed at `line_limit_days` of the firm's expected revenue, or its opening
+        debt and room for growth if more (`open_loans`); when the firm commits to more output
+        (capacity it orders, a customer's business moved to it), its main bank raises the line
+        by `line_limit_days` of the revenue it adds (`line_per_unit`). Only open lines of sound
+        banks are raised (``open_line``: `open_main_lines` when the caller took it before
+        lending).
 
         Returns:
             The extension per firm.
@@ -855,11 +856,19 @@ class Banks:
         self.interest_book.book(step, 1, who, interest + penalty)
 
     def open_loans(
-        self, firms: Firms, ledger: Ledger, debt: np.ndarray, start_step: int = 0
+        self,
+        firms: Firms,
+        ledger: Ledger,
+        debt: np.ndarray,
+        need: np.ndarray,
+        start_step: int = 0,
     ) -> None:
-        """Open the loans of the starting steady state, maturities spread over the term.
+        """Open the lines and loans of the starting steady state, maturities spread over the term.
 
-        ``start_step`` is the step the world opens at (negative with a warm-up).
+        A line is `line_limit_days` of its firm's revenue, or, if more, the firm's ``debt``
+        plus `expected_sales_growth` of its working-capital ``need``: the CBRC's reference
+        formula, which lends up to the need at the growth the bank expects less the firm's
+        own funds. ``start_step`` is the step the world opens at (negative with a warm-up).
 
         Deposits fund them, so opening loans leave bank reserves (and capital) unchanged. Each
         relationship bank holds its share (`part_share`) of every line and of its draws, priced
@@ -874,7 +883,7 @@ class Banks:
         )
         share = self.part_share[:, None]
         self.part_contract = share * np.maximum(
-            revenue_days, (1.0 + self.spec.opening_line_headroom) * debt
+            revenue_days, debt + self.spec.expected_sales_growth * np.maximum(need, 0.0)
         )
         self.part_limit = self.part_contract.copy()
         self.part_approved = self.part_contract.copy()

@@ -674,7 +674,7 @@ class AutofinModel(mesa.Model):
         banks.deposits = banks.other_assets.copy()
         self.ledger.open_accounts(self.bank_accounts, capital)
         banks.opening_capital = capital.copy()
-        banks.open_loans(firms, self.ledger, debt, self.step_index)
+        banks.open_loans(firms, self.ledger, debt, firms.working_capital(), self.step_index)
         # A firm whose payables exceed its current assets less its equity (an automaker with
         # long terms) holds the rest of its equity in fixed assets (plant), at book value.
         current_equity = assets - firms.payables - firms.debt
