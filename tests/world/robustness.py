@@ -31,6 +31,8 @@ VARIANTS: dict[str, list[str]] = {
     "covenant off": ["banks.covenant_headroom=1.0"],
     "expected growth -25%": ["banks.expected_sales_growth=0.03"],
     "expected growth +25%": ["banks.expected_sales_growth=0.05"],
+    "line limit -25%": ["banks.line_limit_days=90"],
+    "line limit +25%": ["banks.line_limit_days=150"],
     "borrowing base -25%": ["banks.receivables_advance_rate=0.6"],
     "borrowing base +25%": ["banks.receivables_advance_rate=1.0"],
     "borrowing base off": ["banks.receivables_advance_rate=0"],
@@ -62,8 +64,8 @@ def parse_seeds(text: str) -> range:
         first, last = (int(part) for part in text.split("-"))
     except ValueError:
         raise ValueError(f"seeds {text!r}: expected FIRST-LAST, as 0-31") from None
-    if first < 0 or last < first:
-        raise ValueError(f"seeds {text!r}: expected 0 <= FIRST <= LAST, as 0-31")
+    if last < first:  # (a negative seed cannot be written: "-1-5" splits into three)
+        raise ValueError(f"seeds {text!r}: expected FIRST <= LAST, as 0-31")
     return range(first, last + 1)
 
 

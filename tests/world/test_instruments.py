@@ -14,7 +14,7 @@ from autofin.world.finance.inventory_financing import InventoryFinancing
 from autofin.world.finance.order_financing import OrderFinancing
 from autofin.world.ledger import Flow
 from autofin.world.model import AutofinModel, simulate
-from conftest import SCENARIOS, small_scenario
+from conftest import ROOMY_GROWTH, SCENARIOS, small_scenario
 
 SEEDS = range(6)
 LONG_TERMS = {"automakers.payment_term_days": 240}
@@ -214,7 +214,7 @@ def test_who_carries_the_buyer_risk_of_order_financing_decides_who_loses():
                 # trade creditor: no bad debt for either rule to move).
                 "suppliers.recovery_rate": 0.0,
                 "suppliers.equity_days": 30,
-                "banks.expected_sales_growth": 0.2,
+                "banks.expected_sales_growth": ROOMY_GROWTH,
             }
             summary = simulate(load_scenario(SCENARIOS / "order_financing.yaml", overrides)).summary
             losses += summary["credit_losses_order_financing"]

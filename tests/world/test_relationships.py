@@ -11,7 +11,7 @@ from autofin.scenario.errors import ScenarioError
 from autofin.scenario.loading import load_scenario
 from autofin.world.banks import Instrument
 from autofin.world.model import AutofinModel, simulate
-from conftest import LINES_BEYOND_COLLATERAL, SCENARIOS, TINY, write
+from conftest import LINES_BEYOND_COLLATERAL, ROOMY_GROWTH, SCENARIOS, TINY, write
 
 
 def model_of(name: str, relationships: int, *overrides: str, check: bool = False) -> AutofinModel:
@@ -101,7 +101,7 @@ def test_a_default_splits_the_loss_between_the_banks_in_their_drawn_shares():
     # Lines with room for the defaulting firm's suppliers (ten days of equity) to carry its
     # bad debt: at the shipped 4% growth five of them fail in the same step, and their claims
     # would mix with the one compared here.
-    roomy = "banks.expected_sales_growth=0.25"
+    roomy = f"banks.expected_sales_growth={ROOMY_GROWTH}"
     model = model_of("scf_none", 2, "horizon_days=140", *fire_sale, roomy, default, check=True)
     banks = model.banks
     claims: list[tuple[np.ndarray, np.ndarray]] = []

@@ -55,18 +55,17 @@ def test_scored_pd_within_a_factor_of_1_5_of_realised_frequency():
     strict=True,
     reason="issue 8: measured 2026-12-05 (afternoon) over seeds 0-7 with the calibrated "
     "scorecard, never learning reads 1.04 and learning 0.85 (on the former lines 0.93 and "
-    "0.79): the unlearnt model no longer scores the stressed defaults too low, and the "
-    "intercept learnt in the calm, default-free warm-up lowers the stressed scores; see "
-    "docs/calibration.md",
+    "0.79): the intercept learnt in the calm, default-free warm-up lowers the stressed "
+    "scores, and a long memory keeps them low through the cascade; see docs/calibration.md",
 )
-def test_under_stress_learning_closes_most_of_the_gap_but_lags_the_cascade():
-    # The unlearnt model scores the stressed world's defaults too low; each bank's learnt
-    # intercepts, raised by the defaults it sees, should close most of the gap in the log,
-    # and stay below the realised frequency (a model fitted to past evidence lags a cascade).
+def test_under_stress_learning_brings_the_scores_no_further_from_the_defaults():
+    # Learning from the defaults a bank sees should not leave its scores of a stressed world
+    # further from the realised frequency (in the log) than the unlearnt model's. (When the
+    # unlearnt model scored the stress too low, this test asked for learning to close most
+    # of the gap; calibrated on the model's own history, it no longer does.)
     learnt = np.divide(*scored_and_realised("long_terms_stress"))
     fixed = np.divide(*scored_and_realised("long_terms_stress", NEVER_LEARN))
-    assert fixed < learnt < 1.0
-    assert abs(np.log(learnt)) < 0.5 * abs(np.log(fixed))
+    assert abs(np.log(learnt)) <= abs(np.log(fixed))
 
 
 def test_one_year_calibration_compares_each_cohorts_scores_with_its_defaults_that_year():

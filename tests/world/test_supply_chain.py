@@ -17,7 +17,7 @@ from autofin.scenario.loading import deep_merge, load_scenario
 from autofin.scenario.schema import Scenario
 from autofin.world.model import AutofinModel, simulate
 from autofin.world.network import NetworkFileError, load_network
-from conftest import SCENARIOS
+from conftest import ROOMY_GROWTH, SCENARIOS
 
 CALM = {
     "name": "supply",
@@ -199,10 +199,8 @@ SMALL_MARKET = {
 }
 
 
-ROOMY_LINES = {"banks.expected_sales_growth": 0.25}
-"""Credit lines opening with room for a quarter more working capital than the firm needs (the
-shipped 4% leaves tier-1 suppliers about a week of revenue undrawn): for the tests of how
-capacity follows a surge, written when lines opened at 1.25 times the firm's debt."""
+ROOMY_LINES = {"banks.expected_sales_growth": ROOMY_GROWTH}
+"""Roomy credit lines (`ROOMY_GROWTH`) for the tests of how capacity follows a surge."""
 
 
 def surge(**overrides):
@@ -295,7 +293,7 @@ def demand_shock_world(order_lead_days: int, seed: int) -> Scenario:
             # finance-constrained production then caps the orders it passes up (a prompt
             # chain's tier-3 bullwhip 1.25 instead of 2.65, seed 0): a finance effect, not the
             # ordering dynamics compared here.
-            "banks": {"expected_sales_growth": 0.25},
+            "banks": {"expected_sales_growth": ROOMY_GROWTH},
         },
     )
     settings["shocks"] = [{"type": "demand", "day": 182, "duration_days": 91, "factor": 1.5}]

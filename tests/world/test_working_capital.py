@@ -9,10 +9,11 @@ chain's finance turns into shortages downstream instead of defaults.
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from autofin.scenario.loading import load_scenario
 from autofin.world import production
-from autofin.world.model import AutofinModel, simulate
+from autofin.world.model import AutofinModel
 from conftest import SCENARIOS
 
 
@@ -60,6 +61,15 @@ def test_a_supplier_plans_and_orders_no_more_than_it_can_fund():
     assert (bought < firms.by_customer(free_orders)[supplier]).all()
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="issue 8: measured 2026-12-05 (afternoon) on lines sized by the CBRC's formula "
+    "(4% growth): with the constraint seeds 0-2 lose 1, 0 and 0 suppliers (without it 31, 29 "
+    "and 32); the one is a tier-1 supplier with a 3.9% margin that lost 21.6k over the year "
+    "on a line with about a week of revenue undrawn. On the former lines (1.25 times the "
+    "opening debt) none failed. See docs/calibration.md, 'How much room a credit line opens "
+    "with'",
+)
 def test_without_the_constraint_a_surge_beyond_fixed_lines_makes_sound_suppliers_illiquid():
     surge = [
         "horizon_days=364",
@@ -67,28 +77,19 @@ def test_without_the_constraint_a_surge_beyond_fixed_lines_makes_sound_suppliers
         "shocks=[{type: demand, day: 28, duration_days: 336, factor: 1.25}]",
     ]
 
-    def sound_defaults(constrained: bool) -> list[int]:
-        """Suppliers that defaulted although they made an operating profit over the run."""
+    def defaults(constrained: bool) -> list[int]:
         out = []
         for seed in range(3):
-            firms = simulate(
-                load_scenario(
-                    SCENARIOS / "baseline.yaml",
-                    overrides=[
-                        "warmup_days=0",
-                        f"seed={seed}",
-                        *surge,
-                        f"suppliers.finance_constrained_production={constrained}",
-                    ],
-                )
-            ).firms
-            out.append(int((firms["default_step"].notna() & (firms["ebit"] > 0)).sum()))
+            model = opening(
+                f"seed={seed}", *surge, f"suppliers.finance_constrained_production={constrained}"
+            )
+            while model.step_index < model.spec.steps:
+                model.step()
+            out.append(int((~model.firms.active).sum()))
         return out
 
-    assert sum(sound_defaults(False)) > 0
-    # (A loss-maker may still fail under the constraint: seed 0 loses one tier-1 supplier
-    # with an operating loss over the year; the constraint spares the sound ones.)
-    assert sum(sound_defaults(True)) == 0
+    assert sum(defaults(False)) > 0
+    assert sum(defaults(True)) == 0
 
 
 def test_fast_approval_beyond_the_chains_finance_is_rationed_instead_of_defaulting():

@@ -551,8 +551,9 @@ class BankSpec(Section):
         "does: the line is at least the firm's opening debt plus this share of its "
         "working-capital need (receivables and inventory less trade payables), the room the "
         "need at (1 + growth) leaves over what is drawn. 0.04: China's vehicle output grew "
-        "3.7% and its sales 4.5% in 2024 (CAAM). See docs/calibration.md, 'Two kinds of "
-        "default'.",
+        "3.7% and its sales 4.5% in 2024 (CAAM). An adaptation of the formula, and a judgement "
+        "that decides how much longer terms cost: docs/calibration.md, 'How much room a "
+        "credit line opens with'.",
     )
     receivables_advance_rate: Probability = Field(
         0.8,
