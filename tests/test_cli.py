@@ -31,6 +31,10 @@ BAD_INPUTS = {
     "yaml syntax": ("name: x\nnetwork:\n  tiers: [1, 2\n  automakers: 1\n", "line 4, column 13"),
     "wrong type": (TINY + "seed: soon\n", "seed: got 'soon'; expected a valid integer"),
     "unknown key": (TINY + "nmae: x\n", "unknown key 'nmae'; did you mean 'name'?"),
+    "retired key": (
+        TINY.replace("banks: {count: 2}", "banks: {count: 2, opening_line_headroom: 0.25}"),
+        "banks: unknown key 'opening_line_headroom'; retired on 5 December 2026",
+    ),
     "probability": (
         TINY.replace("banks: {count: 2}", "banks: {count: 2, loss_given_default: 1.2}"),
         "banks.loss_given_default: got 1.2; expected a value less than or equal to 1",

@@ -161,6 +161,14 @@ def _expectation(message: str) -> str:
     return message[:1].lower() + message[1:]
 
 
+RETIRED: dict[str, str] = {
+    "opening_line_headroom": "retired on 5 December 2026: a credit line now opens at its "
+    "firm's debt plus `banks.expected_sales_growth` of its working-capital need "
+    "(docs/calibration.md, 'How much room a credit line opens with')",
+}
+"""Settings a scenario file may still name that no longer exist, with what replaced them."""
+
+
 def _describe(location: paths.Location, item: Any) -> str:
     """One line for one pydantic error."""
     kind, path = item["type"], location.path
@@ -168,7 +176,8 @@ def _describe(location: paths.Location, item: Any) -> str:
     if kind == "extra_forbidden":
         allowed = paths.keys_of(paths.locate(path[:-1]).candidates)
         key = str(path[-1])
-        return f"{_where(path[:-1])}: unknown key '{key}'; {paths.suggestion(key, allowed)}"
+        hint = RETIRED.get(key) if key not in allowed else None
+        return f"{_where(path[:-1])}: unknown key '{key}'; {hint or paths.suggestion(key, allowed)}"
     if kind == "missing":
         return f"{_where(path)}: required, but missing"
     if kind == "value_error" and "error" in context:
