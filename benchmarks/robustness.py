@@ -23,7 +23,15 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "tests"), str(ROOT / "tests" / "world")]
 
-from robustness import CASES, SEEDS, VARIANTS, directions, parse_seeds, runs  # noqa: E402
+from robustness import (  # noqa: E402
+    CASES,
+    SEEDS,
+    VARIANTS,
+    directions,
+    means,
+    parse_seeds,
+    per_seed,
+)
 
 PAIRS: dict[str, tuple[str, str, str]] = {
     "240 less 170 days": ("defaults", "scf_none 240d", "scf_none 170d"),
@@ -33,15 +41,6 @@ PAIRS: dict[str, tuple[str, str, str]] = {
 }
 """Each documented direction as the paired difference (measure, larger case, smaller case)
 that is positive when it holds."""
-
-
-def per_seed(overrides: list[str], seeds: range) -> dict[str, dict[str, np.ndarray]]:
-    """Supplier defaults and financing rate of every case, one value per seed."""
-    rows: dict[str, dict[str, list[float]]] = {c: {"defaults": [], "rate": []} for c in CASES}
-    for case, result in runs(overrides, seeds):
-        rows[case]["defaults"].append(float(result.summary["supplier_defaults"]))
-        rows[case]["rate"].append(float(result.summary["supplier_financing_rate"]))
-    return {c: {k: np.array(v) for k, v in m.items()} for c, m in rows.items()}
 
 
 def paired(values: dict[str, dict[str, np.ndarray]], pair: tuple[str, str, str]) -> str:
@@ -106,15 +105,13 @@ def main() -> None:
     gaps = []
     for name in names:
         values = per_seed([*VARIANTS[name], *extra], seeds)
-        m = {
-            case: {"defaults": float(v["defaults"].mean()), "rate": float(np.nanmean(v["rate"]))}
-            for case, v in values.items()
-        }
+        m = means(values)
         cells = " | ".join(f"{m[c]['defaults']:.2f}" for c in CASES)
         rates = f"{m['scf_none 170d']['rate']:.4f} | {m['platform 170d']['rate']:.4f}"
         held = all(directions(m).values())
         print(f"| {name} | {cells} | {rates} | {'yes' if held else 'NO'} |", flush=True)
-        gaps.append((name, [paired(values, pair) for pair in PAIRS.values()]))
+        if args.paired:
+            gaps.append((name, [paired(values, pair) for pair in PAIRS.values()]))
     if args.paired:
         print("\nPaired by seed, mean ± standard error (each holds when positive)")
         print("| variant | " + " | ".join(PAIRS) + " |")

@@ -7,7 +7,6 @@ table of mean defaults and financing rates per variant).
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
 import numpy as np
 
@@ -79,18 +78,26 @@ def runs(overrides: list[str], seeds: range = SEEDS) -> Iterator[tuple[str, Resu
             yield case, simulate(scenario)
 
 
+def per_seed(overrides: list[str], seeds: range = SEEDS) -> dict[str, dict[str, np.ndarray]]:
+    """Supplier defaults and supplier financing rate of every case, one value per seed."""
+    rows: dict[str, dict[str, list[float]]] = {c: {"defaults": [], "rate": []} for c in CASES}
+    for case, result in runs(overrides, seeds):
+        rows[case]["defaults"].append(float(result.summary["supplier_defaults"]))
+        rows[case]["rate"].append(float(result.summary["supplier_financing_rate"]))
+    return {c: {k: np.array(v) for k, v in m.items()} for c, m in rows.items()}
+
+
+def means(values: dict[str, dict[str, np.ndarray]]) -> dict[str, dict[str, float]]:
+    """Mean defaults and financing rate (ignoring seeds without finance) of every case."""
+    return {
+        case: {"defaults": float(v["defaults"].mean()), "rate": float(np.nanmean(v["rate"]))}
+        for case, v in values.items()
+    }
+
+
 def measure(overrides: list[str], seeds: range = SEEDS) -> dict[str, dict[str, float]]:
     """Mean supplier defaults and supplier financing rate of every case over ``seeds``."""
-    summaries: dict[str, list[dict[str, Any]]] = {case: [] for case in CASES}
-    for case, result in runs(overrides, seeds):
-        summaries[case].append(result.summary)
-    return {
-        case: {
-            "defaults": float(np.mean([s["supplier_defaults"] for s in rows])),
-            "rate": float(np.nanmean([s["supplier_financing_rate"] for s in rows])),
-        }
-        for case, rows in summaries.items()
-    }
+    return means(per_seed(overrides, seeds))
 
 
 def directions(m: dict[str, dict[str, float]]) -> dict[str, bool]:

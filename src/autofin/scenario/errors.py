@@ -176,8 +176,8 @@ def _describe(location: paths.Location, item: Any) -> str:
     if kind == "extra_forbidden":
         allowed = paths.keys_of(paths.locate(path[:-1]).candidates)
         key = str(path[-1])
-        hint = RETIRED.get(key) if key not in allowed else None
-        return f"{_where(path[:-1])}: unknown key '{key}'; {hint or paths.suggestion(key, allowed)}"
+        hint = RETIRED.get(key) or paths.suggestion(key, allowed)
+        return f"{_where(path[:-1])}: unknown key '{key}'; {hint}"
     if kind == "missing":
         return f"{_where(path)}: required, but missing"
     if kind == "value_error" and "error" in context:
