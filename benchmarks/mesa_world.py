@@ -959,6 +959,7 @@ class MesaWorld(mesa.Model):
             firm.negative_equity_steps = firm.negative_equity_steps + 1 if equity < 0 else 0
             firm.equity = equity
         penalty = spec.late_rate * self.step_years
+        settled: list[FirmAgent] = []  # firms active when their tier settled, every tier
         for tier in self.tiers:
             called = [
                 f for f in tier if f.active and f.negative_equity_steps > self.insolvency_steps
@@ -971,36 +972,39 @@ class MesaWorld(mesa.Model):
                 firm.due = firm.trade_due(t) + firm.bank_due(t) + firm.senior
                 if firm.due > firm.cash + EPSILON:
                     self.draw(firm, firm.due - firm.cash, t)
-            # 2. Pay, or fall into arrears, or fail.
+            # 2. Pay their suppliers, or fall into arrears, or fail.
             failing = []
             for firm in active:
-                able = firm.cash >= firm.due - EPSILON
-                late = (
-                    not able
+                firm.able = firm.cash >= firm.due - EPSILON
+                firm.late = (
+                    not firm.able
                     and firm.cash >= firm.senior - EPSILON
                     and firm.arrears_steps < self.grace
                 )
-                firm.able = able
-                if able:
+                if firm.able:
                     self.pay_bills(firm, t)
-                    self.collect_loans(firm, t)
-                elif late:
+                elif firm.late:
                     self.defer(firm, t, penalty)
-                if able or late:
-                    firm.cash -= firm.wages_due + firm.fixed_cost
                 else:
                     failing.append(firm)
-                if able:
-                    firm.arrears_steps = 0
-                elif late:
-                    firm.arrears_steps += 1
-                firm.arrears_history += 0.1 * (float(late) - firm.arrears_history)
-            # 3. Firms that paid everything restore their cash buffer.
-            for firm in active:
-                if firm.able and firm.cash < firm.cash_target - EPSILON:
+            settled += active
+            self.liquidate(failing, t)
+        # 3. Every tier at once: wages and fixed costs and the banks' dues, then (on the
+        # banks' capital after every repayment) the draws restoring cash buffers.
+        for firm in settled:
+            if firm.able or firm.late:
+                firm.cash -= firm.wages_due + firm.fixed_cost
+            if firm.able:
+                self.collect_loans(firm, t)
+        for firm in settled:
+            if firm.able:
+                if firm.cash < firm.cash_target - EPSILON:
                     need = firm.cash_target - firm.cash
                     self.draw(firm, need / (1.0 + spec.borrowing_buffer), t)
-            self.liquidate(failing, t)
+                firm.arrears_steps = 0
+            elif firm.late:
+                firm.arrears_steps += 1
+            firm.arrears_history += 0.1 * (float(firm.late) - firm.arrears_history)
 
     def draw(self, firm: FirmAgent, need: float, t: int) -> None:
         """Draw on the line for ``need`` × (1 + buffer), within every limit; kept whole or not."""

@@ -345,7 +345,10 @@ class AutofinModel(mesa.Model):
         is in arrears on its invoices and bank dues, which roll over at a penalty. It defaults
         when it cannot even pay what cannot wait, or is still in arrears after the grace
         period (illiquid), or when its equity has been negative for `insolvency_days`
-        (insolvent).
+        (insolvent). Tier by tier goes only what a later tier waits for (the trade payments
+        upstream, the shortfalls and defaults); wages and fixed costs, the bank draws falling
+        due and the draws restoring cash buffers are paid for every tier at once after the
+        last (the cash for them was set aside when each tier settled).
         """
         firms, ledger, banks, trade = self.firms, self.ledger, self.banks, self.trade
         finance, spec = self.finance, self.spec.banks
@@ -369,6 +372,10 @@ class AutofinModel(mesa.Model):
         anyone_insolvent = bool(insolvent.any())
         penalty = spec.late_rate * self.spec.step_days / 365.0
         resourcing = bool(firms.costs_due.any())  # re-sourcing costs due this step
+        # Who paid everything due, who is in arrears, who was active when their tier settled.
+        able_all = np.zeros(firms.n, dtype=bool)
+        late_all = np.zeros(firms.n, dtype=bool)
+        active_all = np.zeros(firms.n, dtype=bool)
         for tier, rows in enumerate(self.tier_rows):
             # Each tier's firms are one contiguous range, `rows`; `*_t` arrays cover only it.
             first = rows.start
@@ -447,20 +454,12 @@ class AutofinModel(mesa.Model):
             if not to_firms.all():
                 paid_to, paid, terms = paid_to[to_firms], paid[to_firms], terms[to_firms]
             finance.activity.cash_in(paid_to, paid, terms * self.spec.step_days)
-            banks.collect_due(firms, ledger, t, able, rows)
+            able_all[rows] = able_t
             if anyone_late:
                 trade.defer(firms, t, late, penalty, bought, rows)
                 banks.defer(firms, t, late)
-            payers_t = able_t | late_t if anyone_late else able_t
             if finance.owed_by(tier):
                 finance.collect(able | late, tier)
-            paying = first + payers_t.nonzero()[0]
-            costs = [firms.wages_due[paying], firms.fixed_cost_per_step[paying]]
-            flows = [Flow.WAGES, Flow.FIXED_COSTS]
-            if resourcing:
-                costs.append(firms.costs_due[paying])
-                flows.append(Flow.RESOURCING_COST)
-            ledger.post_several(paying, ledger.outside, costs, flows)
             if investing is not None and investing.any():
                 builders = first + investing.nonzero()[0]
                 invested = firms.investment_due[builders]
@@ -468,17 +467,9 @@ class AutofinModel(mesa.Model):
                 firms.fixed_assets[builders] += invested
                 firms.capacity_assets[builders] += invested
                 activity.capacity_investment += float(invested.sum())
-            # Firms that paid everything draw on their lines to restore their cash buffer.
-            below = (able_t & (cash_t < firms.cash_target[rows] - EPSILON)).nonzero()[0]
-            finance.top_up(first + below, (firms.cash_target[rows] - cash_t)[below])
-            arrears = firms.arrears_steps[rows]  # a view
-            np.copyto(arrears, 0, where=able_t)
+            active_all[rows] = active_t
             if anyone_late:
-                np.copyto(arrears, arrears + 1, where=late_t)
-            # Active firms' history moves towards their arrears: every firm's update is
-            # computed and kept for the active ones (the same arithmetic, element by element).
-            history = firms.arrears_history[rows]  # a view
-            np.copyto(history, history + 0.1 * (late_t - history), where=active_t)
+                late_all[rows] = late_t
 
             if anyone_unable:
                 illiquid = (unable_t & ~late_t).nonzero()[0]
@@ -502,8 +493,27 @@ class AutofinModel(mesa.Model):
                         )
                     )
                 self._liquidate(debtors, "default", t, "illiquid")
-            if tier == 0:
-                finance.after_settlement()
+        # What no other tier waits for, every tier at once: the firms that paid or are in
+        # arrears pay their wages and fixed costs; those that paid everything repay their
+        # banks what falls due, then draw on their lines to restore their cash buffer;
+        # automakers repay syndicated draws from surplus.
+        paying = (able_all | late_all).nonzero()[0]
+        costs = [firms.wages_due[paying], firms.fixed_cost_per_step[paying]]
+        flows = [Flow.WAGES, Flow.FIXED_COSTS]
+        if resourcing:
+            costs.append(firms.costs_due[paying])
+            flows.append(Flow.RESOURCING_COST)
+        ledger.post_several(paying, ledger.outside, costs, flows)
+        banks.collect_due(firms, ledger, t, able_all)
+        below = (able_all & (cash < firms.cash_target - EPSILON)).nonzero()[0]
+        finance.top_up(below, (firms.cash_target - cash)[below])
+        finance.after_settlement()
+        np.copyto(firms.arrears_steps, 0, where=able_all)
+        np.copyto(firms.arrears_steps, firms.arrears_steps + 1, where=late_all)
+        # Active firms' history moves towards their arrears: every firm's update is computed
+        # and kept for the firms active when their tier settled.
+        history = firms.arrears_history
+        np.copyto(history, history + 0.1 * (late_all - history), where=active_all)
         activity.bad_debt = self.chain.bad_debt_in_step
 
     def _fundable_output(self) -> np.ndarray | None:
