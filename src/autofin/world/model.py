@@ -346,9 +346,11 @@ class AutofinModel(mesa.Model):
         when it cannot even pay what cannot wait, or is still in arrears after the grace
         period (illiquid), or when its equity has been negative for `insolvency_days`
         (insolvent). Tier by tier goes only what a later tier waits for (the trade payments
-        upstream, the shortfalls and defaults); wages and fixed costs, the bank draws falling
-        due and the draws restoring cash buffers are paid for every tier at once after the
-        last (the cash for them was set aside when each tier settled).
+        upstream, the shortfalls and defaults); wages, fixed and re-sourcing costs, the bank
+        draws falling due, the draws restoring cash buffers, the automakers' syndicated
+        repayments from surplus and the arrears counters are settled for every tier at once
+        after the last (the cash for them was set aside when each tier settled; see
+        docs/architecture.md for what the order changes).
         """
         firms, ledger, banks, trade = self.firms, self.ledger, self.banks, self.trade
         finance, spec = self.finance, self.spec.banks
