@@ -35,6 +35,7 @@ VARIANTS: dict[str, list[str]] = {
     "borrowing base -25%": ["banks.receivables_advance_rate=0.6"],
     "borrowing base +25%": ["banks.receivables_advance_rate=1.0"],
     "borrowing base off": ["banks.receivables_advance_rate=0"],
+    "line re-sizing off": ["banks.resize_lines_at_renewal=false"],
     "finance constraint off": ["suppliers.finance_constrained_production=false"],
     "inputs follow business off": ["suppliers.inputs_follow_business=false"],
     **{

@@ -54,6 +54,32 @@ def test_every_line_opens_with_room_for_the_growth_the_bank_expects(growth):
     assert 0 < sized_by_need.sum() < borrowers.sum()
 
 
+def test_a_renewal_refinances_lost_own_funds_by_the_formula_and_never_cuts_a_line():
+    model = AutofinModel(load_scenario(SCENARIOS / "baseline.yaml", overrides=["warmup_days=0"]))
+    firms, banks = model.firms, model.banks
+    step = 1
+    due = np.flatnonzero((np.arange(firms.n) + step) % banks.review_steps == 0)
+    opened = banks.line_contract.copy()
+    # Firms whose line the formula sized (long receivable terms), due for review at `step`.
+    sized = due[opened[due] > 1.01 * banks.spec.line_limit_days * firms.daily_revenue(7)[due]]
+    assert sized.size >= 4
+    lost, gained = sized[::2], sized[1::2]
+    own = firms.own_funds()
+    loss = 0.05 * firms.working_capital()
+    own[lost] -= loss[lost]
+    own[gained] += loss[gained]
+    eligible = model.finance.eligible_receivables(firms, model.trade, banks)
+    leverage = firms.leverage(model.ledger.balance[: firms.n])
+    banks.review_lines(firms, model.ledger, step, np.zeros(firms.n), leverage, eligible, own)
+    after = banks.line_contract
+    # The bank lends the planned need at the expected growth less the own funds: what a firm
+    # lost of them it refinances; a firm with more keeps its line; lines not due are as opened.
+    np.testing.assert_allclose(after[lost], opened[lost] + loss[lost], rtol=1e-9)
+    np.testing.assert_array_equal(after[gained], opened[gained])
+    not_due = np.setdiff1d(np.arange(firms.n), due)
+    np.testing.assert_array_equal(after[not_due], opened[not_due])
+
+
 def test_capital_ratio_falls_when_borrowers_default():
     shocks = (
         "shocks=["

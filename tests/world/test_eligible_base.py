@@ -16,8 +16,13 @@ from conftest import SCENARIOS
 
 
 def opened(name: str, *overrides: str) -> AutofinModel:
-    """The world of scenario ``name`` as it opens (no warm-up)."""
-    return AutofinModel(load_scenario(SCENARIOS / f"{name}.yaml", ["warmup_days=0", *overrides]))
+    """The world of scenario ``name`` as it opens (no warm-up).
+
+    Its lines are not sized again at renewal: these tests' subject is the borrowing base, so a
+    line they empty of its contract must stay sized by the base alone.
+    """
+    settings = ["warmup_days=0", "banks.resize_lines_at_renewal=false", *overrides]
+    return AutofinModel(load_scenario(SCENARIOS / f"{name}.yaml", settings))
 
 
 def review(model: AutofinModel, step: int) -> None:
@@ -30,6 +35,7 @@ def review(model: AutofinModel, step: int) -> None:
         np.zeros(firms.n),
         firms.leverage(model.ledger.balance[: firms.n]),
         model.finance.eligible_receivables(firms, model.trade, model.banks),
+        firms.own_funds(),
     )
 
 

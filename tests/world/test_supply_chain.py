@@ -422,6 +422,9 @@ def test_capacity_paid_from_cash_leaves_the_house_banks_lines_alone():
                 # `equity_days` 60 every supplier carries debt and uses what it retains to
                 # fund working capital, so paying from cash buys no capacity at all.
                 "suppliers": {"capacity_investment": investment, "equity_days": 180},
+                # Contracts stay as signed but for the extension for new output (this test's
+                # subject): re-sized at renewal, every line would follow the surge's need.
+                "banks": {"resize_lines_at_renewal": False},
             },
         )
         settings["shocks"] = [{"type": "demand", "day": 0, "duration_days": 364, "factor": 1.5}]

@@ -73,7 +73,8 @@ def test_a_supplier_plans_and_orders_no_more_than_it_can_fund():
 def test_without_the_constraint_a_surge_beyond_fixed_lines_makes_sound_suppliers_illiquid():
     surge = [
         "horizon_days=364",
-        "banks.receivables_advance_rate=0",  # lines stay at the contracts signed at opening
+        "banks.receivables_advance_rate=0",  # lines stay at the contracts signed at opening:
+        "banks.resize_lines_at_renewal=false",  # no borrowing base, no formula at renewal
         "shocks=[{type: demand, day: 28, duration_days: 336, factor: 1.25}]",
     ]
 

@@ -538,7 +538,9 @@ class BankSpec(Section):
         gt=0.0,
         description="Committed credit line of every firm with its bank or banks "
         "(`relationships`), in days of the firm's expected revenue (at least its opening debt "
-        "and `expected_sales_growth` of its working-capital need more). Draws and repayments "
+        "and `expected_sales_growth` of its working-capital need more, and at each renewal at "
+        "least what the formula of `expected_sales_growth` gives on its planned output and "
+        "own funds then). Draws and repayments "
         "within the limit need no approval; each draw is repaid after `loan_term_days` and "
         "may be drawn again. When a supplier commits to new output (capacity it orders, a "
         "customer's business re-sourced to it) its main bank raises the line by this many "
@@ -550,10 +552,23 @@ class BankSpec(Section):
         "reference formula of the CBRC's interim measures on working-capital loans (2010) "
         "does: the line is at least the firm's opening debt plus this share of its "
         "working-capital need (receivables and inventory less trade payables), the room the "
-        "need at (1 + growth) leaves over what is drawn. 0.04: China's vehicle output grew "
+        "need at (1 + growth) leaves over what is drawn. At each renewal (`review_days`) the "
+        "bank sizes the line again by the formula, on the working capital the firm's planned "
+        "output needs and its own funds then (equity and term loans less plant and cash "
+        "buffer), never below the line's contract. 0.04: China's vehicle output grew "
         "3.7% and its sales 4.5% in 2024 (CAAM). An adaptation of the formula, and a judgement "
         "that decides how much longer terms cost: docs/calibration.md, 'How much room a "
         "credit line opens with'.",
+    )
+    resize_lines_at_renewal: bool = Field(
+        True,
+        description="At each renewal a bank sizes a line again by the formula of "
+        "`expected_sales_growth`: the working capital the firm's planned output needs, at that "
+        "growth, less the firm's own funds now (equity and term loans less plant and its cash "
+        "buffer), never below the line's contract, as a bank measures the need at each loan. "
+        "Off: contracts stay as they opened (raised only for new output). With it off, deeper "
+        "and longer worlds than the baseline unravel: docs/calibration.md, 'Lines sized again "
+        "at each renewal'.",
     )
     receivables_advance_rate: Probability = Field(
         0.8,

@@ -764,6 +764,7 @@ class Banks:
         pd: np.ndarray,
         leverage: np.ndarray,
         eligible: np.ndarray,
+        own_funds: np.ndarray,
     ) -> None:
         """Review the lines due for review or in breach; let the rest follow the borrowing base.
 
@@ -771,13 +772,19 @@ class Banks:
         is the line's). A part is renewed and repriced on its bank's current score if that
         score is within the cut-off, the leverage covenant holds and the bank is above its
         minimum capital ratio; otherwise it is not renewed: it is frozen, and its limit falls to
-        what is drawn on it and with every repayment. A renewed part is approved at what the
-        borrowing base supports now (`base_limit`). Between reviews, as under an asset-based
-        lender's monthly borrowing-base certificates, an open part's limit follows the current
-        base: down when eligible receivables fall, back up as they recover, never above what
-        the review approved, never below the contract, and never below what is drawn (a part
-        whose base falls below its draws takes no new draws until repayments bring them under
-        it). The fee on the undrawn part of open parts falls due next step with the interest.
+        what is drawn on it and with every repayment. A renewed line's contract is sized again
+        by the reference formula (`formula_line`) on the working capital the firm's planned
+        output needs (`Firms.expected_output` × `Firms.working_capital_per_unit`) and its own
+        funds now, as a bank measures the need at each renewal (`resize_lines_at_renewal`);
+        it is never cut below what it was (a line is frozen, not shrunk, when the bank will
+        not renew it). A renewed part is
+        approved at what the borrowing base supports now (`base_limit`). Between reviews, as
+        under an asset-based lender's monthly borrowing-base certificates, an open part's limit
+        follows the current base: down when eligible receivables fall, back up as they recover,
+        never above what the review approved, never below the contract, and never below what
+        is drawn (a part whose base falls below its draws takes no new draws until repayments
+        bring them under it). The fee on the undrawn part of open parts falls due next step
+        with the interest.
 
         Args:
             firms: All firms.
@@ -786,6 +793,7 @@ class Banks:
             pd: The main banks' scores (the other banks' are `Scoring.part_pd`).
             leverage: Each firm's leverage (`Firms.leverage`), for the covenant.
             eligible: Each firm's eligible receivables (`borrowing_base.eligible_receivables`).
+            own_funds: Each firm's own funds in its working capital (`Firms.own_funds`).
         """
         spec = self.spec
         breach = leverage > self.line_covenant
@@ -801,6 +809,14 @@ class Banks:
             renew = review & ~refuse
             self.part_frozen[review & refuse] = True
             self.part_frozen[renew] = False
+            renewed = renew.any(axis=0).nonzero()[0]
+            if spec.resize_lines_at_renewal and renewed.size:
+                need = firms.expected_output * firms.working_capital_per_unit
+                line = self.formula_line(firms, need, own_funds)[renewed]
+                contract = self.part_contract[:, renewed]
+                resized = np.maximum(self.part_share[:, None] * line, contract)
+                self.part_contract[:, renewed] = np.where(renew[:, renewed], resized, contract)
+                supported = self.base_limit(eligible)
             self.part_approved[renew] = supported[renew]
             self.part_rate[renew] = self.price(part_pd[renew], bank[renew], ledger)
         frozen = self.part_frozen
@@ -878,13 +894,9 @@ class Banks:
         pd = self.scoring.score(firms, ledger.balance[: firms.n], everyone, self.part_bank)
         part_pd = self.scoring.part_scores(pd)
         self.part_rate = self.price(part_pd, self.part_bank, ledger)
-        revenue_days = self.spec.line_limit_days * firms.daily_revenue(
-            round(self.step_years * 365.0)
-        )
         share = self.part_share[:, None]
-        self.part_contract = share * np.maximum(
-            revenue_days, debt + self.spec.expected_sales_growth * np.maximum(need, 0.0)
-        )
+        # The firm's own funds in its working capital are what its debt does not finance.
+        self.part_contract = share * self.formula_line(firms, need, need - debt)
         self.part_limit = self.part_contract.copy()
         self.part_approved = self.part_contract.copy()
         self.part_frozen = np.zeros(self.part_bank.shape, dtype=bool)
@@ -899,6 +911,19 @@ class Banks:
             minlength=self.count,
         )
         self.kept_headroom = self.undrawn(firms)
+
+    def formula_line(self, firms: Firms, need: np.ndarray, own_funds: np.ndarray) -> np.ndarray:
+        """Each firm's line as the CBRC's reference formula sizes it, or `line_limit_days`.
+
+        The formula lends the working-capital ``need`` at the growth the bank expects
+        (`expected_sales_growth`) less the firm's ``own_funds`` in it; the line is at least
+        `line_limit_days` of the firm's revenue.
+        """
+        revenue_days = self.spec.line_limit_days * firms.daily_revenue(
+            round(self.step_years * 365.0)
+        )
+        formula = np.maximum(need, 0.0) * (1.0 + self.spec.expected_sales_growth) - own_funds
+        return np.maximum(revenue_days, formula)
 
     def set_covenants(self, leverage: np.ndarray) -> None:
         """Set each line's leverage covenant at origination, over the borrower's own leverage.

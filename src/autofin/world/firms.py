@@ -404,6 +404,16 @@ class Firms:
         """Receivables and inventories less trade payables."""
         return self.receivables + self.inventory_value() - self.payables
 
+    def own_funds(self, term_debt: np.ndarray | None = None) -> np.ndarray:
+        """Each firm's own funds in its working capital, as a working-capital formula counts them.
+
+        Equity (at the last settlement) and ``term_debt`` (loans for plant) less fixed assets,
+        less the cash buffer the firm keeps (its line finances it, as at opening, where the own
+        funds are the working capital its debt does not finance).
+        """
+        funds = self.equity - self.fixed_assets - self.cash_target
+        return funds if term_debt is None else funds + term_debt
+
     def liabilities(self) -> np.ndarray:
         """Trade payables plus bank debt."""
         return self.payables + self.debt

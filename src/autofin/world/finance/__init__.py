@@ -153,7 +153,8 @@ class SupplyChainFinance:
         leverage = firms.leverage(cash)
         pd = banks.scoring.score(firms, cash, everyone, banks.part_bank, leverage)
         eligible = self.eligible_receivables(firms, trade, banks)
-        banks.review_lines(firms, ledger, step, pd, leverage, eligible)
+        term_debt = None if self.capacity_loans is None else self.capacity_loans.owed(firms)
+        banks.review_lines(firms, ledger, step, pd, leverage, eligible, firms.own_funds(term_debt))
         banks.classify(firms, pd, self.step_days)
         # Concentration limits are checked against what each firm owed at the start of the
         # step, plus what it raises during it.
