@@ -820,14 +820,16 @@ class MesaWorld(mesa.Model):
                     firm.line_frozen = True
                 else:
                     firm.line_frozen = False
-                    if spec.resize_lines_at_renewal:
-                        # The formula on the planned output's need and the own funds now.
-                        need = max(firm.expected_output * firm.wc_per_unit, 0.0)
+                    need = firm.expected_output * firm.wc_per_unit
+                    if spec.resize_lines_at_renewal and need > 0:
+                        # The formula on the need of its output and its own funds now.
                         own = firm.equity - firm.fixed_assets - firm.cash_target
-                        revenue_days = spec.line_limit_days * firm.price * firm.expected_output
+                        revenue = firm.price * firm.expected_output
+                        revenue_days = spec.line_limit_days * revenue / self.step_days
                         formula = need * (1.0 + spec.expected_sales_growth) - own
-                        line = max(revenue_days / self.step_days, formula)
-                        firm.line_contract = max(firm.line_contract, line)
+                        raised = max(firm.line_contract, max(revenue_days, formula))
+                        firm.kept_headroom += raised - firm.line_contract
+                        firm.line_contract = raised
                         base = spec.receivables_advance_rate * eligible
                         supported = max(firm.line_contract, base)
                     firm.line_approved = supported

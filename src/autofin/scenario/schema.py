@@ -539,7 +539,7 @@ class BankSpec(Section):
         description="Committed credit line of every firm with its bank or banks "
         "(`relationships`), in days of the firm's expected revenue (at least its opening debt "
         "and `expected_sales_growth` of its working-capital need more, and at each renewal at "
-        "least what the formula of `expected_sales_growth` gives on its planned output and "
+        "least what the formula of `expected_sales_growth` gives on its committed output and "
         "own funds then). Draws and repayments "
         "within the limit need no approval; each draw is repaid after `loan_term_days` and "
         "may be drawn again. When a supplier commits to new output (capacity it orders, a "
@@ -562,13 +562,15 @@ class BankSpec(Section):
     )
     resize_lines_at_renewal: bool = Field(
         True,
-        description="At each renewal a bank sizes a line again by the formula of "
-        "`expected_sales_growth`: the working capital the firm's planned output needs, at that "
-        "growth, less the firm's own funds now (equity and term loans less plant and its cash "
-        "buffer), never below the line's contract, as a bank measures the need at each loan. "
-        "Off: contracts stay as they opened (raised only for new output). With it off, deeper "
-        "and longer worlds than the baseline unravel: docs/calibration.md, 'Lines sized again "
-        "at each renewal'.",
+        description="At each renewal a bank sizes a supplier's line again by the formula of "
+        "`expected_sales_growth`: the working capital its committed output (opening output "
+        "plus business re-sourced to it) needs, at that growth, less its own funds now "
+        "(equity and term loans less plant and its cash buffer), never below the line's "
+        "contract, as a bank measures the need at each loan; the room added is kept from "
+        "dividends. Own funds lost are thus refinanced for any firm the cut-off and the "
+        "covenant let through. Off: contracts stay as they opened (raised only for new "
+        "output); deeper and longer worlds than the baseline then unravel: docs/calibration.md, "
+        "'Lines sized again at each renewal'.",
     )
     receivables_advance_rate: Probability = Field(
         0.8,

@@ -775,9 +775,11 @@ class Banks:
         what is drawn on it and with every repayment. A renewed line's contract is sized again
         by the reference formula (`formula_line`) on the working capital the firm's planned
         output needs (`Firms.expected_output` × `Firms.working_capital_per_unit`) and its own
-        funds now, as a bank measures the need at each renewal (`resize_lines_at_renewal`);
-        it is never cut below what it was (a line is frozen, not shrunk, when the bank will
-        not renew it). A renewed part is
+        funds now, as a bank measures the need at each renewal (`resize_lines_at_renewal`),
+        if the firm has such a need; it is never cut below what it was (a line is frozen, not
+        shrunk, when the bank will not renew it), and the room a raise adds is kept from
+        payouts (`kept_headroom`), as a raise for new output is. Lost own funds are thus
+        refinanced for any firm the cut-off and the covenant let through. A renewed part is
         approved at what the borrowing base supports now (`base_limit`). Between reviews, as
         under an asset-based lender's monthly borrowing-base certificates, an open part's limit
         follows the current base: down when eligible receivables fall, back up as they recover,
@@ -809,14 +811,23 @@ class Banks:
             renew = review & ~refuse
             self.part_frozen[review & refuse] = True
             self.part_frozen[renew] = False
-            renewed = renew.any(axis=0).nonzero()[0]
-            if spec.resize_lines_at_renewal and renewed.size:
+            if spec.resize_lines_at_renewal:
                 need = firms.expected_output * firms.working_capital_per_unit
-                line = self.formula_line(firms, need, own_funds)[renewed]
-                contract = self.part_contract[:, renewed]
-                resized = np.maximum(self.part_share[:, None] * line, contract)
-                self.part_contract[:, renewed] = np.where(renew[:, renewed], resized, contract)
-                supported = self.base_limit(eligible)
+                # Only a working-capital need is sized by the formula (an automaker's
+                # payables finance its own).
+                resizing = np.flatnonzero(renew.any(axis=0) & (need > 0))
+                if resizing.size:
+                    line = self.formula_line(firms, need, own_funds)[resizing]
+                    contract = self.part_contract[:, resizing]
+                    raised = np.where(
+                        renew[:, resizing],
+                        np.maximum(self.part_share[:, None] * line, contract),
+                        contract,
+                    )
+                    # Like a raise for new output, the room is for the need, not for payouts.
+                    self.kept_headroom[resizing] += (raised - contract).sum(axis=0)
+                    self.part_contract[:, resizing] = raised
+                    supported = self.base_limit(eligible)
             self.part_approved[renew] = supported[renew]
             self.part_rate[renew] = self.price(part_pd[renew], bank[renew], ledger)
         frozen = self.part_frozen
@@ -896,7 +907,7 @@ class Banks:
         self.part_rate = self.price(part_pd, self.part_bank, ledger)
         share = self.part_share[:, None]
         # The firm's own funds in its working capital are what its debt does not finance.
-        self.part_contract = share * self.formula_line(firms, need, need - debt)
+        self.part_contract = share * self.formula_line(firms, need, np.maximum(need, 0.0) - debt)
         self.part_limit = self.part_contract.copy()
         self.part_approved = self.part_contract.copy()
         self.part_frozen = np.zeros(self.part_bank.shape, dtype=bool)

@@ -696,11 +696,11 @@ class AutofinModel(mesa.Model):
         firms.equity = firms.equity_target.copy()
         # The working capital a unit of output per step ties up in each supplier's opening
         # balance sheet: what its funds must carry per unit (see `production.fundable_output`).
-        if scenario.suppliers.finance_constrained_production:
-            per_unit = firms.working_capital() / np.maximum(firms.expected_output, 1e-12)
-            firms.working_capital_per_unit = np.where(
-                firms.is_automaker, 0.0, np.maximum(per_unit, 0.0)
-            )
+        # (Banks size lines again at renewal on it whether or not output is so limited.)
+        per_unit = firms.working_capital() / np.maximum(firms.expected_output, 1e-12)
+        firms.working_capital_per_unit = np.where(
+            firms.is_automaker, 0.0, np.maximum(per_unit, 0.0)
+        )
         # Suppliers pass part of their financing cost into cost-plus prices; opening prices
         # stay where they are.
         firms.finance_cost_per_step = banks.interest_book.open_totals() / banks.term_steps

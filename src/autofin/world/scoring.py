@@ -46,11 +46,7 @@ def features(
         cash: Every firm's cash.
         leverage: Every firm's leverage (`Firms.leverage` of ``cash``), if the caller has it.
     """
-    revenue = firms.price * firms.expected_output
-    cover = np.minimum(
-        firms.cash_flow_margin * revenue / np.maximum(firms.finance_cost_per_step, 1e-9),
-        10.0,
-    ).clip(0.0)
+    cover = np.minimum(firms.interest_cover(), 10.0).clip(0.0)
     return {
         "leverage": firms.leverage(cash) if leverage is None else leverage,
         "cash_flow": -firms.cash_flow_margin,
