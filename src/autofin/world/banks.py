@@ -802,34 +802,22 @@ class Banks:
         scheduled = np.zeros(firms.n, dtype=bool)  # firms f with (f + step) % review_steps == 0
         scheduled[-step % self.review_steps :: self.review_steps] = True
         review = firms.active & (scheduled | breach)
-        supported = self.base_limit(eligible)
+        renew = None
         if review.any():
-            bank = self.part_bank
             part_pd = self.scoring.part_scores(pd)
             sound = ~self.failed & (self.capital_ratio(ledger) >= spec.min_capital_ratio)
-            refuse = (part_pd > spec.max_probability_of_default) | breach | ~sound.take(bank)
+            refuse = (
+                (part_pd > spec.max_probability_of_default) | breach | ~sound.take(self.part_bank)
+            )
             renew = review & ~refuse
             self.part_frozen[review & refuse] = True
             self.part_frozen[renew] = False
             if spec.resize_lines_at_renewal:
-                need = firms.expected_output * firms.working_capital_per_unit
-                # Only a working-capital need is sized by the formula (an automaker's
-                # payables finance its own).
-                resizing = np.flatnonzero(renew.any(axis=0) & (need > 0))
-                if resizing.size:
-                    line = self.formula_line(firms, need, own_funds)[resizing]
-                    contract = self.part_contract[:, resizing]
-                    raised = np.where(
-                        renew[:, resizing],
-                        np.maximum(self.part_share[:, None] * line, contract),
-                        contract,
-                    )
-                    # Like a raise for new output, the room is for the need, not for payouts.
-                    self.kept_headroom[resizing] += (raised - contract).sum(axis=0)
-                    self.part_contract[:, resizing] = raised
-                    supported = self.base_limit(eligible)
+                self._resize_renewed(firms, renew, own_funds)
+        supported = self.base_limit(eligible)  # on the contracts as renewed
+        if renew is not None:
             self.part_approved[renew] = supported[renew]
-            self.part_rate[renew] = self.price(part_pd[renew], bank[renew], ledger)
+            self.part_rate[renew] = self.price(part_pd[renew], self.part_bank[renew], ledger)
         frozen = self.part_frozen
         held = np.minimum(self.part_drawn, self.part_limit)
         available = np.minimum(self.part_approved, supported, out=supported)
@@ -842,6 +830,25 @@ class Banks:
         fee = fee.sum(axis=0)
         paying = (fee > 0).nonzero()[0]
         self.interest_book.book(step, 1, paying, fee[paying], increasing=True)
+
+    def _resize_renewed(self, firms: Firms, renew: np.ndarray, own_funds: np.ndarray) -> None:
+        """Size the renewed parts (``renew``, parts × firms) again by `formula_line`, never down.
+
+        Only a working-capital need is sized by the formula (an automaker's payables finance
+        its own). Like a raise for new output, the room a raise adds is for the need, not for
+        payouts (`kept_headroom`).
+        """
+        need = firms.expected_output * firms.working_capital_per_unit
+        resizing = np.flatnonzero(renew.any(axis=0) & (need > 0))
+        if resizing.size == 0:
+            return
+        line = self.formula_line(firms, need, own_funds)[resizing]
+        contract = self.part_contract[:, resizing]
+        raised = np.where(
+            renew[:, resizing], np.maximum(self.part_share[:, None] * line, contract), contract
+        )
+        self.kept_headroom[resizing] += (raised - contract).sum(axis=0)
+        self.part_contract[:, resizing] = raised
 
     def base_limit(self, eligible: np.ndarray) -> np.ndarray:
         """Each part's limit as the borrowing base supports it now: its contract, or more.
