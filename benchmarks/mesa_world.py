@@ -451,6 +451,7 @@ class MesaWorld(mesa.Model):
             firm.fixed_assets = float(f.fixed_assets[i])
             firm.equity_target = float(f.equity_target[i])
             firm.kept_headroom = float(banks.kept_headroom[i])
+            firm.low_cover_reviews = int(banks.low_cover_reviews[i])
             firm.wc_per_unit = float(f.working_capital_per_unit[i])
             firm.part = int(f.part[i])
             firm.cash = float(cash[i])
@@ -558,6 +559,7 @@ class MesaWorld(mesa.Model):
         self.transit_steps = f.transit_steps
         self.term_steps = banks.term_steps
         self.review_steps = banks.review_steps
+        self.cover_reviews = banks.cover_reviews
         self.memory_steps = banks.scoring.memory_steps
         self.workout_steps = banks.workout_steps
         self.grace = steps_of(self.bank_spec.grace_days, self.step_days)
@@ -815,13 +817,21 @@ class MesaWorld(mesa.Model):
             breach = firm.lev > firm.covenant
             eligible = max(firm.receivables - ineligible.get(id(firm), 0.0), 0.0)
             supported = max(firm.line_contract, spec.receivables_advance_rate * eligible)
-            if firm.active and ((i + t) % self.review_steps == 0 or breach):
+            scheduled = (i + t) % self.review_steps == 0
+            if firm.active and scheduled and spec.resize_min_interest_cover > 0:
+                # Reviews in a row at which its cash flow did not cover its interest enough.
+                revenue = firm.price * firm.expected_output
+                cover = firm.cash_flow_margin * revenue / max(firm.finance_cost, 1e-9)
+                low = cover < spec.resize_min_interest_cover
+                firm.low_cover_reviews = firm.low_cover_reviews + 1 if low else 0
+            if firm.active and (scheduled or breach):
                 if firm.pd > spec.max_probability_of_default or breach or not sound[id(firm.bank)]:
                     firm.line_frozen = True
                 else:
                     firm.line_frozen = False
                     need = firm.expected_output * firm.wc_per_unit
-                    if spec.resize_lines_at_renewal and need > 0:
+                    covered = firm.low_cover_reviews < self.cover_reviews
+                    if spec.resize_lines_at_renewal and need > 0 and covered:
                         # The formula on the need of its output and its own funds now.
                         own = firm.equity - firm.fixed_assets - firm.cash_target
                         revenue = firm.price * firm.expected_output

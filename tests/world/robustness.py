@@ -36,6 +36,9 @@ VARIANTS: dict[str, list[str]] = {
     "borrowing base +25%": ["banks.receivables_advance_rate=1.0"],
     "borrowing base off": ["banks.receivables_advance_rate=0"],
     "line re-sizing off": ["banks.resize_lines_at_renewal=false"],
+    "cover test -25%": ["banks.resize_min_interest_cover=0.75"],
+    "cover test +25%": ["banks.resize_min_interest_cover=1.25"],
+    "cover test off": ["banks.resize_min_interest_cover=0"],
     "finance constraint off": ["suppliers.finance_constrained_production=false"],
     "inputs follow business off": ["suppliers.inputs_follow_business=false"],
     **{

@@ -80,6 +80,37 @@ def test_a_renewal_refinances_lost_own_funds_by_the_formula_and_never_cuts_a_lin
     np.testing.assert_array_equal(after[not_due], opened[not_due])
 
 
+def test_a_renewal_gives_no_new_money_to_a_firm_not_covering_its_interest_for_a_year():
+    model = AutofinModel(load_scenario(SCENARIOS / "baseline.yaml", overrides=["warmup_days=0"]))
+    firms, banks = model.firms, model.banks
+    assert banks.cover_reviews == 4  # a year of quarterly reviews
+    due = np.flatnonzero((np.arange(firms.n) + 1) % banks.review_steps == 0)
+    opened = banks.line_contract.copy()
+    sized = due[opened[due] > 1.01 * banks.spec.line_limit_days * firms.daily_revenue(7)[due]]
+    assert sized.size >= 3
+    # Losing money at every review of the year; at the first three only; never.
+    starved, recovered, sound = sized[0::3], sized[1::3], sized[2::3]
+    eligible = model.finance.eligible_receivables(firms, model.trade, banks)
+    leverage = firms.leverage(model.ledger.balance[: firms.n])
+    pd = np.zeros(firms.n)
+    reviews = [1 + k * banks.review_steps for k in range(4)]
+    for step in reviews:
+        firms.cash_flow_margin[starved] = -0.01
+        firms.cash_flow_margin[recovered] = -0.01 if step != reviews[-1] else 0.05
+        own = firms.own_funds()
+        if step == reviews[-1]:  # at the year's last review every one of them lost own funds
+            loss = 0.05 * firms.working_capital()
+            own[sized] -= loss[sized]
+        banks.review_lines(firms, model.ledger, step, pd, leverage, eligible, own)
+    after = banks.line_contract
+    # All renewed (the score and the covenant pass); only those whose cash flow covered their
+    # interest at the last review are lent the own funds they lost.
+    assert not banks.line_frozen[sized].any()
+    np.testing.assert_array_equal(after[starved], opened[starved])
+    np.testing.assert_allclose(after[recovered], opened[recovered] + loss[recovered], rtol=1e-9)
+    np.testing.assert_allclose(after[sound], opened[sound] + loss[sound], rtol=1e-9)
+
+
 def test_capital_ratio_falls_when_borrowers_default():
     shocks = (
         "shocks=["

@@ -6,7 +6,12 @@ import pytest
 
 from robustness import VARIANTS, directions, measure
 
-KNOWN_FAILURES: dict[str, str] = {}
+KNOWN_FAILURES: dict[str, str] = {
+    "line limit +25%": "a tie, not a reversal: on lines of 150 days of revenue the 60-day "
+    "pledge and scf_none at 170 days each lose 0.75 suppliers a run over seeds 0-7, the same "
+    "born loss-makers (measured 2026-12-05 with the interest-cover test on re-sizing); over "
+    "seeds 8-31 the pledge loses 0.46 a run against 1.96, so over 0-31 0.53 against 1.66",
+}
 """Variants whose directions are known not to hold (strict xfails), with the reason."""
 
 

@@ -41,9 +41,10 @@ def scored_and_realised(name: str, *overrides: str, seeds: range = range(8)) -> 
 @pytest.mark.robustness
 def test_scored_pd_within_a_factor_of_1_5_of_realised_frequency():
     # Issue 8, averaged over replications: a baseline with about three defaults a run (32 of
-    # them) and a stressed world with about twenty (8). Measured 2026-12-05 (evening, lines
-    # sized by the CBRC's formula at opening and renewal, intercept levelled to -8.45 for
-    # lines sized at opening only): 0.90 and 0.79 (the seeds are not those it was calibrated
+    # them) and a stressed world with about twenty (8). Measured 2026-12-05 (late, lines
+    # sized by the CBRC's formula at opening and renewal, no raise without interest cover,
+    # intercept levelled to -8.45 for lines sized at opening only): 0.87 and 0.83 (that
+    # evening, before the cover test, 0.90 and 0.79) (the seeds are not those it was calibrated
     # on, baseline 100-131 and stress 100-115); lines sized at opening only 0.88 and 0.85; on
     # the former lines 0.81 and 0.79; with the hand-set scorecard 1.73 and 0.46.
     for name, seeds in (("baseline", range(32)), ("long_terms_stress", range(8))):
@@ -54,8 +55,9 @@ def test_scored_pd_within_a_factor_of_1_5_of_realised_frequency():
 @pytest.mark.robustness
 @pytest.mark.xfail(
     strict=True,
-    reason="issue 8: measured 2026-12-05 (evening) over seeds 0-7 with the calibrated "
-    "scorecard, never learning reads 1.00 and learning 0.79 (lines sized at opening only 1.04 "
+    reason="issue 8: measured 2026-12-05 (late) over seeds 0-7 with the calibrated "
+    "scorecard, never learning reads 0.99 and learning 0.83 (before the interest-cover test on "
+    "re-sizing 1.00 and 0.79; lines sized at opening only 1.04 "
     "and 0.85; on the former lines 0.93 and 0.79): the intercept learnt in the calm, "
     "default-free warm-up lowers the stressed scores, and a long memory keeps them low "
     "through the cascade; see docs/calibration.md",

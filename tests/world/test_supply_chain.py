@@ -540,3 +540,18 @@ def test_term_financed_capacity_follows_a_sustained_surge_and_does_not_collapse(
     # market's demand, the surge wanted 1.44 times it, and investing lost a sixth.
     assert lost["fixed"] > 0.1 * sold["fixed"]
     assert lost["investing"] < 0.75 * lost["fixed"]
+
+
+def test_a_margin_floor_prices_every_supplier_at_least_that_far_over_cost():
+    path = SCENARIOS / "long_terms_stress.yaml"  # margins 3% ± 2.5%: many below zero
+    drawn = AutofinModel(load_scenario(path, overrides=["warmup_days=0"])).firms
+    floored = AutofinModel(
+        load_scenario(path, overrides=["warmup_days=0", "suppliers.margin_floor=0.01"])
+    ).firms
+    supplier = drawn.tier > 0
+    below = supplier & (drawn.margin < 0.01)
+    assert below.sum() >= 10
+    # The draws below the floor price at it; the others are the same draws as without it.
+    np.testing.assert_allclose(floored.margin[below], 0.01)
+    np.testing.assert_array_equal(floored.margin[~below], drawn.margin[~below])
+    assert np.all(floored.price[below] / floored.unit_cost()[below] >= 1.01 - 1e-12)

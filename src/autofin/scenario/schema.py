@@ -265,6 +265,13 @@ class SupplierSpec(Section):
     margin_dispersion: Annotated[float, at_most(1.0, "a spread beyond 100% of cost")] = Field(
         0.02, ge=0.0, description="Standard deviation of the margin across suppliers."
     )
+    margin_floor: float = Field(
+        -0.5,
+        gt=-1.0,
+        lt=1.0,
+        description="Lowest cost-plus margin a supplier is drawn with; a draw below it prices "
+        "at it.",
+    )
     input_cost_share: Share = Field(
         0.60, description="Purchased inputs as a share of a supplier's unit cost."
     )
@@ -568,9 +575,29 @@ class BankSpec(Section):
         "(equity and term loans less plant and its cash buffer), never below the line's "
         "contract, as a bank measures the need at each loan; the room added is kept from "
         "dividends. Own funds lost are thus refinanced for any firm the cut-off and the "
-        "covenant let through. Off: contracts stay as they opened (raised only for new "
+        "covenant let through, unless it has not covered its interest for a year "
+        "(`resize_min_interest_cover`). Off: contracts stay as they opened (raised only for new "
         "output); deeper and longer worlds than the baseline then unravel: docs/calibration.md, "
         "'Lines sized again at each renewal'.",
+    )
+    resize_min_interest_cover: Annotated[float, at_most(100.0, "times the financing cost")] = Field(
+        1.0,
+        ge=0.0,
+        description="No new money for a firm that has not covered its interest: at a "
+        "renewal, a supplier whose interest cover (its smoothed operating cash flow over "
+        "its financing cost, as the score reads it) was below this at every scheduled "
+        "review over `resize_cover_days` has its line renewed at its contract, not sized "
+        "again (`resize_lines_at_renewal`). Interest cover below 1 for two or three years "
+        "running is how the zombie-firm literature finds firms kept alive by their lenders "
+        "(McGowan, Andrews & Millot 2018, Economic Policy; Banerjee & Hofmann 2018, BIS "
+        "Quarterly Review). 0: every renewed line is sized again. See "
+        "docs/calibration.md, 'No new money for firms that do not cover their interest'.",
+    )
+    resize_cover_days: PositiveDays = Field(
+        364,
+        description="The span of reviews `resize_min_interest_cover` reads: a firm is refused "
+        "a raise once its cover was below the minimum at this many days' worth of scheduled "
+        "reviews in a row (at least one review).",
     )
     receivables_advance_rate: Probability = Field(
         0.8,

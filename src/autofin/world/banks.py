@@ -19,6 +19,7 @@ run while its existing claims run off and are collected (the resolution entity i
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import TYPE_CHECKING
@@ -190,6 +191,12 @@ class Banks:
     """Per firm, the undrawn credit its lenders keep from dividends: what its line left
     undrawn at the opening, plus the raises for new output (`finance_new_output`)."""
     review_steps: int = 13
+    cover_reviews: int = 4
+    """Scheduled reviews in a row with interest cover below `resize_min_interest_cover` after
+    which a renewal no longer raises a line (`resize_cover_days` over `review_days`)."""
+    low_cover_reviews: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    """Per firm, the scheduled reviews in a row at which its interest cover was below
+    `resize_min_interest_cover`."""
     recoveries: np.ndarray = field(default_factory=lambda: np.zeros((len(Instrument), 0)))
     workouts: list[Workout] = field(default_factory=list)
     past_due: np.ndarray = field(default_factory=lambda: np.zeros(0))
@@ -779,7 +786,9 @@ class Banks:
         if the firm has such a need; it is never cut below what it was (a line is frozen, not
         shrunk, when the bank will not renew it), and the room a raise adds is kept from
         payouts (`kept_headroom`), as a raise for new output is. Lost own funds are thus
-        refinanced for any firm the cut-off and the covenant let through. A renewed part is
+        refinanced for any firm the cut-off and the covenant let through, unless its cash flow
+        has not covered its interest for a year (`resize_min_interest_cover`,
+        `_count_low_cover`): that line is renewed at its contract. A renewed part is
         approved at what the borrowing base supports now (`base_limit`). Between reviews, as
         under an asset-based lender's monthly borrowing-base certificates, an open part's limit
         follows the current base: down when eligible receivables fall, back up as they recover,
@@ -802,6 +811,7 @@ class Banks:
         scheduled = np.zeros(firms.n, dtype=bool)  # firms f with (f + step) % review_steps == 0
         scheduled[-step % self.review_steps :: self.review_steps] = True
         review = firms.active & (scheduled | breach)
+        self._count_low_cover(firms, scheduled)
         renew = None
         if review.any():
             part_pd = self.scoring.part_scores(pd)
@@ -813,7 +823,8 @@ class Banks:
             self.part_frozen[review & refuse] = True
             self.part_frozen[renew] = False
             if spec.resize_lines_at_renewal:
-                self._resize_renewed(firms, renew, own_funds)
+                covered = self.low_cover_reviews < self.cover_reviews
+                self._resize_renewed(firms, renew & covered, own_funds)
         supported = self.base_limit(eligible)  # on the contracts as renewed
         if renew is not None:
             self.part_approved[renew] = supported[renew]
@@ -830,6 +841,21 @@ class Banks:
         fee = fee.sum(axis=0)
         paying = (fee > 0).nonzero()[0]
         self.interest_book.book(step, 1, paying, fee[paying], increasing=True)
+
+    def _count_low_cover(self, firms: Firms, scheduled: np.ndarray) -> None:
+        """Count, per firm at its scheduled review, the reviews in a row with a low cover.
+
+        A scheduled review of an active firm whose interest cover (`Firms.interest_cover`) is
+        below `resize_min_interest_cover` adds one; one at or above it starts the count again.
+        With the minimum at 0 nobody is counted.
+        """
+        minimum = self.spec.resize_min_interest_cover
+        if minimum <= 0:
+            return
+        tested = scheduled & firms.active
+        low = firms.interest_cover() < minimum
+        counted = np.where(low, self.low_cover_reviews + 1, 0)
+        np.copyto(self.low_cover_reviews, counted, where=tested)
 
     def _resize_renewed(self, firms: Firms, renew: np.ndarray, own_funds: np.ndarray) -> None:
         """Size the renewed parts (``renew``, parts × firms) again by `formula_line`, never down.
@@ -1382,6 +1408,7 @@ def build_banks(
     term_steps = max(1, steps_of(spec.loan_term_days, step_days))
     workout_steps = max(1, steps_of(spec.workout_days, step_days))
     step_years = step_days / 365.0
+    review_steps = max(1, steps_of(spec.review_days, step_days))
     banks = Banks(
         spec=spec,
         accounts=accounts,
@@ -1398,7 +1425,9 @@ def build_banks(
             max(workout_steps, steps_of(CAR_LOAN_CHARGE_OFF_DAYS, step_days)),
         ),
         term_steps=term_steps,
-        review_steps=max(1, steps_of(spec.review_days, step_days)),
+        review_steps=review_steps,
+        low_cover_reviews=np.zeros(n_firms, dtype=np.int64),
+        cover_reviews=max(1, math.ceil(steps_of(spec.resize_cover_days, step_days) / review_steps)),
         workout_steps=workout_steps,
         step_years=step_years,
         interest_income=np.zeros(count),

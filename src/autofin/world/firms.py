@@ -476,7 +476,7 @@ def build_firms(
     margin = np.where(
         is_automaker,
         0.0,
-        rng.normal(sup.margin, sup.margin_dispersion, size=n).clip(-0.5, 0.9),
+        rng.normal(sup.margin, sup.margin_dispersion, size=n).clip(sup.margin_floor, 0.9),
     )
     unit_cost = 1.0 / (1.0 + margin)
     fixed_per_unit = np.where(is_automaker, 0.0, sup.fixed_cost_share)
