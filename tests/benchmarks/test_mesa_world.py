@@ -208,6 +208,10 @@ def _differences(model: Any, world: mesa_world.MesaWorld) -> dict[str, float]:
         "order_forecast": (firms.order_forecast, [f.forecast for f in rival]),
         "line_limit": (model.banks.line_limit, [f.line_limit for f in rival]),
         "arrears_steps": (firms.arrears_steps, [f.arrears_steps for f in rival]),
+        "low_cover_reviews": (
+            model.banks.low_cover_reviews,
+            [f.low_cover_reviews for f in rival],
+        ),
         "bank_reserves": (
             model.ledger.balance[model.bank_accounts],
             [b.cash for b in world.banks],
@@ -225,14 +229,19 @@ def test_supply_side_and_banks_follow_autofin_in_lockstep() -> None:
     overrides = {"consumers.population": 20_000, "suppliers.equity_days": 30, "seed": 1}
     model, world = _lockstep_pair(overrides)
     steps = model.warmup_steps + model.spec.steps
+    gated = 0  # supplier-steps past a year of reviews below the minimum interest cover
     for _ in range(steps):
         model._advance()
         world.step()
         worst = _differences(model, world)
         assert worst["active"] == 0.0, f"step {model.step_index}: different defaults"
         assert max(worst.values()) < 1e-6, f"step {model.step_index}: {worst}"
-    # The stress did its work: many defaults, re-sourcing and bank losses were compared.
+        low = model.banks.low_cover_reviews >= model.banks.cover_reviews
+        gated += int((low & model.firms.active & (model.firms.tier > 0)).sum())
+    # The stress did its work: many defaults, re-sourcing and bank losses were compared, and
+    # some suppliers went a year without covering their interest.
     assert model.firms.active.sum() < model.firms.n - 30
+    assert gated > 0
 
 
 def test_lines_follow_their_borrowing_base_in_lockstep() -> None:

@@ -104,16 +104,27 @@ def measure(overrides: list[str], seeds: range = SEEDS) -> dict[str, dict[str, f
     return means(per_seed(overrides, seeds))
 
 
-def directions(m: dict[str, dict[str, float]]) -> dict[str, bool]:
-    """Whether each documented mechanism holds in the measured means."""
+def directions(m: dict[str, dict[str, float]], strict: bool = True) -> dict[str, bool]:
+    """Whether each documented mechanism holds in the measured means.
+
+    Args:
+        m: Mean defaults and financing rate of every case (`measure`).
+        strict: Each holds when its side is strictly below the other; with False, a tie
+            holds too (so that a tie can be told from a reversal).
+    """
+    below = np.less if strict else np.less_equal
     return {
-        "longer terms, more defaults": m["pledge 60d"]["defaults"]
-        < m["scf_none 170d"]["defaults"]
-        < m["scf_none 240d"]["defaults"],
-        "reverse factoring, fewer defaults": m["platform 170d"]["defaults"]
-        < m["scf_none 170d"]["defaults"],
-        "reverse factoring, cheaper finance": m["platform 170d"]["rate"]
-        < m["scf_none 170d"]["rate"],
-        "60-day pledge, fewer defaults": m["pledge 60d"]["defaults"]
-        < m["scf_none 170d"]["defaults"],
+        "longer terms, more defaults": bool(
+            below(m["pledge 60d"]["defaults"], m["scf_none 170d"]["defaults"])
+            and below(m["scf_none 170d"]["defaults"], m["scf_none 240d"]["defaults"])
+        ),
+        "reverse factoring, fewer defaults": bool(
+            below(m["platform 170d"]["defaults"], m["scf_none 170d"]["defaults"])
+        ),
+        "reverse factoring, cheaper finance": bool(
+            below(m["platform 170d"]["rate"], m["scf_none 170d"]["rate"])
+        ),
+        "60-day pledge, fewer defaults": bool(
+            below(m["pledge 60d"]["defaults"], m["scf_none 170d"]["defaults"])
+        ),
     }

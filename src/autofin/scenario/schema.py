@@ -268,9 +268,10 @@ class SupplierSpec(Section):
     margin_floor: float = Field(
         -0.5,
         gt=-1.0,
-        lt=1.0,
+        le=0.9,
         description="Lowest cost-plus margin a supplier is drawn with; a draw below it prices "
-        "at it.",
+        "at it (draws are also capped at 0.9). The default is no floor in practice; a floor "
+        "removes suppliers born pricing below their cost.",
     )
     input_cost_share: Share = Field(
         0.60, description="Purchased inputs as a share of a supplier's unit cost."
@@ -587,17 +588,19 @@ class BankSpec(Section):
         "renewal, a supplier whose interest cover (its smoothed operating cash flow over "
         "its financing cost, as the score reads it) was below this at every scheduled "
         "review over `resize_cover_days` has its line renewed at its contract, not sized "
-        "again (`resize_lines_at_renewal`). Interest cover below 1 for two or three years "
-        "running is how the zombie-firm literature finds firms kept alive by their lenders "
-        "(McGowan, Andrews & Millot 2018, Economic Policy; Banerjee & Hofmann 2018, BIS "
-        "Quarterly Review). 0: every renewed line is sized again. See "
+        "again (`resize_lines_at_renewal`); one review at or above it starts the count again. "
+        "A prudent lender's rule, assumed: the zombie-firm literature labels firms whose "
+        "interest cover stayed below 1 for three years running (McGowan, Andrews & Millot "
+        "2018, Economic Policy; Banerjee & Hofmann 2018, BIS Quarterly Review); the window "
+        "here is shorter. 0: every renewed line is sized again. See "
         "docs/calibration.md, 'No new money for firms that do not cover their interest'.",
     )
     resize_cover_days: PositiveDays = Field(
         364,
         description="The span of reviews `resize_min_interest_cover` reads: a firm is refused "
         "a raise once its cover was below the minimum at this many days' worth of scheduled "
-        "reviews in a row (at least one review).",
+        "reviews in a row: this span over `review_days`, rounded, at least one, the review at "
+        "hand included (364 days of quarterly reviews: four).",
     )
     receivables_advance_rate: Probability = Field(
         0.8,

@@ -19,7 +19,6 @@ run while its existing claims run off and are collected (the resolution entity i
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import TYPE_CHECKING
@@ -193,7 +192,8 @@ class Banks:
     review_steps: int = 13
     cover_reviews: int = 4
     """Scheduled reviews in a row with interest cover below `resize_min_interest_cover` after
-    which a renewal no longer raises a line (`resize_cover_days` over `review_days`)."""
+    which a renewal no longer raises a line (`resize_cover_days` over `review_days`, rounded,
+    at least one; the review at hand counts)."""
     low_cover_reviews: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     """Per firm, the scheduled reviews in a row at which its interest cover was below
     `resize_min_interest_cover`."""
@@ -847,7 +847,10 @@ class Banks:
 
         A scheduled review of an active firm whose interest cover (`Firms.interest_cover`) is
         below `resize_min_interest_cover` adds one; one at or above it starts the count again.
-        With the minimum at 0 nobody is counted.
+        The count runs before the review decides, so the review at hand is one of the
+        `cover_reviews`. Automakers are counted too, to no effect (their lines are not sized
+        again); a firm with no financing cost counts as low exactly when its cash flow is
+        negative. With the minimum at 0 nobody is counted.
         """
         minimum = self.spec.resize_min_interest_cover
         if minimum <= 0:
@@ -1427,7 +1430,7 @@ def build_banks(
         term_steps=term_steps,
         review_steps=review_steps,
         low_cover_reviews=np.zeros(n_firms, dtype=np.int64),
-        cover_reviews=max(1, math.ceil(steps_of(spec.resize_cover_days, step_days) / review_steps)),
+        cover_reviews=max(1, round(steps_of(spec.resize_cover_days, step_days) / review_steps)),
         workout_steps=workout_steps,
         step_years=step_years,
         interest_income=np.zeros(count),
