@@ -41,6 +41,7 @@ sys.path[:0] = [
     str(ROOT / "benchmarks"),
 ]
 
+from autofin.scenario.errors import ScenarioError  # noqa: E402
 from autofin.scenario.loading import load_scenario  # noqa: E402
 from autofin.scenario.schema import Scenario  # noqa: E402
 from autofin.world.model import AutofinModel, simulate  # noqa: E402
@@ -155,6 +156,11 @@ def main() -> None:
             if not sep or not name:
                 parser.error(f"--rule {text!r}: expected NAME=KEY=VALUE[,KEY=VALUE...]")
             rules[name] = [o for o in overrides.split(",") if o]
+    for name, overrides in rules.items():  # every rule checked before any run
+        try:
+            world(args.fraction, seeds.start, overrides)
+        except ScenarioError as error:
+            parser.error(f"--rule {name!r}: {error}")
     if args.raises:
         name, overrides = next(iter(rules.items()))
         print(f"{name}, seed {seeds.start}, fraction {args.fraction}")
