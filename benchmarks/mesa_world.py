@@ -795,9 +795,8 @@ class MesaWorld(mesa.Model):
         late_days = NON_PERFORMING_DAYS_PAST_DUE
         for firm in self.firms:
             revenue = firm.price * firm.expected_output
-            cover = min(
-                max(firm.cash_flow_margin * revenue / max(firm.finance_cost, 1e-9), 0.0), 10.0
-            )
+            firm.cover = firm.cash_flow_margin * revenue / max(firm.finance_cost, 1e-9)
+            cover = min(max(firm.cover, 0.0), 10.0)
             firm.lev = firm.leverage()
             base = (
                 w.intercept
@@ -820,9 +819,7 @@ class MesaWorld(mesa.Model):
             scheduled = (i + t) % self.review_steps == 0
             if firm.active and scheduled and spec.resize_min_interest_cover > 0:
                 # Reviews in a row at which its cash flow did not cover its interest enough.
-                revenue = firm.price * firm.expected_output
-                cover = firm.cash_flow_margin * revenue / max(firm.finance_cost, 1e-9)
-                low = cover < spec.resize_min_interest_cover
+                low = firm.cover < spec.resize_min_interest_cover
                 firm.low_cover_reviews = firm.low_cover_reviews + 1 if low else 0
             if firm.active and (scheduled or breach):
                 if firm.pd > spec.max_probability_of_default or breach or not sound[id(firm.bank)]:

@@ -30,7 +30,6 @@ import sys
 from pathlib import Path
 
 import numpy as np
-import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 # tests/world first: its robustness module (seeds) shares its name with a benchmark script.
@@ -42,7 +41,7 @@ sys.path[:0] = [
 ]
 
 from autofin.scenario.errors import ScenarioError  # noqa: E402
-from autofin.scenario.loading import load_scenario  # noqa: E402
+from autofin.scenario.loading import load_scenario, parse_override  # noqa: E402
 from autofin.scenario.schema import Scenario  # noqa: E402
 from autofin.world.model import AutofinModel, simulate  # noqa: E402
 from national import BASELINE, national_overrides  # noqa: E402
@@ -66,11 +65,8 @@ YEAR = 52
 
 def world(fraction: float, seed: int, overrides: list[str]) -> Scenario:
     """The national world at ``fraction`` of its size, with ``seed`` and ``overrides``."""
-    national = [
-        f"{key}={yaml.safe_dump(value, default_flow_style=True).strip()}"
-        for key, value in national_overrides(fraction).items()
-    ]
-    return load_scenario(BASELINE, overrides=[*national, f"seed={seed}", *overrides])
+    changes = dict(parse_override(text) for text in overrides)
+    return load_scenario(BASELINE, {**national_overrides(fraction), "seed": seed, **changes})
 
 
 def fate(fraction: float, seed: int, overrides: list[str]) -> str:

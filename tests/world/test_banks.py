@@ -54,23 +54,35 @@ def test_every_line_opens_with_room_for_the_growth_the_bank_expects(growth):
     assert 0 < sized_by_need.sum() < borrowers.sum()
 
 
-def test_a_renewal_refinances_lost_own_funds_by_the_formula_and_never_cuts_a_line():
+def _opened_world() -> tuple[AutofinModel, np.ndarray]:
+    """The baseline as it opens (no warm-up), and the firms whose lines are due at step 1."""
     model = AutofinModel(load_scenario(SCENARIOS / "baseline.yaml", overrides=["warmup_days=0"]))
+    due = np.flatnonzero((np.arange(model.firms.n) + 1) % model.banks.review_steps == 0)
+    return model, due
+
+
+def _review(model: AutofinModel, step: int, own_funds: np.ndarray) -> None:
+    """Review the lines due at ``step``, every firm scored within the cut-off."""
     firms, banks = model.firms, model.banks
-    step = 1
-    due = np.flatnonzero((np.arange(firms.n) + step) % banks.review_steps == 0)
+    eligible = model.finance.eligible_receivables(firms, model.trade, banks)
+    leverage = firms.leverage(model.ledger.balance[: firms.n])
+    banks.review_lines(firms, model.ledger, step, np.zeros(firms.n), leverage, eligible, own_funds)
+
+
+def test_a_renewal_refinances_lost_own_funds_by_the_formula_and_never_cuts_a_line():
+    model, due = _opened_world()
+    firms, banks = model.firms, model.banks
     opened = banks.line_contract.copy()
-    # Firms whose line the formula sized (long receivable terms), due for review at `step`.
-    sized = due[opened[due] > 1.01 * banks.spec.line_limit_days * firms.daily_revenue(7)[due]]
+    # Firms whose line the formula sized (long receivable terms), due for review at step 1.
+    revenue_days = banks.spec.line_limit_days * firms.daily_revenue(model.spec.step_days)
+    sized = due[opened[due] > 1.01 * revenue_days[due]]
     assert sized.size >= 4
     lost, gained = sized[::2], sized[1::2]
     own = firms.own_funds()
     loss = 0.05 * firms.working_capital()
     own[lost] -= loss[lost]
     own[gained] += loss[gained]
-    eligible = model.finance.eligible_receivables(firms, model.trade, banks)
-    leverage = firms.leverage(model.ledger.balance[: firms.n])
-    banks.review_lines(firms, model.ledger, step, np.zeros(firms.n), leverage, eligible, own)
+    _review(model, 1, own)
     after = banks.line_contract
     # The bank lends the planned need at the expected growth less the own funds: what a firm
     # lost of them it refinances; a firm with more keeps its line; lines not due are as opened.
@@ -81,9 +93,8 @@ def test_a_renewal_refinances_lost_own_funds_by_the_formula_and_never_cuts_a_lin
 
 
 def test_a_renewal_gives_no_new_money_to_a_firm_not_covering_its_interest_for_a_year():
-    model = AutofinModel(load_scenario(SCENARIOS / "baseline.yaml", overrides=["warmup_days=0"]))
+    model, due = _opened_world()
     firms, banks = model.firms, model.banks
-    due = np.flatnonzero((np.arange(firms.n) + 1) % banks.review_steps == 0)
     due = due[firms.tier[due] > 0]  # suppliers (automakers' lines are not sized again)
     # At the last review each has lost its own funds and half its working capital more: more
     # than its line's room, as the formula sizes it (not so for firms whose line is set by
@@ -102,8 +113,6 @@ def test_a_renewal_gives_no_new_money_to_a_firm_not_covering_its_interest_for_a_
     }
     assert due.size >= len(patterns)
     groups = dict(zip(patterns, np.array_split(due, len(patterns)), strict=True))
-    eligible = model.finance.eligible_receivables(firms, model.trade, banks)
-    leverage = firms.leverage(model.ledger.balance[: firms.n])
     opened = banks.line_contract.copy()
     reviews = [1 + k * banks.review_steps for k in range(5)]
     for k, step in enumerate(reviews):
@@ -112,7 +121,7 @@ def test_a_renewal_gives_no_new_money_to_a_firm_not_covering_its_interest_for_a_
         own = firms.own_funds()
         if step == reviews[-1]:
             own[due] = broke[due]
-        banks.review_lines(firms, model.ledger, step, np.zeros(firms.n), leverage, eligible, own)
+        _review(model, step, own)
     # All renewed (the score and the covenant pass): the lost own funds are lent again only to
     # firms whose cash flow covered their interest at one review of the year.
     assert not banks.line_frozen[due].any()

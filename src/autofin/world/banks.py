@@ -808,10 +808,11 @@ class Banks:
         """
         spec = self.spec
         breach = leverage > self.line_covenant
-        scheduled = np.zeros(firms.n, dtype=bool)  # firms f with (f + step) % review_steps == 0
-        scheduled[-step % self.review_steps :: self.review_steps] = True
+        due = slice(-step % self.review_steps, None, self.review_steps)  # (f + step) % r == 0
+        scheduled = np.zeros(firms.n, dtype=bool)
+        scheduled[due] = True
         review = firms.active & (scheduled | breach)
-        self._count_low_cover(firms, scheduled)
+        self._count_low_cover(firms, due)
         renew = None
         if review.any():
             part_pd = self.scoring.part_scores(pd)
@@ -842,8 +843,8 @@ class Banks:
         paying = (fee > 0).nonzero()[0]
         self.interest_book.book(step, 1, paying, fee[paying], increasing=True)
 
-    def _count_low_cover(self, firms: Firms, scheduled: np.ndarray) -> None:
-        """Count, per firm at its scheduled review, the reviews in a row with a low cover.
+    def _count_low_cover(self, firms: Firms, due: slice) -> None:
+        """Count, per firm at its scheduled review (``due``), the reviews in a row with a low cover.
 
         A scheduled review of an active firm whose interest cover (`Firms.interest_cover`) is
         below `resize_min_interest_cover` adds one; one at or above it starts the count again.
@@ -855,10 +856,9 @@ class Banks:
         minimum = self.spec.resize_min_interest_cover
         if minimum <= 0:
             return
-        tested = scheduled & firms.active
-        low = firms.interest_cover() < minimum
-        counted = np.where(low, self.low_cover_reviews + 1, 0)
-        np.copyto(self.low_cover_reviews, counted, where=tested)
+        count = self.low_cover_reviews[due]  # a view: written in place
+        low = firms.interest_cover(due) < minimum
+        np.copyto(count, np.where(low, count + 1, 0), where=firms.active[due])
 
     def _resize_renewed(self, firms: Firms, renew: np.ndarray, own_funds: np.ndarray) -> None:
         """Size the renewed parts (``renew``, parts × firms) again by `formula_line`, never down.

@@ -404,13 +404,14 @@ class Firms:
         """Receivables and inventories less trade payables."""
         return self.receivables + self.inventory_value() - self.payables
 
-    def interest_cover(self) -> np.ndarray:
-        """Each firm's operating cash flow per step over its financing cost per step.
+    def interest_cover(self, rows: slice = slice(None)) -> np.ndarray:
+        """Each firm's (of ``rows`` only) operating cash flow per step over its financing cost.
 
         The cash flow is the smoothed cash-flow margin of its expected revenue per step.
         """
-        revenue = self.price * self.expected_output
-        return self.cash_flow_margin * revenue / np.maximum(self.finance_cost_per_step, 1e-9)
+        revenue = self.price[rows] * self.expected_output[rows]
+        cost = np.maximum(self.finance_cost_per_step[rows], 1e-9)
+        return self.cash_flow_margin[rows] * revenue / cost
 
     def own_funds(self, term_debt: np.ndarray | None = None) -> np.ndarray:
         """Each firm's own funds in its working capital, as a working-capital formula counts them.
