@@ -16,6 +16,12 @@ from autofin.world.model import simulate
 from conftest import SCENARIOS
 
 SEEDS = range(8)
+"""The seeds every variant is measured on."""
+
+DECIDING_SEEDS = range(32)
+"""The seeds a variant is decided on when a direction ties on `SEEDS` (its means equal): a
+tie on eight seeds says nothing either way, so the variant is measured again on these and
+every direction must then hold strictly."""
 
 VARIANTS: dict[str, list[str]] = {
     "defaults": [],
@@ -97,11 +103,6 @@ def means(values: dict[str, dict[str, np.ndarray]]) -> dict[str, dict[str, float
         case: {"defaults": float(v["defaults"].mean()), "rate": float(np.nanmean(v["rate"]))}
         for case, v in values.items()
     }
-
-
-def measure(overrides: list[str], seeds: range = SEEDS) -> dict[str, dict[str, float]]:
-    """Mean supplier defaults and supplier financing rate of every case over ``seeds``."""
-    return means(per_seed(overrides, seeds))
 
 
 def directions(m: dict[str, dict[str, float]], strict: bool = True) -> dict[str, bool]:
