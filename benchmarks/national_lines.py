@@ -80,7 +80,7 @@ def raises(fraction: float, seed: int, overrides: list[str]) -> None:
     """Step one run and print what the renewals' raises went to (see the module docstring)."""
     model = AutofinModel(world(fraction, seed, overrides))
     firms, banks = model.firms, model.banks
-    steps = int(model.spec.horizon_days // model.spec.step_days)
+    steps = model.spec.steps
     cover = np.zeros((steps, firms.n))
     active = np.zeros((steps, firms.n), dtype=bool)
     rows = []  # (step, firm, cover at the raise, amount, main bank's scored PD)

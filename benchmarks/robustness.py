@@ -28,29 +28,32 @@ sys.path[:0] = [str(ROOT / "tests"), str(ROOT / "tests" / "world")]
 
 from robustness import (  # noqa: E402
     CASES,
+    PLATFORM,
+    PLATFORM_RATE,
+    PLEDGE,
     SEEDS,
+    TERMS_240,
     VARIANTS,
+    Link,
     means,
     parse_seeds,
     per_seed,
     verdicts,
 )
 
-PAIRS: dict[str, tuple[str, str, str]] = {
-    "240 less 170 days": ("defaults", "scf_none 240d", "scf_none 170d"),
-    "170 days less pledge": ("defaults", "scf_none 170d", "pledge 60d"),
-    "170 days less platform": ("defaults", "scf_none 170d", "platform 170d"),
-    "rate gap, bp": ("rate", "scf_none 170d", "platform 170d"),
+PAIRS: dict[str, Link] = {
+    "240 less 170 days": TERMS_240,
+    "170 days less pledge": PLEDGE,
+    "170 days less platform": PLATFORM,
+    "rate gap, bp": PLATFORM_RATE,
 }
-"""Each documented direction as the paired difference (measure, larger case, smaller case)
-that is positive when it holds."""
+"""The paired differences of the documented directions (`LINKS`), each positive when it holds."""
 
 
-def paired(values: dict[str, dict[str, np.ndarray]], pair: tuple[str, str, str]) -> str:
+def paired(values: dict[str, dict[str, np.ndarray]], link: Link) -> str:
     """``mean ± standard error`` of one paired difference over the seeds."""
-    measure, larger, smaller = pair
-    gap = values[larger][measure] - values[smaller][measure]
-    gap = gap[~np.isnan(gap)] * (1e4 if measure == "rate" else 1.0)
+    gap = link.gap(values)
+    gap = gap[~np.isnan(gap)] * (1e4 if link.measure == "rate" else 1.0)
     if gap.size == 0:
         return "n/a"
     error = gap.std(ddof=1) / np.sqrt(gap.size) if gap.size > 1 else float("nan")

@@ -7,6 +7,7 @@ table of mean defaults and financing rates per variant).
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import NamedTuple
 
 import numpy as np
 
@@ -110,25 +111,40 @@ def means(values: dict[str, dict[str, np.ndarray]]) -> dict[str, dict[str, float
     }
 
 
-LINKS: dict[str, list[tuple[str, str, str, float]]] = {
-    "longer terms, more defaults": [
-        ("defaults", "scf_none 170d", "pledge 60d", DECISIVE),
-        # At 240 days a few seeds lose many suppliers: on eight seeds the mean is noise as
-        # often as not (docs/instruments.md), so only its sign is asked for there.
-        ("defaults", "scf_none 240d", "scf_none 170d", 0.0),
-    ],
-    "reverse factoring, fewer defaults": [("defaults", "scf_none 170d", "platform 170d", DECISIVE)],
-    "reverse factoring, cheaper finance": [("rate", "scf_none 170d", "platform 170d", DECISIVE)],
-    "60-day pledge, fewer defaults": [("defaults", "scf_none 170d", "pledge 60d", DECISIVE)],
+class Link(NamedTuple):
+    """One paired difference of a direction: ``larger`` less ``smaller`` case, in ``measure``.
+
+    Attributes:
+        measure: ``defaults`` or ``rate``.
+        larger: The case expected to have more of it.
+        smaller: The case expected to have less.
+        errors: Standard errors from zero its mean needs on `SEEDS` to decide (`verdicts`).
+    """
+
+    measure: str
+    larger: str
+    smaller: str
+    errors: float
+
+    def gap(self, values: dict[str, dict[str, np.ndarray]]) -> np.ndarray:
+        """The difference, one value per seed."""
+        return values[self.larger][self.measure] - values[self.smaller][self.measure]
+
+
+TERMS_240 = Link("defaults", "scf_none 240d", "scf_none 170d", 0.0)
+"""170 to 240 days. A few seeds lose many suppliers at 240 days: on eight seeds the mean is
+noise as often as not (docs/instruments.md), so only its sign is asked for there."""
+PLEDGE = Link("defaults", "scf_none 170d", "pledge 60d", DECISIVE)
+PLATFORM = Link("defaults", "scf_none 170d", "platform 170d", DECISIVE)
+PLATFORM_RATE = Link("rate", "scf_none 170d", "platform 170d", DECISIVE)
+
+LINKS: dict[str, list[Link]] = {
+    "longer terms, more defaults": [PLEDGE, TERMS_240],
+    "reverse factoring, fewer defaults": [PLATFORM],
+    "reverse factoring, cheaper finance": [PLATFORM_RATE],
+    "60-day pledge, fewer defaults": [PLEDGE],
 }
-"""Each direction as the paired differences (measure, larger case, smaller case, standard
-errors needed on `SEEDS`) that are all positive when it holds."""
-
-
-def gap(values: dict[str, dict[str, np.ndarray]], link: tuple[str, str, str, float]) -> np.ndarray:
-    """One link's difference, larger case less smaller case, one value per seed."""
-    measure, larger, smaller, _ = link
-    return values[larger][measure] - values[smaller][measure]
+"""Each direction as the paired differences that are all positive when it holds."""
 
 
 def verdicts(
@@ -151,14 +167,16 @@ def verdicts(
     for direction, links in LINKS.items():
         outcomes = []
         for link in links:
-            diff = gap(values, link)
+            diff = link.gap(values)
             if not np.isfinite(diff).all():
-                raise ValueError(f"{link[0]} of {link[1]} or {link[2]}: a seed without a value")
+                raise ValueError(
+                    f"{link.measure} of {link.larger} or {link.smaller}: a seed without a value"
+                )
             mean = float(diff.mean())
             if not decisive:
                 outcomes.append(mean > 0.0)
                 continue
-            bar = link[3] * float(diff.std(ddof=1)) / np.sqrt(diff.size)
+            bar = link.errors * float(diff.std(ddof=1)) / np.sqrt(diff.size)
             outcomes.append(True if mean > bar else False if mean < -bar else None)
         found[direction] = False if False in outcomes else None if None in outcomes else True
     return found
