@@ -1,9 +1,15 @@
 """Generate the field reference in docs/scenarios.md from the scenario schema.
 
-Run `python docs/gen_scenario_docs.py` after changing `src/autofin/scenario/schema.py`. Only
-the part of docs/scenarios.md between the two GENERATED markers is rewritten; the prose
-around it is kept. `python docs/gen_scenario_docs.py --check` exits 1 if the file is out of
+Run `python docs/gen_scenario_docs.py` after changing `src/autofin/scenario/schema.py`. Two
+parts of docs/scenarios.md are generated, each between its GENERATED markers: the field
+reference, and the sections "YAML", "Limits" and "Network files", whose rules are written
+here with every number read from the code (the reader's, the schema's and the network
+file's limits), so that they cannot go stale or be lost without `--check` failing. The prose
+around them is kept. `python docs/gen_scenario_docs.py --check` exits 1 if the file is out of
 date (tests/test_docs.py does the same).
+
+Defaults are written as YAML 1.2 that can be pasted into a scenario: `150000`, not
+`150_000` (which the YAML 1.2 reader takes for text).
 
 A field's unit comes from `json_schema_extra={"unit": ...}` in the schema when given, else
 from the table below, else from its name (`*_days` are days, `*_years` are years).
@@ -12,7 +18,11 @@ from the table below, else from its name (`*_days` are days, `*_years` are years
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import json
+import re
 import sys
+import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, get_args
@@ -21,8 +31,10 @@ import annotated_types
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
+from autofin.scenario import _types, loading, network_file, yaml_reading
 from autofin.scenario.paths import alternatives, is_list, is_model, literal_values
 from autofin.scenario.schema import Scenario
+from autofin.world.network import MAX_TIERS
 
 DOC = Path(__file__).with_name("scenarios.md")
 BEGIN = (
@@ -30,6 +42,13 @@ BEGIN = (
     "then run python docs/gen_scenario_docs.py -->"
 )
 END = "<!-- END GENERATED FIELD REFERENCE -->"
+WIDTH = 95
+"""Line width of the generated prose, as in the hand-written parts."""
+LIMITS_BEGIN = (
+    "<!-- BEGIN GENERATED LIMITS: edit render_limits() in docs/gen_scenario_docs.py, "
+    "then run python docs/gen_scenario_docs.py -->"
+)
+LIMITS_END = "<!-- END GENERATED LIMITS -->"
 
 UNITS: dict[str, str] = {
     "Scenario.name": "—",
@@ -111,11 +130,21 @@ _NAMES = {int: "integer", float: "number", str: "text", bool: "true/false"}
 
 @dataclass(frozen=True)
 class Section:
-    """One table of the reference: a model and the dotted path where it sits."""
+    """One table of the reference: a model and the dotted path where it sits.
+
+    Attributes:
+        path: Dotted path of the section (`name[]` for the items of a list).
+        model: The section's model.
+        tag: For list items, the `type` values that select this model.
+        defaults: The section a scenario holds when it leaves the section out (its parent's
+            default), where that is known; its values can differ from the model's own
+            defaults (`consumers.channels.online`).
+    """
 
     path: str
     model: type[BaseModel]
     tag: str = ""
+    defaults: BaseModel | None = dataclasses.field(default=None, compare=False)
 
     @property
     def title(self) -> str:
@@ -125,20 +154,27 @@ class Section:
         return f"`{self.path}` with `type: {self.tag}`" if self.tag else f"`{self.path}`"
 
 
-def sections(model: type[BaseModel] = Scenario, path: str = "") -> list[Section]:
+def sections(
+    model: type[BaseModel] = Scenario, path: str = "", defaults: BaseModel | None = None
+) -> list[Section]:
     """Every section of the schema, depth first, the top level first."""
-    found = [Section(path, model)]
-    for name, field in model.model_fields.items():
+    found = [Section(path, model, defaults=defaults)]
+    for name, info in model.model_fields.items():
         below = f"{path}.{name}" if path else name
-        members = alternatives(field.annotation)
+        members = alternatives(info.annotation)
         if len(members) == 1 and is_model(members[0]):
-            found.extend(sections(members[0], below))
+            held = (
+                getattr(defaults, name)
+                if defaults is not None
+                else info.get_default(call_default_factory=True)
+            )
+            found.extend(sections(members[0], below, held if is_model(type(held)) else None))
         elif len(members) == 1 and is_list(members[0]):
             items = alternatives(get_args(members[0])[0])
             for item in filter(is_model, items):
                 tags = _tags(item)
                 found.extend(
-                    Section(section.path, section.model, section.tag or tags)
+                    Section(section.path, section.model, section.tag or tags, section.defaults)
                     for section in sections(item, f"{below}[]")
                 )
     return found
@@ -233,22 +269,78 @@ def _number(value: Any) -> str:
     return f"{value:g}" if isinstance(value, float) else str(value)
 
 
-def default_of(field: FieldInfo) -> str:
-    """The default of a field as it would be written in YAML, or `required`."""
+def default_of(field: FieldInfo, section: Section | None = None, name: str = "") -> str:
+    """The default of a field as it would be written in YAML, or `required`.
+
+    Where the section a scenario holds when it leaves the section out has another value
+    than the field's own default, both are given: that value first, then the field's own,
+    which applies when the section is written without the field.
+
+    Args:
+        field: The field.
+        section: The section it belongs to, for the defaults its parent gives it.
+        name: The field's name in the section.
+
+    Returns:
+        Markdown for the table's default column.
+    """
     if field.is_required():
         return "required"
     value = field.get_default(call_default_factory=True)
+    held = getattr(section.defaults, name) if section and section.defaults else value
+    if held != value and not isinstance(held, BaseModel):
+        where = section.path.rsplit(".", 1)[-1] if section else ""
+        return f"{_shown(held)} ({_shown(value)} when `{where}` is written without it)"
+    return _shown(value)
+
+
+def _shown(value: Any) -> str:
     if isinstance(value, BaseModel):
         return "see below"
     if value is None:
         return "none"
-    if isinstance(value, str):
-        return f'`"{value}"`' if value == "" else f"`{value}`"
-    if isinstance(value, list):
-        return "`[" + ", ".join(_number(item) for item in value) + "]`"
-    if isinstance(value, int | float) and not isinstance(value, bool) and value >= 10_000:
-        return f"`{value:_.0f}`"
-    return f"`{_number(value)}`"
+    return f"`{yaml_value(value)}`"
+
+
+def yaml_value(value: Any) -> str:
+    """A value as YAML 1.2 flow text that reads back as the same value.
+
+    Numbers have no `_` separators (YAML 1.2 reads `150_000` as text), whole floats are
+    written as integers (`150000`), sections as `{key: value}` mappings.
+
+    Args:
+        value: A default: a number, text, list, mapping or section.
+
+    Returns:
+        The YAML text.
+    """
+    if isinstance(value, BaseModel):
+        value = value.model_dump(mode="json")
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return _plain_float(value)
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(map(yaml_value, value)) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{key}: {yaml_value(item)}" for key, item in value.items()) + "}"
+    if value is None:
+        return "null"
+    return _plain_text(str(value))
+
+
+def _plain_float(value: float) -> str:
+    if value.is_integer() and abs(value) < 1e16:
+        return str(int(value))
+    return repr(value)
+
+
+def _plain_text(text: str) -> str:
+    """Text bare when YAML reads it back as itself inside a flow list, else double-quoted."""
+    bare = re.fullmatch(r"[A-Za-z_][A-Za-z0-9_.-]*", text) is not None
+    return text if bare and yaml_reading.load_yaml(text) == text else json.dumps(text)
 
 
 def _cell(text: str) -> str:
@@ -274,7 +366,7 @@ def render_section(section: Section) -> str:
             f"`{full}`",
             kind,
             unit_of(section.model, name, field),
-            default_of(field),
+            default_of(field, section, name),
             meaning,
         )
         lines.append("| " + " | ".join(_cell(cell) for cell in cells) + " |")
@@ -287,12 +379,187 @@ def render() -> str:
     return f"{BEGIN}\n\n{body}\n\n{END}"
 
 
+def schema_bound(path: str, key: str) -> Any:
+    """A bound of a setting in the scenario's JSON Schema (`maximum`, `maxItems`, ...).
+
+    Args:
+        path: Dotted path of the setting; `name[]` stands for the items of list `name`.
+        key: The JSON Schema keyword.
+
+    Returns:
+        The keyword's value.
+    """
+    schema = Scenario.model_json_schema()
+    node = schema
+    for part in path.split("."):
+        node = _deref(schema, node)["properties"][part.removesuffix("[]")]
+        if part.endswith("[]"):
+            node = _deref(schema, node)["items"]
+    return _deref(schema, node)[key]
+
+
+def _deref(schema: dict[str, Any], node: dict[str, Any]) -> dict[str, Any]:
+    while "$ref" in node:
+        node = schema["$defs"][node["$ref"].rsplit("/", 1)[-1]]
+    return node
+
+
+def render_limits() -> str:
+    """The sections "YAML", "Limits" and "Network files", markers included."""
+    sections_ = (_yaml_section(), _limits_section(), _network_section())
+    body = "\n\n".join(_reflow(section) for section in sections_)
+    return f"{LIMITS_BEGIN}\n\n{body}\n\n{LIMITS_END}"
+
+
+def _reflow(markdown: str) -> str:
+    """Wrap the paragraphs and list items of `markdown` at `WIDTH` (numbers vary in length)."""
+    blocks = []
+    for block in markdown.split("\n\n"):
+        if block.startswith("#"):
+            blocks.append(block)
+            continue
+        items = re.split(r"\n(?=- )", block)
+        blocks.append("\n".join(_wrap(item) for item in items))
+    return "\n\n".join(blocks)
+
+
+def _wrap(text: str) -> str:
+    item = text.startswith("- ")
+    return textwrap.fill(
+        " ".join(text.removeprefix("- ").split()),
+        width=WIDTH,
+        initial_indent="- " if item else "",
+        subsequent_indent="  " if item else "",
+        break_long_words=False,
+        break_on_hyphens=False,
+    )
+
+
+def _yaml_section() -> str:
+    return f"""## YAML
+
+Scenario files, experiment files and the values given with `--set` are read as YAML 1.2
+(its core schema), not as the YAML 1.1 that PyYAML reads by default:
+
+- only `true` and `false` (or `True`, `TRUE`, `False`, `FALSE`) are booleans: `yes`, `no`,
+  `on` and `off` are text;
+- integers are written in decimal (`50000`), octal (`0o17`) or hexadecimal (`0x1F`); digits
+  cannot be grouped (`150_000` is text, and is refused where a number is expected) and
+  `1:30` is text, not the base-60 number 90;
+- `1e3`, `.5` and `2.5e-3` are floating-point numbers (`1e3` is 1000.0); `.inf`, `-.inf`
+  and `.nan` are read, and then refused by every setting (see [Limits](#limits));
+- `null`, `~` or nothing at all is null;
+- anchors, aliases and merge keys (`<<: *base`) work; a key given twice in one mapping is an
+  error that names both lines.
+
+A text is refused before anything else is done with it when it is longer than
+{yaml_reading.MAX_BYTES:,} bytes (a scenario file; characters for other texts), is nested
+more than {yaml_reading.MAX_DEPTH} levels deep, holds more than {yaml_reading.MAX_NODES:,}
+values counting each alias as a copy of what it names (a "billion laughs"), or has an alias
+inside the node it names (`a: &x [*x]`, a recursive alias, which would never end); the
+message names the line where there is one."""
+
+
+def _limits_section() -> str:
+    money = f"{_types.MAX_MONEY:.0e}".replace("e+", "e")
+    weight = _number(schema_bound("banks.scoring.intercept", "maximum"))
+    return f"""## Limits
+
+Every setting is strict and bounded; the reference below gives each one's range:
+
+- numbers must be written as numbers: `"70"` or `true` where a number is expected is an
+  error, and so is `70.0` or `1e3` where a whole number is expected (the message says
+  `write it as 70`); a whole number is fine where a fraction is expected;
+- `.nan`, `.inf` and `-.inf` are refused everywhere;
+- every count, duration and amount has an upper bound, and its error message says why:
+  durations (`*_days`) at most {_types.MAX_DURATION_DAYS:,} days, because they size
+  day-indexed books of payments due; `horizon_days`, a demand shock's `duration_days` and
+  the day of a shock, of a payment-term change or of a syndicated loan's draw at most
+  {_types.MAX_HORIZON_DAYS:,}; at most {schema_bound("network.tiers", "maxItems")} tiers of at
+  most {schema_bound("network.tiers[]", "maximum"):,} suppliers each and at most
+  {schema_bound("network.automakers", "maximum"):,} automakers; `consumers.population` at most
+  {schema_bound("consumers.population", "maximum"):,}; `banks.count` at most
+  {schema_bound("banks.count", "maximum"):,}; `replications` at most
+  {schema_bound("replications", "maximum"):,}; money at most {money}; log-odds weights within
+  ±{weight};
+- texts and lists have a maximum length: `name` {schema_bound("name", "maxLength")} characters
+  (letters, digits, `_`, `.` and `-`, so that the results folder's name always fits on
+  disk), `description` {schema_bound("description", "maxLength"):,}, and lists such as
+  `shocks` {schema_bound("shocks", "maxItems"):,} items;
+- the day of a shock, of a payment-term change (`finance.payment_terms[].day`) and of a
+  syndicated loan's draw (`finance.syndicated_loans[].draw_day`) must fall within
+  `horizon_days`;
+- a chain of `extends` may be at most {loading.MAX_EXTENDS_DEPTH} files long.
+
+Files a scenario names (`extends`, `network.path`) must lie in the folder of the scenario
+file that was loaded (the one given on the command line), or below it, once symbolic links
+are followed: a path that leads elsewhere (`../base.yaml`, `/etc/passwd`, a link out of the
+folder) is refused before the file is read. This holds for a `network.path` given with
+`--set` as well. `--allow-outside-paths` (`autofin run` and `autofin validate`;
+`allow_outside_paths=True` in Python) lifts the restriction; the browser view and the base
+scenario of a sweep never do.
+
+Within these bounds a scenario can still be too big for the machine. `autofin validate`
+prints an estimate of the work: steps, firms, consumers and banks, and roughly the memory
+and the time on one core the run will take (all replications; it is meant to catch a
+scenario ten times too big, not to predict a run to the second). `autofin run` refuses a
+scenario whose memory estimate exceeds the machine's memory, with both figures, unless
+`--force` is given."""
+
+
+def _network_section() -> str:
+    max_bytes = network_file.MAX_FILE_BYTES
+    return f"""## Network files
+
+`network.source: file` with `network.path` loads the supply network from an edge-list CSV,
+or from a GraphML file when its name ends in `.graphml`. The file is checked as strictly as a
+scenario, and every error names the file, the line (or GraphML edge) and the value:
+
+- a CSV is UTF-8 text whose first line is the header `supplier,customer`, optionally followed
+  by `share`, `part` or both in that order (`supplier,customer,share,part`), and every other
+  line has exactly as many fields (blank lines are skipped);
+- firm names are text as written, without the spaces around them (`NA`, `null` and `n/a` are
+  names, not missing values), and may not be empty; a firm may not supply itself, and an
+  edge may not be given twice;
+- `share` (1 when left out) is the edge's weight among its customer's suppliers, a finite
+  number above 0; each customer's weights are scaled to sum to 1;
+- `part` names the part category the supplier makes (at most
+  {network_file.MAX_PART_CHARS} characters): the same on every line of that supplier, and
+  given for every supplier or for none (without parts, each tier makes one part);
+- a GraphML file holds one `<graph>`, directed (`edgedefault="directed"`, and no edge with
+  `directed="false"`), whose edges join declared `<node>`s; an edge's share is its data for
+  the key with `attr.name="share"`, a supplier's part its node's data for the key with
+  `attr.name="part"`;
+- the network is layered: firms that supply nobody are the automakers (numbered from 0 in
+  the order of their names), every other firm's tier is its distance to the nearest
+  automaker, every supplier must lead to an automaker, and every edge must go from a tier
+  to the tier just below it (tier 2 sells to tier 1 only); at most {MAX_TIERS} supplier
+  tiers, the top one buying its raw materials outside the model;
+- a file holds at least one edge and at most {network_file.MAX_EDGES:,}, in at most
+  {max_bytes:,} bytes;
+- the scenario must fit the file: `suppliers.payment_term_days` gives one term per supplier
+  tier of the file (tier 1 first), a list in `automakers.payment_term_days` one term per
+  automaker of the file, and the tiers and ranks that shocks name, the tiers that
+  instruments name and the automakers that instruments, automaker offers and the bank app
+  name must exist in the file;
+- `network.path` without `source: file` is an error, and so are the settings that only
+  shape generated networks (`automakers`, `tiers`, `suppliers_per_customer`,
+  `preferential_attachment`, `parts_per_tier`) given with `source: file` at other values
+  than their defaults, rather than being silently ignored."""
+
+
 def updated(text: str) -> str:
-    """`text` (the current docs/scenarios.md) with its generated part brought up to date."""
-    start, end = text.find(BEGIN), text.find(END)
-    if start < 0 or end < start:
-        raise SystemExit(f"{DOC}: the GENERATED markers are missing")
-    return text[:start] + render() + text[end + len(END) :]
+    """`text` (the current docs/scenarios.md) with its generated parts brought up to date."""
+    for begin, end, build in ((BEGIN, END, render), (LIMITS_BEGIN, LIMITS_END, render_limits)):
+        text = _replaced(text, begin, end, build())
+    return text
+
+
+def _replaced(text: str, begin: str, end: str, fresh: str) -> str:
+    start, stop = text.find(begin), text.find(end)
+    if start < 0 or stop < start:
+        raise SystemExit(f"{DOC}: the markers {begin[:40]}... and {end} are missing")
+    return text[:start] + fresh + text[stop + len(end) :]
 
 
 def main(argv: list[str] | None = None) -> int:

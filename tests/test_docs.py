@@ -4,16 +4,19 @@ names every flow type."""
 from __future__ import annotations
 
 import importlib.util
+import re
 import sys
 from pathlib import Path
-from typing import get_args
+from typing import Any, get_args
 
 from pydantic import BaseModel
 
+from autofin.scenario.loading import load_scenario
 from autofin.scenario.paths import alternatives, is_list, is_model
 from autofin.scenario.schema import Scenario
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
+REPO = DOCS.parent
 
 
 def generator():
@@ -66,3 +69,67 @@ def test_every_flow_type_has_a_row_in_metrics_md():
 
     text = (DOCS / "metrics.md").read_text(encoding="utf-8")
     assert [name for name in FLOW_NAMES if f"| `{name}` |" not in text] == []
+
+
+def reference_rows() -> list[tuple[str, str]]:
+    """(setting, default) of every row of the field reference, as docs/scenarios.md shows them."""
+    rows = []
+    for line in (DOCS / "scenarios.md").read_text(encoding="utf-8").splitlines():
+        if line.startswith("| `"):
+            cells = [cell.strip() for cell in re.split(r"(?<!\\)\|", line)[1:-1]]
+            rows.append((cells[0].strip("`"), cells[3]))
+    return rows
+
+
+def value_at(scenario: Scenario, dotted: str) -> Any:
+    value: Any = scenario
+    for key in dotted.split("."):
+        value = getattr(value, key)
+    return value
+
+
+def test_every_default_in_the_reference_can_be_pasted_into_a_scenario(tmp_path):
+    # A user copies a default from the table into a file or a --set; it must load as that
+    # default (`150_000` was shown, which YAML 1.2 reads as text and the loader refuses).
+    path = tmp_path / "s.yaml"
+    path.write_text("name: s\n")
+    defaults = load_scenario(path)
+    # The first value shown is the one a scenario gets when it leaves the setting out.
+    pasted = [
+        (setting, shown.split("`")[1])
+        for setting, shown in reference_rows()
+        if shown.startswith("`") and "[]" not in setting
+    ]
+    assert len(pasted) > 150
+    for setting, text in pasted:
+        section = setting.rpartition(".")[0]
+        expected = defaults
+        if section and value_at(defaults, section) is None:  # an instrument that is off
+            expected = load_scenario(path, [f"{section}={{}}"])
+        scenario = load_scenario(path, [f"{setting}={text}"])
+        assert value_at(scenario, setting) == value_at(expected, setting), setting
+
+
+def slug(heading: str) -> str:
+    """GitHub's anchor for a Markdown heading."""
+    return re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+
+
+def test_links_to_sections_of_scenarios_md_lead_to_a_heading():
+    # README.md links to docs/scenarios.md#limits; the section was once lost in a merge.
+    text = (DOCS / "scenarios.md").read_text(encoding="utf-8")
+    anchors = {slug(line.lstrip("#")) for line in text.splitlines() if line.startswith("#")}
+    assert {"yaml", "limits", "network-files"} <= anchors
+    sources = [REPO / "README.md", *DOCS.glob("*.md")]
+    links = [
+        (source.name, anchor)
+        for source in sources
+        for anchor in re.findall(
+            r"\]\((?:[\w./]*scenarios\.md)?#([\w-]+)\)"
+            if source.name == "scenarios.md"
+            else r"\]\([\w./]*scenarios\.md#([\w-]+)\)",
+            source.read_text(encoding="utf-8"),
+        )
+    ]
+    assert ("README.md", "limits") in links
+    assert [link for link in links if link[1] not in anchors] == []

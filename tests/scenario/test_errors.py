@@ -200,6 +200,22 @@ def test_a_bad_override_value_is_reported_as_a_schema_error(tmp_path):
     assert "banks.count: got 'many'; expected a valid integer" in text
 
 
+def test_a_setting_overridden_twice_is_blamed_on_the_override_that_took_effect(tmp_path):
+    # The later --set wins, so its value is the one refused, and it is the one named.
+    path = write(tmp_path, "s.yaml", TINY)
+    text = message(path, ["horizon_days=14", "horizon_days=0"])
+    assert text.startswith("--set horizon_days=0: horizon_days: got 0")
+    text = message(path, ["horizon_days=0", "horizon_days=14", "horizon_days=-7"])
+    assert text.startswith("--set horizon_days=-7: horizon_days: got -7")
+
+
+def test_a_later_override_elsewhere_in_a_list_does_not_take_the_blame(tmp_path):
+    # network.tiers.1=3 came last but set another item; the bad item came with the list.
+    path = write(tmp_path, "s.yaml", TINY)
+    text = message(path, ["network.tiers=[0, 5]", "network.tiers.1=3"])
+    assert text.startswith("--set network.tiers=[0, 5]: network.tiers.0: got 0")
+
+
 @pytest.mark.parametrize(
     ("text", "expected"),
     [

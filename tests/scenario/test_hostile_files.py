@@ -177,6 +177,28 @@ def test_settings_inconsistent_with_the_network_file_are_refused(tmp_path, extra
     assert expected in text
 
 
+@pytest.mark.parametrize(
+    ("extra", "expected"),
+    [
+        (
+            "consumers: {automaker_offers: [{automaker: 1}]}\n",
+            "consumers.automaker_offers.0.automaker: there is no automaker 1; the network in",
+        ),
+        (
+            "consumers: {channels: {bank_app: {automaker: 2}}}\n",
+            "consumers.channels.bank_app.automaker: there is no automaker 2; the network in",
+        ),
+    ],
+)
+def test_consumer_settings_naming_an_automaker_not_in_the_file_are_refused(
+    tmp_path, extra, expected
+):
+    # GOOD_EDGES has one automaker; these reached the model and failed there (exit 1).
+    text = refused(with_network(tmp_path, GOOD_EDGES, TWO_TIERS + extra))
+    assert expected in text
+    assert "net.csv" in text
+
+
 def test_generated_network_settings_beside_a_file_are_refused(tmp_path):
     path = with_network(tmp_path, GOOD_EDGES)
     text = refused(path, ["network.tiers=[5, 5]"])

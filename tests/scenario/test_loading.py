@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from autofin.scenario.errors import ScenarioError
 from autofin.scenario.loading import (
     deep_merge,
     dump_scenario,
@@ -110,6 +111,29 @@ def test_a_relative_network_path_set_on_the_command_line_is_relative_to_the_cwd(
     assert scenario.network.path == str((tmp_path / "edges.csv").resolve())
 
 
+def test_a_network_path_set_on_the_command_line_must_still_be_in_the_scenario_folder(
+    tmp_path, monkeypatch
+):
+    # Relative to the working directory, but confined to the scenario file's folder: from
+    # the folder above it, the file must be named through the scenario's folder.
+    write(tmp_path, "edges.csv", "supplier,customer\ns1,a1\n")
+    write(tmp_path, "scenarios/edges.csv", "supplier,customer\ns1,a1\n")
+    path = write(tmp_path, "scenarios/s.yaml", "name: s\nsuppliers: {payment_term_days: [30]}\n")
+    monkeypatch.chdir(tmp_path)
+    inside = load_scenario(path, ["network.source=file", "network.path=scenarios/edges.csv"])
+    assert inside.network.path == str((tmp_path / "scenarios/edges.csv").resolve())
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(path, ["network.source=file", "network.path=edges.csv"])
+    assert str(caught.value).startswith(
+        f"--set network.path=edges.csv: network.path: {tmp_path / 'edges.csv'} is outside "
+        f"the scenario's folder {tmp_path / 'scenarios'}"
+    )
+    allowed = load_scenario(
+        path, ["network.source=file", "network.path=edges.csv"], allow_outside_paths=True
+    )
+    assert allowed.network.path == str((tmp_path / "edges.csv").resolve())
+
+
 @pytest.mark.parametrize(
     ("setting", "check"),
     [
@@ -137,6 +161,28 @@ def test_an_override_creates_a_section_the_file_leaves_out(tmp_path):
         write(tmp_path, "s.yaml", "name: s\n"), ["automakers.vehicle_price=9e4"]
     )
     assert scenario.automakers.vehicle_price == 90_000
+
+
+def test_an_override_of_one_setting_keeps_the_other_defaults_of_its_section(tmp_path):
+    # The online channel defaults to a weight of 0.3 and a lead rate of 0.3; changing its
+    # lead rate from the command line once also made its weight 1.0, the model's own default.
+    path = write(tmp_path, "s.yaml", "name: s\n")
+    scenario = load_scenario(path, ["consumers.channels.online.lead_rate=0.5"])
+    online, walk_in = scenario.consumers.channels.online, scenario.consumers.channels.walk_in
+    assert (online.weight, online.lead_rate) == (0.3, 0.5)
+    assert (walk_in.weight, walk_in.lead_rate) == (0.7, 0.9)
+    everything_else = load_scenario(path).model_dump()
+    everything_else["consumers"]["channels"]["online"]["lead_rate"] = 0.5
+    assert scenario.model_dump() == everything_else
+
+
+def test_a_channel_written_with_one_field_keeps_its_own_default_for_the_other(tmp_path):
+    # A file that writes `walk_in: {lead_rate: 0.5}` once got the walk-in channel a weight of
+    # 1.0 (every organic channel's default) instead of its 0.7.
+    text = "name: s\nconsumers:\n  channels:\n    walk_in: {lead_rate: 0.5}\n    online: {}\n"
+    channels = load_scenario(write(tmp_path, "s.yaml", text)).consumers.channels
+    assert (channels.walk_in.weight, channels.walk_in.lead_rate) == (0.7, 0.5)
+    assert (channels.online.weight, channels.online.lead_rate) == (0.3, 0.3)
 
 
 def test_an_override_can_address_an_item_of_a_default_list(tmp_path):

@@ -38,21 +38,48 @@ def _priced(data: Any) -> Any:
     return data
 
 
-class OrganicChannelSpec(Section):
-    """A channel consumers reach on their own shopping trips (dealer walk-in, online)."""
+ChannelWeight = Annotated[float, Field(ge=0.0), at_most(1e6, "a relative weight")]
+CHANNEL_WEIGHT = (
+    "Relative share of consumers who shop through this channel (their channel exposure); "
+    "normalised over `walk_in` and `online`."
+)
+LEAD_RATE = "Share of the channel's visits that become leads (visit-to-lead or click-to-lead)."
 
-    weight: Annotated[float, at_most(1e6, "a relative weight")] = Field(
-        1.0,
-        ge=0.0,
-        description="Relative share of consumers who shop through this channel (their channel "
-        "exposure); normalised over `walk_in` and `online`.",
-        json_schema_extra=_unit("relative weight"),
+
+class OrganicChannelSpec(Section):
+    """A channel consumers reach on their own shopping trips: dealer walk-in or online.
+
+    Each channel has its own defaults (`WalkInChannelSpec`, `OnlineChannelSpec`), which also
+    hold for a field left out of a channel's section.
+    """
+
+    weight: ChannelWeight = Field(
+        1.0, description=CHANNEL_WEIGHT, json_schema_extra=_unit("relative weight")
     )
     lead_rate: Probability = Field(
-        0.9,
-        description="Share of the channel's visits that become leads (visit-to-lead or "
-        "click-to-lead).",
-        json_schema_extra=_unit("probability"),
+        0.9, description=LEAD_RATE, json_schema_extra=_unit("probability")
+    )
+
+
+class WalkInChannelSpec(OrganicChannelSpec):
+    """Dealer walk-in: most shoppers, most visits becoming leads."""
+
+    weight: ChannelWeight = Field(
+        0.7, description=CHANNEL_WEIGHT, json_schema_extra=_unit("relative weight")
+    )
+    lead_rate: Probability = Field(
+        0.9, description=LEAD_RATE, json_schema_extra=_unit("probability")
+    )
+
+
+class OnlineChannelSpec(OrganicChannelSpec):
+    """Online: fewer shoppers, and fewer clicks than visits become leads."""
+
+    weight: ChannelWeight = Field(
+        0.3, description=CHANNEL_WEIGHT, json_schema_extra=_unit("relative weight")
+    )
+    lead_rate: Probability = Field(
+        0.3, description=LEAD_RATE, json_schema_extra=_unit("probability")
     )
 
 
@@ -106,12 +133,8 @@ class BankAppSpec(Section):
 class ChannelsSpec(Section):
     """How consumers reach the automakers."""
 
-    walk_in: OrganicChannelSpec = Field(
-        default_factory=lambda: OrganicChannelSpec(weight=0.7, lead_rate=0.9)
-    )
-    online: OrganicChannelSpec = Field(
-        default_factory=lambda: OrganicChannelSpec(weight=0.3, lead_rate=0.3)
-    )
+    walk_in: WalkInChannelSpec = Field(default_factory=WalkInChannelSpec)
+    online: OnlineChannelSpec = Field(default_factory=OnlineChannelSpec)
     bank_app: BankAppSpec = Field(default_factory=BankAppSpec)
 
     @model_validator(mode="after")

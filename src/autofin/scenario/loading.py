@@ -5,7 +5,9 @@ loaded first and the file's own settings are deep-merged over it: sections merge
 while lists and single values replace the base's. Overrides (`--set dotted.path=value`) are
 applied last. Relative paths inside a file (`extends`, `network.path`) are relative to that
 file; a relative `network.path` given as an override is relative to the working directory.
-The loaded `Scenario` holds absolute paths, so its canonical dump re-runs from anywhere.
+Either way the file must lie in the scenario file's folder or below it, unless outside paths
+are allowed. The loaded `Scenario` holds absolute paths, so its canonical dump re-runs from
+anywhere.
 """
 
 from __future__ import annotations
@@ -236,12 +238,17 @@ def _index(node: list[Any], raw: str, where: str, source: str) -> int:
 
 
 def _default_container(candidates: Sequence[Any], key: str) -> Any:
-    """The schema default of a section or list that the data leaves out, as raw data."""
+    """The schema default of a section or list that the data leaves out, as raw data.
+
+    A section comes with every value of the default it stands for, so that an override of
+    one setting keeps the others: `consumers.channels.online` defaults to a weight of 0.3,
+    though an `online` section written without a weight has the model's own 1.0.
+    """
     for candidate in candidates:
         if paths.is_model(candidate) and key in candidate.model_fields:
             default = candidate.model_fields[key].get_default(call_default_factory=True)
             if isinstance(default, BaseModel):
-                return {}
+                return default.model_dump(mode="json")
             if isinstance(default, list):
                 return [
                     item.model_dump(mode="json") if isinstance(item, BaseModel) else item
@@ -268,9 +275,10 @@ def _build(
         raise validation_error(error, _blamed(error, changes, source)) from None
     network_path = scenario.network.path
     if network_path is not None:
-        _check_inside(Path(network_path), root, source, "network.path")
-    if network_path is not None and not Path(network_path).is_file():
-        raise ScenarioError(source, f"network.path: no such file: {network_path}")
+        given_by = _last_setter(["network.path"], changes) or source
+        _check_inside(Path(network_path), root, given_by, "network.path")
+        if not Path(network_path).is_file():
+            raise ScenarioError(given_by, f"network.path: no such file: {network_path}")
     if scenario.network.source == "file":
         _check_network_file(scenario, source)
     return scenario
@@ -296,7 +304,7 @@ def _check_network_file(scenario: Scenario, source: str) -> None:
                 f"{path}: {tier} is not a tier of the network in "
                 f"{scenario.network.path}, which has {network.n_tiers} tiers",
             )
-    for path, index in scenario.finance.automaker_references():
+    for path, index in scenario.finance.automaker_references() + _consumer_automakers(scenario):
         if index >= network.n_automakers:
             raise ScenarioError(
                 source,
@@ -332,15 +340,35 @@ def _check_network_file(scenario: Scenario, source: str) -> None:
         )
 
 
+def _consumer_automakers(scenario: Scenario) -> list[tuple[str, int]]:
+    """Every automaker index the consumer settings name, with its dotted path."""
+    consumers = scenario.consumers
+    refs = [
+        (f"consumers.automaker_offers.{index}.automaker", offer.automaker)
+        for index, offer in enumerate(consumers.automaker_offers)
+    ]
+    refs.append(("consumers.channels.bank_app.automaker", consumers.channels.bank_app.automaker))
+    return refs
+
+
 def _blamed(error: ValidationError, changes: list[tuple[str, Any, str]], source: str) -> str:
-    """Who to name for invalid values: the one `--set` that set them all, else the file."""
+    """Who to name for invalid values: the `--set` that set them all, else the file."""
     locations = [".".join(str(part) for part in item["loc"]) for item in error.errors()]
-    for dotted_path, _, name in changes:
+    return _last_setter(locations, changes) or source
+
+
+def _last_setter(locations: Sequence[str], changes: list[tuple[str, Any, str]]) -> str | None:
+    """The `--set` that last set every one of `locations` (dotted paths), if one did.
+
+    Overrides are applied in order, so when several cover the same setting (one given
+    twice), the last of them set the value that counts.
+    """
+    for dotted_path, _, name in reversed(changes):
         if name.startswith("--set") and all(
             where == dotted_path or where.startswith(dotted_path + ".") for where in locations
         ):
             return name
-    return source
+    return None
 
 
 def _normalise(overrides: Overrides | None) -> list[tuple[str, Any, str]]:

@@ -46,8 +46,9 @@ class NetworkSpec(Section):
     path: str | None = Field(
         None,
         max_length=4096,
-        description="Edge-list CSV (columns `supplier,customer[,share]`) or GraphML file, "
-        "relative to the scenario file. Nodes that supply nobody are automakers.",
+        description="Edge-list CSV (columns `supplier,customer[,share][,part]`) or GraphML "
+        "file, relative to the scenario file (see Network files). Nodes that supply nobody "
+        "are automakers.",
     )
     automakers: Annotated[int, at_most(1000)] = Field(
         1,

@@ -1,10 +1,28 @@
 """A rough estimate of the work a scenario asks for: steps, agents, memory and run time.
 
 `autofin validate` prints it and `autofin run` refuses a scenario whose memory estimate
-exceeds the machine's memory (unless `--force`). The coefficients were measured on the
-shipped scenarios (baseline: 156 steps, 341 firms, 50,000 consumers, about 4 s and 200 MB
-on one core of a 2-core machine) and varying one size at a time; they are meant to catch a
-scenario that is ten times too big, not to predict a run to the second.
+exceeds the machine's memory (unless `--force`). The estimates are meant to catch a
+scenario that is ten times too big, not to predict a run to the second; they err high.
+
+The run-time coefficients were measured on 5 December 2026 on one core of a 2-core Intel
+Xeon virtual machine (other work on the other core) with
+
+    taskset -c 1 .venv/bin/autofin run SCENARIO -o OUT --no-report [--set ...]
+
+reading `wall_time_s` in `summary.json` (the simulation of all replications; the command
+adds about 1.5 s of start-up and writing). One replication of the baseline (156 steps and
+52 of warm-up, 341 firms, 50,000 consumers) took 0.48-0.53 s, eight 4.1-4.3 s. Each size
+was varied alone: 4 steps without warm-up (0.03 s), 520 steps (1.37 s), 500,000 and
+2,000,000 consumers (`consumers.population`; 0.70 s, and 0.39 s for 4 steps, 1.26 s for
+208), 3,401 and 10,001 firms (`network.tiers=[400,1000,2000]`, `[1000,3000,6000]`; 0.87 s,
+and 0.08 s for 4 steps, 1.56 s for 208), each instrument alone at 341 and 3,401 firms
+(factoring 0.56 s and 1.14 s, inventory financing 0.52 s and 0.96 s, reverse factoring
+0.55 s and 1.08 s), and 1.15 million bank-app clicks a step (7.6 s for 104 steps against
+0.33 s). The coefficients are the fitted ones rounded up: on every shipped scenario and on
+these variants (among them `network.tiers=[400,1000,2000]` with 500,000 consumers and
+`horizon_days=182`: 0.46 s) the estimate is 1.03 to 1.40 times the measured time (the
+baseline's 5.1 s against 4.1-4.3 s, core_enterprise_platform's 9.7 s against 7.9 s); only
+runs of under 0.1 s, where building the world is all, are overestimated more.
 """
 
 from __future__ import annotations
@@ -15,8 +33,8 @@ from pathlib import Path
 
 from autofin.scenario.schema import Scenario
 
-BASE_BYTES = 200e6
-"""Interpreter, NumPy, pandas and Mesa before any agent exists."""
+BASE_BYTES = 230e6
+"""Interpreter, NumPy, pandas and Mesa and a small world (peak RSS of a 4-step baseline: 229 MB)."""
 BYTES_PER_CONSUMER = 120.0
 BYTES_PER_FIRM_DAY = 48.0
 """Day-indexed books of payments due: about six float64 books per firm and day of term."""
@@ -26,13 +44,27 @@ BYTES_PER_CLICK = 16.0
 OUTPUT_BYTES_PER_STEP = 4e3
 """Result files per step (the baseline writes about 2 kB per step)."""
 OUTPUT_BYTES_PER_FIRM = 200.0
+"""Result files per firm (events of defaults)."""
 REPORT_BYTES = 6e6
 """Size of `report.html`, most of it the embedded plotly.js."""
-"""Result files per firm (events of defaults)."""
-SECONDS_PER_STEP = 0.012
-SECONDS_PER_CONSUMER_STEP = 0.13e-6
-SECONDS_PER_FIRM_STEP = 19e-6
-SECONDS_PER_CLICK = 0.05e-6
+SECONDS_PER_RUN = 0.05
+"""Building one replication's world (network, firms, banks), besides its agents."""
+SECONDS_PER_CONSUMER = 0.2e-6
+"""Drawing one consumer when a replication starts."""
+SECONDS_PER_FIRM = 6e-6
+"""Setting up one firm when a replication starts."""
+SECONDS_PER_STEP = 2.5e-3
+"""One step of a small world, whatever its size (fitted: 2.1 ms)."""
+SECONDS_PER_CONSUMER_STEP = 1.3e-9
+"""One consumer in one step (fitted: 1.1 ns; only shoppers do much)."""
+SECONDS_PER_FIRM_STEP = 0.65e-6
+"""One firm in one step (fitted: 0.54 us)."""
+SECONDS_PER_INSTRUMENT_STEP = 0.3e-3
+"""One finance instrument (factoring, a platform, syndicated loans, ...) in one step."""
+SECONDS_PER_INSTRUMENT_FIRM_STEP = 0.3e-6
+"""One instrument offered to suppliers, for one firm in one step (fitted: 0.14-0.42 us)."""
+SECONDS_PER_CLICK = 0.07e-6
+"""One bank-app click in one step (fitted: 0.06 us)."""
 DAYS_PER_MONTH = 30.4375
 
 
@@ -59,7 +91,7 @@ class Workload:
     output_bytes: float
 
     def describe(self) -> str:
-        """One line for people: `156 steps, 341 firms, ... about 210 MB, about 4 s`."""
+        """One line for people: `156 steps, 341 firms, ... about 246 MB ... about 5 s`."""
         return (
             f"{self.steps:,} steps, {self.firms:,} firms, {self.consumers:,} consumers, "
             f"{self.banks:,} banks; estimated {_megabytes(self.memory_bytes)} of memory and "
@@ -79,8 +111,7 @@ def estimate_workload(scenario: Scenario) -> Workload:
     steps = scenario.steps
     firms = _firms(scenario)
     consumers = scenario.consumers.population
-    app = scenario.consumers.channels.bank_app
-    clicks = app.monthly_traffic * scenario.step_days / DAYS_PER_MONTH * app.click_to_lead
+    clicks = _clicks_per_step(scenario)
     longest_days = max(_durations(scenario)) + scenario.step_days + 365
     memory = (
         BASE_BYTES
@@ -90,18 +121,52 @@ def estimate_workload(scenario: Scenario) -> Workload:
         + clicks * BYTES_PER_CLICK
     )
     # Replications run one after another, each in the memory of one run.
-    seconds = (
-        scenario.replications
-        * steps
-        * (
-            SECONDS_PER_STEP
-            + consumers * SECONDS_PER_CONSUMER_STEP
-            + firms * SECONDS_PER_FIRM_STEP
-            + clicks * SECONDS_PER_CLICK
-        )
-    )
+    seconds = scenario.replications * _seconds_per_replication(scenario, firms, clicks)
     output = 50e3 + REPORT_BYTES + steps * OUTPUT_BYTES_PER_STEP + firms * OUTPUT_BYTES_PER_FIRM
     return Workload(steps, firms, consumers, scenario.banks.count, memory, seconds, output)
+
+
+def _seconds_per_replication(scenario: Scenario, firms: int, clicks: float) -> float:
+    """One replication on one core: building its world, then the warm-up and the horizon."""
+    consumers = scenario.consumers.population
+    suppliers_finance = _supplier_instruments(scenario)
+    instruments = suppliers_finance + bool(scenario.finance.syndicated_loans)
+    build = SECONDS_PER_RUN + consumers * SECONDS_PER_CONSUMER + firms * SECONDS_PER_FIRM
+    step = (
+        SECONDS_PER_STEP
+        + consumers * SECONDS_PER_CONSUMER_STEP
+        + firms * SECONDS_PER_FIRM_STEP
+        + instruments * SECONDS_PER_INSTRUMENT_STEP
+        + suppliers_finance * firms * SECONDS_PER_INSTRUMENT_FIRM_STEP
+        + clicks * SECONDS_PER_CLICK
+    )
+    return build + _model_steps(scenario) * step
+
+
+def _model_steps(scenario: Scenario) -> int:
+    """Steps a replication runs: the warm-up's (rounded, as the model does) and the horizon's."""
+    return max(0, round(scenario.warmup_days / scenario.step_days)) + scenario.steps
+
+
+def _clicks_per_step(scenario: Scenario) -> float:
+    """Bank-app views a step that become clicks (each is drawn and looked up)."""
+    app = scenario.consumers.channels.bank_app
+    return app.monthly_traffic * scenario.step_days / DAYS_PER_MONTH * app.click_to_lead
+
+
+def _supplier_instruments(scenario: Scenario) -> int:
+    """Supply-chain finance instruments the scenario offers suppliers, each looked at per firm.
+
+    Syndicated loans, lent to a few firms, are not among them.
+    """
+    finance = scenario.finance
+    on = (
+        finance.order_financing,
+        finance.inventory_financing,
+        finance.factoring,
+        finance.reverse_factoring,
+    )
+    return sum(1 for instrument in on if instrument)
 
 
 def machine_memory_bytes() -> int | None:

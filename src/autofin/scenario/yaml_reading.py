@@ -5,8 +5,8 @@ false, and it expands aliases without limit, so a few hundred bytes ("billion la
 stand for billions of values. `ScenarioLoader` reads scalars as YAML 1.2 does (only
 `true`/`false` are booleans; `1:30` and `no` are text), rejects a key given twice in one
 mapping, keeps merge keys (`<<: *base`), and refuses documents nested deeper than
-`MAX_DEPTH`, larger than `MAX_NODES` values once aliases are expanded, or longer than
-`MAX_BYTES`.
+`MAX_DEPTH`, larger than `MAX_NODES` values once aliases are expanded, longer than
+`MAX_BYTES`, or with a recursive alias (`a: &x [*x]`, a value that contains itself).
 """
 
 from __future__ import annotations
@@ -154,6 +154,7 @@ class ScenarioLoader(
         _Yaml12Resolver.__init__(self)
         self._depth = 0
         self._nodes = 0
+        self._open_anchors: set[str] = set()
 
     def fetch_flow_collection_start(self, token_class: type) -> None:
         """Refuse a flow collection (`[` or `{`) nested deeper than `MAX_DEPTH` while scanning.
@@ -166,9 +167,16 @@ class ScenarioLoader(
         super().fetch_flow_collection_start(token_class)
 
     def compose_node(self, parent: Node | None, index: Any) -> Node:
-        """Compose one node, refusing nesting deeper than `MAX_DEPTH`."""
+        """Compose one node, refusing nesting deeper than `MAX_DEPTH` and recursive aliases.
+
+        PyYAML registers an anchor before it composes the node's children, so an alias
+        inside the node it names (`a: &x [*x]`) would make the node contain itself; the
+        anchors of the nodes being composed are kept in `_open_anchors` to refuse that.
+        """
         if self.check_event(AliasEvent):
+            _refuse_recursive_alias(self.peek_event(), self._open_anchors)
             return super().compose_node(parent, index)
+        anchor = self.peek_event().anchor
         self._depth += 1
         self._nodes += 1
         try:
@@ -178,9 +186,12 @@ class ScenarioLoader(
             if self._depth > MAX_DEPTH:
                 mark = self.peek_event().start_mark
                 raise YamlLimitError(f"nested more than {MAX_DEPTH} levels deep", mark)
+            if anchor is not None:
+                self._open_anchors.add(anchor)
             return super().compose_node(parent, index)
         finally:
             self._depth -= 1
+            self._open_anchors.discard(anchor)
 
     def get_single_node(self) -> Node | None:
         """The document's root node, refused if its aliases expand beyond `MAX_NODES`."""
@@ -235,30 +246,58 @@ def _check_bracket_depth(text: str) -> None:
                 depth -= 1
 
 
+def _refuse_recursive_alias(event: AliasEvent, open_anchors: set[str]) -> None:
+    """Refuse an alias to a node still being composed: one that would contain itself."""
+    if event.anchor in open_anchors:
+        raise YamlLimitError(
+            f"the alias *{event.anchor} refers to the node it is inside (a recursive alias); "
+            "YAML files for autofin cannot be recursive",
+            event.start_mark,
+        )
+
+
 def _check_expanded_size(root: Node) -> None:
-    """Count the values of a node graph as if every alias were copied out."""
+    """Count the values of a node graph as if every alias were copied out.
+
+    Aliases make the graph a DAG, or a cyclic graph when an alias sits inside the node it
+    names: `compose_node` refuses those with the alias's line, and this walk refuses any
+    cycle too (a node met again while its own children are being counted), so that it
+    always ends.
+    """
     sizes: dict[int, int] = {}
-    # Post-order walk without recursion: aliases make the graph a DAG, and cycles are not
-    # possible in composed YAML (an alias can only name an anchor already complete).
+    on_path: set[int] = set()
+    # Post-order walk without recursion; a node's (node, True) entry closes it.
     stack: list[tuple[Node, bool]] = [(root, False)]
     while stack:
         node, children_done = stack.pop()
         key = id(node)
+        if children_done:
+            on_path.discard(key)
+            sizes[key] = _expanded_size(node, sizes)
+            continue
         if key in sizes:
             continue
-        children = _children(node)
-        if not children_done and children:
-            stack.append((node, True))
-            stack.extend((child, False) for child in children if id(child) not in sizes)
-            continue
-        total = 1 + sum(sizes.get(id(child), 0) for child in children)
-        if total > MAX_NODES:
+        if key in on_path:
             raise YamlLimitError(
-                f"the document holds more than {MAX_NODES:,} values once its aliases "
-                "(*name) are expanded; refusing to read it",
+                "a value contains itself through an alias (a recursive alias); "
+                "YAML files for autofin cannot be recursive",
                 node.start_mark,
             )
-        sizes[key] = total
+        on_path.add(key)
+        stack.append((node, True))
+        stack.extend((child, False) for child in _children(node) if id(child) not in sizes)
+
+
+def _expanded_size(node: Node, sizes: dict[int, int]) -> int:
+    """A node's values once its aliases are copied out, its children's sizes known."""
+    total = 1 + sum(sizes[id(child)] for child in _children(node))
+    if total > MAX_NODES:
+        raise YamlLimitError(
+            f"the document holds more than {MAX_NODES:,} values once its aliases "
+            "(*name) are expanded; refusing to read it",
+            node.start_mark,
+        )
+    return total
 
 
 def _children(node: Node) -> list[Node]:
