@@ -73,6 +73,16 @@ def test_validate_reports_each_good_file(tmp_path):
     assert lines[3].startswith("  estimate: 2 steps, 341 firms, 50,000 consumers, 5 banks;")
 
 
+def test_validate_checks_a_scenario_with_the_settings_run_would_override(tmp_path):
+    path = write(tmp_path, "a.yaml", TINY)
+    changed = invoke("validate", path, "--set", "horizon_days=14")
+    assert changed.exit_code == 0
+    assert changed.stdout.splitlines()[0] == f"ok: {path} (tiny, 2 steps)"
+    refused = invoke("validate", path, "--set", "horizon_days=0")
+    assert refused.exit_code == 2
+    assert "--set horizon_days=0: horizon_days: got 0" in refused.stderr
+
+
 def test_validate_estimates_memory_and_run_refuses_what_the_machine_cannot_hold(tmp_path):
     path = write(tmp_path, "big.yaml", "name: big\nconsumers: {population: 10000000}\n")
     estimate = invoke("validate", path)
@@ -261,6 +271,38 @@ def test_run_shows_progress_and_a_table_of_the_headline_figures(tmp_path, monkey
     assert "note" not in result.stdout
 
 
+def test_run_not_on_a_terminal_prints_progress_lines_a_log_can_show(tmp_path, monkeypatch):
+    """A batch job's log sees the run start, a line now and then, and the end (no bar)."""
+    import pandas as pd
+
+    from autofin import cli
+    from autofin.results.result import Result
+    from autofin.world import model
+
+    def fake(scenario, *, check=False, progress=None, **options):
+        for step in range(scenario.steps):
+            progress(step + 1, scenario.steps)
+        frame = pd.DataFrame({"step": [0], "day": [7]})
+        return Result(scenario, frame, frame, frame, {"supplier_defaults": 0})
+
+    monkeypatch.setattr(model, "simulate", fake)
+    scenario = write(tmp_path, "s.yaml", TINY)
+    quick = invoke("run", scenario, "-o", tmp_path / "quick")
+    assert quick.exit_code == 0, quick.output
+    lines = [line for line in quick.stderr.splitlines() if line.startswith("simulating:")]
+    assert [line.split(",")[0] for line in lines] == [
+        "simulating: 0/10 steps",
+        "simulating: 10/10 steps",
+    ]
+    monkeypatch.setattr(cli, "PLAIN_PROGRESS_SECONDS", 0.0)
+    chatty = invoke("run", scenario, "-o", tmp_path / "chatty")
+    lines = [line for line in chatty.stderr.splitlines() if line.startswith("simulating:")]
+    assert [line.split(",")[0] for line in lines] == [
+        f"simulating: {step}/10 steps" for step in range(11)
+    ]
+    assert "left" in lines[5]  # an estimate of the time to go while running
+
+
 def test_run_table_leaves_out_instruments_the_run_never_used(tmp_path):
     text = TINY + "finance: {factoring: {recourse: true}, preference: [factoring, bank_loan]}\n"
     result = invoke("run", write(tmp_path, "s.yaml", text), "-o", tmp_path / "out")
@@ -298,7 +340,8 @@ def test_tables_written_to_a_file_are_not_cut_to_80_columns(baseline_dir, varian
 def test_compare_shows_fractions_in_percent_and_multiples_as_numbers(baseline_dir, baseline):
     # A PD calibration ratio of 0.3 is a multiple (scores are 0.3 times the defaults), not
     # 30%; an APR and a check's power are fractions, shown in percent like every rate.
-    result = invoke("compare", baseline_dir, "-m", "car_loan_apr")
+    metrics = "car_loan_apr,scored_pd_one_year_ratio,check_identity_power_fraud"
+    result = invoke("compare", baseline_dir, "-m", metrics)
     assert result.exit_code == 0, result.output
     rows = {
         line.split("│")[1].strip(): line.split("│")[2].strip()
@@ -353,6 +396,27 @@ def test_ctrl_c_before_any_run_finished_keeps_the_folders_earlier_results(tmp_pa
     assert result.exit_code == 130
     assert "no results written" in " ".join(result.output.split())
     assert (out / "summary.json").read_text() == before
+
+
+def test_ctrl_c_while_the_command_starts_is_a_message_and_exit_130(monkeypatch, capsys):
+    """Ctrl-C during the half second of imports: no traceback, the interrupt's exit code."""
+    import builtins
+
+    from autofin import __main__ as entry
+    from autofin.cli import EXIT_INTERRUPTED
+
+    real_import = builtins.__import__
+
+    def interrupted(name, *args, **kwargs):
+        if name == "autofin.cli":
+            raise KeyboardInterrupt
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", interrupted)
+    with pytest.raises(SystemExit) as stopped:
+        entry.main()
+    assert stopped.value.code == EXIT_INTERRUPTED == 130
+    assert capsys.readouterr().err == "error: interrupted while starting; nothing was run\n"
 
 
 def test_sigterm_stops_a_run_as_ctrl_c_does():

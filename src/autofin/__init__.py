@@ -6,6 +6,9 @@ The Python API is two calls::
     scenario = autofin.load_scenario("scenarios/baseline.yaml", overrides={"seed": 3})
     result = autofin.simulate(scenario)
 
+`simulate` makes one run, at the scenario's seed; `simulate_replications` makes the
+scenario's `replications` runs and combines them, as ``autofin run`` does.
+
 Names are imported on first use, so that ``import autofin`` (and the CLI) start fast.
 """
 
@@ -23,9 +26,17 @@ _EXPORTS = {
     "Scenario": "autofin.scenario.schema",
     "load_scenario": "autofin.scenario.loading",
     "simulate": "autofin.world.model",
+    "simulate_replications": "autofin.results.replications",
 }
 
-__all__ = ["Result", "Scenario", "__version__", "load_scenario", "simulate"]
+__all__ = [
+    "Result",
+    "Scenario",
+    "__version__",
+    "load_scenario",
+    "simulate",
+    "simulate_replications",
+]
 
 
 def __getattr__(name: str) -> Any:

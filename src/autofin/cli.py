@@ -11,6 +11,7 @@ folder (which is then locked until the results are swapped in).
 
 from __future__ import annotations
 
+import errno
 import json
 import math
 import os
@@ -44,11 +45,15 @@ from typer import rich_utils
 from autofin.report import REPORT_HTML
 from autofin.results.compare import (
     CONFIDENCE_KEY,
+    SUMMARY,
     CompareError,
+    SeedPairing,
     as_percent,
     compare_runs,
     is_fraction,
     paired_differences,
+    run_steps,
+    seed_pairings,
     summary_figures,
     write_comparison_csv,
 )
@@ -140,6 +145,15 @@ def validate(
     allow_outside_paths: Annotated[
         bool, typer.Option("--allow-outside-paths", help=ALLOW_OUTSIDE_HELP)
     ] = False,
+    overrides: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--set",
+            metavar="PATH=VALUE",
+            help="Check with a setting overridden, as `run --set` would (repeatable; applied "
+            "to every file).",
+        ),
+    ] = None,
 ) -> None:
     """Check scenario files without running them and print the work each would take.
 
@@ -148,7 +162,7 @@ def validate(
     invalid = 0
     for file in files:
         try:
-            scenario = load_scenario(file, allow_outside_paths=allow_outside_paths)
+            scenario = load_scenario(file, overrides, allow_outside_paths=allow_outside_paths)
         except ScenarioError as error:
             _print_error(str(error))
             invalid += 1
@@ -311,8 +325,10 @@ def compare(
             "--metrics",
             "-m",
             metavar="NAMES",
-            help="Time-series columns to compare, comma-separated or repeated; glob patterns "
-            "such as 'financing_*' allowed (default: a headline set).",
+            help="Metrics to compare, comma-separated or repeated: time-series columns and "
+            "summary figures, by name or glob pattern such as 'financing_*' (a summary figure "
+            "also by the metric it is a statistic of: bank_npl_ratio for bank_npl_ratio_mean). "
+            "Default: a headline set of time series and every summary figure.",
         ),
     ] = None,
     output: Annotated[
@@ -330,17 +346,30 @@ def compare(
     ] = None,
 ) -> None:
     """Compare finished runs side by side: mean and final value of each metric, and summaries."""
-    names = None
+    names, directories = None, run_dirs or []
     if metrics is not None:
         names = [name.strip() for item in metrics for name in item.split(",") if name.strip()]
     try:
-        table = compare_runs(run_dirs or [], names, summary=summary)
+        table = compare_runs(directories, names, summary=summary)
+        steps = run_steps(directories)
+        paired = summary and len(directories) > 1
+        pairings = seed_pairings(directories) if paired else []
+        differences = paired_differences(directories, names) if paired else None
     except CompareError as error:
         _print_error(str(error))
         raise typer.Exit(EXIT_BAD_INPUT) from None
     out.print(_comparison_table(table))
-    steps = table.loc["steps (summary)"] if "steps (summary)" in table.index else None
-    if steps is not None and (steps != steps.iloc[0]).any():
+    if summary and names and not table.index.str.endswith(f" ({SUMMARY})").any():
+        out.print(
+            f"no summary figure matches --metrics '{','.join(names)}' (summary figures are "
+            "selected by their names, e.g. sales_units, or the metric whose statistic they "
+            "are: bank_npl_ratio for bank_npl_ratio_mean)",
+            markup=False,
+            soft_wrap=True,
+        )
+        differences = None
+    steps = steps.dropna()  # runs written before summaries recorded their steps
+    if len(steps) and (steps != steps.iloc[0]).any():
         spans = ", ".join(f"{label} {value:.0f}" for label, value in steps.items())
         err.print(
             f"warning: the runs cover different horizons (steps: {spans}): their means and "
@@ -349,8 +378,8 @@ def compare(
             markup=False,
             soft_wrap=True,
         )
-    if summary and len(run_dirs or []) > 1:
-        _print_differences(paired_differences(run_dirs or []), table.columns[0])
+    if differences is not None:
+        _print_differences(differences, pairings)
     if output is not None:
         try:
             write_comparison_csv(table, output)
@@ -366,22 +395,30 @@ PRINTED_DIFFERENCES = 30
 """Most lines of differences beyond noise `autofin compare` prints."""
 
 
-def _print_differences(differences: pd.DataFrame, reference: str) -> None:
-    """The summary figures whose paired difference from the first run is beyond noise."""
+def _print_differences(differences: pd.DataFrame, pairings: list[SeedPairing]) -> None:
+    """The summary figures whose paired difference from the first run is beyond noise.
+
+    First, for each run paired on some of the seeds only, the seeds paired and left out, and
+    for each run not paired, why (the seeds of each run).
+    """
+    for pairing in pairings:
+        if pairing.left_out or not pairing.paired:
+            out.print(pairing.describe(), markup=False, soft_wrap=True)
+    counts = sorted({len(pairing.shared) for pairing in pairings if pairing.paired})
+    if not counts:
+        return
     if differences.empty:
-        out.print(
-            f"no paired differences: no run shares {reference}'s replication seeds (paired "
-            "differences need replicated runs with the same base seed)",
-            markup=False,
-            soft_wrap=True,
-        )
+        out.print("no paired differences: the runs' replications have none of these figures")
         return
     beyond = differences[(differences["low"] > 0) | (differences["high"] < 0)]
-    seeds = int(differences["seeds"].max())
+    seeds = f"{counts[0]}" if len(counts) == 1 else f"{counts[0]} to {counts[-1]}"
+    reference = pairings[0].reference
+    chance = 0.05 * len(differences)  # a 95% interval excludes 0 one time in 20 by chance
+    by_chance = f"{chance:.0f}" if chance >= 1 else f"{chance:.1g}"
     out.print(
         f"differences from {reference} beyond noise (paired over {seeds} seeds, 95% interval "
-        f"excluding 0): {len(beyond)} of {len(differences)} (about "
-        f"{0.05 * len(differences):.0f} would be by chance alone)",
+        f"excluding 0): {len(beyond)} of {len(differences)} (about {by_chance} would be by "
+        "chance alone)",
         markup=False,
         soft_wrap=True,
     )
@@ -474,15 +511,33 @@ def _write_report(results: Path | list[Path], path: Path) -> None:
     from autofin.report.page import write_report
     from autofin.report.runs import ReportDataError
 
+    if path.is_dir():
+        _print_error(
+            f"{path}: is a folder; give the report's file name (e.g. {path / REPORT_HTML})"
+        )
+        raise typer.Exit(EXIT_BAD_INPUT)
     try:
         write_report(results, path)
     except ReportDataError as error:
         _print_error(str(error))
         raise typer.Exit(EXIT_BAD_INPUT) from None
     except OSError as error:
-        _print_error(f"cannot write the report to {path}: {error.strerror or error}")
-        raise typer.Exit(EXIT_FAILED) from None
+        reason = error.strerror or str(error)
+        if error.errno in (errno.EEXIST, errno.ENOTDIR):
+            reason = "a file is in the way of its folder"
+        _print_error(f"cannot write the report to {path}: {reason}")
+        raise typer.Exit(_exit_code_of_path_error(error)) from None
     out.print(f"report: {path}", markup=False, soft_wrap=True)
+
+
+def _exit_code_of_path_error(error: OSError) -> int:
+    """The exit code of a file-system error on a path the user gave.
+
+    2 for a path given wrongly (no such folder, a file in the way, a name too long); 1 for the
+    environment (permission denied, a full disk).
+    """
+    wrong = {errno.ENOENT, errno.ENOTDIR, errno.EISDIR, errno.EEXIST, errno.ENAMETOOLONG}
+    return EXIT_BAD_INPUT if error.errno in wrong else EXIT_FAILED
 
 
 def _warn_of_warmup_defaults(summary: dict[str, Any]) -> None:
@@ -592,7 +647,14 @@ def _print_error(message: str) -> None:
 
 @contextmanager
 def _progress_bar(total_steps: int) -> Iterator[Callable[[int, int], None]]:
-    """A Rich progress bar on stderr, advanced by the engine's `progress(done, total)`."""
+    """A Rich progress bar on stderr, advanced by the engine's `progress(done, total)`.
+
+    Not on a terminal (a batch job's log, a pipe) a bar draws nothing until the end, so a line
+    is printed instead when the run starts, every `PLAIN_PROGRESS_SECONDS` and at the end.
+    """
+    if not err.is_terminal:
+        yield _plain_run_progress(total_steps)
+        return
     columns = (
         TextColumn("simulating"),
         BarColumn(),
@@ -608,6 +670,32 @@ def _progress_bar(total_steps: int) -> Iterator[Callable[[int, int], None]]:
             bar.update(task, completed=step_done, total=total)
 
         yield advance
+
+
+def _plain_run_progress(total_steps: int) -> Callable[[int, int], None]:
+    """A run's progress as a line of text now and then (see `_progress_bar`)."""
+    started = time.monotonic()
+    last = {"at": -math.inf}
+
+    def line(step_done: int, total: int) -> None:
+        now = time.monotonic()
+        finished = step_done >= total
+        if now - last["at"] < PLAIN_PROGRESS_SECONDS and not finished:
+            return
+        last["at"] = math.inf if finished else now  # the last line once
+        elapsed = now - started
+        left = ""
+        if 0 < step_done < total:
+            left = f", about {describe_duration(elapsed * (total - step_done) / step_done)} left"
+        err.print(
+            f"simulating: {step_done:,}/{total:,} steps, {describe_duration(elapsed)} elapsed"
+            f"{left}",
+            markup=False,
+            soft_wrap=True,
+        )
+
+    line(0, total_steps)
+    return line
 
 
 def _summary_table(summary: dict[str, Any]) -> Table:
@@ -738,8 +826,8 @@ def sweep(
     ] = False,
 ) -> None:
     """Run a parameter sweep: a design of scenarios x replications, resumable, on any cluster."""
-    from autofin.sweep import ExperimentError, StoreError, load_experiment, plan_sweep, run_sweep
-    from autofin.sweep.executors import ClusterError, SlurmOptions, open_client
+    from autofin.sweep import ExperimentError, StoreError, load_experiment, plan_sweep
+    from autofin.sweep.executors import ClusterError, SlurmOptions, check_scheduler_address
     from autofin.sweep.runs import OutputError
     from autofin.sweep.store import SweepStore
 
@@ -747,8 +835,10 @@ def sweep(
         _print_error("--scheduler and --slurm exclude each other; give one")
         raise typer.Exit(EXIT_BAD_INPUT)
     try:
+        if scheduler is not None:
+            check_scheduler_address(scheduler)
         plan = plan_sweep(load_experiment(experiment_file, overrides))
-    except ExperimentError as error:
+    except (ExperimentError, ClusterError) as error:
         _print_error(str(error))
         raise typer.Exit(EXIT_BAD_INPUT) from None
     spec = plan.experiment.spec
@@ -771,17 +861,55 @@ def sweep(
     except StoreError as error:
         _print_error(str(error))
         raise typer.Exit(EXIT_BAD_INPUT) from None
+    out.print(
+        f"{spec.name}: {spec.design} design, {plan.describe_size()}", markup=False, soft_wrap=True
+    )
+    outcome = _execute_sweep(plan, directory, workers=workers, scheduler=scheduler, slurm=cluster)
+    status = outcome.status
+    out.print(
+        f"{status.done} runs finished, {status.failed} failed, {status.retried} tasks retried "
+        f"after a worker died, {status.skipped} already done; "
+        f"{len(outcome.runs)} rows in {directory / 'runs.parquet'}"
+        + (
+            " (one per design point and replication: a run of coinciding points is in each "
+            "point's rows)"
+            if plan.distinct_points < plan.design["point"].nunique()
+            else ""
+        ),
+        markup=False,
+        soft_wrap=True,
+    )
+    if status.failed:
+        out.print(f"failures: {directory / 'failures.parquet'}", markup=False, soft_wrap=True)
+
+
+def _execute_sweep(
+    plan: Any, directory: Path, *, workers: int | None, scheduler: str | None, slurm: Any
+) -> Any:
+    """Run a sweep on the chosen cluster; a failure ends in a message and an exit code.
+
+    Ctrl-C, or SIGTERM (a batch system's time limit), exits 130 and says how many runs
+    were kept: each finished run is already in the directory, and running the same command
+    again resumes.
+    """
+    from autofin.sweep import StoreError, run_sweep
+    from autofin.sweep.executors import ClusterError, open_client
+    from autofin.sweep.runs import OutputError
+
     try:
-        with (
-            open_client(
-                workers=workers,
-                scheduler=scheduler,
-                slurm=cluster,
-                log_directory=str(directory / "slurm"),
-            ) as client,
-            _sweep_progress() as progress,
-        ):
-            outcome = run_sweep(plan, directory, client, progress=progress)
+        with _terminate_as_interrupt():
+            if scheduler is not None:
+                err.print(f"connecting to the Dask scheduler at {scheduler}", markup=False)
+            with (
+                open_client(
+                    workers=workers,
+                    scheduler=scheduler,
+                    slurm=slurm,
+                    log_directory=str(directory / "slurm"),
+                ) as client,
+                _sweep_progress() as progress,
+            ):
+                return run_sweep(plan, directory, client, progress=progress)
     except (StoreError, OutputError) as error:
         _print_error(str(error))
         raise typer.Exit(EXIT_BAD_INPUT) from None
@@ -789,21 +917,34 @@ def sweep(
         _print_error(str(error))
         raise typer.Exit(EXIT_BAD_INPUT if error.bad_input else EXIT_FAILED) from None
     except OSError as error:
-        _print_error(f"cannot reach the cluster: {error}")
+        if _is_write_error(error):
+            where = f" ({error.filename})" if error.filename else ""
+            problem = f"cannot write to {directory}: {error.strerror or error}{where}"
+        else:
+            problem = f"the Dask cluster failed: {error}"
+        _print_error(f"{problem}; {_kept_runs(plan, directory)}")
         raise typer.Exit(EXIT_FAILED) from None
     except KeyboardInterrupt:
-        _print_error(f"interrupted; finished runs are kept in {directory}, run again to resume")
+        _print_error(f"interrupted; {_kept_runs(plan, directory)}")
         raise typer.Exit(EXIT_INTERRUPTED) from None
-    status = outcome.status
-    out.print(
-        f"{status.done} runs finished, {status.failed} failed, {status.retried} tasks retried "
-        f"after a worker died, {status.skipped} already done; "
-        f"{len(plan.design)} rows in {directory / 'runs.parquet'}",
-        markup=False,
-        soft_wrap=True,
+
+
+def _is_write_error(error: OSError) -> bool:
+    """Whether an error of a running sweep is writing its directory, not the cluster's."""
+    writing = {errno.ENOSPC, errno.EDQUOT, errno.EACCES, errno.EPERM, errno.EROFS, errno.EIO}
+    return error.errno in writing or error.filename is not None
+
+
+def _kept_runs(plan: Any, directory: Path) -> str:
+    """How many runs of a stopped sweep are kept, and how to run the rest."""
+    from autofin.sweep.store import SweepStore
+
+    total = len(plan.runs())
+    kept = len(SweepStore(directory).finished())
+    return (
+        f"{kept} of {total} runs finished and are kept in {directory}; run the same command "
+        f"again to resume with the other {total - kept} (finished runs are not run again)"
     )
-    if status.failed:
-        out.print(f"failures: {directory / 'failures.parquet'}", markup=False, soft_wrap=True)
 
 
 def _sweep_dry_run(
@@ -821,11 +962,9 @@ def _sweep_dry_run(
     else:
         count = local_workers(workers)
     estimate = dry_run_estimate(plan, store, count)
-    points = plan.design["point"].nunique()
     out.print(
-        f"{spec.name}: {spec.design} design, {points} points x {spec.replications} "
-        f"replications = {estimate['runs']} runs ({estimate['todo']} to do) over "
-        f"{len(spec.parameters)} parameters",
+        f"{spec.name}: {spec.design} design, {plan.describe_size()} ({estimate['todo']} to "
+        f"do) over {len(spec.parameters)} parameters",
         markup=False,
         soft_wrap=True,
     )
@@ -894,7 +1033,8 @@ def _plain_progress() -> Callable[[Any], None]:
         last.update(at=now, done=done)
         err.print(
             f"sweep: {status.finished}/{status.total} runs finished, {status.failed} failed, "
-            f"{status.running} running, {status.workers} workers, "
+            f"{status.running} running, {status.workers} "
+            f"worker{'s' if status.workers != 1 else ''}, "
             f"{describe_duration(now - started)} elapsed",
             markup=False,
             soft_wrap=True,
@@ -926,9 +1066,9 @@ def analyze(
     except OSError as error:
         _print_error(f"cannot write {target}: {error.strerror or error}")
         raise typer.Exit(EXIT_FAILED) from None
-    out.print(analysis.describe(), markup=False, soft_wrap=True)
-    out.print(f"report: {target}", markup=False, soft_wrap=True)
     means_csv, indices_csv = table_paths(Path(target))
+    out.print(analysis.describe(means_csv), markup=False, soft_wrap=True)
+    out.print(f"report: {target}", markup=False, soft_wrap=True)
     out.print(f"means table: {means_csv}", markup=False, soft_wrap=True)
     if not analysis.indices.empty:
         out.print(f"indices table: {indices_csv}", markup=False, soft_wrap=True)

@@ -108,6 +108,20 @@ def test_autofin_report_on_a_missing_directory_exits_2_without_traceback(tmp_pat
     assert "Traceback" not in result.output
 
 
+def test_a_report_into_a_folder_or_under_a_file_is_bad_input_exit_2(baseline_dir, tmp_path):
+    """`-o` names the report's file: a folder, or a path under a file, is a mistake (exit 2)."""
+    (tmp_path / "a_file").write_text("x")
+    for target in (tmp_path, tmp_path / "a_file" / "r.html"):
+        result = invoke("report", baseline_dir, "-o", target)
+        assert result.exit_code == 2, (target, result.output)
+        assert str(target) in result.stderr
+        assert "Traceback" not in result.output
+    assert (
+        "is a folder; give the report's file name"
+        in invoke("report", baseline_dir, "-o", tmp_path).stderr
+    )
+
+
 def test_autofin_compare_writes_the_comparison_report(baseline_dir, variant_dir, tmp_path):
     target = tmp_path / "compare.html"
     result = invoke("compare", baseline_dir, variant_dir, "--html", target)

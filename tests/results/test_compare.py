@@ -174,16 +174,49 @@ def test_the_default_picks_up_columns_added_later_such_as_financing_volumes(runs
     [
         (
             "bank_npl_ration",
-            "unknown metric 'bank_npl_ration': no run has this time-series column; "
-            "did you mean 'bank_npl_ratio'",
+            "unknown metric 'bank_npl_ration': no run has this time-series column or summary "
+            "figure; did you mean 'bank_npl_ratio'",
         ),
         ("sales", "unknown metric 'sales'"),
-        ("nosuch_*", "pattern 'nosuch_*' matches no time-series column of the runs"),
+        (
+            "nosuch_*",
+            "pattern 'nosuch_*' matches no time-series column or summary figure of the runs",
+        ),
     ],
 )
 def test_an_unknown_metric_is_an_error_with_close_matches(runs, metric, expected):
     with pytest.raises(CompareError, match="^" + expected.replace("*", r"\*")):
         compare_runs(runs, [metric])
+
+
+def test_metrics_select_the_summary_figures_too(runs):
+    # The README's example: the summary rows are those of the metrics asked for, by name or
+    # as the metric a figure is a statistic of (bank_npl_ratio_mean), not all ~100 of them.
+    table = compare_runs(runs, ["bank_*_ratio", "sales_units"])
+    rows = [row for row in table.index if row.endswith("(summary)")]
+    assert rows == [
+        "bank_npl_ratio_final (summary)",
+        "bank_npl_ratio_mean (summary)",
+        "bank_capital_ratio_min (summary)",
+        "sales_units (summary)",
+    ]
+    assert len(table) == 6 + len(rows)  # the mean and final of three time series
+    for label, directory in zip(table.columns, runs, strict=True):
+        assert table.loc["bank_npl_ratio_mean (summary)", label] == pytest.approx(
+            summary(directory)["bank_npl_ratio_mean"], rel=1e-12
+        )
+
+
+def test_a_summary_figure_alone_can_be_asked_for_but_not_without_the_summary(runs):
+    table = compare_runs(runs, ["largest_cascade"])
+    assert list(table.index) == ["largest_cascade (summary)"]
+    with pytest.raises(CompareError, match=r"^unknown metric 'largest_cascade': no run has this "):
+        compare_runs(runs, ["largest_cascade"], summary=False)
+
+
+def test_metrics_that_match_no_summary_figure_leave_no_summary_rows(runs):
+    table = compare_runs(runs, ["supplier_cash"])
+    assert list(table.index) == ["supplier_cash (mean)", "supplier_cash (final)"]
 
 
 def test_bad_directories_are_errors(runs, tmp_path):
@@ -319,8 +352,165 @@ def test_cli_warns_when_runs_cover_different_horizons(runs, tmp_path):
         simulate(load_scenario_dict({**TINY, "horizon_days": 2 * TINY["horizon_days"]})),
         tmp_path / "longer",
     )
-    result = CliRunner().invoke(app, ["compare", str(runs[0]), str(longer)])
-    assert result.exit_code == 0, result.output
-    assert "the runs cover different horizons" in " ".join(result.output.split())
+    for options in ([], ["-m", "sales_units"], ["--no-summary"]):
+        result = CliRunner().invoke(app, ["compare", str(runs[0]), str(longer), *options])
+        assert result.exit_code == 0, result.output
+        assert "the runs cover different horizons" in " ".join(result.output.split()), options
     same = CliRunner().invoke(app, ["compare", str(runs[0]), str(runs[1])])
     assert "different horizons" not in same.output
+
+
+def test_cli_metrics_limit_the_summary_printed_and_written_as_the_readme_says(runs, tmp_path):
+    out = tmp_path / "comparison.csv"
+    result = invoke("compare", *runs[:2], "--metrics", "bank_*_ratio,sales_units", "-o", out)
+    assert result.exit_code == 0, result.output
+    written = pd.read_csv(out, index_col="figure")
+    assert list(written.index) == [
+        "bank_npl_ratio (mean)",
+        "bank_npl_ratio (final)",
+        "bank_capital_ratio (mean)",
+        "bank_capital_ratio (final)",
+        "sales_units (mean)",
+        "sales_units (final)",
+        "bank_npl_ratio_final (summary)",
+        "bank_npl_ratio_mean (summary)",
+        "bank_capital_ratio_min (summary)",
+        "sales_units (summary)",
+    ]
+    assert "sales_units (summary)" in result.stdout
+    assert "supplier_defaults" not in result.stdout
+    assert "suppliers (summary)" not in result.stdout
+
+
+def test_cli_says_when_no_summary_figure_matches_the_metrics(runs, tmp_path):
+    out = tmp_path / "comparison.csv"
+    result = invoke("compare", *runs[:2], "-m", "supplier_cash", "-o", out)
+    assert result.exit_code == 0, result.output
+    said = " ".join(result.stdout.split())
+    assert "no summary figure matches --metrics 'supplier_cash'" in said
+    assert "(summary)" not in said
+    assert list(pd.read_csv(out, index_col="figure").index) == [
+        "supplier_cash (mean)",
+        "supplier_cash (final)",
+    ]
+
+
+@pytest.fixture(scope="module")
+def overlapping(tmp_path_factory) -> dict[str, Path]:
+    """`tiny` over 8 seeds (0-7); at 30-day terms over 3 (0-2), and over 3 from seed 100."""
+    from autofin.results.replications import simulate_replications
+
+    root = tmp_path_factory.mktemp("overlapping")
+    runs = {
+        "eight": {**TINY, "replications": 8},
+        "three": {**TINY, "replications": 3, "automakers": {"payment_term_days": 30}},
+        "apart": {**TINY, "replications": 3, "seed": 100},
+    }
+    return {
+        folder: write_results(simulate_replications(load_scenario_dict(data)), root / folder)
+        for folder, data in runs.items()
+    }
+
+
+def per_seed(directory: Path) -> dict[int, dict[str, float]]:
+    """A replicated run's summary figures by seed, from its replications.parquet."""
+    table = pd.read_parquet(directory / "replications.parquet")
+    return {
+        int(row["seed"]): row.drop(["seed", "replication"]).to_dict() for _, row in table.iterrows()
+    }
+
+
+def test_runs_with_the_same_base_seed_pair_on_the_seeds_they_share(overlapping):
+    from scipy import stats
+
+    from autofin.results.compare import paired_differences
+
+    eight, three = per_seed(overlapping["eight"]), per_seed(overlapping["three"])
+    assert sorted(eight) == list(range(8))
+    assert sorted(three) == [0, 1, 2]
+    table = paired_differences([overlapping["eight"], overlapping["three"]]).set_index("figure")
+    assert set(table["run"]) == {"tiny (three)"}
+    assert (table["seeds"] <= 3).all()
+    for figure, row in table.iterrows():
+        gaps = [three[seed][figure] - eight[seed][figure] for seed in (0, 1, 2)]
+        gaps = [gap for gap in gaps if math.isfinite(gap)]
+        assert row["seeds"] == len(gaps), figure
+        assert same(row["difference"], sum(gaps) / len(gaps) if gaps else math.nan), figure
+    # Shorter terms shorten the cash cycle seed by seed; the interval is the t interval of
+    # exactly the three seed-by-seed differences.
+    figure = "invoice_to_cash_days_mean"
+    gaps = [three[seed][figure] - eight[seed][figure] for seed in (0, 1, 2)]
+    mean, spread = sum(gaps) / 3, stats.tstd(gaps) / math.sqrt(3)
+    half = stats.t.ppf(0.975, 2) * spread
+    row = table.loc[figure]
+    assert row["seeds"] == 3
+    assert row["low"] == pytest.approx(mean - half)
+    assert row["high"] == pytest.approx(mean + half)
+    # Not the difference of the runs' means, which counts seeds 3-7 of one run only.
+    unpaired = summary(overlapping["three"])[figure] - summary(overlapping["eight"])[figure]
+    assert row["difference"] != pytest.approx(unpaired)
+
+
+def test_seed_pairings_say_which_seeds_were_paired_and_left_out(overlapping):
+    from autofin.results.compare import seed_pairings
+
+    both, apart = seed_pairings([overlapping["eight"], overlapping["three"], overlapping["apart"]])
+    assert both.paired
+    assert both.shared == (0, 1, 2)
+    assert both.left_out == (3, 4, 5, 6, 7)
+    assert both.describe() == (
+        "tiny (three) paired with tiny (eight) on 3 seeds (0-2); "
+        "left out seeds 3-7 (tiny (eight) only)"
+    )
+    assert not apart.paired
+    assert apart.shared == ()
+
+
+@pytest.mark.parametrize(
+    ("seeds", "paired"),
+    [((7, 8, 9), False), ((6, 7, 8), True), ((0,), False), ((), False)],
+)
+def test_runs_sharing_fewer_than_two_seeds_are_not_paired(seeds, paired):
+    from autofin.results.compare import SeedPairing
+
+    pairing = SeedPairing("a", "b", tuple(range(8)), seeds)
+    assert pairing.paired is paired
+    assert pairing.describe().startswith("no paired differences for b") is not paired
+
+
+def test_runs_with_no_seed_in_common_are_refused_saying_which_seeds_each_has(overlapping):
+    from autofin.results.compare import paired_differences
+
+    assert paired_differences([overlapping["eight"], overlapping["apart"]]).empty
+    result = invoke("compare", overlapping["eight"], overlapping["apart"])
+    assert result.exit_code == 0, result.output  # the table is still there
+    said = " ".join(result.stdout.split())
+    assert (
+        "no paired differences for tiny (apart): it shares 0 seeds with tiny (eight) "
+        "(tiny (eight) has seeds 0-7; tiny (apart) has seeds 100-102); paired differences "
+        "need at least 2 shared seeds"
+    ) in said
+    assert "beyond noise" not in said
+
+
+def test_cli_pairs_8_replications_with_3_from_the_same_seed(overlapping):
+    result = invoke("compare", overlapping["eight"], overlapping["three"], overlapping["apart"])
+    assert result.exit_code == 0, result.output
+    said = " ".join(result.stdout.split())
+    assert "tiny (three) paired with tiny (eight) on 3 seeds (0-2); left out seeds 3-7" in said
+    assert "no paired differences for tiny (apart)" in said
+    assert "differences from tiny (eight) beyond noise (paired over 3 seeds" in said
+    assert "invoice_to_cash_days_mean: tiny (three) -" in said
+
+
+def test_cli_pairs_only_the_summary_figures_of_the_metrics(replicated):
+    from autofin.results.compare import paired_differences
+
+    table = paired_differences(replicated, ["invoice_to_cash_*"])
+    assert list(table["figure"]) == ["invoice_to_cash_days_mean"]
+    result = invoke("compare", *replicated, "-m", "invoice_to_cash_days")
+    said = " ".join(result.stdout.split())
+    assert (
+        "beyond noise (paired over 4 seeds, 95% interval excluding 0): 1 of 1 (about 0.05" in said
+    )
+    assert "invoice_to_cash_days_mean: tiny (term30) -" in said

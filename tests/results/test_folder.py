@@ -163,6 +163,7 @@ def test_two_concurrent_cli_runs_into_one_folder_the_second_is_refused(tmp_path)
         (lambda root: (root / "file").write_text("x") and root / "file" / "sub", "is a file"),
         (lambda root: (root / "link").symlink_to(root / "missing") or root / "link", "symbolic"),
         (lambda root: root / ("x" * 250), "bytes long"),
+        (lambda root: root / ("x" * 300), "too long for the file system"),  # beyond NAME_MAX
         (
             lambda root: (
                 (root / "notes").mkdir()

@@ -142,6 +142,24 @@ def test_cli_runs_replications_and_a_single_run_writes_no_replication_table(tmp_
     assert not (tmp_path / "r" / "replications.parquet").exists()
 
 
+def test_the_python_api_makes_the_runs_autofin_run_makes(tmp_path):
+    """`autofin.simulate_replications` gives what `autofin run` writes; `simulate`, one run."""
+    import autofin
+
+    path = write(tmp_path, "tiny.yaml", TINY + "replications: 2\n")
+    result = CliRunner().invoke(app, ["run", str(path), "-o", str(tmp_path / "r"), "--no-report"])
+    assert result.exit_code == 0, result.output
+    written = json.loads((tmp_path / "r" / "summary.json").read_text())
+    scenario = autofin.load_scenario(path)
+    combined = autofin.simulate_replications(scenario)
+    assert combined.summary["replication_seeds"] == written["replication_seeds"] == [0, 1]
+    for key in ("sales_units", "supplier_defaults", "bank_lending_volume"):
+        assert combined.summary[key] == pytest.approx(written[key], rel=1e-12)
+    single = autofin.simulate(scenario)
+    assert "replications" not in single.summary
+    assert single.summary["sales_units"] == combined.replicates["sales_units"].iloc[0]
+
+
 def test_zero_replications_is_bad_input(tmp_path):
     scenario = write(tmp_path, "tiny.yaml", TINY)
     result = CliRunner().invoke(app, ["run", str(scenario), "--set", "replications=0"])

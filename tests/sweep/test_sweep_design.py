@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import math
+import time
 
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 from typer.testing import CliRunner
 
 from autofin.cli import app
 from autofin.sweep import ExperimentError, load_experiment, plan_sweep
 from autofin.sweep.analysis import SweepAnalysis, _sensitivity, morris_indices, sobol_indices
 from autofin.sweep.design import POINT, design_points, replication_seeds
+from autofin.sweep.executors import check_scheduler_address
 from autofin.sweep.experiment import Parameter
 from autofin.sweep.report import _heat_map
 from conftest import TINY, write
@@ -266,3 +269,120 @@ def test_a_grid_heat_map_gives_each_cell_its_interval():
     assert cell[("60", "0.01")] == "1.23%<br>(1% to 1.46%)"
     assert cell[("170", "0.03")] == "3%<br>(one run)"
     assert heat.z[1][0] == 0.015  # the colour is the mean (margin 0.03, 60 days)
+
+
+@pytest.mark.parametrize(
+    ("address", "problem"),
+    [
+        ("notanaddress", "no port number"),
+        ("tcp://head", "no port number"),
+        ("http://head:8786", "http:// is not a protocol of Dask schedulers"),
+        ("tcp://head:99999", "port 99999 is not from 1 to 65535"),
+        ("tcp://:8786", "no host name before :8786"),
+        ("tcp://head:8786/status", "not host:port"),
+    ],
+)
+def test_a_malformed_scheduler_address_exits_2_at_once_creating_nothing(tmp_path, address, problem):
+    # Not passed on to Dask, which took a minute to call it an internal error, then printed
+    # a traceback from Client.__del__ (exit 1), having created the sweep directory.
+    path = experiment(tmp_path, BASE)
+    started = time.monotonic()
+    result = CliRunner().invoke(
+        app, ["sweep", str(path), "-o", str(tmp_path / "out"), "--scheduler", address]
+    )
+    assert result.exit_code == 2, result.output
+    assert f"--scheduler: got {address!r} ({problem}); expected an address such as " in (
+        result.output
+    )
+    assert "tcp://host:8786" in result.output
+    assert "Traceback" not in result.output
+    assert "internal error" not in result.output
+    assert not (tmp_path / "out").exists()
+    assert time.monotonic() - started < 10
+
+
+def test_scheduler_addresses_of_every_usual_form_are_accepted():
+    for address in ("tcp://head:8786", "head:8786", "tls://10.0.0.1:8786", "tcp://[::1]:8786"):
+        assert check_scheduler_address(address) == address
+
+
+def test_the_size_says_when_rounding_makes_design_points_coincide(tmp_path):
+    # 30, 30.5 and 31 days round to 30, 30 and 31: three points, two distinct scenarios; the
+    # sensitivity experiment's 512 Sobol points are 511 so.
+    text = BASE.replace("{values: [30, 120]}", "{range: [30, 31], points: 3, integer: true}")
+    path = experiment(tmp_path, text + "replications: 2\n")
+    result = CliRunner().invoke(app, ["sweep", str(path), "-o", str(tmp_path / "s"), "--dry-run"])
+    assert result.exit_code == 0, result.output
+    assert (
+        "grid design, 3 design points, 2 distinct after rounding integer parameters, "
+        "x 2 replications = 4 runs (4 to do)"
+    ) in result.output
+    # Without coinciding points, no such clause; one replication is singular.
+    plain = plan_sweep(load_experiment(experiment(tmp_path, BASE)))
+    assert plain.describe_size() == "2 design points x 1 replication = 2 runs"
+
+
+def test_analyze_of_a_sweep_too_long_to_print_names_the_table_and_gives_each_range(tmp_path):
+    # 11 points x 4 outputs = 44 lines of means: more than are printed. The terminal said
+    # "in the means table below" and showed no table; now it says where the table is and,
+    # per output, the lowest and highest mean with their intervals and points.
+    terms = list(range(30, 140, 10))
+    design = pd.DataFrame(
+        [
+            {
+                "run_id": f"r{point}-{rep}",
+                POINT: point,
+                "replication": rep,
+                "seed": 100 + rep,
+                "automakers.payment_term_days": term,
+            }
+            for point, term in enumerate(terms)
+            for rep in (0, 1)
+        ]
+    )
+    runs = design.assign(
+        seconds=0.1,
+        supplier_defaults=design[POINT] * 10 + design["replication"] * 0.1,  # tight
+        bank_npl_ratio_max=0.01 + 0.001 * design[POINT] + 0.05 * design["replication"],  # noisy
+        sales_units=500.0,
+        fraud_losses=np.nan,
+    )
+    folder = tmp_path / "sweep"
+    folder.mkdir()
+    resolved = {
+        "name": "long",
+        "design": "grid",
+        "parameters": {"automakers.payment_term_days": {"values": terms}},
+    }
+    (folder / "experiment.resolved.yaml").write_text(yaml.safe_dump(resolved), encoding="utf-8")
+    design.to_parquet(folder / "design.parquet", index=False)
+    runs.to_parquet(folder / "runs.parquet", index=False)
+
+    result = CliRunner().invoke(app, ["analyze", str(folder)])
+
+    assert result.exit_code == 0, result.output
+    table = folder / "analysis" / "means.csv"
+    assert "means table below" not in result.output
+    assert f"44 lines (11 design points x 4 outputs), too many to print; all in {table}" in (
+        result.output
+    )
+    assert len(pd.read_csv(table)) == 44  # "all" is all
+    lines = {
+        line.split(":")[0].strip(): line for line in result.output.splitlines() if ": " in line
+    }
+    defaults = lines["supplier_defaults"]
+    assert "lowest 0.05 (0 to 0.6853) at automakers.payment_term_days=30;" in defaults
+    assert "highest 100 (99.41 to 100.7) at automakers.payment_term_days=130" in defaults
+    assert "overlap" not in defaults
+    npl = lines["bank_npl_ratio_max"]  # a ratio: in percent, as `autofin run` prints it
+    assert "lowest 3.5% (0% to " in npl
+    assert "at automakers.payment_term_days=30;" in npl
+    assert "highest 4.5% (" in npl
+    assert npl.endswith("(the two intervals overlap)")
+    assert "sales_units: 500 (500 to 500) at every design point" in result.output
+    assert "fraud_losses: no run gave a value" in result.output
+    assert "Traceback" not in result.output
+    # The report's summary (which said "in the means table below" too) names the file beside.
+    page = (folder / "analysis" / "report.html").read_text(encoding="utf-8")
+    assert "too many to print; all in means.csv" in page
+    assert "means table below" not in page

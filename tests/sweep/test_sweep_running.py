@@ -7,9 +7,11 @@ tiny scenario, a fraction of a second per run) so that the module stays fast on 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -358,7 +360,7 @@ def test_dry_run_prints_size_and_estimate_and_runs_nothing(tmp_path):
         app, ["sweep", str(path), "-o", str(tmp_path / "sweep"), "--dry-run", "--workers", "4"]
     )
     assert result.exit_code == 0, result.output
-    assert "4 points x 2 replications = 8 runs" in result.output
+    assert "4 design points x 2 replications = 8 runs" in result.output
     assert "estimated" in result.output
     assert "on 4 workers" in result.output
     assert not (tmp_path / "sweep").exists()
@@ -413,7 +415,106 @@ def test_the_driver_killed_then_resumed_completes_exactly_the_design(tmp_path):
     assert set(table["run_id"]) == set(design["run_id"])
 
 
+def test_sigterm_stops_a_sweep_with_exit_130_saying_what_is_kept(tmp_path):
+    # A cluster's time limit sends SIGTERM: as Ctrl-C, the sweep stops with code 130 and says
+    # how many runs it kept and how to resume (it ended with 143 and nothing said).
+    path = experiment_file(tmp_path, terms="[30, 60, 90, 120, 170]", horizon=1400)
+    directory = tmp_path / "sweep"
+    command = [str(AUTOFIN), "sweep", str(path), "-o", str(directory), "--workers", "2"]
+    driver = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while len(finished_files(directory / "runs")) < 2:
+        assert driver.poll() is None, driver.communicate()
+        assert time.monotonic() < deadline, "no run finished in two minutes"
+        time.sleep(0.05)
+    children = psutil.Process(driver.pid).children(recursive=True)
+    driver.send_signal(signal.SIGTERM)
+    stdout, stderr = driver.communicate(timeout=60)
+
+    assert driver.returncode == 130, (stdout, stderr)
+    kept = len(finished_files(directory / "runs"))
+    assert 2 <= kept < 20, "the sweep finished before SIGTERM arrived"
+    assert (
+        f"error: interrupted; {kept} of 20 runs finished and are kept in {directory}; run the "
+        f"same command again to resume with the other {20 - kept}"
+    ) in stderr
+    assert "Traceback" not in stderr
+    for file in finished_files(directory / "runs"):  # whole files, readable
+        assert json.loads(file.read_text(encoding="utf-8"))["run_id"] == file.stem
+    # No worker left behind (they may take a moment to exit after the driver).
+    deadline = time.monotonic() + 20
+    while any(alive(child) for child in children) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not [(child, child.cmdline()) for child in children if alive(child)]
+
+
+@pytest.mark.parametrize("listener", ["nothing", "not dask"])
+def test_a_scheduler_address_where_no_scheduler_answers_exits_1_without_traceback(
+    tmp_path, listener
+):
+    # Nothing listening, or something else (the dashboard's port): a clear message after
+    # Dask's connect timeout (2 s here), exit code 1, no traceback from Client.__del__.
+    # Something else listening used to make the sweep wait for ever.
+    path = experiment_file(tmp_path)
+    with socket.create_server(("127.0.0.1", 0)) as server:
+        port = server.getsockname()[1]
+        if listener == "nothing":
+            server.close()
+        environment = {**os.environ, "DASK_DISTRIBUTED__COMM__TIMEOUTS__CONNECT": "2s"}
+        address = f"tcp://127.0.0.1:{port}"
+        started = time.monotonic()
+        done = subprocess.run(
+            [str(AUTOFIN), "sweep", str(path), "-o", str(tmp_path / "s"), "--scheduler", address],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env=environment,
+            check=False,
+        )
+    assert done.returncode == 1, done.stderr
+    assert f"error: no Dask scheduler answered at {address} within 2 s" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert "internal error" not in done.stderr
+    assert time.monotonic() - started < 60
+
+
+def test_coinciding_design_points_are_said_and_run_once(tmp_path, client):
+    # Rounded to whole days, 30, 30.5 and 31 are 30, 30 and 31: two scenarios, each run once
+    # per seed, and both points of the shared one have their rows.
+    text = EXPERIMENT.format(terms="[30]", horizon=70).replace(
+        "{values: [30]}", "{range: [30, 31], points: 3, integer: true}"
+    )
+    write(tmp_path, "tiny.yaml", TINY)
+    path = write(
+        tmp_path,
+        "exp.yaml",
+        "\n".join(line for line in text.splitlines() if "banks.margin" not in line),
+    )
+    result = CliRunner().invoke(
+        app,
+        ["sweep", str(path), "-o", str(tmp_path / "s"), "--scheduler", client.scheduler.address],
+    )
+    assert result.exit_code == 0, result.output
+    assert (
+        "tiny_terms: grid design, 3 design points, 2 distinct after rounding integer "
+        "parameters, x 2 replications = 4 runs"
+    ) in result.output
+    assert "4 runs finished, 0 failed" in result.output
+    assert "6 rows in" in result.output
+    runs = pd.read_parquet(tmp_path / "s" / "runs.parquet")
+    assert len(runs) == 6
+    assert runs["run_id"].nunique() == 4
+
+
 def finished_files(runs: Path) -> list[Path]:
     if not runs.is_dir():
         return []
     return [path for path in runs.glob("*.json") if not path.name.endswith(".failed.json")]
+
+
+def alive(process: psutil.Process) -> bool:
+    """Running, a zombie not counted (its parent gone, it waits to be reaped)."""
+    try:
+        return process.is_running() and process.status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False

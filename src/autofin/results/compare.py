@@ -7,7 +7,11 @@ mean over the horizon (`<metric> (mean)`, NaN steps skipped) and its value in th
 (`<metric> (final)`); then come the numeric headline figures of `summary.json`
 (`<key> (summary)`), provenance left out. A run over several replications reports the mean
 of each summary figure, followed by its 95% confidence interval as `<key> (95% CI low)` and
-`<key> (95% CI high)`.
+`<key> (95% CI high)`. Metrics asked for select the summary figures too
+(`summary_key_matches`).
+
+`paired_differences` measures each run's difference from the first seed by seed, over the
+seeds the runs share (`seed_pairings` says which).
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import json
 import math
 import numbers
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -171,108 +176,330 @@ def compare_runs(
 
     Args:
         run_dirs: Results directories written by `autofin run` / `write_results`.
-        metrics: Time-series columns to compare: names or glob patterns (`financing_*`), in
-            the order the rows should appear. A name present in some runs only is empty
-            (NaN) for the others. `None` compares `DEFAULT_METRICS`, skipping those that no
-            run has.
+        metrics: Figures to compare: names or glob patterns (`financing_*`), in the order
+            the time-series rows should appear. They select the time-series columns they
+            match and the summary figures they match (`summary_key_matches`: a key, or the
+            metric it is a statistic of, `bank_npl_ratio` for `bank_npl_ratio_mean`). A name
+            present in some runs only is empty (NaN) for the others. `None` compares
+            `DEFAULT_METRICS`, skipping those that no run has, and every summary figure; an
+            empty list no time series and every summary figure.
         summary: Whether to add the numeric headline figures of `summary.json`.
 
     Returns:
         A float table with one column per run, labelled by the run's scenario name (with
         the directory added when names repeat), and one row per figure: `<metric> (mean)`
         and `<metric> (final)` for each metric, then `<key> (summary)` for each summary
-        figure (nested keys dotted). The index is named `figure`.
+        figure (nested keys dotted). The index is named `figure`. With `metrics` that
+        match no summary figure, it has no summary rows.
 
     Raises:
         CompareError: If no run is given, a directory does not exist or is not a finished
-            run, or a metric matches no column of any run (with close matches suggested).
+            run, or a metric matches no time-series column (nor, with `summary`, summary
+            figure) of any run (with close matches suggested).
     """
     if not run_dirs:
         raise CompareError("give at least one run directory")
     runs = [_load_run(Path(directory)) for directory in run_dirs]
     columns = _union(list(frame.columns) for _, frame in runs)
-    selected = _select(columns, metrics)
+    keys = _union([key for key, _ in summary_figures(s)] for s, _ in runs) if summary else []
+    selected = _select(columns, metrics, keys)
+    keys = [key for key in keys if summary_key_matches(key, metrics)]
 
     labels = _labels([Path(directory) for directory in run_dirs], [s for s, _ in runs])
     table: dict[str, dict[str, float]] = {}
     for label, (run_summary, frame) in zip(labels, runs, strict=True):
-        figures: dict[str, float] = {}
-        for metric in selected:
-            if metric in frame.columns:
-                values = pd.to_numeric(frame[metric], errors="coerce")
-                figures[f"{metric} ({MEAN})"] = float(values.mean())
-                figures[f"{metric} ({FINAL})"] = float(values.iloc[-1]) if len(values) else math.nan
+        figures = _metric_figures(frame, selected)
         if summary:
-            for key, value in summary_figures(run_summary):
-                figures[f"{key} ({SUMMARY})"] = float(value)
-            for key, (low, high) in _intervals(run_summary).items():
-                figures[f"{key} ({CI_LOW})"] = low
-                figures[f"{key} ({CI_HIGH})"] = high
+            figures |= _summary_figures(run_summary, keys)
         table[label] = figures
 
     rows = [f"{metric} ({kind})" for metric in selected for kind in (MEAN, FINAL)]
     if summary:
-        rows += _union(_summary_rows(s) for s, _ in runs)
+        rows += _union(_summary_rows(s, keys) for s, _ in runs)
     result = pd.DataFrame(table, index=pd.Index(rows, name="figure"), columns=labels, dtype=float)
     result.columns.name = None
     return result
 
 
-def paired_differences(run_dirs: Sequence[str | Path]) -> pd.DataFrame:
-    """Each run's difference from the first, summary figure by figure, paired by seed.
+STATISTIC_SUFFIXES = ("_mean", "_final", "_min", "_max")
+"""Endings of summary keys that name a statistic of a time-series metric over the run
+(`bank_npl_ratio_mean`, `platform_npl_ratio_final`, `bank_capital_ratio_min`)."""
 
-    Replicated runs of two scenarios with the same base seed see the same seeds (common
-    random numbers), so their difference is best measured seed by seed: the mean of the
-    per-seed differences, with its two-sided 95% Student-t interval
-    (`autofin.results.replications.mean_confidence_interval`). Runs whose replications do
-    not share the first run's seeds (or that have one run only) are left out.
+
+def summary_key_matches(key: str, metrics: Sequence[str] | None) -> bool:
+    """Whether `compare --metrics` selects a summary figure.
+
+    Args:
+        key: A summary figure's key (`summary_figures`).
+        metrics: Names or glob patterns, as given to `compare_runs`; `None` or none at all
+            select every figure.
+
+    Returns:
+        True when a name or pattern matches the key itself or, for a statistic of a
+        time-series metric (`STATISTIC_SUFFIXES`), the metric: `bank_*_ratio` selects
+        `bank_npl_ratio_mean` and `bank_capital_ratio_min`, `sales_units` selects
+        `sales_units`.
+    """
+    if not metrics:
+        return True
+    names = [key, *(key.removesuffix(end) for end in STATISTIC_SUFFIXES if key.endswith(end))]
+    return any(_matches(name, pattern) for pattern in metrics for name in names)
+
+
+def _matches(name: str, pattern: str) -> bool:
+    """Whether a name is the one given or matches a glob pattern (case-sensitive)."""
+    return fnmatch.fnmatchcase(name, pattern) if _is_glob(pattern) else name == pattern
+
+
+def _metric_figures(frame: pd.DataFrame, selected: list[str]) -> dict[str, float]:
+    """A run's mean and final value of each selected time-series metric that it has."""
+    figures: dict[str, float] = {}
+    for metric in selected:
+        if metric in frame.columns:
+            values = pd.to_numeric(frame[metric], errors="coerce")
+            figures[f"{metric} ({MEAN})"] = float(values.mean())
+            figures[f"{metric} ({FINAL})"] = float(values.iloc[-1]) if len(values) else math.nan
+    return figures
+
+
+def _summary_figures(run_summary: Mapping[str, Any], keys: list[str]) -> dict[str, float]:
+    """A run's summary figures among `keys`, with their confidence intervals if it has them."""
+    wanted = set(keys)
+    figures = {
+        f"{key} ({SUMMARY})": float(value)
+        for key, value in summary_figures(run_summary)
+        if key in wanted
+    }
+    for key, (low, high) in _intervals(run_summary).items():
+        if key in wanted:
+            figures[f"{key} ({CI_LOW})"] = low
+            figures[f"{key} ({CI_HIGH})"] = high
+    return figures
+
+
+def run_steps(run_dirs: Sequence[str | Path]) -> pd.Series:
+    """The number of steps (`steps` in `summary.json`) of each run, labelled as in `compare_runs`.
+
+    Args:
+        run_dirs: Results directories of finished runs.
+
+    Returns:
+        A float series indexed by the runs' labels; NaN for a run whose summary has no steps.
+
+    Raises:
+        CompareError: As `compare_runs`, for a directory that is not a finished run.
+    """
+    directories = [Path(directory) for directory in run_dirs]
+    summaries = [_load_summary(directory) for directory in directories]
+    steps = [_number(s.get("steps")) for s in summaries]
+    return pd.Series(steps, index=_labels(directories, summaries), dtype=float)
+
+
+MIN_PAIRS = 2
+"""Fewest seeds two runs must share for their paired differences to have an interval."""
+
+
+@dataclass(frozen=True)
+class SeedPairing:
+    """Which seeds a run shares with the first run of a comparison (`seed_pairings`).
+
+    Attributes:
+        reference: The first run's label.
+        run: This run's label.
+        reference_seeds: The first run's seeds (those of its replications, or its own seed).
+        run_seeds: This run's seeds.
+    """
+
+    reference: str
+    run: str
+    reference_seeds: tuple[int, ...]
+    run_seeds: tuple[int, ...]
+
+    @property
+    def shared(self) -> tuple[int, ...]:
+        """The seeds of both runs, in order: the pairs of the paired differences."""
+        return tuple(sorted(set(self.reference_seeds) & set(self.run_seeds)))
+
+    @property
+    def left_out(self) -> tuple[int, ...]:
+        """The seeds of one of the runs only, in order: not paired."""
+        return tuple(sorted(set(self.reference_seeds) ^ set(self.run_seeds)))
+
+    @property
+    def paired(self) -> bool:
+        """Whether the runs share enough seeds (`MIN_PAIRS`) to be paired."""
+        return len(self.shared) >= MIN_PAIRS
+
+    def describe(self) -> str:
+        """What was paired and what left out, or why the runs could not be paired."""
+        shared = self.shared
+        if not self.paired:
+            return (
+                f"no paired differences for {self.run}: it shares {_count(len(shared), 'seed')}"
+                f" with {self.reference} ({self.reference} has {_seed_list(self.reference_seeds)};"
+                f" {self.run} has {_seed_list(self.run_seeds)}); paired differences need at"
+                f" least {MIN_PAIRS} shared seeds (replicated runs with the same base seed)"
+            )
+        text = f"{self.run} paired with {self.reference} on {_count(len(shared), 'seed')}"
+        text += f" ({describe_seeds(shared)})"
+        left_out = [
+            f"{describe_seeds(only)} ({label} only)"
+            for label, seeds in ((self.reference, self.reference_seeds), (self.run, self.run_seeds))
+            if (only := set(seeds) - set(shared))
+        ]
+        return text + (f"; left out seeds {' and '.join(left_out)}" if left_out else "")
+
+
+def describe_seeds(seeds: Iterable[int]) -> str:
+    """Seeds in order, runs of consecutive seeds shortened: `42-44, 50` (`none` for none)."""
+    ordered = sorted(set(seeds))
+    if not ordered:
+        return "none"
+    spans: list[list[int]] = []
+    for seed in ordered:
+        if spans and seed == spans[-1][1] + 1:
+            spans[-1][1] = seed
+        else:
+            spans.append([seed, seed])
+    return ", ".join(str(a) if a == b else f"{a}{'-' if b > a + 1 else ', '}{b}" for a, b in spans)
+
+
+def _seed_list(seeds: Sequence[int]) -> str:
+    """`seed 4` or `seeds 42-49`, or `no seed` when a run's summary names none."""
+    if not seeds:
+        return "no seed"
+    return f"{'seed' if len(seeds) == 1 else 'seeds'} {describe_seeds(seeds)}"
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
+def seed_pairings(run_dirs: Sequence[str | Path]) -> list[SeedPairing]:
+    """How each run after the first pairs with it, seed by seed (see `paired_differences`).
 
     Args:
         run_dirs: Results directories; the first is the reference.
 
     Returns:
+        One `SeedPairing` per run after the first, in order; `describe()` says what was
+        paired, which seeds were left out, or why a run could not be paired.
+
+    Raises:
+        CompareError: As `compare_runs`, for a directory that is not a finished run.
+    """
+    return _pairings(_load_replicates(run_dirs))[0]
+
+
+def paired_differences(
+    run_dirs: Sequence[str | Path], metrics: Sequence[str] | None = None
+) -> pd.DataFrame:
+    """Each run's difference from the first, summary figure by figure, paired by seed.
+
+    Replicated runs of two scenarios with the same base seed see the same seeds (common
+    random numbers), so their difference is best measured seed by seed: the mean of the
+    per-seed differences over the seeds both runs have, matched seed to seed, with its
+    two-sided 95% Student-t interval
+    (`autofin.results.replications.mean_confidence_interval`). Seeds of one run only (8
+    replications against 3 from the same seed) are left out; a run that shares fewer than
+    `MIN_PAIRS` seeds with the first (another base seed, a single run) has no rows:
+    `seed_pairings` says which seeds each run has and which were paired.
+
+    Args:
+        run_dirs: Results directories; the first is the reference.
+        metrics: Names or glob patterns selecting the summary figures, as in
+            `compare_runs` (`summary_key_matches`); `None` or empty for all.
+
+    Returns:
         One row per figure and other run: `figure`, `run`, `difference`, `low`, `high`,
-        `seeds` (the number of pairs); empty when no run pairs with the first.
+        `seeds` (the number of pairs with a value); empty when no run pairs with the first.
 
     Raises:
         CompareError: As `compare_runs`, for a directory that is not a finished run.
     """
     from autofin.results.replications import mean_confidence_interval  # it imports this module
 
-    directories = [Path(directory) for directory in run_dirs]
-    summaries = [_load_run(directory)[0] for directory in directories]
-    labels = _labels(directories, summaries)
-    columns = ["figure", "run", "difference", "low", "high", "seeds"]
-    tables = [
-        pd.read_parquet(directory / REPLICATIONS_PARQUET)
-        if (directory / REPLICATIONS_PARQUET).is_file()
-        else None
-        for directory in directories
-    ]
-    reference = tables[0] if tables else None
+    pairings, tables = _pairings(_load_replicates(run_dirs))
     rows: list[dict[str, Any]] = []
-    if reference is None or len(reference) < 2:
-        return pd.DataFrame(rows, columns=columns)
-    reference = reference.set_index("seed").sort_index()
-    for label, table in zip(labels[1:], tables[1:], strict=True):
-        if table is None or sorted(table["seed"]) != list(reference.index):
+    for pairing, table in zip(pairings, tables[1:], strict=True):
+        if not pairing.paired or tables[0] is None or table is None:
             continue
-        other = table.set_index("seed").sort_index()
-        for figure in [c for c in reference.columns if c in other.columns and c != "replication"]:
-            pairs = (other[figure] - reference[figure]).to_numpy(dtype=float)
+        shared = list(pairing.shared)
+        reference = tables[0].set_index("seed").loc[shared]
+        other = table.set_index("seed").loc[shared]  # the same seeds in the same order
+        for figure in _paired_figures(reference, other, metrics):
+            pairs = other[figure].to_numpy(dtype=float) - reference[figure].to_numpy(dtype=float)
             low, high = mean_confidence_interval(pairs)
             finite = pairs[np.isfinite(pairs)]
             rows.append(
                 {
                     "figure": figure,
-                    "run": label,
+                    "run": pairing.run,
                     "difference": float(finite.mean()) if finite.size else math.nan,
                     "low": low,
                     "high": high,
                     "seeds": int(finite.size),
                 }
             )
-    return pd.DataFrame(rows, columns=columns)
+    return pd.DataFrame(rows, columns=["figure", "run", "difference", "low", "high", "seeds"])
+
+
+def _paired_figures(
+    reference: pd.DataFrame, other: pd.DataFrame, metrics: Sequence[str] | None
+) -> list[str]:
+    """The summary figures of both runs' replications that `metrics` selects."""
+    return [
+        figure
+        for figure in reference.columns
+        if figure in other.columns
+        and figure != "replication"
+        and summary_key_matches(figure, metrics)
+    ]
+
+
+_Replicates = tuple[list[str], list[dict[str, Any]], list[pd.DataFrame | None]]
+
+
+def _load_replicates(run_dirs: Sequence[str | Path]) -> _Replicates:
+    """The runs' labels, summaries and replication tables (None for a single run)."""
+    directories = [Path(directory) for directory in run_dirs]
+    summaries = [_load_summary(directory) for directory in directories]
+    tables = [_read_replicates(directory) for directory in directories]
+    return _labels(directories, summaries), summaries, tables
+
+
+def _read_replicates(directory: Path) -> pd.DataFrame | None:
+    """A run's table of replications (`REPLICATIONS_PARQUET`), None for a single run."""
+    path = directory / REPLICATIONS_PARQUET
+    if not path.is_file():
+        return None
+    try:
+        return pd.read_parquet(path)
+    except (OSError, ValueError) as error:
+        raise CompareError(f"{path}: cannot read it: {error}") from None
+
+
+def _pairings(
+    replicates: _Replicates,
+) -> tuple[list[SeedPairing], list[pd.DataFrame | None]]:
+    """Each later run's pairing with the first, and the replication tables."""
+    labels, summaries, tables = replicates
+    seeds = [_seeds(s, table) for s, table in zip(summaries, tables, strict=True)]
+    pairings = [
+        SeedPairing(labels[0], label, seeds[0], run_seeds)
+        for label, run_seeds in zip(labels[1:], seeds[1:], strict=True)
+    ]
+    return pairings, tables
+
+
+def _seeds(run_summary: Mapping[str, Any], table: pd.DataFrame | None) -> tuple[int, ...]:
+    """A run's seeds: those of its replications, or its own seed for a single run."""
+    if table is not None and "seed" in table.columns:
+        return tuple(sorted(int(seed) for seed in table["seed"]))
+    seed = run_summary.get("seed")
+    if isinstance(seed, numbers.Integral) and not isinstance(seed, bool):
+        return (int(seed),)
+    return ()
 
 
 def summary_figures(summary: Mapping[str, Any], prefix: str = "") -> Iterator[tuple[str, float]]:
@@ -312,11 +539,14 @@ def _number(value: Any) -> float:
     return float(value) if isinstance(value, numbers.Real) else math.nan
 
 
-def _summary_rows(summary: Mapping[str, Any]) -> list[str]:
-    """The summary rows of one run: each figure, then its interval when the run has one."""
+def _summary_rows(summary: Mapping[str, Any], keys: list[str]) -> list[str]:
+    """The summary rows of one run among `keys`: each figure, then its interval if it has one."""
     intervals = _intervals(summary)
+    wanted = set(keys)
     rows = []
     for key, _ in summary_figures(summary):
+        if key not in wanted:
+            continue
         rows.append(f"{key} ({SUMMARY})")
         if key in intervals:
             rows += [f"{key} ({CI_LOW})", f"{key} ({CI_HIGH})"]
@@ -341,6 +571,19 @@ def write_comparison_csv(table: pd.DataFrame, path: str | Path) -> Path:
 
 def _load_run(directory: Path) -> tuple[dict[str, Any], pd.DataFrame]:
     """A finished run's summary and time series, or a `CompareError` saying what is wrong."""
+    run_summary = _load_summary(directory)
+    timeseries_path = directory / TIMESERIES_PARQUET
+    if not timeseries_path.is_file():
+        raise CompareError(f"{directory}: incomplete run (no {TIMESERIES_PARQUET})")
+    try:
+        frame = pd.read_parquet(timeseries_path)
+    except (OSError, ValueError) as error:
+        raise CompareError(f"{timeseries_path}: cannot read it: {error}") from None
+    return run_summary, frame
+
+
+def _load_summary(directory: Path) -> dict[str, Any]:
+    """A finished run's summary, its files checked, or a `CompareError` saying what is wrong."""
     if not directory.exists():
         raise CompareError(f"{directory}: no such directory")
     if not directory.is_dir():
@@ -356,18 +599,14 @@ def _load_run(directory: Path) -> tuple[dict[str, Any], pd.DataFrame]:
         raise CompareError(str(error)) from None
     if not isinstance(run_summary, dict):
         raise CompareError(f"{summary_path}: expected a JSON object")
-    timeseries_path = directory / TIMESERIES_PARQUET
-    if not timeseries_path.is_file():
-        raise CompareError(f"{directory}: incomplete run (no {TIMESERIES_PARQUET})")
-    try:
-        frame = pd.read_parquet(timeseries_path)
-    except (OSError, ValueError) as error:
-        raise CompareError(f"{timeseries_path}: cannot read it: {error}") from None
-    return run_summary, frame
+    return run_summary
 
 
-def _select(columns: list[str], metrics: Sequence[str] | None) -> list[str]:
-    """The time-series columns named or matched by `metrics`, in order, without repeats."""
+def _select(columns: list[str], metrics: Sequence[str] | None, keys: list[str]) -> list[str]:
+    """The time-series columns named or matched by `metrics`, in order, without repeats.
+
+    A name or pattern of `metrics` must match a column or one of the summary figures `keys`.
+    """
     measured = [column for column in columns if column not in TIME_COLUMNS]
     selected: list[str] = []
     for pattern in DEFAULT_METRICS if metrics is None else metrics:
@@ -375,19 +614,21 @@ def _select(columns: list[str], metrics: Sequence[str] | None) -> list[str]:
             matches = fnmatch.filter(measured, pattern)
         else:
             matches = [pattern] if pattern in columns else []
-        if not matches and metrics is not None:
-            raise CompareError(_unknown_metric(pattern, measured))
+        in_summary = any(summary_key_matches(key, [pattern]) for key in keys)
+        if not matches and not in_summary and metrics is not None:
+            raise CompareError(_unknown_metric(pattern, measured, keys))
         selected += [match for match in matches if match not in selected]
     return selected
 
 
-def _unknown_metric(pattern: str, columns: list[str]) -> str:
-    """The error message for a metric that matches no column, with close matches if any."""
+def _unknown_metric(pattern: str, columns: list[str], keys: list[str]) -> str:
+    """The error message for a metric that matches nothing, with close matches if any."""
+    what = "time-series column or summary figure" if keys else "time-series column"
     if _is_glob(pattern):
-        message = f"pattern '{pattern}' matches no time-series column of the runs"
+        message = f"pattern '{pattern}' matches no {what} of the runs"
     else:
-        message = f"unknown metric '{pattern}': no run has this time-series column"
-    close = difflib.get_close_matches(pattern, columns, n=3, cutoff=0.6)
+        message = f"unknown metric '{pattern}': no run has this {what}"
+    close = difflib.get_close_matches(pattern, _union([columns, keys]), n=3, cutoff=0.6)
     if close:
         quoted = [f"'{name}'" for name in close]
         choices = quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " or " + quoted[-1]

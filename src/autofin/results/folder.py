@@ -167,6 +167,20 @@ def check_output_folder(target: Path) -> None:
             too long for the file system, or is a folder with other content than a run.
         OSError: If the file system cannot be queried (permission, for instance).
     """
+    try:
+        _check_output_folder(target)
+    except OSError as error:
+        if error.errno != errno.ENAMETOOLONG:
+            raise
+        longest = max(target.parts, key=lambda part: len(part.encode()))
+        raise OutputFolderError(
+            f"{target}: too long for the file system (its longest name, {longest[:40]!r}..., "
+            f"is {len(longest.encode())} bytes; the whole path {len(str(target).encode())})"
+        ) from None
+
+
+def _check_output_folder(target: Path) -> None:
+    """`check_output_folder`, letting a name too long to query raise its `OSError`."""
     if target.is_symlink():
         raise OutputFolderError(
             f"{target}: is a symbolic link; give the real folder (results are swapped in "

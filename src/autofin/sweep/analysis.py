@@ -56,8 +56,18 @@ class SweepAnalysis:
     runs: pd.DataFrame
     notes: list[str] = field(default_factory=list)
 
-    def describe(self) -> str:
-        """A few lines for the terminal."""
+    def describe(self, means_table: str | Path | None = None) -> str:
+        """A few lines for the terminal.
+
+        Args:
+            means_table: Where the means table was written (named when it is too long to
+                print in full).
+
+        Returns:
+            The sweep's size, the most influential parameter of each output (sobol and
+            morris designs), the means per design point (or, when there are too many, each
+            output's lowest and highest mean) and the notes.
+        """
         lines = [
             f"{self.name}: {len(self.runs)} runs, {self.means[POINT].nunique()} design points, "
             f"{len(self.outputs)} outputs, {self.design} design"
@@ -70,31 +80,75 @@ class SweepAnalysis:
                     f"  {metric}: most influential {best['parameter']} "
                     f"({best['index']} {best['value']:.3g} ± {best['conf']:.2g})"
                 )
-        lines.extend(self._means_lines())
+        if len(self.means) > PRINTED_MEANS:
+            lines.extend(self._range_lines(means_table))
+        else:
+            lines.extend(self._means_lines())
         lines.extend(f"  note: {note}" for note in self.notes)
         return "\n".join(lines)
 
     def _means_lines(self) -> list[str]:
-        """The means with their 95% intervals, one line per point and output, when few.
-
-        A sweep of more than `PRINTED_MEANS` of them says where the table is instead.
-        """
-        if len(self.means) > PRINTED_MEANS:
-            return ["  means with 95% intervals per point and output: in the means table below"]
+        """The means with their 95% intervals, one line per design point and output."""
         lines = ["  means over replications (95% interval), per design point:"]
         for _, row in self.means.iterrows():
-            at = ", ".join(f"{p}={_short(row[p])}" for p in self.parameters)
-            show = as_percent if is_fraction(row["metric"]) else _short
-            if math.isfinite(row["low"]):
-                interval = f" ({show(row['low'])} to {show(row['high'])})"
-            elif row["n"] == 1:
-                interval = " (one run)"
-            elif row["n"] == 0:
-                interval = " (no run gave a value)"
-            else:
-                interval = f" ({int(row['n'])} runs gave a value)"
-            lines.append(f"    {at}: {row['metric']} {show(row['mean'])}{interval}")
+            lines.append(f"    {self._at(row)}: {row['metric']} {_mean_text(row)}")
         return lines
+
+    def _range_lines(self, means_table: str | Path | None) -> list[str]:
+        """Each output's lowest and highest mean over the design points, with intervals.
+
+        For a sweep whose table of means is longer than `PRINTED_MEANS` lines: says where
+        the whole table is, and prints at most `PRINTED_MEANS` outputs.
+        """
+        where = f"in {means_table}" if means_table is not None else "in the means table"
+        points = self.means[POINT].nunique()
+        lines = [
+            f"  means over replications (95% interval): {len(self.means)} lines ({points} "
+            f"design points x {len(self.outputs)} outputs), too many to print; all {where}. "
+            "Per output, the design points of its lowest and highest mean:"
+        ]
+        metrics = list(dict.fromkeys(self.means["metric"]))
+        for metric in metrics[:PRINTED_MEANS]:
+            rows = self.means[self.means["metric"] == metric]
+            lines.append(f"    {metric}: {self._range_text(rows)}")
+        if len(metrics) > PRINTED_MEANS:
+            lines.append(f"    ... and {len(metrics) - PRINTED_MEANS} more outputs, {where}")
+        return lines
+
+    def _range_text(self, rows: pd.DataFrame) -> str:
+        """One output's lowest and highest mean over the design points, and where."""
+        valued = rows[rows["mean"].notna()]
+        if valued.empty:
+            return "no run gave a value"
+        lowest = valued.loc[valued["mean"].idxmin()]
+        highest = valued.loc[valued["mean"].idxmax()]
+        if lowest["mean"] == highest["mean"]:
+            return f"{_mean_text(lowest)} at every design point"
+        text = (
+            f"lowest {_mean_text(lowest)} at {self._at(lowest)}; "
+            f"highest {_mean_text(highest)} at {self._at(highest)}"
+        )
+        if math.isfinite(lowest["high"]) and lowest["high"] >= highest["low"]:
+            text += " (the two intervals overlap)"
+        return text
+
+    def _at(self, row: pd.Series) -> str:
+        """A design point's parameter values, `path=value, ...`."""
+        return ", ".join(f"{p}={_short(row[p])}" for p in self.parameters)
+
+
+def _mean_text(row: pd.Series) -> str:
+    """A mean with its 95% interval (or why it has none), in percent for shares and rates."""
+    show = as_percent if is_fraction(row["metric"]) else _short
+    if math.isfinite(row["low"]):
+        interval = f" ({show(row['low'])} to {show(row['high'])})"
+    elif row["n"] == 1:
+        interval = " (one run)"
+    elif row["n"] == 0:
+        interval = " (no run gave a value)"
+    else:
+        interval = f" ({int(row['n'])} runs gave a value)"
+    return f"{show(row['mean'])}{interval}"
 
 
 PRINTED_MEANS = 40

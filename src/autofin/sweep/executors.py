@@ -10,11 +10,13 @@ seed.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import weakref
 from collections.abc import Callable, Iterator
@@ -22,7 +24,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+import dask.config
+from dask.utils import parse_timedelta
 from distributed import Client
+from distributed.comm import connect, parse_address, parse_host_port
 
 from autofin.sweep.experiment import Cluster
 
@@ -89,6 +94,115 @@ def local_workers(workers: int | None) -> int:
     return len(allowed) if allowed else (os.cpu_count() or 1)
 
 
+SCHEDULER_SCHEMES = ("tcp", "tls", "ws", "wss")
+"""Protocols of a scheduler address the sweep can join (tcp:// when none is given)."""
+SCHEDULER_EXAMPLE = "tcp://host:8786"
+
+
+def check_scheduler_address(address: str) -> str:
+    """Check the form of a scheduler address, as given to `--scheduler`.
+
+    Nothing is contacted: an address of the right form where no scheduler answers is
+    found out by `open_client`.
+
+    Args:
+        address: E.g. tcp://host:8786, host:8786 or tls://10.0.0.1:8786.
+
+    Returns:
+        The address, unchanged.
+
+    Raises:
+        ClusterError: With `bad_input`, naming the address and the form expected.
+    """
+    problem = _address_problem(address)
+    if problem:
+        raise ClusterError(
+            f"--scheduler: got {address!r} ({problem}); expected an address such as "
+            f"{SCHEDULER_EXAMPLE} (protocol {', '.join(SCHEDULER_SCHEMES)} or none, a host "
+            "and the scheduler's port)",
+            bad_input=True,
+        )
+    return address
+
+
+def _address_problem(address: str) -> str:
+    """What is wrong with the form of a scheduler address, or an empty string."""
+    if not address.strip():
+        return "empty"
+    scheme, location = parse_address(address, strict=False)
+    if scheme not in SCHEDULER_SCHEMES:
+        return f"{scheme}:// is not a protocol of Dask schedulers"
+    try:
+        host, port = parse_host_port(location)
+    except ValueError:
+        return "no port number" if ":" not in location.strip("[]") else "not host:port"
+    if not host or any(char.isspace() or char in "/?#@" for char in host):
+        return f"no host name before :{port}" if not host else f"not a host name: {host!r}"
+    if not 1 <= port <= 65535:
+        return f"port {port} is not from 1 to 65535"
+    return ""
+
+
+def _check_scheduler_answers(address: str) -> None:
+    """Ask the scheduler at an address who it is, for at most Dask's connect timeout.
+
+    A Dask `Client` given an address where something else listens (the dashboard's port,
+    say) would wait for ever; one where nothing listens fails after the connect timeout.
+
+    Raises:
+        ClusterError: No Dask scheduler answered (not a user error: exit code 1).
+    """
+    seconds = parse_timedelta(dask.config.get("distributed.comm.timeouts.connect"), "s")
+    reply: dict[str, Any] = {}
+
+    def ask() -> None:
+        try:
+            reply["identity"] = asyncio.run(asyncio.wait_for(_identity(address, seconds), seconds))
+        except Exception as error:  # reported below, on the caller's thread
+            reply["error"] = error
+
+    # A thread of its own: the caller may itself be in an event loop (a notebook).
+    thread = threading.Thread(target=ask, name="autofin-scheduler-check", daemon=True)
+    thread.start()
+    thread.join(seconds + 5)
+    identity = reply.get("identity")
+    kind = identity.get("type") if isinstance(identity, dict) else None
+    if kind == "Scheduler":
+        return
+    if kind is not None:
+        raise ClusterError(
+            f"a Dask {kind} answers at {address}, not a scheduler; give the scheduler's "
+            "address (the workers show it in their logs)",
+            bad_input=False,
+        )
+    error = reply.get("error")
+    said = "" if error is None or _timed_out(error) else f" ({type(error).__name__}: {error})"
+    raise ClusterError(
+        f"no Dask scheduler answered at {address} within {seconds:g} s{said}; check that the "
+        "scheduler is running and that the address is its scheduler port (8786 by default), "
+        "not its dashboard's (8787)",
+        bad_input=False,
+    )
+
+
+def _timed_out(error: BaseException) -> bool:
+    """Whether an error only says that the connection timed out (the message says so)."""
+    return isinstance(error, TimeoutError) or str(error).startswith("Timed out")
+
+
+async def _identity(address: str, seconds: float) -> Any:
+    """The scheduler's `identity` reply: a dict whose `type` is "Scheduler"."""
+    from distributed.security import Security
+
+    arguments = Security().get_connection_args("client")
+    comm = await connect(address, timeout=seconds, **arguments)
+    try:
+        await comm.write({"op": "identity", "reply": True})
+        return await comm.read()
+    finally:
+        comm.abort()
+
+
 @contextmanager
 def open_client(
     *,
@@ -107,8 +221,14 @@ def open_client(
 
     Yields:
         The connected client.
+
+    Raises:
+        ClusterError: If the scheduler address is malformed (`bad_input`) or no Dask
+            scheduler answers there; if SLURM refuses the workers' job.
     """
     if scheduler is not None:
+        check_scheduler_address(scheduler)
+        _check_scheduler_answers(scheduler)
         with Client(scheduler, set_as_default=False) as client:
             yield client
         return

@@ -39,6 +39,42 @@ class SweepPlan:
         """The varied settings, in order."""
         return list(self.experiment.spec.parameters)
 
+    @property
+    def distinct_points(self) -> int:
+        """Design points whose resolved scenarios differ (two may coincide, then run once).
+
+        Rounding an `integer: true` parameter, or a sampled design picking from `values:`,
+        can give two points the same scenario; their runs have the same ids.
+        """
+        first = self.design[self.design["replication"] == 0]
+        return int(first["run_id"].nunique())
+
+    def describe_size(self) -> str:
+        """The design's size, e.g. "6 design points x 5 replications = 30 runs".
+
+        Points that coincide are said, with why, e.g. "512 design points, 511 distinct after
+        rounding integer parameters, x 1 replication = 511 runs".
+        """
+        spec = self.experiment.spec
+        points = int(self.design[POINT].nunique())
+        replications = f"{spec.replications} replication{'s' if spec.replications != 1 else ''}"
+        runs = len(self.runs())
+        size = f"{points} design points"
+        if self.distinct_points < points:
+            size += f", {self.distinct_points} distinct{self._why_merged()},"
+        return f"{size} x {replications} = {runs} runs"
+
+    def _why_merged(self) -> str:
+        """What makes design points coincide, as " after ...", or " scenarios" if unknown."""
+        spec = self.experiment.spec
+        parameters = list(spec.parameters.values())
+        causes = []
+        if any(parameter.integer for parameter in parameters):
+            causes.append("rounding integer parameters")
+        if spec.design != "grid" and any(p.range is None for p in parameters):
+            causes.append("picking from listed values")
+        return f" after {' and '.join(causes)}" if causes else " scenarios"
+
     def runs(self) -> list[tuple[Run, Scenario]]:
         """The distinct runs of the design with their scenarios (a repeated point runs once)."""
         seen: set[str] = set()

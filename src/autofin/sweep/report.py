@@ -58,13 +58,21 @@ def write_report(analysis: SweepAnalysis, target: str | Path) -> Path:
     _write_atomically(means_csv, lambda file: analysis.means.to_csv(file, index=False))
     if not analysis.indices.empty:
         _write_atomically(indices_csv, lambda file: analysis.indices.to_csv(file, index=False))
-    page = render(analysis)
+    page = render(analysis, means_csv.name)
     _write_atomically(path, lambda file: file.write_text(page, encoding="utf-8"))
     return path
 
 
-def render(analysis: SweepAnalysis) -> str:
-    """The report as one self-contained HTML page."""
+def render(analysis: SweepAnalysis, means_table: str | None = None) -> str:
+    """The report as one self-contained HTML page.
+
+    Args:
+        analysis: From `analyze_sweep`.
+        means_table: The means table's file, as the page should name it (beside the page).
+
+    Returns:
+        The HTML text.
+    """
     figures: list[tuple[str, go.Figure]] = []
     outputs = analysis.outputs[:MAX_OUTPUTS]
     if not analysis.indices.empty:
@@ -84,7 +92,7 @@ def render(analysis: SweepAnalysis) -> str:
         for title, figure in figures
     )
     notes = "".join(f"<li>{html.escape(note)}</li>" for note in analysis.notes)
-    summary = html.escape(analysis.describe()).replace("\n", "<br>")
+    summary = html.escape(analysis.describe(means_table)).replace("\n", "<br>")
     return offline_page(
         f"autofin sweep: {analysis.name}",
         f"<h1>Sweep {html.escape(analysis.name)}</h1><p>{summary}</p><ul>{notes}</ul>{body}",
