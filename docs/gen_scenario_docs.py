@@ -18,7 +18,6 @@ from the table below, else from its name (`*_days` are days, `*_years` are years
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import re
 import sys
@@ -136,15 +135,11 @@ class Section:
         path: Dotted path of the section (`name[]` for the items of a list).
         model: The section's model.
         tag: For list items, the `type` values that select this model.
-        defaults: The section a scenario holds when it leaves the section out (its parent's
-            default), where that is known; its values can differ from the model's own
-            defaults (`consumers.channels.online`).
     """
 
     path: str
     model: type[BaseModel]
     tag: str = ""
-    defaults: BaseModel | None = dataclasses.field(default=None, compare=False)
 
     @property
     def title(self) -> str:
@@ -154,27 +149,24 @@ class Section:
         return f"`{self.path}` with `type: {self.tag}`" if self.tag else f"`{self.path}`"
 
 
-def sections(
-    model: type[BaseModel] = Scenario, path: str = "", defaults: BaseModel | None = None
-) -> list[Section]:
-    """Every section of the schema, depth first, the top level first."""
-    found = [Section(path, model, defaults=defaults)]
+def sections(model: type[BaseModel] = Scenario, path: str = "") -> list[Section]:
+    """Every section of the schema, depth first, the top level first.
+
+    A section's defaults are its model's own: `tests/scenario/test_schema_defaults.py` checks
+    that a section a scenario leaves out holds the same values.
+    """
+    found = [Section(path, model)]
     for name, info in model.model_fields.items():
         below = f"{path}.{name}" if path else name
         members = alternatives(info.annotation)
         if len(members) == 1 and is_model(members[0]):
-            held = (
-                getattr(defaults, name)
-                if defaults is not None
-                else info.get_default(call_default_factory=True)
-            )
-            found.extend(sections(members[0], below, held if is_model(type(held)) else None))
+            found.extend(sections(members[0], below))
         elif len(members) == 1 and is_list(members[0]):
             items = alternatives(get_args(members[0])[0])
             for item in filter(is_model, items):
                 tags = _tags(item)
                 found.extend(
-                    Section(section.path, section.model, section.tag or tags, section.defaults)
+                    Section(section.path, section.model, section.tag or tags)
                     for section in sections(item, f"{below}[]")
                 )
     return found
@@ -269,29 +261,11 @@ def _number(value: Any) -> str:
     return f"{value:g}" if isinstance(value, float) else str(value)
 
 
-def default_of(field: FieldInfo, section: Section | None = None, name: str = "") -> str:
-    """The default of a field as it would be written in YAML, or `required`.
-
-    Where the section a scenario holds when it leaves the section out has another value
-    than the field's own default, both are given: that value first, then the field's own,
-    which applies when the section is written without the field.
-
-    Args:
-        field: The field.
-        section: The section it belongs to, for the defaults its parent gives it.
-        name: The field's name in the section.
-
-    Returns:
-        Markdown for the table's default column.
-    """
+def default_of(field: FieldInfo) -> str:
+    """The default of a field as it would be written in YAML, or `required`."""
     if field.is_required():
         return "required"
-    value = field.get_default(call_default_factory=True)
-    held = getattr(section.defaults, name) if section and section.defaults else value
-    if held != value and not isinstance(held, BaseModel):
-        where = section.path.rsplit(".", 1)[-1] if section else ""
-        return f"{_shown(held)} ({_shown(value)} when `{where}` is written without it)"
-    return _shown(value)
+    return _shown(field.get_default(call_default_factory=True))
 
 
 def _shown(value: Any) -> str:
@@ -366,7 +340,7 @@ def render_section(section: Section) -> str:
             f"`{full}`",
             kind,
             unit_of(section.model, name, field),
-            default_of(field, section, name),
+            default_of(field),
             meaning,
         )
         lines.append("| " + " | ".join(_cell(cell) for cell in cells) + " |")

@@ -230,6 +230,39 @@ def test_the_installed_command_prints_no_traceback(tmp_path):
     assert "Traceback" not in completed.stderr + completed.stdout
 
 
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["report", "{run}", "-o", "{long}.html"],
+        ["compare", "{run}", "-o", "{long}.csv"],
+        ["sweep", "{experiment}", "-o", "{long}", "--dry-run"],
+        ["analyze", "{long}"],
+    ],
+    ids=["report", "compare", "sweep", "analyze"],
+)
+def test_a_path_too_long_for_the_file_system_is_bad_input_in_every_command(
+    baseline_dir, tmp_path, command
+):
+    """Beyond NAME_MAX (255 bytes on Linux): exit 2 and a message, not an internal error."""
+    installed = Path(sys.executable).with_name("autofin")
+    values = {
+        "run": str(baseline_dir),
+        "long": str(tmp_path / ("x" * 300)),
+        "experiment": str(Path(__file__).parents[1] / "experiments" / "approval_speed.yaml"),
+    }
+    done = subprocess.run(
+        [str(installed), *(part.format(**values) for part in command)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 2, done.stderr
+    assert "too long for the file system" in done.stderr
+    assert "internal error" not in done.stderr
+    assert "Traceback" not in done.stderr
+
+
 def test_a_bad_network_file_is_bad_input_with_exit_code_2(tmp_path):
     write(tmp_path, "edges.csv", "supplier,customer\n")
     path = write(

@@ -91,6 +91,11 @@ class _App(typer.Typer):
             )
             sys.exit(EXIT_FAILED)
         except Exception as error:
+            if isinstance(error, OSError) and error.errno == errno.ENAMETOOLONG:
+                # A path the file system cannot hold, given to any command: the user's input.
+                where = f" ({error.filename})" if error.filename else ""
+                _print_error(f"a path given is too long for the file system{where}")
+                sys.exit(EXIT_BAD_INPUT)
             log = _write_crash_log()
             _print_error(
                 f"internal error ({type(error).__name__}: {str(error)[:200]}); this is a bug "
@@ -384,8 +389,9 @@ def compare(
         try:
             write_comparison_csv(table, output)
         except OSError as error:
-            _print_error(f"cannot write {output}: {error.strerror or error}")
-            raise typer.Exit(EXIT_FAILED) from None
+            code, reason = _path_error(error)
+            _print_error(f"cannot write {output}: {reason}")
+            raise typer.Exit(code) from None
         out.print(f"csv: {output}", markup=False, soft_wrap=True)
     if html is not None:
         _write_report(run_dirs or [], html)
@@ -404,19 +410,26 @@ def _print_differences(differences: pd.DataFrame, pairings: list[SeedPairing]) -
     for pairing in pairings:
         if pairing.left_out or not pairing.paired:
             out.print(pairing.describe(), markup=False, soft_wrap=True)
-    counts = sorted({len(pairing.shared) for pairing in pairings if pairing.paired})
-    if not counts:
+    if not any(pairing.paired for pairing in pairings):
         return
+    # Only a figure with an interval (values in two pairs or more) can be beyond noise.
+    differences = differences[differences["low"].notna()]
     if differences.empty:
-        out.print("no paired differences: the runs' replications have none of these figures")
+        out.print("no paired differences: no figure has a value in two or more of the seeds paired")
         return
     beyond = differences[(differences["low"] > 0) | (differences["high"] < 0)]
-    seeds = f"{counts[0]}" if len(counts) == 1 else f"{counts[0]} to {counts[-1]}"
+    pairs = differences["seeds"].astype(int)  # pairs with a value, per figure
+    fewer = int((pairs < pairs.max()).sum())
+    seeds = f"{pairs.max()} seeds" + (
+        f" ({fewer} figure{'s' if fewer != 1 else ''} over fewer: no value in some)"
+        if fewer
+        else ""
+    )
     reference = pairings[0].reference
     chance = 0.05 * len(differences)  # a 95% interval excludes 0 one time in 20 by chance
     by_chance = f"{chance:.0f}" if chance >= 1 else f"{chance:.1g}"
     out.print(
-        f"differences from {reference} beyond noise (paired over {seeds} seeds, 95% interval "
+        f"differences from {reference} beyond noise (paired over {seeds}, 95% interval "
         f"excluding 0): {len(beyond)} of {len(differences)} (about {by_chance} would be by "
         "chance alone)",
         markup=False,
@@ -511,33 +524,35 @@ def _write_report(results: Path | list[Path], path: Path) -> None:
     from autofin.report.page import write_report
     from autofin.report.runs import ReportDataError
 
-    if path.is_dir():
-        _print_error(
-            f"{path}: is a folder; give the report's file name (e.g. {path / REPORT_HTML})"
-        )
-        raise typer.Exit(EXIT_BAD_INPUT)
     try:
+        if path.is_dir():
+            _print_error(
+                f"{path}: is a folder; give the report's file name (e.g. {path / REPORT_HTML})"
+            )
+            raise typer.Exit(EXIT_BAD_INPUT)
         write_report(results, path)
     except ReportDataError as error:
         _print_error(str(error))
         raise typer.Exit(EXIT_BAD_INPUT) from None
     except OSError as error:
-        reason = error.strerror or str(error)
-        if error.errno in (errno.EEXIST, errno.ENOTDIR):
-            reason = "a file is in the way of its folder"
+        code, reason = _path_error(error)
         _print_error(f"cannot write the report to {path}: {reason}")
-        raise typer.Exit(_exit_code_of_path_error(error)) from None
+        raise typer.Exit(code) from None
     out.print(f"report: {path}", markup=False, soft_wrap=True)
 
 
-def _exit_code_of_path_error(error: OSError) -> int:
-    """The exit code of a file-system error on a path the user gave.
+def _path_error(error: OSError) -> tuple[int, str]:
+    """The exit code and reason of a file-system error on an output path the user gave.
 
-    2 for a path given wrongly (no such folder, a file in the way, a name too long); 1 for the
-    environment (permission denied, a full disk).
+    2 for a path given wrongly (no such folder, a file in the way, a folder where a file
+    goes, a name too long); 1 for the environment (permission denied, a full disk).
     """
-    wrong = {errno.ENOENT, errno.ENOTDIR, errno.EISDIR, errno.EEXIST, errno.ENAMETOOLONG}
-    return EXIT_BAD_INPUT if error.errno in wrong else EXIT_FAILED
+    if error.errno in (errno.EEXIST, errno.ENOTDIR):
+        return EXIT_BAD_INPUT, "a file is in the way of its folder"
+    if error.errno == errno.ENAMETOOLONG:
+        return EXIT_BAD_INPUT, "the path or a name in it is too long for the file system"
+    reason = error.strerror or str(error)
+    return (EXIT_BAD_INPUT if error.errno in (errno.ENOENT, errno.EISDIR) else EXIT_FAILED), reason
 
 
 def _warn_of_warmup_defaults(summary: dict[str, Any]) -> None:
@@ -675,14 +690,14 @@ def _progress_bar(total_steps: int) -> Iterator[Callable[[int, int], None]]:
 def _plain_run_progress(total_steps: int) -> Callable[[int, int], None]:
     """A run's progress as a line of text now and then (see `_progress_bar`)."""
     started = time.monotonic()
-    last = {"at": -math.inf}
+    last = {"at": started, "ended": False}
 
     def line(step_done: int, total: int) -> None:
         now = time.monotonic()
         finished = step_done >= total
-        if now - last["at"] < PLAIN_PROGRESS_SECONDS and not finished:
+        if last["ended"] or (now - last["at"] < PLAIN_PROGRESS_SECONDS and not finished):
             return
-        last["at"] = math.inf if finished else now  # the last line once
+        last.update(at=now, ended=finished)
         elapsed = now - started
         left = ""
         if 0 < step_done < total:
@@ -694,7 +709,7 @@ def _plain_run_progress(total_steps: int) -> Callable[[int, int], None]:
             soft_wrap=True,
         )
 
-    line(0, total_steps)
+    err.print(f"simulating: 0/{total_steps:,} steps", markup=False, soft_wrap=True)
     return line
 
 
@@ -984,7 +999,7 @@ def _sweep_dry_run(
 
 
 PLAIN_PROGRESS_SECONDS = 30.0
-"""Seconds between the progress lines of a sweep whose output is not a terminal."""
+"""Seconds between the progress lines of a run or sweep whose output is not a terminal."""
 
 
 @contextmanager

@@ -451,6 +451,27 @@ def test_runs_with_the_same_base_seed_pair_on_the_seeds_they_share(overlapping):
     assert row["difference"] != pytest.approx(unpaired)
 
 
+def test_a_figure_with_one_pair_of_values_has_no_interval_and_is_not_beyond_noise(tmp_path):
+    """Shared seeds are not pairs: a figure with a value in one shared seed only is no evidence."""
+    from autofin.results.compare import paired_differences
+    from autofin.results.replications import simulate_replications
+
+    figure = "invoice_to_cash_days_mean"
+    first = simulate_replications(load_scenario_dict({**TINY, "replications": 3}))
+    other = simulate_replications(
+        load_scenario_dict({**TINY, "replications": 3, "automakers": {"payment_term_days": 30}})
+    )
+    other.replicates.loc[other.replicates["seed"] > 0, figure] = math.nan
+    a, b = write_results(first, tmp_path / "a"), write_results(other, tmp_path / "b")
+    row = paired_differences([a, b]).set_index("figure").loc[figure]
+    assert row["seeds"] == 1
+    assert math.isnan(row["low"])
+    assert math.isnan(row["high"])
+    said = " ".join(invoke("compare", a, b).stdout.split())
+    assert f"{figure}:" not in said  # not listed beyond noise
+    assert "beyond noise (paired over 3 seeds" in said, said[said.find("beyond noise") :][:120]
+
+
 def test_seed_pairings_say_which_seeds_were_paired_and_left_out(overlapping):
     from autofin.results.compare import seed_pairings
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import time
 
 import numpy as np
 import pandas as pd
@@ -276,7 +275,8 @@ def test_a_grid_heat_map_gives_each_cell_its_interval():
     [
         ("notanaddress", "no port number"),
         ("tcp://head", "no port number"),
-        ("http://head:8786", "http:// is not a protocol of Dask schedulers"),
+        ("http://head:8786", "http:// is not a protocol autofin's sweeps can join"),
+        (" tcp://head:8786", "spaces around it"),
         ("tcp://head:99999", "port 99999 is not from 1 to 65535"),
         ("tcp://:8786", "no host name before :8786"),
         ("tcp://head:8786/status", "not host:port"),
@@ -286,7 +286,6 @@ def test_a_malformed_scheduler_address_exits_2_at_once_creating_nothing(tmp_path
     # Not passed on to Dask, which took a minute to call it an internal error, then printed
     # a traceback from Client.__del__ (exit 1), having created the sweep directory.
     path = experiment(tmp_path, BASE)
-    started = time.monotonic()
     result = CliRunner().invoke(
         app, ["sweep", str(path), "-o", str(tmp_path / "out"), "--scheduler", address]
     )
@@ -298,7 +297,6 @@ def test_a_malformed_scheduler_address_exits_2_at_once_creating_nothing(tmp_path
     assert "Traceback" not in result.output
     assert "internal error" not in result.output
     assert not (tmp_path / "out").exists()
-    assert time.monotonic() - started < 10
 
 
 def test_scheduler_addresses_of_every_usual_form_are_accepted():

@@ -462,7 +462,6 @@ def test_a_scheduler_address_where_no_scheduler_answers_exits_1_without_tracebac
             server.close()
         environment = {**os.environ, "DASK_DISTRIBUTED__COMM__TIMEOUTS__CONNECT": "2s"}
         address = f"tcp://127.0.0.1:{port}"
-        started = time.monotonic()
         done = subprocess.run(
             [str(AUTOFIN), "sweep", str(path), "-o", str(tmp_path / "s"), "--scheduler", address],
             capture_output=True,
@@ -475,7 +474,6 @@ def test_a_scheduler_address_where_no_scheduler_answers_exits_1_without_tracebac
     assert f"error: no Dask scheduler answered at {address} within 2 s" in done.stderr
     assert "Traceback" not in done.stderr
     assert "internal error" not in done.stderr
-    assert time.monotonic() - started < 60
 
 
 def test_coinciding_design_points_are_said_and_run_once(tmp_path, client):

@@ -429,8 +429,11 @@ def paired_differences(
         other = table.set_index("seed").loc[shared]  # the same seeds in the same order
         for figure in _paired_figures(reference, other, metrics):
             pairs = other[figure].to_numpy(dtype=float) - reference[figure].to_numpy(dtype=float)
-            low, high = mean_confidence_interval(pairs)
             finite = pairs[np.isfinite(pairs)]
+            # One pair with a value has no spread to measure: no interval, never "beyond noise".
+            low, high = (math.nan, math.nan)
+            if finite.size >= MIN_PAIRS:
+                low, high = mean_confidence_interval(pairs)
             rows.append(
                 {
                     "figure": figure,

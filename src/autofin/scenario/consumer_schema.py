@@ -50,15 +50,13 @@ class OrganicChannelSpec(Section):
     """A channel consumers reach on their own shopping trips: dealer walk-in or online.
 
     Each channel has its own defaults (`WalkInChannelSpec`, `OnlineChannelSpec`), which also
-    hold for a field left out of a channel's section.
+    hold for a field left out of a channel's section; this base has none.
     """
 
     weight: ChannelWeight = Field(
-        1.0, description=CHANNEL_WEIGHT, json_schema_extra=_unit("relative weight")
+        description=CHANNEL_WEIGHT, json_schema_extra=_unit("relative weight")
     )
-    lead_rate: Probability = Field(
-        0.9, description=LEAD_RATE, json_schema_extra=_unit("probability")
-    )
+    lead_rate: Probability = Field(description=LEAD_RATE, json_schema_extra=_unit("probability"))
 
 
 class WalkInChannelSpec(OrganicChannelSpec):

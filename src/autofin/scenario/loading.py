@@ -241,8 +241,8 @@ def _default_container(candidates: Sequence[Any], key: str) -> Any:
     """The schema default of a section or list that the data leaves out, as raw data.
 
     A section comes with every value of the default it stands for, so that an override of
-    one setting keeps the others: `consumers.channels.online` defaults to a weight of 0.3,
-    though an `online` section written without a weight has the model's own 1.0.
+    one setting keeps the others even if a section's default differed from its model's own
+    defaults (none does: `tests/scenario/test_schema_defaults.py`).
     """
     for candidate in candidates:
         if paths.is_model(candidate) and key in candidate.model_fields:

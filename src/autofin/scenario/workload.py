@@ -20,7 +20,7 @@ and 0.08 s for 4 steps, 1.56 s for 208), each instrument alone at 341 and 3,401 
 0.55 s and 1.08 s), and 1.15 million bank-app clicks a step (7.6 s for 104 steps against
 0.33 s). The coefficients are the fitted ones rounded up: on every shipped scenario and on
 these variants (among them `network.tiers=[400,1000,2000]` with 500,000 consumers and
-`horizon_days=182`: 0.46 s) the estimate is 1.03 to 1.40 times the measured time (the
+`horizon_days=182`: 0.46 s) the estimate is 1.02 to 1.40 times the measured time (the
 baseline's 5.1 s against 4.1-4.3 s, core_enterprise_platform's 9.7 s against 7.9 s); only
 runs of under 0.1 s, where building the world is all, are overestimated more.
 """

@@ -129,9 +129,11 @@ def _address_problem(address: str) -> str:
     """What is wrong with the form of a scheduler address, or an empty string."""
     if not address.strip():
         return "empty"
+    if address != address.strip():
+        return "spaces around it"
     scheme, location = parse_address(address, strict=False)
     if scheme not in SCHEDULER_SCHEMES:
-        return f"{scheme}:// is not a protocol of Dask schedulers"
+        return f"{scheme}:// is not a protocol autofin's sweeps can join"
     try:
         host, port = parse_host_port(location)
     except ValueError:
