@@ -41,6 +41,19 @@ def test_page_model_gives_the_series_of_autofin_run(catalog):
     pd.testing.assert_frame_equal(page.events, expected.events)
 
 
+def test_steps_asked_past_the_end_do_nothing(catalog):
+    """A render interval above 1 has Mesa step past the run's end: the run stops at its end."""
+    model = ExploredModel(catalog=catalog)
+    run_to_end(model)
+    last = model.step_index
+    assert last == model.main.spec.steps
+    for _ in range(10):  # as a render interval of 10 would, from the last step
+        model.step()
+    assert model.step_index == last
+    assert not model.running
+    assert len(model.results()[0].timeseries) == last
+
+
 def test_catalogue_lists_shipped_scenarios_and_refuses_other_names(catalog):
     assert catalog.opening == "tiny"
     assert {"baseline", "pledge_60_days", "tiny"} <= set(catalog.names)
@@ -126,6 +139,18 @@ def test_payment_term_intervention_applies_from_the_next_step(catalog):
     assert odd.label == "automakers pay in 60 d (63 d in whole 7-day steps)"
     tier1 = changed.main.firms.tier[changed.main.firms.edge_customer] == 0
     assert (changed.main.firms.edge_term_steps[tier1] == 9).all()
+
+
+def test_the_live_term_goes_up_to_the_longest_the_trade_books_hold_the_scenarios_own_too():
+    # The page's slider offered 0-240 days while the run refused anything above 168, the
+    # scenario's own 170 days (24 weekly steps) included.
+    model = ExploredModel(catalog=Catalog.build())  # the baseline: automakers pay in 170 days
+    longest = interventions.longest_term_days(model.main)
+    assert longest >= model.main.spec.automakers.payment_term_days == 170
+    interventions.payment_term(model.main, 170)
+    interventions.payment_term(model.main, longest)
+    with pytest.raises(InterventionError, match=f"expected 0 to {longest} days"):
+        interventions.payment_term(model.main, longest + 1)
 
 
 def test_forced_default_intervention_defaults_the_firm_at_the_next_step(catalog):
@@ -240,6 +265,29 @@ def test_viz_command_rejects_bad_input_with_exit_code_2(args, message):
     result = runner.invoke(app, args)
     assert result.exit_code == 2
     assert message in result.output
+
+
+def test_a_firm_on_the_network_is_named_by_the_number_its_sheet_and_force_default_use(catalog):
+    # The hover said "t1_39 (tier 1)" for firm 40: typing 39 to force it into default would
+    # have defaulted another firm.
+    from autofin.report import figures
+    from autofin.viz.components import draw
+
+    model = ExploredModel(catalog=catalog)
+    model.step()
+    network = draw(figures.network_figure, model.runs()[0])
+    hovers = [
+        text
+        for trace in network["data"]
+        if trace.get("name") in ("healthy", "distressed", "defaulted")
+        for text in trace["text"]
+    ]
+    assert hovers
+    for text in hovers:
+        number, name, tier = re.match(r"firm (\d+): (\S+) \((.+?)\)<br>", text).groups()
+        sheet = interventions.firm_sheet(model.main, int(number))
+        assert sheet["name"] == name
+        assert sheet["tier"] == ("automaker" if tier == "automakers" else tier)
 
 
 def test_a_clicked_firms_sheet_shows_each_relationship_banks_part_of_its_line(tmp_path):

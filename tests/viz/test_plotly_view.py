@@ -190,3 +190,33 @@ def test_an_intervention_label_does_not_stretch_the_day_axis():
     # Marks a step apart are labelled at different heights, not over each other.
     notes = [a for a in figure["layout"]["annotations"] if a.get("hovertext")]
     assert len({(a["y"], a.get("yshift", 0)) for a in notes}) == 2
+
+
+def test_a_pinned_day_axis_stays_pinned_in_a_browser_that_drew_it_autoranged():
+    # The browser's plotly writes autorange: true into a layout drawn without a range; the
+    # page patches that layout, so the range sent with the first mark was widened again
+    # (the Banks panel's axis ran to about -100 days as the run went on).
+    from autofin.viz.components import in_a_cell, mark_interventions
+
+    model = ExploredModel(catalog=Catalog.build())
+    for _ in range(7):
+        model.step()
+    unmarked = json.loads(to_json(draw(in_a_cell(figures.finance_figure), model.runs())))
+    in_browser = copy.deepcopy(unmarked)
+    day_keys = [
+        key
+        for key, axis in unmarked["layout"].items()
+        if key.startswith("xaxis") and (axis.get("title") or {}).get("text") == figures.DAYS
+    ]
+    assert day_keys
+    for key in day_keys:
+        in_browser["layout"][key]["autorange"] = True  # what plotly.js writes when it draws
+    marked = mark_interventions(
+        draw(in_a_cell(figures.finance_figure), model.runs()),
+        [interventions.Intervention(4, 28, "platform on (0.5%, 100% onboarded)")],
+    )
+    marked = json.loads(to_json(marked))
+    patched = apply(in_browser, figure_changes(unmarked, marked))
+    for key in day_keys:
+        assert patched["layout"][key]["autorange"] is False
+        assert patched["layout"][key]["range"] == marked["layout"][key]["range"]

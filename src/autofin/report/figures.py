@@ -785,7 +785,7 @@ def network_figure(results: Results, step: int | None = None) -> go.Figure:
             continue
         when = default_step[members]
         hover = [
-            f"{labels[i]} ({tier_name(int(tier[i]))})<br>{name}"
+            f"firm {i}: {labels[i]} ({tier_name(int(tier[i]))})<br>{name}"
             + (f" at step {int(w)}" if not np.isnan(w) else "")
             for i, w in zip(members, when, strict=True)
         ]

@@ -7,6 +7,7 @@ Each panel is a Solara component that takes the `ExploredModel` and reads Mesa's
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from html import escape
@@ -47,7 +48,13 @@ SHORT_LABEL_CHARACTERS = 24
 
 
 def _pin_range(figure: PlainFigure, key: str, axis: dict, labels: dict[int, list[str]]) -> None:
-    """Fix a day axis's range to its traces' days and the marks' (unless it has one)."""
+    """Fix a day axis's range to its traces' days and the marks' (unless it has one).
+
+    `autorange` is switched off with it: the browser's plotly writes `autorange: true` into
+    a layout it drew without a range, and the page patches that layout step by step, so a
+    range sent later was widened again to fit a label (the axis ran to about -100 days).
+    """
+    axis["autorange"] = False
     if axis.get("range") is not None:
         return
     name = "x" + key[5:]
@@ -352,14 +359,17 @@ def Heading(model: ExploredModel) -> None:
 
 @solara.component
 def Clock(model: ExploredModel) -> None:
-    """Step counter, simulated date, the scenario and the terms in force, and the runs shown."""
+    """Step counter, simulated date, the scenario and its terms as started, the runs shown.
+
+    Each live intervention adds a line below (the terms it changed, from which step).
+    """
     follow(model)
     spec = model.main.spec
     year, day_of_year = divmod(model.day, 365)
     lines = [
         f"Step {model.step_index} of {spec.steps} · day {model.day} "
         f"(year {year + 1}, day {day_of_year})",
-        f"Scenario {spec.name}, seed {spec.seed}: automaker payment term "
+        f"Scenario {spec.name}, seed {spec.seed}, as started: automaker payment term "
         f"{model.terms.automaker_term_days} days"
         + interventions.in_whole_steps(model.terms.automaker_term_days, spec.step_days)
         + f", tiers 1 to {len(spec.suppliers.payment_term_days)} pay in "
@@ -431,8 +441,8 @@ def LiveInterventions(model: ExploredModel) -> None:
                 f"New automaker payment term: {term.value} days",
                 value=term,
                 min=0,
-                max=240,
-                step=5,
+                max=interventions.longest_term_days(main),
+                step=1,
                 thumb_label=False,
             )
             solara.Button(
@@ -597,12 +607,12 @@ def _same(one: tuple, other: tuple) -> bool:
 
 
 def _clicked_firm(firms_table: pd.DataFrame, point: dict | None) -> int | None:
-    """The firm behind a clicked point of the network figure (its hover text names it)."""
-    label = str((point or {}).get("text", "")).split(" (")[0]
-    if not label:
+    """The firm behind a clicked point of the network figure (its hover text, "firm N: ...")."""
+    said = re.match(r"firm (\d+):", str((point or {}).get("text", "")))
+    if said is None:
         return None
-    found = firms_table.loc[firms_table["label"].astype(str) == label, "firm"]
-    return int(found.iloc[0]) if len(found) else None
+    firm = int(said.group(1))
+    return firm if (firms_table["firm"] == firm).any() else None
 
 
 @solara.component
@@ -757,8 +767,8 @@ def _defaults_so_far(run: Run) -> int:
     )
 
 
-DefaultRates = time_series(defaults_in_a_cell, "Default rates")
-Banks = time_series(banks_in_a_cell, "Banks")
+DefaultRates = time_series(defaults_in_a_cell, "Defaults over time")
+Banks = time_series(banks_in_a_cell, "Banks: credit quality, capital and lending")
 
 
 def in_a_cell(build: FigureBuilder) -> FigureBuilder:
@@ -771,8 +781,8 @@ def in_a_cell(build: FigureBuilder) -> FigureBuilder:
     return fitted
 
 
-Financing = time_series(in_a_cell(figures.finance_figure), "Financing by instrument")
-SalesFunnel = time_series(in_a_cell(figures.funnel_figure), "Sales funnel")
+Financing = time_series(in_a_cell(figures.finance_figure), "Supply-chain finance")
+SalesFunnel = time_series(in_a_cell(figures.funnel_figure), "Sales funnel and car-loan decisions")
 
 PANELS = [
     (RunPanel, 0),

@@ -153,7 +153,13 @@ class ExploredModel(mesa.Model):
         rebuilds would keep Solara re-rendering without ever sending a frame (the page froze
         until the run ended); one stepping faster than the browser draws would show only some
         of its steps.
+
+        Past the run's last step it does nothing: Mesa's controller steps `render_interval`
+        times between draws, also past the end.
         """
+        if self.main.step_index >= self.main.spec.steps:
+            self.running = False
+            return
         self._wait_for_page()
         with self.lock:
             self.main.step()

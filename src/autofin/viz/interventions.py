@@ -53,7 +53,7 @@ def payment_term(model: AutofinModel, term_days: int, buyer_tier: int = 0) -> In
         raise InterventionError(
             f"buyer tier {buyer_tier} has no suppliers: expected 0 to {model.network.n_tiers - 1}"
         )
-    longest = (model.trade.edge_book.horizon - 1) * step_days
+    longest = longest_term_days(model)
     if not 0 <= term_days <= longest:
         raise InterventionError(
             f"payment term {term_days} days: expected 0 to {longest} days (the longest term "
@@ -63,6 +63,20 @@ def payment_term(model: AutofinModel, term_days: int, buyer_tier: int = 0) -> In
     firms.edge_term_steps[edges] = steps_of(term_days, step_days)
     who = "automakers" if buyer_tier == 0 else f"tier-{buyer_tier} buyers"
     return _next(model, f"{who} pay in {term_days} d{in_whole_steps(term_days, step_days)}")
+
+
+def longest_term_days(model: AutofinModel) -> int:
+    """The longest payment term, in whole days, that this run's trade books can hold.
+
+    Terms are counted in whole steps, rounded (`steps_of`): the scenario's own 170 days are
+    24 weekly steps, which the books hold, though 24 steps are 168 days.
+    """
+    step_days = model.spec.step_days
+    most_steps = model.trade.edge_book.horizon - 1
+    days = most_steps * step_days
+    while steps_of(days + 1, step_days) <= most_steps:
+        days += 1
+    return days
 
 
 def in_whole_steps(days: int, step_days: int) -> str:
@@ -157,6 +171,7 @@ def firm_sheet(model: AutofinModel, firm: int) -> dict[str, object]:
     inventory = float(firms.inventory_value()[firm])
     sheet: dict[str, object] = {
         "firm": firm,
+        "name": model.network.labels[firm],
         "tier": "automaker" if firms.is_automaker[firm] else f"tier {int(firms.tier[firm])}",
         "state": "active" if firms.active[firm] else "defaulted",
         "house bank": int(firms.house_bank[firm]),
