@@ -79,6 +79,18 @@ ALLOW_OUTSIDE_HELP = (
 )
 
 
+SettingOverrides = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--set",
+        metavar="PATH=VALUE",
+        help="Override a setting, e.g. --set automakers.payment_term_days=60 (repeatable; "
+        "values are read as YAML).",
+    ),
+]
+"""The `--set` option of `run` and `validate` (`validate` applies it to every file)."""
+
+
 class _App(typer.Typer):
     """The Typer app, with unexpected errors reported briefly and logged in full."""
 
@@ -150,15 +162,7 @@ def validate(
     allow_outside_paths: Annotated[
         bool, typer.Option("--allow-outside-paths", help=ALLOW_OUTSIDE_HELP)
     ] = False,
-    overrides: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--set",
-            metavar="PATH=VALUE",
-            help="Check with a setting overridden, as `run --set` would (repeatable; applied "
-            "to every file).",
-        ),
-    ] = None,
+    overrides: SettingOverrides = None,
 ) -> None:
     """Check scenario files without running them and print the work each would take.
 
@@ -201,15 +205,7 @@ def run(
             "--output", "-o", help="Results directory (default: results/<scenario name>/)."
         ),
     ] = None,
-    overrides: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--set",
-            metavar="PATH=VALUE",
-            help="Override a setting, e.g. --set automakers.payment_term_days=60 "
-            "(repeatable; values are read as YAML).",
-        ),
-    ] = None,
+    overrides: SettingOverrides = None,
     seed: Annotated[
         int | None, typer.Option(help="Seed of the random generator (same as --set seed=N).")
     ] = None,

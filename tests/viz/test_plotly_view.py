@@ -164,6 +164,15 @@ def test_a_long_intervention_label_is_cut_to_fit_its_line_with_the_full_text_on_
     assert note["text"].endswith("…")
 
 
+def day_axis_keys(figure: dict) -> list[str]:
+    """The layout keys of a figure's day axes (`xaxis`, `xaxis2`, ...)."""
+    return [
+        key
+        for key, axis in figure["layout"].items()
+        if key.startswith("xaxis") and (axis.get("title") or {}).get("text") == figures.DAYS
+    ]
+
+
 def test_an_intervention_label_does_not_stretch_the_day_axis():
     # A label written left of its line made plotly widen the axis to show it: a platform
     # switched on at step 4 stretched "Supply-chain finance" to -22 days.
@@ -177,11 +186,7 @@ def test_an_intervention_label_does_not_stretch_the_day_axis():
         interventions.Intervention(5, 35, "firm 5 forced into default"),
     ]
     figure = mark_interventions(draw(in_a_cell(figures.finance_figure), model.runs()), marks)
-    day_axes = [
-        axis
-        for key, axis in figure["layout"].items()
-        if key.startswith("xaxis") and (axis.get("title") or {}).get("text") == figures.DAYS
-    ]
+    day_axes = [figure["layout"][key] for key in day_axis_keys(figure)]
     assert day_axes
     for axis in day_axes:
         low, high = axis["range"]
@@ -203,11 +208,7 @@ def test_a_pinned_day_axis_stays_pinned_in_a_browser_that_drew_it_autoranged():
         model.step()
     unmarked = json.loads(to_json(draw(in_a_cell(figures.finance_figure), model.runs())))
     in_browser = copy.deepcopy(unmarked)
-    day_keys = [
-        key
-        for key, axis in unmarked["layout"].items()
-        if key.startswith("xaxis") and (axis.get("title") or {}).get("text") == figures.DAYS
-    ]
+    day_keys = day_axis_keys(unmarked)
     assert day_keys
     for key in day_keys:
         in_browser["layout"][key]["autorange"] = True  # what plotly.js writes when it draws
