@@ -51,9 +51,8 @@ from autofin.results.compare import (
     as_percent,
     compare_runs,
     is_fraction,
-    paired_differences,
+    pairings_and_differences,
     run_steps,
-    seed_pairings,
     summary_figures,
     write_comparison_csv,
 )
@@ -354,8 +353,9 @@ def compare(
         table = compare_runs(directories, names, summary=summary)
         steps = run_steps(directories)
         paired = summary and len(directories) > 1
-        pairings = seed_pairings(directories) if paired else []
-        differences = paired_differences(directories, names) if paired else None
+        pairings, differences = (
+            pairings_and_differences(directories, names) if paired else ([], None)
+        )
     except CompareError as error:
         _print_error(str(error))
         raise typer.Exit(EXIT_BAD_INPUT) from None
@@ -950,7 +950,7 @@ def _kept_runs(plan: Any, directory: Path) -> str:
     """How many runs of a stopped sweep are kept, and how to run the rest."""
     from autofin.sweep.store import SweepStore
 
-    total = len(plan.runs())
+    total = int(plan.design["run_id"].nunique())  # the distinct runs
     kept = len(SweepStore(directory).finished())
     return (
         f"{kept} of {total} runs finished and are kept in {directory}; run the same command "

@@ -388,7 +388,7 @@ def seed_pairings(run_dirs: Sequence[str | Path]) -> list[SeedPairing]:
     Raises:
         CompareError: As `compare_runs`, for a directory that is not a finished run.
     """
-    return _pairings(_load_replicates(run_dirs))[0]
+    return _pairings(*_load_replicates(run_dirs))
 
 
 def paired_differences(
@@ -417,9 +417,25 @@ def paired_differences(
     Raises:
         CompareError: As `compare_runs`, for a directory that is not a finished run.
     """
+    return pairings_and_differences(run_dirs, metrics)[1]
+
+
+def pairings_and_differences(
+    run_dirs: Sequence[str | Path], metrics: Sequence[str] | None = None
+) -> tuple[list[SeedPairing], pd.DataFrame]:
+    """`seed_pairings` and `paired_differences` at once, each run read and checked once.
+
+    Args:
+        run_dirs: Results directories; the first is the reference.
+        metrics: As in `paired_differences`.
+
+    Raises:
+        CompareError: As `compare_runs`, for a directory that is not a finished run.
+    """
     from autofin.results.replications import mean_confidence_interval  # it imports this module
 
-    pairings, tables = _pairings(_load_replicates(run_dirs))
+    labels, summaries, tables = _load_replicates(run_dirs)
+    pairings = _pairings(labels, summaries, tables)
     rows: list[dict[str, Any]] = []
     for pairing, table in zip(pairings, tables[1:], strict=True):
         if not pairing.paired or tables[0] is None or table is None:
@@ -444,7 +460,8 @@ def paired_differences(
                     "seeds": int(finite.size),
                 }
             )
-    return pd.DataFrame(rows, columns=["figure", "run", "difference", "low", "high", "seeds"])
+    columns = ["figure", "run", "difference", "low", "high", "seeds"]
+    return pairings, pd.DataFrame(rows, columns=columns)
 
 
 def _paired_figures(
@@ -460,10 +477,9 @@ def _paired_figures(
     ]
 
 
-_Replicates = tuple[list[str], list[dict[str, Any]], list[pd.DataFrame | None]]
-
-
-def _load_replicates(run_dirs: Sequence[str | Path]) -> _Replicates:
+def _load_replicates(
+    run_dirs: Sequence[str | Path],
+) -> tuple[list[str], list[dict[str, Any]], list[pd.DataFrame | None]]:
     """The runs' labels, summaries and replication tables (None for a single run)."""
     directories = [Path(directory) for directory in run_dirs]
     summaries = [_load_summary(directory) for directory in directories]
@@ -483,16 +499,15 @@ def _read_replicates(directory: Path) -> pd.DataFrame | None:
 
 
 def _pairings(
-    replicates: _Replicates,
-) -> tuple[list[SeedPairing], list[pd.DataFrame | None]]:
-    """Each later run's pairing with the first, and the replication tables."""
-    labels, summaries, tables = replicates
+    labels: list[str], summaries: list[dict[str, Any]], tables: list[pd.DataFrame | None]
+) -> list[SeedPairing]:
+    """Each later run's pairing with the first (`_load_replicates`'s three lists)."""
     seeds = [_seeds(s, table) for s, table in zip(summaries, tables, strict=True)]
     pairings = [
         SeedPairing(labels[0], label, seeds[0], run_seeds)
         for label, run_seeds in zip(labels[1:], seeds[1:], strict=True)
     ]
-    return pairings, tables
+    return pairings
 
 
 def _seeds(run_summary: Mapping[str, Any], table: pd.DataFrame | None) -> tuple[int, ...]:
@@ -614,7 +629,7 @@ def _select(columns: list[str], metrics: Sequence[str] | None, keys: list[str]) 
     selected: list[str] = []
     for pattern in DEFAULT_METRICS if metrics is None else metrics:
         if _is_glob(pattern):
-            matches = fnmatch.filter(measured, pattern)
+            matches = [column for column in measured if _matches(column, pattern)]
         else:
             matches = [pattern] if pattern in columns else []
         in_summary = any(summary_key_matches(key, [pattern]) for key in keys)

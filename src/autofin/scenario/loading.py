@@ -240,15 +240,14 @@ def _index(node: list[Any], raw: str, where: str, source: str) -> int:
 def _default_container(candidates: Sequence[Any], key: str) -> Any:
     """The schema default of a section or list that the data leaves out, as raw data.
 
-    A section comes with every value of the default it stands for, so that an override of
-    one setting keeps the others even if a section's default differed from its model's own
-    defaults (none does: `tests/scenario/test_schema_defaults.py`).
+    A section is an empty mapping: a section left out holds its model's own defaults
+    (`tests/scenario/test_schema_defaults.py`), which validation fills in.
     """
     for candidate in candidates:
         if paths.is_model(candidate) and key in candidate.model_fields:
             default = candidate.model_fields[key].get_default(call_default_factory=True)
             if isinstance(default, BaseModel):
-                return default.model_dump(mode="json")
+                return {}
             if isinstance(default, list):
                 return [
                     item.model_dump(mode="json") if isinstance(item, BaseModel) else item

@@ -27,7 +27,7 @@ from typing import Any
 import dask.config
 from dask.utils import parse_timedelta
 from distributed import Client
-from distributed.comm import connect, parse_address, parse_host_port
+from distributed.comm import parse_address, parse_host_port
 
 from autofin.sweep.experiment import Cluster
 
@@ -193,16 +193,13 @@ def _timed_out(error: BaseException) -> bool:
 
 
 async def _identity(address: str, seconds: float) -> Any:
-    """The scheduler's `identity` reply: a dict whose `type` is "Scheduler"."""
+    """The `identity` reply at an address: a dict whose `type` is "Scheduler" for one."""
+    from distributed.core import rpc
     from distributed.security import Security
 
     arguments = Security().get_connection_args("client")
-    comm = await connect(address, timeout=seconds, **arguments)
-    try:
-        await comm.write({"op": "identity", "reply": True})
-        return await comm.read()
-    finally:
-        comm.abort()
+    async with rpc(address, timeout=seconds, connection_args=arguments) as server:
+        return await server.identity()
 
 
 @contextmanager

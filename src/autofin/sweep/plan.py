@@ -58,7 +58,7 @@ class SweepPlan:
         spec = self.experiment.spec
         points = int(self.design[POINT].nunique())
         replications = f"{spec.replications} replication{'s' if spec.replications != 1 else ''}"
-        runs = len(self.runs())
+        runs = int(self.design["run_id"].nunique())  # as many as `runs()` gives
         size = f"{points} design points"
         if self.distinct_points < points:
             size += f", {self.distinct_points} distinct{self._why_merged()},"
