@@ -490,3 +490,28 @@ def test_a_world_that_fails_in_its_warm_up_is_said_so_not_shown_as_no_defaults(t
     assert "during the warm-up" not in healthy.output
     ok = json.loads((tmp_path / "ok" / "summary.json").read_text())
     assert ok["warmup_supplier_defaults"] == 0
+
+
+def test_a_run_changed_on_the_command_line_keeps_the_files_own_results(tmp_path, monkeypatch):
+    path = write(tmp_path, "scenarios/s.yaml", TINY)
+    monkeypatch.chdir(tmp_path)
+    assert invoke("run", path).exit_code == 0
+    own = (tmp_path / "results" / "tiny" / "summary.json").read_text()
+    result = invoke("run", path, "--set", "automakers.payment_term_days=60", "--seed", "5")
+    assert result.exit_code == 0, result.output
+    variant = tmp_path / "results" / "tiny--automakers.payment_term_days=60--seed=5"
+    assert f"results: {Path('results') / variant.name}" in result.stdout
+    assert load_scenario(variant / "scenario.resolved.yaml").automakers.payment_term_days == 60
+    assert (tmp_path / "results" / "tiny" / "summary.json").read_text() == own
+
+
+def test_a_variant_folder_name_is_safe_and_short():
+    from autofin.cli import default_run_directory
+
+    listed = default_run_directory("s", ["network.tiers=[20, 50, 100]", "seed=7"])
+    assert listed == Path("results") / "s--network.tiers=20_50_100--seed=7"
+    assert default_run_directory("s", ["a=../../etc"]).parent == Path("results")
+    many = [f"consumers.channels.walk_in.weight={k / 10}" for k in range(10)]
+    long_name = default_run_directory("s", many).name
+    assert len(long_name) <= 92
+    assert long_name != default_run_directory("s", many[:9]).name

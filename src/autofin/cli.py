@@ -12,9 +12,11 @@ folder (which is then locked until the results are swapped in).
 from __future__ import annotations
 
 import errno
+import hashlib
 import json
 import math
 import os
+import re
 import shutil
 import signal
 import sys
@@ -201,7 +203,10 @@ def run(
     output: Annotated[
         Path | None,
         typer.Option(
-            "--output", "-o", help="Results directory (default: results/<scenario name>/)."
+            "--output",
+            "-o",
+            help="Results directory (default: results/<scenario name>/, or "
+            "results/<scenario name>--<settings>/ with --set, --seed or --replications).",
         ),
     ] = None,
     overrides: SettingOverrides = None,
@@ -264,7 +269,7 @@ def run(
 
     from autofin.results.replications import StoppedEarly
 
-    directory = output if output is not None else Path("results") / scenario.name
+    directory = output if output is not None else default_run_directory(scenario.name, settings)
     stopped = None
     with _terminate_as_interrupt():  # a cluster's time limit sends SIGTERM
         try:
@@ -297,6 +302,38 @@ def run(
             f"{seeds[0]} to {seeds[-1]}); run again for all {stopped.planned}"
         )
         raise typer.Exit(EXIT_INTERRUPTED)
+
+
+def default_run_directory(name: str, settings: list[str]) -> Path:
+    """Where `run` writes without ``-o``: ``results/<name>/``, or a folder of the variant.
+
+    A run changed on the command line (``--set``, ``--seed``, ``--replications``) is another
+    scenario than the file's: it goes to ``results/<name>--<setting>--<setting>/`` (each
+    ``PATH=VALUE`` with the characters a file name should not hold left out), so that it
+    never replaces the file's own results. A name too long for comfort keeps its first 80
+    characters and a digest of all the settings.
+
+    Args:
+        name: The scenario's name.
+        settings: The ``PATH=VALUE`` settings given, in order.
+    """
+    if not settings:
+        return Path("results") / name
+    parts = [_file_name_part(setting) for setting in settings]
+    variant = "--".join([name, *parts])
+    if len(variant) > 100 or not all(parts):
+        digest = hashlib.sha256("\n".join(settings).encode()).hexdigest()[:10]
+        variant = f"{variant[:80]}--{digest}"
+    return Path("results") / variant
+
+
+def _file_name_part(setting: str) -> str:
+    """``PATH=VALUE`` with spaces dropped and characters unsafe in file names as ``_``."""
+    key, value = (
+        re.sub(r"[^A-Za-z0-9._+-]+", "_", part.replace(" ", "")).strip("_")
+        for part in setting.partition("=")[::2]
+    )
+    return f"{key}={value}" if key and value else ""
 
 
 @app.command("report")
