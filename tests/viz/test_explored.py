@@ -328,3 +328,21 @@ def test_a_clicked_firms_sheet_says_how_near_it_is_to_losing_its_line(tmp_path):
     model.firms.arrears_steps[firm] = 2
     days = 2 * model.spec.step_days
     assert interventions.firm_sheet(model, firm)["in arrears"].startswith(f"{days} days (grace ")
+
+
+def test_rates_and_ratios_are_in_percent_on_the_page_and_fractions_in_the_scenario(catalog):
+    params = model_params(*scenario_terms(catalog, "tiny"), catalog.names, "tiny")
+    # The panels show the capital ratio in percent (11.7%): so does its slider (12, not 0.12).
+    assert params["bank_capital_ratio_percent"]["value"] == 12
+    assert params["bank_capital_ratio_percent"]["label"].endswith("(%)")
+    assert params["platform_onboarded_percent"]["value"] == 100
+    # Every scenario's own fractions come back exactly from its sliders left alone.
+    for name in catalog.names:
+        model = ExploredModel(catalog=catalog, **page_values(catalog, name))
+        assert model.main.spec == load_scenario(catalog.files[name]), name
+    moved = ExploredModel(
+        catalog=catalog,
+        **page_values(catalog, "tiny", bank_capital_ratio_percent=15, platform_spread_percent=0.7),
+    )
+    assert moved.main.spec.banks.capital_ratio == 0.15
+    assert moved.terms.platform_spread == 0.007

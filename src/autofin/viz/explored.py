@@ -22,7 +22,7 @@ from autofin.viz import interventions
 from autofin.viz.catalog import Catalog
 from autofin.viz.live import LiveModel
 from autofin.viz.plotly_view import Screen
-from autofin.viz.terms import Terms
+from autofin.viz.terms import PERCENT_SLIDERS, Terms, fraction
 from autofin.world.model import AutofinModel
 
 log = logging.getLogger(__name__)
@@ -52,8 +52,8 @@ class ExploredModel(mesa.Model):
         compare: Also run a second copy from the same seed, stepping in lockstep.
         compare_term_days: The second copy's automaker payment term.
         compare_platform: Whether the second copy has a reverse-factoring platform.
-        **terms: The values of `Terms` fields (None: the scenario's own). The page passes
-            every slider; picking a scenario first sets them to its own values
+        **terms: The values of `Terms` fields (None: the scenario's own), rates and ratios in
+            percent as the page shows them (`PERCENT_SLIDERS`). The page passes every slider; picking a scenario first sets them to its own values
             (`scenario_terms`), so only those moved since differ from the scenario's terms,
             and only those are written into it.
     """
@@ -66,12 +66,12 @@ class ExploredModel(mesa.Model):
         seed: int | None = None,
         automaker_term_days: int | None = None,
         platform: bool | None = None,
-        platform_spread: float | None = None,
-        platform_onboarded_share: float | None = None,
+        platform_spread_percent: float | None = None,
+        platform_onboarded_percent: float | None = None,
         factoring: bool | None = None,
         order_financing: bool | None = None,
-        bank_cutoff_pd: float | None = None,
-        bank_capital_ratio: float | None = None,
+        bank_cutoff_pd_percent: float | None = None,
+        bank_capital_ratio_percent: float | None = None,
         approval_parallel: bool | None = None,
         reviewers: int | None = None,
         bank_app_traffic: int | None = None,
@@ -84,16 +84,19 @@ class ExploredModel(mesa.Model):
         given = {
             "automaker_term_days": automaker_term_days,
             "platform": platform,
-            "platform_spread": platform_spread,
-            "platform_onboarded_share": platform_onboarded_share,
+            "platform_spread": platform_spread_percent,
+            "platform_onboarded_share": platform_onboarded_percent,
             "factoring": factoring,
             "order_financing": order_financing,
-            "bank_cutoff_pd": bank_cutoff_pd,
-            "bank_capital_ratio": bank_capital_ratio,
+            "bank_cutoff_pd": bank_cutoff_pd_percent,
+            "bank_capital_ratio": bank_capital_ratio_percent,
             "approval_parallel": approval_parallel,
             "reviewers": reviewers,
             "bank_app_traffic": bank_app_traffic,
         }
+        for key in PERCENT_SLIDERS:
+            if given[key] is not None:
+                given[key] = fraction(given[key])
         scenario = catalog.load(name)
         own = Terms.of(scenario)
         # The terms in force: the sliders', the scenario's own where none is given.

@@ -13,6 +13,14 @@ from typing import Any
 from autofin.scenario.schema import Scenario
 
 PLATFORM_KEYS = ("platform", "platform_spread", "platform_onboarded_share")
+PERCENT_SLIDERS = {
+    "platform_spread": "platform_spread_percent",
+    "platform_onboarded_share": "platform_onboarded_percent",
+    "bank_cutoff_pd": "bank_cutoff_pd_percent",
+    "bank_capital_ratio": "bank_capital_ratio_percent",
+}
+"""The terms that are fractions in a scenario and percent on the page, and their sliders' keys
+(the panels show rates and ratios in percent; a capital ratio of 0.12 beside 11.7% misled)."""
 NEW_PLATFORM = {"sponsor": 0, "tiers": [1], "approval_days": 14, "limit_days": 180}
 """A platform switched on from the page: the first automaker's, for tier 1, on every bank."""
 
@@ -129,6 +137,16 @@ class Terms:
         return platforms
 
 
+def percent(fraction: float) -> float:
+    """A fraction as a slider's percent (rounded, so 0.07 shows as 7, not 7.000000000000001)."""
+    return round(100 * fraction, 6)
+
+
+def fraction(percent: float) -> float:
+    """A slider's percent as the scenario's fraction (rounded, so that 7 gives back 0.07)."""
+    return round(percent / 100, 8)
+
+
 def _prefer(finance: dict[str, Any], instrument: str, on: bool) -> None:
     """Put a switched-on instrument first in the preference order if it is missing."""
     if on and instrument not in finance["preference"]:
@@ -137,6 +155,8 @@ def _prefer(finance: dict[str, Any], instrument: str, on: bool) -> None:
 
 def model_params(terms: Terms, seed: int, catalog_names: list[str], picked: str) -> dict:
     """Mesa `model_params` for the page: the scenario picker, the seed and every term.
+
+    Rates and ratios are in percent, under the keys of `PERCENT_SLIDERS`.
 
     Args:
         terms: The picked scenario's terms (the sliders' values).
@@ -165,14 +185,20 @@ def model_params(terms: Terms, seed: int, catalog_names: list[str], picked: str)
             "Automaker payment term (days)", t.automaker_term_days, 0, 240, 5
         ),
         "platform": switch("Reverse-factoring platform", t.platform),
-        "platform_spread": slider("Platform spread (annual)", t.platform_spread, 0.0, 0.05, 0.001),
-        "platform_onboarded_share": slider(
-            "Platform: share of tier 1 onboarded", t.platform_onboarded_share, 0.0, 1.0, 0.05
+        "platform_spread_percent": slider(
+            "Platform spread (% a year)", percent(t.platform_spread), 0.0, 5.0, 0.1
+        ),
+        "platform_onboarded_percent": slider(
+            "Platform: tier 1 onboarded (%)", percent(t.platform_onboarded_share), 0.0, 100.0, 5.0
         ),
         "factoring": switch("Factoring", t.factoring),
         "order_financing": switch("Order financing", t.order_financing),
-        "bank_cutoff_pd": slider("Bank cut-off (scored PD)", t.bank_cutoff_pd, 0.01, 0.5, 0.01),
-        "bank_capital_ratio": slider("Bank capital ratio", t.bank_capital_ratio, 0.02, 0.3, 0.005),
+        "bank_cutoff_pd_percent": slider(
+            "Bank cut-off (scored PD, %)", percent(t.bank_cutoff_pd), 1.0, 50.0, 1.0
+        ),
+        "bank_capital_ratio_percent": slider(
+            "Bank capital ratio (%)", percent(t.bank_capital_ratio), 2.0, 30.0, 0.5
+        ),
         "approval_parallel": switch("Car loans: automated checks in parallel", t.approval_parallel),
         "reviewers": slider("Car loans: manual reviewers per bank", t.reviewers, 1, 20, 1),
         "bank_app_traffic": slider(
