@@ -53,9 +53,10 @@ class ExploredModel(mesa.Model):
         compare_term_days: The second copy's automaker payment term.
         compare_platform: Whether the second copy has a reverse-factoring platform.
         **terms: The values of `Terms` fields (None: the scenario's own), rates and ratios in
-            percent as the page shows them (`PERCENT_SLIDERS`). The page passes every slider; picking a scenario first sets them to its own values
-            (`scenario_terms`), so only those moved since differ from the scenario's terms,
-            and only those are written into it.
+            percent as the page shows them (`PERCENT_SLIDERS`). The page passes every
+            slider; picking a scenario first sets them to its own values (`scenario_terms`),
+            so only those moved since differ from the scenario's terms, and only those are
+            written into it.
     """
 
     def __init__(
