@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from autofin import __version__
 from autofin.cli import app
 from autofin.scenario.loading import load_scenario, scenario_hash
-from conftest import TINY, write
+from conftest import ROOT, TINY, write
 
 RESULT_FILES = {
     "timeseries.parquet",
@@ -515,3 +515,17 @@ def test_a_variant_folder_name_is_safe_and_short():
     long_name = default_run_directory("s", many).name
     assert len(long_name) <= 92
     assert long_name != default_run_directory("s", many[:9]).name
+
+
+def test_ctrl_c_that_no_command_handles_is_said(monkeypatch, capsys):
+    # Ctrl-C while the sweep is still planning (before its own handler): exit 130, said.
+    import autofin.sweep
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(autofin.sweep, "plan_sweep", interrupted)
+    with pytest.raises(SystemExit) as done:
+        app(["sweep", str(ROOT / "experiments" / "payment_terms.yaml")], prog_name="autofin")
+    assert done.value.code == 130
+    assert "error: interrupted; the command stopped" in capsys.readouterr().err

@@ -98,6 +98,10 @@ class _App(typer.Typer):
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         try:
             return super().__call__(*args, **kwargs)
+        except SystemExit as done:
+            if _silent_interrupt(done):
+                _print_error("interrupted; the command stopped before it had finished")
+            raise
         except MemoryError:
             _print_error(
                 "out of memory; try a smaller scenario (`autofin validate` prints its estimate)"
@@ -115,6 +119,20 @@ class _App(typer.Typer):
                 f"in autofin, please report it with the traceback in {log}"
             )
             sys.exit(EXIT_FAILED)
+
+
+def _silent_interrupt(done: SystemExit) -> bool:
+    """Whether ``done`` is Typer's exit 130 for a Ctrl-C no command handled (and said).
+
+    Typer turns a `KeyboardInterrupt` it catches into ``Exit(130)`` raised from it, and Click
+    exits with that code; a command's own handler exits 130 ``from None``, after its message.
+    """
+    typer_exit = done.__context__
+    return (
+        done.code == EXIT_INTERRUPTED
+        and typer_exit is not None
+        and isinstance(typer_exit.__cause__, KeyboardInterrupt)
+    )
 
 
 app = _App(
