@@ -7,6 +7,8 @@ import json
 import threading
 import time
 
+import numpy as np
+
 from autofin.report import figures
 from autofin.viz import interventions
 from autofin.viz.catalog import Catalog
@@ -221,3 +223,19 @@ def test_a_pinned_day_axis_stays_pinned_in_a_browser_that_drew_it_autoranged():
     for key in day_keys:
         assert patched["layout"][key]["autorange"] is False
         assert patched["layout"][key]["range"] == marked["layout"][key]["range"]
+
+
+def test_the_procurement_cost_index_axis_spans_at_least_one_percent():
+    model = ExploredModel(catalog=Catalog.build())
+    for _ in range(3):
+        model.step()
+    figure = draw(figures.finance_figure, model.runs())
+    trace = next(t for t in figure["data"] if t["name"] == "procurement cost index")
+    index = np.asarray(trace["y"], dtype=float)
+    assert index.max() - index.min() < 0.001  # its noise in the first steps: hundredths of a %
+    axis = figure["layout"]["yaxis" + trace["yaxis"][1:]]
+    low, high = axis["range"]
+    assert high - low > 0.0099
+    assert low <= index.min()
+    assert index.max() <= high
+    assert axis["autorange"] is False  # the browser's plotly keeps the range as it is

@@ -568,10 +568,26 @@ def finance_figure(results: Results) -> go.Figure:
     canvas.axis("y", 1, 1, title={"text": f"{currency} per step"})
     canvas.axis("y", 1, 2, title={"text": "% a year"})
     canvas.axis("y", 2, 1, title={"text": "days"})
-    canvas.axis("y", 2, 2, title={"text": "index (start = 1)"})
+    canvas.axis("y", 2, 2, title={"text": "index (start = 1)"}, **_index_range(drawn))
     canvas.axis("x", 2, 1, title={"text": DAYS})
     canvas.axis("x", 2, 2, title={"text": DAYS})
     return canvas.figure("Supply-chain finance", height=680)
+
+
+MIN_INDEX_SPAN = 0.01
+"""Narrowest range of the procurement cost index's axis (1%): autoscaled to its noise, a few
+hundredths of a percent filled the plot and looked like a swing."""
+
+
+def _index_range(drawn: list[Run]) -> dict:
+    """The procurement cost index's axis: autoranged, or `MIN_INDEX_SPAN` about its values."""
+    series = [run.result.timeseries.get("procurement_cost_index") for run in drawn]
+    values = np.concatenate([_finite(s) for s in series if s is not None] or [np.zeros(0)])
+    values = values[np.isfinite(values)]
+    if values.size == 0 or values.max() - values.min() >= MIN_INDEX_SPAN:
+        return {"autorange": True}
+    middle = float(values.max() + values.min()) / 2
+    return {"autorange": False, "range": [middle - MIN_INDEX_SPAN / 2, middle + MIN_INDEX_SPAN / 2]}
 
 
 # ---------------------------------------------------------------- sales funnel
