@@ -15,6 +15,7 @@ import pytest
 from viz_browser import Server, figures, launch, serve, step_count
 
 from autofin.viz.components import TABS
+from conftest import TINY, write
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 
@@ -362,3 +363,28 @@ def test_second_tab_draws_flows_financing_and_funnel(page):
     assert finance["traces"]
     assert funnel["traces"]
     page.shot("second-tab")
+
+
+@pytest.fixture(scope="module")
+def tiny_server(tmp_path_factory) -> Server:
+    """The page on a scenario of 10 steps, played to its end in a few seconds."""
+    folder = tmp_path_factory.mktemp("tiny")
+    scenario = write(folder, "tiny.yaml", TINY)
+    with serve(str(scenario), "--play-interval", "1", log_dir=folder) as running:
+        yield running
+
+
+def test_the_end_of_a_run_is_said_in_the_title_and_under_the_controls(browser, tiny_server):
+    page = Page(browser, tiny_server)
+    page.button("▶").click()
+    page.wait_for_step(10)
+    # Mesa's controller only greys its buttons at the end: the page says the run has finished.
+    page.tab.get_by_text(
+        re.compile(r"^autofin · tiny · run finished \(step 10 of 10\)$")
+    ).wait_for()
+    status = page.tab.locator(".autofin-finished")
+    status.wait_for()
+    assert "Run finished (step 10 of 10)" in status.inner_text()
+    assert page.button("Step").is_disabled()
+    page.shot("run-finished")
+    page.tab.close()

@@ -13,7 +13,7 @@ import solara
 
 from autofin.report import figures
 from autofin.viz.catalog import Catalog
-from autofin.viz.components import PANELS, TABS, Heading, draw
+from autofin.viz.components import PANELS, TABS, Heading, RunFinished, draw
 from autofin.viz.explored import ExploredModel, scenario_terms
 from autofin.viz.frame import Frame
 from autofin.viz.server import PLAY_INTERVAL_ENV, RENDER_INTERVAL_ENV, SCENARIO_ENV
@@ -64,6 +64,7 @@ def Page() -> None:
         model_params=MODEL_PARAMS,
         params_for=params_for,
         heading=Heading,
+        status=RunFinished,
         name=f"autofin · {CATALOG.opening}",
         play_interval=int(os.environ.get(PLAY_INTERVAL_ENV, "100")),
         render_interval=int(os.environ.get(RENDER_INTERVAL_ENV, "1")),

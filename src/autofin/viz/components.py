@@ -354,7 +354,28 @@ def Heading(model: ExploredModel) -> None:
     update_counter.get()
     spec = model.main.spec
     twin = f" and {model.twin.spec.name}" if model.twin is not None else ""
-    solara.AppBarTitle(f"autofin · {spec.name}{twin} · step {model.step_index} of {spec.steps}")
+    solara.AppBarTitle(f"autofin · {spec.name}{twin} · {progress(model)}")
+
+
+def progress(model: ExploredModel) -> str:
+    """The run's step, or that it has finished (Mesa's controller then only greys its buttons)."""
+    steps = model.main.spec.steps
+    if model.step_index >= steps:
+        return f"run finished (step {model.step_index} of {steps})"
+    return f"step {model.step_index} of {steps}"
+
+
+@solara.component
+def RunFinished(model: ExploredModel) -> None:
+    """Under the sidebar's controls: the run has finished, and Reset runs it again."""
+    update_counter.get()
+    if model.step_index >= model.main.spec.steps:
+        solara.Success(
+            f"Run finished (step {model.step_index} of {model.main.spec.steps}). "
+            "Reset runs it again.",
+            dense=True,
+            classes=["autofin-finished"],
+        )
 
 
 @solara.component
@@ -383,6 +404,8 @@ def Clock(model: ExploredModel) -> None:
         lines.append(f"Side by side with {model.twin.spec.name} (same seed, stepping in lockstep)")
     for mark in model.marks:
         lines.append(f"Intervention from step {mark.step}: {mark.label}")
+    if model.step_index >= spec.steps:
+        lines.insert(1, "The run has finished: Reset runs it again.")
     with solara.Column(gap="2px", classes=["autofin-clock"]):
         solara.Text(lines[0], style={"font-weight": "bold", "font-size": "16px"})
         for line in lines[1:]:

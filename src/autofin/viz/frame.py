@@ -55,6 +55,7 @@ def Frame(
     render_interval: int = 1,
     params_for: Callable[[str], dict] | None = None,
     heading: Callable[[mesa.Model], solara.Element] | None = None,
+    status: Callable[[mesa.Model], solara.Element] | None = None,
 ) -> None:
     """The whole page: the controls and model parameters in the sidebar, the panels by tab.
 
@@ -68,6 +69,7 @@ def Frame(
         render_interval: Steps between redraws.
         heading: A component drawing the app bar's title for the model shown (``name`` if
             omitted).
+        status: A component drawn under the controls for the model shown (the run's end).
         params_for: The `model_params` for a scenario picked in the ``scenario_name`` select:
             picking one rebuilds the sliders where that scenario sets them (Mesa's
             `ModelCreator` takes its values once, when it is built, so it is built anew).
@@ -109,6 +111,8 @@ def Frame(
                 render_interval=render,
                 use_threads=threads,
             )
+            if status is not None:
+                status(shown.value)
         with solara.Card("Model parameters (apply on Reset)"):
             ModelCreator(shown, shown_params, model_parameters=parameters).key(f"params-{picked}")
     Tabs(shown.value, panels, tabs)
