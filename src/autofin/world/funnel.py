@@ -20,6 +20,7 @@ module:
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -487,7 +488,12 @@ def _certain_borrowers(fraud: np.ndarray, savings: np.ndarray, market: _MarketVi
 
 
 def _ratio(numerator: float, denominator: float) -> float:
-    return float(numerator / denominator) if denominator > 0 else 0.0
+    """``numerator / denominator``; NaN (undefined) when there is nothing to divide by.
+
+    A rate of nothing is not zero: a step without leads has no conversion rate, and
+    writing 0 would read as "no lead bought" (docs/metrics.md, "Undefined rates").
+    """
+    return float(numerator / denominator) if denominator > 0 else math.nan
 
 
 def mean_of(values: np.ndarray) -> float:
@@ -575,6 +581,9 @@ def consumer_summary(timeseries: Any, market: ConsumerMarket) -> dict[str, Any]:
     """Headline consumer figures of a run (see docs/metrics.md)."""
     total = timeseries.sum()
     minutes = np.concatenate(market.all_decision_minutes or [np.zeros(0)])
+    # Applications decided automatically, step by step; a step without applications (its
+    # share undefined, NaN) decided none, and the sum skips it.
+    automatic = timeseries["automated_decision_share"] * timeseries["loan_applications"]
     summary: dict[str, Any] = {
         "leads": float(total["leads"]),
         "test_drives": float(total["test_drives"]),
@@ -582,8 +591,7 @@ def consumer_summary(timeseries: Any, market: ConsumerMarket) -> dict[str, Any]:
         "loan_approvals": float(total["loan_approvals"]),
         "loan_approval_rate": _ratio(total["loan_approvals"], total["loan_applications"]),
         "automated_decision_share": _ratio(
-            float((timeseries["automated_decision_share"] * timeseries["loan_applications"]).sum()),
-            total["loan_applications"],
+            float(automatic.sum(skipna=True)), total["loan_applications"]
         ),
         "median_decision_minutes": float(np.median(minutes)) if minutes.size else float("nan"),
         "conversion_rate": _ratio(total["sales_units"], total["leads"]),

@@ -77,13 +77,13 @@ class MetricsRecorder:
         n_defaults = int((defaulted & supplier).sum())
         row["suppliers_active"] = n_active
         row["supplier_defaults"] = n_defaults
-        row["supplier_default_rate"] = n_defaults / n_active if n_active else 0.0
+        row["supplier_default_rate"] = n_defaults / n_active if n_active else math.nan
         for tier in range(1, self.n_tiers + 1):
             rows = tier_rows[tier]
             active = int(was_active[rows].sum())
             count = int(defaulted[rows].sum())
             row[f"supplier_defaults_tier{tier}"] = count
-            row[f"supplier_default_rate_tier{tier}"] = count / active if active else 0.0
+            row[f"supplier_default_rate_tier{tier}"] = count / active if active else math.nan
         # Automakers are the rows of tier 0, suppliers all rows after them.
         makers, suppliers = tier_rows[0], slice(tier_rows[0].stop, firms.n)
         row["automaker_defaults"] = int(defaulted[makers].sum())
@@ -275,9 +275,9 @@ class MetricsRecorder:
             "suppliers": n_suppliers,
             "warmup_supplier_defaults": self.warmup_supplier_defaults,
             "supplier_defaults": len(defaults),
-            "supplier_default_share": len(defaults) / n_suppliers if n_suppliers else 0.0,
+            "supplier_default_share": len(defaults) / n_suppliers if n_suppliers else math.nan,
             "supplier_annual_default_rate": (
-                len(defaults) / n_suppliers / years if n_suppliers else 0.0
+                len(defaults) / n_suppliers / years if n_suppliers else math.nan
             ),
             "scored_pd_one_year_ratio": one_year_pd_calibration(timeseries, model.spec.step_days),
             "automaker_defaults": int((events["agent_type"] == "automaker").sum()),
