@@ -45,8 +45,8 @@ def browser():
 class Page:
     """One browser tab on the page, recording console errors and every request."""
 
-    def __init__(self, browser, server: Server) -> None:
-        self.tab = browser.new_page(viewport={"width": 1600, "height": 1100})
+    def __init__(self, browser, server: Server, viewport: dict | None = None) -> None:
+        self.tab = browser.new_page(viewport=viewport or {"width": 1600, "height": 1100})
         # Rebuilding a model on reset can take seconds on a loaded 2-core machine.
         self.tab.set_default_timeout(60_000)
         self.errors: list[str] = []
@@ -111,10 +111,29 @@ class Page:
         )
         return next(f for t, f in figures(self.tab).items() if t.startswith(title_start))
 
-    def shot(self, name: str) -> None:
+    def shot(self, name: str, scrolled: bool = False) -> None:
+        """A screenshot of the page; ``scrolled``: one a screen down the main area, which
+        scrolls inside the window (name-1.png, name-2.png, ...)."""
         self.tab.wait_for_timeout(1500)  # let a newly opened tab finish its layout
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        self.tab.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+        if not scrolled:
+            self.tab.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+            return
+        screens = self.tab.evaluate(SCREENS_JS)
+        for screen in range(screens):
+            self.tab.evaluate(SCROLL_JS, screen)
+            self.tab.wait_for_timeout(300)
+            self.tab.screenshot(path=str(ARTIFACTS / f"{name}-{screen + 1}.png"))
+        self.tab.evaluate(SCROLL_JS, 0)
+
+
+MAIN_AREA_JS = """() => [...document.querySelectorAll('.v-main div, .v-content div')].find(
+    d => getComputedStyle(d).overflowY === 'auto')"""
+SCREENS_JS = f"""() => {{ const d = ({MAIN_AREA_JS})();
+    return d ? Math.ceil(d.scrollHeight / (d.clientHeight - 100)) : 1; }}"""
+SCROLL_JS = (
+    f"""n => {{ const d = ({MAIN_AREA_JS})(); if (d) d.scrollTop = n * (d.clientHeight - 100); }}"""
+)
 
 
 @pytest.fixture
@@ -387,4 +406,81 @@ def test_the_end_of_a_run_is_said_in_the_title_and_under_the_controls(browser, t
     assert "Run finished (step 10 of 10)" in status.inner_text()
     assert page.button("Step").is_disabled()
     page.shot("run-finished")
+    page.tab.close()
+
+
+CUT_OR_OVERPRINTED_JS = """() => {
+  // What is cut or overprinted in the panels: text outside the main area, a cell or its
+  // figure; a tab's name cut; a figure's titles and the Sankey's labels on one another.
+  const problems = [];
+  const main = (document.querySelector('.v-main, .v-content')).getBoundingClientRect();
+  const within = (box, outer, what) => {
+    if (box.width === 0 || box.height === 0) return;
+    if (box.left < outer.left - 1 || box.right > outer.right + 1
+        || box.top < outer.top - 1 || box.bottom > outer.bottom + 1) problems.push(what);
+  };
+  const across = (box, outer, what) => {
+    if (box.width > 0 && (box.left < outer.left - 1 || box.right > outer.right + 1))
+      problems.push(what);
+  };
+  for (const tab of document.querySelectorAll('[role=tab]')) {
+    const bar = tab.closest('.v-slide-group__wrapper') || tab.parentElement;
+    across(tab.getBoundingClientRect(), bar.getBoundingClientRect(), 'tab ' + tab.innerText);
+    across(tab.getBoundingClientRect(), main, 'tab ' + tab.innerText);
+    if (tab.scrollWidth > tab.clientWidth + 1) problems.push('tab cut: ' + tab.innerText);
+  }
+  for (const b of document.querySelectorAll('.v-main .v-btn, .v-content .v-btn'))
+    across(b.getBoundingClientRect(), main, 'button ' + b.innerText);
+  for (const cell of document.querySelectorAll('.vue-grid-item')) {
+    const box = cell.getBoundingClientRect();
+    across(box, main, 'cell');
+    for (const label of cell.querySelectorAll('.v-label, .v-btn'))
+      across(label.getBoundingClientRect(), box, 'label ' + label.innerText);
+  }
+  for (const g of document.querySelectorAll('.js-plotly-plot')) {
+    const figure = g.getBoundingClientRect();
+    const name = (g.layout.title || {}).text || '';
+    const texts = [...g.querySelectorAll(
+      '.gtitle, .annotation-text, .legendtext, .xtick text, .ytick text, .node-label,'
+      + ' .g-xtitle text, .g-ytitle text, .g-y2title text')];
+    for (const t of texts) within(t.getBoundingClientRect(), figure, name + ': ' + t.textContent);
+    const words = [...g.querySelectorAll('.gtitle, .annotation-text, .node-label')]
+      .map(t => [t.textContent, t.getBoundingClientRect()]).filter(([, b]) => b.width > 0);
+    words.forEach(([a, p], i) => words.slice(i + 1).forEach(([b, q]) => {
+      const x = Math.min(p.right, q.right) - Math.max(p.left, q.left);
+      const y = Math.min(p.bottom, q.bottom) - Math.max(p.top, q.top);
+      if (x > 2 && y > 2) problems.push(name + ': ' + a + ' over ' + b);
+    }));
+  }
+  return problems;
+}"""
+
+
+def test_the_page_fits_a_1024_by_768_screen(browser, server):
+    page = Page(browser, server, viewport={"width": 1024, "height": 768})
+    # The sidebar starts closed, the panels in one column; Reset, play and Step above them.
+    drawer = page.tab.locator(".v-navigation-drawer")
+    page.tab.wait_for_function(
+        "() => document.querySelector('.v-navigation-drawer').getBoundingClientRect().right <= 0"
+    )
+    page.step(3)
+    page.wait_for_figure("Banks", "f._fullData[0].x.length === 3")
+    page.wait_for_figure("Supply network at step 3")
+    for index, tab in enumerate(TABS):
+        page.tab.get_by_role("tab", name=tab).click()
+        page.wait_for_figure("Sales funnel" if index else "Defaults over time")
+        page.tab.wait_for_timeout(1500)  # the cells' figures take their widths
+        cells = page.tab.locator(".vue-grid-item:visible").all()
+        assert len({round(cell.bounding_box()["x"]) for cell in cells}) == 1  # one column
+        assert page.tab.evaluate(CUT_OR_OVERPRINTED_JS) == [], tab
+        page.shot(f"1024x768-tab{index + 1}", scrolled=True)
+    # Opened from the menu button, the sidebar leaves the panels less room: still nothing cut.
+    page.tab.locator(".v-app-bar__nav-icon").click()
+    page.tab.wait_for_function(
+        "() => document.querySelector('.v-navigation-drawer').getBoundingClientRect().left >= 0"
+    )
+    assert drawer.get_by_text("Model parameters (apply on Reset)").is_visible()
+    page.tab.wait_for_timeout(2000)
+    assert page.tab.evaluate(CUT_OR_OVERPRINTED_JS) == []
+    page.shot("1024x768-sidebar-open", scrolled=True)
     page.tab.close()

@@ -15,7 +15,7 @@ from autofin.report import figures
 from autofin.viz.catalog import Catalog
 from autofin.viz.components import PANELS, TABS, Heading, RunFinished, draw
 from autofin.viz.explored import ExploredModel, scenario_terms
-from autofin.viz.frame import Frame
+from autofin.viz.frame import Frame, Layout
 from autofin.viz.server import PLAY_INTERVAL_ENV, RENDER_INTERVAL_ENV, SCENARIO_ENV
 from autofin.viz.terms import model_params
 
@@ -51,6 +51,9 @@ WARM_UP_FIGURES = (
     figures.funnel_figure,
 )
 warm_up()
+
+
+__all__ = ["Layout", "Page"]  # Solara lays the page out with this module's `Layout`
 
 
 @solara.component

@@ -21,7 +21,7 @@ from mesa.visualization.utils import force_update, update_counter
 from autofin.report import figures
 from autofin.report.canvas import plain_figures
 from autofin.report.runs import Run
-from autofin.viz import interventions
+from autofin.viz import interventions, viewport
 from autofin.viz.explored import ExploredModel
 from autofin.viz.interventions import Intervention, InterventionError
 from autofin.viz.plotly_view import show
@@ -71,16 +71,18 @@ def _pin_range(figure: PlainFigure, key: str, axis: dict, labels: dict[int, list
     axis["range"] = [low - pad, high + pad]
 
 
-def _label_levels(axis: dict, labels: dict[int, list[str]], tall: bool, room: int) -> list[int]:
+def _label_levels(
+    axis: dict, labels: dict[int, list[str]], tall: bool, room: int, plot_width: float
+) -> list[int]:
     """A level (0, 1, 2) for each mark's label: the next one down when it would touch the last.
 
     Labels are written left of their lines: up the line (about 16 px wide) in a tall plot,
     across (about 5.5 px a character) in a short one; the axis is about its domain's share of
-    `CELL_PLOT_WIDTH` wide.
+    ``plot_width`` wide.
     """
     low, high = axis["range"]
     domain = axis.get("domain", (0, 1))
-    px_per_day = (domain[1] - domain[0]) * CELL_PLOT_WIDTH / max(high - low, 1e-9)
+    px_per_day = (domain[1] - domain[0]) * plot_width / max(high - low, 1e-9)
     levels: list[int] = []
     last = None
     for day, said in labels.items():
@@ -91,10 +93,13 @@ def _label_levels(axis: dict, labels: dict[int, list[str]], tall: bool, room: in
     return levels
 
 
-def mark_interventions(figure: PlainFigure, marks: Sequence[Intervention]) -> PlainFigure:
+def mark_interventions(
+    figure: PlainFigure, marks: Sequence[Intervention], plot_width: float = 0
+) -> PlainFigure:
     """Draw each intervention as a dotted vertical line on every day axis of ``figure``.
 
-    The line is labelled on the top subplot only.
+    The line is labelled on the top subplot only; ``plot_width`` (px) is the plotting area's
+    width (0: `CELL_PLOT_WIDTH`).
 
     An axis counts as a day axis when its title is the figures' day title or when it matches
     one that is.
@@ -153,7 +158,7 @@ def mark_interventions(figure: PlainFigure, marks: Sequence[Intervention]) -> Pl
         # hover and in the line's name). Labels of marks close together are staggered.
         tall = high - low >= 0.5
         room = TALL_LABEL_CHARACTERS if tall else SHORT_LABEL_CHARACTERS
-        levels = _label_levels(axis, labels, tall, room)
+        levels = _label_levels(axis, labels, tall, room, plot_width or CELL_PLOT_WIDTH)
         for (day, said), level in zip(labels.items(), levels, strict=True):
             text = "; ".join(said)
             notes.append(
@@ -178,12 +183,20 @@ def mark_interventions(figure: PlainFigure, marks: Sequence[Intervention]) -> Pl
     return figure
 
 
-def fit(figure: PlainFigure, title: str | None = None, height: int = CELL_HEIGHT) -> PlainFigure:
+def fit(
+    figure: PlainFigure,
+    title: str | None = None,
+    height: int = CELL_HEIGHT,
+    plot_width: float = 0,
+) -> PlainFigure:
     """Size a report figure to a cell of the page's grid (and retitle it for a live run).
 
     The title sits at the top of the figure, the legend in smaller type between it and the
-    plot, so that they do not overlap in a cell's height.
+    plot, so that they do not overlap in a cell's height. A title wider than the cell is
+    written on two lines. ``plot_width`` (px) is the plotting area's width in the cell (0:
+    `CELL_PLOT_WIDTH`); the figure itself takes its cell's width in the browser.
     """
+    plot_width = plot_width or CELL_PLOT_WIDTH
     layout = figure.setdefault("layout", {})
     layout.pop("width", None)  # as wide as its cell
     heading = dict(layout.get("title") or {})
@@ -191,12 +204,14 @@ def fit(figure: PlainFigure, title: str | None = None, height: int = CELL_HEIGHT
     heading["font"] = {**heading.get("font", {}), "size": 14}
     if title is not None:
         heading["text"] = title
+    heading["text"] = _wrapped(str(heading.get("text", "")), plot_width + 40, TITLE_CHAR_PX)
+    title_px = TITLE_PX + TITLE_LINE_PX * str(heading["text"]).count("<br>")
     legend = dict(layout.get("legend") or {})
     legend["font"] = {**legend.get("font", {}), "size": 10}
     # The legend hangs from the title in pixels (container coordinates): placed in paper
     # coordinates above a short plot, its second row would cover the subplot titles.
-    rows = _legend_rows(figure.get("data", ()))
-    legend.update(yref="container", y=1 - TITLE_PX / height, yanchor="top", x=0)
+    rows = _legend_rows(figure.get("data", ()), plot_width)
+    legend.update(yref="container", y=1 - title_px / height, yanchor="top", x=0)
     above = [
         note
         for note in layout.get("annotations", ())
@@ -207,7 +222,7 @@ def fit(figure: PlainFigure, title: str | None = None, height: int = CELL_HEIGHT
     key_lines = max((str(note["text"]).count("<br>") + 1 for note in keys), default=0)
     subplot_titles = len(above) > len(keys)
     top = (
-        TITLE_PX
+        title_px
         + rows * LEGEND_ROW_PX
         + key_lines * KEY_LINE_PX
         + (SUBPLOT_TITLE_PX if subplot_titles else 8)
@@ -268,29 +283,30 @@ SUBPLOT_TITLE_PX = 36
 """Room (px) above the plots for subplot titles."""
 KEY_LINE_PX = 16
 """Height (px) of one line of a key written above the plot in 11-point type."""
-CELL_LEGEND_WIDTH = 380
-"""Width (px) a cell's legend rows may fill (a laptop's cell is ~460 px; the legend starts at
-the plot's left margin)."""
+TITLE_LINE_PX = 18
+"""Height (px) of a second line of a cell figure's title."""
+TITLE_CHAR_PX = 7.5
+"""Width (px) of a character of a cell figure's title (14-px type)."""
 
 
-def _legend_rows(traces: Sequence[dict]) -> int:
-    """How many rows a horizontal legend of these traces takes in a cell (an estimate).
+def _legend_rows(traces: Sequence[dict], width: float) -> int:
+    """How many rows a horizontal legend of these traces takes in ``width`` px (an estimate).
 
     Counts the traces plotly lists (named and not hidden from the legend), each about 40 px
     of symbol and padding plus 6 px a character.
     """
-    widths = [
+    entries = [
         40 + 6 * len(str(trace["name"]))
         for trace in traces
         if trace.get("name") and trace.get("showlegend") is not False
     ]
-    if len(widths) < 2 and not any(trace.get("showlegend") for trace in traces):
+    if len(entries) < 2 and not any(trace.get("showlegend") for trace in traces):
         return 0  # plotly shows no legend for a single trace
     rows, used = 1, 0.0
-    for width in widths:
-        if used and used + width > CELL_LEGEND_WIDTH:
+    for entry in entries:
+        if used and used + entry > width:
             rows, used = rows + 1, 0.0
-        used += width
+        used += entry
     return rows
 
 
@@ -316,7 +332,10 @@ def _not_started(model: ExploredModel, what: str) -> bool:
         "font": {"size": 14, "color": "#666"},
     }
     layout = {"xaxis": {"visible": False}, "yaxis": {"visible": False}, "annotations": [hint]}
-    show(fit({"data": [], "layout": layout}, what), screen=model.screen)
+    show(
+        fit({"data": [], "layout": layout}, what, plot_width=viewport.plot_width()),
+        screen=model.screen,
+    )
     return True
 
 
@@ -330,15 +349,23 @@ def draw(build: Callable[..., PlainFigure], *args: Any, **kwargs: Any) -> PlainF
         return build(*args, **kwargs)
 
 
-def time_series(build: FigureBuilder, name: str) -> Callable:
-    """A panel drawing ``build`` on the results so far, with the interventions marked."""
+def time_series(build: FigureBuilder, name: str, compact: bool = False) -> Callable:
+    """A panel drawing ``build`` on the results so far, with the interventions marked.
+
+    ``compact``: the figure has several subplots, fitted to the cell by `compact_subplots`.
+    """
 
     @solara.component
     def TimeSeries(model: ExploredModel) -> None:
         follow(model)
+        width = viewport.plot_width()
         if _not_started(model, name):
             return
-        show(fit(mark_interventions(draw(build, model.runs()), model.marks)), screen=model.screen)
+        figure = draw(build, model.runs())
+        if compact:
+            figure = compact_subplots(figure, width)
+        figure = mark_interventions(figure, model.marks, width)
+        show(fit(figure, plot_width=width), screen=model.screen)
 
     return TimeSeries
 
@@ -580,7 +607,11 @@ def SupplyNetwork(model: ExploredModel) -> None:
             title += f" ({runs[0].label})"
         if firm is not None:
             title += f" · firm {firm}'s sheet is below the figure"
-        figure = fit({"data": network["data"], "layout": dict(network["layout"])}, title)
+        figure = fit(
+            {"data": network["data"], "layout": dict(network["layout"])},
+            title,
+            plot_width=viewport.plot_width(),
+        )
         # A stable handler (the reactive's own setter): a new closure on every render would
         # make the widget drop figure updates.
         show(figure, on_click=clicked.set, screen=model.screen)
@@ -669,7 +700,12 @@ def CapitalFlows(model: ExploredModel) -> None:
     if len(runs) > 1:
         title += f" · {runs[shown].label}"
     show(
-        fit(draw(figures.flows_sankey, runs[shown : shown + 1], window=span), title, height=height),
+        fit(
+            draw(figures.flows_sankey, runs[shown : shown + 1], window=span),
+            title,
+            height=height,
+            plot_width=viewport.plot_width(),
+        ),
         screen=model.screen,
     )
 
@@ -691,12 +727,13 @@ def _wrapped(text: str, width_px: float, char_px: float = 6.2) -> str:
     return text[:cut] + "<br>" + text[cut + 1 :]
 
 
-def compact_subplots(figure: PlainFigure) -> PlainFigure:
+def compact_subplots(figure: PlainFigure, plot_width: float = 0) -> PlainFigure:
     """Fit a figure of several subplots in a cell: each y-axis title joins its subplot's title.
 
     In a cell, a subplot is a few hundred pixels wide and a hundred or two high: y-axis titles
     run into the next column or row, and titles into each other. Each subplot title (smaller)
     gets its y-axis title as a second, smaller line, and wraps if wider than its column.
+    ``plot_width`` (px) is the plotting area's width (0: `CELL_PLOT_WIDTH`).
     """
     layout = figure["layout"]
     notes = layout.get("annotations") or []
@@ -718,7 +755,7 @@ def compact_subplots(figure: PlainFigure) -> PlainFigure:
         if not match:
             continue
         note = match[0]
-        width = (right - left) * CELL_PLOT_WIDTH
+        width = (right - left) * (plot_width or CELL_PLOT_WIDTH)
         text = _wrapped(str(note.get("text", "")), width)
         unit = (axis.get("title") or {}).get("text")
         if unit:
@@ -804,8 +841,10 @@ def in_a_cell(build: FigureBuilder) -> FigureBuilder:
     return fitted
 
 
-Financing = time_series(in_a_cell(figures.finance_figure), "Supply-chain finance")
-SalesFunnel = time_series(in_a_cell(figures.funnel_figure), "Sales funnel and car-loan decisions")
+Financing = time_series(figures.finance_figure, "Supply-chain finance", compact=True)
+SalesFunnel = time_series(
+    figures.funnel_figure, "Sales funnel and car-loan decisions", compact=True
+)
 
 PANELS = [
     (RunPanel, 0),

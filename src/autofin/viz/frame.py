@@ -21,6 +21,8 @@ from mesa.visualization.solara_viz import (
     make_initial_grid_layout,
 )
 
+from autofin.viz import viewport
+
 PAGE_CSS = """
 /* A slider shows its value beside its track at all times (Vuetify shows it only while
    dragged), so that a term set on the page can be read before Reset applies it. */
@@ -36,6 +38,11 @@ PAGE_CSS = """
 .v-input__slider .v-input__slot > .v-slider { flex: 1 0 100%; }
 /* Room under the panels for Solara's badge, which is fixed at the bottom of the window. */
 .v-window { padding-bottom: 48px; }
+/* The tabs share the bar, their names on two lines if need be: in a narrow main area they
+   scrolled sideways and the first one's name was cut. */
+.autofin-tabs .v-slide-group__content { flex: 1 1 0; min-width: 0; }
+.autofin-tabs .v-slide-group__prev, .autofin-tabs .v-slide-group__next { display: none; }
+.autofin-tabs .v-tab { flex: 1 1 0; min-width: 0; max-width: none; white-space: normal; }
 /* A panel taller than its cell scrolls inside it instead of spilling over the next one. */
 .autofin-scrolling { height: 100%; overflow-y: auto; flex-wrap: nowrap; }
 """
@@ -94,6 +101,21 @@ def Frame(
         else:
             heading(shown.value)
         solara.lab.ThemeToggle()
+
+    def controls() -> None:
+        ModelController(
+            shown,
+            model_parameters=parameters,
+            play_interval=play,
+            render_interval=render,
+            use_threads=threads,
+        )
+        if status is not None:
+            status(shown.value)
+
+    # In a narrow window the sidebar starts closed (`Layout`): Reset, play and Step then sit
+    # above the panels, where they can be reached without opening it.
+    wide = viewport.is_wide()
     with solara.Sidebar(), solara.Column():
         with solara.Card("Controls"):
             solara.SliderInt(label="Play interval (ms)", value=play, min=1, max=500, step=1)
@@ -104,26 +126,35 @@ def Frame(
                 max=100,
                 step=1,
             )
-            ModelController(
-                shown,
-                model_parameters=parameters,
-                play_interval=play,
-                render_interval=render,
-                use_threads=threads,
-            )
-            if status is not None:
-                status(shown.value)
+            if wide:
+                controls()
         with solara.Card("Model parameters (apply on Reset)"):
             ModelCreator(shown, shown_params, model_parameters=parameters).key(f"params-{picked}")
+    viewport.Measure()
+    if not wide:
+        with solara.Column(classes=["autofin-controls"], style={"max-width": "420px"}):
+            controls()
     Tabs(shown.value, panels, tabs)
+
+
+@solara.component
+def Layout(children: list) -> solara.Element:
+    """Solara's page layout, its sidebar open by itself only in a wide window.
+
+    Solara draws the page's sidebar open, whatever the window; at 1024 px its 400 px left the
+    panels too little room. Its menu button opens and closes it either way.
+    """
+    return solara.AppLayout(children=children, sidebar_open=viewport.is_wide())
 
 
 @solara.component
 def Tabs(model: mesa.Model, panels: Sequence[Panel], tabs: Sequence[str]) -> None:
     """The panels in named tabs; only the open tab's panels are drawn (and redraw)."""
     current, set_current = solara.use_state(0)
+    # The panels as the user has arranged them, by tab and number of columns.
     layouts, set_layouts = solara.use_state({})
-    with solara.v.Tabs(v_model=current, on_v_model=set_current):
+    width = viewport.columns()
+    with solara.v.Tabs(v_model=current, on_v_model=set_current, class_="autofin-tabs"):
         for title in tabs:
             solara.v.Tab(children=[title])
     with solara.v.Window(v_model=current):
@@ -134,12 +165,19 @@ def Tabs(model: mesa.Model, panels: Sequence[Panel], tabs: Sequence[str]) -> Non
                 members = [panel for panel, tab in panels if tab == index]
 
                 def on_layout(layout: list, index: int = index) -> None:
-                    set_layouts(lambda old: {**old, index: layout})
+                    set_layouts(lambda old: {**old, (index, width): layout})
 
                 solara.GridDraggable(
                     items=[panel(model) for panel in members],
-                    grid_layout=layouts.get(index) or make_initial_grid_layout(len(members)),
+                    grid_layout=layouts.get((index, width)) or initial_layout(len(members), width),
                     resizable=True,
                     draggable=True,
                     on_grid_layout=on_layout,
                 )
+
+
+def initial_layout(count: int, columns: int) -> list[dict]:
+    """The panels' first arrangement: Mesa's two columns, or one panel under another."""
+    if columns > 1:
+        return make_initial_grid_layout(count)
+    return [{"i": i, "w": 12, "h": 10, "moved": False, "x": 0, "y": 10 * i} for i in range(count)]

@@ -1,0 +1,86 @@
+"""The browser window's width and the panels' room, as the page lays itself out by them.
+
+A `Viewport` widget, drawn at the top of the main area, reports the window's width (the
+sidebar opens only in a wide window) and its own width, the main area's (the panels take one
+column below `TWO_COLUMNS_PX`). The values are per page: Solara's reactive variables are
+kept per browser session.
+"""
+
+from __future__ import annotations
+
+import anywidget
+import solara
+import traitlets
+
+WIDE_WINDOW_PX = 1200
+"""Narrowest window whose sidebar opens by itself: in a narrower one (a 1024-px laptop) the
+sidebar's 400 px left the panels too little room, and its menu button opens it."""
+TWO_COLUMNS_PX = 1100
+"""Narrowest main area with two columns of panels (each about 540 px wide); one below."""
+GRID_MARGIN_PX = 10
+"""Margin (px) around a cell of Solara's grid (vue-grid-layout's default)."""
+PLOT_MARGINS_PX = 80
+"""A cell figure's left and right margins together (see `components.fit`)."""
+
+window_width = solara.reactive(0)
+"""The browser window's inner width (px); 0 until the page has reported it."""
+main_width = solara.reactive(0)
+"""The width (px) of the page's main area, right of an open sidebar; 0 until reported."""
+
+RENDER_JS = """
+function render({ model, el }) {
+  // Report the window's width and this element's (the main area's) whenever either changes.
+  function report() {
+    const width = Math.round(el.getBoundingClientRect().width);
+    if (width <= 0) return;  // not laid out yet (a hidden tab)
+    model.set("window_width", window.innerWidth);
+    model.set("width", width);
+    model.save_changes();
+  }
+  const observer = new ResizeObserver(report);  // reports once on observe, too
+  observer.observe(el);
+  window.addEventListener("resize", report);
+  return () => {
+    observer.disconnect();
+    window.removeEventListener("resize", report);
+  };
+}
+export default { render };
+"""
+
+
+class Viewport(anywidget.AnyWidget):
+    """An empty, full-width element that reports the window's width and its own.
+
+    Attributes:
+        window_width: The window's inner width (px).
+        width: The element's width (px): its container's.
+    """
+
+    _esm = RENDER_JS
+    window_width = traitlets.Int(0).tag(sync=True)
+    width = traitlets.Int(0).tag(sync=True)
+
+
+@solara.component
+def Measure() -> None:
+    """Keep `window_width` and `main_width` up to date with the browser."""
+    Viewport.element(on_window_width=window_width.set, on_width=main_width.set)
+
+
+def is_wide() -> bool:
+    """Whether the window is wide enough for the sidebar open beside the panels."""
+    return window_width.value == 0 or window_width.value >= WIDE_WINDOW_PX
+
+
+def columns() -> int:
+    """Columns of panels the main area has room for (two until it has been measured)."""
+    return 1 if 0 < main_width.value < TWO_COLUMNS_PX else 2
+
+
+def plot_width() -> int:
+    """The plotting area's width (px) of a figure in a cell of the grid, as laid out now."""
+    if main_width.value == 0:
+        return 0
+    cell = main_width.value / columns() - 2 * GRID_MARGIN_PX
+    return max(int(cell) - PLOT_MARGINS_PX, 200)
