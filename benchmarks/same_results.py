@@ -7,9 +7,10 @@ every result frame: ``timeseries``, ``flows``, ``events``, ``network``, ``firms`
 ``loans`` and the numeric ``summary`` figures (wall time and provenance left out).
 
 Frames must be equal cell for cell: same columns, same rows in the same order, same dtypes and
-the same values (NaN equal to NaN). Where float cells differ the script prints the largest
-relative difference, so a reordered float sum (last-bit differences, ~1e-15) can be told from a
-change of rule. It exits 1 if anything differs.
+the same values (NaN equal to NaN; NaN against a number is a difference, counted apart). Where
+float cells differ the script prints the largest relative difference, so a reordered float sum
+(last-bit differences, ~1e-15) can be told from a change of rule. It exits 1 if anything
+differs.
 
 Each scenario runs from the *base commit's* scenario file for the base run and from this
 checkout's file for the new run, so compare against a commit whose scenario files mean the same.
@@ -121,15 +122,19 @@ def compare_frames(name: str, old: Any, new: Any) -> list[str]:
             continue
         if pd.api.types.is_float_dtype(a):
             x, y = a.to_numpy(), b.to_numpy()
-            both_nan = np.isnan(x) & np.isnan(y)
+            one_nan = np.isnan(x) != np.isnan(y)  # a number on one side, NaN on the other
+            valued = ~np.isnan(x) & ~np.isnan(y)
             diff = np.abs(x - y)
             scale = np.maximum(np.abs(x), np.abs(y))
             with np.errstate(invalid="ignore", divide="ignore"):
-                rel = np.where(both_nan | (diff == 0), 0.0, diff / scale)
-            problems.append(
-                f"{name}.{column}: {int((rel > 0).sum())} cells differ, "
-                f"max relative difference {np.nanmax(rel):.3g}"
-            )
+                rel = np.where(valued & (diff > 0), diff / scale, 0.0)
+            differing = int((rel > 0).sum())
+            line = f"{name}.{column}: {differing + int(one_nan.sum())} cells differ"
+            if one_nan.any():
+                line += f" ({int(one_nan.sum())} of them NaN on one side only)"
+            if differing:
+                line += f", max relative difference {rel.max():.3g}"
+            problems.append(line)
         else:
             unequal = int((a.astype(str) != b.astype(str)).sum())
             problems.append(f"{name}.{column}: {unequal} cells differ")
