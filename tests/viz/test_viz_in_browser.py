@@ -362,6 +362,13 @@ def test_side_by_side_overlays_a_second_run(page):
     names = " ".join(t["name"] for t in defaults["traces"])
     assert "baseline.term60d" in names
     assert "baseline:" in names or "baseline " in names
+    # The network shows one run at a time too, picked by a switch (it drew the first only),
+    # and its title, longer by the run's name, is not cut.
+    page.wait_for_figure("Supply network at step 2", 't.endsWith("· baseline")')
+    page.button("baseline.term60d").click()
+    page.wait_for_figure("Supply network at step 2", 't.endsWith("· baseline.term60d")')
+    page.tab.wait_for_timeout(1500)
+    assert page.tab.evaluate(CUT_OR_OVERPRINTED_JS) == []
     page.shot("side-by-side")
     # The capital flows show one run at a time (two in a cell overprinted their labels).
     page.tab.get_by_role("tab", name=TABS[1]).click()

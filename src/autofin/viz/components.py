@@ -205,7 +205,11 @@ def fit(
     if title is not None:
         heading["text"] = title
     heading["text"] = _wrapped(str(heading.get("text", "")), plot_width + 40, TITLE_CHAR_PX)
-    title_px = TITLE_PX + TITLE_LINE_PX * str(heading["text"]).count("<br>")
+    extra_lines = str(heading["text"]).count("<br>")
+    title_px = TITLE_PX + TITLE_LINE_PX * extra_lines
+    # Plotly writes the lines of a title anchored at its top from the first line's middle:
+    # a second line pushed the first above the figure's edge.
+    heading["y"] = 0.99 - TITLE_LINE_PX * extra_lines / height
     legend = dict(layout.get("legend") or {})
     legend["font"] = {**legend.get("font", {}), "size": 10}
     # The legend hangs from the title in pixels (container coordinates): placed in paper
@@ -584,32 +588,39 @@ def _on_the_copy(
 
 @solara.component
 def SupplyNetwork(model: ExploredModel) -> None:
-    """The supply network as it stands; clicking a firm shows its balance sheet and finance."""
+    """The supply network as it stands; clicking a firm shows its balance sheet and finance.
+
+    Side by side, of one run at a time, picked by a switch (it drew the first run only).
+    """
     follow(model)
     clicked = solara.use_reactive(None)
-    drawn = solara.use_ref(None)  # (what the figure shows, the figure)
+    picked = solara.use_reactive("")
+    drawn = solara.use_ref(None)  # (the run shown, what its figure shows, the figure)
     # The figure and the clicked firm's sheet scroll inside the cell, not over the next one;
     # the placeholder before the first step is the same widget as the figure after it (one
     # created while the model plays is not drawn until it pauses).
     with solara.Column(classes=["autofin-scrolling"]):
+        shown = _pick_run(model, picked)
         if _not_started(model, "Supply network"):
             return
-        runs = model.runs()
+        run = model.runs()[shown]
         # Most steps change no firm's state and no supply edge: the figure is then the one
         # drawn before (building it costs more than the rest of the page's redraw).
-        shows = network_state(runs[0])
-        if drawn.current is None or not _same(drawn.current[0], shows):
-            drawn.current = (shows, draw(figures.network_figure, runs[0]))
-        network = drawn.current[1]
-        firm = _clicked_firm(runs[0].result.firms, clicked.value)
+        shows = network_state(run)
+        before = drawn.current
+        if before is None or before[0] != shown or not _same(before[1], shows):
+            drawn.current = (shown, shows, draw(figures.network_figure, run))
+        network = drawn.current[2]
+        firm = _clicked_firm(run.result.firms, clicked.value)
         title = f"Supply network at step {model.step_index}: firms by state, cascades in red"
         if model.twin is not None:
-            title += f" ({runs[0].label})"
+            title += f" · {run.label}"
         if firm is not None:
             title += f" · firm {firm}'s sheet is below the figure"
         figure = fit(
             {"data": network["data"], "layout": dict(network["layout"])},
             title,
+            height=CELL_HEIGHT - (TOGGLE_PX if model.twin is not None else 0),
             plot_width=viewport.plot_width(),
         )
         # A stable handler (the reactive's own setter): a new closure on every render would
@@ -617,7 +628,7 @@ def SupplyNetwork(model: ExploredModel) -> None:
         show(figure, on_click=clicked.set, screen=model.screen)
         if firm is not None:
             with model.lock:
-                sheet = interventions.firm_sheet(model.main, firm)
+                sheet = interventions.firm_sheet(model.models[shown], firm)
             currency = model.main.spec.currency
             rows = "".join(
                 f"<tr><td>{escape(str(key))}</td><td style='text-align:right'>"
@@ -679,23 +690,15 @@ def CapitalFlows(model: ExploredModel) -> None:
     window = solara.use_reactive(13)
     picked = solara.use_reactive("")
     solara.SliderInt("Sankey: last N steps", value=window, min=1, max=max(1, model.main.spec.steps))
-    names = [m.spec.name for m in model.models]
     height = CELL_HEIGHT - SLIDER_PX  # the slider above it shares the cell
-    current = picked.value if picked.value in names else names[0]
-    if len(names) > 1:
-        solara.ToggleButtonsSingle(
-            value=current,
-            values=names,
-            on_value=picked.set,
-            dense=True,
-        )
+    shown = _pick_run(model, picked)
+    if model.twin is not None:
         height -= TOGGLE_PX
     if _not_started(model, "Capital flows"):
         return
     last = model.step_index
     span = (max(1, last - window.value + 1), max(last, 1))
     runs = model.runs()
-    shown = names.index(current)
     title = f"Capital flows, steps {span[0]} to {span[1]}"
     if len(runs) > 1:
         title += f" · {runs[shown].label}"
@@ -712,6 +715,15 @@ def CapitalFlows(model: ExploredModel) -> None:
 
 TOGGLE_PX = 40
 """Height (px) of a row of toggle buttons in a cell."""
+
+
+def _pick_run(model: ExploredModel, picked: solara.Reactive[str]) -> int:
+    """Side by side, a switch picking the run a panel shows; the index of the run shown."""
+    names = [m.spec.name for m in model.models]
+    current = picked.value if picked.value in names else names[0]
+    if len(names) > 1:
+        solara.ToggleButtonsSingle(value=current, values=names, on_value=picked.set, dense=True)
+    return names.index(current)
 
 
 CELL_PLOT_WIDTH = 680
