@@ -516,3 +516,35 @@ def alive(process: psutil.Process) -> bool:
         return process.is_running() and process.status() != psutil.STATUS_ZOMBIE
     except psutil.NoSuchProcess:
         return False
+
+
+def test_an_output_undefined_in_every_run_is_kept_as_a_number_without_mean(tmp_path):
+    # The bank app without traffic converts nothing: its conversion rate is NaN in each step.
+    from autofin.sweep.analysis import analyze_sweep
+    from autofin.sweep.runs import run_batch
+
+    text = EXPERIMENT.format(terms="[60]", horizon=70).replace(
+        "summary: [supplier_defaults, sales_units, bank_lending_volume]",
+        "summary: [sales_units, conversion_rate_bank_app]",
+    )
+    text = text.replace(
+        "- {metric: bank_npl_ratio, stat: max}", "- {metric: conversion_rate_bank_app, stat: sum}"
+    )
+    write(tmp_path, "tiny.yaml", TINY)
+    plan = plan_sweep(load_experiment(write(tmp_path, "exp.yaml", text)))
+    store = SweepStore(tmp_path / "sweep")
+    store.open(plan.resolved, plan.design, plan.fingerprint)
+    for outcome in run_batch(plan.runs(), plan.experiment.spec.outputs):
+        store.record(outcome)
+    runs, _ = store.gather(plan.design)
+    for output in ("conversion_rate_bank_app", "conversion_rate_bank_app_sum"):
+        assert runs[output].dtype == float
+        assert runs[output].isna().all()
+    means = analyze_sweep(tmp_path / "sweep").means
+    undefined = means[means["metric"] == "conversion_rate_bank_app_sum"]
+    assert len(undefined) == 2  # both design points listed, with no mean
+    assert (undefined["n"] == 0).all()
+    assert undefined["mean"].isna().all()
+    said = CliRunner().invoke(app, ["analyze", str(tmp_path / "sweep")])
+    assert said.exit_code == 0, said.output
+    assert "conversion_rate_bank_app_sum no value (no run gave one)" in said.output

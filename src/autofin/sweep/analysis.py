@@ -140,12 +140,12 @@ class SweepAnalysis:
 def _mean_text(row: pd.Series) -> str:
     """A mean with its 95% interval (or why it has none), in percent for shares and rates."""
     show = as_percent if is_fraction(row["metric"]) else _short
+    if row["n"] == 0:
+        return "no value (no run gave one)"
     if math.isfinite(row["low"]):
         interval = f" ({show(row['low'])} to {show(row['high'])})"
     elif row["n"] == 1:
         interval = " (one run)"
-    elif row["n"] == 0:
-        interval = " (no run gave a value)"
     else:
         interval = f" ({int(row['n'])} runs gave a value)"
     return f"{show(row['mean'])}{interval}"

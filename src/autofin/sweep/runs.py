@@ -192,4 +192,6 @@ def _aggregate(values: pd.Series, stat: str) -> float:
         return math.nan
     if stat == "final":
         return float(values.iloc[-1])
+    if stat == "sum":
+        return float(values.sum(min_count=1))  # undefined (NaN) in every step: NaN, not 0
     return float(getattr(values, stat)())

@@ -185,6 +185,10 @@ class SweepStore:
         finished = self.finished()
         rows = [self._read_json(self.runs_dir / f"{run_id}.json") for run_id in finished]
         outputs = pd.DataFrame(rows, columns=None if rows else ["run_id", "seconds"])
+        # An output undefined in every run (NaN, stored as JSON's null) reads back as a column
+        # of None: it is a number still, so that `analyze` lists it (with no mean) as well.
+        undefined = [column for column in outputs.columns if outputs[column].isna().all()]
+        outputs[undefined] = outputs[undefined].astype(float)
         runs = design.merge(outputs, on="run_id", how="inner")
         failed = [
             self._read_json(path)
