@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 import threading
 import time
 
@@ -239,3 +240,25 @@ def test_the_procurement_cost_index_axis_spans_at_least_one_percent():
     assert low <= index.min()
     assert index.max() <= high
     assert axis["autorange"] is False  # the browser's plotly keeps the range as it is
+
+
+def test_a_funnel_dwarfed_by_its_traffic_starts_at_leads_with_each_channels_traffic_named():
+    catalog = Catalog.build()
+    bank_app = ExploredModel(catalog=catalog, scenario_name="finance_traffic")
+    baseline = ExploredModel(catalog=catalog, scenario_name="baseline")
+    for model in (bank_app, baseline):
+        for _ in range(3):
+            model.step()
+    funnels = [
+        t for t in draw(figures.funnel_figure, bank_app.runs())["data"] if t["type"] == "funnel"
+    ]
+    # The bank app's traffic (hundreds of thousands) no longer sets the width: every
+    # channel's leads are a visible share of the widest bar.
+    assert all(t["y"][0] == "leads" for t in funnels)
+    widest = max(max(t["x"]) for t in funnels)
+    assert all(t["x"][0] > widest / 20 for t in funnels)
+    named = {t["name"].split(" (")[0]: t["name"] for t in funnels}
+    assert re.fullmatch(r"bank app \([\d,]{7,} traffic\)", named["bank app"])
+    # Where traffic and leads are alike, the funnel starts at traffic, as it did.
+    ordinary = draw(figures.funnel_figure, baseline.runs())["data"]
+    assert all(t["y"][0] == "traffic" for t in ordinary if t["type"] == "funnel")

@@ -595,19 +595,27 @@ def funnel_figure(results: Results) -> go.Figure:
     """The sales funnel per channel, conversion over time, and the time to a loan decision.
 
     Left: traffic → leads → test drives → applications → approvals → sales over the run, per
-    channel (for several runs: per run, all channels). Middle: conversion (sales / leads) per
-    step. Right: median minutes to a loan decision, with the 10th–90th percentile band.
+    channel (for several runs: per run, all channels); from leads on, each channel's traffic
+    in its legend entry, when traffic dwarfs leads (see `traffic_dwarfs_leads`). Middle:
+    conversion (sales / leads) per step. Right: median minutes to a loan decision, with the
+    10th–90th percentile band.
     """
     drawn = runs(results)
+    from_leads = traffic_dwarfs_leads(drawn)
     canvas = Canvas(
         rows=1,
         cols=3,
         column_widths=(0.4, 0.3, 0.3),
         horizontal_spacing=0.09,
-        titles=("Funnel over the run", "Conversion (sales / leads)", "Decision time"),
+        titles=(
+            "Funnel over the run, from leads" if from_leads else "Funnel over the run",
+            "Conversion (sales / leads)",
+            "Decision time",
+        ),
     )
     single = len(drawn) == 1
-    labels = [label for _, label in FUNNEL_STAGES]
+    stages = FUNNEL_STAGES[1:] if from_leads else FUNNEL_STAGES
+    labels = [label for _, label in stages]
     histogram = all(_car_loan_minutes(run).size for run in drawn)
     for index, run in enumerate(drawn):
         ts = run.columns("sales funnel", "day", *(column for column, _ in FUNNEL_STAGES))
@@ -622,11 +630,13 @@ def funnel_figure(results: Results) -> go.Figure:
                 canvas.add(
                     "funnel",
                     y=labels,
-                    x=[float(ts[f"{column}_{channel}"].sum()) for column, _ in FUNNEL_STAGES],
-                    name=channel.replace("_", " "),
+                    x=[float(ts[f"{column}_{channel}"].sum()) for column, _ in stages],
+                    name=channel.replace("_", " ")
+                    + (_traffic_note(ts[f"traffic_{channel}"]) if from_leads else ""),
                     legendgroup=channel,
                     marker={"color": run_colour(k)},
                     texttemplate="%{value:,.0f}",
+                    cliponaxis=False,  # a thin last bar's number, written beside it
                 )
                 canvas.add(
                     "scatter",
@@ -644,11 +654,12 @@ def funnel_figure(results: Results) -> go.Figure:
             canvas.add(
                 "funnel",
                 y=labels,
-                x=[float(ts[column].sum()) for column, _ in FUNNEL_STAGES],
-                name=run.label,
+                x=[float(ts[column].sum()) for column, _ in stages],
+                name=run.label + (_traffic_note(ts["traffic"]) if from_leads else ""),
                 legendgroup=run.label,
                 marker={"color": colour},
                 texttemplate="%{value:,.0f}",
+                cliponaxis=False,
                 # Side by side, one run's connectors would shade the other run's bars.
                 connector={"visible": single},
             )
@@ -714,6 +725,31 @@ def funnel_figure(results: Results) -> go.Figure:
         # and stacked, the thinner stages of one hid the other's numbers: side by side.
         funnelmode="stack" if single else "group",
     )
+
+
+TRAFFIC_DWARFS_LEADS = 20
+"""Traffic over this many times the leads is not drawn as the funnel's first stage."""
+
+
+def traffic_dwarfs_leads(drawn: list[Run]) -> bool:
+    """Whether a run's traffic is over `TRAFFIC_DWARFS_LEADS` times its leads.
+
+    A bank app's partnership shows offers to hundreds of thousands a step, of whom a few
+    hundred become leads: drawn as the funnel's first stage, its width set the scale and the
+    other channels' stages were a few pixels wide.
+    """
+    for run in drawn:
+        series = run.result.timeseries
+        if "traffic" in series and "leads" in series:
+            leads = float(series["leads"].sum())
+            if float(series["traffic"].sum()) > TRAFFIC_DWARFS_LEADS * max(leads, 1.0):
+                return True
+    return False
+
+
+def _traffic_note(traffic: pd.Series) -> str:
+    """A legend entry's note of the traffic over the run, the stage the funnel leaves out."""
+    return f" ({traffic.sum():,.0f} traffic)"
 
 
 def _car_loan_minutes(run: Run) -> np.ndarray:
