@@ -277,3 +277,41 @@ def test_an_extra_file_fails_verification_but_a_hidden_one_does_not(tmp_path, re
     (target / "panel.parquet").write_bytes(b"from another run")
     with pytest.raises(ResultsIntegrityError, match="not part of the recorded run"):
         verify_results(target)
+
+
+def test_a_file_changed_after_a_check_is_caught_by_the_next_even_at_its_old_size_and_time(
+    tmp_path, result
+):
+    target = tmp_path / "run"
+    write_results(result, target)
+    verify_results(target)  # every file read and found as recorded
+    events = target / "events.parquet"
+    before = events.stat()
+    data = bytearray(events.read_bytes())
+    data[-20] ^= 0xFF  # same size
+    events.write_bytes(bytes(data))
+    os.utime(events, ns=(before.st_atime_ns, before.st_mtime_ns))  # the old time, too
+    with pytest.raises(ResultsIntegrityError, match=r"events\.parquet"):
+        verify_results(target)
+
+
+def test_compare_reads_each_file_of_a_run_once(tmp_path, result, monkeypatch):
+    import hashlib
+
+    from autofin.results import compare, folder
+
+    for name in ("a", "b"):
+        write_results(result, tmp_path / name)
+    hashed, sha256 = [], hashlib.sha256
+
+    def counting_sha256(*args):
+        hashed.append(1)
+        return sha256(*args)
+
+    monkeypatch.setattr(folder.hashlib, "sha256", counting_sha256)
+    runs = [tmp_path / "a", tmp_path / "b"]
+    compare.compare_runs(runs)
+    compare.run_steps(runs)
+    compare.pairings_and_differences(runs)
+    files = len(json.loads((tmp_path / "a" / "summary.json").read_text())["file_sha256"])
+    assert len(hashed) <= 2 * files  # each file of each run at most once (writing read them)

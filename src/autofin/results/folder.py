@@ -217,13 +217,32 @@ def _check_output_folder(target: Path) -> None:
             )
 
 
+_KNOWN_DIGESTS: dict[tuple[int, ...], str] = {}
+"""SHA-256s computed in this process, by the file's identity and last change (see below)."""
+KNOWN_DIGESTS_KEPT = 4096
+
+
 def file_sha256(path: Path) -> str:
-    """SHA-256 (hex) of a file's bytes."""
+    """SHA-256 (hex) of a file's bytes.
+
+    A file read before and not changed since (same device, inode, size, modification and
+    status-change times: any write changes the last, and no tool can set it) is not read
+    again: `compare` checks each run's files for its table, its steps, its paired
+    differences and its report, and a panel of every firm can take seconds to read.
+    """
+    stat = path.stat()
+    identity = (stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns)
+    known = _KNOWN_DIGESTS.get(identity)
+    if known is not None:
+        return known
     digest = hashlib.sha256()
     with path.open("rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
-    return digest.hexdigest()
+    if len(_KNOWN_DIGESTS) >= KNOWN_DIGESTS_KEPT:
+        _KNOWN_DIGESTS.clear()
+    _KNOWN_DIGESTS[identity] = digest.hexdigest()
+    return _KNOWN_DIGESTS[identity]
 
 
 def verify_results(directory: str | Path) -> dict[str, Any]:
