@@ -150,3 +150,28 @@ def test_autofin_run_writes_a_report_unless_told_not_to(tmp_path):
     assert "report.html" not in written
     assert "panel.parquet" not in written
     assert "loans.parquet" not in written
+
+
+def test_a_replicated_run_shows_each_headline_figures_interval():
+    from autofin.results.replications import simulate_replications
+    from autofin.scenario.loading import load_scenario_dict
+    from conftest import TINY_SETTINGS
+
+    result = simulate_replications(
+        load_scenario_dict({**TINY_SETTINGS, "seed": 5, "replications": 3})
+    )
+    page = build_report(result)
+    low, high = result.summary["confidence_95"]["sales_units"]
+    assert low < high
+    row = re.search(r"<th>sales units</th><td class='number'>(.*?)</td>", page).group(1)
+    shown = re.search(r"<span class='interval'>(.*?) – (.*?)</span>", row).groups()
+    assert [float(bound.replace(",", "")) for bound in shown] == pytest.approx([low, high], 1e-3)
+    assert "95% confidence interval" in page
+    # Figures equal in every replication (the suppliers counted) show no interval.
+    suppliers = re.search(r"<th>suppliers</th><td class='number'>(.*?)</td>", page).group(1)
+    assert "interval" not in suppliers
+
+
+def test_a_single_run_shows_no_interval(page):
+    assert "class='interval'" not in page
+    assert "confidence interval" not in page

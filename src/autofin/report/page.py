@@ -21,7 +21,7 @@ from plotly.offline import get_plotlyjs
 from autofin.report import figures
 from autofin.report.runs import ReportDataError, Results, Run, runs
 from autofin.report.style import FONT, run_colour
-from autofin.results.compare import is_fraction, summary_figures
+from autofin.results.compare import is_fraction, summary_figures, summary_intervals
 from autofin.results.writing import _write_atomically
 
 PROVENANCE_ROWS = (
@@ -147,6 +147,7 @@ section {{ background: #fff; border: 1px solid #e2e4e8; border-radius: 8px;
 table {{ border-collapse: collapse; font-size: 13px; }}
 th, td {{ padding: 4px 12px 4px 0; text-align: left; border-bottom: 1px solid #eee; }}
 td.number {{ text-align: right; font-variant-numeric: tabular-nums; }}
+td.number .interval {{ color: #666; font-size: 11px; }}
 th.run {{ text-align: right; }}
 .swatch {{ display: inline-block; width: 10px; height: 10px; border-radius: 2px;
   margin-right: 6px; }}
@@ -261,20 +262,46 @@ def _headline_section(drawn: list[Run]) -> str:
     """The numeric headline figures of the summaries, a column per run."""
     table = headline_table(drawn)
     head = "".join(f"<th class='run'>{html.escape(run.label)}</th>" for run in drawn)
+    intervals = [summary_intervals(run.result.summary) for run in drawn]
     rows = "".join(
         f"<tr><th>{html.escape(str(name).replace('_', ' '))}</th>"
-        + "".join(f"<td class='number'>{_format(str(name), v)}</td>" for v in row)
+        + "".join(
+            f"<td class='number'>{_format(str(name), v)}"
+            f"{_interval(str(name), known.get(str(name)))}</td>"
+            for v, known in zip(row, intervals, strict=True)
+        )
         + "</tr>"
         for name, row in table.iterrows()
+    )
+    replicated = (
+        " For a run of several replications, the mean over them and, below it, its 95% "
+        "confidence interval."
+        if any(intervals)
+        else ""
     )
     return (
         "<section id='headline'><h2>Headline figures</h2>"
         "<p class='caption'>Totals and averages over the run from each summary.json "
         "(rates, ratios, shares, APRs, PDs and financing costs in percent, the PD calibration "
         "ratio as a multiple; money in the scenario's currency; "
-        "figures that are zero in every run, such as unused instruments, are left out).</p>"
+        "figures that are zero in every run, such as unused instruments, are left out)."
+        f"{replicated}</p>"
         f"<table><tr><th>figure</th>{head}</tr>{rows}</table></section>"
     )
+
+
+def _interval(name: str, interval: tuple[float, float] | None) -> str:
+    """A headline cell's 95% interval on a line of its own.
+
+    Nothing for a single run, and nothing where every replication had the same value (the
+    suppliers counted, the steps run), whose interval is that value.
+    """
+    if interval is None or not all(math.isfinite(bound) for bound in interval):
+        return ""
+    if interval[0] == interval[1]:
+        return ""
+    low, high = (_format(name, bound) for bound in interval)
+    return f"<br><span class='interval'>{low} – {high}</span>"
 
 
 def headline_table(drawn: list[Run]) -> pd.DataFrame:

@@ -270,7 +270,7 @@ def _summary_figures(run_summary: Mapping[str, Any], keys: list[str]) -> dict[st
         for key, value in summary_figures(run_summary)
         if key in wanted
     }
-    for key, (low, high) in _intervals(run_summary).items():
+    for key, (low, high) in summary_intervals(run_summary).items():
         if key in wanted:
             figures[f"{key} ({CI_LOW})"] = low
             figures[f"{key} ({CI_HIGH})"] = high
@@ -540,8 +540,12 @@ def summary_figures(summary: Mapping[str, Any], prefix: str = "") -> Iterator[tu
             yield f"{prefix}{key}", number
 
 
-def _intervals(summary: Mapping[str, Any]) -> dict[str, tuple[float, float]]:
-    """A replicated run's confidence intervals by summary figure (empty for a single run)."""
+def summary_intervals(summary: Mapping[str, Any]) -> dict[str, tuple[float, float]]:
+    """A replicated run's 95% confidence intervals by summary figure (empty for a single run).
+
+    Args:
+        summary: A run's summary, as in `summary.json` (a bound written as null is NaN).
+    """
     intervals = summary.get(CONFIDENCE_KEY)
     if not isinstance(intervals, Mapping):
         return {}
@@ -559,7 +563,7 @@ def _number(value: Any) -> float:
 
 def _summary_rows(summary: Mapping[str, Any], keys: list[str]) -> list[str]:
     """The summary rows of one run among `keys`: each figure, then its interval if it has one."""
-    intervals = _intervals(summary)
+    intervals = summary_intervals(summary)
     wanted = set(keys)
     rows = []
     for key, _ in summary_figures(summary):
