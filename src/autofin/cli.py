@@ -322,27 +322,29 @@ def run(
         raise typer.Exit(EXIT_INTERRUPTED)
 
 
-def default_run_directory(name: str, settings: list[str]) -> Path:
-    """Where `run` writes without ``-o``: ``results/<name>/``, or a folder of the variant.
+def default_run_directory(name: str, settings: list[str], folder: Path = Path("results")) -> Path:
+    """Where `run` (or `sweep`) writes without ``-o``: ``results/<name>/``, or the variant's.
 
     A run changed on the command line (``--set``, ``--seed``, ``--replications``) is another
     scenario than the file's: it goes to ``results/<name>--<setting>--<setting>/`` (each
     ``PATH=VALUE`` with the characters a file name should not hold left out), so that it
     never replaces the file's own results. A name too long for comfort keeps its first 80
-    characters and a digest of all the settings.
+    characters and a digest of all the settings. A sweep's folders are named alike, under
+    ``results/sweeps/``.
 
     Args:
-        name: The scenario's name.
+        name: The scenario's (or experiment's) name.
         settings: The ``PATH=VALUE`` settings given, in order.
+        folder: Where the results folders are.
     """
     if not settings:
-        return Path("results") / name
+        return folder / name
     parts = [_file_name_part(setting) for setting in settings]
     variant = "--".join([name, *parts])
     if len(variant) > 100 or not all(parts):
         digest = hashlib.sha256("\n".join(settings).encode()).hexdigest()[:10]
         variant = f"{variant[:80]}--{digest}"
-    return Path("results") / variant
+    return folder / variant
 
 
 def _file_name_part(setting: str) -> str:
@@ -859,7 +861,12 @@ def sweep(
     ],
     output: Annotated[
         Path | None,
-        typer.Option("--output", "-o", help="Sweep directory (default: results/sweeps/<name>/)."),
+        typer.Option(
+            "--output",
+            "-o",
+            help="Sweep directory (default: results/sweeps/<name>/, or "
+            "results/sweeps/<name>--<settings>/ with --set).",
+        ),
     ] = None,
     workers: Annotated[
         int | None,
@@ -908,7 +915,11 @@ def sweep(
         _print_error(str(error))
         raise typer.Exit(EXIT_BAD_INPUT) from None
     spec = plan.experiment.spec
-    directory = output if output is not None else Path("results") / "sweeps" / spec.name
+    directory = (
+        output
+        if output is not None
+        else default_run_directory(spec.name, overrides or [], Path("results") / "sweeps")
+    )
     cluster = None
     if slurm:
         options = SlurmOptions(queue, account, walltime, cores, memory, jobs)

@@ -548,3 +548,30 @@ def test_an_output_undefined_in_every_run_is_kept_as_a_number_without_mean(tmp_p
     said = CliRunner().invoke(app, ["analyze", str(tmp_path / "sweep")])
     assert said.exit_code == 0, said.output
     assert "conversion_rate_bank_app_sum no value (no run gave one)" in said.output
+
+
+def test_a_sweep_changed_with_set_goes_to_its_own_folder(tmp_path, monkeypatch, client):
+    experiment = experiment_file(tmp_path, terms="[60]", horizon=14)
+    monkeypatch.chdir(tmp_path)
+    own = CliRunner().invoke(
+        app, ["sweep", str(experiment), "--scheduler", client.scheduler.address]
+    )
+    assert own.exit_code == 0, own.output
+    result = CliRunner().invoke(
+        app,
+        [
+            "sweep",
+            str(experiment),
+            "--set",
+            "banks.count=3",
+            "--scheduler",
+            client.scheduler.address,
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    sweeps = tmp_path / "results" / "sweeps"
+    assert sorted(path.name for path in sweeps.iterdir()) == [
+        "tiny_terms",
+        "tiny_terms--banks.count=3",
+    ]
+    assert (sweeps / "tiny_terms--banks.count=3" / "runs.parquet").is_file()
