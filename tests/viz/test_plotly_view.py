@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import itertools
 import json
 import re
 import threading
@@ -147,9 +148,9 @@ def test_a_step_on_the_thread_that_delivers_the_browsers_reports_does_not_wait_f
     assert elsewhere == [False]
 
 
-def test_a_long_intervention_label_is_cut_to_fit_its_line_with_the_full_text_on_hover():
-    # Several interventions on one day make one long label; written up the line in full it
-    # ran off the bottom of the plot and over the bars.
+def test_interventions_on_one_day_are_labelled_side_by_side_each_cut_to_fit_its_line():
+    # Several interventions on one day made one long label, cut after the first; written up
+    # the line in full it ran off the bottom of the plot and over the bars.
     from autofin.viz.components import mark_interventions
 
     model = ExploredModel(catalog=Catalog.build())
@@ -161,10 +162,15 @@ def test_a_long_intervention_label_is_cut_to_fit_its_line_with_the_full_text_on_
     ]
     marks = [interventions.Intervention(2, 14, label) for label in said]
     figure = mark_interventions(draw(figures.defaults_figure, model.runs()), marks)
-    (note,) = [a for a in figure["layout"]["annotations"] if a.get("hovertext")]
-    assert note["hovertext"] == "; ".join(said)
-    assert len(note["text"]) <= 40
-    assert note["text"].endswith("…")
+    notes = [a for a in figure["layout"]["annotations"] if a.get("hovertext")]
+    assert [note["hovertext"] for note in notes] == said
+    assert all(len(note["text"]) <= 40 for note in notes)
+    assert notes[0]["text"].endswith("…")
+    # Up their line, each beside the one before, none left of the axis's start (day 14 is
+    # near it: the labels covered the tick labels).
+    shifts = [note["xshift"] for note in notes]
+    assert shifts == sorted(shifts)
+    assert min(b - a for a, b in itertools.pairwise(shifts)) >= 15
 
 
 def day_axis_keys(figure: dict) -> list[str]:

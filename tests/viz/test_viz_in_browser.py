@@ -491,3 +491,68 @@ def test_the_page_fits_a_1024_by_768_screen(browser, server):
     assert page.tab.evaluate(CUT_OR_OVERPRINTED_JS) == []
     page.shot("1024x768-sidebar-open", scrolled=True)
     page.tab.close()
+
+
+INTERVENTION_LABELS_JS = """() => {
+  // Each figure's intervention labels (the annotations with a hover text) that run over
+  // another, over a tick label or out of the figure.
+  const problems = [];
+  const overlap = (p, q) => Math.min(p.right, q.right) - Math.max(p.left, q.left) > 1
+    && Math.min(p.bottom, q.bottom) - Math.max(p.top, q.top) > 1;
+  for (const g of document.querySelectorAll('.js-plotly-plot')) {
+    const name = g.layout.title.text;
+    const notes = g.layout.annotations || [];
+    const labels = [...g.querySelectorAll('.annotation')]
+      .filter(a => (notes[Number(a.dataset.index)] || {}).hovertext)
+      .map(a => [a.textContent, a.querySelector('.annotation-text-g').getBoundingClientRect()]);
+    const ticks = [...g.querySelectorAll('.xtick text, .ytick text')]
+      .map(t => t.getBoundingClientRect());
+    const figure = g.getBoundingClientRect();
+    labels.forEach(([text, box], i) => {
+      if (box.left < figure.left || box.right > figure.right) problems.push(name + ': out ' + text);
+      if (ticks.some(t => overlap(t, box))) problems.push(name + ': over a tick: ' + text);
+      labels.slice(i + 1).forEach(([other, b]) => {
+        if (overlap(box, b)) problems.push(name + ': ' + text + ' over ' + other);
+      });
+    });
+  }
+  return problems;
+}"""
+
+
+def test_intervention_labels_keep_clear_of_the_axis_and_each_other_and_a_shock_ends(page):
+    # Three interventions from the first step (day 7, the axis's left end), the demand shock
+    # for 7 days: it ends at day 14.
+    duration = _slider(page, "For 91 days")
+    duration.focus()
+    sent = len(page.sent)
+    page.tab.keyboard.press("Home")
+    page.wait_until_sent(r'"state":\s*\{"v_model":\s*7\}', since=sent)
+    page.tab.get_by_label("Firm").fill("5")
+    page.button("Force default").click()
+    page.tab.get_by_text("Intervention from step 1: firm 5 forced into default").wait_for()
+    page.button("Apply term").click()
+    page.tab.get_by_text(re.compile("Intervention from step 1: automakers pay in 60 d")).wait_for()
+    page.button("Demand shock").click()
+    page.tab.get_by_text("Intervention from step 1: demand × 0.7 for 7 d").wait_for()
+    # Played on, the axis's days crowd the first step's line against the tick labels.
+    speed = _slider(page, "Play interval (ms)")
+    speed.focus()
+    sent = len(page.sent)
+    page.tab.keyboard.press("Home")
+    page.wait_until_sent(r'"state":\s*\{"v_model":\s*1\}', since=sent)
+    page.button("▶").click()
+    page.wait_for_step(20)
+    page.button("❚❚").click()
+    page.button("▶").wait_for()
+    page.tab.wait_for_timeout(2000)  # a step in flight finishes
+    steps = step_count(page.tab)
+    drawn = f"f._fullData[0].x.length === {steps}"
+    defaults = page.wait_for_figure("Defaults over time", drawn)
+    page.wait_for_figure("Banks", drawn)
+    # The shock's end is marked where the run has passed it.
+    ends = [s["x0"] for s in defaults["shapes"] if "end of demand × 0.7" in s["name"]]
+    assert ends == [14]
+    page.tab.wait_for_timeout(1500)
+    assert page.tab.evaluate(INTERVENTION_LABELS_JS) == []
+    page.shot("intervention-labels")

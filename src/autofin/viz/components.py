@@ -71,26 +71,40 @@ def _pin_range(figure: PlainFigure, key: str, axis: dict, labels: dict[int, list
     axis["range"] = [low - pad, high + pad]
 
 
-def _label_levels(
-    axis: dict, labels: dict[int, list[str]], tall: bool, room: int, plot_width: float
-) -> list[int]:
-    """A level (0, 1, 2) for each mark's label: the next one down when it would touch the last.
+TALL_LABEL_PX = 15
+"""Width (px) of a label written up its line (10-px type)."""
+SHORT_LABEL_CHAR_PX = 5.5
+"""Width (px) of a character of a label written across the top of a short plot (9-px type)."""
+SHORT_LABEL_ROWS = 4
+"""Rows of labels across the top of a short plot before one is written over another."""
 
-    Labels are written left of their lines: up the line (about 16 px wide) in a tall plot,
-    across (about 5.5 px a character) in a short one; the axis is about its domain's share of
-    ``plot_width`` wide.
+
+def _label_places(
+    axis: dict, entries: list[tuple[int, str]], tall: bool, plot_width: float
+) -> list[tuple[float, int]]:
+    """Where each label goes: its shift (px) from left of its line, and its row (0, 1, ...).
+
+    A label is written left of its line (a new mark is at the right end of the data), but
+    never left of the axis's start, where it covered the tick labels, nor over a label
+    already placed: up the line in a tall plot, the next one moves right, beside it;
+    across the top of a short plot, it takes the first row with room. The axis is its
+    domain's share of ``plot_width`` wide.
     """
     low, high = axis["range"]
     domain = axis.get("domain", (0, 1))
     px_per_day = (domain[1] - domain[0]) * plot_width / max(high - low, 1e-9)
-    levels: list[int] = []
-    last = None
-    for day, said in labels.items():
-        width = 16 if tall else 5.5 * min(len("; ".join(said)), room)
-        touches = last is not None and (day - last) * px_per_day < width
-        levels.append((levels[-1] + 1) % 3 if touches else 0)
-        last = day
-    return levels
+    rows_end = [0.0] * (1 if tall else SHORT_LABEL_ROWS)  # the right end of each row's labels
+    places = []
+    for day, text in entries:
+        line = (day - low) * px_per_day
+        width = TALL_LABEL_PX if tall else SHORT_LABEL_CHAR_PX * len(text)
+        wanted = max(line - width, 0.0)
+        free = [row for row, end in enumerate(rows_end) if end <= wanted + 0.5]
+        row = free[0] if free else min(range(len(rows_end)), key=rows_end.__getitem__)
+        left = max(wanted, rows_end[row])
+        rows_end[row] = left + width + 2
+        places.append((left + width - line, row))
+    return places
 
 
 def mark_interventions(
@@ -120,10 +134,11 @@ def mark_interventions(
         anchor = axis.get("anchor", "y")
         return float((layout.get("yaxis" + anchor[1:]) or {}).get("domain", (0, 1))[1])
 
-    labels: dict[int, list[str]] = {}
-    for mark in marks:
-        labels.setdefault(mark.day, []).append(mark.label)
     days = {key: axis for key, axis in axes.items() if is_days(axis)}
+    entries = _mark_entries(marks, _last_day(figure, days))
+    labels: dict[int, list[str]] = {}
+    for day, text in entries:
+        labels.setdefault(day, []).append(text)
     # A line on every day axis, the words once, on the top subplot (stacked rows are short).
     labelled = max(days, key=lambda key: top(days[key]), default=None)
     shapes, notes = [], []
@@ -134,6 +149,7 @@ def mark_interventions(
         # show an annotation in data coordinates, and a label written left of its line
         # stretched the axis into negative days.
         _pin_range(figure, key, axis, labels)
+        shapes.extend(_shock_bands(marks, xref, yref, axis["range"][1]))
         for day, said in labels.items():
             shapes.append(
                 {
@@ -154,21 +170,21 @@ def mark_interventions(
         low, high = anchor.get("domain", (0, 1))
         # Up the line in a tall plot; in a short row of stacked subplots, where it would
         # run over the rows below, a short label across the top. Either is cut to what
-        # fits (several interventions on one day make a long text; the full text is on
-        # hover and in the line's name). Labels of marks close together are staggered.
+        # fits (the full text is on hover and in the line's name).
         tall = high - low >= 0.5
         room = TALL_LABEL_CHARACTERS if tall else SHORT_LABEL_CHARACTERS
-        levels = _label_levels(axis, labels, tall, room, plot_width or CELL_PLOT_WIDTH)
-        for (day, said), level in zip(labels.items(), levels, strict=True):
-            text = "; ".join(said)
+        shown = [(day, _cut(text, room)) for day, text in entries]
+        places = _label_places(axis, shown, tall, plot_width or CELL_PLOT_WIDTH)
+        for (day, text), (_, cut), (shift, row) in zip(entries, shown, places, strict=True):
             notes.append(
                 {
                     "xref": xref,
                     "yref": yref,
                     "x": day,
-                    "y": 1 - level * 0.34 if tall else 1,
-                    "yshift": 0 if tall else -12 * level,
-                    "text": text if len(text) <= room else text[: room - 1] + "…",
+                    "y": 1,
+                    "xshift": shift,
+                    "yshift": -12 * row,
+                    "text": cut,
                     "hovertext": text,
                     "showarrow": False,
                     "textangle": -90 if tall else 0,
@@ -181,6 +197,55 @@ def mark_interventions(
     layout["shapes"] = [*layout.get("shapes", ()), *shapes]
     layout["annotations"] = [*layout.get("annotations", ()), *notes]
     return figure
+
+
+def _cut(text: str, room: int) -> str:
+    """``text`` cut to ``room`` characters, ending in an ellipsis if cut."""
+    return text if len(text) <= room else text[: room - 1] + "…"
+
+
+def _last_day(figure: PlainFigure, days: dict[str, dict]) -> float:
+    """The last day drawn on the figure's day axes (its data's)."""
+    names = {"x" + key[5:] for key in days}
+    last = [
+        float(np.nanmax(pd.to_numeric(pd.Series(trace["x"]), errors="coerce")))
+        for trace in figure.get("data", ())
+        if trace.get("xaxis", "x") in names and trace.get("x") is not None and len(trace["x"])
+    ]
+    return max(last, default=0.0)
+
+
+def _mark_entries(marks: Sequence[Intervention], last_day: float) -> list[tuple[int, str]]:
+    """Each mark's label at its day, and the end of a demand shock the run has reached."""
+    entries = [(mark.day, mark.label) for mark in marks]
+    entries += [
+        (mark.ends_day, f"end of {mark.label}")
+        for mark in marks
+        if mark.ends_day is not None and mark.ends_day <= last_day
+    ]
+    return sorted(entries, key=lambda entry: entry[0])
+
+
+def _shock_bands(marks: Sequence[Intervention], xref: str, yref: str, right: float) -> list[dict]:
+    """A light band over each demand shock's days, to its end or the axis's right end."""
+    return [
+        {
+            "type": "rect",
+            "xref": xref,
+            "yref": yref,
+            "x0": mark.day,
+            "x1": min(mark.ends_day, right),
+            "y0": 0,
+            "y1": 1,
+            "fillcolor": MARK_COLOUR,
+            "opacity": 0.08,
+            "line": {"width": 0},
+            "layer": "below",
+            "name": f"during: {mark.label}",
+        }
+        for mark in marks
+        if mark.ends_day is not None
+    ]
 
 
 def fit(

@@ -6,7 +6,7 @@ as `Intervention` marks, which the page draws on every time-series chart.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -27,11 +27,14 @@ class Intervention:
         step: The first step it affects.
         day: Days since the start at the end of that step (the x of its mark on the charts).
         label: What changed, as shown on the mark.
+        ends_day: The day of the first step it no longer affects (a demand shock's end),
+            marked too once the run reaches it; None if it lasts.
     """
 
     step: int
     day: int
     label: str
+    ends_day: int | None = None
 
 
 def _next(model: AutofinModel, label: str) -> Intervention:
@@ -125,7 +128,9 @@ def demand_shock(model: AutofinModel, factor: float, duration_days: int) -> Inte
         raise InterventionError(f"demand shock duration {duration_days} days: expected > 0")
     mark = _next(model, f"demand × {factor:g} for {duration_days} d")
     model.shocks.add_demand_shock(mark.day, mark.day + duration_days, factor)
-    return mark
+    # The shock covers the steps whose day is before its end: the first step after it.
+    step_days = model.spec.step_days
+    return replace(mark, ends_day=-(-(mark.day + duration_days) // step_days) * step_days)
 
 
 def force_default(model: AutofinModel, firm: int) -> Intervention:
