@@ -45,8 +45,16 @@ def browser():
 class Page:
     """One browser tab on the page, recording console errors and every request."""
 
-    def __init__(self, browser, server: Server, viewport: dict | None = None) -> None:
-        self.tab = browser.new_page(viewport=viewport or {"width": 1600, "height": 1100})
+    def __init__(
+        self,
+        browser,
+        server: Server,
+        viewport: dict | None = None,
+        color_scheme: str = "light",
+    ) -> None:
+        self.tab = browser.new_page(
+            viewport=viewport or {"width": 1600, "height": 1100}, color_scheme=color_scheme
+        )
         # Rebuilding a model on reset can take seconds on a loaded 2-core machine.
         self.tab.set_default_timeout(60_000)
         self.errors: list[str] = []
@@ -556,3 +564,53 @@ def test_intervention_labels_keep_clear_of_the_axis_and_each_other_and_a_shock_e
     page.tab.wait_for_timeout(1500)
     assert page.tab.evaluate(INTERVENTION_LABELS_JS) == []
     page.shot("intervention-labels")
+
+
+INKS_JS = """() => {
+  // Each figure's background and the contrast of its text and lines against it (WCAG).
+  const rgb = (c) => {
+    const probe = document.createElement('div');  // any CSS colour, as rgb(...)
+    probe.style.color = c;
+    document.body.appendChild(probe);
+    const said = getComputedStyle(probe).color;
+    probe.remove();
+    return (said.match(/[\\d.]+/g) || []).slice(0, 3).map(Number);
+  };
+  const luminance = (c) => {
+    const [r, g, b] = rgb(c).map(v => v / 255).map(
+      v => v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4);
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+  };
+  const contrast = (a, b) => {
+    const [x, y] = [luminance(a), luminance(b)].sort((p, q) => q - p);
+    return (x + 0.05) / (y + 0.05);
+  };
+  return [...document.querySelectorAll('.js-plotly-plot')].map(g => {
+    const paper = g._fullLayout.paper_bgcolor;
+    const inks = [...g.querySelectorAll('.gtitle, .annotation-text, .legendtext, .xtick text,'
+                                        + ' .ytick text, .node-label')]
+      .map(t => getComputedStyle(t).fill)
+      .concat([...g.querySelectorAll('.scatterlayer .js-line')].map(p => p.style.stroke))
+      .filter(c => c && c !== 'none');
+    return {title: g.layout.title.text, paper: luminance(paper),
+            worst: Math.min(...inks.map(c => contrast(c, paper)))};
+  });
+}"""
+
+
+def test_in_the_dark_theme_the_figures_are_dark_with_light_ink(browser, server):
+    page = Page(browser, server, color_scheme="dark")  # Solara's theme follows the system
+    page.step(2)
+    page.wait_for_figure("Banks", "f._fullData[0].x.length === 2")
+    page.wait_for_figure("Supply network at step 2")
+    for index, tab in enumerate(TABS):
+        page.tab.get_by_role("tab", name=tab).click()
+        page.wait_for_figure("Sales funnel" if index else "Defaults over time")
+        page.tab.wait_for_timeout(1500)
+        drawn = page.tab.evaluate(INKS_JS)
+        assert len(drawn) >= 3
+        for figure in drawn:
+            assert figure["paper"] < 0.05, figure  # no white box on the dark page
+            assert figure["worst"] >= 3, figure  # every text and line readable on it
+        page.shot(f"dark-tab{index + 1}")
+    page.tab.close()

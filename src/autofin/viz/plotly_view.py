@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Callable
+from functools import cache
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,8 @@ import solara
 import traitlets
 from plotly.io.json import to_json_plotly
 from solara.server import kernel_context
+
+from autofin.viz import viewport
 
 RENDER_JS = """
 function loadPlotly() {
@@ -355,5 +358,56 @@ def PlotlyFigure(
     on_click: Callable[[dict], None] | None = None,
     screen: Screen | None = None,
 ) -> None:
-    """Draw a figure given as plotly JSON."""
-    PlotlyView.element(figure_json=figure_json, on_clicked=on_click, screen=screen)
+    """Draw a figure given as plotly JSON, in the page's dark theme when it has one."""
+    dark = viewport.dark.value
+    drawn = solara.use_memo(
+        lambda: json.dumps(in_the_dark(json.loads(figure_json))) if dark else figure_json,
+        [figure_json, dark],
+    )
+    PlotlyView.element(figure_json=drawn, on_clicked=on_click, screen=screen)
+
+
+DARK_TEMPLATE = "plotly_dark"
+"""Plotly's template for a dark page: the report's figures are drawn on white."""
+DARK_PAPER = "#1e1e1e"
+"""The figures' background on a dark page: the colour of Solara's dark cards."""
+DARK_INKS = {
+    "#222222": "#e8e8e8",
+    "#3b3b3b": "#9e9e9e",
+    "#444444": "#cfcfcf",
+    "#555555": "#bdbdbd",
+    "#666": "#aaaaaa",
+    "#a51d1d": "#ff8a80",
+    "rgba(34,34,34,0.6)": "rgba(232,232,232,0.6)",
+    "rgba(255,255,255,0.7)": "rgba(30,30,30,0.7)",
+}
+"""Colours the figures draw in on white, unreadable on a dark page, and what replaces each."""
+
+
+def in_the_dark(figure: dict[str, Any]) -> dict[str, Any]:
+    """``figure`` (plain plotly JSON data) for a dark page: plotly's dark template, light ink.
+
+    The report's figures name some colours outright (near-black lines and text, a white
+    behind the intervention labels); those are swapped for light ones (`DARK_INKS`).
+    """
+    figure = _swap_inks(figure)
+    layout = figure.setdefault("layout", {})
+    layout["template"] = _dark_template()
+    layout["paper_bgcolor"] = layout["plot_bgcolor"] = DARK_PAPER
+    return figure
+
+
+def _swap_inks(value: Any) -> Any:
+    """``value`` with every colour of `DARK_INKS` swapped, at any depth."""
+    if isinstance(value, dict):
+        return {key: _swap_inks(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_swap_inks(item) for item in value]
+    if isinstance(value, str):
+        return DARK_INKS.get(value.lower().replace(" ", ""), value)
+    return value
+
+
+@cache
+def _dark_template() -> dict[str, Any]:
+    return json.loads(to_json_plotly(pio.templates[DARK_TEMPLATE].to_plotly_json()))

@@ -1,9 +1,9 @@
-"""The browser window's width and the panels' room, as the page lays itself out by them.
+"""The browser window's width, the panels' room and the page's theme, as the page follows them.
 
 A `Viewport` widget, drawn at the top of the main area, reports the window's width (the
-sidebar opens only in a wide window) and its own width, the main area's (the panels take one
-column below `TWO_COLUMNS_PX`). The values are per page: Solara's reactive variables are
-kept per browser session.
+sidebar opens only in a wide window), its own width, the main area's (the panels take one
+column below `TWO_COLUMNS_PX`), and whether the page is dark (the figures follow). The
+values are per page: Solara's reactive variables are kept per browser session.
 """
 
 from __future__ import annotations
@@ -26,9 +26,20 @@ window_width = solara.reactive(0)
 """The browser window's inner width (px); 0 until the page has reported it."""
 main_width = solara.reactive(0)
 """The width (px) of the page's main area, right of an open sidebar; 0 until reported."""
+dark = solara.reactive(False)
+"""Whether the page is drawn in its dark theme. Read from the page itself: Solara's
+`use_dark_effective` stays False when the theme is "auto" and the system's is dark."""
 
 RENDER_JS = """
 function render({ model, el }) {
+  // Whether the page is dark: Vuetify marks its application with its theme. The element is
+  // in the page only once laid out, so the application is looked up then.
+  let application = null;
+  const themes = new MutationObserver(theme);
+  function theme() {
+    model.set("dark", application.classList.contains("theme--dark"));
+    model.save_changes();
+  }
   // Report the window's width and this element's (the main area's) whenever either changes.
   function report() {
     const width = Math.round(el.getBoundingClientRect().width);
@@ -36,12 +47,19 @@ function render({ model, el }) {
     model.set("window_width", window.innerWidth);
     model.set("width", width);
     model.save_changes();
+    const found = el.closest(".v-application");
+    if (found && found !== application) {
+      application = found;
+      themes.observe(application, { attributes: true, attributeFilter: ["class"] });
+      theme();
+    }
   }
   const observer = new ResizeObserver(report);  // reports once on observe, too
   observer.observe(el);
   window.addEventListener("resize", report);
   return () => {
     observer.disconnect();
+    themes.disconnect();
     window.removeEventListener("resize", report);
   };
 }
@@ -55,17 +73,19 @@ class Viewport(anywidget.AnyWidget):
     Attributes:
         window_width: The window's inner width (px).
         width: The element's width (px): its container's.
+        dark: Whether the page is in its dark theme.
     """
 
     _esm = RENDER_JS
     window_width = traitlets.Int(0).tag(sync=True)
     width = traitlets.Int(0).tag(sync=True)
+    dark = traitlets.Bool(False).tag(sync=True)
 
 
 @solara.component
 def Measure() -> None:
-    """Keep `window_width` and `main_width` up to date with the browser."""
-    Viewport.element(on_window_width=window_width.set, on_width=main_width.set)
+    """Keep `window_width`, `main_width` and `dark` up to date with the browser."""
+    Viewport.element(on_window_width=window_width.set, on_width=main_width.set, on_dark=dark.set)
 
 
 def is_wide() -> bool:
