@@ -426,7 +426,7 @@ def test_the_end_of_a_run_is_said_in_the_title_and_under_the_controls(browser, t
 
 CUT_OR_OVERPRINTED_JS = """() => {
   // What is cut or overprinted in the panels: text outside the main area, a cell or its
-  // figure; a tab's name cut; a figure's titles and the Sankey's labels on one another.
+  // figure; a tab's name cut; a figure's titles, legend and Sankey labels on one another.
   const problems = [];
   const main = (document.querySelector('.v-main, .v-content')).getBoundingClientRect();
   const within = (box, outer, what) => {
@@ -459,7 +459,7 @@ CUT_OR_OVERPRINTED_JS = """() => {
       '.gtitle, .annotation-text, .legendtext, .xtick text, .ytick text, .node-label,'
       + ' .g-xtitle text, .g-ytitle text, .g-y2title text')];
     for (const t of texts) within(t.getBoundingClientRect(), figure, name + ': ' + t.textContent);
-    const words = [...g.querySelectorAll('.gtitle, .annotation-text, .node-label')]
+    const words = [...g.querySelectorAll('.gtitle, .annotation-text, .node-label, .legendtext')]
       .map(t => [t.textContent, t.getBoundingClientRect()]).filter(([, b]) => b.width > 0);
     words.forEach(([a, p], i) => words.slice(i + 1).forEach(([b, q]) => {
       const x = Math.min(p.right, q.right) - Math.max(p.left, q.left);

@@ -362,21 +362,25 @@ def _legend_rows(traces: Sequence[dict], width: float) -> int:
     """How many rows a horizontal legend of these traces takes in ``width`` px (an estimate).
 
     Counts the traces plotly lists (named and not hidden from the legend), each about 40 px
-    of symbol and padding plus 6 px a character.
+    of symbol and padding plus 6 px a character. Plotly stacks the entries of a legend group
+    one above another: a group is a block as wide as its widest entry and as many rows high
+    as it has entries, and the blocks fill rows of ``width``.
     """
-    entries = [
-        40 + 6 * len(str(trace["name"]))
-        for trace in traces
-        if trace.get("name") and trace.get("showlegend") is not False
-    ]
-    if len(entries) < 2 and not any(trace.get("showlegend") for trace in traces):
+    listed = [t for t in traces if t.get("name") and t.get("showlegend") is not False]
+    if len(listed) < 2 and not any(trace.get("showlegend") for trace in traces):
         return 0  # plotly shows no legend for a single trace
-    rows, used = 1, 0.0
-    for entry in entries:
-        if used and used + entry > width:
-            rows, used = rows + 1, 0.0
-        used += entry
-    return rows
+    blocks: dict[Any, list[float]] = {}
+    for k, trace in enumerate(listed):
+        group = trace.get("legendgroup") or ("", k)
+        blocks.setdefault(group, []).append(40 + 6 * len(str(trace["name"])))
+    rows, used, tallest = 0, 0.0, 0
+    for entries in blocks.values():
+        block = max(entries)
+        if used and used + block > width:
+            rows, used, tallest = rows + tallest, 0.0, 0
+        used += block
+        tallest = max(tallest, len(entries))
+    return rows + tallest
 
 
 def follow(model: ExploredModel) -> None:
