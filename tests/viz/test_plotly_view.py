@@ -185,7 +185,7 @@ def day_axis_keys(figure: dict) -> list[str]:
 def test_an_intervention_label_does_not_stretch_the_day_axis():
     # A label written left of its line made plotly widen the axis to show it: a platform
     # switched on at step 4 stretched "Supply-chain finance" to -22 days.
-    from autofin.viz.components import in_a_cell, mark_interventions
+    from autofin.viz.components import compact_subplots, mark_interventions
 
     model = ExploredModel(catalog=Catalog.build())
     for _ in range(7):
@@ -194,7 +194,7 @@ def test_an_intervention_label_does_not_stretch_the_day_axis():
         interventions.Intervention(4, 28, "platform on (0.5%, 100% onboarded)"),
         interventions.Intervention(5, 35, "firm 5 forced into default"),
     ]
-    figure = mark_interventions(draw(in_a_cell(figures.finance_figure), model.runs()), marks)
+    figure = mark_interventions(compact_subplots(draw(figures.finance_figure, model.runs())), marks)
     day_axes = [figure["layout"][key] for key in day_axis_keys(figure)]
     assert day_axes
     for axis in day_axes:
@@ -210,19 +210,19 @@ def test_a_pinned_day_axis_stays_pinned_in_a_browser_that_drew_it_autoranged():
     # The browser's plotly writes autorange: true into a layout drawn without a range; the
     # page patches that layout, so the range sent with the first mark was widened again
     # (the Banks panel's axis ran to about -100 days as the run went on).
-    from autofin.viz.components import in_a_cell, mark_interventions
+    from autofin.viz.components import compact_subplots, mark_interventions
 
     model = ExploredModel(catalog=Catalog.build())
     for _ in range(7):
         model.step()
-    unmarked = json.loads(to_json(draw(in_a_cell(figures.finance_figure), model.runs())))
+    unmarked = json.loads(to_json(compact_subplots(draw(figures.finance_figure, model.runs()))))
     in_browser = copy.deepcopy(unmarked)
     day_keys = day_axis_keys(unmarked)
     assert day_keys
     for key in day_keys:
         in_browser["layout"][key]["autorange"] = True  # what plotly.js writes when it draws
     marked = mark_interventions(
-        draw(in_a_cell(figures.finance_figure), model.runs()),
+        compact_subplots(draw(figures.finance_figure, model.runs())),
         [interventions.Intervention(4, 28, "platform on (0.5%, 100% onboarded)")],
     )
     marked = json.loads(to_json(marked))

@@ -910,18 +910,6 @@ def _defaults_so_far(run: Run) -> int:
 
 DefaultRates = time_series(defaults_in_a_cell, "Defaults over time")
 Banks = time_series(banks_in_a_cell, "Banks: credit quality, capital and lending")
-
-
-def in_a_cell(build: FigureBuilder) -> FigureBuilder:
-    """``build``'s figure with its subplots fitted to a cell (see `compact_subplots`)."""
-
-    def fitted(runs: Sequence[Run]) -> PlainFigure:
-        return compact_subplots(build(runs))
-
-    fitted.__name__ = build.__name__
-    return fitted
-
-
 Financing = time_series(figures.finance_figure, "Supply-chain finance", compact=True)
 SalesFunnel = time_series(
     figures.funnel_figure, "Sales funnel and car-loan decisions", compact=True
