@@ -796,7 +796,8 @@ def _pick_run(model: ExploredModel, picked: solara.Reactive[str]) -> int:
 
 
 CELL_PLOT_WIDTH = 680
-"""Approximate width (px) of a figure's plotting area in a cell of the page's grid."""
+"""Width (px) of a figure's plotting area assumed until the page has measured its cells
+(`viewport.plot_width`), and outside a page."""
 
 
 def _wrapped(text: str, width_px: float, char_px: float = 6.2) -> str:
