@@ -117,7 +117,8 @@ def test_local_cluster_equals_a_serial_run(tmp_path, client):
     assert page.count("plotly.js v") == 1
     assert "<script src" not in page
     assert "<script type='text/javascript' src" not in page
-    assert "supplier_defaults over both parameters" in page
+    assert "<h2>Both parameters together</h2>" in page  # the grid's heat maps
+    assert 'id="figure-heat-supplier-defaults"' in page
     means = pd.read_csv(tmp_path / "sweep" / "analysis" / "means.csv")
     assert len(means) == 4 * 5  # 4 points x 5 outputs
     assert (means["n"] == 2).all()
