@@ -77,3 +77,35 @@ def test_comparison_report_renders_offline_in_chromium(
     assert seen["errors"] == []
     assert "figure-network-platform-reverse-factoring" in seen["svgs"]
     assert all(count > 0 for count in seen["svgs"].values())
+
+
+def test_every_figure_title_lies_inside_its_figure(tmp_path, artifacts):
+    # A replicated run's network title has a second line (which replication it draws), which
+    # plotly pushed up over the figure's top edge.
+    from autofin.results.replications import simulate_replications
+    from autofin.scenario.loading import load_scenario_dict
+    from conftest import TINY_SETTINGS
+
+    result = simulate_replications(load_scenario_dict({**TINY_SETTINGS, "replications": 2}))
+    report = write_report(result, tmp_path / "report.html")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 900})
+            page.goto(report.as_uri(), wait_until="load")
+            page.wait_for_function(
+                "() => [...document.querySelectorAll('div.plotly-graph-div')]"
+                ".every(d => d.querySelector('.gtitle'))",
+                timeout=30_000,
+            )
+            titles = page.eval_on_selector_all(
+                "div.plotly-graph-div",
+                "divs => divs.map(d => { const t = d.querySelector('.gtitle')"
+                ".getBoundingClientRect(), f = d.getBoundingClientRect();"
+                " return [d.id, d.querySelector('.gtitle').textContent, t.top - f.top]; })",
+            )
+            page.screenshot(path=str(artifacts / "report_replicated.png"), full_page=True)
+        finally:
+            browser.close()
+    assert any("replications" in text for _, text, _ in titles)
+    assert [(name, gap) for name, _, gap in titles if gap < 0] == []

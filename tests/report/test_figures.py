@@ -325,3 +325,22 @@ def test_an_automaker_default_is_marked_on_the_count_and_on_the_network():
     network = network_figure(result)
     defaulted = traces(network, "defaulted")[0]
     assert any("automakers" in text for text in defaulted["text"])
+
+
+def test_cascade_ccdf_axes_span_the_sizes_and_shares_a_cascade_can_have(baseline):
+    # Sizes start at 1 and shares end at 1; plotly's own log ranges reached 0.1 and 10.
+    layout = cascade_sizes_figure(baseline).to_plotly_json()["layout"]
+    sizes = cascade_sizes(baseline.events)
+    low, high = (10**bound for bound in layout["xaxis"]["range"])
+    assert 0.8 < low <= 1
+    assert sizes.max() < high < 1.5 * sizes.max()
+    low, high = (10**bound for bound in layout["yaxis"]["range"])
+    assert low < (sizes == sizes.max()).mean()
+    assert 1 < high < 1.3
+
+
+def test_cascades_of_one_default_each_are_said_to_be_so(baseline):
+    alone = baseline.events.assign(cause_id=pd.array([None] * len(baseline.events), "Int64"))
+    figure = cascade_sizes_figure(dataclasses.replace(baseline, events=alone))
+    notes = [note["text"] for note in figure.to_plotly_json()["layout"]["annotations"]]
+    assert notes == ["every cascade is one default: no default caused another"]

@@ -25,6 +25,8 @@ from plotly.subplots import make_subplots
 from autofin.report.style import FONT
 
 TEMPLATE = "plotly_white"
+TITLE_LINE_PX = 18
+"""Height of a title's second line (its note, in a smaller font), in pixels."""
 
 _PLAIN: ContextVar[bool] = ContextVar("autofin_plain_figures", default=False)
 
@@ -177,13 +179,16 @@ class Canvas:
 
         A plain ``{"data", "layout"}`` dictionary instead within `plain_figures`.
         """
+        # Plotly writes a title anchored at its top from its first line's middle, so each
+        # further line would push the first up and over the figure's edge.
+        extra_lines = title.count("<br>")
         self.layout.update(
             {
                 "title": {
                     "text": title,
                     "x": 0.01,
                     "xanchor": "left",
-                    "y": 0.985,
+                    "y": 0.985 - TITLE_LINE_PX * extra_lines / height,
                     "yref": "container",
                     "yanchor": "top",
                     "font": {"size": 17},

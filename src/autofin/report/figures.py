@@ -8,6 +8,7 @@ lacks the table or column it draws. Time runs along days since the start of the 
 
 from __future__ import annotations
 
+import math
 import re
 
 import numpy as np
@@ -1025,7 +1026,7 @@ def cascade_sizes_figure(results: Results) -> go.Figure:
     """
     drawn = runs(results)
     canvas = Canvas()
-    largest = 1
+    largest, rarest = 1, 1.0
     for index, run in enumerate(drawn):
         sizes = cascade_sizes(run.table("events", "cascade sizes", "agent_id", "cause_id"))
         if sizes.size == 0:
@@ -1040,7 +1041,7 @@ def cascade_sizes_figure(results: Results) -> go.Figure:
             continue
         values, counts = np.unique(sizes, return_counts=True)
         at_least = counts[::-1].cumsum()[::-1] / sizes.size
-        largest = max(largest, int(values.max()))
+        largest, rarest = max(largest, int(values.max())), min(rarest, float(at_least[-1]))
         canvas.add(
             "scatter",
             x=values,
@@ -1055,8 +1056,24 @@ def cascade_sizes_figure(results: Results) -> go.Figure:
         )
     if all(len(trace["x"]) == 0 for trace in canvas.traces):
         canvas.annotate("no defaults in these runs", 0.5, 0.5, font={"size": 14})
-    canvas.axis("x", type="log", title={"text": "cascade size (defaulted firms, log)"})
-    canvas.axis("y", type="log", title={"text": "share of cascades at least this large (log)"})
+    elif largest == 1:
+        canvas.annotate(
+            "every cascade is one default: no default caused another", 0.5, 0.5, font={"size": 14}
+        )
+    # Sizes start at 1 and shares end at 1: the axes' ranges (in log10) start and end there,
+    # where plotly's own would reach a size of 0.1 and a share of 10.
+    canvas.axis(
+        "x",
+        type="log",
+        range=[-0.05, math.log10(max(largest, 2)) + 0.1],
+        title={"text": "cascade size (defaulted firms, log)"},
+    )
+    canvas.axis(
+        "y",
+        type="log",
+        range=[math.log10(min(rarest, 0.5)) - 0.15, 0.08],
+        title={"text": "share of cascades at least this large (log)"},
+    )
     return canvas.figure("Cascade sizes (complementary CDF)", height=440, hovermode="closest")
 
 
