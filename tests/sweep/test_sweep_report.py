@@ -130,6 +130,11 @@ def column(table: list[list[str]], header: str) -> list[str]:
     return [row[position] for row in table[1:]]
 
 
+def row(table: list[list[str]], label: str) -> list[str]:
+    (found,) = (cells[1:] for cells in table if cells[0] == label)
+    return found
+
+
 def test_every_output_is_in_the_means_table_with_its_interval_rates_in_percent(tmp_path):
     # Three replications per term: defaults 1, 2, 3 at 60 days and 5, 5, 5 at 170; an NPL
     # ratio (a rate: in percent); fraud losses undefined in every run.
@@ -147,25 +152,24 @@ def test_every_output_is_in_the_means_table_with_its_interval_rates_in_percent(t
     means = pd.read_csv(folder / "analysis" / "means.csv").set_index([TERM, "metric"])
     table = tables(page)["means"]
 
-    assert table[0] == [
-        "point",
-        TERM,
+    # Two design points: a column each (their settings on top), a row per output.
+    assert table[:2] == [["design point", "0", "1"], [TERM, "60", "170"]]
+    assert [cells[0] for cells in table[2:]] == [
         "supplier defaults",
         "bank npl ratio max",
         "fraud losses",
     ]
-    assert column(table, TERM) == ["60", "170"]
     # The mean and, below it, its 95% interval: defaults' cut at 0 (no negative count).
     low, high = means.loc[(60, "supplier_defaults"), ["low", "high"]]
     assert low == 0
-    assert column(table, "supplier defaults") == [f"2 | 0 – {high:.4g}", "5"]  # 5, 5, 5: exact
-    npl = column(table, "bank npl ratio max")
+    assert row(table, "supplier defaults") == [f"2 | 0 – {high:.4g}", "5"]  # 5, 5, 5: exact
+    npl = row(table, "bank npl ratio max")
     for term, cell in zip((60, 170), npl, strict=True):
         mean, low, high = means.loc[(term, "bank_npl_ratio_max"), ["mean", "low", "high"]]
         assert cell == f"{as_percent(mean)} | {as_percent(low)} – {as_percent(high)}"
     assert npl[0].startswith("1.2% | ")
     # Undefined in every run: "no value", in the table and where its chart would be.
-    assert column(table, "fraud losses") == ["no value", "no value"]
+    assert row(table, "fraud losses") == ["no value", "no value"]
     assert "<b>fraud losses</b><br>no value (no run gave one)" in page
     assert "nan" not in " ".join(cell for row in table for cell in row).lower()
 
@@ -211,7 +215,23 @@ def test_the_header_names_the_design_its_runs_and_the_failed_ones(tmp_path):
         ["r1-2", f"{TERM}=30, {MARGIN}=0.02", "ValueError: the bank has no capital"],
     ]
     # The point that lost two of its three runs: its value, from the one run left.
-    assert column(tables(page)["means"], "supplier defaults")[1] == "3 | one run"
+    assert row(tables(page)["means"], "supplier defaults")[1] == "3 | one run"
+
+
+def test_a_design_of_many_points_gets_a_row_per_point(tmp_path):
+    # Twelve terms are too many for a column each: a row each, a column per output.
+    terms = list(range(30, 150, 10))
+    folder = write_sweep(
+        tmp_path / "sweep",
+        {TERM: Parameter(values=terms)},
+        {"supplier_defaults": [term // 10 for term in terms for _ in range(2)]},
+        replications=2,
+    )
+    table = tables(analyze(folder))["means"]
+
+    assert table[0] == ["point", TERM, "supplier defaults"]
+    assert column(table, TERM) == [str(term) for term in terms]
+    assert column(table, "supplier defaults") == [str(term // 10) for term in terms]
 
 
 def ishigami(x1, x2, x3):
@@ -276,8 +296,8 @@ def test_a_morris_design_shows_mu_star_and_sigma(tmp_path):
 
     assert table[0] == ["output", "a", "b"]
     mu_star, sigma = table[1][1].split(" | ")
-    assert mu_star.startswith("μ* 3.00 ± ")  # slope 3 over the whole range
-    assert sigma == "σ 0.00"  # linear in a: every effect the same
+    assert mu_star == "μ* 3 ± 0"  # slope 3 over the whole range, in every trajectory
+    assert sigma == "σ 0"  # linear in a: every effect the same
     assert "Morris screening" in page
 
 

@@ -41,6 +41,8 @@ MAX_OUTPUTS = 12
 """Outputs charted (all of them are in the tables)."""
 TABLE_POINTS = 100
 """Most design points the page lists in its means table; a larger design's are in the CSV."""
+COLUMN_POINTS = 8
+"""Most design points the means table gives a column each (more get a row each)."""
 MAX_LINES = 6
 """Most lines in one chart: one per combination of the other parameters of a grid."""
 SHOWN_FAILURES = 10
@@ -59,6 +61,7 @@ INDEX_COLOURS = {
 SWEEP_STYLE = """
 .scroll { overflow-x: auto; }
 table.means tr:first-child th { vertical-align: bottom; font-size: 12px; }
+table.means tr.setting th { font-size: 12px; border-bottom: 1px solid #ccc; }
 table.means .flag { display: block; color: #a33; font-size: 11px; font-weight: normal; }
 table.means th.number { text-align: right; }
 table.means td.point { color: #666; }
@@ -339,7 +342,11 @@ def _failures(analysis: SweepAnalysis, record: SweepRecord | None) -> str:
 
 # ---------------------------------------------------------------- tables
 def _means_section(analysis: SweepAnalysis, means_table: str) -> str:
-    """Every design point's means with their intervals, or each output's spread if too many."""
+    """Every design point's means with their intervals, or each output's spread if too many.
+
+    A design point per row; for a design of at most `COLUMN_POINTS` points, a point per
+    column and an output per row instead, which stays narrow however many outputs there are.
+    """
     points = analysis.means[POINT].nunique()
     if points > TABLE_POINTS:
         return _spread_section(analysis, means_table, points)
@@ -347,31 +354,69 @@ def _means_section(analysis: SweepAnalysis, means_table: str) -> str:
         index=POINT, columns="metric", values=["mean", "low", "high", "n"], dropna=False
     )
     settings = analysis.means.drop_duplicates(POINT).set_index(POINT)[analysis.parameters]
-    head = (
-        "<tr><th>point</th>"
-        + "".join(f"<th>{_breakable(name)}</th>" for name in analysis.parameters)
-        + "".join(f"<th class='number'>{_output_label(m)}</th>" for m in analysis.outputs)
-        + "</tr>"
-    )
-    rows = []
-    for point, setting in settings.sort_index().iterrows():
-        cells = [f"<td class='point'>{point}</td>"]
-        cells += [f"<td>{html.escape(_setting(setting[p]))}</td>" for p in analysis.parameters]
-        for metric in analysis.outputs:
-            mean, low, high, runs = (
-                _cell(wide, name, point, metric) for name in ("mean", "low", "high", "n")
+    settings = settings.sort_index()
+
+    single = _replication_words(analysis) == "one replication"
+
+    def cell(point: object, metric: str) -> str:
+        values = (_cell(wide, name, point, metric) for name in ("mean", "low", "high", "n"))
+        return _mean_cell(metric, *values, say_one_run=not single)
+
+    if points <= COLUMN_POINTS:
+        head = (
+            "<tr><th>design point</th>"
+            + "".join(f"<th class='number'>{point}</th>" for point in settings.index)
+            + "</tr>"
+        )
+        head += "".join(
+            f"<tr class='setting'><th>{html.escape(name)}</th>"
+            + "".join(
+                f"<th class='number'>{html.escape(_setting(value))}</th>"
+                for value in settings[name]
             )
-            cells.append(_mean_cell(metric, mean, low, high, runs))
-        rows.append(f"<tr>{''.join(cells)}</tr>")
-    replications = _replication_words(analysis)
+            + "</tr>"
+            for name in analysis.parameters
+        )
+        rows = [
+            f"<tr><th>{_output_label(metric)}</th>"
+            + "".join(cell(point, metric) for point in settings.index)
+            + "</tr>"
+            for metric in analysis.outputs
+        ]
+        layout = "a column per design point (its settings at the top), a row per output"
+    else:
+        head = (
+            "<tr><th>point</th>"
+            + "".join(f"<th>{_breakable(name)}</th>" for name in analysis.parameters)
+            + "".join(f"<th class='number'>{_output_label(m)}</th>" for m in analysis.outputs)
+            + "</tr>"
+        )
+        rows = [
+            f"<tr><td class='point'>{point}</td>"
+            + "".join(f"<td>{html.escape(_setting(setting[p]))}</td>" for p in analysis.parameters)
+            + "".join(cell(point, metric) for metric in analysis.outputs)
+            + "</tr>"
+            for point, setting in settings.iterrows()
+        ]
+        layout = "a row per design point, a column per output"
+    if single:
+        what = (
+            "Each output's value at each design point (one run each, so no interval); "
+            f"{layout}. 'no value' where the run gave none."
+        )
+    else:
+        what = (
+            f"Each output's mean over the {_replication_words(analysis)} of a design point "
+            f"and, below it, its {CONFIDENCE:.0%} confidence interval (Student t over the "
+            f"replications, cut to the values the output can take); {layout}. No interval "
+            "where every replication gave the same value; 'one run' where one run made the "
+            "point; 'no value' where no run gave one."
+        )
     return (
-        "<section id='means'><h2>Means per design point</h2>"
-        f"<p class='caption'>Each output's mean over the {replications} of a design point "
-        f"and, below it, its {CONFIDENCE:.0%} confidence interval (Student t over the "
-        "replications, cut to the values the output can take). Shares and rates in percent, "
-        "money in the scenario's currency. No interval where every replication gave the same "
-        "value; 'one run' where one run made the point; 'no value' where no run gave one. "
-        f"The same table, one line per point and output, is {html.escape(means_table)}.</p>"
+        f"<section id='means'><h2>{'Values' if single else 'Means'} per design point</h2>"
+        f"<p class='caption'>{what} Shares and rates in percent, money in the scenario's "
+        "currency. The same table, one line per point and output, is "
+        f"{html.escape(means_table)}.</p>"
         f"<div class='scroll'><table class='means'>{head}{''.join(rows)}</table></div>"
         "</section>"
     )
@@ -385,13 +430,18 @@ def _cell(wide: pd.DataFrame, name: str, point: object, metric: str) -> float:
         return math.nan
 
 
-def _mean_cell(metric: str, mean: float, low: float, high: float, runs: float) -> str:
-    """A table cell: the mean and, on a line below, its interval, or 'no value'."""
+def _mean_cell(
+    metric: str, mean: float, low: float, high: float, runs: float, *, say_one_run: bool = True
+) -> str:
+    """A table cell: the mean and, on a line below, its interval, or 'no value'.
+
+    A point one run made says so (`say_one_run`), unless every point was one run.
+    """
     if not math.isfinite(mean) or not runs:
         return "<td class='none'>no value</td>"
     below = ""
     if runs == 1:
-        below = "one run"
+        below = "one run" if say_one_run else ""
     elif math.isfinite(low) and math.isfinite(high) and low != high:
         below = f"{_number(metric, low)} – {_number(metric, high)}"
     interval = f"<br><span class='interval'>{below}</span>" if below else ""
@@ -518,6 +568,7 @@ def _index_cell(table: pd.DataFrame, parameter: str, morris: bool, *, shaded: bo
     indices fall outside what they can be (too few samples), where a shade would mislead.
     """
     rows = table[table["parameter"] == parameter].set_index("index")
+    metric = str(table["metric"].iloc[0])
     main, other = ("mu_star", "sigma") if morris else ("ST", "S1")
     if main not in rows.index:
         return "<td class='none'>–</td>"
@@ -529,7 +580,7 @@ def _index_cell(table: pd.DataFrame, parameter: str, morris: bool, *, shaded: bo
         shade = value
     shade = min(max(shade, 0.0), 1.0) * 0.55 if shaded else 0.0
     lines = [
-        f"{INDEX_NAMES[name]} {_index_value(rows.loc[name])}"
+        f"{INDEX_NAMES[name]} {_index_value(rows.loc[name], metric, morris)}"
         for name in (main, other)
         if name in rows.index
     ]
@@ -539,12 +590,15 @@ def _index_cell(table: pd.DataFrame, parameter: str, morris: bool, *, shaded: bo
     )
 
 
-def _index_value(row: pd.Series) -> str:
-    """An index with its interval, `0.42 ± 0.1`."""
+def _index_value(row: pd.Series, metric: str, morris: bool) -> str:
+    """An index with its interval: a Sobol share `0.42 ± 0.1`, a Morris μ* `23.3k ± 35k`.
+
+    Morris indices are in the output's units (in percent for a share or a rate).
+    """
     value, conf = float(row["value"]), float(row["conf"])
-    text = f"{value:.3g}" if abs(value) >= 10 else f"{value:.2f}"
+    text = _number(metric, value, 3) if morris else f"{value:.2f}"
     if math.isfinite(conf):
-        text += f" ± {conf:.2g}"
+        text += f" ± {_number(metric, conf, 2) if morris else f'{conf:.2g}'}"
     return text
 
 
@@ -579,8 +633,11 @@ def _indices_chart(table: pd.DataFrame) -> go.Figure:
             hovertemplate=f"{name} %{{x:.3g}}<extra>%{{y}}</extra>",
         )
     canvas.axis("y", autorange="reversed", automargin=True)
-    canvas.axis("x", zeroline=True, zerolinecolor="#999")
     metric = str(table["metric"].iloc[0])
+    morris = bool(set(table["index"]) & {"mu_star", "sigma"})
+    canvas.axis(
+        "x", zeroline=True, zerolinecolor="#999", tickformat=_tick_format(metric) if morris else ""
+    )
     return _small(canvas, metric, 60 + 46 * len(labels), barmode="group", bargap=0.25)
 
 
@@ -940,20 +997,32 @@ def _legend(items: Iterable[tuple[str, str, str | None]]) -> str:
 
 
 # ---------------------------------------------------------------- words and numbers
-def _number(metric: str, value: float) -> str:
+def _number(metric: str, value: float, digits: int = 4) -> str:
     """A value of an output in four figures: shares and rates in percent, 12.93k, 2.047M."""
     if not math.isfinite(value):
         return "no value"
     if is_fraction(metric):
-        return as_percent(value)
+        return as_percent(value) if digits == 4 else f"{_figures(value * 100, digits)}%"
     size = abs(value)
     if size >= 10_000:
         for scale, suffix in ((1e9, "bn"), (1e6, "M"), (1e3, "k")):
             if size >= scale:
-                return f"{value / scale:.4g}{suffix}"
-    if size >= 1000:
+                return f"{_figures(value / scale, digits)}{suffix}"
+    if size >= 1000 and digits >= 4:
         return f"{value:,.0f}"
-    return f"{value:.4g}"
+    return _figures(value, digits)
+
+
+def _figures(value: float, digits: int) -> str:
+    """A number rounded to `digits` significant figures, written without an exponent.
+
+    As `f"{value:.4g}"` writes it, but 130 rather than 1.3e+02 when `digits` is 2.
+    """
+    if value == 0 or not math.isfinite(value) or abs(value) < 1e-4:
+        return f"{value:.{digits}g}"
+    place = digits - 1 - math.floor(math.log10(abs(value)))
+    text = f"{round(value, place):.{max(place, 0)}f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 def _interval_words(metric: str, row: pd.Series) -> str:
