@@ -71,6 +71,8 @@ td.index .interval { color: #555; font-size: 11px; }
 td .interval { white-space: nowrap; }
 .charts { display: grid; grid-template-columns: repeat(3, minmax(0, 1fr)); gap: 4px 16px; }
 .charts.wide { grid-template-columns: repeat(2, minmax(0, 1fr)); }
+@media (max-width: 1000px) { .charts { grid-template-columns: repeat(2, minmax(0, 1fr)); } }
+@media (max-width: 700px) { .charts, .charts.wide { grid-template-columns: 1fr; } }
 .legend { font-size: 12px; color: #333; margin: 14px 0 4px; }
 .legend .item { margin-right: 16px; white-space: nowrap; }
 .empty { border: 1px dashed #ccc; border-radius: 6px; color: #777; font-size: 13px;
