@@ -1139,7 +1139,7 @@ def analyze(
         raise typer.Exit(EXIT_BAD_INPUT) from None
     target = output if output is not None else sweep_dir / "analysis" / "report.html"
     try:
-        write_report(analysis, target)
+        write_report(analysis, target, sweep=sweep_dir)
     except OSError as error:
         _print_error(f"cannot write {target}: {error.strerror or error}")
         raise typer.Exit(EXIT_FAILED) from None

@@ -366,3 +366,20 @@ def test_a_two_parameter_grid_report_renders_in_chromium_fetching_nothing(tmp_pa
         for output in ("supplier-defaults", "bank-npl-ratio-max")
     }
     assert all(count > 0 for count in seen["svgs"].values())
+
+
+def test_a_report_written_elsewhere_with_o_keeps_the_whole_header(tmp_path):
+    folder = write_sweep(
+        tmp_path / "sweep",
+        {TERM: Parameter(values=[30, 120]), MARGIN: Parameter(range=(0.01, 0.03), points=3)},
+        {"supplier_defaults": list(range(18))},
+        replications=3,
+        failed=(4, 5),
+    )
+    target = tmp_path / "elsewhere" / "terms.html"
+    result = CliRunner().invoke(app, ["analyze", str(folder), "-o", str(target)])
+    assert result.exit_code == 0, result.output
+    page = target.read_text(encoding="utf-8")
+    header = dict(row for row in tables(page)["experiment"] if len(row) == 2)
+    assert header["runs"] == "16 of 18 finished, 2 failed"
+    assert "Payment terms against defaults, for the report&#x27;s tests." in page
