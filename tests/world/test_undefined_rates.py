@@ -23,7 +23,7 @@ from autofin.results.writing import read_results, write_results
 from autofin.scenario.loading import deep_merge
 from autofin.scenario.schema import Scenario
 from autofin.world.model import simulate
-from conftest import TINY_SETTINGS
+from conftest import SMALL, TINY_SETTINGS
 
 FEW_SHOPPERS = deep_merge(
     TINY_SETTINGS, {"seed": 2, "horizon_days": 182, "consumers": {"population": 500}}
@@ -159,3 +159,13 @@ def test_undefined_figures_are_written_as_null_in_valid_json_and_empty_in_the_cs
     back = read_results(directory)
     assert back.timeseries["conversion_rate_online"].isna().all()
     assert back.summary["conversion_rate_online"] is None
+
+
+def test_a_check_that_met_no_fraudster_has_no_power_against_fraud() -> None:
+    honest = run(SMALL, consumers={**SMALL["consumers"], "fraud_share": 0.0})
+    assert honest.summary["loan_applications"] > 0
+    powers = {key: value for key, value in honest.summary.items() if key.endswith("_power_fraud")}
+    assert powers
+    assert all(math.isnan(value) for value in powers.values())
+    rejections = [v for k, v in honest.summary.items() if k.endswith("_false_rejection")]
+    assert all(0.0 <= value <= 1.0 for value in rejections)

@@ -88,14 +88,19 @@ class CheckTally:
         self.inconclusive += (unsure & ran).sum(axis=0)
 
     def rates(self) -> dict[str, np.ndarray]:
-        """Power against defaulters and fraudsters, false rejections, inconclusive share."""
-        share = self.rejections / np.maximum(self.applicants, 1.0)
-        total = np.maximum(self.applicants.sum(axis=0), 1.0)
+        """Power against defaulters and fraudsters, false rejections, inconclusive share.
+
+        A rate over no applicant (no fraudster ever met the check, say) is NaN: undefined.
+        """
+        with np.errstate(divide="ignore", invalid="ignore"):
+            share = np.where(self.applicants > 0, self.rejections / self.applicants, np.nan)
+            total = self.applicants.sum(axis=0)
+            inconclusive = np.where(total > 0, self.inconclusive / total, np.nan)
         return {
             "false_rejection": share[0],
             "power_default": share[1],
             "power_fraud": share[2],
-            "inconclusive": self.inconclusive / total,
+            "inconclusive": inconclusive,
         }
 
 
