@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -509,7 +510,9 @@ def test_a_variant_folder_name_is_safe_and_short():
     from autofin.cli import default_run_directory
 
     listed = default_run_directory("s", ["network.tiers=[20, 50, 100]", "seed=7"])
-    assert listed == Path("results") / "s--network.tiers=20_50_100--seed=7"
+    assert re.fullmatch(r"s--network\.tiers=20_50_100--seed=7--[0-9a-f]{10}", listed.name)
+    assert listed.parent == Path("results")
+    assert default_run_directory("s", ["seed=7"]) == Path("results") / "s--seed=7"
     assert default_run_directory("s", ["a=../../etc"]).parent == Path("results")
     many = [f"consumers.channels.walk_in.weight={k / 10}" for k in range(10)]
     long_name = default_run_directory("s", many).name
@@ -529,3 +532,17 @@ def test_ctrl_c_that_no_command_handles_is_said(monkeypatch, capsys):
         app(["sweep", str(ROOT / "experiments" / "payment_terms.yaml")], prog_name="autofin")
     assert done.value.code == 130
     assert "error: interrupted; the command stopped" in capsys.readouterr().err
+
+
+def test_two_settings_that_read_alike_as_file_names_get_folders_of_their_own():
+    # One shock, or two: both read 'shocks=day_7_tier_1' once '[{:}, ]' are made file-safe,
+    # and the second run replaced the first's results.
+    from autofin.cli import default_run_directory
+
+    one = default_run_directory("s", ["shocks=[{day: 7, tier: 1}]"])
+    two = default_run_directory("s", ["shocks=[{day: 7}, {tier: 1}]"])
+    assert one != two
+    assert one.name.startswith("s--shocks=day_7_tier_1--")
+    # Scenarios whose long names differ only after the cut keep their own folders too.
+    first, second = "a" * 95 + "x", "a" * 95 + "y"
+    assert default_run_directory(first, ["seed=7"]) != default_run_directory(second, ["seed=7"])

@@ -326,11 +326,12 @@ def default_run_directory(name: str, settings: list[str], folder: Path = Path("r
     """Where `run` (or `sweep`) writes without ``-o``: ``results/<name>/``, or the variant's.
 
     A run changed on the command line (``--set``, ``--seed``, ``--replications``) is another
-    scenario than the file's: it goes to ``results/<name>--<setting>--<setting>/`` (each
-    ``PATH=VALUE`` with the characters a file name should not hold left out), so that it
-    never replaces the file's own results. A name too long for comfort keeps its first 80
-    characters and a digest of all the settings. A sweep's folders are named alike, under
-    ``results/sweeps/``.
+    scenario than the file's: it goes to ``results/<name>--<setting>--<setting>/``, so that
+    it never replaces the file's own results. A setting with characters a file name should
+    not hold (spaces dropped, others as ``_``) could then read as another's (the lists
+    ``[[1], 2]`` and ``[1, [2]]`` both as ``1_2``), so its folder's name ends in a digest of
+    the name and the settings as given; a name too long for comfort keeps its first 80
+    characters and that digest. A sweep's folders are named alike, under ``results/sweeps/``.
 
     Args:
         name: The scenario's (or experiment's) name.
@@ -341,8 +342,9 @@ def default_run_directory(name: str, settings: list[str], folder: Path = Path("r
         return folder / name
     parts = [_file_name_part(setting) for setting in settings]
     variant = "--".join([name, *parts])
-    if len(variant) > 100 or not all(parts):
-        digest = hashlib.sha256("\n".join(settings).encode()).hexdigest()[:10]
+    rewritten = any(part != setting for part, setting in zip(parts, settings, strict=True))
+    if len(variant) > 100 or rewritten or not all(parts):
+        digest = hashlib.sha256("\n".join([name, *settings]).encode()).hexdigest()[:10]
         variant = f"{variant[:80]}--{digest}"
     return folder / variant
 
