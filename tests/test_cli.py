@@ -546,3 +546,20 @@ def test_two_settings_that_read_alike_as_file_names_get_folders_of_their_own():
     # Scenarios whose long names differ only after the cut keep their own folders too.
     first, second = "a" * 95 + "x", "a" * 95 + "y"
     assert default_run_directory(first, ["seed=7"]) != default_run_directory(second, ["seed=7"])
+
+
+def test_a_replicated_runs_undefined_rate_has_an_empty_interval_not_a_lone_dash(tmp_path):
+    # The bank app without traffic has no conversion rate in any replication: its value and
+    # interval are both empty (the interval was printed as ' – ', a range of nothing).
+    path = write(tmp_path, "tiny.yaml", TINY)
+    result = invoke("run", path, "-o", tmp_path / "out", "--replications", "2", "--no-report")
+    assert result.exit_code == 0, result.output
+    rows = {
+        line.split("│")[1].strip(): line.split("│")[2:]
+        for line in result.stdout.splitlines()
+        if line.count("│") == 4
+    }
+    assert [cell.strip() for cell in rows["conversion_rate_bank_app"]] == ["", "", ""]
+    value, interval, _ = rows["sales_units"]
+    assert value.strip()
+    assert re.fullmatch(r"\S+ – \S+", interval.strip())

@@ -807,9 +807,10 @@ def _summary_table(summary: dict[str, Any]) -> Table:
         cells = [key, _format_figure(key, value)]
         if intervals:
             low, high = intervals.get(key) or (None, None)
+            # An undefined figure (NaN: a rate with nothing to divide by) has no interval.
             cells.append(
                 f"{_format_figure(key, low)} – {_format_figure(key, high)}"
-                if isinstance(low, int | float) and isinstance(high, int | float)
+                if all(isinstance(b, int | float) and not math.isnan(b) for b in (low, high))
                 else ""
             )
         table.add_row(*cells)
