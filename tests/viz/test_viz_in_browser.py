@@ -240,6 +240,25 @@ WATCH_NETWORK_JS = """() => {
 }"""
 
 
+def held_step(page: Page) -> int:
+    """The step the counter holds at once the model has stopped playing.
+
+    A step in flight still finishes (on a loaded machine a played step, drawn before the
+    next, can take more than a second): waits until the counter has held for 2.5 s. Still
+    playing, it would keep moving and never hold for 20 s.
+    """
+    paused_at, held_since, deadline = step_count(page.tab), time.monotonic(), time.monotonic() + 20
+    while time.monotonic() - held_since < 2.5:
+        assert time.monotonic() < deadline, "the steps did not stop after pause"
+        page.tab.wait_for_timeout(250)
+        now = step_count(page.tab)
+        if now != paused_at:
+            paused_at, held_since = now, time.monotonic()
+    page.tab.wait_for_timeout(2500)
+    assert step_count(page.tab) == paused_at
+    return paused_at
+
+
 def test_play_runs_steps_and_pause_stops_them(page):
     # As fast as the model steps (1 ms between steps), faster than the browser draws.
     thumb = _slider(page, "Play interval (ms)")
@@ -259,18 +278,7 @@ def test_play_runs_steps_and_pause_stops_them(page):
     page.wait_for_step(4)
     page.button("❚❚").click()
     page.button("▶").wait_for()
-    # A step in flight still finishes (on a loaded machine a played step, drawn before the
-    # next, can take more than a second): wait until the counter has held for 2.5 s. Still
-    # playing, it would keep moving and never hold for 20 s.
-    paused_at, held_since, deadline = step_count(page.tab), time.monotonic(), time.monotonic() + 20
-    while time.monotonic() - held_since < 2.5:
-        assert time.monotonic() < deadline, "the steps did not stop after pause"
-        page.tab.wait_for_timeout(250)
-        now = step_count(page.tab)
-        if now != paused_at:
-            paused_at, held_since = now, time.monotonic()
-    page.tab.wait_for_timeout(2500)
-    assert step_count(page.tab) == paused_at
+    paused_at = held_step(page)
     assert 4 <= paused_at < 156  # it stopped before the end of the run
     defaults = page.wait_for_figure(
         "Defaults over time", "f._fullData.length && f._fullData[0].x.length > 3"
@@ -613,4 +621,22 @@ def test_in_the_dark_theme_the_figures_are_dark_with_light_ink(browser, server):
             assert figure["paper"] < 0.05, figure  # no white box on the dark page
             assert figure["worst"] >= 3, figure  # every text and line readable on it
         page.shot(f"dark-tab{index + 1}")
+    page.tab.close()
+
+
+def test_a_run_playing_when_the_window_narrows_can_still_be_paused(browser, server):
+    # Narrowed below 1,200 px while playing, the page moved Reset, play and Step out of the
+    # sidebar: Mesa's controller was built anew and showed ▶ while its old loop stepped on,
+    # with no ❚❚ anywhere to stop it.
+    page = Page(browser, server, viewport={"width": 1400, "height": 900})
+    page.tab.wait_for_function(
+        "() => document.querySelector('.v-navigation-drawer').getBoundingClientRect().left >= 0"
+    )
+    page.button("▶").click()
+    page.wait_for_step(2)
+    page.tab.set_viewport_size({"width": 1024, "height": 768})
+    page.tab.wait_for_timeout(2000)  # the page has measured the narrower window
+    page.button("❚❚").click(timeout=10_000)
+    page.button("▶").wait_for()
+    assert 2 <= held_step(page) < 156
     page.tab.close()

@@ -115,7 +115,7 @@ def Frame(
 
     # In a narrow window the sidebar starts closed (`Layout`): Reset, play and Step then sit
     # above the panels, where they can be reached without opening it.
-    wide = viewport.is_wide()
+    wide = viewport.use_wide_at_opening()
     with solara.Sidebar(), solara.Column():
         with solara.Card("Controls"):
             solara.SliderInt(label="Play interval (ms)", value=play, min=1, max=500, step=1)
@@ -142,9 +142,10 @@ def Layout(children: list) -> solara.Element:
     """Solara's page layout, its sidebar open by itself only in a wide window.
 
     Solara draws the page's sidebar open, whatever the window; at 1024 px its 400 px left the
-    panels too little room. Its menu button opens and closes it either way.
+    panels too little room. Its menu button opens and closes it either way; resizing the
+    window does not (the controls stay where the page opened with them, `Frame`).
     """
-    return solara.AppLayout(children=children, sidebar_open=viewport.is_wide())
+    return solara.AppLayout(children=children, sidebar_open=viewport.use_wide_at_opening())
 
 
 @solara.component

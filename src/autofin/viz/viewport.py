@@ -93,6 +93,16 @@ def is_wide() -> bool:
     return window_width.value == 0 or window_width.value >= WIDE_WINDOW_PX
 
 
+def use_wide_at_opening() -> bool:
+    """Whether the window was wide when the page first measured it (a hook, for a render).
+
+    The page is laid out for the window it opened in, and stays so when the window is
+    resized: moved between the sidebar and the main area, Mesa's controller was built anew,
+    forgot that the model was playing, and its old loop stepped on with no pause button.
+    """
+    return solara.use_memo(is_wide, [window_width.value > 0])
+
+
 def columns() -> int:
     """Columns of panels the main area has room for (two until it has been measured)."""
     return 1 if 0 < main_width.value < TWO_COLUMNS_PX else 2
