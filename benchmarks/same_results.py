@@ -123,12 +123,12 @@ def compare_frames(name: str, old: Any, new: Any) -> list[str]:
         if pd.api.types.is_float_dtype(a):
             x, y = a.to_numpy(), b.to_numpy()
             one_nan = np.isnan(x) != np.isnan(y)  # a number on one side, NaN on the other
-            valued = ~np.isnan(x) & ~np.isnan(y)
-            diff = np.abs(x - y)
-            scale = np.maximum(np.abs(x), np.abs(y))
+            differ = ~np.isnan(x) & ~np.isnan(y) & (x != y)
             with np.errstate(invalid="ignore", divide="ignore"):
-                rel = np.where(valued & (diff > 0), diff / scale, 0.0)
-            differing = int((rel > 0).sum())
+                diff = np.abs(x - y)
+                rel = np.where(differ, diff / np.maximum(np.abs(x), np.abs(y)), 0.0)
+            rel[differ & np.isnan(rel)] = np.inf  # an infinity against a number (inf / inf)
+            differing = int(differ.sum())
             line = f"{name}.{column}: {differing + int(one_nan.sum())} cells differ"
             if one_nan.any():
                 line += f" ({int(one_nan.sum())} of them NaN on one side only)"
