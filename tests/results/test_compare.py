@@ -535,3 +535,23 @@ def test_cli_pairs_only_the_summary_figures_of_the_metrics(replicated):
         "beyond noise (paired over 4 seeds, 95% interval excluding 0): 1 of 1 (about 0.05" in said
     )
     assert "invoice_to_cash_days_mean: tiny (term30) -" in said
+
+
+def test_a_figure_undefined_in_every_run_asked_for_by_name_is_an_empty_row(tmp_path):
+    # Twenty consumers apply for no car loan: the approval rate and the booked loans' default
+    # share have nothing to divide by (null in summary.json). Asked for, they were an
+    # 'unknown metric' (exit 2, 'did you mean ...'), though every run reports them.
+    nobody = {**TINY, "consumers": {"population": 20}}
+    run = write_results(simulate(load_scenario_dict(nobody)), tmp_path / "nobody")
+    assert summary(run)["loan_applications"] == 0
+    assert summary(run)["booked_loan_default_share"] is None
+    names = ["booked_loan_default_share", "loan_approval_rate"]
+    table = compare_runs([run], names)
+    assert sorted(table.index) == [f"{name} (summary)" for name in names]
+    assert table.isna().all().all()
+    result = invoke("compare", run, "-m", ",".join(names))
+    assert result.exit_code == 0, result.output
+    assert "booked_loan_default_share (summary)" in result.stdout
+    assert "no summary figure matches" not in result.stdout
+    # Without --metrics the table keeps to the figures with a value.
+    assert "loan_approval_rate (summary)" not in compare_runs([run]).index

@@ -201,7 +201,13 @@ def compare_runs(
         raise CompareError("give at least one run directory")
     runs = [_load_run(Path(directory)) for directory in run_dirs]
     columns = _union(list(frame.columns) for _, frame in runs)
-    keys = _union([key for key, _ in summary_figures(s)] for s, _ in runs) if summary else []
+    # Asked for by name, a figure undefined in every run (null) is a row of its own, empty.
+    named = bool(metrics)
+    keys = (
+        _union([key for key, _ in summary_figures(s, undefined=named)] for s, _ in runs)
+        if summary
+        else []
+    )
     selected = _select(columns, metrics, keys)
     keys = [key for key in keys if summary_key_matches(key, metrics)]
 
@@ -520,12 +526,16 @@ def _seeds(run_summary: Mapping[str, Any], table: pd.DataFrame | None) -> tuple[
     return ()
 
 
-def summary_figures(summary: Mapping[str, Any], prefix: str = "") -> Iterator[tuple[str, float]]:
+def summary_figures(
+    summary: Mapping[str, Any], prefix: str = "", *, undefined: bool = False
+) -> Iterator[tuple[str, float]]:
     """The numeric headline entries of a (possibly nested) summary, provenance left out.
 
     Args:
         summary: A run's summary, as in `summary.json`.
         prefix: Prefix of the keys (used for nested mappings, which get dotted keys).
+        undefined: Also the figures written as null (undefined, such as a rate with nothing
+            to divide by), as NaN.
 
     Yields:
         `(key, value)` pairs in the summary's order; integers stay `int`.
@@ -534,10 +544,12 @@ def summary_figures(summary: Mapping[str, Any], prefix: str = "") -> Iterator[tu
         if not prefix and key in SKIPPED_SUMMARY_KEYS:
             continue
         if isinstance(value, Mapping):
-            yield from summary_figures(value, f"{prefix}{key}.")
+            yield from summary_figures(value, f"{prefix}{key}.", undefined=undefined)
         elif isinstance(value, numbers.Real) and not isinstance(value, bool):
             number = int(value) if isinstance(value, numbers.Integral) else float(value)
             yield f"{prefix}{key}", number
+        elif value is None and undefined:
+            yield f"{prefix}{key}", math.nan
 
 
 def summary_intervals(summary: Mapping[str, Any]) -> dict[str, tuple[float, float]]:
@@ -566,7 +578,7 @@ def _summary_rows(summary: Mapping[str, Any], keys: list[str]) -> list[str]:
     intervals = summary_intervals(summary)
     wanted = set(keys)
     rows = []
-    for key, _ in summary_figures(summary):
+    for key, _ in summary_figures(summary, undefined=True):
         if key not in wanted:
             continue
         rows.append(f"{key} ({SUMMARY})")
