@@ -576,3 +576,40 @@ def test_a_sweep_changed_with_set_goes_to_its_own_folder(tmp_path, monkeypatch, 
         "tiny_terms--banks.count=3",
     ]
     assert (sweeps / "tiny_terms--banks.count=3" / "runs.parquet").is_file()
+
+
+def test_an_output_without_indices_says_whether_its_runs_failed_or_gave_no_value(tmp_path):
+    # Every run of the Morris design finishes, but the bank app without traffic has no
+    # conversion rate: the note said its design points 'have no finished run'.
+    from autofin.sweep.analysis import analyze_sweep
+
+    write(tmp_path, "tiny.yaml", TINY)
+    text = """
+name: tiny_morris
+scenario: tiny.yaml
+overrides: {horizon_days: 28}
+parameters:
+  automakers.payment_term_days: {range: [30, 120], integer: true}
+  banks.margin: {range: [0.01, 0.03]}
+design: morris
+trajectories: 4
+replications: 1
+seed: 3
+outputs:
+  summary: [bank_lending_volume, conversion_rate_bank_app]
+"""
+    plan = plan_sweep(load_experiment(write(tmp_path, "exp.yaml", text)))
+    store = SweepStore(tmp_path / "sweep")
+    store.open(plan.resolved, plan.design, plan.fingerprint)
+    for outcome in run_batch(plan.runs(), plan.experiment.spec.outputs):
+        assert outcome.error is None
+        store.record(outcome)
+    store.gather(plan.design)
+    notes = analyze_sweep(tmp_path / "sweep").notes
+    (note,) = [note for note in notes if "conversion_rate_bank_app" in note]
+    points = plan.design["point"].nunique()
+    assert note == (
+        f"no indices for conversion_rate_bank_app: {points} design points have no finished "
+        f"run giving a value (at {points} the runs finished without one: undefined, such as "
+        "a rate with nothing to divide by)"
+    )

@@ -340,8 +340,17 @@ def _sensitivity(
         values = means.reindex(points[POINT]).to_numpy(dtype=float)
         if np.isnan(values).any():
             missing = int(np.isnan(values).sum())
+            # A point whose runs finished has a row; its mean is NaN if none gave a value.
+            undefined = int(means.isna().sum())
+            said = (
+                f" (at {undefined} the runs finished without one: undefined, such as a rate "
+                "with nothing to divide by)"
+                if undefined
+                else ""
+            )
             analysis.notes.append(
-                f"no indices for {metric}: {missing} design points have no finished run"
+                f"no indices for {metric}: {missing} design points have no finished run "
+                f"giving a value{said}"
             )
             continue
         if np.allclose(values, values[0]):
