@@ -121,11 +121,13 @@ NON_NEGATIVE_WORDS = frozenset(
         "unmet",
         "losses",
         "debt",
+        "cost",
     }
 )
 """Words of a summary figure's name that mark a count, an amount, a duration or a rate of
 defaults, none of which can be negative (a loss is booked at least 0; a recovery above the
-claim is income, not a negative loss)."""
+claim is income, not a negative loss; a cost, a financing cost's rate or the procurement cost
+index is at least 0)."""
 
 SHARE_WORDS = frozenset({"share", "power", "rejection", "inconclusive", "conversion", "npl"})
 """Words of a summary figure's name that mark a share of a whole (between 0 and 1)."""
