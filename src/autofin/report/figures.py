@@ -1071,7 +1071,7 @@ def cascade_sizes_figure(results: Results) -> go.Figure:
     canvas.axis(
         "y",
         type="log",
-        range=[math.log10(min(rarest, 0.5)) - 0.15, 0.08],
+        range=[math.log10(min(rarest, 0.5)) - 0.15, 0.03],
         title={"text": "share of cascades at least this large (log)"},
     )
     return canvas.figure("Cascade sizes (complementary CDF)", height=440, hovermode="closest")
