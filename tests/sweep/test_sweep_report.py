@@ -15,16 +15,14 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pytest
 import yaml
-from playwright.sync_api import sync_playwright
 from typer.testing import CliRunner
 
 from autofin.cli import app
 from autofin.results.compare import as_percent
 from autofin.sweep.design import POINT, design_points
 from autofin.sweep.experiment import Parameter
-from chromium import CHROMIUM, CHROMIUM_ARGS
+from chromium import open_in_chromium
 
 TERM = "automakers.payment_term_days"
 MARGIN = "banks.margin"
@@ -188,16 +186,21 @@ def test_the_page_opens_offline_plotly_embedded_once(tmp_path):
     assert "<link" not in page  # no style sheet or font to fetch
 
 
-def test_the_header_names_the_design_its_runs_and_the_failed_ones(tmp_path):
-    # One of the six runs failed: the header says so with its error, and its design point's
-    # means are over the two runs left.
-    folder = write_sweep(
+def sweep_with_two_failed_runs(tmp_path: Path) -> Path:
+    """Two terms × three margins × three replications; two runs of one point failed."""
+    return write_sweep(
         tmp_path / "sweep",
         {TERM: Parameter(values=[30, 120]), MARGIN: Parameter(range=(0.01, 0.03), points=3)},
         {"supplier_defaults": list(range(18))},
         replications=3,
         failed=(4, 5),
     )
+
+
+def test_the_header_names_the_design_its_runs_and_the_failed_ones(tmp_path):
+    # One of the six runs failed: the header says so with its error, and its design point's
+    # means are over the two runs left.
+    folder = sweep_with_two_failed_runs(tmp_path)
     page = analyze(folder)
     header = dict(row for row in tables(page)["experiment"] if len(row) == 2)
 
@@ -301,41 +304,6 @@ def test_a_morris_design_shows_mu_star_and_sigma(tmp_path):
     assert "Morris screening" in page
 
 
-def open_in_chromium(report: Path, profile: Path, screenshot: Path) -> dict:
-    """Open `report` from disk; the requests, console errors and SVGs of each figure."""
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: run .ci/system-deps (or make test) to install it")
-    requests: list[str] = []
-    errors: list[str] = []
-    with sync_playwright() as playwright:
-        context = playwright.chromium.launch_persistent_context(
-            str(profile),
-            executable_path=CHROMIUM,
-            args=CHROMIUM_ARGS,
-            viewport={"width": 1400, "height": 900},
-        )
-        try:
-            page = context.new_page()
-            page.on("request", lambda request: requests.append(request.url))
-            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-            page.on("pageerror", lambda error: errors.append(str(error)))
-            page.goto(report.as_uri(), wait_until="load")
-            page.wait_for_function(
-                "() => [...document.querySelectorAll('div.plotly-graph-div')]"
-                ".every(d => d.querySelector('svg.main-svg'))",
-                timeout=30_000,
-            )
-            svgs = page.eval_on_selector_all(
-                "div.plotly-graph-div",
-                "divs => Object.fromEntries(divs.map(d => "
-                "[d.id, d.querySelectorAll('svg.main-svg').length]))",
-            )
-            page.screenshot(path=str(screenshot), full_page=True)
-        finally:
-            context.close()
-    return {"requests": requests, "errors": errors, "svgs": svgs}
-
-
 def test_a_two_parameter_grid_report_renders_in_chromium_fetching_nothing(tmp_path, artifacts):
     folder = write_sweep(
         tmp_path / "sweep",
@@ -369,13 +337,7 @@ def test_a_two_parameter_grid_report_renders_in_chromium_fetching_nothing(tmp_pa
 
 
 def test_a_report_written_elsewhere_with_o_keeps_the_whole_header(tmp_path):
-    folder = write_sweep(
-        tmp_path / "sweep",
-        {TERM: Parameter(values=[30, 120]), MARGIN: Parameter(range=(0.01, 0.03), points=3)},
-        {"supplier_defaults": list(range(18))},
-        replications=3,
-        failed=(4, 5),
-    )
+    folder = sweep_with_two_failed_runs(tmp_path)
     target = tmp_path / "elsewhere" / "terms.html"
     result = CliRunner().invoke(app, ["analyze", str(folder), "-o", str(target)])
     assert result.exit_code == 0, result.output

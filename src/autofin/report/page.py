@@ -323,6 +323,26 @@ def _format(name: str, value: float) -> str:
     return f"{value:.4g}"
 
 
+def figure_div(figure: go.Figure, anchor: str) -> str:
+    """A figure's ``<div>`` for a page with plotly.js embedded once, as wide as its box.
+
+    Args:
+        figure: The figure.
+        anchor: Its name on the page: the div is ``figure-<anchor>``, and a PNG saved from
+            its toolbar is ``<anchor>.png``.
+    """
+    return figure.to_html(
+        full_html=False,
+        include_plotlyjs=False,
+        config={
+            **CONFIG,
+            "toImageButtonOptions": {**CONFIG["toImageButtonOptions"], "filename": anchor},
+        },
+        div_id=f"figure-{anchor}",
+        default_width="100%",
+    )
+
+
 def _figure_section(panel: Panel, drawn: list[Run], key: str) -> str:
     """A figure with its caption, or a note saying which data it lacks."""
     anchor = "".join(c if c.isalnum() or c == "-" else "-" for c in key)
@@ -333,16 +353,7 @@ def _figure_section(panel: Panel, drawn: list[Run], key: str) -> str:
             f"<section id='{anchor}'><h2>{html.escape(panel.key)}</h2>"
             f"<p class='missing'>Not drawn: {html.escape(str(error))}</p></section>"
         )
-    div = figure.to_html(
-        full_html=False,
-        include_plotlyjs=False,
-        config={
-            **CONFIG,
-            "toImageButtonOptions": {**CONFIG["toImageButtonOptions"], "filename": anchor},
-        },
-        div_id=f"figure-{anchor}",
-        default_width="100%",
-    )
+    div = figure_div(figure, anchor)
     return (
         f"<section id='{anchor}' class='figure'>{div}"
         f"<p class='caption'>{html.escape(panel.caption_for(len(drawn)))}</p></section>"

@@ -29,7 +29,7 @@ import yaml
 from plotly.colors import sequential
 
 from autofin.report.canvas import Canvas
-from autofin.report.page import CONFIG, STYLE, offline_page
+from autofin.report.page import STYLE, figure_div, offline_page
 from autofin.report.style import rgba, run_colour
 from autofin.results.compare import as_percent, is_fraction
 from autofin.results.writing import _write_atomically
@@ -967,18 +967,7 @@ def _chart_grid(figures: list[tuple[str, go.Figure | str]], key: str, *, wide: b
             )
             continue
         anchor = _anchor(f"{key}-{metric}")
-        cells.append(
-            figure.to_html(
-                full_html=False,
-                include_plotlyjs=False,
-                config={
-                    **CONFIG,
-                    "toImageButtonOptions": {**CONFIG["toImageButtonOptions"], "filename": anchor},
-                },
-                div_id=f"figure-{anchor}",
-                default_width="100%",
-            )
-        )
+        cells.append(figure_div(figure, anchor))
     return f"<div class='charts{' wide' if wide else ''}'>{''.join(cells)}</div>"
 
 
