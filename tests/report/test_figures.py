@@ -344,3 +344,17 @@ def test_cascades_of_one_default_each_are_said_to_be_so(baseline):
     figure = cascade_sizes_figure(dataclasses.replace(baseline, events=alone))
     notes = [note["text"] for note in figure.to_plotly_json()["layout"]["annotations"]]
     assert notes == ["every cascade is one default: no default caused another"]
+
+
+def test_a_conversion_rate_defined_between_undefined_steps_is_drawn_as_a_dot(baseline):
+    # A line joins defined neighbours only: a step with leads between two without drew nothing.
+    ts = baseline.timeseries.copy()
+    ts["conversion_rate"] = np.nan
+    ts.loc[10, "conversion_rate"] = 0.25
+    (line,) = traces(
+        figures.funnel_figure(dataclasses.replace(baseline, timeseries=ts)), "all channels"
+    )
+    sizes = list(line["marker"]["size"])
+    assert "markers" in line["mode"]
+    assert sizes[10] > 0
+    assert sum(size > 0 for size in sizes) == 1

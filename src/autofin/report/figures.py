@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import re
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -647,6 +648,7 @@ def funnel_figure(results: Results) -> go.Figure:
                     legendgroup=channel,
                     showlegend=False,
                     line={"color": run_colour(k), "width": 1.5},
+                    **_isolated_points_marked(ts[f"conversion_rate_{channel}"]),
                     hovertemplate="%{y:.1f}%",
                     row=1,
                     col=2,
@@ -672,6 +674,7 @@ def funnel_figure(results: Results) -> go.Figure:
             legendgroup="all" if single else run.label,
             showlegend=single,
             line={"color": "#222222" if single else colour, "width": 2.5},
+            **_isolated_points_marked(ts["conversion_rate"]),
             hovertemplate="%{y:.1f}%",
             row=1,
             col=2,
@@ -989,6 +992,22 @@ def first_replication(events: pd.DataFrame | None) -> pd.DataFrame | None:
     if events is None or "replication" not in events.columns:
         return events
     return events[events["replication"] == 0]
+
+
+def _isolated_points_marked(values: pd.Series) -> dict[str, Any]:
+    """A line's mode and markers: a value between two undefined steps is a dot.
+
+    A line joins defined neighbours only (a rate is NaN in a step with nothing to divide
+    by), so a step defined alone would draw nothing.
+    """
+    defined = values.notna().to_numpy()
+    neighbour = np.zeros_like(defined)
+    neighbour[1:] |= defined[:-1]
+    neighbour[:-1] |= defined[1:]
+    isolated = defined & ~neighbour
+    if not isolated.any():
+        return {}  # plotly's own: lines, with markers on a short series
+    return {"mode": "lines+markers", "marker": {"size": np.where(isolated, 5, 0).tolist()}}
 
 
 def cascade_sizes(events: pd.DataFrame) -> np.ndarray:
