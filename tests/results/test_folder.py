@@ -302,6 +302,7 @@ def test_compare_reads_each_file_of_a_run_once(tmp_path, result, monkeypatch):
 
     for name in ("a", "b"):
         write_results(result, tmp_path / name)
+    monkeypatch.setattr(folder, "SETTLED_SECONDS", 0.0)  # as if written a while ago
     hashed, sha256 = [], hashlib.sha256
 
     def counting_sha256(*args):
@@ -315,3 +316,23 @@ def test_compare_reads_each_file_of_a_run_once(tmp_path, result, monkeypatch):
     compare.pairings_and_differences(runs)
     files = len(json.loads((tmp_path / "a" / "summary.json").read_text())["file_sha256"])
     assert len(hashed) <= 2 * files  # each file of each run at most once (writing read them)
+
+
+def test_a_file_changed_a_moment_ago_is_read_again_at_each_check(tmp_path, result, monkeypatch):
+    # Its times could be those of a rewrite within the file system's clock tick.
+    import hashlib
+
+    from autofin.results import folder
+
+    write_results(result, tmp_path / "run")
+    hashed, sha256 = [], hashlib.sha256
+
+    def counting_sha256(*args):
+        hashed.append(1)
+        return sha256(*args)
+
+    monkeypatch.setattr(folder.hashlib, "sha256", counting_sha256)
+    verify_results(tmp_path / "run")
+    verify_results(tmp_path / "run")
+    files = len(json.loads((tmp_path / "run" / "summary.json").read_text())["file_sha256"])
+    assert len(hashed) == 2 * files

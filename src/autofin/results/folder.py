@@ -22,6 +22,7 @@ import json
 import os
 import shutil
 import sys
+import time
 import uuid
 from pathlib import Path
 from types import TracebackType
@@ -220,6 +221,8 @@ def _check_output_folder(target: Path) -> None:
 _KNOWN_DIGESTS: dict[tuple[int, ...], str] = {}
 """SHA-256s computed in this process, by the file's identity and last change (see below)."""
 KNOWN_DIGESTS_KEPT = 4096
+SETTLED_SECONDS = 2.0
+"""How long ago a file must have last changed for its SHA-256 to be kept (see below)."""
 
 
 def file_sha256(path: Path) -> str:
@@ -228,8 +231,12 @@ def file_sha256(path: Path) -> str:
     A file read before and not changed since (same device, inode, size, modification and
     status-change times: any write changes the last, and no tool can set it) is not read
     again: `compare` checks each run's files for its table, its steps, its paired
-    differences and its report, and a panel of every firm can take seconds to read.
+    differences and its report, and a panel of every firm can take seconds to read. Only a
+    file last changed `SETTLED_SECONDS` or more before it was read is remembered: a file
+    system that keeps times to a coarse tick (older kernels) could give a file rewritten at
+    its old size within the tick of its last change the same times.
     """
+    now_ns = time.time_ns()
     stat = path.stat()
     identity = (stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns)
     known = _KNOWN_DIGESTS.get(identity)
@@ -239,6 +246,8 @@ def file_sha256(path: Path) -> str:
     with path.open("rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
+    if now_ns - max(stat.st_mtime_ns, stat.st_ctime_ns) < SETTLED_SECONDS * 1e9:
+        return digest.hexdigest()
     if len(_KNOWN_DIGESTS) >= KNOWN_DIGESTS_KEPT:
         _KNOWN_DIGESTS.clear()
     _KNOWN_DIGESTS[identity] = digest.hexdigest()
