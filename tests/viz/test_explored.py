@@ -346,3 +346,12 @@ def test_rates_and_ratios_are_in_percent_on_the_page_and_fractions_in_the_scenar
     )
     assert moved.main.spec.banks.capital_ratio == 0.15
     assert moved.terms.platform_spread == 0.007
+
+
+def test_a_fraction_of_many_decimals_comes_back_exactly_from_its_slider_left_alone(tmp_path):
+    # The slider shows 11.234568% (rounded); left alone, the scenario keeps its own value.
+    odd = TINY.replace("banks: {count: 2}", "banks: {count: 2, capital_ratio: 0.1123456789}")
+    catalog = Catalog.build(write(tmp_path, "tiny.yaml", odd))
+    model = ExploredModel(catalog=catalog, **page_values(catalog, "tiny"))
+    assert model.main.spec.banks.capital_ratio == 0.1123456789
+    assert model.main.spec == load_scenario(catalog.files["tiny"])

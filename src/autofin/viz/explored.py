@@ -22,7 +22,7 @@ from autofin.viz import interventions
 from autofin.viz.catalog import Catalog
 from autofin.viz.live import LiveModel
 from autofin.viz.plotly_view import Screen
-from autofin.viz.terms import PERCENT_SLIDERS, Terms, fraction
+from autofin.viz.terms import PERCENT_SLIDERS, Terms, fraction, percent
 from autofin.world.model import AutofinModel
 
 log = logging.getLogger(__name__)
@@ -95,11 +95,15 @@ class ExploredModel(mesa.Model):
             "reviewers": reviewers,
             "bank_app_traffic": bank_app_traffic,
         }
-        for key in PERCENT_SLIDERS:
-            if given[key] is not None:
-                given[key] = fraction(given[key])
         scenario = catalog.load(name)
         own = Terms.of(scenario)
+        for key in PERCENT_SLIDERS:
+            if given[key] is None:
+                continue
+            # A slider at the scenario's own value (shown rounded) is the value itself, to
+            # the last of its decimals; a moved one is its percent as a fraction.
+            kept = getattr(own, key)
+            given[key] = kept if given[key] == percent(kept) else fraction(given[key])
         # The terms in force: the sliders', the scenario's own where none is given.
         terms = Terms(
             **{key: getattr(own, key) if given[key] is None else given[key] for key in TERM_NAMES}
