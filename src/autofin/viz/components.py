@@ -270,7 +270,7 @@ def fit(
     if title is not None:
         heading["text"] = title
     heading["text"] = _wrapped(str(heading.get("text", "")), plot_width + 40, TITLE_CHAR_PX)
-    extra_lines = str(heading["text"]).count("<br>")
+    extra_lines = heading["text"].count("<br>")
     title_px = TITLE_PX + TITLE_LINE_PX * extra_lines
     # Plotly writes the lines of a title anchored at its top from the first line's middle:
     # a second line pushed the first above the figure's edge.
@@ -460,16 +460,21 @@ def Heading(model: ExploredModel) -> None:
 def progress(model: ExploredModel) -> str:
     """The run's step, or that it has finished (Mesa's controller then only greys its buttons)."""
     steps = model.main.spec.steps
-    if model.step_index >= steps:
+    if finished(model):
         return f"run finished (step {model.step_index} of {steps})"
     return f"step {model.step_index} of {steps}"
+
+
+def finished(model: ExploredModel) -> bool:
+    """Whether the run has taken its last step."""
+    return model.step_index >= model.main.spec.steps
 
 
 @solara.component
 def RunFinished(model: ExploredModel) -> None:
     """Under the sidebar's controls: the run has finished, and Reset runs it again."""
     update_counter.get()
-    if model.step_index >= model.main.spec.steps:
+    if finished(model):
         solara.Success(
             f"Run finished (step {model.step_index} of {model.main.spec.steps}). "
             "Reset runs it again.",
@@ -504,7 +509,7 @@ def Clock(model: ExploredModel) -> None:
         lines.append(f"Side by side with {model.twin.spec.name} (same seed, stepping in lockstep)")
     for mark in model.marks:
         lines.append(f"Intervention from step {mark.step}: {mark.label}")
-    if model.step_index >= spec.steps:
+    if finished(model):
         lines.insert(1, "The run has finished: Reset runs it again.")
     with solara.Column(gap="2px", classes=["autofin-clock"]):
         solara.Text(lines[0], style={"font-weight": "bold", "font-size": "16px"})
