@@ -358,7 +358,8 @@ def _means_section(analysis: SweepAnalysis, means_table: str) -> str:
     settings = analysis.means.drop_duplicates(POINT).set_index(POINT)[analysis.parameters]
     settings = settings.sort_index()
 
-    single = _replication_words(analysis) == "one replication"
+    replications = _replication_words(analysis)
+    single = replications == "one replication"
 
     def cell(point: object, metric: str) -> str:
         values = (_cell(wide, name, point, metric) for name in ("mean", "low", "high", "n"))
@@ -408,7 +409,7 @@ def _means_section(analysis: SweepAnalysis, means_table: str) -> str:
         )
     else:
         what = (
-            f"Each output's mean over the {_replication_words(analysis)} of a design point "
+            f"Each output's mean over the {replications} of a design point "
             f"and, below it, its {CONFIDENCE:.0%} confidence interval (Student t over the "
             f"replications, cut to the values the output can take); {layout}. No interval "
             "where every replication gave the same value; 'one run' where one run made the "
@@ -452,6 +453,7 @@ def _mean_cell(
 
 def _spread_section(analysis: SweepAnalysis, means_table: str, points: int) -> str:
     """For a design too large to list: each output's lowest, median and highest mean."""
+    replications = _replication_words(analysis)
     rows = []
     for metric in analysis.outputs:
         means = analysis.means.loc[analysis.means["metric"] == metric, "mean"].dropna()
@@ -473,8 +475,8 @@ def _spread_section(analysis: SweepAnalysis, means_table: str, points: int) -> s
         "Here, per output, the lowest, median and highest of the points' "
         + (
             "values (one run each)"
-            if _replication_words(analysis) == "one replication"
-            else f"means (each over the {_replication_words(analysis)} of a point)"
+            if replications == "one replication"
+            else f"means (each over the {replications} of a point)"
         )
         + ", so that the indices above can be read against the size of what they "
         "apportion.</p>"
@@ -493,9 +495,12 @@ def _indices_section(analysis: SweepAnalysis) -> str:
             "were computed: see the notes above.</p></section>"
         )
     head = "".join(f"<th class='number'>{_breakable(p)}</th>" for p in analysis.parameters)
+    tables = {
+        metric: analysis.indices[analysis.indices["metric"] == metric]
+        for metric in analysis.outputs
+    }
     rows = []
-    for metric in analysis.outputs:
-        table = analysis.indices[analysis.indices["metric"] == metric]
+    for metric, table in tables.items():
         if table.empty:
             rows.append(
                 f"<tr><th>{_output_label(metric)}</th><td class='none' "
@@ -539,9 +544,9 @@ def _indices_section(analysis: SweepAnalysis) -> str:
         )
     charts = _chart_grid(
         [
-            (metric, _indices_chart(analysis.indices[analysis.indices["metric"] == metric]))
+            (metric, _indices_chart(tables[metric]))
             for metric in analysis.outputs[:MAX_OUTPUTS]
-            if (analysis.indices["metric"] == metric).any()
+            if not tables[metric].empty
         ],
         "indices",
         wide=True,
