@@ -46,7 +46,6 @@ from typer import rich_utils
 
 from autofin.report import REPORT_HTML
 from autofin.results.compare import (
-    CONFIDENCE_KEY,
     SUMMARY,
     CompareError,
     SeedPairing,
@@ -56,6 +55,7 @@ from autofin.results.compare import (
     pairings_and_differences,
     run_steps,
     summary_figures,
+    summary_intervals,
     write_comparison_csv,
 )
 from autofin.results.folder import OutputFolderError, ResultsFolder
@@ -796,7 +796,7 @@ def _summary_table(summary: dict[str, Any]) -> Table:
         caption=f"not used: {', '.join(unused)}" if unused else None,
         caption_justify="left",
     )
-    intervals = summary.get(CONFIDENCE_KEY) or {}
+    intervals = summary_intervals(summary)
     table.add_column("figure")
     table.add_column("value", justify="right")
     if intervals:
@@ -806,11 +806,11 @@ def _summary_table(summary: dict[str, Any]) -> Table:
             continue
         cells = [key, _format_figure(key, value)]
         if intervals:
-            low, high = intervals.get(key) or (None, None)
+            low, high = intervals.get(key, (math.nan, math.nan))
             # An undefined figure (NaN: a rate with nothing to divide by) has no interval.
             cells.append(
                 f"{_format_figure(key, low)} – {_format_figure(key, high)}"
-                if all(isinstance(b, int | float) and not math.isnan(b) for b in (low, high))
+                if not (math.isnan(low) or math.isnan(high))
                 else ""
             )
         table.add_row(*cells)

@@ -511,11 +511,10 @@ def _pairings(
 ) -> list[SeedPairing]:
     """Each later run's pairing with the first (`_load_replicates`'s three lists)."""
     seeds = [_seeds(s, table) for s, table in zip(summaries, tables, strict=True)]
-    pairings = [
+    return [
         SeedPairing(labels[0], label, seeds[0], run_seeds)
         for label, run_seeds in zip(labels[1:], seeds[1:], strict=True)
     ]
-    return pairings
 
 
 def _seeds(run_summary: Mapping[str, Any], table: pd.DataFrame | None) -> tuple[int, ...]:
