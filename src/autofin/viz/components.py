@@ -135,7 +135,9 @@ def mark_interventions(
         return float((layout.get("yaxis" + anchor[1:]) or {}).get("domain", (0, 1))[1])
 
     days = {key: axis for key, axis in axes.items() if is_days(axis)}
-    entries = _mark_entries(marks, _last_day(figure, days))
+    # The last day drawn matters only to a demand shock's end (read over every trace: skip it).
+    shocks = any(mark.ends_day is not None for mark in marks)
+    entries = _mark_entries(marks, _last_day(figure, days) if shocks else 0.0)
     labels: dict[int, list[str]] = {}
     for day, text in entries:
         labels.setdefault(day, []).append(text)
