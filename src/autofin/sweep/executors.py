@@ -262,7 +262,10 @@ def open_client(
             threads_per_worker=1,
             processes=True,
             dashboard_address=":0",  # any free port: several sweeps may share a machine
-            silence_logs=logging.ERROR,
+            # Not even errors: a worker whose heartbeat meets the scheduler closing (Ctrl-C,
+            # SIGTERM) logged a traceback on the user's terminal. A run's own failure is in
+            # failures.parquet with its traceback, a lost worker in the retries counted.
+            silence_logs=logging.CRITICAL,
         ) as cluster,
         Client(cluster, set_as_default=False) as client,
     ):
