@@ -16,7 +16,14 @@ from autofin.viz import interventions
 from autofin.viz.catalog import Catalog
 from autofin.viz.components import banks_in_a_cell, defaults_in_a_cell, draw, fit
 from autofin.viz.explored import ExploredModel
-from autofin.viz.plotly_view import PlotlyView, Screen, figure_changes, to_json
+from autofin.viz.plotly_view import (
+    DARK_PAPER,
+    PlotlyView,
+    Screen,
+    figure_changes,
+    in_the_dark,
+    to_json,
+)
 
 
 def apply(figure, changes):
@@ -268,3 +275,23 @@ def test_a_funnel_dwarfed_by_its_traffic_starts_at_leads_with_each_channels_traf
     # Where traffic and leads are alike, the funnel starts at traffic, as it did.
     ordinary = draw(figures.funnel_figure, baseline.runs())["data"]
     assert all(t["y"][0] == "traffic" for t in ordinary if t["type"] == "funnel")
+
+
+def test_in_the_dark_marks_are_outlined_in_the_papers_colour_not_white():
+    # White outlines separate markers and nodes from what they cover on a white page; on
+    # the dark page they drew a white ring round every firm of the network.
+    model = ExploredModel(catalog=Catalog.build())
+    for _ in range(2):
+        model.step()
+    network = draw(figures.network_figure, model.runs()[0])
+    outlines = {
+        json.dumps(trace.get("marker", {}).get("line", {}).get("color"))
+        for trace in network["data"]
+    }
+    assert '"white"' in outlines  # the page on white keeps its white outlines
+    dark = in_the_dark(json.loads(to_json(network)))
+    colours = json.dumps(dark).lower()
+    assert '"white"' not in colours
+    marked = [t for t in dark["data"] if t.get("marker", {}).get("line")]
+    assert marked
+    assert all(t["marker"]["line"]["color"] == DARK_PAPER for t in marked)

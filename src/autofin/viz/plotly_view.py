@@ -380,8 +380,12 @@ DARK_INKS = {
     "#a51d1d": "#ff8a80",
     "rgba(34,34,34,0.6)": "rgba(232,232,232,0.6)",
     "rgba(255,255,255,0.7)": "rgba(30,30,30,0.7)",
+    "white": DARK_PAPER,
 }
-"""Colours the figures draw in on white, unreadable on a dark page, and what replaces each."""
+"""Colours the figures draw in on white, unreadable on a dark page, and what replaces each.
+
+White outlines (markers, the network's nodes, the Sankey's nodes) separate a mark from
+what it covers on a white page; on a dark one they take the paper's colour, as gaps."""
 
 
 def in_the_dark(figure: dict[str, Any]) -> dict[str, Any]:
