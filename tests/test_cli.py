@@ -415,6 +415,36 @@ def test_ctrl_c_during_replications_writes_those_that_finished(tmp_path, monkeyp
     assert summary["replication_seeds"] == [first, first + 1]
 
 
+def test_ctrl_c_during_replications_keeps_the_folders_previous_run_whole(tmp_path, monkeypatch):
+    # A complete run in the folder, then a second one stopped after 2 of 4 replications:
+    # the first stays as it was, the 2 that finished are written beside it, and both are
+    # said (before, the 2 replaced the complete run).
+    import autofin.world.model as model
+
+    path, out = write(tmp_path, "tiny.yaml", TINY), tmp_path / "out"
+    assert CliRunner().invoke(app, ["run", str(path), "-o", str(out)]).exit_code == 0
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    real, calls = model.simulate, []
+
+    def interrupted_third(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(model, "simulate", interrupted_third)
+    args = ["run", str(path), "-o", str(out), "--replications", "4"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 130, result.output
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    beside = tmp_path / "out--interrupted"
+    said = " ".join(result.output.replace("\n", "").split())
+    assert f"results: {beside}" in said
+    assert f"{out} keeps its previous run" in said
+    summary = json.loads((beside / "summary.json").read_text())
+    assert (summary["replications"], summary["replications_planned"]) == (2, 4)
+
+
 def test_ctrl_c_before_any_run_finished_keeps_the_folders_earlier_results(tmp_path, monkeypatch):
     import autofin.world.model as model
 

@@ -288,7 +288,7 @@ def run(
     from autofin.results.replications import StoppedEarly
 
     directory = output if output is not None else default_run_directory(scenario.name, settings)
-    stopped = None
+    stopped, written = None, directory
     with _terminate_as_interrupt():  # a cluster's time limit sends SIGTERM
         try:
             with ResultsFolder(directory) as folder:
@@ -297,7 +297,13 @@ def run(
                     result = _simulate(scenario, check, panel=panel, loans=loans)
                 except StoppedEarly as early:  # the replications that finished are written
                     result, stopped = early.result, early
-                write_results(result, folder, report=report)
+                    if _holds_a_run(folder.target):  # ... beside a previous run, not over it
+                        written = interrupted_directory(directory)
+                if written == directory:
+                    write_results(result, folder, report=report)
+            if written != directory:
+                with ResultsFolder(written) as folder:
+                    write_results(result, folder, report=report)
         except OutputFolderError as error:
             _print_error(f"cannot write results: {error}")
             raise typer.Exit(EXIT_BAD_INPUT) from None
@@ -308,18 +314,33 @@ def run(
             _print_error(f"interrupted; {directory} keeps its previous content")
             raise typer.Exit(EXIT_INTERRUPTED) from None
     out.print(_summary_table(result.summary))
-    out.print(f"results: {directory}", markup=False, soft_wrap=True)
+    out.print(f"results: {written}", markup=False, soft_wrap=True)
     if report:
-        out.print(f"report: {directory / REPORT_HTML}", markup=False, soft_wrap=True)
+        out.print(f"report: {written / REPORT_HTML}", markup=False, soft_wrap=True)
     _warn_of_warmup_defaults(result.summary)
     if stopped is not None:
         seeds = result.summary["replication_seeds"]
+        kept = "" if written == directory else f"; {directory} keeps its previous run"
         _print_error(
             f"interrupted after {stopped.finished} of {stopped.planned} replications; the "
-            f"results above and in {directory} are of those {stopped.finished} (seeds "
-            f"{seeds[0]} to {seeds[-1]}); run again for all {stopped.planned}"
+            f"results above and in {written} are of those {stopped.finished} (seeds "
+            f"{seeds[0]} to {seeds[-1]}){kept}; run again for all {stopped.planned}"
         )
         raise typer.Exit(EXIT_INTERRUPTED)
+
+
+def interrupted_directory(directory: Path) -> Path:
+    """Where an interrupted run writes the replications that finished, beside a previous run.
+
+    A run stopped before all its replications finished keeps the previous run of its
+    folder (complete, perhaps) and writes its own beside it, as ``<directory>--interrupted``.
+    """
+    return directory.with_name(f"{directory.name}--interrupted")
+
+
+def _holds_a_run(folder: Path) -> bool:
+    """Whether ``folder`` holds a previous run (the output checks refused anything else)."""
+    return folder.is_dir() and any(folder.iterdir())
 
 
 def default_run_directory(name: str, settings: list[str], folder: Path = Path("results")) -> Path:
