@@ -7,9 +7,18 @@ finished, not with a traceback.
 
 from __future__ import annotations
 
+import multiprocessing
+import signal
 import sys
 
 EXIT_INTERRUPTED = 130  # as `autofin.cli.EXIT_INTERRUPTED` (not imported: that is what may be cut)
+
+if getattr(multiprocessing.current_process(), "_inheriting", False):
+    # A worker process of a local sweep's cluster: started by `multiprocessing`, it imports
+    # the command's main module first. The terminal sends Ctrl-C to every process of the
+    # command, and each worker printed its KeyboardInterrupt's traceback; the sweep itself
+    # stops them.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def main() -> None:

@@ -452,6 +452,40 @@ def test_sigterm_stops_a_sweep_with_exit_130_saying_what_is_kept(tmp_path):
     assert not [(child, child.cmdline()) for child in children if alive(child)]
 
 
+def test_ctrl_c_on_the_terminal_stops_a_sweep_without_a_traceback(tmp_path):
+    # The terminal sends Ctrl-C to every process of the command: each local worker printed
+    # its KeyboardInterrupt's traceback. (Pressed while a worker's interpreter starts, before
+    # it has read a line of autofin, one still can: not tested.)
+    path = experiment_file(tmp_path, terms="[30, 60, 90, 120, 170]", horizon=1400)
+    directory = tmp_path / "sweep"
+    command = [str(AUTOFIN), "sweep", str(path), "-o", str(directory), "--workers", "2"]
+    driver = subprocess.Popen(
+        command,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # its own process group, as a terminal's command has
+    )
+    deadline = time.monotonic() + 120
+    started = directory / "runs"
+    while len(finished_files(started)) < 2:
+        assert driver.poll() is None, driver.communicate()
+        assert time.monotonic() < deadline, "the sweep did not get going in two minutes"
+        time.sleep(0.05)
+    children = psutil.Process(driver.pid).children(recursive=True)
+    os.killpg(driver.pid, signal.SIGINT)
+    stdout, stderr = driver.communicate(timeout=60)
+
+    assert driver.returncode == 130, (stdout, stderr)
+    assert "error: interrupted" in stderr
+    assert "Traceback" not in stdout + stderr
+    assert "Exception ignored" not in stdout + stderr
+    deadline = time.monotonic() + 20
+    while any(alive(child) for child in children) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not [(child, child.cmdline()) for child in children if alive(child)]
+
+
 @pytest.mark.parametrize("listener", ["nothing", "not dask"])
 def test_a_scheduler_address_where_no_scheduler_answers_exits_1_without_traceback(
     tmp_path, listener

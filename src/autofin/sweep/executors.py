@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -20,7 +21,7 @@ import threading
 import time
 import weakref
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -256,20 +257,48 @@ def open_client(
         return
     from distributed import LocalCluster
 
-    with (
-        LocalCluster(
-            n_workers=local_workers(workers),
-            threads_per_worker=1,
-            processes=True,
-            dashboard_address=":0",  # any free port: several sweeps may share a machine
-            # Not even errors: a worker whose heartbeat meets the scheduler closing (Ctrl-C,
-            # SIGTERM) logged a traceback on the user's terminal. A run's own failure is in
-            # failures.parquet with its traceback, a lost worker in the retries counted.
-            silence_logs=logging.CRITICAL,
-        ) as cluster,
-        Client(cluster, set_as_default=False) as client,
-    ):
-        yield client
+    with ExitStack() as stack:
+        with _ctrl_c_held():
+            cluster = stack.enter_context(
+                LocalCluster(
+                    n_workers=local_workers(workers),
+                    threads_per_worker=1,
+                    processes=True,
+                    dashboard_address=":0",  # any free port: sweeps may share a machine
+                    # Not even errors: a worker whose heartbeat met the scheduler closing
+                    # (Ctrl-C, SIGTERM) logged a traceback on the user's terminal. A run's
+                    # own failure is in failures.parquet with its traceback, a lost worker
+                    # in the retries counted.
+                    silence_logs=logging.CRITICAL,
+                )
+            )
+        yield stack.enter_context(Client(cluster, set_as_default=False))
+
+
+@contextmanager
+def _ctrl_c_held() -> Iterator[None]:
+    """Hold a Ctrl-C (SIGINT) back while the local cluster starts; raise it once started.
+
+    Interrupted half-way, the cluster was torn down by its exit handler with a traceback;
+    held back, the interrupt arrives when the cluster is whole, and closing it is clean.
+    (The worker processes ignore Ctrl-C themselves, see `autofin.__main__`; one that the
+    Ctrl-C stopped before it could fails the cluster's start: that is the interrupt too.)
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield  # (signal handlers can be set from the main thread only)
+        return
+    pressed: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: pressed.append(signum))
+    try:
+        yield
+    except Exception:
+        if pressed:  # a worker stopped by the Ctrl-C before it could ignore it
+            raise KeyboardInterrupt from None
+        raise
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if pressed:
+        raise KeyboardInterrupt
 
 
 def _check_submission(script: str, slurm: Cluster) -> None:
