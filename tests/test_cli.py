@@ -543,6 +543,8 @@ def test_a_variant_folder_name_is_safe_and_short():
     assert re.fullmatch(r"s--network\.tiers=20_50_100--seed=7--[0-9a-f]{10}", listed.name)
     assert listed.parent == Path("results")
     assert default_run_directory("s", ["seed=7"]) == Path("results") / "s--seed=7"
+    # A path set twice ran with its last value: the folder names that one only.
+    assert default_run_directory("s", ["seed=6", "a=1", "seed=7"]) == Path("results/s--a=1--seed=7")
     assert default_run_directory("s", ["a=../../etc"]).parent == Path("results")
     many = [f"consumers.channels.walk_in.weight={k / 10}" for k in range(10)]
     long_name = default_run_directory("s", many).name

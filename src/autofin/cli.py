@@ -356,9 +356,13 @@ def default_run_directory(name: str, settings: list[str], folder: Path = Path("r
 
     Args:
         name: The scenario's (or experiment's) name.
-        settings: The ``PATH=VALUE`` settings given, in order.
+        settings: The ``PATH=VALUE`` settings given, in order (a path given twice is
+            named once, with its last value).
         folder: Where the results folders are.
     """
+    # A path set twice takes its last value (as the scenario does): only that one is named.
+    last = {setting.partition("=")[0].strip(): k for k, setting in enumerate(settings)}
+    settings = [settings[k] for k in sorted(last.values())]
     if not settings:
         return folder / name
     parts = [_file_name_part(setting) for setting in settings]
