@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import re
+import shutil
 
 import pandas as pd
 import pytest
@@ -11,7 +13,8 @@ from typer.testing import CliRunner
 
 from autofin.cli import app
 from autofin.report.page import PANELS, build_report, write_report
-from autofin.report.runs import ReportDataError
+from autofin.report.runs import ReportDataError, runs
+from autofin.results.compare import compare_runs
 
 
 @pytest.fixture(scope="module")
@@ -59,6 +62,56 @@ def test_comparison_report_overlays_the_runs(baseline, variant):
     # A network per run.
     assert "figure-network-long-terms-stress" in page
     assert "figure-network-platform-reverse-factoring" in page
+
+
+def layouts(page):
+    """Each figure's layout on the page, by its div's id."""
+    decoder = json.JSONDecoder()
+    found = {}
+    for match in re.finditer(r'Plotly\.newPlot\(\s*"([^"]+)",\s*', page):
+        _data, end = decoder.raw_decode(page, match.end())
+        start = re.compile(r",\s*").match(page, end).end()
+        found[match.group(1)], _ = decoder.raw_decode(page, start)
+    return found
+
+
+@pytest.fixture(scope="module")
+def same_scenario_twice(baseline_dir, tmp_path_factory):
+    """Two results folders of the same scenario: the baseline's and a copy named "again"."""
+    again = tmp_path_factory.mktemp("twice") / "again"
+    shutil.copytree(baseline_dir, again)
+    return [baseline_dir, again]
+
+
+def test_runs_of_one_scenario_are_named_as_compare_names_them(same_scenario_twice):
+    # The page said "#1" and "#2" where the terminal says which folder each run is.
+    labels = [run.label for run in runs(same_scenario_twice)]
+    assert labels == ["long_terms_stress (baseline)", "long_terms_stress (again)"]
+    assert labels == list(compare_runs(same_scenario_twice).columns)
+    page = build_report(same_scenario_twice)
+    assert all(f"{label}</th>" in page for label in labels)
+    assert "long_terms_stress #" not in page
+
+
+def test_each_runs_network_title_names_its_run(same_scenario_twice):
+    # Every copy was titled "Supply network (end of run)": which run is which?
+    found = layouts(build_report(same_scenario_twice))
+    titles = [found[key]["title"]["text"] for key in found if key.startswith("figure-network-")]
+    assert len(titles) == 2
+    assert titles[0].startswith("long_terms_stress (baseline): Supply network")
+    assert titles[1].startswith("long_terms_stress (again): Supply network")
+
+
+def test_the_banks_caption_says_what_a_comparison_draws(baseline, variant):
+    # Compared, no bank is drawn on its own, but the caption spoke of per-bank lines.
+    captions = {}
+    for drawn in ([baseline], [baseline, variant]):
+        page = build_report(drawn)
+        banks = re.search(r"<section id='banks'.*?<p class='caption'>(.*?)</p>", page, re.S)
+        captions[len(drawn)] = banks.group(1)
+    assert "per bank (thin)" in captions[1]
+    assert "per bank" not in captions[2]
+    assert "one colour per run" in captions[2]
 
 
 def test_a_run_without_the_network_tables_gets_a_note_instead(baseline_dir, tmp_path):

@@ -429,6 +429,13 @@ def test_the_end_of_a_run_is_said_in_the_title_and_under_the_controls(browser, t
     status.wait_for()
     assert "Run finished (step 10 of 10)" in status.inner_text()
     assert page.button("Step").is_disabled()
+    # An intervention has no step left to apply from: it is refused, and nothing is marked
+    # (one was accepted "from step 11" and drawn past the axis's end).
+    page.button("Apply term").click()
+    page.tab.get_by_text(
+        "Not applied: the run has finished (step 10 of 10); Reset first"
+    ).wait_for()
+    assert not page.tab.get_by_text("Intervention from step 11").count()
     page.shot("run-finished")
     page.tab.close()
 

@@ -76,6 +76,9 @@ PANELS = (
         figures.banks_figure,
         "Gross non-performing claims over all claims and capital over risk assets, per bank "
         "(thin) and for all banks (thick); new loans granted per step.",
+        caption_several="Each run's gross non-performing claims over all claims and capital "
+        "over risk assets, for all its banks together, and its new loans granted per step, "
+        "one colour per run.",
     ),
     Panel(
         "flows",
@@ -155,6 +158,7 @@ th.run {{ text-align: right; }}
 .missing {{ color: #a33; font-size: 13px; }}
 .columns {{ display: flex; gap: 32px; flex-wrap: wrap; align-items: flex-start; }}
 .hash {{ font-family: ui-monospace, monospace; font-size: 12px; }}
+#provenance td, #provenance th.run {{ overflow-wrap: anywhere; }}
 """
 
 
@@ -179,7 +183,10 @@ def build_report(results: Results, *, title: str | None = None) -> str:
     sections = [_header(drawn, title), _headline_section(drawn)]
     for panel in PANELS:
         if panel.each_run and len(drawn) > 1:
-            sections += [_figure_section(panel, [run], f"{panel.key}-{run.label}") for run in drawn]
+            sections += [
+                _figure_section(panel, [run], f"{panel.key}-{run.label}", named=True)
+                for run in drawn
+            ]
         else:
             sections.append(_figure_section(panel, drawn, panel.key))
     generated = datetime.now(UTC).isoformat(timespec="seconds")
@@ -343,8 +350,15 @@ def figure_div(figure: go.Figure, anchor: str) -> str:
     )
 
 
-def _figure_section(panel: Panel, drawn: list[Run], key: str) -> str:
-    """A figure with its caption, or a note saying which data it lacks."""
+def _figure_section(panel: Panel, drawn: list[Run], key: str, *, named: bool = False) -> str:
+    """A figure with its caption, or a note saying which data it lacks.
+
+    Args:
+        panel: The figure.
+        drawn: The runs it draws.
+        key: The section's name on the page.
+        named: Begin the figure's title with the run's label (a figure drawn once per run).
+    """
     anchor = "".join(c if c.isalnum() or c == "-" else "-" for c in key)
     try:
         figure = panel.draw(drawn)
@@ -353,6 +367,8 @@ def _figure_section(panel: Panel, drawn: list[Run], key: str) -> str:
             f"<section id='{anchor}'><h2>{html.escape(panel.key)}</h2>"
             f"<p class='missing'>Not drawn: {html.escape(str(error))}</p></section>"
         )
+    if named:
+        figure.update_layout(title_text=f"{drawn[0].label}: {figure.layout.title.text}")
     div = figure_div(figure, anchor)
     return (
         f"<section id='{anchor}' class='figure'>{div}"

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from autofin.results.compare import _labels
 from autofin.results.folder import changed_files
 from autofin.results.result import Result
 from autofin.results.writing import (
@@ -141,7 +142,11 @@ def load_run_directory(directory: str | Path) -> Result:
 
 
 def runs(results: Results) -> list[Run]:
-    """The runs to draw, labelled by scenario name (with a number where names repeat).
+    """The runs to draw, labelled as `autofin compare` labels its columns.
+
+    A run is labelled by its scenario name; where names repeat, with its folder's name in
+    brackets (its path where folder names repeat too; see `autofin.results.compare`). A run
+    given as a `Result` has no folder: its position among the runs (``run 2``) stands in.
 
     Raises:
         ReportDataError: If no run is given, or a directory is not a finished run.
@@ -152,9 +157,10 @@ def runs(results: Results) -> list[Run]:
     if all(isinstance(item, Run) for item in items):
         return items  # already labelled (the report passes its runs on to each figure)
     loaded = [item if isinstance(item, Result) else load_run_directory(item) for item in items]
-    names = [str(r.summary.get("scenario_name") or r.scenario.name) for r in loaded]
-    labels = []
-    for index, name in enumerate(names):
-        repeats = names.count(name) > 1
-        labels.append(f"{name} #{names[: index + 1].count(name)}" if repeats else name)
+    folders = [
+        Path(f"run {position}") if isinstance(item, Result) else Path(item)
+        for position, item in enumerate(items, start=1)
+    ]
+    names = [{"scenario_name": r.summary.get("scenario_name") or r.scenario.name} for r in loaded]
+    labels = _labels(folders, names)
     return [Run(result, label) for result, label in zip(loaded, labels, strict=True)]

@@ -553,6 +553,12 @@ def LiveInterventions(model: ExploredModel) -> None:
     message = solara.use_reactive(("", None))
 
     def apply(change: Callable[[AutofinModel], Intervention], shock: bool) -> None:
+        if finished(model):  # no next step for it to apply from
+            steps = model.main.spec.steps
+            message.set(
+                (f"Not applied: the run has finished (step {steps} of {steps}); Reset first", model)
+            )
+            return
         try:
             with model.lock:  # not in the middle of a step while playing
                 mark = change(main)
