@@ -355,3 +355,20 @@ def test_a_fraction_of_many_decimals_comes_back_exactly_from_its_slider_left_alo
     model = ExploredModel(catalog=catalog, **page_values(catalog, "tiny"))
     assert model.main.spec.banks.capital_ratio == 0.1123456789
     assert model.main.spec == load_scenario(catalog.files["tiny"])
+
+
+def test_a_defaulted_firms_sheet_shows_no_negative_zeros(catalog):
+    # A defaulted firm's emptied books read "payables -0 CNY" and "leverage -0.0%".
+    from autofin.viz.components import sheet_text
+
+    model = ExploredModel(catalog=catalog)
+    model.step()
+    model.intervene(interventions.force_default(model.main, 5))
+    model.step()
+    sheet = interventions.firm_sheet(model.main, 5)
+    assert sheet["state"] == "defaulted"
+    shown = [sheet_text(value, "CNY") for value in sheet.values()]
+    assert not [text for text in shown if text.startswith("-0") or " -0" in text], shown
+    assert sheet_text(-0.0, "CNY") == "0 CNY"
+    assert sheet_text(-1e-7, "CNY") == "0 CNY"
+    assert sheet_text(-1234.6, "EUR") == "-1,235 EUR"

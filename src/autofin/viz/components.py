@@ -467,6 +467,11 @@ def progress(model: ExploredModel) -> str:
     return f"step {model.step_index} of {steps}"
 
 
+def sheet_text(value: object, currency: str) -> str:
+    """A firm sheet's value as shown: money to the unit with its currency (never "-0")."""
+    return f"{value:z,.0f} {currency}" if isinstance(value, float) else str(value)
+
+
 def finished(model: ExploredModel) -> bool:
     """Whether the run has taken its last step."""
     return model.step_index >= model.main.spec.steps
@@ -714,7 +719,7 @@ def SupplyNetwork(model: ExploredModel) -> None:
             currency = model.main.spec.currency
             rows = "".join(
                 f"<tr><td>{escape(str(key))}</td><td style='text-align:right'>"
-                f"{escape(f'{value:,.0f} {currency}' if isinstance(value, float) else str(value))}"
+                f"{escape(sheet_text(value, currency))}"
                 "</td></tr>"
                 for key, value in sheet.items()
             )

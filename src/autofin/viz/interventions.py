@@ -217,7 +217,7 @@ def _standing(model: AutofinModel, firm: int) -> dict[str, object]:
     leverage = float(firms.leverage(model.ledger.balance[: firms.n])[firm])
     standing: dict[str, object] = {
         "equity": float(firms.equity[firm]),
-        "leverage (covenant)": f"{leverage:.1%} ({float(banks.line_covenant[firm]):.1%})",
+        "leverage (covenant)": f"{leverage:z.1%} ({float(banks.line_covenant[firm]):.1%})",
     }
     scored = model.finance.round
     if scored is not None:
@@ -238,7 +238,7 @@ def _credit_line(model: AutofinModel, firm: int) -> str:
         role = "main" if k == 0 else "other"
         part = (
             f"bank {int(banks.part_bank[k, firm])} ({role}, {banks.part_share[k]:.0%}): "
-            f"limit {banks.part_limit[k, firm]:,.0f}, drawn {banks.part_drawn[k, firm]:,.0f}"
+            f"limit {banks.part_limit[k, firm]:z,.0f}, drawn {banks.part_drawn[k, firm]:z,.0f}"
         )
         parts.append(part + (", frozen" if banks.part_frozen[k, firm] else ""))
     if len(parts) == 1:
