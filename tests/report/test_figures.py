@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+import itertools
+import re
 import shutil
 
 import numpy as np
@@ -87,6 +89,51 @@ def test_sankey_carries_every_flow_between_sectors_and_a_window_carries_less(bas
         flows_sankey(baseline, window=(20, 10))
 
 
+def key_colours(figure):
+    """The colours of a Sankey's flow-type key, as the reader sees them above it."""
+    (key,) = [a for a in figure.to_plotly_json()["layout"]["annotations"] if a.get("name")]
+    return re.findall(r"color:(#[0-9a-f]{6})", key["text"])
+
+
+def colour_distance(one, other):
+    """How far apart two #rrggbb colours are (0 to 441, each channel 0 to 255)."""
+    rgb = [np.array([int(c[i : i + 2], 16) for i in (1, 3, 5)]) for c in (one, other)]
+    return float(np.linalg.norm(rgb[0] - rgb[1]))
+
+
+def test_sankey_nodes_take_no_colour_of_the_flow_types_key(baseline):
+    # Tier 1's node was the blue of "trade", tier 3's the green of "vehicle sales": the key
+    # seemed to colour the sectors too.
+    figure = flows_sankey(baseline)
+    (sankey,) = traces(figure)
+    key = key_colours(figure)
+    assert len(key) >= 8
+    nodes = sankey["node"]["color"]
+    for node in [nodes] if isinstance(nodes, str) else nodes:
+        assert min(colour_distance(node, colour) for colour in key) > 60
+
+
+def test_sankeys_of_more_than_two_runs_stand_two_to_a_row(baseline, variant):
+    # Four Sankeys side by side, each a quarter of the width, ran their labels together.
+    figure = flows_sankey([baseline, variant, baseline])
+    cells = [(t["domain"]["x"], t["domain"]["y"]) for t in traces(figure)]
+    assert len(cells) == 3
+    assert all(x[1] - x[0] > 0.45 for x, _ in cells)
+    for (x, y), (other_x, other_y) in itertools.combinations(cells, 2):
+        assert x[1] <= other_x[0] or other_x[1] <= x[0] or y[1] <= other_y[0] or other_y[1] <= y[0]
+    plot_px = figure.layout.height - 180  # the title and key above, the margin below
+    assert all((y[1] - y[0]) * plot_px > 350 for _, y in cells)  # as tall as one run's
+    names = [a["text"] for a in figure.to_plotly_json()["layout"]["annotations"][:-1]]
+    assert names == [
+        f"<b>{run}</b>"
+        for run in (
+            "long_terms_stress (run 1)",
+            "platform_reverse_factoring",
+            "long_terms_stress (run 3)",
+        )
+    ]
+
+
 def test_finance_figure_shows_volume_cost_and_working_capital(baseline):
     figure = finance_figure(baseline)
     (loans, _cost) = traces(figure, "bank loan")
@@ -125,6 +172,14 @@ def test_two_runs_funnels_stand_side_by_side_not_stacked(baseline, variant):
     # stages of one hid the other's numbers; one run's channels do add up to its funnel.
     assert funnel_figure([baseline, variant]).layout.funnelmode == "group"
     assert funnel_figure(baseline).layout.funnelmode == "stack"
+
+
+def test_funnel_leaves_out_numbers_too_small_to_read(baseline, variant):
+    # Plotly shrinks a number to fit its bar: thin bars had theirs in 4 px type.
+    for results in (baseline, [baseline, variant]):
+        text = funnel_figure(results).layout.uniformtext
+        assert text.mode == "hide"
+        assert text.minsize >= 8
 
 
 def test_network_draws_every_firm_by_state_and_cascades_as_arrows(baseline):
@@ -328,15 +383,24 @@ def test_an_automaker_default_is_marked_on_the_count_and_on_the_network():
 
 
 def test_cascade_ccdf_axes_span_the_sizes_and_shares_a_cascade_can_have(baseline):
-    # Sizes start at 1 and shares end at 1; plotly's own log ranges reached 0.1 and 10.
+    # Sizes start at 1 and shares end at 1; plotly's own log ranges reached 0.1 and 10. Each
+    # axis spans a decade at least, so that two powers of ten are labelled.
     layout = cascade_sizes_figure(baseline).to_plotly_json()["layout"]
     sizes = cascade_sizes(baseline.events)
     low, high = (10**bound for bound in layout["xaxis"]["range"])
     assert 0.8 < low <= 1
-    assert sizes.max() < high < 1.5 * sizes.max()
+    assert max(sizes.max(), 10) < high < 1.5 * max(sizes.max(), 10)
     low, high = (10**bound for bound in layout["yaxis"]["range"])
-    assert low < (sizes == sizes.max()).mean()
+    assert low < min((sizes == sizes.max()).mean(), 0.1)
     assert 1 < high < 1.1  # no tick above a share of 1
+
+
+def test_cascade_ccdf_labels_powers_of_ten_only(baseline):
+    # Plotly labelled the ticks between 1, 0.1 and 0.01 "5" and "2", which read as values.
+    layout = cascade_sizes_figure(baseline).to_plotly_json()["layout"]
+    for axis in ("xaxis", "yaxis"):
+        assert layout[axis]["type"] == "log"
+        assert layout[axis]["dtick"] == 1
 
 
 def test_cascades_of_one_default_each_are_said_to_be_so(baseline):

@@ -295,3 +295,25 @@ def test_in_the_dark_marks_are_outlined_in_the_papers_colour_not_white():
     marked = [t for t in dark["data"] if t.get("marker", {}).get("line")]
     assert marked
     assert all(t["marker"]["line"]["color"] == DARK_PAPER for t in marked)
+
+
+def test_in_the_dark_sankey_nodes_are_light_and_take_no_colour_of_the_flow_key():
+    # The nodes took the flow key's colours (tier 1 the blue of "trade"); a neutral node must
+    # stay apart from the key's colours, and from the paper, on the dark page too.
+    model = ExploredModel(catalog=Catalog.build())
+    for _ in range(2):
+        model.step()
+    dark = in_the_dark(json.loads(to_json(draw(figures.flows_sankey, model.runs()[0]))))
+    (sankey,) = dark["data"]
+    (key,) = [note for note in dark["layout"]["annotations"] if note.get("name")]
+    colours = re.findall(r"color:(#[0-9a-f]{6})", key["text"])
+    assert len(colours) >= 8
+
+    def distance(one, other):
+        rgb = [np.array([int(c[i : i + 2], 16) for i in (1, 3, 5)]) for c in (one, other)]
+        return float(np.linalg.norm(rgb[0] - rgb[1]))
+
+    nodes = sankey["node"]["color"]
+    for node in [nodes] if isinstance(nodes, str) else nodes:
+        assert min(distance(node, colour) for colour in colours) > 60
+        assert distance(node, DARK_PAPER) > 200

@@ -20,6 +20,7 @@ from autofin.report.canvas import Canvas
 from autofin.report.network_layout import current_edges, tier_positions
 from autofin.report.runs import ReportDataError, Results, Run, runs
 from autofin.report.style import (
+    SANKEY_NODE_COLOUR,
     STATE_COLOURS,
     rgba,
     run_colour,
@@ -33,6 +34,8 @@ MAX_NETWORK_NODES = 1500
 SHORT_SERIES = 20
 """Below this many points plotly draws a line with its markers (a line of one point is
 invisible); stacked areas are given the same rule."""
+MIN_TEXT_PX = 9
+"""Smallest text written in a bar (pixels); a number that would need smaller is left out."""
 MAX_STEP_LABELS = 40
 """Up to this many defaulted firms drawn, each is labelled with the step of its default."""
 
@@ -288,7 +291,7 @@ def flows_sankey(results: Results, window: tuple[int, int] | None = None) -> go.
     """Money between sectors by flow type, over the whole horizon or a window of steps.
 
     Args:
-        results: One run, or several (drawn side by side, one Sankey each).
+        results: One run, or several (one Sankey each, two to a row; see `_sankey_cells`).
         window: First and last step (inclusive) to add up; the whole run when None.
 
     Returns:
@@ -298,8 +301,8 @@ def flows_sankey(results: Results, window: tuple[int, int] | None = None) -> go.
     """
     drawn = runs(results)
     canvas = Canvas()
-    width = 1.0 / len(drawn)
-    for index, run in enumerate(drawn):
+    cells, height = _sankey_cells(len(drawn))
+    for run, ((left, right), (bottom, top)) in zip(drawn, cells, strict=True):
         flows = run.table("flows", "capital flows", "step", "source", "target", "flow", "amount")
         if window is not None:
             first, last = window
@@ -309,9 +312,10 @@ def flows_sankey(results: Results, window: tuple[int, int] | None = None) -> go.
         flows = flows[flows["source"] != flows["target"]]
         links = flows.groupby(["source", "target", "flow"], sort=False)["amount"].sum()
         links = links[links > 0].reset_index()
-        left, right = index * width + 0.01, (index + 1) * width - 0.01
         if links.empty:
-            canvas.annotate(f"{run.label}: no flows in these steps", (left + right) / 2, 0.5)
+            canvas.annotate(
+                f"{run.label}: no flows in these steps", (left + right) / 2, (bottom + top) / 2
+            )
             continue
         payers = _sector_order(links["source"].unique())
         payees = _sector_order(links["target"].unique())
@@ -320,14 +324,14 @@ def flows_sankey(results: Results, window: tuple[int, int] | None = None) -> go.
         families = [_flow_family(flow) for flow in links["flow"]]
         canvas.add(
             "sankey",
-            domain={"x": [left, right], "y": [0, 0.95]},
+            domain={"x": [left, right], "y": [bottom, top - SANKEY_LABEL_PX / height]},
             arrangement="snap",
             valueformat=",.0f",
             valuesuffix=f" {run.currency}",
             node={
                 "label": [f"{_sector_label(n)} pays" for n in payers]
                 + [f"{_sector_label(n)} receives" for n in payees],
-                "color": [_sector_colour(n) for n in payers + payees],
+                "color": SANKEY_NODE_COLOUR,
                 "x": [0.001] * len(payers) + [0.999] * len(payees),
                 "y": list(_spread(len(payers))) + list(_spread(len(payees))),
                 "pad": 12,
@@ -347,14 +351,14 @@ def flows_sankey(results: Results, window: tuple[int, int] | None = None) -> go.
             name=run.label,
         )
         if len(drawn) > 1:
-            canvas.annotate(f"<b>{run.label}</b>", index * width + width / 2, 1.0)
+            canvas.annotate(f"<b>{run.label}</b>", (left + right) / 2, top, yanchor="top")
     key = dict(sorted(set(FLOW_FAMILIES.values()) | _OTHER_FAMILIES))
     canvas.annotate(
         _key_lines(
             [(f"<span style='color:{c}'>■</span> {name}", len(name) + 2) for name, c in key.items()]
         ),
         0,
-        1.04,
+        1 + SANKEY_KEY_PX / height,
         xanchor="left",
         yanchor="bottom",
         font={"size": 11},
@@ -364,8 +368,45 @@ def flows_sankey(results: Results, window: tuple[int, int] | None = None) -> go.
     span = "whole run" if window is None else f"steps {window[0]}–{window[1]}"
     currency = drawn[0].currency
     return canvas.figure(
-        f"Capital flows between sectors ({span}, {currency})", height=580, hovermode="closest"
+        f"Capital flows between sectors ({span}, {currency})",
+        height=SANKEY_MARGINS_PX + round(height),
+        hovermode="closest",
     )
+
+
+SANKEY_ROW_PX = 400
+"""Height of a row of Sankeys: a run's label (`SANKEY_LABEL_PX`) and its Sankey."""
+SANKEY_LABEL_PX = 20
+"""Height of the run's label above its Sankey when runs are compared."""
+SANKEY_GAP_PX = 60
+"""Space between two rows of Sankeys."""
+SANKEY_KEY_PX = 16
+"""Space between the colour key and the Sankeys below it."""
+SANKEY_MARGINS_PX = 180
+"""The margins above (title and colour key) and below the Sankeys."""
+SANKEY_COLUMNS = 2
+"""Most Sankeys side by side: a third beside them squeezed each one's labels into the next."""
+
+
+def _sankey_cells(
+    count: int,
+) -> tuple[list[tuple[tuple[float, float], tuple[float, float]]], float]:
+    """Where the Sankeys of `count` runs go: two to a row, rows from the top.
+
+    Returns:
+        Each Sankey's x and y domain (paper fractions; the y domain includes the run's label
+        at its top), and the height of the rows in pixels.
+    """
+    columns = min(count, SANKEY_COLUMNS)
+    rows = math.ceil(count / columns)
+    height = rows * SANKEY_ROW_PX + (rows - 1) * SANKEY_GAP_PX
+    cells = []
+    for index in range(count):
+        row, column = divmod(index, columns)
+        top = 1 - row * (SANKEY_ROW_PX + SANKEY_GAP_PX) / height
+        x = (column / columns + 0.01, (column + 1) / columns - 0.01)
+        cells.append((x, (top - SANKEY_ROW_PX / height, top)))
+    return cells, height
 
 
 KEY_LINE_CHARS = 60
@@ -404,18 +445,6 @@ def _sector_label(name: str) -> str:
 def _spread(count: int) -> np.ndarray:
     """Vertical positions of `count` Sankey nodes, top to bottom."""
     return (np.arange(count) + 0.5) / max(count, 1)
-
-
-def _sector_colour(name: str) -> str:
-    tier = re.fullmatch(r"suppliers_tier(\d+)", name)
-    if tier:
-        return tier_colour(int(tier.group(1)))
-    return {
-        "automakers": tier_colour(0),
-        "banks": "#8c564b",
-        "consumers": "#17becf",
-        "outside": "#bbbbbb",
-    }.get(name, "#999999")
 
 
 _OTHER_FAMILIES = {
@@ -728,6 +757,9 @@ def funnel_figure(results: Results) -> go.Figure:
         # One run's channels add up to its funnel; two runs' funnels do not add up to anything,
         # and stacked, the thinner stages of one hid the other's numbers: side by side.
         funnelmode="stack" if single else "group",
+        # Plotly shrinks a number to fit its bar, to a few pixels in a thin one: below
+        # `MIN_TEXT_PX` it is left out (its value stays on hover).
+        uniformtext={"mode": "hide", "minsize": MIN_TEXT_PX},
     )
 
 
@@ -1037,6 +1069,10 @@ def cascade_sizes(events: pd.DataFrame) -> np.ndarray:
     return np.array(sorted(roots.values()), dtype=np.int64)
 
 
+LOG_DECADES = {"type": "log", "dtick": 1, "minor": {"dtick": "D1", "showgrid": True}}
+"""A log axis labelled at powers of ten only, with unlabelled grid lines at 2, 3, ... 9."""
+
+
 def cascade_sizes_figure(results: Results) -> go.Figure:
     """Distribution of cascade sizes: share of cascades at least that large (log-log).
 
@@ -1080,18 +1116,20 @@ def cascade_sizes_figure(results: Results) -> go.Figure:
             "every cascade is one default: no default caused another", 0.5, 0.5, font={"size": 14}
         )
     # Sizes start at 1 and shares end at 1: the axes' ranges (in log10) start and end there,
-    # where plotly's own would reach a size of 0.1 and a share of 10.
+    # where plotly's own would reach a size of 0.1 and a share of 10. Each spans a decade at
+    # least, so that two powers of ten are labelled; plotly's labels between them (2, 5) read
+    # as values of their own and are left out (`LOG_DECADES`).
     canvas.axis(
         "x",
-        type="log",
-        range=[-0.05, math.log10(max(largest, 2)) + 0.1],
+        range=[-0.05, max(math.log10(largest), 1) + 0.1],
         title={"text": "cascade size (defaulted firms, log)"},
+        **LOG_DECADES,
     )
     canvas.axis(
         "y",
-        type="log",
-        range=[math.log10(min(rarest, 0.5)) - 0.15, 0.03],
+        range=[min(math.log10(rarest), -1) - 0.15, 0.03],
         title={"text": "share of cascades at least this large (log)"},
+        **LOG_DECADES,
     )
     return canvas.figure("Cascade sizes (complementary CDF)", height=440, hovermode="closest")
 

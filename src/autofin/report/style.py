@@ -22,6 +22,11 @@ TIER_COLOURS = ("#3b3b3b", "#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b"
 STATE_COLOURS = {"healthy": "#4c9f70", "distressed": "#f0a030", "defaulted": "#d62728"}
 """Firm states in the network figure."""
 
+SANKEY_NODE_COLOUR = "#454b54"
+"""Every node (a sector) of the capital-flow Sankeys: a dark grey that is no colour of the
+flow types' key, so the key is not read as colouring the sectors too (the browser view's dark
+theme lightens it)."""
+
 FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, sans-serif"
 """Fonts installed on the reader's machine: nothing is fetched."""
 
