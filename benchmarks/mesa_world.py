@@ -50,6 +50,7 @@ LEFT_OUT = {
     "re-sourcing costs": "suppliers.resourcing_cost_days=0",
     "shocks (forced defaults, demand factor)": "shocks: []",
     "more than one relationship bank per line": "banks.relationships=1",
+    "maturing draws rolled over in steps longer than banks.repay_first_days": "step_days=7",
     "new households": "consumers.new_household_rate=0",
     "the multinomial-logit choice among automakers and its learnt decision times": "one automaker",
     "automaker offers (own APR, partner bank, own approval stack)": "automaker_offers: []",
@@ -78,6 +79,8 @@ def check_supported(scenario: Scenario) -> None:
         problems.append("shocks")
     if scenario.banks.relationships != 1:
         problems.append("relationships")
+    if scenario.banks.repay_first_days < scenario.step_days:
+        problems.append("steps longer than banks.repay_first_days")
     if scenario.banks.roll_over_maturing_draws:
         problems.append("rollover of maturing draws")
     if con.new_household_rate > 0:

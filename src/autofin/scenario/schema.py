@@ -654,6 +654,16 @@ class BankSpec(Section):
         "bridged with costly short-term funds. Off by default, so every shipped result stays "
         "as measured; see docs/calibration.md.",
     )
+    repay_first_days: PositiveDays = Field(
+        7,
+        description="Days of the line draws falling due in a step that a firm repays from "
+        "cash before its line frees room to draw again (with `roll_over_maturing_draws` off, "
+        "the repay-first rule). In a longer step the draws maturing in its other days roll "
+        "over into new ones, as with `roll_over_maturing_draws`, so that the cash needed at "
+        "once does not grow with `step_days`: at a 28-day step, repaying 28 days of "
+        "maturities at once made most suppliers illiquid in the first weeks. At the shipped "
+        "7-day step (or shorter) nothing rolls, and every shipped result stays as measured.",
+    )
     covenant_headroom: Probability = Field(
         0.75,
         description="Leverage covenant on a credit line, set at origination with headroom over "
@@ -864,7 +874,13 @@ class Scenario(Section):
         Field(gt=0),
         at_most(MAX_HORIZON_DAYS, "a century; run time and memory grow with the number of steps"),
     ] = Field(1095, description="Simulated days.")
-    step_days: PositiveDays = Field(7, description="Days per model step.")
+    step_days: PositiveDays = Field(
+        7,
+        description="Days per model step. The calibration is at 7 days: some rules still act "
+        "once a step (production and transit times, payment terms rounded to whole steps; "
+        "forecast smoothing and cost shocks set per step), so results at other steps differ "
+        "somewhat (docs/calibration.md, `banks.repay_first_days`).",
+    )
     warmup_days: Days = Field(
         365,
         description="Days the model runs before day 0 and leaves out of the results: firms "

@@ -378,6 +378,13 @@ class AutofinModel(mesa.Model):
         able_all = np.zeros(firms.n, dtype=bool)
         late_all = np.zeros(firms.n, dtype=bool)
         active_all = np.zeros(firms.n, dtype=bool)
+        # A step longer than `repay_first_days` repays from cash only that many days of the
+        # draws falling due; the rest rolls over (the friction must not grow with the step).
+        rolled_share = 1.0 - spec.repay_first_days / self.spec.step_days
+        if rolled_share > 0.0:
+            borrowers = firms.active.nonzero()[0]
+            maturing = banks.principal_book.peek_due(t)[borrowers]
+            banks.roll_over(t, borrowers, rolled_share * maturing)
         for tier, rows in enumerate(self.tier_rows):
             # Each tier's firms are one contiguous range, `rows`; `*_t` arrays cover only it.
             first = rows.start
