@@ -595,3 +595,14 @@ def test_a_replicated_runs_undefined_rate_has_an_empty_interval_not_a_lone_dash(
     value, interval, _ = rows["sales_units"]
     assert value.strip()
     assert re.fullmatch(r"\S+ – \S+", interval.strip())
+
+
+def test_report_of_a_run_whose_summary_is_not_an_object_is_a_clear_error(tmp_path):
+    path, out = write(tmp_path, "tiny.yaml", TINY), tmp_path / "out"
+    assert CliRunner().invoke(app, ["run", str(path), "-o", str(out)]).exit_code == 0
+    (out / "summary.json").write_text("[]")
+    result = CliRunner().invoke(app, ["report", str(out)])
+    assert result.exit_code == 2, result.output
+    said = " ".join(result.output.split())
+    assert "summary.json is not a JSON object" in said
+    assert "internal error" not in said

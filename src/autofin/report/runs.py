@@ -118,6 +118,8 @@ def load_run_directory(directory: str | Path) -> Result:
         raise ReportDataError(f"{directory / SCENARIO_YAML}: {error}") from None
     try:
         summary = json.loads((directory / SUMMARY_JSON).read_text(encoding="utf-8"))
+        if not isinstance(summary, dict):  # (a list, say: it ended in an internal error)
+            raise ValueError(f"{SUMMARY_JSON} is not a JSON object")
         changed = changed_files(directory, summary)
         tables = {name: read_table(directory, file) for name, file in TABLE_FILES.items()}
     except (OSError, ValueError) as error:
