@@ -606,3 +606,14 @@ def test_report_of_a_run_whose_summary_is_not_an_object_is_a_clear_error(tmp_pat
     said = " ".join(result.output.split())
     assert "summary.json is not a JSON object" in said
     assert "internal error" not in said
+
+
+def test_analyze_of_a_runs_folder_says_it_is_a_run_and_what_reads_one(tmp_path):
+    # It suggested `autofin sweep EXPERIMENT -o <the run's folder>`, which sweep refuses.
+    path, out = write(tmp_path, "tiny.yaml", TINY), tmp_path / "out"
+    assert CliRunner().invoke(app, ["run", str(path), "-o", str(out)]).exit_code == 0
+    result = CliRunner().invoke(app, ["analyze", str(out)])
+    assert result.exit_code == 2, result.output
+    said = " ".join(result.output.split())
+    assert "the results of a run (`autofin run`), not of a sweep" in said
+    assert "autofin sweep EXPERIMENT" not in said

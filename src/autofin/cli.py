@@ -1069,7 +1069,7 @@ def _sweep_dry_run(
     estimate = dry_run_estimate(plan, store, count)
     out.print(
         f"{spec.name}: {spec.design} design, {plan.describe_size()} ({estimate['todo']} to "
-        f"do) over {len(spec.parameters)} parameters",
+        f"do) over {len(spec.parameters)} parameter{'s' if len(spec.parameters) != 1 else ''}",
         markup=False,
         soft_wrap=True,
     )

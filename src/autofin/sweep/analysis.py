@@ -187,6 +187,11 @@ def analyze_sweep(directory: str | Path) -> SweepAnalysis:
             "same `autofin sweep` command again to finish it (its tables are written when "
             "it ends)"
         )
+    if (folder / "summary.json").is_file() and not (folder / RESOLVED).is_file():
+        raise AnalysisError(
+            f"{folder}: the results of a run (`autofin run`), not of a sweep; `autofin "
+            "report` builds a run's report, `autofin compare` compares runs"
+        )
     for name in (RESOLVED, DESIGN, RUNS):
         if not (folder / name).is_file():
             raise AnalysisError(
