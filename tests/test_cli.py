@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 from autofin import __version__
 from autofin.cli import app
 from autofin.scenario.loading import load_scenario, scenario_hash
-from conftest import ROOT, TINY, write
+from conftest import ROOT, SCENARIOS, TINY, write
 
 RESULT_FILES = {
     "timeseries.parquet",
@@ -617,3 +617,14 @@ def test_analyze_of_a_runs_folder_says_it_is_a_run_and_what_reads_one(tmp_path):
     said = " ".join(result.output.split())
     assert "the results of a run (`autofin run`), not of a sweep" in said
     assert "autofin sweep EXPERIMENT" not in said
+
+
+def test_the_warmup_warning_of_replications_says_its_counts_are_means(tmp_path):
+    # "0.375 suppliers defaulted during the warm-up" read as a count of firms.
+    args = ["run", str(SCENARIOS / "baseline.yaml"), "-o", str(tmp_path / "out"), "--no-report"]
+    settings = ["step_days=28", "banks.repay_first_days=28", "replications=2"]
+    result = CliRunner().invoke(app, args + [a for s in settings for a in ("--set", s)])
+    assert result.exit_code == 0, result.output
+    said = " ".join(result.output.split())
+    assert "defaulted during the warm-up" in said
+    assert "a mean over 2 replications" in said

@@ -640,10 +640,13 @@ def _warn_of_warmup_defaults(summary: dict[str, Any]) -> None:
     failed = summary.get("warmup_supplier_defaults", 0)
     if failed:
         in_business = summary.get("suppliers", 0)
+        replications = int(summary.get("replications", 1) or 1)
+        mean = f", a mean over {replications} replications" if replications > 1 else ""
         err.print(
             f"warning: {failed:,.4g} suppliers defaulted during the warm-up, before day 0 "
-            f"({in_business:,.4g} were in business at day 0); the results start from what the "
-            "warm-up left and do not count them (warmup_supplier_defaults in summary.json)",
+            f"({in_business:,.4g} were in business at day 0{mean}); the results start from "
+            "what the warm-up left and do not count them (warmup_supplier_defaults in "
+            "summary.json)",
             style="yellow",
             markup=False,
             soft_wrap=True,
