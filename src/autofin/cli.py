@@ -53,6 +53,7 @@ from autofin.results.compare import (
     compare_runs,
     is_fraction,
     pairings_and_differences,
+    run_step_days,
     run_steps,
     summary_figures,
     summary_intervals,
@@ -436,6 +437,7 @@ def compare(
     try:
         table = compare_runs(directories, names, summary=summary)
         steps = run_steps(directories)
+        step_days = run_step_days(directories)
         paired = summary and len(directories) > 1
         pairings, differences = (
             pairings_and_differences(directories, names) if paired else ([], None)
@@ -453,16 +455,7 @@ def compare(
             soft_wrap=True,
         )
         differences = None
-    steps = steps.dropna()  # runs written before summaries recorded their steps
-    if len(steps) and (steps != steps.iloc[0]).any():
-        spans = ", ".join(f"{label} {value:.0f}" for label, value in steps.items())
-        err.print(
-            f"warning: the runs cover different horizons (steps: {spans}): their means and "
-            "totals are over different periods",
-            style="yellow",
-            markup=False,
-            soft_wrap=True,
-        )
+    _warn_of_different_periods(steps, step_days)
     if differences is not None:
         _print_differences(differences, pairings)
     if output is not None:
@@ -475,6 +468,31 @@ def compare(
         out.print(f"csv: {output}", markup=False, soft_wrap=True)
     if html is not None:
         _write_report(run_dirs or [], html)
+
+
+def _warn_of_different_periods(steps: pd.Series, step_days: pd.Series) -> None:
+    """Say so when the runs compared cover different days, or steps of different lengths."""
+    days = (steps * step_days.fillna(1.0)).dropna()  # (no step length known: steps)
+    unit = "days" if step_days.notna().all() else "steps"
+    if len(days) and (days != days.iloc[0]).any():
+        spans = ", ".join(f"{label} {value:,.0f}" for label, value in days.items())
+        err.print(
+            f"warning: the runs cover different horizons ({unit}: {spans}): their means and "
+            "totals are over different periods",
+            style="yellow",
+            markup=False,
+            soft_wrap=True,
+        )
+    lengths = step_days.dropna()
+    if len(lengths) and (lengths != lengths.iloc[0]).any():
+        spans = ", ".join(f"{label} {value:.0f}" for label, value in lengths.items())
+        err.print(
+            f"warning: the runs' steps differ in length (days per step: {spans}): a mean over "
+            "steps of a flow (sales, defaults, lending per step) is per step of each run",
+            style="yellow",
+            markup=False,
+            soft_wrap=True,
+        )
 
 
 PRINTED_DIFFERENCES = 30

@@ -555,3 +555,18 @@ def test_a_figure_undefined_in_every_run_asked_for_by_name_is_an_empty_row(tmp_p
     assert "no summary figure matches" not in result.stdout
     # Without --metrics the table keeps to the figures with a value.
     assert "loan_approval_rate (summary)" not in compare_runs([run]).index
+
+
+def test_cli_compares_horizons_in_days_and_warns_when_steps_differ_in_length(runs, tmp_path):
+    # Weekly against fortnightly steps over the same days: it warned of "different horizons
+    # (steps: 10, 5)" and said nothing of the per-step means being per different periods.
+    days = TINY["horizon_days"]
+    fortnightly = write_results(
+        simulate(load_scenario_dict({**TINY, "step_days": 14, "horizon_days": days})),
+        tmp_path / "fortnightly",
+    )
+    result = CliRunner().invoke(app, ["compare", str(runs[0]), str(fortnightly)])
+    assert result.exit_code == 0, result.output
+    said = " ".join(result.output.split())
+    assert "different horizons" not in said
+    assert "the runs' steps differ in length (days per step:" in said

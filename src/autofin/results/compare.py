@@ -33,6 +33,7 @@ from autofin.results.folder import ResultsIntegrityError, verify_results
 from autofin.results.provenance import PROVENANCE_KEYS
 from autofin.results.writing import (
     REPLICATIONS_PARQUET,
+    SCENARIO_YAML,
     SUMMARY_JSON,
     TIMESERIES_PARQUET,
     _write_atomically,
@@ -301,6 +302,25 @@ def run_steps(run_dirs: Sequence[str | Path]) -> pd.Series:
     summaries = [_load_summary(directory) for directory in directories]
     steps = [_number(s.get("steps")) for s in summaries]
     return pd.Series(steps, index=_labels(directories, summaries), dtype=float)
+
+
+def run_step_days(run_dirs: Sequence[str | Path]) -> pd.Series:
+    """Days per step (`step_days` of `scenario.resolved.yaml`) of each run, as `run_steps`.
+
+    NaN for a run whose resolved scenario cannot be read or gives no step length.
+    """
+    import yaml
+
+    directories = [Path(directory) for directory in run_dirs]
+    summaries = [_load_summary(directory) for directory in directories]
+    days = []
+    for directory in directories:
+        try:
+            scenario = yaml.safe_load((directory / SCENARIO_YAML).read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, yaml.YAMLError):
+            scenario = None
+        days.append(_number(scenario.get("step_days")) if isinstance(scenario, dict) else None)
+    return pd.Series(days, index=_labels(directories, summaries), dtype=float)
 
 
 MIN_PAIRS = 2
