@@ -338,6 +338,8 @@ def test_a_local_sweep_starts_one_worker_per_core_it_may_use(tmp_path):
     [
         (["--set", "banks.count"], "--set banks.count: expected PATH=VALUE"),
         (["--set", "banks.margin=0.02"], "banks.margin is a parameter the sweep varies"),
+        # A setting of the command line is named as such, not as the file's `overrides`.
+        (["--set", "banks.margn=0.03"], "yaml: --set banks.margn=0.03: unknown key 'margn'"),
         (["-o", "{tmp}/a_file"], "a_file is a file; give a directory with -o"),
         (["--dry-run", "-o", "{tmp}/a_file"], "a_file is a file; give a directory with -o"),
         (["--dry-run", "-o", "{tmp}/other"], "holds a different experiment"),

@@ -260,11 +260,17 @@ def load_experiment(path: str | Path, overrides: list[str] | None = None) -> Loa
                 "values in the experiment file instead",
             )
         fixed[key] = value
-    spec = spec.model_copy(update={"overrides": fixed, "scenario": str(scenario_file)})
     try:
-        base = load_scenario(scenario_file, fixed)
+        base = load_scenario(scenario_file, dict(spec.overrides))
     except ScenarioError as error:
         raise ExperimentError(source, [f"overrides: {p}" for p in error.problems]) from None
+    if overrides:  # a problem the command line's settings bring is named as theirs
+        try:
+            base = load_scenario(scenario_file, fixed)
+        except ScenarioError as error:
+            given = f"--set {overrides[0]}" if len(overrides) == 1 else "--set"
+            raise ExperimentError(source, [f"{given}: {p}" for p in error.problems]) from None
+    spec = spec.model_copy(update={"overrides": fixed, "scenario": str(scenario_file)})
     # Each run of a sweep is one seed: the experiment's own `replications` replace the
     # scenario's.
     base = base.model_copy(update={"replications": 1})
