@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from autofin.results.compare import _labels
+from autofin.results.compare import run_labels
 from autofin.results.folder import changed_files
 from autofin.results.result import Result
 from autofin.results.writing import (
@@ -164,5 +164,5 @@ def runs(results: Results) -> list[Run]:
         for position, item in enumerate(items, start=1)
     ]
     names = [{"scenario_name": r.summary.get("scenario_name") or r.scenario.name} for r in loaded]
-    labels = _labels(folders, names)
+    labels = run_labels(folders, names)
     return [Run(result, label) for result, label in zip(loaded, labels, strict=True)]

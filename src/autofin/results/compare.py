@@ -214,7 +214,7 @@ def compare_runs(
     selected = _select(columns, metrics, keys)
     keys = [key for key in keys if summary_key_matches(key, metrics)]
 
-    labels = _labels([Path(directory) for directory in run_dirs], [s for s, _ in runs])
+    labels = run_labels([Path(directory) for directory in run_dirs], [s for s, _ in runs])
     table: dict[str, dict[str, float]] = {}
     for label, (run_summary, frame) in zip(labels, runs, strict=True):
         figures = _metric_figures(frame, selected)
@@ -301,7 +301,7 @@ def run_steps(run_dirs: Sequence[str | Path]) -> pd.Series:
     directories = [Path(directory) for directory in run_dirs]
     summaries = [_load_summary(directory) for directory in directories]
     steps = [_number(s.get("steps")) for s in summaries]
-    return pd.Series(steps, index=_labels(directories, summaries), dtype=float)
+    return pd.Series(steps, index=run_labels(directories, summaries), dtype=float)
 
 
 def run_step_days(run_dirs: Sequence[str | Path]) -> pd.Series:
@@ -320,7 +320,7 @@ def run_step_days(run_dirs: Sequence[str | Path]) -> pd.Series:
         except (OSError, UnicodeDecodeError, yaml.YAMLError):
             scenario = None
         days.append(_number(scenario.get("step_days")) if isinstance(scenario, dict) else None)
-    return pd.Series(days, index=_labels(directories, summaries), dtype=float)
+    return pd.Series(days, index=run_labels(directories, summaries), dtype=float)
 
 
 MIN_PAIRS = 2
@@ -512,7 +512,7 @@ def _load_replicates(
     directories = [Path(directory) for directory in run_dirs]
     summaries = [_load_summary(directory) for directory in directories]
     tables = [_read_replicates(directory) for directory in directories]
-    return _labels(directories, summaries), summaries, tables
+    return run_labels(directories, summaries), summaries, tables
 
 
 def _read_replicates(directory: Path) -> pd.DataFrame | None:
@@ -695,8 +695,15 @@ def _is_glob(pattern: str) -> bool:
     return any(character in pattern for character in "*?[")
 
 
-def _labels(directories: list[Path], summaries: list[dict[str, Any]]) -> list[str]:
-    """Column labels: scenario names, with the directory added where a name repeats."""
+def run_labels(directories: list[Path], summaries: list[dict[str, Any]]) -> list[str]:
+    """Each run's label: its scenario's name, with its folder's where a name repeats.
+
+    The terminal's `compare` and the HTML reports name runs by it alike.
+
+    Args:
+        directories: The runs' results folders.
+        summaries: Their `summary.json` contents, in the same order.
+    """
     names = [
         str(s.get("scenario_name") or d.name) for d, s in zip(directories, summaries, strict=True)
     ]
