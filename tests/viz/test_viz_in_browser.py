@@ -369,6 +369,46 @@ def test_live_intervention_takes_effect_next_step_and_is_marked(page):
     assert page.tab.get_by_text("Intervention from step 3").count() == 0
 
 
+LIVE_CONTROLS_JS = """() => {
+  // Each control of the live interventions card (its buttons, sliders and the firm's box)
+  // that is not inside its cell's box or the window's, as the cell is scrolled now.
+  const card = [...document.querySelectorAll('.v-card')]
+    .find(c => c.innerText.startsWith('Live interventions'));
+  const cell = card.closest('.vue-grid-item').getBoundingClientRect();
+  const bottom = Math.min(cell.bottom, window.innerHeight);
+  return [...card.querySelectorAll('button, .v-slider, .v-text-field')]
+    .map(c => [c.innerText.trim() || c.className, c.getBoundingClientRect()])
+    .filter(([, b]) => b.top < cell.top || b.bottom > bottom || b.height === 0)
+    .map(([name, b]) => `${name} at ${Math.round(b.top)}-${Math.round(b.bottom)}, `
+                        + `cell ${Math.round(cell.top)}-${Math.round(bottom)}`);
+}"""
+
+
+@pytest.mark.parametrize("size", [(1440, 900), (1280, 800), (1024, 768)])
+def test_every_live_intervention_control_and_its_answer_are_in_sight_on_opening(
+    browser, server, size
+):
+    # In a 390-px cell, as a figure's, Force default and the demand shock were cut off with
+    # no scrollbar in sight (until 2026-12-05), and the answer to a button was under them.
+    width, height = size
+    page = Page(browser, server, viewport={"width": width, "height": height})
+    page.tab.get_by_text("Live interventions").wait_for()
+    page.tab.wait_for_timeout(1500)  # the grid lays its cells out
+    assert page.tab.evaluate(LIVE_CONTROLS_JS) == []
+    page.shot(f"live-interventions-{width}x{height}")
+    page.tab.get_by_label("Firm").fill("5")
+    page.button("Force default").click()
+    answer = page.tab.get_by_text("Applies from step 1: firm 5 forced into default")
+    answer.wait_for()
+    cell = page.tab.locator(".vue-grid-item").filter(has=answer).last.bounding_box()
+    box = answer.bounding_box()
+    assert cell["y"] <= box["y"]
+    assert box["y"] + box["height"] <= cell["y"] + cell["height"]
+    assert box["y"] + box["height"] <= height
+    assert page.tab.evaluate(LIVE_CONTROLS_JS) == []
+    page.tab.close()
+
+
 def test_side_by_side_overlays_a_second_run(page):
     sent = len(page.sent)
     page.tab.get_by_text("Side by side: run a second copy").click()

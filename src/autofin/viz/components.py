@@ -524,6 +524,12 @@ def Clock(model: ExploredModel) -> None:
             solara.Text(line)
 
 
+RUN_PANEL_ROWS = 13
+"""Rows of the grid the clock and the live interventions span (510 px): every control of the
+card in sight on opening, with room for the answer to a button and three interventions' lines
+in the clock (in 390 px, the cell of a figure, Force default and the demand shock were cut)."""
+
+
 @solara.component
 def RunPanel(model: ExploredModel) -> None:
     """The clock, and the live interventions panel below it, scrolling within their cell.
@@ -576,7 +582,16 @@ def LiveInterventions(model: ExploredModel) -> None:
         message.set((f"Applies from step {mark.step}: {mark.label}", model))
         force_update()
 
-    with solara.Card("Live interventions", subtitle="Each applies from the next step on."):
+    text, about = message.value
+    with solara.Card(
+        "Live interventions",
+        subtitle="Each applies from the next step on.",
+        classes=["autofin-compact"],
+    ):
+        # The answer to the last button pressed, above the controls: under them, it was out
+        # of the cell's sight.
+        if text and about is model:
+            solara.Text(text, style={"font-weight": "bold"})
         with solara.Row():
             solara.SliderInt(
                 f"New automaker payment term: {term.value} days",
@@ -651,9 +666,6 @@ def LiveInterventions(model: ExploredModel) -> None:
                     shock=True,
                 ),
             )
-        text, about = message.value
-        if text and about is model:
-            solara.Text(text)
 
 
 def _on_the_copy(
@@ -935,7 +947,7 @@ SalesFunnel = time_series(
 )
 
 PANELS = [
-    (RunPanel, 0),
+    (RunPanel, 0, RUN_PANEL_ROWS),
     (DefaultRates, 0),
     (SupplyNetwork, 0),
     (Banks, 0),

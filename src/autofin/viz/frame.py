@@ -43,12 +43,28 @@ PAGE_CSS = """
 .autofin-tabs .v-slide-group__content { flex: 1 1 0; min-width: 0; }
 .autofin-tabs .v-slide-group__prev, .autofin-tabs .v-slide-group__next { display: none; }
 .autofin-tabs .v-tab { flex: 1 1 0; min-width: 0; max-width: none; white-space: normal; }
-/* A panel taller than its cell scrolls inside it instead of spilling over the next one. */
+/* A panel taller than its cell scrolls inside it instead of spilling over the next one, with
+   a scrollbar in sight (a browser's overlay scrollbar shows only while scrolling). */
 .autofin-scrolling { height: 100%; overflow-y: auto; flex-wrap: nowrap; }
+.autofin-scrolling::-webkit-scrollbar { width: 10px; }
+.autofin-scrolling::-webkit-scrollbar-thumb { background: #9e9e9e; border-radius: 5px; }
+.autofin-scrolling::-webkit-scrollbar-track { background: rgba(128, 128, 128, 0.15); }
+/* A slider with no value bubble (thumb_label off: its value is in its label) needs no room
+   for one under its label. */
+.autofin-compact .v-input__slider .v-input__slot > .v-label { margin-bottom: 4px; }
+.autofin-compact .v-input__slider { padding-top: 0; }
+.autofin-compact .v-input { margin-top: 0; }
+.autofin-compact .v-messages { display: none; }
 """
 
-Panel = tuple[Callable[[mesa.Model], solara.Element], int]
-"""A panel (a component drawing the model) and the index of the tab it is on."""
+Panel = (
+    tuple[Callable[[mesa.Model], solara.Element], int]
+    | tuple[Callable[[mesa.Model], solara.Element], int, int]
+)
+"""A panel (a component drawing the model), the index of the tab it is on and, optionally,
+the rows of the grid its cell spans (`ROWS` if not said)."""
+ROWS = 10
+"""Rows of the grid a panel's cell spans: Mesa's 10 rows of 30 px, 390 px with their margins."""
 
 
 @solara.component
@@ -163,22 +179,33 @@ def Tabs(model: mesa.Model, panels: Sequence[Panel], tabs: Sequence[str]) -> Non
             with solara.v.WindowItem():
                 if index != current:
                     continue
-                members = [panel for panel, tab in panels if tab == index]
+                members = [panel for panel in panels if panel[1] == index]
 
                 def on_layout(layout: list, index: int = index) -> None:
                     set_layouts(lambda old: {**old, (index, width): layout})
 
+                rows = [panel[2] if len(panel) > 2 else ROWS for panel in members]
                 solara.GridDraggable(
-                    items=[panel(model) for panel in members],
-                    grid_layout=layouts.get((index, width)) or initial_layout(len(members), width),
+                    items=[panel[0](model) for panel in members],
+                    grid_layout=layouts.get((index, width)) or initial_layout(rows, width),
                     resizable=True,
                     draggable=True,
                     on_grid_layout=on_layout,
                 )
 
 
-def initial_layout(count: int, columns: int) -> list[dict]:
-    """The panels' first arrangement: Mesa's two columns, or one panel under another."""
-    if columns > 1:
-        return make_initial_grid_layout(count)
-    return [{"i": i, "w": 12, "h": 10, "moved": False, "x": 0, "y": 10 * i} for i in range(count)]
+def initial_layout(rows: Sequence[int], columns: int) -> list[dict]:
+    """The panels' first arrangement: Mesa's two columns, or one panel under another.
+
+    Each panel's cell spans its ``rows`` of the grid; a panel is under the one before it in
+    its column.
+    """
+    layout = make_initial_grid_layout(len(rows)) if columns > 1 else []
+    if columns == 1:
+        layout = [{"i": i, "w": 12, "h": 0, "moved": False, "x": 0} for i in range(len(rows))]
+    tops: dict[int, int] = {}  # each column's first free row
+    for cell, height in zip(layout, rows, strict=True):
+        cell["h"] = height
+        cell["y"] = tops.get(cell["x"], 0)
+        tops[cell["x"]] = cell["y"] + height
+    return layout
