@@ -275,6 +275,15 @@ def test_a_whole_number_in_exponent_form_gets_a_hint(tmp_path):
     assert text.endswith("(write it as 1000)")
 
 
+def test_a_whole_number_with_a_point_where_a_number_or_list_goes_gets_the_hint(tmp_path):
+    # `payment_term_days` takes one term or one per automaker: the hint was missing there.
+    text = message(write(tmp_path, "s.yaml", "name: s\nautomakers: {payment_term_days: 60.0}\n"))
+    assert "payment_term_days: got 60.0; expected a valid integer or a valid list" in text
+    assert text.endswith("(write it as 60)")
+    text = message(write(tmp_path, "t.yaml", "name: t\nautomakers: {payment_term_days: 60.5}\n"))
+    assert "write it as" not in text
+
+
 def test_a_check_of_the_whole_scenario_is_attributed_to_the_scenario(tmp_path):
     text = message(write(tmp_path, "s.yaml", "name: s\nhorizon_days: 5\nstep_days: 7\n"))
     assert text.endswith("scenario: step_days (7) is longer than horizon_days (5)")

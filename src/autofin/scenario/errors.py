@@ -243,5 +243,9 @@ def _describe_union(
         wanted = _expectation(item["msg"]).removeprefix("expected ").split(",")[0]
         if wanted not in expected:
             expected.append(wanted)
-    value = show_value(members[0][1]["input"])
-    return [f"{_where(union_path)}: got {value}; expected " + " or ".join(expected)]
+    given = members[0][1]["input"]
+    line = f"{_where(union_path)}: got {show_value(given)}; expected " + " or ".join(expected)
+    whole = any(str(item["type"]).startswith("int_") for _, item in members)
+    if whole and isinstance(given, str | float):  # `70.0` where `70` or a list is expected
+        line += _whole_number_hint(given)
+    return [line]
