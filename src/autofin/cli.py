@@ -472,23 +472,26 @@ def compare(
 
 def _warn_of_different_periods(steps: pd.Series, step_days: pd.Series) -> None:
     """Say so when the runs compared cover different days, or steps of different lengths."""
-    days = (steps * step_days.fillna(1.0)).dropna()  # (no step length known: steps)
-    unit = "days" if step_days.notna().all() else "steps"
-    if len(days) and (days != days.iloc[0]).any():
-        spans = ", ".join(f"{label} {value:,.0f}" for label, value in days.items())
+    known = step_days.notna().all()  # (else the steps alone)
+    unit = "days" if known else "steps"
+    _warn_if_unequal(
+        (steps * step_days if known else steps).dropna(),
+        f"the runs cover different horizons ({unit}: {{}}): their means and totals are over "
+        "different periods",
+    )
+    _warn_if_unequal(
+        step_days.dropna(),
+        "the runs' steps differ in length (days per step: {}): a mean over steps of a flow "
+        "(sales, defaults, lending per step) is per step of each run",
+    )
+
+
+def _warn_if_unequal(values: pd.Series, warning: str) -> None:
+    """Print ``warning`` with each run's value when the runs' ``values`` are not all equal."""
+    if len(values) and (values != values.iloc[0]).any():
+        spans = ", ".join(f"{label} {value:,.0f}" for label, value in values.items())
         err.print(
-            f"warning: the runs cover different horizons ({unit}: {spans}): their means and "
-            "totals are over different periods",
-            style="yellow",
-            markup=False,
-            soft_wrap=True,
-        )
-    lengths = step_days.dropna()
-    if len(lengths) and (lengths != lengths.iloc[0]).any():
-        spans = ", ".join(f"{label} {value:.0f}" for label, value in lengths.items())
-        err.print(
-            f"warning: the runs' steps differ in length (days per step: {spans}): a mean over "
-            "steps of a flow (sales, defaults, lending per step) is per step of each run",
+            f"warning: {warning.format(spans)}",
             style="yellow",
             markup=False,
             soft_wrap=True,
