@@ -556,3 +556,39 @@ def test_every_instrument_and_the_credit_line_share_one_interface(name):
         finance.credit_line.carrying(model.firms, model.banks.count),
         model.banks.exposure[Instrument.BANK_LOAN],
     )
+
+
+# ------------------------------------------- invoices that back an order-financing advance
+def test_an_invoice_backing_an_order_advance_is_not_for_sale_earliest_first():
+    # The order-financing bank is repaid from the edge's payments as they come: the claim
+    # covers the invoices that fall due first, and only the rest can be factored or sold on
+    # a platform (before, the same invoice backed the advance and was sold as well).
+    from autofin.world.finance.invoices import open_invoices
+    from autofin.world.obligations import DueBook
+
+    book, step, edges = DueBook(3, 5), 10, np.arange(3)
+    book.book(step, 1, edges, np.full(3, 100.0))  # due in 1 step
+    book.book(step, 3, edges, np.full(3, 50.0))  # due in 3
+    claimed = np.array([0.0, 120.0, 500.0])
+    face, steps_left = open_invoices(book, step, edges, claimed=claimed)
+    np.testing.assert_allclose(face.sum(axis=0), [150.0, 30.0, 0.0])
+    np.testing.assert_allclose(face[steps_left == 3, 1], [30.0])  # the later invoice's rest
+    np.testing.assert_allclose(face[steps_left == 1, 1], [0.0])
+    unclaimed, _ = open_invoices(book, step, edges)
+    np.testing.assert_allclose(unclaimed.sum(axis=0), [150.0, 150.0, 150.0])
+    assert (book.amounts.sum(axis=0) == 150.0).all()  # the book itself is not changed
+
+
+@pytest.mark.parametrize("instrument", ["reverse_factoring", "factoring"])
+def test_order_financing_beside_a_sale_of_invoices_keeps_the_books(instrument):
+    # The two together, the accounting checked every step: an order's invoice repays its
+    # advance and is never sold while it does.
+    overrides = {"finance.order_financing": {}, "horizon_days": 182}
+    if instrument == "factoring":
+        overrides |= {"finance.factoring": {}, "finance.preference": ["factoring", "bank_loan"]}
+    model = AutofinModel(scenario("platform_reverse_factoring", **overrides), check=True)
+    sold = []
+    for _ in range(model.spec.steps):
+        model.step()
+        sold.append(float(model.finance.activity.volume.sum()))
+    assert sum(sold) > 0

@@ -168,6 +168,7 @@ class SupplyChainFinance:
             pd,
             banks.capacity(ledger),
             self.exposure(firms),
+            self.claimed_receivables,
         )
         self.activity = FinanceActivity.empty(firms.n)
         if self.inventory is not None:

@@ -41,6 +41,10 @@ class FinanceRound:
     pd: np.ndarray
     capacity: np.ndarray
     exposure: np.ndarray
+    claimed_receivables: Callable[[], np.ndarray | None] = lambda: None
+    """Per supply edge, what another lender is owed out of the edge's invoices now (None:
+    nothing): an order-financing advance is repaid from its order's invoice, which no
+    other instrument may sell (`open_invoices`)."""
 
     def concentration_room(self, borrowers: np.ndarray, banks: np.ndarray) -> np.ndarray:
         """How much more ``banks`` may lend to ``borrowers`` within the concentration limit."""

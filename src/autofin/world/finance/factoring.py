@@ -115,7 +115,8 @@ class Factoring:
         """Cash each applicant could raise by factoring, up to its ``need``."""
         firms = r.firms
         edges = self._edges_of(firms, applicants)
-        face, steps_left = open_invoices(r.trade.edge_book, r.step, edges)
+        claimed = r.claimed_receivables()
+        face, steps_left = open_invoices(r.trade.edge_book, r.step, edges, claimed=claimed)
         rate = self._edge_rates(r, edges)
         at_risk = firms.edge_supplier[edges] if self.spec.recourse else firms.edge_customer[edges]
         approved = r.pd[at_risk] <= r.banks.spec.max_probability_of_default

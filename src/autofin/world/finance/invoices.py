@@ -129,7 +129,11 @@ class BoughtInvoices:
 
 
 def open_invoices(
-    book: DueBook, step: int, edges: np.ndarray, max_steps_left: np.ndarray | None = None
+    book: DueBook,
+    step: int,
+    edges: np.ndarray,
+    max_steps_left: np.ndarray | None = None,
+    claimed: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Invoices of ``edges`` that can still be sold: not due now, old enough if limited.
 
@@ -139,12 +143,23 @@ def open_invoices(
         edges: The edges.
         max_steps_left: The most steps each invoice (row × edge) may have left to be sellable
             (an invoice is confirmed only once it is old enough); no limit if omitted.
+        claimed: Per supply edge (all edges), what another lender is owed out of the edge's
+            invoices (`FinanceRound.claimed_receivables`): the earliest due of them, due now
+            or not, as the lender takes the edge's payments first, cannot be sold.
 
     Returns:
         The sellable face values (rows × edges) and the steps left of every row.
     """
     steps_left = book.steps_left(step)
-    face = book.amounts[:, edges] * (steps_left > 0)[:, None]
+    amounts = book.amounts[:, edges]
+    if claimed is not None and claimed[edges].any():
+        # Each edge's claim covers its invoices in the order they fall due.
+        order = np.argsort(steps_left, kind="stable")
+        ahead = np.cumsum(amounts[order], axis=0) - amounts[order]  # due before each row
+        covered = np.clip(claimed[edges][None, :] - ahead, 0.0, amounts[order])
+        amounts = amounts.copy()
+        amounts[order] -= covered
+    face = amounts * (steps_left > 0)[:, None]
     if max_steps_left is not None:
         face = face * (steps_left[:, None] <= max_steps_left)
     return face, steps_left

@@ -150,7 +150,8 @@ class Platform:
         live = firms.active[firms.edge_supplier[edges]] & self.onboarded[firms.edge_supplier[edges]]
         # Confirmed: at least `approval_days` old, by the term each invoice was issued with.
         max_left = r.trade.issue_terms(firms, edges) - self.approval_steps
-        face, steps_left = open_invoices(r.trade.edge_book, r.step, edges, max_left)
+        claimed = r.claimed_receivables()
+        face, steps_left = open_invoices(r.trade.edge_book, r.step, edges, max_left, claimed)
         face = face * live[None, :]
         rate = self._bank_rates(r)[self.invoices.edge_bank[edges]]
         factor = price_factor(steps_left[:, None], rate[None, :], r.step_days)
@@ -176,7 +177,7 @@ class Platform:
             is_applicant = np.zeros(firms.n, dtype=bool)
             is_applicant[applicants[reached & (firms.tier[applicants] == 2)]] = True
             up_edges = self.tier2_edges[is_applicant[firms.edge_supplier[self.tier2_edges]]]
-            open_face, _ = open_invoices(r.trade.edge_book, r.step, up_edges)
+            open_face, _ = open_invoices(r.trade.edge_book, r.step, up_edges, claimed=claimed)
             owed = open_face.sum(axis=0)
             holder = firms.edge_customer[up_edges]
             asked = np.bincount(holder, owed, minlength=firms.n)
@@ -270,7 +271,9 @@ class Platform:
             seller = firms.edge_supplier[up_edges]
             paid_up = passed_face * q["proceeds_per_face"][customer]
             r.ledger.post(customer, seller, paid_up, Flow.REVERSE_FACTORING_PURCHASE)
-            open_face, steps_left = open_invoices(r.trade.edge_book, r.step, up_edges)
+            open_face, steps_left = open_invoices(
+                r.trade.edge_book, r.step, up_edges, claimed=r.claimed_receivables()
+            )
             owed = open_face.sum(axis=0)
             cut = np.minimum(passed_face / np.maximum(owed, 1e-12), 1.0)
             age_up = r.trade.issue_terms(firms, up_edges) - steps_left[:, None]
