@@ -53,8 +53,7 @@ from autofin.results.compare import (
     compare_runs,
     is_fraction,
     pairings_and_differences,
-    run_step_days,
-    run_steps,
+    run_periods,
     summary_figures,
     summary_intervals,
     write_comparison_csv,
@@ -436,8 +435,7 @@ def compare(
         names = [name.strip() for item in metrics for name in item.split(",") if name.strip()]
     try:
         table = compare_runs(directories, names, summary=summary)
-        steps = run_steps(directories)
-        step_days = run_step_days(directories)
+        periods = run_periods(directories)
         paired = summary and len(directories) > 1
         pairings, differences = (
             pairings_and_differences(directories, names) if paired else ([], None)
@@ -455,7 +453,7 @@ def compare(
             soft_wrap=True,
         )
         differences = None
-    _warn_of_different_periods(steps, step_days)
+    _warn_of_different_periods(periods["steps"], periods["step_days"])
     if differences is not None:
         _print_differences(differences, pairings)
     if output is not None:

@@ -312,7 +312,7 @@ def test_compare_reads_each_file_of_a_run_once(tmp_path, result, monkeypatch):
     monkeypatch.setattr(folder.hashlib, "sha256", counting_sha256)
     runs = [tmp_path / "a", tmp_path / "b"]
     compare.compare_runs(runs)
-    compare.run_steps(runs)
+    compare.run_periods(runs)
     compare.pairings_and_differences(runs)
     files = len(json.loads((tmp_path / "a" / "summary.json").read_text())["file_sha256"])
     assert len(hashed) <= 2 * files  # each file of each run at most once (writing read them)

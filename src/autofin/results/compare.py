@@ -286,41 +286,41 @@ def _summary_figures(run_summary: Mapping[str, Any], keys: list[str]) -> dict[st
     return figures
 
 
-def run_steps(run_dirs: Sequence[str | Path]) -> pd.Series:
-    """The number of steps (`steps` in `summary.json`) of each run, labelled as in `compare_runs`.
+def run_periods(run_dirs: Sequence[str | Path]) -> pd.DataFrame:
+    """Each run's steps and their length, labelled as in `compare_runs`.
 
     Args:
         run_dirs: Results directories of finished runs.
 
     Returns:
-        A float series indexed by the runs' labels; NaN for a run whose summary has no steps.
+        Float columns ``steps`` (`steps` in `summary.json`) and ``step_days`` (`step_days` of
+        `scenario.resolved.yaml`), indexed by the runs' labels; NaN where a run's files do
+        not say.
 
     Raises:
         CompareError: As `compare_runs`, for a directory that is not a finished run.
     """
     directories = [Path(directory) for directory in run_dirs]
     summaries = [_load_summary(directory) for directory in directories]
-    steps = [_number(s.get("steps")) for s in summaries]
-    return pd.Series(steps, index=run_labels(directories, summaries), dtype=float)
+    return pd.DataFrame(
+        {
+            "steps": [_number(s.get("steps")) for s in summaries],
+            "step_days": [_step_days(directory) for directory in directories],
+        },
+        index=run_labels(directories, summaries),
+        dtype=float,
+    )
 
 
-def run_step_days(run_dirs: Sequence[str | Path]) -> pd.Series:
-    """Days per step (`step_days` of `scenario.resolved.yaml`) of each run, as `run_steps`.
-
-    NaN for a run whose resolved scenario cannot be read or gives no step length.
-    """
+def _step_days(directory: Path) -> float | None:
+    """`step_days` of a run's resolved scenario (None if it cannot be read)."""
     import yaml
 
-    directories = [Path(directory) for directory in run_dirs]
-    summaries = [_load_summary(directory) for directory in directories]
-    days = []
-    for directory in directories:
-        try:
-            scenario = yaml.safe_load((directory / SCENARIO_YAML).read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, yaml.YAMLError):
-            scenario = None
-        days.append(_number(scenario.get("step_days")) if isinstance(scenario, dict) else None)
-    return pd.Series(days, index=run_labels(directories, summaries), dtype=float)
+    try:
+        scenario = yaml.safe_load((directory / SCENARIO_YAML).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return None
+    return _number(scenario.get("step_days")) if isinstance(scenario, dict) else None
 
 
 MIN_PAIRS = 2

@@ -20,6 +20,7 @@ import yaml
 from scipy import stats
 
 from autofin.results.compare import as_percent, is_fraction, natural_range
+from autofin.results.writing import SUMMARY_JSON
 from autofin.sweep.design import POINT, unit_problem
 from autofin.sweep.store import DESIGN, RESOLVED, RUNS, SweepStore
 
@@ -187,7 +188,7 @@ def analyze_sweep(directory: str | Path) -> SweepAnalysis:
             "same `autofin sweep` command again to finish it (its tables are written when "
             "it ends)"
         )
-    if (folder / "summary.json").is_file() and not (folder / RESOLVED).is_file():
+    if (folder / SUMMARY_JSON).is_file() and not (folder / RESOLVED).is_file():
         raise AnalysisError(
             f"{folder}: the results of a run (`autofin run`), not of a sweep; `autofin "
             "report` builds a run's report, `autofin compare` compares runs"

@@ -209,6 +209,28 @@ class LoadedExperiment(BaseModel):
     """The base scenario with the fixed overrides applied."""
 
 
+def _overrides_error(
+    source: str,
+    scenario_file: Path,
+    own: dict[str, Any],
+    given: list[str] | None,
+    error: ScenarioError,
+) -> ExperimentError:
+    """The error of a base scenario that does not load, named after what brought it.
+
+    The experiment file's `overrides`, or (when they alone load) the command line's `--set`.
+    """
+    if given:
+        try:
+            load_scenario(scenario_file, dict(own))
+        except ScenarioError:
+            pass
+        else:
+            named = f"--set {given[0]}" if len(given) == 1 else "--set"
+            return ExperimentError(source, [f"{named}: {p}" for p in error.problems])
+    return ExperimentError(source, [f"overrides: {p}" for p in error.problems])
+
+
 def load_experiment(path: str | Path, overrides: list[str] | None = None) -> LoadedExperiment:
     """Read and check an experiment file before anything runs.
 
@@ -261,15 +283,9 @@ def load_experiment(path: str | Path, overrides: list[str] | None = None) -> Loa
             )
         fixed[key] = value
     try:
-        base = load_scenario(scenario_file, dict(spec.overrides))
+        base = load_scenario(scenario_file, fixed)
     except ScenarioError as error:
-        raise ExperimentError(source, [f"overrides: {p}" for p in error.problems]) from None
-    if overrides:  # a problem the command line's settings bring is named as theirs
-        try:
-            base = load_scenario(scenario_file, fixed)
-        except ScenarioError as error:
-            given = f"--set {overrides[0]}" if len(overrides) == 1 else "--set"
-            raise ExperimentError(source, [f"{given}: {p}" for p in error.problems]) from None
+        raise _overrides_error(source, scenario_file, spec.overrides, overrides, error) from None
     spec = spec.model_copy(update={"overrides": fixed, "scenario": str(scenario_file)})
     # Each run of a sweep is one seed: the experiment's own `replications` replace the
     # scenario's.

@@ -200,9 +200,10 @@ def initial_layout(rows: Sequence[int], columns: int) -> list[dict]:
     Each panel's cell spans its ``rows`` of the grid; a panel is under the one before it in
     its column.
     """
-    layout = make_initial_grid_layout(len(rows)) if columns > 1 else []
-    if columns == 1:
-        layout = [{"i": i, "w": 12, "h": 0, "moved": False, "x": 0} for i in range(len(rows))]
+    if columns > 1:
+        layout = make_initial_grid_layout(len(rows))
+    else:
+        layout = [{"i": i, "w": 12, "moved": False, "x": 0} for i in range(len(rows))]
     tops: dict[int, int] = {}  # each column's first free row
     for cell, height in zip(layout, rows, strict=True):
         cell["h"] = height

@@ -28,6 +28,7 @@ import traitlets
 from plotly.io.json import to_json_plotly
 from solara.server import kernel_context
 
+from autofin.report.style import SANKEY_NODE_COLOUR
 from autofin.viz import viewport
 
 RENDER_JS = """
@@ -375,7 +376,7 @@ DARK_INKS = {
     "#222222": "#e8e8e8",
     "#3b3b3b": "#9e9e9e",
     "#444444": "#cfcfcf",
-    "#454b54": "#b8bfc9",
+    SANKEY_NODE_COLOUR: "#b8bfc9",
     "#555555": "#bdbdbd",
     "#666": "#aaaaaa",
     "#a51d1d": "#ff8a80",

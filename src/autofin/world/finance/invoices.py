@@ -152,11 +152,12 @@ def open_invoices(
     """
     steps_left = book.steps_left(step)
     amounts = book.amounts[:, edges]
-    if claimed is not None and claimed[edges].any():
+    claims = None if claimed is None else claimed[edges]
+    if claims is not None and claims.any():
         # Each edge's claim covers its invoices in the order they fall due.
         order = np.argsort(steps_left, kind="stable")
         ahead = np.cumsum(amounts[order], axis=0) - amounts[order]  # due before each row
-        covered = np.clip(claimed[edges][None, :] - ahead, 0.0, amounts[order])
+        covered = np.clip(claims[None, :] - ahead, 0.0, amounts[order])
         amounts = amounts.copy()
         amounts[order] -= covered
     face = amounts * (steps_left > 0)[:, None]

@@ -208,6 +208,7 @@ class Platform:
             "proceeds": np.bincount(applicants, proceeds, minlength=firms.n),
             "up_edges": up_edges,
             "passed": passed,
+            "claimed": claimed,
         }
         return offer
 
@@ -272,7 +273,7 @@ class Platform:
             paid_up = passed_face * q["proceeds_per_face"][customer]
             r.ledger.post(customer, seller, paid_up, Flow.REVERSE_FACTORING_PURCHASE)
             open_face, steps_left = open_invoices(
-                r.trade.edge_book, r.step, up_edges, claimed=r.claimed_receivables()
+                r.trade.edge_book, r.step, up_edges, claimed=q["claimed"]
             )
             owed = open_face.sum(axis=0)
             cut = np.minimum(passed_face / np.maximum(owed, 1e-12), 1.0)
