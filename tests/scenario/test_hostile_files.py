@@ -92,8 +92,11 @@ def with_network(tmp_path: Path, edges: str, extra: str = TWO_TIERS, name: str =
         ("supplier,customer,share,weight\nA,OEM,1,1\n", "line 1: columns are"),
         ("supplier,customer\n", "the network has no edges"),
         ('supplier,customer\n"A,OEM\n', "line"),
-        ("supplier,customer\nA,OEM\nB,C\nC,B\n", "reaches no automaker"),
-        ("supplier,customer\nA,OEM\nB,OEM\nB,A\n", "links tier 1 to tier 1"),
+        ("supplier,customer\nA,OEM\nB,OEM\nB,A\n", "line 4: edge B->A links tier 1 to tier 1"),
+        (
+            "supplier,customer\nA,OEM\nB,C\nC,B\n",
+            "line 4: firm 'C' supplies in a loop that reaches no automaker",
+        ),
     ],
 )
 def test_a_malformed_csv_network_is_refused_with_file_line_and_value(tmp_path, edges, expected):
@@ -138,6 +141,12 @@ def graphml(tmp_path: Path, body: str, edgedefault: str = "directed") -> Path:
             "edge 1: share 'nan'",
         ),
         ('<node id="A"/><node id="O"/><edge source="A" target="O"', "directed", "not a readable"),
+        (
+            '<node id="A"/><node id="B"/><node id="O"/><edge source="A" target="O"/>'
+            '<edge source="B" target="O"/><edge source="B" target="A"/>',
+            "directed",
+            "edge 3: edge B->A links tier 1 to tier 1",
+        ),
     ],
 )
 def test_a_malformed_graphml_network_is_refused(tmp_path, body, edgedefault, expected):

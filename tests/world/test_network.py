@@ -92,7 +92,11 @@ def test_graphml_is_loaded(tmp_path):
 @pytest.mark.parametrize(
     ("content", "message"),
     [
-        ("supplier,customer\nA,OEM\nB,OEM\nB,A\n", "links tier 1 to tier 1"),
+        ("supplier,customer\nA,OEM\nB,OEM\nB,A\n", "line 4: edge B->A links tier 1 to tier 1"),
+        (
+            "supplier,customer\nA,OEM\nB,C\nC,B\n",
+            "line 4: firm 'C' supplies in a loop that reaches no automaker",
+        ),
         ("from,to\nA,B\n", "columns are 'from,to'; expected exactly supplier,customer"),
         ("supplier,customer\nA,B\nB,A\n", "no automaker"),
         (

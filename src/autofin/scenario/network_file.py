@@ -48,8 +48,9 @@ def read_edges(path: Path) -> pd.DataFrame:
         path: An edge-list CSV (`supplier,customer[,share][,part]`) or a `.graphml` file.
 
     Returns:
-        One row per edge: `supplier` and `customer` (text), `share` (positive float) and
-        `part` (the supplier's part category, or None when the file gives no parts).
+        One row per edge: `supplier` and `customer` (text), `share` (positive float),
+        `part` (the supplier's part category, or None when the file gives no parts) and
+        `where` (the edge's place in the file, "line 5" or "edge 3", for later errors).
 
     Raises:
         NetworkFileError: If the file is missing, too large or malformed.
@@ -64,12 +65,15 @@ def read_edges(path: Path) -> pd.DataFrame:
         raise NetworkFileError(
             f"{path}: {size:,} bytes; network files are limited to {MAX_FILE_BYTES:,}"
         )
-    edges = _read_graphml(path) if path.suffix.lower() == ".graphml" else _read_csv(path)
+    reader = _read_graphml if path.suffix.lower() == ".graphml" else _read_csv
+    edges, places = reader(path)
     if not edges:
         raise NetworkFileError(f"{path}: the network has no edges")
-    return pd.DataFrame(edges, columns=list(COLUMNS)).astype(
+    frame = pd.DataFrame(edges, columns=list(COLUMNS)).astype(
         {"supplier": object, "customer": object, "share": float, "part": object}
     )
+    frame["where"] = places
+    return frame
 
 
 def _check_parts(path: Path, edges: list[Edge], where: list[str]) -> None:
@@ -107,7 +111,7 @@ def _part(path: Path, where: str, text: str) -> str:
     return part
 
 
-def _read_csv(path: Path) -> list[Edge]:
+def _read_csv(path: Path) -> tuple[list[Edge], list[str]]:
     try:
         text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as error:
@@ -149,10 +153,10 @@ def _read_csv(path: Path) -> list[Edge]:
     except csv.Error as error:
         raise NetworkFileError(f"{path}: line {reader.line_num}: {error}") from None
     _check_parts(path, edges, where)
-    return edges
+    return edges, where
 
 
-def _read_graphml(path: Path) -> list[Edge]:
+def _read_graphml(path: Path) -> tuple[list[Edge], list[str]]:
     try:
         tree = ET.parse(path)
     except ET.ParseError as error:
@@ -210,7 +214,7 @@ def _read_graphml(path: Path) -> list[Edge]:
         _add(path, where, edges, first, str(supplier), str(customer), share, number, part)
         places.append(where)
     _check_parts(path, edges, places)
-    return edges
+    return edges, places
 
 
 def _add(

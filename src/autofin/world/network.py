@@ -240,19 +240,21 @@ def _layer(frame: pd.DataFrame, path: Path) -> SupplyNetwork:
                 queue.append(supplier)
     stranded = [n for n in names if n not in tier_of]
     if stranded:
+        first = frame["where"][frame["supplier"] == stranded[0]].iloc[0]
         raise NetworkFileError(
-            f"{path}: firm {str(stranded[0])[:40]!r} supplies in a loop that reaches no "
-            "automaker; every supplier must lead to an automaker (a firm that supplies nobody)"
+            f"{path}: {first}: firm {str(stranded[0])[:40]!r} supplies in a loop that reaches "
+            "no automaker; every supplier must lead to an automaker (a firm that supplies "
+            "nobody)"
         )
     if max(tier_of.values()) > MAX_TIERS:
         raise NetworkFileError(
             f"{path}: the network has {max(tier_of.values())} supplier tiers; at most "
             f"{MAX_TIERS} are allowed"
         )
-    for s, c in zip(frame["supplier"], frame["customer"], strict=True):
+    for s, c, where in zip(frame["supplier"], frame["customer"], frame["where"], strict=True):
         if tier_of[s] != tier_of[c] + 1:
             raise NetworkFileError(
-                f"{path}: edge {s}->{c} links tier {tier_of[s]} to tier {tier_of[c]}; "
+                f"{path}: {where}: edge {s}->{c} links tier {tier_of[s]} to tier {tier_of[c]}; "
                 "autofin needs a layered network where each supplier sells to the tier "
                 "just below its own"
             )
