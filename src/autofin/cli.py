@@ -431,6 +431,7 @@ def compare(
 ) -> None:
     """Compare finished runs side by side: mean and final value of each metric, and summaries."""
     names, directories = None, run_dirs or []
+    _refuse_swapped_formats(output, html)
     if metrics is not None:
         names = [name.strip() for item in metrics for name in item.split(",") if name.strip()]
     try:
@@ -466,6 +467,23 @@ def compare(
         out.print(f"csv: {output}", markup=False, soft_wrap=True)
     if html is not None:
         _write_report(run_dirs or [], html)
+
+
+def _refuse_swapped_formats(output: Path | None, html: Path | None) -> None:
+    """Refuse `compare -o x.html` (a CSV under a web page's name) and `--html x.csv` (exit 2)."""
+    web, table = {".html", ".htm"}, {".csv", ".tsv"}
+    if output is not None and output.suffix.lower() in web:
+        _print_error(
+            f"--output {output}: --output writes the comparison table as CSV; for the HTML "
+            f"report give --html {output} (or name the CSV file .csv)"
+        )
+        raise typer.Exit(EXIT_BAD_INPUT)
+    if html is not None and html.suffix.lower() in table:
+        _print_error(
+            f"--html {html}: --html writes an HTML report; for the table as CSV give "
+            f"--output {html} (or name the report .html)"
+        )
+        raise typer.Exit(EXIT_BAD_INPUT)
 
 
 def _warn_of_different_periods(steps: pd.Series, step_days: pd.Series) -> None:

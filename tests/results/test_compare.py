@@ -282,6 +282,8 @@ def test_cli_metrics_are_comma_separated_or_repeated_and_written_as_csv(runs, tm
         ("half", "half: unfinished or not an autofin run (no summary.json)"),
         ("none", "give at least one run directory"),
         ("metric", "unknown metric 'bank_npl_ration'"),
+        ("csv as html", "--output writes the comparison table as CSV; for the HTML report"),
+        ("html as csv", "--html writes an HTML report; for the table as CSV give --output"),
     ],
 )
 def test_cli_bad_input_is_an_error_with_exit_code_2(runs, tmp_path, case, expected):
@@ -291,12 +293,15 @@ def test_cli_bad_input_is_an_error_with_exit_code_2(runs, tmp_path, case, expect
         "half": [tmp_path / "half"],
         "none": [],
         "metric": [runs[0], "--metrics", "bank_npl_ration"],
+        "csv as html": [runs[0], "-o", tmp_path / "table.html"],
+        "html as csv": [runs[0], "--html", tmp_path / "report.csv"],
     }[case]
     result = invoke("compare", *args)
     assert result.exit_code == 2
     assert result.stderr.startswith("error: ")
     assert expected in result.stderr
     assert result.stdout == ""
+    assert not [*tmp_path.glob("table.*"), *tmp_path.glob("report.*")]  # nothing written
 
 
 @pytest.fixture(scope="module")
