@@ -661,7 +661,9 @@ class BankSpec(Section):
         "the repay-first rule). In a longer step the draws maturing in its other days roll "
         "over into new ones, as with `roll_over_maturing_draws`, so that the cash needed at "
         "once does not grow with `step_days`: at a 28-day step, repaying 28 days of "
-        "maturities at once made most suppliers illiquid in the first weeks. At the shipped "
+        "maturities at once made most suppliers illiquid in the first weeks. The days are of "
+        "the line's real term (`repay_first_days / loan_term_days` of the draws), however "
+        "`loan_term_days` rounds to whole steps. At the shipped "
         "7-day step (or shorter) nothing rolls, and every shipped result stays as measured.",
     )
     covenant_headroom: Probability = Field(

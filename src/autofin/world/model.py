@@ -380,8 +380,8 @@ class AutofinModel(mesa.Model):
         active_all = np.zeros(firms.n, dtype=bool)
         # A step longer than `repay_first_days` repays from cash only that many days of the
         # draws falling due; the rest rolls over (the friction must not grow with the step).
-        rolled_share = 1.0 - spec.repay_first_days / self.spec.step_days
-        if rolled_share > 0.0:
+        if self.spec.step_days > spec.repay_first_days:
+            rolled_share = self._rolled_share()
             borrowers = firms.active.nonzero()[0]
             maturing = banks.principal_book.peek_due(t)[borrowers]
             banks.roll_over(t, borrowers, rolled_share * maturing)
@@ -524,6 +524,20 @@ class AutofinModel(mesa.Model):
         history = firms.arrears_history
         np.copyto(history, history + 0.1 * (late_all - history), where=active_all)
         activity.bad_debt = self.chain.bad_debt_in_step
+
+    def _rolled_share(self) -> float:
+        """The share of a long step's maturing line draws rolled over (`_settle`).
+
+        A firm repays from cash the draws of `repay_first_days` days of the line's term,
+        ``repay_first_days / loan_term_days`` of its draws, whatever the step. A step's
+        maturities are a share ``1 / term_steps`` of the draws (the term rounded to whole
+        steps: 68 days are two 28-day steps, 56 days), so the share repaid is scaled by the
+        rounded term over the real one, and the cash needed at once does not follow the
+        rounding. (The rounded term still sets when rolled draws fall due again.)
+        """
+        step_days, banks = self.spec.step_days, self.spec.banks
+        rounded = self.banks.term_steps * step_days / banks.loan_term_days
+        return max(0.0, 1.0 - banks.repay_first_days / step_days * rounded)
 
     def _fundable_output(self) -> np.ndarray | None:
         """The output each supplier's funds can carry, or None when suppliers are not limited."""
