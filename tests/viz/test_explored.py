@@ -147,10 +147,23 @@ def test_the_live_term_goes_up_to_the_longest_the_trade_books_hold_the_scenarios
     model = ExploredModel(catalog=Catalog.build())  # the baseline: automakers pay in 170 days
     longest = interventions.longest_term_days(model.main)
     assert longest >= model.main.spec.automakers.payment_term_days == 170
-    interventions.payment_term(model.main, 170)
-    interventions.payment_term(model.main, longest)
+    for term in (170, longest):  # each from another term (the same one changes nothing)
+        interventions.payment_term(model.main, 14)
+        interventions.payment_term(model.main, term)
     with pytest.raises(InterventionError, match=f"expected 0 to {longest} days"):
         interventions.payment_term(model.main, longest + 1)
+
+
+def test_a_live_term_the_buyers_already_pay_in_is_refused(catalog):
+    # It used to be marked on every chart as a change while nothing changed.
+    model = ExploredModel(catalog=catalog)
+    interventions.payment_term(model.main, 56)
+    with pytest.raises(InterventionError, match="automakers already pay in 56 days"):
+        interventions.payment_term(model.main, 56)
+    # 55 days is the same 8 weekly steps.
+    with pytest.raises(InterventionError, match=r"\(8 steps of 7 days\); 55 days would change"):
+        interventions.payment_term(model.main, 55)
+    assert interventions.payment_term(model.main, 63).label == "automakers pay in 63 d"
 
 
 def test_forced_default_intervention_defaults_the_firm_at_the_next_step(catalog):

@@ -48,8 +48,8 @@ def payment_term(model: AutofinModel, term_days: int, buyer_tier: int = 0) -> In
     Open invoices keep the term they were issued with, as with a scheduled policy.
 
     Raises:
-        InterventionError: The tier does not exist, or the term is longer than the model's
-            trade books hold.
+        InterventionError: The tier does not exist, the term is longer than the model's
+            trade books hold, or its buyers already pay in that many whole steps.
     """
     firms, step_days = model.firms, model.spec.step_days
     if not 0 <= buyer_tier < model.network.n_tiers:
@@ -63,8 +63,14 @@ def payment_term(model: AutofinModel, term_days: int, buyer_tier: int = 0) -> In
             "this run's trade books hold)"
         )
     edges = firms.tier[firms.edge_customer] == buyer_tier
-    firms.edge_term_steps[edges] = steps_of(term_days, step_days)
+    steps = steps_of(term_days, step_days)
     who = "automakers" if buyer_tier == 0 else f"tier-{buyer_tier} buyers"
+    if (firms.edge_term_steps[edges] == steps).all():
+        raise InterventionError(
+            f"{who} already pay in {steps * step_days} days ({steps} steps of {step_days} "
+            f"days); {term_days} days would change nothing"
+        )
+    firms.edge_term_steps[edges] = steps
     return _next(model, f"{who} pay in {term_days} d{in_whole_steps(term_days, step_days)}")
 
 
