@@ -385,3 +385,23 @@ def test_a_defaulted_firms_sheet_shows_no_negative_zeros(catalog):
     assert sheet_text(-0.0, "CNY") == "0 CNY"
     assert sheet_text(-1e-7, "CNY") == "0 CNY"
     assert sheet_text(-1234.6, "EUR") == "-1,235 EUR"
+
+
+def test_the_clock_names_the_terms_moved_from_the_scenarios_own(catalog):
+    # "As started" named the payment terms and instruments only: a run reset with another
+    # bank cut-off or reviewers looked like the scenario's own.
+    from autofin.viz.terms import moved_terms_text
+
+    own = ExploredModel(catalog=catalog, **page_values(catalog, "tiny"))
+    assert moved_terms_text(own.terms, own.moved) == ""
+    moved = ExploredModel(
+        catalog=catalog,
+        **page_values(
+            catalog, "tiny", bank_cutoff_pd_percent=12, reviewers=9, automaker_term_days=35
+        ),
+    )
+    assert moved.main.spec.banks.max_probability_of_default == 0.12
+    # The payment term is on the clock's line already; the others are named with their values.
+    assert moved_terms_text(moved.terms, moved.moved) == (
+        "bank cut-off PD 12%, 9 manual reviewers per bank"
+    )

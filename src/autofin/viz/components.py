@@ -25,6 +25,7 @@ from autofin.viz import interventions, viewport
 from autofin.viz.explored import ExploredModel
 from autofin.viz.interventions import Intervention, InterventionError
 from autofin.viz.plotly_view import show
+from autofin.viz.terms import moved_terms_text
 from autofin.world.model import AutofinModel
 
 MARK_COLOUR = "#9467bd"
@@ -512,6 +513,9 @@ def Clock(model: ExploredModel) -> None:
         + (", factoring on" if model.terms.factoring else "")
         + (", order financing on" if model.terms.order_financing else ""),
     ]
+    moved = moved_terms_text(model.terms, model.moved)
+    if moved:
+        lines.append(f"Moved from the scenario's own: {moved}")
     if model.twin is not None:
         lines.append(f"Side by side with {model.twin.spec.name} (same seed, stepping in lockstep)")
     for mark in model.marks:

@@ -115,6 +115,7 @@ class ExploredModel(mesa.Model):
         super().__init__(rng=scenario.seed)
         self.catalog = catalog
         self.terms = terms
+        self.moved = moved  # the terms moved from the scenario's own
         self.main = AutofinModel(scenario)
         self.twin: AutofinModel | None = None
         if compare:

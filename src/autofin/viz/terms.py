@@ -137,6 +137,27 @@ class Terms:
         return platforms
 
 
+def moved_terms_text(terms: Terms, moved: set[str]) -> str:
+    """The moved terms the clock's first lines do not name, as "bank cut-off PD 12%, ...".
+
+    The automaker's payment term and the instruments switched on are named there already;
+    "" when no other term was moved from the scenario's own.
+    """
+    said = {
+        "platform_spread": f"platform spread {percent(terms.platform_spread):g}% a year",
+        "platform_onboarded_share": (
+            f"platform onboards {percent(terms.platform_onboarded_share):g}% of tier 1"
+        ),
+        "bank_cutoff_pd": f"bank cut-off PD {percent(terms.bank_cutoff_pd):g}%",
+        "bank_capital_ratio": f"bank capital ratio {percent(terms.bank_capital_ratio):g}%",
+        "approval_parallel": "car-loan checks "
+        + ("in parallel" if terms.approval_parallel else "one after another"),
+        "reviewers": f"{terms.reviewers} manual reviewers per bank",
+        "bank_app_traffic": f"bank-app offers {terms.bank_app_traffic:,} a month",
+    }
+    return ", ".join(text for name, text in said.items() if name in moved)
+
+
 def percent(fraction: float) -> float:
     """A fraction as a slider's percent (rounded, so 0.07 shows as 7, not 7.000000000000001)."""
     return round(100 * fraction, 6)
