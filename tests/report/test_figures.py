@@ -80,8 +80,9 @@ def test_sankey_carries_every_flow_between_sectors_and_a_window_carries_less(bas
     flows = baseline.flows[baseline.flows["source"] != baseline.flows["target"]]
     assert values(whole["link"], "value").sum() == pytest.approx(flows["amount"].sum())
     assert "trade payment" in whole["link"]["label"]
-    assert "automakers pays" in whole["node"]["label"]
-    assert "suppliers tier 3 receives" in whole["node"]["label"]
+    assert "automakers pay" in whole["node"]["label"]
+    assert "suppliers tier 3 receive" in whole["node"]["label"]
+    assert "outside world receives" in whole["node"]["label"]
     (window,) = traces(flows_sankey(baseline, window=(10, 20)))
     in_window = flows[flows["step"].between(10, 20)]["amount"].sum()
     assert values(window["link"], "value").sum() == pytest.approx(in_window)
@@ -111,6 +112,25 @@ def test_sankey_nodes_take_no_colour_of_the_flow_types_key(baseline):
     nodes = sankey["node"]["color"]
     for node in [nodes] if isinstance(nodes, str) else nodes:
         assert min(colour_distance(node, colour) for colour in key) > 60
+
+
+def test_every_flow_type_has_its_own_family_and_the_key_names_those_drawn(baseline):
+    # Dividends, capacity investment and the banks' facility fell to "supply-chain finance",
+    # the family of any flow not listed: orange flows with no instrument switched on.
+    from autofin.report.figures import FLOW_FAMILIES
+    from autofin.world.ledger import FLOW_NAMES
+
+    assert sorted(FLOW_FAMILIES) == sorted(FLOW_NAMES)
+    assert FLOW_FAMILIES["dividends"][0] == "dividends"
+    assert FLOW_FAMILIES["capacity_loan_interest"][0] == "bank loans"
+    assert FLOW_FAMILIES["facility_draw"][0] == "bank funding"
+    figure = flows_sankey(baseline)
+    (sankey,) = traces(figure)
+    drawn = set(sankey["link"]["customdata"])
+    assert "supply-chain finance" not in drawn  # the baseline has no instrument on
+    (key,) = [a for a in figure.to_plotly_json()["layout"]["annotations"] if a.get("name")]
+    named = {name.strip() for name in re.findall(r"■</span> ([a-z -]+)", key["text"])}
+    assert named == drawn
 
 
 def test_sankeys_of_more_than_two_runs_stand_two_to_a_row(baseline, variant):

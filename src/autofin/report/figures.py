@@ -49,18 +49,62 @@ FUNNEL_STAGES = (
 )
 """Stages of the sales funnel: time-series column prefix and label."""
 
+_TRADE, _SALES = ("trade", "#1f77b4"), ("vehicle sales", "#2ca02c")
+_COSTS, _FUNDING = ("wages and operating costs", "#7f7f7f"), ("bank funding", "#8c564b")
+_LIQUIDATION, _SCF = ("liquidation", "#d62728"), ("supply-chain finance", "#ff7f0e")
+_BANK_LOANS, _CAR_LOANS = ("bank loans", "#9467bd"), ("car loans", "#17becf")
 FLOW_FAMILIES = {
-    "trade_payment": ("trade", "#1f77b4"),
-    "vehicle_sales": ("vehicle sales", "#2ca02c"),
-    "down_payment": ("vehicle sales", "#2ca02c"),
+    "trade_payment": _TRADE,
+    "vehicle_sales": _SALES,
+    "down_payment": _SALES,
     "household_income": ("household income", "#98df8a"),
-    "wages": ("wages and fixed costs", "#7f7f7f"),
-    "fixed_costs": ("wages and fixed costs", "#7f7f7f"),
-    "bank_funding_cost": ("bank funding", "#8c564b"),
-    "asset_sale": ("liquidation", "#d62728"),
-    "liquidation_payout": ("liquidation", "#d62728"),
+    "wages": _COSTS,
+    "fixed_costs": _COSTS,
+    "resourcing_cost": _COSTS,
+    "dividends": ("dividends", "#e377c2"),
+    "capacity_investment": ("capacity investment", "#bcbd22"),
+    "bank_funding_cost": _FUNDING,
+    "facility_draw": _FUNDING,
+    "facility_repayment": _FUNDING,
+    "facility_interest": _FUNDING,
+    "asset_sale": _LIQUIDATION,
+    "liquidation_payout": _LIQUIDATION,
+    **dict.fromkeys(
+        [
+            "loan_disbursement",
+            "loan_repayment",
+            "loan_interest",
+            "syndicated_loan_draw",
+            "syndicated_loan_repayment",
+            "syndicated_loan_interest",
+            "capacity_loan_disbursement",
+            "capacity_loan_repayment",
+            "capacity_loan_interest",
+        ],
+        _BANK_LOANS,
+    ),
+    **dict.fromkeys(
+        [
+            "order_financing_advance",
+            "order_financing_repayment",
+            "inventory_financing_draw",
+            "inventory_financing_repayment",
+            "factoring_purchase",
+            "factoring_collection",
+            "factoring_recourse",
+            "reverse_factoring_purchase",
+            "reverse_factoring_collection",
+        ],
+        _SCF,
+    ),
+    **dict.fromkeys(
+        ["consumer_loan_disbursement", "consumer_loan_instalment", "consumer_loan_recovery"],
+        _CAR_LOANS,
+    ),
 }
-"""Colour family of each flow type; the others are loans (purple) or supply-chain finance."""
+"""Colour family of every flow type (`autofin.world.ledger.Flow`), named in the Sankey's key.
+(Dividends, capacity investment and the banks' facility were once shown as supply-chain
+finance, the family of any flow not listed.)"""
 
 
 # ---------------------------------------------------------------- defaults
@@ -302,6 +346,7 @@ def flows_sankey(results: Results, window: tuple[int, int] | None = None) -> go.
     drawn = runs(results)
     canvas = Canvas()
     cells, height = _sankey_cells(len(drawn))
+    families_drawn: list[tuple[str, str]] = []
     for run, ((left, right), (bottom, top)) in zip(drawn, cells, strict=True):
         flows = run.table("flows", "capital flows", "step", "source", "target", "flow", "amount")
         if window is not None:
@@ -322,6 +367,7 @@ def flows_sankey(results: Results, window: tuple[int, int] | None = None) -> go.
         node = {("pays", name): i for i, name in enumerate(payers)}
         node.update({("gets", name): len(payers) + i for i, name in enumerate(payees)})
         families = [_flow_family(flow) for flow in links["flow"]]
+        families_drawn.extend(families)
         canvas.add(
             "sankey",
             domain={"x": [left, right], "y": [bottom, top - SANKEY_LABEL_PX / height]},
@@ -329,8 +375,8 @@ def flows_sankey(results: Results, window: tuple[int, int] | None = None) -> go.
             valueformat=",.0f",
             valuesuffix=f" {run.currency}",
             node={
-                "label": [f"{_sector_label(n)} pays" for n in payers]
-                + [f"{_sector_label(n)} receives" for n in payees],
+                "label": [f"{_sector_label(n)} {_verb(n, 'pay')}" for n in payers]
+                + [f"{_sector_label(n)} {_verb(n, 'receive')}" for n in payees],
                 "color": SANKEY_NODE_COLOUR,
                 "x": [0.001] * len(payers) + [0.999] * len(payees),
                 "y": list(_spread(len(payers))) + list(_spread(len(payees))),
@@ -352,19 +398,25 @@ def flows_sankey(results: Results, window: tuple[int, int] | None = None) -> go.
         )
         if len(drawn) > 1:
             canvas.annotate(f"<b>{run.label}</b>", (left + right) / 2, top, yanchor="top")
-    key = dict(sorted(set(FLOW_FAMILIES.values()) | _OTHER_FAMILIES))
-    canvas.annotate(
-        _key_lines(
-            [(f"<span style='color:{c}'>■</span> {name}", len(name) + 2) for name, c in key.items()]
-        ),
-        0,
-        1 + SANKEY_KEY_PX / height,
-        xanchor="left",
-        yanchor="bottom",
-        font={"size": 11},
-        align="left",
-        name="colour key",
-    )
+    # The key names the families drawn (a key of families not drawn took rows from the
+    # Sankeys), in alphabetical order.
+    key = dict(sorted(set(families_drawn)))
+    if key:
+        canvas.annotate(
+            _key_lines(
+                [
+                    (f"<span style='color:{c}'>■</span> {name}", len(name) + 2)
+                    for name, c in key.items()
+                ]
+            ),
+            0,
+            1 + SANKEY_KEY_PX / height,
+            xanchor="left",
+            yanchor="bottom",
+            font={"size": 11},
+            align="left",
+            name="colour key",
+        )
     span = "whole run" if window is None else f"steps {window[0]}–{window[1]}"
     currency = drawn[0].currency
     return canvas.figure(
@@ -442,26 +494,19 @@ def _sector_label(name: str) -> str:
     return {"outside": "outside world"}.get(name, name.replace("_", " ").replace("tier", "tier "))
 
 
+def _verb(sector: str, verb: str) -> str:
+    """``verb`` agreeing with a sector's name: "automakers pay", "outside world pays"."""
+    return f"{verb}s" if sector == "outside" else verb
+
+
 def _spread(count: int) -> np.ndarray:
     """Vertical positions of `count` Sankey nodes, top to bottom."""
     return (np.arange(count) + 0.5) / max(count, 1)
 
 
-_OTHER_FAMILIES = {
-    ("car loans", "#17becf"),
-    ("bank loans", "#9467bd"),
-    ("supply-chain finance", "#ff7f0e"),
-}
-
-
 def _flow_family(flow: str) -> tuple[str, str]:
-    if flow in FLOW_FAMILIES:
-        return FLOW_FAMILIES[flow]
-    if flow.startswith("consumer_loan"):
-        return ("car loans", "#17becf")
-    if flow.startswith("loan_"):
-        return ("bank loans", "#9467bd")
-    return ("supply-chain finance", "#ff7f0e")
+    """A flow type's family and colour; a flow type unknown to this version is "other"."""
+    return FLOW_FAMILIES.get(flow, ("other", "#c7c7c7"))
 
 
 # ---------------------------------------------------------------- supply-chain finance
