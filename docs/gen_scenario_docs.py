@@ -469,9 +469,9 @@ Files a scenario names (`extends`, `network.path`) must lie in the folder of the
 file that was loaded (the one given on the command line), or below it, once symbolic links
 are followed: a path that leads elsewhere (`../base.yaml`, `/etc/passwd`, a link out of the
 folder) is refused before the file is read. This holds for a `network.path` given with
-`--set` as well. `--allow-outside-paths` (`autofin run` and `autofin validate`;
-`allow_outside_paths=True` in Python) lifts the restriction; the browser view and the base
-scenario of a sweep never do.
+`--set` as well. `--allow-outside-paths` (`autofin run`, `autofin validate` and, for the
+base scenario of a sweep, `autofin sweep`; `allow_outside_paths=True` in Python) lifts the
+restriction; the browser view never does.
 
 Within these bounds a scenario can still be too big for the machine. `autofin validate`
 prints an estimate of the work: steps, firms, consumers and banks, and roughly the memory

@@ -965,6 +965,9 @@ def sweep(
         bool,
         typer.Option("--dry-run", help="Print the design's size and a time estimate; run nothing."),
     ] = False,
+    allow_outside_paths: Annotated[
+        bool, typer.Option("--allow-outside-paths", help=ALLOW_OUTSIDE_HELP)
+    ] = False,
 ) -> None:
     """Run a parameter sweep: a design of scenarios x replications, resumable, on any cluster."""
     from autofin.sweep import ExperimentError, StoreError, load_experiment, plan_sweep
@@ -978,7 +981,9 @@ def sweep(
     try:
         if scheduler is not None:
             check_scheduler_address(scheduler)
-        plan = plan_sweep(load_experiment(experiment_file, overrides))
+        plan = plan_sweep(
+            load_experiment(experiment_file, overrides, allow_outside_paths=allow_outside_paths)
+        )
     except (ExperimentError, ClusterError) as error:
         _print_error(str(error))
         raise typer.Exit(EXIT_BAD_INPUT) from None

@@ -72,6 +72,39 @@ def experiment(tmp_path, text):
             "outputs: {timeseries: [{metric: bank_npl_ratio, stat: max, window: [730, 1095]}]}\n",
             "outputs.timeseries.0.window: got [730, 1095]; expected days that hold a step",
         ),
+        # A varied parameter fixed in overrides was ignored; replications "varied" did nothing.
+        (
+            BASE + "overrides: {automakers.payment_term_days: 90}\n",
+            "overrides.automakers.payment_term_days: automakers.payment_term_days is a "
+            "parameter the sweep varies",
+        ),
+        (
+            BASE.replace("automakers.payment_term_days", "replications"),
+            "parameters.replications: a run of a sweep is one seed",
+        ),
+        # An output named as another column replaced it in runs.parquet (and broke analyze).
+        (
+            BASE + "outputs:\n  summary: [supplier_defaults]\n  timeseries:\n"
+            "    - {metric: bank_npl_ratio, stat: max, name: supplier_defaults}\n",
+            "outputs.timeseries.0: its column 'supplier_defaults' is a summary figure the sweep "
+            "keeps; give the output another name",
+        ),
+        (
+            BASE + "outputs:\n  timeseries:\n    - {metric: bank_npl_ratio, stat: max}\n"
+            "    - {metric: bank_npl_ratio, stat: max}\n",
+            "outputs.timeseries.1: its column 'bank_npl_ratio_max' is another time-series "
+            "output's column",
+        ),
+        (
+            BASE + "outputs:\n  timeseries:\n    - {metric: bank_npl_ratio, stat: max, name: seed}"
+            "\n    - {metric: sales_units, stat: sum, name: automakers.payment_term_days}\n",
+            "outputs.timeseries.1: its column 'automakers.payment_term_days' is a parameter's "
+            "column in runs.parquet",
+        ),
+        (
+            BASE + "outputs: {summary: [point]}\n",
+            "outputs.summary: 'point' is a column of the design in runs.parquet",
+        ),
     ],
 )
 def test_bad_experiments_name_the_field_and_exit_2(tmp_path, text, message):
@@ -84,6 +117,38 @@ def test_bad_experiments_name_the_field_and_exit_2(tmp_path, text, message):
     assert result.exit_code == 2
     assert "Traceback" not in result.output
     assert not (tmp_path / "out").exists()
+
+
+def test_a_scenario_file_that_does_not_load_is_named_as_the_cause(tmp_path):
+    # Its own errors were blamed on the experiment's overrides:, which were fine.
+    experiment(tmp_path, BASE)
+    (tmp_path / "tiny.yaml").write_bytes(TINY.encode() + b"description: caf\xe9\n")
+    path = write(tmp_path, "exp.yaml", BASE + "overrides: {horizon_days: 14}\n")
+    with pytest.raises(ExperimentError, match=r"scenario: .*tiny\.yaml: not UTF-8 text"):
+        load_experiment(path)
+    # An experiment file that is not UTF-8 (Latin-1, say) was an internal error.
+    (tmp_path / "latin.yaml").write_bytes(b"name: lat\ndescription: caf\xe9\n")
+    result = CliRunner().invoke(app, ["sweep", str(tmp_path / "latin.yaml"), "--dry-run"])
+    assert result.exit_code == 2
+    assert "latin.yaml: not UTF-8 text" in result.output
+    # A folder given as the scenario exists: it is not "no such file".
+    (tmp_path / "folder").mkdir()
+    folder = write(tmp_path, "folder.yaml", BASE.replace("tiny.yaml", "folder"))
+    with pytest.raises(ExperimentError, match="scenario: folder is a folder"):
+        load_experiment(folder)
+
+
+def test_a_scenario_extending_a_file_outside_its_folder_sweeps_when_allowed(tmp_path):
+    # The refusal named --allow-outside-paths, which sweep did not have.
+    experiment(tmp_path, BASE)
+    (tmp_path / "inner").mkdir()
+    write(tmp_path / "inner", "ext.yaml", "extends: ../tiny.yaml\nname: ext\n")
+    path = write(tmp_path, "exp.yaml", BASE.replace("tiny.yaml", "inner/ext.yaml"))
+    with pytest.raises(ExperimentError, match=r"scenario: .*ext\.yaml: extends: .* is outside"):
+        load_experiment(path)
+    assert load_experiment(path, allow_outside_paths=True).base.name == "ext"
+    result = CliRunner().invoke(app, ["sweep", str(path), "--dry-run", "--allow-outside-paths"])
+    assert result.exit_code == 0, result.output
 
 
 def test_a_value_outside_a_field_range_is_refused_before_anything_runs(tmp_path):

@@ -32,6 +32,9 @@ class ScenarioError(Exception):
         problems: One line per problem found.
     """
 
+    kind = "scenario"
+    """What the file is, as the message of several problems names it."""
+
     def __init__(self, source: str | None, problems: str | Sequence[str]) -> None:
         self.source = source
         self.problems = [
@@ -48,7 +51,7 @@ class ScenarioError(Exception):
         prefix = f"{self.source}: " if self.source else ""
         if len(self.problems) == 1:
             return prefix + self.problems[0]
-        header = f"{prefix}{len(self.problems)} problems in the scenario:"
+        header = f"{prefix}{len(self.problems)} problems in the {self.kind}:"
         return "\n".join([header, *(f"  - {problem}" for problem in self.problems)])
 
 

@@ -34,6 +34,8 @@ Statistic = Literal["mean", "final", "max", "min", "sum"]
 class ExperimentError(ScenarioError):
     """An experiment file that cannot be used; `str(error)` is a message ready to print."""
 
+    kind = "experiment"
+
 
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -215,28 +217,43 @@ def _overrides_error(
     own: dict[str, Any],
     given: list[str] | None,
     error: ScenarioError,
+    allow_outside_paths: bool,
 ) -> ExperimentError:
     """The error of a base scenario that does not load, named after what brought it.
 
-    The experiment file's `overrides`, or (when they alone load) the command line's `--set`.
+    The scenario file itself (when it does not load alone), the experiment file's
+    `overrides`, or (when the scenario loads with them) the command line's `--set`.
     """
-    if given:
+
+    def loads(overrides: dict[str, Any]) -> bool:
         try:
-            load_scenario(scenario_file, dict(own))
+            load_scenario(scenario_file, overrides, allow_outside_paths=allow_outside_paths)
         except ScenarioError:
-            pass
-        else:
-            named = f"--set {given[0]}" if len(given) == 1 else "--set"
-            return ExperimentError(source, [f"{named}: {p}" for p in error.problems])
+            return False
+        return True
+
+    if not (own or given) or not loads({}):
+        where = error.source or scenario_file
+        return ExperimentError(source, [f"scenario: {where}: {p}" for p in error.problems])
+    if given and loads(dict(own)):
+        named = f"--set {given[0]}" if len(given) == 1 else "--set"
+        return ExperimentError(source, [f"{named}: {p}" for p in error.problems])
     return ExperimentError(source, [f"overrides: {p}" for p in error.problems])
 
 
-def load_experiment(path: str | Path, overrides: list[str] | None = None) -> LoadedExperiment:
+def load_experiment(
+    path: str | Path,
+    overrides: list[str] | None = None,
+    *,
+    allow_outside_paths: bool = False,
+) -> LoadedExperiment:
     """Read and check an experiment file before anything runs.
 
     Args:
         path: The experiment YAML file.
         overrides: `--set` style changes to the experiment's fixed scenario overrides.
+        allow_outside_paths: Let the scenario's `extends` and `network.path` name files
+            outside its folder (`autofin.load_scenario`).
 
     Returns:
         The experiment and its base scenario.
@@ -250,6 +267,8 @@ def load_experiment(path: str | Path, overrides: list[str] | None = None) -> Loa
         text = file.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ExperimentError(source, "no such file") from None
+    except UnicodeDecodeError as error:
+        raise ExperimentError(source, f"not UTF-8 text ({error.reason})") from None
     except OSError as error:
         raise ExperimentError(source, f"cannot read: {error.strerror}") from None
     try:
@@ -263,9 +282,23 @@ def load_experiment(path: str | Path, overrides: list[str] | None = None) -> Loa
     except ValidationError as error:
         raise ExperimentError(source, _problems(error)) from None
     scenario_file = (file.parent / spec.scenario).resolve()
+    if scenario_file.is_dir():
+        raise ExperimentError(
+            source, f"scenario: {spec.scenario} is a folder ({scenario_file}); name its YAML file"
+        )
     if not scenario_file.is_file():
         raise ExperimentError(
             source, f"scenario: no such file: {spec.scenario} (looked for {scenario_file})"
+        )
+    varied = [key for key in spec.overrides if key in spec.parameters]
+    if varied:
+        raise ExperimentError(
+            source,
+            [
+                f"overrides.{key}: {key} is a parameter the sweep varies (parameters.{key}); "
+                "a fixed value would be ignored: give it in one place"
+                for key in varied
+            ],
         )
     fixed = dict(spec.overrides)
     for text_override in overrides or []:
@@ -283,9 +316,11 @@ def load_experiment(path: str | Path, overrides: list[str] | None = None) -> Loa
             )
         fixed[key] = value
     try:
-        base = load_scenario(scenario_file, fixed)
+        base = load_scenario(scenario_file, fixed, allow_outside_paths=allow_outside_paths)
     except ScenarioError as error:
-        raise _overrides_error(source, scenario_file, spec.overrides, overrides, error) from None
+        raise _overrides_error(
+            source, scenario_file, spec.overrides, overrides, error, allow_outside_paths
+        ) from None
     spec = spec.model_copy(update={"overrides": fixed, "scenario": str(scenario_file)})
     # Each run of a sweep is one seed: the experiment's own `replications` replace the
     # scenario's.
@@ -317,6 +352,16 @@ def _check_parameters(spec: Experiment, base: Scenario, source: str) -> None:
     for path, parameter in spec.parameters.items():
         if path == "seed":
             problems.append("parameters.seed: the seed is set by replications:, not varied")
+            continue
+        if path in ("replications", "name"):
+            problems.append(
+                f"parameters.{path}: a run of a sweep is one seed, named by its design point; "
+                + (
+                    "set the number of seeds per point with the experiment's replications:"
+                    if path == "replications"
+                    else "the experiment's name: names the sweep"
+                )
+            )
             continue
         kind = "values" if parameter.values is not None else "range"
         for value in parameter.ends():
@@ -355,6 +400,25 @@ def _check_outputs(spec: Experiment, base: Scenario, source: str) -> None:
         if path in ("horizon_days", "step_days")
         for value in parameter.ends()
     ]
+    from autofin.sweep.analysis import DESIGN_COLUMNS  # analysis imports this module
+
+    taken = {
+        **dict.fromkeys(DESIGN_COLUMNS, "a column of the design"),
+        **dict.fromkeys(spec.parameters, "a parameter's column"),
+    }
+    kept = outputs.summary if isinstance(outputs.summary, list) else []
+    for place, column in [
+        *((f"outputs.summary: {name!r}", name) for name in kept),
+        *(
+            (f"outputs.timeseries.{index}: its column {aggregate.column!r}", aggregate.column)
+            for index, aggregate in enumerate(outputs.timeseries)
+        ),
+    ]:
+        if column in taken:
+            problems.append(
+                f"{place} is {taken[column]} in runs.parquet; give the output another name "
+                "(one column per figure, or one would replace the other)"
+            )
     for index, aggregate in enumerate(outputs.timeseries):
         if aggregate.window is None:
             continue

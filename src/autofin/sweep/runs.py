@@ -152,7 +152,18 @@ def extract(result: Any, outputs: Outputs) -> tuple[dict[str, Any], pd.DataFrame
             raise OutputError(_unknown("outputs.summary", "summary figure", missing, numeric))
         row = {name: numeric[name] for name in outputs.summary}
     series: pd.DataFrame = result.timeseries
-    for aggregate in outputs.timeseries:
+    for index, aggregate in enumerate(outputs.timeseries):
+        if aggregate.column in row:
+            kind = (
+                "a summary figure the sweep keeps"
+                if aggregate.column in numeric
+                else "another time-series output's column"
+            )
+            raise OutputError(
+                f"outputs.timeseries.{index}: its column {aggregate.column!r} is {kind}; give "
+                "the output another name (one column per figure, or one would replace the "
+                "other)"
+            )
         if aggregate.metric not in series:
             metrics = [c for c in series.columns if c not in ("step", "day")]
             raise OutputError(_unknown("outputs.timeseries", "metric", [aggregate.metric], metrics))
