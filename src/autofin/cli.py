@@ -872,12 +872,14 @@ def _summary_table(summary: dict[str, Any]) -> Table:
         cells = [key, _format_figure(key, value)]
         if intervals:
             low, high = intervals.get(key, (math.nan, math.nan))
-            # An undefined figure (NaN: a rate with nothing to divide by) has no interval.
-            cells.append(
-                f"{_format_figure(key, low)} – {_format_figure(key, high)}"
-                if not (math.isnan(low) or math.isnan(high))
-                else ""
-            )
+            # An undefined figure (NaN: a rate with nothing to divide by) has no interval, and
+            # one defined in a single replication has no spread to measure.
+            if not (math.isnan(low) or math.isnan(high)):
+                cells.append(f"{_format_figure(key, low)} – {_format_figure(key, high)}")
+            elif key in intervals and not math.isnan(value):
+                cells.append("one replication only")
+            else:
+                cells.append("")
         table.add_row(*cells)
     return table
 

@@ -73,7 +73,9 @@ def test_the_interval_is_the_student_t_interval():
     low, high = mean_confidence_interval(np.array([1.0, 2.0, 3.0, 4.0]))
     half = stats.t.ppf(0.975, 3) * np.std([1, 2, 3, 4], ddof=1) / 2
     assert (low, high) == pytest.approx((2.5 - half, 2.5 + half))
-    assert mean_confidence_interval(np.array([7.0])) == (7.0, 7.0)
+    # One value (a rate defined in one replication of three, say) has no spread: no interval,
+    # not one of zero width around it.
+    assert all(math.isnan(v) for v in mean_confidence_interval(np.array([7.0, np.nan, np.nan])))
     assert all(math.isnan(v) for v in mean_confidence_interval(np.array([np.nan])))
 
 
@@ -196,3 +198,28 @@ def test_the_network_figure_says_it_draws_the_first_replication(replicated):
     combined, _ = replicated
     title = network_figure(combined).layout.title.text
     assert "the first of 3 replications (seed 5)" in title
+
+
+def test_a_figure_defined_in_one_replication_only_is_printed_without_an_interval():
+    # It read "33.33% – 33.33%": one seed's value as if its mean were known exactly.
+    from rich.console import Console
+
+    from autofin.cli import _summary_table
+
+    summary = {
+        "scenario_name": "tiny",
+        "seed": 1,
+        "replications": 3,
+        "sales_units": 10.0,
+        "conversion_rate_online": 0.25,
+        "confidence_95": {"sales_units": [8.0, 12.0], "conversion_rate_online": [None, None]},
+    }
+    console = Console(width=120, record=True)
+    console.print(_summary_table(summary))
+    rows = {
+        line.split("│")[1].strip(): line
+        for line in console.export_text().splitlines()
+        if line.count("│") > 2
+    }
+    assert "8 – 12" in rows["sales_units"]
+    assert "one replication only" in rows["conversion_rate_online"]

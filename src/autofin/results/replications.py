@@ -180,15 +180,16 @@ def mean_confidence_interval(
             coverage, since the mean lies within them.
 
     Returns:
-        `(low, high)`; both equal to the value when there is one, NaN when there is none.
+        `(low, high)`; NaN when fewer than two values have no spread to measure (a figure
+        defined in one replication only has no interval, not one of zero width).
     """
     finite = np.asarray(values, dtype=float)
     finite = finite[np.isfinite(finite)]
     if finite.size == 0:
         return math.nan, math.nan
+    if finite.size < 2:
+        return math.nan, math.nan
     mean = float(finite.mean())
-    if finite.size == 1:
-        return mean, mean
     half = float(
         stats.t.ppf(0.5 + CONFIDENCE / 2, finite.size - 1)
         * finite.std(ddof=1)
