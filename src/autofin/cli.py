@@ -469,20 +469,37 @@ def compare(
         _write_report(run_dirs or [], html)
 
 
+TABLE_SUFFIXES = (".csv", ".tsv", ".parquet", ".json")
+"""File names of tables, refused where an HTML report is written."""
+
+
 def _refuse_swapped_formats(output: Path | None, html: Path | None) -> None:
     """Refuse `compare -o x.html` (a CSV under a web page's name) and `--html x.csv` (exit 2)."""
-    web, table = {".html", ".htm"}, {".csv", ".tsv"}
-    if output is not None and output.suffix.lower() in web:
+    if output is not None and output.suffix.lower() in (".html", ".htm"):
         _print_error(
             f"--output {output}: --output writes the comparison table as CSV; for the HTML "
             f"report give --html {output} (or name the CSV file .csv)"
         )
         raise typer.Exit(EXIT_BAD_INPUT)
-    if html is not None and html.suffix.lower() in table:
+    if html is not None:
+        _refuse_table_name(html, "--html", f"for the table as CSV give --output {html}")
+
+
+def _refuse_table_name(path: Path, option: str, instead: str) -> None:
+    """Refuse an HTML report written under a table's name, or into a folder (exit 2)."""
+    if path.suffix.lower() in TABLE_SUFFIXES:
         _print_error(
-            f"--html {html}: --html writes an HTML report; for the table as CSV give "
-            f"--output {html} (or name the report .html)"
+            f"{option} {path}: {option} writes an HTML report; {instead} (or name the report .html)"
         )
+        raise typer.Exit(EXIT_BAD_INPUT)
+    if path.is_dir():
+        _print_error(
+            f"{option} {path}: is a folder; give the report's file name (e.g. {path / REPORT_HTML})"
+        )
+        raise typer.Exit(EXIT_BAD_INPUT)
+    existing = next((parent for parent in path.parents if parent.exists()), None)
+    if existing is not None and not existing.is_dir():
+        _print_error(f"{option} {path}: {existing} is a file, not a folder")
         raise typer.Exit(EXIT_BAD_INPUT)
 
 
@@ -641,12 +658,8 @@ def _write_report(results: Path | list[Path], path: Path) -> None:
     from autofin.report.page import write_report
     from autofin.report.runs import ReportDataError
 
+    _refuse_table_name(path, "--output", "the report is one HTML page")
     try:
-        if path.is_dir():
-            _print_error(
-                f"{path}: is a folder; give the report's file name (e.g. {path / REPORT_HTML})"
-            )
-            raise typer.Exit(EXIT_BAD_INPUT)
         write_report(results, path)
     except ReportDataError as error:
         _print_error(str(error))
@@ -1207,17 +1220,20 @@ def analyze(
     from autofin.sweep.analysis import AnalysisError, analyze_sweep
     from autofin.sweep.report import table_paths, write_report
 
+    target = output if output is not None else sweep_dir / "analysis" / "report.html"
+    if output is not None:  # before the analysis, which can take a while
+        _refuse_table_name(output, "--output", "its tables go beside it as CSV")
     try:
         analysis = analyze_sweep(sweep_dir)
     except AnalysisError as error:
         _print_error(str(error))
         raise typer.Exit(EXIT_BAD_INPUT) from None
-    target = output if output is not None else sweep_dir / "analysis" / "report.html"
     try:
         write_report(analysis, target, sweep=sweep_dir)
     except OSError as error:
-        _print_error(f"cannot write {target}: {error.strerror or error}")
-        raise typer.Exit(EXIT_FAILED) from None
+        code, reason = _path_error(error)
+        _print_error(f"cannot write {target}: {reason}")
+        raise typer.Exit(code) from None
     means_csv, indices_csv = table_paths(Path(target))
     out.print(analysis.describe(means_csv), markup=False, soft_wrap=True)
     out.print(f"report: {target}", markup=False, soft_wrap=True)

@@ -173,6 +173,11 @@ def test_a_report_into_a_folder_or_under_a_file_is_bad_input_exit_2(baseline_dir
         "is a folder; give the report's file name"
         in invoke("report", baseline_dir, "-o", tmp_path).stderr
     )
+    # A table's name gets no HTML page under it.
+    result = invoke("report", baseline_dir, "-o", tmp_path / "report.csv")
+    assert result.exit_code == 2
+    assert "--output writes an HTML report" in result.stderr
+    assert not (tmp_path / "report.csv").exists()
 
 
 def test_autofin_compare_writes_the_comparison_report(baseline_dir, variant_dir, tmp_path):

@@ -345,3 +345,20 @@ def test_a_report_written_elsewhere_with_o_keeps_the_whole_header(tmp_path):
     header = dict(row for row in tables(page)["experiment"] if len(row) == 2)
     assert header["runs"] == "16 of 18 finished, 2 failed"
     assert "Payment terms against defaults, for the report&#x27;s tests." in page
+
+
+def test_analyze_refuses_an_output_it_cannot_write_before_analysing(tmp_path):
+    # A path under a file was an internal "File exists" (exit 1) after the whole analysis; a
+    # .csv name got an HTML page.
+    folder = sweep_with_two_failed_runs(tmp_path)
+    (tmp_path / "a_file").write_text("x")
+    for target, message in (
+        (tmp_path / "a_file" / "r.html", "a_file is a file, not a folder"),
+        (tmp_path, "is a folder; give the report's file name"),
+        (tmp_path / "means.csv", "--output writes an HTML report"),
+    ):
+        result = CliRunner().invoke(app, ["analyze", str(folder), "-o", str(target)])
+        assert result.exit_code == 2, (target, result.output)
+        assert message in result.output
+        assert "means table" not in result.output  # refused before any analysis
+    assert not (tmp_path / "means.csv").exists()
