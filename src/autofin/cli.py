@@ -694,7 +694,7 @@ def _warn_of_warmup_defaults(summary: dict[str, Any]) -> None:
         mean = f", a mean over {replications} replications" if replications > 1 else ""
         err.print(
             f"warning: {failed:,.4g} suppliers defaulted during the warm-up, before day 0 "
-            f"({in_business:,.4g} were in business at day 0{mean}); the results start from "
+            f"(in business at day 0: {in_business:,.4g}{mean}); the results start from "
             "what the warm-up left and do not count them (warmup_supplier_defaults in "
             "summary.json)",
             style="yellow",
@@ -986,6 +986,7 @@ def sweep(
 ) -> None:
     """Run a parameter sweep: a design of scenarios x replications, resumable, on any cluster."""
     from autofin.sweep import ExperimentError, StoreError, load_experiment, plan_sweep
+    from autofin.sweep.analysis import warmup_note
     from autofin.sweep.executors import ClusterError, SlurmOptions, check_scheduler_address
     from autofin.sweep.runs import OutputError
     from autofin.sweep.store import SweepStore
@@ -1046,6 +1047,9 @@ def sweep(
     )
     if status.failed:
         out.print(f"failures: {directory / 'failures.parquet'}", markup=False, soft_wrap=True)
+    lost = warmup_note(outcome.runs, list(spec.parameters))
+    if lost:
+        err.print(f"warning: {lost}", style="yellow", markup=False, soft_wrap=True)
 
 
 def _execute_sweep(

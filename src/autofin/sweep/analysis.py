@@ -22,6 +22,7 @@ from scipy import stats
 from autofin.results.compare import as_percent, is_fraction, natural_range
 from autofin.results.writing import SUMMARY_JSON
 from autofin.sweep.design import POINT, unit_problem
+from autofin.sweep.runs import WARMUP_DEFAULTS
 from autofin.sweep.store import DESIGN, RESOLVED, RUNS, SweepStore
 
 CONFIDENCE = 0.95
@@ -71,7 +72,8 @@ class SweepAnalysis:
         """
         lines = [
             f"{self.name}: {len(self.runs)} runs, {self.means[POINT].nunique()} design points, "
-            f"{len(self.outputs)} outputs, {self.design} design"
+            f"{len(self.outputs)} output{'s' if len(self.outputs) != 1 else ''}, "
+            f"{self.design} design"
         ]
         if not self.indices.empty:
             top = self.indices[self.indices["index"].isin(["ST", "mu_star"])]
@@ -204,11 +206,15 @@ def analyze_sweep(directory: str | Path) -> SweepAnalysis:
     if runs.empty:
         raise AnalysisError(f"{folder}: the sweep has no finished runs")
     parameters = list(resolved["parameters"])
+    kept = (resolved.get("outputs") or {}).get("summary", "all")
+    # Every run keeps its warm-up defaults; they are an output only where asked for.
+    recorded_only = {WARMUP_DEFAULTS} if kept != "all" and WARMUP_DEFAULTS not in kept else set()
     outputs = [
         column
         for column in runs.columns
         if column not in DESIGN_COLUMNS
         and column not in parameters
+        and column not in recorded_only
         and pd.api.types.is_numeric_dtype(runs[column])
     ]
     analysis = SweepAnalysis(
@@ -222,7 +228,33 @@ def analyze_sweep(directory: str | Path) -> SweepAnalysis:
     )
     if analysis.design in ("sobol", "morris"):
         analysis.indices = _sensitivity(analysis, design, resolved)
+    note = warmup_note(runs, parameters)
+    if note:
+        analysis.notes.append(note)
     return analysis
+
+
+def warmup_note(runs: pd.DataFrame, parameters: list[str]) -> str | None:
+    """What to say of runs that lost suppliers in the warm-up, before day 0 (None: none did).
+
+    Their figures start from what the warm-up left and do not count those suppliers
+    (`autofin run` warns of the same), so a sweep's defaults could read several times too
+    low at the points where the warm-up broke the supply chain.
+
+    Args:
+        runs: One row per run, with `WARMUP_DEFAULTS` (older sweeps lack it: None).
+        parameters: The parameter columns, to name the point of the worst run.
+    """
+    if WARMUP_DEFAULTS not in runs or not (runs[WARMUP_DEFAULTS] > 0).any():
+        return None
+    lost = runs[WARMUP_DEFAULTS]
+    worst = runs.loc[lost.idxmax()]
+    at = ", ".join(f"{name}={worst[name]}" for name in parameters)
+    return (
+        f"{int((lost > 0).sum())} of {len(runs)} runs lost suppliers in the warm-up, before "
+        f"day 0 (most: {lost.max():,.4g}, at {at}); their figures start from what the warm-up "
+        f"left and do not count them ({WARMUP_DEFAULTS} in {RUNS})"
+    )
 
 
 def point_means(runs: pd.DataFrame, parameters: list[str], outputs: list[str]) -> pd.DataFrame:

@@ -401,12 +401,14 @@ def _check_outputs(spec: Experiment, base: Scenario, source: str) -> None:
         for value in parameter.ends()
     ]
     from autofin.sweep.analysis import DESIGN_COLUMNS  # analysis imports this module
+    from autofin.sweep.runs import WARMUP_DEFAULTS
 
     taken = {
         **dict.fromkeys(DESIGN_COLUMNS, "a column of the design"),
         **dict.fromkeys(spec.parameters, "a parameter's column"),
     }
     kept = outputs.summary if isinstance(outputs.summary, list) else []
+    aggregates = {WARMUP_DEFAULTS: "the summary figure every run keeps"}
     for place, column in [
         *((f"outputs.summary: {name!r}", name) for name in kept),
         *(
@@ -414,7 +416,12 @@ def _check_outputs(spec: Experiment, base: Scenario, source: str) -> None:
             for index, aggregate in enumerate(outputs.timeseries)
         ),
     ]:
-        if column in taken:
+        if column in aggregates and place.startswith("outputs.timeseries"):
+            problems.append(
+                f"{place} is {aggregates[column]} in runs.parquet; give the output another "
+                "name (one column per figure, or one would replace the other)"
+            )
+        elif column in taken:
             problems.append(
                 f"{place} is {taken[column]} in runs.parquet; give the output another name "
                 "(one column per figure, or one would replace the other)"

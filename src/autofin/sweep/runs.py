@@ -125,6 +125,10 @@ def run_batch(
     return outcomes
 
 
+WARMUP_DEFAULTS = "warmup_supplier_defaults"
+"""The summary figure every run of a sweep keeps: suppliers that defaulted in the warm-up."""
+
+
 def extract(result: Any, outputs: Outputs) -> tuple[dict[str, Any], pd.DataFrame | None]:
     """The figures of one run that the experiment keeps.
 
@@ -172,6 +176,10 @@ def extract(result: Any, outputs: Outputs) -> tuple[dict[str, Any], pd.DataFrame
             first, last = aggregate.window
             values = values[(series["day"] >= first) & (series["day"] <= last)]
         row[aggregate.column] = _aggregate(values, aggregate.stat)
+    # Kept whatever the outputs: suppliers lost before day 0 are in no figure of the run
+    # (`autofin.sweep.analysis.warmup_note` says so).
+    if WARMUP_DEFAULTS in numeric:
+        row.setdefault(WARMUP_DEFAULTS, numeric[WARMUP_DEFAULTS])
     kept = None
     if outputs.keep_timeseries:
         columns = list(series.columns)
