@@ -58,7 +58,7 @@ from autofin.results.compare import (
     summary_intervals,
     write_comparison_csv,
 )
-from autofin.results.folder import OutputFolderError, ResultsFolder
+from autofin.results.folder import OutputFolderError, ResultsFolder, lock_folder
 from autofin.results.result import Result
 from autofin.results.writing import write_results
 from autofin.scenario.errors import ScenarioError
@@ -1024,13 +1024,21 @@ def sweep(
         return
     try:
         SweepStore(directory).open(plan.resolved, plan.design, plan.fingerprint)
-    except StoreError as error:
+        # One sweep at a time in a folder: a second would run the same runs again.
+        lock = lock_folder(directory, "sweep")
+    except (StoreError, OutputFolderError) as error:
         _print_error(str(error))
         raise typer.Exit(EXIT_BAD_INPUT) from None
     out.print(
         f"{spec.name}: {spec.design} design, {plan.describe_size()}", markup=False, soft_wrap=True
     )
-    outcome = _execute_sweep(plan, directory, workers=workers, scheduler=scheduler, slurm=cluster)
+    try:
+        outcome = _execute_sweep(
+            plan, directory, workers=workers, scheduler=scheduler, slurm=cluster
+        )
+    finally:
+        if lock is not None:
+            lock.close()
     status = outcome.status
     out.print(
         f"{status.done} runs finished, {status.failed} failed, {status.retried} tasks retried "

@@ -314,6 +314,23 @@ def test_a_directory_holding_another_experiment_is_refused(tmp_path):
     assert "Traceback" not in result.output
 
 
+def test_a_second_sweep_into_a_folder_a_sweep_is_writing_is_refused(tmp_path):
+    # Both ran: the second ran again the runs the first was running, and both wrote the
+    # tables. (The lock is held here as the first sweep holds it.)
+    from autofin.results.folder import lock_folder
+
+    path = experiment_file(tmp_path)
+    held = lock_folder(tmp_path / "sweep", "sweep")
+    try:
+        result = CliRunner().invoke(app, ["sweep", str(path), "-o", str(tmp_path / "sweep")])
+    finally:
+        held.close()
+    assert result.exit_code == 2
+    assert f"pid {os.getpid()}" in result.output
+    assert "another autofin sweep" in result.output
+    assert not list((tmp_path / "sweep" / "runs").glob("*.json"))
+
+
 @pytest.mark.skipif(not hasattr(os, "sched_setaffinity"), reason="no CPU affinity here")
 def test_a_local_sweep_starts_one_worker_per_core_it_may_use(tmp_path):
     # Under `taskset -c 0` (or a batch system's CPU set) a local sweep is one worker, not one

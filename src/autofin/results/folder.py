@@ -124,25 +124,7 @@ class ResultsFolder:
         shutil.rmtree(self.staging, ignore_errors=True)
 
     def _lock(self) -> None:
-        if fcntl is None:  # pragma: no cover - not on POSIX
-            return
-        path = self.target.parent / f".{self.target.name}.lock"
-        handle = open(path, "a+")  # noqa: SIM115 - held until _unlock
-        try:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            handle.seek(0)
-            holder = handle.read().strip() or "another process"
-            handle.close()
-            raise FolderBusyError(
-                f"{self.target}: another autofin run ({holder}) is writing results to this "
-                "folder; wait for it to finish or choose another output folder"
-            ) from None
-        handle.seek(0)
-        handle.truncate()
-        handle.write(f"pid {os.getpid()}\n")
-        handle.flush()
-        self._lock_handle = handle
+        self._lock_handle = lock_folder(self.target, "run")
 
     def _unlock(self) -> None:
         if self._lock_handle is not None:
@@ -155,6 +137,42 @@ class ResultsFolder:
         for entry in self.target.parent.iterdir():
             if entry.name.startswith(prefix) and entry.is_dir() and not entry.is_symlink():
                 shutil.rmtree(entry, ignore_errors=True)
+
+
+def lock_folder(target: Path, what: str) -> Any:
+    """Hold the lock beside ``target`` (`.<name>.lock`, `flock`) until the handle is closed.
+
+    The kernel releases it when the process ends, even on SIGKILL.
+
+    Args:
+        target: The folder written.
+        what: What writes it ("run", "sweep"), for the message of a second one.
+
+    Returns:
+        The open lock file (None where `flock` does not exist).
+
+    Raises:
+        FolderBusyError: If another process holds the lock.
+    """
+    if fcntl is None:  # pragma: no cover - not on POSIX
+        return None
+    path = target.parent / f".{target.name}.lock"
+    handle = open(path, "a+")  # noqa: SIM115 - held until the caller closes it
+    try:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.seek(0)
+        holder = handle.read().strip() or "another process"
+        handle.close()
+        raise FolderBusyError(
+            f"{target}: another autofin {what} ({holder}) is writing results to this "
+            "folder; wait for it to finish or choose another output folder"
+        ) from None
+    handle.seek(0)
+    handle.truncate()
+    handle.write(f"pid {os.getpid()}\n")
+    handle.flush()
+    return handle
 
 
 def check_output_folder(target: Path) -> None:
