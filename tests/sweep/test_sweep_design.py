@@ -72,6 +72,27 @@ def experiment(tmp_path, text):
             "outputs: {timeseries: [{metric: bank_npl_ratio, stat: max, window: [730, 1095]}]}\n",
             "outputs.timeseries.0.window: got [730, 1095]; expected days that hold a step",
         ),
+        # Every run's steps count: the 14-day point's output had no value, silently.
+        (
+            BASE.replace("automakers.payment_term_days", "step_days").replace(
+                "[30, 120]", "[7, 14]"
+            )
+            + "outputs: {timeseries: [{metric: bank_npl_ratio, stat: max, window: [7, 7]}]}\n",
+            "expected days that hold a step of every run at step_days=14",
+        ),
+        # Rounded to whole numbers, every value fell outside [0.01, 0.03] (to 0).
+        (
+            BASE.replace("automakers.payment_term_days", "banks.margin").replace(
+                "{values: [30, 120]}", "{range: [0.01, 0.03], integer: true}"
+            )
+            + "design: random\nsamples: 4\n",
+            "range: got [0.01, 0.03] with integer: true; expected a range holding a whole number",
+        ),
+        (
+            BASE.replace("{values: [30, 120]}", "{range: [120, 60]}")
+            + "design: random\nsamples: 4\n",
+            "range: got [120, 60]; expected low below high",
+        ),
         # A varied parameter fixed in overrides was ignored; replications "varied" did nothing.
         (
             BASE + "overrides: {automakers.payment_term_days: 90}\n",
@@ -450,3 +471,10 @@ def test_analyze_of_a_sweep_too_long_to_print_names_the_table_and_gives_each_ran
     page = (folder / "analysis" / "report.html").read_text(encoding="utf-8")
     assert "The same table, one line per point and output, is means.csv." in page
     assert "means table below" not in page
+
+
+def test_a_whole_number_range_stays_within_its_ends():
+    # round(2.4) is 2, below the range asked for.
+    parameter = Parameter(range=(2.4, 5.6), integer=True)
+    assert [parameter.scale(u) for u in (0.0, 0.5, 0.999)] == [3, 4, 5]
+    assert Parameter(range=(30, 120), integer=True).ends() == [30, 120]

@@ -61,9 +61,14 @@ class Parameter(_Section):
         if self.range is not None:
             low, high = self.range
             if not low < high:
-                raise ValueError(f"range: low ({low}) must be below high ({high})")
+                raise ValueError(f"range: got [{low:g}, {high:g}]; expected low below high")
             if self.log and low <= 0:
-                raise ValueError(f"range: a log range needs low > 0, got {low}")
+                raise ValueError(f"range: a log range needs low > 0, got {low:g}")
+            if self.integer and math.ceil(low) > math.floor(high):
+                raise ValueError(
+                    f"range: got [{low:g}, {high:g}] with integer: true; expected a range "
+                    "holding a whole number (every value would round outside it)"
+                )
         elif self.log or self.points is not None:
             raise ValueError("log and points apply to a range, not to values")
         return self
@@ -85,8 +90,8 @@ class Parameter(_Section):
             value = math.exp(math.log(low) + unit * (math.log(high) - math.log(low)))
         else:
             value = low + unit * (high - low)
-        if self.integer:
-            return round(value)
+        if self.integer:  # the nearest whole number within the range
+            return min(max(round(value), math.ceil(low)), math.floor(high))
         return float(value)
 
     def grid(self) -> list[Any]:
@@ -394,12 +399,14 @@ def _check_outputs(spec: Experiment, base: Scenario, source: str) -> None:
 
     problems: list[str] = []
     outputs = spec.outputs
-    horizons = [base] + [
-        scenario_at(base, {path: value})
+    # The runs' horizons and steps: the base's, or those of each value (or range end) of a
+    # varied horizon or step length.
+    horizons = [
+        (f" at {path}={show_value(value)}", scenario_at(base, {path: value}))
         for path, parameter in spec.parameters.items()
         if path in ("horizon_days", "step_days")
         for value in parameter.ends()
-    ]
+    ] or [("", base)]
     from autofin.sweep.analysis import DESIGN_COLUMNS  # analysis imports this module
     from autofin.sweep.runs import WARMUP_DEFAULTS
 
@@ -430,13 +437,15 @@ def _check_outputs(spec: Experiment, base: Scenario, source: str) -> None:
         if aggregate.window is None:
             continue
         first, last = aggregate.window
-        if not any(_holds_a_step(scenario, first, last) for scenario in horizons):
-            longest = max(horizons, key=lambda scenario: scenario.steps * scenario.step_days)
-            problems.append(
-                f"outputs.timeseries.{index}.window: got {[first, last]}; expected days that "
-                f"hold a step of the run (steps fall on days {longest.step_days} to "
-                f"{longest.steps * longest.step_days}, every {longest.step_days} days)"
-            )
+        for where, scenario in horizons:
+            if not _holds_a_step(scenario, first, last):
+                problems.append(
+                    f"outputs.timeseries.{index}.window: got {[first, last]}; expected days "
+                    f"that hold a step of every run{where} (steps fall on days "
+                    f"{scenario.step_days} to {scenario.steps * scenario.step_days}, every "
+                    f"{scenario.step_days} days): the output would have no value"
+                )
+                break
     named = (
         outputs.summary != "all"
         or bool(outputs.timeseries)
