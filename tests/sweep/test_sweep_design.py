@@ -56,6 +56,23 @@ def experiment(tmp_path, text):
             "automakers.payment_term_days",
         ),
         (BASE + "replicatons: 3\n", "replicatons: unknown key; did you mean 'replications'?"),
+        # Typos below the top level had no suggestion; pydantic's own words leaked through.
+        (
+            BASE.replace("{values:", "{value:"),
+            "parameters.automakers.payment_term_days.value: unknown key; did you mean 'values'?",
+        ),
+        (
+            BASE + "outputs: {timeseries: [{metric: sales_units, stats: max}]}\n",
+            "outputs.timeseries.0.stats: unknown key; did you mean 'stat'?",
+        ),
+        (
+            BASE.replace("[30, 120]", "[]"),
+            "parameters.automakers.payment_term_days.values: got []; expected at least one value",
+        ),
+        (
+            BASE.replace("name: check", "name: 'two words'"),
+            "name: got 'two words'; expected letters, digits, '_', '.' and '-'",
+        ),
         (BASE.replace("tiny.yaml", "missing.yaml"), "scenario: no such file: missing.yaml"),
         (BASE + "overrides: {horizon_days: -5}\n", "overrides: "),
         # Outputs are checked before any run (on a one-step run of the base scenario).

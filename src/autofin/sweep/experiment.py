@@ -478,6 +478,17 @@ def _holds_a_step(scenario: Scenario, first: int, last: int) -> bool:
     return earliest <= latest and -(-earliest // step) * step <= latest
 
 
+def _keys_at(loc: tuple[Any, ...]) -> list[str]:
+    """The keys allowed where an unknown key ``loc`` was given (for a did-you-mean)."""
+    section: type[BaseModel] | None = {
+        1: Experiment,
+        2: {"outputs": Outputs, "cluster": Cluster}.get(str(loc[0])),
+        3: Parameter if loc[0] == "parameters" else None,
+        4: Aggregate if loc[:2] == ("outputs", "timeseries") else None,
+    }.get(len(loc))
+    return list(section.model_fields) if section is not None else []
+
+
 def _problems(error: ValidationError) -> list[str]:
     """One line per pydantic error: dotted path, value given and what was expected."""
     lines = []
@@ -485,10 +496,16 @@ def _problems(error: ValidationError) -> list[str]:
         where = ".".join(str(part) for part in item["loc"]) or "top level"
         message = item["msg"].removeprefix("Value error, ")
         if item["type"] == "extra_forbidden":
-            hint = ""
-            if len(item["loc"]) == 1:
-                hint = "; " + paths.suggestion(str(item["loc"][0]), list(Experiment.model_fields))
+            known = _keys_at(item["loc"])
+            hint = "; " + paths.suggestion(str(item["loc"][-1]), known) if known else ""
             lines.append(f"{where}: unknown key{hint}")
+        elif item["type"] == "too_short":
+            lines.append(f"{where}: got {show_value(item['input'])}; expected at least one value")
+        elif item["type"] == "string_pattern_mismatch":
+            lines.append(
+                f"{where}: got {show_value(item['input'])}; expected letters, digits, '_', '.' "
+                "and '-', starting with a letter or digit (it names folders)"
+            )
         elif item["type"] == "missing":
             lines.append(f"{where}: required, but missing")
         elif item["type"] == "value_error":
