@@ -442,3 +442,107 @@ def test_a_conversion_rate_defined_between_undefined_steps_is_drawn_as_a_dot(bas
     assert "markers" in line["mode"]
     assert sizes[10] > 0
     assert sum(size > 0 for size in sizes) == 1
+
+
+def _pieces(xs, ys):
+    """A trace's points split where plotly breaks it: at a point with no x or no y."""
+    pieces, piece = [], []
+    for x, y in zip(xs, ys, strict=True):
+        if np.isnan(x) or np.isnan(y):
+            if piece:
+                pieces.append(piece)
+            piece = []
+        else:
+            piece.append((x, y))
+    return [*pieces, piece] if piece else pieces
+
+
+def test_the_decision_time_band_stops_where_no_loan_was_decided(baseline):
+    # Filled along every step and back, the band closed each stretch of the 90th percentile
+    # onto itself across the weeks without a decision: triangles from the bottom of the log
+    # axis to hundreds of minutes over weeks with no data.
+    ts = baseline.timeseries.copy()
+    columns = ["decision_minutes_p10", "median_decision_minutes", "decision_minutes_p90"]
+    ts.loc[[5, 6, 7, 9, 11, 20], columns] = np.nan  # steps 8 and 10 decided alone
+    figure = funnel_figure(dataclasses.replace(baseline, timeseries=ts))
+    band, *whiskers = traces(figure, "10th–90th percentile")
+    assert band["fill"] == "toself"
+    day = ts["day"].to_numpy(dtype=float)
+    covered = []
+    for piece in _pieces(values(band, "x"), values(band, "y")):
+        xs, ys = np.array(piece).T
+        half = len(xs) // 2
+        rows = np.searchsorted(day, xs[:half])
+        # Along the 90th percentile over consecutive steps that all have decisions, and back
+        # along the 10th percentile over the same steps.
+        assert np.array_equal(rows, np.arange(rows[0], rows[0] + half))
+        assert np.array_equal(xs[half:], xs[:half][::-1])
+        assert np.allclose(ys[:half], ts["decision_minutes_p90"].to_numpy()[rows])
+        assert np.allclose(ys[half:], ts["decision_minutes_p10"].to_numpy()[rows][::-1])
+        covered.extend(rows)
+    defined = set(np.flatnonzero(ts["decision_minutes_p90"].notna().to_numpy()))
+    assert sorted(covered) == sorted(defined - {8, 10})
+    # A step decided alone has a band of no width: a whisker from its 10th to its 90th
+    # percentile, with a mark at each end.
+    (whiskers,) = whiskers
+    assert "markers" in whiskers["mode"]
+    assert _pieces(values(whiskers, "x"), values(whiskers, "y")) == [
+        [(day[row], ts.loc[row, columns[0]]), (day[row], ts.loc[row, columns[2]])]
+        for row in (8, 10)
+    ]
+
+
+def _day_axes(figure):
+    """The figure's x axes that run along days since the start (titled so, or matching one)."""
+    layout = figure.to_plotly_json()["layout"]
+    axes = {key: axis for key, axis in layout.items() if key.startswith("xaxis")}
+    titled = {
+        key for key, axis in axes.items() if (axis.get("title") or {}).get("text") == figures.DAYS
+    }
+    return {
+        key: axis
+        for key, axis in axes.items()
+        if key in titled or "xaxis" + axis.get("matches", "-")[1:] in titled
+    }
+
+
+def test_the_first_step_is_drawn_on_whole_days(baseline):
+    # One point at day 7: plotly's own axis ran from 6.6 to 7.4, ticked at 6.6, 6.8, 7, 7.2.
+    from autofin.world.model import AutofinModel
+    from conftest import small_scenario
+
+    model = AutofinModel(small_scenario())
+    model.step()
+    first = model.result()
+    (day,) = first.timeseries["day"]
+    step = first.scenario.step_days
+    cells = {defaults_figure: 1, banks_figure: 3, finance_figure: 4, funnel_figure: 2}
+    for draw, count in cells.items():
+        axes = _day_axes(draw(first))
+        assert len(axes) == count, draw.__name__
+        for key, axis in axes.items():
+            low, high = axis["range"]
+            assert axis["autorange"] is False, (draw.__name__, key)
+            assert axis["tickmode"] == "linear"
+            ticks = axis["tick0"] + axis["dtick"] * np.arange(-100, 100)
+            ticks = ticks[(low <= ticks) & (ticks <= high)]
+            assert len(ticks) >= 2
+            assert np.array_equal(ticks, np.round(ticks)), (draw.__name__, key, ticks)
+            assert low <= day - step < day + step <= high  # a step's room either side
+        # A whole run is left to plotly, whose ticks at that span are whole days.
+        for axis in _day_axes(draw(baseline)).values():
+            assert axis["autorange"] is True
+            assert "range" not in axis
+
+
+def test_the_networks_step_labels_are_explained_in_words_not_by_a_text_sample(baseline):
+    # A text trace's legend sample is plotly's "Aa": "Aa step of default (red numbers)".
+    steps = np.sort(baseline.events["step"].to_numpy())
+    figure = network_figure(baseline, step=int(steps[figures.MAX_STEP_LABELS // 2]))
+    (labels,) = [t for t in traces(figure) if t.get("mode") == "text"]
+    assert labels["text"]  # the steps are written beside the defaulted firms
+    assert labels["showlegend"] is False
+    caption = figure.to_plotly_json()["layout"]["xaxis"]["title"]["text"]
+    assert "red numbers: the step a firm defaulted" in caption
+    before = network_figure(baseline, step=int(steps[0]) - 1)
+    assert "red numbers" not in before.to_plotly_json()["layout"]["xaxis"]["title"]["text"]

@@ -387,6 +387,43 @@ def test_a_defaulted_firms_sheet_shows_no_negative_zeros(catalog):
     assert sheet_text(-1234.6, "EUR") == "-1,235 EUR"
 
 
+def test_a_defaulted_firms_sheet_opens_with_when_and_why_it_defaulted(catalog):
+    # It read like a healthy firm's: cash, an open line, a scored PD of 0.00%, "in arrears:
+    # no", and no word of its default.
+    model = ExploredModel(catalog=catalog)
+    model.step()
+    model.intervene(interventions.force_default(model.main, 5))
+    model.step()
+    sheet = interventions.firm_sheet(model.main, 5)
+    (first, said), *_ = sheet.items()
+    assert first == "defaulted"
+    day = 2 * model.main.spec.step_days
+    assert said.startswith(f"at step 2 (day {day}), forced into default")
+    assert sheet["state"] == "defaulted"
+    assert sheet["credit line"] == "closed at its default"
+    assert not {"scored PD (cut-off)", "in arrears", "leverage (covenant)"} & set(sheet)
+    # The cash a closed firm holds is what its estate owes its banks, until the workout ends.
+    assert sheet["cash"] > 0
+    assert re.fullmatch(
+        r"owed to its banks .*, paid when the workout ends at step \d+ .*", sheet["cash is"]
+    )
+    # A firm still trading has no such row, and its line is open.
+    healthy = interventions.firm_sheet(model.main, 4)
+    assert "defaulted" not in healthy
+    assert healthy["credit line"].startswith("limit ")
+
+
+def test_a_firm_that_could_not_pay_is_said_to_have_defaulted_illiquid(small):
+    # The reason is the default event's: here a supplier that ran out of cash.
+    model = AutofinModel(small)
+    while not len(model.chain.events):
+        model.step()
+    event = model.chain.events[0]
+    assert event.reason == "illiquid"
+    said = interventions.firm_sheet(model, event.firm)["defaulted"]
+    assert said.startswith(f"at step {event.step} (day {event.step * small.step_days}), illiquid")
+
+
 def test_the_clock_names_the_terms_moved_from_the_scenarios_own(catalog):
     # "As started" named the payment terms and instruments only: a run reset with another
     # bank cut-off or reviewers looked like the scenario's own.

@@ -213,6 +213,23 @@ def test_an_intervention_label_does_not_stretch_the_day_axis():
     assert len({(a["y"], a.get("yshift", 0)) for a in notes}) == 2
 
 
+def test_a_first_step_marked_keeps_its_whole_days_and_shows_the_mark():
+    # After one step plotly ranged the days 6.6 to 7.4; the figure now sets whole days, and
+    # the marks keep them (the axis is pinned to its range, widened to a mark beyond it).
+    from autofin.viz.components import mark_interventions
+
+    model = ExploredModel(catalog=Catalog.build())
+    model.step()
+    for day, (low, high) in ((14, (0, 14)), (21, (0, 21))):
+        mark = interventions.Intervention(day // 7, day, "firm 5 forced into default")
+        figure = mark_interventions(draw(defaults_in_a_cell, model.runs()), [mark])
+        (key,) = day_axis_keys(figure)
+        axis = figure["layout"][key]
+        assert axis["range"] == [low, high]
+        assert axis["autorange"] is False
+        assert (axis["tickmode"], axis["tick0"], axis["dtick"]) == ("linear", 0, 7)
+
+
 def test_a_pinned_day_axis_stays_pinned_in_a_browser_that_drew_it_autoranged():
     # The browser's plotly writes autorange: true into a layout drawn without a range; the
     # page patches that layout, so the range sent with the first mark was widened again

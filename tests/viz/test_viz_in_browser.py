@@ -189,6 +189,8 @@ def test_tabs_are_named_and_an_empty_defaults_chart_says_why(page):
 def test_step_advances_the_counter_and_redraws_series_and_network(page):
     page.step()
     first = page.wait_for_figure("Defaults over time", "f._fullData[0].x.length === 1")
+    # One day drawn: its axis is ticked at whole days (plotly's own ran 6.6 to 7.4).
+    assert figure_texts(page, "Defaults over time", ".xtick text") == ["0", "7", "14"]
     page.wait_for_figure("Supply network at step 1")
     assert page.step(2) == 3
     later = page.wait_for_figure("Defaults over time", "f._fullData[0].x.length === 3")
@@ -215,6 +217,18 @@ def test_step_advances_the_counter_and_redraws_series_and_network(page):
     box = sheet.bounding_box()
     assert cell["y"] <= box["y"] < cell["y"] + cell["height"]
     page.shot("stepped")
+
+
+def figure_texts(page: Page, title_start: str, selector: str) -> list[str]:
+    """The texts of the elements ``selector`` picks in the figure whose title starts so."""
+    return page.tab.evaluate(
+        """([start, selector]) => Array.from(
+               [...document.querySelectorAll('.js-plotly-plot')]
+                   .find(g => g.layout.title.text.startsWith(start))
+                   .querySelectorAll(selector),
+               e => e.textContent)""",
+        [title_start, selector],
+    )
 
 
 def _slider(page: Page, label: str):
@@ -359,6 +373,26 @@ def test_live_intervention_takes_effect_next_step_and_is_marked(page):
     assert any(s["name"].startswith("intervention") for s in banks["shapes"])
     network = page.wait_for_figure("Supply network at step 3")
     assert "defaulted" in [t["name"] for t in network["traces"]]
+    # The step of default is written beside the firm and said in words under the figure, not
+    # by a legend entry of plotly's "Aa" text sample.
+    legend = figure_texts(page, "Supply network at step 3", ".legendtext")
+    assert legend == ["supply edge", "healthy", "defaulted"]
+    assert "red numbers: the step a firm defaulted" in " ".join(
+        figure_texts(page, "Supply network at step 3", ".g-xtitle text")
+    )
+    # The defaulted firm's sheet opens with its default; it read like a healthy firm's.
+    page.tab.evaluate(
+        """() => { const g = [...document.querySelectorAll('.js-plotly-plot')]
+                       .find(g => g.layout.title.text.startsWith('Supply network'));
+                   const i = g._fullData.findIndex(t => t.name === 'defaulted');
+                   g.emit('plotly_click', {points: [{curveNumber: i, pointNumber: 0,
+                                                     text: g._fullData[i].text[0]}]}); }"""
+    )
+    sheet = page.tab.locator(".autofin-firm-sheet")
+    sheet.get_by_text("at step 3 (day 21), forced into default").wait_for(timeout=30_000)
+    assert sheet.locator("tr").first.inner_text().startswith("defaulted")
+    assert sheet.get_by_text("closed at its default").count() == 1
+    sheet.scroll_into_view_if_needed()
     page.shot("intervention")
     # Reset: a new model, with no intervention and no message about the old one's.
     page.button("Reset").click()

@@ -38,6 +38,8 @@ MIN_TEXT_PX = 9
 """Smallest text written in a bar (pixels); a number that would need smaller is left out."""
 MAX_STEP_LABELS = 40
 """Up to this many defaulted firms drawn, each is labelled with the step of its default."""
+STEP_LABEL_COLOUR = "#a51d1d"
+"""The colour of those labels (a darker red than a defaulted firm's marker)."""
 
 FUNNEL_STAGES = (
     ("traffic", "traffic"),
@@ -200,7 +202,7 @@ def defaults_figure(results: Results) -> go.Figure:
                 hovertemplate="%{customdata} default(s) caused by another firm's default",
                 secondary_y=True,
             )
-    canvas.axis("x", title={"text": DAYS})
+    canvas.axis("x", title={"text": DAYS}, **_day_axis(drawn))
     canvas.axis(
         "y", title={"text": "default rate (% of active firms per step)"}, rangemode="tozero"
     )
@@ -219,6 +221,38 @@ def defaults_figure(results: Results) -> go.Figure:
         ),
     )
     return canvas.figure("Defaults over time", barmode="stack", bargap=0)
+
+
+FEW_DAYS = 10
+"""Data spanning fewer days than this (a run's first steps) are drawn on an axis set to whole
+days: plotly's own range for one point at day 7 ran from 6.6 to 7.4, ticked in fractions."""
+
+
+def _day_axis(drawn: list[Run]) -> dict[str, Any]:
+    """The range and ticks of an axis of days since start: whole days however few have run.
+
+    Over `FEW_DAYS` days or more, plotly's own (whole numbers at that span); below, a step's
+    room either side of the data (day 0 to 14 for one 7-day step) and ticks a whole number
+    of steps apart.
+    """
+    days = np.unique(
+        np.concatenate([run.result.timeseries["day"].to_numpy(dtype=float) for run in drawn])
+    )
+    days = days[np.isfinite(days)]
+    if days.size == 0 or days[-1] - days[0] >= FEW_DAYS:
+        return {"autorange": True}
+    lengths = [getattr(run.result.scenario, "step_days", None) for run in drawn]
+    known = [float(length) for length in lengths if length]
+    step = min(known) if known else float(np.diff(days).min()) if days.size > 1 else 1.0
+    low, high = float(days[0] - step), float(days[-1] + step)
+    steps_per_tick = max(math.ceil(round((high - low) / step) / 6), 1)
+    return {
+        "autorange": False,  # said, not left out: the browser view patches a drawn layout
+        "range": [low, high],
+        "tickmode": "linear",
+        "tick0": 0,
+        "dtick": step * steps_per_tick,
+    }
 
 
 def _automakers(run: Run) -> int:
@@ -326,7 +360,10 @@ def banks_figure(results: Results) -> go.Figure:
     canvas.axis("y", 1, title={"text": "NPL ratio (%)"}, rangemode="tozero")
     canvas.axis("y", 2, title={"text": "capital ratio (%)"})
     canvas.axis("y", 3, title={"text": f"new loans ({currency} per step)"})
-    canvas.axis("x", 3, title={"text": DAYS})
+    days = _day_axis(drawn)  # on the rows above too: their grid lines are its ticks' days
+    for row in (1, 2):
+        canvas.axis("x", row, **days)
+    canvas.axis("x", 3, title={"text": DAYS}, **days)
     return canvas.figure("Banks: credit quality, capital and lending", height=760, barmode="group")
 
 
@@ -645,8 +682,10 @@ def finance_figure(results: Results) -> go.Figure:
     canvas.axis("y", 1, 2, title={"text": "% a year"})
     canvas.axis("y", 2, 1, title={"text": "days"})
     canvas.axis("y", 2, 2, title={"text": "index (start = 1)"}, **_index_range(drawn))
-    canvas.axis("x", 2, 1, title={"text": DAYS})
-    canvas.axis("x", 2, 2, title={"text": DAYS})
+    days = _day_axis(drawn)
+    for col in (1, 2):
+        canvas.axis("x", 1, col, **days)
+        canvas.axis("x", 2, col, title={"text": DAYS}, **days)
     return canvas.figure("Supply-chain finance", height=680)
 
 
@@ -674,7 +713,7 @@ def funnel_figure(results: Results) -> go.Figure:
     channel (for several runs: per run, all channels); from leads on, each channel's traffic
     in its legend entry, when traffic dwarfs leads (see `traffic_dwarfs_leads`). Middle:
     conversion (sales / leads) per step. Right: median minutes to a loan decision, with the
-    10th–90th percentile band.
+    10th–90th percentile band, broken over the steps in which no loan was decided.
     """
     drawn = runs(results)
     from_leads = traffic_dwarfs_leads(drawn)
@@ -757,10 +796,13 @@ def funnel_figure(results: Results) -> go.Figure:
             _decision_histogram(canvas, run, colour, single)
             continue
         if {"decision_minutes_p10", "decision_minutes_p90"} <= set(ts.columns):
+            outline_x, outline_y, lone = _band_outlines(
+                ts["day"], ts["decision_minutes_p10"], ts["decision_minutes_p90"]
+            )
             canvas.add(
                 "scatter",
-                x=pd.concat([ts["day"], ts["day"][::-1]]),
-                y=pd.concat([ts["decision_minutes_p90"], ts["decision_minutes_p10"][::-1]]),
+                x=outline_x,
+                y=outline_y,
                 fill="toself",
                 fillcolor=rgba(colour, 0.18),
                 mode="lines",  # a short series' default adds markers: corners, not data
@@ -768,6 +810,28 @@ def funnel_figure(results: Results) -> go.Figure:
                 name="10th–90th percentile" if single else f"{run.label}: 10th–90th pct.",
                 legendgroup=run.label,
                 showlegend=single,
+                hoverinfo="skip",
+                row=1,
+                col=3,
+            )
+            # A step with decisions between two without has a band of no width: its range
+            # is a whisker, ticked at both ends (they show even when the two are equal).
+            canvas.add(
+                "scatter",
+                x=_segments(ts["day"].to_numpy(dtype=float), lone, lone),
+                y=np.column_stack(
+                    [
+                        ts["decision_minutes_p10"].to_numpy(dtype=float)[lone],
+                        ts["decision_minutes_p90"].to_numpy(dtype=float)[lone],
+                        np.full(lone.size, np.nan),
+                    ]
+                ).ravel(),
+                mode="lines+markers",
+                line={"color": rgba(colour, 0.45), "width": 2},
+                marker={"symbol": "line-ew-open", "size": 8, "color": rgba(colour, 0.6)},
+                name="10th–90th percentile" if single else f"{run.label}: 10th–90th pct.",
+                legendgroup=run.label,
+                showlegend=False,
                 hoverinfo="skip",
                 row=1,
                 col=3,
@@ -787,13 +851,13 @@ def funnel_figure(results: Results) -> go.Figure:
                 col=3,
             )
     canvas.axis("x", 1, 1, title={"text": "people over the run"})
-    canvas.axis("x", 1, 2, title={"text": DAYS})
+    canvas.axis("x", 1, 2, title={"text": DAYS}, **_day_axis(drawn))
     canvas.axis("y", 1, 2, title={"text": "% of leads who bought"})
     if histogram:
         canvas.axis("x", 1, 3, title={"text": "minutes to a decision (log)"}, type="log", dtick=1)
         canvas.axis("y", 1, 3, title={"text": "% of car-loan applications"})
     else:
-        canvas.axis("x", 1, 3, title={"text": DAYS})
+        canvas.axis("x", 1, 3, title={"text": DAYS}, **_day_axis(drawn))
         canvas.axis("y", 1, 3, title={"text": "minutes to a decision (log)"}, type="log", dtick=1)
     return canvas.figure(
         "Sales funnel and car-loan decisions",
@@ -867,7 +931,8 @@ def network_figure(results: Results, step: int | None = None) -> go.Figure:
 
     Automakers are the bottom row, each supplier tier the row above its customers. A
     marker's area follows the firm's expected revenue at the start; its colour is the
-    firm's state (healthy, distressed, defaulted, with the step of default on hover).
+    firm's state (healthy, distressed, defaulted, with the step of default on hover and, up
+    to `MAX_STEP_LABELS` defaults, in red beside it, as the caption says).
     Supply edges are grey lines; default cascades are red arrows from the firm whose default
     caused a loss to the firm that then defaulted. Above `MAX_NETWORK_NODES` firms every
     defaulted firm and a random sample of the others are drawn, as a note says.
@@ -965,10 +1030,18 @@ def network_figure(results: Results, step: int | None = None) -> go.Figure:
             mode="text",
             text=[str(int(w)) for w in default_step[failed]],
             textposition=np.where(np.arange(failed.size) % 2 == 0, "top center", "bottom center"),
-            textfont={"size": 10, "color": "#a51d1d"},
-            showlegend=True,
+            textfont={"size": 10, "color": STEP_LABEL_COLOUR},
+            # A text trace's legend sample is plotly's "Aa", read as a symbol: the caption
+            # says what the numbers are.
+            showlegend=False,
             hoverinfo="skip",
-            name="step of default (red numbers)",
+            name="step of default",
+        )
+    caption = "firms of a tier, each placed near its customers"
+    if 0 < failed.size <= MAX_STEP_LABELS:  # on a line of its own: a cell is narrow
+        caption += (
+            f"<br><span style='color:{STEP_LABEL_COLOUR}'>red numbers: the step a firm "
+            "defaulted</span>"
         )
     levels = int(tier.max()) + 1 if len(tier) else 1
     canvas.axis(
@@ -985,7 +1058,7 @@ def network_figure(results: Results, step: int | None = None) -> go.Figure:
         showgrid=False,
         zeroline=False,
         range=[-0.02, 1.02],
-        title={"text": "firms of a tier, each placed near its customers"},
+        title={"text": caption},
     )
     when = "end of run" if step is None else f"step {step}"
     title = f"Supply network ({when}); marker size grows with opening revenue"
@@ -1069,6 +1142,35 @@ def first_replication(events: pd.DataFrame | None) -> pd.DataFrame | None:
     if events is None or "replication" not in events.columns:
         return events
     return events[events["replication"] == 0]
+
+
+def _band_outlines(
+    x: pd.Series, low: pd.Series, high: pd.Series
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A band from ``low`` to ``high`` as one outline per run of steps that have both.
+
+    Each outline goes along ``high`` and back along ``low``; the outlines are separated by
+    NaN, and plotly's ``fill="toself"`` closes each apart. (One outline along every step and
+    back closed each stretch of ``high`` onto itself across the steps without a value: false
+    triangles spanning the whole axis.) Also returns the steps defined alone, between two
+    that are not, whose band has no width to fill.
+    """
+    days = x.to_numpy(dtype=float)
+    bottom, top = low.to_numpy(dtype=float), high.to_numpy(dtype=float)
+    defined = np.isfinite(bottom) & np.isfinite(top)
+    change = np.diff(np.r_[0, defined.astype(np.int8), 0])
+    starts, ends = np.flatnonzero(change == 1), np.flatnonzero(change == -1)
+    outline_x: list[np.ndarray] = []
+    outline_y: list[np.ndarray] = []
+    for start, end in zip(starts, ends, strict=True):
+        if end - start < 2:
+            continue
+        outline_x += [days[start:end], days[start:end][::-1], np.array([np.nan])]
+        outline_y += [top[start:end], bottom[start:end][::-1], np.array([np.nan])]
+    lone = starts[ends - starts == 1]
+    if not outline_x:
+        return np.zeros(0), np.zeros(0), lone
+    return np.concatenate(outline_x)[:-1], np.concatenate(outline_y)[:-1], lone
 
 
 def _isolated_points_marked(values: pd.Series) -> dict[str, Any]:

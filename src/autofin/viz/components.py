@@ -21,6 +21,7 @@ from mesa.visualization.utils import force_update, update_counter
 from autofin.report import figures
 from autofin.report.canvas import plain_figures
 from autofin.report.runs import Run
+from autofin.report.style import STATE_COLOURS
 from autofin.viz import interventions, viewport
 from autofin.viz.explored import ExploredModel
 from autofin.viz.interventions import Intervention, InterventionError
@@ -35,6 +36,8 @@ SLIDER_PX = 80
 """Height (px) of a slider in a cell: its label on a line of its own, its value, its track."""
 SHEET_STYLE = "font-size: 13px; line-height: 1.3; width: 100%; border-spacing: 4px 0"
 """A clicked firm's sheet: compact rows, so that all of it fits in the network's cell."""
+DEFAULTED_ROW_STYLE = f" style='font-weight: bold; color: {STATE_COLOURS['defaulted']}'"
+"""A defaulted firm's sheet opens with its default, in the defaulted firms' red."""
 
 
 PlainFigure = dict[str, Any]
@@ -49,17 +52,19 @@ SHORT_LABEL_CHARACTERS = 24
 
 
 def _pin_range(figure: PlainFigure, key: str, axis: dict, labels: dict[int, list[str]]) -> None:
-    """Fix a day axis's range to its traces' days and the marks' (unless it has one).
+    """Fix a day axis's range to its traces' days and the marks' (a range it has, to the marks').
 
     `autorange` is switched off with it: the browser's plotly writes `autorange: true` into
     a layout it drew without a range, and the page patches that layout step by step, so a
     range sent later was widened again to fit a label (the axis ran to about -100 days).
     """
     axis["autorange"] = False
-    if axis.get("range") is not None:
+    xs = [float(day) for day in labels]
+    if axis.get("range") is not None:  # the figure's own (a run's first steps: whole days)
+        low, high = axis["range"]
+        axis["range"] = [min([low, *xs]), max([high, *xs])]
         return
     name = "x" + key[5:]
-    xs = [float(day) for day in labels]
     for trace in figure.get("data", ()):
         values = trace.get("x")
         if trace.get("xaxis", "x") == name and values is not None and len(values):
@@ -734,7 +739,8 @@ def SupplyNetwork(model: ExploredModel) -> None:
                 sheet = interventions.firm_sheet(model.models[shown], firm)
             currency = model.main.spec.currency
             rows = "".join(
-                f"<tr><td>{escape(str(key))}</td><td style='text-align:right'>"
+                f"<tr{DEFAULTED_ROW_STYLE if key == 'defaulted' else ''}>"
+                f"<td>{escape(str(key))}</td><td style='text-align:right'>"
                 f"{escape(sheet_text(value, currency))}"
                 "</td></tr>"
                 for key, value in sheet.items()

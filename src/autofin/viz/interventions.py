@@ -175,41 +175,81 @@ def firm_number(text: str, firms: int) -> int:
 def firm_sheet(model: AutofinModel, firm: int) -> dict[str, object]:
     """A firm's balance sheet, bank, standing and financing now (shown when a firm is clicked).
 
-    Amounts of money are floats (in the scenario's currency); the other rows are text.
+    Amounts of money are floats (in the scenario's currency); the other rows are text. A
+    defaulted firm's sheet opens with its default (when and why), says whose its cash is,
+    and leaves out what only a going concern has (a line, a score, arrears, customers).
     """
     firms = model.firms
-    cash = float(model.ledger.balance[firm])
-    inventory = float(firms.inventory_value()[firm])
-    sheet: dict[str, object] = {
-        "firm": firm,
-        "name": model.network.labels[firm],
-        "tier": "automaker" if firms.is_automaker[firm] else f"tier {int(firms.tier[firm])}",
-        "state": "active" if firms.active[firm] else "defaulted",
-        "house bank": int(firms.house_bank[firm]),
-        "cash": cash,
-        "receivables": float(firms.receivables[firm]),
-        "inventory value": inventory,
-        "payables": float(firms.payables[firm]),
-        "bank loans": float(firms.debt[firm]),
-        "credit line": _credit_line(model, firm),
-    }
-    sheet.update(_standing(model, firm))
+    active = bool(firms.active[firm])
+    sheet: dict[str, object] = {} if active else {"defaulted": _default_of(model, firm)}
+    sheet.update(
+        {
+            "firm": firm,
+            "name": model.network.labels[firm],
+            "tier": "automaker" if firms.is_automaker[firm] else f"tier {int(firms.tier[firm])}",
+            "state": "active" if active else "defaulted",
+            "house bank": int(firms.house_bank[firm]),
+            "cash": float(model.ledger.balance[firm]),
+        }
+    )
+    if not active:
+        sheet.update(_estate(model, firm))
+    sheet.update(
+        {
+            "receivables": float(firms.receivables[firm]),
+            "inventory value": float(firms.inventory_value()[firm]),
+            "payables": float(firms.payables[firm]),
+            "bank loans": float(firms.debt[firm]),
+            "credit line": _credit_line(model, firm) if active else "closed at its default",
+        }
+    )
+    if active:
+        sheet.update(_standing(model, firm))
     for instrument in model.finance.instruments:
         sheet[f"owes {instrument.name.replace('_', ' ')}"] = float(instrument.owed(firms)[firm])
-    customers = np.unique(firms.edge_customer[firms.edge_supplier == firm])
+    if not active:
+        return sheet
+    # Its live edges: those to a customer that has defaulted wait to be re-sourced.
+    selling = (firms.edge_supplier == firm) & firms.edge_live
+    customers = np.unique(firms.edge_customer[selling])
     sheet["customers"] = ", ".join(str(c) for c in customers) or "none"
-    sheet["payment term received (days)"] = (
-        ", ".join(
-            sorted(
-                {
-                    str(int(t) * model.spec.step_days)
-                    for t in firms.edge_term_steps[firms.edge_supplier == firm]
-                }
-            )
-        )
-        or "none"
-    )
+    terms = sorted({int(t) * model.spec.step_days for t in firms.edge_term_steps[selling]})
+    sheet["payment term received (days)"] = ", ".join(str(t) for t in terms) or "none"
     return sheet
+
+
+def _default_of(model: AutofinModel, firm: int) -> str:
+    """When and why a defaulted firm defaulted, and the default that caused it, if one did.
+
+    The reasons are the default events' (`autofin.world.defaults.DefaultEvent`), as
+    `AutofinModel._settle` decides them.
+    """
+    event = next((e for e in reversed(model.chain.events) if e.firm == firm), None)
+    if event is None:  # the log starts at day 0
+        return "during the warm-up, before day 0"
+    banks = model.spec.banks
+    why = {
+        "forced": "forced into default (a scheduled shock or a live intervention)",
+        "illiquid": "illiquid: it could not pay what cannot wait (wages, fixed costs, the "
+        "banks' supply-chain finance) or was in arrears past the "
+        f"{banks.grace_days:g}-day grace period",
+        "insolvent": f"insolvent: its equity was negative for over {banks.insolvency_days:g} days",
+    }.get(event.reason, event.reason)
+    said = f"at step {event.step} (day {event.step * model.spec.step_days}), {why}"
+    if event.cause >= 0:
+        said += f"; firm {event.cause}'s default had left it a bad debt"
+    return said
+
+
+def _estate(model: AutofinModel, firm: int) -> dict[str, object]:
+    """Whose a defaulted firm's cash is: its banks' recoveries, paid when the workout ends."""
+    due = [w.due_step for w in model.banks.workouts if (w.debtor == firm).any()]
+    if not due:
+        return {}
+    return {
+        "cash is": "owed to its banks (their recoveries from its estate), paid when the "
+        f"workout ends at step {max(due)} (day {max(due) * model.spec.step_days})"
+    }
 
 
 def _standing(model: AutofinModel, firm: int) -> dict[str, object]:
