@@ -120,6 +120,11 @@ def experiment(tmp_path, text):
             BASE.replace("automakers.payment_term_days", "replications"),
             "parameters.replications: a run of a sweep is one seed",
         ),
+        (
+            BASE + "overrides: {replications: 4}\n",
+            "replications in the scenario's settings: a sweep runs each design point with the "
+            "experiment's own seeds",
+        ),
         # An output named as another column replaced it in runs.parquet (and broke analyze).
         (
             BASE + "outputs:\n  summary: [supplier_defaults]\n  timeseries:\n"

@@ -311,6 +311,7 @@ def test_a_directory_holding_another_experiment_is_refused(tmp_path):
     )
     assert result.exit_code == 2
     assert "holds a different experiment" in result.output
+    assert "settings that differ: parameters" in result.output  # it said only fingerprints
     assert "Traceback" not in result.output
 
 

@@ -295,6 +295,19 @@ def load_experiment(
         raise ExperimentError(
             source, f"scenario: no such file: {spec.scenario} (looked for {scenario_file})"
         )
+    # A run of a sweep is one seed of the experiment's: the scenario's own are replaced.
+    seeded = [
+        key
+        for key in (*spec.overrides, *(o.split("=")[0].strip() for o in overrides or []))
+        if key in ("seed", "replications")
+    ]
+    if seeded:
+        raise ExperimentError(
+            source,
+            f"{seeded[0]} in the scenario's settings: a sweep runs each design point with the "
+            "experiment's own seeds; set replications: (seeds per point) and seed: (the first) "
+            "in the experiment file",
+        )
     varied = [key for key in spec.overrides if key in spec.parameters]
     if varied:
         raise ExperimentError(

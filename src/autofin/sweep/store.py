@@ -59,6 +59,19 @@ def fingerprint(resolved: dict[str, Any], run_ids: list[str]) -> str:
     return hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()
 
 
+_NOT_RUNS = ("fingerprint", "name", "description", "cluster", "batch_seconds")
+"""Settings of an experiment that change none of its runs."""
+
+
+def _differences(held: dict[str, Any], resolved: dict[str, Any]) -> str:
+    """What differs between the experiment a folder holds and this one, in a few words."""
+    keys = sorted((set(held) | set(resolved)) - set(_NOT_RUNS))
+    differ = [key for key in keys if held.get(key) != resolved.get(key)]
+    if differ:
+        return "settings that differ: " + ", ".join(differ)
+    return "the same settings give other runs: the base scenario's file (or one it extends) changed"
+
+
 class SweepStore:
     """Reads and writes one sweep directory."""
 
@@ -86,8 +99,9 @@ class SweepStore:
                 raise StoreError(
                     f"{self.directory} holds a different experiment "
                     f"({held.get('name', '?')!s}, fingerprint {str(held.get('fingerprint'))[:12]}; "
-                    f"this one is {resolved.get('name')}, {print_id[:12]}); "
-                    "choose another directory with -o or delete it"
+                    f"this one is {resolved.get('name')}, {print_id[:12]}): "
+                    f"{_differences(held, resolved)}; choose another directory with -o or "
+                    "delete it"
                 )
             return True
         ours = {RUNS_DIR, DESIGN}  # what an interrupted first attempt leaves before the marker
