@@ -209,7 +209,7 @@ def test_side_by_side_a_shock_hits_both_runs_and_a_change_of_terms_the_first(cat
         return interventions.payment_term(m, 90)
 
     mark = _on_the_copy(term(model.main), term, model.twin, "tiny", shock=False)
-    assert mark.label.endswith("(tiny only)")
+    assert mark.label == "tiny only: automakers pay in 90 d (91 d in whole 7-day steps)"
     makers = model.twin.firms.tier[model.twin.firms.edge_customer] == 0
     assert set(model.twin.firms.edge_term_steps[makers]) == {5}  # the copy keeps 35 days
 

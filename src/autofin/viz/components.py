@@ -34,8 +34,11 @@ CELL_HEIGHT = 380
 """Figure height (px) that fits a cell of Mesa's initial grid layout."""
 SLIDER_PX = 80
 """Height (px) of a slider in a cell: its label on a line of its own, its value, its track."""
-SHEET_STYLE = "font-size: 13px; line-height: 1.3; width: 100%; border-spacing: 4px 0"
-"""A clicked firm's sheet: compact rows, so that all of it fits in the network's cell."""
+SHEET_STYLE = (
+    "font-size: 13px; line-height: 1.3; width: 100%; max-width: 600px; border-spacing: 4px 0"
+)
+"""A clicked firm's sheet: compact rows, so that all of it fits in the network's cell, and no
+wider than a sheet is read (across a 950-px cell, each label sat far from its value)."""
 DEFAULTED_ROW_STYLE = f" style='font-weight: bold; color: {STATE_COLOURS['defaulted']}'"
 """A defaulted firm's sheet opens with its default, in the defaulted firms' red."""
 
@@ -684,9 +687,13 @@ def _on_the_copy(
     first: str,
     shock: bool,
 ) -> Intervention:
-    """Apply a shock to the second copy too; say on the mark where the change applies."""
+    """Apply a shock to the second copy too; say on the mark where the change applies.
+
+    The run a change of terms applies to opens its mark's label: a label cut to its chart's
+    room kept the change and lost "(run only)", the one place that said so.
+    """
     if not shock:
-        return replace(mark, label=f"{mark.label} ({first} only)")
+        return replace(mark, label=f"{first} only: {mark.label}")
     try:
         change(twin)
     except InterventionError as error:

@@ -105,7 +105,8 @@ def platform_on(model: AutofinModel, spread: float, onboarded_share: float) -> I
         InterventionError: The automaker already sponsors a platform, or a value is out of range.
     """
     if any(p.spec.sponsor == 0 for p in model.finance.platforms):
-        raise InterventionError("the first automaker already sponsors a platform")
+        who = "the automaker" if model.network.n_automakers == 1 else "the first automaker"
+        raise InterventionError(f"{who} already sponsors a platform")
     try:
         spec = ReverseFactoringSpec(
             sponsor=0,
