@@ -1152,6 +1152,13 @@ def _sweep_dry_run(
         if cluster is not None
         else ""
     )
+    if not estimate["todo"]:
+        out.print(
+            "every run is done: the same command without --dry-run writes the tables",
+            markup=False,
+            soft_wrap=True,
+        )
+        return
     out.print(
         f"about {estimate['seconds_per_run']:.2f} s per run; estimated "
         f"{describe_duration(estimate['estimate_seconds'])} on {workers}{where}",

@@ -92,6 +92,13 @@ def test_local_cluster_equals_a_serial_run(tmp_path, client):
     assert again.status.done == 0
     assert again.status.skipped == 8
     pd.testing.assert_frame_equal(without_timing(again.runs), without_timing(outcome.runs))
+    # A dry run says so (it gave "estimated about 1 s" for nothing to do).
+    dry = CliRunner().invoke(
+        app, ["sweep", str(tmp_path / "exp.yaml"), "-o", str(tmp_path / "sweep"), "--dry-run"]
+    )
+    assert "(0 to do)" in dry.output
+    assert "every run is done" in dry.output
+    assert "estimated" not in dry.output
 
     # The command line on the same (running) cluster through --scheduler: equal tables.
     result = CliRunner().invoke(
