@@ -442,3 +442,17 @@ def test_the_clock_names_the_terms_moved_from_the_scenarios_own(catalog):
     assert moved_terms_text(moved.terms, moved.moved) == (
         "bank cut-off PD 12%, 9 manual reviewers per bank"
     )
+
+
+def test_the_page_follows_solaras_rules_of_hooks():
+    # The server printed Solara's warning of a hook after an early return at every start.
+    import subprocess
+    import sys
+
+    checked = subprocess.run(
+        [sys.executable, "-W", "error::UserWarning", "-c", "import autofin.viz.app"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert checked.returncode == 0, checked.stderr[-2000:]

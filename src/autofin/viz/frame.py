@@ -161,7 +161,9 @@ def Layout(children: list) -> solara.Element:
     panels too little room. Its menu button opens and closes it either way; resizing the
     window does not (the controls stay where the page opened with them, `Frame`).
     """
-    return solara.AppLayout(children=children, sidebar_open=viewport.use_wide_at_opening())
+    # The hook before the return: Solara's check of the rules of hooks warned of one inside it.
+    sidebar_open = viewport.use_wide_at_opening()
+    return solara.AppLayout(children=children, sidebar_open=sidebar_open)
 
 
 @solara.component
