@@ -456,3 +456,12 @@ def test_the_page_follows_solaras_rules_of_hooks():
         timeout=120,
     )
     assert checked.returncode == 0, checked.stderr[-2000:]
+
+
+def test_an_automakers_sheet_names_its_customers_the_consumers(catalog):
+    # It read "customers: none" and "payment term received (days): none".
+    model = ExploredModel(catalog=catalog)
+    model.step()
+    sheet = interventions.firm_sheet(model.main, 0)
+    assert sheet["customers"].startswith("consumers")
+    assert "payment term received (days)" not in sheet

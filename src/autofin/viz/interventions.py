@@ -210,6 +210,9 @@ def firm_sheet(model: AutofinModel, firm: int) -> dict[str, object]:
         sheet[f"owes {instrument.name.replace('_', ' ')}"] = float(instrument.owed(firms)[firm])
     if not active:
         return sheet
+    if firms.is_automaker[firm]:  # it sells cars to consumers, paid at delivery
+        sheet["customers"] = "consumers (cars paid at delivery, cash or a car loan)"
+        return sheet
     # Its live edges: those to a customer that has defaulted wait to be re-sourced.
     selling = (firms.edge_supplier == firm) & firms.edge_live
     customers = np.unique(firms.edge_customer[selling])
