@@ -513,6 +513,29 @@ def test_ctrl_c_on_the_terminal_stops_a_sweep_without_a_traceback(tmp_path):
     assert not [(child, child.cmdline()) for child in children if alive(child)]
 
 
+def test_a_ctrl_c_caught_by_code_the_sweep_calls_still_stops_it(tmp_path, client):
+    # A Ctrl-C once let a sweep run to its end (exit 0): the interrupt, raised inside the
+    # Dask client's calls, can be caught there. Here the progress callback drops it.
+    plan = plan_sweep(
+        load_experiment(experiment_file(tmp_path, terms="[30, 60, 90, 120, 170]", horizon=700))
+    )
+    dropped = []
+
+    def progress(status):
+        if status.finished >= 1 and not dropped:
+            try:
+                os.kill(os.getpid(), signal.SIGINT)
+                time.sleep(1.0)  # the handler raises here
+            except KeyboardInterrupt:
+                dropped.append(status.finished)
+
+    with pytest.raises(KeyboardInterrupt):
+        run_sweep(plan, tmp_path / "sweep", client, progress=progress)
+    assert dropped
+    assert len(finished_files(tmp_path / "sweep" / "runs")) < len(plan.design)
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # put back
+
+
 @pytest.mark.parametrize("listener", ["nothing", "not dask"])
 def test_a_scheduler_address_where_no_scheduler_answers_exits_1_without_traceback(
     tmp_path, listener
@@ -635,7 +658,10 @@ def test_a_sweep_changed_with_set_goes_to_its_own_folder(tmp_path, monkeypatch, 
     )
     assert result.exit_code == 0, result.output
     sweeps = tmp_path / "results" / "sweeps"
+    # Each folder, and beside it the lock its sweep held (as a run's).
     assert sorted(path.name for path in sweeps.iterdir()) == [
+        ".tiny_terms--banks.count=3.lock",
+        ".tiny_terms.lock",
         "tiny_terms",
         "tiny_terms--banks.count=3",
     ]

@@ -12,10 +12,13 @@ from __future__ import annotations
 
 import json
 import math
+import signal
+import threading
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import CancelledError
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -125,51 +128,79 @@ def execute(
 
     submit()
     report()
-    try:
-        while in_flight:
-            ready = tasks.next_batch(block=False) if tasks.has_ready() else []
-            if ready:
-                # Before the finished tasks are released: a task that ran again after its
-                # worker died may finish before the next poll would have seen it.
-                _poll(client, in_flight, suspicious, status)
-            for future in ready:
-                outcomes = _outcomes(future, in_flight[future]) if future.done() else None
-                if outcomes is None:
-                    # Finished, then lost with its worker before we read it (or not read in
-                    # time): the scheduler runs it again elsewhere; wait for that run instead
-                    # of failing its runs, and go on meanwhile (the watch may have to submit
-                    # jobs for it to run).
-                    tasks.add(future)
-                    continue
-                del in_flight[future]
-                for outcome in outcomes:
-                    if store.is_finished(outcome.run.run_id):
-                        status.duplicates += 1  # never expected: a run delivered twice
-                    store.record(outcome)
-                    if outcome.failed:
-                        status.failed += 1
-                    else:
-                        status.done += 1
-                        status.simulation_seconds += outcome.seconds
-                        timing.observe(outcome.seconds)
-                future.release()
-            now = time.perf_counter()
-            if ready or now - last_poll > 1.0:
-                submit()  # also when workers join (SLURM jobs start one by one)
-                last_poll = now
-                _poll(client, in_flight, suspicious, status)
-                report()
-                if watch is not None:
-                    watch(status.workers, status.finished)
-            if not ready:
-                time.sleep(POLL_SECONDS)
-    finally:
-        for future in in_flight:
-            future.cancel()
+    with _stop_requests() as stopped:
+        try:
+            while in_flight:
+                if stopped:  # a Ctrl-C or SIGTERM that library code caught and dropped
+                    raise KeyboardInterrupt
+                ready = tasks.next_batch(block=False) if tasks.has_ready() else []
+                if ready:
+                    # Before the finished tasks are released: a task that ran again after its
+                    # worker died may finish before the next poll would have seen it.
+                    _poll(client, in_flight, suspicious, status)
+                for future in ready:
+                    outcomes = _outcomes(future, in_flight[future]) if future.done() else None
+                    if outcomes is None:
+                        # Finished, then lost with its worker before we read it (or not read in
+                        # time): the scheduler runs it again elsewhere; wait for that run instead
+                        # of failing its runs, and go on meanwhile (the watch may have to submit
+                        # jobs for it to run).
+                        tasks.add(future)
+                        continue
+                    del in_flight[future]
+                    for outcome in outcomes:
+                        if store.is_finished(outcome.run.run_id):
+                            status.duplicates += 1  # never expected: a run delivered twice
+                        store.record(outcome)
+                        if outcome.failed:
+                            status.failed += 1
+                        else:
+                            status.done += 1
+                            status.simulation_seconds += outcome.seconds
+                            timing.observe(outcome.seconds)
+                    future.release()
+                now = time.perf_counter()
+                if ready or now - last_poll > 1.0:
+                    submit()  # also when workers join (SLURM jobs start one by one)
+                    last_poll = now
+                    _poll(client, in_flight, suspicious, status)
+                    report()
+                    if watch is not None:
+                        watch(status.workers, status.finished)
+                if not ready:
+                    time.sleep(POLL_SECONDS)
+        finally:
+            for future in in_flight:
+                future.cancel()
     status.retried = sum(1 for count in suspicious.values() if count > 0)
     status.running = 0
     report()
     return status
+
+
+@contextmanager
+def _stop_requests() -> Iterator[list[int]]:
+    """Ctrl-C (SIGINT) and SIGTERM stop the sweep's loop even if library code drops them.
+
+    Within the block each raises KeyboardInterrupt at once, as before, and is also recorded
+    in the list yielded, which the loop checks on every pass: an interrupt raised inside
+    Dask's client calls could be caught there and lost, and the sweep ran to its end.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield []  # (signal handlers can be set from the main thread only)
+        return
+    received: list[int] = []
+
+    def stop(signum: int, frame: object) -> None:
+        received.append(signum)
+        raise KeyboardInterrupt
+
+    previous = {number: signal.signal(number, stop) for number in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield received
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
 
 
 def _outcomes(future: Future, runs: list[Run]) -> list[Outcome] | None:
