@@ -47,9 +47,10 @@ FUNNEL_STAGES = (
     ("test_drives", "test drives"),
     ("loan_applications", "loan applications"),
     ("loan_approvals", "loan approvals"),
-    ("sales_units", "sales"),
+    ("sales_units", "sales (cash or loan)"),
 )
-"""Stages of the sales funnel: time-series column prefix and label."""
+"""Stages of the sales funnel: time-series column prefix and label. Cash buyers skip the loan
+stages, so sales can outnumber approvals: the label says so where the funnel widens."""
 
 _TRADE, _SALES = ("trade", "#1f77b4"), ("vehicle sales", "#2ca02c")
 _COSTS, _FUNDING = ("wages and operating costs", "#7f7f7f"), ("bank funding", "#8c564b")
