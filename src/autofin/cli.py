@@ -987,7 +987,12 @@ def sweep(
     """Run a parameter sweep: a design of scenarios x replications, resumable, on any cluster."""
     from autofin.sweep import ExperimentError, StoreError, load_experiment, plan_sweep
     from autofin.sweep.analysis import warmup_note
-    from autofin.sweep.executors import ClusterError, SlurmOptions, check_scheduler_address
+    from autofin.sweep.executors import (
+        ClusterError,
+        SlurmOptions,
+        check_scheduler_address,
+        local_workers,
+    )
     from autofin.sweep.runs import OutputError
     from autofin.sweep.store import SweepStore
 
@@ -1013,6 +1018,15 @@ def sweep(
     if slurm:
         options = SlurmOptions(queue, account, walltime, cores, memory, jobs)
         cluster = options.over(spec.cluster)
+    elif scheduler is None and workers is not None and workers > local_workers(None):
+        err.print(
+            f"warning: --workers {workers} on the {local_workers(None)} cores this process may "
+            "use: the workers share them, so the sweep is no faster, and each holds a model "
+            "in memory",
+            style="yellow",
+            markup=False,
+            soft_wrap=True,
+        )
     if dry_run:
         try:
             store = SweepStore(directory)
@@ -1138,7 +1152,11 @@ def _sweep_dry_run(
         count = 1
     else:
         count = local_workers(workers)
-    estimate = dry_run_estimate(plan, store, count)
+    # More local workers than cores run no faster.
+    running = (
+        count if cluster is not None or scheduler is not None else min(count, local_workers(None))
+    )
+    estimate = dry_run_estimate(plan, store, running)
     out.print(
         f"{spec.name}: {spec.design} design, {plan.describe_size()} ({estimate['todo']} to "
         f"do) over {len(spec.parameters)} parameter{'s' if len(spec.parameters) != 1 else ''}",

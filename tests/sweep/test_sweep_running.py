@@ -395,6 +395,13 @@ def test_dry_run_prints_size_and_estimate_and_runs_nothing(tmp_path):
     assert "estimated" in result.output
     assert "on 4 workers" in result.output
     assert not (tmp_path / "sweep").exists()
+    # More local workers than cores: said, and the estimate does not count on them.
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    many = CliRunner().invoke(
+        app, ["sweep", str(path), "-o", str(tmp_path / "s2"), "--dry-run", "--workers", "64"]
+    )
+    assert f"warning: --workers 64 on the {cores} cores this process may use" in many.output
+    assert "on 64 workers" in many.output
     # On SLURM the estimate cannot know the queue: it says so.
     result = CliRunner().invoke(
         app,
