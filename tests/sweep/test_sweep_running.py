@@ -150,7 +150,11 @@ def test_local_cluster_equals_a_serial_run(tmp_path, client):
 
 
 def test_a_killed_worker_loses_no_run_and_runs_none_twice(tmp_path, client):
-    plan = plan_sweep(load_experiment(experiment_file(tmp_path, terms="[30, 60, 90, 120, 170]")))
+    # Runs of 100 steps: long enough that batches are still under way after the first two
+    # runs (at 10 steps the rest could finish before a worker was killed, on a busy machine).
+    plan = plan_sweep(
+        load_experiment(experiment_file(tmp_path, terms="[30, 60, 90, 120, 170]", horizon=700))
+    )
     pids = client.run(os.getpid)
     killed: list[int] = []
 
