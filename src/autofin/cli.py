@@ -1018,9 +1018,9 @@ def sweep(
     if slurm:
         options = SlurmOptions(queue, account, walltime, cores, memory, jobs)
         cluster = options.over(spec.cluster)
-    elif scheduler is None and workers is not None and workers > local_workers(None):
+    elif scheduler is None and workers is not None and workers > (usable := local_workers(None)):
         err.print(
-            f"warning: --workers {workers} on the {local_workers(None)} cores this process may "
+            f"warning: --workers {workers} on the {usable} cores this process may "
             "use: the workers share them, so the sweep is no faster, and each holds a model "
             "in memory",
             style="yellow",

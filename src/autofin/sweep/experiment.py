@@ -295,19 +295,6 @@ def load_experiment(
         raise ExperimentError(
             source, f"scenario: no such file: {spec.scenario} (looked for {scenario_file})"
         )
-    # A run of a sweep is one seed of the experiment's: the scenario's own are replaced.
-    seeded = [
-        key
-        for key in (*spec.overrides, *(o.split("=")[0].strip() for o in overrides or []))
-        if key in ("seed", "replications")
-    ]
-    if seeded:
-        raise ExperimentError(
-            source,
-            f"{seeded[0]} in the scenario's settings: a sweep runs each design point with the "
-            "experiment's own seeds; set replications: (seeds per point) and seed: (the first) "
-            "in the experiment file",
-        )
     varied = [key for key in spec.overrides if key in spec.parameters]
     if varied:
         raise ExperimentError(
@@ -333,6 +320,15 @@ def load_experiment(
                 "values in the experiment file instead",
             )
         fixed[key] = value
+    # A run of a sweep is one seed of the experiment's: the scenario's own are replaced.
+    seeded = [key for key in fixed if key in ("seed", "replications")]
+    if seeded:
+        raise ExperimentError(
+            source,
+            f"{seeded[0]} in the scenario's settings: a sweep runs each design point with the "
+            "experiment's own seeds; set replications: (seeds per point) and seed: (the first) "
+            "in the experiment file",
+        )
     try:
         base = load_scenario(scenario_file, fixed, allow_outside_paths=allow_outside_paths)
     except ScenarioError as error:
@@ -421,31 +417,28 @@ def _check_outputs(spec: Experiment, base: Scenario, source: str) -> None:
         for value in parameter.ends()
     ] or [("", base)]
     from autofin.sweep.analysis import DESIGN_COLUMNS  # analysis imports this module
-    from autofin.sweep.runs import WARMUP_DEFAULTS
+    from autofin.sweep.runs import RENAME, WARMUP_DEFAULTS
 
     taken = {
         **dict.fromkeys(DESIGN_COLUMNS, "a column of the design"),
         **dict.fromkeys(spec.parameters, "a parameter's column"),
     }
+    # A summary figure may be the warm-up defaults every run keeps; an aggregate may not.
+    aggregated = {**taken, WARMUP_DEFAULTS: "the summary figure every run keeps"}
     kept = outputs.summary if isinstance(outputs.summary, list) else []
-    aggregates = {WARMUP_DEFAULTS: "the summary figure every run keeps"}
-    for place, column in [
-        *((f"outputs.summary: {name!r}", name) for name in kept),
+    for place, column, reserved in [
+        *((f"outputs.summary: {name!r}", name, taken) for name in kept),
         *(
-            (f"outputs.timeseries.{index}: its column {aggregate.column!r}", aggregate.column)
+            (
+                f"outputs.timeseries.{index}: its column {aggregate.column!r}",
+                aggregate.column,
+                aggregated,
+            )
             for index, aggregate in enumerate(outputs.timeseries)
         ),
     ]:
-        if column in aggregates and place.startswith("outputs.timeseries"):
-            problems.append(
-                f"{place} is {aggregates[column]} in runs.parquet; give the output another "
-                "name (one column per figure, or one would replace the other)"
-            )
-        elif column in taken:
-            problems.append(
-                f"{place} is {taken[column]} in runs.parquet; give the output another name "
-                "(one column per figure, or one would replace the other)"
-            )
+        if column in reserved:
+            problems.append(f"{place} is {reserved[column]} in runs.parquet; {RENAME}")
     for index, aggregate in enumerate(outputs.timeseries):
         if aggregate.window is None:
             continue

@@ -127,6 +127,8 @@ def run_batch(
 
 WARMUP_DEFAULTS = "warmup_supplier_defaults"
 """The summary figure every run of a sweep keeps: suppliers that defaulted in the warm-up."""
+RENAME = "give the output another name (one column per figure, or one would replace the other)"
+"""What to do about an output whose column another figure has in runs.parquet."""
 
 
 def extract(result: Any, outputs: Outputs) -> tuple[dict[str, Any], pd.DataFrame | None]:
@@ -164,9 +166,7 @@ def extract(result: Any, outputs: Outputs) -> tuple[dict[str, Any], pd.DataFrame
                 else "another time-series output's column"
             )
             raise OutputError(
-                f"outputs.timeseries.{index}: its column {aggregate.column!r} is {kind}; give "
-                "the output another name (one column per figure, or one would replace the "
-                "other)"
+                f"outputs.timeseries.{index}: its column {aggregate.column!r} is {kind}; {RENAME}"
             )
         if aggregate.metric not in series:
             metrics = [c for c in series.columns if c not in ("step", "day")]
