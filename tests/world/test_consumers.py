@@ -552,6 +552,48 @@ def test_a_population_built_in_chunks_is_the_population_built_at_once(monkeypatc
         np.testing.assert_array_equal(chunked.shoppers(step), whole.shoppers(step))
 
 
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {},
+        # Every trip a lead, every lead a test drive, every consumer keen and rich: the
+        # chances reach the bound the opening uses to skip consumers.
+        {
+            "purchase_propensity": 0.999,
+            "purchase_propensity_dispersion": 0.0,
+            "test_drive_propensity": 1.0,
+            "channels": {"walk_in": {"lead_rate": 1.0}, "online": {"lead_rate": 1.0}},
+            "income_median": 10_000_000.0,
+            "holding_years": 30.0,
+        },
+    ],
+)
+def test_the_opening_holders_are_those_below_their_holding_share(changes):
+    """A consumer holds a car at the opening when its draw falls below its holding share.
+
+    `ConsumerMarket.open_holdings` computes the chances only for consumers below a bound of
+    their share; the holders must be those a computation over everyone finds.
+    """
+    from autofin.world import consumers as consumer_module
+
+    spec = small_scenario(**deep_merge(WORLD, {"consumers": changes})).consumers
+    people = build_consumers(spec, 60, 7, 0, np.random.default_rng(3), -8)
+    market = ConsumerMarket(people, 3, 60, 7)
+    price, apr = 30_000.0, 0.07
+    market.open_holdings(price, apr, np.random.default_rng(11))
+
+    rng = np.random.default_rng(11)
+    expected = np.full(people.population, -(10**6), dtype=np.int32)
+    for part in consumer_module.population_chunks(people.population):
+        who = np.arange(part.start, part.stop)
+        draw, when = rng.random(who.size), rng.random(who.size)
+        chances = market.purchase_chances(who, price, apr, approval=False)
+        holds = draw < market.holding_shares(chances)
+        expected[who[holds]] = people.origin - (when[holds] * people.holding_steps).astype(np.int32)
+    assert (expected > -(10**6)).sum() > 100
+    np.testing.assert_array_equal(people.last_purchase, expected)
+
+
 # ---------------------------------------------------------------- car-loan pricing
 # Car loans are priced by their bank: funding + expected loss + capital charge + margin.
 

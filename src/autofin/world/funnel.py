@@ -213,14 +213,37 @@ class ConsumerMarket:
         if holding_steps <= 0:
             return
         for part in population_chunks(c.population):
-            who = np.arange(part.start, part.stop)
             # Two draws for every consumer, whether it holds or not: scenarios whose chances
             # differ (in approval, say) differ only for the consumers at the margin.
-            draw, when = rng.random(who.size), rng.random(who.size)
-            chances = self.purchase_chances(who, price, apr, approval=False)
-            holds = draw < self.holding_shares(chances)
+            draw, when = rng.random(part.stop - part.start), rng.random(part.stop - part.start)
+            # Only a consumer whose draw falls below a bound of its holding share can hold
+            # (`holding_bounds`): the chances are computed for those only.
+            maybe = (draw < self.holding_bounds(part)).nonzero()[0]
+            chances = self.purchase_chances(part.start + maybe, price, apr, approval=False)
+            holds = maybe[draw[maybe] < self.holding_shares(chances)]
             ago = (when[holds] * holding_steps).astype(np.int32)
-            c.last_purchase[who[holds]] = c.origin - ago
+            c.last_purchase[part.start + holds] = c.origin - ago
+
+    def holding_bounds(self, part: slice) -> np.ndarray:
+        """An upper bound of the consumers' of ``part`` `holding_shares`, cheaply.
+
+        Affordability is at most 1, so a trip ends in a purchase with at most the lead rate
+        × the test-drive propensity × the consumer's propensity (`purchase_chances`), and a
+        holding share ``b / (1 + b)`` is below ``b``, the purchases per holding period. The
+        bound is raised by a millionth, far above any rounding, so that a share computed in
+        floating point never exceeds it.
+        """
+        c, spec = self.consumers, self.consumers.spec
+        channels = spec.channels
+        bound = np.where(
+            c.channel[part] == Channel.WALK_IN,
+            channels.walk_in.lead_rate,
+            channels.online.lead_rate,
+        )
+        per_trip = spec.test_drive_propensity * spec.holding_years * self._trips_per_year()
+        bound *= per_trip * (1.0 + 1e-6)
+        bound *= c.propensity[part]
+        return bound
 
     def expected_buyers_per_step(self, price: float, apr: float) -> float:
         """Rough expected purchases per step in the long run, for sizing the supply chain.
