@@ -607,7 +607,12 @@ def viz(
         bool, typer.Option("--open", help="Open the page in the default browser.")
     ] = False,
     play_interval: Annotated[
-        int, typer.Option("--play-interval", help="Pause between steps when playing (ms).")
+        int,
+        typer.Option(
+            "--play-interval",
+            help="Pause between redraws when playing (ms); each redraw follows "
+            "--render-interval steps.",
+        ),
     ] = 100,
     render_interval: Annotated[
         int, typer.Option("--render-interval", help="Steps between redraws when playing.")
