@@ -10,9 +10,11 @@ import pytest
 from typer.testing import CliRunner
 
 from autofin.cli import app
+from autofin.report import figures
 from autofin.scenario.loading import load_scenario
 from autofin.viz import interventions
 from autofin.viz.catalog import Catalog, UnknownScenarioError
+from autofin.viz.components import banks_in_a_cell, draw, tell_runs_apart
 from autofin.viz.explored import ExploredModel, scenario_terms
 from autofin.viz.interventions import InterventionError
 from autofin.viz.terms import model_params
@@ -113,6 +115,33 @@ def test_side_by_side_steps_a_second_copy_in_lockstep_from_the_same_seed(catalog
     assert not np.allclose(
         main.timeseries["invoice_to_cash_days"], twin.timeseries["invoice_to_cash_days"]
     )
+
+
+@pytest.mark.parametrize("build", [banks_in_a_cell, figures.finance_figure])
+def test_side_by_side_the_first_runs_lines_are_drawn_wider_under_the_seconds(catalog, build):
+    own = scenario_terms(catalog, "tiny")[0].automaker_term_days
+    for term, identical in ((own, True), (own - 30, False)):
+        model = ExploredModel(catalog=catalog, compare=True, compare_term_days=term)
+        _steps(model, 3)
+        runs = model.runs()
+        first, second = (run.label for run in runs)
+        plain = draw(build, runs)
+        figure = tell_runs_apart(draw(build, runs), [first, second])
+        for before, after in zip(plain["data"], figure["data"], strict=True):
+            width = (before.get("line") or {}).get("width", 2)
+            wider = (
+                after.get("legendgroup") == first
+                and "lines" in after.get("mode", "lines")
+                and after.get("fill", "none") == "none"
+            )
+            assert after.get("line", {}).get("width", 2) == width + (4 if wider else 0)
+        said = f"{second} identical to {first} so far"
+        assert (said in figure["layout"]["title"]["text"]) is identical
+    # One run: nothing changes.
+    model = ExploredModel(catalog=catalog)
+    model.step()
+    alone = draw(build, model.runs())
+    assert tell_runs_apart(alone, ["tiny"]) is alone
 
 
 def _steps(model: ExploredModel, n: int) -> None:

@@ -735,3 +735,94 @@ def test_a_run_playing_when_the_window_narrows_can_still_be_paused(browser, serv
     page.button("▶").wait_for()
     assert 2 <= held_step(page) < 156
     page.tab.close()
+
+
+FIGURE_BOX_JS = """start => {
+  const g = [...document.querySelectorAll('.js-plotly-plot')]
+    .find(g => ((g.layout || {}).title || {}).text.startsWith(start));
+  const b = g.getBoundingClientRect();
+  return {top: b.top, bottom: b.bottom, left: b.left, right: b.right};
+}"""
+
+
+def test_at_1440_by_900_the_first_chart_is_in_sight_on_opening(browser, server):
+    # With the sidebar open, the panels took one column, the live interventions first: no
+    # chart was above the fold. In two columns the defaults chart is beside them.
+    page = Page(browser, server, viewport={"width": 1440, "height": 900})
+    page.wait_for_figure("Defaults over time")
+    page.tab.wait_for_timeout(1500)  # the grid lays its cells out
+    box = page.tab.evaluate(FIGURE_BOX_JS, "Defaults over time")
+    drawer = page.tab.locator(".v-navigation-drawer").bounding_box()
+    assert drawer["x"] + drawer["width"] <= box["left"]  # beside the open sidebar
+    assert box["top"] >= 64
+    assert box["bottom"] <= 900
+    assert box["right"] <= 1440
+    page.step()
+    page.wait_for_figure("Defaults over time", "f._fullData.length > 0")
+    page.shot("1440x900-opening")
+    page.tab.close()
+
+
+def test_at_1024_px_reset_play_and_step_stay_in_sight_beside_a_chart_far_down(browser, server):
+    page = Page(browser, server, viewport={"width": 1024, "height": 768})
+    page.step()
+    page.wait_for_figure("Banks", "f._fullData[0].x.length === 1")
+    page.tab.wait_for_timeout(1500)
+    bar = page.tab.locator(".autofin-controls")
+    # At the top of the page the bar covers no panel.
+    top = bar.bounding_box()
+    for cell in page.tab.locator(".vue-grid-item:visible").all():
+        assert cell.bounding_box()["y"] >= top["y"] + top["height"]
+    # Scrolled down to the banks' chart, the buttons are still in sight, on top.
+    page.tab.evaluate(f"() => {{ const d = ({MAIN_AREA_JS})(); d.scrollTop = d.scrollHeight; }}")
+    page.tab.wait_for_timeout(500)
+    banks = page.tab.evaluate(FIGURE_BOX_JS, "Banks")
+    assert banks["top"] < 768  # the chart is in sight
+    assert banks["bottom"] > 64
+    for name in ("Reset", "▶", "Step"):
+        box = page.button(name).bounding_box()
+        assert box["y"] >= 64, name
+        assert box["y"] + box["height"] <= 768, name
+        on_top = page.tab.evaluate(
+            """([x, y]) => document.elementFromPoint(x, y).closest('.v-btn').innerText""",
+            [box["x"] + box["width"] / 2, box["y"] + box["height"] / 2],
+        )
+        assert on_top.strip().lower() == name.lower()
+    assert page.tab.evaluate(f"() => ({MAIN_AREA_JS})().scrollTop") > 1000  # still down there
+    page.shot("1024x768-scrolled-controls")
+    page.button("Step").click()
+    page.wait_for_step(2)
+    page.tab.close()
+
+
+def test_side_by_side_a_copy_identical_to_the_first_run_leaves_both_in_sight(page):
+    # A second copy on the baseline's own terms draws the same series: drawn over the first
+    # run's, it hid them, and a run seemed missing.
+    sent = len(page.sent)
+    page.tab.get_by_text("Side by side: run a second copy").click()
+    page.wait_until_sent(r'"state":\s*\{"v_model":\s*true\}', since=sent)
+    term = _slider(page, "Second copy: automaker payment term (days)")
+    term.focus()
+    sent = len(page.sent)
+    for _ in range(22):  # 60 to 170 days, the baseline's own, 5 days a press
+        page.tab.keyboard.press("ArrowRight")
+    assert term.get_attribute("aria-valuenow") == "170"
+    page.wait_until_sent(r'"state":\s*\{"v_model":\s*170\}', since=sent)
+    page.button("Reset").click()
+    page.tab.get_by_text(re.compile("Side by side with baseline.term170d")).wait_for()
+    page.step(2)
+    for title in ("Defaults over time", "Banks"):
+        drawn = page.wait_for_figure(title, "f._fullData.length >= 4 && t.includes('identical')")
+        assert "baseline.term170d identical to baseline so far" in drawn["title"]
+        widths = page.tab.evaluate(
+            """start => [...document.querySelectorAll('.js-plotly-plot')]
+                .find(g => g.layout.title.text.startsWith(start))._fullData
+                .filter(t => t.mode && t.mode.includes('lines') && t.visible !== false)
+                .map(t => [t.legendgroup, t.line.width])""",
+            title,
+        )
+        first = [w for group, w in widths if group == "baseline"]
+        second = [w for group, w in widths if group == "baseline.term170d"]
+        assert len(first) == len(second) > 0
+        assert min(first) > max(second)  # the first run's lines show around the second's
+    page.shot("side-by-side-identical")
