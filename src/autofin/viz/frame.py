@@ -23,6 +23,17 @@ from mesa.visualization.solara_viz import (
 
 from autofin.viz import viewport
 
+SIDEBAR_PX = 320
+"""The sidebar's width (Solara's is at least 400 px): at 1440 px the main area then has room
+for two columns of panels (`viewport.TWO_COLUMNS_PX`), and the first chart sits beside the live
+interventions, in sight on opening (under them, in one column, it was below the fold)."""
+
+SIDEBAR_CSS = (
+    ".v-navigation-drawer.solara-content-main { "
+    f"width: {SIDEBAR_PX}px !important; min-width: {SIDEBAR_PX}px !important; "
+    f"max-width: {SIDEBAR_PX}px !important; }}"
+)
+
 PAGE_CSS = """
 /* A slider shows its value beside its track at all times (Vuetify shows it only while
    dragged), so that a term set on the page can be read before Reset applies it. */
@@ -30,11 +41,14 @@ PAGE_CSS = """
 .v-input__slider { padding-top: 6px; }
 /* A slider's label sits on its own line above a full-width track, its value between them:
    beside a long label (or a button) the track was squeezed to a few pixels and could not be
-   dragged. */
+   dragged. A label of two lines is as high as they are (Vuetify's 20 px put its second line
+   under the value). */
 .v-input__slider .v-input__slot { flex-wrap: wrap; }
 .v-input__slider .v-input__slot > .v-label {
-  flex: 1 0 100%; max-width: 100%; white-space: normal; margin-bottom: 30px;
+  flex: 1 0 100%; max-width: 100%; white-space: normal; margin-bottom: 30px; height: auto;
 }
+/* A card's title wraps between words (Vuetify breaks it anywhere: "apply o / n Reset"). */
+.v-card__title { word-break: normal; }
 .v-input__slider .v-input__slot > .v-slider { flex: 1 0 100%; }
 /* Room under the panels for Solara's badge, which is fixed at the bottom of the window. */
 .v-window { padding-bottom: 48px; }
@@ -55,6 +69,14 @@ PAGE_CSS = """
 .autofin-compact .v-input__slider { padding-top: 0; }
 .autofin-compact .v-input { margin-top: 0; }
 .autofin-compact .v-messages { display: none; }
+/* In a narrow window Reset, play and Step sit in a bar at the top of the main area that stays
+   there as the panels scroll under it (they scrolled away with the page); opaque, above the
+   panels' cells. The main area's 12-px padding is inside the sticky edge: -12 px puts the
+   bar at the area's top. */
+.autofin-controls {
+  position: sticky; top: -12px; z-index: 6; padding: 6px 0;
+  border-bottom: 1px solid rgba(128, 128, 128, 0.3);
+}
 """
 
 Panel = (
@@ -110,7 +132,7 @@ def Frame(
         [picked],
     )
 
-    solara.Style(PAGE_CSS)
+    solara.Style(SIDEBAR_CSS + PAGE_CSS)
     with solara.AppBar():
         if heading is None:
             solara.AppBarTitle(name)
@@ -148,7 +170,12 @@ def Frame(
             ModelCreator(shown, shown_params, model_parameters=parameters).key(f"params-{picked}")
     viewport.Measure()
     if not wide:
-        with solara.Column(classes=["autofin-controls"], style={"max-width": "420px"}):
+        # A bar across the main area that stays at its top as the panels scroll under it, so
+        # that Pause and Step are at hand beside a chart far down (`PAGE_CSS`).
+        with (
+            solara.Column(classes=["autofin-controls"]),
+            solara.Column(style={"max-width": "420px"}),
+        ):
             controls()
     Tabs(shown.value, panels, tabs)
 

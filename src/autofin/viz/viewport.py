@@ -15,8 +15,10 @@ import traitlets
 WIDE_WINDOW_PX = 1200
 """Narrowest window whose sidebar opens by itself: in a narrower one (a 1024-px laptop) the
 sidebar's 400 px left the panels too little room, and its menu button opens it."""
-TWO_COLUMNS_PX = 1100
-"""Narrowest main area with two columns of panels (each about 540 px wide); one below."""
+TWO_COLUMNS_PX = 1050
+"""Narrowest main area with two columns of panels (each at least about 500 px wide); one below.
+A 1440-px window with its sidebar open has 1,096 px: two columns, the first chart beside the
+live interventions; a 1024-px one with its sidebar closed has 1,000: one column."""
 GRID_MARGIN_PX = 10
 """Margin (px) around a cell of Solara's grid (vue-grid-layout's default)."""
 PLOT_MARGINS_PX = 80
