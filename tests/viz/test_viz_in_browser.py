@@ -235,6 +235,20 @@ def _slider(page: Page, label: str):
     return page.tab.locator(".v-input", has_text=label).locator("[role=slider]").first
 
 
+def _live_term(page: Page, days: int) -> None:
+    """Move the live interventions' payment-term slider to ``days`` (it starts at the run's
+    own term) and wait until the server has it."""
+    thumb = _slider(page, "New automaker payment term")
+    thumb.focus()
+    sent = len(page.sent)
+    page.tab.keyboard.press("Home")
+    for _ in range(days):
+        page.tab.keyboard.press("ArrowRight")
+    assert thumb.get_attribute("aria-valuenow") == str(days)
+    page.wait_until_sent(rf'"state":\s*\{{"v_model":\s*{days}\}}', since=sent)
+    page.tab.get_by_text(f"New automaker payment term: {days} days").wait_for()
+
+
 WATCH_NETWORK_JS = """() => {
   // Note every step the network figure's title shows, from the DOM's own record of changes:
   // text removed or replaced is read from the mutation records, so a title drawn and replaced
@@ -353,6 +367,7 @@ def test_live_intervention_takes_effect_next_step_and_is_marked(page):
     page.tab.get_by_label("Firm").fill("5")
     page.button("Force default").click()
     page.tab.get_by_text("Intervention from step 3: firm 5 forced into default").wait_for()
+    _live_term(page, 60)
     page.button("Apply term").click()
     page.tab.get_by_text(re.compile("Intervention from step 3: automakers pay in 60 d")).wait_for()
     # The clock's two new lines push the panel past its cell: it scrolls inside the cell
@@ -505,6 +520,7 @@ def test_the_end_of_a_run_is_said_in_the_title_and_under_the_controls(browser, t
     assert page.button("Step").is_disabled()
     # An intervention has no step left to apply from: it is refused, and nothing is marked
     # (one was accepted "from step 11" and drawn past the axis's end).
+    _live_term(page, 14)
     page.button("Apply term").click()
     page.tab.get_by_text(
         "Not applied: the run has finished (step 10 of 10); Reset first"
@@ -642,6 +658,7 @@ def test_intervention_labels_keep_clear_of_the_axis_and_each_other_and_a_shock_e
     page.tab.get_by_label("Firm").fill("5")
     page.button("Force default").click()
     page.tab.get_by_text("Intervention from step 1: firm 5 forced into default").wait_for()
+    _live_term(page, 60)
     page.button("Apply term").click()
     page.tab.get_by_text(re.compile("Intervention from step 1: automakers pay in 60 d")).wait_for()
     page.button("Demand shock").click()
@@ -826,3 +843,21 @@ def test_side_by_side_a_copy_identical_to_the_first_run_leaves_both_in_sight(pag
         assert len(first) == len(second) > 0
         assert min(first) > max(second)  # the first run's lines show around the second's
     page.shot("side-by-side-identical")
+
+
+def test_the_live_term_starts_at_the_runs_own_and_only_a_change_can_be_applied(page):
+    # It started at 60 days whatever the run's own term: on pledge_60_days applying it was
+    # refused as the term the buyers already paid in.
+    page.tab.get_by_text(
+        "New automaker payment term: 170 days (the term in force: no change)"
+    ).wait_for()
+    assert page.button("Apply term").is_disabled()
+    _live_term(page, 90)
+    assert page.button("Apply term").is_enabled()
+    page.button("Apply term").click()
+    page.tab.get_by_text("Applies from step 1: automakers pay in 90 d (91 d in whole").wait_for()
+    # Applied, 90 days is the term in force: applying it again would change nothing.
+    page.tab.get_by_text(
+        "New automaker payment term: 90 days (the term in force: no change)"
+    ).wait_for()
+    assert page.button("Apply term").is_disabled()

@@ -638,7 +638,9 @@ def LiveInterventions(model: ExploredModel) -> None:
     comparable; a change of terms (the payment term, a platform) applies to the first run
     only, and its mark says so.
     """
-    term = solara.use_reactive(60)
+    # The new term starts at the run's own: a term the buyers already pay in is no change.
+    term = solara.use_reactive(model.terms.automaker_term_days)
+    solara.use_effect(lambda: term.set(model.terms.automaker_term_days), [model])
     spread = solara.use_reactive(0.005)
     share = solara.use_reactive(1.0)
     factor = solara.use_reactive(0.7)
@@ -670,6 +672,8 @@ def LiveInterventions(model: ExploredModel) -> None:
         message.set((f"Applies from step {mark.step}: {mark.label}", model))
         force_update()
 
+    with model.lock:  # not in the middle of a step (re-sourcing rewrites the edges)
+        new_term = interventions.changes_term(main, term.value)
     text, about = message.value
     with solara.Card(
         "Live interventions",
@@ -682,7 +686,8 @@ def LiveInterventions(model: ExploredModel) -> None:
             solara.Text(text, style={"font-weight": "bold"})
         with solara.Row():
             solara.SliderInt(
-                f"New automaker payment term: {term.value} days",
+                f"New automaker payment term: {term.value} days"
+                + ("" if new_term else " (the term in force: no change)"),
                 value=term,
                 min=0,
                 max=interventions.longest_term_days(main),
@@ -694,6 +699,7 @@ def LiveInterventions(model: ExploredModel) -> None:
                 on_click=lambda: apply(
                     lambda m: interventions.payment_term(m, term.value), shock=False
                 ),
+                disabled=not new_term,
             )
         with solara.Row():
             solara.SliderFloat(

@@ -65,13 +65,25 @@ def payment_term(model: AutofinModel, term_days: int, buyer_tier: int = 0) -> In
     edges = firms.tier[firms.edge_customer] == buyer_tier
     steps = steps_of(term_days, step_days)
     who = "automakers" if buyer_tier == 0 else f"tier-{buyer_tier} buyers"
-    if (firms.edge_term_steps[edges] == steps).all():
+    if not changes_term(model, term_days, buyer_tier):
         raise InterventionError(
             f"{who} already pay in {steps * step_days} days ({steps} steps of {step_days} "
             f"days); {term_days} days would change nothing"
         )
     firms.edge_term_steps[edges] = steps
     return _next(model, f"{who} pay in {term_days} d{in_whole_steps(term_days, step_days)}")
+
+
+def changes_term(model: AutofinModel, term_days: int, buyer_tier: int = 0) -> bool:
+    """Whether a term of ``term_days`` changes what buyers of ``buyer_tier`` pay in.
+
+    Terms are paid in whole steps: a term of the same steps as the one in force (168 days
+    where 170 are in force, in weekly steps) changes nothing.
+    """
+    firms = model.firms
+    edges = firms.tier[firms.edge_customer] == buyer_tier
+    steps = steps_of(term_days, model.spec.step_days)
+    return not (firms.edge_term_steps[edges] == steps).all()
 
 
 def longest_term_days(model: AutofinModel) -> int:
