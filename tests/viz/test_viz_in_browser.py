@@ -342,8 +342,8 @@ def test_moved_slider_applies_on_reset_and_shows_in_page_and_series(page):
 def test_picking_a_scenario_sets_the_sliders_to_its_terms_and_reset_runs_it(page):
     term = _slider(page, "Automaker payment term (days)")
     assert term.get_attribute("aria-valuenow") == "170"  # the baseline's
-    page.tab.locator(".v-select", has_text="Scenario").click()
-    page.tab.get_by_role("option", name="long_terms_stress", exact=True).click()
+    page.tab.locator(".autofin-scenario-picker .v-select__slot").click()
+    page.tab.get_by_role("option", name=re.compile(r"^long_terms_stress: ")).click()
     # The sliders show the picked scenario's terms before Reset, not the opening one's.
     page.tab.wait_for_function(
         """() => [...document.querySelectorAll('.v-input')].some(i =>
@@ -518,6 +518,10 @@ def test_the_end_of_a_run_is_said_in_the_title_and_under_the_controls(browser, t
     status.wait_for()
     assert "Run finished (step 10 of 10)" in status.inner_text()
     assert page.button("Step").is_disabled()
+    # The play button is ▶, greyed: Mesa's kept a greyed ❚❚, as if the run were stuck.
+    page.button("▶").wait_for(timeout=10_000)
+    assert page.button("▶").is_disabled()
+    assert page.button("❚❚").count() == 0
     # An intervention has no step left to apply from: it is refused, and nothing is marked
     # (one was accepted "from step 11" and drawn past the axis's end).
     _live_term(page, 14)
@@ -843,6 +847,36 @@ def test_side_by_side_a_copy_identical_to_the_first_run_leaves_both_in_sight(pag
         assert len(first) == len(second) > 0
         assert min(first) > max(second)  # the first run's lines show around the second's
     page.shot("side-by-side-identical")
+
+
+def test_the_picker_names_each_scenario_and_a_picked_one_says_reset_loads_it(page):
+    # The picker listed the files' stems, and a picked scenario gave no sign that it was not
+    # running until Reset.
+    page.tab.locator(".autofin-scenario-picker .v-select__slot").click()
+    option = page.tab.get_by_role("option", name=re.compile(r"^pledge_60_days: "))
+    assert "the automaker paying its tier-1 suppliers in 60 days" in option.inner_text()
+    assert page.tab.get_by_role("option", name=re.compile(r"\.yaml")).count() == 0
+    page.shot("scenario-picker-open")
+    option.click()
+    pending = page.tab.locator(".autofin-pending")
+    pending.wait_for()
+    assert "pledge_60_days is picked: press Reset to load it (baseline is running)" in (
+        pending.inner_text()
+    )
+    # The pending sign is beside Reset, in sight.
+    box, reset = pending.bounding_box(), page.button("Reset").bounding_box()
+    assert box["y"] + box["height"] <= reset["y"] + 1
+    hint = page.tab.locator(".autofin-scenario-picker").inner_text()
+    assert "(file: pledge_60_days.yaml)" in hint
+    page.shot("scenario-picked-pending")
+    page.button("Reset").click()
+    pending.wait_for(state="detached")
+    page.tab.get_by_text(re.compile("Scenario pledge_60_days, seed")).wait_for()
+    # The live term starts at the scenario's own 60 days, which its buyers already pay in.
+    page.tab.get_by_text(
+        "New automaker payment term: 60 days (the term in force: no change)"
+    ).wait_for()
+    assert page.button("Apply term").is_disabled()
 
 
 def test_the_live_term_starts_at_the_runs_own_and_only_a_change_can_be_applied(page):

@@ -14,17 +14,19 @@ import solara
 from autofin.report import figures
 from autofin.viz.catalog import Catalog
 from autofin.viz.components import PANELS, TABS, Heading, RunFinished, draw
-from autofin.viz.explored import ExploredModel, scenario_terms
+from autofin.viz.explored import ExploredModel, scenario_about, scenario_terms
 from autofin.viz.frame import Frame, Layout
 from autofin.viz.server import PLAY_INTERVAL_ENV, RENDER_INTERVAL_ENV, SCENARIO_ENV
 from autofin.viz.terms import model_params
 
 CATALOG = Catalog.build(os.environ.get(SCENARIO_ENV) or None)
+ABOUT = scenario_about(CATALOG)
 
 
 def params_for(name: str) -> dict:
     """The page's `model_params` with every slider where the scenario ``name`` sets it."""
-    return {"catalog": CATALOG, **model_params(*scenario_terms(CATALOG, name), CATALOG.names, name)}
+    terms = model_params(*scenario_terms(CATALOG, name), CATALOG.names, name, ABOUT)
+    return {"catalog": CATALOG, **terms}
 
 
 MODEL_PARAMS = params_for(CATALOG.opening)

@@ -42,6 +42,21 @@ def scenario_terms(catalog: Catalog, name: str) -> tuple[Terms, int]:
     return Terms.of(scenario), scenario.seed
 
 
+@cache
+def scenario_about(catalog: Catalog) -> dict[str, tuple[str, str, str]]:
+    """Each catalogued scenario's own name, first sentence of description and file name.
+
+    The picker names scenarios so: the catalogue's keys are the files' stems.
+    """
+    about = {}
+    for key, path in catalog.files.items():
+        scenario = catalog.load(key)
+        description = " ".join((scenario.description or "").split())
+        first = description.split(". ")[0].rstrip(".")
+        about[key] = (scenario.name, f"{first}." if first else "", path.name)
+    return about
+
+
 class ExploredModel(mesa.Model):
     """A scenario stepping in the browser, with the terms set on the page.
 
@@ -114,6 +129,7 @@ class ExploredModel(mesa.Model):
         scenario = terms.apply(scenario, moved)
         super().__init__(rng=scenario.seed)
         self.catalog = catalog
+        self.scenario_name = name  # the catalogue's key of the scenario running
         self.terms = terms
         self.moved = moved  # the terms moved from the scenario's own
         self.main = AutofinModel(scenario)

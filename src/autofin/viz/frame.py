@@ -1,11 +1,12 @@
-"""The page's frame: Mesa's SolaraViz controls in the sidebar, the panels in named tabs.
+"""The page's frame: the controls and Mesa's sliders in the sidebar, the panels in named tabs.
 
 Mesa's `SolaraViz` composes its `ModelController` (Reset, play/pause, Step) and
 `ModelCreator` (the `model_params` sliders, applied on Reset) with tabs it names "Page 0",
-"Page 1" and a "Use Threads" switch. This frame composes the same Mesa components with tabs
-named after what they show and without that switch: stepping in a thread of its own is what
-the page does anyway (Mesa plays the model in a thread, and `ExploredModel.step` waits for
-the page to have drawn the step before).
+"Page 1" and a "Use Threads" switch. This frame composes Mesa's `ModelCreator` with the
+page's own `controls.Controller` (Mesa's, saying when the run has ended) and
+`controls.ScenarioPicker`, with tabs named after what they show and without that switch:
+stepping in a thread of its own is what the page does anyway (the controller plays the model
+in a thread, and `ExploredModel.step` waits for the page to have drawn the step before).
 """
 
 from __future__ import annotations
@@ -15,13 +16,10 @@ from collections.abc import Callable, Sequence
 import mesa
 import solara
 import solara.lab
-from mesa.visualization.solara_viz import (
-    ModelController,
-    ModelCreator,
-    make_initial_grid_layout,
-)
+from mesa.visualization.solara_viz import ModelCreator, make_initial_grid_layout
 
 from autofin.viz import viewport
+from autofin.viz.controls import Controller, PendingScenario, ScenarioPicker
 
 SIDEBAR_PX = 320
 """The sidebar's width (Solara's is at least 400 px): at 1440 px the main area then has room
@@ -69,6 +67,12 @@ PAGE_CSS = """
 .autofin-compact .v-input__slider { padding-top: 0; }
 .autofin-compact .v-input { margin-top: 0; }
 .autofin-compact .v-messages { display: none; }
+/* The scenario picker's list: each scenario's name and description, wrapped, over the main
+   area (as wide as the sidebar, each took four lines). */
+.autofin-scenario-menu { min-width: 560px !important; max-width: 560px !important; }
+.autofin-scenario-menu .v-list-item__title { white-space: normal; line-height: 1.35; }
+.autofin-scenario-menu .v-list-item { min-height: 40px; }
+.autofin-scenario-picker { margin-bottom: 8px; }
 /* In a narrow window Reset, play and Step sit in a bar at the top of the main area that stays
    there as the panels scroll under it (they scrolled away with the page); opaque, above the
    panels' cells. The main area's 12-px padding is inside the sticky edge: -12 px puts the
@@ -115,22 +119,28 @@ def Frame(
         heading: A component drawing the app bar's title for the model shown (``name`` if
             omitted).
         status: A component drawn under the controls for the model shown (the run's end).
-        params_for: The `model_params` for a scenario picked in the ``scenario_name`` select:
-            picking one rebuilds the sliders where that scenario sets them (Mesa's
-            `ModelCreator` takes its values once, when it is built, so it is built anew).
+        params_for: The `model_params` for a scenario picked in the ``scenario_name`` select
+            (drawn by `ScenarioPicker`): picking one rebuilds the sliders where that scenario
+            sets them (Mesa's `ModelCreator` takes its values once, when it is built, so it is
+            built anew).
     """
     shown = solara.use_reactive(model)
     parameters = solara.use_reactive({})
     play = solara.use_reactive(play_interval)
     render = solara.use_reactive(render_interval)
-    threads = solara.use_reactive(False)  # Mesa's switch, not shown (see the module's note)
 
-    opening = model_params.get("scenario_name", {}).get("value")
+    picker = model_params.get("scenario_name")
+    opening = picker["value"] if picker else None
     picked = parameters.value.get("scenario_name", opening)
     shown_params = solara.use_memo(
         lambda: model_params if params_for is None or picked == opening else params_for(picked),
         [picked],
     )
+    # The scenario goes to the model as a fixed argument: the picker is the page's own.
+    sliders = {**shown_params, "scenario_name": picked} if picker else shown_params
+
+    def pick(name: str) -> None:
+        parameters.set({**parameters.value, "scenario_name": name})
 
     solara.Style(SIDEBAR_CSS + PAGE_CSS)
     with solara.AppBar():
@@ -141,13 +151,10 @@ def Frame(
         solara.lab.ThemeToggle()
 
     def controls() -> None:
-        ModelController(
-            shown,
-            model_parameters=parameters,
-            play_interval=play,
-            render_interval=render,
-            use_threads=threads,
-        )
+        if picker:
+            loaded = getattr(shown.value, "scenario_name", None)
+            PendingScenario(picker.get("about", {}), picked, loaded)
+        Controller(shown, parameters, play, render)
         if status is not None:
             status(shown.value)
 
@@ -167,7 +174,9 @@ def Frame(
             if wide:
                 controls()
         with solara.Card("Model parameters (apply on Reset)"):
-            ModelCreator(shown, shown_params, model_parameters=parameters).key(f"params-{picked}")
+            if picker:
+                ScenarioPicker(shown_params["scenario_name"], picked, pick)
+            ModelCreator(shown, sliders, model_parameters=parameters).key(f"params-{picked}")
     viewport.Measure()
     if not wide:
         # A bar across the main area that stays at its top as the panels scroll under it, so

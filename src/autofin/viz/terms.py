@@ -174,7 +174,13 @@ def _prefer(finance: dict[str, Any], instrument: str, on: bool) -> None:
         finance["preference"].insert(0, instrument)
 
 
-def model_params(terms: Terms, seed: int, catalog_names: list[str], picked: str) -> dict:
+def model_params(
+    terms: Terms,
+    seed: int,
+    catalog_names: list[str],
+    picked: str,
+    about: dict[str, tuple[str, str, str]] | None = None,
+) -> dict:
     """Mesa `model_params` for the page: the scenario picker, the seed and every term.
 
     Rates and ratios are in percent, under the keys of `PERCENT_SLIDERS`.
@@ -184,6 +190,8 @@ def model_params(terms: Terms, seed: int, catalog_names: list[str], picked: str)
         seed: The picked scenario's seed.
         catalog_names: Names for the scenario picker.
         picked: The scenario the picker shows.
+        about: Each name's scenario name, description and file, as the picker shows them
+            (`explored.scenario_about`).
     """
 
     def slider(label: str, value: float, low: float, high: float, step: float) -> dict:
@@ -200,6 +208,7 @@ def model_params(terms: Terms, seed: int, catalog_names: list[str], picked: str)
             "label": "Scenario",
             "value": picked,
             "values": catalog_names,
+            "about": about or {},
         },
         "seed": slider("Seed", seed, 0, 100, 1),
         "automaker_term_days": slider(
