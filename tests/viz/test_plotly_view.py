@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import itertools
 import json
 import re
 import threading
@@ -155,7 +154,7 @@ def test_a_step_on_the_thread_that_delivers_the_browsers_reports_does_not_wait_f
     assert elsewhere == [False]
 
 
-def test_interventions_on_one_day_are_labelled_side_by_side_each_cut_to_fit_its_line():
+def test_interventions_on_one_day_are_labelled_above_the_plot_one_row_each():
     # Several interventions on one day made one long label, cut after the first; written up
     # the line in full it ran off the bottom of the plot and over the bars.
     from autofin.viz.components import mark_interventions
@@ -171,13 +170,15 @@ def test_interventions_on_one_day_are_labelled_side_by_side_each_cut_to_fit_its_
     figure = mark_interventions(draw(figures.defaults_figure, model.runs()), marks)
     notes = [a for a in figure["layout"]["annotations"] if a.get("hovertext")]
     assert [note["hovertext"] for note in notes] == said
-    assert all(len(note["text"]) <= 40 for note in notes)
+    assert all(len(note["text"]) <= 24 for note in notes)
     assert notes[0]["text"].endswith("…")
-    # Up their line, each beside the one before, none left of the axis's start (day 14 is
-    # near it: the labels covered the tick labels).
-    shifts = [note["xshift"] for note in notes]
-    assert shifts == sorted(shifts)
-    assert min(b - a for a, b in itertools.pairwise(shifts)) >= 15
+    # Above the plot (inside it, a label covered the data), one row each: on one day they
+    # would be written over one another.
+    assert {(note["y"], note["yanchor"]) for note in notes} == {(1, "bottom")}
+    assert sorted(note["yshift"] for note in notes) == [0, 12, 24]
+    # `fit` makes room for the three rows in the top margin.
+    plain = fit(mark_interventions(draw(figures.defaults_figure, model.runs()), []))
+    assert fit(figure)["layout"]["margin"]["t"] == plain["layout"]["margin"]["t"] + 36
 
 
 def day_axis_keys(figure: dict) -> list[str]:

@@ -626,7 +626,7 @@ def test_the_page_fits_a_1024_by_768_screen(browser, server):
 
 INTERVENTION_LABELS_JS = """() => {
   // Each figure's intervention labels (the annotations with a hover text) that run over
-  // another, over a tick label or out of the figure.
+  // another, over a tick label, over the plotting area (the data) or out of the figure.
   const problems = [];
   const overlap = (p, q) => Math.min(p.right, q.right) - Math.max(p.left, q.left) > 1
     && Math.min(p.bottom, q.bottom) - Math.max(p.top, q.top) > 1;
@@ -639,8 +639,10 @@ INTERVENTION_LABELS_JS = """() => {
     const ticks = [...g.querySelectorAll('.xtick text, .ytick text')]
       .map(t => t.getBoundingClientRect());
     const figure = g.getBoundingClientRect();
+    const plotTop = figure.top + g._fullLayout._size.t;  // the plotting area's top edge
     labels.forEach(([text, box], i) => {
       if (box.left < figure.left || box.right > figure.right) problems.push(name + ': out ' + text);
+      if (box.bottom > plotTop + 1) problems.push(name + ': over the data: ' + text);
       if (ticks.some(t => overlap(t, box))) problems.push(name + ': over a tick: ' + text);
       labels.slice(i + 1).forEach(([other, b]) => {
         if (overlap(box, b)) problems.push(name + ': ' + text + ' over ' + other);
@@ -687,6 +689,8 @@ def test_intervention_labels_keep_clear_of_the_axis_and_each_other_and_a_shock_e
     assert ends == [14]
     page.tab.wait_for_timeout(1500)
     assert page.tab.evaluate(INTERVENTION_LABELS_JS) == []
+    # Above the plots, they run over no legend, title or subplot title either.
+    assert cut_or_overprinted_once_settled(page) == []
     page.shot("intervention-labels")
 
 

@@ -48,10 +48,10 @@ PlainFigure = dict[str, Any]
 FigureBuilder = Callable[[Sequence[Run]], PlainFigure]
 
 
-TALL_LABEL_CHARACTERS = 40
-"""Characters of an intervention's label written up its line (10-px type in a cell's plot)."""
-SHORT_LABEL_CHARACTERS = 24
-"""Characters of the label across the top of a short row of stacked subplots."""
+LABEL_CHARACTERS = 24
+"""Characters of an intervention's label above its chart (the full text is on hover)."""
+MARK_LABEL = "intervention label"
+"""The `name` of an intervention's label among a figure's annotations (`fit` makes room)."""
 
 
 def _pin_range(figure: PlainFigure, key: str, axis: dict, labels: dict[int, list[str]]) -> None:
@@ -80,33 +80,31 @@ def _pin_range(figure: PlainFigure, key: str, axis: dict, labels: dict[int, list
     axis["range"] = [low - pad, high + pad]
 
 
-TALL_LABEL_PX = 15
-"""Width (px) of a label written up its line (10-px type)."""
-SHORT_LABEL_CHAR_PX = 5.5
-"""Width (px) of a character of a label written across the top of a short plot (9-px type)."""
-SHORT_LABEL_ROWS = 4
-"""Rows of labels across the top of a short plot before one is written over another."""
+LABEL_CHAR_PX = 5.5
+"""Width (px) of a character of an intervention's label (9-px type)."""
+LABEL_ROWS = 4
+"""Rows of labels above a chart before one is written over another."""
+LABEL_ROW_PX = 12
+"""Height (px) of a row of intervention labels."""
 
 
 def _label_places(
-    axis: dict, entries: list[tuple[int, str]], tall: bool, plot_width: float
+    axis: dict, entries: list[tuple[int, str]], plot_width: float
 ) -> list[tuple[float, int]]:
     """Where each label goes: its shift (px) from left of its line, and its row (0, 1, ...).
 
     A label is written left of its line (a new mark is at the right end of the data), but
-    never left of the axis's start, where it covered the tick labels, nor over a label
-    already placed: up the line in a tall plot, the next one moves right, beside it;
-    across the top of a short plot, it takes the first row with room. The axis is its
-    domain's share of ``plot_width`` wide.
+    never left of the axis's start, nor over a label already placed: it takes the first row
+    with room. The axis is its domain's share of ``plot_width`` wide.
     """
     low, high = axis["range"]
     domain = axis.get("domain", (0, 1))
     px_per_day = (domain[1] - domain[0]) * plot_width / max(high - low, 1e-9)
-    rows_end = [0.0] * (1 if tall else SHORT_LABEL_ROWS)  # the right end of each row's labels
+    rows_end = [0.0] * LABEL_ROWS  # the right end of each row's labels
     places = []
     for day, text in entries:
         line = (day - low) * px_per_day
-        width = TALL_LABEL_PX if tall else SHORT_LABEL_CHAR_PX * len(text)
+        width = LABEL_CHAR_PX * len(text)
         wanted = max(line - width, 0.0)
         free = [row for row, end in enumerate(rows_end) if end <= wanted + 0.5]
         row = free[0] if free else min(range(len(rows_end)), key=rows_end.__getitem__)
@@ -121,8 +119,9 @@ def mark_interventions(
 ) -> PlainFigure:
     """Draw each intervention as a dotted vertical line on every day axis of ``figure``.
 
-    The line is labelled on the top subplot only; ``plot_width`` (px) is the plotting area's
-    width (0: `CELL_PLOT_WIDTH`).
+    The line is labelled above the top subplot only, in the margin (`fit` makes room for the
+    rows of labels): written inside the plot, a label covered the data. ``plot_width`` (px)
+    is the plotting area's width (0: `CELL_PLOT_WIDTH`).
 
     An axis counts as a day axis when its title is the figures' day title or when it matches
     one that is.
@@ -177,15 +176,10 @@ def mark_interventions(
             )
         if key != labelled:
             continue
-        anchor = layout.get("yaxis" + axis.get("anchor", "y")[1:]) or {}
-        low, high = anchor.get("domain", (0, 1))
-        # Up the line in a tall plot; in a short row of stacked subplots, where it would
-        # run over the rows below, a short label across the top. Either is cut to what
-        # fits (the full text is on hover and in the line's name).
-        tall = high - low >= 0.5
-        room = TALL_LABEL_CHARACTERS if tall else SHORT_LABEL_CHARACTERS
-        shown = [(day, _cut(text, room)) for day, text in entries]
-        places = _label_places(axis, shown, tall, plot_width or CELL_PLOT_WIDTH)
+        # Across the top margin, each cut to what fits (the full text is on hover and in the
+        # line's name), the rows stacked upwards from the plot's top edge.
+        shown = [(day, _cut(text, LABEL_CHARACTERS)) for day, text in entries]
+        places = _label_places(axis, shown, plot_width or CELL_PLOT_WIDTH)
         for (day, text), (_, cut), (shift, row) in zip(entries, shown, places, strict=True):
             notes.append(
                 {
@@ -194,15 +188,14 @@ def mark_interventions(
                     "x": day,
                     "y": 1,
                     "xshift": shift,
-                    "yshift": -12 * row,
+                    "yshift": LABEL_ROW_PX * row,
                     "text": cut,
                     "hovertext": text,
                     "showarrow": False,
-                    "textangle": -90 if tall else 0,
                     "xanchor": "right",
-                    "yanchor": "top",
-                    "font": {"size": 10 if tall else 9, "color": MARK_COLOUR},
-                    "bgcolor": "rgba(255,255,255,0.7)",
+                    "yanchor": "bottom",
+                    "font": {"size": 9, "color": MARK_COLOUR},
+                    "name": MARK_LABEL,
                 }
             )
     layout["shapes"] = [*layout.get("shapes", ()), *shapes]
@@ -301,10 +294,17 @@ def fit(
     keys = [note for note in above if note.get("name") == "colour key"]
     key_lines = max((str(note["text"]).count("<br>") + 1 for note in keys), default=0)
     subplot_titles = len(above) > len(keys)
+    # The interventions' labels (`mark_interventions`) in rows above the plot, over its
+    # subplot titles if it has any.
+    marks = [note for note in layout.get("annotations", ()) if note.get("name") == MARK_LABEL]
+    mark_rows = 1 + max((round(note["yshift"] / LABEL_ROW_PX) for note in marks), default=-1)
+    for note in marks:
+        note["yshift"] += SUBPLOT_TITLE_PX - 4 if subplot_titles else 2
     top = (
         title_px
         + rows * LEGEND_ROW_PX
         + key_lines * KEY_LINE_PX
+        + mark_rows * LABEL_ROW_PX
         + (SUBPLOT_TITLE_PX if subplot_titles else 8)
     )
     layout.update(
