@@ -21,7 +21,6 @@ import shutil
 import signal
 import sys
 import tempfile
-import threading
 import time
 import traceback
 from collections.abc import Callable, Iterator
@@ -44,6 +43,7 @@ from rich.table import Table
 from rich.text import Text
 from typer import rich_utils
 
+from autofin.interrupts import handled, raise_interrupt
 from autofin.report import REPORT_HTML
 from autofin.results.compare import (
     SUMMARY,
@@ -737,18 +737,8 @@ def _simulate(scenario: Scenario, check: bool, **tables: bool) -> Result:
 @contextmanager
 def _terminate_as_interrupt() -> Iterator[None]:
     """Within the block, SIGTERM stops the process as Ctrl-C does (finished work is kept)."""
-    if threading.current_thread() is not threading.main_thread():
-        yield  # signal handlers belong to the main thread (tests may call from others)
-        return
-
-    def interrupt(signum: int, frame: object) -> None:
-        raise KeyboardInterrupt
-
-    previous = signal.signal(signal.SIGTERM, interrupt)
-    try:
+    with handled([signal.SIGTERM], raise_interrupt):
         yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
 
 
 def _memory_problem(workload: Workload) -> str:

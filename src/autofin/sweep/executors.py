@@ -30,6 +30,7 @@ from dask.utils import parse_timedelta
 from distributed import Client
 from distributed.comm import parse_address, parse_host_port
 
+from autofin.interrupts import handled
 from autofin.sweep.experiment import Cluster
 
 
@@ -284,19 +285,14 @@ def _ctrl_c_held() -> Iterator[None]:
     (The worker processes ignore Ctrl-C themselves, see `autofin.__main__`; one that the
     Ctrl-C stopped before it could fails the cluster's start: that is the interrupt too.)
     """
-    if threading.current_thread() is not threading.main_thread():
-        yield  # (signal handlers can be set from the main thread only)
-        return
     pressed: list[int] = []
-    previous = signal.signal(signal.SIGINT, lambda signum, frame: pressed.append(signum))
-    try:
-        yield
-    except Exception:
-        if pressed:  # a worker stopped by the Ctrl-C before it could ignore it
-            raise KeyboardInterrupt from None
-        raise
-    finally:
-        signal.signal(signal.SIGINT, previous)
+    with handled([signal.SIGINT], lambda signum, frame: pressed.append(signum)):
+        try:
+            yield
+        except Exception:
+            if pressed:  # a worker stopped by the Ctrl-C before it could ignore it
+                raise KeyboardInterrupt from None
+            raise
     if pressed:
         raise KeyboardInterrupt
 

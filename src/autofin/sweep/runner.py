@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import math
 import signal
-import threading
 import time
 import traceback
 from collections.abc import Callable, Iterator
@@ -24,6 +23,7 @@ from typing import Any
 
 from distributed import Client, Future, as_completed
 
+from autofin.interrupts import handled
 from autofin.sweep.plan import SweepPlan
 from autofin.sweep.runs import Outcome, OutputError, Run, Simulation, run_batch
 from autofin.sweep.store import SweepStore
@@ -186,21 +186,14 @@ def _stop_requests() -> Iterator[list[int]]:
     in the list yielded, which the loop checks on every pass: an interrupt raised inside
     Dask's client calls could be caught there and lost, and the sweep ran to its end.
     """
-    if threading.current_thread() is not threading.main_thread():
-        yield []  # (signal handlers can be set from the main thread only)
-        return
     received: list[int] = []
 
     def stop(signum: int, frame: object) -> None:
         received.append(signum)
         raise KeyboardInterrupt
 
-    previous = {number: signal.signal(number, stop) for number in (signal.SIGINT, signal.SIGTERM)}
-    try:
+    with handled([signal.SIGINT, signal.SIGTERM], stop):
         yield received
-    finally:
-        for number, handler in previous.items():
-            signal.signal(number, handler)
 
 
 def _outcomes(future: Future, runs: list[Run]) -> list[Outcome] | None:
