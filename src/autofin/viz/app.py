@@ -1,4 +1,4 @@
-"""The page served by `autofin viz`: Mesa's SolaraViz controls around an `ExploredModel`.
+"""The page served by `autofin viz`: controls and Mesa's sliders around an `ExploredModel`.
 
 Solara imports this module in the server process; the scenario to open comes from the
 ``AUTOFIN_VIZ_SCENARIO`` environment variable (set by `autofin viz`), and the playback

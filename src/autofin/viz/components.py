@@ -545,7 +545,7 @@ def Heading(model: ExploredModel) -> None:
 
 
 def progress(model: ExploredModel) -> str:
-    """The run's step, or that it has finished (Mesa's controller then only greys its buttons)."""
+    """The run's step, or that it has finished (the controller then only greys its buttons)."""
     steps = model.main.spec.steps
     if finished(model):
         return f"run finished (step {model.step_index} of {steps})"

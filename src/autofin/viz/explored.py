@@ -1,6 +1,6 @@
 """The Mesa model behind the page: a scenario's `AutofinModel`, and a second copy side by side.
 
-`ExploredModel` takes only keyword arguments, as Mesa's `SolaraViz` re-creates it on reset
+`ExploredModel` takes only keyword arguments, as the page's controller re-creates it on reset
 from the page's `model_params`. Its main model is exactly the `AutofinModel` that `autofin run`
 steps, so with untouched sliders the page's series are those of `autofin run`.
 """
@@ -179,7 +179,7 @@ class ExploredModel(mesa.Model):
         until the run ended); one stepping faster than the browser draws would show only some
         of its steps.
 
-        Past the run's last step it does nothing: Mesa's controller steps `render_interval`
+        Past the run's last step it does nothing: the page's controller steps `render_interval`
         times between draws, also past the end.
         """
         if self.main.step_index >= self.main.spec.steps:

@@ -99,7 +99,7 @@ def use_wide_at_opening() -> bool:
     """Whether the window was wide when the page first measured it (a hook, for a render).
 
     The page is laid out for the window it opened in, and stays so when the window is
-    resized: moved between the sidebar and the main area, Mesa's controller was built anew,
+    resized: moved between the sidebar and the main area, the controller was built anew,
     forgot that the model was playing, and its old loop stepped on with no pause button.
     """
     return solara.use_memo(is_wide, [window_width.value > 0])
