@@ -118,7 +118,7 @@ def ScenarioPicker(
         v_model=picked,
         on_v_model=on_pick,
         items=[{"text": described(key), "value": key} for key in spec["values"]],
-        hint=f"{description} (file: {file})" if file else description,
+        hint=f"{description} (file: {file})" if description else f"file: {file}",
         persistent_hint=True,
         menu_props={"contentClass": "autofin-scenario-menu", "maxHeight": 520},
         v_slots=[{"name": "selection", "children": [solara.v.Html(tag="span", children=[name])]}],

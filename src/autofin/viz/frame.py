@@ -183,7 +183,7 @@ def Frame(
         # that Pause and Step are at hand beside a chart far down (`PAGE_CSS`).
         with (
             solara.Column(classes=["autofin-controls"]),
-            solara.Column(style={"max-width": "420px"}),
+            solara.Column(gap="4px", style={"max-width": "420px"}),
         ):
             controls()
     Tabs(shown.value, panels, tabs)
