@@ -50,6 +50,12 @@ VARIANTS: dict[str, list[str]] = {
     "cover test -25%": ["banks.resize_min_interest_cover=0.75"],
     "cover test +25%": ["banks.resize_min_interest_cover=1.25"],
     "cover test off": ["banks.resize_min_interest_cover=0"],
+    "loan term -25%": ["banks.loan_term_days=68"],
+    "loan term +25%": ["banks.loan_term_days=113"],
+    "repay first -25%": ["banks.repay_first_days=5"],
+    "repay first off (roll over)": ["banks.roll_over_maturing_draws=true"],
+    "consumers -25%": ["consumers.population=37500"],
+    "consumers +25%": ["consumers.population=62500"],
     "finance constraint off": ["suppliers.finance_constrained_production=false"],
     "inputs follow business off": ["suppliers.inputs_follow_business=false"],
     **{
@@ -57,9 +63,11 @@ VARIANTS: dict[str, list[str]] = {
         for feature in ("leverage", "cash_flow", "interest_cover", "arrears")
     },
 }
-"""Each variant's overrides: cut-off and thresholds ±25%, or one scoring feature or mechanism
-off. (The scorecard's tier weight is 0, `banks.scoring.tier`: the fit finds none once cash
-flow and arrears are scored, so "no tier" would be the defaults row again.)"""
+"""Each variant's overrides: cut-off and thresholds ±25%, the line's term, the days of maturities
+repaid first and the population ±25%, or one scoring feature or mechanism off. (The
+scorecard's tier weight is 0, `banks.scoring.tier`: the fit finds none once cash flow and
+arrears are scored, so "no tier" would be the defaults row again. `repay_first_days` +25%, 9
+days, would be the defaults row too: a 7-day step has only 7 days of maturities.)"""
 
 CASES: dict[str, tuple[str, list[str]]] = {
     "pledge 60d": ("pledge_60_days", []),
