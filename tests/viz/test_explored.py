@@ -69,6 +69,15 @@ def page_values(catalog: Catalog, name: str, **moved) -> dict:
     return {key: spec["value"] for key, spec in params.items()} | moved
 
 
+def test_the_second_copy_starts_on_a_term_the_scenario_does_not_pay_in(catalog):
+    # Side by side, a copy on the scenario's own term would only repeat the run.
+    for name in ("tiny", "pledge_60_days", "long_terms_stress"):
+        values = page_values(catalog, name)
+        assert values["compare_term_days"] != values["automaker_term_days"], name
+    assert page_values(catalog, "tiny")["compare_term_days"] == 60
+    assert page_values(catalog, "pledge_60_days")["compare_term_days"] == 170
+
+
 def test_picking_a_scenario_sets_the_sliders_to_its_own_terms(catalog):
     # The opening scenario (tiny) has a 170-day automaker term and no platform; the stress
     # scenario 240 days; the platform scenario its own platform.

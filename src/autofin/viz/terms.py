@@ -174,6 +174,25 @@ def _prefer(finance: dict[str, Any], instrument: str, on: bool) -> None:
         finance["preference"].insert(0, instrument)
 
 
+PLEDGE_TERM_DAYS = 60
+"""The second copy's term by default: the 60-day pledge (`scenarios/pledge_60_days.yaml`)."""
+
+LONG_TERM_DAYS = 170
+"""The second copy's term by default when the scenario already pays in 60 days: the
+baseline's 170."""
+
+
+def contrast_term(terms: Terms) -> int:
+    """The second copy's payment term by default: one the picked scenario does not pay in.
+
+    The 60-day pledge, or the baseline's 170 days for a scenario whose automakers already pay
+    in 60 (side by side, a copy on the same term would only repeat the run).
+    """
+    if terms.automaker_term_days == PLEDGE_TERM_DAYS:
+        return LONG_TERM_DAYS
+    return PLEDGE_TERM_DAYS
+
+
 def model_params(
     terms: Terms,
     seed: int,
@@ -235,6 +254,8 @@ def model_params(
             "Bank-app partnership: offers per month", t.bank_app_traffic, 0, 1_000_000, 10_000
         ),
         "compare": switch("Side by side: run a second copy", False),
-        "compare_term_days": slider("Second copy: automaker payment term (days)", 60, 0, 240, 5),
+        "compare_term_days": slider(
+            "Second copy: automaker payment term (days)", contrast_term(t), 0, 240, 5
+        ),
         "compare_platform": switch("Second copy: reverse-factoring platform", t.platform),
     }
