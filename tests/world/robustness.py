@@ -56,6 +56,7 @@ VARIANTS: dict[str, list[str]] = {
     "repay first off (roll over)": ["banks.roll_over_maturing_draws=true"],
     "consumers -25%": ["consumers.population=37500"],
     "consumers +25%": ["consumers.population=62500"],
+    "payout while indebted off": ["suppliers.payout_while_indebted=false"],
     "finance constraint off": ["suppliers.finance_constrained_production=false"],
     "inputs follow business off": ["suppliers.inputs_follow_business=false"],
     **{
