@@ -193,7 +193,7 @@ def Frame(
 def Layout(children: list) -> solara.Element:
     """Solara's page layout, its sidebar open by itself only in a wide window.
 
-    Solara draws the page's sidebar open, whatever the window; at 1024 px its 400 px left the
+    Solara draws the page's sidebar open, whatever the window; at 1024 px it left the
     panels too little room. Its menu button opens and closes it either way; resizing the
     window does not (the controls stay where the page opened with them, `Frame`).
     """

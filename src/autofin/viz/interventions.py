@@ -62,10 +62,9 @@ def payment_term(model: AutofinModel, term_days: int, buyer_tier: int = 0) -> In
             f"payment term {term_days} days: expected 0 to {longest} days (the longest term "
             "this run's trade books hold)"
         )
-    edges = firms.tier[firms.edge_customer] == buyer_tier
-    steps = steps_of(term_days, step_days)
+    edges, steps = _term_edges(model, term_days, buyer_tier)
     who = "automakers" if buyer_tier == 0 else f"tier-{buyer_tier} buyers"
-    if not changes_term(model, term_days, buyer_tier):
+    if (firms.edge_term_steps[edges] == steps).all():
         raise InterventionError(
             f"{who} already pay in {steps * step_days} days ({steps} steps of {step_days} "
             f"days); {term_days} days would change nothing"
@@ -80,10 +79,14 @@ def changes_term(model: AutofinModel, term_days: int, buyer_tier: int = 0) -> bo
     Terms are paid in whole steps: a term of the same steps as the one in force (168 days
     where 170 are in force, in weekly steps) changes nothing.
     """
+    edges, steps = _term_edges(model, term_days, buyer_tier)
+    return not (model.firms.edge_term_steps[edges] == steps).all()
+
+
+def _term_edges(model: AutofinModel, term_days: int, buyer_tier: int) -> tuple[np.ndarray, int]:
+    """The edges whose buyers are of ``buyer_tier`` (a mask), and ``term_days`` in steps."""
     firms = model.firms
-    edges = firms.tier[firms.edge_customer] == buyer_tier
-    steps = steps_of(term_days, model.spec.step_days)
-    return not (firms.edge_term_steps[edges] == steps).all()
+    return firms.tier[firms.edge_customer] == buyer_tier, steps_of(term_days, model.spec.step_days)
 
 
 def longest_term_days(model: AutofinModel) -> int:

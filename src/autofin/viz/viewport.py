@@ -14,7 +14,7 @@ import traitlets
 
 WIDE_WINDOW_PX = 1200
 """Narrowest window whose sidebar opens by itself: in a narrower one (a 1024-px laptop) the
-sidebar's 400 px left the panels too little room, and its menu button opens it."""
+sidebar (`frame.SIDEBAR_PX`) leaves the panels too little room, and its menu button opens it."""
 TWO_COLUMNS_PX = 1050
 """Narrowest main area with two columns of panels (each at least about 500 px wide); one below.
 A 1440-px window with its sidebar open has 1,096 px: two columns, the first chart beside the

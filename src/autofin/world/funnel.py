@@ -172,13 +172,16 @@ class ConsumerMarket:
                 + (1 - loan_share) * c.affordability(who, prices, ~borrows, instalment)
             )
         )
-        channels = spec.channels
-        lead_rate = np.where(
-            c.channel[who] == Channel.WALK_IN,
+        return self._lead_rates(who) * buy
+
+    def _lead_rates(self, who: np.ndarray | slice) -> np.ndarray:
+        """Each of ``who``'s chance that a trip makes a lead: its channel's lead rate."""
+        channels = self.consumers.spec.channels
+        return np.where(
+            self.consumers.channel[who] == Channel.WALK_IN,
             channels.walk_in.lead_rate,
             channels.online.lead_rate,
         )
-        return lead_rate * buy
 
     def holding_shares(self, chances: np.ndarray) -> np.ndarray:
         """The long-run share of time a consumer holds a car bought under ``holding_years``.
@@ -234,12 +237,7 @@ class ConsumerMarket:
         floating point never exceeds it.
         """
         c, spec = self.consumers, self.consumers.spec
-        channels = spec.channels
-        bound = np.where(
-            c.channel[part] == Channel.WALK_IN,
-            channels.walk_in.lead_rate,
-            channels.online.lead_rate,
-        )
+        bound = self._lead_rates(part)
         per_trip = spec.test_drive_propensity * spec.holding_years * self._trips_per_year()
         bound *= per_trip * (1.0 + 1e-6)
         bound *= c.propensity[part]
