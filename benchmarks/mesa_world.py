@@ -35,7 +35,13 @@ from autofin.world.applications import payment_to_income
 from autofin.world.approval import MINUTES_PER_DAY
 from autofin.world.auto_loans import DAYS_PER_MONTH, annuity_factor, unit_schedules
 from autofin.world.banks import CAR_LOAN_CHARGE_OFF_DAYS, NON_PERFORMING_DAYS_PAST_DUE
-from autofin.world.firms import MARGIN_SMOOTHING, steps_of
+from autofin.world.firms import (
+    ARREARS_SMOOTHING,
+    MARGIN_SMOOTHING,
+    steps_of,
+    weekly_ar1,
+    weekly_weight,
+)
 from autofin.world.model import AutofinModel
 from autofin.world.scoring import LEARNT_SHIFT_BOUND
 
@@ -761,11 +767,10 @@ class MesaWorld(mesa.Model):
         """AR(1) wage-cost shocks; cost-plus prices (all computed on last step's prices)."""
         sup = self.spec.suppliers
         gauss = self.random.gauss
+        persistence, sd = weekly_ar1(sup.cost_shock_persistence, sup.cost_shock_sd, self.step_days)
         for firm in self.firms:
-            shock = gauss(0.0, sup.cost_shock_sd)
-            firm.cost_shock = (
-                0.0 if firm.is_automaker else (sup.cost_shock_persistence * firm.cost_shock + shock)
-            )
+            shock = gauss(0.0, sd)
+            firm.cost_shock = 0.0 if firm.is_automaker else (persistence * firm.cost_shock + shock)
         new = [
             (firm, firm.unit_cost(firm.input_price()) * (1.0 + firm.margin))
             for firm in self.firms
@@ -1018,6 +1023,7 @@ class MesaWorld(mesa.Model):
                 firm.cash -= firm.wages_due + firm.fixed_cost
             if firm.able:
                 self.collect_loans(firm, t)
+        arrears_weight = weekly_weight(ARREARS_SMOOTHING, self.step_days)
         for firm in settled:
             if firm.able:
                 if firm.cash < firm.cash_target - EPSILON:
@@ -1026,7 +1032,7 @@ class MesaWorld(mesa.Model):
                 firm.arrears_steps = 0
             elif firm.late:
                 firm.arrears_steps += 1
-            firm.arrears_history += 0.1 * (float(firm.late) - firm.arrears_history)
+            firm.arrears_history += arrears_weight * (float(firm.late) - firm.arrears_history)
 
     def draw(self, firm: FirmAgent, need: float, t: int) -> None:
         """Draw on the line for ``need`` × (1 + buffer), within every limit; kept whole or not."""
@@ -1669,6 +1675,7 @@ class MesaWorld(mesa.Model):
         autofin does this in `Firms.close_step` (``world/firms.py``): revenue less the
         variable cost of what was delivered and the fixed cost, over expected revenue.
         """
+        margin_weight = weekly_weight(MARGIN_SMOOTHING, self.step_days)
         for firm in self.firms:
             if not firm.active:
                 continue
@@ -1680,7 +1687,7 @@ class MesaWorld(mesa.Model):
             profit = revenue - units * variable - firm.fixed_cost
             expected = max(firm.price * firm.expected_output, 1e-9)
             margin = min(max(profit / expected, -1.0), 1.0)
-            firm.cash_flow_margin += MARGIN_SMOOTHING * (margin - firm.cash_flow_margin)
+            firm.cash_flow_margin += margin_weight * (margin - firm.cash_flow_margin)
 
     # ------------------------------------------------------------------ results
     def summary(self) -> dict[str, float]:

@@ -24,7 +24,16 @@ RAW_MATERIAL_PRICE = 1.0
 
 
 MARGIN_SMOOTHING = 0.1
-"""Weight of the latest step in the smoothed cash-flow margin banks observe."""
+"""Weight of the latest week in the smoothed cash-flow margin banks observe (`weekly_weight`)."""
+
+ARREARS_SMOOTHING = 0.1
+"""Weight of the latest week in each firm's smoothed frequency of arrears (`weekly_weight`)."""
+
+WEEK_DAYS = 7
+"""Days of the period in which the smoothing of margins and arrears and the cost shocks are
+given: the calibration's step. At other step lengths they are converted (`weekly_weight`,
+`weekly_ar1`). Demand forecasts are not: their weight is a planning rule's, applied once a
+step (`suppliers.forecast_smoothing`)."""
 
 
 NOT_RESOURCING = -(2**62)
@@ -40,6 +49,31 @@ def steps_of(days: float, step_days: int) -> int:
 def step_of_day(day: float, step_days: int) -> int:
     """The step that contains ``day``: ``ceil(day / step_days)``, step 1 at the earliest."""
     return max(1, math.ceil(day / step_days))
+
+
+def weekly_weight(weight: float, step_days: int) -> float:
+    """The weight per step of an exponential smoother whose weight is given per week.
+
+    A weight ``w`` on the latest week keeps ``1 - w`` of the old value a week later; a step of
+    ``step_days`` keeps ``(1 - w) ** (step_days / 7)``, so the smoother forgets as much per
+    day at any step length. At 7-day steps it is ``w`` itself, to the bit.
+    """
+    if step_days == WEEK_DAYS:
+        return weight
+    return 1.0 - (1.0 - weight) ** (step_days / WEEK_DAYS)
+
+
+def weekly_ar1(persistence: float, sd: float, step_days: int) -> tuple[float, float]:
+    """Persistence and innovation sd per step of an AR(1) process given per week.
+
+    The persistence compounds per day (``persistence ** (step_days / 7)``); the innovation's sd
+    keeps the process's stationary sd, ``sd / sqrt(1 - persistence²)``, at any step length.
+    At 7-day steps the weekly values themselves.
+    """
+    if step_days == WEEK_DAYS:
+        return persistence, sd
+    per_step = persistence ** (step_days / WEEK_DAYS)
+    return per_step, sd * math.sqrt((1.0 - per_step**2) / (1.0 - persistence**2))
 
 
 FEW_FIRMS = 2048
@@ -352,7 +386,7 @@ class Firms:
         return input_price[rows] * self.input_per_unit[rows] + self.wage_per_unit[rows] + per_unit
 
     def close_step(
-        self, shipped_value: np.ndarray, sales_value: np.ndarray
+        self, shipped_value: np.ndarray, sales_value: np.ndarray, step_days: int
     ) -> tuple[np.ndarray, np.ndarray]:
         """Close the step's books: each firm's revenue and operating profit; smooth its margin.
 
@@ -376,7 +410,8 @@ class Firms:
         margin = np.clip(profit / expected, -1.0, 1.0)
         # Active firms smooth their margin: every firm's update is computed and kept for the
         # active ones only (the same arithmetic, element by element, without selecting them).
-        smoothed = self.cash_flow_margin + MARGIN_SMOOTHING * (margin - self.cash_flow_margin)
+        weight = weekly_weight(MARGIN_SMOOTHING, step_days)
+        smoothed = self.cash_flow_margin + weight * (margin - self.cash_flow_margin)
         np.copyto(self.cash_flow_margin, smoothed, where=self.active)
         return revenue, profit
 

@@ -25,7 +25,7 @@ from autofin.world.defaults import CreditChain, liquidate
 from autofin.world.finance import SupplyChainFinance
 from autofin.world.finance.capacity_loans import CapacityLoans
 from autofin.world.finance.payment_terms import PaymentTermPolicy
-from autofin.world.firms import build_firms, steps_of
+from autofin.world.firms import ARREARS_SMOOTHING, build_firms, steps_of, weekly_weight
 from autofin.world.funnel import ConsumerMarket
 from autofin.world.ledger import Flow, Ledger
 from autofin.world.metrics import MetricsRecorder, StepActivity
@@ -299,7 +299,7 @@ class AutofinModel(mesa.Model):
         )
         firms.costs_moved()
         activity.revenue, activity.ebit = firms.close_step(
-            activity.shipped_value, activity.sales_value
+            activity.shipped_value, activity.sales_value, scenario.step_days
         )
         activity.input_price = firms.input_price()
         if self.recording:
@@ -522,7 +522,8 @@ class AutofinModel(mesa.Model):
         # Active firms' history moves towards their arrears: every firm's update is computed
         # and kept for the firms active when their tier settled.
         history = firms.arrears_history
-        np.copyto(history, history + 0.1 * (late_all - history), where=active_all)
+        weight = weekly_weight(ARREARS_SMOOTHING, self.spec.step_days)
+        np.copyto(history, history + weight * (late_all - history), where=active_all)
         activity.bad_debt = self.chain.bad_debt_in_step
 
     def _rolled_share(self) -> float:

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from autofin.scenario.schema import Scenario
-from autofin.world.firms import Firms
+from autofin.world.firms import Firms, weekly_ar1
 
 
 @dataclass
@@ -246,8 +246,9 @@ def update_forecasts(firms: Firms, demand: np.ndarray, rows: np.ndarray, smoothi
 
 
 def draw_cost_shocks(firms: Firms, scenario: Scenario, rng: np.random.Generator) -> None:
-    """Idiosyncratic AR(1) shocks to suppliers' wage cost per unit."""
+    """Idiosyncratic AR(1) shocks to suppliers' wage cost per unit (weekly: `weekly_ar1`)."""
     sup = scenario.suppliers
-    shock = rng.normal(0.0, sup.cost_shock_sd, size=firms.n)
-    firms.cost_shock = sup.cost_shock_persistence * firms.cost_shock + shock
+    persistence, sd = weekly_ar1(sup.cost_shock_persistence, sup.cost_shock_sd, scenario.step_days)
+    shock = rng.normal(0.0, sd, size=firms.n)
+    firms.cost_shock = persistence * firms.cost_shock + shock
     firms.cost_shock[firms.is_automaker] = 0.0

@@ -1,0 +1,58 @@
+"""Cost shocks and the margins banks score, given per week, act per day at any step length.
+
+They were applied once a step, so a 35-day step forgot as much in one step as a 7-day step in
+one week, and 5-day steps forgot more per day. 35 days is 5 steps of 7 days, 7 of 5 and 1 of
+35. (Demand forecasts keep their weight a step: a planning rule, see `step_days`.)
+"""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from autofin.world import production
+from autofin.world.firms import MARGIN_SMOOTHING
+from autofin.world.model import AutofinModel
+from conftest import small_scenario
+
+STEPS = [5, 7, 35]
+"""Step lengths that divide 35 days."""
+
+
+@pytest.mark.parametrize("step_days", STEPS)
+def test_cost_shocks_keep_their_weekly_persistence_and_spread(step_days):
+    # Shocks drawn over 35 days are as correlated with the opening ones as five weekly AR(1)
+    # steps make them (0.9^5), and keep the weekly process's stationary spread.
+    scenario = small_scenario(step_days=step_days, horizon_days=350, warmup_days=0)
+    sup = scenario.suppliers
+    n = 200_000
+    stationary = sup.cost_shock_sd / np.sqrt(1.0 - sup.cost_shock_persistence**2)
+    rng = np.random.default_rng(5)
+    opening = rng.normal(0.0, stationary, n)
+    firms = SimpleNamespace(n=n, cost_shock=opening.copy(), is_automaker=np.zeros(n, bool))
+    for _ in range(35 // step_days):
+        production.draw_cost_shocks(firms, scenario, rng)
+    correlation = np.corrcoef(opening, firms.cost_shock)[0, 1]
+    assert correlation == pytest.approx(sup.cost_shock_persistence**5, abs=0.01)
+    assert firms.cost_shock.std() == pytest.approx(stationary, rel=0.01)
+
+
+def test_a_firms_smoothed_margin_moves_as_far_in_35_days_at_any_step_length():
+    # A firm that sells nothing has a steady margin of minus its fixed costs over its expected
+    # revenue (per step, so the same at any step length); its smoothed margin, opened at 0,
+    # covers 1 - 0.9^5 of the way to it in 35 days.
+    reached = {}
+    for step_days in STEPS:
+        model = AutofinModel(small_scenario(step_days=step_days, warmup_days=0))
+        firms = model.firms
+        firms.cash_flow_margin[:] = 0.0
+        idle = np.zeros(firms.edge_supplier.size), np.zeros(firms.n)
+        for _ in range(35 // step_days):
+            firms.close_step(*idle, step_days)
+        steady = -firms.fixed_cost_per_step / (firms.price * firms.expected_output)
+        supplier = ~firms.is_automaker
+        reached[step_days] = (firms.cash_flow_margin / steady)[supplier]
+    for step_days in STEPS:
+        assert reached[step_days] == pytest.approx(1.0 - (1.0 - MARGIN_SMOOTHING) ** 5, rel=1e-9)
