@@ -15,6 +15,7 @@ from autofin.scenario.loading import load_scenario
 from autofin.viz import interventions
 from autofin.viz.catalog import Catalog, UnknownScenarioError
 from autofin.viz.components import banks_in_a_cell, draw, tell_runs_apart
+from autofin.viz.controls import moved_settings
 from autofin.viz.explored import ExploredModel, scenario_terms
 from autofin.viz.interventions import InterventionError
 from autofin.viz.terms import model_params
@@ -76,6 +77,37 @@ def test_the_second_copy_starts_on_a_term_the_scenario_does_not_pay_in(catalog):
         assert values["compare_term_days"] != values["automaker_term_days"], name
     assert page_values(catalog, "tiny")["compare_term_days"] == 60
     assert page_values(catalog, "pledge_60_days")["compare_term_days"] == 170
+
+
+def test_a_model_built_from_the_sliders_says_so_and_a_moved_slider_is_named(catalog):
+    # The page names each slider whose value differs from the running model's settings: none
+    # for a model opened with no arguments (the page's first) or built from untouched sliders.
+    for name in ("tiny", "pledge_60_days", "long_terms_stress", "platform_reverse_factoring"):
+        params = model_params(*scenario_terms(catalog, name), catalog.names, name)
+        values = page_values(catalog, name)
+        assert (
+            moved_settings(params, values, ExploredModel(catalog=catalog, **values).settings) == []
+        )
+        opened = ExploredModel(catalog=catalog, scenario_name=name)
+        assert moved_settings(params, values, opened.settings) == [], name
+    params = model_params(*scenario_terms(catalog, "tiny"), catalog.names, "tiny")
+    # A float slider's value as the browser sends it (0.1 steps) is the value it shows.
+    moved = page_values(
+        catalog,
+        "tiny",
+        automaker_term_days=60,
+        factoring=True,
+        platform_spread_percent=0.7000000000000001,
+    )
+    running = ExploredModel(catalog=catalog).settings
+    assert moved_settings(params, moved, running) == [
+        ("Automaker payment term (days)", "170", "60"),
+        ("Platform spread (% a year)", "0.5", "0.7"),
+        ("Factoring", "off", "on"),
+    ]
+    # Reset with them: the new model was built with them, nothing is moved from it.
+    reset = ExploredModel(catalog=catalog, **moved).settings
+    assert moved_settings(params, moved, reset) == []
 
 
 def test_picking_a_scenario_sets_the_sliders_to_its_own_terms(catalog):

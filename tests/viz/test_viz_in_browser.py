@@ -901,3 +901,69 @@ def test_the_live_term_starts_at_the_runs_own_and_only_a_change_can_be_applied(p
         "New automaker payment term: 90 days (the term in force: no change)"
     ).wait_for()
     assert page.button("Apply term").is_disabled()
+
+
+def test_a_setting_moved_in_the_sidebar_says_reset_applies_it_until_it_does(page):
+    # A slider or switch moved in the sidebar gave no sign that the running model did not use
+    # it yet: only a picked scenario said that Reset loads it.
+    sign = page.tab.locator(".autofin-pending-settings")
+    # Live controls apply at once, the play interval and the live payment term: no sign.
+    play = _slider(page, "Play interval (ms)")
+    play.focus()
+    page.tab.keyboard.press("ArrowRight")
+    _live_term(page, 90)
+    page.tab.wait_for_timeout(1000)
+    assert sign.count() == 0
+    term = _slider(page, "Automaker payment term (days)")
+    term.focus()
+    sent = len(page.sent)
+    for _ in range(22):  # 170 days to 60, 5 days a press
+        page.tab.keyboard.press("ArrowLeft")
+    page.wait_until_sent(r'"state":\s*\{"v_model":\s*60\}', since=sent)
+    sent = len(page.sent)
+    page.tab.get_by_text("Factoring", exact=True).click()
+    page.wait_until_sent(r'"state":\s*\{"v_model":\s*true\}', since=sent)
+    sign.get_by_text("Factoring: off → on").wait_for()
+    assert sign.inner_text().splitlines() == [
+        "Press Reset to apply (the run uses the old values):",
+        "Automaker payment term (days): 170 → 60",
+        "Factoring: off → on",
+    ]
+    # Just above Reset, in sight with it (where the scenario's sign is).
+    page.button("Reset").scroll_into_view_if_needed()
+    box, reset = sign.bounding_box(), page.button("Reset").bounding_box()
+    assert 0 <= reset["y"] - (box["y"] + box["height"]) <= 24
+    assert box["y"] >= 64
+    page.shot("settings-pending")
+    # Moved back, a setting is the running model's again.
+    term.focus()
+    sent = len(page.sent)
+    for _ in range(22):
+        page.tab.keyboard.press("ArrowRight")
+    page.wait_until_sent(r'"state":\s*\{"v_model":\s*170\}', since=sent)
+    page.tab.wait_for_function(
+        """() => { const s = document.querySelector('.autofin-pending-settings');
+                   return s && !s.innerText.includes('payment term'); }"""
+    )
+    page.button("Reset").click()
+    sign.wait_for(state="detached")
+    page.tab.get_by_text(re.compile("factoring on")).first.wait_for()
+    # Picked, a scenario's settings are its own: those moved from them go with it on Reset.
+    page.tab.locator(".autofin-scenario-picker .v-select__slot").click()
+    page.tab.get_by_role("option", name=re.compile(r"^pledge_60_days: ")).click()
+    page.tab.locator(".autofin-pending").wait_for()
+    assert sign.count() == 0  # the sliders are its own, factoring off again
+    cutoff = _slider(page, "Bank cut-off (scored PD, %)")
+    before = cutoff.get_attribute("aria-valuenow")
+    cutoff.focus()
+    page.tab.keyboard.press("ArrowRight")
+    sign.get_by_text(re.compile(r"Bank cut-off \(scored PD, %\): \d+ → \d+")).wait_for()
+    assert sign.inner_text().splitlines() == [
+        "Reset loads pledge_60_days with these settings changed:",
+        f"Bank cut-off (scored PD, %): {before} → {int(before) + 1}",
+    ]
+    page.button("Reset").scroll_into_view_if_needed()
+    page.shot("settings-pending-with-scenario")
+    page.button("Reset").click()
+    sign.wait_for(state="detached")
+    page.tab.locator(".autofin-pending").wait_for(state="detached")

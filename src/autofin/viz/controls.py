@@ -5,6 +5,8 @@ its own, `render_interval` steps between redraws), but says when the run has end
 kept its pause button, greyed, at the end of a run, as if the run were stuck. `ScenarioPicker`
 names each scenario by its own name and what it is (Mesa's select listed the catalogue's
 keys, the files' stems), and a scenario picked but not loaded yet says that Reset loads it.
+`PendingSettings` says so of the other settings applied on Reset (Mesa's sliders), naming each
+slider moved from the value the running model was built with.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from typing import Any
 
 import mesa
 import solara
@@ -137,4 +140,79 @@ def PendingScenario(about: dict, picked: str, loaded: str | None) -> None:
         f"{name} is picked: press Reset to load it ({running} is running).",
         dense=True,
         classes=["autofin-pending"],
+    )
+
+
+def moved_settings(specs: dict, values: dict, base: dict) -> list[tuple[str, str, str]]:
+    """The settings applied on Reset whose values differ from ``base``, as the sidebar says them.
+
+    Args:
+        specs: The page's `model_params`: each slider's or switch's ``type`` and ``label``
+            (fixed arguments and the scenario picker, which says so itself, are left out).
+        values: The settings as the sliders stand (Mesa's model parameters).
+        base: The settings to compare with: the running model's (`ExploredModel.settings`)
+            or a picked scenario's own.
+
+    Returns:
+        Each moved setting's label, its value in ``base`` and its value now ("on"/"off" for a
+        switch), in the sidebar's order.
+    """
+    moved = []
+    for key, spec in specs.items():
+        if key == "scenario_name" or not isinstance(spec, dict) or "type" not in spec:
+            continue
+        if key not in values or key not in base:
+            continue
+        old, new = base[key], values[key]
+        if _said(old) != _said(new):
+            moved.append((spec.get("label", key), _said(old), _said(new)))
+    return moved
+
+
+def _said(value: Any) -> str:
+    """A setting's value as the sign says it: a switch on or off, a number as its slider's."""
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    if isinstance(value, float) and not value.is_integer():
+        return f"{round(value, 6):g}"
+    if isinstance(value, int | float):
+        return f"{int(value):,}"
+    return str(value)
+
+
+@solara.component
+def PendingSettings(moved: list[tuple[str, str, str]], scenario: str | None = None) -> None:
+    """Says which settings moved in the sidebar Reset applies, each as "old → new", until it does.
+
+    Args:
+        moved: Each moved setting's label, old and new value (`moved_settings`).
+        scenario: The scenario picked but not running yet, whose own settings they moved from
+            (None: they moved from the running model's).
+    """
+    if not moved:
+        return
+    if scenario is None:
+        heading = "Press Reset to apply (the run uses the old values):"
+    else:
+        heading = f"Reset loads {scenario} with these settings changed:"
+    solara.Warning(
+        dense=True,
+        classes=["autofin-pending-settings"],
+        children=[
+            solara.v.Html(tag="div", children=[heading]),
+            solara.v.Html(
+                tag="ul",
+                class_="autofin-pending-list",
+                children=[
+                    solara.v.Html(
+                        tag="li",
+                        children=[
+                            f"{label}: ",
+                            solara.v.Html(tag="b", children=[f"{old} → {new}"]),
+                        ],
+                    )
+                    for label, old, new in moved
+                ],
+            ),
+        ],
     )

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import logging
 import threading
-from dataclasses import fields
+from dataclasses import asdict, fields
 from functools import cache
+from typing import Any
 
 import mesa
 from mesa.visualization.utils import update_counter
@@ -22,7 +23,7 @@ from autofin.viz import interventions
 from autofin.viz.catalog import Catalog
 from autofin.viz.live import LiveModel
 from autofin.viz.plotly_view import Screen
-from autofin.viz.terms import PERCENT_SLIDERS, Terms, fraction, percent
+from autofin.viz.terms import PERCENT_SLIDERS, Terms, contrast_term, fraction, percent
 from autofin.world.model import AutofinModel
 
 log = logging.getLogger(__name__)
@@ -65,7 +66,8 @@ class ExploredModel(mesa.Model):
         scenario_name: The scenario to run (a name from the catalogue).
         seed: The seed (None: the scenario's own).
         compare: Also run a second copy from the same seed, stepping in lockstep.
-        compare_term_days: The second copy's automaker payment term.
+        compare_term_days: The second copy's automaker payment term (None: the page's
+            slider's opening value, `terms.contrast_term`).
         compare_platform: Whether the second copy has a reverse-factoring platform.
         **terms: The values of `Terms` fields (None: the scenario's own), rates and ratios in
             percent as the page shows them (`PERCENT_SLIDERS`). The page passes every
@@ -92,7 +94,7 @@ class ExploredModel(mesa.Model):
         reviewers: int | None = None,
         bank_app_traffic: int | None = None,
         compare: bool = False,
-        compare_term_days: int = 60,
+        compare_term_days: int | None = None,
         compare_platform: bool | None = None,
     ) -> None:
         catalog = catalog or Catalog.build()
@@ -127,11 +129,27 @@ class ExploredModel(mesa.Model):
         if seed is not None and seed != scenario.seed:
             scenario = scenario.model_copy(update={"seed": int(seed)})
         scenario = terms.apply(scenario, moved)
+        if compare_term_days is None:
+            compare_term_days = contrast_term(terms)
+        if compare_platform is None:
+            compare_platform = terms.platform
         super().__init__(rng=scenario.seed)
         self.catalog = catalog
         self.scenario_name = name  # the catalogue's key of the scenario running
         self.terms = terms
         self.moved = moved  # the terms moved from the scenario's own
+        self.settings: dict[str, Any] = {
+            "seed": scenario.seed,
+            **{PERCENT_SLIDERS.get(k, k): v for k, v in asdict(terms).items()},
+            "compare": bool(compare),
+            "compare_term_days": int(compare_term_days),
+            "compare_platform": bool(compare_platform),
+        }
+        """The page's settings applied on Reset as this model was built with them, by the
+        keys of the page's `model_params` (rates and ratios in percent): the page says which
+        sliders have moved from them since (`controls.PendingSettings`)."""
+        for key in PERCENT_SLIDERS.values():
+            self.settings[key] = percent(self.settings[key])
         self.main = AutofinModel(scenario)
         self.twin: AutofinModel | None = None
         if compare:

@@ -19,7 +19,13 @@ import solara.lab
 from mesa.visualization.solara_viz import ModelCreator, make_initial_grid_layout
 
 from autofin.viz import viewport
-from autofin.viz.controls import Controller, PendingScenario, ScenarioPicker
+from autofin.viz.controls import (
+    Controller,
+    PendingScenario,
+    PendingSettings,
+    ScenarioPicker,
+    moved_settings,
+)
 
 SIDEBAR_PX = 320
 """The sidebar's width (Solara's is at least 400 px): at 1440 px the main area then has room
@@ -73,6 +79,9 @@ PAGE_CSS = """
 .autofin-scenario-menu .v-list-item__title { white-space: normal; line-height: 1.35; }
 .autofin-scenario-menu .v-list-item { min-height: 40px; }
 .autofin-scenario-picker { margin-bottom: 8px; }
+/* The settings Reset applies, one a line, indented little: the sidebar is narrow. */
+.autofin-pending-list { padding-left: 16px !important; margin: 4px 0 0; font-size: 13px; }
+.autofin-pending-list li { line-height: 1.35; margin-top: 2px; }
 /* In a narrow window Reset, play and Step sit in a bar at the top of the main area that stays
    there as the panels scroll under it (they scrolled away with the page); opaque, above the
    panels' cells. The main area's 12-px padding is inside the sticky edge: -12 px puts the
@@ -132,15 +141,18 @@ def Frame(
     picker = model_params.get("scenario_name")
     opening = picker["value"] if picker else None
     picked = parameters.value.get("scenario_name", opening)
-    shown_params = solara.use_memo(
-        lambda: model_params if params_for is None or picked == opening else params_for(picked),
-        [picked],
-    )
+
+    def params_of(name: str) -> dict:
+        return model_params if params_for is None or name == opening else params_for(name)
+
+    shown_params = solara.use_memo(lambda: params_of(picked), [picked])
     # The scenario goes to the model as a fixed argument: the picker is the page's own.
     sliders = {**shown_params, "scenario_name": picked} if picker else shown_params
 
     def pick(name: str) -> None:
-        parameters.set({**parameters.value, "scenario_name": name})
+        # The sliders go to the picked scenario's values (as the sliders rebuilt for it set
+        # them once drawn): until then the old sliders' values read as moved from its own.
+        parameters.set({**own_values(params_of(name)), "scenario_name": name})
 
     solara.Style(SIDEBAR_CSS + PAGE_CSS)
     with solara.AppBar():
@@ -151,9 +163,20 @@ def Frame(
         solara.lab.ThemeToggle()
 
     def controls() -> None:
+        loaded = getattr(shown.value, "scenario_name", None)
         if picker:
-            loaded = getattr(shown.value, "scenario_name", None)
             PendingScenario(picker.get("about", {}), picked, loaded)
+        running = getattr(shown.value, "settings", None)
+        if running is not None and parameters.value:
+            # A scenario picked but not loaded yet: the sliders moved from its own values
+            # (picking it set them there); else those moved from the running model's.
+            pending = picker is not None and loaded is not None and picked != loaded
+            base = own_values(shown_params) if pending else running
+            about = picker.get("about", {}) if picker else {}
+            PendingSettings(
+                moved_settings(shown_params, parameters.value, base),
+                scenario=about.get(picked, (picked,))[0] if pending else None,
+            )
         Controller(shown, parameters, play, render)
         if status is not None:
             status(shown.value)
@@ -230,6 +253,17 @@ def Tabs(model: mesa.Model, panels: Sequence[Panel], tabs: Sequence[str]) -> Non
                     draggable=True,
                     on_grid_layout=on_layout,
                 )
+
+
+def own_values(params: dict) -> dict:
+    """The model parameters before any slider is moved: fixed arguments, sliders' values.
+
+    Mesa's `ModelCreator` starts its model parameters so.
+    """
+    return {
+        key: spec["value"] if isinstance(spec, dict) and "type" in spec else spec
+        for key, spec in params.items()
+    }
 
 
 def initial_layout(rows: Sequence[int], columns: int) -> list[dict]:
