@@ -56,3 +56,24 @@ def test_a_firms_smoothed_margin_moves_as_far_in_35_days_at_any_step_length():
         reached[step_days] = (firms.cash_flow_margin / steady)[supplier]
     for step_days in STEPS:
         assert reached[step_days] == pytest.approx(1.0 - (1.0 - MARGIN_SMOOTHING) ** 5, rel=1e-9)
+
+
+@pytest.mark.parametrize("step_days", STEPS)
+def test_over_35_days_of_steps_the_signals_banks_score_forget_five_weeks_worth(step_days):
+    # Through the model's own steps: the smoothed margin and arrears frequency of a firm
+    # never late keep 0.9^5 of where they stood 35 days earlier (their weekly weights are
+    # 0.1), whatever the step length. Opened far from what a step brings (a margin of 10,
+    # where a step's is within ±1; arrears of 1), what is left of the opening values is that
+    # share, to within 1/10 of the rest for the margin.
+    model = AutofinModel(small_scenario(step_days=step_days, warmup_days=0))
+    firms = model.firms
+    firms.cash_flow_margin[:] = 10.0
+    firms.arrears_history[:] = 1.0
+    never_late = firms.active.copy()
+    for _ in range(35 // step_days):
+        model.step()
+        never_late &= firms.active & (firms.arrears_steps == 0)
+    assert never_late.sum() > 10
+    kept = (1.0 - MARGIN_SMOOTHING) ** 5
+    assert firms.arrears_history[never_late] == pytest.approx(kept, rel=1e-9)
+    assert firms.cash_flow_margin[never_late] / 10.0 == pytest.approx(kept, abs=(1 - kept) / 10)
