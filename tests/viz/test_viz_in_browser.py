@@ -433,7 +433,7 @@ LIVE_CONTROLS_JS = """() => {
 }"""
 
 
-@pytest.mark.parametrize("size", [(1440, 900), (1280, 800), (1024, 768)])
+@pytest.mark.parametrize("size", [(1440, 900), (1366, 768), (1280, 800), (1024, 768)])
 def test_every_live_intervention_control_and_its_answer_are_in_sight_on_opening(
     browser, server, size
 ):
@@ -536,7 +536,8 @@ def test_the_end_of_a_run_is_said_in_the_title_and_under_the_controls(browser, t
 
 CUT_OR_OVERPRINTED_JS = """() => {
   // What is cut or overprinted in the panels: text outside the main area, a cell or its
-  // figure; a tab's name cut; a figure's titles, legend and Sankey labels on one another.
+  // figure (a slider's track too); a tab's name cut; a figure's titles, legend and Sankey
+  // labels on one another.
   const problems = [];
   const main = (document.querySelector('.v-main, .v-content')).getBoundingClientRect();
   const within = (box, outer, what) => {
@@ -559,7 +560,7 @@ CUT_OR_OVERPRINTED_JS = """() => {
   for (const cell of document.querySelectorAll('.vue-grid-item')) {
     const box = cell.getBoundingClientRect();
     across(box, main, 'cell');
-    for (const label of cell.querySelectorAll('.v-label, .v-btn'))
+    for (const label of cell.querySelectorAll('.v-label, .v-btn, .v-slider'))
       across(label.getBoundingClientRect(), box, 'label ' + label.innerText);
   }
   for (const g of document.querySelectorAll('.js-plotly-plot')) {
@@ -785,6 +786,55 @@ def test_at_1440_by_900_the_first_chart_is_in_sight_on_opening(browser, server):
     page.step()
     page.wait_for_figure("Defaults over time", "f._fullData.length > 0")
     page.shot("1440x900-opening")
+    page.tab.close()
+
+
+@pytest.mark.parametrize("size", [(1366, 768), (1280, 800)])
+def test_a_laptop_screen_has_its_controls_in_sight_and_nothing_cut(browser, server, size):
+    # At 1366x768, the commonest laptop screen, the panels took one column beside the open
+    # sidebar (its main area is 1,022 px): no chart was in sight on opening. In two columns
+    # the defaults chart is beside the live interventions, as at 1440x900. At 1280x800 the
+    # columns would be 430 px: one column, the first chart under the live interventions.
+    width, height = size
+    two_columns = width >= 1366
+    page = Page(browser, server, viewport={"width": width, "height": height})
+    page.tab.wait_for_function(
+        "() => document.querySelector('.v-navigation-drawer').getBoundingClientRect().left >= 0"
+    )
+    drawer = page.tab.locator(".v-navigation-drawer").bounding_box()
+    for name in ("Reset", "▶", "Step"):  # in the open sidebar, in sight
+        box = page.button(name).bounding_box()
+        assert box["y"] >= 64, name
+        assert box["y"] + box["height"] <= height, name
+        assert box["x"] + box["width"] <= drawer["x"] + drawer["width"], name
+    page.wait_for_figure("Defaults over time")
+    page.tab.wait_for_timeout(1500)  # the grid lays its cells out
+    box = page.tab.evaluate(FIGURE_BOX_JS, "Defaults over time")
+    assert drawer["x"] + drawer["width"] <= box["left"]
+    assert box["right"] <= width
+    if two_columns:  # the first chart is in sight on opening, beside the live interventions
+        assert box["top"] >= 64
+        assert box["bottom"] <= height
+    else:  # its title is in sight under them
+        assert box["top"] + 40 <= height
+    assert page.tab.evaluate(LIVE_CONTROLS_JS) == []
+    page.step(3)
+    page.wait_for_figure("Banks", "f._fullData[0].x.length === 3")
+    page.wait_for_figure("Supply network at step 3")
+    for index, tab in enumerate(TABS):
+        page.tab.get_by_role("tab", name=tab).click()
+        page.wait_for_figure("Sales funnel" if index else "Defaults over time")
+        assert cut_or_overprinted_once_settled(page) == [], tab
+        cells = [c.bounding_box() for c in page.tab.locator(".vue-grid-item:visible").all()]
+        assert len({round(c["x"]) for c in cells}) == (2 if two_columns else 1), tab
+        for i, c in enumerate(cells):  # no cell over another, none past the window's edge
+            assert c["x"] >= drawer["x"] + drawer["width"]
+            assert c["x"] + c["width"] <= width
+            for d in cells[i + 1 :]:
+                across = min(c["x"] + c["width"], d["x"] + d["width"]) - max(c["x"], d["x"])
+                down = min(c["y"] + c["height"], d["y"] + d["height"]) - max(c["y"], d["y"])
+                assert across <= 0 or down <= 0, (tab, c, d)
+        page.shot(f"{width}x{height}-tab{index + 1}", scrolled=True)
     page.tab.close()
 
 

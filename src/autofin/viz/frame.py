@@ -28,9 +28,9 @@ from autofin.viz.controls import (
 )
 
 SIDEBAR_PX = 320
-"""The sidebar's width (Solara's is at least 400 px): at 1440 px the main area then has room
-for two columns of panels (`viewport.TWO_COLUMNS_PX`), and the first chart sits beside the live
-interventions, in sight on opening (under them, in one column, it was below the fold)."""
+"""The sidebar's width (Solara's is at least 400 px): at 1440 and 1366 px the main area then has
+room for two columns of panels (`viewport.TWO_COLUMNS_PX`), and the first chart sits beside the
+live interventions, in sight on opening (under them, in one column, it was below the fold)."""
 
 SIDEBAR_CSS = (
     ".v-navigation-drawer.solara-content-main { "
@@ -53,7 +53,11 @@ PAGE_CSS = """
 }
 /* A card's title wraps between words (Vuetify breaks it anywhere: "apply o / n Reset"). */
 .v-card__title { word-break: normal; }
-.v-input__slider .v-input__slot > .v-slider { flex: 1 0 100%; }
+/* The track fits its line with its margins (Vuetify's 8 px each side): at 100% it ran 8 px
+   past its card or cell, the Sankey's into the next column. */
+.v-input__slider .v-input__slot > .v-slider {
+  flex: 1 0 calc(100% - 16px); max-width: calc(100% - 16px);
+}
 /* Room under the panels for Solara's badge, which is fixed at the bottom of the window. */
 .v-window { padding-bottom: 48px; }
 /* The tabs share the bar, their names on two lines if need be: in a narrow main area they

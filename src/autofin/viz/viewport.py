@@ -1,9 +1,10 @@
 """The browser window's width, the panels' room and the page's theme, as the page follows them.
 
 A `Viewport` widget, drawn at the top of the main area, reports the window's width (the
-sidebar opens only in a wide window), its own width, the main area's (the panels take one
-column below `TWO_COLUMNS_PX`), and whether the page is dark (the figures follow). The
-values are per page: Solara's reactive variables are kept per browser session.
+sidebar opens only in a wide window), its own width, the main area's, with its scrollbar's
+(the panels take one column below `TWO_COLUMNS_PX`), and whether the page is dark (the
+figures follow). The values are per page: Solara's reactive variables are kept per browser
+session.
 """
 
 from __future__ import annotations
@@ -15,10 +16,14 @@ import traitlets
 WIDE_WINDOW_PX = 1200
 """Narrowest window whose sidebar opens by itself: in a narrower one (a 1024-px laptop) the
 sidebar (`frame.SIDEBAR_PX`) leaves the panels too little room, and its menu button opens it."""
-TWO_COLUMNS_PX = 1050
-"""Narrowest main area with two columns of panels (each at least about 500 px wide); one below.
-A 1440-px window with its sidebar open has 1,096 px: two columns, the first chart beside the
-live interventions; a 1024-px one with its sidebar closed has 1,000: one column."""
+TWO_COLUMNS_PX = 1010
+"""Narrowest main area with two columns of panels (cells at least about 485 px wide); one below.
+With the sidebar open (`frame.SIDEBAR_PX`) a 1440-px window has 1,096 px and a 1366-px one (the
+commonest laptop screen) 1,022: two columns, the first chart beside the live interventions, in
+sight on opening (at 1,050 the 1366-px window had one, its first chart below the fold). A
+1280-px one has 936 and a 1024-px one with its sidebar closed 1,000: one column. The width is
+measured without the main area's scrollbar, which a desktop browser draws (15-17 px, none in a
+headless one): with it, 1366 px made 1,005 and the panels one column."""
 GRID_MARGIN_PX = 10
 """Margin (px) around a cell of Solara's grid (vue-grid-layout's default)."""
 PLOT_MARGINS_PX = 80
@@ -28,6 +33,8 @@ window_width = solara.reactive(0)
 """The browser window's inner width (px); 0 until the page has reported it."""
 main_width = solara.reactive(0)
 """The width (px) of the page's main area, right of an open sidebar; 0 until reported."""
+scrollbar_width = solara.reactive(0)
+"""The width (px) of the main area's scrollbar, beside `main_width` (0: none, or drawn over it)."""
 dark = solara.reactive(False)
 """Whether the page is drawn in its dark theme. Read from the page itself: Solara's
 `use_dark_effective` stays False when the theme is "auto" and the system's is dark."""
@@ -42,10 +49,24 @@ function render({ model, el }) {
     model.set("dark", application.classList.contains("theme--dark"));
     model.save_changes();
   }
-  // Report the window's width and this element's (the main area's) whenever either changes.
+  // The main area's scrollbar's width (0 where scrollbars are drawn over the content).
+  function scrollbar() {
+    for (let box = el.parentElement; box; box = box.parentElement) {
+      const overflow = getComputedStyle(box).overflowY;
+      if (overflow === "auto" || overflow === "scroll") {
+        const style = getComputedStyle(box);
+        const borders = parseFloat(style.borderLeftWidth) + parseFloat(style.borderRightWidth);
+        return Math.max(box.offsetWidth - box.clientWidth - borders, 0);
+      }
+    }
+    return 0;
+  }
+  // Report the window's width, this element's (the main area's) and the main area's
+  // scrollbar's whenever they change.
   function report() {
     const width = Math.round(el.getBoundingClientRect().width);
     if (width <= 0) return;  // not laid out yet (a hidden tab)
+    model.set("scrollbar", Math.round(scrollbar()));
     model.set("window_width", window.innerWidth);
     model.set("width", width);
     model.save_changes();
@@ -76,18 +97,26 @@ class Viewport(anywidget.AnyWidget):
         window_width: The window's inner width (px).
         width: The element's width (px): its container's.
         dark: Whether the page is in its dark theme.
+        scrollbar: The width (px) of the main area's scrollbar (0 where the browser draws
+            scrollbars over the content, as a headless one does).
     """
 
     _esm = RENDER_JS
     window_width = traitlets.Int(0).tag(sync=True)
     width = traitlets.Int(0).tag(sync=True)
     dark = traitlets.Bool(False).tag(sync=True)
+    scrollbar = traitlets.Int(0).tag(sync=True)
 
 
 @solara.component
 def Measure() -> None:
     """Keep `window_width`, `main_width` and `dark` up to date with the browser."""
-    Viewport.element(on_window_width=window_width.set, on_width=main_width.set, on_dark=dark.set)
+    Viewport.element(
+        on_window_width=window_width.set,
+        on_width=main_width.set,
+        on_dark=dark.set,
+        on_scrollbar=scrollbar_width.set,
+    )
 
 
 def is_wide() -> bool:
@@ -106,8 +135,12 @@ def use_wide_at_opening() -> bool:
 
 
 def columns() -> int:
-    """Columns of panels the main area has room for (two until it has been measured)."""
-    return 1 if 0 < main_width.value < TWO_COLUMNS_PX else 2
+    """Columns of panels the main area has room for (two until it has been measured).
+
+    Its scrollbar counts as room: the columns do not depend on whether the browser draws one,
+    nor flip as one comes and goes with the panels' height.
+    """
+    return 1 if 0 < main_width.value + scrollbar_width.value < TWO_COLUMNS_PX else 2
 
 
 def plot_width() -> int:
