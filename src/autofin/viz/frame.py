@@ -154,6 +154,8 @@ def Frame(
     sliders = {**shown_params, "scenario_name": picked} if picker else shown_params
 
     def pick(name: str) -> None:
+        if name == picked:  # the sliders stay as they are (they are rebuilt for a new pick)
+            return
         # The sliders go to the picked scenario's values (as the sliders rebuilt for it set
         # them once drawn): until then the old sliders' values read as moved from its own.
         parameters.set({**own_values(params_of(name)), "scenario_name": name})
