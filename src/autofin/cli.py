@@ -988,6 +988,7 @@ def sweep(
         check_scheduler_address,
         local_workers,
     )
+    from autofin.sweep.runner import SampleRunError
     from autofin.sweep.runs import OutputError
     from autofin.sweep.store import SweepStore
 
@@ -1026,10 +1027,14 @@ def sweep(
         try:
             store = SweepStore(directory)
             store.check(plan.resolved, plan.fingerprint)
-            _sweep_dry_run(plan, store, cluster, workers, scheduler)
+            with _terminate_as_interrupt():  # the sample runs stop with the dry run
+                _sweep_dry_run(plan, store, cluster, workers, scheduler)
         except (StoreError, OutputError) as error:  # the estimate runs the model once
             _print_error(str(error))
             raise typer.Exit(EXIT_BAD_INPUT) from None
+        except SampleRunError as error:
+            _print_error(f"no estimate: {error}")
+            raise typer.Exit(1) from None
         return
     try:
         SweepStore(directory).open(plan.resolved, plan.design, plan.fingerprint)
@@ -1151,7 +1156,13 @@ def _sweep_dry_run(
     running = (
         count if cluster is not None or scheduler is not None else min(count, local_workers(None))
     )
-    estimate = dry_run_estimate(plan, store, running)
+    # The sample run is timed side by side as the local workers would run it. A SLURM
+    # cluster's workers run elsewhere (one run is timed here); a running scheduler's workers
+    # have started already (no start is counted).
+    local = cluster is None and scheduler is None
+    estimate = dry_run_estimate(
+        plan, store, running, running if local else 1, fresh_workers=scheduler is None
+    )
     out.print(
         f"{spec.name}: {spec.design} design, {plan.describe_size()} ({estimate['todo']} to "
         f"do) over {len(spec.parameters)} parameter{'s' if len(spec.parameters) != 1 else ''}",
@@ -1172,8 +1183,15 @@ def _sweep_dry_run(
             soft_wrap=True,
         )
         return
+    copies = int(estimate["timed_side_by_side"])
+    timed = [f"{copies} timed side by side"] if copies > 1 else []
+    if not copies:
+        timed.append("from the runs already in the directory")
+    elif scheduler is None:
+        timed.append(f"{estimate['start_seconds']:.1f} s to start a worker")
+    timed_text = f" ({'; '.join(timed)})" if timed else ""
     out.print(
-        f"about {estimate['seconds_per_run']:.2f} s per run; estimated "
+        f"about {estimate['seconds_per_run']:.2f} s per run{timed_text}; estimated "
         f"{describe_duration(estimate['estimate_seconds'])} on {workers}{where}",
         markup=False,
         soft_wrap=True,

@@ -99,6 +99,15 @@ def test_local_cluster_equals_a_serial_run(tmp_path, client):
     assert "(0 to do)" in dry.output
     assert "every run is done" in dry.output
     assert "estimated" not in dry.output
+    # With some runs done, the estimate is from their times, and counts no worker's start.
+    for run_id in sorted(outcome.runs["run_id"])[:3]:
+        (tmp_path / "sweep" / "runs" / f"{run_id}.json").unlink()
+    dry = CliRunner().invoke(
+        app, ["sweep", str(tmp_path / "exp.yaml"), "-o", str(tmp_path / "sweep"), "--dry-run"]
+    )
+    said = " ".join(dry.output.split())
+    assert "(3 to do)" in said
+    assert "s per run (from the runs already in the directory); estimated" in said, said
 
     # The command line on the same (running) cluster through --scheduler: equal tables.
     result = CliRunner().invoke(
@@ -399,8 +408,15 @@ def test_dry_run_prints_size_and_estimate_and_runs_nothing(tmp_path):
     assert "estimated" in result.output
     assert "on 4 workers" in result.output
     assert not (tmp_path / "sweep").exists()
-    # More local workers than cores: said, and the estimate does not count on them.
+    # The sample run is timed as the workers run: in fresh processes (their start counted),
+    # as many at once as run on the machine. Timed alone in a warm process, estimates came
+    # out a third short.
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    said = " ".join(result.output.split())
+    assert re.search(r"\d+\.\d s to start a worker\)", said), said
+    if min(4, cores) > 1:
+        assert f"({min(4, cores)} timed side by side; " in said
+    # More local workers than cores: said, and the estimate does not count on them.
     many = CliRunner().invoke(
         app, ["sweep", str(path), "-o", str(tmp_path / "s2"), "--dry-run", "--workers", "64"]
     )
@@ -488,6 +504,37 @@ def test_sigterm_stops_a_sweep_with_exit_130_saying_what_is_kept(tmp_path):
     while any(alive(child) for child in children) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not [(child, child.cmdline()) for child in children if alive(child)]
+
+
+def test_sigterm_stops_a_dry_run_and_its_sample_runs(tmp_path):
+    # The dry run times its sample run in fresh processes: SIGTERM to the command (a batch
+    # system's, or `kill`) left them running, holding the caller's output open.
+    path = experiment_file(tmp_path, horizon=36_400)  # a sample run of several seconds
+    command = [str(AUTOFIN), "sweep", str(path), "-o", str(tmp_path / "s"), "--dry-run"]
+    driver = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    samples: list[psutil.Process] = []
+    while not samples:
+        assert driver.poll() is None, driver.communicate()
+        assert time.monotonic() < deadline, "no sample run started in a minute"
+        samples = [
+            child
+            for child in psutil.Process(driver.pid).children(recursive=True)
+            if "spawn_main" in " ".join(child.cmdline())
+        ]
+        time.sleep(0.1)
+    time.sleep(2.0)  # the sample runs are under way
+    driver.send_signal(signal.SIGTERM)
+    stdout, stderr = driver.communicate(timeout=60)
+
+    assert driver.returncode == 130, (stdout, stderr)
+    assert "interrupted" in stderr
+    assert "Traceback" not in stderr
+    assert "estimated" not in stdout
+    deadline = time.monotonic() + 10
+    while any(alive(child) for child in samples) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not [child for child in samples if alive(child)]
 
 
 def test_ctrl_c_on_the_terminal_stops_a_sweep_without_a_traceback(tmp_path):

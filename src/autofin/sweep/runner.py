@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import math
+import multiprocessing
 import signal
 import time
 import traceback
@@ -267,32 +268,142 @@ class _Timing:
         return min(wanted, fair)
 
 
-def dry_run_estimate(plan: SweepPlan, store: SweepStore, workers: int) -> dict[str, float]:
+SAMPLE_COPIES = 4
+"""Most copies of the sample run a dry run times side by side (`dry_run_estimate`)."""
+
+
+class SampleRunError(RuntimeError):
+    """A dry run's sample run ended without a time (its process was killed, or crashed)."""
+
+
+def dry_run_estimate(
+    plan: SweepPlan,
+    store: SweepStore,
+    workers: int,
+    side_by_side: int = 1,
+    fresh_workers: bool = True,
+) -> dict[str, float]:
     """The design's size and how long it should take, from runs already timed or one run.
+
+    Without timed runs in the directory, runs spread over the design are timed in fresh
+    processes, ``side_by_side`` of them at once (at most `SAMPLE_COPIES`, the runs to do,
+    and as many as half the machine's memory holds by the first run's estimate), as the
+    sweep's local workers would run them: the design's first run timed alone in a warm
+    process missed how much workers on one machine slow each other down, what a fresh worker
+    pays to start, and that other settings run longer (the estimate was a third short of the
+    shipped experiments' sweeps). The last round of runs counts whole.
 
     Args:
         plan: The sweep.
         store: The sweep directory (its finished runs' times are used when present).
         workers: Worker processes the sweep would use.
+        side_by_side: Of those, how many would run on this machine at once.
+        fresh_workers: Whether the sweep starts its workers (not a running cluster's).
 
     Returns:
-        runs, todo, seconds_per_run, estimate_seconds.
+        runs, todo, seconds_per_run, start_seconds (a fresh worker's start; 0 when the
+        workers are running or the times are the directory's), timed_side_by_side (0 for the
+        directory's times) and estimate_seconds.
+
+    Raises:
+        OutputError: If an output named in the experiment does not exist.
+        SampleRunError: If the sample run's process ended without a time.
     """
     runs = plan.runs()
     finished = store.finished()
     todo = [(run, scenario) for run, scenario in runs if run.run_id not in finished]
     seconds = _timed_seconds(store)
+    start, copies = 0.0, 0
     if seconds is None:
-        run, scenario = runs[0]
-        started = time.perf_counter()
-        run_batch([(run, scenario)], plan.experiment.spec.outputs, plan.experiment.spec.check)
-        seconds = time.perf_counter() - started
+        copies = max(1, min(side_by_side, SAMPLE_COPIES, len(todo), _copies_in_memory(runs[0])))
+        # One run from the middle of each of `copies` equal parts of the design.
+        samples = [runs[int((k + 0.5) * len(runs) / copies)] for k in range(copies)]
+        seconds, start = _time_sample(samples, plan)
+        start = start if fresh_workers else 0.0
+    rounds = math.ceil(len(todo) / max(1, workers))
     return {
         "runs": len(runs),
         "todo": len(todo),
         "seconds_per_run": seconds,
-        "estimate_seconds": seconds * len(todo) / max(1, workers),
+        "start_seconds": start,
+        "timed_side_by_side": copies,
+        "estimate_seconds": start + seconds * rounds if todo else 0.0,
     }
+
+
+def _copies_in_memory(sample: tuple[Run, Any]) -> int:
+    """How many copies of the sample run half of this machine's memory holds (estimated)."""
+    from autofin.scenario.workload import estimate_workload, machine_memory_bytes
+
+    available = machine_memory_bytes()
+    if available is None:
+        return 1
+    return max(1, int(available / 2 // estimate_workload(sample[1]).memory_bytes))
+
+
+def _time_sample(samples: list[tuple[Run, Any]], plan: SweepPlan) -> tuple[float, float]:
+    """Mean seconds of ``samples``, each run in a fresh process, all at once; their start.
+
+    The processes are stopped when anything interrupts the wait (Ctrl-C, or SIGTERM where
+    the caller turns it into one), so none outlives the dry run.
+    """
+    spec = plan.experiment.spec
+    context = multiprocessing.get_context("spawn")
+    submitted = time.time()
+    processes, timings = [], []
+    try:
+        pipes = []
+        for sample in samples:
+            receive, send = context.Pipe(duplex=False)
+            process = context.Process(
+                target=_timed_run, args=(sample, spec.outputs, spec.check, send), daemon=True
+            )
+            process.start()
+            send.close()  # the child's end: a child that dies leaves the pipe at its end
+            processes.append(process)
+            pipes.append(receive)
+        for process, receive in zip(processes, pipes, strict=True):
+            try:
+                kind, *values = receive.recv()
+            except EOFError:
+                process.join()
+                raise SampleRunError(
+                    f"the sample run's process ended without a time (exit code "
+                    f"{process.exitcode}; killed, perhaps for want of memory)"
+                ) from None
+            if kind == "output":
+                raise OutputError(values[0])
+            if kind == "error":
+                raise SampleRunError(f"the sample run failed: {values[0]}")
+            timings.append(values)
+    finally:
+        for process in processes:
+            if process.is_alive():
+                process.terminate()
+            process.join()
+    start = max(ready - submitted for ready, _ in timings)
+    return sum(seconds for _, seconds in timings) / len(samples), max(start, 0.0)
+
+
+def _timed_run(sample: tuple[Run, Any], outputs: Any, check: bool, send: Any) -> None:
+    """In a fresh process: send when the engine was imported (epoch seconds) and a run's time.
+
+    A failure is sent instead: ("output", message) for an output the run does not produce,
+    ("error", description) for anything else. (A failing simulation is timed, as in a sweep.)
+    """
+    try:
+        import autofin.world.model  # noqa: F401  (a worker's first run imports the engine)
+
+        ready = time.time()
+        started = time.perf_counter()
+        run_batch([sample], outputs, check)
+        send.send(("ok", ready, time.perf_counter() - started))
+    except OutputError as error:
+        send.send(("output", str(error)))
+    except Exception as error:  # reported by the parent, which names it
+        send.send(("error", f"{type(error).__name__}: {error}"))
+    finally:
+        send.close()
 
 
 def _timed_seconds(store: SweepStore) -> float | None:
