@@ -597,13 +597,8 @@ def cut_or_overprinted_once_settled(page: Page, seconds: float = 20.0) -> list[s
     return page.tab.evaluate(CUT_OR_OVERPRINTED_JS)
 
 
-def test_the_page_fits_a_1024_by_768_screen(browser, server):
-    page = Page(browser, server, viewport={"width": 1024, "height": 768})
-    # The sidebar starts closed, the panels in one column; Reset, play and Step above them.
-    drawer = page.tab.locator(".v-navigation-drawer")
-    page.tab.wait_for_function(
-        "() => document.querySelector('.v-navigation-drawer').getBoundingClientRect().right <= 0"
-    )
+def each_tab_after_three_steps(page):
+    """Step three times; then open each tab in turn, its figures drawn and nothing cut."""
     page.step(3)
     page.wait_for_figure("Banks", "f._fullData[0].x.length === 3")
     page.wait_for_figure("Supply network at step 3")
@@ -611,6 +606,17 @@ def test_the_page_fits_a_1024_by_768_screen(browser, server):
         page.tab.get_by_role("tab", name=tab).click()
         page.wait_for_figure("Sales funnel" if index else "Defaults over time")
         assert cut_or_overprinted_once_settled(page) == [], tab
+        yield index, tab
+
+
+def test_the_page_fits_a_1024_by_768_screen(browser, server):
+    page = Page(browser, server, viewport={"width": 1024, "height": 768})
+    # The sidebar starts closed, the panels in one column; Reset, play and Step above them.
+    drawer = page.tab.locator(".v-navigation-drawer")
+    page.tab.wait_for_function(
+        "() => document.querySelector('.v-navigation-drawer').getBoundingClientRect().right <= 0"
+    )
+    for index, _tab in each_tab_after_three_steps(page):
         cells = page.tab.locator(".vue-grid-item:visible").all()
         assert len({round(cell.bounding_box()["x"]) for cell in cells}) == 1  # one column
         page.shot(f"1024x768-tab{index + 1}", scrolled=True)
@@ -818,13 +824,7 @@ def test_a_laptop_screen_has_its_controls_in_sight_and_nothing_cut(browser, serv
     else:  # its title is in sight under them
         assert box["top"] + 40 <= height
     assert page.tab.evaluate(LIVE_CONTROLS_JS) == []
-    page.step(3)
-    page.wait_for_figure("Banks", "f._fullData[0].x.length === 3")
-    page.wait_for_figure("Supply network at step 3")
-    for index, tab in enumerate(TABS):
-        page.tab.get_by_role("tab", name=tab).click()
-        page.wait_for_figure("Sales funnel" if index else "Defaults over time")
-        assert cut_or_overprinted_once_settled(page) == [], tab
+    for index, tab in each_tab_after_three_steps(page):
         cells = [c.bounding_box() for c in page.tab.locator(".vue-grid-item:visible").all()]
         assert len({round(c["x"]) for c in cells}) == (2 if two_columns else 1), tab
         for i, c in enumerate(cells):  # no cell over another, none past the window's edge
