@@ -290,8 +290,8 @@ def dry_run_estimate(
     and as many as half the machine's memory holds by the first run's estimate), as the
     sweep's local workers would run them: the design's first run timed alone in a warm
     process missed how much workers on one machine slow each other down, what a fresh worker
-    pays to start, and that other settings run longer (the estimate was a third short of the
-    shipped experiments' sweeps). The last round of runs counts whole.
+    pays to start, and that other settings run longer (the estimate was about half of the
+    shipped experiments' sweeps' time). The last round of runs counts whole.
 
     Args:
         plan: The sweep.

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from dataclasses import asdict, fields
+from dataclasses import fields
 from functools import cache
 from typing import Any
 
@@ -140,7 +140,7 @@ class ExploredModel(mesa.Model):
         self.moved = moved  # the terms moved from the scenario's own
         self.settings: dict[str, Any] = {
             "seed": scenario.seed,
-            **{PERCENT_SLIDERS.get(k, k): v for k, v in asdict(terms).items()},
+            **terms.page_values(),
             "compare": bool(compare),
             "compare_term_days": int(compare_term_days),
             "compare_platform": bool(compare_platform),
@@ -148,8 +148,6 @@ class ExploredModel(mesa.Model):
         """The page's settings applied on Reset as this model was built with them, by the
         keys of the page's `model_params` (rates and ratios in percent): the page says which
         sliders have moved from them since (`controls.PendingSettings`)."""
-        for key in PERCENT_SLIDERS.values():
-            self.settings[key] = percent(self.settings[key])
         self.main = AutofinModel(scenario)
         self.twin: AutofinModel | None = None
         if compare:

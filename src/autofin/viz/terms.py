@@ -80,6 +80,13 @@ class Terms:
         """The terms among the page's model parameters."""
         return cls(**{f.name: params[f.name] for f in fields(cls)})
 
+    def page_values(self) -> dict[str, Any]:
+        """The terms as the page's sliders hold them: rates and ratios in percent."""
+        return {
+            PERCENT_SLIDERS.get(name, name): percent(value) if name in PERCENT_SLIDERS else value
+            for name, value in asdict(self).items()
+        }
+
     def changed_from(self, opening: Terms) -> set[str]:
         """Names of the terms that differ from ``opening``."""
         mine, theirs = asdict(self), asdict(opening)
