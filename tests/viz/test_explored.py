@@ -96,18 +96,66 @@ def test_a_model_built_from_the_sliders_says_so_and_a_moved_slider_is_named(cata
         catalog,
         "tiny",
         automaker_term_days=60,
+        platform=True,
         factoring=True,
         platform_spread_percent=0.7000000000000001,
     )
     running = ExploredModel(catalog=catalog).settings
     assert moved_settings(params, moved, running) == [
         ("Automaker payment term (days)", "170", "60"),
+        ("Reverse-factoring platform", "off", "on"),
         ("Platform spread (% a year)", "0.5", "0.7"),
         ("Factoring", "off", "on"),
     ]
     # Reset with them: the new model was built with them, nothing is moved from it.
     reset = ExploredModel(catalog=catalog, **moved).settings
     assert moved_settings(params, moved, reset) == []
+
+
+def test_a_setting_a_switch_governs_is_named_only_where_reset_puts_it_in_effect(catalog):
+    # The platform's spread and onboarded share, and the second copy's term and platform, did
+    # nothing with their switches off, and the sign still named them: Reset changed nothing.
+    params = model_params(*scenario_terms(catalog, "tiny"), catalog.names, "tiny")
+    running = ExploredModel(catalog=catalog).settings  # no platform, no second copy
+    governed = {
+        "platform_spread_percent": 2.0,
+        "platform_onboarded_percent": 50.0,
+        "compare_term_days": 90,
+        "compare_platform": True,
+    }
+    assert moved_settings(params, page_values(catalog, "tiny", **governed), running) == []
+    # A switch turned on is named, with the settings it governs that differ.
+    said = moved_settings(params, page_values(catalog, "tiny", platform=True, **governed), running)
+    assert said == [
+        ("Reverse-factoring platform", "off", "on"),
+        ("Platform spread (% a year)", "0.5", "2"),
+        ("Platform: tier 1 onboarded (%)", "100", "50"),
+    ]
+    said = moved_settings(params, page_values(catalog, "tiny", compare=True, **governed), running)
+    assert said == [
+        # The second copy's platform runs on the platform's spread and share.
+        ("Platform spread (% a year)", "0.5", "2"),
+        ("Platform: tier 1 onboarded (%)", "100", "50"),
+        ("Side by side: run a second copy", "off", "on"),
+        ("Second copy: automaker payment term (days)", "60", "90"),
+        ("Second copy: reverse-factoring platform", "off", "on"),
+    ]
+    # Turned on with the governed settings as they were: the switch alone.
+    assert moved_settings(params, page_values(catalog, "tiny", compare=True), running) == [
+        ("Side by side: run a second copy", "off", "on"),
+    ]
+    # Running with the switches on, a switch turned off is named and what it governs is not.
+    values = page_values(catalog, "tiny", platform=True, compare=True, compare_platform=True)
+    on = ExploredModel(catalog=catalog, **values).settings
+    off = {**values, **governed, "platform": False, "compare": False}
+    assert moved_settings(params, off, on) == [
+        ("Reverse-factoring platform", "on", "off"),
+        ("Side by side: run a second copy", "on", "off"),
+    ]
+    # With them on, a governed setting moved is named as any other.
+    assert moved_settings(params, {**values, "platform_spread_percent": 1.0}, on) == [
+        ("Platform spread (% a year)", "0.5", "1"),
+    ]
 
 
 def test_picking_a_scenario_sets_the_sliders_to_its_own_terms(catalog):

@@ -1017,3 +1017,44 @@ def test_a_setting_moved_in_the_sidebar_says_reset_applies_it_until_it_does(page
     page.button("Reset").click()
     sign.wait_for(state="detached")
     page.tab.locator(".autofin-pending").wait_for(state="detached")
+
+
+def _press(page: Page, label: str, key: str, value: str) -> None:
+    """Press ``key`` on the sidebar's slider labelled ``label``; wait until the server has
+    ``value``."""
+    thumb = _slider(page, label)
+    thumb.focus()
+    sent = len(page.sent)
+    page.tab.keyboard.press(key)
+    assert thumb.get_attribute("aria-valuenow") == value
+    page.wait_until_sent(rf'"state":\s*\{{"v_model":\s*{value}\}}', since=sent)
+
+
+def _switch(page: Page, label: str) -> None:
+    """Turn the sidebar's switch labelled ``label`` on; wait until the server has it."""
+    sent = len(page.sent)
+    page.tab.get_by_text(label, exact=True).click()
+    page.wait_until_sent(r'"state":\s*\{"v_model":\s*true\}', since=sent)
+
+
+def test_a_setting_its_switch_leaves_off_is_not_said_to_wait_for_reset(page):
+    # The platform's spread and the second copy's term were named by the sign with their
+    # switches off, in the running model and the sidebar alike: Reset changed nothing.
+    sign = page.tab.locator(".autofin-pending-settings")
+    _press(page, "Platform spread (% a year)", "ArrowRight", "0.6")
+    _press(page, "Second copy: automaker payment term (days)", "ArrowRight", "65")
+    page.tab.wait_for_timeout(1500)  # a sign would be drawn by now
+    assert sign.count() == 0
+    # Switched on, each is named with the settings it puts in effect.
+    _switch(page, "Side by side: run a second copy")
+    sign.get_by_text("Second copy: automaker payment term (days): 60 → 65").wait_for()
+    _switch(page, "Reverse-factoring platform")
+    sign.get_by_text("Platform spread (% a year): 0.5 → 0.6").wait_for()
+    assert sign.inner_text().splitlines() == [
+        "Press Reset to apply (the run uses the old values):",
+        "Reverse-factoring platform: off → on",
+        "Platform spread (% a year): 0.5 → 0.6",
+        "Side by side: run a second copy: off → on",
+        "Second copy: automaker payment term (days): 60 → 65",
+    ]
+    page.shot("settings-pending-switched-on")

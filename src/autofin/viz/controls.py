@@ -146,9 +146,14 @@ def PendingScenario(about: dict, picked: str, loaded: str | None) -> None:
 def moved_settings(specs: dict, values: dict, base: dict) -> list[tuple[str, str, str]]:
     """The settings applied on Reset whose values differ from ``base``, as the sidebar says them.
 
+    A setting a switch governs (a platform's spread, the second copy's term) is named only
+    when Reset puts it in effect, its switch on in ``values``: with the switch off it changes
+    nothing. A switch turned off is named, without what it governs.
+
     Args:
-        specs: The page's `model_params`: each slider's or switch's ``type`` and ``label``
-            (fixed arguments and the scenario picker, which says so itself, are left out).
+        specs: The page's `model_params`: each slider's or switch's ``type``, ``label`` and
+            ``governed_by`` switches if any (`terms.model_params`); fixed arguments and the
+            scenario picker, which says so itself, are left out.
         values: The settings as the sliders stand (Mesa's model parameters).
         base: The settings to compare with: the running model's (`ExploredModel.settings`)
             or a picked scenario's own.
@@ -161,12 +166,24 @@ def moved_settings(specs: dict, values: dict, base: dict) -> list[tuple[str, str
     for key, spec in specs.items():
         if key == "scenario_name" or not isinstance(spec, dict) or "type" not in spec:
             continue
-        if key not in values or key not in base:
+        if key not in values or key not in base or not in_effect(key, specs, values):
             continue
         old, new = base[key], values[key]
         if _said(old) != _said(new):
             moved.append((spec.get("label", key), _said(old), _said(new)))
     return moved
+
+
+def in_effect(key: str, specs: dict, values: dict) -> bool:
+    """Whether a setting takes effect with ``values``.
+
+    It does when it has no ``governed_by`` switches, or when one of them is on and in effect
+    itself (the second copy's platform only side by side).
+    """
+    switches = specs[key].get("governed_by", ()) if isinstance(specs[key], dict) else ()
+    return not switches or any(
+        bool(values.get(switch)) and in_effect(switch, specs, values) for switch in switches
+    )
 
 
 def _said(value: Any) -> str:

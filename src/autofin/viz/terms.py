@@ -13,6 +13,9 @@ from typing import Any
 from autofin.scenario.schema import Scenario
 
 PLATFORM_KEYS = ("platform", "platform_spread", "platform_onboarded_share")
+PLATFORM_SWITCHES = ("platform", "compare_platform")
+"""The page's switches of a reverse-factoring platform: the run's, and the second copy's (side
+by side). The platform's spread and onboarded share take effect where either is on."""
 PERCENT_SLIDERS = {
     "platform_spread": "platform_spread_percent",
     "platform_onboarded_share": "platform_onboarded_percent",
@@ -209,7 +212,10 @@ def model_params(
 ) -> dict:
     """Mesa `model_params` for the page: the scenario picker, the seed and every term.
 
-    Rates and ratios are in percent, under the keys of `PERCENT_SLIDERS`.
+    Rates and ratios are in percent, under the keys of `PERCENT_SLIDERS`. A setting that takes
+    effect only with a switch on names its switches under ``governed_by`` (Mesa's sliders
+    ignore the key): it is in effect when one of them is on and in effect itself. The sign of
+    the settings Reset applies names it only then (`controls.moved_settings`).
 
     Args:
         terms: The picked scenario's terms (the sliders' values).
@@ -220,12 +226,23 @@ def model_params(
             (`explored.scenario_about`).
     """
 
-    def slider(label: str, value: float, low: float, high: float, step: float) -> dict:
-        kind = "SliderFloat" if isinstance(step, float) else "SliderInt"
-        return {"type": kind, "label": label, "value": value, "min": low, "max": high, "step": step}
+    def governed(switches: tuple[str, ...]) -> dict:
+        return {"governed_by": switches} if switches else {}
 
-    def switch(label: str, value: bool) -> dict:
-        return {"type": "Checkbox", "label": label, "value": value}
+    def slider(
+        label: str,
+        value: float,
+        low: float,
+        high: float,
+        step: float,
+        governed_by: tuple[str, ...] = (),
+    ) -> dict:
+        kind = "SliderFloat" if isinstance(step, float) else "SliderInt"
+        spec = {"type": kind, "label": label, "value": value, "min": low, "max": high}
+        return {**spec, "step": step, **governed(governed_by)}
+
+    def switch(label: str, value: bool, governed_by: tuple[str, ...] = ()) -> dict:
+        return {"type": "Checkbox", "label": label, "value": value, **governed(governed_by)}
 
     t = terms
     return {
@@ -242,10 +259,20 @@ def model_params(
         ),
         "platform": switch("Reverse-factoring platform", t.platform),
         "platform_spread_percent": slider(
-            "Platform spread (% a year)", percent(t.platform_spread), 0.0, 5.0, 0.1
+            "Platform spread (% a year)",
+            percent(t.platform_spread),
+            0.0,
+            5.0,
+            0.1,
+            governed_by=PLATFORM_SWITCHES,
         ),
         "platform_onboarded_percent": slider(
-            "Platform: tier 1 onboarded (%)", percent(t.platform_onboarded_share), 0.0, 100.0, 5.0
+            "Platform: tier 1 onboarded (%)",
+            percent(t.platform_onboarded_share),
+            0.0,
+            100.0,
+            5.0,
+            governed_by=PLATFORM_SWITCHES,
         ),
         "factoring": switch("Factoring", t.factoring),
         "order_financing": switch("Order financing", t.order_financing),
@@ -262,7 +289,14 @@ def model_params(
         ),
         "compare": switch("Side by side: run a second copy", False),
         "compare_term_days": slider(
-            "Second copy: automaker payment term (days)", contrast_term(t), 0, 240, 5
+            "Second copy: automaker payment term (days)",
+            contrast_term(t),
+            0,
+            240,
+            5,
+            governed_by=("compare",),
         ),
-        "compare_platform": switch("Second copy: reverse-factoring platform", t.platform),
+        "compare_platform": switch(
+            "Second copy: reverse-factoring platform", t.platform, governed_by=("compare",)
+        ),
     }
