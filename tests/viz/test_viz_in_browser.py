@@ -458,6 +458,75 @@ def test_every_live_intervention_control_and_its_answer_are_in_sight_on_opening(
     page.tab.close()
 
 
+RUN_CELL_JS = """() => {
+  // The clock and live interventions' cell (top, bottom), its content's bottom (its last
+  // part's, with its margin, where the content would end unscrolled), whether the content
+  // scrolls in the cell, and the top of the cell under it in its column.
+  const card = [...document.querySelectorAll('.v-card')]
+    .find(c => c.innerText.startsWith('Live interventions'));
+  const box = card.closest('.autofin-scrolling');
+  const cell = card.closest('.vue-grid-item').getBoundingClientRect();
+  const ends = [...box.children].filter(c => c.getBoundingClientRect().height > 0)
+    .map(c => c.getBoundingClientRect().bottom + parseFloat(getComputedStyle(c).marginBottom));
+  const under = [...document.querySelectorAll('.vue-grid-item')]
+    .map(i => i.getBoundingClientRect())
+    .filter(b => Math.abs(b.left - cell.left) < 2 && b.top >= cell.bottom - 1);
+  return {top: cell.top, bottom: cell.bottom, content: Math.max(...ends) + box.scrollTop,
+          scrolls: box.scrollHeight > box.clientHeight + 1,
+          under: under.length ? Math.min(...under.map(b => b.top)) : null};
+}"""
+GRID_ROW_PX = 40
+"""A row of the panels' grid with its margin: a cell fitted to its content has less to spare."""
+GRID_MARGIN_PX = 10
+"""The margin between two cells of the grid."""
+
+
+def fitted_run_cell(page: Page) -> dict:
+    """The clock and live interventions' cell (`RUN_CELL_JS`) once it fits its content, or as
+    it stands after 20 s: the grid lays its cells out again when the content changes."""
+    with contextlib.suppress(PlaywrightTimeoutError):
+        page.tab.wait_for_function(
+            f"""() => {{ const c = ({RUN_CELL_JS})();
+                return !c.scrolls && c.bottom - c.content < {GRID_ROW_PX}; }}""",
+            timeout=20_000,
+        )
+    page.tab.wait_for_timeout(500)
+    return page.tab.evaluate(RUN_CELL_JS)
+
+
+@pytest.mark.parametrize("size", [(1440, 900), (1366, 768), (1280, 800), (1024, 768)])
+def test_the_live_interventions_cell_fits_its_content_and_the_next_panel_follows(
+    browser, server, size
+):
+    # The cell was 13 rows of the grid whatever its content: at 1280x800, in one column, 90 px
+    # of it were empty under the live interventions, and the defaults chart below the fold.
+    width, height = size
+    page = Page(browser, server, viewport={"width": width, "height": height})
+    page.tab.get_by_text("Live interventions").wait_for()
+    page.wait_for_figure("Defaults over time")
+    for moment in ("opening", "answered"):
+        cell = fitted_run_cell(page)
+        assert not cell["scrolls"], (moment, cell)  # nothing cut
+        assert cell["content"] <= cell["bottom"] + 1, (moment, cell)
+        assert cell["bottom"] - cell["content"] < GRID_ROW_PX, (moment, cell)  # none to spare
+        assert cell["under"] is not None, (moment, cell)
+        assert cell["under"] - cell["content"] < GRID_ROW_PX + GRID_MARGIN_PX, (moment, cell)
+        if width < 1366:  # one column: the defaults chart is the panel under it
+            chart = page.tab.evaluate(FIGURE_BOX_JS, "Defaults over time")
+            spare = chart["top"] - cell["content"]
+            assert spare < GRID_ROW_PX + GRID_MARGIN_PX, (moment, cell, chart)
+        assert page.tab.evaluate(LIVE_CONTROLS_JS) == [], moment
+        assert cut_or_overprinted_once_settled(page) == [], moment
+        if moment == "opening":
+            page.shot(f"run-cell-{width}x{height}", scrolled=True)
+            # The answer to a button, a line more: the cell grows with it.
+            page.tab.get_by_label("Firm").fill("5")
+            page.button("Force default").click()
+            page.tab.get_by_text("Applies from step 1: firm 5 forced into default").wait_for()
+            page.tab.get_by_text("Intervention from step 1: firm 5 forced").wait_for()
+    page.tab.close()
+
+
 def test_side_by_side_overlays_a_second_run(page):
     sent = len(page.sent)
     page.tab.get_by_text("Side by side: run a second copy").click()

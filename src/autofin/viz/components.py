@@ -613,21 +613,39 @@ def Clock(model: ExploredModel) -> None:
 
 
 RUN_PANEL_ROWS = 13
-"""Rows of the grid the clock and the live interventions span (510 px): every control of the
-card in sight on opening, with room for the answer to a button and three interventions' lines
-in the clock (in 390 px, the cell of a figure, Force default and the demand shock were cut)."""
+"""Most rows of the grid the clock and the live interventions span (510 px), and their rows
+until the page has measured them: room for every control of the card, the answer to a button
+and three interventions' lines in the clock (in 390 px, the cell of a figure, Force default and
+the demand shock were cut). Their cell fits them (`run_panel_rows`) up to this."""
+
+run_panel_height = solara.reactive(0)
+"""The height (px) the clock and the live interventions take, as the page measured them (0 until
+then): it changes with their cell's width and the clock's lines."""
+
+
+def run_panel_rows() -> int:
+    """Rows of the grid the clock and the live interventions' cell spans: as many as they need.
+
+    Their cell is as high as they are, to a row of the grid (13 rows whatever they took left
+    90 px of it empty at 1280x800, the defaults chart under them below the fold), and at most
+    `RUN_PANEL_ROWS`: beyond, the panel scrolls in its cell rather than push the charts down.
+    """
+    if run_panel_height.value == 0:
+        return RUN_PANEL_ROWS
+    return min(viewport.rows_for(run_panel_height.value), RUN_PANEL_ROWS)
 
 
 @solara.component
 def RunPanel(model: ExploredModel) -> None:
     """The clock, and the live interventions panel below it, scrolling within their cell.
 
-    The clock gains a line with every intervention; the panel scrolls rather than spill over
-    the panel below it.
+    The clock gains a line with every intervention; the cell grows with it (`run_panel_rows`),
+    and past its most rows the panel scrolls rather than spill over the panel below it.
     """
     with solara.Column(classes=["autofin-scrolling"]):
         Clock(model)
         LiveInterventions(model)
+        viewport.MeasureContent(on_height=run_panel_height.set)
 
 
 @solara.component
@@ -1046,7 +1064,7 @@ SalesFunnel = time_series(
 )
 
 PANELS = [
-    (RunPanel, 0, RUN_PANEL_ROWS),
+    (RunPanel, 0, run_panel_rows),
     (DefaultRates, 0),
     (SupplyNetwork, 0),
     (Banks, 0),

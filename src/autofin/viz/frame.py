@@ -98,10 +98,12 @@ PAGE_CSS = """
 
 Panel = (
     tuple[Callable[[mesa.Model], solara.Element], int]
-    | tuple[Callable[[mesa.Model], solara.Element], int, int]
+    | tuple[Callable[[mesa.Model], solara.Element], int, int | Callable[[], int]]
 )
 """A panel (a component drawing the model), the index of the tab it is on and, optionally,
-the rows of the grid its cell spans (`ROWS` if not said)."""
+the rows of the grid its cell spans (`ROWS` if not said), or a function giving them as the page
+stands (a cell fitted to its content: the function reads what the page measured, and the
+panels are laid out again when that changes)."""
 ROWS = 10
 """Rows of the grid a panel's cell spans: Mesa's 10 rows of 30 px, 390 px with their margins."""
 
@@ -251,7 +253,7 @@ def Tabs(model: mesa.Model, panels: Sequence[Panel], tabs: Sequence[str]) -> Non
                 def on_layout(layout: list, index: int = index) -> None:
                     set_layouts(lambda old: {**old, (index, width): layout})
 
-                rows = [panel[2] if len(panel) > 2 else ROWS for panel in members]
+                rows = [cell_rows(panel) for panel in members]
                 solara.GridDraggable(
                     items=[panel[0](model) for panel in members],
                     grid_layout=layouts.get((index, width)) or initial_layout(rows, width),
@@ -259,6 +261,12 @@ def Tabs(model: mesa.Model, panels: Sequence[Panel], tabs: Sequence[str]) -> Non
                     draggable=True,
                     on_grid_layout=on_layout,
                 )
+
+
+def cell_rows(panel: Panel) -> int:
+    """The rows of the grid a panel's cell spans now."""
+    rows = panel[2] if len(panel) > 2 else ROWS
+    return rows() if callable(rows) else rows
 
 
 def own_values(params: dict) -> dict:

@@ -3,11 +3,15 @@
 A `Viewport` widget, drawn at the top of the main area, reports the window's width (the
 sidebar opens only in a wide window), its own width, the main area's, with its scrollbar's
 (the panels take one column below `TWO_COLUMNS_PX`), and whether the page is dark (the
-figures follow). The values are per page: Solara's reactive variables are kept per browser
-session.
+figures follow). A `ContentHeight` widget, drawn in a panel, reports the height the panel's
+content takes, so that its cell can fit it (`rows_for`). The values are per page: Solara's
+reactive variables are kept per browser session.
 """
 
 from __future__ import annotations
+
+import math
+from collections.abc import Callable
 
 import anywidget
 import solara
@@ -26,6 +30,9 @@ measured without the main area's scrollbar, which a desktop browser draws (15-17
 headless one): with it, 1366 px made 1,005 and the panels one column."""
 GRID_MARGIN_PX = 10
 """Margin (px) around a cell of Solara's grid (vue-grid-layout's default)."""
+ROW_PX = 30
+"""Height (px) of a row of Solara's grid (its `row_height`): a cell of n rows is n rows and the
+n - 1 margins between them high."""
 PLOT_MARGINS_PX = 80
 """A cell figure's left and right margins together (see `components.fit`)."""
 
@@ -149,3 +156,80 @@ def plot_width() -> int:
         return 0
     cell = main_width.value / columns() - 2 * GRID_MARGIN_PX
     return max(int(cell) - PLOT_MARGINS_PX, 200)
+
+
+def rows_for(height: float) -> int:
+    """The fewest rows of the grid whose cell is at least ``height`` px high."""
+    return max(1, math.ceil((height + GRID_MARGIN_PX) / (ROW_PX + GRID_MARGIN_PX)))
+
+
+CONTENT_JS = """
+function render({ model, el }) {
+  // The height the content of the scrolling box this element is in takes (its other parts,
+  // with their margins, and the box's padding), whatever the box's own height (its cell's):
+  // the content's, unscrolled, when it is taller than the box. This element takes no room
+  // in the box (its part is not displayed): it would add the box's gap under the content.
+  let box = null;
+  let own = null;
+  const sizes = new ResizeObserver(report);
+  const parts = new MutationObserver(watch);
+  function report() {
+    if (!box.isConnected) return;
+    const top = box.getBoundingClientRect().top - box.scrollTop;
+    let bottom = top;
+    for (const part of box.children) {
+      if (part === own) continue;
+      const edge = part.getBoundingClientRect();
+      if (edge.height === 0) continue;
+      bottom = Math.max(bottom, edge.bottom + parseFloat(getComputedStyle(part).marginBottom));
+    }
+    const height = Math.ceil(bottom - top + parseFloat(getComputedStyle(box).paddingBottom));
+    if (bottom <= top || height === model.get("height")) return;  // not laid out, or as said
+    model.set("height", height);
+    model.save_changes();
+  }
+  function watch() {
+    sizes.disconnect();
+    sizes.observe(box);  // its width: the parts wrap anew
+    for (const part of box.children) if (part !== own) sizes.observe(part);
+  }
+  // The element is in the page only once laid out: look for its box until then.
+  let frame = requestAnimationFrame(function find() {
+    box = el.closest(".autofin-scrolling");
+    if (!box) {
+      frame = requestAnimationFrame(find);
+      return;
+    }
+    own = [...box.children].find((part) => part.contains(el));
+    if (own) own.style.display = "none";
+    parts.observe(box, { childList: true });
+    watch();  // reports once on observe, too
+  });
+  return () => {
+    cancelAnimationFrame(frame);
+    sizes.disconnect();
+    parts.disconnect();
+  };
+}
+export default { render };
+"""
+
+
+class ContentHeight(anywidget.AnyWidget):
+    """An element reporting the height of the content of the scrolling box it is in.
+
+    The box is the nearest element of class ``autofin-scrolling`` (a panel that scrolls in its
+    cell, `frame.PAGE_CSS`); the element takes no room in it.
+
+    Attributes:
+        height: The content's height (px), the box's padding under it included; 0 until laid out.
+    """
+
+    _esm = CONTENT_JS
+    height = traitlets.Int(0).tag(sync=True)
+
+
+@solara.component
+def MeasureContent(on_height: Callable[[int], None]) -> None:
+    """Report the height of the content of the scrolling panel it is in (`ContentHeight`)."""
+    ContentHeight.element(on_height=on_height)
