@@ -454,6 +454,9 @@ def test_every_live_intervention_control_and_its_answer_are_in_sight_on_opening(
     assert cell["y"] <= box["y"]
     assert box["y"] + box["height"] <= cell["y"] + cell["height"]
     assert box["y"] + box["height"] <= height
+    # The answer's line pushes the controls down; the cell grows to fit them a moment after.
+    with contextlib.suppress(PlaywrightTimeoutError):
+        page.tab.wait_for_function(f"() => ({LIVE_CONTROLS_JS})().length === 0", timeout=20_000)
     assert page.tab.evaluate(LIVE_CONTROLS_JS) == []
     page.tab.close()
 
