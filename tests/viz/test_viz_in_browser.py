@@ -1146,3 +1146,61 @@ def test_a_setting_its_switch_leaves_off_is_not_said_to_wait_for_reset(page):
         )
     assert sign.inner_text().splitlines() == said
     page.shot("settings-pending-switched-on")
+
+
+SIDEBAR_JS = "() => document.querySelector('.v-navigation-drawer__content')"
+ON_TOP_JS = """([x, y, selector]) => {
+  const found = document.elementFromPoint(x, y);
+  return !!(found && found.closest(selector));
+}"""
+
+
+def _on_top(page: Page, box: dict, selector: str) -> bool:
+    """Whether the element at the middle of ``box`` is (inside) one ``selector`` picks."""
+    middle = [box["x"] + box["width"] / 2, box["y"] + box["height"] / 2]
+    return page.tab.evaluate(ON_TOP_JS, [*middle, selector])
+
+
+@pytest.mark.parametrize("size", [(1280, 800), (1024, 768)])
+def test_the_sign_of_settings_reset_applies_stays_in_sight_down_the_sidebar(browser, server, size):
+    # The sign sat above Reset at the top of the sidebar: a slider moved far down the model
+    # parameters said nothing in sight, and Reset was out of reach. At 1024x768 the sidebar
+    # is opened from its menu button, the controls in the bar over the panels.
+    width, height = size
+    page = Page(browser, server, viewport={"width": width, "height": height})
+    if width < 1200:
+        page.tab.locator(".v-app-bar__nav-icon").click()
+    page.tab.wait_for_function(
+        "() => document.querySelector('.v-navigation-drawer').getBoundingClientRect().left >= 0"
+    )
+    # Down the sidebar to its last slider, the second copy's term (side by side, so it counts).
+    page.tab.evaluate(f"() => {{ const d = ({SIDEBAR_JS})(); d.scrollTop = d.scrollHeight; }}")
+    page.tab.wait_for_timeout(500)
+    _switch(page, "Side by side: run a second copy")
+    _press(page, "Second copy: automaker payment term (days)", "ArrowRight", "65")
+    sign = page.tab.locator(".autofin-pending-settings")
+    sign.get_by_text("Second copy: automaker payment term (days): 60 → 65").wait_for()
+    page.tab.wait_for_timeout(1000)  # the sidebar settles
+    assert page.tab.evaluate(f"() => ({SIDEBAR_JS})().scrollTop") > 800  # still down there
+    # The slider moved is in sight, not under the sign.
+    slider = page.tab.locator(".v-input", has_text="Second copy: automaker payment term")
+    thumb = _slider(page, "Second copy: automaker payment term (days)").bounding_box()
+    assert thumb["y"] >= 64
+    assert thumb["y"] + thumb["height"] <= height
+    assert slider.evaluate(
+        "(s, [x, y]) => s.contains(document.elementFromPoint(x, y))",
+        [thumb["x"] + thumb["width"] / 2, thumb["y"] + thumb["height"] / 2],
+    )
+    # The sign and Reset are in sight with it, on top of what scrolls under them.
+    for name, found, selector in (
+        ("sign", sign, ".autofin-pending-settings"),
+        ("Reset", page.button("Reset"), ".v-btn"),
+    ):
+        box = found.bounding_box()
+        assert box["y"] >= 64, name
+        assert box["y"] + box["height"] <= height, name
+        assert box["x"] >= 0, name
+        assert box["x"] + box["width"] <= width, name
+        assert _on_top(page, box, selector), name
+    page.shot(f"settings-pending-down-the-sidebar-{width}x{height}")
+    page.tab.close()

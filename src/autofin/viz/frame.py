@@ -86,6 +86,12 @@ PAGE_CSS = """
 /* The settings Reset applies, one a line, indented little: the sidebar is narrow. */
 .autofin-pending-list { padding-left: 16px !important; margin: 4px 0 0; font-size: 13px; }
 .autofin-pending-list li { line-height: 1.35; margin-top: 2px; }
+/* In a wide window Reset, play and Step, with the signs of what Reset applies above them, stay
+   at the top of the sidebar as its settings scroll under them (the signs scrolled away with
+   Reset, and a slider moved far down said nothing in sight); opaque, above the sliders. Past
+   a few lines the list of moved settings scrolls in its sign: the sliders keep the rest. */
+.autofin-sidebar-controls { position: sticky; top: 0; z-index: 6; }
+.autofin-sidebar-controls .autofin-pending-list { max-height: 30vh; overflow-y: auto; }
 /* In a narrow window Reset, play and Step sit in a bar at the top of the main area that stays
    there as the panels scroll under it (they scrolled away with the page); opaque, above the
    panels' cells. The main area's 12-px padding is inside the sticky edge: -12 px puts the
@@ -193,7 +199,14 @@ def Frame(
     # above the panels, where they can be reached without opening it.
     wide = viewport.use_wide_at_opening()
     with solara.Sidebar(), solara.Column():
-        with solara.Card("Controls"):
+        # At the top of the sidebar as the settings scroll under them (`PAGE_CSS`): the sign
+        # of a slider moved far down is in sight, with Reset. In a narrow window the card is
+        # hidden, not left out: the cards below keep their places, and their sliders are not
+        # built anew when the window, once measured, turns out narrow.
+        with solara.Card(classes=["autofin-sidebar-controls" if wide else "d-none"]):
+            if wide:
+                controls()
+        with solara.Card("Playback"):
             solara.SliderInt(label="Play interval (ms)", value=play, min=1, max=500, step=1)
             solara.SliderInt(
                 label="Render interval (steps between redraws)",
@@ -202,8 +215,6 @@ def Frame(
                 max=100,
                 step=1,
             )
-            if wide:
-                controls()
         with solara.Card("Model parameters (apply on Reset)"):
             if picker:
                 ScenarioPicker(shown_params["scenario_name"], picked, pick)
