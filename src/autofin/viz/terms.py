@@ -238,8 +238,15 @@ def model_params(
         governed_by: tuple[str, ...] = (),
     ) -> dict:
         kind = "SliderFloat" if isinstance(step, float) else "SliderInt"
-        spec = {"type": kind, "label": label, "value": value, "min": low, "max": high}
-        return {**spec, "step": step, **governed(governed_by)}
+        return {
+            "type": kind,
+            "label": label,
+            "value": value,
+            "min": low,
+            "max": high,
+            "step": step,
+            **governed(governed_by),
+        }
 
     def switch(label: str, value: bool, governed_by: tuple[str, ...] = ()) -> dict:
         return {"type": "Checkbox", "label": label, "value": value, **governed(governed_by)}
