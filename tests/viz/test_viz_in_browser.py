@@ -14,9 +14,11 @@ from pathlib import Path
 import psutil
 import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+from playwright.sync_api import expect
 from viz_browser import Server, figures, launch, serve, step_count
 
 from autofin.viz.components import TABS
+from autofin.viz.viewport import WIDE_WINDOW_PX
 from conftest import TINY, write
 
 playwright_api = pytest.importorskip("playwright.sync_api")
@@ -67,6 +69,11 @@ class Page:
         self.tab.on("request", lambda r: self.requests.append(r.url))
         self.tab.on("websocket", lambda ws: ws.on("framesent", self._record_frame))
         self.tab.goto(server.url)
+        # The page is first drawn for a wide window, its controls in the sidebar; measured
+        # narrow, it moves them above the panels, and for a moment both are in the page.
+        if self.tab.viewport_size["width"] < WIDE_WINDOW_PX:
+            self.tab.locator(".autofin-controls").get_by_role("button", name="Step").wait_for()
+        expect(self.button("Step")).to_have_count(1, timeout=60_000)
         self.button("Step").wait_for(timeout=60_000)
 
     def _record_frame(self, payload: str | bytes) -> None:
