@@ -417,3 +417,13 @@ def test_a_partner_bank_that_does_not_exist_is_rejected(tmp_path):
         write(tmp_path, "s.yaml", consumer_yaml("channels: {bank_app: {partner_bank: 5}}"))
     )
     assert "consumers.channels.bank_app.partner_bank is 5 but there are only 2 banks" in text
+
+
+def test_a_seed_whose_replications_run_past_63_bits_is_refused(tmp_path):
+    # Replication k runs on seed + k and can be run alone with `--seed`: the last one must
+    # be a seed the command accepts (a run recorded seed 2**63 until 2026-12-06).
+    largest = 2**63 - 1
+    path = write(tmp_path, "s.yaml", f"name: s\nseed: {largest}\nreplications: 2\n")
+    assert "with 2 replications the seed is at most 9,223,372,036,854,775,806" in message(path)
+    path = write(tmp_path, "s.yaml", f"name: s\nseed: {largest - 1}\nreplications: 2\n")
+    assert load_scenario(path).seed == largest - 1

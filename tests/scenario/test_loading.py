@@ -81,7 +81,7 @@ def test_extends_chains_and_is_relative_to_the_file_that_says_it(tmp_path):
 
 def test_a_scenario_and_its_flat_equivalent_have_the_same_hash(tmp_path):
     write(tmp_path, "base.yaml", TINY)
-    variant = load_scenario(write(tmp_path, "v.yaml", "extends: base.yaml\nseed: 3\n"))
+    variant = load_scenario(write(tmp_path, "v.yaml", "extends: base.yaml\nname: tiny\nseed: 3\n"))
     flat = load_scenario(write(tmp_path, "flat.yaml", TINY + "seed: 3\n"))
     assert variant == flat
     assert scenario_hash(variant) == scenario_hash(flat)
@@ -206,7 +206,7 @@ def test_overrides_may_be_a_mapping_of_dotted_paths(tmp_path):
 
 def test_overrides_apply_after_extends_and_in_order(tmp_path):
     write(tmp_path, "base.yaml", TINY)
-    child = write(tmp_path, "child.yaml", "extends: base.yaml\nbanks: {count: 3}\n")
+    child = write(tmp_path, "child.yaml", "extends: base.yaml\nname: child\nbanks: {count: 3}\n")
     scenario = load_scenario(child, ["banks.count=5", "banks.count=6"])
     assert scenario.banks.count == 6
 
@@ -231,8 +231,29 @@ def test_deep_merge_does_not_modify_its_inputs():
 
 def test_load_scenario_dict_resolves_extends_against_base_dir(tmp_path):
     write(tmp_path, "base.yaml", TINY)
-    scenario = load_scenario_dict({"extends": "base.yaml", "seed": 2}, base_dir=tmp_path)
-    assert (scenario.name, scenario.seed, scenario.network.tiers) == ("tiny", 2, [3, 4])
+    settings = {"extends": "base.yaml", "name": "v", "seed": 2}
+    scenario = load_scenario_dict(settings, base_dir=tmp_path)
+    assert (scenario.name, scenario.seed, scenario.network.tiers) == ("v", 2, [3, 4])
+
+
+def test_a_variant_without_a_name_of_its_own_is_refused(tmp_path):
+    # Under its base's name a variant's results went to the base's folder and replaced them
+    # without a word (until 2026-12-06).
+    write(tmp_path, "base.yaml", TINY)
+    variant = write(tmp_path, "v.yaml", "extends: base.yaml\nhorizon_days: 28\n")
+    with pytest.raises(ScenarioError, match=r"v\.yaml: name: missing; .*'tiny'.*results/tiny/"):
+        load_scenario(variant)
+    with pytest.raises(ScenarioError, match="name: missing"):
+        load_scenario_dict({"extends": "base.yaml", "seed": 2}, base_dir=tmp_path)
+
+
+def test_a_variant_may_be_named_by_an_override_or_by_a_file_between(tmp_path):
+    write(tmp_path, "base.yaml", TINY)
+    variant = write(tmp_path, "v.yaml", "extends: base.yaml\nhorizon_days: 28\n")
+    assert load_scenario(variant, ["name=v"]).name == "v"
+    # Only the file run needs a name: one it extends may take its own base's.
+    write(tmp_path, "leaf.yaml", "extends: v.yaml\nname: leaf\n")
+    assert load_scenario(tmp_path / "leaf.yaml").name == "leaf"
 
 
 ROUND_TRIP_CASES = {
@@ -263,7 +284,7 @@ def test_the_canonical_dump_reloads_to_an_equal_scenario(tmp_path, text):
 
 def test_the_canonical_dump_has_no_extends_and_every_setting(tmp_path):
     write(tmp_path, "base.yaml", TINY)
-    scenario = load_scenario(write(tmp_path, "c.yaml", "extends: base.yaml\n"))
+    scenario = load_scenario(write(tmp_path, "c.yaml", "extends: base.yaml\nname: c\n"))
     text = dump_scenario(scenario)
     assert "extends" not in text
     for section in ("network", "automakers", "suppliers", "banks", "consumers"):

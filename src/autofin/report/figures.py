@@ -935,8 +935,9 @@ def network_figure(results: Results, step: int | None = None) -> go.Figure:
     firm's state (healthy, distressed, defaulted, with the step of default on hover and, up
     to `MAX_STEP_LABELS` defaults, in red beside it, as the caption says).
     Supply edges are grey lines; default cascades are red arrows from the firm whose default
-    caused a loss to the firm that then defaulted. Above `MAX_NETWORK_NODES` firms every
-    defaulted firm and a random sample of the others are drawn, as a note says.
+    caused a loss to the firm that then defaulted. Above `MAX_NETWORK_NODES` firms the
+    automakers, the firms of the cascades and a sample of the others, each state in its
+    proportion, are drawn, as a note says (`_sample_firms`).
 
     Args:
         results: One run (for several, the first is drawn).

@@ -268,6 +268,13 @@ def _build(
     for dotted_path, value, name in changes:
         apply_override(data, dotted_path, value, name)
     _absolute_network_path(data, Path.cwd())
+    if isinstance(data.get("name"), _InheritedName):
+        raise ScenarioError(
+            source,
+            f"name: missing; a scenario that extends another needs a name of its own (under "
+            f"its base's name {str(data['name'])!r} its results would replace the base's in "
+            f"results/{data['name']}/); add a line such as `name: my_variant`",
+        )
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as error:
@@ -434,7 +441,16 @@ def _resolve(
     if not base_path.is_file():
         raise ScenarioError(source, f"extends: no such file: {base_name} (looked for {base_path})")
     base = _load_chain(base_path, chain, root)
-    return deep_merge(base, data)
+    merged = deep_merge(base, data)
+    if "name" not in data and isinstance(merged.get("name"), str):
+        # Refused in `_build` unless an override names the scenario: under its base's name
+        # a variant's results would replace the base's (`results/<name>/`).
+        merged["name"] = _InheritedName(merged["name"])
+    return merged
+
+
+class _InheritedName(str):
+    """A scenario's name taken from the base it extends, not given by the file itself."""
 
 
 def _absolute_network_path(data: dict[str, Any], directory: Path) -> None:

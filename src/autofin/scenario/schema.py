@@ -931,6 +931,14 @@ class Scenario(Section):
             raise ValueError(
                 f"step_days ({self.step_days}) is longer than horizon_days ({self.horizon_days})"
             )
+        last_seed = self.seed + self.replications - 1
+        if last_seed > 2**63 - 1:
+            raise ValueError(
+                f"seed ({self.seed:,}) with {self.replications} replications runs up to seed "
+                f"{last_seed:,}; seeds are 63-bit (at most {2**63 - 1:,}), so with "
+                f"{self.replications} replications the seed is at most "
+                f"{2**63 - self.replications:,}"
+            )
         if self.network.source == "generated":
             n_tiers = len(self.network.tiers)
             if len(self.suppliers.payment_term_days) != n_tiers:
