@@ -74,6 +74,18 @@ def test_validate_reports_each_good_file(tmp_path):
     assert lines[3].startswith("  estimate: 2 steps, 341 firms, 50,000 consumers, 5 banks;")
 
 
+def test_validate_of_several_files_names_the_file_of_an_overrides_error(tmp_path):
+    # The same message came once a file, naming neither (until 2026-12-06).
+    first = write(tmp_path, "a.yaml", TINY)
+    second = write(tmp_path, "b.yaml", "name: other\nhorizon_days: 14\n")
+    result = invoke("validate", first, second, "--set", "horizon_days=-1")
+    assert result.exit_code == 2
+    assert [line.split(": --set")[0] for line in result.stderr.splitlines()] == [
+        f"error: {first}",
+        f"error: {second}",
+    ]
+
+
 def test_validate_checks_a_scenario_with_the_settings_run_would_override(tmp_path):
     path = write(tmp_path, "a.yaml", TINY)
     changed = invoke("validate", path, "--set", "horizon_days=14")
@@ -187,6 +199,8 @@ def test_run_writes_results_and_prints_where(tmp_path):
     assert summary["scenario_sha256"] == scenario_hash(resolved)
     assert summary["scenario_name"] == "tiny"
     assert f"results: {out}" in result.stdout
+    # --check says that it checked (it said nothing when all held, until 2026-12-06).
+    assert "accounting checks passed after each of the 10 steps" in result.stderr
 
 
 def test_run_applies_set_overrides(tmp_path):

@@ -192,7 +192,10 @@ def validate(
         try:
             scenario = load_scenario(file, overrides, allow_outside_paths=allow_outside_paths)
         except ScenarioError as error:
-            _print_error(str(error))
+            message = str(error)
+            # An override's error names the override; with several files, say whose.
+            named = message.startswith(str(file)) or len(files) == 1
+            _print_error(message if named else f"{file}: {message}")
             invalid += 1
             continue
         workload = estimate_workload(scenario)
@@ -716,9 +719,16 @@ def _simulate(scenario: Scenario, check: bool, **tables: bool) -> Result:
     """
     from autofin.results.replications import StoppedEarly, simulate_replications
     from autofin.world.checks import AccountingError
+    from autofin.world.model import run_steps
 
+    steps = run_steps(scenario)
+    runs = f"{scenario.replications} runs" if scenario.replications > 1 else "one run"
+    warmup = steps - scenario.steps
+    detail = f"{runs} of {warmup:,} warm-up steps and {scenario.steps:,} after" if warmup else ""
+    if not warmup and scenario.replications > 1:
+        detail = f"{runs} of {steps:,}"
     try:
-        with _progress_bar(scenario.steps * scenario.replications) as progress:
+        with _progress_bar(steps * scenario.replications, detail) as progress:
             result = simulate_replications(scenario, check=check, progress=progress, **tables)
     except AccountingError as error:
         _print_error(f"accounting check failed: {error}")
@@ -731,6 +741,14 @@ def _simulate(scenario: Scenario, check: bool, **tables: bool) -> Result:
             "what it held)"
         )
         raise typer.Exit(EXIT_INTERRUPTED) from None
+    if check:
+        err.print(
+            f"accounting checks passed after each of the {steps * scenario.replications:,} "
+            "steps: money conserved; receivables, payables, debt and bank capital agree with "
+            "the books they are kept from",
+            markup=False,
+            soft_wrap=True,
+        )
     return result
 
 
@@ -789,14 +807,15 @@ def _print_error(message: str) -> None:
 
 
 @contextmanager
-def _progress_bar(total_steps: int) -> Iterator[Callable[[int, int], None]]:
+def _progress_bar(total_steps: int, detail: str = "") -> Iterator[Callable[[int, int], None]]:
     """A Rich progress bar on stderr, advanced by the engine's `progress(done, total)`.
 
     Not on a terminal (a batch job's log, a pipe) a bar draws nothing until the end, so a line
-    is printed instead when the run starts, every `PLAIN_PROGRESS_SECONDS` and at the end.
+    is printed instead when the run starts (with ``detail``, what the steps are), every
+    `PLAIN_PROGRESS_SECONDS` and at the end.
     """
     if not err.is_terminal:
-        yield _plain_run_progress(total_steps)
+        yield _plain_run_progress(total_steps, detail)
         return
     columns = (
         TextColumn("simulating"),
@@ -815,7 +834,7 @@ def _progress_bar(total_steps: int) -> Iterator[Callable[[int, int], None]]:
         yield advance
 
 
-def _plain_run_progress(total_steps: int) -> Callable[[int, int], None]:
+def _plain_run_progress(total_steps: int, detail: str = "") -> Callable[[int, int], None]:
     """A run's progress as a line of text now and then (see `_progress_bar`)."""
     started = time.monotonic()
     last = {"at": started, "ended": False}
@@ -837,7 +856,8 @@ def _plain_run_progress(total_steps: int) -> Callable[[int, int], None]:
             soft_wrap=True,
         )
 
-    err.print(f"simulating: 0/{total_steps:,} steps", markup=False, soft_wrap=True)
+    detail = f" ({detail})" if detail else ""
+    err.print(f"simulating: 0/{total_steps:,} steps{detail}", markup=False, soft_wrap=True)
     return line
 
 
@@ -1169,6 +1189,7 @@ def _sweep_dry_run(
         markup=False,
         soft_wrap=True,
     )
+    out.print(f"results would go to {store.directory}", markup=False, soft_wrap=True)
     workers = f"{count} worker{'s' if count != 1 else ''}"
     where = (
         " once SLURM has started the jobs (runs timed on this machine; time waiting in the "

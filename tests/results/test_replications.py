@@ -223,3 +223,14 @@ def test_a_figure_defined_in_one_replication_only_is_printed_without_an_interval
     }
     assert "8 – 12" in rows["sales_units"]
     assert "one replication only" in rows["conversion_rate_online"]
+
+
+def test_progress_counts_the_warm_up_steps_of_every_replication():
+    # The warm-up is a quarter of the baseline's work; the bar sat at 0 through it (until
+    # 2026-12-06), as if the run had not started.
+    scenario = load_scenario_dict(
+        {**TINY_SETTINGS, "warmup_days": 21, "horizon_days": 28, "replications": 2}
+    )
+    calls = []
+    simulate_replications(scenario, progress=lambda done, total: calls.append((done, total)))
+    assert calls == [(done, 14) for done in range(1, 15)]  # 2 runs of 3 warm-up and 4 steps

@@ -162,6 +162,23 @@ def test_bad_experiments_name_the_field_and_exit_2(tmp_path, text, message):
     assert not (tmp_path / "out").exists()
 
 
+def test_a_file_of_the_other_kind_is_named_as_such_with_the_command_it_needs(tmp_path):
+    # Each was a list of unknown keys ("suppliers: unknown key; did you mean 'samples'?").
+    path = experiment(tmp_path, BASE)
+    scenario = tmp_path / "tiny.yaml"
+    result = CliRunner().invoke(app, ["sweep", str(scenario), "--dry-run"])
+    assert result.exit_code == 2
+    assert "tiny.yaml: this is a scenario file (it has `banks:`" in result.output
+    assert "run it with `autofin run`" in result.output
+    assert "unknown key" not in result.output
+    for command in (["run", str(path), "-o", str(tmp_path / "out")], ["validate", str(path)]):
+        result = CliRunner().invoke(app, command)
+        assert result.exit_code == 2
+        assert "exp.yaml: this is an experiment file" in result.output
+        assert "run it with `autofin sweep`" in result.output
+        assert "unknown key" not in result.output
+
+
 def test_a_scenario_file_that_does_not_load_is_named_as_the_cause(tmp_path):
     # Its own errors were blamed on the experiment's overrides:, which were fine.
     experiment(tmp_path, BASE)

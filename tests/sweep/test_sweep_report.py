@@ -347,6 +347,18 @@ def test_a_report_written_elsewhere_with_o_keeps_the_whole_header(tmp_path):
     assert "Payment terms against defaults, for the report&#x27;s tests." in page
 
 
+def test_report_and_compare_given_a_sweep_point_to_analyze(tmp_path):
+    # They said "not a finished autofin run (no summary.json)" and left it there.
+    folder = sweep_with_two_failed_runs(tmp_path)
+    for command in (["report", str(folder)], ["compare", str(folder), str(folder)]):
+        result = CliRunner().invoke(app, command)
+        assert result.exit_code == 2
+        assert (
+            f"a sweep, not a run (it has experiment.resolved.yaml); its report is made by "
+            f"`autofin analyze {folder}`" in result.output.replace("\n", "")
+        )
+
+
 def test_analyze_refuses_an_output_it_cannot_write_before_analysing(tmp_path):
     # A path under a file was an internal "File exists" (exit 1) after the whole analysis; a
     # .csv name got an HTML page.

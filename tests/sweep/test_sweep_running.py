@@ -108,6 +108,7 @@ def test_local_cluster_equals_a_serial_run(tmp_path, client):
     said = " ".join(dry.output.split())
     assert "(3 to do)" in said
     assert "s per run (from the runs already in the directory); estimated" in said, said
+    assert f"results would go to {tmp_path / 'sweep'}" in said  # (it did not say where)
 
     # The command line on the same (running) cluster through --scheduler: equal tables.
     result = CliRunner().invoke(

@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from autofin.results.compare import run_labels
-from autofin.results.folder import changed_files
+from autofin.results.folder import changed_files, not_a_run
 from autofin.results.result import Result
 from autofin.results.writing import (
     EVENTS_PARQUET,
@@ -109,7 +109,9 @@ def load_run_directory(directory: str | Path) -> Result:
     directory = Path(directory)
     if not directory.is_dir():
         raise ReportDataError(f"{directory}: no such results directory")
-    for required in (SUMMARY_JSON, SCENARIO_YAML, TIMESERIES_PARQUET):
+    if not (directory / SUMMARY_JSON).is_file():
+        raise ReportDataError(not_a_run(directory))
+    for required in (SCENARIO_YAML, TIMESERIES_PARQUET):
         if not (directory / required).is_file():
             raise ReportDataError(f"{directory}: not a finished autofin run (no {required})")
     try:

@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from autofin.results.folder import ResultsIntegrityError, verify_results
+from autofin.results.folder import ResultsIntegrityError, not_a_run, verify_results
 from autofin.results.provenance import PROVENANCE_KEYS
 from autofin.results.writing import (
     REPLICATIONS_PARQUET,
@@ -645,7 +645,7 @@ def _load_summary(directory: Path) -> dict[str, Any]:
         raise CompareError(f"{directory}: not a directory")
     summary_path = directory / SUMMARY_JSON
     if not summary_path.is_file():
-        raise CompareError(f"{directory}: unfinished or not an autofin run (no {SUMMARY_JSON})")
+        raise CompareError(not_a_run(directory))
     try:
         run_summary = verify_results(directory)  # reads summary.json and checks every file
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:

@@ -312,6 +312,21 @@ def verify_results(directory: str | Path) -> dict[str, Any]:
     return summary
 
 
+def not_a_run(directory: Path) -> str:
+    """Why ``directory``, which has no ``summary.json``, is not a run to read (a message).
+
+    A sweep's folder is named as one, with the command that reads it (`autofin analyze`).
+    """
+    from autofin.sweep.store import RESOLVED  # (imports Dask: only on the way to an error)
+
+    if (directory / RESOLVED).is_file():
+        return (
+            f"{directory}: a sweep, not a run (it has {RESOLVED}); its report is made by "
+            f"`autofin analyze {directory}`"
+        )
+    return f"{directory}: unfinished or not an autofin run (no summary.json)"
+
+
 def changed_files(directory: str | Path, summary: dict[str, Any]) -> list[str]:
     """The recorded files of a results folder that are present but differ from their SHA-256.
 

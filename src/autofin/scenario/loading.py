@@ -264,6 +264,12 @@ def _build(
     data: dict[str, Any], overrides: Overrides | None, source: str, root: Path | None
 ) -> Scenario:
     """Apply overrides to merged raw data, then validate it into a `Scenario`."""
+    if "scenario" in data and "parameters" in data:
+        raise ScenarioError(
+            source,
+            "this is an experiment file (it has `scenario:` and `parameters:`), not a scenario; "
+            "run it with `autofin sweep`",
+        )
     changes = _normalise(overrides)
     for dotted_path, value, name in changes:
         apply_override(data, dotted_path, value, name)

@@ -80,6 +80,7 @@ class Workload:
         memory_bytes: Estimated peak memory of the run.
         seconds: Estimated run time on one core (all replications).
         output_bytes: Estimated size of the result files.
+        replications: Runs, one after another (`steps` and the memory are each run's).
     """
 
     steps: int
@@ -89,13 +90,19 @@ class Workload:
     memory_bytes: float
     seconds: float
     output_bytes: float
+    replications: int = 1
 
     def describe(self) -> str:
-        """One line for people: `156 steps, 341 firms, ... about 246 MB ... about 5 s`."""
+        """One line for people: `156 steps, 341 firms, ... about 246 MB ... about 5 s`.
+
+        With several replications: `156 steps a run × 8 runs, ...; ... about 5 s in all`.
+        """
+        several = self.replications > 1
+        runs = f" a run × {self.replications:,} runs" if several else ""
         return (
-            f"{self.steps:,} steps, {self.firms:,} firms, {self.consumers:,} consumers, "
+            f"{self.steps:,} steps{runs}, {self.firms:,} firms, {self.consumers:,} consumers, "
             f"{self.banks:,} banks; estimated {_megabytes(self.memory_bytes)} of memory and "
-            f"{describe_duration(self.seconds)}"
+            f"{describe_duration(self.seconds)}{' in all' if several else ''}"
         )
 
 
@@ -123,7 +130,8 @@ def estimate_workload(scenario: Scenario) -> Workload:
     # Replications run one after another, each in the memory of one run.
     seconds = scenario.replications * _seconds_per_replication(scenario, firms, clicks)
     output = 50e3 + REPORT_BYTES + steps * OUTPUT_BYTES_PER_STEP + firms * OUTPUT_BYTES_PER_FIRM
-    return Workload(steps, firms, consumers, scenario.banks.count, memory, seconds, output)
+    banks, replications = scenario.banks.count, scenario.replications
+    return Workload(steps, firms, consumers, banks, memory, seconds, output, replications)
 
 
 def _seconds_per_replication(scenario: Scenario, firms: int, clicks: float) -> float:

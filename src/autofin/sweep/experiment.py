@@ -246,6 +246,10 @@ def _overrides_error(
     return ExperimentError(source, [f"overrides: {p}" for p in error.problems])
 
 
+SCENARIO_ONLY_KEYS = frozenset(Scenario.model_fields) - frozenset(Experiment.model_fields)
+"""Top-level keys of a scenario file that no experiment file has (`network`, `banks`, ...)."""
+
+
 def load_experiment(
     path: str | Path,
     overrides: list[str] | None = None,
@@ -282,6 +286,15 @@ def load_experiment(
         raise ExperimentError(source, yaml_error(error, source).problems) from None
     if not isinstance(data, dict):
         raise ExperimentError(source, "the top level must be a mapping (name:, scenario:, ...)")
+    sections = sorted(SCENARIO_ONLY_KEYS.intersection(data))
+    if "scenario" not in data and sections:
+        raise ExperimentError(
+            source,
+            f"this is a scenario file (it has {', '.join(f'`{key}:`' for key in sections[:3])}"
+            f"{', ...' if len(sections) > 3 else ''}), "
+            "not an experiment; run it with `autofin run`, or name it in an experiment's "
+            "`scenario:` (experiments/README.md)",
+        )
     try:
         spec = Experiment.model_validate(data)
     except ValidationError as error:

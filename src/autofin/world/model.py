@@ -73,7 +73,13 @@ class AutofinModel(mesa.Model):
     """
 
     def __init__(
-        self, scenario: Scenario, *, check: bool = False, panel: bool = False, loans: bool = False
+        self,
+        scenario: Scenario,
+        *,
+        check: bool = False,
+        panel: bool = False,
+        loans: bool = False,
+        warmup_progress: Callable[[int], None] | None = None,
     ) -> None:
         super().__init__(rng=scenario.seed)
         self.spec = scenario
@@ -169,6 +175,8 @@ class AutofinModel(mesa.Model):
         self._open_records()
         while self.step_index < 0:
             self._advance()
+            if warmup_progress is not None:
+                warmup_progress(self.warmup_steps + self.step_index)
         self._open_records()
         # Shocks are dated from day 0 and pick their firms among those trading then.
         self.shocks = Shocks(scenario, self.firms)
@@ -739,6 +747,11 @@ class AutofinModel(mesa.Model):
         banks.set_covenants(firms.leverage(cash))
 
 
+def run_steps(scenario: Scenario) -> int:
+    """Steps one run of ``scenario`` takes: its warm-up's and its horizon's."""
+    return steps_of(scenario.warmup_days, scenario.step_days) + scenario.steps
+
+
 def simulate(
     scenario: Scenario,
     *,
@@ -753,7 +766,8 @@ def simulate(
         scenario: The validated scenario (see `autofin.load_scenario`).
         check: Verify money conservation and the other accounting identities after every
             step; raises `autofin.world.checks.AccountingError` at the first violation.
-        progress: Called as ``progress(steps_done, total_steps)`` after every step.
+        progress: Called as ``progress(steps_done, total_steps)`` after every step, the
+            warm-up's included (`run_steps`).
         panel: Keep the firm × step panel (`Result.panel`, written as `panel.parquet`).
         loans: Keep every loan and car-loan decision (`Result.loans`, `loans.parquet`).
 
@@ -762,9 +776,16 @@ def simulate(
         provenance.
     """
     started = time.perf_counter()
-    model = AutofinModel(scenario, check=check, panel=panel, loans=loans)
-    total = scenario.steps
-    for done in range(1, total + 1):
+    total = run_steps(scenario)
+    warmup = total - scenario.steps
+    model = AutofinModel(
+        scenario,
+        check=check,
+        panel=panel,
+        loans=loans,
+        warmup_progress=None if progress is None else lambda done: progress(done, total),
+    )
+    for done in range(warmup + 1, total + 1):
         model.step()
         if progress is not None:
             progress(done, total)
