@@ -1046,7 +1046,7 @@ def sweep(
     if dry_run:
         try:
             store = SweepStore(directory)
-            store.check(plan.resolved, plan.fingerprint)
+            store.check(plan.resolved, plan.fingerprint, list(plan.design["run_id"]))
             with _terminate_as_interrupt():  # the sample runs stop with the dry run
                 _sweep_dry_run(plan, store, cluster, workers, scheduler)
         except (StoreError, OutputError) as error:  # the estimate runs the model once
@@ -1057,12 +1057,19 @@ def sweep(
             raise typer.Exit(1) from None
         return
     try:
-        SweepStore(directory).open(plan.resolved, plan.design, plan.fingerprint)
+        extended = SweepStore(directory).open(plan.resolved, plan.design, plan.fingerprint)
         # One sweep at a time in a folder: a second would run the same runs again.
         lock = lock_folder(directory, "sweep")
     except (StoreError, OutputFolderError) as error:
         _print_error(str(error))
         raise typer.Exit(EXIT_BAD_INPUT) from None
+    if extended:
+        out.print(
+            f"extending the sweep in {directory} (its design had {extended} runs): its "
+            "finished runs are kept",
+            markup=False,
+            soft_wrap=True,
+        )
     out.print(
         f"{spec.name}: {spec.design} design, {plan.describe_size()}", markup=False, soft_wrap=True
     )

@@ -336,6 +336,34 @@ def test_a_directory_holding_another_experiment_is_refused(tmp_path):
     assert "Traceback" not in result.output
 
 
+def test_more_replications_or_values_extend_a_sweep_keeping_its_finished_runs(tmp_path, client):
+    # experiments/README.md says to raise replications for tighter intervals; the folder was
+    # refused as "a different experiment" and every run had to be done again elsewhere.
+    path = experiment_file(tmp_path)
+    first = run_sweep(plan_sweep(load_experiment(path)), tmp_path / "sweep", client)
+    assert first.status.done == 8
+    path.write_text(path.read_text().replace("replications: 2", "replications: 3"))
+    result = CliRunner().invoke(app, ["sweep", str(path), "-o", str(tmp_path / "sweep")])
+    assert result.exit_code == 0, result.output
+    said = " ".join(result.output.split())
+    assert f"extending the sweep in {tmp_path / 'sweep'} (its design had 8 runs)" in said
+    assert "4 runs finished, 0 failed, 0 tasks retried after a worker died, 8 already done" in said
+    runs = pd.read_parquet(tmp_path / "sweep" / "runs.parquet")
+    assert len(runs) == 12
+    kept = runs[runs["run_id"].isin(first.runs["run_id"])]
+    pd.testing.assert_frame_equal(without_timing(kept), without_timing(first.runs))
+    # A value added to the grid extends it too; one taken away does not.
+    wider = experiment_file(tmp_path, terms="[60, 120, 170]", name="wider.yaml")
+    wider.write_text(wider.read_text().replace("replications: 2", "replications: 3"))
+    outcome = run_sweep(plan_sweep(load_experiment(wider)), tmp_path / "sweep", client)
+    assert (outcome.status.done, outcome.status.skipped) == (6, 12)
+    with pytest.raises(StoreError, match="holds a different experiment"):
+        run_sweep(plan_sweep(load_experiment(path)), tmp_path / "sweep", client)
+    result = CliRunner().invoke(app, ["analyze", str(tmp_path / "sweep")])
+    assert result.exit_code == 0, result.output
+    assert "6 design points" in result.output  # the extended design, 3 terms × 2 margins
+
+
 def test_a_second_sweep_into_a_folder_a_sweep_is_writing_is_refused(tmp_path):
     # Both ran: the second ran again the runs the first was running, and both wrote the
     # tables. (The lock is held here as the first sweep holds it.)

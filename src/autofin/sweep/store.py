@@ -79,12 +79,18 @@ class SweepStore:
         self.directory = Path(directory)
         self.runs_dir = self.directory / RUNS_DIR
 
-    def check(self, resolved: dict[str, Any], print_id: str) -> bool:
+    def check(
+        self, resolved: dict[str, Any], print_id: str, run_ids: list[str] | None = None
+    ) -> bool:
         """Whether the directory already holds this experiment (False: it is free for it).
+
+        It holds it too if this experiment extends the one it holds (`extends_held`).
 
         Args:
             resolved: The resolved experiment.
             print_id: The experiment's fingerprint.
+            run_ids: The ids of the experiment's runs (the design's `run_id`), to recognise
+                an extension; without them only the same experiment is.
 
         Raises:
             StoreError: If the path is a file, or the directory holds a different experiment
@@ -95,7 +101,9 @@ class SweepStore:
         marker = self.directory / RESOLVED
         if marker.is_file():
             held = yaml.safe_load(marker.read_text(encoding="utf-8")) or {}
-            if held.get("fingerprint") != print_id:
+            if held.get("fingerprint") != print_id and not (
+                run_ids is not None and self.extends_held(held, resolved, run_ids)
+            ):
                 raise StoreError(
                     f"{self.directory} holds a different experiment "
                     f"({held.get('name', '?')!s}, fingerprint {str(held.get('fingerprint'))[:12]}; "
@@ -115,20 +123,47 @@ class SweepStore:
             )
         return False
 
-    def open(self, resolved: dict[str, Any], design: pd.DataFrame, print_id: str) -> None:
+    def extends_held(
+        self, held: dict[str, Any], resolved: dict[str, Any], run_ids: list[str]
+    ) -> bool:
+        """Whether an experiment extends the one the directory holds (``held``).
+
+        It does when it keeps every run of the held design (more replications: the seeds of
+        the first ones do not change; more values of a grid) and its outputs: the finished
+        runs are then runs of this experiment too.
+        """
+        same = all(held.get(key) == resolved.get(key) for key in ("outputs", "check"))
+        design = self.directory / DESIGN
+        if not same or not design.is_file():
+            return False
+        held_ids = pd.read_parquet(design, columns=["run_id"])["run_id"]
+        return set(held_ids) <= set(run_ids)
+
+    def open(self, resolved: dict[str, Any], design: pd.DataFrame, print_id: str) -> int:
         """Create the directory for an experiment, or check it holds the same one.
+
+        An experiment extending the one the directory holds (`extends_held`) takes its place:
+        the finished runs are kept, the rest of the design runs.
 
         Args:
             resolved: The resolved experiment (written as `experiment.resolved.yaml`).
             design: The design table, one row per run.
             print_id: The experiment's fingerprint.
 
+        Returns:
+            The number of runs the directory's former design had, if this experiment extends
+            it; else 0.
+
         Raises:
             StoreError: If the directory holds a different experiment, or is not writable.
         """
-        if self.check(resolved, print_id):
-            return
         marker = self.directory / RESOLVED
+        extended = 0
+        if self.check(resolved, print_id, list(design["run_id"])):
+            held = yaml.safe_load(marker.read_text(encoding="utf-8")) or {}
+            if held.get("fingerprint") == print_id:
+                return 0
+            extended = len(pd.read_parquet(self.directory / DESIGN, columns=["run_id"]))
         try:
             self.runs_dir.mkdir(parents=True, exist_ok=True)
             _write_atomically(
@@ -140,6 +175,7 @@ class SweepStore:
             _write_atomically(marker, lambda path: path.write_text(text, encoding="utf-8"))
         except OSError as error:
             raise StoreError(f"cannot write to {self.directory}: {error.strerror}") from None
+        return extended
 
     def discard(self) -> None:
         """Remove what `open` wrote, for a sweep that stopped before any run finished."""
