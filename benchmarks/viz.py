@@ -14,7 +14,8 @@ Two figures per scenario:
   outpaced may never be drawn).
 
 Cases: the baseline (340 suppliers) and a 10,000-supplier world (the baseline with tiers of
-1,000, 3,000 and 6,000; the network figure draws every defaulted firm and a sample of the rest).
+1,000, 3,000 and 6,000; the network figure draws the automakers, the firms of the default
+cascades and a sample of the rest).
 The machine is shared, so repeat and quote medians.
 
 Usage::

@@ -71,7 +71,9 @@ def test_validate_reports_each_good_file(tmp_path):
     lines = result.stdout.splitlines()
     assert lines[0::2] == [f"ok: {first} (tiny, 10 steps)", f"ok: {second} (other, 2 steps)"]
     assert lines[1].startswith("  estimate: 10 steps, 8 firms, 500 consumers, 2 banks; estimated")
-    assert lines[3].startswith("  estimate: 2 steps, 341 firms, 50,000 consumers, 5 banks;")
+    assert lines[3].startswith(
+        "  estimate: 2 steps after 52 of warm-up, 341 firms, 50,000 consumers, 5 banks;"
+    )
 
 
 def test_validate_of_several_files_names_the_file_of_an_overrides_error(tmp_path):
@@ -201,6 +203,9 @@ def test_run_writes_results_and_prints_where(tmp_path):
     assert f"results: {out}" in result.stdout
     # --check says that it checked (it said nothing when all held, until 2026-12-06).
     assert "accounting checks passed after each of the 10 steps" in result.stderr
+    warm = invoke("run", tmp_path / "s.yaml", "-o", out, "--check", "--set", "warmup_days=14")
+    assert warm.exit_code == 0, warm.output
+    assert "passed after each of the 12 steps" in warm.stderr  # the warm-up's are checked too
 
 
 def test_run_applies_set_overrides(tmp_path):

@@ -719,14 +719,16 @@ def _simulate(scenario: Scenario, check: bool, **tables: bool) -> Result:
     """
     from autofin.results.replications import StoppedEarly, simulate_replications
     from autofin.world.checks import AccountingError
-    from autofin.world.model import run_steps
 
-    steps = run_steps(scenario)
+    steps = scenario.run_steps
     runs = f"{scenario.replications} runs" if scenario.replications > 1 else "one run"
     warmup = steps - scenario.steps
-    detail = f"{runs} of {warmup:,} warm-up steps and {scenario.steps:,} after" if warmup else ""
-    if not warmup and scenario.replications > 1:
+    if warmup:
+        detail = f"{runs} of {warmup:,} warm-up steps and {scenario.steps:,} after"
+    elif scenario.replications > 1:
         detail = f"{runs} of {steps:,}"
+    else:
+        detail = ""
     try:
         with _progress_bar(steps * scenario.replications, detail) as progress:
             result = simulate_replications(scenario, check=check, progress=progress, **tables)
@@ -821,7 +823,7 @@ def _progress_bar(total_steps: int, detail: str = "") -> Iterator[Callable[[int,
         TextColumn("simulating"),
         BarColumn(),
         MofNCompleteColumn(),
-        TextColumn("steps"),
+        TextColumn(f"steps ({detail})" if detail else "steps", markup=False),
         TimeElapsedColumn(),
         TimeRemainingColumn(),
     )
@@ -1047,6 +1049,14 @@ def sweep(
         try:
             store = SweepStore(directory)
             store.check(plan.resolved, plan.fingerprint, list(plan.design["run_id"]))
+            extended = store.extended_runs(plan.fingerprint)
+            if extended:
+                out.print(
+                    f"would extend the sweep in {directory} (its design had {extended} runs): "
+                    "its finished runs are kept",
+                    markup=False,
+                    soft_wrap=True,
+                )
             with _terminate_as_interrupt():  # the sample runs stop with the dry run
                 _sweep_dry_run(plan, store, cluster, workers, scheduler)
         except (StoreError, OutputError) as error:  # the estimate runs the model once
@@ -1056,12 +1066,20 @@ def sweep(
             _print_error(f"no estimate: {error}")
             raise typer.Exit(1) from None
         return
+    lock = None
     try:
-        extended = SweepStore(directory).open(plan.resolved, plan.design, plan.fingerprint)
-        # One sweep at a time in a folder: a second would run the same runs again.
+        # One sweep at a time in a folder: a second would run the same runs again, and one
+        # extending the experiment would change the folder under the first. Locked first.
+        directory.parent.mkdir(parents=True, exist_ok=True)
         lock = lock_folder(directory, "sweep")
+        extended = SweepStore(directory).open(plan.resolved, plan.design, plan.fingerprint)
     except (StoreError, OutputFolderError) as error:
+        if lock is not None:
+            lock.close()
         _print_error(str(error))
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+    except OSError as error:
+        _print_error(f"cannot write to {directory}: {error.strerror or error}")
         raise typer.Exit(EXIT_BAD_INPUT) from None
     if extended:
         out.print(

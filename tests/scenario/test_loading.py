@@ -16,6 +16,7 @@ from autofin.scenario.loading import (
     scenario_hash,
 )
 from autofin.scenario.schema import Scenario
+from autofin.sweep.experiment import load_experiment
 from conftest import TINY, write
 
 REPO = Path(__file__).resolve().parents[2]
@@ -245,6 +246,15 @@ def test_a_variant_without_a_name_of_its_own_is_refused(tmp_path):
         load_scenario(variant)
     with pytest.raises(ScenarioError, match="name: missing"):
         load_scenario_dict({"extends": "base.yaml", "seed": 2}, base_dir=tmp_path)
+
+
+def test_a_sweep_may_vary_a_variant_that_takes_its_bases_name(tmp_path):
+    # A sweep's folder and runs go by the experiment's name, not the scenario's.
+    write(tmp_path, "base.yaml", TINY)
+    variant = write(tmp_path, "v.yaml", "extends: base.yaml\nhorizon_days: 28\n")
+    assert load_scenario(variant, own_name=False).name == "tiny"
+    experiment = "name: e\nscenario: v.yaml\nparameters:\n  banks.margin: {values: [0.01, 0.02]}\n"
+    assert load_experiment(write(tmp_path, "e.yaml", experiment)).base.horizon_days == 28
 
 
 def test_a_variant_may_be_named_by_an_override_or_by_a_file_between(tmp_path):

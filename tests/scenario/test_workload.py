@@ -66,4 +66,6 @@ def test_replications_run_one_after_another():
 def test_the_baseline_is_described_in_seconds():
     workload = estimate_workload(load_scenario(SCENARIOS / "baseline.yaml"))
     assert workload.describe().endswith("and about 5 s in all")
-    assert workload.describe().startswith("156 steps a run × 8 runs, 341 firms")
+    assert workload.describe().startswith(
+        "156 steps after 52 of warm-up, a run × 8 runs, 341 firms"
+    )

@@ -352,16 +352,61 @@ def test_more_replications_or_values_extend_a_sweep_keeping_its_finished_runs(tm
     assert len(runs) == 12
     kept = runs[runs["run_id"].isin(first.runs["run_id"])]
     pd.testing.assert_frame_equal(without_timing(kept), without_timing(first.runs))
-    # A value added to the grid extends it too; one taken away does not.
+    # A value added to the grid extends it too; the dry run says so, and counts the new runs.
     wider = experiment_file(tmp_path, terms="[60, 120, 170]", name="wider.yaml")
     wider.write_text(wider.read_text().replace("replications: 2", "replications: 3"))
+    dry = CliRunner().invoke(app, ["sweep", str(wider), "-o", str(tmp_path / "sweep"), "--dry-run"])
+    said = " ".join(dry.output.split())
+    assert f"would extend the sweep in {tmp_path / 'sweep'} (its design had 12 runs)" in said
+    assert "18 runs (6 to do)" in said
     outcome = run_sweep(plan_sweep(load_experiment(wider)), tmp_path / "sweep", client)
     assert (outcome.status.done, outcome.status.skipped) == (6, 12)
-    with pytest.raises(StoreError, match="holds a different experiment"):
+    # One that drops runs does not, and says why.
+    with pytest.raises(StoreError, match="this design lacks 6 of the folder's 18 runs"):
         run_sweep(plan_sweep(load_experiment(path)), tmp_path / "sweep", client)
     result = CliRunner().invoke(app, ["analyze", str(tmp_path / "sweep")])
     assert result.exit_code == 0, result.output
     assert "6 design points" in result.output  # the extended design, 3 terms × 2 margins
+
+
+def test_an_extension_leaves_no_table_of_the_former_design_to_be_read_as_its_own(tmp_path):
+    # Stopped before its end, an extension left the former runs.parquet, which analyze read
+    # as the extended experiment's (means over 2 replications where the file says 3).
+    path = experiment_file(tmp_path)
+    plan = plan_sweep(load_experiment(path))
+    store = SweepStore(tmp_path / "sweep")
+    store.open(plan.resolved, plan.design, plan.fingerprint)
+    for table in ("runs.parquet", "failures.parquet", "timeseries.parquet"):
+        (tmp_path / "sweep" / table).write_bytes(b"former")
+    path.write_text(path.read_text().replace("replications: 2", "replications: 3"))
+    more = plan_sweep(load_experiment(path))
+    assert store.open(more.resolved, more.design, more.fingerprint) == 8
+    assert {entry.name for entry in (tmp_path / "sweep").iterdir()} == {
+        "experiment.resolved.yaml",
+        "design.parquet",
+        "runs",
+    }
+    result = CliRunner().invoke(app, ["analyze", str(tmp_path / "sweep")])
+    assert result.exit_code == 2
+    assert "the sweep stopped with 0 of 12 runs finished" in result.output
+
+
+def test_an_extension_refused_because_the_folder_is_busy_leaves_it_as_it_was(tmp_path):
+    from autofin.results.folder import lock_folder
+
+    path = experiment_file(tmp_path)
+    plan = plan_sweep(load_experiment(path))
+    SweepStore(tmp_path / "sweep").open(plan.resolved, plan.design, plan.fingerprint)
+    before = (tmp_path / "sweep" / "experiment.resolved.yaml").read_text()
+    path.write_text(path.read_text().replace("replications: 2", "replications: 3"))
+    held = lock_folder(tmp_path / "sweep", "sweep")
+    try:
+        result = CliRunner().invoke(app, ["sweep", str(path), "-o", str(tmp_path / "sweep")])
+    finally:
+        held.close()
+    assert result.exit_code == 2
+    assert "another autofin sweep" in result.output
+    assert (tmp_path / "sweep" / "experiment.resolved.yaml").read_text() == before
 
 
 def test_a_second_sweep_into_a_folder_a_sweep_is_writing_is_refused(tmp_path):

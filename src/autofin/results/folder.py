@@ -313,9 +313,15 @@ def verify_results(directory: str | Path) -> dict[str, Any]:
 
 
 def not_a_run(directory: Path) -> str:
-    """Why ``directory``, which has no ``summary.json``, is not a run to read (a message).
+    """Why ``directory``, which has no ``summary.json``, is not a run to read.
 
     A sweep's folder is named as one, with the command that reads it (`autofin analyze`).
+
+    Args:
+        directory: A folder without a run's `summary.json`.
+
+    Returns:
+        The message, starting with the folder.
     """
     from autofin.sweep.store import RESOLVED  # (imports Dask: only on the way to an error)
 

@@ -88,10 +88,10 @@ def simulate_replications(
         StoppedEarly: Interrupted (Ctrl-C) after at least one of several replications had
             finished: it carries those combined, so that no finished run is lost.
     """
-    from autofin.world.model import run_steps, simulate
+    from autofin.world.model import simulate
 
     seeds = replication_seeds(scenario.seed, scenario.replications)
-    steps = run_steps(scenario)
+    steps = scenario.run_steps
     total = steps * len(seeds)
     started = time.perf_counter()
     results = []

@@ -37,6 +37,7 @@ def load_scenario(
     overrides: Overrides | None = None,
     *,
     allow_outside_paths: bool = False,
+    own_name: bool = True,
 ) -> Scenario:
     """Load, merge, override and validate a scenario file.
 
@@ -51,6 +52,11 @@ def load_scenario(
             (`["automakers.payment_term_days=60", "network.tiers=[10, 20, 30]"]`) whose
             values are read as YAML.
         allow_outside_paths: Let `extends` and `network.path` name files anywhere.
+        own_name: Refuse a file that extends another without a name of its own (nor one
+            given by an override): a run's folder, report and summary go by the name, and
+            under its base's name a variant's results would be taken for (and by default
+            replace) the base's. A sweep, whose folder and runs go by the experiment's name,
+            may take the base's.
 
     Returns:
         The validated scenario, with `extends` resolved (and cleared) and absolute paths.
@@ -61,7 +67,7 @@ def load_scenario(
     source = str(path)
     root = None if allow_outside_paths else Path(path).resolve().parent
     data = _load_chain(Path(path), (), root)
-    return _build(data, overrides, source, root)
+    return _build(data, overrides, source, root, own_name=own_name)
 
 
 def load_scenario_dict(
@@ -261,9 +267,17 @@ def _default_container(candidates: Sequence[Any], key: str) -> Any:
 
 
 def _build(
-    data: dict[str, Any], overrides: Overrides | None, source: str, root: Path | None
+    data: dict[str, Any],
+    overrides: Overrides | None,
+    source: str,
+    root: Path | None,
+    *,
+    own_name: bool = True,
 ) -> Scenario:
-    """Apply overrides to merged raw data, then validate it into a `Scenario`."""
+    """Apply overrides to merged raw data, then validate it into a `Scenario`.
+
+    ``own_name``: refuse a name taken from the base the data extends (`load_scenario`).
+    """
     if "scenario" in data and "parameters" in data:
         raise ScenarioError(
             source,
@@ -275,12 +289,15 @@ def _build(
         apply_override(data, dotted_path, value, name)
     _absolute_network_path(data, Path.cwd())
     if isinstance(data.get("name"), _InheritedName):
-        raise ScenarioError(
-            source,
-            f"name: missing; a scenario that extends another needs a name of its own (under "
-            f"its base's name {str(data['name'])!r} its results would replace the base's in "
-            f"results/{data['name']}/); add a line such as `name: my_variant`",
-        )
+        if own_name:
+            raise ScenarioError(
+                source,
+                f"name: missing; a scenario that extends another needs a name of its own: "
+                f"under its base's name {str(data['name'])!r} its results and report would be "
+                f"taken for the base's, and by default replace them in results/{data['name']}/;"
+                f" add a line such as `name: my_variant`",
+            )
+        data["name"] = str(data["name"])
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as error:

@@ -1035,3 +1035,13 @@ class Scenario(Section):
     def steps(self) -> int:
         """Number of model steps in the horizon."""
         return self.horizon_days // self.step_days
+
+    @property
+    def warmup_steps(self) -> int:
+        """Steps of the warm-up before day 0 (`warmup_days` rounded to whole steps)."""
+        return max(0, round(self.warmup_days / self.step_days))
+
+    @property
+    def run_steps(self) -> int:
+        """Steps one run takes: its warm-up's and its horizon's (a run's progress)."""
+        return self.warmup_steps + self.steps

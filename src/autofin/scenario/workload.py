@@ -81,6 +81,7 @@ class Workload:
         seconds: Estimated run time on one core (all replications).
         output_bytes: Estimated size of the result files.
         replications: Runs, one after another (`steps` and the memory are each run's).
+        warmup_steps: Steps of each run's warm-up, before its `steps` (in `seconds` too).
     """
 
     steps: int
@@ -91,16 +92,20 @@ class Workload:
     seconds: float
     output_bytes: float
     replications: int = 1
+    warmup_steps: int = 0
 
     def describe(self) -> str:
         """One line for people: `156 steps, 341 firms, ... about 246 MB ... about 5 s`.
 
-        With several replications: `156 steps a run × 8 runs, ...; ... about 5 s in all`.
+        With a warm-up and several replications: `156 steps after 52 of warm-up, a run × 8
+        runs, ...; ... about 5 s in all`.
         """
         several = self.replications > 1
-        runs = f" a run × {self.replications:,} runs" if several else ""
+        warmup = f" after {self.warmup_steps:,} of warm-up" if self.warmup_steps else ""
+        runs = f"{',' if warmup else ''} a run × {self.replications:,} runs" if several else ""
         return (
-            f"{self.steps:,} steps{runs}, {self.firms:,} firms, {self.consumers:,} consumers, "
+            f"{self.steps:,} steps{warmup}{runs}, {self.firms:,} firms, "
+            f"{self.consumers:,} consumers, "
             f"{self.banks:,} banks; estimated {_megabytes(self.memory_bytes)} of memory and "
             f"{describe_duration(self.seconds)}{' in all' if several else ''}"
         )
@@ -131,7 +136,9 @@ def estimate_workload(scenario: Scenario) -> Workload:
     seconds = scenario.replications * _seconds_per_replication(scenario, firms, clicks)
     output = 50e3 + REPORT_BYTES + steps * OUTPUT_BYTES_PER_STEP + firms * OUTPUT_BYTES_PER_FIRM
     banks, replications = scenario.banks.count, scenario.replications
-    return Workload(steps, firms, consumers, banks, memory, seconds, output, replications)
+    return Workload(
+        steps, firms, consumers, banks, memory, seconds, output, replications, scenario.warmup_steps
+    )
 
 
 def _seconds_per_replication(scenario: Scenario, firms: int, clicks: float) -> float:
@@ -148,12 +155,7 @@ def _seconds_per_replication(scenario: Scenario, firms: int, clicks: float) -> f
         + suppliers_finance * firms * SECONDS_PER_INSTRUMENT_FIRM_STEP
         + clicks * SECONDS_PER_CLICK
     )
-    return build + _model_steps(scenario) * step
-
-
-def _model_steps(scenario: Scenario) -> int:
-    """Steps a replication runs: the warm-up's (rounded, as the model does) and the horizon's."""
-    return max(0, round(scenario.warmup_days / scenario.step_days)) + scenario.steps
+    return build + scenario.run_steps * step
 
 
 def _clicks_per_step(scenario: Scenario) -> float:

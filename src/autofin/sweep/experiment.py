@@ -232,7 +232,9 @@ def _overrides_error(
 
     def loads(overrides: dict[str, Any]) -> bool:
         try:
-            load_scenario(scenario_file, overrides, allow_outside_paths=allow_outside_paths)
+            load_scenario(
+                scenario_file, overrides, allow_outside_paths=allow_outside_paths, own_name=False
+            )
         except ScenarioError:
             return False
         return True
@@ -287,7 +289,7 @@ def load_experiment(
     if not isinstance(data, dict):
         raise ExperimentError(source, "the top level must be a mapping (name:, scenario:, ...)")
     sections = sorted(SCENARIO_ONLY_KEYS.intersection(data))
-    if "scenario" not in data and sections:
+    if "scenario" not in data and "parameters" not in data and sections:
         raise ExperimentError(
             source,
             f"this is a scenario file (it has {', '.join(f'`{key}:`' for key in sections[:3])}"
@@ -343,7 +345,11 @@ def load_experiment(
             "in the experiment file",
         )
     try:
-        base = load_scenario(scenario_file, fixed, allow_outside_paths=allow_outside_paths)
+        # The sweep's folder and runs go by the experiment's name: the base may take its own
+        # base's.
+        base = load_scenario(
+            scenario_file, fixed, allow_outside_paths=allow_outside_paths, own_name=False
+        )
     except ScenarioError as error:
         raise _overrides_error(
             source, scenario_file, spec.overrides, overrides, error, allow_outside_paths

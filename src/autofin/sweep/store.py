@@ -79,38 +79,37 @@ class SweepStore:
         self.directory = Path(directory)
         self.runs_dir = self.directory / RUNS_DIR
 
-    def check(
-        self, resolved: dict[str, Any], print_id: str, run_ids: list[str] | None = None
-    ) -> bool:
+    def check(self, resolved: dict[str, Any], print_id: str, run_ids: list[str]) -> bool:
         """Whether the directory already holds this experiment (False: it is free for it).
 
-        It holds it too if this experiment extends the one it holds (`extends_held`).
+        It holds it too if this experiment extends the one it holds: it keeps every run of
+        the held design (more replications, whose first seeds do not change; more values of
+        a grid) and its outputs, so the finished runs are runs of this experiment too.
 
         Args:
             resolved: The resolved experiment.
             print_id: The experiment's fingerprint.
-            run_ids: The ids of the experiment's runs (the design's `run_id`), to recognise
-                an extension; without them only the same experiment is.
+            run_ids: The ids of the experiment's runs (the design's `run_id`).
 
         Raises:
             StoreError: If the path is a file, or the directory holds a different experiment
-                or other files.
+                (one this does not extend) or other files.
         """
         if self.directory.exists() and not self.directory.is_dir():
             raise StoreError(f"{self.directory} is a file; give a directory with -o")
-        marker = self.directory / RESOLVED
-        if marker.is_file():
-            held = yaml.safe_load(marker.read_text(encoding="utf-8")) or {}
-            if held.get("fingerprint") != print_id and not (
-                run_ids is not None and self.extends_held(held, resolved, run_ids)
-            ):
-                raise StoreError(
-                    f"{self.directory} holds a different experiment "
-                    f"({held.get('name', '?')!s}, fingerprint {str(held.get('fingerprint'))[:12]}; "
-                    f"this one is {resolved.get('name')}, {print_id[:12]}): "
-                    f"{_differences(held, resolved)}; choose another directory with -o or "
-                    "delete it"
-                )
+        held = self._held()
+        if held is not None:
+            if held.get("fingerprint") != print_id:
+                why = self._why_not_extended(held, resolved, run_ids)
+                if why:
+                    raise StoreError(
+                        f"{self.directory} holds a different experiment "
+                        f"({held.get('name', '?')!s}, fingerprint "
+                        f"{str(held.get('fingerprint'))[:12]}; this one is "
+                        f"{resolved.get('name')}, {print_id[:12]}): "
+                        f"{_differences(held, resolved)}; {why}; choose another directory "
+                        "with -o or delete it"
+                    )
             return True
         ours = {RUNS_DIR, DESIGN}  # what an interrupted first attempt leaves before the marker
         if self.directory.exists() and any(
@@ -123,27 +122,48 @@ class SweepStore:
             )
         return False
 
-    def extends_held(
-        self, held: dict[str, Any], resolved: dict[str, Any], run_ids: list[str]
-    ) -> bool:
-        """Whether an experiment extends the one the directory holds (``held``).
+    def extended_runs(self, print_id: str) -> int:
+        """The held design's distinct runs if this experiment (``print_id``) extends it, else 0.
 
-        It does when it keeps every run of the held design (more replications: the seeds of
-        the first ones do not change; more values of a grid) and its outputs: the finished
-        runs are then runs of this experiment too.
+        For an experiment `check` has accepted: one it extends, or the same (0).
         """
-        same = all(held.get(key) == resolved.get(key) for key in ("outputs", "check"))
+        held = self._held()
+        if held is None or held.get("fingerprint") == print_id:
+            return 0
+        return int(pd.read_parquet(self.directory / DESIGN, columns=["run_id"]).nunique().iloc[0])
+
+    def _held(self) -> dict[str, Any] | None:
+        """The experiment the directory holds (`experiment.resolved.yaml`), if any."""
+        marker = self.directory / RESOLVED
+        if not marker.is_file():
+            return None
+        return yaml.safe_load(marker.read_text(encoding="utf-8")) or {}
+
+    def _why_not_extended(
+        self, held: dict[str, Any], resolved: dict[str, Any], run_ids: list[str]
+    ) -> str:
+        """Why an experiment does not extend the one the directory holds ("" if it does)."""
+        changed = [key for key in ("outputs", "check") if held.get(key) != resolved.get(key)]
+        if changed:
+            return f"its {' and '.join(changed)} differ, so the finished runs are not its runs"
         design = self.directory / DESIGN
-        if not same or not design.is_file():
-            return False
-        held_ids = pd.read_parquet(design, columns=["run_id"])["run_id"]
-        return set(held_ids) <= set(run_ids)
+        if not design.is_file():
+            return f"the folder has no {DESIGN} to tell its runs"
+        held_ids = set(pd.read_parquet(design, columns=["run_id"])["run_id"])
+        lacking = len(held_ids - set(run_ids))
+        if lacking:
+            return (
+                f"this design lacks {lacking} of the folder's {len(held_ids)} runs, so it does "
+                "not extend them"
+            )
+        return ""
 
     def open(self, resolved: dict[str, Any], design: pd.DataFrame, print_id: str) -> int:
         """Create the directory for an experiment, or check it holds the same one.
 
-        An experiment extending the one the directory holds (`extends_held`) takes its place:
-        the finished runs are kept, the rest of the design runs.
+        An experiment extending the one the directory holds (`check`) takes its place: the
+        finished runs are kept, the rest of the design runs, and the tables of the former
+        design are removed (`gather` writes the new ones when the sweep ends).
 
         Args:
             resolved: The resolved experiment (written as `experiment.resolved.yaml`).
@@ -151,20 +171,20 @@ class SweepStore:
             print_id: The experiment's fingerprint.
 
         Returns:
-            The number of runs the directory's former design had, if this experiment extends
-            it; else 0.
+            The number of distinct runs the directory's former design had, if this
+            experiment extends it; else 0.
 
         Raises:
             StoreError: If the directory holds a different experiment, or is not writable.
         """
-        marker = self.directory / RESOLVED
         extended = 0
         if self.check(resolved, print_id, list(design["run_id"])):
-            held = yaml.safe_load(marker.read_text(encoding="utf-8")) or {}
-            if held.get("fingerprint") == print_id:
+            extended = self.extended_runs(print_id)
+            if not extended:
                 return 0
-            extended = len(pd.read_parquet(self.directory / DESIGN, columns=["run_id"]))
         try:
+            for table in (RUNS, FAILURES, TIMESERIES):  # the former design's (if extended)
+                (self.directory / table).unlink(missing_ok=True)
             self.runs_dir.mkdir(parents=True, exist_ok=True)
             _write_atomically(
                 self.directory / DESIGN, lambda path: design.to_parquet(path, index=False)
@@ -172,6 +192,7 @@ class SweepStore:
             text = yaml.safe_dump(
                 {**resolved, "fingerprint": print_id}, sort_keys=False, allow_unicode=True
             )
+            marker = self.directory / RESOLVED
             _write_atomically(marker, lambda path: path.write_text(text, encoding="utf-8"))
         except OSError as error:
             raise StoreError(f"cannot write to {self.directory}: {error.strerror}") from None

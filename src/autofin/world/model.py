@@ -70,6 +70,8 @@ class AutofinModel(mesa.Model):
         check: Verify the accounting identities after every step (raises `AccountingError`).
         panel: Keep the firm × step panel (`Result.panel`).
         loans: Keep every loan and car-loan decision (`Result.loans`).
+        warmup_progress: Called with the number of warm-up steps done after each of them
+            (the warm-up runs as the model is built).
     """
 
     def __init__(
@@ -84,7 +86,7 @@ class AutofinModel(mesa.Model):
         super().__init__(rng=scenario.seed)
         self.spec = scenario
         # Steps run before day 0 (the warm-up) are numbered -warmup_steps + 1 .. 0.
-        self.warmup_steps = steps_of(scenario.warmup_days, scenario.step_days)
+        self.warmup_steps = scenario.warmup_steps
         self.step_index = -self.warmup_steps
         n_banks = scenario.banks.count
         # One stream per subsystem: scenarios that differ in one part share the others' draws.
@@ -747,11 +749,6 @@ class AutofinModel(mesa.Model):
         banks.set_covenants(firms.leverage(cash))
 
 
-def run_steps(scenario: Scenario) -> int:
-    """Steps one run of ``scenario`` takes: its warm-up's and its horizon's."""
-    return steps_of(scenario.warmup_days, scenario.step_days) + scenario.steps
-
-
 def simulate(
     scenario: Scenario,
     *,
@@ -767,7 +764,7 @@ def simulate(
         check: Verify money conservation and the other accounting identities after every
             step; raises `autofin.world.checks.AccountingError` at the first violation.
         progress: Called as ``progress(steps_done, total_steps)`` after every step, the
-            warm-up's included (`run_steps`).
+            warm-up's included (`Scenario.run_steps`).
         panel: Keep the firm × step panel (`Result.panel`, written as `panel.parquet`).
         loans: Keep every loan and car-loan decision (`Result.loans`, `loans.parquet`).
 
@@ -776,8 +773,8 @@ def simulate(
         provenance.
     """
     started = time.perf_counter()
-    total = run_steps(scenario)
-    warmup = total - scenario.steps
+    total = scenario.run_steps
+    warmup = scenario.warmup_steps
     model = AutofinModel(
         scenario,
         check=check,
