@@ -427,3 +427,26 @@ def test_a_seed_whose_replications_run_past_63_bits_is_refused(tmp_path):
     assert "with 2 replications the seed is at most 9,223,372,036,854,775,806" in message(path)
     path = write(tmp_path, "s.yaml", f"name: s\nseed: {largest - 1}\nreplications: 2\n")
     assert load_scenario(path).seed == largest - 1
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # The name's rule was shown as a regular expression.
+        (
+            "name: my scenario/1\n",
+            "name: got 'my scenario/1'; expected letters, digits, `_`, `.` and `-`, starting",
+        ),
+        # YAML 1.2 reads yes as text: say what is a boolean.
+        (
+            "name: s\nautomakers: {payout_while_indebted: yes}\n",
+            "got 'yes'; expected a valid boolean (write true or false)",
+        ),
+        (
+            "name: s\nautomakers: {payout_while_indebted: 'true'}\n",
+            "got 'true'; expected a valid boolean (without quotes)",
+        ),
+    ],
+)
+def test_a_name_or_boolean_written_wrong_is_explained_in_words(tmp_path, text, expected):
+    assert expected in message(write(tmp_path, "s.yaml", text))

@@ -25,6 +25,8 @@ MAX_HORIZON_DAYS = 36_500
 MAX_MONEY = 1e15
 """Largest money amount: beyond it float64 sums lose cent precision."""
 MAX_COUNT_REASON = "memory and run time grow with it"
+NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
+"""A scenario's or experiment's name: it names its results folder."""
 DURATION_REASON = "durations size day-indexed books of payments due, so they are capped at 10 years"
 DAY_REASON = "a day of the horizon, which is at most 100 years"
 MONEY_REASON = "larger amounts lose cent precision in sums"

@@ -17,6 +17,7 @@ import yaml
 from pydantic import ValidationError
 
 from autofin.scenario import paths
+from autofin.scenario._types import NAME_PATTERN
 from autofin.scenario.yaml_reading import YamlLimitError
 
 _TYPE_MISMATCH_SUFFIXES = ("_type", "_parsing")
@@ -194,7 +195,17 @@ def _describe(location: paths.Location, item: Any) -> str:
     if kind == "union_tag_not_found":
         tags = ", ".join(paths.tags_of(location.candidates))
         return f"{_where(path)}: missing 'type' (one of: {tags})"
+    if kind == "string_pattern_mismatch" and context.get("pattern") == NAME_PATTERN:
+        return (
+            f"{_where(path)}: got {show_value(item['input'])}; expected letters, digits, `_`, "
+            "`.` and `-`, starting with a letter or digit (no spaces or slashes: it names the "
+            "results folder)"
+        )
     line = f"{_where(path)}: got {show_value(item['input'])}; {_expectation(item['msg'])}"
+    if kind in ("bool_parsing", "bool_type") and isinstance(item["input"], str):
+        # YAML 1.2, as the files are read: yes, no, on and off are text, not booleans.
+        quoted = item["input"].strip().lower() in ("true", "false")
+        line += " (without quotes)" if quoted else " (write true or false)"
     if kind in ("int_parsing", "int_type") and isinstance(item["input"], str | float):
         line += _whole_number_hint(item["input"])
     if kind == "literal_error" and isinstance(item["input"], str):

@@ -12,6 +12,7 @@ from pydantic import Field, model_validator
 
 from autofin.scenario._types import (
     MAX_HORIZON_DAYS,
+    NAME_PATTERN,
     Amount,
     Day,
     Days,
@@ -864,7 +865,7 @@ class Scenario(Section):
 
     name: str = Field(
         max_length=100,
-        pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$",
+        pattern=NAME_PATTERN,
         description="Short name (letters, digits, `_`, `.`, `-`); results go to results/<name>/.",
     )
     description: str = Field("", max_length=10_000, description="Free text shown in reports.")

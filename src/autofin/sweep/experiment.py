@@ -18,6 +18,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from autofin.scenario import paths
+from autofin.scenario._types import NAME_PATTERN
 from autofin.scenario.errors import ScenarioError, show_value, yaml_error
 from autofin.scenario.loading import (
     load_scenario,
@@ -155,7 +156,7 @@ class Cluster(_Section):
 class Experiment(_Section):
     """A parameter sweep over a scenario."""
 
-    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+    name: str = Field(pattern=NAME_PATTERN)
     description: str = ""
     scenario: str = Field(description="Base scenario file (relative to the experiment file).")
     overrides: dict[str, Any] = Field(default_factory=dict)
