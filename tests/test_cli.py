@@ -432,6 +432,15 @@ def test_ctrl_c_during_replications_writes_those_that_finished(tmp_path, monkeyp
     assert summary["replications_planned"] == 4
     first = load_scenario(tmp_path / "tiny.yaml").seed
     assert summary["replication_seeds"] == [first, first + 1]
+    # compare says which run was cut short (it read it as any other).
+    monkeypatch.setattr(model, "simulate", real)
+    whole = tmp_path / "whole"
+    assert CliRunner().invoke(app, [*args[:3], str(whole), *args[4:]]).exit_code == 0
+    compared = CliRunner().invoke(app, ["compare", str(whole), str(out)])
+    assert compared.exit_code == 0, compared.output
+    said = " ".join(compared.output.split())
+    assert "tiny (out) was interrupted: 2 of 4 replications planned" in said
+    assert "tiny (whole) was interrupted" not in said
 
 
 def test_ctrl_c_during_replications_keeps_the_folders_previous_run_whole(tmp_path, monkeypatch):

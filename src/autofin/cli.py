@@ -458,6 +458,16 @@ def compare(
         )
         differences = None
     _warn_of_different_periods(periods["steps"], periods["step_days"])
+    partial = periods[periods["replications"] < periods["replications_planned"]]
+    for label, run in partial.iterrows():
+        err.print(
+            f"warning: {label} was interrupted: {run['replications']:.0f} of "
+            f"{run['replications_planned']:.0f} replications planned; its means and intervals "
+            "are over those only",
+            style="yellow",
+            markup=False,
+            soft_wrap=True,
+        )
     if differences is not None:
         _print_differences(differences, pairings)
     if output is not None:

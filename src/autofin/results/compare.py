@@ -294,8 +294,9 @@ def run_periods(run_dirs: Sequence[str | Path]) -> pd.DataFrame:
 
     Returns:
         Float columns ``steps`` (`steps` in `summary.json`) and ``step_days`` (`step_days` of
-        `scenario.resolved.yaml`), indexed by the runs' labels; NaN where a run's files do
-        not say.
+        `scenario.resolved.yaml`), and ``replications`` and ``replications_planned`` (of a
+        run interrupted before its last replication; else the same as ``replications``),
+        indexed by the runs' labels; NaN where a run's files do not say.
 
     Raises:
         CompareError: As `compare_runs`, for a directory that is not a finished run.
@@ -306,6 +307,11 @@ def run_periods(run_dirs: Sequence[str | Path]) -> pd.DataFrame:
         {
             "steps": [_number(s.get("steps")) for s in summaries],
             "step_days": [_step_days(directory) for directory in directories],
+            "replications": [_number(s.get("replications", 1)) for s in summaries],
+            "replications_planned": [
+                _number(s.get("replications_planned", s.get("replications", 1)))
+                for s in summaries
+            ],
         },
         index=run_labels(directories, summaries),
         dtype=float,
