@@ -309,8 +309,7 @@ def run_periods(run_dirs: Sequence[str | Path]) -> pd.DataFrame:
             "step_days": [_step_days(directory) for directory in directories],
             "replications": [_number(s.get("replications", 1)) for s in summaries],
             "replications_planned": [
-                _number(s.get("replications_planned", s.get("replications", 1)))
-                for s in summaries
+                _number(s.get("replications_planned", s.get("replications", 1))) for s in summaries
             ],
         },
         index=run_labels(directories, summaries),
