@@ -391,19 +391,24 @@ def test_an_extension_leaves_no_table_of_the_former_design_to_be_read_as_its_own
     assert "the sweep stopped with 0 of 12 runs finished" in result.output
 
 
-def test_an_extension_refused_because_the_folder_is_busy_leaves_it_as_it_was(tmp_path):
+def sweep_while_locked(path: Path, folder: Path):
+    """`autofin sweep path -o folder` while the folder's lock is held, as a running sweep does."""
     from autofin.results.folder import lock_folder
 
+    held = lock_folder(folder, "sweep")
+    try:
+        return CliRunner().invoke(app, ["sweep", str(path), "-o", str(folder)])
+    finally:
+        held.close()
+
+
+def test_an_extension_refused_because_the_folder_is_busy_leaves_it_as_it_was(tmp_path):
     path = experiment_file(tmp_path)
     plan = plan_sweep(load_experiment(path))
     SweepStore(tmp_path / "sweep").open(plan.resolved, plan.design, plan.fingerprint)
     before = (tmp_path / "sweep" / "experiment.resolved.yaml").read_text()
     path.write_text(path.read_text().replace("replications: 2", "replications: 3"))
-    held = lock_folder(tmp_path / "sweep", "sweep")
-    try:
-        result = CliRunner().invoke(app, ["sweep", str(path), "-o", str(tmp_path / "sweep")])
-    finally:
-        held.close()
+    result = sweep_while_locked(path, tmp_path / "sweep")
     assert result.exit_code == 2
     assert "another autofin sweep" in result.output
     assert (tmp_path / "sweep" / "experiment.resolved.yaml").read_text() == before
@@ -412,14 +417,7 @@ def test_an_extension_refused_because_the_folder_is_busy_leaves_it_as_it_was(tmp
 def test_a_second_sweep_into_a_folder_a_sweep_is_writing_is_refused(tmp_path):
     # Both ran: the second ran again the runs the first was running, and both wrote the
     # tables. (The lock is held here as the first sweep holds it.)
-    from autofin.results.folder import lock_folder
-
-    path = experiment_file(tmp_path)
-    held = lock_folder(tmp_path / "sweep", "sweep")
-    try:
-        result = CliRunner().invoke(app, ["sweep", str(path), "-o", str(tmp_path / "sweep")])
-    finally:
-        held.close()
+    result = sweep_while_locked(experiment_file(tmp_path), tmp_path / "sweep")
     assert result.exit_code == 2
     assert f"pid {os.getpid()}" in result.output
     assert "another autofin sweep" in result.output
