@@ -458,6 +458,14 @@ def compare(
         )
         differences = None
     _warn_of_different_periods(periods["steps"], periods["step_days"])
+    lost = periods["warmup_supplier_defaults"].dropna()
+    if (lost > 0).any():
+        _warn_if_unequal(
+            lost,
+            "the runs lost different numbers of suppliers in the warm-up, before day 0 (a run: "
+            "{}), which no figure here counts",
+            decimals=2,
+        )
     partial = periods[periods["replications"] < periods["replications_planned"]]
     for label, run in partial.iterrows():
         err.print(
@@ -532,10 +540,10 @@ def _warn_of_different_periods(steps: pd.Series, step_days: pd.Series) -> None:
     )
 
 
-def _warn_if_unequal(values: pd.Series, warning: str) -> None:
+def _warn_if_unequal(values: pd.Series, warning: str, decimals: int = 0) -> None:
     """Print ``warning`` with each run's value when the runs' ``values`` are not all equal."""
     if len(values) and (values != values.iloc[0]).any():
-        spans = ", ".join(f"{label} {value:,.0f}" for label, value in values.items())
+        spans = ", ".join(f"{label} {value:,.{decimals}f}" for label, value in values.items())
         err.print(
             f"warning: {warning.format(spans)}",
             style="yellow",

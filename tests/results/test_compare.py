@@ -365,6 +365,23 @@ def test_cli_warns_when_runs_cover_different_horizons(runs, tmp_path):
     assert "different horizons" not in same.output
 
 
+def test_cli_warns_when_runs_lost_different_numbers_of_suppliers_before_day_0(runs, tmp_path):
+    # At 240 days scf_none loses 3 suppliers a run in the warm-up, 170 days none: no figure
+    # of compare counts them, and nothing said so.
+    lost = tmp_path / "lost"
+    shutil.copytree(runs[1], lost)
+    data = summary(lost)
+    data["warmup_supplier_defaults"] = 2.5
+    (lost / "summary.json").write_text(json.dumps(data))
+    result = CliRunner().invoke(app, ["compare", str(runs[0]), str(lost)])
+    assert result.exit_code == 0, result.output
+    said = " ".join(result.output.split())
+    assert "lost different numbers of suppliers in the warm-up, before day 0 (a run: " in said
+    assert "tiny (lost) 2.50), which no figure here counts" in said
+    same = CliRunner().invoke(app, ["compare", str(runs[0]), str(runs[1])])
+    assert "warm-up" not in same.output
+
+
 def test_cli_metrics_limit_the_summary_printed_and_written_as_the_readme_says(runs, tmp_path):
     out = tmp_path / "comparison.csv"
     result = invoke("compare", *runs[:2], "--metrics", "bank_*_ratio,sales_units", "-o", out)

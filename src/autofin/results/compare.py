@@ -294,8 +294,9 @@ def run_periods(run_dirs: Sequence[str | Path]) -> pd.DataFrame:
 
     Returns:
         Float columns ``steps`` (`steps` in `summary.json`) and ``step_days`` (`step_days` of
-        `scenario.resolved.yaml`), and ``replications`` and ``replications_planned`` (of a
-        run interrupted before its last replication; else the same as ``replications``),
+        `scenario.resolved.yaml`), ``replications`` and ``replications_planned`` (of a
+        run interrupted before its last replication; else the same as ``replications``), and
+        ``warmup_supplier_defaults`` (suppliers lost before day 0, a mean over replications),
         indexed by the runs' labels; NaN where a run's files do not say.
 
     Raises:
@@ -310,6 +311,9 @@ def run_periods(run_dirs: Sequence[str | Path]) -> pd.DataFrame:
             "replications": [_number(s.get("replications", 1)) for s in summaries],
             "replications_planned": [
                 _number(s.get("replications_planned", s.get("replications", 1))) for s in summaries
+            ],
+            "warmup_supplier_defaults": [
+                _number(s.get("warmup_supplier_defaults")) for s in summaries
             ],
         },
         index=run_labels(directories, summaries),
