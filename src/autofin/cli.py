@@ -936,7 +936,15 @@ def _comparison_table(comparison: pd.DataFrame) -> Table:
     """A Rich table of `compare_runs` output: figures down, runs across."""
     count = len(comparison.columns)
     title = f"comparison of {count} run{'s' if count != 1 else ''}"
-    table = Table(title=title, title_justify="left")
+    kinds = {str(figure).rsplit(" (", 1)[-1].rstrip(")") for figure in comparison.index}
+    # Read as the run's figures, the time series' rows misled: say what each kind is.
+    meanings = {
+        "mean": "(mean): the time series' mean per step over the run",
+        "final": "(final): its last step's value",
+        "summary": "(summary): the run's own figure (summary.json)",
+    }
+    legend = "; ".join(text for kind, text in meanings.items() if kind in kinds)
+    table = Table(title=title, title_justify="left", caption=legend, caption_justify="left")
     table.add_column("figure")
     for label in comparison.columns:
         table.add_column(str(label), justify="right")

@@ -365,6 +365,15 @@ def test_cli_warns_when_runs_cover_different_horizons(runs, tmp_path):
     assert "different horizons" not in same.output
 
 
+def test_cli_says_what_each_kind_of_row_is_under_the_table(runs):
+    # `supplier_defaults (mean)`, a mean per step, was read as the run's defaults.
+    said = " ".join(CliRunner().invoke(app, ["compare", *map(str, runs[:2])]).output.split())
+    assert "(mean): the time series' mean per step over the run; (final): its last step's " in said
+    assert "(summary): the run's own figure (summary.json)" in said
+    bare = CliRunner().invoke(app, ["compare", *map(str, runs[:2]), "--no-summary"]).output
+    assert "(summary): the run's" not in " ".join(bare.split())
+
+
 def test_cli_warns_when_runs_lost_different_numbers_of_suppliers_before_day_0(runs, tmp_path):
     # At 240 days scf_none loses 3 suppliers a run in the warm-up, 170 days none: no figure
     # of compare counts them, and nothing said so.
