@@ -468,13 +468,10 @@ def compare(
         )
     partial = periods[periods["replications"] < periods["replications_planned"]]
     for label, run in partial.iterrows():
-        err.print(
-            f"warning: {label} was interrupted: {run['replications']:.0f} of "
+        _warn(
+            f"{label} was interrupted: {run['replications']:.0f} of "
             f"{run['replications_planned']:.0f} replications planned; its means and intervals "
-            "are over those only",
-            style="yellow",
-            markup=False,
-            soft_wrap=True,
+            "are over those only"
         )
     if differences is not None:
         _print_differences(differences, pairings)
@@ -544,12 +541,7 @@ def _warn_if_unequal(values: pd.Series, warning: str, decimals: int = 0) -> None
     """Print ``warning`` with each run's value when the runs' ``values`` are not all equal."""
     if len(values) and (values != values.iloc[0]).any():
         spans = ", ".join(f"{label} {value:,.{decimals}f}" for label, value in values.items())
-        err.print(
-            f"warning: {warning.format(spans)}",
-            style="yellow",
-            markup=False,
-            soft_wrap=True,
-        )
+        _warn(warning.format(spans))
 
 
 PRINTED_DIFFERENCES = 30
@@ -718,14 +710,11 @@ def _warn_of_warmup_defaults(summary: dict[str, Any]) -> None:
         in_business = summary.get("suppliers", 0)
         replications = int(summary.get("replications", 1) or 1)
         mean = f", a mean over {replications} replications" if replications > 1 else ""
-        err.print(
-            f"warning: {failed:,.4g} suppliers defaulted during the warm-up, before day 0 "
+        _warn(
+            f"{failed:,.4g} suppliers defaulted during the warm-up, before day 0 "
             f"(in business at day 0: {in_business:,.4g}{mean}); the results start from "
             "what the warm-up left and do not count them (warmup_supplier_defaults in "
-            "summary.json)",
-            style="yellow",
-            markup=False,
-            soft_wrap=True,
+            "summary.json)"
         )
 
 
@@ -738,17 +727,16 @@ def _simulate(scenario: Scenario, check: bool, **tables: bool) -> Result:
     from autofin.results.replications import StoppedEarly, simulate_replications
     from autofin.world.checks import AccountingError
 
-    steps = scenario.run_steps
+    total = scenario.run_steps * scenario.replications
     runs = f"{scenario.replications} runs" if scenario.replications > 1 else "one run"
-    warmup = steps - scenario.steps
-    if warmup:
-        detail = f"{runs} of {warmup:,} warm-up steps and {scenario.steps:,} after"
+    if scenario.warmup_steps:
+        detail = f"{runs} of {scenario.warmup_steps:,} warm-up steps and {scenario.steps:,} after"
     elif scenario.replications > 1:
-        detail = f"{runs} of {steps:,}"
+        detail = f"{runs} of {scenario.steps:,}"
     else:
         detail = ""
     try:
-        with _progress_bar(steps * scenario.replications, detail) as progress:
+        with _progress_bar(total, detail) as progress:
             result = simulate_replications(scenario, check=check, progress=progress, **tables)
     except AccountingError as error:
         _print_error(f"accounting check failed: {error}")
@@ -763,7 +751,7 @@ def _simulate(scenario: Scenario, check: bool, **tables: bool) -> Result:
         raise typer.Exit(EXIT_INTERRUPTED) from None
     if check:
         err.print(
-            f"accounting checks passed after each of the {steps * scenario.replications:,} "
+            f"accounting checks passed after each of the {total:,} "
             "steps: money conserved; receivables, payables, debt and bank capital agree with "
             "the books they are kept from",
             markup=False,
@@ -824,6 +812,11 @@ def _write_crash_log() -> str:
 def _print_error(message: str) -> None:
     """Print a user-facing error on stderr, in red, without Rich markup or wrapping."""
     err.print(Text.assemble(("error: ", "bold red"), (message, "red")), soft_wrap=True)
+
+
+def _warn(message: str) -> None:
+    """Print ``message`` as a warning on stderr (yellow; the text as given, no markup)."""
+    err.print(f"warning: {message}", style="yellow", markup=False, soft_wrap=True)
 
 
 @contextmanager
@@ -1063,26 +1056,15 @@ def sweep(
         options = SlurmOptions(queue, account, walltime, cores, memory, jobs)
         cluster = options.over(spec.cluster)
     elif scheduler is None and workers is not None and workers > (usable := local_workers(None)):
-        err.print(
-            f"warning: --workers {workers} on the {usable} cores this process may "
-            "use: the workers share them, so the sweep is no faster, and each holds a model "
-            "in memory",
-            style="yellow",
-            markup=False,
-            soft_wrap=True,
+        _warn(
+            f"--workers {workers} on the {usable} cores this process may use: the workers "
+            "share them, so the sweep is no faster, and each holds a model in memory"
         )
     if dry_run:
         try:
             store = SweepStore(directory)
-            store.check(plan.resolved, plan.fingerprint, list(plan.design["run_id"]))
-            extended = store.extended_runs(plan.fingerprint)
-            if extended:
-                out.print(
-                    f"would extend the sweep in {directory} (its design had {extended} runs): "
-                    "its finished runs are kept",
-                    markup=False,
-                    soft_wrap=True,
-                )
+            held = store.check(plan.resolved, plan.fingerprint, list(plan.design["run_id"]))
+            _say_extension(directory, held, "would extend")
             with _terminate_as_interrupt():  # the sample runs stop with the dry run
                 _sweep_dry_run(plan, store, cluster, workers, scheduler)
         except (StoreError, OutputError) as error:  # the estimate runs the model once
@@ -1107,13 +1089,7 @@ def sweep(
     except OSError as error:
         _print_error(f"cannot write to {directory}: {error.strerror or error}")
         raise typer.Exit(EXIT_BAD_INPUT) from None
-    if extended:
-        out.print(
-            f"extending the sweep in {directory} (its design had {extended} runs): its "
-            "finished runs are kept",
-            markup=False,
-            soft_wrap=True,
-        )
+    _say_extension(directory, extended, "extending")
     out.print(
         f"{spec.name}: {spec.design} design, {plan.describe_size()}", markup=False, soft_wrap=True
     )
@@ -1142,7 +1118,18 @@ def sweep(
         out.print(f"failures: {directory / 'failures.parquet'}", markup=False, soft_wrap=True)
     lost = warmup_note(outcome.runs, list(spec.parameters))
     if lost:
-        err.print(f"warning: {lost}", style="yellow", markup=False, soft_wrap=True)
+        _warn(lost)
+
+
+def _say_extension(directory: Path, held: int | None, doing: str) -> None:
+    """Say that the sweep extends the one in ``directory`` (``held``: `SweepStore.check`)."""
+    if held:
+        out.print(
+            f"{doing} the sweep in {directory} (its design had {held} runs): its finished "
+            "runs are kept",
+            markup=False,
+            soft_wrap=True,
+        )
 
 
 def _execute_sweep(

@@ -1175,7 +1175,7 @@ def test_the_sign_of_settings_reset_applies_stays_in_sight_down_the_sidebar(brow
     # is opened from its menu button, the controls in the bar over the panels.
     width, height = size
     page = Page(browser, server, viewport={"width": width, "height": height})
-    if width < 1200:
+    if width < WIDE_WINDOW_PX:
         page.tab.locator(".v-app-bar__nav-icon").click()
     page.tab.wait_for_function(
         "() => document.querySelector('.v-navigation-drawer').getBoundingClientRect().left >= 0"

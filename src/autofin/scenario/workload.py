@@ -135,9 +135,16 @@ def estimate_workload(scenario: Scenario) -> Workload:
     # Replications run one after another, each in the memory of one run.
     seconds = scenario.replications * _seconds_per_replication(scenario, firms, clicks)
     output = 50e3 + REPORT_BYTES + steps * OUTPUT_BYTES_PER_STEP + firms * OUTPUT_BYTES_PER_FIRM
-    banks, replications = scenario.banks.count, scenario.replications
     return Workload(
-        steps, firms, consumers, banks, memory, seconds, output, replications, scenario.warmup_steps
+        steps,
+        firms,
+        consumers,
+        scenario.banks.count,
+        memory,
+        seconds,
+        output,
+        replications=scenario.replications,
+        warmup_steps=scenario.warmup_steps,
     )
 
 

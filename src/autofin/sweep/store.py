@@ -79,17 +79,21 @@ class SweepStore:
         self.directory = Path(directory)
         self.runs_dir = self.directory / RUNS_DIR
 
-    def check(self, resolved: dict[str, Any], print_id: str, run_ids: list[str]) -> bool:
-        """Whether the directory already holds this experiment (False: it is free for it).
+    def check(self, resolved: dict[str, Any], print_id: str, run_ids: list[str]) -> int | None:
+        """Whether the directory already holds this experiment, or one it extends.
 
-        It holds it too if this experiment extends the one it holds: it keeps every run of
-        the held design (more replications, whose first seeds do not change; more values of
-        a grid) and its outputs, so the finished runs are runs of this experiment too.
+        This experiment extends the one the directory holds when it keeps every run of the
+        held design (more replications, whose first seeds do not change; more values of a
+        grid) and its outputs: the finished runs are runs of this experiment too.
 
         Args:
             resolved: The resolved experiment.
             print_id: The experiment's fingerprint.
             run_ids: The ids of the experiment's runs (the design's `run_id`).
+
+        Returns:
+            None if the directory is free for it; 0 if it holds this experiment; if it holds
+            one this extends, the number of distinct runs of that one's design.
 
         Raises:
             StoreError: If the path is a file, or the directory holds a different experiment
@@ -97,20 +101,22 @@ class SweepStore:
         """
         if self.directory.exists() and not self.directory.is_dir():
             raise StoreError(f"{self.directory} is a file; give a directory with -o")
-        held = self._held()
-        if held is not None:
-            if held.get("fingerprint") != print_id:
-                why = self._why_not_extended(held, resolved, run_ids)
-                if why:
-                    raise StoreError(
-                        f"{self.directory} holds a different experiment "
-                        f"({held.get('name', '?')!s}, fingerprint "
-                        f"{str(held.get('fingerprint'))[:12]}; this one is "
-                        f"{resolved.get('name')}, {print_id[:12]}): "
-                        f"{_differences(held, resolved)}; {why}; choose another directory "
-                        "with -o or delete it"
-                    )
-            return True
+        marker = self.directory / RESOLVED
+        if marker.is_file():
+            held = yaml.safe_load(marker.read_text(encoding="utf-8")) or {}
+            if held.get("fingerprint") == print_id:
+                return 0
+            why, held_runs = self._extension(held, resolved, run_ids)
+            if why:
+                raise StoreError(
+                    f"{self.directory} holds a different experiment "
+                    f"({held.get('name', '?')!s}, fingerprint "
+                    f"{str(held.get('fingerprint'))[:12]}; this one is "
+                    f"{resolved.get('name')}, {print_id[:12]}): "
+                    f"{_differences(held, resolved)}; {why}; choose another directory "
+                    "with -o or delete it"
+                )
+            return held_runs
         ours = {RUNS_DIR, DESIGN}  # what an interrupted first attempt leaves before the marker
         if self.directory.exists() and any(
             entry.name not in ours and not entry.name.endswith(".tmp")
@@ -120,43 +126,29 @@ class SweepStore:
                 f"{self.directory} is not empty and holds no sweep; "
                 "choose another directory with -o"
             )
-        return False
+        return None
 
-    def extended_runs(self, print_id: str) -> int:
-        """The held design's distinct runs if this experiment (``print_id``) extends it, else 0.
-
-        For an experiment `check` has accepted: one it extends, or the same (0).
-        """
-        held = self._held()
-        if held is None or held.get("fingerprint") == print_id:
-            return 0
-        return int(pd.read_parquet(self.directory / DESIGN, columns=["run_id"]).nunique().iloc[0])
-
-    def _held(self) -> dict[str, Any] | None:
-        """The experiment the directory holds (`experiment.resolved.yaml`), if any."""
-        marker = self.directory / RESOLVED
-        if not marker.is_file():
-            return None
-        return yaml.safe_load(marker.read_text(encoding="utf-8")) or {}
-
-    def _why_not_extended(
+    def _extension(
         self, held: dict[str, Any], resolved: dict[str, Any], run_ids: list[str]
-    ) -> str:
-        """Why an experiment does not extend the one the directory holds ("" if it does)."""
+    ) -> tuple[str, int]:
+        """Why an experiment does not extend the one the directory holds, and its runs.
+
+        Returns:
+            The reason ("" if it extends it) and the number of distinct runs of the held
+            design (0 when its outputs differ or it has no design).
+        """
         changed = [key for key in ("outputs", "check") if held.get(key) != resolved.get(key)]
         if changed:
-            return f"its {' and '.join(changed)} differ, so the finished runs are not its runs"
+            return f"its {' and '.join(changed)} differ, so the finished runs are not its runs", 0
         design = self.directory / DESIGN
         if not design.is_file():
-            return f"the folder has no {DESIGN} to tell its runs"
+            return f"the folder has no {DESIGN} to tell its runs", 0
         held_ids = set(pd.read_parquet(design, columns=["run_id"])["run_id"])
         lacking = len(held_ids - set(run_ids))
         if lacking:
-            return (
-                f"this design lacks {lacking} of the folder's {len(held_ids)} runs, so it does "
-                "not extend them"
-            )
-        return ""
+            why = f"this design lacks {lacking} of the folder's {len(held_ids)} runs, so it does"
+            return f"{why} not extend them", len(held_ids)
+        return "", len(held_ids)
 
     def open(self, resolved: dict[str, Any], design: pd.DataFrame, print_id: str) -> int:
         """Create the directory for an experiment, or check it holds the same one.
@@ -177,11 +169,9 @@ class SweepStore:
         Raises:
             StoreError: If the directory holds a different experiment, or is not writable.
         """
-        extended = 0
-        if self.check(resolved, print_id, list(design["run_id"])):
-            extended = self.extended_runs(print_id)
-            if not extended:
-                return 0
+        extended = self.check(resolved, print_id, list(design["run_id"]))
+        if extended == 0:
+            return 0
         try:
             for table in (RUNS, FAILURES, TIMESERIES):  # the former design's (if extended)
                 (self.directory / table).unlink(missing_ok=True)
@@ -196,7 +186,7 @@ class SweepStore:
             _write_atomically(marker, lambda path: path.write_text(text, encoding="utf-8"))
         except OSError as error:
             raise StoreError(f"cannot write to {self.directory}: {error.strerror}") from None
-        return extended
+        return extended or 0
 
     def discard(self) -> None:
         """Remove what `open` wrote, for a sweep that stopped before any run finished."""
