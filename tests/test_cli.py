@@ -551,6 +551,58 @@ def test_a_world_that_fails_in_its_warm_up_is_said_so_not_shown_as_no_defaults(t
     assert ok["warmup_supplier_defaults"] == 0
 
 
+def test_banks_that_fail_in_the_warm_up_are_said_so_and_compared(tmp_path):
+    # Banks with a tiny capital for their automotive book (half their assets in it) fail
+    # before day 0; bank_failures counts from day 0, so the results showed none, without a
+    # word, and their NPL ratio was a ratio of rounding remainders (-19% in a world of 340
+    # suppliers whose banks all failed).
+    path = write(tmp_path, "tiny.yaml", TINY.replace("warmup_days: 0", "warmup_days: 182"))
+    failing = tmp_path / "failing"
+    result = CliRunner().invoke(
+        app, ["run", str(path), "-o", str(failing), "--set", "banks.automotive_share=0.5"]
+    )
+    assert result.exit_code == 0, result.output
+    summary = json.loads((failing / "summary.json").read_text())
+    assert summary["warmup_bank_failures"] == 2
+    assert summary["bank_failures"] == 0
+    assert 0.0 <= summary["bank_npl_ratio_final"] <= 1.0
+    said = " ".join(result.output.split())
+    assert "warning: 2 banks failed during the warm-up, before day 0" in said
+    healthy = tmp_path / "healthy"
+    result = CliRunner().invoke(app, ["run", str(path), "-o", str(healthy)])
+    assert "banks failed" not in result.output
+    assert json.loads((healthy / "summary.json").read_text())["warmup_bank_failures"] == 0
+    compared = CliRunner().invoke(app, ["compare", str(healthy), str(failing)])
+    assert compared.exit_code == 0, compared.output
+    said = " ".join(compared.output.split())
+    assert "the runs lost different numbers of banks in the warm-up" in said
+
+
+def test_a_file_does_not_replace_the_results_of_another_file_of_the_same_name(
+    tmp_path, monkeypatch
+):
+    # A copy of a scenario edited into a variant kept its name: run without -o, it replaced
+    # the first file's results in results/<name>/ without a word.
+    first = write(tmp_path, "first.yaml", TINY)
+    second = write(tmp_path, "second.yaml", TINY + "automakers: {payment_term_days: 60}\n")
+    monkeypatch.chdir(tmp_path)
+    assert CliRunner().invoke(app, ["run", str(first), "--no-report"]).exit_code == 0
+    held = (tmp_path / "results/tiny/summary.json").read_text()
+    assert json.loads(held)["scenario_file"] == str(first.resolve())
+    refused = CliRunner().invoke(app, ["run", str(second), "--no-report"])
+    assert refused.exit_code == 2
+    said = " ".join(refused.output.split())
+    other = "results/tiny holds the results of another scenario file with the name 'tiny'"
+    assert f"{other}: {first.resolve()}" in said
+    assert (tmp_path / "results/tiny/summary.json").read_text() == held
+    # The same file again replaces its own results; the other file may go elsewhere.
+    assert CliRunner().invoke(app, ["run", "first.yaml"]).exit_code == 0
+    report = (tmp_path / "results/tiny/report.html").read_text()
+    assert f"<th>scenario file</th><td class='number'>{first.resolve()}</td>" in report
+    elsewhere = CliRunner().invoke(app, ["run", str(second), "-o", "other", "--no-report"])
+    assert elsewhere.exit_code == 0, elsewhere.output
+
+
 def test_a_run_changed_on_the_command_line_keeps_the_files_own_results(tmp_path, monkeypatch):
     path = write(tmp_path, "scenarios/s.yaml", TINY)
     monkeypatch.chdir(tmp_path)

@@ -58,7 +58,7 @@ from autofin.results.compare import (
     summary_intervals,
     write_comparison_csv,
 )
-from autofin.results.folder import OutputFolderError, ResultsFolder, lock_folder
+from autofin.results.folder import SUMMARY_JSON, OutputFolderError, ResultsFolder, lock_folder
 from autofin.results.result import Result
 from autofin.results.writing import write_results
 from autofin.scenario.errors import ScenarioError
@@ -291,6 +291,9 @@ def run(
     from autofin.results.replications import StoppedEarly
 
     directory = output if output is not None else default_run_directory(scenario.name, settings)
+    source = str(scenario_file.resolve())
+    if output is None:
+        _refuse_another_files_folder(directory, source, scenario.name)
     stopped, written = None, directory
     with _terminate_as_interrupt():  # a cluster's time limit sends SIGTERM
         try:
@@ -302,6 +305,7 @@ def run(
                     result, stopped = early.result, early
                     if _holds_a_run(folder.target):  # ... beside a previous run, not over it
                         written = interrupted_directory(directory)
+                result.summary["scenario_file"] = source
                 if written == directory:
                     write_results(result, folder, report=report)
             if written != directory:
@@ -330,6 +334,27 @@ def run(
             f"{seeds[0]} to {seeds[-1]}){kept}; run again for all {stopped.planned}"
         )
         raise typer.Exit(EXIT_INTERRUPTED)
+
+
+def _refuse_another_files_folder(directory: Path, source: str, name: str) -> None:
+    """Stop (exit 2) before a run replaces the results of another file of the same name.
+
+    Without ``-o`` a run goes to its name's folder and replaces what it holds: right for the
+    same file run again, a silent loss for another file that took the same name (a copy
+    edited into a variant, say). Results written before the file was recorded are replaced.
+    """
+    try:
+        held = json.loads((directory / SUMMARY_JSON).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return
+    other = held.get("scenario_file") if isinstance(held, dict) else None
+    if isinstance(other, str) and other != source:
+        _print_error(
+            f"{directory} holds the results of another scenario file with the name "
+            f"'{name}': {other}; give this file a name of its own (name: in the file, or "
+            "--set name=...), or write its results elsewhere with -o DIR; nothing was run"
+        )
+        raise typer.Exit(EXIT_BAD_INPUT)
 
 
 def interrupted_directory(directory: Path) -> Path:
@@ -464,6 +489,14 @@ def compare(
             lost,
             "the runs lost different numbers of suppliers in the warm-up, before day 0 (a run: "
             "{}), which no figure here counts",
+            decimals=2,
+        )
+    failed_banks = periods["warmup_bank_failures"].dropna()
+    if (failed_banks > 0).any():
+        _warn_if_unequal(
+            failed_banks,
+            "the runs lost different numbers of banks in the warm-up, before day 0 (a run: "
+            "{}), which bank_failures does not count",
             decimals=2,
         )
     partial = periods[periods["replications"] < periods["replications_planned"]]
@@ -704,16 +737,23 @@ def _path_error(error: OSError) -> tuple[int, str]:
 
 
 def _warn_of_warmup_defaults(summary: dict[str, Any]) -> None:
-    """Say so when suppliers failed before day 0: the results leave the warm-up out."""
+    """Say so when suppliers or banks failed before day 0: the results leave the warm-up out."""
+    replications = int(summary.get("replications", 1) or 1)
+    mean = f", a mean over {replications} replications" if replications > 1 else ""
     failed = summary.get("warmup_supplier_defaults", 0)
     if failed:
         in_business = summary.get("suppliers", 0)
-        replications = int(summary.get("replications", 1) or 1)
-        mean = f", a mean over {replications} replications" if replications > 1 else ""
         _warn(
             f"{failed:,.4g} suppliers defaulted during the warm-up, before day 0 "
             f"(in business at day 0: {in_business:,.4g}{mean}); the results start from "
             "what the warm-up left and do not count them (warmup_supplier_defaults in "
+            "summary.json)"
+        )
+    banks = summary.get("warmup_bank_failures") or 0
+    if banks:
+        _warn(
+            f"{banks:,.4g} banks failed during the warm-up, before day 0{mean}; bank_failures "
+            "does not count them, and a failed bank lends no more (warmup_bank_failures in "
             "summary.json)"
         )
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import json
 import re
 import shutil
 
@@ -24,7 +25,9 @@ from autofin.report.figures import (
     funnel_figure,
     network_figure,
 )
+from autofin.report.page import build_report
 from autofin.report.runs import ReportDataError
+from autofin.results.writing import write_results
 
 
 def traces(figure, name=None):
@@ -287,6 +290,18 @@ def test_bullwhip_is_relative_to_consumer_demand(baseline):
     assert list(bars["x"])[2:] == ["orders to tier 1", "orders to tier 2", "orders to tier 3"]
     assert values(bars, "y")[0] == pytest.approx(1.0)
     assert (values(bars, "y") > 0).all()
+
+
+def test_a_report_rebuilt_from_disk_draws_undefined_bullwhip_ratios_as_gaps(baseline, tmp_path):
+    # A world whose orders stop has no bullwhip ratio: NaN in memory, null in summary.json.
+    undefined = {key: float("nan") for key in baseline.summary if key.startswith("bullwhip_")}
+    run = dataclasses.replace(baseline, summary={**baseline.summary, **undefined})
+    directory = write_results(run, tmp_path / "collapsed")
+    assert json.loads((directory / "summary.json").read_text())["bullwhip_tier1"] is None
+    (bars,) = traces(bullwhip_figure(str(directory)))
+    assert values(bars, "y")[0] == pytest.approx(1.0)
+    assert np.isnan(values(bars, "y")[1:]).all()
+    assert "Bullwhip" in build_report(str(directory))
 
 
 @pytest.mark.parametrize("name", [name for name in figures.FIGURES if name != "network"])

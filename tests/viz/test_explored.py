@@ -14,7 +14,7 @@ from autofin.report import figures
 from autofin.scenario.loading import load_scenario
 from autofin.viz import interventions
 from autofin.viz.catalog import Catalog, UnknownScenarioError
-from autofin.viz.components import banks_in_a_cell, draw, tell_runs_apart
+from autofin.viz.components import banks_in_a_cell, defaults_in_a_cell, draw, tell_runs_apart
 from autofin.viz.controls import moved_settings
 from autofin.viz.explored import ExploredModel, scenario_terms
 from autofin.viz.interventions import InterventionError
@@ -583,3 +583,34 @@ def test_an_automakers_sheet_names_its_customers_the_consumers(catalog):
     sheet = interventions.firm_sheet(model.main, 0)
     assert sheet["customers"].startswith("consumers")
     assert "payment term received (days)" not in sheet
+
+
+def _defaults_note(model: ExploredModel) -> str:
+    (note,) = [
+        a["text"]
+        for a in draw(defaults_in_a_cell, model.runs())["layout"]["annotations"]
+        if "defaulted" in a["text"]
+    ]
+    return note
+
+
+def test_the_defaults_chart_says_when_the_run_ended_without_a_default_and_who_failed_before(
+    tmp_path,
+):
+    # Suppliers fail in the warm-up of this world and none after: the network drew them red
+    # from step 1 while the chart said "no firm has defaulted yet", even at the run's end.
+    text = TINY.replace("warmup_days: 0", "warmup_days: 182").replace(
+        "banks: {count: 2}", "banks: {count: 2, loan_term_days: 14}"
+    )
+    catalog = Catalog.build(write(tmp_path, "tiny.yaml", text))
+    model = ExploredModel(catalog=catalog)
+    model.step()
+    assert _defaults_note(model) == (
+        "No firm has defaulted yet (steps 1 to 1)<br>3 firms failed in the warm-up, before "
+        "step 1 (red in the network)"
+    )
+    run_to_end(model)
+    assert _defaults_note(model).startswith("No firm defaulted in the run (steps 1 to 10)<br>3")
+    healthy = ExploredModel(catalog=Catalog.build(write(tmp_path, "plain.yaml", TINY)))
+    healthy.step()
+    assert "warm-up" not in _defaults_note(healthy)

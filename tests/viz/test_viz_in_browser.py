@@ -256,6 +256,36 @@ def _live_term(page: Page, days: int) -> None:
     page.tab.get_by_text(f"New automaker payment term: {days} days").wait_for()
 
 
+def _drag(page: Page, locator, to_x: float) -> None:
+    """Press the mouse on ``locator``'s middle, move it in small steps to ``to_x``, release."""
+    box = locator.bounding_box()
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    page.tab.mouse.move(x, y)
+    page.tab.mouse.down()
+    for k in range(1, 21):
+        page.tab.mouse.move(x + (to_x - x) * k / 20, y)
+        page.tab.wait_for_timeout(30)
+    page.tab.mouse.up()
+
+
+def test_a_panels_slider_is_dragged_with_the_mouse(page):
+    # The panels' cells moved with any drag that began in them, so the live interventions'
+    # sliders (and the Sankey's window) could only be clicked or keyed, never dragged.
+    card = page.tab.locator(".v-input", has_text="New automaker payment term").first
+    card.scroll_into_view_if_needed()
+    thumb = card.locator("[role=slider]").first
+    assert thumb.get_attribute("aria-valuenow") == "170"
+    track = card.locator(".v-slider__track-container").bounding_box()
+    _drag(page, card.locator(".v-slider__thumb").first, track["x"] + 0.3 * track["width"])
+    moved = int(thumb.get_attribute("aria-valuenow"))
+    assert moved < 100
+    page.tab.get_by_text(f"New automaker payment term: {moved} days").wait_for()
+    # Its end is the longest term the run's trade books hold, which the label explains.
+    _drag(page, card.locator(".v-slider__thumb").first, track["x"] + track["width"] + 50)
+    assert thumb.get_attribute("aria-valuenow") == thumb.get_attribute("aria-valuemax")
+    page.tab.get_by_text("the longest this run holds; for longer, the sidebar's term").wait_for()
+
+
 WATCH_NETWORK_JS = """() => {
   // Note every step the network figure's title shows, from the DOM's own record of changes:
   // text removed or replaced is read from the mutation records, so a title drawn and replaced

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from autofin.scenario.loading import load_scenario
-from autofin.world.banks import Banks, build_banks
+from autofin.world.banks import Banks, Instrument, build_banks
 from autofin.world.ledger import Flow
 from autofin.world.model import AutofinModel
 from autofin.world.scoring import intercept_for_hazard
@@ -266,3 +266,16 @@ def test_the_learnt_shift_gives_each_bank_its_target_hazard(empty_bank):
     # Converged to well within the precision any rule could notice (1e-9 of the target).
     np.testing.assert_allclose(reached[has], target[has], rtol=1e-9)
     assert np.array_equal(shift[~has], start[~has])
+
+
+def test_a_bank_left_with_rounding_remainders_reports_no_npl_ratio_from_them():
+    # Books that were repaid down to rounding (|claims| ~ 1e-9) gave NPL ratios of -19% or
+    # +67% in a world whose banks had all failed: a ratio of two remainders.
+    banks = _banks(2, 10)
+    loan = Instrument.BANK_LOAN
+    banks.exposure[loan] = [4.2e-9, 1_000_000.0]
+    banks.npl[loan] = [-8.1e-10, 50_000.0]
+    assert banks.npl_ratio_by_bank()[0] == 0.0
+    assert banks.npl_ratio(bank=0) == 0.0
+    assert banks.npl_ratio_by_bank()[1] == pytest.approx(50_000 / 1_050_000)
+    assert banks.npl_ratio() == pytest.approx(50_000 / 1_050_000, rel=1e-12)

@@ -27,6 +27,7 @@ from autofin.report.style import (
     tier_colour,
     tier_name,
 )
+from autofin.results.compare import json_number
 
 DAYS = "days since start"
 MAX_NETWORK_NODES = 1500
@@ -1304,7 +1305,10 @@ def bullwhip_table(run: Run) -> pd.Series:
         ratios = bullwhip(timeseries, len(tiers))
     names = ["automaker production", *(f"orders to {tier_name(tier)}" for tier in tiers)]
     return pd.Series(
-        {"consumer demand": 1.0, **{n: float(ratios[k]) for n, k in zip(names, keys, strict=True)}}
+        {
+            "consumer demand": 1.0,
+            **{n: json_number(ratios[k]) for n, k in zip(names, keys, strict=True)},
+        }
     )
 
 

@@ -26,6 +26,7 @@ from autofin.results.writing import _write_atomically
 
 PROVENANCE_ROWS = (
     ("scenario", "scenario_name"),
+    ("scenario file", "scenario_file"),
     ("seed", "seed"),
     ("scenario SHA-256", "scenario_sha256"),
     ("autofin", "autofin_version"),
@@ -246,6 +247,8 @@ def _header(drawn: list[Run], title: str) -> str:
     )
     rows = []
     for label, key in PROVENANCE_ROWS:
+        if not any(key in run.result.summary for run in drawn):
+            continue  # (the scenario file is known to runs of the command line only)
         cells = []
         for run in drawn:
             value = run.result.summary.get(key, "")

@@ -296,8 +296,9 @@ def run_periods(run_dirs: Sequence[str | Path]) -> pd.DataFrame:
         Float columns ``steps`` (`steps` in `summary.json`) and ``step_days`` (`step_days` of
         `scenario.resolved.yaml`), ``replications`` and ``replications_planned`` (of a
         run interrupted before its last replication; else the same as ``replications``), and
-        ``warmup_supplier_defaults`` (suppliers lost before day 0, a mean over replications),
-        indexed by the runs' labels; NaN where a run's files do not say.
+        ``warmup_supplier_defaults`` and ``warmup_bank_failures`` (suppliers and banks lost
+        before day 0, means over replications), indexed by the runs' labels; NaN where a
+        run's files do not say.
 
     Raises:
         CompareError: As `compare_runs`, for a directory that is not a finished run.
@@ -306,15 +307,17 @@ def run_periods(run_dirs: Sequence[str | Path]) -> pd.DataFrame:
     summaries = [_load_summary(directory) for directory in directories]
     return pd.DataFrame(
         {
-            "steps": [_number(s.get("steps")) for s in summaries],
+            "steps": [json_number(s.get("steps")) for s in summaries],
             "step_days": [_step_days(directory) for directory in directories],
-            "replications": [_number(s.get("replications", 1)) for s in summaries],
+            "replications": [json_number(s.get("replications", 1)) for s in summaries],
             "replications_planned": [
-                _number(s.get("replications_planned", s.get("replications", 1))) for s in summaries
+                json_number(s.get("replications_planned", s.get("replications", 1)))
+                for s in summaries
             ],
             "warmup_supplier_defaults": [
-                _number(s.get("warmup_supplier_defaults")) for s in summaries
+                json_number(s.get("warmup_supplier_defaults")) for s in summaries
             ],
+            "warmup_bank_failures": [json_number(s.get("warmup_bank_failures")) for s in summaries],
         },
         index=run_labels(directories, summaries),
         dtype=float,
@@ -329,7 +332,7 @@ def _step_days(directory: Path) -> float | None:
         scenario = yaml.safe_load((directory / SCENARIO_YAML).read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, yaml.YAMLError):
         return None
-    return _number(scenario.get("step_days")) if isinstance(scenario, dict) else None
+    return json_number(scenario.get("step_days")) if isinstance(scenario, dict) else None
 
 
 MIN_PAIRS = 2
@@ -592,13 +595,13 @@ def summary_intervals(summary: Mapping[str, Any]) -> dict[str, tuple[float, floa
     if not isinstance(intervals, Mapping):
         return {}
     return {
-        str(key): (_number(pair[0]), _number(pair[1]))
+        str(key): (json_number(pair[0]), json_number(pair[1]))
         for key, pair in intervals.items()
         if isinstance(pair, list | tuple) and len(pair) == 2
     }
 
 
-def _number(value: Any) -> float:
+def json_number(value: Any) -> float:
     """A JSON number as a float; null (a NaN written by `write_results`) as NaN."""
     return float(value) if isinstance(value, numbers.Real) else math.nan
 

@@ -692,6 +692,11 @@ def LiveInterventions(model: ExploredModel) -> None:
 
     with model.lock:  # not in the middle of a step (re-sourcing rewrites the edges)
         new_term = interventions.changes_term(main, term.value)
+    longest = interventions.longest_term_days(main)
+    notes = [] if new_term else ["the term in force: no change"]
+    if term.value >= longest:  # the trade books are sized for the scenario's own terms
+        notes.append("the longest this run holds; for longer, the sidebar's term and Reset")
+    term_note = f" ({'; '.join(notes)})" if notes else ""
     text, about = message.value
     with solara.Card(
         "Live interventions",
@@ -704,11 +709,10 @@ def LiveInterventions(model: ExploredModel) -> None:
             solara.Text(text, style={"font-weight": "bold"})
         with solara.Row():
             solara.SliderInt(
-                f"New automaker payment term: {term.value} days"
-                + ("" if new_term else " (the term in force: no change)"),
+                f"New automaker payment term: {term.value} days{term_note}",
                 value=term,
                 min=0,
-                max=interventions.longest_term_days(main),
+                max=longest,
                 step=1,
                 thumb_label=False,
             )
@@ -1031,10 +1035,21 @@ def defaults_in_a_cell(runs: Sequence[Run]) -> PlainFigure:
         return figure
     layout = figure["layout"]
     last = max(len(run.result.timeseries) for run in runs)
+    finished = all(len(run.result.timeseries) >= run.result.scenario.steps for run in runs)
+    text = (
+        f"No firm defaulted in the run (steps 1 to {last})"
+        if finished
+        else f"No firm has defaulted yet (steps 1 to {last})"
+    )
+    before = max(_defaults_in_warm_up(run) for run in runs)
+    if before:
+        # The network draws them red from step 1: said here, the two do not disagree.
+        firms = "firm" if before == 1 else "firms"
+        text += f"<br>{before} {firms} failed in the warm-up, before step 1 (red in the network)"
     layout["annotations"] = [
         *layout.get("annotations", ()),
         {
-            "text": f"No firm has defaulted yet (steps 1 to {last})",
+            "text": text,
             "xref": "paper",
             "yref": "paper",
             "x": 0.45,
@@ -1046,6 +1061,14 @@ def defaults_in_a_cell(runs: Sequence[Run]) -> PlainFigure:
     for key in [k for k in layout if k.startswith("yaxis")]:
         layout[key] = {**layout[key], "range": [0, 1]}
     return figure
+
+
+def _defaults_in_warm_up(run: Run) -> int:
+    """Firms of ``run`` that defaulted before day 0 (defaulted, with no step of default)."""
+    firms = run.result.firms
+    if firms.empty or "default_step" not in firms:
+        return 0
+    return int(((firms["state"] == "defaulted") & firms["default_step"].isna()).sum())
 
 
 def _defaults_so_far(run: Run) -> int:

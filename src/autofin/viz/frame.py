@@ -248,7 +248,7 @@ def Layout(children: list) -> solara.Element:
 def Tabs(model: mesa.Model, panels: Sequence[Panel], tabs: Sequence[str]) -> None:
     """The panels in named tabs; only the open tab's panels are drawn (and redraw)."""
     current, set_current = solara.use_state(0)
-    # The panels as the user has arranged them, by tab and number of columns.
+    # The panels as the user has sized them, by tab and number of columns.
     layouts, set_layouts = solara.use_state({})
     width = viewport.columns()
     with solara.v.Tabs(v_model=current, on_v_model=set_current, class_="autofin-tabs"):
@@ -265,11 +265,14 @@ def Tabs(model: mesa.Model, panels: Sequence[Panel], tabs: Sequence[str]) -> Non
                     set_layouts(lambda old: {**old, (index, width): layout})
 
                 rows = [cell_rows(panel) for panel in members]
+                # Not draggable: a cell that moves with the mouse took every drag that began
+                # in it, so its sliders could not be dragged (only clicked) and a chart not
+                # zoomed with a drag. Resized from its corner, it keeps its place.
                 solara.GridDraggable(
                     items=[panel[0](model) for panel in members],
                     grid_layout=layouts.get((index, width)) or initial_layout(rows, width),
                     resizable=True,
-                    draggable=True,
+                    draggable=False,
                     on_grid_layout=on_layout,
                 )
 

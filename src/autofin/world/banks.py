@@ -32,6 +32,11 @@ from autofin.world.obligations import DueBook
 from autofin.world.relationships import draw_relationship_banks, per_part, pro_rata
 from autofin.world.scoring import Scoring
 
+NO_CLAIMS = 1e-6
+"""Claims of a bank (in currency) at or below which it has none: what repaid books leave is
+rounding of the order of 1e-9, and a ratio of two such remainders (an NPL ratio of -19% in a
+world whose banks all failed) is noise, not a figure."""
+
 if TYPE_CHECKING:
     from autofin.world.records import LoanLog
 
@@ -1294,12 +1299,13 @@ class Banks:
         if bank is not None:
             npl, total = npl[bank], total[bank]
         npl, total = float(npl.sum()), float(total.sum())
-        return npl / total if total > 0 else 0.0
+        return npl / total if total > NO_CLAIMS else 0.0
 
     def npl_ratio_by_bank(self) -> np.ndarray:
         """`npl_ratio` of every bank, all instruments (0 for a bank without claims)."""
         npl, total = self._npl_and_total(None)
-        return np.where(total > 0, npl / np.where(total > 0, total, 1.0), 0.0)
+        some = total > NO_CLAIMS
+        return np.where(some, npl / np.where(some, total, 1.0), 0.0)
 
     def _npl_and_total(
         self, instrument: Instrument | list[Instrument] | None

@@ -61,6 +61,7 @@ class MetricsRecorder:
         # Day 0 of the results: suppliers in business and losses booked before it.
         self.opening_suppliers = int((~makers & model.firms.active).sum())
         self.warmup_supplier_defaults = int((~makers & ~model.firms.active).sum())
+        self.warmup_bank_failures = int(model.banks.failed.sum())
         self.opening_losses = model.banks.losses_by_instrument.copy()
 
     def record(self, step: int, activity: StepActivity) -> None:
@@ -274,6 +275,7 @@ class MetricsRecorder:
         summary: dict[str, Any] = {
             "suppliers": n_suppliers,
             "warmup_supplier_defaults": self.warmup_supplier_defaults,
+            "warmup_bank_failures": self.warmup_bank_failures,
             "supplier_defaults": len(defaults),
             "supplier_default_share": len(defaults) / n_suppliers if n_suppliers else math.nan,
             "supplier_annual_default_rate": (
