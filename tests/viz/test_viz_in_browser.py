@@ -215,15 +215,20 @@ def test_step_advances_the_counter_and_redraws_series_and_network(page):
     )
     page.tab.get_by_text("house bank").wait_for(timeout=30_000)
     page.tab.get_by_text("bank loans").wait_for()
-    # The title points to the sheet, which is inside the network's cell (it was drawn below
-    # the cell, out of sight, so a click seemed to do nothing).
-    page.wait_for_figure("Supply network at step 3", 't.includes("sheet is below the figure")')
+    # The sheet opens in sight, over the page, without scrolling (drawn below the network in
+    # its cell, it was out of sight until the cell was scrolled: a click seemed to do
+    # nothing). Step stays at hand, the sheet follows the run, and it closes.
     sheet = page.tab.locator(".autofin-firm-sheet")
-    sheet.scroll_into_view_if_needed()
-    cell = page.tab.locator(".vue-grid-item").filter(has=sheet).bounding_box()
-    box = sheet.bounding_box()
-    assert cell["y"] <= box["y"] < cell["y"] + cell["height"]
+    box, window = sheet.bounding_box(), page.tab.viewport_size
+    assert box["y"] >= 0
+    assert box["y"] + 100 < window["height"]
+    assert box["x"] >= 0
+    assert box["x"] + box["width"] <= window["width"]
     page.shot("stepped")
+    page.step()
+    page.tab.get_by_text(re.compile(r"Firm \d+ at step 4")).wait_for()
+    page.button("Close").click()
+    expect(sheet).to_have_count(0)
 
 
 def figure_texts(page: Page, title_start: str, selector: str) -> list[str]:
@@ -444,8 +449,9 @@ def test_live_intervention_takes_effect_next_step_and_is_marked(page):
     sheet.get_by_text("at step 3 (day 21), forced into default").wait_for(timeout=30_000)
     assert sheet.locator("tr").first.inner_text().startswith("defaulted")
     assert sheet.get_by_text("closed at its default").count() == 1
-    sheet.scroll_into_view_if_needed()
     page.shot("intervention")
+    page.button("Close").click()
+    expect(sheet).to_have_count(0)
     # Reset: a new model, with no intervention and no message about the old one's.
     page.button("Reset").click()
     page.tab.get_by_text(re.compile(r"Step 0 of")).wait_for()

@@ -31,14 +31,24 @@ from autofin.world.model import AutofinModel
 
 MARK_COLOUR = "#9467bd"
 CELL_HEIGHT = 380
-"""Figure height (px) that fits a cell of Mesa's initial grid layout."""
+"""Figure height (px) that fits a cell of Mesa's initial grid layout (`viewport.CELL_ROWS`)."""
+BANKS_ROWS = 14
+"""Rows of the banks' cell: its three rows of subplots were about 50 px high each in ten, and
+their ticks overlapped."""
+
+
+def cell_height(rows: int) -> int:
+    """Figure height (px) that fits a cell of ``rows`` rows of the grid."""
+    return CELL_HEIGHT + (rows - viewport.CELL_ROWS) * (viewport.ROW_PX + viewport.GRID_MARGIN_PX)
+
+
 SLIDER_PX = 80
 """Height (px) of a slider in a cell: its label on a line of its own, its value, its track."""
-SHEET_STYLE = (
-    "font-size: 13px; line-height: 1.3; width: 100%; max-width: 600px; border-spacing: 4px 0"
-)
-"""A clicked firm's sheet: compact rows, so that all of it fits in the network's cell, and no
-wider than a sheet is read (across a 950-px cell, each label sat far from its value)."""
+SHEET_STYLE = "font-size: 13px; line-height: 1.3; width: 100%; border-spacing: 4px 0"
+"""A clicked firm's sheet: compact rows, so that most of it is in sight at once."""
+SHEET_WIDTH_PX = 460
+"""The sheet's dialog: no wider than a sheet is read (across a 950-px cell, each label sat far
+from its value)."""
 DEFAULTED_ROW_STYLE = f" style='font-weight: bold; color: {STATE_COLOURS['defaulted']}'"
 """A defaulted firm's sheet opens with its default, in the defaulted firms' red."""
 
@@ -49,7 +59,7 @@ FigureBuilder = Callable[[Sequence[Run]], PlainFigure]
 
 
 LABEL_CHARACTERS = 24
-"""Characters of an intervention's label above its chart (the full text is on hover)."""
+"""Fewest characters of an intervention's label above its chart (the full text is on hover)."""
 MARK_LABEL = "intervention label"
 """The `name` of an intervention's label among a figure's annotations (`fit` makes room)."""
 
@@ -177,9 +187,14 @@ def mark_interventions(
         if key != labelled:
             continue
         # Across the top margin, each cut to what fits (the full text is on hover and in the
-        # line's name), the rows stacked upwards from the plot's top edge.
-        shown = [(day, _cut(text, LABEL_CHARACTERS)) for day, text in entries]
-        places = _label_places(axis, shown, plot_width or CELL_PLOT_WIDTH)
+        # line's name): a third of the plot's width, at least `LABEL_CHARACTERS` (cut to 24
+        # characters in a wide chart, "pledge_60_days only: au…" hid what the change was).
+        # The rows are stacked upwards from the plot's top edge.
+        width = plot_width or CELL_PLOT_WIDTH
+        domain = axis.get("domain", (0, 1))
+        room = max(LABEL_CHARACTERS, int((domain[1] - domain[0]) * width / 3 / LABEL_CHAR_PX))
+        shown = [(day, _cut(text, room)) for day, text in entries]
+        places = _label_places(axis, shown, width)
         for (day, text), (_, cut), (shift, row) in zip(entries, shown, places, strict=True):
             notes.append(
                 {
@@ -433,10 +448,13 @@ def draw(build: Callable[..., PlainFigure], *args: Any, **kwargs: Any) -> PlainF
         return build(*args, **kwargs)
 
 
-def time_series(build: FigureBuilder, name: str, compact: bool = False) -> Callable:
+def time_series(
+    build: FigureBuilder, name: str, compact: bool = False, rows: int = viewport.CELL_ROWS
+) -> Callable:
     """A panel drawing ``build`` on the results so far, with the interventions marked.
 
     ``compact``: the figure has several subplots, fitted to the cell by `compact_subplots`.
+    ``rows``: the rows of the grid its cell spans (its figure is as high).
     """
 
     @solara.component
@@ -450,7 +468,7 @@ def time_series(build: FigureBuilder, name: str, compact: bool = False) -> Calla
         if compact:
             figure = compact_subplots(figure, width)
         figure = mark_interventions(figure, model.marks, width)
-        show(fit(figure, plot_width=width), screen=model.screen)
+        show(fit(figure, plot_width=width, height=cell_height(rows)), screen=model.screen)
 
     return TimeSeries
 
@@ -834,8 +852,6 @@ def SupplyNetwork(model: ExploredModel) -> None:
         title = f"Supply network at step {model.step_index}: firms by state, cascades in red"
         if model.twin is not None:
             title += f" · {run.label}"
-        if firm is not None:
-            title += f" · firm {firm}'s sheet is below the figure"
         figure = fit(
             {"data": network["data"], "layout": dict(network["layout"])},
             title,
@@ -848,20 +864,46 @@ def SupplyNetwork(model: ExploredModel) -> None:
         if firm is not None:
             with model.lock:
                 sheet = interventions.firm_sheet(model.models[shown], firm)
-            currency = model.main.spec.currency
-            rows = "".join(
-                f"<tr{DEFAULTED_ROW_STYLE if key == 'defaulted' else ''}>"
-                f"<td>{escape(str(key))}</td><td style='text-align:right'>"
-                f"{escape(sheet_text(value, currency))}"
-                "</td></tr>"
-                for key, value in sheet.items()
-            )
-            solara.HTML(
-                tag="table",
-                unsafe_innerHTML=rows,
-                classes=["autofin-firm-sheet"],
-                style=SHEET_STYLE,
-            )
+            FirmSheet(firm, model.step_index, sheet, model.main.spec.currency, clicked.set)
+
+
+@solara.component
+def FirmSheet(
+    firm: int, step: int, sheet: dict, currency: str, close: Callable[[None], None]
+) -> None:
+    """A clicked firm's sheet in a window over the page, kept up to date as the run steps.
+
+    Drawn below the network inside its cell, the sheet was out of sight until the cell was
+    scrolled, so a click seemed to do nothing. The window blocks nothing (no overlay; a click
+    beside it does not close it): the run can be stepped or played and another firm clicked
+    while it is open. Its Close button closes it (``close(None)``).
+    """
+    rows = "".join(
+        f"<tr{DEFAULTED_ROW_STYLE if key == 'defaulted' else ''}>"
+        f"<td>{escape(str(key))}</td><td style='text-align:right'>"
+        f"{escape(sheet_text(value, currency))}"
+        "</td></tr>"
+        for key, value in sheet.items()
+    )
+    with (
+        solara.v.Dialog(
+            v_model=True,
+            on_v_model=lambda still_open: None if still_open else close(None),
+            max_width=SHEET_WIDTH_PX,
+            scrollable=True,
+            hide_overlay=True,
+            persistent=True,
+            no_click_animation=True,
+            retain_focus=False,
+            content_class="autofin-sheet-dialog",
+        ),
+        solara.Card(f"Firm {firm} at step {step}", margin=0),
+    ):
+        solara.HTML(
+            tag="table", unsafe_innerHTML=rows, classes=["autofin-firm-sheet"], style=SHEET_STYLE
+        )
+        with solara.CardActions():
+            solara.Button("Close", text=True, on_click=lambda: close(None))
 
 
 def network_state(run: Run) -> tuple:
@@ -1080,7 +1122,7 @@ def _defaults_so_far(run: Run) -> int:
 
 
 DefaultRates = time_series(defaults_in_a_cell, "Defaults over time")
-Banks = time_series(banks_in_a_cell, "Banks: credit quality, capital and lending")
+Banks = time_series(banks_in_a_cell, "Banks: credit quality, capital and lending", rows=BANKS_ROWS)
 Financing = time_series(figures.finance_figure, "Supply-chain finance", compact=True)
 SalesFunnel = time_series(
     figures.funnel_figure, "Sales funnel and car-loan decisions", compact=True
@@ -1090,7 +1132,7 @@ PANELS = [
     (RunPanel, 0, run_panel_rows),
     (DefaultRates, 0),
     (SupplyNetwork, 0),
-    (Banks, 0),
+    (Banks, 0, BANKS_ROWS),
     (CapitalFlows, 1),
     (Financing, 1),
     (SalesFunnel, 1),

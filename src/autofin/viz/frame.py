@@ -71,6 +71,9 @@ PAGE_CSS = """
 .autofin-scrolling::-webkit-scrollbar { width: 10px; }
 .autofin-scrolling::-webkit-scrollbar-thumb { background: #9e9e9e; border-radius: 5px; }
 .autofin-scrolling::-webkit-scrollbar-track { background: rgba(128, 128, 128, 0.15); }
+/* A clicked firm's sheet floats at the window's lower right, over the page but not blocking
+   it: Step, Play and the network stay at hand while it follows the run. */
+.autofin-sheet-dialog { position: fixed; right: 16px; bottom: 16px; margin: 0; }
 /* A slider with no value bubble (thumb_label off: its value is in its label) needs no room
    for one under its label. */
 .autofin-compact .v-input__slider .v-input__slot > .v-label { margin-bottom: 4px; }
@@ -110,7 +113,7 @@ Panel = (
 the rows of the grid its cell spans (`ROWS` if not said), or a function giving them as the page
 stands (a cell fitted to its content: the function reads what the page measured, and the
 panels are laid out again when that changes)."""
-ROWS = 10
+ROWS = viewport.CELL_ROWS
 """Rows of the grid a panel's cell spans: Mesa's 10 rows of 30 px, 390 px with their margins."""
 
 

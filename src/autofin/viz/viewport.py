@@ -33,6 +33,8 @@ GRID_MARGIN_PX = 10
 ROW_PX = 30
 """Height (px) of a row of Solara's grid (its `row_height`): a cell of n rows is n rows and the
 n - 1 margins between them high."""
+CELL_ROWS = 10
+"""Rows of the grid a panel's cell spans unless it says otherwise (Mesa's 10)."""
 PLOT_MARGINS_PX = 80
 """A cell figure's left and right margins together (see `components.fit`)."""
 
