@@ -563,3 +563,15 @@ def test_the_networks_step_labels_are_explained_in_words_not_by_a_text_sample(ba
     assert "red numbers: the step a firm defaulted" in caption
     before = network_figure(baseline, step=int(steps[0]) - 1)
     assert "red numbers" not in before.to_plotly_json()["layout"]["xaxis"]["title"]["text"]
+
+
+def test_neighbouring_defaults_of_a_tier_share_one_step_label():
+    # Each firm's own label: in a tier of 3,000 the steps of neighbours were written over one
+    # another ("75 106 95 121" in one blot).
+    x = np.array([0.10, 0.11, 0.115, 0.50, 0.90, 0.905, 0.91, 0.92, 0.10])
+    y = np.array([3, 3, 3, 3, 2, 2, 2, 2, 1])
+    steps = np.array([9, 3, 5, 12, 121, 75, 106, 95, 40])
+    places, texts = figures._step_labels(x, y, steps)
+    assert texts == ["40", "75–121 (4)", "3, 5, 9", "12"]
+    expected = [[0.10, 1], [0.90875, 2], [0.325 / 3, 3], [0.5, 3]]
+    assert np.allclose(places, expected)

@@ -614,3 +614,26 @@ def test_the_defaults_chart_says_when_the_run_ended_without_a_default_and_who_fa
     healthy = ExploredModel(catalog=Catalog.build(write(tmp_path, "plain.yaml", TINY)))
     healthy.step()
     assert "warm-up" not in _defaults_note(healthy)
+
+
+def test_the_series_so_far_download_as_csv_with_both_runs_and_the_interventions(catalog):
+    # The page kept its run nowhere: a reload lost what was explored, and each chart's PNG
+    # was the only thing to take away.
+    import io
+
+    from autofin.viz.components import series_csv
+
+    model = ExploredModel(catalog=catalog, compare=True, compare_term_days=60)
+    model.step()
+    model.intervene(interventions.force_default(model.main, 5))
+    model.step()
+    table = pd.read_csv(io.StringIO(series_csv(model)), keep_default_na=False)
+    first, second = (run.label for run in model.runs())
+    assert table["run"].tolist() == [first, first, second, second]
+    assert table["step"].tolist() == [1, 2, 1, 2]
+    # As on the charts, a mark stands on every run (its label says when it was the first's).
+    forced = "firm 5 forced into default"
+    assert table["interventions"].tolist() == ["", forced, "", forced]
+    own = model.runs()[0].result.timeseries
+    assert list(table.columns) == ["run", *own.columns, "interventions"]
+    assert np.allclose(table["supplier_cash"][:2], own["supplier_cash"])

@@ -343,3 +343,17 @@ def test_in_the_dark_sankey_nodes_are_light_and_take_no_colour_of_the_flow_key()
     for node in [nodes] if isinstance(nodes, str) else nodes:
         assert min(distance(node, colour) for colour in colours) > 60
         assert distance(node, DARK_PAPER) > 200
+
+
+def test_a_y_axis_title_longer_than_its_axis_is_written_on_two_lines():
+    # Centred on a short axis, plotly cut the title at the figure's edge: side by side, the
+    # defaults chart's read "lefault rate (% of active firms per step)".
+    model = ExploredModel(catalog=Catalog.build())
+    model.step()
+    figure = fit(draw(defaults_in_a_cell, model.runs()), height=300)
+    rate, cumulative = figure["layout"]["yaxis"], figure["layout"]["yaxis2"]
+    assert rate["title"]["text"] == "default rate (% of<br>active firms per step)"
+    assert rate["automargin"] is True  # room for the second line
+    assert cumulative["title"]["text"] == "cumulative defaults (firms)"  # it fits
+    tall = fit(draw(defaults_in_a_cell, model.runs()), height=600)
+    assert "<br>" not in tall["layout"]["yaxis"]["title"]["text"]

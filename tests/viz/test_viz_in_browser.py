@@ -273,6 +273,18 @@ def _drag(page: Page, locator, to_x: float) -> None:
     page.tab.mouse.up()
 
 
+def test_the_series_so_far_download_from_the_page(page, tmp_path):
+    page.step(2)
+    with page.tab.expect_download() as download:
+        page.tab.get_by_text("Download the series so far (CSV)").click()
+    assert download.value.suggested_filename == "baseline-seed42-steps-1-to-2.csv"
+    saved = tmp_path / "series.csv"
+    download.value.save_as(saved)
+    lines = saved.read_text().splitlines()
+    assert lines[0].startswith("run,step,day,")
+    assert [line.split(",")[:2] for line in lines[1:]] == [["baseline", "1"], ["baseline", "2"]]
+
+
 def test_a_panels_slider_is_dragged_with_the_mouse(page):
     # The panels' cells moved with any drag that began in them, so the live interventions'
     # sliders (and the Sankey's window) could only be clicked or keyed, never dragged.
@@ -421,6 +433,12 @@ def test_live_intervention_takes_effect_next_step_and_is_marked(page):
     box, inside = note.bounding_box(), cell.bounding_box()
     assert inside["y"] <= box["y"]
     assert box["y"] + box["height"] <= inside["y"] + inside["height"]
+    # Once on, the platform cannot be switched on again: its button is off (pressed again,
+    # it could only say "already sponsors a platform").
+    expect(page.button("Platform on")).to_be_enabled()
+    page.button("Platform on").click()
+    page.tab.get_by_text(re.compile("Intervention from step 3: platform on")).wait_for()
+    expect(page.button("Platform on")).to_be_disabled()
     page.step()
     defaults = page.wait_for_figure("Defaults over time", "f._fullData[0].x.length === 3")
     marks = [s for s in defaults["shapes"] if s["name"].startswith("intervention")]

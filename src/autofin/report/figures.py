@@ -39,6 +39,10 @@ MIN_TEXT_PX = 9
 """Smallest text written in a bar (pixels); a number that would need smaller is left out."""
 MAX_STEP_LABELS = 40
 """Up to this many defaulted firms drawn, each is labelled with the step of its default."""
+STEP_LABEL_GAP = 0.03
+"""Defaulted firms of a tier closer than this share of the network's width share one label
+(their steps, or the first and last and how many): each its own, they were written over one
+another."""
 STEP_LABEL_COLOUR = "#a51d1d"
 """The colour of those labels (a darker red than a defaulted firm's marker)."""
 
@@ -548,6 +552,31 @@ def _flow_family(flow: str) -> tuple[str, str]:
     return FLOW_FAMILIES.get(flow, ("other", "#c7c7c7"))
 
 
+def _step_labels(x: np.ndarray, y: np.ndarray, steps: np.ndarray) -> tuple[np.ndarray, list[str]]:
+    """Where the step-of-default labels go and what they say, neighbours merged.
+
+    Defaulted firms of a tier (one ``y``) closer than `STEP_LABEL_GAP` of the width apart
+    are a group with one label at its middle: "75, 95" for up to three steps, "75–121 (5)"
+    for more. Groups run left to right, tier by tier (the caller alternates them above and
+    below their firms).
+    """
+    order = np.lexsort((x, y))
+    x, y, steps = x[order], y[order], steps[order]
+    width = max(float(x.max() - x.min()), 1e-9) if x.size else 1.0
+    new_group = np.ones(x.size, dtype=bool)
+    new_group[1:] = (y[1:] != y[:-1]) | (np.diff(x) > STEP_LABEL_GAP * width)
+    starts = np.flatnonzero(new_group)
+    places, texts = [], []
+    for group in np.split(np.arange(x.size), starts[1:]):
+        seen = np.sort(steps[group]).astype(int)
+        if seen.size <= 3:
+            texts.append(", ".join(str(step) for step in seen))
+        else:
+            texts.append(f"{seen[0]}–{seen[-1]} ({seen.size})")
+        places.append((float(x[group].mean()), float(y[group][0])))
+    return np.array(places), texts
+
+
 # ---------------------------------------------------------------- supply-chain finance
 def finance_figure(results: Results) -> go.Figure:
     """Supply-chain finance: volume and cost by instrument, working-capital days, procurement.
@@ -1025,14 +1054,14 @@ def network_figure(results: Results, step: int | None = None) -> go.Figure:
     # Firms that defaulted during the warm-up (before day 0) have no default step to show.
     failed = np.flatnonzero(shown & (state == "defaulted") & np.isfinite(default_step))
     if 0 < failed.size <= MAX_STEP_LABELS:
-        failed = failed[np.lexsort((x[failed], y[failed]))]  # alternate above and below
+        where, said = _step_labels(x[failed], y[failed], default_step[failed])
         canvas.add(
             "scatter",
-            x=x[failed],
-            y=y[failed],
+            x=where[:, 0],
+            y=where[:, 1],
             mode="text",
-            text=[str(int(w)) for w in default_step[failed]],
-            textposition=np.where(np.arange(failed.size) % 2 == 0, "top center", "bottom center"),
+            text=said,
+            textposition=np.where(np.arange(len(said)) % 2 == 0, "top center", "bottom center"),
             textfont={"size": 10, "color": STEP_LABEL_COLOUR},
             # A text trace's legend sample is plotly's "Aa", read as a symbol: the caption
             # says what the numbers are.

@@ -330,7 +330,31 @@ def fit(
         legend=legend,
     )
     _space_rows(layout, height - max(top, 60) - 45)
+    _wrap_axis_titles(layout, height - max(top, 60) - 45)
     return figure
+
+
+AXIS_TITLE_CHAR_PX = 6.6
+"""Width (px) of a character of an axis title (plotly's 12-px type, as the figures draw it)."""
+
+
+def _wrap_axis_titles(layout: dict, plot_px: float) -> None:
+    """Write a y-axis title longer than its axis is high on two lines.
+
+    Plotly centres a title on its axis and cuts what runs past the figure's edge: in a
+    cell side by side, "default rate (% of active firms per step)" read "lefault rate ...".
+    The margin grows to hold the second line (`automargin`).
+    """
+    for key, axis in layout.items():
+        title = axis.get("title") if key.startswith("yaxis") else None
+        text = title.get("text") if isinstance(title, dict) else None
+        if not text:
+            continue
+        low, high = axis.get("domain", (0.0, 1.0))
+        wrapped = _wrapped(str(text), (high - low) * plot_px, AXIS_TITLE_CHAR_PX)
+        if wrapped != text:
+            axis["title"] = {**title, "text": wrapped}
+            axis["automargin"] = True
 
 
 def _space_rows(layout: dict, plot_px: float) -> None:
@@ -628,6 +652,35 @@ def Clock(model: ExploredModel) -> None:
         solara.Text(lines[0], style={"font-weight": "bold", "font-size": "16px"})
         for line in lines[1:]:
             solara.Text(line)
+        if model.step_index:
+            solara.FileDownload(
+                lambda: series_csv(model),
+                filename=f"{spec.name}-seed{spec.seed}-steps-1-to-{model.step_index}.csv",
+                label="Download the series so far (CSV)",
+                mime_type="text/csv",
+            )
+
+
+def series_csv(model: ExploredModel) -> str:
+    """The time series of the run (and its second copy) so far, with the interventions.
+
+    One row per run and step: a ``run`` column first, then every series of `autofin run`'s
+    ``timeseries.csv``, and ``interventions``, the changes applied from that step. A
+    page reloaded starts a new run: what was explored is kept only so.
+    """
+    with model.lock:
+        runs = model.runs()
+        marks = list(model.marks)
+    applied = {}
+    for mark in marks:
+        applied.setdefault(mark.step, []).append(mark.label)
+    frames = []
+    for run in runs:
+        series = run.result.timeseries.copy()
+        series.insert(0, "run", run.label)
+        series["interventions"] = series["step"].map(lambda step: "; ".join(applied.get(step, [])))
+        frames.append(series)
+    return pd.concat(frames, ignore_index=True).to_csv(index=False)
 
 
 RUN_PANEL_ROWS = 13
@@ -763,6 +816,8 @@ def LiveInterventions(model: ExploredModel) -> None:
                 on_click=lambda: apply(
                     lambda m: interventions.platform_on(m, spread.value, share.value), shock=False
                 ),
+                # Pressed again it could only say "already sponsors a platform".
+                disabled=interventions.sponsors_platform(main),
             )
         with solara.Row():
             solara.SliderFloat(

@@ -113,13 +113,18 @@ def in_whole_steps(days: int, step_days: int) -> str:
     return "" if kept == days else f" ({kept} d in whole {step_days}-day steps)"
 
 
+def sponsors_platform(model: AutofinModel) -> bool:
+    """Whether the first automaker sponsors a reverse-factoring platform already."""
+    return any(p.spec.sponsor == 0 for p in model.finance.platforms)
+
+
 def platform_on(model: AutofinModel, spread: float, onboarded_share: float) -> Intervention:
     """Open the first automaker's reverse-factoring platform for tier 1, on every bank.
 
     Raises:
         InterventionError: The automaker already sponsors a platform, or a value is out of range.
     """
-    if any(p.spec.sponsor == 0 for p in model.finance.platforms):
+    if sponsors_platform(model):
         who = "the automaker" if model.network.n_automakers == 1 else "the first automaker"
         raise InterventionError(f"{who} already sponsors a platform")
     try:
