@@ -529,19 +529,21 @@ def test_sigterm_stops_a_run_as_ctrl_c_does():
     assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # put back afterwards
 
 
+def _run_with_a_warm_up(tmp_path: Path, setting: str, folder: str) -> tuple[str, dict]:
+    """Run the tiny scenario with half a year's warm-up and ``setting``: output, summary."""
+    path = write(tmp_path, "tiny.yaml", TINY.replace("warmup_days: 0", "warmup_days: 182"))
+    out = tmp_path / folder
+    result = CliRunner().invoke(app, ["run", str(path), "-o", str(out), "--set", setting])
+    assert result.exit_code == 0, result.output
+    return " ".join(result.output.split()), json.loads((out / "summary.json").read_text())
+
+
 def test_a_world_that_fails_in_its_warm_up_is_said_so_not_shown_as_no_defaults(tmp_path):
     # Draws due within a week cannot carry a supplier's working capital: suppliers fail
     # before day 0, and the results (which start at day 0) showed no defaults without a word
     # (the baseline with banks at their minimum capital ratio lost all 340 so).
-    path = write(tmp_path, "tiny.yaml", TINY.replace("warmup_days: 0", "warmup_days: 182"))
-    out = tmp_path / "out"
-    result = CliRunner().invoke(
-        app, ["run", str(path), "-o", str(out), "--set", "banks.loan_term_days=7"]
-    )
-    assert result.exit_code == 0, result.output
-    summary = json.loads((out / "summary.json").read_text())
+    said, summary = _run_with_a_warm_up(tmp_path, "banks.loan_term_days=7", "out")
     assert summary["warmup_supplier_defaults"] > 0
-    said = " ".join(result.output.split())
     assert f"warning: {summary['warmup_supplier_defaults']} suppliers defaulted during" in said
     # Without a warm-up nothing can fail before day 0, and nothing is said.
     plain = write(tmp_path, "plain.yaml", TINY)
@@ -556,23 +558,16 @@ def test_banks_that_fail_in_the_warm_up_are_said_so_and_compared(tmp_path):
     # before day 0; bank_failures counts from day 0, so the results showed none, without a
     # word, and their NPL ratio was a ratio of rounding remainders (-19% in a world of 340
     # suppliers whose banks all failed).
-    path = write(tmp_path, "tiny.yaml", TINY.replace("warmup_days: 0", "warmup_days: 182"))
-    failing = tmp_path / "failing"
-    result = CliRunner().invoke(
-        app, ["run", str(path), "-o", str(failing), "--set", "banks.automotive_share=0.5"]
-    )
-    assert result.exit_code == 0, result.output
-    summary = json.loads((failing / "summary.json").read_text())
+    said, summary = _run_with_a_warm_up(tmp_path, "banks.automotive_share=0.5", "failing")
     assert summary["warmup_bank_failures"] == 2
     assert summary["bank_failures"] == 0
     assert 0.0 <= summary["bank_npl_ratio_final"] <= 1.0
-    said = " ".join(result.output.split())
     assert "warning: 2 banks failed during the warm-up, before day 0" in said
-    healthy = tmp_path / "healthy"
-    result = CliRunner().invoke(app, ["run", str(path), "-o", str(healthy)])
-    assert "banks failed" not in result.output
-    assert json.loads((healthy / "summary.json").read_text())["warmup_bank_failures"] == 0
-    compared = CliRunner().invoke(app, ["compare", str(healthy), str(failing)])
+    said, summary = _run_with_a_warm_up(tmp_path, "banks.automotive_share=0.05", "healthy")
+    assert "banks failed" not in said
+    assert summary["warmup_bank_failures"] == 0
+    folders = [str(tmp_path / "healthy"), str(tmp_path / "failing")]
+    compared = CliRunner().invoke(app, ["compare", *folders])
     assert compared.exit_code == 0, compared.output
     said = " ".join(compared.output.split())
     assert "the runs lost different numbers of banks in the warm-up" in said

@@ -483,22 +483,18 @@ def compare(
         )
         differences = None
     _warn_of_different_periods(periods["steps"], periods["step_days"])
-    lost = periods["warmup_supplier_defaults"].dropna()
-    if (lost > 0).any():
-        _warn_if_unequal(
-            lost,
-            "the runs lost different numbers of suppliers in the warm-up, before day 0 (a run: "
-            "{}), which no figure here counts",
-            decimals=2,
-        )
-    failed_banks = periods["warmup_bank_failures"].dropna()
-    if (failed_banks > 0).any():
-        _warn_if_unequal(
-            failed_banks,
-            "the runs lost different numbers of banks in the warm-up, before day 0 (a run: "
-            "{}), which bank_failures does not count",
-            decimals=2,
-        )
+    for column, who, uncounted in (
+        ("warmup_supplier_defaults", "suppliers", "no figure here counts"),
+        ("warmup_bank_failures", "banks", "bank_failures does not count"),
+    ):
+        lost = periods[column].dropna()
+        if (lost > 0).any():
+            _warn_if_unequal(
+                lost,
+                f"the runs lost different numbers of {who} in the warm-up, before day 0 (a "
+                f"run: {{}}), which {uncounted}",
+                decimals=2,
+            )
     partial = periods[periods["replications"] < periods["replications_planned"]]
     for label, run in partial.iterrows():
         _warn(
