@@ -38,6 +38,12 @@ def test_panel_and_loans_tables_follow_the_run(tmp_path):
         "defaulted",
         "fraud loss",
     }
+    # The firms' equity leaves their plant out, so the plant stands beside it: an automaker
+    # paying in 170 days holds much of its equity in plant (its payables exceed its current
+    # assets; about half, a year in), which its equity column alone misses.
+    (maker,) = result.firms[result.firms["type"] == "automaker"].itertuples()
+    assert maker.fixed_assets > 0.25 * (maker.equity + maker.fixed_assets)
+    assert (result.firms["fixed_assets"] > -1e-6).all()
     again = read_results(write_results(result, tmp_path / "run"))
     assert (tmp_path / "run" / "loans.parquet").is_file()
     pd.testing.assert_frame_equal(again.loans, loans)

@@ -262,6 +262,7 @@ def firms_frame(model: AutofinModel) -> pd.DataFrame:
             "opening_size": ledger.opening_size,
             "closing_size": closing_size,
             "equity": equity,
+            "fixed_assets": firms.fixed_assets.copy(),
             "revenue": ledger.revenue,
             "ebit": ledger.ebit,
             "inventory_value": inventory,
