@@ -291,7 +291,7 @@ def run(
     from autofin.results.replications import StoppedEarly
 
     directory = output if output is not None else default_run_directory(scenario.name, settings)
-    source = str(scenario_file.resolve())
+    source = _recorded_path(scenario_file)
     if output is None:
         _refuse_another_files_folder(directory, source, scenario.name)
     stopped, written = None, directory
@@ -341,20 +341,35 @@ def _refuse_another_files_folder(directory: Path, source: str, name: str) -> Non
 
     Without ``-o`` a run goes to its name's folder and replaces what it holds: right for the
     same file run again, a silent loss for another file that took the same name (a copy
-    edited into a variant, say). Results written before the file was recorded are replaced.
+    edited into a variant, say). Results written before the file was recorded, or by a
+    file that no longer exists, are replaced.
     """
     try:
         held = json.loads((directory / SUMMARY_JSON).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return
     other = held.get("scenario_file") if isinstance(held, dict) else None
-    if isinstance(other, str) and other != source:
+    # A recorded file that is gone (renamed, say) no longer claims the folder.
+    if isinstance(other, str) and other != source and Path(other).is_file():
         _print_error(
             f"{directory} holds the results of another scenario file with the name "
             f"'{name}': {other}; give this file a name of its own (name: in the file, or "
             "--set name=...), or write its results elsewhere with -o DIR; nothing was run"
         )
         raise typer.Exit(EXIT_BAD_INPUT)
+
+
+def _recorded_path(scenario_file: Path) -> str:
+    """How `summary.json` names the scenario file a run read (``scenario_file``).
+
+    Relative to the working folder, where ``results/`` is, when the file is under it: the
+    project may move, and the results say nothing of the machine's folders; otherwise whole.
+    """
+    resolved = scenario_file.resolve()
+    try:
+        return resolved.relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return resolved.as_posix()
 
 
 def interrupted_directory(directory: Path) -> Path:

@@ -571,7 +571,16 @@ def test_neighbouring_defaults_of_a_tier_share_one_step_label():
     x = np.array([0.10, 0.11, 0.115, 0.50, 0.90, 0.905, 0.91, 0.92, 0.10])
     y = np.array([3, 3, 3, 3, 2, 2, 2, 2, 1])
     steps = np.array([9, 3, 5, 12, 121, 75, 106, 95, 40])
-    places, texts = figures._step_labels(x, y, steps)
+    places, texts = figures._step_labels(x, y, steps, width=1.0)
     assert texts == ["40", "75–121 (4)", "3, 5, 9", "12"]
     expected = [[0.10, 1], [0.90875, 2], [0.325 / 3, 3], [0.5, 3]]
     assert np.allclose(places, expected)
+    # Near is measured on the network's width, not the defaulted firms' spread: two
+    # neighbours alone share a label too.
+    _, texts = figures._step_labels(np.array([0.10, 0.12]), np.array([1, 1]), steps[:2], 1.0)
+    assert texts == ["3, 9"]
+    # A group spans at most the gap: forty defaults spread along a tier are not one label.
+    spread = np.linspace(0.0, 1.0, 40)
+    _, texts = figures._step_labels(spread, np.ones(40), np.arange(40), 1.0)
+    assert len(texts) == 20
+    assert figures._step_labels(np.zeros(0), np.zeros(0), np.zeros(0), 1.0)[1] == []

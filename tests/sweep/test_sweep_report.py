@@ -378,12 +378,18 @@ def test_analyze_refuses_an_output_it_cannot_write_before_analysing(tmp_path):
 
 def test_runs_that_lost_suppliers_in_the_warm_up_are_noted_and_not_an_output(tmp_path):
     # A sweep counted only the defaults after day 0 and said nothing: at a point where the
-    # warm-up lost 115 suppliers, "supplier_defaults 29" read as the whole story.
+    # warm-up lost 115 suppliers, "supplier_defaults 29" read as the whole story. Banks
+    # failed in the warm-up are noted alike.
     lost = [0.0] * 6 + [115.0, 0.0, 40.0]
+    banks = [0.0] * 8 + [2.0]
     folder = write_sweep(
         tmp_path / "sweep",
         {TERM: Parameter(values=[30, 60, 120])},
-        {"supplier_defaults": list(range(9)), "warmup_supplier_defaults": lost},
+        {
+            "supplier_defaults": list(range(9)),
+            "warmup_supplier_defaults": lost,
+            "warmup_bank_failures": banks,
+        },
     )
     resolved = folder / "experiment.resolved.yaml"
     experiment = yaml.safe_load(resolved.read_text(encoding="utf-8"))
@@ -394,6 +400,9 @@ def test_runs_that_lost_suppliers_in_the_warm_up_are_noted_and_not_an_output(tmp
     assert (
         f"note: 2 of 9 runs lost suppliers in the warm-up, before day 0 (most: 115, at {TERM}=120)"
     ) in result.output
-    # Kept for the note, not analysed as an output nobody asked for.
+    said = " ".join(result.output.split())
+    assert f"1 of 9 runs lost banks in the warm-up, before day 0 (most: 2, at {TERM}=120)" in said
+    # Kept for the note, not analysed as outputs nobody asked for.
     assert "1 output," in result.output
     assert "warmup_supplier_defaults 0" not in result.output
+    assert "warmup_bank_failures 0" not in result.output

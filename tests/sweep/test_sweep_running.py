@@ -834,3 +834,17 @@ outputs:
         f"run giving a value (at {points} the runs finished without one: undefined, such as "
         "a rate with nothing to divide by)"
     )
+
+
+def test_every_run_keeps_its_warm_up_losses_whatever_the_outputs():
+    # A sweep over the banks' size lost banks before day 0 without a word: runs.parquet
+    # kept only the suppliers lost then.
+    from types import SimpleNamespace
+
+    from autofin.sweep.experiment import Outputs
+    from autofin.sweep.runs import extract
+
+    summary = {"supplier_defaults": 3, "warmup_supplier_defaults": 7, "warmup_bank_failures": 2}
+    result = SimpleNamespace(summary=summary, timeseries=pd.DataFrame({"step": [1], "day": [7]}))
+    row, _ = extract(result, Outputs(summary=["supplier_defaults"]))
+    assert row == summary

@@ -206,13 +206,7 @@ def test_step_advances_the_counter_and_redraws_series_and_network(page):
     page.wait_for_figure("Supply network at step 3")
     page.wait_for_figure("Banks", "f._fullData[0].x.length === 3")
     # Clicking a firm shows its balance sheet, its bank and its financing.
-    page.tab.evaluate(
-        """() => { const g = [...document.querySelectorAll('.js-plotly-plot')]
-                       .find(g => g.layout.title.text.startsWith('Supply network'));
-                   const i = g._fullData.findIndex(t => t.name === 'healthy');
-                   g.emit('plotly_click', {points: [{curveNumber: i, pointNumber: 0,
-                                                     text: g._fullData[i].text[0]}]}); }"""
-    )
+    page.tab.evaluate(CLICK_HEALTHY_FIRM_JS)
     page.tab.get_by_text("house bank").wait_for(timeout=30_000)
     page.tab.get_by_text("bank loans").wait_for()
     # The sheet opens in sight, over the page, without scrolling (drawn below the network in
@@ -229,6 +223,20 @@ def test_step_advances_the_counter_and_redraws_series_and_network(page):
     page.tab.get_by_text(re.compile(r"Firm \d+ at step 4")).wait_for()
     page.button("Close").click()
     expect(sheet).to_have_count(0)
+    # The same firm clicked again opens it again (the click was the same value as the last,
+    # so nothing happened until another firm was clicked).
+    page.tab.evaluate(CLICK_HEALTHY_FIRM_JS)
+    page.tab.get_by_text(re.compile(r"Firm \d+ at step 4")).wait_for()
+
+
+CLICK_HEALTHY_FIRM_JS = """() => {
+  const g = [...document.querySelectorAll('.js-plotly-plot')]
+    .find(g => g.layout.title.text.startsWith('Supply network'));
+  const i = g._fullData.findIndex(t => t.name === 'healthy');
+  const point = {curveNumber: i, pointNumber: 0, text: g._fullData[i].text[0]};
+  g.emit('plotly_click', {points: [point]});
+}"""
+"""Click the network's first healthy firm, as a user's click reaches the page's handler."""
 
 
 def figure_texts(page: Page, title_start: str, selector: str) -> list[str]:
@@ -277,12 +285,22 @@ def test_the_series_so_far_download_from_the_page(page, tmp_path):
     page.step(2)
     with page.tab.expect_download() as download:
         page.tab.get_by_text("Download the series so far (CSV)").click()
-    assert download.value.suggested_filename == "baseline-seed42-steps-1-to-2.csv"
+    assert download.value.suggested_filename == "baseline-seed42-series.csv"
     saved = tmp_path / "series.csv"
     download.value.save_as(saved)
     lines = saved.read_text().splitlines()
     assert lines[0].startswith("run,step,day,")
     assert [line.split(",")[:2] for line in lines[1:]] == [["baseline", "1"], ["baseline", "2"]]
+    # While it plays, each download holds the steps run when it was clicked (a step between
+    # the click and the answer saved a file holding "null").
+    page.button("▶").click()
+    for attempt in range(4):
+        page.wait_for_step(3 + attempt)
+        with page.tab.expect_download() as download:
+            page.tab.get_by_text("Download the series so far (CSV)").click()
+        download.value.save_as(saved)
+        assert saved.read_text().startswith("run,step,day,")
+    page.button("❚❚").click()
 
 
 def test_a_panels_slider_is_dragged_with_the_mouse(page):
@@ -438,7 +456,7 @@ def test_live_intervention_takes_effect_next_step_and_is_marked(page):
     expect(page.button("Platform on")).to_be_enabled()
     page.button("Platform on").click()
     page.tab.get_by_text(re.compile("Intervention from step 3: platform on")).wait_for()
-    expect(page.button("Platform on")).to_be_disabled()
+    expect(page.button("Platform is on")).to_be_disabled()
     page.step()
     defaults = page.wait_for_figure("Defaults over time", "f._fullData[0].x.length === 3")
     marks = [s for s in defaults["shapes"] if s["name"].startswith("intervention")]

@@ -27,7 +27,7 @@ from autofin.report.style import (
     tier_colour,
     tier_name,
 )
-from autofin.results.compare import json_number
+from autofin.results.writing import json_number
 
 DAYS = "days since start"
 MAX_NETWORK_NODES = 1500
@@ -40,9 +40,9 @@ MIN_TEXT_PX = 9
 MAX_STEP_LABELS = 40
 """Up to this many defaulted firms drawn, each is labelled with the step of its default."""
 STEP_LABEL_GAP = 0.03
-"""Defaulted firms of a tier closer than this share of the network's width share one label
-(their steps, or the first and last and how many): each its own, they were written over one
-another."""
+"""Defaulted firms of a tier within this share of the network's width of a group's first
+share its label (their steps, or the first and last and how many): each its own, they were
+written over one another."""
 STEP_LABEL_COLOUR = "#a51d1d"
 """The colour of those labels (a darker red than a defaulted firm's marker)."""
 
@@ -552,29 +552,36 @@ def _flow_family(flow: str) -> tuple[str, str]:
     return FLOW_FAMILIES.get(flow, ("other", "#c7c7c7"))
 
 
-def _step_labels(x: np.ndarray, y: np.ndarray, steps: np.ndarray) -> tuple[np.ndarray, list[str]]:
+def _step_labels(
+    x: np.ndarray, y: np.ndarray, steps: np.ndarray, width: float
+) -> tuple[np.ndarray, list[str]]:
     """Where the step-of-default labels go and what they say, neighbours merged.
 
-    Defaulted firms of a tier (one ``y``) closer than `STEP_LABEL_GAP` of the width apart
-    are a group with one label at its middle: "75, 95" for up to three steps, "75–121 (5)"
-    for more. Groups run left to right, tier by tier (the caller alternates them above and
-    below their firms).
+    Left to right in each tier (one ``y``), a defaulted firm within `STEP_LABEL_GAP` of the
+    network's ``width`` of the first firm of the group before it joins that group, which
+    has one label at its middle: "75, 95" for up to three steps, "75–121 (5)" for more (a
+    group spans at most the gap, however many firms are spread along a tier). The caller
+    alternates the labels above and below their firms.
     """
     order = np.lexsort((x, y))
     x, y, steps = x[order], y[order], steps[order]
-    width = max(float(x.max() - x.min()), 1e-9) if x.size else 1.0
-    new_group = np.ones(x.size, dtype=bool)
-    new_group[1:] = (y[1:] != y[:-1]) | (np.diff(x) > STEP_LABEL_GAP * width)
-    starts = np.flatnonzero(new_group)
+    reach = STEP_LABEL_GAP * max(width, 1e-9)
+    groups: list[list[int]] = []
+    for k in range(x.size):
+        first = groups[-1][0] if groups else None
+        if first is not None and y[k] == y[first] and x[k] - x[first] <= reach:
+            groups[-1].append(k)
+        else:
+            groups.append([k])
     places, texts = [], []
-    for group in np.split(np.arange(x.size), starts[1:]):
+    for group in groups:
         seen = np.sort(steps[group]).astype(int)
         if seen.size <= 3:
             texts.append(", ".join(str(step) for step in seen))
         else:
             texts.append(f"{seen[0]}–{seen[-1]} ({seen.size})")
-        places.append((float(x[group].mean()), float(y[group][0])))
-    return np.array(places), texts
+        places.append((float(x[group].mean()), float(y[group[0]])))
+    return np.array(places).reshape(-1, 2), texts
 
 
 # ---------------------------------------------------------------- supply-chain finance
@@ -1054,7 +1061,8 @@ def network_figure(results: Results, step: int | None = None) -> go.Figure:
     # Firms that defaulted during the warm-up (before day 0) have no default step to show.
     failed = np.flatnonzero(shown & (state == "defaulted") & np.isfinite(default_step))
     if 0 < failed.size <= MAX_STEP_LABELS:
-        where, said = _step_labels(x[failed], y[failed], default_step[failed])
+        width = float(x[shown].max() - x[shown].min())
+        where, said = _step_labels(x[failed], y[failed], default_step[failed], width)
         canvas.add(
             "scatter",
             x=where[:, 0],

@@ -252,7 +252,7 @@ def _header(drawn: list[Run], title: str) -> str:
         cells = []
         for run in drawn:
             value = run.result.summary.get(key, "")
-            css = "number hash" if key == "scenario_sha256" else "number"
+            css = {"scenario_sha256": "number hash", "scenario_file": "hash"}.get(key, "number")
             cells.append(f"<td class='{css}'>{html.escape(str(value))}</td>")
         rows.append(f"<tr><th>{label}</th>{''.join(cells)}</tr>")
     steps = [

@@ -37,6 +37,7 @@ from autofin.results.writing import (
     SUMMARY_JSON,
     TIMESERIES_PARQUET,
     _write_atomically,
+    json_number,
 )
 
 DEFAULT_METRICS = (
@@ -599,11 +600,6 @@ def summary_intervals(summary: Mapping[str, Any]) -> dict[str, tuple[float, floa
         for key, pair in intervals.items()
         if isinstance(pair, list | tuple) and len(pair) == 2
     }
-
-
-def json_number(value: Any) -> float:
-    """A JSON number as a float; null (a NaN written by `write_results`) as NaN."""
-    return float(value) if isinstance(value, numbers.Real) else math.nan
 
 
 def _summary_rows(summary: Mapping[str, Any], keys: list[str]) -> list[str]:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import math
+import numbers
 import os
 import uuid
 from collections.abc import Callable, Mapping
@@ -197,6 +198,11 @@ def _write_atomically(target: Path, write: Callable[[Path], object]) -> None:
         os.replace(temporary, target)
     finally:
         temporary.unlink(missing_ok=True)
+
+
+def json_number(value: Any) -> float:
+    """A JSON number as a float; null (a NaN written by `write_results`) as NaN."""
+    return float(value) if isinstance(value, numbers.Real) else math.nan
 
 
 def _jsonable(value: Any) -> Any:

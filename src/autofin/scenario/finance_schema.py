@@ -123,7 +123,7 @@ class ReverseFactoringSpec(Section):
         description="Tiers reached: `[1]` for tier 1 only; `[1, 2]` lets a tier-1 supplier pass "
         "confirmed claims on the sponsor up to its own suppliers, who discount them on the "
         "platform (multi-tier). These two are the only values: a claim passes one tier up at "
-        "most, so tier 3 is reached only through the tiers below it. A tier-2 supplier takes "
+        "most, so tier 3 is never on the platform. A tier-2 supplier takes "
         "claims from its tier-1 customers only to cover a shortfall, as every instrument is "
         "drawn, so the platform carries a small part of tier 2's finance.",
     )

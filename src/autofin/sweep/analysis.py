@@ -22,7 +22,7 @@ from scipy import stats
 from autofin.results.compare import as_percent, is_fraction, natural_range
 from autofin.results.writing import SUMMARY_JSON
 from autofin.sweep.design import POINT, unit_problem
-from autofin.sweep.runs import WARMUP_DEFAULTS
+from autofin.sweep.runs import WARMUP_BANK_FAILURES, WARMUP_DEFAULTS, WARMUP_LOSSES
 from autofin.sweep.store import DESIGN, RESOLVED, RUNS, SweepStore
 
 CONFIDENCE = 0.95
@@ -207,8 +207,8 @@ def analyze_sweep(directory: str | Path) -> SweepAnalysis:
         raise AnalysisError(f"{folder}: the sweep has no finished runs")
     parameters = list(resolved["parameters"])
     kept = (resolved.get("outputs") or {}).get("summary", "all")
-    # Every run keeps its warm-up defaults; they are an output only where asked for.
-    recorded_only = {WARMUP_DEFAULTS} if kept != "all" and WARMUP_DEFAULTS not in kept else set()
+    # Every run keeps its warm-up losses; they are outputs only where asked for.
+    recorded_only = {lost for lost in WARMUP_LOSSES if kept != "all" and lost not in kept}
     outputs = [
         column
         for column in runs.columns
@@ -235,26 +235,30 @@ def analyze_sweep(directory: str | Path) -> SweepAnalysis:
 
 
 def warmup_note(runs: pd.DataFrame, parameters: list[str]) -> str | None:
-    """What to say of runs that lost suppliers in the warm-up, before day 0 (None: none did).
+    """What to say of runs that lost suppliers or banks in the warm-up (None: none did).
 
-    Their figures start from what the warm-up left and do not count those suppliers
+    Their figures start from what the warm-up left and do not count those suppliers or banks
     (`autofin run` warns of the same), so a sweep's defaults could read several times too
     low at the points where the warm-up broke the supply chain.
 
     Args:
-        runs: One row per run, with `WARMUP_DEFAULTS` (older sweeps lack it: None).
+        runs: One row per run, with `WARMUP_DEFAULTS` and `WARMUP_BANK_FAILURES` (older
+            sweeps lack them).
         parameters: The parameter columns, to name the point of the worst run.
     """
-    if WARMUP_DEFAULTS not in runs or not (runs[WARMUP_DEFAULTS] > 0).any():
-        return None
-    lost = runs[WARMUP_DEFAULTS]
-    worst = runs.loc[lost.idxmax()]
-    at = ", ".join(f"{name}={worst[name]}" for name in parameters)
-    return (
-        f"{int((lost > 0).sum())} of {len(runs)} runs lost suppliers in the warm-up, before "
-        f"day 0 (most: {lost.max():,.4g}, at {at}); their figures start from what the warm-up "
-        f"left and do not count them ({WARMUP_DEFAULTS} in {RUNS})"
-    )
+    said = []
+    for column, who in ((WARMUP_DEFAULTS, "suppliers"), (WARMUP_BANK_FAILURES, "banks")):
+        if column not in runs or not (runs[column] > 0).any():
+            continue
+        lost = runs[column]
+        worst = runs.loc[lost.idxmax()]
+        at = ", ".join(f"{name}={worst[name]}" for name in parameters)
+        said.append(
+            f"{int((lost > 0).sum())} of {len(runs)} runs lost {who} in the warm-up, before "
+            f"day 0 (most: {lost.max():,.4g}, at {at}); their figures start from what the "
+            f"warm-up left and do not count them ({column} in {RUNS})"
+        )
+    return "; ".join(said) or None
 
 
 def point_means(runs: pd.DataFrame, parameters: list[str], outputs: list[str]) -> pd.DataFrame:

@@ -437,14 +437,14 @@ def _check_outputs(spec: Experiment, base: Scenario, source: str) -> None:
         for value in parameter.ends()
     ] or [("", base)]
     from autofin.sweep.analysis import DESIGN_COLUMNS  # analysis imports this module
-    from autofin.sweep.runs import RENAME, WARMUP_DEFAULTS
+    from autofin.sweep.runs import RENAME, WARMUP_LOSSES
 
     taken = {
         **dict.fromkeys(DESIGN_COLUMNS, "a column of the design"),
         **dict.fromkeys(spec.parameters, "a parameter's column"),
     }
-    # A summary figure may be the warm-up defaults every run keeps; an aggregate may not.
-    aggregated = {**taken, WARMUP_DEFAULTS: "the summary figure every run keeps"}
+    # A summary figure may be a warm-up loss every run keeps; an aggregate may not.
+    aggregated = {**taken, **dict.fromkeys(WARMUP_LOSSES, "a summary figure every run keeps")}
     kept = outputs.summary if isinstance(outputs.summary, list) else []
     for place, column, reserved in [
         *((f"outputs.summary: {name!r}", name, taken) for name in kept),

@@ -126,7 +126,11 @@ def run_batch(
 
 
 WARMUP_DEFAULTS = "warmup_supplier_defaults"
-"""The summary figure every run of a sweep keeps: suppliers that defaulted in the warm-up."""
+"""A summary figure every run of a sweep keeps: suppliers that defaulted in the warm-up."""
+WARMUP_BANK_FAILURES = "warmup_bank_failures"
+"""A summary figure every run of a sweep keeps: banks that failed in the warm-up."""
+WARMUP_LOSSES = (WARMUP_DEFAULTS, WARMUP_BANK_FAILURES)
+"""The summary figures every run keeps, whatever its outputs: losses before day 0."""
 RENAME = "give the output another name (one column per figure, or one would replace the other)"
 """What to do about an output whose column another figure has in runs.parquet."""
 
@@ -176,10 +180,11 @@ def extract(result: Any, outputs: Outputs) -> tuple[dict[str, Any], pd.DataFrame
             first, last = aggregate.window
             values = values[(series["day"] >= first) & (series["day"] <= last)]
         row[aggregate.column] = _aggregate(values, aggregate.stat)
-    # Kept whatever the outputs: suppliers lost before day 0 are in no figure of the run
-    # (`autofin.sweep.analysis.warmup_note` says so).
-    if WARMUP_DEFAULTS in numeric:
-        row.setdefault(WARMUP_DEFAULTS, numeric[WARMUP_DEFAULTS])
+    # Kept whatever the outputs: suppliers and banks lost before day 0 are in no figure of
+    # the run (`autofin.sweep.analysis.warmup_note` says so).
+    for lost in WARMUP_LOSSES:
+        if lost in numeric:
+            row.setdefault(lost, numeric[lost])
     kept = None
     if outputs.keep_timeseries:
         columns = list(series.columns)

@@ -10,6 +10,7 @@ import itertools
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import replace
+from functools import partial
 from html import escape
 from typing import Any
 
@@ -23,6 +24,7 @@ from autofin.report.canvas import plain_figures
 from autofin.report.runs import Run
 from autofin.report.style import STATE_COLOURS
 from autofin.viz import interventions, viewport
+from autofin.viz.download import Download
 from autofin.viz.explored import ExploredModel
 from autofin.viz.interventions import Intervention, InterventionError
 from autofin.viz.plotly_view import show
@@ -624,6 +626,7 @@ def Clock(model: ExploredModel) -> None:
     Each live intervention adds a line below (the terms it changed, from which step).
     """
     follow(model)
+    download = solara.use_memo(lambda: partial(series_csv, model), [model])
     spec = model.main.spec
     year, day_of_year = divmod(model.day, 365)
     lines = [
@@ -653,11 +656,13 @@ def Clock(model: ExploredModel) -> None:
         for line in lines[1:]:
             solara.Text(line)
         if model.step_index:
-            solara.FileDownload(
-                lambda: series_csv(model),
-                filename=f"{spec.name}-seed{spec.seed}-steps-1-to-{model.step_index}.csv",
+            # Built when pressed (`Download`: Solara's FileDownload, redrawn while playing,
+            # saved "null"); the rows say which steps the file holds.
+            Download.element(
                 label="Download the series so far (CSV)",
-                mime_type="text/csv",
+                filename=f"{spec.name}-seed{spec.seed}-series.csv",
+                mime="text/csv",
+                build=download,
             )
 
 
@@ -811,13 +816,15 @@ def LiveInterventions(model: ExploredModel) -> None:
                 step=0.05,
                 thumb_label=False,
             )
+            # Once on (by the scenario or a press) it says so, greyed: pressed again it could
+            # only say "already sponsors a platform".
+            sponsoring = interventions.sponsors_platform(main)
             solara.Button(
-                "Platform on",
+                "Platform is on" if sponsoring else "Platform on",
                 on_click=lambda: apply(
                     lambda m: interventions.platform_on(m, spread.value, share.value), shock=False
                 ),
-                # Pressed again it could only say "already sponsors a platform".
-                disabled=interventions.sponsors_platform(main),
+                disabled=sponsoring,
             )
         with solara.Row():
             solara.SliderFloat(
@@ -886,9 +893,12 @@ def SupplyNetwork(model: ExploredModel) -> None:
     """
     follow(model)
     clicked = solara.use_reactive(None)
+    # A new model (Reset) starts with no firm's sheet open: one open before came back at
+    # the new run's first step.
+    solara.use_effect(lambda: clicked.set(None), [model])
     picked = solara.use_reactive("")
     drawn = solara.use_ref(None)  # (the run shown, what its figure shows, the figure)
-    # The figure and the clicked firm's sheet scroll inside the cell, not over the next one;
+    # The figure scrolls inside the cell, not over the next one;
     # the placeholder before the first step is the same widget as the figure after it (one
     # created while the model plays is not drawn until it pauses).
     with solara.Column(classes=["autofin-scrolling"]):
@@ -919,19 +929,21 @@ def SupplyNetwork(model: ExploredModel) -> None:
         if firm is not None:
             with model.lock:
                 sheet = interventions.firm_sheet(model.models[shown], firm)
-            FirmSheet(firm, model.step_index, sheet, model.main.spec.currency, clicked.set)
+            heading = f"Firm {firm} at step {model.step_index}"
+            if model.twin is not None:  # side by side: of the run the network shows
+                heading += f" · {run.label}"
+            FirmSheet(heading, sheet, model.main.spec.currency, clicked.set)
 
 
 @solara.component
-def FirmSheet(
-    firm: int, step: int, sheet: dict, currency: str, close: Callable[[None], None]
-) -> None:
+def FirmSheet(heading: str, sheet: dict, currency: str, close: Callable[[None], None]) -> None:
     """A clicked firm's sheet in a window over the page, kept up to date as the run steps.
 
     Drawn below the network inside its cell, the sheet was out of sight until the cell was
-    scrolled, so a click seemed to do nothing. The window blocks nothing (no overlay; a click
-    beside it does not close it): the run can be stepped or played and another firm clicked
-    while it is open. Its Close button closes it (``close(None)``).
+    scrolled, so a click seemed to do nothing. The window has no overlay and a click beside
+    it does not close it: the run can be stepped or played and another firm clicked while it
+    is open (it covers the page's lower right until closed). Its Close button closes it
+    (``close(None)``).
     """
     rows = "".join(
         f"<tr{DEFAULTED_ROW_STYLE if key == 'defaulted' else ''}>"
@@ -952,7 +964,7 @@ def FirmSheet(
             retain_focus=False,
             content_class="autofin-sheet-dialog",
         ),
-        solara.Card(f"Firm {firm} at step {step}", margin=0),
+        solara.Card(heading, margin=0),
     ):
         solara.HTML(
             tag="table", unsafe_innerHTML=rows, classes=["autofin-firm-sheet"], style=SHEET_STYLE

@@ -73,7 +73,10 @@ PAGE_CSS = """
 .autofin-scrolling::-webkit-scrollbar-track { background: rgba(128, 128, 128, 0.15); }
 /* A clicked firm's sheet floats at the window's lower right, over the page but not blocking
    it: Step, Play and the network stay at hand while it follows the run. */
-.autofin-sheet-dialog { position: fixed; right: 16px; bottom: 16px; margin: 0; }
+.autofin-sheet-dialog {
+  position: fixed; right: 16px; bottom: 16px; margin: 0;
+  max-width: min(460px, calc(100vw - 32px)) !important;
+}
 /* A slider with no value bubble (thumb_label off: its value is in its label) needs no room
    for one under its label. */
 .autofin-compact .v-input__slider .v-input__slot > .v-label { margin-bottom: 4px; }

@@ -73,6 +73,7 @@ async function render({ model, el }) {
   let version = -1;
   let scheduled = false;
   let listening = false;
+  let clicks = 0;  // numbers each click: the same point clicked again is a new value
   let alive = true;
   async function draw() {
     scheduled = false;
@@ -89,6 +90,7 @@ async function render({ model, el }) {
           curve: point.curveNumber,
           point: point.pointNumber,
           text: String(point.text || ""),
+          click: ++clicks,
         });
         model.save_changes();
       });
@@ -257,7 +259,9 @@ class PlotlyView(anywidget.AnyWidget):
 
     Attributes:
         figure_json: The figure, as plotly JSON (kept in Python; views get `figure_changes`).
-        clicked: The last point clicked: ``curve`` (trace), ``point`` (index) and ``text``.
+        clicked: The last point clicked: ``curve`` (trace), ``point`` (index), ``text`` and
+            ``click``, the click's number (a point clicked again is a change too: a firm's
+            sheet closed and its firm clicked again opens it again).
         screen: Told each version sent and each version the view has drawn (optional).
     """
 
