@@ -22,7 +22,7 @@ from scipy import stats
 from autofin.results.compare import as_percent, is_fraction, natural_range
 from autofin.results.writing import SUMMARY_JSON
 from autofin.sweep.design import POINT, unit_problem
-from autofin.sweep.runs import WARMUP_BANK_FAILURES, WARMUP_DEFAULTS, WARMUP_LOSSES
+from autofin.sweep.runs import WARMUP_LOSSES
 from autofin.sweep.store import DESIGN, RESOLVED, RUNS, SweepStore
 
 CONFIDENCE = 0.95
@@ -242,12 +242,11 @@ def warmup_note(runs: pd.DataFrame, parameters: list[str]) -> str | None:
     low at the points where the warm-up broke the supply chain.
 
     Args:
-        runs: One row per run, with `WARMUP_DEFAULTS` and `WARMUP_BANK_FAILURES` (older
-            sweeps lack them).
+        runs: One row per run, with the `WARMUP_LOSSES` columns (older sweeps lack some).
         parameters: The parameter columns, to name the point of the worst run.
     """
     said = []
-    for column, who in ((WARMUP_DEFAULTS, "suppliers"), (WARMUP_BANK_FAILURES, "banks")):
+    for column, who in WARMUP_LOSSES.items():
         if column not in runs or not (runs[column] > 0).any():
             continue
         lost = runs[column]

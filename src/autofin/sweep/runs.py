@@ -125,12 +125,9 @@ def run_batch(
     return outcomes
 
 
-WARMUP_DEFAULTS = "warmup_supplier_defaults"
-"""A summary figure every run of a sweep keeps: suppliers that defaulted in the warm-up."""
-WARMUP_BANK_FAILURES = "warmup_bank_failures"
-"""A summary figure every run of a sweep keeps: banks that failed in the warm-up."""
-WARMUP_LOSSES = (WARMUP_DEFAULTS, WARMUP_BANK_FAILURES)
-"""The summary figures every run keeps, whatever its outputs: losses before day 0."""
+WARMUP_LOSSES = {"warmup_supplier_defaults": "suppliers", "warmup_bank_failures": "banks"}
+"""The summary figures every run of a sweep keeps, whatever its outputs: suppliers that
+defaulted and banks that failed in the warm-up, before day 0 (each with what it counts)."""
 RENAME = "give the output another name (one column per figure, or one would replace the other)"
 """What to do about an output whose column another figure has in runs.parquet."""
 

@@ -317,22 +317,25 @@ def fit(
     mark_rows = 1 + max((round(note["yshift"] / LABEL_ROW_PX) for note in marks), default=-1)
     for note in marks:
         note["yshift"] += SUBPLOT_TITLE_PX - 4 if subplot_titles else 2
-    top = (
+    top = max(
         title_px
         + rows * LEGEND_ROW_PX
         + key_lines * KEY_LINE_PX
         + mark_rows * LABEL_ROW_PX
-        + (SUBPLOT_TITLE_PX if subplot_titles else 8)
+        + (SUBPLOT_TITLE_PX if subplot_titles else 8),
+        60,
     )
+    bottom = 45
     layout.update(
         autosize=True,
         height=height,
-        margin={"t": max(top, 60), "b": 45, "l": 60, "r": 20},
+        margin={"t": top, "b": bottom, "l": 60, "r": 20},
         title=heading,
         legend=legend,
     )
-    _space_rows(layout, height - max(top, 60) - 45)
-    _wrap_axis_titles(layout, height - max(top, 60) - 45)
+    plot_px = height - top - bottom  # the plotting area's height
+    _space_rows(layout, plot_px)
+    _wrap_axis_titles(layout, plot_px)
     return figure
 
 
